@@ -1,0 +1,419 @@
+"""Immutable syntax tree of a policy, every node with the source span it came from.
+
+The tree says what the drafter wrote, resolved only as far as the surface syntax
+allows (literals are exact decimals, boundary words are interval bounds). Names
+are resolved and types checked later, by :mod:`jinjiang_dsl.check`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal, Union
+
+import attrs
+
+node = attrs.frozen(slots=True, kw_only=True)
+
+
+@node
+class Span:
+    """Where a node stands in its source: 1-based lines and columns, end exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@node
+class Bitext:
+    """A label in Chinese and English: ``"中文" / "English"``."""
+
+    zh: str
+    en: str | None
+    span: Span
+
+    def get(self, lang: str) -> str:
+        if lang == "en" and self.en:
+            return self.en
+        return self.zh
+
+
+# ---------------------------------------------------------------- expressions
+
+UnitKind = Literal["money", "count", "number"]
+
+
+@node
+class Quantity:
+    """A number as written: ``100万``, ``1,000,000元``, ``10家``, ``0.01元``.
+
+    ``unit`` is ``money`` when 元 is written, ``count`` for 家/个/场…, and
+    ``number`` otherwise (its meaning comes from where it is used).
+    """
+
+    value: Decimal
+    unit: UnitKind
+    text: str
+    span: Span
+
+
+@node
+class Percent:
+    """``20%``: ``value`` is the ratio (0.20)."""
+
+    value: Decimal
+    text: str
+    span: Span
+
+
+@node
+class DateLit:
+    value: dt.date
+    span: Span
+
+
+@node
+class BoolLit:
+    value: bool
+    span: Span
+
+
+@node
+class Name:
+    """A reference to an input, a definition or (inside ``in {…}``) an enum value.
+
+    ``scope`` is ``applicant`` or ``project`` when written qualified (``applicant.kind``).
+    """
+
+    ident: str
+    scope: str | None
+    span: Span
+
+
+@node
+class BinOp:
+    op: Literal["+", "-", "*", "/"]
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@node
+class PercentOf:
+    """``20% of base``: a share of a base, as the notice words it."""
+
+    rate: Percent
+    base: Expr
+    span: Span
+
+
+@node
+class Compare:
+    op: Literal[">=", "<=", "==", "!=", ">", "<"]
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@node
+class BoolOp:
+    op: Literal["and", "or"]
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@node
+class Not:
+    operand: Expr
+    span: Span
+
+
+@node
+class InSet:
+    operand: Expr
+    values: tuple[Name, ...]
+    negated: bool
+    span: Span
+
+
+@node
+class Bound:
+    value: Quantity | None  # None is infinity
+    inclusive: bool
+
+
+@node
+class Interval:
+    """A range of values, from statutory words (``50万(含)至100万``) or notation (``[50万, 100万)``).
+
+    ``lower``/``upper`` of ``None`` mean unbounded on that side.
+    """
+
+    lower: Bound | None
+    upper: Bound | None
+    text: str
+    span: Span
+
+
+@node
+class InInterval:
+    operand: Expr
+    interval: Interval
+    span: Span
+
+
+Expr = Union[Quantity, Percent, DateLit, BoolLit, Name, BinOp, PercentOf, Compare, BoolOp, Not, InSet, InInterval]
+
+
+# ---------------------------------------------------------------- formulas
+
+
+@node
+class ExprFormula:
+    """An amount given by an expression: ``10万``, ``5万 × sessions``, ``20% of base``."""
+
+    expr: Expr
+    span: Span
+
+
+@node
+class Tier:
+    interval: Interval
+    amount: Expr
+    span: Span
+
+
+@node
+class TierTable:
+    """``bands`` pay the one interval that holds the value; ``thresholds`` pay the highest one reached."""
+
+    mode: Literal["bands", "thresholds"]
+    on: Expr
+    tiers: tuple[Tier, ...]
+    allow_gap: bool
+    allow_cliff: bool
+    span: Span
+
+
+@node
+class Referred:
+    """No formula: the claim is referred for a case-by-case decision (一事一议)."""
+
+    reason: Bitext | None
+    span: Span
+
+
+Formula = Union[ExprFormula, TierTable, Referred]
+
+
+@node
+class Amount:
+    formula: Formula
+    cap: Expr | None
+    span: Span
+
+
+@node
+class Override:
+    """``when cond: 25%, at most 100万`` — a bare percent replaces the rate, keeping the base."""
+
+    condition: Expr
+    label: Bitext | None
+    formula: Formula
+    cap: Expr | None
+    span: Span
+
+
+# ---------------------------------------------------------------- statements
+
+
+@node
+class Note:
+    """A named interpretation (I-1 …) attached where it is written."""
+
+    id: str
+    text: Bitext
+    span: Span
+
+
+@node
+class Clause:
+    """The clause of the notice a measure or rule encodes, e.g. ``一(一)``."""
+
+    ref: str
+    span: Span
+
+
+@node
+class Quote:
+    text: str
+    span: Span
+
+
+@node
+class Condition:
+    """A labelled boolean: a requirement, a beneficiary test or an input assertion."""
+
+    expr: Expr
+    label: Bitext | None
+    span: Span
+
+
+@node
+class Define:
+    name: str
+    expr: Expr
+    label: Bitext | None
+    span: Span
+    name_span: Span
+
+
+@node
+class CrossCheck:
+    """A second reading of the same figure (I-5): a warning when it differs from the formula."""
+
+    expr: Expr
+    label: Bitext | None
+    span: Span
+
+
+@node
+class Quota:
+    count: int
+    per: Name
+    span: Span
+
+
+@node
+class Reduction:
+    strategy: Literal["input_order", "pro_rata"]
+    span: Span
+
+
+@node
+class AnnualCap:
+    """A cap per applicant per year over all of one measure's grants (1.2's 50万)."""
+
+    amount: Expr
+    reduction: Reduction
+    span: Span
+
+
+@node
+class EnumValue:
+    name: str
+    label: Bitext | None
+    span: Span
+
+
+@node
+class TypeRef:
+    kind: Literal["money", "count", "percent", "bool", "date", "enum"]
+    values: tuple[EnumValue, ...]
+    span: Span
+
+
+@node
+class InputDecl:
+    scope: Literal["applicant", "project"]
+    name: str
+    type: TypeRef
+    default: Expr | None
+    label: Bitext | None
+    span: Span
+    name_span: Span
+
+
+@node
+class Measure:
+    id: str
+    title: Bitext
+    clause: Clause | None
+    quote: Quote | None
+    beneficiary: Condition | None
+    requirements: tuple[Condition, ...]
+    defines: tuple[Define, ...]
+    amount: Amount | None
+    overrides: tuple[Override, ...]
+    cross_checks: tuple[CrossCheck, ...]
+    quota: Quota | None
+    annual_cap: AnnualCap | None
+    earmark: Bitext | None
+    notes: tuple[Note, ...]
+    span: Span
+
+
+@node
+class Rule:
+    """A rule across measures (R1 highest-not-stacked, R2 annual limit, R3 validity)."""
+
+    id: str
+    title: Bitext
+    clause: Clause | None
+    quote: Quote | None
+    kind: Literal["highest_not_stacked", "limit", "validity"] | None
+    applies_to: Expr | None
+    ties_to_lower_measure: bool
+    other_policy: Name | None
+    limit: Expr | None
+    reduction: Reduction | None
+    notes: tuple[Note, ...]
+    span: Span
+
+
+@node
+class Window:
+    start: dt.date
+    end: dt.date
+    span: Span
+
+
+@node
+class Rounding:
+    unit: Quantity
+    mode: Literal["half_up", "half_even", "down", "up"]
+    span: Span
+
+
+@node
+class Header:
+    title: Bitext
+    issued: DateLit | None
+    in_force: Window | None
+    by_reference: Window | None
+    dated_by: Name | None
+    currency: str | None
+    rounding: Rounding | None
+    clause: Clause | None
+    quote: Quote | None
+    notes: tuple[Note, ...]
+    span: Span
+
+
+@node
+class Policy:
+    path: str
+    source: str
+    header: Header | None
+    inputs: tuple[InputDecl, ...]
+    assertions: tuple[Condition, ...]
+    defines: tuple[Define, ...]
+    measures: tuple[Measure, ...]
+    rules: tuple[Rule, ...]
+    notes: tuple[Note, ...]
+
+    def all_notes(self) -> tuple[Note, ...]:
+        """Every interpretation note, wherever it is attached."""
+        found = list(self.notes)
+        if self.header:
+            found += self.header.notes
+        for item in (*self.measures, *self.rules):
+            found += item.notes
+        return tuple(found)

@@ -1,0 +1,385 @@
+"""The checker: names, types and units, tier tables, dates and the shape of measures and rules.
+
+It never stops at the first problem: a drafter sees every error and warning of a file
+in one run, each located in the source.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .. import ast
+from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key
+from . import tiers
+from .types import BOOL, NUMERIC, ExprTyper, Type, is_money_like, type_of_decl
+
+__all__ = ["CheckedPolicy", "Symbol", "check"]
+
+
+@attrs.frozen(slots=True)
+class Symbol:
+    """A name a policy can use: an input (of the applicant or the project) or a definition."""
+
+    name: str
+    kind: str  # "input" | "define"
+    scope: str  # "applicant" | "project" | "policy" | "measure <id>"
+    node: ast.InputDecl | ast.Define
+    type: Type | None
+
+
+@attrs.frozen(slots=True)
+class CheckedPolicy:
+    policy: ast.Policy
+    symbols: dict[str, Symbol]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if not d.is_error)
+
+    def input(self, name: str) -> ast.InputDecl | None:
+        sym = self.symbols.get(name)
+        return sym.node if sym and isinstance(sym.node, ast.InputDecl) else None  # type: ignore[return-value]
+
+
+def check(policy: ast.Policy) -> CheckedPolicy:
+    checker = _Checker(policy)
+    checker.run()
+    return CheckedPolicy(
+        policy=policy,
+        symbols=dict(checker.symbols),
+        diagnostics=tuple(sorted(checker.diagnostics, key=sort_key)),
+    )
+
+
+class _Checker:
+    def __init__(self, policy: ast.Policy):
+        self.policy = policy
+        self.diagnostics: list[Diagnostic] = []
+        self.symbols: dict[str, Symbol] = {}
+        self.local: dict[str, Symbol] = {}
+        self.used: set[str] = set()
+        self.resolving: list[str] = []
+        self.typer = ExprTyper(self.lookup, self.peek, self.error)
+
+    # ------------------------------------------------------------------ reporting
+
+    def report(self, severity: Severity, message: str, span: ast.Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(severity=severity, message=message, span=span, hint=hint))
+
+    def error(self, message: str, span: ast.Span, hint: str | None = None) -> None:
+        self.report("error", message, span, hint)
+
+    def warn(self, message: str, span: ast.Span, hint: str | None = None) -> None:
+        self.report("warning", message, span, hint)
+
+    # ------------------------------------------------------------------ names
+
+    def declare(self, sym: Symbol, span: ast.Span, table: dict[str, Symbol]) -> None:
+        first = self.symbols.get(sym.name) or table.get(sym.name)
+        if first is not None:
+            self.error(
+                f"'{sym.name}' is already declared (line {first.node.span.line})",
+                span,
+                "each input and definition needs its own name",
+            )
+            return
+        table[sym.name] = sym
+
+    def lookup(self, name: ast.Name) -> Type | None:
+        sym = self.local.get(name.ident) or self.symbols.get(name.ident)
+        if sym is None:
+            candidates = [*self.symbols, *self.local]
+            guess = did_you_mean(name.ident, candidates)
+            self.error(
+                f"'{name.ident}' is not defined",
+                name.span,
+                f"did you mean '{guess}'?" if guess else "declare it as an input of the applicant or the project",
+            )
+            return None
+        if name.scope and (sym.kind != "input" or sym.scope != name.scope):
+            self.error(f"'{name.ident}' is not an input of the {name.scope}", name.span,
+                       f"it is declared in {sym.scope}" if sym.kind == "input" else None)
+        self.used.add(sym.name)
+        if sym.type is None and isinstance(sym.node, ast.Define):
+            return self.resolve_define(sym)
+        return sym.type
+
+    def peek(self, name: str) -> Type | None:
+        """A symbol's type without marking it used or reporting anything."""
+        sym = self.local.get(name) or self.symbols.get(name)
+        return sym.type if sym else None
+
+    def resolve_define(self, sym: Symbol) -> Type | None:
+        """Type a definition on first use, so definitions may appear in any order."""
+        if sym.name in self.resolving:
+            chain = " → ".join([*self.resolving[self.resolving.index(sym.name):], sym.name])
+            self.error(f"'{sym.name}' is defined in terms of itself ({chain})", sym.node.span)
+            return None
+        self.resolving.append(sym.name)
+        try:
+            t = self.typer.infer(sym.node.expr)  # type: ignore[union-attr]
+        finally:
+            self.resolving.pop()
+        resolved = attrs.evolve(sym, type=t)
+        table = self.local if sym.name in self.local else self.symbols
+        table[sym.name] = resolved
+        return t
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> None:
+        p = self.policy
+        for decl in p.inputs:
+            sym = Symbol(decl.name, "input", decl.scope, decl, type_of_decl(decl))
+            self.declare(sym, decl.name_span, self.symbols)
+        for d in p.defines:
+            self.declare(Symbol(d.name, "define", "policy", d, None), d.name_span, self.symbols)
+        self.check_inputs()
+        for d in p.defines:
+            self.lookup_define(d)
+        self.check_header()
+        self.check_measures()
+        self.check_rules()
+        self.check_notes()
+        self.check_unused()
+
+    def lookup_define(self, d: ast.Define) -> None:
+        sym = self.local.get(d.name) or self.symbols.get(d.name)
+        if sym is not None and sym.node is d and sym.type is None:
+            self.resolve_define(sym)
+
+    def condition(self, cond: ast.Condition | None, where: str) -> None:
+        if cond is not None:
+            self.typer.expect_bool(cond.expr, where)
+
+    def money(self, e: ast.Expr | None, what: str) -> Type | None:
+        """An amount or cap: money, or a plain number read as money."""
+        if e is None:
+            return None
+        t = self.typer.infer(e)
+        if t is None or is_money_like(t):
+            return t
+        if t.kind == "ratio":
+            self.error(f"{what} is a percentage with no base", e.span,
+                       f"write it as a share of a base, e.g. '{_text(e)} of investment'")
+        elif t.kind == "count":
+            self.error(f"{what} is a count, not money", e.span,
+                       "multiply it by an amount, e.g. '5万元 × qualified_sessions'")
+        else:
+            self.error(f"{what} must be money, but this is {t.describe()}", e.span)
+        return None
+
+    # ------------------------------------------------------------------ inputs and header
+
+    def check_inputs(self) -> None:
+        for decl in self.policy.inputs:
+            t = type_of_decl(decl)
+            if decl.label is None:
+                self.warn(f"input '{decl.name}' has no label", decl.name_span,
+                          'add "中文" / "English" so explanations can name it')
+            elif decl.label.en is None:
+                self.warn(f"input '{decl.name}' has no English label", decl.label.span,
+                          'write the label as "中文" / "English"')
+            if decl.type.kind == "enum":
+                seen: set[str] = set()
+                for v in decl.type.values:
+                    if v.name in seen:
+                        self.error(f"'{v.name}' appears twice in the values of {decl.name}", v.span)
+                    seen.add(v.name)
+            if decl.default is not None:
+                self.check_default(decl, t)
+        for a in self.policy.assertions:
+            self.condition(a, "'assert'")
+
+    def check_default(self, decl: ast.InputDecl, t: Type) -> None:
+        d = decl.default
+        assert d is not None
+        if t.kind == "enum":
+            if not (isinstance(d, ast.Name) and d.ident in t.values):
+                self.error(f"the default of {decl.name} must be one of its values", d.span,
+                           f"the values are: {', '.join(t.values)}")
+            return
+        got = self.typer.infer(d)
+        if got is None:
+            return
+        if got.kind == t.kind or (got.kind == "number" and t.kind in NUMERIC):
+            if t.kind == "count" and isinstance(d, ast.Quantity) and d.value != d.value.to_integral_value():
+                self.error(f"a count cannot default to {d.text}", d.span, "counts are whole numbers")
+            return
+        self.error(f"the default of {decl.name} is {got.describe()}, but the input is {t.describe()}", d.span)
+
+    def check_header(self) -> None:
+        h = self.policy.header
+        if h is None:
+            first = ast.Span(path=self.policy.path, line=1, column=1, end_line=1, end_column=2)
+            self.error("the policy has no header", first,
+                       'start the file with: policy "名称" / "Name" { issued … in force from … to … }')
+            return
+        if h.title.en is None:
+            self.warn("the policy has no English name", h.title.span, 'write it as "中文" / "English"')
+        for w in (h.in_force, h.by_reference):
+            if w is not None and w.start > w.end:
+                self.error(f"the window starts {w.start} after it ends {w.end}", w.span)
+        if h.in_force and h.by_reference:
+            f, r = h.in_force, h.by_reference
+            if r.end >= f.start and r.start <= f.end:
+                self.error("the by-reference window overlaps the in-force window", r.span,
+                           "a date is either in force or applied by reference, not both")
+            elif (f.start - r.end).days > 1:
+                self.warn(f"dates from {r.end} to {f.start} are neither in force nor by reference", r.span)
+        if h.in_force is None:
+            self.warn("the policy has no in-force window", h.span, "add: in force from 2023-05-01 to 2024-12-31")
+        if h.dated_by is not None:
+            t = self.typer.infer(h.dated_by)
+            if t is not None and t.kind != "date":
+                self.error(f"'dated by' needs a date input, but '{h.dated_by.ident}' is {t.describe()}",
+                           h.dated_by.span)
+        elif h.in_force is not None:
+            self.error("the policy has an in-force window but no 'dated by' input", h.in_force.span,
+                       "add: dated by date  (the project's qualifying date)")
+        if h.currency is not None and h.currency not in ("元", "CNY"):
+            self.error(f"currency '{h.currency}' is not supported", h.span, "write: currency 元")
+        if h.rounding is None:
+            self.warn("the policy declares no rounding", h.span, "add: rounding 0.01元 half_up")
+        else:
+            unit = h.rounding.unit
+            if unit.unit == "count" or unit.value <= 0:
+                self.error(f"rounding unit {unit.text} must be a positive amount of money", unit.span)
+
+    # ------------------------------------------------------------------ measures
+
+    def check_measures(self) -> None:
+        seen: dict[str, ast.Measure] = {}
+        for m in self.policy.measures:
+            if m.id in seen:
+                self.error(f"measure {m.id} is declared twice (first at line {seen[m.id].span.line})", m.span)
+            seen[m.id] = m
+            self.check_measure(m)
+
+    def check_measure(self, m: ast.Measure) -> None:
+        head = ast.Span(path=m.span.path, line=m.span.line, column=m.span.column,
+                        end_line=m.span.line, end_column=m.span.column + len("measure"))
+        if m.clause is None:
+            self.error(f"measure {m.id} cites no clause of the notice", head,
+                       "add a line such as: clause 一(一)")
+        if m.title.en is None:
+            self.warn(f"measure {m.id} has no English title", m.title.span, 'write it as "中文" / "English"')
+        self.local = {}
+        for d in m.defines:
+            self.declare(Symbol(d.name, "define", f"measure {m.id}", d, None), d.name_span, self.local)
+        for d in m.defines:
+            self.lookup_define(d)
+        self.condition(m.beneficiary, "'beneficiary'")
+        for r in m.requirements:
+            self.condition(r, "'requires'")
+        if m.amount is None:
+            self.error(f"measure {m.id} has no amount", head,
+                       "add a line such as: amount 20% of investment, at most 100万")
+        else:
+            self.formula(m.amount.formula, f"the amount of measure {m.id}")
+            self.money(m.amount.cap, "the cap")
+        is_rate = m.amount is not None and _is_rate(m.amount.formula)
+        for o in m.overrides:
+            self.typer.expect_bool(o.condition, "'when'")
+            if _bare_percent(o.formula):
+                if not is_rate:
+                    self.error("this override gives a rate, but the amount has no base to apply it to",
+                               o.formula.span, "give a full amount here, or make the amount '20% of <base>'")
+            else:
+                self.formula(o.formula, "the override amount")
+            self.money(o.cap, "the cap")
+        for c in m.cross_checks:
+            self.money(c.expr, "the cross-check")
+        if m.quota is not None:
+            t = self.typer.infer(m.quota.per)
+            if t is not None and t.kind != "enum":
+                self.error(f"a quota is counted per value of a set, but '{m.quota.per.ident}' is {t.describe()}",
+                           m.quota.per.span)
+            if m.quota.count < 1:
+                self.error("a quota of 0 grants nothing", m.quota.span)
+        if m.annual_cap is not None:
+            self.money(m.annual_cap.amount, "the annual cap")
+        for sym in self.local.values():
+            if sym.name not in self.used:
+                self.warn(f"definition '{sym.name}' is never used", sym.node.name_span, "remove it")
+        self.local = {}
+
+    def formula(self, f: ast.Formula, what: str) -> None:
+        if isinstance(f, ast.ExprFormula):
+            self.money(f.expr, what)
+        elif isinstance(f, ast.TierTable):
+            on = self.typer.infer(f.on)
+            if on is not None and on.kind not in ("money", "count", "number"):
+                self.error(f"a tier table needs money or a count to look up, but this is {on.describe()}", f.on.span)
+            for tier in f.tiers:
+                if on is not None and on.kind in ("money", "count"):
+                    self.typer.check_bounds(tier.interval, on, f.on)
+                self.money(tier.amount, "a tier's amount")
+            tiers.check_table(f, self.report)
+
+    # ------------------------------------------------------------------ rules
+
+    def check_rules(self) -> None:
+        seen: dict[str, ast.Rule] = {}
+        h = self.policy.header
+        for r in self.policy.rules:
+            if r.id in seen:
+                self.error(f"rule {r.id} is declared twice (first at line {seen[r.id].span.line})", r.span)
+            seen[r.id] = r
+            if r.clause is None:
+                self.error(f"rule {r.id} cites no clause of the notice", r.title.span, "add a line: clause \"…\"")
+            if r.kind is None:
+                self.error(f"rule {r.id} says nothing", r.title.span,
+                           "add 'highest not stacked per project per year', 'limit … per applicant per year' "
+                           "or 'validity'")
+            if r.applies_to is not None:
+                self.typer.expect_bool(r.applies_to, "'applies to'")
+            if r.kind == "limit":
+                self.money(r.limit, "the limit")
+                if r.reduction is None:
+                    self.error(f"rule {r.id} sets a limit but not how grants are reduced to it", r.title.span,
+                               "add: reduce pro rata by largest remainder  (or: reduce in input order)")
+            if r.other_policy is not None:
+                t = self.typer.infer(r.other_policy)
+                if t is not None and not is_money_like(t):
+                    self.error(f"'other policy' needs a money input, but this is {t.describe()}",
+                               r.other_policy.span)
+            if r.kind == "validity" and (h is None or h.in_force is None):
+                self.error(f"rule {r.id} checks validity, but the header has no in-force window", r.title.span)
+
+    # ------------------------------------------------------------------ notes and usage
+
+    def check_notes(self) -> None:
+        seen: dict[str, ast.Note] = {}
+        for n in self.policy.all_notes():
+            if n.id in seen:
+                self.error(f"note {n.id} is written twice (first at line {seen[n.id].span.line})", n.span,
+                           "give each interpretation one place, at the clause it affects")
+            seen[n.id] = n
+            if n.text.en is None:
+                self.warn(f"note {n.id} has no English text", n.text.span, 'write it as "中文" / "English"')
+
+    def check_unused(self) -> None:
+        for sym in self.symbols.values():
+            if sym.name not in self.used:
+                what = "input" if sym.kind == "input" else "definition"
+                self.warn(f"{what} '{sym.name}' is never used", sym.node.name_span,
+                          "remove it, or use it in a measure")
+
+
+def _is_rate(f: ast.Formula) -> bool:
+    return isinstance(f, ast.ExprFormula) and isinstance(f.expr, ast.PercentOf)
+
+
+def _bare_percent(f: ast.Formula) -> bool:
+    return isinstance(f, ast.ExprFormula) and isinstance(f.expr, ast.Percent)
+
+
+def _text(e: ast.Expr) -> str:
+    return e.text if isinstance(e, ast.Percent) else "20%"
+

@@ -1,0 +1,101 @@
+"""Tier tables: overlaps are errors; gaps and cliffs are warnings unless the drafter allows them.
+
+A *cliff* is a point where one more yuan (or one more enterprise) pays less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from .. import ast
+from ..runtime.intervals import Interval, from_ast, intersection, lower_key
+
+Report = Callable[[str, str, ast.Span, str | None], None]
+
+
+def constant(e: ast.Expr) -> Decimal | None:
+    return e.value if isinstance(e, ast.Quantity) else None
+
+
+def check_table(table: ast.TierTable, report: Report) -> None:
+    if not table.tiers:
+        report("error", f"the {table.mode} table has no tiers", table.span, "add a line such as '10家以上: 10万'")
+        return
+    if table.mode == "bands":
+        _check_bands(table, report)
+    else:
+        _check_thresholds(table, report)
+
+
+def _check_bands(table: ast.TierTable, report: Report) -> None:
+    tiers = [(from_ast(t.interval), t) for t in table.tiers]
+    for i, (a, ta) in enumerate(tiers):
+        for b, tb in tiers[i + 1 :]:
+            common = intersection(a, b)
+            if common is not None:
+                report(
+                    "error",
+                    f"tier {b} overlaps tier {a} (line {ta.span.line}) on {common}",
+                    tb.interval.span,
+                    "bands must not overlap: a value would match two tiers",
+                )
+    ordered = sorted(tiers, key=lambda pair: lower_key(pair[0]))
+    for (a, ta), (b, tb) in zip(ordered, ordered[1:]):
+        gap = a.gap_to(b)
+        if gap is not None and intersection(a, b) is None and not table.allow_gap:
+            report(
+                "warning",
+                f"no tier covers {gap}: values there get nothing",
+                tb.interval.span,
+                "close the gap, or write 'allow gap' in the table if the notice means it",
+            )
+        pay_a, pay_b = constant(ta.amount), constant(tb.amount)
+        if pay_a is not None and pay_b is not None and pay_b < pay_a and not table.allow_cliff:
+            report(
+                "warning",
+                f"cliff: tier {b} pays {tb.amount.text} but the tier below it pays {ta.amount.text}",  # type: ignore[union-attr]
+                tb.span,
+                "a larger value would get less; write 'allow cliff' if the notice means it",
+            )
+    top, top_tier = ordered[-1]
+    pay = constant(top_tier.amount)
+    if top.upper is not None and pay and pay > 0 and not table.allow_cliff:
+        report(
+            "warning",
+            f"cliff: values above {top} get nothing, less than the {top_tier.amount.text} this tier pays",  # type: ignore[union-attr]
+            top_tier.span,
+            "add a top tier such as '300万以上', or write 'allow cliff'",
+        )
+
+
+def _check_thresholds(table: ast.TierTable, report: Report) -> None:
+    seen: dict[tuple, ast.Tier] = {}
+    valid: list[tuple[Interval, ast.Tier]] = []
+    for tier in table.tiers:
+        iv = from_ast(tier.interval)
+        if iv.upper is not None or iv.lower is None:
+            report(
+                "error",
+                f"a threshold is a lower bound such as '10家以上' or '超过5万', not {tier.interval.text}",
+                tier.interval.span,
+                "use 'bands on …' for a table of intervals",
+            )
+            continue
+        key = lower_key(iv)
+        if key in seen:
+            report("error", f"threshold {iv} appears twice (first at line {seen[key].span.line})",
+                   tier.interval.span, None)
+            continue
+        seen[key] = tier
+        valid.append((iv, tier))
+    ordered = sorted(valid, key=lambda pair: lower_key(pair[0]))
+    for (a, ta), (b, tb) in zip(ordered, ordered[1:]):
+        pay_a, pay_b = constant(ta.amount), constant(tb.amount)
+        if pay_a is not None and pay_b is not None and pay_b < pay_a and not table.allow_cliff:
+            report(
+                "warning",
+                f"cliff: reaching {b} pays {tb.amount.text}, less than {ta.amount.text} for {a}",  # type: ignore[union-attr]
+                tb.span,
+                "the highest threshold reached wins; write 'allow cliff' if the notice means it",
+            )

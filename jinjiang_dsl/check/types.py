@@ -1,0 +1,216 @@
+"""Types and units of expressions: money, count, ratio, bool, date, closed sets.
+
+Plain numbers (``100万`` without 元, ``20``) take their unit from where they are used,
+as untyped constants do in Go: ``fiscal_contribution > 100万`` compares money,
+``adopters >= 10`` compares counts, ``5万 × sessions`` pays money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from .. import ast
+from ..diagnostics import did_you_mean
+
+NUMERIC = {"money", "count", "ratio", "number"}
+
+WORDS = {
+    "money": "money",
+    "count": "a count",
+    "ratio": "a percentage",
+    "number": "a number",
+    "bool": "a yes/no value",
+    "date": "a date",
+    "enum": "a choice from a set",
+}
+
+
+@attrs.frozen(slots=True)
+class Type:
+    kind: str  # money | count | ratio | number | bool | date | enum
+    values: tuple[str, ...] = ()
+    name: str | None = None  # the input an enum type belongs to, for messages
+
+    def describe(self) -> str:
+        return WORDS[self.kind]
+
+
+MONEY, COUNT, RATIO, NUMBER, BOOL, DATE = (Type(k) for k in ("money", "count", "ratio", "number", "bool", "date"))
+
+DECLARED = {"money": MONEY, "count": COUNT, "percent": RATIO, "bool": BOOL, "date": DATE}
+
+
+def type_of_decl(decl: ast.InputDecl) -> Type:
+    if decl.type.kind == "enum":
+        return Type("enum", tuple(v.name for v in decl.type.values), decl.name)
+    return DECLARED[decl.type.kind]
+
+
+Report = Callable[[str, ast.Span, str | None], None]
+Lookup = Callable[[ast.Name], Type | None]
+
+
+def is_money_like(t: Type | None) -> bool:
+    return t is None or t.kind in ("money", "number")
+
+
+class ExprTyper:
+    """Infers the type of an expression, reporting every misuse once.
+
+    ``None`` means "unknown because of an error already reported" and silences
+    follow-on errors.
+    """
+
+    def __init__(self, lookup: Lookup, peek: Callable[[str], Type | None], error: Report):
+        self.lookup = lookup
+        self.peek = peek
+        self.error = error
+
+    def infer(self, e: ast.Expr) -> Type | None:
+        if isinstance(e, ast.Quantity):
+            return {"money": MONEY, "count": COUNT, "number": NUMBER}[e.unit]
+        if isinstance(e, ast.Percent):
+            return RATIO
+        if isinstance(e, ast.DateLit):
+            return DATE
+        if isinstance(e, ast.BoolLit):
+            return BOOL
+        if isinstance(e, ast.Name):
+            return self.lookup(e)
+        if isinstance(e, ast.BinOp):
+            return self._binop(e)
+        if isinstance(e, ast.PercentOf):
+            base = self.infer(e.base)
+            if base is None:
+                return None
+            if base.kind not in NUMERIC:
+                self.error(f"{e.rate.text} of {base.describe()} means nothing", e.base.span,
+                           "the base of a percentage is money or a count")
+                return None
+            return {"money": MONEY, "count": NUMBER, "ratio": RATIO, "number": NUMBER}[base.kind]
+        if isinstance(e, ast.Compare):
+            return self._compare(e)
+        if isinstance(e, ast.BoolOp):
+            self.expect_bool(e.left, f"'{e.op}'")
+            self.expect_bool(e.right, f"'{e.op}'")
+            return BOOL
+        if isinstance(e, ast.Not):
+            self.expect_bool(e.operand, "'not'")
+            return BOOL
+        if isinstance(e, ast.InSet):
+            self._in_set(e)
+            return BOOL
+        if isinstance(e, ast.InInterval):
+            t = self.infer(e.operand)
+            if t is not None and t.kind not in NUMERIC:
+                self.error(f"{t.describe()} cannot lie in an interval", e.operand.span, None)
+            elif t is not None:
+                self.check_bounds(e.interval, t, e.operand)
+            return BOOL
+        raise TypeError(f"unknown expression {e!r}")  # pragma: no cover - the grammar has no other forms
+
+    # ------------------------------------------------------------------ helpers
+
+    def expect_bool(self, e: ast.Expr, where: str) -> None:
+        t = self.infer(e)
+        if t is not None and t.kind != "bool":
+            hint = "compare it, e.g. x > 0" if t.kind in NUMERIC else "use 'in {…}' or '==' to test it"
+            self.error(f"{where} needs a yes/no condition, but this is {t.describe()}", e.span, hint)
+
+    def check_bounds(self, interval: ast.Interval, on: Type, subject: ast.Expr) -> None:
+        """Bounds written with a unit must match what they bound (10家 does not bound money)."""
+        for bound in (interval.lower, interval.upper):
+            if bound is None or bound.value is None:
+                continue
+            q = bound.value
+            if q.unit != "number" and on.kind in ("money", "count") and q.unit != on.kind:
+                self.error(
+                    f"bound {q.text} is {WORDS[q.unit]}, but {_subject(subject)} is {on.describe()}",
+                    q.span,
+                    None,
+                )
+
+    def _binop(self, e: ast.BinOp) -> Type | None:
+        left, right = self.infer(e.left), self.infer(e.right)
+        if left is None or right is None:
+            return None
+        for side, t in ((e.left, left), (e.right, right)):
+            if t.kind not in NUMERIC:
+                self.error(f"{t.describe()} cannot be used in arithmetic ('{e.op}')", side.span,
+                           "use it in a condition instead" if t.kind == "bool" else None)
+                return None
+        a, b = left.kind, right.kind
+        if e.op in "+-":
+            if a == "number":
+                return right
+            if b == "number" or a == b:
+                return left
+            self.error(f"cannot {'add' if e.op == '+' else 'subtract'} {right.describe()} "
+                       f"{'to' if e.op == '+' else 'from'} {left.describe()}", e.span, None)
+            return None
+        if e.op == "*":
+            pair = {a, b}
+            if pair == {"money"}:
+                self.error("money × money is not an amount", e.span, "one side should be a rate or a count")
+                return None
+            if "money" in pair:
+                return MONEY
+            if pair == {"count"}:
+                return COUNT
+            if "ratio" in pair and pair <= {"ratio", "number"}:
+                return RATIO
+            return NUMBER
+        # division
+        if b == "money" and a != "money":
+            self.error(f"cannot divide {left.describe()} by money", e.span, None)
+            return None
+        if a == b and a in ("money", "count"):
+            return RATIO
+        return left if b in ("number", "count", "ratio") else NUMBER
+
+    def _compare(self, e: ast.Compare) -> Type:
+        left = self.infer_or_enum_value(e.left, e.right)
+        right = self.infer_or_enum_value(e.right, e.left)
+        if left is None or right is None:
+            return BOOL
+        ordered = e.op not in ("==", "!=")
+        if left.kind in NUMERIC and right.kind in NUMERIC:
+            if "number" not in (left.kind, right.kind) and left.kind != right.kind:
+                self.error(f"compares {left.describe()} with {right.describe()}", e.span,
+                           "both sides of a comparison must be in the same unit")
+        elif left.kind != right.kind:
+            self.error(f"compares {left.describe()} with {right.describe()}", e.span, None)
+        elif ordered and left.kind in ("bool", "enum"):
+            self.error(f"'{e.op}' does not order {left.describe()}", e.span, "use '==' or 'in {…}'")
+        return BOOL
+
+    def infer_or_enum_value(self, e: ast.Expr, other: ast.Expr) -> Type | None:
+        """``kind == association``: a bare value name against a set-typed input."""
+        if isinstance(e, ast.Name) and e.scope is None and isinstance(other, ast.Name):
+            other_t = self.peek(other.ident)
+            if other_t is not None and other_t.kind == "enum" and e.ident in other_t.values:
+                return other_t
+        return self.infer(e)
+
+    def _in_set(self, e: ast.InSet) -> None:
+        t = self.infer(e.operand)
+        if t is None:
+            return
+        if t.kind != "enum":
+            self.error(f"'in {{…}}' tests a choice from a set, but {_subject(e.operand)} is {t.describe()}",
+                       e.operand.span, None)
+            return
+        for value in e.values:
+            if value.ident not in t.values:
+                guess = did_you_mean(value.ident, t.values)
+                self.error(
+                    f"'{value.ident}' is not one of the values of {t.name}",
+                    value.span,
+                    f"did you mean '{guess}'?" if guess else f"the values are: {', '.join(t.values)}",
+                )
+
+
+def _subject(e: ast.Expr) -> str:
+    return f"'{e.ident}'" if isinstance(e, ast.Name) else "the value"

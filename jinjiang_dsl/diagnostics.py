@@ -1,0 +1,105 @@
+"""Located problems and how they are shown: ``file:line:col: error: message``, the line, a caret.
+
+Every stage reports through :class:`Diagnostic`; nothing else reaches a user.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+import attrs
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
+
+from .ast import Span
+
+Severity = Literal["error", "warning"]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Diagnostic:
+    severity: Severity
+    message: str
+    span: Span
+    hint: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class PolicyError(Exception):
+    """Raised when a policy cannot be used: carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: dict[str, str] | None = None):
+        self.diagnostics = tuple(diagnostics)
+        self.sources = sources or {}
+        super().__init__(render_plain(self.diagnostics, self.sources))
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate, if one is close enough to be a likely typo."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _caret_line(line: str, span: Span) -> tuple[str, str]:
+    """Padding and carets under the span, measured in terminal cells (CJK is two wide)."""
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line:
+        end = max(span.end_column - 1, start + 1)
+    else:
+        end = len(line.rstrip())
+    end = max(min(end, len(line)), start + 1)
+    pad = "".join("\t" if ch == "\t" else " " * cell_len(ch) for ch in line[:start])
+    width = max(cell_len(line[start:end]), 1)
+    return pad, "^" * width
+
+
+def _source_line(sources: dict[str, str], span: Span) -> str | None:
+    text = sources.get(span.path)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= span.line <= len(lines):
+        return lines[span.line - 1]
+    return None
+
+
+def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> Text:
+    """One diagnostic as styled text; ``str()`` of it is the plain form."""
+    style = "bold red" if diagnostic.is_error else "bold yellow"
+    out = Text()
+    out.append(f"{diagnostic.span}: ", style="bold")
+    out.append(f"{diagnostic.severity}:", style=style)
+    out.append(f" {diagnostic.message}\n", style="bold")
+    line = _source_line(sources, diagnostic.span)
+    if line is not None:
+        pad, carets = _caret_line(line, diagnostic.span)
+        gutter = f"{diagnostic.span.line:>4} | "
+        out.append(gutter, style="blue")
+        out.append(line + "\n")
+        out.append(" " * (len(gutter) - 2) + "| ", style="blue")
+        out.append(pad)
+        out.append(carets + "\n", style=style)
+    if diagnostic.hint:
+        out.append("  hint: ", style="bold cyan")
+        out.append(diagnostic.hint + "\n")
+    return out
+
+
+def render_plain(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> str:
+    return "\n".join(str(render_text(d, sources)) for d in diagnostics)
+
+
+def print_diagnostics(diagnostics: Iterable[Diagnostic], sources: dict[str, str], console: Console) -> None:
+    """Colour on a terminal, plain text when piped (rich decides)."""
+    for d in diagnostics:
+        console.print(render_text(d, sources), soft_wrap=True, highlight=False)
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, int]:
+    return (d.span.path, d.span.line, d.span.column, 0 if d.is_error else 1)

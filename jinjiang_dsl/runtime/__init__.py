@@ -1,0 +1,1 @@
+"""What evaluators use: exact money, rounding, intervals and trace records."""

@@ -1,0 +1,84 @@
+"""Intervals with statutory boundary kinds: membership, overlap and how they read.
+
+``50万(含)至100万`` is ``[50万, 100万)``; ``超过5万`` is ``(5万, ∞)``. The explanation
+shows the notation, so an auditor sees which end is included.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from .. import ast
+from .money import fmt_compact
+
+
+@attrs.frozen(slots=True)
+class Interval:
+    lower: Decimal | None
+    lower_inclusive: bool
+    upper: Decimal | None
+    upper_inclusive: bool
+
+    def __contains__(self, value: Decimal) -> bool:
+        if self.lower is not None and (value < self.lower or (value == self.lower and not self.lower_inclusive)):
+            return False
+        if self.upper is not None and (value > self.upper or (value == self.upper and not self.upper_inclusive)):
+            return False
+        return True
+
+    def __str__(self) -> str:
+        lo = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + fmt_compact(self.lower)
+        hi = "∞)" if self.upper is None else fmt_compact(self.upper) + ("]" if self.upper_inclusive else ")")
+        return f"{lo}, {hi}"
+
+    def gap_to(self, above: Interval) -> Interval | None:
+        """The values strictly between this interval and one above it, if any."""
+        if self.upper is None or above.lower is None:
+            return None
+        if self.upper < above.lower or (
+            self.upper == above.lower and not self.upper_inclusive and not above.lower_inclusive
+        ):
+            return Interval(self.upper, not self.upper_inclusive, above.lower, not above.lower_inclusive)
+        return None
+
+
+def from_ast(node: ast.Interval) -> Interval:
+    lo, hi = node.lower, node.upper
+    return Interval(
+        lower=lo.value.value if lo and lo.value else None,
+        lower_inclusive=bool(lo and lo.inclusive),
+        upper=hi.value.value if hi and hi.value else None,
+        upper_inclusive=bool(hi and hi.inclusive),
+    )
+
+
+def lower_key(iv: Interval) -> tuple:
+    """Sort key: by lower bound, an inclusive bound before an exclusive one at the same value."""
+    if iv.lower is None:
+        return (0, Decimal(0), 0)
+    return (1, iv.lower, 0 if iv.lower_inclusive else 1)
+
+
+def intersection(a: Interval, b: Interval) -> Interval | None:
+    """The common part of two intervals, or None when they are disjoint."""
+    if a.lower is None:
+        lo, lo_inc = b.lower, b.lower_inclusive
+    elif b.lower is None or a.lower > b.lower:
+        lo, lo_inc = a.lower, a.lower_inclusive
+    elif b.lower > a.lower:
+        lo, lo_inc = b.lower, b.lower_inclusive
+    else:
+        lo, lo_inc = a.lower, a.lower_inclusive and b.lower_inclusive
+    if a.upper is None:
+        hi, hi_inc = b.upper, b.upper_inclusive
+    elif b.upper is None or a.upper < b.upper:
+        hi, hi_inc = a.upper, a.upper_inclusive
+    elif b.upper < a.upper:
+        hi, hi_inc = b.upper, b.upper_inclusive
+    else:
+        hi, hi_inc = a.upper, a.upper_inclusive and b.upper_inclusive
+    if lo is not None and hi is not None and (lo > hi or (lo == hi and not (lo_inc and hi_inc))):
+        return None
+    return Interval(lo, lo_inc, hi, hi_inc)

@@ -1,0 +1,33 @@
+"""Exact money: parsing, rounding at declared points, and how figures are written."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+
+ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN, "up": ROUND_UP}
+WAN = Decimal(10_000)
+
+
+def round_to(value: Decimal, unit: Decimal, mode: str) -> Decimal:
+    """Round to a multiple of ``unit`` (0.01 元 by default), by a named mode."""
+    return (value / unit).quantize(Decimal(1), rounding=ROUNDING_MODES[mode]) * unit
+
+
+def fmt_plain(value: Decimal) -> str:
+    """``1000000`` → ``1,000,000``; ``1234.5`` → ``1,234.5`` (no trailing zeros invented)."""
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,f}"
+
+
+def fmt_compact(value: Decimal) -> str:
+    """As the notice writes figures: ``1000000`` → ``100万``; small or odd values stay plain."""
+    if value != 0 and abs(value) >= WAN and (value % (WAN / 100)) == 0:
+        wan = (value / WAN).normalize()
+        return f"{wan:f}万"
+    return fmt_plain(value)
+
+
+def fmt_money(value: Decimal) -> str:
+    """Exactly two decimals, as the output contract writes money: ``1000000.00``."""
+    return f"{value.quantize(Decimal('0.01')):f}"

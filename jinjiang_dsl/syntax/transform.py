@@ -1,0 +1,511 @@
+"""Lark parse tree → :mod:`jinjiang_dsl.ast`, with spans, exact literals and statutory intervals.
+
+Problems that the grammar cannot see but the surface can (``100万万``, a date that does
+not exist, two ``amount`` lines in one measure) are collected as diagnostics here, so
+that one run reports all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from lark import Token, Transformer, Tree, v_args
+from lark.tree import Meta
+
+from .. import ast
+from ..diagnostics import Diagnostic
+
+MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
+COUNT_UNITS = set("家个场次项人名")
+_QUANTITY = re.compile(r"^(?P<num>[\d,]+(?:\.\d+)?)\s*(?P<mag>(?:\s*[万亿])*)\s*(?P<unit>[元家个场次项人名])?$")
+
+# Statutory boundary words (I-2): 以上/以下/以内/不少于/不超过 include the number;
+# 超过/不满/低于 exclude it.
+PREFIX_LOWER_INCLUSIVE = {"不少于", "不低于"}
+PREFIX_UPPER_INCLUSIVE = {"不超过", "不高于"}
+
+COMPARE_OPS = {"≥": ">=", "≤": "<=", "≠": "!="}
+MUL_OPS = {"×": "*"}
+
+
+class _Stmt:
+    """A statement inside a block, tagged with its keyword until the block groups it."""
+
+    __slots__ = ("tag", "value", "span")
+
+    def __init__(self, tag: str, value: Any, span: ast.Span):
+        self.tag, self.value, self.span = tag, value, span
+
+
+@v_args(meta=True)
+class ToAst(Transformer):
+    """One instance per source file: it knows the path, and collects diagnostics."""
+
+    def __init__(self, path: str, source: str):
+        super().__init__(visit_tokens=False)
+        self.path = path
+        self.source_lines = source.splitlines()
+        self.diagnostics: list[Diagnostic] = []
+
+    # ------------------------------------------------------------ helpers
+
+    def span(self, meta: Meta | Token) -> ast.Span:
+        return ast.Span(
+            path=self.path,
+            line=meta.line,
+            column=meta.column,
+            end_line=meta.end_line,
+            end_column=meta.end_column,
+        )
+
+    def error(self, message: str, where: Meta | Token | ast.Span, hint: str | None = None) -> None:
+        span = where if isinstance(where, ast.Span) else self.span(where)
+        self.diagnostics.append(Diagnostic(severity="error", message=message, span=span, hint=hint))
+
+    def string(self, token: Token) -> str:
+        body = str(token)[1:-1]
+        return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+    def quantity_of(self, token: Token) -> ast.Quantity:
+        text = str(token)
+        span = self.span(token)
+        m = _QUANTITY.match(text)
+        assert m, text  # the terminal's own pattern guarantees the shape
+        value = Decimal(m["num"].replace(",", ""))
+        mags = [c for c in m["mag"] if c in MAGNITUDES]
+        if len(mags) > 1:
+            if len(set(mags)) == 1:
+                self.error(
+                    f"{mags[0]} written twice in '{text}'",
+                    span,
+                    hint=f"write '{m['num']}{mags[0]}{m['unit'] or ''}'",
+                )
+            else:
+                self.error(f"'{text}' mixes {' and '.join(mags)}; use one magnitude", span)
+        for mag in mags[:1]:
+            value *= MAGNITUDES[mag]
+        unit = m["unit"]
+        kind: ast.UnitKind = "money" if unit == "元" else "count" if unit in COUNT_UNITS else "number"
+        return ast.Quantity(value=value, unit=kind, text=text, span=span)
+
+    def percent_of_token(self, token: Token) -> ast.Percent:
+        digits = str(token).rstrip("%％").strip()
+        return ast.Percent(value=Decimal(digits) / 100, text=str(token), span=self.span(token))
+
+    def date_of(self, token: Token) -> ast.DateLit:
+        try:
+            value = dt.date.fromisoformat(str(token))
+        except ValueError:
+            self.error(f"'{token}' is not a date", token, hint="dates are written YYYY-MM-DD, e.g. 2023-05-01")
+            value = dt.date(1, 1, 1)
+        return ast.DateLit(value=value, span=self.span(token))
+
+    def bitext_opt(self, children: list[Any]) -> ast.Bitext | None:
+        return next((c for c in children if isinstance(c, ast.Bitext)), None)
+
+    # ------------------------------------------------------------ top level
+
+    def start(self, meta: Meta, items: list[Any]) -> list[Any]:
+        return items
+
+    def bitext(self, meta: Meta, children: list[Token]) -> ast.Bitext:
+        zh = self.string(children[0])
+        en = self.string(children[1]) if len(children) > 1 else None
+        return ast.Bitext(zh=zh, en=en, span=self.span(meta))
+
+    def note(self, meta: Meta, children: list[Any]) -> ast.Note:
+        return ast.Note(id=str(children[0]), text=children[1], span=self.span(meta))
+
+    def clause_stmt(self, meta: Meta, children: list[Token]) -> _Stmt:
+        tok = children[0]
+        ref = self.string(tok) if tok.type == "STRING" else str(tok)
+        return _Stmt("clause", ast.Clause(ref=ref, span=self.span(meta)), self.span(meta))
+
+    def quote_stmt(self, meta: Meta, children: list[Token]) -> _Stmt:
+        return _Stmt("quote", ast.Quote(text=self.string(children[0]), span=self.span(meta)), self.span(meta))
+
+    def _group(self, stmts: list[Any], owner: str, repeatable: set[str]) -> dict[str, Any]:
+        """Group a block's statements by tag; a second non-repeatable one is an error."""
+        grouped: dict[str, Any] = {tag: [] for tag in repeatable}
+        for stmt in stmts:
+            if isinstance(stmt, ast.Reduction):
+                stmt = _Stmt("reduce", stmt, stmt.span)
+            if isinstance(stmt, ast.Note):
+                grouped.setdefault("note", []).append(stmt)
+            elif isinstance(stmt, ast.Define):
+                grouped.setdefault("define", []).append(stmt)
+            elif stmt.tag in repeatable:
+                grouped[stmt.tag].append(stmt.value)
+            elif stmt.tag in grouped:
+                self.error(f"{owner} has a second '{stmt.tag.replace('_', ' ')}'", stmt.span,
+                           hint="keep one; the first one is at "
+                           f"line {grouped[stmt.tag + '@'].line}")
+            else:
+                grouped[stmt.tag] = stmt.value
+                grouped[stmt.tag + "@"] = stmt.span
+        return grouped
+
+    # ------------------------------------------------------------ header
+
+    def header(self, meta: Meta, children: list[Any]) -> ast.Header:
+        title, *stmts = children
+        g = self._group(stmts, "the policy header", set())
+        return ast.Header(
+            title=title,
+            issued=g.get("issued"),
+            in_force=g.get("in force"),
+            by_reference=g.get("by reference"),
+            dated_by=g.get("dated by"),
+            currency=g.get("currency"),
+            rounding=g.get("rounding"),
+            clause=g.get("clause"),
+            quote=g.get("quote"),
+            notes=tuple(g.get("note", ())),
+            span=self.span(meta),
+        )
+
+    def issued(self, meta: Meta, children: list[Token]) -> _Stmt:
+        return _Stmt("issued", self.date_of(children[0]), self.span(meta))
+
+    def window(self, meta: Meta, children: list[Token]) -> ast.Window:
+        dates = [self.date_of(c) for c in children if c.type == "DATE"]
+        return ast.Window(start=dates[0].value, end=dates[1].value, span=self.span(meta))
+
+    def in_force(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("in force", children[0], self.span(meta))
+
+    def by_reference(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("by reference", children[0], self.span(meta))
+
+    def dated_by(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("dated by", children[0], self.span(meta))
+
+    def currency(self, meta: Meta, children: list[Token]) -> _Stmt:
+        return _Stmt("currency", str(children[0]), self.span(meta))
+
+    def rounding(self, meta: Meta, children: list[Token]) -> _Stmt:
+        unit = self.quantity_of(children[0])
+        mode = str(children[1])
+        return _Stmt("rounding", ast.Rounding(unit=unit, mode=mode, span=self.span(meta)), self.span(meta))  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------ inputs
+
+    def inputs(self, meta: Meta, children: list[Any]) -> tuple[str, list[Any]]:
+        scope = str(children[0])
+        decls = [attrs.evolve(c, scope=scope) if isinstance(c, ast.InputDecl) else c for c in children[1:]]
+        return ("inputs", decls)
+
+    def input_decl(self, meta: Meta, children: list[Any]) -> ast.InputDecl:
+        name_tok, type_ref, *rest = children
+        default = next((c.value for c in rest if isinstance(c, _Stmt) and c.tag == "default"), None)
+        return ast.InputDecl(
+            scope="project",  # set by the enclosing block
+            name=str(name_tok),
+            type=type_ref,
+            default=default,
+            label=self.bitext_opt(rest),
+            span=self.span(meta),
+            name_span=self.span(name_tok),
+        )
+
+    def default(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("default", children[0], self.span(meta))
+
+    def simple_type(self, meta: Meta, children: list[Token]) -> ast.TypeRef:
+        return ast.TypeRef(kind=str(children[0]), values=(), span=self.span(meta))  # type: ignore[arg-type]
+
+    def enum_type(self, meta: Meta, children: list[Any]) -> ast.TypeRef:
+        return ast.TypeRef(kind="enum", values=tuple(children), span=self.span(meta))
+
+    def enum_value(self, meta: Meta, children: list[Any]) -> ast.EnumValue:
+        return ast.EnumValue(name=str(children[0]), label=self.bitext_opt(children[1:]), span=self.span(meta))
+
+    def assertion(self, meta: Meta, children: list[Any]) -> ast.Condition:
+        return ast.Condition(expr=children[0], label=self.bitext_opt(children[1:]), span=self.span(meta))
+
+    def define(self, meta: Meta, children: list[Any]) -> ast.Define:
+        name_tok, expr, *rest = children
+        return ast.Define(
+            name=str(name_tok),
+            expr=expr,
+            label=self.bitext_opt(rest),
+            span=self.span(meta),
+            name_span=self.span(name_tok),
+        )
+
+    # ------------------------------------------------------------ measures
+
+    def measure(self, meta: Meta, children: list[Any]) -> ast.Measure:
+        id_tok, title, *stmts = children
+        owner = f"measure {id_tok}"
+        g = self._group(stmts, owner, {"requires", "when", "cross check"})
+        return ast.Measure(
+            id=str(id_tok),
+            title=title,
+            clause=g.get("clause"),
+            quote=g.get("quote"),
+            beneficiary=g.get("beneficiary"),
+            requirements=tuple(g["requires"]),
+            defines=tuple(g.get("define", ())),
+            amount=g.get("amount"),
+            overrides=tuple(g["when"]),
+            cross_checks=tuple(g["cross check"]),
+            quota=g.get("quota"),
+            annual_cap=g.get("cap"),
+            earmark=g.get("earmark"),
+            notes=tuple(g.get("note", ())),
+            span=self.span(meta),
+        )
+
+    def beneficiary(self, meta: Meta, children: list[Any]) -> _Stmt:
+        cond = ast.Condition(expr=children[0], label=self.bitext_opt(children[1:]), span=self.span(meta))
+        return _Stmt("beneficiary", cond, self.span(meta))
+
+    def requirement(self, meta: Meta, children: list[Any]) -> _Stmt:
+        cond = ast.Condition(expr=children[0], label=self.bitext_opt(children[1:]), span=self.span(meta))
+        return _Stmt("requires", cond, self.span(meta))
+
+    def amount(self, meta: Meta, children: list[Any]) -> _Stmt:
+        formula = children[0]
+        cap = children[1] if len(children) > 1 else None
+        return _Stmt("amount", ast.Amount(formula=formula, cap=cap, span=self.span(meta)), self.span(meta))
+
+    def override(self, meta: Meta, children: list[Any]) -> _Stmt:
+        condition, *rest = children
+        label = self.bitext_opt(rest)
+        rest = [c for c in rest if not isinstance(c, ast.Bitext)]
+        formula = rest[0]
+        cap = rest[1] if len(rest) > 1 else None
+        value = ast.Override(condition=condition, label=label, formula=formula, cap=cap, span=self.span(meta))
+        return _Stmt("when", value, self.span(meta))
+
+    def cross_check(self, meta: Meta, children: list[Any]) -> _Stmt:
+        value = ast.CrossCheck(expr=children[0], label=self.bitext_opt(children[1:]), span=self.span(meta))
+        return _Stmt("cross check", value, self.span(meta))
+
+    def quota(self, meta: Meta, children: list[Any]) -> _Stmt:
+        value = ast.Quota(count=int(children[0]), per=children[1], span=self.span(meta))
+        return _Stmt("quota", value, self.span(meta))
+
+    def annual_cap(self, meta: Meta, children: list[Any]) -> _Stmt:
+        value = ast.AnnualCap(amount=children[0], reduction=children[1], span=self.span(meta))
+        return _Stmt("cap", value, self.span(meta))
+
+    def earmark(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("earmark", children[0], self.span(meta))
+
+    def cap(self, meta: Meta, children: list[Any]) -> Any:
+        return children[-1]
+
+    def expr_formula(self, meta: Meta, children: list[Any]) -> ast.ExprFormula:
+        return ast.ExprFormula(expr=children[0], span=self.span(meta))
+
+    def referred(self, meta: Meta, children: list[Any]) -> ast.Referred:
+        return ast.Referred(reason=self.bitext_opt(children), span=self.span(meta))
+
+    def tier_table(self, meta: Meta, children: list[Any]) -> ast.TierTable:
+        mode_tok, on, *stmts = children
+        tiers = tuple(s for s in stmts if isinstance(s, ast.Tier))
+        allowances = {s.value for s in stmts if isinstance(s, _Stmt)}
+        return ast.TierTable(
+            mode=str(mode_tok),  # type: ignore[arg-type]
+            on=on,
+            tiers=tiers,
+            allow_gap="gap" in allowances,
+            allow_cliff="cliff" in allowances,
+            span=self.span(meta),
+        )
+
+    def tier(self, meta: Meta, children: list[Any]) -> ast.Tier:
+        return ast.Tier(interval=children[0], amount=children[1], span=self.span(meta))
+
+    def allowance(self, meta: Meta, children: list[Token]) -> _Stmt:
+        return _Stmt("allow", str(children[0]), self.span(meta))
+
+    # ------------------------------------------------------------ rules
+
+    def rule(self, meta: Meta, children: list[Any]) -> ast.Rule:
+        id_tok, title, *stmts = children
+        g = self._group(stmts, f"rule {id_tok}", set())
+        kinds = [k for k in ("highest_not_stacked", "limit", "validity") if k in g]
+        for extra in kinds[1:]:
+            self.error(f"rule {id_tok} mixes '{kinds[0]}' and '{extra}'", g[extra + "@"],
+                       hint="each rule states one thing; split it into two rules")
+        return ast.Rule(
+            id=str(id_tok),
+            title=title,
+            clause=g.get("clause"),
+            quote=g.get("quote"),
+            kind=kinds[0] if kinds else None,  # type: ignore[arg-type]
+            applies_to=g.get("applies_to"),
+            ties_to_lower_measure="ties" in g,
+            other_policy=g.get("other_policy"),
+            limit=g.get("limit"),
+            reduction=g.get("reduce"),
+            notes=tuple(g.get("note", ())),
+            span=self.span(meta),
+        )
+
+    def applies_to(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("applies_to", children[0], self.span(meta))
+
+    def highest_not_stacked(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("highest_not_stacked", True, self.span(meta))
+
+    def ties_to_lower_measure(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("ties", True, self.span(meta))
+
+    def other_policy(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("other_policy", children[0], self.span(meta))
+
+    def limit(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("limit", children[0], self.span(meta))
+
+    def validity(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("validity", True, self.span(meta))
+
+    def reduce_in_order(self, meta: Meta, children: list[Any]) -> ast.Reduction:
+        return ast.Reduction(strategy="input_order", span=self.span(meta))
+
+    def reduce_pro_rata(self, meta: Meta, children: list[Any]) -> ast.Reduction:
+        return ast.Reduction(strategy="pro_rata", span=self.span(meta))
+
+    # ------------------------------------------------------------ intervals
+
+    def _bound(self, token: Token, inclusive: bool) -> ast.Bound:
+        return ast.Bound(value=self.quantity_of(token), inclusive=inclusive)
+
+    def _interval(self, meta: Meta, lower: ast.Bound | None, upper: ast.Bound | None) -> ast.Interval:
+        span = self.span(meta)
+        return ast.Interval(lower=lower, upper=upper, text=self.text_of(span), span=span)
+
+    def text_of(self, span: ast.Span) -> str:
+        """The source text under a span; the interval keeps the drafter's own words."""
+        lines = self.source_lines[span.line - 1 : span.end_line]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            return lines[0][span.column - 1 : span.end_column - 1]
+        return " ".join([lines[0][span.column - 1 :], *lines[1:-1], lines[-1][: span.end_column - 1]])
+
+    def suffix_lower(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        return self._interval(meta, self._bound(c[0], True), None)
+
+    def prefix_lower(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        return self._interval(meta, self._bound(c[1], str(c[0]) in PREFIX_LOWER_INCLUSIVE), None)
+
+    def suffix_upper(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        return self._interval(meta, None, self._bound(c[0], True))
+
+    def prefix_upper(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        return self._interval(meta, None, self._bound(c[1], str(c[0]) in PREFIX_UPPER_INCLUSIVE))
+
+    def between(self, meta: Meta, c: list[ast.Interval]) -> ast.Interval:
+        lower = next((i.lower for i in c if i.lower), None)
+        upper = next((i.upper for i in c if i.upper), None)
+        return self._interval(meta, lower, upper)
+
+    def range_incl(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        # X(含)至Y is [X, Y); X(含)至Y(含) is [X, Y].
+        return self._interval(meta, self._bound(c[0], True), self._bound(c[2], len(c) > 3))
+
+    def range_upper_incl(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        return self._interval(meta, self._bound(c[0], False), self._bound(c[1], True))
+
+    def range_bare(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        lo, hi = str(c[0]), str(c[1])
+        self.error(
+            f"'{lo}…{hi}' does not say which end is included",
+            meta,
+            hint=f"write '{lo}(含)至{hi}' for [{lo}, {hi}), or use interval notation such as [{lo}, {hi})",
+        )
+        return self._interval(meta, self._bound(c[0], True), self._bound(c[1], False))
+
+    def notation(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        opener, lo, hi, closer = c[0], c[1], c[-2], c[-1]
+        lower = None if lo.type == "INFINITY" else self._bound(lo, str(opener) == "[")
+        upper = None if hi.type == "INFINITY" else self._bound(hi, str(closer) == "]")
+        if lo.type == "INFINITY":
+            self.error("an interval cannot start at ∞", lo, hint="leave the lower end out: write 不超过X or X以下")
+        return self._interval(meta, lower, upper)
+
+    # ------------------------------------------------------------ expressions
+
+    def or_(self, meta: Meta, c: list[Any]) -> ast.BoolOp:
+        return ast.BoolOp(op="or", left=c[0], right=c[-1], span=self.span(meta))
+
+    def and_(self, meta: Meta, c: list[Any]) -> ast.BoolOp:
+        return ast.BoolOp(op="and", left=c[0], right=c[-1], span=self.span(meta))
+
+    def not_(self, meta: Meta, c: list[Any]) -> ast.Not:
+        return ast.Not(operand=c[-1], span=self.span(meta))
+
+    def compare(self, meta: Meta, c: list[Any]) -> ast.Compare:
+        op = COMPARE_OPS.get(str(c[1]), str(c[1]))
+        return ast.Compare(op=op, left=c[0], right=c[2], span=self.span(meta))  # type: ignore[arg-type]
+
+    def _names(self, tokens: list[Token]) -> tuple[ast.Name, ...]:
+        return tuple(ast.Name(ident=str(t), scope=None, span=self.span(t)) for t in tokens)
+
+    def in_set(self, meta: Meta, c: list[Any]) -> ast.InSet:
+        return ast.InSet(operand=c[0], values=self._names(c[1:]), negated=False, span=self.span(meta))
+
+    def not_in_set(self, meta: Meta, c: list[Any]) -> ast.InSet:
+        return ast.InSet(operand=c[0], values=self._names(c[1:]), negated=True, span=self.span(meta))
+
+    def in_interval(self, meta: Meta, c: list[Any]) -> ast.InInterval:
+        return ast.InInterval(operand=c[0], interval=c[1], span=self.span(meta))
+
+    def percent_of(self, meta: Meta, c: list[Any]) -> ast.PercentOf:
+        return ast.PercentOf(rate=self.percent_of_token(c[0]), base=c[1], span=self.span(meta))
+
+    def binop(self, meta: Meta, c: list[Any]) -> ast.BinOp:
+        op = MUL_OPS.get(str(c[1]), str(c[1]))
+        return ast.BinOp(op=op, left=c[0], right=c[2], span=self.span(meta))  # type: ignore[arg-type]
+
+    def quantity(self, meta: Meta, c: list[Token]) -> ast.Quantity:
+        return self.quantity_of(c[0])
+
+    def percent(self, meta: Meta, c: list[Token]) -> ast.Percent:
+        return self.percent_of_token(c[0])
+
+    def date(self, meta: Meta, c: list[Token]) -> ast.DateLit:
+        return self.date_of(c[0])
+
+    def boolean(self, meta: Meta, c: list[Token]) -> ast.BoolLit:
+        return ast.BoolLit(value=str(c[0]) == "true", span=self.span(meta))
+
+    def name(self, meta: Meta, c: list[Token]) -> ast.Name:
+        scope = str(c[0]) if len(c) > 1 else None
+        return ast.Name(ident=str(c[-1]), scope=scope, span=self.span(meta))
+
+
+def build_policy(tree: Tree, path: str, source: str) -> tuple[ast.Policy, list[Diagnostic]]:
+    """Transform a parse tree; returns the policy and the diagnostics found on the way."""
+    t = ToAst(path, source)
+    items = t.transform(tree)
+    headers = [i for i in items if isinstance(i, ast.Header)]
+    for extra in headers[1:]:
+        t.error("a second policy header", extra.span, hint=f"the first is at line {headers[0].span.line}")
+    inputs: list[ast.InputDecl] = []
+    assertions: list[ast.Condition] = []
+    for item in items:
+        if isinstance(item, tuple) and item[0] == "inputs":
+            for decl in item[1]:
+                (inputs if isinstance(decl, ast.InputDecl) else assertions).append(decl)
+    policy = ast.Policy(
+        path=path,
+        source=source,
+        header=headers[0] if headers else None,
+        inputs=tuple(inputs),
+        assertions=tuple(assertions),
+        defines=tuple(i for i in items if isinstance(i, ast.Define)),
+        measures=tuple(i for i in items if isinstance(i, ast.Measure)),
+        rules=tuple(i for i in items if isinstance(i, ast.Rule)),
+        notes=tuple(i for i in items if isinstance(i, ast.Note)),
+    )
+    return policy, t.diagnostics
