@@ -236,10 +236,13 @@ class Override:
 
 @node
 class Note:
-    """A named interpretation (I-1 …) attached where it is written."""
+    """A named interpretation (I-1 …) attached where it is written.
+
+    ``text`` is None for a reference (``note I-2``) to a note stated elsewhere.
+    """
 
     id: str
-    text: Bitext
+    text: Bitext | None
     span: Span
 
 
@@ -315,7 +318,7 @@ class EnumValue:
 
 @node
 class TypeRef:
-    kind: Literal["money", "count", "percent", "bool", "date", "enum"]
+    kind: Literal["money", "count", "percent", "bool", "date", "text", "enum"]
     values: tuple[EnumValue, ...]
     span: Span
 
@@ -346,6 +349,7 @@ class Measure:
     quota: Quota | None
     annual_cap: AnnualCap | None
     earmark: Bitext | None
+    once_per_year: bool
     notes: tuple[Note, ...]
     span: Span
 

@@ -297,7 +297,7 @@ class _Checker:
             self.money(c.expr, "the cross-check")
         if m.quota is not None:
             t = self.typer.infer(m.quota.per)
-            if t is not None and t.kind != "enum":
+            if t is not None and t.kind not in ("enum", "text"):
                 self.error(f"a quota is counted per value of a set, but '{m.quota.per.ident}' is {t.describe()}",
                            m.quota.per.span)
             if m.quota.count < 1:
@@ -355,14 +355,23 @@ class _Checker:
     # ------------------------------------------------------------------ notes and usage
 
     def check_notes(self) -> None:
-        seen: dict[str, ast.Note] = {}
-        for n in self.policy.all_notes():
-            if n.id in seen:
-                self.error(f"note {n.id} is written twice (first at line {seen[n.id].span.line})", n.span,
-                           "give each interpretation one place, at the clause it affects")
-            seen[n.id] = n
+        stated: dict[str, ast.Note] = {}
+        notes = self.policy.all_notes()
+        for n in notes:
+            if n.text is None:
+                continue
+            if n.id in stated:
+                self.error(f"note {n.id} is stated twice (first at line {stated[n.id].span.line})", n.span,
+                           f"state it once; elsewhere write 'note {n.id}' alone to attach it")
+                continue
+            stated[n.id] = n
             if n.text.en is None:
                 self.warn(f"note {n.id} has no English text", n.text.span, 'write it as "中文" / "English"')
+        for n in notes:
+            if n.text is None and n.id not in stated:
+                guess = did_you_mean(n.id, stated)
+                self.error(f"note {n.id} is attached here but never stated", n.span,
+                           f"did you mean {guess}?" if guess else f'state it once: note {n.id} "中文" / "English"')
 
     def check_unused(self) -> None:
         for sym in self.symbols.values():

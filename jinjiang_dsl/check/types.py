@@ -24,12 +24,13 @@ WORDS = {
     "bool": "a yes/no value",
     "date": "a date",
     "enum": "a choice from a set",
+    "text": "text",
 }
 
 
 @attrs.frozen(slots=True)
 class Type:
-    kind: str  # money | count | ratio | number | bool | date | enum
+    kind: str  # money | count | ratio | number | bool | date | text | enum
     values: tuple[str, ...] = ()
     name: str | None = None  # the input an enum type belongs to, for messages
 
@@ -37,9 +38,11 @@ class Type:
         return WORDS[self.kind]
 
 
-MONEY, COUNT, RATIO, NUMBER, BOOL, DATE = (Type(k) for k in ("money", "count", "ratio", "number", "bool", "date"))
+MONEY, COUNT, RATIO, NUMBER, BOOL, DATE, TEXT = (
+    Type(k) for k in ("money", "count", "ratio", "number", "bool", "date", "text")
+)
 
-DECLARED = {"money": MONEY, "count": COUNT, "percent": RATIO, "bool": BOOL, "date": DATE}
+DECLARED = {"money": MONEY, "count": COUNT, "percent": RATIO, "bool": BOOL, "date": DATE, "text": TEXT}
 
 
 def type_of_decl(decl: ast.InputDecl) -> Type:
@@ -182,7 +185,7 @@ class ExprTyper:
                            "both sides of a comparison must be in the same unit")
         elif left.kind != right.kind:
             self.error(f"compares {left.describe()} with {right.describe()}", e.span, None)
-        elif ordered and left.kind in ("bool", "enum"):
+        elif ordered and left.kind in ("bool", "enum", "text"):
             self.error(f"'{e.op}' does not order {left.describe()}", e.span, "use '==' or 'in {…}'")
         return BOOL
 
@@ -198,6 +201,8 @@ class ExprTyper:
         t = self.infer(e.operand)
         if t is None:
             return
+        if t.kind == "text":
+            return  # free text: the listed words are the set
         if t.kind != "enum":
             self.error(f"'in {{…}}' tests a choice from a set, but {_subject(e.operand)} is {t.describe()}",
                        e.operand.span, None)

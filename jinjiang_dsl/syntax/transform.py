@@ -118,7 +118,8 @@ class ToAst(Transformer):
         return ast.Bitext(zh=zh, en=en, span=self.span(meta))
 
     def note(self, meta: Meta, children: list[Any]) -> ast.Note:
-        return ast.Note(id=str(children[0]), text=children[1], span=self.span(meta))
+        text = children[1] if len(children) > 1 else None
+        return ast.Note(id=str(children[0]), text=text, span=self.span(meta))
 
     def clause_stmt(self, meta: Meta, children: list[Token]) -> _Stmt:
         tok = children[0]
@@ -257,6 +258,7 @@ class ToAst(Transformer):
             quota=g.get("quota"),
             annual_cap=g.get("cap"),
             earmark=g.get("earmark"),
+            once_per_year="once" in g,
             notes=tuple(g.get("note", ())),
             span=self.span(meta),
         )
@@ -297,6 +299,9 @@ class ToAst(Transformer):
 
     def earmark(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("earmark", children[0], self.span(meta))
+
+    def once_per_year(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("once", True, self.span(meta))
 
     def cap(self, meta: Meta, children: list[Any]) -> Any:
         return children[-1]
