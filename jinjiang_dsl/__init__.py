@@ -4,8 +4,8 @@ A policy is written in a ``.pol`` file, parsed (:mod:`.syntax`), checked
 (:mod:`.check`), and evaluated against applications.
 """
 
-from .api import check_source, load_policy
+from .api import Policy, check_source, load_policy
 from .diagnostics import Diagnostic, PolicyError
 
-__all__ = ["Diagnostic", "PolicyError", "check_source", "load_policy"]
+__all__ = ["Diagnostic", "Policy", "PolicyError", "check_source", "load_policy"]
 __version__ = "0.1.0"

@@ -1,12 +1,27 @@
-"""The Python API for embedding: read, parse and check a policy."""
+"""The Python API for embedding: load a policy, evaluate applications, get decisions.
+
+    >>> from jinjiang_dsl import load_policy
+    >>> policy = load_policy("policies/jinjiang_2023.pol")
+    >>> batch = policy.evaluate({"applicants": [...]})
+    >>> batch.to_json(lang="en")
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 from .check import CheckedPolicy, check
+from .decide import Backend, BatchTotals, Decider
+from .decisions import ApplicantDecision, BatchDecision
 from .diagnostics import Diagnostic, PolicyError
+from .inputs import Applicant, Validator, read_document
+from .interpret import assertion_checker, interpreted_backend
+from .plan import Plan, build_plan
 from .syntax import parse
+
+BackendName = Literal["compiled", "interpreter"]
 
 
 def check_source(source: str, path: str = "<policy>") -> list[Diagnostic]:
@@ -18,8 +33,68 @@ def check_source(source: str, path: str = "<policy>") -> list[Diagnostic]:
     return list(check(policy).diagnostics)
 
 
-def load_policy(path: str | Path, *, strict: bool = False) -> CheckedPolicy:
-    """Read and check a ``.pol`` file.
+class Policy:
+    """A checked policy, ready to evaluate applications."""
+
+    def __init__(self, checked: CheckedPolicy, backend: BackendName = "compiled"):
+        self.checked = checked
+        self.plan: Plan = build_plan(checked)
+        self.backend_name = backend
+        self._backend: Backend | None = None
+        self.validator = Validator(self.plan, assertion_checker(self.plan))
+
+    @property
+    def name(self) -> str:
+        return self.plan.name.zh
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            if self.backend_name == "interpreter":
+                self._backend = interpreted_backend(self.plan)
+            else:
+                from .compile import compiled_backend
+
+                self._backend = compiled_backend(self.plan)
+        return self._backend
+
+    def decider(self, trace: bool = True) -> Decider:
+        return Decider(self.plan, self.backend, trace=trace)
+
+    def read(self, records: Iterable[Any], start: int = 0) -> Iterator[Applicant]:
+        """Validate applicant records (JSON values) against the policy's inputs."""
+        return self.validator.applicants(records, start)
+
+    def evaluate_applicant(self, record: Any, index: int = 0, trace: bool = True) -> ApplicantDecision:
+        """One applicant record (a dict as in the input contract)."""
+        app = next(iter(self.read([record], index)))
+        return self.decider(trace).applicant(app)
+
+    def evaluate(self, document: str | dict[str, Any] | list[Any], trace: bool = True) -> BatchDecision:
+        """A whole applications document: JSON text, or the parsed object.
+
+        Raises :class:`jinjiang_dsl.inputs.DocumentError` when it is not an applications document.
+        """
+        if isinstance(document, str):
+            records = read_document(document)
+        elif isinstance(document, dict):
+            import json
+
+            records = read_document(json.dumps(document, default=str))
+        else:
+            records = document
+        decider = self.decider(trace)
+        totals = BatchTotals(self.plan)
+        decisions = []
+        for app in self.read(records):
+            decision = decider.applicant(app)
+            totals.add(app, decision)
+            decisions.append(decision)
+        return BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())
+
+
+def load_policy(path: str | Path, *, strict: bool = False, backend: BackendName = "compiled") -> Policy:
+    """Read, check and prepare a ``.pol`` file.
 
     Raises :class:`PolicyError` when it has errors (or warnings, with ``strict``);
     ``OSError``/``UnicodeDecodeError`` when it cannot be read.
@@ -30,4 +105,4 @@ def load_policy(path: str | Path, *, strict: bool = False) -> CheckedPolicy:
     blocking = checked.diagnostics if strict else checked.errors
     if blocking:
         raise PolicyError(checked.diagnostics, {str(path): source})
-    return checked
+    return Policy(checked, backend)

@@ -1,0 +1,374 @@
+"""The code generator: a plan → readable Python source, one function per measure.
+
+In the manner of Jinja2's ``CodeGenerator``: source is written through a small emitter;
+literals, labels and intervals become named module constants; every function and
+every check carries a comment with the ``.pol`` line it came from. The semantics are
+those of :mod:`jinjiang_dsl.interpret`; the two are tested against each other.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from .. import ast
+from ..plan import Cond, Formula, Measure, Plan
+from ..runtime.intervals import Interval, from_ast, lower_key
+from ..runtime.trace import Label, Shown
+
+PY_COMPARE = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "==": "==", "!=": "!="}
+
+
+class Emitter:
+    """Lines of source at an indentation level."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.level = 0
+
+    def __call__(self, line: str = "") -> None:
+        self.lines.append("    " * self.level + line if line else "")
+
+    def indent(self) -> Emitter:
+        self.level += 1
+        return self
+
+    def dedent(self) -> None:
+        self.level -= 1
+
+    def __enter__(self) -> Emitter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dedent()
+
+
+class Constants:
+    """Module-level constants with readable names, each defined once."""
+
+    def __init__(self) -> None:
+        self.by_repr: dict[str, str] = {}
+        self.lines: list[str] = []
+
+    def add(self, prefix: str, source: str, comment: str | None = None) -> str:
+        if source in self.by_repr:
+            return self.by_repr[source]
+        name = f"{prefix}{len(self.by_repr)}"
+        self.by_repr[source] = name
+        self.lines.append(f"{name} = {source}" + (f"  # {comment}" if comment else ""))
+        return name
+
+    def decimal(self, value: Decimal, comment: str | None = None) -> str:
+        return self.add("K", f"Decimal({str(value)!r})", comment)
+
+    def label(self, label: Label | None) -> str:
+        if label is None:
+            return "None"
+        return self.add("L", f"Label({label.zh!r}, {label.en!r})")
+
+    def shown(self, shown: Shown) -> tuple[str, str]:
+        template = self.label(shown.template)
+        names = "(" + "".join(self.label(n) + ", " for n in shown.names) + ")"
+        return template, self.add("N", names)
+
+    def interval(self, iv: Interval) -> str:
+        return self.add("I", f"Interval({_dec(iv.lower)}, {iv.lower_inclusive}, {_dec(iv.upper)}, "
+                             f"{iv.upper_inclusive})", str(iv))
+
+
+def _dec(value: Decimal | None) -> str:
+    return "None" if value is None else f"Decimal({str(value)!r})"
+
+
+def _ident(mid: str) -> str:
+    return "measure_" + mid.replace(".", "_")
+
+
+class CodeGenerator:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.k = Constants()
+        self.out = Emitter()
+        self.local: dict[str, ast.Define] = {}
+
+    # ------------------------------------------------------------------ expressions
+
+    def expr(self, e: ast.Expr, local: dict[str, ast.Define]) -> str:
+        """A Python expression; a missing fact raises KeyError with its name."""
+        if isinstance(e, ast.Quantity):
+            return self.k.decimal(e.value, e.text)
+        if isinstance(e, ast.Percent):
+            return self.k.decimal(e.value, e.text)
+        if isinstance(e, ast.DateLit):
+            return self.k.add("D", f"date({e.value.year}, {e.value.month}, {e.value.day})")
+        if isinstance(e, ast.BoolLit):
+            return repr(e.value)
+        if isinstance(e, ast.Name):
+            spec = self.plan.inputs.get(e.ident)
+            if spec is not None:
+                return f"{'a' if spec.scope == 'applicant' else 'p'}[{e.ident!r}]"
+            d = local.get(e.ident) or self.plan.defines.get(e.ident)
+            if d is not None:
+                return self.expr(d.expr, local)
+            return repr(e.ident)
+        if isinstance(e, ast.BinOp):
+            left, right = self.expr(e.left, local), self.expr(e.right, local)
+            if e.op == "/":
+                return f"divide({left}, {right})"
+            return f"({left} {e.op} {right})"
+        if isinstance(e, ast.PercentOf):
+            return f"({self.k.decimal(e.rate.value, e.rate.text)} * {self.expr(e.base, local)})"
+        if isinstance(e, ast.Compare):
+            return f"({self.expr(e.left, local)} {PY_COMPARE[e.op]} {self.expr(e.right, local)})"
+        if isinstance(e, ast.BoolOp):
+            return f"(bool({self.expr(e.left, local)}) {e.op} bool({self.expr(e.right, local)}))"
+        if isinstance(e, ast.Not):
+            return f"(not {self.expr(e.operand, local)})"
+        if isinstance(e, ast.InSet):
+            values = self.k.add("S", "frozenset({" + ", ".join(repr(v.ident) for v in e.values) + "})")
+            return f"({self.expr(e.operand, local)} {'not in' if e.negated else 'in'} {values})"
+        if isinstance(e, ast.InInterval):
+            return f"({self.expr(e.operand, local)} in {self.k.interval(from_ast(e.interval))})"
+        raise TypeError(e)  # pragma: no cover
+
+    def shown(self, cond: Cond) -> str:
+        template, names = self.k.shown(cond.shown)
+        values = "".join(
+            f"{'a' if self.plan.inputs[n].scope == 'applicant' else 'p'}.get({n!r}), " for n in cond.inputs
+        )
+        return f"Shown({template}, {names}, ({values}))"
+
+    # ------------------------------------------------------------------ module
+
+    def module(self) -> str:
+        for m in sorted(self.plan.measures, key=lambda m: tuple(int(x) for x in m.id.split("."))):
+            self.measure(m)
+            self.out()
+        self.rule_functions()
+        header = [
+            f"# Generated by jinjiang-dsl from {self.plan.path}",
+            f"# source sha256 {self.plan.source_sha256}",
+            "# One function per measure: measure_<id>(a, p, steps) -> MeasureResult, where a and p are the",
+            "# applicant's and the project's facts and steps collects the explanation (None: no trace).",
+            "# A missing fact raises KeyError(name) inside an expression; it is caught where it decides.",
+            "",
+            "# ---- constants",
+            *self.k.lines,
+            "",
+            "",
+        ]
+        return "\n".join(header + self.out.lines).rstrip() + "\n"
+
+    def test(self, target: str, cond: Cond) -> None:
+        """``target = bool(cond)``; a missing fact makes it False and sets ``missing``."""
+        out = self.out
+        out("try:")
+        with out.indent():
+            out(f"{target} = bool({self.expr(cond.expr, self.local)})")
+            out("missing = None")
+        out("except KeyError as e:")
+        with out.indent():
+            out(f"{target}, missing = False, e.args[0]")
+        out("except Undefined:")
+        with out.indent():
+            out(f"{target}, missing = False, None")
+
+    def check(self, kind: str, cond: Cond, rule: str) -> None:
+        out = self.out
+        out(f"# {kind} (line {cond.line}): {cond.label.en}")
+        self.test("c", cond)
+        out("if not c:")
+        with out.indent():
+            out("eligible = False")
+        out("if steps is not None:")
+        with out.indent():
+            out(f"steps.append(Step({rule}, {kind!r}, {{'ok': c, 'label': {self.k.label(cond.label)}, "
+                f"'shown': {self.shown(cond)}, 'missing': LABELS.get(missing)}}))")
+
+    def measure(self, m: Measure) -> None:
+        out = self.out
+        self.local = m.defines
+        rule = self.k.add("R", repr(m.rule))
+        out(f"def {_ident(m.id)}(a, p, steps):")
+        with out.indent():
+            out(f'"""{m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})"""')
+            out("eligible = True")
+            if m.beneficiary:
+                self.check("beneficiary", m.beneficiary, rule)
+            for cond in m.requirements:
+                self.check("requirement", cond, rule)
+            out("if not eligible:")
+            with out.indent():
+                out("return NOT_ELIGIBLE")
+            if m.formula.kind == "referred":
+                out("if steps is not None:")
+                with out.indent():
+                    out(f"steps.append(Step({rule}, 'referred', {{'reason': {self.k.label(m.formula.reason)}}}))")
+                out("return REFERRED")
+            else:
+                self.amount(m, rule)
+        self.local = {}
+
+    def overrides(self, m: Measure, rule: str, i: int = 0) -> None:
+        """The first override that holds is taken; later ones are not looked at."""
+        if i >= len(m.overrides):
+            return
+        out, o = self.out, m.overrides[i]
+        out(f"# override (line {o.condition.line}): {o.condition.label.en}")
+        self.test("applies", o.condition)
+        out("if steps is not None:")
+        with out.indent():
+            out(f"steps.append(Step({rule}, 'override', {{'applies': applies, "
+                f"'label': {self.k.label(o.condition.label)}, 'shown': {self.shown(o.condition)}}}))")
+        out("if applies:")
+        with out.indent():
+            out(f"choice, by = {i + 1}, {self.k.label(o.condition.label)}")
+            if o.cap is not None:
+                out(f"cap, cap_text = {self.expr(o.cap, self.local)}, {o.cap_text!r}")
+        if i + 1 < len(m.overrides):
+            out("else:")
+            with out.indent():
+                self.overrides(m, rule, i + 1)
+
+    def amount(self, m: Measure, rule: str) -> None:
+        out = self.out
+        out("try:")
+        with out.indent():
+            cap = self.expr(m.cap, self.local) if m.cap is not None else "None"
+            out(f"cap, cap_text = {cap}, {m.cap_text!r}")
+            out("choice, by = 0, None")
+            self.overrides(m, rule)
+            formulas = [m.formula] + [_override_formula(m.formula, o.formula) for o in m.overrides]
+            if len(formulas) == 1:
+                self.formula(m.formula, rule)
+            for n, f in enumerate(formulas if len(formulas) > 1 else ()):
+                out(f"{'if' if n == 0 else 'elif'} choice == {n}:")
+                with out.indent():
+                    self.formula(f, rule)
+            if any(f.kind in ("bands", "thresholds") for f in formulas):
+                out("if raw is None:")
+                with out.indent():
+                    out("return NOTHING_PAID")
+            out("amount = raw")
+            out("if cap is not None:")
+            with out.indent():
+                out("amount = raw if raw <= cap else cap")
+                out("if steps is not None:")
+                with out.indent():
+                    out(f"steps.append(Step({rule}, 'cap', {{'bound': raw > cap, 'before': raw, 'cap': cap, "
+                        "'cap_text': cap_text}, value=amount, limit=cap))")
+        out("except KeyError as e:")
+        with out.indent():
+            out("if steps is not None:")
+            with out.indent():
+                out(f"steps.append(Step({rule}, 'missing', {{'name': LABELS[e.args[0]]}}))")
+            out("return NOT_ELIGIBLE")
+        out("except Undefined:")
+        with out.indent():
+            out("if steps is not None:")
+            with out.indent():
+                out(f"steps.append(Step({rule}, 'undefined', {{}}))")
+            out("return NOT_ELIGIBLE")
+        unit = self.k.decimal(self.plan.rounding_unit, "rounding unit")
+        mode = repr(self.plan.rounding_mode)
+        out(f"entitlement = round_to(amount, {unit}, {mode})")
+        out("if steps is not None:")
+        with out.indent():
+            out(f"steps.append(Step({rule}, 'round', {{'before': amount, 'after': entitlement, 'unit': {unit}, "
+                f"'mode': {mode}}}, value=entitlement))")
+        out("warnings = ()")
+        for c in m.cross_checks:
+            out(f"# cross check (line {c.line}): {c.label.en}")
+            out("try:")
+            with out.indent():
+                out(f"other = {self.expr(c.expr, self.local)}")
+                out("if other != raw:")
+                with out.indent():
+                    out(f"warnings += (Step({rule}, 'cross_check', {{'label': {self.k.label(c.label)}, "
+                        "'other': other, 'formula': raw}),)")
+            out("except (KeyError, Undefined):")
+            with out.indent():
+                out("pass")
+        out("if entitlement <= 0:")
+        with out.indent():
+            out("if steps is not None:")
+            with out.indent():
+                out(f"steps.append(Step({rule}, 'zero', {{}}))")
+            out("return MeasureResult('not_eligible', ZERO, warnings)")
+        out("if steps is not None:")
+        with out.indent():
+            if m.earmark:
+                out(f"steps.append(Step({rule}, 'earmark', {{'text': {self.k.label(m.earmark)}}}))")
+            out(f"steps.append(Step({rule}, 'entitlement', {{'value': entitlement}}, value=entitlement))")
+        out("return MeasureResult('eligible', entitlement, warnings)")
+
+    def formula(self, f: Formula, rule: str) -> None:
+        """Sets ``raw``: the amount before the cap, or None when a tier table pays nothing."""
+        out = self.out
+        assert f.expr is not None and f.base is not None
+        out(f"value = {self.expr(f.expr, self.local)}")
+        if f.kind == "rate":
+            rate = self.k.decimal(f.rate, f.rate_text)  # type: ignore[arg-type]
+            out(f"raw = {rate} * value")
+            out("if steps is not None:")
+            with out.indent():
+                out(f"steps.append(Step({rule}, 'base', {{'shown': {self.shown(f.base)}, "
+                    f"'label': {self.k.label(f.base.label)}}}, value=value))")
+                out(f"steps.append(Step({rule}, 'rate', {{'rate': {f.rate_text!r}, 'base': value, 'by': by}}, "
+                    "value=raw))")
+            return
+        if f.kind == "expr":
+            out("raw = value")
+            out("if steps is not None:")
+            with out.indent():
+                out(f"steps.append(Step({rule}, 'formula', {{'shown': {self.shown(f.base)}}}, value=value))")
+            return
+        tiers = list(f.tiers)
+        if f.kind == "thresholds":  # the highest threshold reached wins: test from the top down
+            tiers.sort(key=lambda t: lower_key(from_ast(t.interval)), reverse=True)
+        for i, t in enumerate(tiers):
+            iv = from_ast(t.interval)
+            out(f"{'if' if i == 0 else 'elif'} value in {self.k.interval(iv)}:  # {t.interval.text}")
+            with out.indent():
+                out(f"raw = {self.expr(t.amount, self.local)}")
+                out("if steps is not None:")
+                with out.indent():
+                    out(f"steps.append(Step({rule}, 'tier', {{'mode': {f.kind!r}, "
+                        f"'label': {self.k.label(f.base.label)}, 'value': value, 'interval': {str(iv)!r}, "
+                        f"'words': {t.interval.text!r}, 'index': {t.index}, 'amount': raw}}, value=raw, "
+                        f"tier={t.index}, interval={str(iv)!r}))")
+        lowest = min((from_ast(t.interval) for t in f.tiers), key=lambda iv: iv.lower or 0)
+        out("else:")
+        with out.indent():
+            out("raw = None")
+            out("if steps is not None:")
+            with out.indent():
+                out(f"steps.append(Step({rule}, 'tier_none', {{'mode': {f.kind!r}, "
+                    f"'label': {self.k.label(f.base.label)}, 'value': value, 'lowest': {str(lowest)!r}}}, "
+                    "value=value))")
+
+    # ------------------------------------------------------------------ rules
+
+    def rule_functions(self) -> None:
+        out, r = self.out, self.plan.rules
+        self.local = {}
+        if r.r2_applies is not None:
+            out(f"def r2_applies(a):\n    return bool({self.expr(r.r2_applies.expr, {})})")
+            out()
+        if r.r2_limit is not None:
+            out(f"def r2_limit(a):\n    return {self.expr(r.r2_limit.expr, {})}")
+            out()
+        for m in self.plan.measures:
+            if m.annual_cap:
+                out(f"def annual_cap_{m.id.replace('.', '_')}(a):\n    return {self.expr(m.annual_cap[0], {})}")
+                out()
+
+
+def _override_formula(base: Formula, override: Formula) -> Formula:
+    """A bare rate in an override keeps the base formula's base."""
+    if override.kind == "rate" and override.expr is None:
+        return Formula(kind="rate", expr=base.expr, rate=override.rate, rate_text=override.rate_text, base=base.base)
+    return override
+
+
+def generate(plan: Plan) -> str:
+    """The Python source of a plan's evaluator (``jinjiang-dsl compile --emit python``)."""
+    return CodeGenerator(plan).module()

@@ -1,0 +1,338 @@
+"""From per-measure results to decisions: validity (R3), highest-not-stacked (R1), annual caps, R2.
+
+The order is the spec's: (1) each measure's entitlement per project; (2) R1 per project;
+(3) a measure's annual cap per applicant and year, in input order; (4) R2 per applicant
+and year. Step 2 is not revisited after 3 and 4 reduce a grant (I-10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+import attrs
+
+from .decisions import ApplicantDecision, Award, BatchDecision, ProjectDecision, Summary
+from .inputs import Applicant, Project
+from .plan import Measure, Plan
+from .runtime.money import fmt_plain
+from .runtime.outcome import MeasureResult, Missing
+from .runtime.trace import Label, Shown, Step
+
+Facts = dict[str, Any]
+MeasureFn = Callable[[Facts, Facts, "list[Step] | None"], MeasureResult]
+CENT = Decimal("0.01")
+
+
+@attrs.frozen(slots=True)
+class Backend:
+    """What a backend (compiled or interpreted) provides: one function per measure, and rule figures."""
+
+    name: str
+    measures: dict[str, MeasureFn]
+    r2_applies: Callable[[Facts], bool] | None
+    r2_limit: Callable[[Facts], Decimal] | None
+    annual_caps: dict[str, Callable[[Facts], Decimal]]
+
+
+@attrs.define
+class _Award:
+    """An award while rules are still acting on it."""
+
+    measure: Measure
+    status: str
+    entitlement: Decimal | None
+    amount: Decimal | None
+    steps: list[Step] | None
+    warnings: tuple[Step, ...]
+    order: int  # the project's position in the applicant's input
+
+    def note(self, step: Step) -> None:
+        if self.steps is not None:
+            self.steps.append(step)
+
+
+def measure_key(mid: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in mid.split("."))
+
+
+class Decider:
+    def __init__(self, plan: Plan, backend: Backend, trace: bool = True):
+        self.plan = plan
+        self.backend = backend
+        self.trace = trace
+        self.measures = sorted(plan.measures, key=lambda m: measure_key(m.id))
+        self.r = plan.rules
+
+    # ------------------------------------------------------------------ validity (R3)
+
+    def period(self, date: dt.date | None) -> tuple[str, tuple[dt.date, dt.date] | None]:
+        p = self.plan
+        if p.in_force is None:
+            return "in_force", None
+        if date is not None and p.in_force[0] <= date <= p.in_force[1]:
+            return "in_force", p.in_force
+        if date is not None and p.by_reference and p.by_reference[0] <= date <= p.by_reference[1]:
+            return "by_reference", p.by_reference
+        return "out_of_period", p.in_force
+
+    # ------------------------------------------------------------------ one applicant
+
+    def applicant(self, app: Applicant) -> ApplicantDecision:
+        kind = app.facts.get("kind")
+        if not app.ok:
+            return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)
+        per_project: list[tuple[Project, list[_Award]]] = []
+        claimed: dict[tuple[str, int], str] = {}
+        for order, project in enumerate(app.projects):
+            awards = self.project(app, project, order, claimed)
+            self.highest_not_stacked(project, awards)
+            per_project.append((project, awards))
+        self.annual_caps(app, per_project)
+        error = self.annual_limit(app, per_project)
+        if error:
+            return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), (error,))
+        projects = tuple(
+            ProjectDecision(p.id, tuple(self.freeze(a) for a in awards)) for p, awards in per_project
+        )
+        total = sum((a.amount or Decimal(0) for _, aw in per_project for a in aw if a.status == "granted"),
+                    Decimal(0))
+        return ApplicantDecision(app.id, app.name, kind, "ok", total, projects, ())
+
+    def freeze(self, a: _Award) -> Award:
+        return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps or ()), a.warnings)
+
+    def project(self, app: Applicant, project: Project, order: int, claimed: dict[tuple[str, int], str]) -> list[_Award]:
+        status, window = self.period(project.date)
+        awards = []
+        for m in self.measures:
+            if not (m.own_facts & project.given):
+                continue
+            steps: list[Step] | None = [] if self.trace else None
+            if steps is not None and window is not None:
+                steps.append(Step(self.r.r3 or "R3", "period", {
+                    "variant": status, "date": project.date, "start": window[0], "end": window[1]}))
+            if status == "out_of_period":
+                awards.append(_Award(m, "out_of_period", Decimal(0), Decimal(0), steps, (), order))
+                continue
+            result = self.backend.measures[m.id](app.facts, project.facts, steps)
+            award = _Award(m, result.status, result.entitlement, Decimal(0), steps, result.warnings, order)
+            if result.status == "referred":
+                award.entitlement = award.amount = None
+            if award.status == "eligible" and m.once_per_year and project.date is not None:
+                key = (m.id, project.date.year)
+                if key in claimed:
+                    award.status = "not_eligible"
+                    award.note(Step(m.rule, "once", {"year": str(project.date.year), "project": claimed[key]}))
+                else:
+                    claimed[key] = project.id
+            if steps is not None:
+                steps.extend(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in m.notes)
+            awards.append(award)
+        return awards
+
+    # ------------------------------------------------------------------ R1
+
+    def highest_not_stacked(self, project: Project, awards: list[_Award]) -> None:
+        candidates = [a for a in awards if a.status == "eligible"]
+        if not candidates:
+            return
+        if self.r.r1 is None:  # no R1 declared: every eligible measure is granted
+            for a in candidates:
+                a.status, a.amount = "granted", a.entitlement
+            return
+        rule = self.r.r1
+        best = max(candidates, key=lambda a: (a.entitlement, [-x for x in measure_key(a.measure.id)]))
+        other_name = self.r.r1_other_policy
+        other = project.facts.get(other_name) if other_name else None
+        if other is not None and other >= best.entitlement:
+            for a in candidates:
+                a.status, a.amount = "superseded", Decimal(0)
+                a.note(Step(rule, "r1", {"variant": "other_policy", "other": other, "best": best.entitlement}))
+                self.r1_notes(a)
+            return
+        tie = sum(a.entitlement == best.entitlement for a in candidates) > 1
+        for a in candidates:
+            if a is best:
+                a.status, a.amount = "granted", a.entitlement
+                if len(candidates) > 1:
+                    others = [Label(f"{o.measure.id} {fmt_plain(o.entitlement)} 元", f"{o.measure.id} {fmt_plain(o.entitlement)} yuan")
+                              for o in candidates if o is not best]  # type: ignore[arg-type]
+                    a.note(Step(rule, "r1", {"variant": "won_tie" if tie else "won", "count": len(candidates),
+                                             "measure": best.measure.id, "amount": best.entitlement,
+                                             "others": others}))
+                    self.r1_notes(a)
+            else:
+                a.status, a.amount = "superseded", Decimal(0)
+                same = a.entitlement == best.entitlement
+                a.note(Step(rule, "r1", {"variant": "lost_tie" if same else "lost", "winner": best.measure.id,
+                                         "winner_amount": best.entitlement, "amount": a.entitlement}))
+                self.r1_notes(a)
+            if other is not None and a is best:
+                a.note(Step(rule, "r1", {"variant": "other_lower", "other": other, "best": best.entitlement}))
+
+    def r1_notes(self, a: _Award) -> None:
+        for n in self.r.r1_notes:
+            a.note(Step(self.r.r1 or "R1", "note", {"id": n.id, "text": n.text}))
+
+    # ------------------------------------------------------------------ step 3: a measure's annual cap
+
+    def annual_caps(self, app: Applicant, per_project: list[tuple[Project, list[_Award]]]) -> None:
+        for m in self.measures:
+            if m.annual_cap is None:
+                continue
+            _, cap_text, strategy = m.annual_cap
+            by_year: dict[int, list[_Award]] = defaultdict(list)
+            for project, awards in per_project:
+                for a in awards:
+                    if a.measure is m and a.status == "granted" and project.date is not None:
+                        by_year[project.date.year].append(a)
+            if not by_year:
+                continue
+            cap = self.backend.annual_caps[m.id](app.facts)
+            for year, granted in by_year.items():
+                total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
+                if total <= cap:
+                    for a in granted:
+                        a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year), "total": total},
+                                    limit=cap))
+                    continue
+                if strategy == "input_order":
+                    left = cap
+                    for a in granted:
+                        before = cap - left
+                        after = min(a.amount, left)  # type: ignore[type-var]
+                        left -= after
+                        if after != a.amount:
+                            a.note(Step(m.rule, "acap", {"variant": "reduced", "cap": cap, "year": str(year),
+                                                         "before": before, "amount": a.amount, "after": after},
+                                        value=after, limit=cap))
+                        else:
+                            a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year),
+                                                         "total": before + after}, limit=cap))
+                        a.amount = after
+                else:
+                    shares = largest_remainder([a.amount for a in granted], cap)  # type: ignore[misc]
+                    for a, after in zip(granted, shares):
+                        a.note(Step(m.rule, "acap", {"variant": "reduced_pro_rata", "cap": cap, "year": str(year),
+                                                     "total": total, "amount": a.amount, "after": after},
+                                    value=after, limit=cap))
+                        a.amount = after
+
+    # ------------------------------------------------------------------ step 4: R2
+
+    def annual_limit(self, app: Applicant, per_project: list[tuple[Project, list[_Award]]]) -> str | None:
+        """Apply R2; returns an input error when the figures it needs are missing."""
+        b, r = self.backend, self.r
+        if r.r2 is None or b.r2_limit is None:
+            return None
+        granted_by_year: dict[int, list[_Award]] = defaultdict(list)
+        for project, awards in per_project:
+            for a in awards:
+                if a.status == "granted" and a.amount and project.date is not None:
+                    granted_by_year[project.date.year].append(a)
+        if not granted_by_year:
+            return None
+        if b.r2_applies is not None and not b.r2_applies(app.facts):
+            kind = app.facts.get("kind")
+            spec = self.plan.inputs.get("kind")
+            shown_kind = spec.value_labels.get(kind, Label(str(kind), str(kind))) if spec else Label(str(kind), str(kind))
+            for granted in granted_by_year.values():
+                for a in granted:
+                    a.note(Step(r.r2, "r2", {"variant": "not_applicable", "kind": shown_kind}))
+            return None
+        try:
+            limit = b.r2_limit(app.facts)
+        except Missing as exc:
+            return (f"{app.path}.{exc.name}: missing; it is required for {r.r2} "
+                    f"({r.rule_labels[r.r2].en}) because the applicant has grants")
+        headroom = max(limit, Decimal(0)).quantize(CENT, rounding=ROUND_DOWN)
+        assert r.r2_limit is not None
+        shown = r.r2_limit.shown
+        limit_shown = Shown(shown.template, shown.names, tuple(app.facts.get(n) for n in r.r2_limit.inputs))
+        for year, granted in sorted(granted_by_year.items()):
+            total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
+            if total <= headroom:
+                for a in granted:
+                    a.note(Step(r.r2, "r2", {"variant": "free", "headroom": headroom, "limit": limit_shown,
+                                             "year": str(year), "total": total}, limit=headroom))
+                continue
+            shares = largest_remainder([a.amount for a in granted], headroom)  # type: ignore[misc]
+            for a, after in zip(granted, shares):
+                exact = a.amount * headroom / total  # type: ignore[operator]
+                a.note(Step(r.r2, "r2", {"variant": "reduced", "headroom": headroom, "limit": limit_shown,
+                                         "year": str(year), "total": total, "amount": a.amount,
+                                         "share": exact.quantize(Decimal("0.0001")), "after": after},
+                            value=after, limit=headroom))
+                for n in r.r2_notes:
+                    a.note(Step(r.r2, "note", {"id": n.id, "text": n.text}))
+                a.amount = after
+        return None
+
+
+def largest_remainder(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
+    """Split ``target`` pro rata to ``amounts`` in whole fen, adding up to it exactly.
+
+    Each part is first rounded down; the fen left over go one each to the largest
+    remainders, equal remainders to the earlier item (I-9). Integer arithmetic, exact.
+    """
+    cents = [int((a / CENT).to_integral_value()) for a in amounts]
+    total = sum(cents)
+    goal = int((target / CENT).to_integral_value(rounding=ROUND_DOWN))
+    if total == 0:
+        return [Decimal(0) for _ in amounts]
+    floors = [c * goal // total for c in cents]
+    remainders = [c * goal % total for c in cents]
+    left = goal - sum(floors)
+    for i in sorted(range(len(cents)), key=lambda i: (-remainders[i], i))[:left]:
+        floors[i] += 1
+    return [Decimal(f) * CENT for f in floors]
+
+
+@attrs.define
+class BatchTotals:
+    """The batch summary, built one applicant at a time (so a stream needs no second pass)."""
+
+    plan: Plan
+    applicants: int = 0
+    errors: int = 0
+    total: Decimal = Decimal(0)
+    by_measure: dict[str, Decimal] = attrs.field(factory=dict)
+    quota_claims: dict[tuple[str, str, int], list[str]] = attrs.field(factory=dict)
+
+    def add(self, app: Applicant, decision: ApplicantDecision) -> None:
+        self.applicants += 1
+        self.errors += decision.status == "error"
+        self.total += decision.total
+        projects = {p.id: p for p in app.projects}
+        for pd in decision.projects:
+            for a in pd.awards:
+                if a.status == "granted" and a.amount:
+                    self.by_measure[a.measure] = self.by_measure.get(a.measure, Decimal(0)) + a.amount
+                m = self.plan.measure(a.measure)
+                project = projects.get(pd.id)
+                if m.quota and a.status in ("granted", "superseded") and project and project.date:
+                    key = (m.id, str(project.facts.get(m.quota[1])), project.date.year)
+                    self.quota_claims.setdefault(key, []).append(f"{decision.id}/{pd.id}")
+
+    def summary(self) -> Summary:
+        warnings = []
+        for (mid, value, year), claims in sorted(self.quota_claims.items()):
+            limit = self.plan.measure(mid).quota[0]  # type: ignore[index]
+            if len(claims) > limit:
+                warnings.append(Label(
+                    f"{mid} 名额:{value} 产业 {year} 年度有 {len(claims)} 个入选项目({'、'.join(claims)}),"
+                    f"超过每个产业最多 {limit} 个;由主管部门遴选,引擎不代为取舍(I-3)",
+                    f"{mid} quota: {value} has {len(claims)} selected projects in {year} ({', '.join(claims)}), "
+                    f"more than the {limit} per industry per year; the authority selects, the engine does not (I-3)",
+                ))
+        return Summary(
+            applicants=self.applicants,
+            errors=self.errors,
+            total=self.total,
+            by_measure=dict(sorted(self.by_measure.items(), key=lambda kv: measure_key(kv[0]))),
+            warnings=tuple(warnings),
+        )

@@ -1,0 +1,118 @@
+"""Decisions: what evaluation returns, as frozen records that write the output contract's JSON."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .explain.messages import render
+from .runtime.money import fmt_money
+from .runtime.trace import Label, Step
+
+AwardStatus = str  # granted | superseded | not_eligible | referred | out_of_period
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return fmt_money(value)
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    return str(value)
+
+
+def step_json(step: Step, lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"rule": step.rule, "kind": step.kind, "text": render(step, lang)}
+    for key in ("value", "limit", "tier", "interval"):
+        v = getattr(step, key)
+        if v is not None:
+            out[key] = _json_value(v)
+    return out
+
+
+@attrs.frozen(slots=True)
+class Award:
+    """One measure for one project: its status, the entitlement before R1 and the caps, the amount."""
+
+    measure: str
+    status: AwardStatus
+    entitlement: Decimal | None
+    amount: Decimal | None
+    trace: tuple[Step, ...] = ()
+    warnings: tuple[Step, ...] = ()
+
+    def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "measure": self.measure,
+            "status": self.status,
+            "entitlement": None if self.entitlement is None else fmt_money(self.entitlement),
+            "amount": None if self.amount is None else fmt_money(self.amount),
+        }
+        if trace:
+            out["trace"] = [step_json(s, lang) for s in self.trace]
+        if self.warnings:
+            out["warnings"] = [render(w, lang) for w in self.warnings]
+        return out
+
+
+@attrs.frozen(slots=True)
+class ProjectDecision:
+    id: str
+    awards: tuple[Award, ...]
+
+    def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
+        return {"id": self.id, "awards": [a.to_json(lang, trace) for a in self.awards]}
+
+
+@attrs.frozen(slots=True)
+class ApplicantDecision:
+    id: Any
+    name: str | None
+    kind: str | None
+    status: str  # ok | error
+    total: Decimal
+    projects: tuple[ProjectDecision, ...]
+    errors: tuple[str, ...] = ()
+
+    def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "total": fmt_money(self.total),
+            "projects": [p.to_json(lang, trace) for p in self.projects],
+            "errors": list(self.errors),
+        }
+
+
+@attrs.frozen(slots=True)
+class Summary:
+    applicants: int
+    errors: int
+    total: Decimal
+    by_measure: dict[str, Decimal]
+    warnings: tuple[Label, ...]
+
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "applicants": self.applicants,
+            "errors": self.errors,
+            "total": fmt_money(self.total),
+            "by_measure": {k: fmt_money(v) for k, v in self.by_measure.items()},
+            "warnings": [w.get(lang) for w in self.warnings],
+        }
+
+
+@attrs.frozen(slots=True)
+class BatchDecision:
+    policy_name: str
+    source_sha256: str
+    applicants: tuple[ApplicantDecision, ...]
+    summary: Summary
+
+    def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
+        return {
+            "policy": {"name": self.policy_name, "source_sha256": self.source_sha256},
+            "applicants": [a.to_json(lang, trace) for a in self.applicants],
+            "summary": self.summary.to_json(lang),
+        }

@@ -1,0 +1,280 @@
+"""The tree-walking interpreter: evaluates the plan directly, node by node.
+
+It is the reference the compiled evaluator is tested against (they must agree on
+every input, amounts, statuses and trace steps), and it is short enough to read
+against the language reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from . import ast
+from .decide import Backend
+from .plan import Cond, Formula, Measure, Plan
+from .runtime.intervals import from_ast
+from .runtime.money import round_to
+from .runtime.outcome import MeasureResult, Missing, Undefined
+from .runtime.trace import Label, Shown, Step
+
+Facts = dict[str, Any]
+
+
+class Interpreter:
+    """Evaluates measures and rule expressions of one plan."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+    # ------------------------------------------------------------------ expressions
+
+    def ev(self, e: ast.Expr, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Any:
+        if isinstance(e, ast.Quantity):
+            return e.value
+        if isinstance(e, ast.Percent):
+            return e.value
+        if isinstance(e, (ast.DateLit, ast.BoolLit)):
+            return e.value
+        if isinstance(e, ast.Name):
+            return self.lookup(e.ident, a, p, local)
+        if isinstance(e, ast.BinOp):
+            x, y = self.ev(e.left, a, p, local), self.ev(e.right, a, p, local)
+            if e.op == "+":
+                return x + y
+            if e.op == "-":
+                return x - y
+            if e.op == "*":
+                return x * y
+            if y == 0:
+                raise Undefined("division by zero")
+            return Decimal(x) / y
+        if isinstance(e, ast.PercentOf):
+            return e.rate.value * self.ev(e.base, a, p, local)
+        if isinstance(e, ast.Compare):
+            x, y = self.ev(e.left, a, p, local), self.ev(e.right, a, p, local)
+            return COMPARE[e.op](x, y)
+        if isinstance(e, ast.BoolOp):
+            if e.op == "and":
+                return bool(self.ev(e.left, a, p, local)) and bool(self.ev(e.right, a, p, local))
+            return bool(self.ev(e.left, a, p, local)) or bool(self.ev(e.right, a, p, local))
+        if isinstance(e, ast.Not):
+            return not self.ev(e.operand, a, p, local)
+        if isinstance(e, ast.InSet):
+            inside = self.ev(e.operand, a, p, local) in {v.ident for v in e.values}
+            return not inside if e.negated else inside
+        if isinstance(e, ast.InInterval):
+            return self.ev(e.operand, a, p, local) in from_ast(e.interval)
+        raise TypeError(e)  # pragma: no cover - the grammar has no other forms
+
+    def lookup(self, name: str, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Any:
+        spec = self.plan.inputs.get(name)
+        if spec is not None:
+            facts = a if spec.scope == "applicant" else p
+            if name in facts:
+                return facts[name]
+            raise Missing(name)
+        d = local.get(name) or self.plan.defines.get(name)
+        if d is not None:
+            return self.ev(d.expr, a, p, local)
+        return name  # a value of a closed set, as in ``kind == association``
+
+    def shown(self, cond: Cond, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Shown:
+        """The condition's reading with the figures filled in (None where not provided)."""
+        values = tuple((a if self.plan.inputs[n].scope == "applicant" else p).get(n) for n in cond.inputs)
+        return Shown(cond.shown.template, cond.shown.names, values)
+
+    def holds(self, cond: Cond, a: Facts, p: Facts, local: dict[str, ast.Define]) -> tuple[bool, str | None]:
+        """Whether a condition holds, and the first fact it needed that was missing."""
+        try:
+            return bool(self.ev(cond.expr, a, p, local)), None
+        except Missing as exc:
+            return False, exc.name
+        except Undefined:
+            return False, None
+
+    # ------------------------------------------------------------------ one measure
+
+    def measure(self, m: Measure) -> Callable[[Facts, Facts, list[Step] | None], MeasureResult]:
+        def run(a: Facts, p: Facts, steps: list[Step] | None) -> MeasureResult:
+            return self.run_measure(m, a, p, steps)
+
+        return run
+
+    def run_measure(self, m: Measure, a: Facts, p: Facts, steps: list[Step] | None) -> MeasureResult:
+        local = m.defines
+        rule = m.rule
+        eligible = True
+        checks = ([("beneficiary", m.beneficiary)] if m.beneficiary else []) + [
+            ("requirement", r) for r in m.requirements
+        ]
+        for kind, cond in checks:
+            ok, missing = self.holds(cond, a, p, local)  # type: ignore[arg-type]
+            eligible = eligible and ok
+            if steps is not None:
+                steps.append(Step(rule, kind, {
+                    "ok": ok,
+                    "label": cond.label,  # type: ignore[union-attr]
+                    "shown": self.shown(cond, a, p, local),  # type: ignore[arg-type]
+                    "missing": self.plan.inputs[missing].label if missing else None,
+                }))
+        if not eligible:
+            return MeasureResult("not_eligible", None)
+        if m.formula.kind == "referred":
+            if steps is not None:
+                steps.append(Step(rule, "referred", {"reason": m.formula.reason}))
+            return MeasureResult("referred", None)
+
+        formula, cap, cap_text, by = m.formula, m.cap, m.cap_text, None
+        for o in m.overrides:
+            applies, _ = self.holds(o.condition, a, p, local)
+            if steps is not None:
+                steps.append(Step(rule, "override", {
+                    "applies": applies,
+                    "label": o.condition.label,
+                    "shown": self.shown(o.condition, a, p, local),
+                }))
+            if applies:
+                by = o.condition.label
+                if o.formula.kind == "rate" and o.formula.expr is None:
+                    formula = Formula(kind="rate", expr=formula.expr, rate=o.formula.rate,
+                                      rate_text=o.formula.rate_text, base=formula.base)
+                else:
+                    formula = o.formula
+                if o.cap is not None:
+                    cap, cap_text = o.cap, o.cap_text
+                break
+        try:
+            limit = self.ev(cap, a, p, local) if cap is not None else None
+            raw = self.compute(m, formula, by, a, p, steps)
+            if raw is None:
+                return MeasureResult("not_eligible", Decimal(0))
+            amount = raw
+            if limit is not None:
+                amount = min(raw, limit)
+                if steps is not None:
+                    steps.append(Step(rule, "cap", {"bound": raw > limit, "before": raw, "cap": limit,
+                                                    "cap_text": cap_text}, value=amount, limit=limit))
+        except Missing as exc:
+            if steps is not None:
+                steps.append(Step(rule, "missing", {"name": self.plan.inputs[exc.name].label}))
+            return MeasureResult("not_eligible", None)
+        except Undefined:
+            if steps is not None:
+                steps.append(Step(rule, "undefined", {}))
+            return MeasureResult("not_eligible", None)
+        entitlement = round_to(amount, self.plan.rounding_unit, self.plan.rounding_mode)
+        if steps is not None:
+            steps.append(Step(rule, "round", {"before": amount, "after": entitlement,
+                                              "unit": self.plan.rounding_unit, "mode": self.plan.rounding_mode},
+                              value=entitlement))
+        warnings = tuple(self.cross_checks(m, raw, a, p))
+        if entitlement <= 0:
+            if steps is not None:
+                steps.append(Step(rule, "zero", {}))
+            return MeasureResult("not_eligible", Decimal(0), warnings)
+        if steps is not None:
+            if m.earmark:
+                steps.append(Step(rule, "earmark", {"text": m.earmark}))
+            steps.append(Step(rule, "entitlement", {"value": entitlement}, value=entitlement))
+        return MeasureResult("eligible", entitlement, warnings)
+
+    def compute(self, m: Measure, f: Formula, by: Any, a: Facts, p: Facts, steps: list[Step] | None) -> Decimal | None:
+        """The amount before the cap; None when a tier table pays nothing for the value."""
+        local, rule = m.defines, m.rule
+        assert f.expr is not None and f.base is not None
+        value = self.ev(f.expr, a, p, local)
+        if f.kind == "rate":
+            assert f.rate is not None
+            result = f.rate * value
+            if steps is not None:
+                steps.append(Step(rule, "base", {"shown": self.shown(f.base, a, p, local),
+                                                 "label": f.base.label}, value=value))
+                steps.append(Step(rule, "rate", {"rate": f.rate_text, "base": value, "by": by}, value=result))
+            return result
+        if f.kind == "expr":
+            if steps is not None:
+                steps.append(Step(rule, "formula", {"shown": self.shown(f.base, a, p, local)}, value=value))
+            return value
+        tier = self.pick_tier(f, value, a, p, local)
+        if tier is None:
+            if steps is not None:
+                lowest = min((from_ast(t.interval) for t in f.tiers), key=lambda iv: iv.lower or 0)
+                steps.append(Step(rule, "tier_none", {"mode": f.kind, "label": f.base.label, "value": value,
+                                                      "lowest": str(lowest)}, value=value))
+            return None
+        pay = self.ev(tier.amount, a, p, local)
+        if steps is not None:
+            interval = str(from_ast(tier.interval))
+            steps.append(Step(rule, "tier", {"mode": f.kind, "label": f.base.label, "value": value,
+                                             "interval": interval, "words": tier.interval.text,
+                                             "index": tier.index, "amount": pay},
+                              value=pay, tier=tier.index, interval=interval))
+        return pay
+
+    def pick_tier(self, f: Formula, value: Any, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Any:
+        matching = [t for t in f.tiers if value in from_ast(t.interval)]
+        if f.kind == "bands" or not matching:
+            return matching[0] if matching else None
+        # thresholds: the highest one reached wins
+        return max(matching, key=lambda t: (from_ast(t.interval).lower, not from_ast(t.interval).lower_inclusive))
+
+    def cross_checks(self, m: Measure, raw: Decimal, a: Facts, p: Facts) -> list[Step]:
+        found = []
+        for c in m.cross_checks:
+            try:
+                other = self.ev(c.expr, a, p, m.defines)
+            except (Missing, Undefined):
+                continue
+            if other != raw:
+                found.append(Step(m.rule, "cross_check", {"label": c.label, "other": other, "formula": raw}))
+        return found
+
+    # ------------------------------------------------------------------ rule expressions
+
+    def expr(self, e: ast.Expr) -> Callable[[Facts, Facts], Any]:
+        return lambda a, p: self.ev(e, a, p, {})
+
+
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": lambda x, y: x >= y,
+    "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y,
+    "<": lambda x, y: x < y,
+    "==": lambda x, y: x == y,
+    "!=": lambda x, y: x != y,
+}
+
+
+def interpreted_backend(plan: Plan) -> Backend:
+    """The interpreter as a backend for :class:`jinjiang_dsl.decide.Decider`."""
+    it = Interpreter(plan)
+    r = plan.rules
+    return Backend(
+        name="interpreter",
+        measures={m.id: it.measure(m) for m in plan.measures},
+        r2_applies=(lambda a: bool(it.ev(r.r2_applies.expr, a, {}, {}))) if r.r2_applies else None,  # type: ignore[union-attr]
+        r2_limit=(lambda a: it.ev(r.r2_limit.expr, a, {}, {})) if r.r2_limit else None,  # type: ignore[union-attr]
+        annual_caps={
+            m.id: (lambda a, e=m.annual_cap[0]: it.ev(e, a, {}, {})) for m in plan.measures if m.annual_cap
+        },
+    )
+
+
+def assertion_checker(plan: Plan) -> Callable[[Facts, Facts], list[tuple[Label, tuple[str, ...]]]]:
+    """Input assertions (``assert started <= diagnosed``): the ones a project's facts break."""
+    it = Interpreter(plan)
+
+    def failed(a: Facts, p: Facts) -> list[tuple[Label, tuple[str, ...]]]:
+        out = []
+        for cond in plan.assertions:
+            try:
+                ok = bool(it.ev(cond.expr, a, p, {}))
+            except (Missing, Undefined):
+                continue  # an assertion about facts not given says nothing
+            if not ok:
+                out.append((cond.label, cond.inputs))
+        return out
+
+    return failed

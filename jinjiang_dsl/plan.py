@@ -1,0 +1,428 @@
+"""What a checked policy means, ready to evaluate: the plan both backends share.
+
+The plan resolves what the surface leaves implicit — which inputs a measure owns,
+the label of every input, the sentence form of every condition — so that the code
+generator and the tree-walking interpreter differ only in how they compute, never
+in what they compute or how they explain it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
+
+from . import ast
+from .check import CheckedPolicy
+from .runtime.money import fmt_compact
+from .runtime.trace import Label, Shown
+
+OPS = {
+    "+": ("+", "+"), "-": ("−", "−"), "*": ("×", "×"), "/": ("÷", "÷"),
+    ">=": ("≥", "≥"), "<=": ("≤", "≤"), ">": (">", ">"), "<": ("<", "<"), "==": ("=", "="), "!=": ("≠", "≠"),
+    "and": ("且", "and"), "or": ("或", "or"),
+}
+
+
+@attrs.frozen(slots=True)
+class InputSpec:
+    name: str
+    scope: str  # applicant | project
+    kind: str  # money | count | percent | bool | date | text | enum
+    values: tuple[str, ...]
+    value_labels: dict[str, Label]
+    default: object
+    label: Label
+
+
+@attrs.frozen(slots=True)
+class Cond:
+    """A condition and how it reads: its label, its expression with the facts it uses."""
+
+    expr: ast.Expr
+    label: Label
+    shown: Shown
+    inputs: tuple[str, ...]
+    line: int
+
+
+@attrs.frozen(slots=True)
+class Note:
+    id: str
+    text: Label
+
+
+@attrs.frozen(slots=True)
+class Tier:
+    interval: ast.Interval
+    amount: ast.Expr
+    index: int  # 1-based, in source order
+
+
+@attrs.frozen(slots=True)
+class Formula:
+    """One way to compute an amount. ``kind``: rate | expr | bands | thresholds | referred."""
+
+    kind: str
+    expr: ast.Expr | None = None  # rate: the base; expr: the amount; tiers: the looked-up value
+    rate: Decimal | None = None
+    rate_text: str | None = None
+    base: Cond | None = None  # how the base or the looked-up value reads
+    tiers: tuple[Tier, ...] = ()
+    reason: Label | None = None
+
+
+@attrs.frozen(slots=True)
+class Override:
+    condition: Cond
+    formula: Formula  # kind "rate" with expr None: replaces the rate only
+    cap: ast.Expr | None
+    cap_text: str | None
+
+
+@attrs.frozen(slots=True)
+class Measure:
+    id: str
+    line: int
+    rule: str  # "1.1 一(一)"
+    title: Label
+    clause: str
+    quote: str | None
+    beneficiary: Cond | None
+    requirements: tuple[Cond, ...]
+    formula: Formula
+    cap: ast.Expr | None
+    cap_text: str | None
+    overrides: tuple[Override, ...]
+    cross_checks: tuple[Cond, ...]
+    own_facts: frozenset[str]
+    once_per_year: bool
+    quota: tuple[int, str] | None
+    annual_cap: tuple[ast.Expr, str, str] | None  # amount, its text, reduction strategy
+    earmark: Label | None
+    notes: tuple[Note, ...]
+    defines: dict[str, ast.Define]
+
+
+@attrs.frozen(slots=True)
+class Rules:
+    """The rules across measures, as far as the policy declares them."""
+
+    r1: str | None  # the rule id, e.g. "R1"
+    r1_other_policy: str | None
+    r1_notes: tuple[Note, ...]
+    r2: str | None
+    r2_applies: Cond | None
+    r2_limit: Cond | None
+    r2_notes: tuple[Note, ...]
+    r3: str | None
+    r3_notes: tuple[Note, ...]
+    rule_labels: dict[str, Label]
+
+
+@attrs.frozen(slots=True)
+class Plan:
+    name: Label
+    source_sha256: str
+    path: str
+    in_force: tuple[dt.date, dt.date] | None
+    by_reference: tuple[dt.date, dt.date] | None
+    dated_by: str | None
+    rounding_unit: Decimal
+    rounding_mode: str
+    rounding_notes: tuple[Note, ...]
+    inputs: dict[str, InputSpec]
+    assertions: tuple[Cond, ...]
+    defines: dict[str, ast.Define]
+    measures: tuple[Measure, ...]
+    rules: Rules
+
+    def measure(self, mid: str) -> Measure:
+        return next(m for m in self.measures if m.id == mid)
+
+
+def label_of(b: ast.Bitext | None, fallback: str) -> Label:
+    if b is None:
+        return Label(fallback, fallback)
+    return Label(b.zh, b.en or b.zh)
+
+
+def _default_value(decl: ast.InputDecl) -> object:
+    d = decl.default
+    if d is None:
+        return False if decl.type.kind == "bool" else None
+    if isinstance(d, ast.Quantity):
+        return int(d.value) if decl.type.kind == "count" else d.value
+    if isinstance(d, ast.Percent):
+        return d.value
+    if isinstance(d, ast.BoolLit):
+        return d.value
+    if isinstance(d, ast.DateLit):
+        return d.value
+    if isinstance(d, ast.Name):
+        return d.ident
+    return None
+
+
+class _Planner:
+    def __init__(self, checked: CheckedPolicy):
+        self.checked = checked
+        self.policy = checked.policy
+        self.inputs = {
+            d.name: InputSpec(
+                name=d.name,
+                scope=d.scope,
+                kind=d.type.kind,
+                values=tuple(v.name for v in d.type.values),
+                value_labels={v.name: label_of(v.label, v.name) for v in d.type.values},
+                default=_default_value(d),
+                label=label_of(d.label, d.name),
+            )
+            for d in self.policy.inputs
+        }
+        self.defines = {d.name: d for d in self.policy.defines}
+        stated = {n.id: n for n in self.policy.all_notes() if n.text is not None}
+        self.notes = {k: Note(k, label_of(n.text, k)) for k, n in stated.items()}
+
+    # ------------------------------------------------------------ showing expressions
+
+    def name_label(self, name: str, local: dict[str, ast.Define]) -> Label:
+        if name in self.inputs:
+            return self.inputs[name].label
+        d = local.get(name) or self.defines.get(name)
+        return label_of(d.label if d else None, name)
+
+    def shown(self, e: ast.Expr, local: dict[str, ast.Define]) -> tuple[Shown, tuple[str, ...]]:
+        names: list[str] = []
+
+        def walk(e: ast.Expr, lang: int) -> str:
+            if isinstance(e, ast.Name):
+                d = local.get(e.ident) or self.defines.get(e.ident)
+                if d is not None:  # show what a definition stands for, down to the facts
+                    return paren(d.expr, lang)
+                if e.ident not in self.inputs:  # a value of a closed set, as in kind == association
+                    return e.ident
+                if e.ident not in names:
+                    names.append(e.ident)
+                return "{" + str(names.index(e.ident)) + "}"
+            if isinstance(e, ast.Quantity):
+                return e.text
+            if isinstance(e, ast.Percent):
+                return e.text
+            if isinstance(e, ast.DateLit):
+                return e.value.isoformat()
+            if isinstance(e, ast.BoolLit):
+                return ("是" if e.value else "否") if lang == 0 else ("yes" if e.value else "no")
+            if isinstance(e, ast.PercentOf):
+                return f"{e.rate.text} × {paren(e.base, lang)}"
+            if isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
+                return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
+            if isinstance(e, ast.Not):
+                return ("非 " if lang == 0 else "not ") + paren(e.operand, lang)
+            if isinstance(e, ast.InSet):
+                sep = "、" if lang == 0 else ", "
+                values = "{{" + sep.join(v.ident for v in e.values) + "}}"
+                word = ("不属于" if e.negated else "属于") if lang == 0 else ("not in" if e.negated else "in")
+                return f"{walk(e.operand, lang)} {word} {values}"
+            if isinstance(e, ast.InInterval):
+                from .runtime.intervals import from_ast
+
+                return f"{walk(e.operand, lang)} ∈ {from_ast(e.interval)}"
+            raise TypeError(e)  # pragma: no cover
+
+        def paren(e: ast.Expr, lang: int) -> str:
+            text = walk(e, lang)
+            simple = isinstance(e, (ast.Name, ast.Quantity, ast.Percent, ast.DateLit, ast.BoolLit))
+            return text if simple else f"({text})"
+
+        top = self.definition(e, local)
+        if top is not None:  # a definition at the top reads as what it stands for, unbracketed
+            e = top.expr
+        zh, en = walk(e, 0), walk(e, 1)
+        labels = tuple(self.name_label(n, local) for n in names)
+        return Shown(Label(zh, en), labels), tuple(names)
+
+    def definition(self, e: ast.Expr, local: dict[str, ast.Define]) -> ast.Define | None:
+        if isinstance(e, ast.Name):
+            return local.get(e.ident) or self.defines.get(e.ident)
+        return None
+
+    def cond(self, e: ast.Expr, label: ast.Bitext | None, local: dict[str, ast.Define]) -> Cond:
+        shown, names = self.shown(e, local)
+        d = self.definition(e, local)
+        label = label or (d.label if d else None)
+        text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
+        return Cond(expr=e, label=text, shown=shown, inputs=names, line=e.span.line)
+
+    # ------------------------------------------------------------ facts a measure owns
+
+    def referenced(self, e: ast.Expr | None, local: dict[str, ast.Define], seen: set[str]) -> Iterator[str]:
+        for n in _names(e):
+            if n in seen:
+                continue
+            seen.add(n)
+            if n in self.inputs:
+                yield n
+            elif n in local or n in self.defines:
+                yield from self.referenced((local.get(n) or self.defines[n]).expr, local, seen)
+
+    def own_facts(self, m: ast.Measure, local: dict[str, ast.Define]) -> frozenset[str]:
+        exprs: list[ast.Expr | None] = [m.beneficiary.expr if m.beneficiary else None]
+        exprs += [r.expr for r in m.requirements] + [c.expr for c in m.cross_checks]
+        for amount in [m.amount, *m.overrides]:
+            if amount is None:
+                continue
+            if isinstance(amount, ast.Override):
+                exprs.append(amount.condition)
+            exprs.append(amount.cap)
+            f = amount.formula
+            if isinstance(f, ast.ExprFormula):
+                exprs.append(f.expr)
+            elif isinstance(f, ast.TierTable):
+                exprs += [f.on, *(t.amount for t in f.tiers)]
+        dated = self.policy.header.dated_by.ident if self.policy.header and self.policy.header.dated_by else None
+        seen: set[str] = set()
+        found = {n for e in exprs for n in self.referenced(e, local, seen)}
+        return frozenset(n for n in found if self.inputs[n].scope == "project" and n != dated)
+
+    # ------------------------------------------------------------ measures
+
+    def operand(self, e: ast.Expr, local: dict[str, ast.Define]) -> Cond:
+        """How a base or a looked-up value reads: a definition shows its label and its parts."""
+        d = self.definition(e, local)
+        if d is not None:
+            return self.cond(d.expr, d.label or ast.Bitext(zh=d.name, en=d.name, span=d.span), local)
+        return self.cond(e, None, local)
+
+    def formula(self, f: ast.Formula, local: dict[str, ast.Define]) -> Formula:
+        if isinstance(f, ast.Referred):
+            return Formula(kind="referred", reason=label_of(f.reason, "referred") if f.reason else None)
+        if isinstance(f, ast.TierTable):
+            tiers = tuple(Tier(t.interval, t.amount, i) for i, t in enumerate(f.tiers, 1))
+            return Formula(kind=f.mode, expr=f.on, base=self.operand(f.on, local), tiers=tiers)
+        e = f.expr
+        if isinstance(e, ast.PercentOf):
+            return Formula(kind="rate", expr=e.base, rate=e.rate.value, rate_text=e.rate.text,
+                           base=self.operand(e.base, local))
+        if isinstance(e, ast.Percent):  # an override that replaces the rate only
+            return Formula(kind="rate", rate=e.value, rate_text=e.text)
+        return Formula(kind="expr", expr=e, base=self.operand(e, local))
+
+    def measure(self, m: ast.Measure) -> Measure:
+        local = {d.name: d for d in m.defines}
+        clause = m.clause.ref if m.clause else ""
+        assert m.amount is not None  # the checker requires it
+        return Measure(
+            id=m.id,
+            line=m.span.line,
+            rule=f"{m.id} {clause}".strip(),
+            title=label_of(m.title, m.id),
+            clause=clause,
+            quote=m.quote.text if m.quote else None,
+            beneficiary=self.cond(m.beneficiary.expr, m.beneficiary.label, local) if m.beneficiary else None,
+            requirements=tuple(self.cond(r.expr, r.label, local) for r in m.requirements),
+            formula=self.formula(m.amount.formula, local),
+            cap=m.amount.cap,
+            cap_text=_text(m.amount.cap),
+            overrides=tuple(
+                Override(self.cond(o.condition, o.label, local), self.formula(o.formula, local), o.cap, _text(o.cap))
+                for o in m.overrides
+            ),
+            cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
+            own_facts=self.own_facts(m, local),
+            once_per_year=m.once_per_year,
+            quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
+            annual_cap=(
+                (m.annual_cap.amount, _text(m.annual_cap.amount) or "", m.annual_cap.reduction.strategy)
+                if m.annual_cap else None
+            ),
+            earmark=label_of(m.earmark, "") if m.earmark else None,
+            notes=tuple(self.notes[n.id] for n in m.notes if n.id in self.notes),
+            defines=local,
+        )
+
+    def rules(self) -> Rules:
+        r1 = r2 = r3 = None
+        labels: dict[str, Label] = {}
+        fields: dict[str, object] = {}
+        for r in self.policy.rules:
+            labels[r.id] = label_of(r.title, r.id)
+            notes = tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
+            if r.kind == "highest_not_stacked":
+                r1 = r.id
+                fields.update(r1_other_policy=r.other_policy.ident if r.other_policy else None, r1_notes=notes)
+            elif r.kind == "limit":
+                r2 = r.id
+                fields.update(
+                    r2_applies=self.cond(r.applies_to, None, {}) if r.applies_to else None,
+                    r2_limit=self.cond(r.limit, None, {}) if r.limit else None,
+                    r2_notes=notes,
+                )
+            elif r.kind == "validity":
+                r3 = r.id
+                fields.update(r3_notes=notes)
+        return Rules(
+            r1=r1,
+            r1_other_policy=fields.get("r1_other_policy"),  # type: ignore[arg-type]
+            r1_notes=fields.get("r1_notes", ()),  # type: ignore[arg-type]
+            r2=r2,
+            r2_applies=fields.get("r2_applies"),  # type: ignore[arg-type]
+            r2_limit=fields.get("r2_limit"),  # type: ignore[arg-type]
+            r2_notes=fields.get("r2_notes", ()),  # type: ignore[arg-type]
+            r3=r3,
+            r3_notes=fields.get("r3_notes", ()),  # type: ignore[arg-type]
+            rule_labels=labels,
+        )
+
+    def plan(self) -> Plan:
+        h = self.policy.header
+        assert h is not None  # the checker requires it
+        window = lambda w: (w.start, w.end) if w else None  # noqa: E731
+        return Plan(
+            name=label_of(h.title, "policy"),
+            source_sha256=hashlib.sha256(self.policy.source.encode("utf-8")).hexdigest(),
+            path=self.policy.path,
+            in_force=window(h.in_force),
+            by_reference=window(h.by_reference),
+            dated_by=h.dated_by.ident if h.dated_by else None,
+            rounding_unit=h.rounding.unit.value if h.rounding else Decimal("0.01"),
+            rounding_mode=h.rounding.mode if h.rounding else "half_up",
+            rounding_notes=tuple(self.notes[n.id] for n in h.notes if n.id == "I-1" and n.id in self.notes),
+            inputs=self.inputs,
+            assertions=tuple(self.cond(a.expr, a.label, {}) for a in self.policy.assertions),
+            defines=self.defines,
+            measures=tuple(self.measure(m) for m in self.policy.measures),
+            rules=self.rules(),
+        )
+
+
+def _text(e: ast.Expr | None) -> str | None:
+    if e is None:
+        return None
+    if isinstance(e, ast.Quantity):
+        return fmt_compact(e.value)
+    return None
+
+
+def _names(e: ast.Expr | None) -> Iterator[str]:
+    """Every name an expression mentions (enum values inside ``in {…}`` are not names)."""
+    if e is None:
+        return
+    if isinstance(e, ast.Name):
+        yield e.ident
+    elif isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
+        yield from _names(e.left)
+        yield from _names(e.right)
+    elif isinstance(e, ast.PercentOf):
+        yield from _names(e.base)
+    elif isinstance(e, ast.Not):
+        yield from _names(e.operand)
+    elif isinstance(e, (ast.InSet, ast.InInterval)):
+        yield from _names(e.operand)
+
+
+def build_plan(checked: CheckedPolicy) -> Plan:
+    return _Planner(checked).plan()

@@ -1,0 +1,82 @@
+"""Trace records: what an explanation is made of.
+
+A step keeps the figures, not sentences: the sentence is written when the step is
+shown, in the reader's language, from the message catalogue. That keeps evaluation
+cheap and lets one trace serve a Chinese and an English report alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .money import fmt_plain
+
+
+@attrs.frozen(slots=True)
+class Label:
+    """A name in both languages; ``en`` falls back to ``zh``."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@attrs.frozen(slots=True)
+class Shown:
+    """An expression as the reader sees it: labels, operators, and optionally the figures.
+
+    ``template`` holds ``{0}``, ``{1}`` … where the inputs go; ``names`` are their
+    labels and ``values`` their figures in the same order (None where not provided).
+    """
+
+    template: Label
+    names: tuple[Label, ...]
+    values: tuple[Any, ...] = ()
+
+    def render(self, lang: str, with_values: bool = True) -> str:
+        parts = []
+        for i, name in enumerate(self.names):
+            label = name.get(lang)
+            if with_values and i < len(self.values):
+                parts.append(f"{label} {show_value(self.values[i], lang)}")
+            else:
+                parts.append(label)
+        return self.template.get(lang).format(*parts)
+
+
+def show_value(value: Any, lang: str) -> str:
+    if value is None:
+        return "(未提供)" if lang == "zh" else "(not provided)"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, Decimal):
+        return fmt_plain(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@attrs.frozen(slots=True, eq=True, hash=False)
+class Step:
+    """One step of an explanation.
+
+    ``rule`` is the clause or rule (``1.1 一(一)``, ``R1``); ``kind`` picks the sentence
+    in the catalogue; ``params`` fill it. ``value``, ``limit``, ``tier`` and ``interval``
+    are the figures the output contract names.
+    """
+
+    rule: str
+    kind: str
+    params: dict[str, Any] = attrs.field(factory=dict)
+    value: Any = None
+    limit: Decimal | None = None
+    tier: int | None = None
+    interval: str | None = None
