@@ -10,8 +10,8 @@ from pathlib import Path
 from rich.console import Console
 
 from . import __version__
-from .api import check_source
-from .diagnostics import print_diagnostics
+from .api import check_source, load_policy
+from .diagnostics import PolicyError, print_diagnostics
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -57,6 +57,56 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def _load(path: str, err: Console, backend: str = "compiled"):  # type: ignore[no-untyped-def]
+    """The checked policy, or None after printing why it cannot be used."""
+    if _read(path, err) is None:
+        return None
+    try:
+        return load_policy(path, backend=backend)  # type: ignore[arg-type]
+    except PolicyError as exc:
+        print_diagnostics(exc.diagnostics, exc.sources, err)
+        err.print(f"{path}: the policy has errors; run 'jinjiang-dsl check {path}'", markup=False)
+        return False
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from .explain.text import print_batch
+    from .inputs import DocumentError
+
+    err = _stderr()
+    policy = _load(args.policy, err, args.backend)
+    if not policy:
+        return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
+    text = _read(args.applications, err)
+    if text is None:
+        return EXIT_UNREADABLE
+    try:
+        batch = policy.evaluate(text, trace=not args.no_trace)
+    except DocumentError as exc:
+        err.print(f"{args.applications}: {exc}", markup=False)
+        return EXIT_UNREADABLE
+    fmt = args.format or ("text" if sys.stdout.isatty() else "json")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(batch.to_json(args.lang, trace=not args.no_trace), ensure_ascii=False,
+                                    indent=2) + "\n")
+    else:
+        print_batch(Console(highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
+    return EXIT_OK
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from .compile import generate
+
+    err = _stderr()
+    policy = _load(args.policy, err)
+    if not policy:
+        return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
+    sys.stdout.write(generate(policy.plan))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jinjiang-dsl",
@@ -68,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help=".pol files to check")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("eval", help="evaluate applications and explain every amount")
+    p.add_argument("policy", metavar="POLICY", help="the .pol file")
+    p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON (see docs/io-contract)")
+    p.add_argument("--format", choices=["text", "json"],
+                   help="text (default on a terminal) or json (default when piped)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of explanations (default zh)")
+    p.add_argument("--no-trace", action="store_true", help="skip explanations (faster, for budget runs)")
+    p.add_argument("--backend", choices=["compiled", "interpreter"], default="compiled",
+                   help="evaluate with the generated code (default) or the reference interpreter")
+    p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
+    p.add_argument("policy", metavar="POLICY", help="the .pol file")
+    p.add_argument("--emit", choices=["python"], default="python", help="what to emit (python)")
+    p.set_defaults(run=cmd_compile)
     return parser
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import linecache
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from ..decide import Backend
 from ..plan import Plan
 from ..runtime.intervals import Interval
 from ..runtime.money import round_to
-from ..runtime.outcome import MeasureResult, Undefined
+from ..runtime.outcome import MeasureResult, Missing, Undefined
 from ..runtime.trace import Label, Shown, Step
 from .codegen import generate
 
@@ -59,12 +60,27 @@ def load(plan: Plan) -> dict[str, Any]:
     return namespace
 
 
+def _missing_as_such(fn: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """Rule figures report a missing fact as :class:`Missing`, as the interpreter does."""
+    if fn is None:
+        return None
+
+    def call(a: Any) -> Any:
+        try:
+            return fn(a)
+        except KeyError as exc:
+            raise Missing(exc.args[0]) from None
+
+    return call
+
+
 def compiled_backend(plan: Plan) -> Backend:
     ns = load(plan)
+    caps = {m.id: _missing_as_such(ns["annual_cap_" + m.id.replace(".", "_")]) for m in plan.measures if m.annual_cap}
     return Backend(
         name="compiled",
         measures={m.id: ns["measure_" + m.id.replace(".", "_")] for m in plan.measures},
-        r2_applies=ns.get("r2_applies"),
-        r2_limit=ns.get("r2_limit"),
-        annual_caps={m.id: ns["annual_cap_" + m.id.replace(".", "_")] for m in plan.measures if m.annual_cap},
+        r2_applies=_missing_as_such(ns.get("r2_applies")),
+        r2_limit=_missing_as_such(ns.get("r2_limit")),
+        annual_caps=caps,  # type: ignore[arg-type]
     )

@@ -1,0 +1,103 @@
+"""Decisions on a terminal: a rich tree per applicant → project → measure, amount first."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from ..decisions import ApplicantDecision, Award, BatchDecision
+from ..plan import Plan
+from ..runtime.money import fmt_plain
+from .messages import render, word
+
+STATUS_STYLE = {
+    "granted": "bold green",
+    "superseded": "yellow",
+    "not_eligible": "dim",
+    "referred": "cyan",
+    "out_of_period": "magenta",
+}
+
+WORDS = {
+    "total": ("合计", "total"),
+    "entitlement": ("可得", "entitled"),
+    "yuan": ("元", "yuan"),
+    "warning": ("警告", "warning"),
+    "summary": ("汇总", "Summary"),
+    "measure": ("措施", "measure"),
+    "amount": ("金额(元)", "amount (yuan)"),
+    "applicants": ("申请人", "applicants"),
+    "errors": ("输入有误", "with input errors"),
+    "no_awards": ("未涉及任何措施", "no measure's facts given"),
+}
+
+
+def w(key: str, lang: str) -> str:
+    zh, en = WORDS[key]
+    return en if lang == "en" else zh
+
+
+def money(value: object, lang: str) -> str:
+    return f"{fmt_plain(value)} {w('yuan', lang)}" if value is not None else "—"  # type: ignore[arg-type]
+
+
+def award_line(plan: Plan, award: Award, lang: str) -> Text:
+    m = plan.measure(award.measure)
+    line = Text()
+    line.append(f"{m.id} {m.title.get(lang)}", style="bold")
+    line.append(" — ")
+    line.append(word(award.status, lang), style=STATUS_STYLE.get(award.status, ""))
+    if award.status == "granted":
+        line.append(f" {money(award.amount, lang)}", style="bold green")
+    if award.entitlement is not None and award.status in ("granted", "superseded"):
+        line.append(f" ({w('entitlement', lang)} {money(award.entitlement, lang)})", style="dim")
+    return line
+
+
+def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = True) -> Tree:
+    head = Text()
+    head.append(f"{d.id}", style="bold")
+    if d.name:
+        head.append(f" {d.name}")
+    if d.status == "error":
+        head.append(f" — {word('error', lang)}", style="bold red")
+        tree = Tree(head)
+        for e in d.errors:
+            tree.add(Text(e, style="red"))
+        return tree
+    head.append(f" — {w('total', lang)} ", style="")
+    head.append(money(d.total, lang), style="bold green")
+    tree = Tree(head)
+    for p in d.projects:
+        branch = tree.add(Text(p.id, style="bold blue"))
+        if not p.awards:
+            branch.add(Text(w("no_awards", lang), style="dim"))
+        for a in p.awards:
+            node = branch.add(award_line(plan, a, lang))
+            for warning in a.warnings:
+                node.add(Text(f"{w('warning', lang)}: {render(warning, lang)}", style="yellow"))
+            if trace:
+                for step in a.trace:
+                    node.add(Text.assemble((f"[{step.rule}] ", "dim"), render(step, lang)))
+    return tree
+
+
+def summary_table(batch: BatchDecision, plan: Plan, lang: str) -> Group:
+    s = batch.summary
+    table = Table(title=w("summary", lang), show_footer=True)
+    table.add_column(w("measure", lang), footer=w("total", lang))
+    table.add_column(w("amount", lang), justify="right", footer=fmt_plain(s.total))
+    for mid, amount in s.by_measure.items():
+        table.add_row(f"{mid} {plan.measure(mid).title.get(lang)}", fmt_plain(amount))
+    lines = [Text(f"{w('applicants', lang)}: {s.applicants}; {w('errors', lang)}: {s.errors}")]
+    lines += [Text(f"{w('warning', lang)}: {x.get(lang)}", style="yellow") for x in s.warnings]
+    return Group(table, *lines)
+
+
+def print_batch(console: Console, batch: BatchDecision, plan: Plan, lang: str, trace: bool = True) -> None:
+    console.print(Text(f"{plan.name.get(lang)}  (sha256 {batch.source_sha256[:12]}…)", style="bold underline"))
+    for d in batch.applicants:
+        console.print(applicant_tree(plan, d, lang, trace))
+    console.print(summary_table(batch, plan, lang))
