@@ -13,7 +13,7 @@ from . import __version__
 from .api import check_source, load_policy
 from .diagnostics import PolicyError, print_diagnostics
 
-EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
 
 
 def _stderr() -> Console:
@@ -69,16 +69,33 @@ def _load(path: str, err: Console, backend: str = "compiled"):  # type: ignore[n
         return False
 
 
+def input_format(args: argparse.Namespace) -> str:
+    if args.input_format:
+        return args.input_format
+    name = args.applications.lower()
+    if name.endswith((".jsonl", ".ndjson")) or name == "-":
+        return "jsonl"
+    if name.endswith(".csv"):
+        return "csv"
+    return "json"
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    err = _stderr()
+    policy = _load(args.policy, err, args.backend)
+    if not policy:
+        return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
+    if input_format(args) == "json":
+        return eval_document(args, policy, err)
+    return eval_stream(args, policy, err)
+
+
+def eval_document(args: argparse.Namespace, policy, err: Console) -> int:  # type: ignore[no-untyped-def]
     import json
 
     from .explain.text import print_batch
     from .inputs import DocumentError
 
-    err = _stderr()
-    policy = _load(args.policy, err, args.backend)
-    if not policy:
-        return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
     text = _read(args.applications, err)
     if text is None:
         return EXIT_UNREADABLE
@@ -87,13 +104,106 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except DocumentError as exc:
         err.print(f"{args.applications}: {exc}", markup=False)
         return EXIT_UNREADABLE
-    fmt = args.format or ("text" if sys.stdout.isatty() else "json")
-    if fmt == "json":
-        sys.stdout.write(json.dumps(batch.to_json(args.lang, trace=not args.no_trace), ensure_ascii=False,
-                                    indent=2) + "\n")
-    else:
-        print_batch(Console(highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
+    fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
+    with _output(args.output) as out:
+        if fmt == "text":
+            print_batch(Console(file=out, highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
+        elif fmt == "jsonl":
+            for a in batch.to_json(args.lang, trace=not args.no_trace)["applicants"]:
+                out.write(json.dumps(a, ensure_ascii=False, separators=(",", ":")) + "\n")
+        else:
+            out.write(json.dumps(batch.to_json(args.lang, trace=not args.no_trace), ensure_ascii=False, indent=2)
+                      + "\n")
     return EXIT_OK
+
+
+def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:  # type: ignore[no-untyped-def]
+    import json
+
+    from . import batch
+
+    if args.format == "text":
+        err.print("jinjiang-dsl eval: a JSON Lines or CSV stream gives JSON Lines (--format jsonl)", markup=False)
+        return EXIT_USAGE
+    try:
+        stream, size = batch.open_counted(args.applications)
+    except OSError as exc:
+        err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
+        return EXIT_UNREADABLE
+    jobs = args.jobs or batch.default_jobs()
+    show_progress = err.is_terminal and not args.quiet
+    try:
+        with stream, _output(args.output) as out, _progress(err, size, show_progress) as advance:
+            items = batch.read_csv(stream, policy) if input_format(args) == "csv" else batch.read_jsonl(stream)
+            tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
+                                       lang=args.lang, fail_fast=args.fail_fast,
+                                       on_progress=(lambda n: advance(stream.bytes_read)) if show_progress else None)
+    except UnicodeDecodeError as exc:
+        err.print(f"{args.applications}: cannot read: not UTF-8 text (byte {exc.start})", markup=False)
+        return EXIT_UNREADABLE
+    summary = batch.summary_json(policy, tally, args.lang)
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as f:
+            json.dump(summary, f, ensure_ascii=False, indent=2)
+            f.write("\n")
+    if not args.quiet:
+        print_stream_summary(err, summary, args.lang)
+    if stopped:
+        err.print("stopped at the first error (--fail-fast)", markup=False)
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
+def print_stream_summary(err: Console, summary: dict, lang: str) -> None:  # type: ignore[type-arg]
+    zh = lang == "zh"
+    err.print(("申请人 {applicants},输入有误 {errors},给予合计 {total} 元" if zh else
+               "applicants {applicants}, errors {errors}, total granted {total} yuan").format(**summary),
+              markup=False)
+    for mid, amount in summary["by_measure"].items():
+        err.print(f"  {mid}: {amount}", markup=False)
+    for w in summary["warnings"]:
+        err.print(("警告: " if zh else "warning: ") + w, markup=False, style="yellow")
+
+
+class _output:
+    """Standard output, or a file given with -o."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self.file = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if self.path and self.path != "-":
+            self.file = open(self.path, "w", encoding="utf-8")
+            return self.file
+        return sys.stdout
+
+    def __exit__(self, *exc: object) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+class _progress:
+    """A progress bar on stderr, by bytes read, when stderr is a terminal."""
+
+    def __init__(self, console: Console, total: int | None, enabled: bool):
+        self.console, self.total, self.enabled = console, total, enabled
+        self.bar = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return lambda done: None
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                            TimeRemainingColumn(), console=self.console, transient=True)
+        self.bar.start()
+        task = self.bar.add_task("evaluating", total=self.total)
+        return lambda done: self.bar.update(task, completed=done)  # type: ignore[union-attr]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -121,13 +231,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate applications and explain every amount")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")
-    p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON (see docs/io-contract)")
-    p.add_argument("--format", choices=["text", "json"],
-                   help="text (default on a terminal) or json (default when piped)")
+    p.add_argument("applications", metavar="APPLICATIONS",
+                   help="applications: a JSON document, JSON Lines (.jsonl) or CSV (.csv); - for stdin (JSON Lines)")
+    p.add_argument("--input-format", choices=["json", "jsonl", "csv"],
+                   help="how to read APPLICATIONS (default: by its extension)")
+    p.add_argument("--format", choices=["text", "json", "jsonl"],
+                   help="text (default on a terminal), json (default when piped) or jsonl; streams give jsonl")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the decisions to FILE instead of stdout")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of explanations (default zh)")
     p.add_argument("--no-trace", action="store_true", help="skip explanations (faster, for budget runs)")
     p.add_argument("--backend", choices=["compiled", "interpreter"], default="compiled",
                    help="evaluate with the generated code (default) or the reference interpreter")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes for streams (default: all cores)")
+    p.add_argument("--fail-fast", action="store_true", help="stop a stream at the first applicant with an error")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
+    p.add_argument("--summary", metavar="FILE", help="write the batch summary (JSON) to FILE")
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Context, Decimal, localcontext
 from typing import Any
 
 import attrs
@@ -25,6 +25,12 @@ from .runtime.trace import Label, Shown, Step
 Facts = dict[str, Any]
 MeasureFn = Callable[[Facts, Facts, "list[Step] | None"], MeasureResult]
 CENT = Decimal("0.01")
+# Arithmetic is exact (I-1): the default context keeps only 28 significant digits, so
+# 5% × 1000000.09999999999999999999999999 would round to …005 and then half-up to the wrong
+# fen. Evaluation runs in its own context, wide enough for every sum and product of the
+# figures the validator accepts (money < 10^15 with at most 20 decimals, counts < 10^9),
+# and independent of whatever context the caller has set.
+EXACT = Context(prec=100)
 
 
 @attrs.frozen(slots=True)
@@ -82,6 +88,10 @@ class Decider:
     # ------------------------------------------------------------------ one applicant
 
     def applicant(self, app: Applicant) -> ApplicantDecision:
+        with localcontext(EXACT):
+            return self._applicant(app)
+
+    def _applicant(self, app: Applicant) -> ApplicantDecision:
         kind = app.facts.get("kind")
         if not app.ok:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)

@@ -21,6 +21,8 @@ from .plan import InputSpec, Plan
 
 MONEY_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 MAX_MONEY = Decimal(10) ** 15  # exact decimal arithmetic stays exact far beyond this
+MAX_DECIMALS = 20  # with MAX_MONEY, every figure fits decide.EXACT's precision, so arithmetic stays exact
+MAX_COUNT = 10**9  # 5万 × a count must stay a figure the output can write exactly
 STRUCTURAL_APPLICANT = ("id", "name", "projects")
 STRUCTURAL_PROJECT = ("id",)
 
@@ -87,6 +89,10 @@ class Validator:
         self.applicant_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "applicant"}
         self.project_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "project"}
         self.assertions = assertions  # callable(a, p) -> list of failed assertion labels
+        self.defaults = {
+            id(table): [(n, s.default) for n, s in table.items() if s.default is not None]
+            for table in (self.applicant_inputs, self.project_inputs)
+        }
 
     def applicants(self, records: Iterable[Any], start: int = 0) -> Iterator[Applicant]:
         seen: dict[Any, int] = {}
@@ -101,8 +107,9 @@ class Validator:
                     seen[applicant.id] = i
             yield applicant
 
-    def applicant(self, record: Any, index: int) -> Applicant:
-        path = f"applicants[{index}]"
+    def applicant(self, record: Any, index: int, path: str | None = None) -> Applicant:
+        """One record; ``path`` names its root in messages (``applicants[3]``, or ``$`` for a stream line)."""
+        path = path or f"applicants[{index}]"
         errors: list[str] = []
         if not isinstance(record, dict):
             errors.append(f"{path}: expected an object, got {_json_kind(record)}")
@@ -173,9 +180,9 @@ class Validator:
                 errors.append(f"{path}.{key}: {problem}")
             elif value is not None:
                 facts[key] = value
-        for name, spec in inputs.items():
-            if name not in facts and spec.default is not None and name not in record:
-                facts[name] = spec.default
+        for name, default in self.defaults[id(inputs)]:
+            if name not in facts and name not in record:
+                facts[name] = default
         return facts
 
     def unknown(self, key: str, inputs: dict[str, InputSpec], path: str, structural: tuple[str, ...],
@@ -211,6 +218,8 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, str | None]:
             return None, f"negative money {text}"
         if value >= MAX_MONEY:
             return None, f"amount {text} is implausibly large"
+        if _decimals(value) > MAX_DECIMALS:
+            return None, f"amount {text} has more than {MAX_DECIMALS} decimal places"
         return value, None
     if kind == "count":
         if isinstance(raw, bool) or not isinstance(raw, int):
@@ -220,6 +229,8 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, str | None]:
                 return None, f"expected a whole number, got {_show(raw)}"
         if raw < 0:
             return None, f"negative count {raw}"
+        if raw >= MAX_COUNT:
+            return None, f"count {raw} is implausibly large"
         return raw, None
     if kind == "date":
         if not isinstance(raw, str):
@@ -241,6 +252,15 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, str | None]:
     if not isinstance(raw, str):  # text
         return None, f"expected text, got {_show(raw)}"
     return raw, None
+
+
+def _decimals(value: Decimal) -> int:
+    """Decimal places that matter (trailing zeros do not): 0.100 has 1. Exact: no context involved."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    while exponent < 0 and digits and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return max(-exponent, 0)
 
 
 def _json_kind(value: Any) -> str:

@@ -65,7 +65,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "missing": ("未提供{name},无法计算金额", "{name} was not provided: the amount cannot be computed"),
     "undefined": ("计算无结果(除数为零)", "The computation has no result (division by zero)"),
     "zero": ("计算结果为 0 元,不予补助", "The amount comes to 0: nothing is granted"),
-    "earmark": ("专项用途:{text}", "Earmarked: {text}"),
+    "earmark": ("资金用途:{text}", "Condition of use: {text}"),
     "entitlement": ("按本条可得 {value} 元", "Entitlement under this measure: {value} yuan"),
     "cross_check": ("核对不一致:{label}为 {other} 元,按公式计算为 {formula} 元;以公式计算数为准",
                     "Cross-check differs: {label} is {other} yuan, the formula gives {formula} yuan; "

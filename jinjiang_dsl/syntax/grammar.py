@@ -22,10 +22,13 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser() -> Lark:
+    """The LALR parser. Building its tables takes about half a second, so Lark caches
+    them on disk (keyed by the grammar's hash) and later processes load them in milliseconds."""
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
+        cache=True,
     )

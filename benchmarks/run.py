@@ -1,0 +1,151 @@
+"""The benchmark: evaluators side by side, the cost of loading the notice, and a batch run end to end.
+
+    python benchmarks/run.py                    # 20,000 applicants, no end-to-end run
+    python benchmarks/run.py -n 50000 --e2e 1000000
+
+Prints a Markdown report (the figures in docs/performance.md come from it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import handwritten  # noqa: E402
+import synthetic  # noqa: E402
+
+from jinjiang_dsl import load_policy  # noqa: E402
+from jinjiang_dsl.check import check  # noqa: E402
+from jinjiang_dsl.compile import compiled_backend  # noqa: E402
+from jinjiang_dsl.plan import build_plan  # noqa: E402
+from jinjiang_dsl.syntax import parse, parser  # noqa: E402
+
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+
+
+def best_of(runs: int, fn: Any) -> float:
+    """The fastest of several runs: the least disturbed by whatever else the machine does."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def agree(apps: list[Any], decider: Any) -> int:
+    """Check the hand-written function decides as the engine does; returns the awards compared."""
+    compared = 0
+    for app in apps:
+        mine = handwritten.evaluate(app)
+        theirs = decider.applicant(app)
+        if "error" in mine:
+            assert theirs.status == "error", app.id
+            continue
+        assert mine["total"] == theirs.total, (app.id, mine["total"], theirs.total)
+        for pd in theirs.projects:
+            for award in pd.awards:
+                status, _, amount = mine["projects"][pd.id][award.measure]
+                assert (status, amount) == (award.status, award.amount), (app.id, pd.id, award)
+                compared += 1
+    return compared
+
+
+def evaluators(n: int, runs: int) -> list[tuple[str, float]]:
+    compiled = load_policy(POLICY)
+    interpreted = load_policy(POLICY, backend="interpreter")
+    apps = [a for a in compiled.read(synthetic.applicants(n)) if a.ok]
+    compared = agree(apps, compiled.decider(trace=False))
+    print(f"hand-written and compiled agree on {compared:,} awards of {len(apps):,} applicants", file=sys.stderr)
+    cases = {
+        "hand-written Python (baseline)": lambda: [handwritten.evaluate(a) for a in apps],
+        "compiled, no trace": lambda d=compiled.decider(False): [d.applicant(a) for a in apps],
+        "compiled, traced": lambda d=compiled.decider(True): [d.applicant(a) for a in apps],
+        "interpreter, no trace": lambda d=interpreted.decider(False): [d.applicant(a) for a in apps],
+        "interpreter, traced": lambda d=interpreted.decider(True): [d.applicant(a) for a in apps],
+    }
+    return [(name, len(apps) / best_of(runs, fn)) for name, fn in cases.items()]
+
+
+def load_time(runs: int) -> tuple[float, float]:
+    """(parser tables loaded from Lark's cache, parse + check + plan + compile of the notice), seconds."""
+    source = POLICY.read_text(encoding="utf-8")
+    code = "import time; t=time.perf_counter(); from jinjiang_dsl.syntax import parser; parser(); " \
+           "print(time.perf_counter()-t)"
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)  # warm Lark's cache
+    tables = min(float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                      text=True).stdout) for _ in range(3))
+    parser()
+    compile_time = best_of(runs, lambda: compiled_backend(build_plan(check(parse(source, str(POLICY))))))
+    return tables, compile_time
+
+
+def end_to_end(n: int, jobs: int) -> tuple[float, float, int]:
+    """JSON Lines → JSON Lines with --no-trace: (seconds, peak MB of the largest process, lines out)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+        with src.open("w", encoding="utf-8") as f:
+            f.writelines(synthetic.lines(n))
+        cmd = [sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(POLICY), str(src), "--no-trace",
+               "--quiet", "--jobs", str(jobs), "-o", str(out)]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        seconds = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        with out.open(encoding="utf-8") as f:
+            lines = sum(1 for _ in f)
+    return seconds, peak, lines
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpu}, {cores} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=20_000, help="synthetic applicants for the evaluator comparison")
+    ap.add_argument("--runs", type=int, default=3, help="runs per case; the fastest counts")
+    ap.add_argument("--e2e", type=int, default=0, metavar="N", help="also run N applicants JSONL → JSONL")
+    ap.add_argument("--jobs", type=int, default=0, help="--jobs for the end-to-end run (default: all cores)")
+    args = ap.parse_args()
+
+    print(f"Machine: {machine()}\n")
+    rows = evaluators(args.n, args.runs)
+    base = rows[0][1]
+    print(f"Evaluators, {args.n:,} synthetic applicants (validated beforehand; best of {args.runs}):\n")
+    print("| evaluator | applicants/s | ratio to hand-written |\n|---|---:|---:|")
+    for name, rate in rows:
+        print(f"| {name} | {rate:,.0f} | {rate / base:.2f} |")
+    tables, compile_time = load_time(max(args.runs, 5))
+    print(f"\nLoading the notice: parser tables from Lark's cache {tables * 1000:.0f} ms (once per process); "
+          f"parse + check + plan + compile {compile_time * 1000:.1f} ms\n")
+    if args.e2e:
+        jobs = args.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+        seconds, peak, lines = end_to_end(args.e2e, jobs)
+        print(f"End to end, {args.e2e:,} applicants JSONL → JSONL, --no-trace, --jobs {jobs}: {seconds:.1f} s "
+              f"({args.e2e / seconds:,.0f}/s), peak memory {peak:.0f} MB per process, {lines:,} lines out")
+
+
+if __name__ == "__main__":
+    main()
