@@ -71,10 +71,10 @@ def evaluators(n: int, runs: int) -> list[tuple[str, float]]:
     print(f"hand-written and compiled agree on {compared:,} awards of {len(apps):,} applicants", file=sys.stderr)
     cases = {
         "hand-written Python (baseline)": lambda: [handwritten.evaluate(a) for a in apps],
-        "compiled, no trace": lambda d=compiled.decider(False): [d.applicant(a) for a in apps],
-        "compiled, traced": lambda d=compiled.decider(True): [d.applicant(a) for a in apps],
-        "interpreter, no trace": lambda d=interpreted.decider(False): [d.applicant(a) for a in apps],
-        "interpreter, traced": lambda d=interpreted.decider(True): [d.applicant(a) for a in apps],
+        "compiled, no trace": lambda d=compiled.decider(False): list(d.applicants(apps)),
+        "compiled, traced": lambda d=compiled.decider(True): list(d.applicants(apps)),
+        "interpreter, no trace": lambda d=interpreted.decider(False): list(d.applicants(apps)),
+        "interpreter, traced": lambda d=interpreted.decider(True): list(d.applicants(apps)),
     }
     return [(name, len(apps) / best_of(runs, fn)) for name, fn in cases.items()]
 

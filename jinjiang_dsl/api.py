@@ -86,8 +86,8 @@ class Policy:
         decider = self.decider(trace)
         totals = BatchTotals(self.plan)
         decisions = []
-        for app in self.read(records):
-            decision = decider.applicant(app)
+        apps = list(self.read(records))
+        for app, decision in zip(apps, decider.applicants(apps)):
             totals.add(app, decision)
             decisions.append(decision)
         return BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())

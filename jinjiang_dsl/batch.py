@@ -23,6 +23,7 @@ from typing import IO, Any
 import attrs
 
 from .api import Policy
+from .decide import Decider, exact
 
 CHUNK = 256
 
@@ -187,31 +188,32 @@ def evaluate_items(items: list[Item]) -> list[Result]:
     assert _POLICY is not None
     policy = _POLICY
     decider = policy.decider(_TRACE)
-    results = []
-    for item in items:
-        if item.text is not None:
-            item = parse_line(item)
-        if item.error is not None and item.record is None:
-            results.append(_error_result(item.line, None, [item.error]))
-            continue
-        app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $")
-        if item.error is not None:
-            app = attrs.evolve(app, errors=(*app.errors, item.error))
-        decision = decider.applicant(app)
-        tally = Tally(applicants=1, errors=int(decision.status == "error"), total=decision.total)
-        projects = {p.id: p for p in app.projects}
-        for pd in decision.projects:
-            for a in pd.awards:
-                if a.status == "granted" and a.amount:
-                    tally.by_measure[a.measure] = tally.by_measure.get(a.measure, Decimal(0)) + a.amount
-                m = policy.plan.measure(a.measure)
-                project = projects.get(pd.id)
-                if m.quota and a.status in ("granted", "superseded") and project and project.date:
-                    key = (m.id, str(project.facts.get(m.quota[1])), project.date.year)
-                    tally.quota.append((key, f"{decision.id}/{pd.id}"))
-        output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
-        results.append(Result(item.line, app.id, decision.status == "error", _dumps(output), tally))
-    return results
+    with exact():
+        return [_evaluate(policy, decider, item) for item in items]
+
+
+def _evaluate(policy: Policy, decider: Decider, item: Item) -> Result:
+    if item.text is not None:
+        item = parse_line(item)
+    if item.error is not None and item.record is None:
+        return _error_result(item.line, None, [item.error])
+    app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $")
+    if item.error is not None:
+        app = attrs.evolve(app, errors=(*app.errors, item.error))
+    decision = decider.decide(app)
+    tally = Tally(applicants=1, errors=int(decision.status == "error"), total=decision.total)
+    dates = {p.id: p for p in app.projects}
+    for pd in decision.projects:
+        for a in pd.awards:
+            if a.status == "granted" and a.amount:
+                tally.by_measure[a.measure] = tally.by_measure.get(a.measure, Decimal(0)) + a.amount
+            quota = policy.plan.measure(a.measure).quota
+            project = dates.get(pd.id)
+            if quota and a.status in ("granted", "superseded") and project and project.date:
+                key = (a.measure, str(project.facts.get(quota[1])), project.date.year)
+                tally.quota.append((key, f"{decision.id}/{pd.id}"))
+    output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
+    return Result(item.line, app.id, decision.status == "error", _dumps(output), tally)
 
 
 def _dumps(output: dict[str, Any]) -> str:

@@ -17,7 +17,8 @@ EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 7
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: a reason is one line however long the path; rich would otherwise break it at 80 columns
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _read(path: str, err: Console) -> str | None:
@@ -261,6 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. piped into head): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # the last line of defence: never a traceback
         _stderr().print(f"jinjiang-dsl: internal error: {type(exc).__name__}: {exc}", markup=False)
         _stderr().print("please report this with the input that caused it", markup=False)

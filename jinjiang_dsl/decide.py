@@ -8,8 +8,7 @@ and year. Step 2 is not revisited after 3 and 4 reduce a grant (I-10).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_DOWN, Context, Decimal, localcontext
 from typing import Any
 
@@ -25,12 +24,18 @@ from .runtime.trace import Label, Shown, Step
 Facts = dict[str, Any]
 MeasureFn = Callable[[Facts, Facts, "list[Step] | None"], MeasureResult]
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 # Arithmetic is exact (I-1): the default context keeps only 28 significant digits, so
 # 5% × 1000000.09999999999999999999999999 would round to …005 and then half-up to the wrong
 # fen. Evaluation runs in its own context, wide enough for every sum and product of the
 # figures the validator accepts (money < 10^15 with at most 20 decimals, counts < 10^9),
 # and independent of whatever context the caller has set.
 EXACT = Context(prec=100)
+
+
+def exact() -> Any:
+    """The decimal context evaluation runs in."""
+    return localcontext(EXACT)
 
 
 @attrs.frozen(slots=True)
@@ -71,7 +76,17 @@ class Decider:
         self.backend = backend
         self.trace = trace
         self.measures = sorted(plan.measures, key=lambda m: measure_key(m.id))
+        self.rank = {m.id: i for i, m in enumerate(self.measures)}
         self.r = plan.rules
+        self._listed: dict[frozenset[str], tuple[Measure, ...]] = {}
+
+    def listed(self, given: frozenset[str]) -> tuple[Measure, ...]:
+        """The measures a project lists (those whose facts it gives), in measure order; memoised,
+        since real batches repeat a few shapes of project many times."""
+        found = self._listed.get(given)
+        if found is None:
+            found = self._listed[given] = tuple(m for m in self.measures if m.own_facts & given)
+        return found
 
     # ------------------------------------------------------------------ validity (R3)
 
@@ -88,10 +103,17 @@ class Decider:
     # ------------------------------------------------------------------ one applicant
 
     def applicant(self, app: Applicant) -> ApplicantDecision:
-        with localcontext(EXACT):
-            return self._applicant(app)
+        with exact():
+            return self.decide(app)
 
-    def _applicant(self, app: Applicant) -> ApplicantDecision:
+    def applicants(self, apps: Iterable[Applicant]) -> Iterator[ApplicantDecision]:
+        """Many applicants under one exact decimal context (entering it costs as much as a small measure)."""
+        with exact():
+            for app in apps:
+                yield self.decide(app)
+
+    def decide(self, app: Applicant) -> ApplicantDecision:
+        """One applicant, in the caller's decimal context: wrap calls in :func:`exact`."""
         kind = app.facts.get("kind")
         if not app.ok:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)
@@ -105,38 +127,39 @@ class Decider:
         error = self.annual_limit(app, per_project)
         if error:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), (error,))
-        projects = tuple(
-            ProjectDecision(p.id, tuple(self.freeze(a) for a in awards)) for p, awards in per_project
-        )
-        total = sum((a.amount or Decimal(0) for _, aw in per_project for a in aw if a.status == "granted"),
-                    Decimal(0))
-        return ApplicantDecision(app.id, app.name, kind, "ok", total, projects, ())
+        total = Decimal(0)
+        projects = []
+        for p, awards in per_project:
+            for a in awards:
+                if a.status == "granted" and a.amount:
+                    total += a.amount
+            projects.append(ProjectDecision(p.id, tuple(self.freeze(a) for a in awards)))
+        return ApplicantDecision(app.id, app.name, kind, "ok", total, tuple(projects), ())
 
     def freeze(self, a: _Award) -> Award:
-        return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps or ()), a.warnings)
+        return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps) if a.steps else (), a.warnings)
 
     def project(self, app: Applicant, project: Project, order: int, claimed: dict[tuple[str, int], str]) -> list[_Award]:
         status, window = self.period(project.date)
         awards = []
-        for m in self.measures:
-            if not (m.own_facts & project.given):
-                continue
+        for m in self.listed(project.given):
             steps: list[Step] | None = [] if self.trace else None
             if steps is not None and window is not None:
                 steps.append(Step(self.r.r3 or "R3", "period", {
                     "variant": status, "date": project.date, "start": window[0], "end": window[1]}))
             if status == "out_of_period":
-                awards.append(_Award(m, "out_of_period", Decimal(0), Decimal(0), steps, (), order))
+                awards.append(_Award(m, "out_of_period", ZERO, ZERO, steps, (), order))
                 continue
             result = self.backend.measures[m.id](app.facts, project.facts, steps)
-            award = _Award(m, result.status, result.entitlement, Decimal(0), steps, result.warnings, order)
+            award = _Award(m, result.status, result.entitlement, ZERO, steps, result.warnings, order)
             if result.status == "referred":
                 award.entitlement = award.amount = None
             if award.status == "eligible" and m.once_per_year and project.date is not None:
                 key = (m.id, project.date.year)
                 if key in claimed:
                     award.status = "not_eligible"
-                    award.note(Step(m.rule, "once", {"year": str(project.date.year), "project": claimed[key]}))
+                    if steps is not None:
+                        steps.append(Step(m.rule, "once", {"year": str(project.date.year), "project": claimed[key]}))
                 else:
                     claimed[key] = project.id
             if steps is not None:
@@ -155,14 +178,21 @@ class Decider:
                 a.status, a.amount = "granted", a.entitlement
             return
         rule = self.r.r1
-        best = max(candidates, key=lambda a: (a.entitlement, [-x for x in measure_key(a.measure.id)]))
+        rank = self.rank
+        best = max(candidates, key=lambda a: (a.entitlement, -rank[a.measure.id])) if len(candidates) > 1 \
+            else candidates[0]
         other_name = self.r.r1_other_policy
         other = project.facts.get(other_name) if other_name else None
         if other is not None and other >= best.entitlement:
             for a in candidates:
-                a.status, a.amount = "superseded", Decimal(0)
-                a.note(Step(rule, "r1", {"variant": "other_policy", "other": other, "best": best.entitlement}))
-                self.r1_notes(a)
+                a.status, a.amount = "superseded", ZERO
+                if a.steps is not None:
+                    a.note(Step(rule, "r1", {"variant": "other_policy", "other": other, "best": best.entitlement}))
+                    self.r1_notes(a)
+            return
+        if not self.trace:
+            for a in candidates:
+                a.status, a.amount = ("granted", a.entitlement) if a is best else ("superseded", ZERO)
             return
         tie = sum(a.entitlement == best.entitlement for a in candidates) > 1
         for a in candidates:
@@ -176,7 +206,7 @@ class Decider:
                                              "others": others}))
                     self.r1_notes(a)
             else:
-                a.status, a.amount = "superseded", Decimal(0)
+                a.status, a.amount = "superseded", ZERO
                 same = a.entitlement == best.entitlement
                 a.note(Step(rule, "r1", {"variant": "lost_tie" if same else "lost", "winner": best.measure.id,
                                          "winner_amount": best.entitlement, "amount": a.entitlement}))
@@ -191,31 +221,32 @@ class Decider:
     # ------------------------------------------------------------------ step 3: a measure's annual cap
 
     def annual_caps(self, app: Applicant, per_project: list[tuple[Project, list[_Award]]]) -> None:
-        for m in self.measures:
-            if m.annual_cap is None:
-                continue
-            _, cap_text, strategy = m.annual_cap
-            by_year: dict[int, list[_Award]] = defaultdict(list)
-            for project, awards in per_project:
-                for a in awards:
-                    if a.measure is m and a.status == "granted" and project.date is not None:
-                        by_year[project.date.year].append(a)
-            if not by_year:
-                continue
-            cap = self.backend.annual_caps[m.id](app.facts)
-            for year, granted in by_year.items():
-                total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
-                if total <= cap:
+        by_measure_year: dict[tuple[str, int], list[_Award]] = {}
+        for project, awards in per_project:
+            for a in awards:
+                if a.status == "granted" and a.measure.annual_cap is not None and project.date is not None:
+                    by_measure_year.setdefault((a.measure.id, project.date.year), []).append(a)
+        trace = self.trace
+        for (mid, year), granted in by_measure_year.items():
+            m = granted[0].measure
+            _, _, strategy = m.annual_cap  # type: ignore[misc]
+            cap = self.backend.annual_caps[mid](app.facts)
+            total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
+            if total <= cap:
+                if trace:
+                    running = Decimal(0)
                     for a in granted:
-                        a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year), "total": total},
-                                    limit=cap))
-                    continue
-                if strategy == "input_order":
-                    left = cap
-                    for a in granted:
-                        before = cap - left
-                        after = min(a.amount, left)  # type: ignore[type-var]
-                        left -= after
+                        running += a.amount  # type: ignore[operator]
+                        a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year),
+                                                     "total": running}, limit=cap))
+                continue
+            if strategy == "input_order":
+                left = cap
+                for a in granted:
+                    before = cap - left
+                    after = min(a.amount, left)  # type: ignore[type-var]
+                    left -= after
+                    if trace:
                         if after != a.amount:
                             a.note(Step(m.rule, "acap", {"variant": "reduced", "cap": cap, "year": str(year),
                                                          "before": before, "amount": a.amount, "after": after},
@@ -223,14 +254,15 @@ class Decider:
                         else:
                             a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year),
                                                          "total": before + after}, limit=cap))
-                        a.amount = after
-                else:
-                    shares = largest_remainder([a.amount for a in granted], cap)  # type: ignore[misc]
-                    for a, after in zip(granted, shares):
+                    a.amount = after
+            else:
+                shares = largest_remainder([a.amount for a in granted], cap)  # type: ignore[misc]
+                for a, after in zip(granted, shares):
+                    if trace:
                         a.note(Step(m.rule, "acap", {"variant": "reduced_pro_rata", "cap": cap, "year": str(year),
                                                      "total": total, "amount": a.amount, "after": after},
                                     value=after, limit=cap))
-                        a.amount = after
+                    a.amount = after
 
     # ------------------------------------------------------------------ step 4: R2
 
@@ -239,20 +271,23 @@ class Decider:
         b, r = self.backend, self.r
         if r.r2 is None or b.r2_limit is None:
             return None
-        granted_by_year: dict[int, list[_Award]] = defaultdict(list)
+        granted_by_year: dict[int, list[_Award]] = {}
         for project, awards in per_project:
             for a in awards:
                 if a.status == "granted" and a.amount and project.date is not None:
-                    granted_by_year[project.date.year].append(a)
+                    granted_by_year.setdefault(project.date.year, []).append(a)
         if not granted_by_year:
             return None
+        trace = self.trace
         if b.r2_applies is not None and not b.r2_applies(app.facts):
-            kind = app.facts.get("kind")
-            spec = self.plan.inputs.get("kind")
-            shown_kind = spec.value_labels.get(kind, Label(str(kind), str(kind))) if spec else Label(str(kind), str(kind))
-            for granted in granted_by_year.values():
-                for a in granted:
-                    a.note(Step(r.r2, "r2", {"variant": "not_applicable", "kind": shown_kind}))
+            if trace:
+                kind = app.facts.get("kind")
+                spec = self.plan.inputs.get("kind")
+                fallback = Label(str(kind), str(kind))
+                shown_kind = spec.value_labels.get(kind, fallback) if spec else fallback  # type: ignore[arg-type]
+                for granted in granted_by_year.values():
+                    for a in granted:
+                        a.note(Step(r.r2, "r2", {"variant": "not_applicable", "kind": shown_kind}))
             return None
         try:
             limit = b.r2_limit(app.facts)
@@ -260,25 +295,29 @@ class Decider:
             return (f"{app.path}.{exc.name}: missing; it is required for {r.r2} "
                     f"({r.rule_labels[r.r2].en}) because the applicant has grants")
         headroom = max(limit, Decimal(0)).quantize(CENT, rounding=ROUND_DOWN)
-        assert r.r2_limit is not None
-        shown = r.r2_limit.shown
-        limit_shown = Shown(shown.template, shown.names, tuple(app.facts.get(n) for n in r.r2_limit.inputs))
+        limit_shown = None
+        if trace:
+            assert r.r2_limit is not None
+            shown = r.r2_limit.shown
+            limit_shown = Shown(shown.template, shown.names, tuple(app.facts.get(n) for n in r.r2_limit.inputs))
         for year, granted in sorted(granted_by_year.items()):
             total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
             if total <= headroom:
-                for a in granted:
-                    a.note(Step(r.r2, "r2", {"variant": "free", "headroom": headroom, "limit": limit_shown,
-                                             "year": str(year), "total": total}, limit=headroom))
+                if trace:
+                    for a in granted:
+                        a.note(Step(r.r2, "r2", {"variant": "free", "headroom": headroom, "limit": limit_shown,
+                                                 "year": str(year), "total": total}, limit=headroom))
                 continue
             shares = largest_remainder([a.amount for a in granted], headroom)  # type: ignore[misc]
             for a, after in zip(granted, shares):
-                exact = a.amount * headroom / total  # type: ignore[operator]
-                a.note(Step(r.r2, "r2", {"variant": "reduced", "headroom": headroom, "limit": limit_shown,
-                                         "year": str(year), "total": total, "amount": a.amount,
-                                         "share": exact.quantize(Decimal("0.0001")), "after": after},
-                            value=after, limit=headroom))
-                for n in r.r2_notes:
-                    a.note(Step(r.r2, "note", {"id": n.id, "text": n.text}))
+                if trace:
+                    exact = a.amount * headroom / total  # type: ignore[operator]
+                    a.note(Step(r.r2, "r2", {"variant": "reduced", "headroom": headroom, "limit": limit_shown,
+                                             "year": str(year), "total": total, "amount": a.amount,
+                                             "share": exact.quantize(Decimal("0.0001")), "after": after},
+                                value=after, limit=headroom))
+                    for n in r.r2_notes:
+                        a.note(Step(r.r2, "note", {"id": n.id, "text": n.text}))
                 a.amount = after
         return None
 

@@ -138,10 +138,11 @@ class Plan:
     assertions: tuple[Cond, ...]
     defines: dict[str, ast.Define]
     measures: tuple[Measure, ...]
+    by_id: dict[str, Measure]
     rules: Rules
 
     def measure(self, mid: str) -> Measure:
-        return next(m for m in self.measures if m.id == mid)
+        return self.by_id[mid]
 
 
 def label_of(b: ast.Bitext | None, fallback: str) -> Label:
@@ -381,6 +382,7 @@ class _Planner:
         h = self.policy.header
         assert h is not None  # the checker requires it
         window = lambda w: (w.start, w.end) if w else None  # noqa: E731
+        measures = tuple(self.measure(m) for m in self.policy.measures)
         return Plan(
             name=label_of(h.title, "policy"),
             source_sha256=hashlib.sha256(self.policy.source.encode("utf-8")).hexdigest(),
@@ -394,7 +396,8 @@ class _Planner:
             inputs=self.inputs,
             assertions=tuple(self.cond(a.expr, a.label, {}) for a in self.policy.assertions),
             defines=self.defines,
-            measures=tuple(self.measure(m) for m in self.policy.measures),
+            measures=measures,
+            by_id={m.id: m for m in measures},
             rules=self.rules(),
         )
 
