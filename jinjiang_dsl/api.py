@@ -16,7 +16,7 @@ from .check import CheckedPolicy, check
 from .decide import Backend, BatchTotals, Decider
 from .decisions import ApplicantDecision, BatchDecision
 from .diagnostics import Diagnostic, PolicyError
-from .inputs import Applicant, Validator, read_document
+from .inputs import Applicant, Validator, read_document, records_of
 from .interpret import assertion_checker, interpreted_backend
 from .plan import Plan, build_plan
 from .syntax import parse
@@ -75,14 +75,7 @@ class Policy:
 
         Raises :class:`jinjiang_dsl.inputs.DocumentError` when it is not an applications document.
         """
-        if isinstance(document, str):
-            records = read_document(document)
-        elif isinstance(document, dict):
-            import json
-
-            records = read_document(json.dumps(document, default=str))
-        else:
-            records = document
+        records = read_document(document) if isinstance(document, str) else records_of(document)
         decider = self.decider(trace)
         totals = BatchTotals(self.plan)
         decisions = []

@@ -151,9 +151,10 @@ class Decider:
                 awards.append(_Award(m, "out_of_period", ZERO, ZERO, steps, (), order))
                 continue
             result = self.backend.measures[m.id](app.facts, project.facts, steps)
-            award = _Award(m, result.status, result.entitlement, ZERO, steps, result.warnings, order)
-            if result.status == "referred":
-                award.entitlement = award.amount = None
+            if result.status == "referred":  # no amount at all, never 0 granted
+                award = _Award(m, "referred", None, None, steps, result.warnings, order)
+            else:
+                award = _Award(m, result.status, result.entitlement or ZERO, ZERO, steps, result.warnings, order)
             if award.status == "eligible" and m.once_per_year and project.date is not None:
                 key = (m.id, project.date.year)
                 if key in claimed:

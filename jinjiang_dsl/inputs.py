@@ -70,6 +70,11 @@ def read_document(text: str) -> list[Any]:
         raise DocumentError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise DocumentError("not valid JSON: nested too deeply") from None
+    return records_of(doc)
+
+
+def records_of(doc: Any) -> list[Any]:
+    """The applicant records of a parsed document: ``{"applicants": [...]}`` or a bare list."""
     if isinstance(doc, list):
         return doc
     if not isinstance(doc, dict):
@@ -202,6 +207,9 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, str | None]:
         return None, None  # null is "not provided"
     if kind == "bool":
         return (raw, None) if isinstance(raw, bool) else (None, f"expected true or false, got {_show(raw)}")
+    if isinstance(raw, float):
+        return None, f"{raw!r} is a binary floating-point number, which cannot hold money exactly; " \
+                     f"give it as a string or a Decimal"
     if kind in ("money", "percent"):
         if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
             return None, f"expected money as a string or number, got {_show(raw)}"

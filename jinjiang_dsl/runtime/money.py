@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal
 
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN, "up": ROUND_UP}
 WAN = Decimal(10_000)
+CENT = Decimal("0.01")
+WIDE = Context(prec=100)
 
 
 def round_to(value: Decimal, unit: Decimal, mode: str) -> Decimal:
@@ -29,5 +31,7 @@ def fmt_compact(value: Decimal) -> str:
 
 
 def fmt_money(value: Decimal) -> str:
-    """Exactly two decimals, as the output contract writes money: ``1000000.00``."""
-    return f"{value.quantize(Decimal('0.01')):f}"
+    """Exactly two decimals, as the output contract writes money: ``1000000.00``.
+
+    Amounts are already rounded; the wide context only keeps a caller's narrow one out of it."""
+    return f"{value.quantize(CENT, context=WIDE):f}"

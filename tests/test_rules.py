@@ -1,0 +1,552 @@
+"""The rules across measures: R1 (highest, not stacked), 1.2's annual cap (I-4), R2 (the annual
+limit with the largest-remainder split, I-9), R3 (validity), once a year, the 1.1 quota warning
+(I-3), which awards are listed, and the batch summary.
+
+Expected numbers are worked by hand from shared/spec/measures.md; every evaluate() also checks
+that the compiled evaluator and the interpreter agree.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jj_cases import (
+    app_32,
+    applicant,
+    award_triple,
+    demo_11,
+    doc,
+    enterprise,
+    evaluate,
+    find_applicant,
+    find_award,
+    g5,
+    iiot,
+    platform,
+    project,
+    provider,
+    trace_text,
+)
+
+MFR_ABOVE = {"manufacturer": True, "above_scale_industrial": True}
+
+
+def r1_steps(award: dict) -> list[dict]:
+    return [s for s in award["trace"] if s["rule"] == "R1" and s["kind"] == "r1"]
+
+
+# ====================================================================== R1 就高不重复
+
+
+def test_r1_highest_wins_losers_superseded_naming_the_winner() -> None:
+    # One project: 1.1 20% × 1,000,000 = 200,000; 2.2 [100万, 200万) → 100,000; 2.3 > 10万 → 60,000
+    p = project(**demo_11("1000000"), mis_software_spend="1000000", cloud_service_fee="100000.01")
+    out = evaluate(doc(enterprise(p, **MFR_ABOVE)))
+    win, l22, l23 = (find_award(out, m) for m in ("1.1", "2.2", "2.3"))
+    assert award_triple(win) == ("granted", "200000.00", "200000.00")
+    assert award_triple(l22) == ("superseded", "100000.00", "0.00")
+    assert award_triple(l23) == ("superseded", "60000.00", "0.00")
+    # the winner's explanation lists each loser with its amount
+    [won] = r1_steps(win)
+    assert "2.2 100,000" in won["text"] and "2.3 60,000" in won["text"]
+    # each loser names the winner, the winner's amount and its own
+    for loser, own in ((l22, "100,000"), (l23, "60,000")):
+        [lost] = r1_steps(loser)
+        assert "1.1" in lost["text"] and "200,000" in lost["text"] and own in lost["text"]
+    assert find_applicant(out, "A1")["total"] == "200000.00"
+    assert out["summary"]["by_measure"] == {"1.1": "200000.00"}
+
+
+def test_r1_is_per_project_not_across_projects() -> None:
+    # 2.2 on P1 and 2.3 on P2: both granted (R1 compares measures of one project only)
+    out = evaluate(doc(enterprise(project("P1", mis_software_spend="500000"),
+                                  project("P2", cloud_service_fee="60000"), **MFR_ABOVE)))
+    assert award_triple(find_award(out, "2.2", "P1")) == ("granted", "50000.00", "50000.00")
+    assert award_triple(find_award(out, "2.3", "P2")) == ("granted", "30000.00", "30000.00")
+    assert find_applicant(out, "A1")["total"] == "80000.00"
+
+
+@pytest.mark.parametrize(("facts", "winner", "losers", "amount"), [
+    # 1.2 15% × 400,000 = 60,000 ties 2.3 (> 10万) 60,000 → 1.2
+    ({**g5("400000"), "cloud_service_fee": "100000.01"}, "1.2", ["2.3"], "60000.00"),
+    # 2.2 [50万, 100万) 50,000 ties 3.2 15% × 400,000 = 60,000 capped at 50,000 → 2.2
+    ({"mis_software_spend": "500000", **app_32("400000")}, "2.2", ["3.2"], "50000.00"),
+    # three-way tie at 100,000: 1.2 (capped), 2.2 [100万, 200万), 3.1 15% × 666,666.66 = 99,999.999 → 100,000.00
+    ({**g5("800000"), "mis_software_spend": "1000000", **platform("666666.66")}, "1.2", ["2.2", "3.1"],
+     "100000.00"),
+])
+def test_r1_tie_goes_to_lower_measure_number(facts: dict, winner: str, losers: list[str], amount: str) -> None:
+    out = evaluate(doc(enterprise(project(**facts), **MFR_ABOVE)))
+    assert award_triple(find_award(out, winner)) == ("granted", amount, amount)
+    [won] = r1_steps(find_award(out, winner))
+    assert won["kind"] == "r1"
+    for m in losers:
+        loser = find_award(out, m)
+        assert award_triple(loser) == ("superseded", amount, "0.00")
+        [lost] = r1_steps(loser)
+        assert winner in lost["text"]
+    # the tie rule, I-8, is shown
+    assert "I-8" in trace_text(find_award(out, losers[0]))
+
+
+@pytest.mark.parametrize("other", ["300000", "300000.00", "300000.01", "1000000"])
+def test_r1_other_policy_award_at_least_best_supersedes_everything(other: str) -> None:
+    # 2.2 300万以上 → 300,000; 2.3 → 60,000; other policy ≥ 300,000 → nothing here
+    p = project(mis_software_spend="3000000", cloud_service_fee="200000", other_policy_award=other)
+    out = evaluate(doc(enterprise(p, **MFR_ABOVE)))
+    assert award_triple(find_award(out, "2.2")) == ("superseded", "300000.00", "0.00")
+    assert award_triple(find_award(out, "2.3")) == ("superseded", "60000.00", "0.00")
+    for m in ("2.2", "2.3"):
+        assert "another policy" in r1_steps(find_award(out, m))[0]["text"]
+    assert find_applicant(out, "A1")["total"] == "0.00"
+    assert out["summary"]["by_measure"] == {}
+
+
+def test_r1_other_policy_award_below_best_is_granted_here() -> None:
+    # other 299,999.99 < best 300,000 → 2.2 granted, 2.3 superseded by 2.2
+    p = project(mis_software_spend="3000000", cloud_service_fee="200000", other_policy_award="299999.99")
+    out = evaluate(doc(enterprise(p, **MFR_ABOVE)))
+    win = find_award(out, "2.2")
+    assert award_triple(win) == ("granted", "300000.00", "300000.00")
+    assert any("299,999.99" in s["text"] and "another policy" in s["text"] for s in r1_steps(win))
+    assert award_triple(find_award(out, "2.3")) == ("superseded", "60000.00", "0.00")
+
+
+def test_r1_other_policy_award_with_single_candidate() -> None:
+    # 1.2 60,000 alone; other policy 60,000 → superseded; 59,999.99 → granted
+    out = evaluate(doc(enterprise(project(**g5("400000"), other_policy_award="60000"))))
+    assert award_triple(find_award(out, "1.2")) == ("superseded", "60000.00", "0.00")
+    out = evaluate(doc(enterprise(project(**g5("400000"), other_policy_award="59999.99"))))
+    assert award_triple(find_award(out, "1.2")) == ("granted", "60000.00", "60000.00")
+
+
+def test_r1_referred_and_not_eligible_do_not_compete() -> None:
+    # 6.1 referred and 2.3 not eligible (fee 50,000) beside 2.2 granted
+    p = project(mis_software_spend="500000", cloud_service_fee="50000", financing_request=True)
+    out = evaluate(doc(enterprise(p, **MFR_ABOVE)))
+    assert award_triple(find_award(out, "2.2")) == ("granted", "50000.00", "50000.00")
+    assert award_triple(find_award(out, "2.3")) == ("not_eligible", "0.00", "0.00")
+    assert award_triple(find_award(out, "6.1")) == ("referred", None, None)
+    assert r1_steps(find_award(out, "2.2")) == []  # only one candidate: nothing to compare
+
+
+# ====================================================================== 1.2 annual cap 50万 (I-4)
+
+
+def test_12_annual_cap_in_input_order_with_partial_and_zero() -> None:
+    # 2023, in input order: 100,000 ×4 (15% × 800,000 capped), 60,000 (15% × 400,000) → 460,000;
+    # G6 100,000 → only 40,000 left; G7 60,000 → 0. The dates run backwards: input order decides.
+    projects = [project(f"G{i}", f"2023-12-{20 - i:02d}", **g5(inv))
+                for i, inv in enumerate(["800000", "800000", "800000", "800000", "400000", "800000", "400000"], 1)]
+    projects.append(project("G8", "2024-03-01", **g5("800000")))  # another year: a fresh 500,000
+    out = evaluate(doc(enterprise(*projects)))
+    got = [award_triple(find_award(out, "1.2", f"G{i}")) for i in range(1, 9)]
+    assert got == [
+        ("granted", "100000.00", "100000.00"),
+        ("granted", "100000.00", "100000.00"),
+        ("granted", "100000.00", "100000.00"),
+        ("granted", "100000.00", "100000.00"),
+        ("granted", "60000.00", "60000.00"),
+        ("granted", "100000.00", "40000.00"),
+        ("granted", "60000.00", "0.00"),
+        ("granted", "100000.00", "100000.00"),
+    ]
+    g6 = trace_text(find_award(out, "1.2", "G6"))
+    assert "460,000" in g6 and "100,000" in g6 and "40,000" in g6 and "500,000" in g6
+    assert find_applicant(out, "A1")["total"] == "600000.00"  # 500,000 (2023) + 100,000 (2024)
+    assert out["summary"]["by_measure"] == {"1.2": "600000.00"}
+
+
+def test_12_annual_cap_exactly_reached_is_not_reduced() -> None:
+    # 5 × 100,000 = 500,000: nothing reduced
+    out = evaluate(doc(enterprise(*[project(f"G{i}", **g5("700000")) for i in range(5)])))
+    assert all(find_award(out, "1.2", f"G{i}")["amount"] == "100000.00" for i in range(5))
+    assert find_applicant(out, "A1")["total"] == "500000.00"
+
+
+def test_12_annual_cap_does_not_revisit_r1_i10() -> None:
+    # 5 × 100,000 fill the cap; G6's 1.2 (100,000) beat 2.3 (60,000) in R1, then the cap cuts 1.2 to 0:
+    # 2.3 stays superseded (I-10)
+    projects = [project(f"G{i}", **g5("700000")) for i in range(1, 6)]
+    projects.append(project("G6", **g5("700000"), cloud_service_fee="100000.01"))
+    out = evaluate(doc(enterprise(*projects, **MFR_ABOVE)))
+    assert award_triple(find_award(out, "1.2", "G6")) == ("granted", "100000.00", "0.00")
+    assert award_triple(find_award(out, "2.3", "G6")) == ("superseded", "60000.00", "0.00")
+    assert find_applicant(out, "A1")["total"] == "500000.00"
+
+
+def test_12_annual_cap_is_per_applicant() -> None:
+    out = evaluate(doc(enterprise(*[project(f"G{i}", **g5("700000")) for i in range(6)], aid="A1"),
+                       enterprise(*[project(f"G{i}", **g5("700000")) for i in range(2)], aid="A2")))
+    assert find_applicant(out, "A1")["total"] == "500000.00"
+    assert find_applicant(out, "A2")["total"] == "200000.00"
+
+
+# ====================================================================== R2 annual limit
+
+
+def test_r2_within_headroom_untouched() -> None:
+    # 1.1 200,000 + 2.3 60,000 = 260,000 ≤ 300,000 − 40,000 = 260,000
+    out = evaluate(doc(enterprise(project("P1", **demo_11("1000000")), project("P2", cloud_service_fee="100000.01"),
+                                  fiscal_contribution="300000", other_municipal_subsidies="40000", **MFR_ABOVE)))
+    assert find_award(out, "1.1", "P1")["amount"] == "200000.00"
+    assert find_award(out, "2.3", "P2")["amount"] == "60000.00"
+    assert "260,000" in trace_text(find_award(out, "1.1", "P1"))
+    assert find_applicant(out, "A1")["total"] == "260000.00"
+
+
+def test_r2_over_headroom_pro_rata() -> None:
+    # 1.3 500,000 + 2.1 200,000 + 4.1 100,000 = 800,000 > 650,000: × 0.8125 → 406,250 / 162,500 / 81,250
+    out = evaluate(doc(provider(project("I1", **iiot("12000000")), project("S1", sme_adopters=20),
+                                project("C1", enterprises_diagnosed=20, enterprises_started=4),
+                                fiscal_contribution="650000")))
+    assert award_triple(find_award(out, "1.3", "I1")) == ("granted", "500000.00", "406250.00")
+    assert award_triple(find_award(out, "2.1", "S1")) == ("granted", "200000.00", "162500.00")
+    assert award_triple(find_award(out, "4.1", "C1")) == ("granted", "100000.00", "81250.00")
+    assert find_applicant(out, "A1")["total"] == "650000.00"
+
+
+def _r2_case(amounts_inv: list[str], fiscal: str, other: str | None = None) -> dict:
+    """A provider with one 1.3 project per investment (5% each, so amount = investment / 20)."""
+    facts = {"fiscal_contribution": fiscal}
+    if other is not None:
+        facts["other_municipal_subsidies"] = other
+    projects = [project(f"P{i}", **iiot(inv)) for i, inv in enumerate(amounts_inv, 1)]
+    return evaluate(doc(provider(*projects, **facts)))
+
+
+def _amounts(out: dict, n: int) -> list[str]:
+    return [find_award(out, "1.3", f"P{i}")["amount"] for i in range(1, n + 1)]
+
+
+def test_r2_largest_remainder_ties_go_to_earlier_project() -> None:
+    # grants 100, 100, 400 (5% of 2,000 / 2,000 / 8,000), headroom 100:
+    # exact shares 16.666…, 16.666…, 66.666…; floors 16.66 + 16.66 + 66.66 = 99.98, 2 fen left;
+    # remainders all equal (2/3 fen) → the two earliest projects get them (I-9).
+    # Rounding each share half-up would give 16.67 + 16.67 + 66.67 = 100.01 ≠ 100.
+    out = _r2_case(["2000", "2000", "8000"], "100")
+    assert _amounts(out, 3) == ["16.67", "16.67", "66.66"]
+    assert find_applicant(out, "A1")["total"] == "100.00"
+    assert [find_award(out, "1.3", f"P{i}")["entitlement"] for i in (1, 2, 3)] == ["100.00", "100.00", "400.00"]
+
+
+def test_r2_largest_remainder_uneven() -> None:
+    # grants 300, 500, 700 (total 1,500), headroom 1,000: exact 200, 333.333…, 466.666…;
+    # floors 200.00 + 333.33 + 466.66 = 999.99, 1 fen left → largest remainder (P3, 2/3 fen), not the earliest
+    out = _r2_case(["6000", "10000", "14000"], "1000")
+    assert _amounts(out, 3) == ["200.00", "333.33", "466.67"]
+    assert find_applicant(out, "A1")["total"] == "1000.00"
+
+
+def test_r2_largest_remainder_four_parts_with_other_subsidies() -> None:
+    # grants 1,234.56 / 2,345.67 / 3,456.78 / 4,567.89 (5% of 20×), total 11,604.90 = 1,160,490 fen;
+    # headroom 12,345.67 − 9,345.67 = 3,000.00 = 300,000 fen. Share in fen = c × 300,000 / 1,160,490:
+    #   123,456 → 31,914.7946 | 234,567 → 60,638.2649 | 345,678 → 89,361.7351 | 456,789 → 118,085.2054
+    # floors add to 299,998: 2 fen left → the two largest remainders, P1 (.7946) and P3 (.7351)
+    out = _r2_case(["24691.20", "46913.40", "69135.60", "91357.80"], "12345.67", "9345.67")
+    assert [find_award(out, "1.3", f"P{i}")["entitlement"] for i in range(1, 5)] == [
+        "1234.56", "2345.67", "3456.78", "4567.89"]
+    assert _amounts(out, 4) == ["319.15", "606.38", "893.62", "1180.85"]
+    assert find_applicant(out, "A1")["total"] == "3000.00"
+
+
+def test_r2_largest_remainder_picks_by_remainder_then_order() -> None:
+    # grants 10.00, 10.00, 10.01 (total 30.01), headroom 10.00 → in fen: 1000·1000/3001 = 333.222…,
+    # 333.222…, 1001·1000/3001 = 333.555…; floors 333 + 333 + 333 = 999, 1 fen left → P3 (largest remainder)
+    out = _r2_case(["200", "200", "200.20"], "10")
+    assert _amounts(out, 3) == ["3.33", "3.33", "3.34"]
+    # and with P3 first in input: same shares, the fen still follows the remainder
+    out = _r2_case(["200.20", "200", "200"], "10")
+    assert _amounts(out, 3) == ["3.34", "3.33", "3.33"]
+
+
+def test_r2_parts_always_add_up_to_headroom() -> None:
+    # seven awkward grants; the split must add up to the headroom exactly, each part within 1 fen of exact
+    invs = ["1234.56", "7777.77", "20", "999999.99", "31415.92", "2718.28", "16180.34"]
+    headroom = Decimal("12345.67")
+    out = _r2_case(invs, str(headroom))
+    grants = [Decimal(find_award(out, "1.3", f"P{i}")["entitlement"]) for i in range(1, 8)]
+    parts = [Decimal(a) for a in _amounts(out, 7)]
+    assert sum(parts) == headroom
+    total = sum(grants)
+    for g, part in zip(grants, parts):
+        exact = g * headroom / total
+        assert part - Decimal("0.01") < exact <= part + Decimal("0.01")
+    assert find_applicant(out, "A1")["total"] == "12345.67"
+
+
+def test_r2_sub_fen_headroom_is_rounded_down() -> None:
+    # headroom 100.009 → 100.00 (never above the contribution); grants 100 + 400 → 20.00 + 80.00
+    out = _r2_case(["2000", "8000"], "100.009")
+    assert _amounts(out, 2) == ["20.00", "80.00"]
+
+
+def test_r2_headroom_never_below_zero() -> None:
+    # other subsidies 500 > contribution 100: headroom 0, everything reduced to 0
+    out = _r2_case(["2000", "8000"], "100", "500")
+    assert _amounts(out, 2) == ["0.00", "0.00"]
+    assert [find_award(out, "1.3", p)["entitlement"] for p in ("P1", "P2")] == ["100.00", "400.00"]
+    assert find_applicant(out, "A1")["total"] == "0.00"
+    assert out["summary"]["total"] == "0.00"
+    assert out["summary"]["by_measure"] == {}
+
+
+def test_r2_headroom_zero_contribution() -> None:
+    out = _r2_case(["2000"], "0")
+    assert _amounts(out, 1) == ["0.00"]
+
+
+def test_r2_applies_after_the_12_cap() -> None:
+    # 1.2: 6 × 100,000 → 500,000 after I-4; R2 headroom 250,000 → each of the 5 full grants 50,000,
+    # the sixth (0 after the cap) stays 0
+    projects = [project(f"G{i}", **g5("700000")) for i in range(1, 7)]
+    out = evaluate(doc(enterprise(*projects, fiscal_contribution="250000")))
+    assert [find_award(out, "1.2", f"G{i}")["amount"] for i in range(1, 7)] == ["50000.00"] * 5 + ["0.00"]
+    assert find_applicant(out, "A1")["total"] == "250000.00"
+
+
+@pytest.mark.parametrize("kind", ["association", "college"])
+def test_r2_not_applicable_to_association_or_college(kind: str) -> None:
+    # association: 5.1 3 × 50,000 = 150,000 despite a fiscal contribution of 0 (not an enterprise);
+    # college: 5.2 referred; neither needs a fiscal contribution
+    facts = {"qualified_sessions": 3} if kind == "association" else {"college_program": True}
+    for extra in ({"fiscal_contribution": "0", "other_municipal_subsidies": "10"}, {}):
+        out = evaluate(doc(applicant(kind, project(**facts), **extra)))
+        app = find_applicant(out, "A1")
+        assert app["status"] == "ok" and app["errors"] == []
+        if kind == "association":
+            award = find_award(out, "5.1")
+            assert award_triple(award) == ("granted", "150000.00", "150000.00")
+            assert any(s["rule"] == "R2" and "not an enterprise" in s["text"] for s in award["trace"])
+            assert app["total"] == "150000.00"
+        else:
+            assert award_triple(find_award(out, "5.2")) == ("referred", None, None)
+
+
+def test_r2_missing_fiscal_contribution_with_a_grant_is_an_error_with_path() -> None:
+    out = evaluate(doc(
+        applicant("association", project(qualified_sessions=1), aid="OK1"),
+        applicant("enterprise", project(mis_software_spend="600000"), aid="BAD", manufacturer=True,
+                  other_municipal_subsidies="5"),
+        enterprise(project(mis_software_spend="600000"), aid="OK2", manufacturer=True),
+    ))
+    bad = find_applicant(out, "BAD")
+    assert bad["status"] == "error" and bad["total"] == "0.00" and bad["projects"] == []
+    [error] = bad["errors"]
+    assert error.startswith("applicants[1].fiscal_contribution: missing")
+    assert find_applicant(out, "OK1")["total"] == "50000.00"
+    assert find_applicant(out, "OK2")["total"] == "50000.00"
+    assert out["summary"]["errors"] == 1 and out["summary"]["applicants"] == 3
+    assert out["summary"]["total"] == "100000.00"
+
+
+def test_r2_two_calendar_years_capped_separately_i11() -> None:
+    # contribution 100,000 each year: 2023 60,000 + 60,000 = 120,000 → 50,000 + 50,000; 2024 60,000 untouched
+    out = evaluate(doc(enterprise(project("P1", "2023-06-01", cloud_service_fee="100000.01"),
+                                  project("P2", "2023-07-01", cloud_service_fee="100000.01"),
+                                  project("P3", "2024-07-01", cloud_service_fee="100000.01"),
+                                  fiscal_contribution="100000", **MFR_ABOVE)))
+    assert [find_award(out, "2.3", p)["amount"] for p in ("P1", "P2", "P3")] == ["50000.00", "50000.00",
+                                                                                "60000.00"]
+    assert find_applicant(out, "A1")["total"] == "160000.00"
+
+
+def test_r2_out_of_period_and_referred_do_not_use_headroom() -> None:
+    out = evaluate(doc(enterprise(project("P0", "2022-12-31", cloud_service_fee="100000.01"),
+                                  project("P1", financing_request=True),
+                                  project("P2", cloud_service_fee="100000.01"),
+                                  fiscal_contribution="60000", **MFR_ABOVE)))
+    assert award_triple(find_award(out, "2.3", "P0")) == ("out_of_period", "0.00", "0.00")
+    assert find_award(out, "2.3", "P2")["amount"] == "60000.00"
+
+
+# ====================================================================== R3 validity
+
+
+@pytest.mark.parametrize(("date", "status", "period_en", "period_zh"), [
+    ("2022-12-31", "out_of_period", "outside the period", "不在施行期"),
+    ("2023-01-01", "granted", "by reference (参照执行)", "参照执行"),
+    ("2023-04-30", "granted", "by reference (参照执行)", "参照执行"),
+    ("2023-05-01", "granted", "within the period in force", "在施行期内"),
+    ("2024-12-31", "granted", "within the period in force", "在施行期内"),
+    ("2025-01-01", "out_of_period", "outside the period", "不在施行期"),
+])
+def test_r3_validity_window(date: str, status: str, period_en: str, period_zh: str) -> None:
+    document = doc(enterprise(project(date=date, mis_software_spend="2000000"), manufacturer=True))
+    out = evaluate(document)
+    award = find_award(out, "2.2")
+    if status == "granted":
+        assert award_triple(award) == ("granted", "200000.00", "200000.00")
+    else:
+        assert award["status"] == "out_of_period" and award["amount"] == "0.00"
+        assert out["summary"]["by_measure"] == {}
+    first = award["trace"][0]
+    assert first["rule"] == "R3" and date in first["text"] and period_en in first["text"]
+    zh = find_award(evaluate(document, "zh"), "2.2")["trace"][0]
+    assert period_zh in zh["text"]
+
+
+def test_r3_by_reference_only_says_so_for_early_dates() -> None:
+    out = evaluate(doc(enterprise(project("P1", "2023-05-01", mis_software_spend="500000"),
+                                  project("P2", "2023-04-30", cloud_service_fee="60000"), **MFR_ABOVE)), "zh")
+    assert "参照执行" not in trace_text(find_award(out, "2.2", "P1"))
+    assert "参照执行" in trace_text(find_award(out, "2.3", "P2"))
+
+
+def test_r3_referred_measure_out_of_period() -> None:
+    out = evaluate(doc(applicant("college", project(date="2025-01-01", college_program=True))))
+    assert find_award(out, "5.2")["status"] == "out_of_period"
+
+
+# ====================================================================== once per applicant per year (2.1, 4.1)
+
+
+def test_21_once_per_year() -> None:
+    # S1 (2023, 20 → 200,000) granted; S2 (2023, 55 adopters) not eligible: already claimed by S1;
+    # S3 (2024, 10 → 100,000) fine
+    out = evaluate(doc(provider(project("S1", "2023-03-01", sme_adopters=20),
+                                project("S2", "2023-12-15", sme_adopters=55),
+                                project("S3", "2024-01-15", sme_adopters=10))))
+    assert award_triple(find_award(out, "2.1", "S1")) == ("granted", "200000.00", "200000.00")
+    s2 = find_award(out, "2.1", "S2")
+    assert s2["status"] == "not_eligible" and s2["amount"] == "0.00"
+    assert "S1" in trace_text(s2) and "2023" in trace_text(s2)
+    assert award_triple(find_award(out, "2.1", "S3")) == ("granted", "100000.00", "100000.00")
+    assert find_applicant(out, "A1")["total"] == "300000.00"
+
+
+def test_21_a_claim_that_pays_nothing_does_not_use_the_year() -> None:
+    out = evaluate(doc(provider(project("S1", sme_adopters=5), project("S2", sme_adopters=12))))
+    assert find_award(out, "2.1", "S1")["status"] == "not_eligible"
+    assert award_triple(find_award(out, "2.1", "S2")) == ("granted", "100000.00", "100000.00")
+
+
+def test_21_once_per_year_is_per_applicant() -> None:
+    out = evaluate(doc(provider(project("S1", sme_adopters=20), aid="A1"),
+                       provider(project("S1", sme_adopters=20), aid="A2")))
+    assert find_award(out, "2.1", "S1", "A1")["status"] == "granted"
+    assert find_award(out, "2.1", "S1", "A2")["status"] == "granted"
+
+
+def test_41_once_per_year() -> None:
+    out = evaluate(doc(provider(project("C1", "2023-02-01", enterprises_diagnosed=20, enterprises_started=4),
+                                project("C2", "2023-09-01", enterprises_diagnosed=40, enterprises_started=30),
+                                project("C3", "2024-02-01", enterprises_diagnosed=20, enterprises_started=4))))
+    assert award_triple(find_award(out, "4.1", "C1")) == ("granted", "100000.00", "100000.00")
+    c2 = find_award(out, "4.1", "C2")
+    assert c2["status"] == "not_eligible" and "C1" in trace_text(c2)
+    assert award_triple(find_award(out, "4.1", "C3")) == ("granted", "100000.00", "100000.00")
+    assert find_applicant(out, "A1")["total"] == "200000.00"
+
+
+def test_once_per_year_does_not_limit_other_measures() -> None:
+    # 2.2 is not once-a-year: two projects in 2023 both granted
+    out = evaluate(doc(enterprise(project("P1", mis_software_spend="500000"),
+                                  project("P2", mis_software_spend="500000"), manufacturer=True)))
+    assert find_award(out, "2.2", "P2")["status"] == "granted"
+
+
+# ====================================================================== 1.1 quota warning (I-3)
+
+
+def _demo_applicant(aid: str, date: str = "2023-08-01", industry: str = "鞋服") -> dict:
+    return enterprise(project("P1", date, **demo_11("1000000", industry=industry)), aid=aid)
+
+
+def test_11_quota_warning_with_three_selected_in_one_industry_year() -> None:
+    out = evaluate(doc(*(_demo_applicant(a) for a in ("A1", "A2", "A3"))))
+    # the engine never picks: all three granted
+    assert [find_award(out, "1.1", "P1", a)["amount"] for a in ("A1", "A2", "A3")] == ["200000.00"] * 3
+    [warning] = out["summary"]["warnings"]
+    assert "1.1" in warning and "鞋服" in warning and "2023" in warning
+    assert all(f"{a}/P1" in warning for a in ("A1", "A2", "A3"))
+    assert "I-3" in warning
+
+
+def test_11_quota_three_projects_of_one_applicant() -> None:
+    app = enterprise(*(project(f"P{i}", **demo_11("1000000", industry="纺织")) for i in range(3)))
+    out = evaluate(doc(app))
+    [warning] = out["summary"]["warnings"]
+    assert "纺织" in warning and "A1/P0" in warning and "A1/P2" in warning
+
+
+@pytest.mark.parametrize("applicants", [
+    [("A1", "2023-08-01", "鞋服"), ("A2", "2023-09-01", "鞋服")],  # two: within the quota
+    [("A1", "2023-08-01", "鞋服"), ("A2", "2023-09-01", "鞋服"), ("A3", "2024-01-02", "鞋服")],  # 2 + 1 years
+    [("A1", "2023-08-01", "鞋服"), ("A2", "2023-09-01", "鞋服"), ("A3", "2023-10-01", "纺织")],  # 2 industries
+], ids=["two", "two-years", "two-industries"])
+def test_11_quota_no_warning(applicants: list[tuple[str, str, str]]) -> None:
+    out = evaluate(doc(*(_demo_applicant(a, d, i) for a, d, i in applicants)))
+    assert out["summary"]["warnings"] == []
+
+
+# ====================================================================== which awards are listed, and how
+
+
+def test_awards_list_only_measures_whose_facts_appear_in_measure_order() -> None:
+    # facts given in a scrambled order: 6.1, 2.3, 1.1 (hardware only), 3.1 (one flag), 1.2 (cross-check fact)
+    p = project(financing_request=False, cloud_service_fee="10", hardware_investment="5",
+                sme_interconnected=True, quanzhou_approved_subsidy="1")
+    out = evaluate(doc(enterprise(p)))
+    [proj] = find_applicant(out, "A1")["projects"]
+    assert [a["measure"] for a in proj["awards"]] == ["1.1", "1.2", "2.3", "3.1", "6.1"]
+    assert all(a["status"] == "not_eligible" for a in proj["awards"])
+
+
+@pytest.mark.parametrize("facts", [{}, {"other_policy_award": "5"}], ids=["date-only", "other-policy-only"])
+def test_project_with_no_measure_facts_has_no_awards(facts: dict) -> None:
+    out = evaluate(doc(enterprise(project(**facts))))
+    assert find_applicant(out, "A1")["projects"] == [{"id": "P1", "awards": []}]
+
+
+def test_every_award_has_the_contract_keys() -> None:
+    p = project(**demo_11("1000000"), mis_software_spend="1000000", financing_request=True)
+    out = evaluate(doc(enterprise(p, manufacturer=True)))
+    for award in find_applicant(out, "A1")["projects"][0]["awards"]:
+        assert {"measure", "status", "entitlement", "amount", "trace"} <= award.keys()
+        assert award["status"] in {"granted", "superseded", "not_eligible", "referred", "out_of_period"}
+        assert award["trace"], award
+        for step in award["trace"]:
+            assert isinstance(step["rule"], str) and step["rule"]
+            assert isinstance(step["text"], str) and step["text"]
+        if award["status"] != "granted" and award["amount"] is not None:
+            assert award["amount"] == "0.00"
+
+
+# ====================================================================== summary
+
+
+def test_summary_totals_and_by_measure() -> None:
+    out = evaluate(doc(
+        enterprise(project("P1", mis_software_spend="1000000"), project("P2", cloud_service_fee="60000"),
+                   aid="E1", **MFR_ABOVE),                                    # 2.2 100,000 + 2.3 30,000
+        applicant("association", project("T1", qualified_sessions=2), aid="AS"),  # 5.1 100,000
+        applicant("enterprise", project("X", date="2023-13-01"), aid="ERR"),  # input error
+        applicant("college", project("K1", college_program=True), aid="CO"),  # referred
+        provider(project("I1", **iiot("2000000")), project("S1", sme_adopters=10), aid="PR",
+                 fiscal_contribution="150000"),                                # 1.3 100,000 + 2.1 100,000 → R2 150,000
+        enterprise(project("D1", **demo_11("1000000")), aid="E2"),            # 1.1 200,000
+    ))
+    s = out["summary"]
+    assert s["applicants"] == 6 and s["errors"] == 1
+    # PR: 100,000 × 150,000 / 200,000 = 75,000 each
+    assert find_award(out, "1.3", "I1", "PR")["amount"] == "75000.00"
+    assert find_award(out, "2.1", "S1", "PR")["amount"] == "75000.00"
+    assert s["by_measure"] == {"1.1": "200000.00", "1.3": "75000.00", "2.1": "75000.00", "2.2": "100000.00",
+                               "2.3": "30000.00", "5.1": "100000.00"}
+    assert list(s["by_measure"]) == ["1.1", "1.3", "2.1", "2.2", "2.3", "5.1"]
+    assert s["total"] == "580000.00"
+    assert sum(Decimal(a["total"]) for a in out["applicants"]) == Decimal("580000.00")
+    assert [a["id"] for a in out["applicants"]] == ["E1", "AS", "ERR", "CO", "PR", "E2"]
+    assert s["warnings"] == []
+
+
+def test_applicant_total_is_sum_of_granted_amounts() -> None:
+    out = evaluate(doc(enterprise(project("P1", **demo_11("1000000"), mis_software_spend="1000000"),
+                                  project("P2", **app_32("100000")), project("P3", financing_request=True),
+                                  **MFR_ABOVE)))
+    app = find_applicant(out, "A1")
+    granted = [Decimal(a["amount"]) for p in app["projects"] for a in p["awards"] if a["status"] == "granted"]
+    assert sum(granted) == Decimal(app["total"]) == Decimal("215000")  # 200,000 + 15,000
