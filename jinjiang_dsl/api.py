@@ -75,6 +75,11 @@ class Policy:
 
         Raises :class:`jinjiang_dsl.inputs.DocumentError` when it is not an applications document.
         """
+        return self.run(document, trace)[1]
+
+    def run(self, document: str | dict[str, Any] | list[Any], trace: bool = True
+            ) -> tuple[list[Applicant], BatchDecision]:
+        """As :meth:`evaluate`, also returning the applicants as read (reports need their facts)."""
         records = read_document(document) if isinstance(document, str) else records_of(document)
         decider = self.decider(trace)
         totals = BatchTotals(self.plan)
@@ -83,7 +88,8 @@ class Policy:
         for app, decision in zip(apps, decider.applicants(apps)):
             totals.add(app, decision)
             decisions.append(decision)
-        return BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())
+        batch = BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())
+        return apps, batch
 
 
 def load_policy(path: str | Path, *, strict: bool = False, backend: BackendName = "compiled") -> Policy:

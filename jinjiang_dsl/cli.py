@@ -207,6 +207,45 @@ class _progress:
             self.bar.stop()
 
 
+def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
+    from .explain import html, markdown, report
+    from .inputs import DocumentError
+
+    err = _stderr()
+    policy = _load(args.policy, err)
+    if not policy:
+        return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
+    text = _read(args.applications, err)
+    if text is None:
+        return EXIT_UNREADABLE
+    try:
+        apps, batch = policy.run(text)
+    except DocumentError as exc:
+        err.print(f"{args.applications}: {exc}", markup=False)
+        return EXIT_UNREADABLE
+    only = getattr(args, "applicant", None)
+    if only is not None and all(d.id != only for d in batch.applicants):
+        ids = ", ".join(str(d.id) for d in batch.applicants[:20])
+        err.print(f"{args.applications}: no applicant with id {only!r} (ids: {ids})", markup=False)
+        return EXIT_ERRORS
+    built = report.build(policy.plan, apps, batch, only=only, is_batch=is_batch)
+    fmt = args.format or ("html" if (args.output or "").endswith(".html") else "md" if args.output else "text")
+    if fmt == "text":
+        from rich.markdown import Markdown
+
+        with _output(args.output) as out:
+            Console(file=out, highlight=False).print(Markdown(markdown.render(built, args.lang)))
+        return EXIT_OK
+    rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
+    with _output(args.output) as out:
+        out.write(rendered)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return cmd_explain(args, is_batch=True)
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     from .compile import generate
 
@@ -248,6 +287,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
     p.add_argument("--summary", metavar="FILE", help="write the batch summary (JSON) to FILE")
     p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("explain", help="a decision report per applicant: why, why not, what would change it")
+    p.add_argument("policy", metavar="POLICY", help="the .pol file")
+    p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON")
+    p.add_argument("--applicant", metavar="ID", help="only this applicant")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
+    p.add_argument("--format", choices=["text", "md", "html"],
+                   help="text (terminal), md or html (default: by -o's extension, else text)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    p.set_defaults(run=cmd_explain)
+
+    p = sub.add_parser("report", help="a batch report: totals by measure and status, errors, every applicant")
+    p.add_argument("policy", metavar="POLICY", help="the .pol file")
+    p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
+    p.add_argument("--format", choices=["text", "md", "html"],
+                   help="html, md or text (default: by -o's extension, else text)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (e.g. report.html)")
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")

@@ -300,7 +300,8 @@ class Decider:
         if trace:
             assert r.r2_limit is not None
             shown = r.r2_limit.shown
-            limit_shown = Shown(shown.template, shown.names, tuple(app.facts.get(n) for n in r.r2_limit.inputs))
+            limit_shown = Shown(shown.template, shown.names, tuple(app.facts.get(n) for n in r.r2_limit.inputs),
+                                shown.choices)
         for year, granted in sorted(granted_by_year.items()):
             total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
             if total <= headroom:

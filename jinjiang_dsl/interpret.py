@@ -83,7 +83,7 @@ class Interpreter:
     def shown(self, cond: Cond, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Shown:
         """The condition's reading with the figures filled in (None where not provided)."""
         values = tuple((a if self.plan.inputs[n].scope == "applicant" else p).get(n) for n in cond.inputs)
-        return Shown(cond.shown.template, cond.shown.names, values)
+        return Shown(cond.shown.template, cond.shown.names, values, cond.shown.choices)
 
     def holds(self, cond: Cond, a: Facts, p: Facts, local: dict[str, ast.Define]) -> tuple[bool, str | None]:
         """Whether a condition holds, and the first fact it needed that was missing."""

@@ -225,7 +225,11 @@ class _Planner:
                 return ("非 " if lang == 0 else "not ") + paren(e.operand, lang)
             if isinstance(e, ast.InSet):
                 sep = "、" if lang == 0 else ", "
-                values = "{{" + sep.join(v.ident for v in e.values) + "}}"
+                spec = self.inputs.get(e.operand.ident) if isinstance(e.operand, ast.Name) else None
+                labels = spec.value_labels if spec else {}
+                shown = [labels[v.ident].get("en" if lang else "zh") if v.ident in labels else v.ident
+                         for v in e.values]
+                values = "{{" + sep.join(shown) + "}}"
                 word = ("不属于" if e.negated else "属于") if lang == 0 else ("not in" if e.negated else "in")
                 return f"{walk(e.operand, lang)} {word} {values}"
             if isinstance(e, ast.InInterval):
@@ -244,7 +248,8 @@ class _Planner:
             e = top.expr
         zh, en = walk(e, 0), walk(e, 1)
         labels = tuple(self.name_label(n, local) for n in names)
-        return Shown(Label(zh, en), labels), tuple(names)
+        choices = tuple(self.inputs[n].value_labels if self.inputs[n].kind == "enum" else None for n in names)
+        return Shown(Label(zh, en), labels, choices=choices), tuple(names)
 
     def definition(self, e: ast.Expr, local: dict[str, ast.Define]) -> ast.Define | None:
         if isinstance(e, ast.Name):

@@ -64,10 +64,16 @@ class Constants:
             return "None"
         return self.add("L", f"Label({label.zh!r}, {label.en!r})")
 
-    def shown(self, shown: Shown) -> tuple[str, str]:
+    def shown(self, shown: Shown) -> tuple[str, str, str]:
         template = self.label(shown.template)
         names = "(" + "".join(self.label(n) + ", " for n in shown.names) + ")"
-        return template, self.add("N", names)
+        choices = "(" + "".join(self.choices(c) + ", " for c in shown.choices) + ")"
+        return template, self.add("N", names), self.add("C", choices) if shown.choices else "()"
+
+    def choices(self, labels: dict[str, Label] | None) -> str:
+        if labels is None:
+            return "None"
+        return "{" + ", ".join(f"{k!r}: {self.label(v)}" for k, v in labels.items()) + "}"
 
     def interval(self, iv: Interval) -> str:
         return self.add("I", f"Interval({_dec(iv.lower)}, {iv.lower_inclusive}, {_dec(iv.upper)}, "
@@ -130,11 +136,11 @@ class CodeGenerator:
         raise TypeError(e)  # pragma: no cover
 
     def shown(self, cond: Cond) -> str:
-        template, names = self.k.shown(cond.shown)
+        template, names, choices = self.k.shown(cond.shown)
         values = "".join(
             f"{'a' if self.plan.inputs[n].scope == 'applicant' else 'p'}.get({n!r}), " for n in cond.inputs
         )
-        return f"Shown({template}, {names}, ({values}))"
+        return f"Shown({template}, {names}, ({values}), {choices})"
 
     # ------------------------------------------------------------------ module
 

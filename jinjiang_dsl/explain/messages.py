@@ -110,6 +110,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                    "Annual limit: headroom {headroom} yuan ({limit}); {total} yuan in {year} exceeds it, so grants "
                    "are reduced pro rata: {amount} × {headroom} ÷ {total} = {share}, {after} yuan after the "
                    "largest-remainder split to the fen"),
+    "change.next_tier": ("若{label}达到 {needed}(进入 {interval}),第 {index} 档补助 {pays} 元",
+                         "With {label} of {needed} (in {interval}), tier {index} would pay {pays} yuan"),
+    "change.cap_binds": ("计算基数达到 {base} 元时,按 {rate} 计算即达单个项目上限 {cap} 元;基数再大也不增加",
+                         "From a base of {base} yuan, {rate} reaches the per-project cap of {cap} yuan; "
+                         "a larger base pays no more"),
+    "change.cap_bound": ("已达单个项目上限:基数自 {base} 元起按 {rate} 计算即为 {cap} 元,超出部分不增加补助",
+                         "The cap binds: from a base of {base} yuan, {rate} already gives the cap of {cap} yuan; "
+                         "more base pays no more"),
+    "change.lift_r2": ("若当年对本级财政经济贡献达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再按比例核减",
+                       "With a contribution to municipal finances of {needed} yuan, the {year} grants "
+                       "({total} yuan in all) would not be reduced"),
     "r2.not_applicable": ("申请人为{kind},不是企业,不适用本级财政经济贡献上限",
                           "The applicant is {kind}, not an enterprise: the annual limit does not apply"),
 }

@@ -38,13 +38,17 @@ class Shown:
     template: Label
     names: tuple[Label, ...]
     values: tuple[Any, ...] = ()
+    choices: tuple[dict[str, Label] | None, ...] = ()  # labels of a closed set's values, per name
 
     def render(self, lang: str, with_values: bool = True) -> str:
         parts = []
         for i, name in enumerate(self.names):
             label = name.get(lang)
             if with_values and i < len(self.values):
-                parts.append(f"{label} {show_value(self.values[i], lang)}")
+                value = self.values[i]
+                labels = self.choices[i] if i < len(self.choices) else None
+                shown = labels[value].get(lang) if labels and value in labels else show_value(value, lang)
+                parts.append(f"{label} {shown}")
             else:
                 parts.append(label)
         return self.template.get(lang).format(*parts)

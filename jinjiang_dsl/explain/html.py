@@ -1,0 +1,189 @@
+"""A report as one self-contained HTML file: inline CSS, no scripts, no network, prints on A4."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html import escape
+
+from .report import ApplicantReport, AwardReport, Report, money, sentence, status_word, word
+
+CSS = """
+@page { size: A4; margin: 14mm 12mm; }
+:root { --ink: #1b1f24; --muted: #5b6670; --line: #d5dbe1; --granted: #1a7f37; --superseded: #9a6700;
+        --not: #6e7781; --referred: #0969da; --out: #8250df; --error: #cf222e; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+       system-ui, sans-serif; color: var(--ink); margin: 0 auto; max-width: 190mm; padding: 12px;
+       font-size: 10.5pt; line-height: 1.5; }
+h1 { font-size: 17pt; margin: 0 0 6px; }
+h2 { font-size: 13.5pt; border-bottom: 2px solid var(--ink); padding-bottom: 3px; margin-top: 22px; }
+h3 { font-size: 11.5pt; margin: 18px 0 6px; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 8px; }
+dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-all; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
+th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f3f5f7; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
+tr.matched td { background: #dafbe1; font-weight: 700; }
+.status { font-weight: 600; white-space: nowrap; }
+.status.granted { color: var(--granted); } .status.superseded { color: var(--superseded); }
+.status.not_eligible { color: var(--not); } .status.referred { color: var(--referred); }
+.status.out_of_period { color: var(--out); } .error { color: var(--error); }
+section.award { border: 1px solid var(--line); border-left: 4px solid var(--line); border-radius: 4px;
+                padding: 4px 12px 8px; margin: 12px 0; break-inside: avoid-page; }
+section.award.granted { border-left-color: var(--granted); }
+section.award.superseded { border-left-color: var(--superseded); }
+section.award.referred { border-left-color: var(--referred); }
+blockquote { margin: 6px 0; padding: 4px 10px; border-left: 3px solid var(--line); color: #3d444d;
+             background: #f8f9fa; font-size: 9.5pt; }
+ol.steps { padding-left: 22px; margin: 4px 0; } ol.steps li { margin: 1px 0; }
+ul.why-not li, ul.change li { margin: 2px 0; }
+.warning { color: var(--superseded); }
+p.label { font-weight: 600; margin: 8px 0 2px; }
+svg text { font-family: inherit; font-size: 10px; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } }
+"""
+
+
+def _status(status: str, lang: str) -> str:
+    return f'<span class="status {status}">{escape(status_word(status, lang))}</span>'
+
+
+def _money_td(value: Decimal | None) -> str:
+    return f'<td class="num">{money(value)}</td>'
+
+
+def header(report: Report, lang: str, title: str) -> list[str]:
+    p = report.plan
+    return [
+        f"<h1>{escape(title)}</h1>",
+        '<dl class="meta">',
+        f"<dt>{word('policy', lang)}</dt><dd>{escape(p.name.get(lang))}</dd>",
+        f"<dt>{word('sha', lang)}</dt><dd><code>{p.source_sha256}</code></dd>",
+        f"<dt>{word('evaluated', lang)}</dt><dd>{report.evaluated_at.isoformat()}</dd>",
+        "</dl>",
+    ]
+
+
+def summary_table(a: ApplicantReport, lang: str) -> list[str]:
+    out = ["<table class=\"summary\">", "<thead><tr>",
+           f"<th>{word('project', lang)}</th><th>{word('measure', lang)}</th><th>{word('status', lang)}</th>",
+           f"<th class=\"num\">{word('entitlement', lang)}</th><th class=\"num\">{word('amount', lang)}</th>",
+           "</tr></thead><tbody>"]
+    for r in a.awards:
+        out.append(f"<tr><td>{escape(r.project)}</td><td>{r.measure.id} {escape(r.measure.title.get(lang))}</td>"
+                   f"<td>{_status(r.award.status, lang)}</td>{_money_td(r.award.entitlement)}"
+                   f"{_money_td(r.award.amount)}</tr>")
+    out.append(f'<tr class="total"><td colspan="4">{word("total", lang)}</td>{_money_td(a.decision.total)}</tr>')
+    out.append("</tbody></table>")
+    return out
+
+
+def award_section(r: AwardReport, lang: str) -> list[str]:
+    m, a = r.measure, r.award
+    amount = f" {money(a.amount)} {word('yuan', lang)}" if a.status == "granted" else ""
+    out = [f'<section class="award {a.status}">',
+           f"<h3>{escape(r.project)} · {m.id} {escape(m.title.get(lang))} — {_status(a.status, lang)}"
+           f"{escape(amount)}</h3>",
+           f'<p class="label">{word("clause", lang)} {escape(m.clause)}</p>']
+    if m.quote:
+        out.append(f"<blockquote lang=\"zh\">{escape(m.quote)}</blockquote>")
+    out.append(f'<p class="label">{word("computation", lang)}</p><ol class="steps">')
+    out += [f"<li>{escape(sentence(s, lang))}</li>" for s in a.trace]
+    out.append("</ol>")
+    for w in a.warnings:
+        out.append(f'<p class="warning">⚠ {escape(sentence(w, lang))}</p>')
+    if r.tier_rows:
+        out += [f'<p class="label">{word("tier_table", lang)}</p>', '<table class="tiers"><thead><tr>',
+                f"<th class=\"num\">{word('tier', lang)}</th><th>{word('interval', lang)}</th>"
+                f"<th>{word('words', lang)}</th><th class=\"num\">{word('pays', lang)}</th><th></th>",
+                "</tr></thead><tbody>"]
+        for t in r.tier_rows:
+            cls = ' class="matched"' if t.matched else ""
+            mark = f"← {word('matched', lang)}" if t.matched else ""
+            out.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{escape(t.interval)}</td>"
+                       f"<td>{escape(t.words)}</td><td class=\"num\">{escape(t.pays)}</td><td>{mark}</td></tr>")
+        out.append("</tbody></table>")
+    if r.why_not:
+        out.append(f'<p class="label">{word("why_not", lang)}</p><ul class="why-not">')
+        out += [f"<li>{escape(sentence(s, lang))}</li>" for s in r.why_not]
+        out.append("</ul>")
+    if r.changes:
+        out.append(f'<p class="label">{word("what_would_change", lang)}</p><ul class="change">')
+        out += [f"<li>{escape(sentence(c.step(), lang))}</li>" for c in r.changes]
+        out.append("</ul>")
+    out.append("</section>")
+    return out
+
+
+def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
+    d = a.decision
+    name = f" {d.name}" if d.name else ""
+    kind = f" ({a.kind_label.get(lang)})" if a.kind_label else ""
+    out = [f'<h2 id="applicant-{escape(str(d.id))}">{word("applicant", lang)} {escape(str(d.id))}'
+           f"{escape(name)}{escape(kind)}</h2>"]
+    if d.status == "error":
+        out.append(f'<p class="label error">{word("errors", lang)}</p><ul class="errors">')
+        out += [f"<li><code>{escape(e)}</code></li>" for e in d.errors]
+        return out + ["</ul>"]
+    if not a.awards:
+        return out + [f"<p>{word('no_awards', lang)}</p>"]
+    out += summary_table(a, lang)
+    for r in a.awards:
+        out += award_section(r, lang)
+    if a.r2_changes:
+        out.append(f'<p class="label">{word("annual_limit", lang)} — {word("what_would_change", lang)}</p><ul>')
+        out += [f"<li>{escape(sentence(c.step(), lang))}</li>" for c in a.r2_changes]
+        out.append("</ul>")
+    return out
+
+
+def bar_chart(rows: list[tuple[str, Decimal]], title: str, unit: str = "") -> str:
+    """A horizontal bar chart as inline SVG: one bar per row, its value written beside it."""
+    width, label_w, bar_h, gap = 640, 250, 18, 6
+    height = len(rows) * (bar_h + gap) + 28
+    top = max((v for _, v in rows), default=Decimal(0)) or Decimal(1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
+             f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>']
+    for i, (label, value) in enumerate(rows):
+        y = 24 + i * (bar_h + gap)
+        w = int((width - label_w - 110) * (value / top)) if value else 0
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(label)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" fill="#2f81f7"/>')
+        shown = f"{value:,.2f}" if unit else f"{value:,}"
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{escape(shown)}{escape(unit)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render(report: Report, lang: str) -> str:
+    single = not report.is_batch
+    title = word("title", lang) if single else word("batch_title", lang)
+    body = header(report, lang, title)
+    if not single:
+        s = report.batch.summary
+        body += [f"<h2>{word('summary', lang)}</h2>",
+                 f"<p>{word('applicants_n', lang)}: {s.applicants} · {word('total', lang)}: "
+                 f"<strong>{money(s.total)}</strong> {word('yuan', lang)}</p>"]
+        by_measure = [(f"{mid} {report.plan.measure(mid).title.get(lang)}", v) for mid, v in s.by_measure.items()]
+        body.append(bar_chart(by_measure, word("by_measure", lang), " " + word("yuan", lang)))
+        counts = [(status_word(k, lang), Decimal(v)) for k, v in report.status_counts().items()]
+        body.append(bar_chart(counts, word("by_status", lang)))
+        body.append(f"<h3>{word('applicants_with_errors', lang)}</h3>")
+        errors = [a for a in report.applicants if a.decision.status == "error"]
+        if errors:
+            body.append('<ul class="errors">')
+            body += [f"<li><a href=\"#applicant-{escape(str(a.decision.id))}\">{escape(str(a.decision.id))}</a>: "
+                     + "; ".join(f"<code>{escape(e)}</code>" for e in a.decision.errors) + "</li>" for a in errors]
+            body.append("</ul>")
+        else:
+            body.append(f"<p>{word('none', lang)}</p>")
+        body += [f'<p class="warning">⚠ {escape(w.get(lang))}</p>' for w in s.warnings]
+    for a in report.applicants:
+        body += applicant_section(a, lang)
+    html_lang = "en" if lang == "en" else "zh-CN"
+    return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{escape(title)}</title>\n'
+            f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")

@@ -1,0 +1,179 @@
+"""Decision reports for people: what each award is, why, why not, and what would change it.
+
+The report is built once as plain data (:class:`ApplicantReport`), in no language; the
+Markdown and HTML writers (:mod:`.markdown`, :mod:`.html`) put it into words from the
+catalogue, in Chinese or English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ..decisions import ApplicantDecision, Award, BatchDecision
+from ..inputs import Applicant
+from ..plan import Measure, Plan
+from ..runtime.intervals import from_ast
+from ..runtime.money import fmt_plain
+from ..runtime.trace import Label, Step
+from .counterfactual import Change, changes
+from .messages import STATUS, render
+
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("补助测算说明", "Subsidy decision report"),
+    "batch_title": ("批次测算报告", "Batch decision report"),
+    "policy": ("政策", "Policy"),
+    "sha": ("政策源文件 SHA-256", "Policy source SHA-256"),
+    "evaluated": ("测算时间", "Evaluated at"),
+    "applicant": ("申请人", "Applicant"),
+    "summary": ("汇总", "Summary"),
+    "project": ("项目", "Project"),
+    "measure": ("措施", "Measure"),
+    "status": ("结果", "Status"),
+    "amount": ("金额(元)", "Amount (yuan)"),
+    "entitlement": ("可得(元)", "Entitlement (yuan)"),
+    "total": ("合计", "Total"),
+    "clause": ("条款", "Clause"),
+    "computation": ("计算过程", "Computation"),
+    "why_not": ("未获补助的原因", "Why not granted"),
+    "what_would_change": ("怎样会不同", "What would change it"),
+    "tier_table": ("档次表", "Tier table"),
+    "tier": ("档", "Tier"),
+    "interval": ("区间", "Interval"),
+    "words": ("通知用语", "Notice wording"),
+    "pays": ("补助(元)", "Pays (yuan)"),
+    "matched": ("适用", "applies"),
+    "errors": ("输入错误", "Input errors"),
+    "warnings": ("警告", "Warnings"),
+    "annual_limit": ("年度补助总额上限", "Annual limit"),
+    "by_measure": ("各措施给予金额", "Granted by measure"),
+    "by_status": ("各结果项数", "Awards by status"),
+    "applicants_with_errors": ("输入有误的申请人", "Applicants with input errors"),
+    "none": ("无", "none"),
+    "count": ("项数", "Awards"),
+    "applicants_n": ("申请人数", "Applicants"),
+    "no_awards": ("本申请人的项目未涉及任何措施。", "No project of this applicant gives the facts of any measure."),
+    "yuan": ("元", "yuan"),
+    "applicants": ("申请人一览", "Applicants"),
+}
+
+WHY_NOT_KINDS = {"missing", "undefined", "tier_none", "zero", "once", "r1", "referred"}
+
+
+def word(key: str, lang: str) -> str:
+    zh, en = WORDS[key]
+    return en if lang == "en" else zh
+
+
+def status_word(status: str, lang: str) -> str:
+    zh, en = STATUS[status]
+    return en if lang == "en" else zh
+
+
+def money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+@attrs.frozen(slots=True)
+class TierRow:
+    index: int
+    interval: str
+    words: str
+    pays: str
+    matched: bool
+
+
+@attrs.frozen(slots=True)
+class AwardReport:
+    project: str
+    measure: Measure
+    award: Award
+    tier_rows: tuple[TierRow, ...]
+    why_not: tuple[Step, ...]
+    changes: tuple[Change, ...]
+
+    @property
+    def granted(self) -> bool:
+        return self.award.status == "granted"
+
+
+@attrs.frozen(slots=True)
+class ApplicantReport:
+    decision: ApplicantDecision
+    kind_label: Label | None
+    awards: tuple[AwardReport, ...]
+    r2_changes: tuple[Change, ...]
+
+
+def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
+    if m.formula.kind not in ("bands", "thresholds"):
+        return ()
+    matched = next((s.tier for s in award.trace if s.kind == "tier"), None)
+    return tuple(
+        TierRow(t.index, str(from_ast(t.interval)), t.interval.text,
+                fmt_plain(t.amount.value) if hasattr(t.amount, "value") else "", t.index == matched)  # type: ignore[union-attr]
+        for t in m.formula.tiers
+    )
+
+
+def why_not(award: Award) -> tuple[Step, ...]:
+    if award.status == "granted":
+        return ()
+    found = []
+    for s in award.trace:
+        if s.kind in ("beneficiary", "requirement") and not s.params.get("ok"):
+            found.append(s)
+        elif s.kind in WHY_NOT_KINDS or (s.kind == "period" and s.params.get("variant") == "out_of_period"):
+            found.append(s)
+    return tuple(found)
+
+
+def applicant_report(plan: Plan, app: Applicant, decision: ApplicantDecision) -> ApplicantReport:
+    suggestions = changes(plan, app, decision) if decision.status == "ok" else {}
+    awards = []
+    for p in decision.projects:
+        for a in p.awards:
+            m = plan.measure(a.measure)
+            awards.append(AwardReport(p.id, m, a, tier_rows(m, a), why_not(a),
+                                      tuple(suggestions.get((p.id, a.measure), ()))))
+    kind = decision.kind
+    spec = plan.inputs.get("kind")
+    label = spec.value_labels.get(kind) if spec and kind else None
+    fallback = Label(str(kind), str(kind)) if kind else None
+    return ApplicantReport(decision, label or fallback, tuple(awards), tuple(suggestions.get((None, None), ())))
+
+
+@attrs.frozen(slots=True)
+class Report:
+    """Everything a report shows, for one applicant or a batch."""
+
+    plan: Plan
+    batch: BatchDecision
+    applicants: tuple[ApplicantReport, ...]
+    evaluated_at: dt.datetime
+    is_batch: bool
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {s: 0 for s in ("granted", "superseded", "not_eligible", "referred", "out_of_period")}
+        for a in self.applicants:
+            for aw in a.awards:
+                counts[aw.award.status] += 1
+        return counts
+
+
+def build(plan: Plan, apps: list[Applicant], batch: BatchDecision, *, only: Any = None,
+          evaluated_at: dt.datetime | None = None, is_batch: bool = False) -> Report:
+    chosen = [
+        applicant_report(plan, app, d)
+        for app, d in zip(apps, batch.applicants)
+        if only is None or d.id == only
+    ]
+    when = evaluated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return Report(plan, batch, tuple(chosen), when, is_batch)
+
+
+def sentence(step: Step, lang: str) -> str:
+    return render(step, lang)

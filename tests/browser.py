@@ -1,0 +1,49 @@
+"""Headless Chromium for tests: render a page as a person would see it (screenshot, printed text)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+]
+
+
+def chromium() -> str:
+    """The browser, or a skip — except in CI, where .ci/run installs it and a skip would hide a failure."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium package)")
+        pytest.skip("chromium is not installed (apt-get install chromium poppler-utils fonts-noto-cjk)")
+    return found
+
+
+def run(args: list[str], page: Path) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *args, page.resolve().as_uri()],
+                       check=True, capture_output=True, timeout=120)
+
+
+def screenshot(page: Path, out: Path, width: int = 1000, height: int = 1400) -> Path:
+    run([f"--window-size={width},{height}", f"--screenshot={out}"], page)
+    return out
+
+
+def printed_text(page: Path, workdir: Path) -> str:
+    """The text of the page as Chromium prints it to PDF (A4), extracted with pdftotext."""
+    pdf = workdir / (page.stem + ".pdf")
+    run([f"--print-to-pdf={pdf}", "--no-pdf-header-footer"], page)
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext is not installed (.ci/run installs poppler-utils)")
+        pytest.skip("pdftotext is not installed (apt-get install poppler-utils)")
+    return subprocess.run([tool, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout

@@ -1,0 +1,54 @@
+"""The HTML report in a real browser: what a person sees on screen and on A4 paper."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from browser import printed_text, screenshot
+
+from jinjiang_dsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+EXAMPLES = ROOT / "examples" / "applications.json"
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> None:
+    page = tmp_path / "E004.html"
+    assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E004", "--lang", "en", "-o", str(page)]) == 0
+    text = flat(printed_text(page, tmp_path))
+    assert "Total 650,000.00" in text
+    assert re.search(r"2 \[20, ∞\) 20家以上 200,000 ← applies", text)
+    assert "Already claimed in 2023 by project S1: once per applicant per year" in text
+    assert "With a contribution to municipal finances of 800,000 yuan" in text
+
+
+def test_printed_chinese_report_shows_why_not_lines(tmp_path: Path) -> None:
+    page = tmp_path / "E011.html"
+    assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E011", "-o", str(page)]) == 0
+    text = flat(printed_text(page, tmp_path))
+    assert "未获补助的原因" in text
+    assert "条件不满足:属于所列九个产业 ✗" in text
+    assert "受益对象不符:规上工业企业 ✗" in text
+    assert "合计 0.00" in text
+
+
+def test_batch_report_renders_its_charts(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    assert main(["report", str(POLICY), str(EXAMPLES), "--lang", "en", "-o", str(page)]) == 0
+    text = flat(printed_text(page, tmp_path))
+    assert "Granted by measure" in text and "Awards by status" in text
+    assert "Applicants with input errors" in text and "E013" in text
+    shot = screenshot(page, tmp_path / "report.png")
+    assert shot.stat().st_size > 10_000
+
+
+def test_docs_screenshot_is_current(tmp_path: Path) -> None:
+    """docs/report-screenshot.png shows the report of applicant E004; regenerate it with
+    `python tests/browser_screenshot.py` when the report changes."""
+    assert (ROOT / "docs" / "report-screenshot.png").stat().st_size > 10_000

@@ -1,0 +1,233 @@
+"""Decision reports: what they say, in both languages, and counterfactuals checked by re-evaluating."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jinjiang_dsl import load_policy
+from jinjiang_dsl.cli import main
+from jinjiang_dsl.explain import html, markdown, report
+from jinjiang_dsl.explain.counterfactual import Change, changes
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+EXAMPLES = ROOT / "examples" / "applications.json"
+
+
+@pytest.fixture(scope="module")
+def policy() -> Any:
+    return load_policy(POLICY)
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, Any]:
+    return json.loads(EXAMPLES.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def evaluated(policy: Any, examples: dict[str, Any]) -> tuple[list[Any], Any]:
+    return policy.run(examples)
+
+
+def record(examples: dict[str, Any], aid: str) -> dict[str, Any]:
+    return copy.deepcopy(next(a for a in examples["applicants"] if a["id"] == aid))
+
+
+def all_changes(policy: Any, evaluated: tuple[list[Any], Any]) -> list[tuple[str, Change]]:
+    apps, batch = evaluated
+    found = []
+    for app, decision in zip(apps, batch.applicants):
+        for group in changes(policy.plan, app, decision).values():
+            found += [(decision.id, c) for c in group]
+    return found
+
+
+def reevaluate(policy: Any, examples: dict[str, Any], aid: str, c: Change, value: Any) -> Any:
+    rec = record(examples, aid)
+    target = rec if c.project is None else next(p for p in rec["projects"] if p["id"] == c.project)
+    target[c.field] = value if isinstance(value, int) else str(value)
+    return policy.evaluate_applicant(rec)
+
+
+def award_of(decision: Any, project: str, measure: str) -> Any:
+    pd = next(p for p in decision.projects if p.id == project)
+    return next(a for a in pd.awards if a.measure == measure)
+
+
+# ---------------------------------------------------------------------- counterfactuals
+
+
+def test_the_examples_give_every_kind_of_suggestion(policy: Any, evaluated: Any) -> None:
+    kinds = {c.kind for _, c in all_changes(policy, evaluated)}
+    assert kinds == {"next_tier", "cap_binds", "cap_bound", "lift_r2"}
+
+
+def test_every_next_tier_suggestion_is_verified_by_evaluating_again(policy: Any, examples: Any, evaluated: Any) -> None:
+    checked = 0
+    for aid, c in all_changes(policy, evaluated):
+        if c.kind != "next_tier" or c.field is None:
+            continue
+        decision = reevaluate(policy, examples, aid, c, c.value)
+        assert award_of(decision, c.project, c.measure).entitlement == c.expect, (aid, c)
+        # and just below the suggested value, that tier is not reached
+        below = c.value - 1 if isinstance(c.value, int) else c.value - Decimal("0.01")
+        decision = reevaluate(policy, examples, aid, c, below)
+        assert award_of(decision, c.project, c.measure).entitlement < c.expect, (aid, c)
+        checked += 1
+    assert checked >= 3
+
+
+def test_every_cap_suggestion_is_verified_by_evaluating_again(policy: Any, examples: Any, evaluated: Any) -> None:
+    checked = 0
+    for aid, c in all_changes(policy, evaluated):
+        if c.kind not in ("cap_binds", "cap_bound") or c.field is None:
+            continue
+        at = award_of(reevaluate(policy, examples, aid, c, c.value), c.project, c.measure)
+        below = award_of(reevaluate(policy, examples, aid, c, c.value - Decimal("0.01")), c.project, c.measure)
+        assert at.entitlement == c.expect, (aid, c)
+        # a fen less of base gives less than the cap before rounding (rounding may still reach it)
+        rate_below = next(s for s in below.trace if s.kind == "rate")
+        assert rate_below.value < c.expect, (aid, c)
+        checked += 1
+    assert checked >= 3
+
+
+def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evaluated: Any) -> None:
+    suggestions = [(aid, c) for aid, c in all_changes(policy, evaluated) if c.kind == "lift_r2"]
+    assert [aid for aid, _ in suggestions] == ["E004"]
+    aid, c = suggestions[0]
+    assert c.value == Decimal("800000")
+    lifted = reevaluate(policy, examples, aid, c, c.value)
+    assert lifted.total == Decimal("800000.00")
+    assert all(a.amount == a.entitlement for p in lifted.projects for a in p.awards if a.status == "granted")
+    short = reevaluate(policy, examples, aid, c, c.value - Decimal("0.01"))
+    assert short.total == Decimal("799999.99")
+
+
+# ---------------------------------------------------------------------- what a report says
+
+
+def build(policy: Any, evaluated: Any, aid: str | None = None, is_batch: bool = False) -> Any:
+    apps, batch = evaluated
+    return report.build(policy.plan, apps, batch, only=aid, is_batch=is_batch)
+
+
+def test_report_header_names_policy_hash_time_and_applicant(policy: Any, evaluated: Any) -> None:
+    text = markdown.render(build(policy, evaluated, "E001"), "zh")
+    assert "# 补助测算说明" in text
+    assert policy.plan.name.zh in text
+    assert policy.plan.source_sha256 in text
+    assert "测算时间" in text
+    assert "申请人 E001 晋江某鞋业有限公司" in text
+
+
+def test_report_marks_the_matched_tier_row(policy: Any, evaluated: Any) -> None:
+    text = markdown.render(build(policy, evaluated, "E004"), "en")
+    assert "| **2** | **[20, ∞)** | **20家以上** | **200,000** | **← applies** |" in text
+
+
+def test_why_not_lists_each_unmet_requirement_with_its_value(policy: Any, evaluated: Any) -> None:
+    text = markdown.render(build(policy, evaluated, "E011"), "en")
+    why = text[text.index("**Why not granted**"):]
+    assert "Requirement not met: in one of the nine listed industries ✗ (industry 化工 in" in why
+    assert "Not a beneficiary: an above-scale industrial enterprise" in why
+
+
+def test_why_not_says_not_provided(policy: Any, evaluated: Any) -> None:
+    text = markdown.render(build(policy, evaluated, "E007"), "zh")
+    assert "未提供上年度实际服务支出,无法计算金额" in text
+
+
+def test_r1_comparison_names_winner_and_loser(policy: Any, evaluated: Any) -> None:
+    text = markdown.render(build(policy, evaluated, "E001"), "en")
+    assert "the highest is 1.1 (1,000,000 yuan); not stacked: 2.2 100,000 yuan" in text
+    assert "1.1 pays 1,000,000 yuan, more than this measure's 100,000 yuan; superseded" in text
+
+
+ALLOWED_LATIN = re.compile(
+    r"SHA-256|sha256|ERP|SCM|MES|CRM|APP|5G|[A-Z]+-?\d+|R\d|I-\d+|J-\d+|P\d|[0-9a-f]{64}|T\d\d:\d\d:\d\d"
+)
+
+
+def test_no_english_in_a_chinese_report(policy: Any, evaluated: Any) -> None:
+    apps, batch = evaluated
+    ok_ids = [d.id for d in batch.applicants if d.status == "ok"]
+    for aid in ok_ids:
+        text = markdown.render(build(policy, evaluated, aid), "zh")
+        leftover = ALLOWED_LATIN.sub("", text)
+        words = re.findall(r"[A-Za-z]{2,}", leftover)
+        assert words == [], (aid, words[:10])
+
+
+def test_no_chinese_in_an_english_report_outside_the_notice_and_the_data(policy: Any, evaluated: Any) -> None:
+    apps, batch = evaluated
+    for d in batch.applicants:
+        if d.status != "ok":
+            continue
+        text = markdown.render(build(policy, evaluated, d.id), "en")
+        # Chinese by nature: the notice quoted (its text, clause numbers, boundary words and the
+        # drafter's figures such as 10万 or [100万, 200万)), interpretation I-2 about those words,
+        # 参照执行, and the applicant's own data (its name, its industry)
+        text = re.sub(r"^(> .*|\*\*Clause\*\* .*|\|.*\|)$", "", text, flags=re.M)
+        text = re.sub(r'"[^"]*"|\([^()]*\)|\{[^}]*\}|Interpretation I-2:.*', "", text)
+        text = re.sub(r"\d+(\.\d+)?万元?|参照执行", "", text)
+        for value in (d.name or "", "化工", "鞋服", "纺织"):
+            text = text.replace(value, "")
+        cjk = re.findall(r"[\u4e00-\u9fff]+", text)
+        assert cjk == [], (d.id, cjk[:10])
+
+
+def test_chinese_and_english_reports_have_the_same_structure_and_figures(policy: Any, evaluated: Any) -> None:
+    for aid in ("E001", "E003", "E004"):
+        zh = markdown.render(build(policy, evaluated, aid), "zh")
+        en = markdown.render(build(policy, evaluated, aid), "en")
+        figures = lambda s: re.findall(r"\d[\d,]*\.\d\d", s)  # noqa: E731
+        assert figures(zh) == figures(en)
+        assert zh.count("\n1. ") == en.count("\n1. ")
+
+
+def test_html_is_self_contained(policy: Any, evaluated: Any) -> None:
+    page = html.render(build(policy, evaluated, is_batch=True), "zh")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "@page { size: A4" in page
+    assert "<svg" in page and "<table" in page
+    assert 'class="matched"' in page
+
+
+def test_batch_report_lists_applicants_with_errors(policy: Any, evaluated: Any) -> None:
+    page = html.render(build(policy, evaluated, is_batch=True), "en")
+    errors = page[page.index("Applicants with input errors"):]
+    for aid in ("E012", "E013", "E014"):
+        assert f'href="#applicant-{aid}"' in errors
+
+
+# ---------------------------------------------------------------------- the commands
+
+
+def test_explain_command_writes_html(tmp_path: Path) -> None:
+    out = tmp_path / "E001.html"
+    assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E001", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "补助测算说明" in page and "1,000,000.00" in page
+
+
+def test_explain_unknown_applicant_is_an_error(capsys: Any) -> None:
+    assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "NOPE"]) == 1
+    assert "no applicant with id 'NOPE'" in capsys.readouterr().err
+
+
+def test_report_command_writes_markdown(tmp_path: Path) -> None:
+    out = tmp_path / "report.md"
+    assert main(["report", str(POLICY), str(EXAMPLES), "--lang", "en", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Batch decision report")
+    assert "| 1.1 Manufacturing digital-transformation demonstration project | 2,290,000.13 |" in text
