@@ -335,6 +335,49 @@ class InputDecl:
 
 
 @node
+class Fact:
+    """``software_investment: 300万`` in an example: an input and its value as written."""
+
+    name: str
+    value: Quantity | Percent | DateLit | BoolLit | Name | Quote
+    span: Span
+    name_span: Span
+
+
+@node
+class ExampleProject:
+    id: str
+    facts: tuple[Fact, ...]
+    span: Span
+
+
+@node
+class Expectation:
+    """One expected result. ``kind``: ``award`` (status, amounts, a phrase), ``total`` or ``error``."""
+
+    kind: Literal["award", "total", "error"]
+    project: str | None
+    measure: str | None
+    status: str | None
+    amount: Quantity | None
+    entitled: Quantity | None
+    phrase: str | None
+    span: Span
+
+
+@node
+class Example:
+    """An applicant, its projects and the expected results, beside the clause they test (Catala's way)."""
+
+    title: Bitext
+    applicant: tuple[Fact, ...]
+    projects: tuple[ExampleProject, ...]
+    expectations: tuple[Expectation, ...]
+    measure: str | None  # the enclosing measure, when written inside one
+    span: Span
+
+
+@node
 class Measure:
     id: str
     title: Bitext
@@ -351,6 +394,7 @@ class Measure:
     earmark: Bitext | None
     once_per_year: bool
     notes: tuple[Note, ...]
+    examples: tuple[Example, ...]
     span: Span
 
 
@@ -412,6 +456,12 @@ class Policy:
     measures: tuple[Measure, ...]
     rules: tuple[Rule, ...]
     notes: tuple[Note, ...]
+    examples: tuple[Example, ...]
+
+    def all_examples(self) -> tuple[Example, ...]:
+        """Every example, those inside measures first, in source order."""
+        return tuple(sorted((*self.examples, *(e for m in self.measures for e in m.examples)),
+                            key=lambda e: (e.span.line, e.span.column)))
 
     def all_notes(self) -> tuple[Note, ...]:
         """Every interpretation note, wherever it is attached."""

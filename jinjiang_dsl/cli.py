@@ -246,6 +246,57 @@ def cmd_report(args: argparse.Namespace) -> int:
     return cmd_explain(args, is_batch=True)
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from .coverage import Coverage
+    from .examples import explanation, run_all
+
+    out, err = Console(highlight=False, soft_wrap=True), _stderr()
+    passed = failed = 0
+    broken = False
+    for path in args.policies:
+        policy = _load(path, err)
+        if not policy:
+            broken = True
+            continue
+        outcomes = run_all(policy)
+        out.print(f"{path}: {len(outcomes)} examples", markup=False, style="bold")
+        for o in outcomes:
+            title = o.example.title.get(args.lang)
+            where = f"{o.where} ({o.example.measure})" if o.example.measure else o.where
+            if o.passed:
+                passed += 1
+                if args.verbose:
+                    out.print(f"  PASS {where} {title}", markup=False, style="green")
+                continue
+            failed += 1
+            out.print(f"  FAIL {where} {title}", markup=False, style="bold red")
+            for f in o.failures:
+                out.print(f"    {f}", markup=False)
+            for line in explanation(policy, o, args.lang):
+                out.print(f"      {line}", markup=False, style="dim")
+        if args.coverage:
+            cov = Coverage(policy.plan).record_all(o.decision for o in outcomes)
+            table = Table(title=f"boundary coverage of {path}")
+            for col in ("where", "what", "covered", "missing"):
+                table.add_column(col)
+            for item in cov.items.values():
+                table.add_row(item.where, item.what, ", ".join(w for w in item.wanted if w in item.seen),
+                              ", ".join(item.missing), style="red" if item.missing else None)
+            out.print(table)
+            gaps = cov.uncovered()
+            cases = sum(len(i.wanted) for i in cov.items.values())
+            covered = cases - sum(len(i.missing) for i in gaps)
+            out.print(f"coverage: {covered} of {cases} cases" + ("; complete" if not gaps else
+                      "; not covered: " + "; ".join(f"{i.where} {i.what} ({', '.join(i.missing)})" for i in gaps)),
+                      markup=False)
+    out.print(f"{passed} passed, {failed} failed", markup=False, style="bold red" if failed else "bold green")
+    if broken:
+        return EXIT_UNREADABLE
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     from .compile import generate
 
@@ -306,6 +357,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="html, md or text (default: by -o's extension, else text)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (e.g. report.html)")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("test", help="run the examples written in policies; --coverage lists untested edges")
+    p.add_argument("policies", nargs="+", metavar="POLICY", help=".pol files")
+    p.add_argument("--coverage", action="store_true", help="list every boundary, cap, override and requirement "
+                   "with the cases the examples exercise")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of titles and explanations")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list the examples that pass")
+    p.set_defaults(run=cmd_test)
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")

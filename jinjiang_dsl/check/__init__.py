@@ -11,6 +11,7 @@ import attrs
 from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key
 from . import tiers
+from .examples import check_examples
 from .types import BOOL, NUMERIC, ExprTyper, Type, is_money_like, type_of_decl
 
 __all__ = ["CheckedPolicy", "Symbol", "check"]
@@ -64,7 +65,9 @@ class _Checker:
         self.local: dict[str, Symbol] = {}
         self.used: set[str] = set()
         self.resolving: list[str] = []
-        self.typer = ExprTyper(self.lookup, self.peek, self.error)
+        self.typed: set[int] = set()  # definitions already typed (ids of their nodes), even when that failed
+        self.typer = ExprTyper(self.lookup, self.peek, self.error,
+                               known=lambda name: name in self.local or name in self.symbols)
 
     # ------------------------------------------------------------------ reporting
 
@@ -103,9 +106,9 @@ class _Checker:
             return None
         if name.scope and (sym.kind != "input" or sym.scope != name.scope):
             self.error(f"'{name.ident}' is not an input of the {name.scope}", name.span,
-                       f"it is declared in {sym.scope}" if sym.kind == "input" else None)
+                       f"it is an input of the {sym.scope}" if sym.kind == "input" else None)
         self.used.add(sym.name)
-        if sym.type is None and isinstance(sym.node, ast.Define):
+        if sym.type is None and isinstance(sym.node, ast.Define) and id(sym.node) not in self.typed:
             return self.resolve_define(sym)
         return sym.type
 
@@ -125,6 +128,7 @@ class _Checker:
             t = self.typer.infer(sym.node.expr)  # type: ignore[union-attr]
         finally:
             self.resolving.pop()
+        self.typed.add(id(sym.node))  # a definition in error is reported once, not at every use
         resolved = attrs.evolve(sym, type=t)
         table = self.local if sym.name in self.local else self.symbols
         table[sym.name] = resolved
@@ -146,11 +150,12 @@ class _Checker:
         self.check_measures()
         self.check_rules()
         self.check_notes()
+        check_examples(self.policy, self.report)
         self.check_unused()
 
     def lookup_define(self, d: ast.Define) -> None:
         sym = self.local.get(d.name) or self.symbols.get(d.name)
-        if sym is not None and sym.node is d and sym.type is None:
+        if sym is not None and sym.node is d and sym.type is None and id(d) not in self.typed:
             self.resolve_define(sym)
 
     def condition(self, cond: ast.Condition | None, where: str) -> None:

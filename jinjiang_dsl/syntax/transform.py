@@ -17,7 +17,7 @@ from lark import Token, Transformer, Tree, v_args
 from lark.tree import Meta
 
 from .. import ast
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, source_lines
 
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
@@ -48,7 +48,7 @@ class ToAst(Transformer):
     def __init__(self, path: str, source: str):
         super().__init__(visit_tokens=False)
         self.path = path
-        self.source_lines = source.splitlines()
+        self.source_lines = source_lines(source)
         self.diagnostics: list[Diagnostic] = []
 
     # ------------------------------------------------------------ helpers
@@ -139,6 +139,8 @@ class ToAst(Transformer):
                 grouped.setdefault("note", []).append(stmt)
             elif isinstance(stmt, ast.Define):
                 grouped.setdefault("define", []).append(stmt)
+            elif isinstance(stmt, ast.Example):
+                grouped.setdefault("example", []).append(stmt)
             elif stmt.tag in repeatable:
                 grouped[stmt.tag].append(stmt.value)
             elif stmt.tag in grouped:
@@ -260,6 +262,7 @@ class ToAst(Transformer):
             earmark=g.get("earmark"),
             once_per_year="once" in g,
             notes=tuple(g.get("note", ())),
+            examples=tuple(attrs.evolve(e, measure=str(id_tok)) for e in g.get("example", ())),
             span=self.span(meta),
         )
 
@@ -331,6 +334,81 @@ class ToAst(Transformer):
     def allowance(self, meta: Meta, children: list[Token]) -> _Stmt:
         return _Stmt("allow", str(children[0]), self.span(meta))
 
+    # ------------------------------------------------------------ examples
+
+    def example(self, meta: Meta, children: list[Any]) -> ast.Example:
+        title, *stmts = children
+        applicant: list[ast.Fact] = []
+        projects: list[ast.ExampleProject] = []
+        expectations: list[ast.Expectation] = []
+        for s in stmts:
+            if isinstance(s, ast.ExampleProject):
+                projects.append(s)
+            elif isinstance(s, ast.Expectation):
+                expectations.append(s)
+            else:
+                if applicant:
+                    self.error("this example states the applicant twice", s[1],
+                               hint="put all the applicant's facts in one 'applicant { … }'")
+                applicant = list(s[0])
+        return ast.Example(title=title, applicant=tuple(applicant), projects=tuple(projects),
+                           expectations=tuple(expectations), measure=None, span=self.span(meta))
+
+    def example_applicant(self, meta: Meta, children: list[Any]) -> tuple[list[ast.Fact], ast.Span]:
+        return children[1], self.span(meta)
+
+    def example_project(self, meta: Meta, children: list[Any]) -> ast.ExampleProject:
+        pid = str(children[1]) if len(children) > 2 else "P1"
+        return ast.ExampleProject(id=pid, facts=tuple(children[-1]), span=self.span(meta))
+
+    def facts(self, meta: Meta, children: list[Any]) -> list[ast.Fact]:
+        return children
+
+    def fact(self, meta: Meta, children: list[Any]) -> ast.Fact:
+        return ast.Fact(name=str(children[0]), value=children[1], span=self.span(meta),
+                        name_span=self.span(children[0]))
+
+    def word(self, meta: Meta, c: list[Token]) -> ast.Name:
+        return ast.Name(ident=str(c[0]), scope=None, span=self.span(meta))
+
+    def text(self, meta: Meta, c: list[Token]) -> ast.Quote:
+        return ast.Quote(text=self.string(c[0]), span=self.span(meta))
+
+    def status(self, meta: Meta, c: list[Token]) -> str:
+        return str(c[0])
+
+    def expect(self, meta: Meta, c: list[Any]) -> ast.Expectation:
+        project = measure = phrase = None
+        amount = entitled = None
+        status = None
+        after_entitled = False
+        for item in c:
+            if isinstance(item, str) and not isinstance(item, Token):
+                status = item
+            elif item.type == "NAME":
+                project = str(item)
+            elif item.type == "MEASURE_ID":
+                measure = str(item)
+            elif item.type == "ENTITLED":
+                after_entitled = True
+            elif item.type == "QUANTITY":
+                if after_entitled:
+                    entitled = self.quantity_of(item)
+                else:
+                    amount = self.quantity_of(item)
+            elif item.type == "STRING":
+                phrase = self.string(item)
+        return ast.Expectation(kind="award", project=project, measure=measure, status=status, amount=amount,
+                               entitled=entitled, phrase=phrase, span=self.span(meta))
+
+    def expect_total(self, meta: Meta, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation(kind="total", project=None, measure=None, status=None,
+                               amount=self.quantity_of(c[0]), entitled=None, phrase=None, span=self.span(meta))
+
+    def expect_error(self, meta: Meta, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation(kind="error", project=None, measure=None, status=None, amount=None, entitled=None,
+                               phrase=self.string(c[0]) if c else None, span=self.span(meta))
+
     # ------------------------------------------------------------ rules
 
     def rule(self, meta: Meta, children: list[Any]) -> ast.Rule:
@@ -338,7 +416,8 @@ class ToAst(Transformer):
         g = self._group(stmts, f"rule {id_tok}", set())
         kinds = [k for k in ("highest_not_stacked", "limit", "validity") if k in g]
         for extra in kinds[1:]:
-            self.error(f"rule {id_tok} mixes '{kinds[0]}' and '{extra}'", g[extra + "@"],
+            first, second = kinds[0].replace("_", " "), extra.replace("_", " ")
+            self.error(f"rule {id_tok} mixes '{first}' and '{second}'", g[extra + "@"],
                        hint="each rule states one thing; split it into two rules")
         return ast.Rule(
             id=str(id_tok),
@@ -512,5 +591,6 @@ def build_policy(tree: Tree, path: str, source: str) -> tuple[ast.Policy, list[D
         measures=tuple(i for i in items if isinstance(i, ast.Measure)),
         rules=tuple(i for i in items if isinstance(i, ast.Rule)),
         notes=tuple(i for i in items if isinstance(i, ast.Note)),
+        examples=tuple(i for i in items if isinstance(i, ast.Example)),
     )
     return policy, t.diagnostics

@@ -1,0 +1,80 @@
+"""Examples in a policy: every fact names an input of the right scope with a value of its type,
+and every expectation names a measure and a project that exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import ast
+from ..diagnostics import did_you_mean
+
+Report = Callable[[str, str, ast.Span, str | None], None]
+STATUSES_WITH_AMOUNT = {"granted", "superseded"}
+
+
+def _fits(kind: str, values: tuple[str, ...], v: ast.Expr | ast.Quote) -> str | None:
+    """None when the value suits the input's type, else what it should be."""
+    if kind == "money":
+        ok = isinstance(v, ast.Quantity) and v.unit in ("money", "number")
+        return None if ok else "an amount such as 300万 or 1,200,000元"
+    if kind == "count":
+        ok = isinstance(v, ast.Quantity) and v.unit in ("count", "number") and v.value == v.value.to_integral_value()
+        return None if ok else "a whole number such as 20 or 20家"
+    if kind == "percent":
+        return None if isinstance(v, ast.Percent) else "a percentage such as 20%"
+    if kind == "bool":
+        return None if isinstance(v, ast.BoolLit) else "true or false"
+    if kind == "date":
+        return None if isinstance(v, ast.DateLit) else "a date such as 2023-06-01"
+    if kind == "enum":
+        ok = isinstance(v, ast.Name) and v.ident in values
+        return None if ok else f"one of {', '.join(values)}"
+    return None if isinstance(v, (ast.Name, ast.Quote)) else 'a word or a quoted text "…"'
+
+
+def check_examples(policy: ast.Policy, report: Report) -> None:
+    inputs = {d.name: d for d in policy.inputs}
+    measures = {m.id for m in policy.measures}
+    for ex in policy.all_examples():
+        for scope, facts in [("applicant", ex.applicant)] + [("project", p.facts) for p in ex.projects]:
+            seen: set[str] = set()
+            for f in facts:
+                decl = inputs.get(f.name)
+                if f.name in seen:
+                    report("error", f"'{f.name}' is given twice", f.name_span, None)
+                seen.add(f.name)
+                if decl is None:
+                    guess = did_you_mean(f.name, [n for n, d in inputs.items() if d.scope == scope])
+                    report("error", f"'{f.name}' is not an input of the {scope}", f.name_span,
+                           f"did you mean '{guess}'?" if guess else None)
+                    continue
+                if decl.scope != scope:
+                    report("error", f"'{f.name}' is an input of the {decl.scope}, not the {scope}", f.name_span,
+                           f"move it into the {decl.scope} {{ … }} block")
+                    continue
+                wanted = _fits(decl.type.kind, tuple(v.name for v in decl.type.values), f.value)
+                if wanted:
+                    report("error", f"'{f.name}' needs {wanted}", f.value.span, None)
+        ids = [p.id for p in ex.projects]
+        for pid in {i for i in ids if ids.count(i) > 1}:
+            report("error", f"the example has two projects called {pid}", ex.span, "give each project its own id")
+        if not ex.expectations:
+            report("warning", "this example expects nothing", ex.title.span, "add a line such as: expect granted 10万")
+        for e in ex.expectations:
+            if e.kind != "award":
+                continue
+            if e.measure is not None and e.measure not in measures:
+                guess = did_you_mean(e.measure, measures)
+                report("error", f"there is no measure {e.measure}", e.span, f"did you mean {guess}?" if guess else None)
+            if e.measure is None and ex.measure is None:
+                report("error", "this expectation names no measure", e.span,
+                       "write the measure, e.g. expect 2.2 granted 5万, or put the example inside the measure")
+            if e.project is not None and e.project not in ids:
+                report("error", f"the example has no project {e.project}", e.span,
+                       f"its projects are: {', '.join(ids)}" if ids else "add a project { … }")
+            if e.project is None and len(ids) > 1:
+                report("error", "this example has several projects: say which one", e.span,
+                       f"e.g. expect {ids[0]} …")
+            if e.amount is not None and e.status not in STATUSES_WITH_AMOUNT and e.amount.value != 0:
+                report("error", f"a {e.status} award pays nothing", e.amount.span,
+                       "leave the amount out, or use 'entitled' for the amount before R1 and the caps")

@@ -1,0 +1,162 @@
+"""Examples written in a policy: run them, compare with what they expect, say what differs.
+
+An example states an applicant and its projects in the policy's own terms and the expected
+result per measure; ``jinjiang-dsl test`` and pytest both run them through the compiled
+evaluator, so a drafter who changes a number sees at once which example, and which clause,
+it breaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from . import ast
+from .api import Policy
+from .decisions import ApplicantDecision, Award
+from .explain.messages import render
+from .runtime.money import fmt_plain
+
+
+@attrs.frozen(slots=True)
+class Outcome:
+    """One example's run: what failed (empty when it passed) and the decision it was compared with."""
+
+    example: ast.Example
+    failures: tuple[str, ...]
+    decision: ApplicantDecision | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def where(self) -> str:
+        return str(self.example.span)
+
+
+def fact_value(kind: str, v: ast.Expr | ast.Quote) -> Any:
+    """An example's written value as the JSON value an application file would hold."""
+    if isinstance(v, ast.Quantity):
+        return int(v.value) if kind == "count" and v.value == v.value.to_integral_value() else f"{v.value:f}"
+    if isinstance(v, ast.Percent):
+        return f"{v.value:f}"
+    if isinstance(v, ast.DateLit):
+        return v.value.isoformat()
+    if isinstance(v, ast.BoolLit):
+        return v.value
+    if isinstance(v, ast.Name):
+        return v.ident
+    if isinstance(v, ast.Quote):
+        return v.text
+    raise TypeError(v)  # pragma: no cover - the grammar has no other forms
+
+
+def record(policy: Policy, example: ast.Example) -> dict[str, Any]:
+    """The application an example states: one applicant (id ``example``) with its projects.
+
+    A project that gives no date is dated the first day the policy is in force.
+    """
+    inputs = policy.plan.inputs
+    rec: dict[str, Any] = {"id": "example"}
+    for f in example.applicant:
+        rec[f.name] = fact_value(inputs[f.name].kind if f.name in inputs else "", f.value)
+    dated = policy.plan.dated_by
+    first_day = policy.plan.in_force[0].isoformat() if policy.plan.in_force else None
+    projects = []
+    for p in example.projects:
+        project: dict[str, Any] = {"id": p.id}
+        for f in p.facts:
+            project[f.name] = fact_value(inputs[f.name].kind if f.name in inputs else "", f.value)
+        if dated and dated not in project and first_day:
+            project[dated] = first_day
+        projects.append(project)
+    rec["projects"] = projects
+    return rec
+
+
+def _money(q: ast.Quantity | None) -> str:
+    return "—" if q is None else f"{fmt_plain(q.value)} ({q.text})"
+
+
+def _describe(award: Award | None) -> str:
+    if award is None:
+        return "not listed (the project gives none of the measure's facts)"
+    parts = [award.status]
+    if award.amount is not None:
+        parts.append(f"amount {fmt_plain(award.amount)}")
+    if award.entitlement is not None:
+        parts.append(f"entitled {fmt_plain(award.entitlement)}")
+    return ", ".join(parts)
+
+
+def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDecision) -> str | None:
+    """None when the decision meets the expectation; else what differs, in one sentence."""
+    if e.kind == "error":
+        if d.status != "error":
+            return f"line {e.span.line}: expected an input error, but the applicant was evaluated"
+        if e.phrase and not any(e.phrase in err for err in d.errors):
+            return f"line {e.span.line}: expected an error containing {e.phrase!r}; got: {'; '.join(d.errors)}"
+        return None
+    if d.status == "error":
+        return f"line {e.span.line}: the example's input has errors: {'; '.join(d.errors)}"
+    if e.kind == "total":
+        assert e.amount is not None
+        if d.total != e.amount.value:
+            return f"line {e.span.line}: expected total {_money(e.amount)}, got {fmt_plain(d.total)}"
+        return None
+    pid = e.project or (example.projects[0].id if len(example.projects) == 1 else None)
+    mid = e.measure or example.measure
+    if pid is None or mid is None:
+        return f"line {e.span.line}: say which {'project' if pid is None else 'measure'} this expectation is about"
+    project = next((p for p in d.projects if p.id == pid), None)
+    if project is None:
+        return f"line {e.span.line}: the example has no project {pid!r}"
+    award = next((a for a in project.awards if a.measure == mid), None)
+    want = [e.status or ""]
+    if e.amount is not None:
+        want.append(f"amount {_money(e.amount)}")
+    if e.entitled is not None:
+        want.append(f"entitled {_money(e.entitled)}")
+    differs = (
+        award is None
+        or award.status != e.status
+        or (e.amount is not None and award.amount != e.amount.value)
+        or (e.entitled is not None and award.entitlement != e.entitled.value)
+    )
+    if differs:
+        return f"line {e.span.line}: {pid} {mid}: expected {', '.join(want)}; got {_describe(award)}"
+    if e.phrase is not None:
+        assert award is not None
+        text = " ".join(render(s, lang) for s in award.trace for lang in ("zh", "en"))
+        if e.phrase not in text:
+            return f"line {e.span.line}: {pid} {mid}: the explanation does not say {e.phrase!r}"
+    return None
+
+
+def run(policy: Policy, example: ast.Example) -> Outcome:
+    decision = policy.evaluate_applicant(record(policy, example))
+    failures = tuple(f for e in example.expectations if (f := check_expectation(e, example, decision)))
+    if not example.expectations:
+        failures = (f"line {example.span.line}: the example expects nothing; add an 'expect' line",)
+    return Outcome(example, failures, decision)
+
+
+def run_all(policy: Policy) -> list[Outcome]:
+    return [run(policy, e) for e in policy.checked.policy.all_examples()]
+
+
+def explanation(policy: Policy, outcome: Outcome, lang: str = "zh") -> list[str]:
+    """The trace of every award an example's failed expectations are about, to show beside the diff."""
+    if outcome.decision is None or outcome.passed:
+        return []
+    lines = []
+    named = {(e.project, e.measure or outcome.example.measure) for e in outcome.example.expectations}
+    for p in outcome.decision.projects:
+        for a in p.awards:
+            if any((pid in (None, p.id)) and mid == a.measure for pid, mid in named):
+                m = policy.plan.measure(a.measure)
+                lines.append(f"{p.id} {m.id} {m.title.get(lang)} — clause {m.clause}:")
+                lines += [f"  [{s.rule}] {render(s, lang)}" for s in a.trace]
+    return lines

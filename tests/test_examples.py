@@ -1,0 +1,92 @@
+"""The examples in the shipped policy: they pass, they cover every edge, and they catch a broken clause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jinjiang_dsl.api import Policy
+from jinjiang_dsl.check import check
+from jinjiang_dsl.cli import main
+from jinjiang_dsl.coverage import Coverage
+from jinjiang_dsl.examples import run_all
+from jinjiang_dsl.syntax import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+SOURCE = POLICY.read_text(encoding="utf-8")
+
+
+def policy_from(source: str) -> Policy:
+    checked = check(parse(source, str(POLICY)))
+    assert not checked.errors, checked.errors
+    return Policy(checked)
+
+
+def checker_errors(source: str) -> list[str]:
+    return [d.message for d in check(parse(source, str(POLICY))).errors]
+
+
+def test_every_measure_and_rule_has_examples() -> None:
+    p = policy_from(SOURCE).checked.policy
+    assert all(m.examples for m in p.measures)
+    named = " ".join(e.title.zh for e in p.examples)
+    assert all(rule in named for rule in ("R1", "R2", "R3"))
+
+
+def test_coverage_of_the_shipped_policy_is_complete() -> None:
+    policy = policy_from(SOURCE)
+    cov = Coverage(policy.plan).record_all(o.decision for o in run_all(policy))
+    assert [f"{i.where} {i.what}: {i.missing}" for i in cov.uncovered()] == []
+    assert len(cov.items) >= 45
+
+
+# One number or boundary word broken at a time, as a drafter might by mistake.
+MUTATIONS = [
+    ("以上 → 超过 in 2.1", "    20家以上: 20万", "    超过20家: 20万", "2.1"),
+    ("20% → 25% in 1.1", "amount 20% of investment, at most 100万", "amount 25% of investment, at most 100万", "1.1"),
+    ("1.2 cap 10万 → 12万", "amount 15% of quanzhou_recognized_investment, at most 10万",
+     "amount 15% of quanzhou_recognized_investment, at most 12万", "1.2"),
+    ("(含) moved in 2.2", "    100万元(含)—200万元: 10万", "    100万元—200万元(含): 10万", "2.2"),
+    ("超过 → 以上 in 2.3", "    超过10万元: 6万", "    10万元以上: 6万", "2.3"),
+    ("3.1 override cap 50万 → 40万", "    20%, at most 50万", "    20%, at most 40万", "3.1"),
+    ("4.1 20家 → 19家", "requires enterprises_diagnosed in 20家以上", "requires enterprises_diagnosed in 19家以上", "4.1"),
+    ("5.1 5万 → 4万 a session", "amount 5万元 × qualified_sessions", "amount 4万元 × qualified_sessions", "5.1"),
+    ("annual cap 50万 → 60万", "cap 50万 per applicant per year", "cap 60万 per applicant per year", "1.2"),
+    ("in force from 05-01 → 05-02", "in force from 2023-05-01 to 2024-12-31", "in force from 2023-05-02 to 2024-12-31",
+     None),
+]
+
+
+@pytest.mark.parametrize("name,old,new,measure", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_breaking_one_number_or_word_fails_an_example(name: str, old: str, new: str, measure: str | None) -> None:
+    assert SOURCE.count(old) == 1, old
+    errors = checker_errors(SOURCE.replace(old, new))
+    if errors:  # caught before any example runs, e.g. bands that now overlap
+        return
+    mutated = policy_from(SOURCE.replace(old, new))
+    failed = [o for o in run_all(mutated) if not o.passed]
+    assert failed, f"no example noticed: {name}"
+    if measure:  # the failure points at an example of that clause, with the example's location
+        assert any(o.example.measure == measure or measure in " ".join(o.failures) for o in failed)
+        assert all(o.where.startswith(f"{POLICY}:") for o in failed)
+
+
+def test_test_command_reports_the_failing_example_and_clause(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "policies" / "broken.pol"
+    broken.parent.mkdir()
+    broken.write_text(SOURCE.replace("    20家以上: 20万", "    超过20家: 20万"), encoding="utf-8")
+    assert main(["test", str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL {broken}:" in out and "(2.1)" in out
+    assert "P1 2.1: expected granted, amount 200,000 (20万); got granted, amount 100,000" in out
+    assert "clause 二(一)" in out
+    assert out.rstrip().endswith("passed, 1 failed")
+
+
+def test_test_command_passes_and_shows_complete_coverage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(POLICY), "--coverage"]) == 0
+    out = capsys.readouterr().out
+    assert "coverage: " in out and "; complete" in out
+    assert out.rstrip().endswith("42 passed, 0 failed")
