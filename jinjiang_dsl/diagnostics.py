@@ -6,6 +6,7 @@ Every stage reports through :class:`Diagnostic`; nothing else reaches a user.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -19,12 +20,26 @@ from .ast import Span
 Severity = Literal["error", "warning"]
 
 
+def printable(text: str) -> str:
+    """Source text quoted in a message, with control characters escaped (\\t, \\r, \\x1b …).
+
+    A message stays one line, and nothing from a policy file can move a terminal's cursor.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _printable_or_none(text: str | None) -> str | None:
+    return None if text is None else printable(text)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Diagnostic:
     severity: Severity
-    message: str
+    message: str = attrs.field(converter=printable)
     span: Span
-    hint: str | None = None
+    hint: str | None = attrs.field(default=None, converter=_printable_or_none)
 
     @property
     def is_error(self) -> bool:
@@ -41,8 +56,12 @@ class PolicyError(Exception):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate, if one is close enough to be a likely typo."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    """The closest candidate, if one is close enough to be a likely typo.
+
+    Two-character names (投入, typed 投人 by an input method) are one character off at 0.5.
+    """
+    cutoff = 0.5 if len(word) <= 2 else 0.6
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
 
@@ -59,11 +78,16 @@ def _caret_line(line: str, span: Span) -> tuple[str, str]:
     return pad, "^" * width
 
 
+def source_lines(text: str) -> list[str]:
+    """Lines as the parser counts them: split at ``\n`` only (a form feed or U+2028 is not a line break)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _source_line(sources: dict[str, str], span: Span) -> str | None:
     text = sources.get(span.path)
     if text is None:
         return None
-    lines = text.splitlines()
+    lines = source_lines(text)
     if 1 <= span.line <= len(lines):
         return lines[span.line - 1]
     return None
@@ -81,7 +105,8 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> Text:
         pad, carets = _caret_line(line, diagnostic.span)
         gutter = f"{diagnostic.span.line:>4} | "
         out.append(gutter, style="blue")
-        out.append(line + "\n")
+        # Control characters take no cell, so dropping them leaves the carets where they are.
+        out.append("".join(ch for ch in line if ch == "\t" or unicodedata.category(ch) != "Cc") + "\n")
         out.append(" " * (len(gutter) - 2) + "| ", style="blue")
         out.append(pad)
         out.append(carets + "\n", style=style)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from .. import ast
 from ..runtime.intervals import Interval, from_ast, intersection, lower_key
+from ..runtime.money import fmt_compact
 
 Report = Callable[[str, str, ast.Span, str | None], None]
 
@@ -28,15 +29,32 @@ def check_table(table: ast.TierTable, report: Report) -> None:
         _check_thresholds(table, report)
 
 
+def is_empty(iv: Interval) -> bool:
+    """No value lies in it: the ends are reversed, or equal with one end excluded."""
+    if iv.lower is None or iv.upper is None:
+        return False
+    return iv.lower > iv.upper or (iv.lower == iv.upper and not (iv.lower_inclusive and iv.upper_inclusive))
+
+
 def _check_bands(table: ast.TierTable, report: Report) -> None:
-    tiers = [(from_ast(t.interval), t) for t in table.tiers]
+    tiers = []
+    for t in table.tiers:
+        iv = from_ast(t.interval)
+        if is_empty(iv):
+            hint = "write the smaller bound first" if iv.lower > iv.upper else "include both ends, or widen it"
+            report("error", f"tier {iv} is empty: no value lies in it", t.interval.span, hint)
+            continue
+        tiers.append((iv, t))
+    if not tiers:
+        return
     for i, (a, ta) in enumerate(tiers):
         for b, tb in tiers[i + 1 :]:
             common = intersection(a, b)
             if common is not None:
+                where = f"at {fmt_compact(common.lower)}" if common.lower == common.upper else f"on {common}"
                 report(
                     "error",
-                    f"tier {b} overlaps tier {a} (line {ta.span.line}) on {common}",
+                    f"tier {b} overlaps tier {a} (line {ta.span.line}) {where}",
                     tb.interval.span,
                     "bands must not overlap: a value would match two tiers",
                 )
@@ -77,7 +95,7 @@ def _check_thresholds(table: ast.TierTable, report: Report) -> None:
         if iv.upper is not None or iv.lower is None:
             report(
                 "error",
-                f"a threshold is a lower bound such as '10家以上' or '超过5万', not {tier.interval.text}",
+                f"a threshold is a lower bound such as '10家以上' or '超过5万', not '{tier.interval.text}'",
                 tier.interval.span,
                 "use 'bands on …' for a table of intervals",
             )

@@ -66,10 +66,17 @@ class ExprTyper:
     follow-on errors.
     """
 
-    def __init__(self, lookup: Lookup, peek: Callable[[str], Type | None], error: Report):
+    def __init__(
+        self,
+        lookup: Lookup,
+        peek: Callable[[str], Type | None],
+        error: Report,
+        known: Callable[[str], bool] | None = None,
+    ):
         self.lookup = lookup
         self.peek = peek
         self.error = error
+        self.known = known or (lambda name: peek(name) is not None)
 
     def infer(self, e: ast.Expr) -> Type | None:
         if isinstance(e, ast.Quantity):
@@ -181,10 +188,10 @@ class ExprTyper:
         ordered = e.op not in ("==", "!=")
         if left.kind in NUMERIC and right.kind in NUMERIC:
             if "number" not in (left.kind, right.kind) and left.kind != right.kind:
-                self.error(f"compares {left.describe()} with {right.describe()}", e.span,
+                self.error(f"cannot compare {left.describe()} with {right.describe()}", e.span,
                            "both sides of a comparison must be in the same unit")
         elif left.kind != right.kind:
-            self.error(f"compares {left.describe()} with {right.describe()}", e.span, None)
+            self.error(f"cannot compare {left.describe()} with {right.describe()}", e.span, None)
         elif ordered and left.kind in ("bool", "enum", "text"):
             self.error(f"'{e.op}' does not order {left.describe()}", e.span, "use '==' or 'in {…}'")
         return BOOL
@@ -193,8 +200,15 @@ class ExprTyper:
         """``kind == association``: a bare value name against a set-typed input."""
         if isinstance(e, ast.Name) and e.scope is None and isinstance(other, ast.Name):
             other_t = self.peek(other.ident)
-            if other_t is not None and other_t.kind == "enum" and e.ident in other_t.values:
-                return other_t
+            if other_t is not None and other_t.kind == "enum":
+                if e.ident in other_t.values:
+                    return other_t
+                guess = did_you_mean(e.ident, other_t.values)
+                if guess and not self.known(e.ident):
+                    # Neither a value nor a typed name, but close to a value: a misspelt value.
+                    self.error(f"'{e.ident}' is not one of the values of {other_t.name}", e.span,
+                               f"did you mean '{guess}'?")
+                    return None
         return self.infer(e)
 
     def _in_set(self, e: ast.InSet) -> None:

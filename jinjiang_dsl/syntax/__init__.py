@@ -5,7 +5,7 @@ from __future__ import annotations
 from lark.exceptions import UnexpectedInput, VisitError
 
 from ..ast import Policy, Span
-from ..diagnostics import Diagnostic, PolicyError
+from ..diagnostics import Diagnostic, PolicyError, sort_key
 from .errors import syntax_diagnostic
 from .grammar import parser
 from .transform import build_policy
@@ -27,5 +27,5 @@ def parse(source: str, path: str = "<policy>") -> Policy:
         msg = "the policy nests expressions too deeply to read"
         raise PolicyError([Diagnostic(severity="error", message=msg, span=where)], {path: source}) from None
     if diagnostics:
-        raise PolicyError(diagnostics, {path: source})
+        raise PolicyError(sorted(diagnostics, key=sort_key), {path: source})
     return policy

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..ast import Span
-from ..diagnostics import Diagnostic, did_you_mean
+from ..diagnostics import Diagnostic, did_you_mean, source_lines
 
 # How a terminal is named in a message; keywords are shown as themselves.
 TERMINAL_WORDS = {
@@ -75,7 +76,7 @@ def _span_at(path: str, line: int, column: int, width: int = 1) -> Span:
 def _unclosed_brace(source: str) -> tuple[int, int] | None:
     """Line and column of the last '{' that is never closed (strings and comments skipped)."""
     stack: list[tuple[int, int]] = []
-    for lineno, line in enumerate(source.splitlines(), 1):
+    for lineno, line in enumerate(source_lines(source), 1):
         code = re.sub(r'"(\\.|[^"\\])*"', lambda m: " " * len(m.group()), line)
         code = code.split("#", 1)[0]
         for col, ch in enumerate(code, 1):
@@ -86,16 +87,94 @@ def _unclosed_brace(source: str) -> tuple[int, int] | None:
     return stack[-1] if stack else None
 
 
+def _keywords(parser: Lark) -> list[str]:
+    """Every keyword of the language that is spelled like a word (``measure``, ``requires``, ``最高``)."""
+    return [
+        t.pattern.value
+        for t in parser.terminals
+        if t.pattern.type == "str" and re.fullmatch(r"[^\W\d]\w*", t.pattern.value)
+    ]
+
+
+def _tokens_until(parser: Lark, source: str) -> list[Token]:
+    """The tokens read before the parse failed, the offending one last when it was read."""
+    tokens: list[Token] = []
+    try:
+        tokens.extend(parser.parse_interactive(source).iter_parse())  # keeps what was read before a failure
+    except UnexpectedInput:
+        pass
+    return tokens
+
+
+def _glued_keyword(parser: Lark, source: str, path: str, tokens: list[Token]) -> Diagnostic | None:
+    """A keyword run into more letters (``amounts``, ``notes``, ``rulex``).
+
+    Where no name may stand, the lexer reads the keyword and leaves the rest as another
+    word, so the error lands on the leftover. Report the whole word instead.
+    """
+    keywords = _keywords(parser)
+    pairs = list(itertools.pairwise(tokens))[-2:]
+    for a, b in reversed(pairs):
+        kw = _keyword(parser, a.type)
+        if kw is None or kw not in keywords or a.end_pos != b.start_pos:
+            continue
+        rest = re.match(r"\w+", source[b.start_pos :])
+        if rest is None:
+            continue
+        word = kw + rest.group()
+        if word in keywords:
+            continue
+        guess = did_you_mean(word, keywords) or kw
+        return Diagnostic(
+            severity="error",
+            message=f"unknown word '{word}'",
+            span=_span_at(path, a.line or 1, a.column or 1, len(word)),
+            hint=f"did you mean '{guess}'?",
+        )
+    return None
+
+
+def _unbalanced_quotes(line: str) -> bool:
+    """A '"' left over once the line's quoted texts are taken out: a text closed too early or not at all."""
+    code = re.sub(r"\\.", "", line)
+    code = re.sub(r'"(\\.|[^"\\])*"', "", code)
+    return '"' in code.split("#", 1)[0]
+
+
 def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str) -> Diagnostic:
     """One friendly diagnostic for a Lark error."""
     unclosed = _unclosed_brace(source)
+    lines = source_lines(source)
+
+    if not isinstance(exc, UnexpectedEOF):
+        tokens = _tokens_until(parser, source)
+        read = isinstance(exc, UnexpectedToken) and exc.token.type != "$END"
+        if read and (not tokens or tokens[-1].start_pos != exc.token.start_pos):
+            tokens.append(exc.token)  # read by the lexer's fallback, never handed to the parser
+        glued = _glued_keyword(parser, source, path, tokens)
+        if glued is not None:
+            return glued
 
     if isinstance(exc, UnexpectedCharacters):
         ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
         span = _span_at(path, exc.line, exc.column)
         hint = None
+        number = re.search(r"\d+(\.\d+)?[ \t]*$", source[: exc.pos_in_stream]) if ch in "%％" else None
         if ch == '"':
             hint = "a quoted text is not closed: add the closing '\"'"
+        elif number is not None:
+            # "20%" where only an amount or a count may stand (a tier bound, a quota).
+            text = number.group().strip() + ch
+            start = exc.column - (exc.pos_in_stream - number.start())
+            bound_words = {"SUFFIX_LOWER", "SUFFIX_UPPER", "INCL", "_RANGE"}
+            return Diagnostic(
+                severity="error",
+                message=f"a percentage '{text}' cannot stand here",
+                span=_span_at(path, exc.line, start, exc.column + 1 - start),
+                hint="a bound is an amount or a count, e.g. 50万 or 10家"
+                if bound_words & set(exc.allowed or ())
+                else "write the number without '%'",
+            )
         elif ch in "%％":
             hint = "a percentage is written right after its number, e.g. 20%"
         elif exc.allowed:
@@ -103,8 +182,9 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message=f"unexpected character {ch!r}", span=span, hint=hint)
 
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        lines = source.splitlines() or [""]
         last = len(lines)
+        while last > 1 and not lines[last - 1].strip():
+            last -= 1  # point at the end of the last line with text, not at blank lines after it
         if unclosed:
             line, col = unclosed
             return Diagnostic(
@@ -117,7 +197,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(
             severity="error",
             message="the file ends in the middle of a statement",
-            span=_span_at(path, last, len(lines[-1]) + 1),
+            span=_span_at(path, last, len(lines[last - 1]) + 1),
             hint=f"expected {_expected_list(parser, set(expected))}" if expected else None,
         )
 
@@ -153,6 +233,15 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                 hint=f"did you mean '{guess}'?",
             )
 
+    if _keyword(parser, token.type) and "NAME" in expected:
+        # After a label the lexer reads statement keywords (limit, cap, note…) as keywords.
+        return Diagnostic(
+            severity="error",
+            message=f"'{text}' is a keyword and cannot be used as a name here",
+            span=span,
+            hint="choose another name",
+        )
+
     if token.type == "PERCENT" and "QUANTITY" in expected and "PERCENT" not in expected:
         return Diagnostic(
             severity="error",
@@ -161,9 +250,12 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             hint="a tier bound is an amount or a count, e.g. 50万 or 10家",
         )
 
+    hint = f"expected {_expected_list(parser, expected)}"
+    if 1 <= span.line <= len(lines) and _unbalanced_quotes(lines[span.line - 1]):
+        hint = "a quoted text on this line is not closed where it should be: check its '\"' marks"
     return Diagnostic(
         severity="error",
         message=f"unexpected '{text}'",
         span=span,
-        hint=f"expected {_expected_list(parser, expected)}",
+        hint=hint,
     )

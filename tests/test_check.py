@@ -1,0 +1,1153 @@
+"""The checker: every kind of error and warning, with its exact message, hint and place.
+
+Each test builds a small policy that is clean except for one mistake and asserts the
+*whole* list of diagnostics, so a test also proves that nothing else is reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jinjiang_dsl import check_source, load_policy
+from jinjiang_dsl.check import check
+from jinjiang_dsl.diagnostics import Diagnostic, PolicyError
+from jinjiang_dsl.syntax import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+EVERY_CONSTRUCT = ROOT / "tests" / "fixtures" / "every_construct.pol"
+
+HEADER = """\
+policy "测试" / "Test" {
+  issued 2023-04-23
+  in force from 2023-05-01 to 2024-12-31
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}
+"""
+
+INPUTS = """\
+project {
+  date: date "日期" / "date"
+  spend: money "投入" / "spend"
+  fee: money "服务费" / "fee"
+  n: count "数量" / "count"
+  flag: bool "标志" / "flag"
+  kind: one of {enterprise, provider} "类别" / "kind"
+}
+"""
+
+# A clean measure that uses every input, so that a test's own mistake is all that is reported.
+USES = """\
+measure 9.9 "用尽" / "uses every input" {
+  clause 九(九)
+  requires flag and n > 0 and kind in {enterprise} and date >= 2023-05-01
+  amount 20% of spend + fee
+}
+"""
+
+
+def measure(body: str, head: str = 'measure 1.1 "示范" / "Demo"', clause: str = "  clause 一(一)\n") -> str:
+    return f"{head} {{\n{clause}{body}\n}}\n"
+
+
+def source(body: str = "", *, header: str = HEADER, inputs: str = INPUTS, uses: str = USES) -> str:
+    return header + inputs + uses + body
+
+
+def at(src: str, needle: str, nth: int | None = None) -> tuple[int, int]:
+    """Line and column (1-based, in characters) of the nth occurrence of needle; the last one by default.
+
+    A test's own text comes last in its source, so the last occurrence is usually the one meant.
+    """
+    if nth is None:
+        pos = src.rindex(needle)
+    else:
+        pos = -1
+        for _ in range(nth):
+            pos = src.index(needle, pos + 1)
+    line = src.count("\n", 0, pos) + 1
+    return line, pos - (src.rfind("\n", 0, pos) + 1) + 1
+
+
+def line_of(src: str, needle: str, nth: int | None = None) -> int:
+    return at(src, needle, nth)[0]
+
+
+def found(src: str) -> list[tuple[str, str, str | None, tuple[int, int]]]:
+    return [(d.severity, d.message, d.hint, (d.span.line, d.span.column)) for d in check_source(src, "t.pol")]
+
+
+def error(message: str, hint: str | None, where: tuple[int, int]):
+    return ("error", message, hint, where)
+
+
+def warning(message: str, hint: str | None, where: tuple[int, int]):
+    return ("warning", message, hint, where)
+
+
+# ---------------------------------------------------------------- clean policies
+
+
+def test_shipped_policy_checks_clean():
+    assert check_source(POLICY.read_text(encoding="utf-8"), str(POLICY)) == []
+
+
+def test_shipped_policy_loads_strictly():
+    checked = load_policy(POLICY, strict=True).checked
+    assert checked.diagnostics == () and checked.errors == () and checked.warnings == ()
+    assert checked.input("software_investment").type.kind == "money"
+    assert checked.input("enterprise") is None  # a definition, not an input
+    assert checked.symbols["enterprise"].kind == "define"
+
+
+def test_every_construct_fixture_checks_clean():
+    assert check_source(EVERY_CONSTRUCT.read_text(encoding="utf-8"), str(EVERY_CONSTRUCT)) == []
+
+
+def test_the_test_scaffold_is_clean():
+    assert found(source()) == []
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "spend + fee",  # money + money is money
+        "spend - fee",
+        "spend × 20%",  # money × percent is money
+        "20% × spend",
+        "20% of spend",
+        "5万元 × n",  # money per unit × a count
+        "n × 5万",
+        "spend / 2",
+        "10万",
+        "100万元",
+        "(spend + fee) × 10%",
+        "spend × (20% + 5%)",
+    ],
+)
+def test_amounts_that_are_money(amount):
+    assert found(source(measure(f"  amount {amount}"))) == []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "spend > 100万",  # a plain number takes the unit of the other side
+        "spend >= 50万元",
+        "n >= 10",
+        "n >= 10家",
+        "spend >= 20% of fee",
+        "n >= 20% of n",
+        "spend / fee > 50%",
+        "kind == enterprise",
+        "kind != provider",
+        "flag == true",
+        "not flag or spend in 50万以上",
+        "n in [1, 10家)",
+        "date >= 2023-05-01",
+    ],
+)
+def test_conditions_that_are_well_typed(condition):
+    assert found(source(measure(f"  requires {condition}\n  amount 1万"))) == []
+
+
+# ---------------------------------------------------------------- names
+
+
+def test_undefined_name_with_did_you_mean():
+    src = source(measure("  amount 20% of spned"))
+    assert found(src) == [error("'spned' is not defined", "did you mean 'spend'?", at(src, "spned"))]
+
+
+def test_undefined_name_without_a_close_match():
+    src = source(measure("  amount 20% of investment"))
+    assert found(src) == [
+        error(
+            "'investment' is not defined",
+            "declare it as an input of the applicant or the project",
+            at(src, "investment"),
+        ),
+    ]
+
+
+def test_undefined_name_suggests_a_measure_local_definition():
+    src = source(measure("  define base = spend\n  amount 20% of bse"))
+    assert found(src) == [
+        warning("definition 'base' is never used", "remove it", at(src, "base =")),
+        error("'bse' is not defined", "did you mean 'base'?", at(src, "bse")),
+    ]
+
+
+def test_duplicate_input_across_applicant_and_project():
+    src = source(inputs=INPUTS + 'applicant {\n  spend: money "投入" / "spend"\n}\n')
+    assert found(src) == [
+        error(
+            f"'spend' is already declared (line {line_of(src, 'spend:', 1)})",
+            "each input and definition needs its own name",
+            at(src, "spend:"),
+        ),
+    ]
+
+
+def test_duplicate_definition_of_an_input_name():
+    src = source("define fee = 1万\n")
+    assert found(src) == [
+        error(
+            f"'fee' is already declared (line {line_of(src, 'fee:')})",
+            "each input and definition needs its own name",
+            at(src, "fee ="),
+        ),
+    ]
+
+
+def test_duplicate_measure_local_definition():
+    src = source(measure("  define base = spend\n  define base = fee\n  amount 20% of base"))
+    assert found(src) == [
+        error(
+            f"'base' is already declared (line {line_of(src, 'base = spend')})",
+            "each input and definition needs its own name",
+            at(src, "base = fee"),
+        ),
+    ]
+
+
+def test_measure_local_definition_may_not_shadow_an_input():
+    src = source(measure("  define spend = fee\n  amount 20% of spend"))
+    assert found(src) == [
+        error(
+            f"'spend' is already declared (line {line_of(src, 'spend:')})",
+            "each input and definition needs its own name",
+            at(src, "spend = fee"),
+        ),
+    ]
+
+
+def test_two_measures_may_use_the_same_local_name():
+    body = measure("  define base = spend\n  amount 20% of base")
+    body += measure("  define base = fee\n  amount 20% of base", head='measure 1.2 "二" / "Two"')
+    assert found(source(body)) == []
+
+
+def test_qualified_name_in_the_wrong_scope():
+    src = source(measure("  amount 20% of applicant.spend"))
+    assert found(src) == [
+        error(
+            "'spend' is not an input of the applicant",
+            "it is an input of the project",
+            at(src, "applicant.spend"),
+        ),
+    ]
+
+
+def test_qualified_name_in_the_right_scope_is_clean():
+    assert found(source(measure("  amount 20% of project.spend"))) == []
+
+
+def test_definition_in_terms_of_itself_is_reported_once():
+    src = source("define a = b + 1万\ndefine b = a\n" + measure("  amount a"))
+    assert found(src) == [error("'a' is defined in terms of itself (a → b → a)", None, at(src, "define a"))]
+
+
+def test_definitions_may_come_after_their_use():
+    assert found(source(measure("  amount total") + "define total = spend + fee\n")) == []
+
+
+def test_enum_value_typo():
+    src = source(measure("  requires kind in {entreprise}\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "'entreprise' is not one of the values of kind",
+            "did you mean 'enterprise'?",
+            at(src, "entreprise"),
+        ),
+    ]
+
+
+def test_enum_value_not_close_to_any():
+    src = source(measure("  requires kind not in {college}\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "'college' is not one of the values of kind",
+            "the values are: enterprise, provider",
+            at(src, "college"),
+        ),
+    ]
+
+
+def test_enum_value_compared_with_equals_must_exist():
+    src = source(measure("  requires kind == entreprise\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "'entreprise' is not one of the values of kind",
+            "did you mean 'enterprise'?",
+            at(src, "entreprise"),
+        ),
+    ]
+
+
+def test_enum_value_declared_twice():
+    src = source(inputs=INPUTS.replace("{enterprise, provider}", "{enterprise, provider, enterprise}"))
+    assert found(src) == [
+        error("'enterprise' appears twice in the values of kind", None, at(src, "enterprise}", 1)),
+    ]
+
+
+def test_free_text_input_accepts_any_listed_words():
+    inputs = INPUTS.replace(
+        '  flag: bool "标志" / "flag"\n',
+        '  flag: bool "标志" / "flag"\n  industry: text "产业" / "industry"\n',
+    )
+    assert found(source(measure("  requires industry in {纺织, 鞋服}\n  amount 1万"), inputs=inputs)) == []
+
+
+# ---------------------------------------------------------------- types and units
+
+
+def test_comparing_money_with_a_count():
+    src = source(measure("  requires spend > n\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "cannot compare money with a count",
+            "both sides of a comparison must be in the same unit",
+            at(src, "spend > n"),
+        ),
+    ]
+
+
+def test_comparing_a_date_with_money():
+    src = source(measure("  requires date > spend\n  amount 1万"))
+    assert found(src) == [error("cannot compare a date with money", None, at(src, "date > spend"))]
+
+
+def test_comparing_money_with_a_counted_literal():
+    src = source(measure("  requires spend >= 10家\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "cannot compare money with a count",
+            "both sides of a comparison must be in the same unit",
+            at(src, "spend >= 10家"),
+        ),
+    ]
+
+
+def test_ordering_yes_no_values():
+    src = source(measure("  requires flag > flag\n  amount 1万"))
+    assert found(src) == [
+        error("'>' does not order a yes/no value", "use '==' or 'in {…}'", at(src, "flag > flag"))
+    ]
+
+
+def test_bool_in_arithmetic():
+    src = source(measure("  amount 5万 × flag"))
+    assert found(src) == [
+        error(
+            "a yes/no value cannot be used in arithmetic ('*')",
+            "use it in a condition instead",
+            at(src, "flag\n}"),
+        ),
+    ]
+
+
+def test_date_in_arithmetic():
+    src = source(measure("  amount spend + date"))
+    assert found(src) == [error("a date cannot be used in arithmetic ('+')", None, at(src, "date\n}"))]
+
+
+def test_money_times_money():
+    src = source(measure("  amount spend × fee"))
+    assert found(src) == [
+        error(
+            "money × money is not an amount", "one side should be a rate or a count", at(src, "spend × fee")
+        ),
+    ]
+
+
+def test_adding_a_count_to_money():
+    src = source(measure("  amount spend + n"))
+    assert found(src) == [error("cannot add a count to money", None, at(src, "spend + n"))]
+
+
+def test_subtracting_a_count_from_money():
+    src = source(measure("  amount spend - n"))
+    assert found(src) == [error("cannot subtract a count from money", None, at(src, "spend - n"))]
+
+
+def test_dividing_by_money():
+    src = source(measure("  amount n / spend"))
+    assert found(src) == [error("cannot divide a count by money", None, at(src, "n / spend"))]
+
+
+def test_percent_of_a_yes_no_value():
+    src = source(measure("  amount 20% of flag"))
+    assert found(src) == [
+        error(
+            "20% of a yes/no value means nothing",
+            "the base of a percentage is money or a count",
+            at(src, "flag\n}"),
+        ),
+    ]
+
+
+def test_condition_that_is_money():
+    src = source(measure("  requires spend\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "'requires' needs a yes/no condition, but this is money",
+            "compare it, e.g. x > 0",
+            at(src, "spend\n"),
+        ),
+    ]
+
+
+def test_condition_that_is_a_choice():
+    src = source(measure("  beneficiary kind\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "'beneficiary' needs a yes/no condition, but this is a choice from a set",
+            "use 'in {…}' or '==' to test it",
+            at(src, "kind\n"),
+        ),
+    ]
+
+
+def test_and_of_non_conditions():
+    src = source(measure("  requires flag and n\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "'and' needs a yes/no condition, but this is a count", "compare it, e.g. x > 0", at(src, "n\n")
+        ),
+    ]
+
+
+def test_in_set_on_money():
+    src = source(measure("  requires spend in {a}\n  amount 1万"))
+    assert found(src) == [
+        error("'in {…}' tests a choice from a set, but 'spend' is money", None, at(src, "spend in")),
+    ]
+
+
+def test_yes_no_value_in_an_interval():
+    src = source(measure("  requires flag in 10以上\n  amount 1万"))
+    assert found(src) == [error("a yes/no value cannot lie in an interval", None, at(src, "flag in"))]
+
+
+def test_interval_bound_in_the_wrong_unit():
+    src = source(measure("  requires n in 50万元以上\n  amount 1万"))
+    assert found(src) == [error("bound 50万元 is money, but 'n' is a count", None, at(src, "50万元"))]
+
+
+# ---------------------------------------------------------------- amounts
+
+
+def test_percent_with_no_base():
+    src = source(measure("  amount 20%"))
+    assert found(src) == [
+        error(
+            "the amount of measure 1.1 is a percentage with no base",
+            "write it as a share of a base, e.g. '20% of investment'",
+            at(src, "20%", 2),
+        ),
+    ]
+
+
+def test_count_as_amount():
+    src = source(measure("  amount n"))
+    assert found(src) == [
+        error(
+            "the amount of measure 1.1 is a count, not money",
+            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            at(src, "n\n}"),
+        ),
+    ]
+
+
+def test_date_as_amount():
+    src = source(measure("  amount date"))
+    assert found(src) == [
+        error("the amount of measure 1.1 must be money, but this is a date", None, at(src, "date\n}")),
+    ]
+
+
+def test_cap_that_is_a_percentage():
+    src = source(measure("  amount 10万, at most 20%"))
+    assert found(src) == [
+        error(
+            "the cap is a percentage with no base",
+            "write it as a share of a base, e.g. '20% of investment'",
+            at(src, "20%", 2),
+        ),
+    ]
+
+
+def test_cross_check_that_is_a_count():
+    src = source(measure("  amount 20% of spend\n  cross check n"))
+    assert found(src) == [
+        error(
+            "the cross-check is a count, not money",
+            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            at(src, "n\n}"),
+        ),
+    ]
+
+
+def test_missing_amount():
+    src = source(measure("  requires flag"))
+    assert found(src) == [
+        error(
+            "measure 1.1 has no amount",
+            "add a line such as: amount 20% of investment, at most 100万",
+            at(src, "measure 1.1"),
+        ),
+    ]
+
+
+def test_override_rate_without_a_base():
+    src = source(measure("  amount 10万\n  when flag: 25%"))
+    assert found(src) == [
+        error(
+            "this override gives a rate, but the amount has no base to apply it to",
+            "give a full amount here, or make the amount '20% of <base>'",
+            at(src, "25%"),
+        ),
+    ]
+
+
+def test_override_with_a_full_amount_needs_no_base():
+    assert found(source(measure("  amount 10万\n  when flag: 20万, at most 30万"))) == []
+
+
+def test_override_condition_must_be_yes_no():
+    src = source(measure("  amount 20% of spend\n  when spend: 25%"))
+    assert found(src) == [
+        error(
+            "'when' needs a yes/no condition, but this is money",
+            "compare it, e.g. x > 0",
+            at(src, "spend: 25%"),
+        ),
+    ]
+
+
+def test_referred_amount_is_clean():
+    assert found(source(measure('  amount referred "一事一议" / "case by case"'))) == []
+
+
+# ---------------------------------------------------------------- tier tables
+
+
+def bands(*lines: str, on: str = "spend") -> str:
+    body = "".join(f"    {line}\n" for line in lines)
+    return measure(f"  amount bands on {on} {{\n{body}  }}")
+
+
+def thresholds(*lines: str, on: str = "n") -> str:
+    body = "".join(f"    {line}\n" for line in lines)
+    return measure(f"  amount thresholds on {on} {{\n{body}  }}")
+
+
+def test_clean_bands():
+    assert found(source(bands("50万(含)至100万: 5万", "100万(含)至200万: 10万", "200万以上: 20万"))) == []
+
+
+def test_overlapping_bands():
+    src = source(bands("50万(含)至100万(含): 5万", "100万(含)至200万: 10万", "200万以上: 20万"))
+    assert found(src) == [
+        error(
+            f"tier [100万, 200万) overlaps tier [50万, 100万] (line {line_of(src, '50万(含)')}) at 100万",
+            "bands must not overlap: a value would match two tiers",
+            at(src, "100万(含)至200万"),
+        ),
+    ]
+
+
+def test_bands_overlapping_on_a_range():
+    src = source(bands("[50万, 150万): 5万", "[100万, 200万): 10万", "200万以上: 20万"))
+    assert found(src) == [
+        error(
+            f"tier [100万, 200万) overlaps tier [50万, 150万) (line {line_of(src, '[50万')}) on [100万, 150万)",
+            "bands must not overlap: a value would match two tiers",
+            at(src, "[100万, 200万)"),
+        ),
+    ]
+
+
+def test_gap_between_bands_is_a_warning():
+    src = source(bands("50万(含)至100万: 5万", "200万以上: 20万"))
+    assert found(src) == [
+        warning(
+            "no tier covers [100万, 200万): values there get nothing",
+            "close the gap, or write 'allow gap' in the table if the notice means it",
+            at(src, "200万以上"),
+        ),
+    ]
+
+
+def test_gap_of_a_single_value_is_a_warning():
+    src = source(bands("不满10万: 1万", "超过10万: 2万"))
+    assert found(src) == [
+        warning(
+            "no tier covers [10万, 10万]: values there get nothing",
+            "close the gap, or write 'allow gap' in the table if the notice means it",
+            at(src, "超过10万"),
+        ),
+    ]
+
+
+def test_allow_gap_silences_the_gap():
+    assert found(source(bands("50万(含)至100万: 5万", "200万以上: 20万", "allow gap"))) == []
+
+
+def test_cliff_between_bands_is_a_warning():
+    src = source(bands("50万(含)至100万: 10万", "100万以上: 5万"))
+    assert found(src) == [
+        warning(
+            "cliff: tier [100万, ∞) pays 5万 but the tier below it pays 10万",
+            "a larger value would get less; write 'allow cliff' if the notice means it",
+            at(src, "100万以上"),
+        ),
+    ]
+
+
+def test_bounded_top_band_is_a_cliff():
+    src = source(bands("50万(含)至100万: 5万", "100万(含)至200万: 10万"))
+    assert found(src) == [
+        warning(
+            "cliff: values above [100万, 200万) get nothing, less than the 10万 this tier pays",
+            "add a top tier such as '300万以上', or write 'allow cliff'",
+            at(src, "100万(含)至200万"),
+        ),
+    ]
+
+
+def test_allow_cliff_silences_cliffs():
+    assert found(source(bands("50万(含)至100万: 10万", "100万(含)至200万: 5万", "allow cliff"))) == []
+
+
+def test_reversed_band_is_empty():
+    src = source(bands("[100万, 50万): 5万", "100万以上: 10万"))
+    assert found(src) == [
+        error(
+            "tier [100万, 50万) is empty: no value lies in it",
+            "write the smaller bound first",
+            at(src, "[100万, 50万)"),
+        ),
+    ]
+
+
+def test_band_of_no_value_is_empty():
+    src = source(bands("[50万, 50万): 5万", "50万以上: 10万"))
+    assert found(src) == [
+        error(
+            "tier [50万, 50万) is empty: no value lies in it",
+            "include both ends, or widen it",
+            at(src, "[50万, 50万)"),
+        ),
+    ]
+
+
+def test_tier_table_without_tiers():
+    src = source(measure("  amount bands on spend {\n  }"))
+    assert found(src) == [
+        error("the bands table has no tiers", "add a line such as '10家以上: 10万'", at(src, "bands on")),
+    ]
+
+
+def test_tier_table_on_a_yes_no_value():
+    src = source(bands("10以上: 1万", on="flag"))
+    assert found(src) == [
+        error(
+            "a tier table needs money or a count to look up, but this is a yes/no value",
+            None,
+            at(src, "flag {"),
+        ),
+    ]
+
+
+def test_tier_bound_in_the_wrong_unit():
+    src = source(bands("10家以上: 1万"))
+    assert found(src) == [error("bound 10家 is a count, but 'spend' is money", None, at(src, "10家"))]
+
+
+def test_tier_amount_that_is_a_percentage():
+    src = source(bands("10万以上: 5%"))
+    assert found(src) == [
+        error(
+            "a tier's amount is a percentage with no base",
+            "write it as a share of a base, e.g. '5% of investment'",
+            at(src, "5%"),
+        ),
+    ]
+
+
+def test_clean_thresholds():
+    assert found(source(thresholds("10家以上: 10万", "20家以上: 20万", "50家以上: 30万"))) == []
+
+
+def test_threshold_with_an_upper_bound():
+    src = source(thresholds("10家以上: 10万", "不满20家: 20万"))
+    assert found(src) == [
+        error(
+            "a threshold is a lower bound such as '10家以上' or '超过5万', not '不满20家'",
+            "use 'bands on …' for a table of intervals",
+            at(src, "不满20家"),
+        ),
+    ]
+
+
+def test_threshold_with_both_bounds():
+    src = source(thresholds("[10, 20家): 10万"))
+    assert found(src) == [
+        error(
+            "a threshold is a lower bound such as '10家以上' or '超过5万', not '[10, 20家)'",
+            "use 'bands on …' for a table of intervals",
+            at(src, "[10, 20家)"),
+        ),
+    ]
+
+
+def test_duplicate_threshold():
+    src = source(thresholds("10家以上: 10万", "不少于10家: 20万"))
+    assert found(src) == [
+        error(
+            f"threshold [10, ∞) appears twice (first at line {line_of(src, '10家以上')})",
+            None,
+            at(src, "不少于10家"),
+        ),
+    ]
+
+
+def test_threshold_cliff_is_a_warning():
+    src = source(thresholds("10家以上: 20万", "20家以上: 10万"))
+    assert found(src) == [
+        warning(
+            "cliff: reaching [20, ∞) pays 10万, less than 20万 for [10, ∞)",
+            "the highest threshold reached wins; write 'allow cliff' if the notice means it",
+            at(src, "20家以上"),
+        ),
+    ]
+
+
+def test_allow_cliff_in_thresholds():
+    assert found(source(thresholds("10家以上: 20万", "20家以上: 10万", "allow cliff"))) == []
+
+
+# ---------------------------------------------------------------- measures
+
+
+def test_missing_clause():
+    src = source(measure("  amount 1万", clause=""))
+    assert found(src) == [
+        error(
+            "measure 1.1 cites no clause of the notice",
+            "add a line such as: clause 一(一)",
+            at(src, "measure 1.1"),
+        ),
+    ]
+
+
+def test_measure_without_english_title():
+    src = source(measure("  amount 1万", head='measure 1.1 "示范"'))
+    assert found(src) == [
+        warning("measure 1.1 has no English title", 'write it as "中文" / "English"', at(src, '"示范"')),
+    ]
+
+
+def test_duplicate_measure_id():
+    src = source(measure("  amount 1万") + measure("  amount 2万"))
+    first = line_of(src, "measure 1.1", 1)
+    assert found(src) == [
+        error(f"measure 1.1 is declared twice (first at line {first})", None, at(src, "measure 1.1"))
+    ]
+
+
+def test_quota_per_money():
+    src = source(measure("  amount 1万\n  quota 2 per spend per year"))
+    assert found(src) == [
+        error("a quota is counted per value of a set, but 'spend' is money", None, at(src, "spend per")),
+    ]
+
+
+def test_quota_of_zero():
+    src = source(measure("  amount 1万\n  quota 0 per kind per year"))
+    assert found(src) == [error("a quota of 0 grants nothing", None, at(src, "quota 0"))]
+
+
+def test_unused_measure_local_definition():
+    src = source(measure("  define base = spend\n  amount 1万"))
+    assert found(src) == [warning("definition 'base' is never used", "remove it", at(src, "base ="))]
+
+
+def test_annual_cap_that_is_a_count():
+    src = source(measure("  amount 1万\n  cap n per applicant per year, reduce in input order"))
+    assert found(src) == [
+        error(
+            "the annual cap is a count, not money",
+            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            at(src, "n per"),
+        ),
+    ]
+
+
+# ---------------------------------------------------------------- inputs and definitions
+
+
+def test_unused_input():
+    inputs = INPUTS.replace(
+        '  flag: bool "标志" / "flag"\n', '  flag: bool "标志" / "flag"\n  spare: money "备用" / "spare"\n'
+    )
+    src = source(inputs=inputs)
+    assert found(src) == [
+        warning("input 'spare' is never used", "remove it, or use it in a measure", at(src, "spare:")),
+    ]
+
+
+def test_input_used_only_in_an_assertion_counts_as_used():
+    inputs = INPUTS.replace("}\n", '  m: count "另一" / "m"\n  assert m <= n\n}\n')
+    assert found(source(inputs=inputs)) == []
+
+
+def test_unused_global_definition():
+    src = source("define spare = spend + fee\n")
+    assert found(src) == [
+        warning("definition 'spare' is never used", "remove it, or use it in a measure", at(src, "spare =")),
+    ]
+
+
+def test_input_without_label():
+    src = source(inputs=INPUTS.replace('flag: bool "标志" / "flag"', "flag: bool"))
+    assert found(src) == [
+        warning(
+            "input 'flag' has no label",
+            'add "中文" / "English" so explanations can name it',
+            at(src, "flag: bool"),
+        ),
+    ]
+
+
+def test_input_without_english_label():
+    src = source(inputs=INPUTS.replace('"标志" / "flag"', '"标志"'))
+    assert found(src) == [
+        warning(
+            "input 'flag' has no English label", 'write the label as "中文" / "English"', at(src, '"标志"')
+        ),
+    ]
+
+
+def test_enum_default_that_is_not_a_value():
+    src = source(inputs=INPUTS.replace("{enterprise, provider}", "{enterprise, provider} = college"))
+    assert found(src) == [
+        error(
+            "the default of kind must be one of its values",
+            "the values are: enterprise, provider",
+            at(src, "college"),
+        ),
+    ]
+
+
+def test_count_default_that_is_not_whole():
+    src = source(inputs=INPUTS.replace("n: count", "n: count = 1.5"))
+    assert found(src) == [error("a count cannot default to 1.5", "counts are whole numbers", at(src, "1.5"))]
+
+
+def test_default_of_the_wrong_type():
+    src = source(inputs=INPUTS.replace("spend: money", "spend: money = 2023-01-01"))
+    assert found(src) == [
+        error("the default of spend is a date, but the input is money", None, at(src, "2023-01-01")),
+    ]
+
+
+@pytest.mark.parametrize("default", ["0", "0元", "100万"])
+def test_money_defaults(default):
+    assert found(source(inputs=INPUTS.replace("spend: money", f"spend: money = {default}"))) == []
+
+
+# ---------------------------------------------------------------- header and windows
+
+
+def test_no_header():
+    src = source(header="")
+    assert found(src) == [
+        error(
+            "the policy has no header",
+            'start the file with: policy "名称" / "Name" { issued … in force from … to … }',
+            (1, 1),
+        ),
+    ]
+
+
+def test_policy_without_english_name():
+    src = source(header=HEADER.replace('"测试" / "Test"', '"测试"'))
+    assert found(src) == [
+        warning("the policy has no English name", 'write it as "中文" / "English"', at(src, '"测试"')),
+    ]
+
+
+def test_window_that_ends_before_it_starts():
+    src = source(header=HEADER.replace("from 2023-05-01 to 2024-12-31", "from 2024-12-31 to 2023-05-01"))
+    assert found(src) == [
+        error("the window starts 2024-12-31 after it ends 2023-05-01", None, at(src, "from 2024-12-31")),
+    ]
+
+
+def test_by_reference_window_overlapping_in_force():
+    header = HEADER.replace("  dated by", "  by reference from 2023-01-01 to 2023-06-30\n  dated by")
+    src = source(header=header)
+    assert found(src) == [
+        error(
+            "the by-reference window overlaps the in-force window",
+            "a date is either in force or applied by reference, not both",
+            at(src, "from 2023-01-01"),
+        ),
+    ]
+
+
+def test_dates_between_the_windows_are_a_warning():
+    header = HEADER.replace("  dated by", "  by reference from 2023-01-01 至 2023-03-31\n  dated by")
+    src = source(header=header)
+    assert found(src) == [
+        warning(
+            "dates from 2023-03-31 to 2023-05-01 are neither in force nor by reference",
+            None,
+            at(src, "from 2023-01-01"),
+        ),
+    ]
+
+
+def test_adjacent_windows_are_clean():
+    header = HEADER.replace("  dated by", "  by reference from 2023-01-01 to 2023-04-30\n  dated by")
+    assert found(source(header=header)) == []
+
+
+def test_no_in_force_window():
+    header = HEADER.replace("  in force from 2023-05-01 to 2024-12-31\n", "")
+    src = source(header=header)
+    assert found(src) == [
+        warning("the policy has no in-force window", "add: in force from 2023-05-01 to 2024-12-31", (1, 1)),
+    ]
+
+
+def test_dated_by_an_input_that_is_not_a_date():
+    src = source(header=HEADER.replace("dated by date", "dated by spend"))
+    assert found(src) == [
+        error("'dated by' needs a date input, but 'spend' is money", None, at(src, "spend", 1)),
+    ]
+
+
+def test_in_force_window_without_dated_by():
+    src = source(header=HEADER.replace("  dated by date\n", ""), uses=USES)
+    assert found(src) == [
+        error(
+            "the policy has an in-force window but no 'dated by' input",
+            "add: dated by date  (the project's qualifying date)",
+            at(src, "from 2023-05-01"),
+        ),
+    ]
+
+
+def test_unsupported_currency():
+    src = source(header=HEADER.replace("currency 元", "currency USD"))
+    assert found(src) == [error("currency 'USD' is not supported", "write: currency 元", (1, 1))]
+
+
+def test_no_rounding():
+    src = source(header=HEADER.replace("  rounding 0.01元 half_up\n", ""))
+    assert found(src) == [warning("the policy declares no rounding", "add: rounding 0.01元 half_up", (1, 1))]
+
+
+@pytest.mark.parametrize("unit", ["0元", "1家"])
+def test_rounding_unit_must_be_positive_money(unit):
+    src = source(header=HEADER.replace("0.01元", unit))
+    assert found(src) == [
+        error(f"rounding unit {unit} must be a positive amount of money", None, at(src, unit))
+    ]
+
+
+# ---------------------------------------------------------------- rules
+
+
+def rule(body: str, rid: str = "R1", clause: str = '  clause "结语"\n') -> str:
+    return f'rule {rid} "规则" / "Rule" {{\n{clause}{body}\n}}\n'
+
+
+def test_clean_rules():
+    inputs = INPUTS.replace(
+        "}\n", '  contribution: money "贡献" / "contribution"\n  other_award: money "其他" / "other"\n}\n'
+    )
+    body = (
+        rule(
+            "  highest not stacked per project per year\n  ties go to lower measure\n  other policy other_award"
+        )
+        + rule("  applies to flag\n  limit contribution per applicant per year\n  reduce pro rata", rid="R2")
+        + rule("  validity", rid="R3")
+    )
+    assert found(source(body, inputs=inputs)) == []
+
+
+def test_rule_limit_without_reduction():
+    src = source(rule("  limit spend per applicant per year", rid="R2"))
+    assert found(src) == [
+        error(
+            "rule R2 sets a limit but not how grants are reduced to it",
+            "add: reduce pro rata by largest remainder  (or: reduce in input order)",
+            at(src, '"规则"'),
+        ),
+    ]
+
+
+def test_rule_limit_that_is_a_count():
+    src = source(rule("  limit n per applicant per year\n  reduce in input order", rid="R2"))
+    assert found(src) == [
+        error(
+            "the limit is a count, not money",
+            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            at(src, "n per"),
+        ),
+    ]
+
+
+def test_rule_without_clause():
+    src = source(rule("  validity", clause=""))
+    assert found(src) == [
+        error("rule R1 cites no clause of the notice", 'add a line: clause "…"', at(src, '"规则"'))
+    ]
+
+
+def test_rule_that_says_nothing():
+    src = source(rule("  ties go to lower measure"))
+    assert found(src) == [
+        error(
+            "rule R1 says nothing",
+            "add 'highest not stacked per project per year', 'limit … per applicant per year' or 'validity'",
+            at(src, '"规则"'),
+        ),
+    ]
+
+
+def test_duplicate_rule_id():
+    src = source(rule("  validity") + rule("  validity"))
+    first = line_of(src, "rule R1", 1)
+    assert found(src) == [
+        error(f"rule R1 is declared twice (first at line {first})", None, at(src, "rule R1"))
+    ]
+
+
+def test_other_policy_that_is_not_money():
+    src = source(rule("  highest not stacked per project per year\n  other policy n"))
+    assert found(src) == [
+        error("'other policy' needs a money input, but this is a count", None, at(src, "n\n}"))
+    ]
+
+
+def test_applies_to_must_be_a_condition():
+    src = source(rule("  applies to spend\n  limit fee per applicant per year\n  reduce in input order"))
+    assert found(src) == [
+        error(
+            "'applies to' needs a yes/no condition, but this is money",
+            "compare it, e.g. x > 0",
+            at(src, "spend\n"),
+        ),
+    ]
+
+
+def test_validity_rule_without_in_force_window():
+    header = HEADER.replace("  in force from 2023-05-01 to 2024-12-31\n", "")
+    src = source(rule("  validity", rid="R3"), header=header)
+    assert found(src) == [
+        warning("the policy has no in-force window", "add: in force from 2023-05-01 to 2024-12-31", (1, 1)),
+        error("rule R3 checks validity, but the header has no in-force window", None, at(src, '"规则"')),
+    ]
+
+
+# ---------------------------------------------------------------- notes
+
+
+def test_note_stated_twice():
+    src = source('note I-1 "一" / "one"\n' + measure('  amount 1万\n  note I-1 "二" / "two"'))
+    assert found(src) == [
+        error(
+            f"note I-1 is stated twice (first at line {line_of(src, 'note I-1', 1)})",
+            "state it once; elsewhere write 'note I-1' alone to attach it",
+            at(src, 'note I-1 "二"'),
+        ),
+    ]
+
+
+def test_note_attached_but_never_stated_with_did_you_mean():
+    src = source('note I-10 "十" / "ten"\n' + measure("  amount 1万\n  note I-1"))
+    assert found(src) == [
+        error("note I-1 is attached here but never stated", "did you mean I-10?", at(src, "note I-1\n")),
+    ]
+
+
+def test_note_attached_but_never_stated():
+    src = source(measure("  amount 1万\n  note J-7"))
+    assert found(src) == [
+        error(
+            "note J-7 is attached here but never stated",
+            'state it once: note J-7 "中文" / "English"',
+            at(src, "note J-7"),
+        ),
+    ]
+
+
+def test_note_attached_before_it_is_stated_is_clean():
+    assert found(source(measure("  amount 1万\n  note I-2") + 'note I-2 "以上包含本数" / "includes"\n')) == []
+
+
+def test_note_without_english_text():
+    src = source('note I-1 "只有中文"\n')
+    assert found(src) == [
+        warning("note I-1 has no English text", 'write it as "中文" / "English"', at(src, '"只有中文"')),
+    ]
+
+
+# ---------------------------------------------------------------- all problems at once, in order
+
+
+def test_every_problem_is_reported_in_source_order():
+    src = source(
+        measure("  requires spend > n\n  amount 20%", clause="")
+        + measure("  amount spned", head='measure 1.2 "二" / "Two"')
+    )
+    got = found(src)
+    assert [m for _, m, _, _ in got] == [
+        "measure 1.1 cites no clause of the notice",
+        "cannot compare money with a count",
+        "the amount of measure 1.1 is a percentage with no base",
+        "'spned' is not defined",
+    ]
+    assert [where for *_, where in got] == sorted(where for *_, where in got)
+
+
+def test_errors_come_before_warnings_at_the_same_place():
+    src = source(inputs=INPUTS.replace("}\n", "  fee: money\n}\n"))
+    diagnostics = check(parse(src, "t.pol")).diagnostics
+    assert all(isinstance(d, Diagnostic) for d in diagnostics)
+    assert [(d.severity, d.message, (d.span.line, d.span.column)) for d in diagnostics] == [
+        ("error", f"'fee' is already declared (line {line_of(src, 'fee:', 1)})", at(src, "fee: money\n")),
+        ("warning", "input 'fee' has no label", at(src, "fee: money\n")),
+    ]
+
+
+def test_load_policy_raises_with_every_diagnostic(tmp_path):
+    path = tmp_path / "bad.pol"
+    path.write_text(source(measure("  amount 20%")), encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (d,) = info.value.diagnostics
+    assert d.message == "the amount of measure 1.1 is a percentage with no base"
+    line, col = at(path.read_text(encoding="utf-8"), "20%")
+    assert f"bad.pol:{line}:{col}: error: the amount of measure 1.1 is a percentage with no base" in str(
+        info.value
+    )
+
+
+def test_load_policy_strict_turns_warnings_into_failures(tmp_path):
+    path = tmp_path / "warn.pol"
+    path.write_text(source('note I-1 "只有中文"\n'), encoding="utf-8")
+    assert load_policy(path).checked.warnings[0].message == "note I-1 has no English text"
+    with pytest.raises(PolicyError):
+        load_policy(path, strict=True)

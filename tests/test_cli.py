@@ -1,0 +1,299 @@
+"""``jinjiang-dsl check``: the exact text a drafter sees, and the exit codes.
+
+Most tests call :func:`jinjiang_dsl.cli.main` in-process (with capsys); one runs the real
+command in a subprocess, piped, to prove what a shell user gets.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+from jinjiang_dsl import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+EVERY_CONSTRUCT = ROOT / "tests" / "fixtures" / "every_construct.pol"
+
+CLEAN = """\
+policy "示例" / "Example" {
+  issued 2023-04-23
+  in force from 2023-05-01 to 2024-12-31
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}
+project {
+  date: date "日期" / "date"
+  投入: money "投入" / "investment"
+}
+measure 1.1 "示范" / "Demo" {
+  clause 一(一)
+  requires 投入 > 0
+  amount 20% of 投入
+}
+"""
+
+# Two errors on lines holding Chinese characters, which take two terminal cells each.
+BAD = CLEAN.replace("requires 投入 > 0", 'requires 投入 > 10家 "门槛" / "threshold"').replace(
+    "amount 20% of 投入", "amount 20% of 投入 + 投人"
+)
+
+# Only a warning: a note without English text.
+WARNS = CLEAN + 'note I-1 "只有中文"\n'
+
+
+def expected_bad(path: str) -> str:
+    # Line 15 is "  amount 20% of 投入 + 投人": 21 characters stand before 投人, two of them
+    # (投入) two cells wide, so the caret starts after 23 cells and is 4 cells wide.
+    return (
+        f"{path}:14:12: error: cannot compare money with a count\n"
+        '  14 |   requires 投入 > 10家 "门槛" / "threshold"\n'
+        "     |            ^^^^^^^^^^^\n"
+        "  hint: both sides of a comparison must be in the same unit\n"
+        "\n"
+        f"{path}:15:22: error: '投人' is not defined\n"
+        "  15 |   amount 20% of 投入 + 投人\n"
+        "     | " + " " * 23 + "^^^^\n"
+        "  hint: did you mean '投入'?\n"
+        "\n"
+        "2 errors, 0 warnings in 1 file\n"
+    )
+
+
+@pytest.fixture
+def write(tmp_path):
+    def write(name: str, text: str) -> str:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return write
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err  # plain text when not on a terminal
+    return code, out, err
+
+
+# ---------------------------------------------------------------- clean files
+
+
+def test_clean_file(capsys, write):
+    path = write("clean.pol", CLEAN)
+    assert run(capsys, "check", path) == (0, "ok: 0 errors, 0 warnings in 1 file\n", "")
+
+
+def test_shipped_policies_are_clean(capsys):
+    assert run(capsys, "check", str(POLICY), str(EVERY_CONSTRUCT)) == (
+        0,
+        "ok: 0 errors, 0 warnings in 2 files\n",
+        "",
+    )
+
+
+def test_shipped_policies_are_clean_even_strictly(capsys):
+    code, out, _ = run(capsys, "check", "--strict", str(POLICY))
+    assert (code, out) == (0, "ok: 0 errors, 0 warnings in 1 file\n")
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_errors_are_rendered_with_line_caret_and_hint(capsys, write):
+    path = write("bad.pol", BAD)
+    code, out, err = run(capsys, "check", path)
+    assert code == 1
+    assert out == expected_bad(path)
+    assert err == ""
+
+
+def test_syntax_error_rendering(capsys, write):
+    path = write("typo.pol", CLEAN.replace("requires 投入 > 0", "requries 投入 > 0"))
+    code, out, _ = run(capsys, "check", path)
+    assert code == 1
+    assert out == (
+        f"{path}:14:3: error: unknown word 'requries'\n"
+        "  14 |   requries 投入 > 0\n"
+        "     |   ^^^^^^^^\n"
+        "  hint: did you mean 'requires'?\n"
+        "\n"
+        "1 error, 0 warnings in 1 file\n"
+    )
+
+
+def test_caret_after_chinese_in_a_measure_title(capsys, write):
+    path = write("brace.pol", CLEAN.replace("  amount 20% of 投入\n}\n", "  amount 20% of 投入\n"))
+    code, out, _ = run(capsys, "check", path)
+    assert code == 1
+    # 'measure 1.1 "示范" / "Demo" {': 26 characters before '{', two of them double width.
+    assert out == (
+        f"{path}:12:27: error: missing '}}': this '{{' is never closed\n"
+        '  12 | measure 1.1 "示范" / "Demo" {\n'
+        "     | " + " " * 28 + "^\n"
+        "  hint: add '}' where the block ends\n"
+        "\n"
+        "1 error, 0 warnings in 1 file\n"
+    )
+
+
+def test_caret_stays_under_the_span_on_a_line_with_a_tab(capsys, write):
+    path = write("tab.pol", CLEAN.replace("  amount 20% of 投入", "\tamount 20% of 投人 + 投入"))
+    code, out, _ = run(capsys, "check", path)
+    assert code == 1
+    lines = out.splitlines()
+    i = lines.index(next(line for line in lines if line.startswith("  15 | ")))
+    shown, carets = lines[i], lines[i + 1]
+    # The tab is expanded the same way on both lines, so the carets start in the cell where 投人 starts.
+    assert "\t" not in shown + carets
+    assert carets.index("^") == cell_len(shown[: shown.index("投人")])
+    assert carets.rstrip().endswith(" ^^^^") and carets.count("^") == 4
+
+
+def test_multiline_span_is_underlined_to_the_end_of_its_first_line(capsys, write):
+    path = write("rounding.pol", CLEAN.replace("  rounding 0.01元 half_up\n", ""))
+    code, out, _ = run(capsys, "check", path)
+    assert code == 0
+    assert out == (
+        f"{path}:1:1: warning: the policy declares no rounding\n"
+        '   1 | policy "示例" / "Example" {\n'
+        "     | " + "^" * 27 + "\n"
+        "  hint: add: rounding 0.01元 half_up\n"
+        "\n"
+        "0 errors, 1 warning in 1 file\n"
+    )
+
+
+# ---------------------------------------------------------------- warnings and --strict
+
+
+def test_warnings_alone_exit_zero(capsys, write):
+    path = write("warn.pol", WARNS)
+    code, out, _ = run(capsys, "check", path)
+    assert code == 0
+    assert out == (
+        f"{path}:17:10: warning: note I-1 has no English text\n"
+        '  17 | note I-1 "只有中文"\n'
+        "     |          ^^^^^^^^^^\n"
+        '  hint: write it as "中文" / "English"\n'
+        "\n"
+        "0 errors, 1 warning in 1 file\n"
+    )
+
+
+def test_strict_makes_warnings_errors(capsys, write):
+    path = write("warn.pol", WARNS)
+    code, out, _ = run(capsys, "check", "--strict", path)
+    assert code == 1
+    assert out.endswith("0 errors, 1 warning in 1 file\n")
+
+
+def test_several_files_are_all_checked(capsys, write):
+    clean, bad = write("clean.pol", CLEAN), write("bad.pol", BAD)
+    code, out, _ = run(capsys, "check", clean, bad)
+    assert code == 1
+    assert out == expected_bad(bad).replace("in 1 file", "in 2 files")
+
+
+# ---------------------------------------------------------------- unreadable files
+
+
+def test_missing_file(capsys, tmp_path):
+    path = str(tmp_path / "missing.pol")
+    assert run(capsys, "check", path) == (2, "", f"{path}: cannot read: no such file\n")
+
+
+def test_directory(capsys, tmp_path):
+    assert run(capsys, "check", str(tmp_path)) == (2, "", f"{tmp_path}: cannot read: it is a directory\n")
+
+
+def test_file_that_is_not_utf8(capsys, tmp_path):
+    path = tmp_path / "latin1.pol"
+    path.write_bytes('policy "caf\u00e9" {}\n'.encode("latin-1"))
+    assert run(capsys, "check", str(path)) == (2, "", f"{path}: cannot read: not UTF-8 text (byte 11)\n")
+
+
+def test_reason_is_one_line_however_long_the_path(capsys, tmp_path):
+    deep = tmp_path / ("a_directory_with_a_rather_long_name_" * 3)
+    deep.mkdir()
+    path = str(deep / "missing.pol")
+    code, _, err = run(capsys, "check", path)
+    assert code == 2
+    assert err == f"{path}: cannot read: no such file\n"
+
+
+def test_unreadable_file_wins_over_errors_but_the_others_are_still_checked(capsys, tmp_path, write):
+    bad = write("bad.pol", BAD)
+    missing = str(tmp_path / "missing.pol")
+    code, out, err = run(capsys, "check", bad, missing)
+    assert code == 2
+    assert out == expected_bad(bad).split("2 errors")[0]
+    assert err == f"{missing}: cannot read: no such file\n"
+
+
+def test_no_file_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check"])
+    assert info.value.code == 2
+    assert "FILE" in capsys.readouterr().err
+
+
+def test_an_internal_error_is_a_message_not_a_traceback(capsys, monkeypatch, write):
+    def broken(source, path):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "check_source", broken)
+    code, out, err = run(capsys, "check", write("clean.pol", CLEAN))
+    assert code == cli.EXIT_INTERNAL
+    assert "Traceback" not in out + err
+    assert err.startswith("jinjiang-dsl: internal error: RuntimeError: boom\n")
+
+
+# ---------------------------------------------------------------- the real command, piped
+
+
+def _plain_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE")}
+    env["TERM"] = "xterm-256color"  # a colour terminal, but the output goes to a pipe
+    env["COLUMNS"] = "40"  # narrower than the lines: they must not be wrapped
+    return env
+
+
+def test_subprocess_output_is_plain_and_exact(write):
+    path = write("bad.pol", BAD)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jinjiang_dsl.cli", "check", path],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=_plain_env(),
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "\x1b" not in proc.stdout + proc.stderr
+    assert proc.stdout == expected_bad(path)
+    assert proc.stderr == ""
+
+
+def test_subprocess_exit_codes(write, tmp_path):
+    def code(*argv: str) -> int:
+        return subprocess.run(
+            [sys.executable, "-m", "jinjiang_dsl.cli", "check", *argv],
+            capture_output=True,
+            env=_plain_env(),
+            timeout=60,
+            check=False,
+        ).returncode
+
+    assert code(write("clean.pol", CLEAN)) == 0
+    assert code(write("warn.pol", WARNS)) == 0
+    assert code("--strict", str(tmp_path / "warn.pol")) == 1
+    assert code(str(tmp_path / "missing.pol")) == 2

@@ -1,0 +1,382 @@
+"""Syntax errors a drafter can act on: exact messages, hints and locations.
+
+The common mistakes (a misspelt keyword, a missing brace, 万 written twice, a range that
+does not say which end is included, an unclosed quote, a date that does not exist) each
+get a hand-written message rather than the parser's list of expected tokens.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from jinjiang_dsl import check_source
+from jinjiang_dsl.diagnostics import PolicyError, render_plain
+from jinjiang_dsl.syntax import parse
+
+HEAD = 'policy "示例" / "Example" {\n  issued 2023-04-23\n}\n'
+
+
+def problems(src: str) -> list[tuple[str, str | None, int, int, int]]:
+    """(message, hint, line, column, end column) of every diagnostic; syntax errors are errors."""
+    found = check_source(src, "p.pol")
+    assert all(d.is_error for d in found)
+    return [(d.message, d.hint, d.span.line, d.span.column, d.span.end_column) for d in found]
+
+
+def at(src: str, needle: str) -> tuple[int, int]:
+    """Line and column (1-based, in characters) of the first occurrence of needle."""
+    pos = src.index(needle)
+    return src.count("\n", 0, pos) + 1, pos - (src.rfind("\n", 0, pos) + 1) + 1
+
+
+def measure(body: str) -> str:
+    return HEAD + f'measure 1.1 "示范" / "Demo" {{\n  clause 一(一)\n{body}\n}}\n'
+
+
+# ---------------------------------------------------------------- misspelt keywords
+
+
+def test_misspelt_requires():
+    src = measure("  requries x > 0\n  amount 10万")
+    assert problems(src) == [("unknown word 'requries'", "did you mean 'requires'?", 6, 3, 11)]
+
+
+@pytest.mark.parametrize(
+    ("src", "word", "guess"),
+    [
+        ('policy "示例" / "Example" {\n  isued 2023-04-23\n}\n', "isued", "issued"),
+        ('measrue 1.1 "示范" / "Demo" {\n}\n', "measrue", "measure"),
+        (measure("  amount 10万\n  cluase 一(一)"), "cluase", "clause"),
+        (measure("  benificiary x"), "benificiary", "beneficiary"),
+        ('rule R1 "规则" / "Rule" {\n  valdity\n}\n', "valdity", "validity"),
+        ("projcet {\n  x: money\n}\n", "projcet", "project"),
+    ],
+)
+def test_misspelt_keywords(src, word, guess):
+    line, col = at(src, word)
+    assert problems(src) == [
+        (f"unknown word '{word}'", f"did you mean '{guess}'?", line, col, col + len(word))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "word", "guess"),
+    [
+        ("  amounts 10万", "amounts", "amount"),  # read as 'amount' then 's'
+        ("  amount 10万\n  notes I-1", "notes", "note"),
+        ('  amount 10万\n  quotes "原文"', "quotes", "quote"),
+    ],
+)
+def test_keyword_run_into_more_letters(body, word, guess):
+    src = measure(body)
+    line, col = at(src, word)
+    assert problems(src) == [
+        (f"unknown word '{word}'", f"did you mean '{guess}'?", line, col, col + len(word))
+    ]
+
+
+def test_keyword_run_into_more_letters_at_top_level():
+    src = 'rulex R1 "规则" / "Rule" {\n}\n'
+    assert problems(src) == [("unknown word 'rulex'", "did you mean 'rule'?", 1, 1, 6)]
+
+
+def test_keyword_as_an_input_name_after_a_label():
+    src = 'project {\n  a: money "甲" / "a"\n  limit: money "限额" / "limit"\n}\n'
+    assert problems(src) == [
+        ("'limit' is a keyword and cannot be used as a name here", "choose another name", 3, 3, 8),
+    ]
+
+
+# ---------------------------------------------------------------- braces
+
+
+def test_missing_brace_before_the_next_measure():
+    src = (
+        HEAD
+        + 'measure 1.1 "示范" / "Demo" {\n  clause 一(一)\n  amount 10万\n\n'
+        + 'measure 1.2 "二" / "Two" {\n  clause 一(二)\n  amount 10万\n}\n'
+    )
+    assert problems(src) == [
+        ("missing '}' before 'measure'", "the '{' at line 4, column 27 is not closed", 8, 1, 8),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("keyword", "tail"),
+    [("rule", 'rule R1 "规则" / "Rule" {\n  validity\n}\n'), ("project", "project {\n  x: money\n}\n")],
+)
+def test_missing_brace_before_other_blocks(keyword, tail):
+    src = HEAD + 'measure 1.1 "示范" / "Demo" {\n  amount 10万\n\n' + tail
+    assert problems(src) == [
+        (
+            f"missing '}}' before '{keyword}'",
+            "the '{' at line 4, column 27 is not closed",
+            7,
+            1,
+            1 + len(keyword),
+        ),
+    ]
+
+
+def test_missing_brace_after_an_inputs_block():
+    src = HEAD + 'project {\n  x: money "x" / "x"\n\nmeasure 1.1 "示范" / "Demo" {\n}\n'
+    assert problems(src) == [
+        ("missing '}' before 'measure'", "the '{' at line 4, column 9 is not closed", 7, 1, 8),
+    ]
+
+
+def test_define_after_an_unclosed_measure_belongs_to_the_measure():
+    src = HEAD + 'measure 1.1 "示范" / "Demo" {\n  amount 10万\n\ndefine y = 1\n'
+    assert problems(src) == [
+        ("missing '}': this '{' is never closed", "add '}' where the block ends", 4, 27, 28)
+    ]
+
+
+def test_missing_brace_at_end_of_file():
+    src = HEAD + 'measure 1.1 "示范" / "Demo" {\n  clause 一(一)\n  amount 10万\n'
+    assert problems(src) == [
+        ("missing '}': this '{' is never closed", "add '}' where the block ends", 4, 27, 28)
+    ]
+
+
+def test_missing_brace_of_the_header_at_end_of_file():
+    src = 'policy "示例" / "Example" {\n  issued 2023-04-23\n\n\n'
+    assert problems(src) == [
+        ("missing '}': this '{' is never closed", "add '}' where the block ends", 1, 25, 26)
+    ]
+
+
+def test_braces_inside_quotes_and_comments_do_not_count():
+    src = HEAD + 'measure 1.1 "示范{" / "Demo" {  # a { in a comment\n  amount 10万\n'
+    assert problems(src) == [
+        ("missing '}': this '{' is never closed", "add '}' where the block ends", 4, 28, 29)
+    ]
+
+
+def test_stray_closing_brace():
+    src = HEAD + "}\n"
+    ((message, hint, line, col, _),) = problems(src)
+    assert (message, line, col) == ("unexpected '}'", 4, 1)
+    assert hint.startswith("expected 'applicant', 'define', ") and "'measure'" in hint
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def test_wan_written_twice():
+    src = measure("  amount 100万万")
+    assert problems(src) == [("万 written twice in '100万万'", "write '100万'", 6, 10, 15)]
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [("100万万元", "write '100万元'"), ("5万 万", "write '5万'"), ("2亿亿", "write '2亿'")],
+)
+def test_magnitude_written_twice(written, hint):
+    src = measure(f"  amount {written}")
+    magnitude = "亿" if "亿" in written else "万"
+    assert problems(src) == [(f"{magnitude} written twice in '{written}'", hint, 6, 10, 10 + len(written))]
+
+
+def test_mixed_magnitudes():
+    src = measure("  amount 1万亿")
+    assert problems(src) == [("'1万亿' mixes 万 and 亿; use one magnitude", None, 6, 10, 13)]
+
+
+def test_wan_twice_in_a_tier_bound():
+    src = measure("  amount bands on x {\n    50万万以上: 1万\n  }")
+    assert problems(src) == [("万 written twice in '50万万'", "write '50万'", 7, 5, 9)]
+
+
+def test_percent_without_a_number():
+    src = measure("  amount %")
+    assert problems(src) == [
+        ("unexpected character '%'", "a percentage is written right after its number, e.g. 20%", 6, 10, 11),
+    ]
+
+
+def test_percentage_as_a_tier_bound():
+    src = measure("  amount bands on x {\n    20%以上: 1万\n  }")
+    assert problems(src) == [
+        (
+            "a percentage '20%' cannot stand here",
+            "a bound is an amount or a count, e.g. 50万 or 10家",
+            7,
+            5,
+            8,
+        ),
+    ]
+
+
+def test_percentage_as_a_quota():
+    src = measure("  quota 20% per kind per year")
+    assert problems(src) == [
+        ("a percentage '20%' cannot stand here", "write the number without '%'", 6, 9, 12)
+    ]
+
+
+# ---------------------------------------------------------------- intervals
+
+
+def test_range_that_does_not_say_which_end_is_included():
+    src = measure("  amount bands on x {\n    50万至100万: 5万\n  }")
+    assert problems(src) == [
+        (
+            "'50万…100万' does not say which end is included",
+            "write '50万(含)至100万' for [50万, 100万), or use interval notation such as [50万, 100万)",
+            7,
+            5,
+            13,
+        ),
+    ]
+
+
+def test_bare_range_with_a_dash_in_a_condition():
+    src = measure("  requires x in 10家—20家\n  amount 1万")
+    ((message, hint, line, col, _),) = problems(src)
+    assert (message, line, col) == ("'10家…20家' does not say which end is included", 6, 17)
+    assert hint.startswith("write '10家(含)至20家' for [10家, 20家)")
+
+
+def test_interval_starting_at_infinity():
+    src = measure("  amount bands on x {\n    (∞, 5万]: 1万\n  }")
+    assert problems(src) == [
+        ("an interval cannot start at ∞", "leave the lower end out: write 不超过X or X以下", 7, 6, 7),
+    ]
+
+
+# ---------------------------------------------------------------- quotes, dates, characters
+
+
+def test_unterminated_string_at_end_of_line():
+    src = HEAD + 'measure 1.1 "示范" / "Demo {\n  clause 一(一)\n  amount 10万\n}\n'
+    assert problems(src) == [
+        ("unexpected character '\"'", "a quoted text is not closed: add the closing '\"'", 4, 20, 21),
+    ]
+
+
+def test_unterminated_string_does_not_run_into_later_lines():
+    src = measure('  quote "原文\n  amount 10万 "x"')
+    assert problems(src) == [
+        ("unexpected character '\"'", "a quoted text is not closed: add the closing '\"'", 6, 9, 10),
+    ]
+
+
+def test_quote_closed_too_early():
+    src = HEAD + 'measure 1.1 "示范 / "Demo" {\n  amount 10万\n}\n'
+    assert problems(src) == [
+        (
+            "unexpected 'Demo'",
+            "a quoted text on this line is not closed where it should be: check its '\"' marks",
+            4,
+            20,
+            24,
+        ),
+    ]
+
+
+def test_date_that_does_not_exist():
+    src = 'policy "示例" / "Example" {\n  issued 2023-02-30\n}\n'
+    assert problems(src) == [
+        ("'2023-02-30' is not a date", "dates are written YYYY-MM-DD, e.g. 2023-05-01", 2, 10, 20),
+    ]
+
+
+def test_dates_that_do_not_exist_in_a_window():
+    src = 'policy "示例" / "Example" {\n  in force from 2023-13-01 to 2023-04-31\n}\n'
+    assert problems(src) == [
+        ("'2023-13-01' is not a date", "dates are written YYYY-MM-DD, e.g. 2023-05-01", 2, 17, 27),
+        ("'2023-04-31' is not a date", "dates are written YYYY-MM-DD, e.g. 2023-05-01", 2, 31, 41),
+    ]
+
+
+def test_unexpected_character():
+    src = measure("  amount 10万 @ 5")
+    ((message, hint, line, col, end),) = problems(src)
+    assert (message, line, col, end) == ("unexpected character '@'", 6, 14, 15)
+    assert hint.startswith("expected ")
+
+
+@pytest.mark.parametrize("ch", ["$", "\x00", "€", "😀"])
+def test_unexpected_characters_of_any_kind(ch):
+    src = f"{ch}\n"
+    ((message, _, line, col, _),) = problems(src)
+    assert (message, line, col) == (f"unexpected character {ch!r}", 1, 1)
+
+
+def test_file_ending_in_the_middle_of_a_statement():
+    src = "define x =\n\n"
+    ((message, hint, line, col, _),) = problems(src)
+    assert (message, line, col) == ("the file ends in the middle of a statement", 1, 11)
+    assert hint.startswith("expected ")
+
+
+def test_expressions_nested_too_deeply():
+    src = "define x = " + "not " * 5000 + "true\n"
+    assert problems(src) == [("the policy nests expressions too deeply to read", None, 1, 1, 2)]
+
+
+# ---------------------------------------------------------------- statements the grammar allows once
+
+
+def test_second_amount_in_a_measure():
+    src = measure("  amount 10万\n  amount 20万")
+    assert problems(src) == [
+        ("measure 1.1 has a second 'amount'", "keep one; the first one is at line 6", 7, 3, 13)
+    ]
+
+
+def test_second_policy_header():
+    src = HEAD + 'policy "又一个" / "another" {\n}\n'
+    assert problems(src) == [("a second policy header", "the first is at line 1", 4, 1, 2)]
+
+
+def test_rule_stating_two_things():
+    src = 'rule R1 "规则" / "Rule" {\n  highest not stacked per project per year\n  validity\n}\n'
+    assert problems(src) == [
+        (
+            "rule R1 mixes 'highest not stacked' and 'validity'",
+            "each rule states one thing; split it into two rules",
+            3,
+            3,
+            11,
+        ),
+    ]
+
+
+def test_every_surface_problem_is_reported_in_one_run_in_source_order():
+    src = measure("  amount 100万万\n  amount 2023-02-30")
+    assert [(m, line, col) for m, _, line, col, _ in problems(src)] == [
+        ("万 written twice in '100万万'", 6, 10),
+        ("measure 1.1 has a second 'amount'", 7, 3),
+        ("'2023-02-30' is not a date", 7, 10),
+    ]
+
+
+def test_parse_raises_policy_error_rendered_like_the_cli():
+    src = measure("  requries x > 0")
+    with pytest.raises(PolicyError) as info:
+        parse(src, "p.pol")
+    assert str(info.value) == (
+        "p.pol:6:3: error: unknown word 'requries'\n"
+        "   6 |   requries x > 0\n"
+        "     |   ^^^^^^^^\n"
+        "  hint: did you mean 'requires'?\n"
+    )
+
+
+# ---------------------------------------------------------------- source text quoted in messages
+
+
+def test_control_characters_from_the_source_are_escaped_in_messages():
+    src = measure("  amount 100\t万万")
+    assert problems(src) == [("万 written twice in '100\\t万万'", "write '100万'", 6, 10, 16)]
+
+
+def test_terminal_escapes_in_the_source_cannot_reach_the_terminal():
+    src = '"\x1b[31m红"\n'
+    ((message, _, line, col, _),) = problems(src)
+    assert (message, line, col) == ("unexpected '\"\\x1b[31m红\"'", 1, 1)
+    rendered = render_plain(check_source(src, "p.pol"), {"p.pol": src})
+    assert "\x1b" not in rendered
+    assert rendered.split("\n")[1:3] == ['   1 | "[31m红"', "     | " + "^" * 8]  # ESC takes no cell
