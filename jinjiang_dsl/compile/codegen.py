@@ -135,6 +135,12 @@ class CodeGenerator:
             return f"({self.expr(e.operand, local)} in {self.k.interval(from_ast(e.interval))})"
         raise TypeError(e)  # pragma: no cover
 
+    def step(self, rule: str, kind: str, params: str, extra: str = "") -> None:
+        """Emit ``if steps is not None: steps.append(Step(…))``: a trace step, built only when tracing."""
+        self.out("if steps is not None:")
+        with self.out.indent():
+            self.out(f"steps.append(Step({rule}, {kind!r}, {params}{extra}))")
+
     def shown(self, cond: Cond) -> str:
         template, names, choices = self.k.shown(cond.shown)
         values = "".join(
@@ -184,10 +190,8 @@ class CodeGenerator:
         out("if not c:")
         with out.indent():
             out("eligible = False")
-        out("if steps is not None:")
-        with out.indent():
-            out(f"steps.append(Step({rule}, {kind!r}, {{'ok': c, 'label': {self.k.label(cond.label)}, "
-                f"'shown': {self.shown(cond)}, 'missing': LABELS.get(missing)}}))")
+        self.step(rule, kind, f"{{'ok': c, 'label': {self.k.label(cond.label)}, 'shown': {self.shown(cond)}, "
+                              "'missing': LABELS.get(missing)}")
 
     def measure(self, m: Measure) -> None:
         out = self.out
@@ -205,9 +209,7 @@ class CodeGenerator:
             with out.indent():
                 out("return NOT_ELIGIBLE")
             if m.formula.kind == "referred":
-                out("if steps is not None:")
-                with out.indent():
-                    out(f"steps.append(Step({rule}, 'referred', {{'reason': {self.k.label(m.formula.reason)}}}))")
+                self.step(rule, "referred", f"{{'reason': {self.k.label(m.formula.reason)}}}")
                 out("return REFERRED")
             else:
                 self.amount(m, rule)
@@ -220,10 +222,8 @@ class CodeGenerator:
         out, o = self.out, m.overrides[i]
         out(f"# override (line {o.condition.line}): {o.condition.label.en}")
         self.test("applies", o.condition)
-        out("if steps is not None:")
-        with out.indent():
-            out(f"steps.append(Step({rule}, 'override', {{'applies': applies, "
-                f"'label': {self.k.label(o.condition.label)}, 'shown': {self.shown(o.condition)}}}))")
+        self.step(rule, "override", f"{{'applies': applies, 'label': {self.k.label(o.condition.label)}, "
+                                    f"'shown': {self.shown(o.condition)}}}")
         out("if applies:")
         with out.indent():
             out(f"choice, by = {i + 1}, {self.k.label(o.condition.label)}")
@@ -257,29 +257,21 @@ class CodeGenerator:
             out("if cap is not None:")
             with out.indent():
                 out("amount = raw if raw <= cap else cap")
-                out("if steps is not None:")
-                with out.indent():
-                    out(f"steps.append(Step({rule}, 'cap', {{'bound': raw > cap, 'before': raw, 'cap': cap, "
-                        "'cap_text': cap_text}, value=amount, limit=cap))")
+                self.step(rule, "cap", "{'bound': raw > cap, 'before': raw, 'cap': cap, 'cap_text': cap_text}",
+                          ", value=amount, limit=cap")
         out("except KeyError as e:")
         with out.indent():
-            out("if steps is not None:")
-            with out.indent():
-                out(f"steps.append(Step({rule}, 'missing', {{'name': LABELS[e.args[0]]}}))")
+            self.step(rule, "missing", "{'name': LABELS[e.args[0]]}")
             out("return NOT_ELIGIBLE")
         out("except Undefined:")
         with out.indent():
-            out("if steps is not None:")
-            with out.indent():
-                out(f"steps.append(Step({rule}, 'undefined', {{}}))")
+            self.step(rule, "undefined", "{}")
             out("return NOT_ELIGIBLE")
         unit = self.k.decimal(self.plan.rounding_unit, "rounding unit")
         mode = repr(self.plan.rounding_mode)
         out(f"entitlement = round_to(amount, {unit}, {mode})")
-        out("if steps is not None:")
-        with out.indent():
-            out(f"steps.append(Step({rule}, 'round', {{'before': amount, 'after': entitlement, 'unit': {unit}, "
-                f"'mode': {mode}}}, value=entitlement))")
+        self.step(rule, "round", f"{{'before': amount, 'after': entitlement, 'unit': {unit}, 'mode': {mode}}}",
+                  ", value=entitlement")
         out("warnings = ()")
         for c in m.cross_checks:
             out(f"# cross check (line {c.line}): {c.label.en}")
@@ -295,9 +287,7 @@ class CodeGenerator:
                 out("pass")
         out("if entitlement <= 0:")
         with out.indent():
-            out("if steps is not None:")
-            with out.indent():
-                out(f"steps.append(Step({rule}, 'zero', {{}}))")
+            self.step(rule, "zero", "{}")
             out("return MeasureResult('not_eligible', ZERO, warnings)")
         out("if steps is not None:")
         with out.indent():

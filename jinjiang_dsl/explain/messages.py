@@ -6,12 +6,9 @@ only the connecting words live here, so no English leaks into a Chinese report.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
-from ..runtime.money import fmt_plain
-from ..runtime.trace import Label, Shown, Step
+from ..runtime.trace import Label, Shown, Step, show_value
 
 LANGS = ("zh", "en")
 
@@ -153,20 +150,12 @@ def fmt(value: Any, lang: str) -> str:
         return value.get(lang)
     if isinstance(value, Shown):
         return value.render(lang)
-    if isinstance(value, bool):
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    if isinstance(value, Decimal):
-        return fmt_plain(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
     if isinstance(value, (list, tuple)):
         sep = ";" if lang == "zh" else "; "
         return sep.join(fmt(v, lang) for v in value) or word("none", lang)
     if value is None:
         return word("none", lang)
-    return str(value)
+    return show_value(value, lang)
 
 
 def key_of(step: Step) -> str:
