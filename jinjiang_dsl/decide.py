@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from .decisions import ApplicantDecision, Award, BatchDecision, ProjectDecision, Summary
-from .inputs import Applicant, Project
+from .inputs import Applicant, Problem, Project
 from .plan import Measure, Plan
 from .runtime.money import fmt_plain
 from .runtime.outcome import MeasureResult, Missing
@@ -293,8 +293,9 @@ class Decider:
         try:
             limit = b.r2_limit(app.facts)
         except Missing as exc:
-            return (f"{app.path}.{exc.name}: missing; it is required for {r.r2} "
-                    f"({r.rule_labels[r.r2].en}) because the applicant has grants")
+            return Problem(f"missing; it is required for {r.r2} ({r.rule_labels[r.r2].en}) because the applicant "
+                           f"has grants", f"缺少;本申请人有补助,{r.r2}({r.rule_labels[r.r2].zh})需要此项"
+                           ).at(f"{app.path}.{exc.name}")
         headroom = max(limit, Decimal(0)).quantize(CENT, rounding=ROUND_DOWN)
         limit_shown = None
         if trace:

@@ -27,6 +27,31 @@ STRUCTURAL_APPLICANT = ("id", "name", "projects")
 STRUCTURAL_PROJECT = ("id",)
 
 
+class Problem(str):
+    """An input error: the English sentence the JSON output carries, with its Chinese twin for reports."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Problem:
+        self = super().__new__(cls, en)
+        self.zh = zh
+        return self
+
+    def __getnewargs__(self) -> tuple[str, str]:  # so worker processes can send it back
+        return str(self), self.zh
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else str(self)
+
+    def at(self, path: str) -> Problem:
+        return Problem(f"{path}: {self}", f"{path}:{self.zh}")
+
+
+JSON_KINDS_ZH = {"a boolean": "布尔值", "a number": "数字", "a string": "文本", "a list": "列表", "an object": "对象",
+                 "null": "空值"}
+SCOPES_ZH = {"applicant": "申请人", "project": "项目"}
+
+
 class DocumentError(Exception):
     """The file as a whole cannot be read as applications (not JSON, wrong shape)."""
 
@@ -106,7 +131,8 @@ class Validator:
             if applicant.id is not None and isinstance(applicant.id, (str, int)):
                 if applicant.id in seen:
                     first = seen[applicant.id]
-                    msg = f"{applicant.path}.id: duplicate id {applicant.id!r} (also applicants[{first}])"
+                    msg = Problem(f"duplicate id {applicant.id!r} (also applicants[{first}])",
+                                  f"编号 {applicant.id!r} 重复(与 applicants[{first}] 相同)").at(f"{applicant.path}.id")
                     applicant = attrs.evolve(applicant, errors=(*applicant.errors, msg))
                 else:
                     seen[applicant.id] = i
@@ -117,24 +143,27 @@ class Validator:
         path = path or f"applicants[{index}]"
         errors: list[str] = []
         if not isinstance(record, dict):
-            errors.append(f"{path}: expected an object, got {_json_kind(record)}")
+            errors.append(_not_a(path, "an object", "对象", record))
             return Applicant(index, None, None, {}, (), tuple(errors), path)
         aid = record.get("id")
         if aid is None:
-            errors.append(f"{path}.id: missing (every applicant needs an id)")
+            errors.append(Problem("missing (every applicant needs an id)", "缺少编号(每个申请人都须有编号)").at(f"{path}.id"))
         elif not isinstance(aid, str) or not aid.strip():
-            errors.append(f"{path}.id: expected a non-empty string, got {_show(aid)}")
+            errors.append(Problem(f"expected a non-empty string, got {_show(aid)}",
+                                  f"编号应为非空文本,实为 {_show(aid)}").at(f"{path}.id"))
         name = record.get("name")
         if name is not None and not isinstance(name, str):
-            errors.append(f"{path}.name: expected a string, got {_show(name)}")
+            errors.append(Problem(f"expected a string, got {_show(name)}", f"名称应为文本,实为 {_show(name)}")
+                          .at(f"{path}.name"))
             name = None
         facts = self.facts(record, self.applicant_inputs, path, errors, STRUCTURAL_APPLICANT, self.project_inputs)
         if "kind" in self.applicant_inputs and "kind" not in record:
-            errors.append(f"{path}.kind: missing (one of {', '.join(self.applicant_inputs['kind'].values)})")
+            values = ", ".join(self.applicant_inputs["kind"].values)
+            errors.append(Problem(f"missing (one of {values})", f"缺少申请人类别(可选:{values})").at(f"{path}.kind"))
         projects: list[Project] = []
         raw_projects = record.get("projects", [])
         if not isinstance(raw_projects, list):
-            errors.append(f"{path}.projects: expected a list, got {_json_kind(raw_projects)}")
+            errors.append(_not_a(f"{path}.projects", "a list", "列表", raw_projects))
             raw_projects = []
         seen: dict[str, int] = {}
         for j, raw in enumerate(raw_projects):
@@ -142,30 +171,33 @@ class Validator:
             if project is None:
                 continue
             if project.id in seen:
-                errors.append(f"{project.path}.id: duplicate project id {project.id!r} "
-                              f"(also {path}.projects[{seen[project.id]}])")
+                also = f"{path}.projects[{seen[project.id]}]"
+                errors.append(Problem(f"duplicate project id {project.id!r} (also {also})",
+                                      f"项目编号 {project.id!r} 重复(与 {also} 相同)").at(f"{project.path}.id"))
             else:
                 seen[project.id] = j
             if self.assertions is not None and not errors:
                 for label, names in self.assertions(facts, project.facts):
-                    errors.append(f"{project.path}.{names[0]}: {label.en} ({label.zh})")
+                    errors.append(Problem(f"{label.en} ({label.zh})", label.zh).at(f"{project.path}.{names[0]}"))
             projects.append(project)
         return Applicant(index, aid if isinstance(aid, str) else None, name, facts, tuple(projects),
                          tuple(errors), path)
 
     def project(self, raw: Any, path: str, errors: list[str]) -> Project | None:
         if not isinstance(raw, dict):
-            errors.append(f"{path}: expected an object, got {_json_kind(raw)}")
+            errors.append(_not_a(path, "an object", "对象", raw))
             return None
         pid = raw.get("id")
         if pid is None:
-            errors.append(f"{path}.id: missing (every project needs an id)")
+            errors.append(Problem("missing (every project needs an id)", "缺少项目编号(每个项目都须有编号)").at(f"{path}.id"))
         elif not isinstance(pid, str) or not pid.strip():
-            errors.append(f"{path}.id: expected a non-empty string, got {_show(pid)}")
+            errors.append(Problem(f"expected a non-empty string, got {_show(pid)}",
+                                  f"项目编号应为非空文本,实为 {_show(pid)}").at(f"{path}.id"))
         facts = self.facts(raw, self.project_inputs, path, errors, STRUCTURAL_PROJECT, self.applicant_inputs)
         dated = self.plan.dated_by
         if dated and dated not in raw:
-            errors.append(f"{path}.{dated}: missing (the qualifying date decides the period)")
+            errors.append(Problem("missing (the qualifying date decides the period)",
+                                  f"缺少{self.project_inputs[dated].label.zh}(据以判断是否在施行期内)").at(f"{path}.{dated}"))
         given = frozenset(k for k in raw if k in self.project_inputs)
         return Project(str(pid) if isinstance(pid, str) else "", facts, given, facts.get(dated) if dated else None,
                        path)
@@ -182,7 +214,7 @@ class Validator:
                 continue
             value, problem = convert(spec, raw)
             if problem:
-                errors.append(f"{path}.{key}: {problem}")
+                errors.append(problem.at(f"{path}.{key}"))
             elif value is not None:
                 facts[key] = value
         return facts
@@ -191,10 +223,13 @@ class Validator:
                 other_scope: dict[str, InputSpec]) -> str:
         where = "project" if "projects" not in structural else "applicant"
         if key in other_scope:
-            return f"{path}.{key}: unknown field: {key} belongs to the {other_scope[key].scope}, not the {where}"
+            other = other_scope[key].scope
+            return Problem(f"unknown field: {key} belongs to the {other}, not the {where}",
+                           f"未知字段:{key} 属于{SCOPES_ZH[other]},不属于{SCOPES_ZH[where]}").at(f"{path}.{key}")
         guess = did_you_mean(key, [*inputs, *structural])
         hint = f"; did you mean '{guess}'?" if guess else ""
-        return f"{path}.{key}: unknown field '{key}'{hint}"
+        hint_zh = f";是否应为 '{guess}'?" if guess else ""
+        return Problem(f"unknown field '{key}'{hint}", f"未知字段 '{key}'{hint_zh}").at(f"{path}.{key}")
 
 
 # The shapes almost every value has, checked first (a batch reads millions of them); anything
@@ -203,7 +238,7 @@ FAST_MONEY = re.compile(r"\d{1,15}(\.\d{1,20})?")  # below MAX_MONEY, at most MA
 FAST_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def convert(spec: InputSpec, raw: Any) -> tuple[Any, str | None]:
+def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
     """A JSON value as the declared type, or the reason it is not one."""
     kind = spec.kind
     cls = raw.__class__
@@ -221,59 +256,68 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, str | None]:
     if raw is None:
         return None, None  # null is "not provided"
     if kind == "bool":
-        return (raw, None) if isinstance(raw, bool) else (None, f"expected true or false, got {_show(raw)}")
+        if isinstance(raw, bool):
+            return raw, None
+        return None, Problem(f"expected true or false, got {_show(raw)}", f"应为 true 或 false,实为 {_show(raw)}")
     if isinstance(raw, float):
-        return None, f"{raw!r} is a binary floating-point number, which cannot hold money exactly; " \
-                     f"give it as a string or a Decimal"
+        return None, Problem(f"{raw!r} is a binary floating-point number, which cannot hold money exactly; "
+                             f"give it as a string or a Decimal",
+                             f"{raw!r} 是二进制浮点数,不能精确表示金额;请以文本或 Decimal 给出")
     if kind in ("money", "percent"):
         if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
-            return None, f"expected money as a string or number, got {_show(raw)}"
+            return None, Problem(f"expected money as a string or number, got {_show(raw)}",
+                                 f"金额应为文本或数字,实为 {_show(raw)}")
         text = raw.strip() if isinstance(raw, str) else str(raw)
         if isinstance(raw, str) and not MONEY_TEXT.match(text):
-            return None, f"not an amount: {raw!r} (write digits, e.g. \"1200000\" or \"1200000.50\")"
+            return None, Problem(f"not an amount: {raw!r} (write digits, e.g. \"1200000\" or \"1200000.50\")",
+                                 f"不是金额:{raw!r}(请写数字,如 \"1200000\" 或 \"1200000.50\")")
         try:
             value = Decimal(text)
         except InvalidOperation:
-            return None, f"not an amount: {raw!r}"
+            return None, Problem(f"not an amount: {raw!r}", f"不是金额:{raw!r}")
         if not value.is_finite():
-            return None, f"not an amount: {raw!r}"
+            return None, Problem(f"not an amount: {raw!r}", f"不是金额:{raw!r}")
         if value < 0:
-            return None, f"negative money {text}"
+            return None, Problem(f"negative money {text}", f"金额为负数 {text}")
         if value >= MAX_MONEY:
-            return None, f"amount {text} is implausibly large"
+            return None, Problem(f"amount {text} is implausibly large", f"金额 {text} 大得不合理")
         if _decimals(value) > MAX_DECIMALS:
-            return None, f"amount {text} has more than {MAX_DECIMALS} decimal places"
+            return None, Problem(f"amount {text} has more than {MAX_DECIMALS} decimal places",
+                                 f"金额 {text} 的小数超过 {MAX_DECIMALS} 位")
         return value, None
     if kind == "count":
         if isinstance(raw, bool) or not isinstance(raw, int):
             if isinstance(raw, Decimal) and raw == raw.to_integral_value() and raw.is_finite():
                 raw = int(raw)
             else:
-                return None, f"expected a whole number, got {_show(raw)}"
+                return None, Problem(f"expected a whole number, got {_show(raw)}", f"应为整数,实为 {_show(raw)}")
         if raw < 0:
-            return None, f"negative count {raw}"
+            return None, Problem(f"negative count {raw}", f"数量为负数 {raw}")
         if raw >= MAX_COUNT:
-            return None, f"count {raw} is implausibly large"
+            return None, Problem(f"count {raw} is implausibly large", f"数量 {raw} 大得不合理")
         return raw, None
     if kind == "date":
         if not isinstance(raw, str):
-            return None, f"expected a date \"YYYY-MM-DD\", got {_show(raw)}"
+            return None, Problem(f"expected a date \"YYYY-MM-DD\", got {_show(raw)}",
+                                 f"日期应为 \"YYYY-MM-DD\" 形式的文本,实为 {_show(raw)}")
         try:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
                 raise ValueError
             return dt.date.fromisoformat(raw), None
         except ValueError:
-            return None, f"not a date: {raw!r} (expected YYYY-MM-DD)"
+            return None, Problem(f"not a date: {raw!r} (expected YYYY-MM-DD)", f"不是日期:{raw!r}(应为 YYYY-MM-DD)")
     if kind == "enum":
         if not isinstance(raw, str):
-            return None, f"expected one of {', '.join(spec.values)}, got {_show(raw)}"
+            values = ", ".join(spec.values)
+            return None, Problem(f"expected one of {values}, got {_show(raw)}", f"应为 {values} 之一,实为 {_show(raw)}")
         if raw not in spec.values:
             guess = did_you_mean(raw, spec.values)
             hint = f"; did you mean '{guess}'?" if guess else f" (one of {', '.join(spec.values)})"
-            return None, f"unknown {spec.name} {raw!r}{hint}"
+            hint_zh = f";是否应为 '{guess}'?" if guess else f"(可选:{', '.join(spec.values)})"
+            return None, Problem(f"unknown {spec.name} {raw!r}{hint}", f"未知的{spec.label.zh} {raw!r}{hint_zh}")
         return raw, None
     if not isinstance(raw, str):  # text
-        return None, f"expected text, got {_show(raw)}"
+        return None, Problem(f"expected text, got {_show(raw)}", f"应为文本,实为 {_show(raw)}")
     return raw, None
 
 
@@ -284,6 +328,11 @@ def _decimals(value: Decimal) -> int:
     while exponent < 0 and digits and digits[-1] == 0:
         digits, exponent = digits[:-1], exponent + 1
     return max(-exponent, 0)
+
+
+def _not_a(path: str, en: str, zh: str, value: Any) -> Problem:
+    kind = _json_kind(value)
+    return Problem(f"expected {en}, got {kind}", f"应为{zh},实为{JSON_KINDS_ZH[kind]}").at(path)
 
 
 def _json_kind(value: Any) -> str:

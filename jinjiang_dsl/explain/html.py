@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-from .report import ApplicantReport, AwardReport, Report, money, sentence, status_word, word
+from .report import ApplicantReport, AwardReport, Report, error_text, money, sentence, status_word, word
 
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -125,7 +125,7 @@ def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
            f"{escape(name)}{escape(kind)}</h2>"]
     if d.status == "error":
         out.append(f'<p class="label error">{word("errors", lang)}</p><ul class="errors">')
-        out += [f"<li><code>{escape(e)}</code></li>" for e in d.errors]
+        out += [f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in d.errors]
         return out + ["</ul>"]
     if not a.awards:
         return out + [f"<p>{word('no_awards', lang)}</p>"]
@@ -176,7 +176,7 @@ def render(report: Report, lang: str) -> str:
         if errors:
             body.append('<ul class="errors">')
             body += [f"<li><a href=\"#applicant-{escape(str(a.decision.id))}\">{escape(str(a.decision.id))}</a>: "
-                     + "; ".join(f"<code>{escape(e)}</code>" for e in a.decision.errors) + "</li>" for a in errors]
+                     + "; ".join(f"<code>{escape(error_text(e, lang))}</code>" for e in a.decision.errors) + "</li>" for a in errors]
             body.append("</ul>")
         else:
             body.append(f"<p>{word('none', lang)}</p>")

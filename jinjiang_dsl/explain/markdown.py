@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .report import ApplicantReport, AwardReport, Report, money, sentence, status_word, word
+from .report import ApplicantReport, AwardReport, Report, error_text, money, sentence, status_word, word
 
 
 def _cell(text: str) -> str:
@@ -71,7 +71,7 @@ def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[
     name = f" {d.name}" if d.name else ""
     out = [f"{level} {word('applicant', lang)} {d.id}{name}" + (f" ({a.kind_label.get(lang)})" if a.kind_label else ""), ""]
     if d.status == "error":
-        out += [f"**{word('errors', lang)}**", ""] + [f"- `{e}`" for e in d.errors] + [""]
+        out += [f"**{word('errors', lang)}**", ""] + [f"- `{error_text(e, lang)}`" for e in d.errors] + [""]
         return out
     if not a.awards:
         return out + [word("no_awards", lang), ""]
@@ -100,7 +100,7 @@ def render(report: Report, lang: str) -> str:
     out += [f"| {status_word(k, lang)} | {v} |" for k, v in report.status_counts().items()]
     out += ["", f"### {word('applicants_with_errors', lang)}", ""]
     errors = [a for a in report.applicants if a.decision.status == "error"]
-    out += [f"- {a.decision.id}: " + "; ".join(f"`{e}`" for e in a.decision.errors) for a in errors] or \
+    out += [f"- {a.decision.id}: " + "; ".join(f"`{error_text(e, lang)}`" for e in a.decision.errors) for a in errors] or \
         [word("none", lang)]
     out += [""] + [f"- ⚠ {w.get(lang)}" for w in s.warnings] + [""]
     for a in report.applicants:

@@ -63,6 +63,11 @@ WORDS: dict[str, tuple[str, str]] = {
 WHY_NOT_KINDS = {"missing", "undefined", "tier_none", "zero", "once", "r1", "referred"}
 
 
+def error_text(error: str, lang: str) -> str:
+    """An input error in the report's language (errors carry a Chinese twin; see inputs.Problem)."""
+    return error.text(lang) if hasattr(error, "text") else error
+
+
 def word(key: str, lang: str) -> str:
     zh, en = WORDS[key]
     return en if lang == "en" else zh

@@ -11,6 +11,7 @@ from ..decisions import ApplicantDecision, Award, BatchDecision
 from ..plan import Plan
 from ..runtime.money import fmt_plain
 from .messages import render, word
+from .report import error_text
 
 STATUS_STYLE = {
     "granted": "bold green",
@@ -65,7 +66,7 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
         head.append(f" — {word('error', lang)}", style="bold red")
         tree = Tree(head)
         for e in d.errors:
-            tree.add(Text(e, style="red"))
+            tree.add(Text(error_text(e, lang), style="red"))
         return tree
     head.append(f" — {w('total', lang)} ", style="")
     head.append(money(d.total, lang), style="bold green")
