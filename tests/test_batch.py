@@ -1,0 +1,135 @@
+"""Streaming batches: JSON Lines and CSV in, one JSON line out per input, whatever the number of jobs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jinjiang_dsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import synthetic  # noqa: E402
+
+
+def lines_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def stream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 synthetic applicants with malformed lines, blank lines and a duplicate id mixed in."""
+    path = tmp_path_factory.mktemp("batch") / "apps.jsonl"
+    body = list(synthetic.lines(600, seed=7, broken_share=0.0))
+    body.insert(10, '{"id": "broken", "kind": \n')
+    body.insert(20, "\n")
+    body.insert(30, "[1, 2, 3]\n")
+    body.append(body[0])  # the first applicant again: a duplicate id
+    path.write_text("".join(body), encoding="utf-8")
+    return path
+
+
+def run(args: list[str]) -> int:
+    return main(["eval", str(POLICY), *args, "--quiet"])
+
+
+def test_every_input_line_gets_exactly_one_output_line_in_order(stream: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    assert run([str(stream), "--jobs", "1", "-o", str(out)]) == 0
+    results = lines_of(out)
+    text_lines = stream.read_text(encoding="utf-8").splitlines()
+    expected = [n for n, line in enumerate(text_lines, 1) if line.strip()]
+    assert [r["line"] for r in results] == expected
+    by_line = {r["line"]: r for r in results}
+    assert by_line[11]["status"] == "error" and by_line[11]["errors"][0].startswith("line 11: not valid JSON")
+    assert by_line[31]["errors"] == ["line 31: $: expected an object, got a list"]
+    last = results[-1]
+    assert last["status"] == "error" and "duplicate id" in last["errors"][0] and "(also line 1)" in last["errors"][0]
+
+
+def test_output_is_byte_identical_whatever_the_number_of_jobs(stream: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert run([str(stream), "--jobs", "1", "-o", str(one)]) == 0
+    assert run([str(stream), "--jobs", "2", "-o", str(two)]) == 0
+    assert one.read_bytes() == two.read_bytes()
+    assert run([str(stream), "--jobs", "2", "--no-trace", "-o", str(two)]) == 0
+    assert run([str(stream), "--jobs", "1", "--no-trace", "-o", str(one)]) == 0
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_stream_decisions_match_the_document_evaluation(stream: Path, tmp_path: Path) -> None:
+    records = [json.loads(line) for line in stream.read_text(encoding="utf-8").splitlines()[:8]]
+    doc = tmp_path / "doc.json"
+    doc.write_text(json.dumps({"applicants": records}, ensure_ascii=False), encoding="utf-8")
+    short = tmp_path / "short.jsonl"
+    short.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    whole, streamed = tmp_path / "whole.json", tmp_path / "streamed.jsonl"
+    assert run([str(doc), "--format", "json", "-o", str(whole)]) == 0
+    assert run([str(short), "-o", str(streamed)]) == 0
+    from_doc = json.loads(whole.read_text(encoding="utf-8"))["applicants"]
+    from_stream = lines_of(streamed)
+    for a, b in zip(from_doc, from_stream):
+        b.pop("line")
+        if a["status"] == "ok":
+            assert a == b
+
+
+def test_summary_file(stream: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+    assert run([str(stream), "--jobs", "2", "--no-trace", "-o", str(tmp_path / "o.jsonl"), "--summary", str(summary)]) == 0
+    s = json.loads(summary.read_text(encoding="utf-8"))
+    assert s["applicants"] == 603
+    assert s["errors"] >= 3
+    assert s["total"] == f"{sum(__import__('decimal').Decimal(v) for v in s['by_measure'].values()):.2f}"
+
+
+def test_fail_fast_stops_at_the_first_error(stream: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ff.jsonl"
+    assert run([str(stream), "--jobs", "1", "--fail-fast", "-o", str(out)]) == 1
+    results = lines_of(out)
+    assert results[-1]["status"] == "error"
+    assert all(r["status"] == "ok" for r in results[:-1])
+
+
+def test_csv_one_project_per_row(tmp_path: Path) -> None:
+    csv = tmp_path / "apps.csv"
+    csv.write_text(
+        "applicant_id,name,kind,manufacturer,above_scale_industrial,fiscal_contribution,project_id,date,"
+        "mis_software_spend,cloud_service_fee\n"
+        "E1,甲,enterprise,true,true,1000000,P1,2023-06-01,1000000,\n"
+        "E1,甲,enterprise,true,true,1000000,P2,2023-07-01,,120000\n"
+        "E2,乙,enterprise,maybe,true,1000000,P1,2023-06-01,600000,\n"
+        "E3,丙,enterprise,true\n"
+        "E4,丁,enterprise,true,false,1000000,P1,2023-06-01,3000000,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    assert run([str(csv), "-o", str(out)]) == 0
+    results = lines_of(out)
+    assert [(r["line"], r["id"], r["status"]) for r in results] == [
+        (2, "E1", "ok"), (4, "E2", "error"), (5, None, "error"), (6, "E4", "ok")]
+    assert results[0]["total"] == "160000.00"
+    assert results[1]["errors"] == ["line 4: $.manufacturer: expected true or false, got 'maybe'"]
+    assert results[2]["errors"] == ["line 5: 4 cells, but the header has 10"]
+
+
+def test_standard_input_and_no_progress_bar_when_piped(tmp_path: Path) -> None:
+    record = json.dumps(next(iter(synthetic.applicants(1, seed=3))), ensure_ascii=False)
+    done = subprocess.run([sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(POLICY), "-", "--no-trace"],
+                          input=record + "\n", capture_output=True, text=True, check=True)
+    assert len(done.stdout.splitlines()) == 1
+    assert json.loads(done.stdout)["line"] == 1
+    assert "\x1b[" not in done.stderr  # no progress bar, no colour: stderr is not a terminal
+    assert "applicants 1" in done.stderr or "申请人 1" in done.stderr
+
+
+def test_text_output_is_refused_for_a_stream(stream: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run([str(stream), "--format", "text"]) == 2
+    assert "JSON Lines" in capsys.readouterr().err
