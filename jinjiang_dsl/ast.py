@@ -443,6 +443,7 @@ class Header:
     quote: Quote | None
     notes: tuple[Note, ...]
     span: Span
+    currency_span: Span | None = None  # the 'currency' statement, for messages about it
 
 
 @node

@@ -38,23 +38,31 @@ def _read(path: str, err: Console) -> str | None:
 def cmd_check(args: argparse.Namespace) -> int:
     out = Console(highlight=False)
     err = _stderr()
-    unreadable = False
+    unreadable = checked = 0
     errors = warnings = 0
     for path in args.files:
         source = _read(path, err)
         if source is None:
-            unreadable = True
+            unreadable += 1
             continue
+        checked += 1
         diagnostics = check_source(source, path)
         print_diagnostics(diagnostics, {path: source}, out)
         errors += sum(d.is_error for d in diagnostics)
         warnings += sum(not d.is_error for d in diagnostics)
+    if not checked:
+        return EXIT_UNREADABLE
+    summary = (f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+               f"in {checked} file{'s' * (checked != 1)}")
+    if unreadable:
+        # The files that were read are summed up all the same; the run still fails (status 2).
+        summary += f"; {unreadable} file{'s' * (unreadable != 1)} could not be read"
+    failed = errors or (args.strict and warnings)
+    ok = not (failed or warnings or unreadable)
+    style = "bold red" if failed or unreadable else None
+    out.print(f"ok: {summary}" if ok else summary, style=style, markup=False)
     if unreadable:
         return EXIT_UNREADABLE
-    files = len(args.files)
-    summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} in {files} file{'s' * (files != 1)}"
-    failed = errors or (args.strict and warnings)
-    out.print(summary if failed or warnings else f"ok: {summary}", style="bold red" if failed else None, markup=False)
     return EXIT_ERRORS if failed else EXIT_OK
 
 

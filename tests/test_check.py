@@ -122,6 +122,7 @@ def test_the_test_scaffold_is_clean():
         "20% of spend",
         "5万元 × n",  # money per unit × a count
         "n × 5万",
+        "(20% of n) × 5万元",  # a share of a count, paid per unit
         "spend / 2",
         "10万",
         "100万元",
@@ -171,6 +172,29 @@ def test_undefined_name_without_a_close_match():
             "declare it as an input of the applicant or the project",
             at(src, "investment"),
         ),
+    ]
+
+
+def test_and_glued_to_names_suggests_spaces():
+    src = source(measure("  requires flag且n > 0\n  amount 1万"))
+    assert found(src) == [
+        error("'flag且n' is not defined", "put spaces around 且: 'flag 且 n'", at(src, "flag且n")),
+    ]
+
+
+def test_or_and_not_glued_to_names_suggest_spaces():
+    src = source(measure("  requires flag或非flag\n  amount 1万"))
+    assert found(src) == [
+        error("'flag或非flag' is not defined", "put spaces around 或 and 非: 'flag 或 非 flag'",
+              at(src, "flag或非flag")),
+    ]
+
+
+def test_a_chinese_name_containing_fei_is_not_split():
+    src = source(measure("  requires 非公企业\n  amount 1万"))
+    assert found(src) == [
+        error("'非公企业' is not defined", "declare it as an input of the applicant or the project",
+              at(src, "非公企业")),
     ]
 
 
@@ -302,6 +326,51 @@ def test_free_text_input_accepts_any_listed_words():
         '  flag: bool "标志" / "flag"\n  industry: text "产业" / "industry"\n',
     )
     assert found(source(measure("  requires industry in {纺织, 鞋服}\n  amount 1万"), inputs=inputs)) == []
+
+
+TEXT_INPUTS = INPUTS.replace("}\n", '  industry: text "产业" / "industry"\n}\n')
+
+
+def test_quoted_texts_as_set_values():
+    body = measure('  requires industry in {"5G", 纺织} and industry not in {"集成 电路"}\n  amount 1万')
+    assert found(source(body, inputs=TEXT_INPUTS)) == []
+
+
+def test_quoted_enum_values_in_a_set_are_checked():
+    src = source(measure('  requires kind in {"enterprise", "colege"}\n  amount 1万'))
+    assert found(src) == [
+        error("'colege' is not one of the values of kind", "the values are: enterprise, provider",
+              at(src, '"colege"')),
+    ]
+
+
+def test_text_input_compared_with_a_quoted_text():
+    body = measure('  requires industry == "纺织" or "5G" != industry\n  amount 1万')
+    assert found(source(body, inputs=TEXT_INPUTS)) == []
+
+
+def test_choice_compared_with_a_quoted_value():
+    assert found(source(measure('  requires kind == "provider"\n  amount 1万'))) == []
+    src = source(measure('  requires kind == "entreprise"\n  amount 1万'))
+    assert found(src) == [
+        error("'entreprise' is not one of the values of kind", "did you mean 'enterprise'?", at(src, '"entreprise"')),
+    ]
+
+
+def test_quoted_text_spelled_like_a_name():
+    src = source(measure('  requires industry == "spend"\n  amount 1万'), inputs=TEXT_INPUTS)
+    assert found(src) == [
+        error(
+            "the text \"spend\" would be read as the name 'spend'",
+            "test it with 'in {\"spend\"}' instead",
+            at(src, '"spend"'),
+        ),
+    ]
+
+
+def test_quoted_text_is_not_money():
+    src = source(measure('  amount "10万"'))
+    assert found(src) == [error("the amount of measure 1.1 must be money, but this is text", None, at(src, '"10万"'))]
 
 
 # ---------------------------------------------------------------- types and units
@@ -441,6 +510,85 @@ def test_interval_bound_in_the_wrong_unit():
 
 
 # ---------------------------------------------------------------- amounts
+
+
+PERCENT_INPUTS = INPUTS.replace("}\n", '  share: percent "比例" / "share"\n}\n')
+PERCENT_USE = measure("  requires share >= 10%\n  amount 1万", head='measure 9.8 "比例" / "share"')
+
+
+def test_share_of_a_count_is_a_count_not_money():
+    src = source(measure("  amount 20% of n"))
+    assert found(src) == [
+        error(
+            "the amount of measure 1.1 is a count, not money",
+            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            at(src, "20% of n"),
+        ),
+    ]
+
+
+def test_count_times_a_percentage_is_a_count_not_money():
+    src = source(measure("  amount n × 20%"))
+    assert found(src) == [
+        error(
+            "the amount of measure 1.1 is a count, not money",
+            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            at(src, "n × 20%"),
+        ),
+    ]
+
+
+def test_share_of_a_count_compares_with_a_count():
+    src = source(measure("  requires spend >= 20% of n\n  amount 1万"))
+    assert found(src) == [
+        error(
+            "cannot compare money with a count",
+            "both sides of a comparison must be in the same unit",
+            at(src, "spend >= 20% of n"),
+        ),
+    ]
+
+
+def test_share_of_a_percentage_is_not_money():
+    src = source(PERCENT_USE + measure("  amount 20% of share"), inputs=PERCENT_INPUTS)
+    assert found(src) == [
+        error(
+            "the amount of measure 1.1 is a percentage, not money",
+            "a share of a percentage is a percentage: take it of an amount, e.g. '20% of investment'",
+            at(src, "20% of share"),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "hint"),
+    [
+        ("share > 10", "write 10%"),
+        ("10 <= share", "write 10%"),
+        ("share == 0", "write 0%"),
+        ("share < 0.5", "write 50% (if 0.5 is a share) or 0.5%"),
+    ],
+)
+def test_percentage_compared_with_a_plain_number(condition, hint):
+    src = source(measure(f"  requires {condition}\n  amount 1万"), inputs=PERCENT_INPUTS)
+    assert found(src) == [error("cannot compare a percentage with a plain number", hint, at(src, condition))]
+
+
+def test_percentage_compared_with_a_percentage_is_clean():
+    assert found(source(measure("  requires share > 10% and spend / fee < share\n  amount 1万"),
+                        inputs=PERCENT_INPUTS)) == []
+
+
+def test_percent_input_defaulting_to_a_plain_number():
+    inputs = PERCENT_INPUTS.replace("share: percent", "share: percent = 20")
+    src = source(PERCENT_USE, inputs=inputs)
+    assert found(src) == [
+        error("the default of share is a number, but the input is a percentage", "write 20%", at(src, "20 ")),
+    ]
+
+
+def test_percent_input_defaulting_to_a_percentage_is_clean():
+    assert found(source(PERCENT_USE, inputs=PERCENT_INPUTS.replace("share: percent", "share: percent = 20%"))) == []
 
 
 def test_percent_with_no_base():
@@ -616,8 +764,30 @@ def test_bounded_top_band_is_a_cliff():
     assert found(src) == [
         warning(
             "cliff: values above [100万, 200万) get nothing, less than the 10万 this tier pays",
-            "add a top tier such as '300万以上', or write 'allow cliff'",
+            "add a top tier such as '200万以上', or write 'allow cliff'",
             at(src, "100万(含)至200万"),
+        ),
+    ]
+
+
+def test_bounded_top_band_that_includes_its_upper_end():
+    src = source(bands("50万(含)至100万: 5万", "[100万, 250万元]: 10万"))
+    assert found(src) == [
+        warning(
+            "cliff: values above [100万, 250万] get nothing, less than the 10万 this tier pays",
+            "add a top tier such as '超过250万元', or write 'allow cliff'",
+            at(src, "[100万, 250万元]"),
+        ),
+    ]
+
+
+def test_bounded_top_band_on_a_count():
+    src = source(bands("[10, 20): 5万", "20(含)至50: 10万", on="n"))
+    assert found(src) == [
+        warning(
+            "cliff: values above [20, 50) get nothing, less than the 10万 this tier pays",
+            "add a top tier such as '50家以上', or write 'allow cliff'",
+            at(src, "20(含)至50"),
         ),
     ]
 
@@ -734,6 +904,19 @@ def test_allow_cliff_in_thresholds():
     assert found(source(thresholds("10家以上: 20万", "20家以上: 10万", "allow cliff"))) == []
 
 
+def test_allow_gap_in_thresholds_has_no_effect():
+    src = source(thresholds("10家以上: 10万", "20家以上: 20万", "allow   gap  # gaps?", "allow cliff"))
+    assert found(src) == [
+        warning(
+            "'allow gap' has no effect here",
+            "thresholds leave no gaps: each one holds from its bound upward",
+            at(src, "allow   gap"),
+        ),
+    ]
+    (d,) = check_source(src, "t.pol")
+    assert (d.span.end_line, d.span.end_column) == (d.span.line, d.span.column + len("allow   gap"))
+
+
 # ---------------------------------------------------------------- measures
 
 
@@ -783,11 +966,14 @@ def test_unused_measure_local_definition():
 def test_annual_cap_that_is_a_count():
     src = source(measure("  amount 1万\n  cap n per applicant per year, reduce in input order"))
     assert found(src) == [
-        error(
-            "the annual cap is a count, not money",
-            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
-            at(src, "n per"),
-        ),
+        error("the annual cap is a count, not money", "a cap is an amount of money, e.g. 100万", at(src, "n per")),
+    ]
+
+
+def test_cap_that_is_a_count():
+    src = source(measure("  amount 20% of spend, at most 5家"))
+    assert found(src) == [
+        error("the cap is a count, not money", "a cap is an amount of money, e.g. 100万", at(src, "5家")),
     ]
 
 
@@ -839,6 +1025,18 @@ def test_input_without_english_label():
 def test_enum_default_that_is_not_a_value():
     src = source(inputs=INPUTS.replace("{enterprise, provider}", "{enterprise, provider} = college"))
     assert found(src) == [
+        error(
+            "the default of kind must be one of its values",
+            "the values are: enterprise, provider",
+            at(src, "college"),
+        ),
+    ]
+
+
+def test_enum_default_hint_lists_each_value_once():
+    src = source(inputs=INPUTS.replace("{enterprise, provider}", "{enterprise, provider, enterprise} = college"))
+    assert found(src) == [
+        error("'enterprise' appears twice in the values of kind", None, at(src, "enterprise}", 1)),
         error(
             "the default of kind must be one of its values",
             "the values are: enterprise, provider",
@@ -904,16 +1102,19 @@ def test_by_reference_window_overlapping_in_force():
     ]
 
 
-def test_dates_between_the_windows_are_a_warning():
-    header = HEADER.replace("  dated by", "  by reference from 2023-01-01 至 2023-03-31\n  dated by")
+@pytest.mark.parametrize(
+    ("reference_end", "message"),
+    [
+        # The days named are the uncovered ones: after the by-reference window, before the in-force one.
+        ("2023-03-30", "dates from 2023-03-31 to 2023-04-30 are neither in force nor by reference"),
+        ("2023-03-31", "dates from 2023-04-01 to 2023-04-30 are neither in force nor by reference"),
+        ("2023-04-29", "2023-04-30 is neither in force nor by reference"),
+    ],
+)
+def test_dates_between_the_windows_are_a_warning(reference_end, message):
+    header = HEADER.replace("  dated by", f"  by reference from 2023-01-01 至 {reference_end}\n  dated by")
     src = source(header=header)
-    assert found(src) == [
-        warning(
-            "dates from 2023-03-31 to 2023-05-01 are neither in force nor by reference",
-            None,
-            at(src, "from 2023-01-01"),
-        ),
-    ]
+    assert found(src) == [warning(message, None, at(src, "from 2023-01-01"))]
 
 
 def test_adjacent_windows_are_clean():
@@ -949,7 +1150,7 @@ def test_in_force_window_without_dated_by():
 
 def test_unsupported_currency():
     src = source(header=HEADER.replace("currency 元", "currency USD"))
-    assert found(src) == [error("currency 'USD' is not supported", "write: currency 元", (1, 1))]
+    assert found(src) == [error("currency 'USD' is not supported", "write: currency 元", at(src, "currency USD"))]
 
 
 def test_no_rounding():
@@ -1000,11 +1201,7 @@ def test_rule_limit_without_reduction():
 def test_rule_limit_that_is_a_count():
     src = source(rule("  limit n per applicant per year\n  reduce in input order", rid="R2"))
     assert found(src) == [
-        error(
-            "the limit is a count, not money",
-            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
-            at(src, "n per"),
-        ),
+        error("the limit is a count, not money", "a limit is an amount of money, e.g. 100万", at(src, "n per")),
     ]
 
 
@@ -1052,6 +1249,46 @@ def test_applies_to_must_be_a_condition():
     ]
 
 
+R1_ONLY = "it belongs in a 'highest not stacked per project per year' rule"
+R2_ONLY = "it belongs in a 'limit … per applicant per year' rule"
+
+
+@pytest.mark.parametrize(
+    ("kind", "written", "statement", "hint"),
+    [
+        ("validity", "reduce in input order", "reduce", R2_ONLY),
+        ("validity", "ties go to lower measure", "ties go to lower measure", R1_ONLY),
+        ("validity", "applies to flag", "applies to", R2_ONLY),
+        ("validity", "other policy fee", "other policy", R1_ONLY),
+        ("limit spend per applicant per year\n  reduce pro rata", "ties go\n    to lower measure",
+         "ties go to lower measure", R1_ONLY),
+        ("limit spend per applicant per year\n  reduce pro rata", "other policy fee", "other policy", R1_ONLY),
+        ("highest not stacked per project per year", "applies to flag and n > 0", "applies to", R2_ONLY),
+        ("highest not stacked per project per year", "reduce pro rata by largest remainder", "reduce", R2_ONLY),
+    ],
+)
+def test_rule_statement_that_has_no_effect_for_the_rules_kind(kind, written, statement, hint):
+    # The statement comes first: 'ties' right after 'reduce pro rata' would be read as part of it.
+    src = source(rule(f"  {written}\n  {kind}"))
+    assert found(src) == [warning(f"'{statement}' has no effect here", hint, at(src, written))]
+    (d,) = check_source(src, "t.pol")
+    assert (d.span.end_line, d.span.end_column) == _end_of(src, written)
+
+
+def _end_of(src: str, needle: str) -> tuple[int, int]:
+    end = src.rindex(needle) + len(needle)
+    return src.count("\n", 0, end) + 1, end - src.rfind("\n", 0, end)
+
+
+def test_rule_statement_words_in_quotes_and_comments_are_skipped():
+    src = source(rule('  quote "ties go to lower measure"  # ties go to lower measure\n'
+                      "  validity\n  ties go to lower measure"))
+    assert found(src) == [
+        warning("'ties go to lower measure' has no effect here",
+                "it belongs in a 'highest not stacked per project per year' rule", at(src, "ties go to lower measure")),
+    ]
+
+
 def test_validity_rule_without_in_force_window():
     header = HEADER.replace("  in force from 2023-05-01 to 2024-12-31\n", "")
     src = source(rule("  validity", rid="R3"), header=header)
@@ -1075,10 +1312,39 @@ def test_note_stated_twice():
     ]
 
 
-def test_note_attached_but_never_stated_with_did_you_mean():
-    src = source('note I-10 "十" / "ten"\n' + measure("  amount 1万\n  note I-1"))
+def test_note_stated_twice_names_the_first_in_source_order():
+    # The measure comes first in the file; the top-level note repeats it.
+    src = source(measure('  amount 1万\n  note I-1 "一" / "one"') + 'note I-1 "二" / "two"\n')
     assert found(src) == [
-        error("note I-1 is attached here but never stated", "did you mean I-10?", at(src, "note I-1\n")),
+        error(
+            f"note I-1 is stated twice (first at line {line_of(src, 'note I-1', 1)})",
+            "state it once; elsewhere write 'note I-1' alone to attach it",
+            at(src, 'note I-1 "二"'),
+        ),
+    ]
+
+
+def test_note_stated_in_the_header_and_at_top_level():
+    header = HEADER.replace("}\n", '  note I-1 "一" / "one"\n}\n')
+    src = source('note I-1 "二" / "two"\n', header=header)
+    assert found(src) == [
+        error(
+            f"note I-1 is stated twice (first at line {line_of(src, 'note I-1', 1)})",
+            "state it once; elsewhere write 'note I-1' alone to attach it",
+            at(src, 'note I-1 "二"'),
+        ),
+    ]
+
+
+def test_note_attached_but_never_stated_suggests_no_other_id():
+    # I-2 and I-3 are different interpretations, not typos of each other.
+    src = source('note I-2 "二" / "two"\n' + measure("  amount 1万\n  note I-3"))
+    assert found(src) == [
+        error(
+            "note I-3 is attached here but never stated",
+            'state it once: note I-3 "中文" / "English"',
+            at(src, "note I-3"),
+        ),
     ]
 
 

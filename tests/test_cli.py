@@ -234,8 +234,17 @@ def test_unreadable_file_wins_over_errors_but_the_others_are_still_checked(capsy
     missing = str(tmp_path / "missing.pol")
     code, out, err = run(capsys, "check", bad, missing)
     assert code == 2
-    assert out == expected_bad(bad).split("2 errors")[0]
+    assert out == expected_bad(bad).replace("in 1 file\n", "in 1 file; 1 file could not be read\n")
     assert err == f"{missing}: cannot read: no such file\n"
+
+
+def test_clean_file_beside_unreadable_ones_is_summed_up_without_ok(capsys, tmp_path, write):
+    clean = write("clean.pol", CLEAN)
+    missing = [str(tmp_path / "missing.pol"), str(tmp_path)]
+    code, out, err = run(capsys, "check", missing[0], clean, missing[1])
+    assert code == 2
+    assert out == "0 errors, 0 warnings in 1 file; 2 files could not be read\n"
+    assert err == f"{missing[0]}: cannot read: no such file\n{missing[1]}: cannot read: it is a directory\n"
 
 
 def test_no_file_is_a_usage_error(capsys):

@@ -154,6 +154,13 @@ def test_header_title_without_english_and_qualified_dated_by():
     assert h.issued is None and h.in_force is None and h.rounding is None
 
 
+def test_header_keeps_the_currency_statements_span():
+    h = parse('policy "示例" {\n  issued 2023-04-23\n  currency USD\n}', "c.pol").header
+    assert h.currency == "USD"
+    assert h.currency_span == ast.Span(path="c.pol", line=3, column=3, end_line=3, end_column=15)
+    assert parse('policy "示例" {\n}').header.currency_span is None
+
+
 def test_header_with_full_width_braces():
     h = parse('policy "示例" / "Example" ｛ issued 2023-04-23 ｝').header
     assert h.issued.value == dt.date(2023, 4, 23)
@@ -326,11 +333,24 @@ def test_amount_rate_with_cap():
 
 
 @pytest.mark.parametrize(
-    "cap", ["at most 100万", ", at most 100万", "最高 100万", "， 最高100万", "最高 1,000,000元"]
+    "cap", ["at most 100万", ", at most 100万", "最高 100万", "， 最高100万", "最高 1,000,000元", "最高100万"]
 )
 def test_amount_cap_spellings(cap):
     a = measure(f"  amount 15% of x {cap}").amount
     assert a.cap.value == 1_000_000
+
+
+def test_zuigao_splits_off_the_number_after_it():
+    a = measure("  amount 20% of spend 最高50万").amount
+    assert name("spend")(a.formula.expr.base) and a.cap.value == 500_000 and a.cap.text == "50万"
+
+
+def test_zuigao_inside_a_name_is_part_of_the_name():
+    a = measure("  amount 20% of 最高限额, at most 最高限额").amount
+    assert name("最高限额")(a.formula.expr.base) and name("最高限额")(a.cap)
+    assert name("limit_amount")(measure("  amount 20% of x 最高 limit_amount").amount.cap)
+    inputs = parse('project {\n  a: money = 0 "甲" / "a"\n  最高额: money\n}\n').inputs
+    assert [d.name for d in inputs] == ["a", "最高额"]
 
 
 def test_amount_without_cap():
@@ -589,6 +609,25 @@ def test_in_set_and_not_in_set():
     assert e.negated and name("kind")(e.operand)
 
 
+def test_in_set_with_quoted_texts():
+    e = expr('industry in {"5G", 纺织, "纺织 服装"}')
+    assert isinstance(e, ast.InSet) and [v.ident for v in e.values] == ["5G", "纺织", "纺织 服装"]
+    assert all(isinstance(v, ast.Name) and v.scope is None for v in e.values)
+    assert e.values[0].span.column == e.span.column + len("industry in {")  # the span starts at the quote
+    assert [v.ident for v in expr('industry not in {"5G"}').values] == ["5G"]
+
+
+def test_quoted_text_in_a_comparison():
+    e = expr('industry == "纺织"')
+    assert isinstance(e, ast.Compare) and name("industry")(e.left)
+    assert isinstance(e.right, ast.Name) and e.right.ident == "纺织" and e.right.scope is None
+
+
+def test_quoted_text_in_a_comparison_before_a_label():
+    (r,) = measure('  requires industry == "纺织" "纺织业" / "textiles"\n  amount 1万').requirements
+    assert r.expr.right.ident == "纺织" and (r.label.zh, r.label.en) == ("纺织业", "textiles")
+
+
 def test_in_interval():
     e = expr("diagnosed in 20家以上")
     assert isinstance(e, ast.InInterval)
@@ -702,6 +741,12 @@ def test_quantity_values_are_exact_decimals():
         ("(5万, 10万)", (D(50_000), False, D(100_000), False)),
         ("[300万, ∞)", (D(3_000_000), True, INF, False)),
         ("[300万, +∞)", (D(3_000_000), True, INF, False)),
+        # Full-width brackets, as Chinese input methods type them.
+        ("[50万，100万）", (D(500_000), True, D(1_000_000), False)),
+        ("（50万, 100万]", (D(500_000), False, D(1_000_000), True)),
+        ("［50万, 100万］", (D(500_000), True, D(1_000_000), True)),
+        ("（0，5万］", (D(0), False, D(50_000), True)),
+        ("［300万, ∞）", (D(3_000_000), True, INF, False)),
     ],
 )
 def test_statutory_interval(text, expected):
@@ -783,6 +828,21 @@ def test_full_width_punctuation_everywhere():
     assert [v.ident for v in m.requirements[0].expr.values] == ["a", "b", "c"]
     assert [str(from_ast(t.interval)) for t in m.amount.formula.tiers] == ["[50万, 100万)", "[100万, ∞)"]
     assert m.overrides[0].cap.value == 1_000_000
+
+
+def test_full_width_brackets_beside_grouping_and_han():
+    (m,) = parse(
+        'measure 1.1 "示范" / "Demo" {\n'
+        "  requires x in （50万, 100万］ and y in 50万（含）至100万（含）\n"
+        "  amount （a + b） × 10%, at most （100万）\n"
+        "}\n"
+    ).measures
+    left, right = m.requirements[0].expr.left, m.requirements[0].expr.right
+    assert str(from_ast(left.interval)) == "(50万, 100万]" and left.interval.text == "（50万, 100万］"
+    assert str(from_ast(right.interval)) == "[50万, 100万]"
+    f = m.amount.formula.expr
+    assert isinstance(f, ast.BinOp) and f.op == "*" and isinstance(f.left, ast.BinOp) and f.left.op == "+"
+    assert m.amount.cap.value == 1_000_000
 
 
 def test_parse_errors_raise_policy_error_with_diagnostics():

@@ -208,6 +208,22 @@ def test_percentage_as_a_tier_bound():
     ]
 
 
+@pytest.mark.parametrize(
+    ("body", "share"),
+    [
+        ("  amount 1万 + 20% of b", "20% of b"),
+        ("  amount 5万 × 20 % of applicant.spend, at most 10万", "20% of applicant.spend"),
+        ("  requires x > 1万 - 20% of 投入\n  amount 1万", "20% of 投入"),
+    ],
+)
+def test_share_on_the_right_of_an_operator(body, share):
+    src = measure(body)
+    line, col = at(src, " of ")
+    assert problems(src) == [
+        ("unexpected 'of'", f"put a share of a base in brackets: ({share})", line, col + 1, col + 3),
+    ]
+
+
 def test_percentage_as_a_quota():
     src = measure("  quota 20% per kind per year")
     assert problems(src) == [
@@ -277,17 +293,36 @@ def test_quote_closed_too_early():
 
 def test_date_that_does_not_exist():
     src = 'policy "示例" / "Example" {\n  issued 2023-02-30\n}\n'
-    assert problems(src) == [
-        ("'2023-02-30' is not a date", "dates are written YYYY-MM-DD, e.g. 2023-05-01", 2, 10, 20),
-    ]
+    assert problems(src) == [("'2023-02-30' is not a date", "that day does not exist", 2, 10, 20)]
 
 
 def test_dates_that_do_not_exist_in_a_window():
     src = 'policy "示例" / "Example" {\n  in force from 2023-13-01 to 2023-04-31\n}\n'
     assert problems(src) == [
-        ("'2023-13-01' is not a date", "dates are written YYYY-MM-DD, e.g. 2023-05-01", 2, 17, 27),
-        ("'2023-04-31' is not a date", "dates are written YYYY-MM-DD, e.g. 2023-05-01", 2, 31, 41),
+        ("'2023-13-01' is not a date", "that day does not exist", 2, 17, 27),
+        ("'2023-04-31' is not a date", "that day does not exist", 2, 31, 41),
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "quote"),
+    [
+        ('  quote “原文”\n  amount 10万', "“"),
+        ("  requires x == ”纺织”\n  amount 10万", "”"),
+        ('  requires industry in {“纺织”}\n  amount 10万', "“"),
+    ],
+)
+def test_curly_quotes_around_a_text(body, quote):
+    src = measure(body)
+    line, col = at(src, quote)
+    assert problems(src) == [
+        (f"unexpected character '{quote}'", 'use straight quotes "…" around texts', line, col, col + 1),
+    ]
+
+
+def test_curly_quotes_inside_a_text_are_fine():
+    (m,) = parse(measure('  quote "“数字工匠”培训"\n  amount 10万')).measures
+    assert m.quote.text == "“数字工匠”培训"
 
 
 def test_unexpected_character():

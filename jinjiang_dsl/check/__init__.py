@@ -6,13 +6,22 @@ in one run, each located in the source.
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+import itertools
+import re
+
 import attrs
 
 from .. import ast
-from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key
+from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
 from . import tiers
 from .examples import check_examples
-from .types import BOOL, NUMERIC, ExprTyper, Type, is_money_like, type_of_decl
+from .types import BOOL, NUMERIC, ExprTyper, Type, is_money_like, percent_hint, type_of_decl
+
+# Quoted texts and comments, blanked out when a statement is looked for in the source.
+_STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*')
+_GLUE = re.compile(r"([且或非])")
 
 __all__ = ["CheckedPolicy", "Symbol", "check"]
 
@@ -66,8 +75,12 @@ class _Checker:
         self.used: set[str] = set()
         self.resolving: list[str] = []
         self.typed: set[int] = set()  # definitions already typed (ids of their nodes), even when that failed
+        self.lines = source_lines(policy.source)
+        self._code: str | None = None
+        self._starts: list[int] = []
         self.typer = ExprTyper(self.lookup, self.peek, self.error,
-                               known=lambda name: name in self.local or name in self.symbols)
+                               known=lambda name: name in self.local or name in self.symbols,
+                               quoted=self.quoted)
 
     # ------------------------------------------------------------------ reporting
 
@@ -79,6 +92,47 @@ class _Checker:
 
     def warn(self, message: str, span: ast.Span, hint: str | None = None) -> None:
         self.report("warning", message, span, hint)
+
+    # ------------------------------------------------------------------ the source
+
+    def quoted(self, name: ast.Name) -> bool:
+        """A quoted text (``"纺织"``) read as a Name: its span starts at the quote."""
+        line = self.lines[name.span.line - 1] if 1 <= name.span.line <= len(self.lines) else ""
+        return line[name.span.column - 1 : name.span.column] == '"'
+
+    def find(self, pattern: str, within: ast.Span) -> ast.Span | None:
+        """Where a statement's words stand inside a node, quoted texts and comments skipped.
+
+        The AST keeps no span for flag-like statements (``ties go to lower measure``, ``allow gap``).
+        """
+        if self._code is None:
+            self._code = _STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group()), self.policy.source)
+            lengths = (len(line) + 1 for line in self.policy.source.split("\n"))
+            self._starts = list(itertools.accumulate(lengths, initial=0))
+        starts = self._starts
+
+        def offset(line: int, column: int) -> int:
+            return starts[line - 1] + column - 1
+
+        def place(pos: int) -> tuple[int, int]:
+            line = bisect.bisect_right(starts, pos)
+            return line, pos - starts[line - 1] + 1
+
+        m = re.compile(pattern).search(self._code, offset(within.line, within.column),
+                                       offset(within.end_line, within.end_column))
+        if m is None:
+            return None
+        (line, column), (end_line, end_column) = place(m.start()), place(m.end())
+        return ast.Span(path=within.path, line=line, column=column, end_line=end_line, end_column=end_column)
+
+    def no_effect(self, statement: str, pattern: str, within: ast.Span, hint: str,
+                  end: ast.Span | None = None) -> None:
+        """A statement the grammar allows here but that nothing reads: a warning at the statement."""
+        found = self.find(pattern, within)
+        span = within if found is None else found
+        if found is not None and end is not None:
+            span = attrs.evolve(found, end_line=end.end_line, end_column=end.end_column)
+        self.warn(f"'{statement}' has no effect here", span, hint)
 
     # ------------------------------------------------------------------ names
 
@@ -98,11 +152,9 @@ class _Checker:
         if sym is None:
             candidates = [*self.symbols, *self.local]
             guess = did_you_mean(name.ident, candidates)
-            self.error(
-                f"'{name.ident}' is not defined",
-                name.span,
-                f"did you mean '{guess}'?" if guess else "declare it as an input of the applicant or the project",
-            )
+            hint = self.glued(name.ident) or (
+                f"did you mean '{guess}'?" if guess else "declare it as an input of the applicant or the project")
+            self.error(f"'{name.ident}' is not defined", name.span, hint)
             return None
         if name.scope and (sym.kind != "input" or sym.scope != name.scope):
             self.error(f"'{name.ident}' is not an input of the {name.scope}", name.span,
@@ -111,6 +163,14 @@ class _Checker:
         if sym.type is None and isinstance(sym.node, ast.Define) and id(sym.node) not in self.typed:
             return self.resolve_define(sym)
         return sym.type
+
+    def glued(self, ident: str) -> str | None:
+        """``ok且manufacturer``: 且, 或, 非 are word characters, so they glue names into one."""
+        parts = [p for p in _GLUE.split(ident) if p]
+        ops = list(dict.fromkeys(p for p in parts if _GLUE.fullmatch(p)))
+        if not ops or not any(p in self.local or p in self.symbols for p in parts):
+            return None
+        return f"put spaces around {' and '.join(ops)}: '{' '.join(parts)}'"
 
     def peek(self, name: str) -> Type | None:
         """A symbol's type without marking it used or reporting anything."""
@@ -169,12 +229,16 @@ class _Checker:
         t = self.typer.infer(e)
         if t is None or is_money_like(t):
             return t
-        if t.kind == "ratio":
+        if t.kind == "ratio" and isinstance(e, ast.PercentOf):
+            self.error(f"{what} is a percentage, not money", e.span,
+                       f"a share of a percentage is a percentage: take it of an amount, "
+                       f"e.g. '{e.rate.text} of investment'")
+        elif t.kind == "ratio":
             self.error(f"{what} is a percentage with no base", e.span,
                        f"write it as a share of a base, e.g. '{_text(e)} of investment'")
         elif t.kind == "count":
-            self.error(f"{what} is a count, not money", e.span,
-                       "multiply it by an amount, e.g. '5万元 × qualified_sessions'")
+            self.error(f"{what} is a count, not money", e.span, _COUNT_HINTS.get(
+                what, "multiply it by an amount, e.g. '5万元 × qualified_sessions'"))
         else:
             self.error(f"{what} must be money, but this is {t.describe()}", e.span)
         return None
@@ -212,6 +276,10 @@ class _Checker:
         got = self.typer.infer(d)
         if got is None:
             return
+        if t.kind == "ratio" and got.kind == "number":  # = 20: 20% or 2000%?
+            self.error(f"the default of {decl.name} is {got.describe()}, but the input is {t.describe()}",
+                       d.span, percent_hint(d))
+            return
         if got.kind == t.kind or (got.kind == "number" and t.kind in NUMERIC):
             if t.kind == "count" and isinstance(d, ast.Quantity) and d.value != d.value.to_integral_value():
                 self.error(f"a count cannot default to {d.text}", d.span, "counts are whole numbers")
@@ -236,7 +304,9 @@ class _Checker:
                 self.error("the by-reference window overlaps the in-force window", r.span,
                            "a date is either in force or applied by reference, not both")
             elif (f.start - r.end).days > 1:
-                self.warn(f"dates from {r.end} to {f.start} are neither in force nor by reference", r.span)
+                first, last = r.end + dt.timedelta(days=1), f.start - dt.timedelta(days=1)
+                what = f"{first} is" if first == last else f"dates from {first} to {last} are"
+                self.warn(f"{what} neither in force nor by reference", r.span)
         if h.in_force is None:
             self.warn("the policy has no in-force window", h.span, "add: in force from 2023-05-01 to 2024-12-31")
         if h.dated_by is not None:
@@ -248,7 +318,8 @@ class _Checker:
             self.error("the policy has an in-force window but no 'dated by' input", h.in_force.span,
                        "add: dated by date  (the project's qualifying date)")
         if h.currency is not None and h.currency not in ("元", "CNY"):
-            self.error(f"currency '{h.currency}' is not supported", h.span, "write: currency 元")
+            self.error(f"currency '{h.currency}' is not supported", h.currency_span or h.span,
+                       "write: currency 元")
         if h.rounding is None:
             self.warn("the policy declares no rounding", h.span, "add: rounding 0.01元 half_up")
         else:
@@ -325,7 +396,10 @@ class _Checker:
                 if on is not None and on.kind in ("money", "count"):
                     self.typer.check_bounds(tier.interval, on, f.on)
                 self.money(tier.amount, "a tier's amount")
-            tiers.check_table(f, self.report)
+            tiers.check_table(f, self.report, on.kind if on is not None else None)
+            if f.mode == "thresholds" and f.allow_gap:
+                self.no_effect("allow gap", r"\ballow\s+gap\b", f.span,
+                               "thresholds leave no gaps: each one holds from its bound upward")
 
     # ------------------------------------------------------------------ rules
 
@@ -356,12 +430,32 @@ class _Checker:
                                r.other_policy.span)
             if r.kind == "validity" and (h is None or h.in_force is None):
                 self.error(f"rule {r.id} checks validity, but the header has no in-force window", r.title.span)
+            self.check_rule_statements(r)
+
+    def check_rule_statements(self, r: ast.Rule) -> None:
+        """Statements that only one kind of rule reads are a warning in the others."""
+        if r.kind is None:
+            return  # 'says nothing' is reported already
+        r1 = "it belongs in a 'highest not stacked per project per year' rule"
+        r2 = "it belongs in a 'limit … per applicant per year' rule"
+        if r.kind != "highest_not_stacked":
+            if r.ties_to_lower_measure:
+                self.no_effect("ties go to lower measure", r"\bties\s+go\s+to\s+lower\s+measure\b",
+                               r.span, r1)
+            if r.other_policy is not None:
+                self.no_effect("other policy", r"\bother\s+policy\b", r.span, r1, end=r.other_policy.span)
+        if r.kind != "limit":
+            if r.applies_to is not None:
+                self.no_effect("applies to", r"\bapplies\s+to\b", r.span, r2, end=r.applies_to.span)
+            if r.reduction is not None:
+                self.warn("'reduce' has no effect here", r.reduction.span, r2)
 
     # ------------------------------------------------------------------ notes and usage
 
     def check_notes(self) -> None:
         stated: dict[str, ast.Note] = {}
-        notes = self.policy.all_notes()
+        # In source order, so that "first" is the first a reader meets, wherever it stands.
+        notes = sorted(self.policy.all_notes(), key=lambda n: (n.span.line, n.span.column))
         for n in notes:
             if n.text is None:
                 continue
@@ -374,9 +468,9 @@ class _Checker:
                 self.warn(f"note {n.id} has no English text", n.text.span, 'write it as "中文" / "English"')
         for n in notes:
             if n.text is None and n.id not in stated:
-                guess = did_you_mean(n.id, stated)
+                # No "did you mean": note ids differ by one digit by design (I-2, I-3).
                 self.error(f"note {n.id} is attached here but never stated", n.span,
-                           f"did you mean {guess}?" if guess else f'state it once: note {n.id} "中文" / "English"')
+                           f'state it once: note {n.id} "中文" / "English"')
 
     def check_unused(self) -> None:
         for sym in self.symbols.values():
@@ -384,6 +478,14 @@ class _Checker:
                 what = "input" if sym.kind == "input" else "definition"
                 self.warn(f"{what} '{sym.name}' is never used", sym.node.name_span,
                           "remove it, or use it in a measure")
+
+
+# A cap or a limit that is a count: the per-unit hint ("5万元 × sessions") does not fit there.
+_COUNT_HINTS = {
+    "the cap": "a cap is an amount of money, e.g. 100万",
+    "the annual cap": "a cap is an amount of money, e.g. 100万",
+    "the limit": "a limit is an amount of money, e.g. 100万",
+}
 
 
 def _is_rate(f: ast.Formula) -> bool:

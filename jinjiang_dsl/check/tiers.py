@@ -19,12 +19,13 @@ def constant(e: ast.Expr) -> Decimal | None:
     return e.value if isinstance(e, ast.Quantity) else None
 
 
-def check_table(table: ast.TierTable, report: Report) -> None:
+def check_table(table: ast.TierTable, report: Report, on: str | None = None) -> None:
+    """``on`` is the kind of value the table looks up (``money``, ``count``), when known."""
     if not table.tiers:
         report("error", f"the {table.mode} table has no tiers", table.span, "add a line such as '10家以上: 10万'")
         return
     if table.mode == "bands":
-        _check_bands(table, report)
+        _check_bands(table, report, on)
     else:
         _check_thresholds(table, report)
 
@@ -36,7 +37,16 @@ def is_empty(iv: Interval) -> bool:
     return iv.lower > iv.upper or (iv.lower == iv.upper and not (iv.lower_inclusive and iv.upper_inclusive))
 
 
-def _check_bands(table: ast.TierTable, report: Report) -> None:
+def _top_tier(upper: ast.Bound | None, on: str | None) -> str:
+    """An open-ended row that starts where the top band ends: '300万以上', '超过50家'."""
+    if upper is None or upper.value is None:  # pragma: no cover - only called for a bounded top band
+        return "300万以上"
+    q = upper.value
+    text = q.text + ("家" if on == "count" and q.unit == "number" else "")
+    return f"超过{text}" if upper.inclusive else f"{text}以上"
+
+
+def _check_bands(table: ast.TierTable, report: Report, on: str | None = None) -> None:
     tiers = []
     for t in table.tiers:
         iv = from_ast(t.interval)
@@ -83,7 +93,7 @@ def _check_bands(table: ast.TierTable, report: Report) -> None:
             "warning",
             f"cliff: values above {top} get nothing, less than the {top_tier.amount.text} this tier pays",  # type: ignore[union-attr]
             top_tier.span,
-            "add a top tier such as '300万以上', or write 'allow cliff'",
+            f"add a top tier such as '{_top_tier(top_tier.interval.upper, on)}', or write 'allow cliff'",
         )
 
 

@@ -8,6 +8,7 @@ as untyped constants do in Go: ``fiscal_contribution > 100万`` compares money,
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import attrs
 
@@ -47,7 +48,8 @@ DECLARED = {"money": MONEY, "count": COUNT, "percent": RATIO, "bool": BOOL, "dat
 
 def type_of_decl(decl: ast.InputDecl) -> Type:
     if decl.type.kind == "enum":
-        return Type("enum", tuple(v.name for v in decl.type.values), decl.name)
+        # A value listed twice is an error of its own; the type (and every hint naming it) lists it once.
+        return Type("enum", tuple(dict.fromkeys(v.name for v in decl.type.values)), decl.name)
     return DECLARED[decl.type.kind]
 
 
@@ -72,11 +74,13 @@ class ExprTyper:
         peek: Callable[[str], Type | None],
         error: Report,
         known: Callable[[str], bool] | None = None,
+        quoted: Callable[[ast.Name], bool] | None = None,
     ):
         self.lookup = lookup
         self.peek = peek
         self.error = error
         self.known = known or (lambda name: peek(name) is not None)
+        self.quoted = quoted or (lambda name: False)
 
     def infer(self, e: ast.Expr) -> Type | None:
         if isinstance(e, ast.Quantity):
@@ -88,6 +92,8 @@ class ExprTyper:
         if isinstance(e, ast.BoolLit):
             return BOOL
         if isinstance(e, ast.Name):
+            if self.quoted(e):
+                return None if self.misread_text(e) else TEXT
             return self.lookup(e)
         if isinstance(e, ast.BinOp):
             return self._binop(e)
@@ -99,7 +105,8 @@ class ExprTyper:
                 self.error(f"{e.rate.text} of {base.describe()} means nothing", e.base.span,
                            "the base of a percentage is money or a count")
                 return None
-            return {"money": MONEY, "count": NUMBER, "ratio": RATIO, "number": NUMBER}[base.kind]
+            # A share of a count is a count, possibly fractional (started >= 20% of diagnosed).
+            return {"money": MONEY, "count": COUNT, "ratio": RATIO, "number": NUMBER}[base.kind]
         if isinstance(e, ast.Compare):
             return self._compare(e)
         if isinstance(e, ast.BoolOp):
@@ -167,7 +174,7 @@ class ExprTyper:
                 return None
             if "money" in pair:
                 return MONEY
-            if pair == {"count"}:
+            if pair == {"count"} or pair == {"count", "ratio"}:  # a share of a count is a count
                 return COUNT
             if "ratio" in pair and pair <= {"ratio", "number"}:
                 return RATIO
@@ -186,7 +193,11 @@ class ExprTyper:
         if left is None or right is None:
             return BOOL
         ordered = e.op not in ("==", "!=")
-        if left.kind in NUMERIC and right.kind in NUMERIC:
+        if {left.kind, right.kind} == {"ratio", "number"}:
+            # share > 10: 10% or 1000%? A percentage is compared with a percentage.
+            number = e.right if right.kind == "number" else e.left
+            self.error("cannot compare a percentage with a plain number", e.span, percent_hint(number))
+        elif left.kind in NUMERIC and right.kind in NUMERIC:
             if "number" not in (left.kind, right.kind) and left.kind != right.kind:
                 self.error(f"cannot compare {left.describe()} with {right.describe()}", e.span,
                            "both sides of a comparison must be in the same unit")
@@ -197,19 +208,35 @@ class ExprTyper:
         return BOOL
 
     def infer_or_enum_value(self, e: ast.Expr, other: ast.Expr) -> Type | None:
-        """``kind == association``: a bare value name against a set-typed input."""
-        if isinstance(e, ast.Name) and e.scope is None and isinstance(other, ast.Name):
+        """``kind == association``: a bare value name (or a quoted one) against a set-typed input."""
+        if isinstance(e, ast.Name) and self.quoted(e) and self.misread_text(e):
+            return None
+        if (isinstance(e, ast.Name) and e.scope is None
+                and isinstance(other, ast.Name) and not self.quoted(other)):
             other_t = self.peek(other.ident)
             if other_t is not None and other_t.kind == "enum":
                 if e.ident in other_t.values:
                     return other_t
                 guess = did_you_mean(e.ident, other_t.values)
+                if self.quoted(e):
+                    values = f"the values are: {', '.join(other_t.values)}"
+                    self.error(f"'{e.ident}' is not one of the values of {other_t.name}", e.span,
+                               f"did you mean '{guess}'?" if guess else values)
+                    return None
                 if guess and not self.known(e.ident):
                     # Neither a value nor a typed name, but close to a value: a misspelt value.
                     self.error(f"'{e.ident}' is not one of the values of {other_t.name}", e.span,
                                f"did you mean '{guess}'?")
                     return None
         return self.infer(e)
+
+    def misread_text(self, e: ast.Name) -> bool:
+        """A quoted text spelled like an input or a definition would be evaluated as that name."""
+        if not self.known(e.ident):
+            return False
+        self.error(f"the text \"{e.ident}\" would be read as the name '{e.ident}'", e.span,
+                   f"test it with 'in {{\"{e.ident}\"}}' instead")
+        return True
 
     def _in_set(self, e: ast.InSet) -> None:
         t = self.infer(e.operand)
@@ -229,6 +256,20 @@ class ExprTyper:
                     value.span,
                     f"did you mean '{guess}'?" if guess else f"the values are: {', '.join(t.values)}",
                 )
+
+
+def percent_hint(number: ast.Expr) -> str | None:
+    """How to write a plain number meant as a percentage: 10 → 10%; 0.5 → 50% or 0.5%."""
+    if not isinstance(number, ast.Quantity):
+        return None
+    plain = _plain(number.value)
+    if 0 < number.value < 1:
+        return f"write {_plain(number.value * 100)}% (if {plain} is a share) or {plain}%"
+    return f"write {plain}%"
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def _subject(e: ast.Expr) -> str:

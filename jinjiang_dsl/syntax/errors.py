@@ -41,6 +41,7 @@ TERMINAL_WORDS = {
     "_COLON": "':'",
     "_COMMA": "','",
     "INFINITY": "∞",
+    "_MOST_ZH": "'最高'",
     "$END": "the end of the file",
 }
 
@@ -141,10 +142,26 @@ def _unbalanced_quotes(line: str) -> bool:
     return '"' in code.split("#", 1)[0]
 
 
+CURLY_QUOTES = "“”＂"
+
+
+def _unbracketed_share(source: str, tokens: list[Token], token: Token) -> str | None:
+    """``1万 + 20% of b``: a share on the right of '+' or '×' needs brackets. Returns '20% of b'."""
+    if str(token) != "of" or len(tokens) < 2 or tokens[-1].start_pos != token.start_pos:
+        return None
+    percent = tokens[-2]
+    if percent.type != "PERCENT":
+        return None
+    base = re.match(r"[ \t]*((?:applicant\.|project\.)?\w+)", source[token.end_pos :])
+    rate = re.sub(r"\s+", "", str(percent))
+    return f"{rate} of {base.group(1) if base else '…'}"
+
+
 def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str) -> Diagnostic:
     """One friendly diagnostic for a Lark error."""
     unclosed = _unclosed_brace(source)
     lines = source_lines(source)
+    tokens: list[Token] = []
 
     if not isinstance(exc, UnexpectedEOF):
         tokens = _tokens_until(parser, source)
@@ -162,6 +179,8 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         number = re.search(r"\d+(\.\d+)?[ \t]*$", source[: exc.pos_in_stream]) if ch in "%％" else None
         if ch == '"':
             hint = "a quoted text is not closed: add the closing '\"'"
+        elif ch in CURLY_QUOTES:
+            hint = 'use straight quotes "…" around texts'  # “…” may stand inside a text, not around it
         elif number is not None:
             # "20%" where only an amount or a count may stand (a tier bound, a quota).
             text = number.group().strip() + ch
@@ -221,6 +240,11 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             span=span,
             hint=f"the '{{' at line {line}, column {col} is not closed",
         )
+
+    share = _unbracketed_share(source, tokens, token)
+    if share is not None:
+        return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
+                          hint=f"put a share of a base in brackets: ({share})")
 
     if token.type == "NAME" or _keyword(parser, token.type):
         keywords = [w for e in expected if (w := _keyword(parser, e))]

@@ -100,7 +100,10 @@ class ToAst(Transformer):
         try:
             value = dt.date.fromisoformat(str(token))
         except ValueError:
-            self.error(f"'{token}' is not a date", token, hint="dates are written YYYY-MM-DD, e.g. 2023-05-01")
+            # The terminal guarantees the shape YYYY-MM-DD, so the day itself is what is wrong.
+            shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(token)) is not None
+            hint = "that day does not exist" if shaped else "dates are written YYYY-MM-DD, e.g. 2023-05-01"
+            self.error(f"'{token}' is not a date", token, hint=hint)
             value = dt.date(1, 1, 1)
         return ast.DateLit(value=value, span=self.span(token))
 
@@ -164,6 +167,7 @@ class ToAst(Transformer):
             by_reference=g.get("by reference"),
             dated_by=g.get("dated by"),
             currency=g.get("currency"),
+            currency_span=g.get("currency@"),
             rounding=g.get("rounding"),
             clause=g.get("clause"),
             quote=g.get("quote"),
@@ -511,8 +515,8 @@ class ToAst(Transformer):
 
     def notation(self, meta: Meta, c: list[Token]) -> ast.Interval:
         opener, lo, hi, closer = c[0], c[1], c[-2], c[-1]
-        lower = None if lo.type == "INFINITY" else self._bound(lo, str(opener) == "[")
-        upper = None if hi.type == "INFINITY" else self._bound(hi, str(closer) == "]")
+        lower = None if lo.type == "INFINITY" else self._bound(lo, str(opener) in "[［")
+        upper = None if hi.type == "INFINITY" else self._bound(hi, str(closer) in "]］")
         if lo.type == "INFINITY":
             self.error("an interval cannot start at ∞", lo, hint="leave the lower end out: write 不超过X or X以下")
         return self._interval(meta, lower, upper)
@@ -533,7 +537,11 @@ class ToAst(Transformer):
         return ast.Compare(op=op, left=c[0], right=c[2], span=self.span(meta))  # type: ignore[arg-type]
 
     def _names(self, tokens: list[Token]) -> tuple[ast.Name, ...]:
-        return tuple(ast.Name(ident=str(t), scope=None, span=self.span(t)) for t in tokens)
+        """The values of ``in {…}``: words, or quoted texts (``"5G"``) kept as their text."""
+        return tuple(
+            ast.Name(ident=self.string(t) if t.type == "STRING" else str(t), scope=None, span=self.span(t))
+            for t in tokens
+        )
 
     def in_set(self, meta: Meta, c: list[Any]) -> ast.InSet:
         return ast.InSet(operand=c[0], values=self._names(c[1:]), negated=False, span=self.span(meta))
@@ -562,6 +570,10 @@ class ToAst(Transformer):
 
     def boolean(self, meta: Meta, c: list[Token]) -> ast.BoolLit:
         return ast.BoolLit(value=str(c[0]) == "true", span=self.span(meta))
+
+    def text_value(self, meta: Meta, c: list[Token]) -> ast.Name:
+        """A quoted text in an expression (``industry == "纺织"``): a Name whose span starts at its quote."""
+        return ast.Name(ident=self.string(c[0]), scope=None, span=self.span(c[0]))
 
     def name(self, meta: Meta, c: list[Token]) -> ast.Name:
         scope = str(c[0]) if len(c) > 1 else None
