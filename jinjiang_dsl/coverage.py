@@ -106,7 +106,8 @@ class Coverage:
                         self.see(s.rule, "highest, not stacked", case[prm["variant"]])
                     elif k == "r2":
                         v = prm["variant"]
-                        case = {"free": "within", "reduced": "reduced", "not_applicable": "not applicable"}[v]
+                        case = {"free": "within", "reduced": "reduced", "reduced_in_order": "reduced",
+                                "not_applicable": "not applicable"}[v]
                         self.see(s.rule, "annual limit", case)
                     elif k == "period":
                         self.see(s.rule, "validity", prm["variant"].replace("_", " "))

@@ -242,11 +242,8 @@ class Decider:
                                                      "total": running}, limit=cap))
                 continue
             if strategy == "input_order":
-                left = cap
-                for a in granted:
-                    before = cap - left
-                    after = min(a.amount, left)  # type: ignore[type-var]
-                    left -= after
+                before = ZERO
+                for a, after in zip(granted, in_input_order([a.amount for a in granted], cap)):  # type: ignore[misc]
                     if trace:
                         if after != a.amount:
                             a.note(Step(m.rule, "acap", {"variant": "reduced", "cap": cap, "year": str(year),
@@ -255,6 +252,7 @@ class Decider:
                         else:
                             a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year),
                                                          "total": before + after}, limit=cap))
+                    before += after
                     a.amount = after
             else:
                 shares = largest_remainder([a.amount for a in granted], cap)  # type: ignore[misc]
@@ -311,11 +309,14 @@ class Decider:
                         a.note(Step(r.r2, "r2", {"variant": "free", "headroom": headroom, "limit": limit_shown,
                                                  "year": str(year), "total": total}, limit=headroom))
                 continue
-            shares = largest_remainder([a.amount for a in granted], headroom)  # type: ignore[misc]
+            amounts = [a.amount for a in granted]
+            in_order = r.r2_reduction == "input_order"
+            shares = in_input_order(amounts, headroom) if in_order else largest_remainder(amounts, headroom)  # type: ignore[arg-type]
             for a, after in zip(granted, shares):
                 if trace:
                     exact = a.amount * headroom / total  # type: ignore[operator]
-                    a.note(Step(r.r2, "r2", {"variant": "reduced", "headroom": headroom, "limit": limit_shown,
+                    a.note(Step(r.r2, "r2", {"variant": "reduced_in_order" if in_order else "reduced",
+                                             "headroom": headroom, "limit": limit_shown,
                                              "year": str(year), "total": total, "amount": a.amount,
                                              "share": exact.quantize(Decimal("0.0001")), "after": after},
                                 value=after, limit=headroom))
@@ -323,6 +324,16 @@ class Decider:
                         a.note(Step(r.r2, "note", {"id": n.id, "text": n.text}))
                 a.amount = after
         return None
+
+
+def in_input_order(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
+    """Earlier items keep their full amount until the target is used up (I-4's reading)."""
+    left, parts = target, []
+    for amount in amounts:
+        part = min(amount, max(left, ZERO))
+        parts.append(part)
+        left -= part
+    return parts
 
 
 def largest_remainder(amounts: list[Decimal], target: Decimal) -> list[Decimal]:

@@ -118,6 +118,7 @@ class Rules:
     r2_applies: Cond | None
     r2_limit: Cond | None
     r2_notes: tuple[Note, ...]
+    r2_reduction: str  # pro_rata | input_order
     r3: str | None
     r3_notes: tuple[Note, ...]
     rule_labels: dict[str, Label]
@@ -366,6 +367,7 @@ class _Planner:
                     r2_applies=self.cond(r.applies_to, None, {}) if r.applies_to else None,
                     r2_limit=self.cond(r.limit, None, {}) if r.limit else None,
                     r2_notes=notes,
+                    r2_reduction=r.reduction.strategy if r.reduction else "pro_rata",
                 )
             elif r.kind == "validity":
                 r3 = r.id
@@ -378,6 +380,7 @@ class _Planner:
             r2_applies=fields.get("r2_applies"),  # type: ignore[arg-type]
             r2_limit=fields.get("r2_limit"),  # type: ignore[arg-type]
             r2_notes=fields.get("r2_notes", ()),  # type: ignore[arg-type]
+            r2_reduction=fields.get("r2_reduction", "pro_rata"),  # type: ignore[arg-type]
             r3=r3,
             r3_notes=fields.get("r3_notes", ()),  # type: ignore[arg-type]
             rule_labels=labels,

@@ -1232,7 +1232,7 @@ def test_duplicate_rule_id():
 
 
 def test_other_policy_that_is_not_money():
-    src = source(rule("  highest not stacked per project per year\n  other policy n"))
+    src = source(rule("  highest not stacked per project per year\n  ties go to lower measure\n  other policy n"))
     assert found(src) == [
         error("'other policy' needs a money input, but this is a count", None, at(src, "n\n}"))
     ]
@@ -1263,8 +1263,10 @@ R2_ONLY = "it belongs in a 'limit … per applicant per year' rule"
         ("limit spend per applicant per year\n  reduce pro rata", "ties go\n    to lower measure",
          "ties go to lower measure", R1_ONLY),
         ("limit spend per applicant per year\n  reduce pro rata", "other policy fee", "other policy", R1_ONLY),
-        ("highest not stacked per project per year", "applies to flag and n > 0", "applies to", R2_ONLY),
-        ("highest not stacked per project per year", "reduce pro rata by largest remainder", "reduce", R2_ONLY),
+        ("highest not stacked per project per year\n  ties go to lower measure", "applies to flag and n > 0",
+         "applies to", R2_ONLY),
+        ("highest not stacked per project per year\n  ties go to lower measure",
+         "reduce pro rata by largest remainder", "reduce", R2_ONLY),
     ],
 )
 def test_rule_statement_that_has_no_effect_for_the_rules_kind(kind, written, statement, hint):
@@ -1417,3 +1419,28 @@ def test_load_policy_strict_turns_warnings_into_failures(tmp_path):
     assert load_policy(path).checked.warnings[0].message == "note I-1 has no English text"
     with pytest.raises(PolicyError):
         load_policy(path, strict=True)
+
+
+def test_a_set_value_that_is_also_a_definition_is_an_error() -> None:
+    from jinjiang_dsl.api import check_source
+
+    source = (
+        'policy "t" / "t" {\n  issued 2023-04-23\n  rounding 0.01元 half_up\n}\n'
+        'applicant { kind: one of {enterprise "企业" / "enterprise", provider "服务商" / "provider"} "类别" / "kind" }\n'
+        'define enterprise = kind == enterprise "企业" / "enterprise"\n'
+        'measure 1.1 "x" / "x" {\n  clause 一(一)\n  beneficiary enterprise\n  amount 10万\n}\n'
+    )
+    errors = [(d.span.line, d.message, d.hint) for d in check_source(source, "t.pol") if d.is_error]
+    assert errors == [(6, "'enterprise' is both a value of kind and a name defined in the policy",
+                       "rename the definition, or test with 'kind in {enterprise}'")]
+
+
+def test_highest_not_stacked_must_say_how_ties_are_broken() -> None:
+    from jinjiang_dsl.api import check_source
+
+    source = (
+        'policy "t" / "t" {\n  issued 2023-04-23\n  rounding 0.01元 half_up\n}\n'
+        'rule R1 "就高" / "highest" {\n  clause "x"\n  highest not stacked per project per year\n}\n'
+    )
+    errors = [(d.span.line, d.message, d.hint) for d in check_source(source, "t.pol") if d.is_error]
+    assert errors == [(5, "rule R1 does not say how a tie is broken", "add: ties go to lower measure")]

@@ -550,3 +550,25 @@ def test_applicant_total_is_sum_of_granted_amounts() -> None:
     app = find_applicant(out, "A1")
     granted = [Decimal(a["amount"]) for p in app["projects"] for a in p["awards"] if a["status"] == "granted"]
     assert sum(granted) == Decimal(app["total"]) == Decimal("215000")  # 200,000 + 15,000
+
+
+def test_r2_declared_in_input_order_keeps_earlier_projects_whole() -> None:
+    """The policy declares R2's reduction; 'reduce in input order' is honoured, not silently pro rata."""
+    from pathlib import Path
+
+    from jinjiang_dsl.api import Policy
+    from jinjiang_dsl.check import check
+    from jinjiang_dsl.syntax import parse
+
+    path = Path(__file__).resolve().parents[1] / "policies" / "jinjiang_2023.pol"
+    source = path.read_text(encoding="utf-8").replace(
+        "reduce pro rata by largest remainder, ties in input order", "reduce in input order")
+    policy = Policy(check(parse(source, str(path))))
+    record = {"id": "A", "kind": "enterprise", "manufacturer": True, "fiscal_contribution": "150000",
+              "projects": [{"id": "P1", "date": "2023-06-01", "mis_software_spend": "1000000"},
+                           {"id": "P2", "date": "2023-06-02", "mis_software_spend": "1000000"}]}
+    d = policy.evaluate_applicant(record)
+    amounts = [a.amount for p in d.projects for a in p.awards]
+    assert amounts == [Decimal("100000"), Decimal("50000")]
+    step = next(s for s in d.projects[1].awards[0].trace if s.kind == "r2")
+    assert step.params["variant"] == "reduced_in_order"

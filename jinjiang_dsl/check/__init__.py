@@ -418,6 +418,9 @@ class _Checker:
                            "or 'validity'")
             if r.applies_to is not None:
                 self.typer.expect_bool(r.applies_to, "'applies to'")
+            if r.kind == "highest_not_stacked" and not r.ties_to_lower_measure:
+                self.error(f"rule {r.id} does not say how a tie is broken", r.title.span,
+                           "add: ties go to lower measure")
             if r.kind == "limit":
                 self.money(r.limit, "the limit")
                 if r.reduction is None:

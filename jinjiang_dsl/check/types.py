@@ -216,6 +216,10 @@ class ExprTyper:
             other_t = self.peek(other.ident)
             if other_t is not None and other_t.kind == "enum":
                 if e.ident in other_t.values:
+                    if self.known(e.ident):  # evaluation would read the name, not the value
+                        self.error(f"'{e.ident}' is both a value of {other_t.name} and a name defined in the policy",
+                                   e.span, f"rename the definition, or test with '{other.ident} in {{{e.ident}}}'")
+                        return None
                     return other_t
                 guess = did_you_mean(e.ident, other_t.values)
                 if self.quoted(e):

@@ -100,7 +100,8 @@ def lift_r2(app: Applicant, decision: ApplicantDecision) -> list[Change]:
     found: dict[str, Change] = {}
     for p in decision.projects:
         for award in p.awards:
-            step = next((s for s in award.trace if s.kind == "r2" and s.params.get("variant") == "reduced"), None)
+            step = next((s for s in award.trace
+                         if s.kind == "r2" and s.params.get("variant") in ("reduced", "reduced_in_order")), None)
             if step is None or step.params["year"] in found:
                 continue
             other = app.facts.get("other_municipal_subsidies") or Decimal(0)

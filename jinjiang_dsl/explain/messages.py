@@ -118,6 +118,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "change.lift_r2": ("若当年对本级财政经济贡献达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再按比例核减",
                        "With a contribution to municipal finances of {needed} yuan, the {year} grants "
                        "({total} yuan in all) would not be reduced"),
+    "r2.reduced_in_order": ("年度补助总额上限:可用额度 {headroom} 元({limit});{year} 年度本通知合计 {total} 元,超出部分"
+                            "按申报顺序核减:本项目由 {amount} 元核减为 {after} 元",
+                            "Annual limit: headroom {headroom} yuan ({limit}); {total} yuan in {year} exceeds it, so "
+                            "grants are reduced in input order: this one from {amount} to {after} yuan"),
     "r2.not_applicable": ("申请人为{kind},不是企业,不适用本级财政经济贡献上限",
                           "The applicant is {kind}, not an enterprise: the annual limit does not apply"),
 }
