@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from .decisions import ApplicantDecision, Award, BatchDecision, ProjectDecision, Summary
+from .decisions import ApplicantDecision, Award, ProjectDecision, Summary
 from .inputs import Applicant, Problem, Project
 from .plan import Measure, Plan
 from .runtime.money import fmt_plain

@@ -17,7 +17,7 @@ from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
 from . import tiers
 from .examples import check_examples
-from .types import BOOL, NUMERIC, ExprTyper, Type, is_money_like, percent_hint, type_of_decl
+from .types import NUMERIC, ExprTyper, Type, is_money_like, percent_hint, type_of_decl
 
 # Quoted texts and comments, blanked out when a statement is looked for in the source.
 _STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*')
