@@ -347,24 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary", metavar="FILE", help="write the batch summary (JSON) to FILE")
     p.set_defaults(run=cmd_eval)
 
-    p = sub.add_parser("explain", help="a decision report per applicant: why, why not, what would change it")
-    p.add_argument("policy", metavar="POLICY", help="the .pol file")
-    p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON")
-    p.add_argument("--applicant", metavar="ID", help="only this applicant")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
-    p.add_argument("--format", choices=["text", "md", "html"],
-                   help="text (terminal), md or html (default: by -o's extension, else text)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    p.set_defaults(run=cmd_explain)
-
-    p = sub.add_parser("report", help="a batch report: totals by measure and status, errors, every applicant")
-    p.add_argument("policy", metavar="POLICY", help="the .pol file")
-    p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
-    p.add_argument("--format", choices=["text", "md", "html"],
-                   help="html, md or text (default: by -o's extension, else text)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (e.g. report.html)")
-    p.set_defaults(run=cmd_report)
+    for name, run, summary in (
+        ("explain", cmd_explain, "a decision report per applicant: why, why not, what would change it"),
+        ("report", cmd_report, "a batch report: totals by measure and status, errors, every applicant"),
+    ):
+        p = sub.add_parser(name, help=summary)
+        p.add_argument("policy", metavar="POLICY", help="the .pol file")
+        p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON")
+        if name == "explain":
+            p.add_argument("--applicant", metavar="ID", help="only this applicant")
+        p.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
+        p.add_argument("--format", choices=["text", "md", "html"],
+                       help="text (terminal), md or html (default: by -o's extension, else text)")
+        p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (e.g. report.html)")
+        p.set_defaults(run=run)
 
     p = sub.add_parser("test", help="run the examples written in policies; --coverage lists untested edges")
     p.add_argument("policies", nargs="+", metavar="POLICY", help=".pol files")
