@@ -25,7 +25,7 @@ import attrs
 from .api import Policy
 from .decide import Decider, exact
 
-CHUNK = 256
+CHUNK = 1024
 DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: numbers read exactly, never as floats
 
 
@@ -53,13 +53,16 @@ class Tally:
     by_measure: dict[str, Decimal] = attrs.field(factory=dict)
     quota: list[tuple[tuple[str, str, int], str]] = attrs.field(factory=list)
 
-    def merge(self, other: Tally) -> None:
-        self.applicants += other.applicants
-        self.errors += other.errors
-        self.total += other.total
-        for k, v in other.by_measure.items():
-            self.by_measure[k] = self.by_measure.get(k, Decimal(0)) + v
-        self.quota.extend(other.quota)
+    def add(self, result: Result) -> None:
+        """Count one output line in (the parent does this for every line, so it stays lean)."""
+        self.applicants += 1
+        self.errors += result.is_error
+        if result.is_error:
+            return
+        self.total += Decimal(result.total)
+        for k, v in result.by_measure:
+            self.by_measure[k] = self.by_measure.get(k, Decimal(0)) + Decimal(v)
+        self.quota.extend(result.quota)
 
 
 class Result(NamedTuple):
@@ -74,10 +77,6 @@ class Result(NamedTuple):
     total: str  # the applicant's granted total
     by_measure: tuple[tuple[str, str], ...]
     quota: tuple[tuple[tuple[str, str, int], str], ...]
-
-    def tally(self) -> Tally:
-        return Tally(applicants=1, errors=int(self.is_error), total=Decimal(self.total),
-                     by_measure={k: Decimal(v) for k, v in self.by_measure}, quota=list(self.quota))
 
 
 # ---------------------------------------------------------------------- readers
@@ -278,7 +277,7 @@ def run(
                                        [f"line {result.line}: duplicate id {result.applicant_id!r} "
                                         f"(also line {first})"])
         write(result.text)
-        tally.merge(result.tally())
+        tally.add(result)
         if on_progress:
             on_progress(1)
         if fail_fast and result.is_error:
