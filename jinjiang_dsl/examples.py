@@ -8,6 +8,8 @@ it breaks.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -16,6 +18,7 @@ from . import ast
 from .api import Policy
 from .decisions import ApplicantDecision, Award
 from .explain.messages import render
+from .plan import literal_value
 from .runtime.money import fmt_plain
 
 
@@ -38,19 +41,12 @@ class Outcome:
 
 def fact_value(kind: str, v: ast.Expr | ast.Quote) -> Any:
     """An example's written value as the JSON value an application file would hold."""
-    if isinstance(v, ast.Quantity):
-        return int(v.value) if kind == "count" and v.value == v.value.to_integral_value() else f"{v.value:f}"
-    if isinstance(v, ast.Percent):
-        return f"{v.value:f}"
-    if isinstance(v, ast.DateLit):
-        return v.value.isoformat()
-    if isinstance(v, ast.BoolLit):
-        return v.value
-    if isinstance(v, ast.Name):
-        return v.ident
-    if isinstance(v, ast.Quote):
-        return v.text
-    raise TypeError(v)  # pragma: no cover - the grammar has no other forms
+    value = literal_value(kind, v)
+    if isinstance(value, Decimal):
+        return f"{value:f}"  # money and percentages travel as exact decimal text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def record(policy: Policy, example: ast.Example) -> dict[str, Any]:

@@ -146,11 +146,7 @@ class Validator:
             errors.append(_not_a(path, "an object", "对象", record))
             return Applicant(index, None, None, {}, (), tuple(errors), path)
         aid = record.get("id")
-        if aid is None:
-            errors.append(Problem("missing (every applicant needs an id)", "缺少编号(每个申请人都须有编号)").at(f"{path}.id"))
-        elif not isinstance(aid, str) or not aid.strip():
-            errors.append(Problem(f"expected a non-empty string, got {_show(aid)}",
-                                  f"编号应为非空文本,实为 {_show(aid)}").at(f"{path}.id"))
+        _check_id(aid, path, "applicant", errors)
         name = record.get("name")
         if name is not None and not isinstance(name, str):
             errors.append(Problem(f"expected a string, got {_show(name)}", f"名称应为文本,实为 {_show(name)}")
@@ -188,11 +184,7 @@ class Validator:
             errors.append(_not_a(path, "an object", "对象", raw))
             return None
         pid = raw.get("id")
-        if pid is None:
-            errors.append(Problem("missing (every project needs an id)", "缺少项目编号(每个项目都须有编号)").at(f"{path}.id"))
-        elif not isinstance(pid, str) or not pid.strip():
-            errors.append(Problem(f"expected a non-empty string, got {_show(pid)}",
-                                  f"项目编号应为非空文本,实为 {_show(pid)}").at(f"{path}.id"))
+        _check_id(pid, path, "project", errors)
         facts = self.facts(raw, self.project_inputs, path, errors, STRUCTURAL_PROJECT, self.applicant_inputs)
         dated = self.plan.dated_by
         if dated and dated not in raw:
@@ -328,6 +320,17 @@ def _decimals(value: Decimal) -> int:
     while exponent < 0 and digits and digits[-1] == 0:
         digits, exponent = digits[:-1], exponent + 1
     return max(-exponent, 0)
+
+
+def _check_id(value: Any, path: str, whose: str, errors: list[str]) -> None:
+    """Every applicant and every project needs an id: a non-empty string."""
+    zh = "编号" if whose == "applicant" else "项目编号"
+    if value is None:
+        errors.append(Problem(f"missing (every {whose} needs an id)", f"缺少{zh}(每个{SCOPES_ZH[whose]}都须有编号)")
+                      .at(f"{path}.id"))
+    elif not isinstance(value, str) or not value.strip():
+        errors.append(Problem(f"expected a non-empty string, got {_show(value)}", f"{zh}应为非空文本,实为 {_show(value)}")
+                      .at(f"{path}.id"))
 
 
 def _not_a(path: str, en: str, zh: str, value: Any) -> Problem:

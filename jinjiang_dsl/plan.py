@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -152,21 +153,23 @@ def label_of(b: ast.Bitext | None, fallback: str) -> Label:
     return Label(b.zh, b.en or b.zh)
 
 
+def literal_value(kind: str, v: ast.Expr | ast.Quote) -> Any:
+    """A literal as written (a default, an example's fact) as the value of an input of that kind."""
+    if isinstance(v, ast.Quantity):
+        return int(v.value) if kind == "count" and v.value == v.value.to_integral_value() else v.value
+    if isinstance(v, (ast.Percent, ast.BoolLit, ast.DateLit)):
+        return v.value
+    if isinstance(v, ast.Name):
+        return v.ident
+    if isinstance(v, ast.Quote):
+        return v.text
+    raise TypeError(v)  # pragma: no cover - the grammar has no other literal forms
+
+
 def _default_value(decl: ast.InputDecl) -> object:
-    d = decl.default
-    if d is None:
+    if decl.default is None:
         return False if decl.type.kind == "bool" else None
-    if isinstance(d, ast.Quantity):
-        return int(d.value) if decl.type.kind == "count" else d.value
-    if isinstance(d, ast.Percent):
-        return d.value
-    if isinstance(d, ast.BoolLit):
-        return d.value
-    if isinstance(d, ast.DateLit):
-        return d.value
-    if isinstance(d, ast.Name):
-        return d.ident
-    return None
+    return literal_value(decl.type.kind, decl.default)
 
 
 class _Planner:
