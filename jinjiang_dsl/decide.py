@@ -164,7 +164,8 @@ class Decider:
                 else:
                     claimed[key] = project.id
             if steps is not None:
-                steps.extend(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in m.notes)
+                notes = m.notes if award.status == "referred" else (*m.notes, *self.plan.policy_notes)
+                steps.extend(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in notes)
             awards.append(award)
         return awards
 

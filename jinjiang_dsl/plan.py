@@ -135,7 +135,7 @@ class Plan:
     dated_by: str | None
     rounding_unit: Decimal
     rounding_mode: str
-    rounding_notes: tuple[Note, ...]
+    policy_notes: tuple[Note, ...]  # stated in the header and attached nowhere else: they apply to every amount
     inputs: dict[str, InputSpec]
     assertions: tuple[Cond, ...]
     defines: dict[str, ast.Define]
@@ -389,6 +389,10 @@ class _Planner:
             rule_labels=labels,
         )
 
+    def policy_notes(self, h: ast.Header) -> tuple[Note, ...]:
+        attached = {n.id for item in (*self.policy.measures, *self.policy.rules) for n in item.notes}
+        return tuple(self.notes[n.id] for n in h.notes if n.text is not None and n.id not in attached)
+
     def plan(self) -> Plan:
         h = self.policy.header
         assert h is not None  # the checker requires it
@@ -403,7 +407,7 @@ class _Planner:
             dated_by=h.dated_by.ident if h.dated_by else None,
             rounding_unit=h.rounding.unit.value if h.rounding else Decimal("0.01"),
             rounding_mode=h.rounding.mode if h.rounding else "half_up",
-            rounding_notes=tuple(self.notes[n.id] for n in h.notes if n.id == "I-1" and n.id in self.notes),
+            policy_notes=self.policy_notes(h),
             inputs=self.inputs,
             assertions=tuple(self.cond(a.expr, a.label, {}) for a in self.policy.assertions),
             defines=self.defines,

@@ -10,6 +10,7 @@ from rich.tree import Tree
 from ..decisions import ApplicantDecision, Award, BatchDecision
 from ..plan import Plan
 from ..runtime.money import fmt_plain
+from ..runtime.trace import Step
 from .messages import render, word
 from .report import error_text
 
@@ -32,6 +33,7 @@ WORDS = {
     "applicants": ("申请人", "applicants"),
     "errors": ("输入有误", "with input errors"),
     "no_awards": ("未涉及任何措施", "no measure's facts given"),
+    "notes": ("适用的解释", "interpretations that apply"),
 }
 
 
@@ -80,9 +82,33 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
             for warning in a.warnings:
                 node.add(Text(f"{w('warning', lang)}: {render(warning, lang)}", style="yellow"))
             if trace:
+                notes = []
                 for step in a.trace:
+                    if step.kind == "note":  # named once here, stated once under the summary
+                        notes.append(step.params["id"])
+                        continue
                     node.add(Text.assemble((f"[{step.rule}] ", "dim"), render(step, lang)))
+                if notes:
+                    node.add(Text(f"{w('notes', lang)}: {', '.join(notes)}", style="dim"))
     return tree
+
+
+def notes_legend(batch: BatchDecision, lang: str) -> Group:
+    """Each interpretation that applied, stated once (the awards name them by id)."""
+    seen: dict[str, Step] = {}
+    for d in batch.applicants:
+        for p in d.projects:
+            for a in p.awards:
+                for s in a.trace:
+                    if s.kind == "note":
+                        seen.setdefault(s.params["id"], s)
+    lines = [Text(w("notes", lang), style="bold")]
+    def natural(note_id: str) -> tuple[str, int]:  # I-2 before I-10
+        prefix, _, number = note_id.partition("-")
+        return prefix, int(number) if number.isdigit() else 0
+
+    lines += [Text(render(seen[k], lang)) for k in sorted(seen, key=natural)]
+    return Group(*lines) if seen else Group()
 
 
 def summary_table(batch: BatchDecision, plan: Plan, lang: str) -> Group:
@@ -102,3 +128,5 @@ def print_batch(console: Console, batch: BatchDecision, plan: Plan, lang: str, t
     for d in batch.applicants:
         console.print(applicant_tree(plan, d, lang, trace))
     console.print(summary_table(batch, plan, lang))
+    if trace:
+        console.print(notes_legend(batch, lang))
