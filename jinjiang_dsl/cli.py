@@ -262,11 +262,11 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     out, err = Console(highlight=False, soft_wrap=True), _stderr()
     passed = failed = 0
-    broken = False
+    unreadable = invalid = False
     for path in args.policies:
         policy = _load(path, err)
         if not policy:
-            broken = True
+            unreadable, invalid = unreadable or policy is None, invalid or policy is False
             continue
         outcomes = run_all(policy)
         out.print(f"{path}: {len(outcomes)} examples", markup=False, style="bold")
@@ -300,9 +300,9 @@ def cmd_test(args: argparse.Namespace) -> int:
                       "; not covered: " + "; ".join(f"{i.where} {i.what} ({', '.join(i.missing)})" for i in gaps)),
                       markup=False)
     out.print(f"{passed} passed, {failed} failed", markup=False, style="bold red" if failed else "bold green")
-    if broken:
+    if unreadable:
         return EXIT_UNREADABLE
-    return EXIT_ERRORS if failed else EXIT_OK
+    return EXIT_ERRORS if failed or invalid else EXIT_OK
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
