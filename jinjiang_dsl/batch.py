@@ -23,7 +23,7 @@ from typing import IO, Any, NamedTuple
 import attrs
 
 from .api import Policy
-from .decide import Decider, exact
+from .decide import Decider, contribution, exact
 
 CHUNK = 1024
 DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: numbers read exactly, never as floats
@@ -208,18 +208,7 @@ def _evaluate(policy: Policy, decider: Decider, item: Item) -> Result:
     if item.error is not None:
         app = attrs.evolve(app, errors=(*app.errors, item.error))
     decision = decider.decide(app)
-    by_measure: dict[str, Decimal] = {}
-    quotas = []
-    dates = {p.id: p for p in app.projects}
-    for pd in decision.projects:
-        for a in pd.awards:
-            if a.status == "granted" and a.amount:
-                by_measure[a.measure] = by_measure.get(a.measure, Decimal(0)) + a.amount
-            quota = policy.plan.measure(a.measure).quota
-            project = dates.get(pd.id)
-            if quota and a.status in ("granted", "superseded") and project and project.date:
-                key = (a.measure, str(project.facts.get(quota[1])), project.date.year)
-                quotas.append((key, f"{decision.id}/{pd.id}"))
+    by_measure, quotas = contribution(policy.plan, app, decision)
     output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
     return Result(item.line, app.id, decision.status == "error", _dumps(output), str(decision.total),
                   tuple((k, str(v)) for k, v in by_measure.items()), tuple(quotas))

@@ -356,6 +356,25 @@ def largest_remainder(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
     return [Decimal(f) * CENT for f in floors]
 
 
+def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
+                 ) -> tuple[dict[str, Decimal], list[tuple[tuple[str, str, int], str]]]:
+    """What one applicant adds to a batch summary: granted amounts by measure, and its quota claims
+    (measure, quota value such as the industry, year) → "applicant/project"."""
+    by_measure: dict[str, Decimal] = {}
+    claims = []
+    projects = {p.id: p for p in app.projects}
+    for pd in decision.projects:
+        for a in pd.awards:
+            if a.status == "granted" and a.amount:
+                by_measure[a.measure] = by_measure.get(a.measure, Decimal(0)) + a.amount
+            quota = plan.measure(a.measure).quota
+            project = projects.get(pd.id)
+            if quota and a.status in ("granted", "superseded") and project and project.date:
+                key = (a.measure, str(project.facts.get(quota[1])), project.date.year)
+                claims.append((key, f"{decision.id}/{pd.id}"))
+    return by_measure, claims
+
+
 @attrs.define
 class BatchTotals:
     """The batch summary, built one applicant at a time (so a stream needs no second pass)."""
@@ -371,16 +390,11 @@ class BatchTotals:
         self.applicants += 1
         self.errors += decision.status == "error"
         self.total += decision.total
-        projects = {p.id: p for p in app.projects}
-        for pd in decision.projects:
-            for a in pd.awards:
-                if a.status == "granted" and a.amount:
-                    self.by_measure[a.measure] = self.by_measure.get(a.measure, Decimal(0)) + a.amount
-                m = self.plan.measure(a.measure)
-                project = projects.get(pd.id)
-                if m.quota and a.status in ("granted", "superseded") and project and project.date:
-                    key = (m.id, str(project.facts.get(m.quota[1])), project.date.year)
-                    self.quota_claims.setdefault(key, []).append(f"{decision.id}/{pd.id}")
+        by_measure, claims = contribution(self.plan, app, decision)
+        for mid, amount in by_measure.items():
+            self.by_measure[mid] = self.by_measure.get(mid, Decimal(0)) + amount
+        for key, who in claims:
+            self.quota_claims.setdefault(key, []).append(who)
 
     def summary(self) -> Summary:
         warnings = []
