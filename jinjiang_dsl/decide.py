@@ -16,7 +16,7 @@ import attrs
 
 from .decisions import ApplicantDecision, Award, ProjectDecision, Summary
 from .inputs import Applicant, Problem, Project
-from .plan import Measure, Plan
+from .plan import Measure, Plan, measure_key
 from .runtime.money import fmt_plain
 from .runtime.outcome import MeasureResult, Missing
 from .runtime.trace import Label, Shown, Step
@@ -66,10 +66,6 @@ class _Award:
             self.steps.append(step)
 
 
-def measure_key(mid: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in mid.split("."))
-
-
 class Decider:
     def __init__(self, plan: Plan, backend: Backend, trace: bool = True):
         self.plan = plan
@@ -113,7 +109,19 @@ class Decider:
                 yield self.decide(app)
 
     def decide(self, app: Applicant) -> ApplicantDecision:
-        """One applicant, in the caller's decimal context: wrap calls in :func:`exact`."""
+        """One applicant, in the caller's decimal context: wrap calls in :func:`exact`.
+
+        Inputs and policy literals are bounded (jinjiang_dsl.limits), but a formula can still
+        multiply them past what exact arithmetic holds; then the applicant is an error, never a
+        rounded figure and never a crash of the batch."""
+        try:
+            return self._decide(app)
+        except ArithmeticError:
+            problem = Problem("a figure in this applicant's computation is too large to compute exactly",
+                              "该申请人的计算中有数值过大,无法精确计算")
+            return ApplicantDecision(app.id, app.name, app.facts.get("kind"), "error", Decimal(0), (), (problem,))
+
+    def _decide(self, app: Applicant) -> ApplicantDecision:
         kind = app.facts.get("kind")
         if not app.ok:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)

@@ -346,9 +346,12 @@ def test_file_ending_in_the_middle_of_a_statement():
     assert hint.startswith("expected ")
 
 
-def test_expressions_nested_too_deeply():
+def test_expressions_nested_too_deeply_are_reported_where_they_get_too_deep():
     src = "define x = " + "not " * 5000 + "true\n"
-    assert problems(src) == [("the policy nests expressions too deeply to read", None, 1, 1, 2)]
+    ((message, hint, line, col, _),) = problems(src)
+    assert message == "this nests more than 120 levels deep (an expression may nest at most 48)"
+    assert (line, col) == (1, len("define x = ") + 4 * 118 + 1)  # the 'not' that is one level too deep
+    assert hint.startswith("split the expression")
 
 
 # ---------------------------------------------------------------- statements the grammar allows once

@@ -17,6 +17,7 @@ from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
 from . import tiers
 from .examples import check_examples
+from .size import check_size
 from .types import NUMERIC, ExprTyper, Type, is_money_like, percent_hint, type_of_decl
 
 # Quoted texts and comments, blanked out when a statement is looked for in the source.
@@ -198,6 +199,8 @@ class _Checker:
 
     def run(self) -> None:
         p = self.policy
+        if not check_size(p, self.report):
+            return  # later checks walk expressions recursively: first bring them within bounds
         for decl in p.inputs:
             sym = Symbol(decl.name, "input", decl.scope, decl, type_of_decl(decl))
             self.declare(sym, decl.name_span, self.symbols)

@@ -1,8 +1,10 @@
 """Compiling a plan to Python: generate source, compile it under its own file name, load it.
 
 As attrs does for its generated methods, the source is registered in ``linecache`` so a
-traceback or a debugger shows the generated line, and the generated module sees only
-the names in :data:`RUNTIME` — nothing else is importable from generated code.
+traceback or a debugger shows the generated line. The generated module sees only the
+names in :data:`RUNTIME` and the three builtins in :data:`BUILTINS`: no ``__import__``,
+``open`` or ``eval``. That is the second line of defence; the first is the generator,
+which puts text from a policy into source only as ``repr()`` of a constant (docs/security.md).
 """
 
 from __future__ import annotations
@@ -48,16 +50,35 @@ RUNTIME: dict[str, Any] = {
 }
 
 
+BUILTINS: dict[str, Any] = {"bool": bool, "frozenset": frozenset, "KeyError": KeyError}
+
+
 def load(plan: Plan) -> dict[str, Any]:
     """Generate, compile and execute the plan's module; its namespace."""
     source = generate(plan)
-    filename = f"<jinjiang-dsl {plan.path} {plan.source_sha256[:12]}>"
-    code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = dict(RUNTIME)
+    filename = f"<jinjiang-dsl {plan.source_sha256[:12]}>"
+    lines = source.splitlines(True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    namespace = dict(RUNTIME, __builtins__=BUILTINS)
     namespace["LABELS"] = {name: spec.label for name, spec in plan.inputs.items()}
-    exec(code, namespace)  # noqa: S102 - our own generated source, from a checked policy
+    for start, end in _pieces(lines):
+        # Blank lines first, so that line numbers in a traceback are the module's own.
+        code = compile("\n" * start + "".join(lines[start:end]), filename, "exec")
+        exec(code, namespace)  # noqa: S102 - our own generated source: policy text only as repr() constants
     return namespace
+
+
+def _pieces(lines: list[str], size: int = 2000) -> list[tuple[int, int]]:
+    """Line ranges of whole top-level statements, about ``size`` lines each.
+
+    Compiling a policy of thousands of measures as one module takes a gigabyte; in pieces,
+    memory stays that of one piece."""
+    pieces, start = [], 0
+    for i, line in enumerate(lines):
+        if i - start >= size and line[:1] not in ("", " ", "\n", "#"):
+            pieces.append((start, i))
+            start = i
+    return [*pieces, (start, len(lines))]
 
 
 def _missing_as_such(fn: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:

@@ -23,9 +23,11 @@ def fmt_plain(value: Decimal) -> str:
 
 
 def fmt_compact(value: Decimal) -> str:
-    """As the notice writes figures: ``1000000`` → ``100万``; small or odd values stay plain."""
-    if value != 0 and abs(value) >= WAN and (value % (WAN / 100)) == 0:
-        wan = (value / WAN).normalize()
+    """As the notice writes figures: ``1000000`` → ``100万``; small or odd values stay plain.
+
+    In the wide context, so that a figure of any size a policy allows is written, not refused."""
+    if value != 0 and abs(value) >= WAN and WIDE.remainder(value, WAN / 100) == 0:
+        wan = WIDE.divide(value, WAN).normalize(WIDE)
         return f"{wan:f}万"
     return fmt_plain(value)
 

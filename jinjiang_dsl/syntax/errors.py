@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -196,6 +197,9 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             )
         elif ch in "%％":
             hint = "a percentage is written right after its number, e.g. 20%"
+        elif ch.isdigit():  # a digit, but not 0-9: full-width, Arabic-Indic, superscript …
+            hint = "numbers are written with the digits 0-9" + (
+                f": write '{unicodedata.digit(ch)}'" if unicodedata.digit(ch, None) is not None else "")
         elif exc.allowed:
             hint = f"expected {_expected_list(parser, exc.allowed)}"
         return Diagnostic(severity="error", message=f"unexpected character {ch!r}", span=span, hint=hint)

@@ -21,7 +21,7 @@ from ..diagnostics import Diagnostic, source_lines
 
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
-_QUANTITY = re.compile(r"^(?P<num>[\d,]+(?:\.\d+)?)\s*(?P<mag>(?:\s*[万亿])*)\s*(?P<unit>[元家个场次项人名])?$")
+_QUANTITY = re.compile(r"^(?P<num>[0-9,]+(?:\.[0-9]+)?)\s*(?P<mag>(?:\s*[万亿])*)\s*(?P<unit>[元家个场次项人名])?$")
 
 # Statutory boundary words (I-2): 以上/以下/以内/不少于/不超过 include the number;
 # 超过/不满/低于 exclude it.
@@ -108,7 +108,7 @@ class ToAst:
             value = dt.date.fromisoformat(str(token))
         except ValueError:
             # The terminal guarantees the shape YYYY-MM-DD, so the day itself is what is wrong.
-            shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(token)) is not None
+            shaped = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(token)) is not None
             hint = "that day does not exist" if shaped else "dates are written YYYY-MM-DD, e.g. 2023-05-01"
             self.error(f"'{token}' is not a date", token, hint=hint)
             value = dt.date(1, 1, 1)

@@ -1,0 +1,67 @@
+"""The documented bounds on what a policy or an application may hold (docs/security.md).
+
+Policies and applications come from outside. Every bound here is checked on the text,
+before a value is built from it, so no input can make the tool hang or exhaust memory;
+going over a bound is a located error, never a crash. The command line can raise the
+input bounds (``--max-line-bytes``, ``--max-projects``); the policy bounds are fixed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# ---------------------------------------------------------------- policies
+
+MAX_POLICY_BYTES = 1 << 20
+"""A policy source of more than 1 MiB is refused (the Jinjiang notice takes 50 KB)."""
+
+MAX_SYNTAX_DEPTH = 120
+"""How deep the parse tree of a policy may nest before it is even read (parentheses, 非 …)."""
+
+MAX_EXPR_DEPTH = 48
+"""How deep one expression may nest, definitions it uses included: ``a and b and c`` is 3 deep."""
+
+MAX_EXPR_NODES = 2000
+"""How many names, numbers and operators one expression may hold, definitions it uses included."""
+
+MAX_LITERAL = Decimal(10) ** 15
+"""A number written in a policy (100万, 0.01元, 50家) is below 10¹⁵ …"""
+
+MAX_LITERAL_DECIMALS = 6
+"""… with at most 6 decimal places (after 万/亿 is applied; 20% is 0.2)."""
+
+MAX_MEASURE_ID = 24
+"""A measure id (``1.1``, ``12.3.4``) has at most 24 characters."""
+
+# ---------------------------------------------------------------- applications
+
+MAX_MONEY = Decimal(10) ** 15
+"""Money is below 10¹⁵ 元 (a thousand trillion) …"""
+
+MAX_MONEY_DECIMALS = 20
+"""… with at most 20 decimal places (trailing zeros included: the text is checked, not the value)."""
+
+MAX_COUNT = 10**9
+"""A count is a whole number below 10⁹."""
+
+MAX_NUMBER_TEXT = 64
+"""A JSON number longer than 64 characters is never converted; it is an input error."""
+
+MAX_LINE_BYTES = 1 << 20
+"""Default bound on one JSON Lines line or CSV record (``--max-line-bytes``)."""
+
+MAX_PROJECTS = 1000
+"""Default bound on the projects of one applicant (``--max-projects``)."""
+
+MAX_DOCUMENT_BYTES = 64 << 20
+"""A JSON document (not a stream) is read whole, so it is bounded: 64 MiB. Use JSON Lines beyond."""
+
+MAX_SHOWN = 40
+"""An input value quoted in an error message is cut to 40 characters."""
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """Text as an error message quotes it: at most ``limit`` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…({len(text)} characters)"
