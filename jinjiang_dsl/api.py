@@ -15,13 +15,16 @@ from typing import Any, Literal
 from .check import CheckedPolicy, check
 from .decide import Backend, BatchTotals, Decider
 from .decisions import ApplicantDecision, BatchDecision
+from .ast import Span
 from .diagnostics import Diagnostic, PolicyError
 from .inputs import Applicant, Validator, read_document, records_of
 from .interpret import assertion_checker, interpreted_backend
+from .limits import MAX_POLICY_BYTES, MAX_PROJECTS, TooLarge, read_bounded
 from .plan import Plan, build_plan
 from .syntax import parse
 
 BackendName = Literal["compiled", "interpreter"]
+BACKENDS: tuple[BackendName, ...] = ("compiled", "interpreter")
 
 
 def check_source(source: str, path: str = "<policy>") -> list[Diagnostic]:
@@ -36,12 +39,15 @@ def check_source(source: str, path: str = "<policy>") -> list[Diagnostic]:
 class Policy:
     """A checked policy, ready to evaluate applications."""
 
-    def __init__(self, checked: CheckedPolicy, backend: BackendName = "compiled"):
+    def __init__(self, checked: CheckedPolicy, backend: BackendName = "compiled", *,
+                 max_projects: int = MAX_PROJECTS):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.checked = checked
         self.plan: Plan = build_plan(checked)
         self.backend_name = backend
         self._backend: Backend | None = None
-        self.validator = Validator(self.plan, assertion_checker(self.plan))
+        self.validator = Validator(self.plan, assertion_checker(self.plan), max_projects)
 
     @property
     def name(self) -> str:
@@ -92,16 +98,24 @@ class Policy:
         return apps, batch
 
 
-def load_policy(path: str | Path, *, strict: bool = False, backend: BackendName = "compiled") -> Policy:
+def load_policy(path: str | Path, *, strict: bool = False, backend: BackendName = "compiled",
+                max_projects: int = MAX_PROJECTS) -> Policy:
     """Read, check and prepare a ``.pol`` file.
 
-    Raises :class:`PolicyError` when it has errors (or warnings, with ``strict``);
-    ``OSError``/``UnicodeDecodeError`` when it cannot be read.
+    Raises :class:`PolicyError` when it has errors (or warnings, with ``strict``, or when it is
+    larger than the policy size limit); ``OSError``/``UnicodeDecodeError`` when it cannot be
+    read; ``ValueError`` for a backend name that does not exist.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     path = Path(path)
-    source = path.read_text(encoding="utf-8")
+    try:
+        source = read_bounded(str(path), MAX_POLICY_BYTES)
+    except TooLarge as exc:
+        where = Span(path=str(path), line=1, column=1, end_line=1, end_column=2)
+        raise PolicyError([Diagnostic(severity="error", message=f"the policy is {exc}", span=where)], {}) from None
     checked = check(parse(source, str(path)))
     blocking = checked.diagnostics if strict else checked.errors
     if blocking:
         raise PolicyError(checked.diagnostics, {str(path): source})
-    return Policy(checked, backend)
+    return Policy(checked, backend, max_projects=max_projects)

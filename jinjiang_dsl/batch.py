@@ -14,6 +14,8 @@ import io
 import json
 import multiprocessing
 import os
+import re
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -24,9 +26,10 @@ import attrs
 
 from .api import Policy
 from .decide import Decider, contribution, exact
+from .inputs import DECODER
+from .limits import MAX_LINE_BYTES, shorten
 
 CHUNK = 1024
-DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: numbers read exactly, never as floats
 
 
 @attrs.frozen(slots=True)
@@ -81,12 +84,46 @@ class Result(NamedTuple):
 
 # ---------------------------------------------------------------------- readers
 
+BOM = b"\xef\xbb\xbf"
 
-def read_jsonl(stream: IO[str]) -> Iterator[Item]:
-    """One applicant per line; a blank line is skipped."""
-    for n, text in enumerate(stream, 1):
+
+def read_jsonl(stream: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Item]:
+    """One applicant per line. Only ``\\n`` ends a line (a ``\\r`` before it is dropped; a lone
+    ``\\r`` stays inside its line); a blank line is skipped. Lines are read as bytes and decoded one
+    by one, so a bad byte, or a line over ``max_line_bytes`` (never held in memory whole), is
+    that line's error and the stream goes on. A byte-order mark opening the file is dropped."""
+    n = 0
+    while True:
+        raw = stream.readline(max_line_bytes + 2)  # the limit, and room for "\r\n"
+        if not raw:
+            return
+        n += 1
+        if n == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM):]
+        body = raw.removesuffix(b"\n").removesuffix(b"\r")
+        if len(body) > max_line_bytes:
+            size = len(raw) + _skip_line(stream, raw)
+            yield Item(n, error=f"line {n}: a line of {size:,} bytes; at most {max_line_bytes:,} are read "
+                                f"(--max-line-bytes)")
+            continue
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Item(n, error=f"line {n}: not UTF-8 text (byte {exc.start + 1} of the line is {body[exc.start]:#04x})")
+            continue
         if text.strip():
             yield Item(n, text=text)
+
+
+def _skip_line(stream: IO[bytes], read: bytes) -> int:
+    """Read past the rest of an overlong line, keeping none of it; the bytes skipped."""
+    skipped = 0
+    while not read.endswith(b"\n"):
+        read = stream.readline(1 << 16)
+        if not read:
+            break
+        skipped += len(read)
+    return skipped
 
 
 def parse_line(item: Item) -> Item:
@@ -99,14 +136,58 @@ def parse_line(item: Item) -> Item:
         return Item(item.line, error=f"line {item.line}: not valid JSON: nested too deeply")
 
 
-def read_csv(stream: IO[str], policy: Policy) -> Iterator[Item]:
+class _Lines:
+    """The physical lines of a text stream, for :func:`csv.reader`, none longer than ``limit``
+    characters: a longer one is skipped unread (an empty line stands in its place) and
+    remembered, so that the record holding it becomes an error and memory stays bounded."""
+
+    def __init__(self, stream: IO[str], limit: int):
+        self.stream, self.limit = stream, limit
+        self.number = 0
+        self.overlong: deque[tuple[int, int]] = deque()  # (line, characters)
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(self.limit + 2)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line.removesuffix("\n").removesuffix("\r")) > self.limit:
+            size = len(line)
+            while not line.endswith("\n"):
+                line = self.stream.readline(1 << 16)
+                size += len(line)
+                if not line:
+                    break
+            self.overlong.append((self.number, size))
+            return "\n"
+        return line
+
+    def overlong_up_to(self, line: int) -> list[str]:
+        """The overlong lines up to ``line`` not yet reported, as problems."""
+        found = []
+        while self.overlong and self.overlong[0][0] <= line:
+            n, size = self.overlong.popleft()
+            found.append(f"line {n}: a line of {size:,} characters; at most {self.limit:,} are read "
+                         "(--max-line-bytes)")
+        return found
+
+
+def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Item]:
     """One project per row, applicant columns repeated; consecutive rows of one applicant id group.
 
     Columns: ``applicant_id``, ``name``, the applicant inputs, ``project_id``, the project
-    inputs (docs/batch.md). An empty cell is "not given".
+    inputs (docs/batch.md). An empty cell is "not given". A record is named by its first line.
+    Nothing is chosen silently: a column named twice in the header, and rows of one applicant
+    that disagree on an applicant column, are that applicant's errors. ``stream`` decodes with
+    ``errors="surrogateescape"``, so that a bad byte is the error of the record it stands in.
     """
     inputs = policy.plan.inputs
-    reader = csv.reader(stream)
+    lines = _Lines(stream, max_line_bytes)
+    csv.field_size_limit(max_line_bytes)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -115,72 +196,109 @@ def read_csv(stream: IO[str], policy: Policy) -> Iterator[Item]:
         yield Item(1, error=f"line 1: not valid CSV: {exc}")
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
-    current: dict[str, Any] | None = None
-    first_line = 0
-    problems: list[str] = []
+    header_problems = lines.overlong_up_to(reader.line_num) + _header_problems(header)
+    group = _Group(inputs, header_problems)
     while True:
-        line = reader.line_num + 1
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            if current is not None:
-                yield _csv_item(first_line, current, problems)
-                current, problems = None, []
-            yield Item(line, error=f"line {line}: not valid CSV: {exc}")
+            yield from group.flush()
+            yield Item(start, error=f"line {start}: not valid CSV: {exc}")
             continue
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
+        problems = lines.overlong_up_to(reader.line_num)
+        if any(_has_bad_bytes(cell) for cell in row):
+            problems.append(f"line {start}: not UTF-8 text")
+        if not problems and not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
-            if current is not None:
-                yield _csv_item(first_line, current, problems)
-                current, problems = None, []
-            yield Item(line, error=f"line {line}: {len(row)} cells, but the header has {len(header)}")
+        if len(row) != len(header) and not problems:
+            problems.append(f"line {start}: {len(row)} cells, but the header has {len(header)}")
+        if problems:
+            yield from group.flush()
+            yield Item(start, error="; ".join(problems))
             continue
-        cells = {h: c for h, c in zip(header, row) if c.strip() != ""}
+        yield from group.add(start, {h: c for h, c in zip(header, row) if c.strip() != ""})
+    yield from group.flush()
+
+
+def _header_problems(header: list[str]) -> list[str]:
+    first: dict[str, int] = {}
+    problems = []
+    for i, name in enumerate(header, 1):
+        if name in first:
+            problems.append(f"line 1: column {i} '{shorten(name)}' repeats column {first[name]}; "
+                            "which one holds the value is unclear")
+        else:
+            first[name] = i
+    return problems
+
+
+def _has_bad_bytes(cell: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in cell) if not cell.isascii() else False
+
+
+class _Group:
+    """The rows of one applicant, gathered into one record."""
+
+    def __init__(self, inputs: dict[str, Any], header_problems: list[str]):
+        self.inputs = inputs
+        self.header_problems = header_problems
+        self.applicant_columns = {"name", *(k for k, spec in inputs.items() if spec.scope == "applicant")}
+        self.record: dict[str, Any] | None = None
+        self.first: dict[str, str] = {}  # the applicant columns of the applicant's first row
+        self.line = 0
+        self.problems: list[str] = []
+
+    def add(self, line: int, cells: dict[str, str]) -> Iterator[Item]:
         aid = cells.get("applicant_id")
-        if current is None or aid != current.get("id"):
-            if current is not None:
-                yield _csv_item(first_line, current, problems)
-            current, problems, first_line = {"id": aid, "projects": []}, [], line
-            for key, cell in cells.items():
-                if key == "name":
-                    current["name"] = cell
-                elif key in inputs and inputs[key].scope == "applicant":
-                    current[key] = _cell(inputs[key].kind, cell)
+        mine = {k: c.strip() for k, c in cells.items() if k in self.applicant_columns}
+        if self.record is None or aid != self.record.get("id"):
+            yield from self.flush()
+            self.record, self.first, self.line, self.problems = {"id": aid, "projects": []}, mine, line, []
+            for key, cell in mine.items():
+                self.record[key] = cell if key == "name" else _cell(self.inputs[key].kind, cell)
+        elif mine != self.first:
+            for key in sorted(mine.keys() | self.first.keys()):
+                if mine.get(key) != self.first.get(key):
+                    self.problems.append(f"line {line}: column '{key}' is {_quote(mine.get(key))} here but "
+                                         f"{_quote(self.first.get(key))} on line {self.line}, the applicant's first row")
         project: dict[str, Any] = {}
         for key, cell in cells.items():
             if key == "project_id":
                 project["id"] = cell
-            elif key in ("applicant_id", "name"):
+            elif key == "applicant_id" or key in self.applicant_columns:
                 continue
-            elif key in inputs:
-                if inputs[key].scope == "project":
-                    project[key] = _cell(inputs[key].kind, cell)
+            elif key in self.inputs:
+                project[key] = _cell(self.inputs[key].kind, cell)
             else:
-                problems.append(f"line {line}: unknown column '{key}'")
-        current["projects"].append(project)
-    if current is not None:
-        yield _csv_item(first_line, current, problems)
+                self.problems.append(f"line {line}: unknown column '{shorten(key)}'")
+        self.record["projects"].append(project)  # type: ignore[index]
+
+    def flush(self) -> Iterator[Item]:
+        if self.record is not None:
+            problems = self.header_problems + self.problems
+            yield Item(self.line, record=self.record, error="; ".join(problems) if problems else None)
+        self.record = None
 
 
-def _csv_item(line: int, record: dict[str, Any], problems: list[str]) -> Item:
-    if problems:
-        return Item(line, record=record, error="; ".join(problems))
-    return Item(line, record=record)
+def _quote(cell: str | None) -> str:
+    return "empty" if cell is None else repr(shorten(cell))
 
 
 def _cell(kind: str, cell: str) -> Any:
     """A CSV cell as the JSON value the validator expects; what does not convert is left as text,
-    so the validator reports it with its path."""
+    so the validator reports it with its path. Only the digits 0-9 make a count."""
     cell = cell.strip()
     if kind == "bool":
         return {"true": True, "false": False}.get(cell.lower(), cell)
     if kind == "count":
-        return int(cell) if cell.isdigit() else cell
+        return int(cell) if ASCII_DIGITS.fullmatch(cell) and len(cell) <= 18 else cell
     return cell
+
+
+ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 # ---------------------------------------------------------------------- evaluation
@@ -196,7 +314,19 @@ def evaluate_items(items: list[Item]) -> list[Result]:
     policy = _POLICY
     decider = policy.decider(_TRACE)
     with exact():
-        return [_evaluate(policy, decider, item) for item in items]
+        return [_evaluate_safely(policy, decider, item) for item in items]
+
+
+def _evaluate_safely(policy: Policy, decider: Decider, item: Item) -> Result:
+    """One item; whatever goes wrong with it is its own error line, never the batch's end.
+
+    The validator and the decider report every input problem they know of; this is the last
+    line of defence, so that even a fault of ours loses no line and names the one it hit."""
+    try:
+        return _evaluate(policy, decider, item)
+    except Exception as exc:  # noqa: BLE001 - reported on the line, with its type, for a bug report
+        return _error_result(item.line, None, [f"line {item.line}: internal error while evaluating this line "
+                                               f"({type(exc).__name__}); please report it"])
 
 
 def _evaluate(policy: Policy, decider: Decider, item: Item) -> Result:
@@ -281,21 +411,29 @@ def run(
         return tally, False
 
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(jobs) as pool:
+    pool = ctx.Pool(jobs, initializer=_worker_start)
+    try:
         pending: deque[Any] = deque()
         for chunk in _chunks(items, CHUNK):
             pending.append(pool.apply_async(evaluate_items, (chunk,)))
             while len(pending) >= jobs * 2:
                 for result in pending.popleft().get():
                     if not emit(result):
-                        pool.terminate()
                         return tally, True
         while pending:
             for result in pending.popleft().get():
                 if not emit(result):
-                    pool.terminate()
                     return tally, True
+        pool.close()
+    finally:
+        pool.terminate()  # on Ctrl-C, a write error or an early stop: the workers go at once
+        pool.join()
     return tally, stopped
+
+
+def _worker_start() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them: one message, not one traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def summary_json(policy: Policy, tally: Tally, lang: str = "zh") -> dict[str, Any]:
@@ -336,17 +474,22 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
-class CountedText(io.TextIOWrapper):
-    """UTF-8 text over a :class:`CountingReader`; ``bytes_read`` says how far it has got."""
+class Counted(io.BufferedReader):
+    """A buffered binary stream over a :class:`CountingReader`; ``bytes_read`` says how far it has got."""
 
     @property
     def bytes_read(self) -> int:
-        return self.buffer.raw.bytes_read  # type: ignore[attr-defined]
+        return self.raw.bytes_read  # type: ignore[attr-defined, no-any-return]
 
 
-def open_counted(path: str) -> tuple[CountedText, int | None]:
-    """A file (or standard input for ``-``) as text, with its size when it has one."""
+def open_counted(path: str) -> tuple[Counted, int | None]:
+    """A file (or standard input for ``-``) as bytes, with its size when it has one."""
     raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed by the caller
     size = None if path == "-" else os.fstat(raw.fileno()).st_size
-    text = CountedText(io.BufferedReader(CountingReader(raw)), encoding="utf-8", newline="")
-    return text, size
+    return Counted(CountingReader(raw)), size
+
+
+def csv_text(stream: IO[bytes]) -> IO[str]:
+    """CSV text over a byte stream: a byte that is not UTF-8 becomes a lone surrogate, which
+    :func:`read_csv` reports as the error of the record it stands in."""
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")

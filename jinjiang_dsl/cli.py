@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 
 from . import __version__
 from .api import check_source, load_policy
 from .diagnostics import PolicyError, print_diagnostics
+from .limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_POLICY_BYTES, MAX_PROJECTS, TooLarge, read_bounded
+from .output import Output, OutputError
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
 
@@ -21,9 +22,12 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _read(path: str, err: Console) -> str | None:
+def _read(path: str, err: Console, limit: int = MAX_POLICY_BYTES) -> str | None:
+    """A policy (or, with its own limit, an applications document), or None after saying why not."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return read_bounded(path, limit)
+    except TooLarge as exc:
+        err.print(f"{path}: cannot read: {exc}", markup=False)
     except FileNotFoundError:
         err.print(f"{path}: cannot read: no such file", markup=False)
     except IsADirectoryError:
@@ -66,12 +70,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
-def _load(path: str, err: Console, backend: str = "compiled"):  # type: ignore[no-untyped-def]
+def _load(path: str, err: Console, backend: str = "compiled",  # type: ignore[no-untyped-def]
+          max_projects: int = MAX_PROJECTS):
     """The checked policy, or None after printing why it cannot be used."""
     if _read(path, err) is None:
         return None
     try:
-        return load_policy(path, backend=backend)  # type: ignore[arg-type]
+        return load_policy(path, backend=backend, max_projects=max_projects)  # type: ignore[arg-type]
     except PolicyError as exc:
         print_diagnostics(exc.diagnostics, exc.sources, err)
         err.print(f"{path}: the policy has errors; run 'jinjiang-dsl check {path}'", markup=False)
@@ -91,7 +96,9 @@ def input_format(args: argparse.Namespace) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     err = _stderr()
-    policy = _load(args.policy, err, args.backend)
+    Output(args.output, [args.policy, args.applications]).check()
+    Output(args.summary, [args.policy, args.applications, args.output or "-"]).check()
+    policy = _load(args.policy, err, args.backend, args.max_projects)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
     if input_format(args) == "json":
@@ -105,7 +112,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:  # typ
     from .explain.text import print_batch
     from .inputs import DocumentError
 
-    text = _read(args.applications, err)
+    text = _read(args.applications, err, MAX_DOCUMENT_BYTES)
     if text is None:
         return EXIT_UNREADABLE
     try:
@@ -114,7 +121,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:  # typ
         err.print(f"{args.applications}: {exc}", markup=False)
         return EXIT_UNREADABLE
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
-    with _output(args.output) as out:
+    with Output(args.output, [args.policy, args.applications]) as out:
         if fmt == "text":
             print_batch(Console(file=out, highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
         elif fmt == "jsonl":
@@ -141,20 +148,18 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:  # type:
         return EXIT_UNREADABLE
     jobs = args.jobs or batch.default_jobs()
     show_progress = err.is_terminal and not args.quiet
-    try:
-        with stream, _output(args.output) as out, _progress(err, size, show_progress) as advance:
-            items = batch.read_csv(stream, policy) if input_format(args) == "csv" else batch.read_jsonl(stream)
-            tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
-                                       lang=args.lang, fail_fast=args.fail_fast,
-                                       on_progress=(lambda n: advance(stream.bytes_read)) if show_progress else None)
-    except UnicodeDecodeError as exc:
-        err.print(f"{args.applications}: cannot read: not UTF-8 text (byte {exc.start})", markup=False)
-        return EXIT_UNREADABLE
+    limit = args.max_line_bytes
+    with stream, Output(args.output, [args.policy, args.applications]) as out, \
+            _progress(err, size, show_progress) as advance:
+        items = (batch.read_csv(batch.csv_text(stream), policy, limit) if input_format(args) == "csv"
+                 else batch.read_jsonl(stream, limit))
+        tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
+                                   lang=args.lang, fail_fast=args.fail_fast,
+                                   on_progress=(lambda n: advance(stream.bytes_read)) if show_progress else None)
     summary = batch.summary_json(policy, tally, args.lang)
     if args.summary:
-        with open(args.summary, "w", encoding="utf-8") as f:
-            json.dump(summary, f, ensure_ascii=False, indent=2)
-            f.write("\n")
+        with Output(args.summary, [args.policy, args.applications]) as f:
+            f.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     if not args.quiet:
         print_stream_summary(err, summary, args.lang)
     if stopped:
@@ -172,24 +177,6 @@ def print_stream_summary(err: Console, summary: dict, lang: str) -> None:  # typ
         err.print(f"  {mid}: {amount}", markup=False)
     for w in summary["warnings"]:
         err.print(("警告: " if zh else "warning: ") + w, markup=False, style="yellow")
-
-
-class _output:
-    """Standard output, or a file given with -o."""
-
-    def __init__(self, path: str | None):
-        self.path = path
-        self.file = None
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        if self.path and self.path != "-":
-            self.file = open(self.path, "w", encoding="utf-8")
-            return self.file
-        return sys.stdout
-
-    def __exit__(self, *exc: object) -> None:
-        if self.file is not None:
-            self.file.close()
 
 
 class _progress:
@@ -220,10 +207,11 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     from .inputs import DocumentError
 
     err = _stderr()
+    Output(args.output, [args.policy, args.applications]).check()
     policy = _load(args.policy, err)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
-    text = _read(args.applications, err)
+    text = _read(args.applications, err, MAX_DOCUMENT_BYTES)
     if text is None:
         return EXIT_UNREADABLE
     try:
@@ -241,11 +229,11 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     if fmt == "text":
         from rich.markdown import Markdown
 
-        with _output(args.output) as out:
+        with Output(args.output, [args.policy, args.applications]) as out:
             Console(file=out, highlight=False).print(Markdown(markdown.render(built, args.lang)))
         return EXIT_OK
     rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
-    with _output(args.output) as out:
+    with Output(args.output, [args.policy, args.applications]) as out:
         out.write(rendered)
     return EXIT_OK
 
@@ -345,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-fast", action="store_true", help="stop a stream at the first applicant with an error")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
     p.add_argument("--summary", metavar="FILE", help="write the batch summary (JSON) to FILE")
+    p.add_argument("--max-line-bytes", type=_positive, default=MAX_LINE_BYTES, metavar="N",
+                   help=f"longest JSON Lines line or CSV line read; a longer one is an error line "
+                        f"(default {MAX_LINE_BYTES:,})")
+    p.add_argument("--max-projects", type=_positive, default=MAX_PROJECTS, metavar="N",
+                   help=f"most projects one applicant may have; more is an input error (default {MAX_PROJECTS:,})")
     p.set_defaults(run=cmd_eval)
 
     for name, run, summary in (
@@ -377,11 +370,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except OutputError as exc:
+        _stderr().print(f"jinjiang-dsl: {exc}", markup=False)
+        return exc.status
     except KeyboardInterrupt:
+        output = getattr(args, "output", None)
+        left = f"; {output} was not written" if output and output != "-" else ""
+        _stderr().print(f"jinjiang-dsl: interrupted{left}", markup=False)
         return 130
     except BrokenPipeError:  # the reader went away (e.g. piped into head): stop quietly
         import os

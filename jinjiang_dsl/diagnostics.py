@@ -60,6 +60,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 
     Two-character names (投入, typed 投人 by an input method) are one character off at 0.5.
     """
+    if len(word) > 64:  # no typo of a name is that long, and comparing costs time in its length
+        return None
     cutoff = 0.5 if len(word) <= 2 else 0.6
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None

@@ -17,12 +17,11 @@ from typing import Any
 import attrs
 
 from .diagnostics import did_you_mean
+from .limits import (MAX_COUNT, MAX_DOCUMENT_BYTES, MAX_MONEY, MAX_MONEY_DECIMALS, MAX_NUMBER_TEXT, MAX_PROJECTS,
+                     shorten)
 from .plan import InputSpec, Plan
 
-MONEY_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
-MAX_MONEY = Decimal(10) ** 15  # exact decimal arithmetic stays exact far beyond this
-MAX_DECIMALS = 20  # with MAX_MONEY, every figure fits decide.EXACT's precision, so arithmetic stays exact
-MAX_COUNT = 10**9  # 5万 × a count must stay a figure the output can write exactly
+MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only: "１００" is not a number
 STRUCTURAL_APPLICANT = ("id", "name", "projects")
 STRUCTURAL_PROJECT = ("id",)
 
@@ -48,6 +47,7 @@ class Problem(str):
 
 
 JSON_KINDS_ZH = {"a boolean": "布尔值", "a number": "数字", "a string": "文本", "a list": "列表", "an object": "对象",
+                 "a Python object": "Python 对象",
                  "null": "空值"}
 SCOPES_ZH = {"applicant": "申请人", "project": "项目"}
 
@@ -82,15 +82,53 @@ class Applicant:
         return not self.errors
 
 
-def _decode(text: str) -> Any:
-    """JSON with numbers read exactly: 0.1 stays Decimal('0.1'), never a binary float."""
-    return json.loads(text, parse_float=Decimal, parse_int=int)
+@attrs.frozen(slots=True)
+class LongNumber:
+    """A JSON number too long to be a plausible figure (an integer of more than 18 digits, any number
+    of more than :data:`MAX_NUMBER_TEXT` characters): kept as text, never converted, and reported
+    by the validator where it stands."""
+
+    text: str
+
+
+class Duplicates(dict):  # type: ignore[type-arg]
+    """A JSON object in which a key occurs more than once: the validator reports it, never picks one."""
+
+    keys_twice: tuple[str, ...] = ()
+
+
+def _int(text: str) -> int | LongNumber:
+    return int(text) if len(text) <= 18 else LongNumber(text)
+
+
+def _float(text: str) -> Decimal | LongNumber:
+    return Decimal(text) if len(text) <= MAX_NUMBER_TEXT else LongNumber(text)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    twice = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    found = Duplicates(obj)
+    found.keys_twice = twice
+    return found
+
+
+DECODER = json.JSONDecoder(parse_float=_float, parse_int=_int, object_pairs_hook=_object)
+"""JSON as applications are read: numbers exact (never binary floats) and bounded before they are
+built, repeated keys kept visible. Built once: a batch decodes millions of lines with it."""
 
 
 def read_document(text: str) -> list[Any]:
     """The list of applicant records of a JSON applications document."""
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) > MAX_DOCUMENT_BYTES // 4 else 0
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"{size:,} bytes; a JSON document may have at most {MAX_DOCUMENT_BYTES:,} "
+                            "(give larger batches as JSON Lines, one applicant per line)")
     try:
-        doc = _decode(text)
+        doc = DECODER.decode(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise DocumentError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
@@ -106,6 +144,8 @@ def records_of(doc: Any) -> list[Any]:
         raise DocumentError('expected an object with "applicants": [...]')
     if "applicants" not in doc:
         raise DocumentError('no "applicants" list in the document')
+    if "applicants" in getattr(doc, "keys_twice", ()):
+        raise DocumentError('"applicants" is given twice in the document')
     if not isinstance(doc["applicants"], list):
         raise DocumentError('"applicants" must be a list')
     return doc["applicants"]
@@ -114,8 +154,9 @@ def records_of(doc: Any) -> list[Any]:
 class Validator:
     """Checks records against the plan's declared inputs and converts them to exact values."""
 
-    def __init__(self, plan: Plan, assertions: Any = None):
+    def __init__(self, plan: Plan, assertions: Any = None, max_projects: int = MAX_PROJECTS):
         self.plan = plan
+        self.max_projects = max_projects
         self.applicant_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "applicant"}
         self.project_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "project"}
         self.assertions = assertions  # callable(a, p) -> list of failed assertion labels
@@ -131,8 +172,9 @@ class Validator:
             if applicant.id is not None and isinstance(applicant.id, (str, int)):
                 if applicant.id in seen:
                     first = seen[applicant.id]
-                    msg = Problem(f"duplicate id {applicant.id!r} (also applicants[{first}])",
-                                  f"编号 {applicant.id!r} 重复(与 applicants[{first}] 相同)").at(f"{applicant.path}.id")
+                    shown = _show(applicant.id)
+                    msg = Problem(f"duplicate id {shown} (also applicants[{first}])",
+                                  f"编号 {shown} 重复(与 applicants[{first}] 相同)").at(f"{applicant.path}.id")
                     applicant = attrs.evolve(applicant, errors=(*applicant.errors, msg))
                 else:
                     seen[applicant.id] = i
@@ -145,6 +187,7 @@ class Validator:
         if not isinstance(record, dict):
             errors.append(_not_a(path, "an object", "对象", record))
             return Applicant(index, None, None, {}, (), tuple(errors), path)
+        _keys(record, path, errors)
         aid = record.get("id")
         _check_id(aid, path, "applicant", errors)
         name = record.get("name")
@@ -161,15 +204,21 @@ class Validator:
         if not isinstance(raw_projects, list):
             errors.append(_not_a(f"{path}.projects", "a list", "列表", raw_projects))
             raw_projects = []
+        if len(raw_projects) > self.max_projects:
+            errors.append(Problem(f"{len(raw_projects):,} projects; an applicant may have at most "
+                                  f"{self.max_projects:,} (--max-projects)",
+                                  f"项目 {len(raw_projects):,} 个;每个申请人最多 {self.max_projects:,} 个(--max-projects)")
+                          .at(f"{path}.projects"))
+            raw_projects = []
         seen: dict[str, int] = {}
         for j, raw in enumerate(raw_projects):
             project = self.project(raw, f"{path}.projects[{j}]", errors)
             if project is None:
                 continue
             if project.id in seen:
-                also = f"{path}.projects[{seen[project.id]}]"
-                errors.append(Problem(f"duplicate project id {project.id!r} (also {also})",
-                                      f"项目编号 {project.id!r} 重复(与 {also} 相同)").at(f"{project.path}.id"))
+                also, shown = f"{path}.projects[{seen[project.id]}]", _show(project.id)
+                errors.append(Problem(f"duplicate project id {shown} (also {also})",
+                                      f"项目编号 {shown} 重复(与 {also} 相同)").at(f"{project.path}.id"))
             else:
                 seen[project.id] = j
             if self.assertions is not None and not errors:
@@ -183,6 +232,7 @@ class Validator:
         if not isinstance(raw, dict):
             errors.append(_not_a(path, "an object", "对象", raw))
             return None
+        _keys(raw, path, errors)
         pid = raw.get("id")
         _check_id(pid, path, "project", errors)
         facts = self.facts(raw, self.project_inputs, path, errors, STRUCTURAL_PROJECT, self.applicant_inputs)
@@ -198,7 +248,7 @@ class Validator:
               structural: tuple[str, ...], other_scope: dict[str, InputSpec]) -> dict[str, Any]:
         facts = dict(self.defaults[id(inputs)])  # what is not given (or null) takes its default
         for key, raw in record.items():
-            if key in structural:
+            if key in structural or not isinstance(key, str):
                 continue
             spec = inputs.get(key)
             if spec is None:
@@ -221,17 +271,21 @@ class Validator:
         guess = did_you_mean(key, [*inputs, *structural])
         hint = f"; did you mean '{guess}'?" if guess else ""
         hint_zh = f";是否应为 '{guess}'?" if guess else ""
+        key = shorten(key)
         return Problem(f"unknown field '{key}'{hint}", f"未知字段 '{key}'{hint_zh}").at(f"{path}.{key}")
 
 
 # The shapes almost every value has, checked first (a batch reads millions of them); anything
 # else takes the careful path below, which says exactly what is wrong.
-FAST_MONEY = re.compile(r"\d{1,15}(\.\d{1,20})?")  # below MAX_MONEY, at most MAX_DECIMALS places
-FAST_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+FAST_MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,20})?")  # below MAX_MONEY, at most MAX_MONEY_DECIMALS places
+FAST_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
-    """A JSON value as the declared type, or the reason it is not one."""
+    """A JSON value as the declared type, or the reason it is not one.
+
+    Bounded work for any value: a number's size is checked on its text or its exponent
+    before anything is built from it (docs/security.md)."""
     kind = spec.kind
     cls = raw.__class__
     if kind == "bool" and cls is bool:
@@ -247,6 +301,8 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
             pass  # 2023-02-30: the careful path says so
     if raw is None:
         return None, None  # null is "not provided"
+    if cls is LongNumber:
+        return None, Problem(f"the number {_show(raw)} is out of range", f"数字 {_show(raw)} 超出范围")
     if kind == "bool":
         if isinstance(raw, bool):
             return raw, None
@@ -256,48 +312,20 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
                              f"give it as a string or a Decimal",
                              f"{raw!r} 是二进制浮点数,不能精确表示金额;请以文本或 Decimal 给出")
     if kind in ("money", "percent"):
-        if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
-            return None, Problem(f"expected money as a string or number, got {_show(raw)}",
-                                 f"金额应为文本或数字,实为 {_show(raw)}")
-        text = raw.strip() if isinstance(raw, str) else str(raw)
-        if isinstance(raw, str) and not MONEY_TEXT.match(text):
-            return None, Problem(f"not an amount: {raw!r} (write digits, e.g. \"1200000\" or \"1200000.50\")",
-                                 f"不是金额:{raw!r}(请写数字,如 \"1200000\" 或 \"1200000.50\")")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            return None, Problem(f"not an amount: {raw!r}", f"不是金额:{raw!r}")
-        if not value.is_finite():
-            return None, Problem(f"not an amount: {raw!r}", f"不是金额:{raw!r}")
-        if value < 0:
-            return None, Problem(f"negative money {text}", f"金额为负数 {text}")
-        if value >= MAX_MONEY:
-            return None, Problem(f"amount {text} is implausibly large", f"金额 {text} 大得不合理")
-        if _decimals(value) > MAX_DECIMALS:
-            return None, Problem(f"amount {text} has more than {MAX_DECIMALS} decimal places",
-                                 f"金额 {text} 的小数超过 {MAX_DECIMALS} 位")
-        return value, None
+        return _money(raw)
     if kind == "count":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            if isinstance(raw, Decimal) and raw == raw.to_integral_value() and raw.is_finite():
-                raw = int(raw)
-            else:
-                return None, Problem(f"expected a whole number, got {_show(raw)}", f"应为整数,实为 {_show(raw)}")
-        if raw < 0:
-            return None, Problem(f"negative count {raw}", f"数量为负数 {raw}")
-        if raw >= MAX_COUNT:
-            return None, Problem(f"count {raw} is implausibly large", f"数量 {raw} 大得不合理")
-        return raw, None
+        return _count(raw)
     if kind == "date":
         if not isinstance(raw, str):
             return None, Problem(f"expected a date \"YYYY-MM-DD\", got {_show(raw)}",
                                  f"日期应为 \"YYYY-MM-DD\" 形式的文本,实为 {_show(raw)}")
         try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            if not FAST_DATE.fullmatch(raw):
                 raise ValueError
             return dt.date.fromisoformat(raw), None
         except ValueError:
-            return None, Problem(f"not a date: {raw!r} (expected YYYY-MM-DD)", f"不是日期:{raw!r}(应为 YYYY-MM-DD)")
+            return None, Problem(f"not a date: {_show(raw)} (expected YYYY-MM-DD)",
+                                 f"不是日期:{_show(raw)}(应为 YYYY-MM-DD)")
     if kind == "enum":
         if not isinstance(raw, str):
             values = ", ".join(spec.values)
@@ -306,20 +334,74 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
             guess = did_you_mean(raw, spec.values)
             hint = f"; did you mean '{guess}'?" if guess else f" (one of {', '.join(spec.values)})"
             hint_zh = f";是否应为 '{guess}'?" if guess else f"(可选:{', '.join(spec.values)})"
-            return None, Problem(f"unknown {spec.name} {raw!r}{hint}", f"未知的{spec.label.zh} {raw!r}{hint_zh}")
+            return None, Problem(f"unknown {spec.name} {_show(raw)}{hint}", f"未知的{spec.label.zh} {_show(raw)}{hint_zh}")
         return raw, None
     if not isinstance(raw, str):  # text
         return None, Problem(f"expected text, got {_show(raw)}", f"应为文本,实为 {_show(raw)}")
     return raw, None
 
 
-def _decimals(value: Decimal) -> int:
-    """Decimal places that matter (trailing zeros do not): 0.100 has 1. Exact: no context involved."""
+def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
+    """Money from a string of ASCII digits, an int or a finite Decimal, within the bounds."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
+        return None, Problem(f"expected money as a string or number, got {_show(raw)}",
+                             f"金额应为文本或数字,实为 {_show(raw)}")
+    if isinstance(raw, str):
+        text = raw.strip()
+        if len(text) > MAX_NUMBER_TEXT or not MONEY_TEXT.fullmatch(text):
+            return None, Problem(f"not an amount: {_show(raw)} (write digits 0-9, e.g. \"1200000\" or \"1200000.50\")",
+                                 f"不是金额:{_show(raw)}(请用数字 0-9 书写,如 \"1200000\" 或 \"1200000.50\")")
+        value = Decimal(text)
+    elif isinstance(raw, Decimal) and not raw.is_finite():  # NaN, sNaN, Infinity
+        return None, Problem(f"not an amount: {raw}", f"不是金额:{raw}")
+    else:
+        value = raw if isinstance(raw, Decimal) else None  # an int is compared as it is: str() of a huge one fails
+    number = value if value is not None else raw
+    if number < 0:
+        return None, Problem(f"negative money {_show(number)}", f"金额为负数 {_show(number)}")
+    if number >= MAX_MONEY:
+        return None, Problem(f"amount {_show(number)} is implausibly large (money is below 10^15)",
+                             f"金额 {_show(number)} 大得不合理(应小于 10^15)")
+    value = value if value is not None else Decimal(raw)
+    if decimal_places(value) > MAX_MONEY_DECIMALS:
+        return None, Problem(f"amount {_show(value)} has more than {MAX_MONEY_DECIMALS} decimal places",
+                             f"金额 {_show(value)} 的小数超过 {MAX_MONEY_DECIMALS} 位")
+    return value, None
+
+
+def _count(raw: Any) -> tuple[int | None, Problem | None]:
+    """A whole number within the bounds; a Decimal's exponent is looked at before it is turned into an int."""
+    if isinstance(raw, Decimal) and raw.is_finite() and raw.adjusted() < 18 and raw == raw.to_integral_value():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        return None, Problem(f"expected a whole number, got {_show(raw)}", f"应为整数,实为 {_show(raw)}")
+    if raw < 0:
+        return None, Problem(f"negative count {_show(raw)}", f"数量为负数 {_show(raw)}")
+    if raw >= MAX_COUNT:
+        return None, Problem(f"count {_show(raw)} is implausibly large (at most {MAX_COUNT - 1:,})",
+                             f"数量 {_show(raw)} 大得不合理(最多 {MAX_COUNT - 1:,})")
+    return raw, None
+
+
+def decimal_places(value: Decimal) -> int:
+    """Decimal places that matter (trailing zeros do not): 0.100 has 1. Linear in the digits."""
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite
-    while exponent < 0 and digits and digits[-1] == 0:
-        digits, exponent = digits[:-1], exponent + 1
-    return max(-exponent, 0)
+    if exponent >= 0:
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(-exponent - trailing_zeros, 0)
+
+
+def _keys(record: dict[Any, Any], path: str, errors: list[str]) -> None:
+    """Keys that are not strings (from the Python API), and keys given twice (JSON), are errors."""
+    for key in record:
+        if not isinstance(key, str):
+            errors.append(Problem(f"a key must be a string, got {_show(key)}", f"键应为文本,实为 {_show(key)}")
+                          .at(path))
+    for key in getattr(record, "keys_twice", ()):
+        errors.append(Problem("given more than once; which value is meant is unclear",
+                              "重复给出;无法确定以哪一个为准").at(f"{path}.{shorten(key)}"))
 
 
 def _check_id(value: Any, path: str, whose: str, errors: list[str]) -> None:
@@ -341,7 +423,7 @@ def _not_a(path: str, en: str, zh: str, value: Any) -> Problem:
 def _json_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, Decimal)):
+    if isinstance(value, (int, Decimal, LongNumber)):
         return "a number"
     if isinstance(value, str):
         return "a string"
@@ -349,14 +431,27 @@ def _json_kind(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "an object"
-    return "null"
+    if value is None:
+        return "null"
+    return "a Python object"
 
 
 def _show(value: Any) -> str:
+    """A value as a message quotes it: short, whatever its size (a 5,000-digit int is not printed)."""
     if isinstance(value, (dict, list)):
         return _json_kind(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
-    return str(value)
+        return repr(shorten(value))
+    if isinstance(value, LongNumber):
+        return shorten(value.text)
+    if isinstance(value, int):
+        if value.bit_length() > 200:
+            return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
+        return shorten(str(value))
+    if isinstance(value, Decimal):
+        return shorten(str(value))
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__}"

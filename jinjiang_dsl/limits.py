@@ -65,3 +65,18 @@ def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}…({len(text)} characters)"
+
+
+class TooLarge(ValueError):
+    """A file over its size bound; it was not read beyond the bound."""
+
+
+def read_bounded(path: str, limit: int) -> str:
+    """A UTF-8 text file (a leading byte-order mark dropped), read only if it is within ``limit`` bytes.
+
+    Raises :class:`TooLarge`, ``OSError`` or ``UnicodeDecodeError``."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"larger than {limit:,} bytes")
+    return data.decode("utf-8").removeprefix("\ufeff")

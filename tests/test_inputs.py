@@ -76,10 +76,10 @@ BAD_CASES: list[tuple[str, Any, list[str]]] = [
      [f"{PP}.industry: expected text, got 5"]),
     ("money not digits",
      enterprise(project(cloud_service_fee="1e5"), aid="BAD"),
-     [f"{PP}.cloud_service_fee: not an amount: '1e5' (write digits, e.g. \"1200000\" or \"1200000.50\")"]),
+     [f"{PP}.cloud_service_fee: not an amount: '1e5' (write digits 0-9, e.g. \"1200000\" or \"1200000.50\")"]),
     ("money with thousands separator",
      enterprise(project(cloud_service_fee="100,000"), aid="BAD"),
-     [f"{PP}.cloud_service_fee: not an amount: '100,000' (write digits, e.g. \"1200000\" or \"1200000.50\")"]),
+     [f"{PP}.cloud_service_fee: not an amount: '100,000' (write digits 0-9, e.g. \"1200000\" or \"1200000.50\")"]),
     # ---- negative money and counts
     ("negative money string (the contract's example)",
      enterprise(project(**demo_11("100000", "-5")), aid="BAD"),
@@ -96,14 +96,14 @@ BAD_CASES: list[tuple[str, Any, list[str]]] = [
     # ---- figures too large or too fine to compute exactly (the engine's limits)
     ("money implausibly large",
      enterprise(project(cloud_service_fee="1000000000000000"), aid="BAD"),
-     [f"{PP}.cloud_service_fee: amount 1000000000000000 is implausibly large"]),
+     [f"{PP}.cloud_service_fee: amount 1000000000000000 is implausibly large (money is below 10^15)"]),
     ("money with more than 20 decimals",
      provider(project(**iiot("1000000.09999999999999999999999999")), aid="BAD"),
      [f"{PP}.quanzhou_recognized_it_investment: amount 1000000.09999999999999999999999999 has more than "
       "20 decimal places"]),
     ("count implausibly large",
      applicant("association", project(qualified_sessions=10**30), aid="BAD"),
-     [f"{PP}.qualified_sessions: count {10**30} is implausibly large"]),
+     [f"{PP}.qualified_sessions: count {10**30} is implausibly large (at most 999,999,999)"]),
     # ---- unknown kind
     ("unknown kind with did-you-mean",
      applicant("enterprize", aid="BAD"),
