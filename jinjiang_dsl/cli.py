@@ -13,6 +13,7 @@ from .api import check_source, load_policy
 from .diagnostics import PolicyError, print_diagnostics
 from .limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_POLICY_BYTES, MAX_PROJECTS, TooLarge, read_bounded
 from .output import Output, OutputError
+from .safe_text import visible
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
 
@@ -176,7 +177,7 @@ def print_stream_summary(err: Console, summary: dict, lang: str) -> None:  # typ
     for mid, amount in summary["by_measure"].items():
         err.print(f"  {mid}: {amount}", markup=False)
     for w in summary["warnings"]:
-        err.print(("警告: " if zh else "warning: ") + w, markup=False, style="yellow")
+        err.print(("警告: " if zh else "warning: ") + visible(w), markup=False, style="yellow")
 
 
 class _progress:
@@ -222,7 +223,7 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     only = getattr(args, "applicant", None)
     if only is not None and all(d.id != only for d in batch.applicants):
         ids = ", ".join(str(d.id) for d in batch.applicants[:20])
-        err.print(f"{args.applications}: no applicant with id {only!r} (ids: {ids})", markup=False)
+        err.print(visible(f"{args.applications}: no applicant with id {only!r} (ids: {ids})"), markup=False)
         return EXIT_ERRORS
     built = report.build(policy.plan, apps, batch, only=only, is_batch=is_batch)
     fmt = args.format or ("html" if (args.output or "").endswith(".html") else "md" if args.output else "text")
@@ -259,7 +260,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         outcomes = run_all(policy)
         out.print(f"{path}: {len(outcomes)} examples", markup=False, style="bold")
         for o in outcomes:
-            title = o.example.title.get(args.lang)
+            title = visible(o.example.title.get(args.lang))
             where = f"{o.where} ({o.example.measure})" if o.example.measure else o.where
             if o.passed:
                 passed += 1
@@ -269,9 +270,9 @@ def cmd_test(args: argparse.Namespace) -> int:
             failed += 1
             out.print(f"  FAIL {where} {title}", markup=False, style="bold red")
             for f in o.failures:
-                out.print(f"    {f}", markup=False)
+                out.print(f"    {visible(f)}", markup=False)
             for line in explanation(policy, o, args.lang):
-                out.print(f"      {line}", markup=False, style="dim")
+                out.print(f"      {visible(line)}", markup=False, style="dim")
         if args.coverage:
             cov = Coverage(policy.plan).record_all(o.decision for o in outcomes)
             table = Table(title=f"boundary coverage of {path}")

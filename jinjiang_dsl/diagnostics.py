@@ -16,18 +16,12 @@ from rich.console import Console
 from rich.text import Text
 
 from .ast import Span
+from .safe_text import BIDI_CONTROLS, visible
 
 Severity = Literal["error", "warning"]
 
 
-def printable(text: str) -> str:
-    """Source text quoted in a message, with control characters escaped (\\t, \\r, \\x1b …).
-
-    A message stays one line, and nothing from a policy file can move a terminal's cursor.
-    """
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+printable = visible  # source text quoted in a message: one line, nothing that moves a terminal's cursor
 
 
 def _printable_or_none(text: str | None) -> str | None:
@@ -99,7 +93,7 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> Text:
     """One diagnostic as styled text; ``str()`` of it is the plain form."""
     style = "bold red" if diagnostic.is_error else "bold yellow"
     out = Text()
-    out.append(f"{diagnostic.span}: ", style="bold")
+    out.append(f"{visible(str(diagnostic.span))}: ", style="bold")
     out.append(f"{diagnostic.severity}:", style=style)
     out.append(f" {diagnostic.message}\n", style="bold")
     line = _source_line(sources, diagnostic.span)
@@ -107,8 +101,10 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> Text:
         pad, carets = _caret_line(line, diagnostic.span)
         gutter = f"{diagnostic.span.line:>4} | "
         out.append(gutter, style="blue")
-        # Control characters take no cell, so dropping them leaves the carets where they are.
-        out.append("".join(ch for ch in line if ch == "\t" or unicodedata.category(ch) != "Cc") + "\n")
+        # Control characters take no cell, so dropping them leaves the carets where they are; nor
+        # do the bidirectional controls, which would make the line read otherwise than it is.
+        out.append("".join(ch for ch in line if ch == "\t" or (unicodedata.category(ch) != "Cc"
+                                                                  and ch not in BIDI_CONTROLS)) + "\n")
         out.append(" " * (len(gutter) - 2) + "| ", style="blue")
         out.append(pad)
         out.append(carets + "\n", style=style)

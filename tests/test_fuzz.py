@@ -20,6 +20,7 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark
 
 from jinjiang_dsl import check_source, cli
+from jinjiang_dsl.safe_text import BIDI_CONTROLS
 from jinjiang_dsl.diagnostics import Diagnostic, PolicyError, render_plain, source_lines
 from jinjiang_dsl.syntax import parse, parser
 from jinjiang_dsl.syntax.grammar import grammar_text
@@ -191,8 +192,9 @@ def assert_located(source: str, diagnostics: list[Diagnostic]) -> None:
         assert (d.span.end_line, d.span.end_column) >= (d.span.line, d.span.column)
         rendered = render_plain([d], {d.span.path: source}).split("\n")
         assert rendered[0] == f"{d.span.path}:{d.span.line}:{d.span.column}: {d.severity}: {d.message}"
-        # The line shown is the line the parser counted, without control characters.
-        shown = "".join(ch for ch in lines[d.span.line - 1] if ch == "\t" or unicodedata.category(ch) != "Cc")
+        # The line shown is the line the parser counted, without control and bidirectional characters.
+        shown = "".join(ch for ch in lines[d.span.line - 1]
+                        if ch == "\t" or (unicodedata.category(ch) != "Cc" and ch not in BIDI_CONTROLS))
         assert rendered[1].split(" | ", 1)[1] == shown
         assert "^" in rendered[2]
 

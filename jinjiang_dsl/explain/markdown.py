@@ -1,12 +1,14 @@
-"""A report as Markdown: readable as plain text, and on a terminal through rich."""
+"""A report as Markdown: readable as plain text, and on a terminal through rich.
+
+Every text that comes from the policy or the applications (names, ids, titles, quotes, the
+sentences of the computation, which quote facts) goes through :func:`md`: it cannot open a
+heading, a link, a code span or HTML, nor split a table cell (docs/security.md).
+"""
 
 from __future__ import annotations
 
+from ..safe_text import markdown as md
 from .report import ApplicantReport, AwardReport, Report, error_text, money, sentence, status_word, word
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def header(report: Report, lang: str, title: str) -> list[str]:
@@ -14,7 +16,7 @@ def header(report: Report, lang: str, title: str) -> list[str]:
     return [
         f"# {title}",
         "",
-        f"- {word('policy', lang)}: {p.name.get(lang)}",
+        f"- {word('policy', lang)}: {md(p.name.get(lang))}",
         f"- {word('sha', lang)}: `{p.source_sha256}`",
         f"- {word('evaluated', lang)}: {report.evaluated_at.isoformat()}",
         "",
@@ -28,7 +30,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
         "|---|---|---|---:|---:|",
     ]
     for r in a.awards:
-        lines.append(f"| {_cell(r.project)} | {r.measure.id} {_cell(r.measure.title.get(lang))} | "
+        lines.append(f"| {md(r.project)} | {r.measure.id} {md(r.measure.title.get(lang))} | "
                      f"{status_word(r.award.status, lang)} | {money(r.award.entitlement)} | {money(r.award.amount)} |")
     lines.append(f"| **{word('total', lang)}** | | | | **{money(a.decision.total)}** |")
     return lines
@@ -36,42 +38,43 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
 
 def award_section(r: AwardReport, lang: str) -> list[str]:
     m, a = r.measure, r.award
-    head = f"### {r.project} · {m.id} {m.title.get(lang)} — {status_word(a.status, lang)}"
+    head = f"### {md(r.project)} · {m.id} {md(m.title.get(lang))} — {status_word(a.status, lang)}"
     if a.status == "granted":
         head += f" {money(a.amount)} {word('yuan', lang)}"
-    out = [head, "", f"**{word('clause', lang)}** {m.clause}", ""]
+    out = [head, "", f"**{word('clause', lang)}** {md(m.clause)}", ""]
     if m.quote:
-        out += [f"> {m.quote}", ""]
+        out += [f"> {md(m.quote)}", ""]
     out += [f"**{word('computation', lang)}**", ""]
-    out += [f"{i}. {sentence(s, lang)}" for i, s in enumerate(a.trace, 1)]
+    out += [f"{i}. {md(sentence(s, lang))}" for i, s in enumerate(a.trace, 1)]
     out.append("")
     for w in a.warnings:
-        out += [f"> ⚠ {sentence(w, lang)}", ""]
+        out += [f"> ⚠ {md(sentence(w, lang))}", ""]
     if r.tier_rows:
         out += [f"**{word('tier_table', lang)}**", "",
                 f"| {word('tier', lang)} | {word('interval', lang)} | {word('words', lang)} | {word('pays', lang)} | |",
                 "|---:|---|---|---:|---|"]
         for t in r.tier_rows:
             mark = f"**← {word('matched', lang)}**" if t.matched else ""
-            cells = [str(t.index), t.interval, _cell(t.words), t.pays]
+            cells = [str(t.index), t.interval, md(t.words), t.pays]  # an interval is written by us, from numbers
             if t.matched:
                 cells = [f"**{c}**" for c in cells]
             out.append("| " + " | ".join(cells) + f" | {mark} |")
         out.append("")
     if r.why_not:
-        out += [f"**{word('why_not', lang)}**", ""] + [f"- {sentence(s, lang)}" for s in r.why_not] + [""]
+        out += [f"**{word('why_not', lang)}**", ""] + [f"- {md(sentence(s, lang))}" for s in r.why_not] + [""]
     if r.changes:
         out += [f"**{word('what_would_change', lang)}**", ""]
-        out += [f"- {sentence(c.step(), lang)}" for c in r.changes] + [""]
+        out += [f"- {md(sentence(c.step(), lang))}" for c in r.changes] + [""]
     return out
 
 
 def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[str]:
     d = a.decision
-    name = f" {d.name}" if d.name else ""
-    out = [f"{level} {word('applicant', lang)} {d.id}{name}" + (f" ({a.kind_label.get(lang)})" if a.kind_label else ""), ""]
+    name = f" {md(d.name)}" if d.name else ""
+    kind = f" ({md(a.kind_label.get(lang))})" if a.kind_label else ""
+    out = [f"{level} {word('applicant', lang)} {md(str(d.id))}{name}{kind}", ""]
     if d.status == "error":
-        out += [f"**{word('errors', lang)}**", ""] + [f"- `{error_text(e, lang)}`" for e in d.errors] + [""]
+        out += [f"**{word('errors', lang)}**", ""] + [f"- {md(error_text(e, lang))}" for e in d.errors] + [""]
         return out
     if not a.awards:
         return out + [word("no_awards", lang), ""]
@@ -80,7 +83,7 @@ def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[
         out += award_section(r, lang)
     if a.r2_changes:
         out += [f"**{word('annual_limit', lang)} — {word('what_would_change', lang)}**", ""]
-        out += [f"- {sentence(c.step(), lang)}" for c in a.r2_changes] + [""]
+        out += [f"- {md(sentence(c.step(), lang))}" for c in a.r2_changes] + [""]
     return out
 
 
@@ -95,14 +98,14 @@ def render(report: Report, lang: str) -> str:
     out += [f"## {word('summary', lang)}", "", f"- {word('applicants_n', lang)}: {s.applicants}",
             f"- {word('total', lang)}: {money(s.total)} {word('yuan', lang)}", ""]
     out += [f"| {word('measure', lang)} | {word('amount', lang)} |", "|---|---:|"]
-    out += [f"| {mid} {report.plan.measure(mid).title.get(lang)} | {money(v)} |" for mid, v in s.by_measure.items()]
+    out += [f"| {mid} {md(report.plan.measure(mid).title.get(lang))} | {money(v)} |" for mid, v in s.by_measure.items()]
     out += ["", f"| {word('status', lang)} | {word('count', lang)} |", "|---|---:|"]
     out += [f"| {status_word(k, lang)} | {v} |" for k, v in report.status_counts().items()]
     out += ["", f"### {word('applicants_with_errors', lang)}", ""]
     errors = [a for a in report.applicants if a.decision.status == "error"]
-    out += [f"- {a.decision.id}: " + "; ".join(f"`{error_text(e, lang)}`" for e in a.decision.errors) for a in errors] or \
-        [word("none", lang)]
-    out += [""] + [f"- ⚠ {w.get(lang)}" for w in s.warnings] + [""]
+    out += [f"- {md(str(a.decision.id))}: " + "; ".join(md(error_text(e, lang)) for e in a.decision.errors)
+            for a in errors] or [word("none", lang)]
+    out += [""] + [f"- ⚠ {md(w.get(lang))}" for w in s.warnings] + [""]
     for a in report.applicants:
         out += applicant_section(a, lang)
     return "\n".join(out).rstrip() + "\n"

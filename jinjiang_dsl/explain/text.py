@@ -11,8 +11,15 @@ from ..decisions import ApplicantDecision, Award, BatchDecision
 from ..plan import Plan
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Step
-from .messages import render, word
+from ..safe_text import visible
+from .messages import render as _render
+from .messages import word
 from .report import error_text
+
+
+def render(step: Step, lang: str) -> str:
+    """A step's sentence, safe on a terminal: it quotes facts from the applications."""
+    return visible(_render(step, lang))
 
 STATUS_STYLE = {
     "granted": "bold green",
@@ -49,7 +56,7 @@ def money(value: object, lang: str) -> str:
 def award_line(plan: Plan, award: Award, lang: str) -> Text:
     m = plan.measure(award.measure)
     line = Text()
-    line.append(f"{m.id} {m.title.get(lang)}", style="bold")
+    line.append(f"{m.id} {visible(m.title.get(lang))}", style="bold")
     line.append(" — ")
     line.append(word(award.status, lang), style=STATUS_STYLE.get(award.status, ""))
     if award.status == "granted":
@@ -61,20 +68,20 @@ def award_line(plan: Plan, award: Award, lang: str) -> Text:
 
 def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = True) -> Tree:
     head = Text()
-    head.append(f"{d.id}", style="bold")
+    head.append(visible(str(d.id)), style="bold")
     if d.name:
-        head.append(f" {d.name}")
+        head.append(f" {visible(d.name)}")
     if d.status == "error":
         head.append(f" — {word('error', lang)}", style="bold red")
         tree = Tree(head)
         for e in d.errors:
-            tree.add(Text(error_text(e, lang), style="red"))
+            tree.add(Text(visible(error_text(e, lang)), style="red"))
         return tree
     head.append(f" — {w('total', lang)} ", style="")
     head.append(money(d.total, lang), style="bold green")
     tree = Tree(head)
     for p in d.projects:
-        branch = tree.add(Text(p.id, style="bold blue"))
+        branch = tree.add(Text(visible(p.id), style="bold blue"))
         if not p.awards:
             branch.add(Text(w("no_awards", lang), style="dim"))
         for a in p.awards:
@@ -117,14 +124,14 @@ def summary_table(batch: BatchDecision, plan: Plan, lang: str) -> Group:
     table.add_column(w("measure", lang), footer=w("total", lang))
     table.add_column(w("amount", lang), justify="right", footer=fmt_plain(s.total))
     for mid, amount in s.by_measure.items():
-        table.add_row(f"{mid} {plan.measure(mid).title.get(lang)}", fmt_plain(amount))
+        table.add_row(f"{mid} {visible(plan.measure(mid).title.get(lang))}", fmt_plain(amount))
     lines = [Text(f"{w('applicants', lang)}: {s.applicants}; {w('errors', lang)}: {s.errors}")]
-    lines += [Text(f"{w('warning', lang)}: {x.get(lang)}", style="yellow") for x in s.warnings]
+    lines += [Text(f"{w('warning', lang)}: {visible(x.get(lang))}", style="yellow") for x in s.warnings]
     return Group(table, *lines)
 
 
 def print_batch(console: Console, batch: BatchDecision, plan: Plan, lang: str, trace: bool = True) -> None:
-    console.print(Text(f"{plan.name.get(lang)}  (sha256 {batch.source_sha256[:12]}…)", style="bold underline"))
+    console.print(Text(f"{visible(plan.name.get(lang))}  (sha256 {batch.source_sha256[:12]}…)", style="bold underline"))
     for d in batch.applicants:
         console.print(applicant_tree(plan, d, lang, trace))
     console.print(summary_table(batch, plan, lang))
