@@ -1,0 +1,531 @@
+"""Hostile input: one named regression test for each reproduction of the hostile-input issue.
+
+Policies and applications come from outside (docs/security.md). Each test below is a way the
+tool once broke its promises — ran a policy's text as code, hung on a tiny input, lost or
+silently changed a line, wrote through its own input — and shows that it no longer does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+
+from jinjiang_dsl import load_policy
+from jinjiang_dsl.api import check_source
+from jinjiang_dsl.cli import main
+from jinjiang_dsl.compile import _pieces, generate
+
+ROOT = Path(__file__).resolve().parents[1]
+JINJIANG = ROOT / "policies" / "jinjiang_2023.pol"
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int = 20) -> Iterator[None]:
+    """Fail instead of hanging: a guard against a run that never ends, not a speed target."""
+
+    def stop(*_: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def quoted(text: str) -> str:
+    """A text as a policy writes it between double quotes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def small_policy(title: str = "测试", label: str = "至少一个", extra: str = "", cap: str = "100万",
+                 measure_id: str = "1.1", requires: str = "n >= 1") -> str:
+    return f"""policy "小政策" / "small" {{
+  issued 2023-04-23
+  in force from 2023-05-01 to 2024-12-31
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}}
+project {{
+  date: date "日期" / "date"
+  spend: money "投入" / "spend"
+  n: count "数量" / "n"
+}}
+{extra}
+measure {measure_id} {quoted(title)} / "t" {{
+  clause 一(一)
+  quote "q"
+  requires {requires} {quoted(label)} / "label"
+  amount 20% of spend, at most {cap}
+}}
+"""
+
+
+APPLICATION = {"applicants": [{"id": "A", "projects": [{"id": "P", "date": "2023-06-01", "spend": "100", "n": 2}]}]}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def eval_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
+    status = main(["eval", *args, "--format", "json"])
+    out, err = capsys.readouterr()
+    return status, json.loads(out) if out.strip() else None, err
+
+
+# ---------------------------------------------------------------- 1. a policy can run arbitrary Python
+
+
+@pytest.mark.parametrize("title", [
+    '"""+__import__(\'os\').system(\'touch {sentinel}\')+"""',
+    "'''+__import__('os').system('touch {sentinel}')+'''",
+    "x\n__import__('os').system('touch {sentinel}')\n",
+    "C:\\Users\\{sentinel}",
+    '"""',
+    "\\N{{DIGIT ONE}}",
+])
+def test_policy_text_never_runs_as_code(title: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sentinel = tmp_path / "PWNED"
+    title = title.format(sentinel=sentinel)
+    pol = write(tmp_path, "p.pol", small_policy(title=title, label=title))
+    app = write(tmp_path, "a.json", json.dumps(APPLICATION))
+    assert check_source(pol.read_text(encoding="utf-8")) == []
+    status, out, err = eval_json(capsys, str(pol), str(app))
+    assert status == 0, err
+    assert out["applicants"][0]["total"] == "20.00"
+    assert not sentinel.exists()
+
+
+def test_a_label_with_an_escaped_newline_stays_a_comment(tmp_path: Path) -> None:
+    sentinel = tmp_path / "PWNED"
+    label = f"x\nimport os; os.system('touch {sentinel}')"
+    policy = load_policy(write(tmp_path, "p.pol", small_policy(label=label)))
+    source = generate(policy.plan)
+    assert "\nimport os" not in source
+    assert policy.evaluate(APPLICATION).applicants[0].total == Decimal("20.00")
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("name", ['q"uote.pol', "new\nline.pol", 'tri"""ple.pol', "back\\slash.pol"])
+def test_the_policy_file_name_never_becomes_code(name: str, tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, name, small_policy()))
+    assert policy.evaluate(APPLICATION).applicants[0].total == Decimal("20.00")
+    compile(generate(policy.plan), "<test>", "exec")
+
+
+def test_generated_code_has_no_import_open_or_eval(tmp_path: Path) -> None:
+    from jinjiang_dsl.compile import BUILTINS, load
+
+    namespace = load(load_policy(write(tmp_path, "p.pol", small_policy())).plan)
+    assert namespace["__builtins__"] is BUILTINS
+    assert set(BUILTINS) == {"bool", "frozenset", "KeyError"}
+
+
+# ---------------------------------------------------------------- 2. tiny inputs hang the tool
+
+HUGE_EXPONENT = ('{"applicants": [{"id": "X", "kind": "provider", "projects": [{"id": "p", "date": "2023-06-01", '
+                 '"sme_adopters": 1e999999999}]}]}')
+
+
+def test_a_huge_exponent_is_an_input_error_not_a_billion_digit_integer(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    app = write(tmp_path, "a.json", HUGE_EXPONENT)
+    with no_hang():
+        status, out, _ = eval_json(capsys, str(JINJIANG), str(app))
+    assert status == 0
+    (error,) = out["applicants"][0]["errors"]
+    assert error == "applicants[0].projects[0].sme_adopters: expected a whole number, got 1E+999999999"
+
+
+@pytest.mark.parametrize("zeros", [60_000, 1_000_000])
+def test_a_money_string_of_a_million_zeros_is_refused_on_its_length(zeros: int) -> None:
+    policy = load_policy(JINJIANG)
+    record = {"id": "X", "kind": "enterprise", "fiscal_contribution": "1." + "0" * zeros, "projects": []}
+    with no_hang(10):
+        decision = policy.evaluate_applicant(record)
+    assert decision.status == "error"
+    (error,) = decision.errors
+    assert error.startswith("applicants[0].fiscal_contribution: not an amount: '1.00000")
+    assert f"({zeros + 2} characters)" in error and len(error) < 200
+
+
+# ---------------------------------------------------------------- 3. one bad value aborts a batch
+
+
+def test_bad_numbers_are_error_lines_and_the_batch_goes_on(tmp_path: Path) -> None:
+    good = {"id": "G", "kind": "enterprise", "manufacturer": True, "fiscal_contribution": "10000000",
+            "projects": [{"id": "p", "date": "2023-06-01", "mis_software_spend": "600000"}]}
+    lines = [json.dumps(dict(good, id=f"G{i}")) for i in range(3001)]
+    lines[100] = '{"id": "B1", "kind": "provider", "projects": [{"id": "p", "date": "2023-06-01", ' \
+                 '"sme_adopters": ' + "9" * 5000 + "}]}"
+    lines[2500] = '{"id": "B2", "kind": "provider", "projects": [{"id": "p", "date": "2023-06-01", ' \
+                  '"sme_adopters": 1e5000}]}'
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with no_hang():
+        assert main(["eval", str(JINJIANG), str(src), "-o", str(out), "--jobs", "1", "--quiet"]) == 0
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in results] == list(range(1, 3002))
+    assert results[100]["errors"][0].startswith("line 101: $.projects[0].sme_adopters: the number 99999")
+    assert results[100]["errors"][0].endswith("…(5000 characters) is out of range")
+    assert results[2500]["errors"] == ["line 2501: $.projects[0].sme_adopters: expected a whole number, got 1E+5000"]
+    assert sum(r["status"] == "ok" for r in results) == 2999
+
+
+@pytest.mark.parametrize("cell", ["①", "²", "１０", "٣"])
+def test_a_csv_count_in_other_digits_is_an_input_error(cell: str, tmp_path: Path) -> None:
+    src, out = tmp_path / "in.csv", tmp_path / "out.jsonl"
+    src.write_text("applicant_id,kind,fiscal_contribution,project_id,date,sme_adopters\n"
+                   f"A1,provider,1000000,p1,2023-06-01,{cell}\nA2,provider,1000000,p1,2023-06-01,12\n",
+                   encoding="utf-8")
+    assert main(["eval", str(JINJIANG), str(src), "-o", str(out), "--quiet"]) == 0
+    first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert first["errors"] == [f"line 2: $.projects[0].sme_adopters: expected a whole number, got '{cell}'"]
+    assert second["status"] == "ok"
+
+
+# ---------------------------------------------------------------- 4. -o naming the input empties it
+
+
+@pytest.mark.parametrize("which", ["applications", "policy"])
+def test_output_naming_an_input_is_refused_and_the_input_kept(which: str, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(APPLICATION["applicants"][0]) + "\n", encoding="utf-8")
+    policy = write(tmp_path, "p.pol", small_policy())
+    before = {p: p.read_bytes() for p in (src, policy)}
+    target = src if which == "applications" else policy
+    assert main(["eval", str(policy), str(src), "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"jinjiang-dsl: {target}: refusing to overwrite an input of this run; name another output\n"
+    assert {p: p.read_bytes() for p in (src, policy)} == before
+
+
+def test_output_is_replaced_whole_and_keeps_its_mode(tmp_path: Path) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps(APPLICATION["applicants"][0]) + "\n", encoding="utf-8")
+    out.write_text("old\n", encoding="utf-8")
+    out.chmod(0o640)
+    assert main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(src), "-o", str(out), "--quiet"]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["total"] == "20.00"
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert glob.glob(str(tmp_path / ".*.part")) == []
+
+
+# ---------------------------------------------------------------- 5. a bad byte mid-stream truncates the output
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_bad_byte_is_the_error_of_its_line_and_nothing_else(jobs: str, tmp_path: Path) -> None:
+    record = json.dumps(APPLICATION["applicants"][0])
+    lines = [record.replace('"A"', f'"A{i}"').encode() for i in range(3000)]
+    lines[1999] = lines[1999].replace(b'"A1999"', b'"A1\xff999"')
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    assert main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(src), "-o", str(out), "--jobs", jobs,
+                 "--quiet"]) == 0
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(results) == 3000
+    assert results[1999]["errors"] == ["line 2000: not UTF-8 text (byte 11 of the line is 0xff)"]
+    assert all(r["status"] == "ok" for i, r in enumerate(results) if i != 1999)
+
+
+# ---------------------------------------------------------------- 6. Ctrl-C during --jobs 2
+
+
+def test_ctrl_c_stops_quietly_and_leaves_no_half_file(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(synthetic.lines(60_000, seed=3, broken_share=0.0)), encoding="utf-8")
+    out.write_text("the previous result\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(JINJIANG), str(src), "-o", str(out),
+                             "--jobs", "2", "--quiet"], stderr=subprocess.PIPE, start_new_session=True, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while not glob.glob(str(tmp_path / ".out.jsonl.*.part")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.decode() == f"jinjiang-dsl: interrupted; {out} was not written\n"
+    assert out.read_text(encoding="utf-8") == "the previous result\n"
+    assert glob.glob(str(tmp_path / ".*.part")) == []
+
+
+# ---------------------------------------------------------------- 7. Markdown reports let input inject markup
+
+EVIL = "x\n# Owned <script>alert(1)</script><img src=x onerror=alert(1)> `code` | cell [a](http://e) **b**"
+
+
+def test_markdown_escapes_everything_from_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = {"applicants": [{"id": EVIL, "name": EVIL, "projects": [{"id": EVIL, "date": "2023-06-01", "spend": "100",
+                                                                   "n": 2}]}]}
+    app = write(tmp_path, "a.json", json.dumps(doc))
+    report = tmp_path / "r.md"
+    assert main(["report", str(write(tmp_path, "p.pol", small_policy(title=EVIL))), str(app), "-o", str(report),
+                 "--format", "md"]) == 0
+    html = MarkdownIt("commonmark").enable("table").render(report.read_text(encoding="utf-8"))
+    for forbidden in ("<script", "<img", "<code>code", '<a href', "<strong>b", "<h1>Owned", "<h2>Owned", "<h3>Owned"):
+        assert forbidden not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for table in html.split("<table>")[1:]:  # "|" never splits a cell: every row has the header's cells
+        header, *rows = table.split("</table>")[0].split("<tr>")[1:]
+        assert all(row.count("<td") == header.count("<th") for row in rows)
+
+
+# ---------------------------------------------------------------- 8. terminal escape codes pass through
+
+
+@pytest.mark.parametrize("command", ["eval", "explain"])
+def test_terminal_output_never_carries_escape_codes_from_input(command: str, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    name = "\x1b[2J\x1b]0;owned\x07\u202eevil"
+    doc = {"applicants": [{"id": "A", "name": name, "projects": [{"id": "P\x1b[8m", "date": "2023-06-01",
+                                                                  "spend": "100", "n": 2}]}]}
+    app = write(tmp_path, "a.json", json.dumps(doc))
+    args = [command, str(write(tmp_path, "p.pol", small_policy())), str(app), "--format", "text"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[2J\\x1b]0;owned\\x07\\u202eevil" in out
+
+
+# ---------------------------------------------------------------- 9. records are silently altered
+
+
+def test_a_key_given_twice_is_an_error_not_a_choice() -> None:
+    policy = load_policy(JINJIANG)
+    text = ('{"applicants": [{"id": "E", "kind": "enterprise", "fiscal_contribution": "100", '
+            '"fiscal_contribution": "5000000", "projects": []}]}')
+    (decision,) = policy.evaluate(text).applicants
+    assert decision.errors == ("applicants[0].fiscal_contribution: given more than once; which value is meant is "
+                               "unclear",)
+
+
+def test_applicants_given_twice_is_a_document_error() -> None:
+    from jinjiang_dsl.inputs import DocumentError
+
+    with pytest.raises(DocumentError, match='"applicants" is given twice'):
+        load_policy(JINJIANG).evaluate('{"applicants": [], "applicants": []}')
+
+
+def csv_results(tmp_path: Path, text: str) -> list[dict[str, Any]]:
+    src, out = tmp_path / "in.csv", tmp_path / "out.jsonl"
+    src.write_text(text, encoding="utf-8")
+    assert main(["eval", str(JINJIANG), str(src), "-o", str(out), "--quiet"]) == 0
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_column_named_twice_in_a_csv_header_is_an_error(tmp_path: Path) -> None:
+    (result,) = csv_results(tmp_path, "applicant_id,kind,fiscal_contribution,project_id,date,fiscal_contribution\n"
+                                      "A,enterprise,100,p,2023-06-01,5000000\n")
+    assert result["errors"] == ["line 1: column 6 'fiscal_contribution' repeats column 3; which one holds the "
+                                "value is unclear"]
+
+
+def test_csv_rows_of_one_applicant_that_disagree_are_an_error(tmp_path: Path) -> None:
+    results = csv_results(tmp_path, "applicant_id,kind,fiscal_contribution,project_id,date,cloud_service_fee\n"
+                                    "A,enterprise,100,p1,2023-06-01,60000\n"
+                                    "A,enterprise,5000000,p2,2023-06-01,60000\n"
+                                    "A,enterprise,,p3,2023-06-01,60000\n")
+    (result,) = results
+    assert result["line"] == 2 and result["status"] == "error"
+    assert result["errors"] == [
+        "line 3: column 'fiscal_contribution' is '5000000' here but '100' on line 2, the applicant's first row; "
+        "line 4: column 'fiscal_contribution' is empty here but '100' on line 2, the applicant's first row"]
+
+
+# ---------------------------------------------------------------- 10. write failures are internal errors
+
+
+@pytest.mark.parametrize("target, status, reason", [
+    ("/dev/full", 1, "/dev/full: cannot write: No space left on device"),
+    ("{tmp}/missing/out.jsonl", 2, "{tmp}/missing/out.jsonl: cannot write: the folder {tmp}/missing does not exist"),
+    ("{tmp}", 2, "{tmp}: cannot write: it is a directory"),
+])
+@pytest.mark.parametrize("option", ["-o", "--summary"])
+def test_write_failures_are_one_line(target: str, status: int, reason: str, option: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    if target == "/dev/full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(APPLICATION["applicants"][0]) + "\n", encoding="utf-8")
+    target, reason = target.format(tmp=tmp_path), reason.format(tmp=tmp_path)
+    other = ["-o", str(tmp_path / "out.jsonl")] if option == "--summary" else []
+    assert main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(src), option, target, *other,
+                 "--quiet"]) == status
+    assert capsys.readouterr().err == f"jinjiang-dsl: {reason}\n"
+
+
+# ---------------------------------------------------------------- 11. policies that pass check crash eval
+
+
+def located(source: str) -> list[tuple[int, int, str]]:
+    return [(d.span.line, d.span.column, d.message) for d in check_source(source, "p.pol") if d.is_error]
+
+
+def test_a_hundred_anded_conditions_are_a_located_error() -> None:
+    source = small_policy(requires=" and ".join(["n >= 1"] * 100))
+    assert located(source) == [(17, 12, "this expression nests more than 48 levels deep, counting the definitions "
+                                        "it uses")]
+
+
+def test_forty_anded_conditions_evaluate(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, "p.pol", small_policy(requires=" and ".join(["n >= 1"] * 40))))
+    assert policy.evaluate(APPLICATION).applicants[0].total == Decimal("20.00")
+
+
+def test_two_hundred_and_ten_terms_are_a_located_error() -> None:
+    source = small_policy(requires=" + ".join(["n"] * 210) + " >= 1")
+    assert located(source) == [(17, 12, "this nests more than 120 levels deep (an expression may nest at most 48)")]
+
+
+def test_definitions_that_double_are_refused_before_they_are_expanded() -> None:
+    defines = "\n".join(["define d0 = spend", *(f"define d{i} = d{i - 1} + d{i - 1}" for i in range(1, 40))])
+    with no_hang(10):
+        errors = located(small_policy(extra=defines).replace("20% of spend", "20% of d39"))
+    assert errors == [  # d10 is the first to hold more than 2000 terms; the later ones are not reported again
+        (23, 14, "this expression holds more than 2000 names, numbers and operators, counting the definitions it uses"),
+        (57, 10, "this expression nests more than 48 levels deep, counting the definitions it uses")]
+
+
+def test_a_cap_of_ten_to_the_thirty_wan_is_a_located_error() -> None:
+    assert located(small_policy(cap="1" + "0" * 30 + "万")) == [
+        (18, 32, "'" + "1" + "0" * 30 + "万' is too large: numbers in a policy are below 10^15")]
+
+
+def test_a_five_thousand_digit_measure_id_is_a_located_error() -> None:
+    assert located(small_policy(measure_id="1" * 5000)) == [(14, 1, "a measure number of 5000 characters; at most 24")]
+
+
+def test_full_width_digits_in_a_policy_get_a_hint() -> None:
+    (d,) = check_source(small_policy(measure_id="１.1"), "p.pol")
+    assert (d.span.line, d.span.column, d.message, d.hint) == (
+        14, 9, "unexpected character '１'", "numbers are written with the digits 0-9: write '1'")
+
+
+# ---------------------------------------------------------------- 12. memory grows without bound
+
+
+def test_an_applicant_with_too_many_projects_is_an_error_without_evaluating_them() -> None:
+    policy = load_policy(JINJIANG)
+    record = {"id": "X", "kind": "enterprise", "projects": [{"id": f"p{i}"} for i in range(1001)]}
+    decision = policy.evaluate_applicant(record)
+    assert decision.errors == ("applicants[0].projects: 1,001 projects; an applicant may have at most 1,000 "
+                               "(--max-projects)",)
+
+
+def test_the_project_limit_is_set_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = {"applicants": [{"id": "A", "projects": [{"id": f"p{i}", "date": "2023-06-01", "spend": "100", "n": 2}
+                                                   for i in range(3)]}]}
+    app = write(tmp_path, "a.json", json.dumps(doc))
+    status, out, _ = eval_json(capsys, str(write(tmp_path, "p.pol", small_policy())), str(app), "--max-projects", "2")
+    assert status == 0
+    assert out["applicants"][0]["errors"] == ["applicants[0].projects: 3 projects; an applicant may have at most 2 "
+                                              "(--max-projects)"]
+
+
+def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    record = json.dumps(APPLICATION["applicants"][0])
+    src.write_text(record + "\n" + '{"id": "' + "x" * 5000 + '"}\n' + record.replace('"A"', '"B"') + "\n",
+                   encoding="utf-8")
+    assert main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(src), "-o", str(out), "--quiet",
+                 "--max-line-bytes", "1000"]) == 0
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in results] == ["ok", "error", "ok"]
+    assert results[1]["errors"] == ["line 2: a line of 5,011 bytes; at most 1,000 are read (--max-line-bytes)"]
+
+
+def test_a_policy_of_many_measures_compiles_in_pieces(tmp_path: Path) -> None:
+    measures = "".join(f'measure {i}.1 "t" / "t" {{\n  clause 一(一)\n  amount 20% of spend\n}}\n' for i in range(1, 401))
+    source = small_policy().split("measure 1.1")[0] + measures
+    policy = load_policy(write(tmp_path, "p.pol", source))
+    lines = generate(policy.plan).splitlines(True)
+    assert len(_pieces(lines)) > 1
+    assert policy.evaluate(APPLICATION).applicants[0].total == Decimal("8000.00")
+
+
+# ---------------------------------------------------------------- 13. smaller
+
+
+def test_a_byte_order_mark_opening_a_stream_is_dropped(tmp_path: Path) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps(APPLICATION["applicants"][0]).encode() + b"\n")
+    assert main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(src), "-o", str(out), "--quiet"]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["status"] == "ok"
+
+
+def test_a_lone_carriage_return_keeps_one_record_one_line(tmp_path: Path) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(b'{"id": "A",\r"name": "a\rb", "projects": []}\r\n{"id": "B",\r"projects": []}\n')
+    assert main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(src), "-o", str(out), "--quiet"]) == 0
+    first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert first["line"] == 1 and first["errors"][0].startswith("line 1: not valid JSON: Invalid control character")
+    assert second == {"line": 2, "id": "B", "status": "ok", "total": "0.00", "projects": [], "errors": []}
+
+
+def test_a_multi_line_csv_record_is_named_by_its_first_line(tmp_path: Path) -> None:
+    result, after = csv_results(tmp_path, 'applicant_id,name,kind,project_id,date,cloud_service_fee\n'
+                                      'A,"two\nlines",enterprise,p,2023-06-01,-5\n'
+                                      'B,,enterprise,p,2023-06-01,-5\n')
+    assert result["line"] == 2
+    assert result["errors"] == ["line 2: $.projects[0].cloud_service_fee: negative money -5"]
+    assert after["line"] == 4 and after["errors"] == ["line 4: $.projects[0].cloud_service_fee: negative money -5"]
+
+
+@pytest.mark.parametrize("text", ["１００", "١٠٠", "1００"])
+def test_only_ascii_digits_are_numbers_in_applications(text: str) -> None:
+    decision = load_policy(JINJIANG).evaluate_applicant(
+        {"id": "E", "kind": "enterprise", "fiscal_contribution": text, "projects": []})
+    assert decision.errors == (f"applicants[0].fiscal_contribution: not an amount: '{text}' (write digits 0-9, "
+                               'e.g. "1200000" or "1200000.50")',)
+
+
+# ---------------------------------------------------------------- 14. the Python API raises where the docs say it won't
+
+
+@pytest.mark.parametrize("value, error", [
+    (10**5000, "amount an integer of about 5,000 digits is implausibly large (money is below 10^15)"),
+    (Decimal("sNaN"), "not an amount: sNaN"),
+    (Decimal("NaN"), "not an amount: NaN"),
+    (Decimal("-Infinity"), "not an amount: -Infinity"),
+    (Decimal("1E+999999999"), "amount 1E+999999999 is implausibly large (money is below 10^15)"),
+    (b"100", "expected money as a string or number, got a bytes"),
+], ids=["int of 5000 digits", "sNaN", "NaN", "-Infinity", "huge exponent", "bytes"])
+def test_the_api_reports_any_money_value_as_an_input_error(value: Any, error: str) -> None:
+    decision = load_policy(JINJIANG).evaluate_applicant(
+        {"id": "E", "kind": "enterprise", "fiscal_contribution": value, "projects": []})
+    assert decision.errors == (f"applicants[0].fiscal_contribution: {error}",)
+
+
+def test_the_api_reports_a_key_that_is_not_a_string() -> None:
+    decision = load_policy(JINJIANG).evaluate_applicant({"id": "E", "kind": "enterprise", 1: 2, "projects": []})
+    assert decision.errors == ("applicants[0]: a key must be a string, got 1",)
+
+
+def test_an_unknown_backend_is_refused_when_the_policy_is_loaded() -> None:
+    with pytest.raises(ValueError, match="unknown backend 'bogus'; choose one of compiled, interpreter"):
+        load_policy(JINJIANG, backend="bogus")  # type: ignore[arg-type]
