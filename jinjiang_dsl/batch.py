@@ -187,13 +187,16 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
     inputs = policy.plan.inputs
     lines = _Lines(stream, max_line_bytes)
     csv.field_size_limit(max_line_bytes)
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
     except csv.Error as exc:
-        yield Item(1, error=f"line 1: not valid CSV: {exc}")
+        yield Item(1, error=f"line 1: not valid CSV: {exc}" + _through(1, reader.line_num))
+        return
+    if reader.line_num > 1:  # a quote in the header never closed, or closed lines later
+        yield Item(1, error=f"line 1: the header runs over lines 1–{reader.line_num} (a quote left open?)")
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
     header_problems = lines.overlong_up_to(reader.line_num) + _header_problems(header)
@@ -206,7 +209,7 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             break
         except csv.Error as exc:
             yield from group.flush()
-            yield Item(start, error=f"line {start}: not valid CSV: {exc}")
+            yield Item(start, error=f"line {start}: not valid CSV: {exc}" + _through(start, reader.line_num))
             continue
         problems = lines.overlong_up_to(reader.line_num)
         if any(_has_bad_bytes(cell) for cell in row):
@@ -221,6 +224,11 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             continue
         yield from group.add(start, {h: c for h, c in zip(header, row) if c.strip() != ""})
     yield from group.flush()
+
+
+def _through(start: int, end: int) -> str:
+    """Which lines a CSV error covers, when it is more than one: none of them is read as data."""
+    return f" (lines {start}–{end})" if end > start else ""
 
 
 def _header_problems(header: list[str]) -> list[str]:
@@ -340,18 +348,25 @@ def _evaluate(policy: Policy, decider: Decider, item: Item) -> Result:
     decision = decider.decide(app)
     by_measure, quotas = contribution(policy.plan, app, decision)
     output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
-    return Result(item.line, app.id, decision.status == "error", _dumps(output), str(decision.total),
+    return Result(item.line, app.id, decision.status == "error", json_line(output), str(decision.total),
                   tuple((k, str(v)) for k, v in by_measure.items()), tuple(quotas))
 
 
-def _dumps(output: dict[str, Any]) -> str:
-    return json.dumps(output, ensure_ascii=False, separators=(",", ":")) + "\n"
+# Characters JSON may leave raw but that other readers take for line breaks (str.splitlines,
+# JavaScript): escaped, so that one output line is one line for every reader.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_line(output: dict[str, Any]) -> str:
+    """One JSON Lines line: compact, Chinese kept readable, nothing any reader splits."""
+    text = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
+    return (text if text.isascii() else text.translate(_LINE_BREAKS)) + "\n"
 
 
 def _error_result(line: int, applicant_id: Any, errors: list[str]) -> Result:
     output = {"line": line, "id": applicant_id, "status": "error", "total": "0.00", "projects": [],
               "errors": errors}
-    return Result(line, applicant_id, True, _dumps(output), "0", (), ())
+    return Result(line, applicant_id, True, json_line(output), "0", (), ())
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:

@@ -126,8 +126,10 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:  # typ
         if fmt == "text":
             print_batch(Console(file=out, highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
         elif fmt == "jsonl":
+            from .batch import json_line
+
             for a in batch.to_json(args.lang, trace=not args.no_trace)["applicants"]:
-                out.write(json.dumps(a, ensure_ascii=False, separators=(",", ":")) + "\n")
+                out.write(json_line(a))
         else:
             out.write(json.dumps(batch.to_json(args.lang, trace=not args.no_trace), ensure_ascii=False, indent=2)
                       + "\n")

@@ -34,6 +34,11 @@ def measure_key(mid: str) -> tuple[tuple[int, str], ...]:
     return tuple((len(x.lstrip("0")), x.lstrip("0")) for x in mid.split("."))
 
 
+def literal(text: str) -> str:
+    """Policy text inside a format template: braces doubled."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 @attrs.frozen(slots=True)
 class InputSpec:
     name: str
@@ -207,6 +212,8 @@ class _Planner:
         return label_of(d.label if d else None, name)
 
     def shown(self, e: ast.Expr, local: dict[str, ast.Define]) -> tuple[Shown, tuple[str, ...]]:
+        """The expression as a template for :meth:`str.format`: ``{0}`` … stand for the inputs, and
+        every text from the policy has its braces doubled, so that it is shown, never interpreted."""
         names: list[str] = []
 
         def walk(e: ast.Expr, lang: int) -> str:
@@ -215,20 +222,20 @@ class _Planner:
                 if d is not None:  # show what a definition stands for, down to the facts
                     return paren(d.expr, lang)
                 if e.ident not in self.inputs:  # a value of a closed set, as in kind == association
-                    return e.ident
+                    return literal(e.ident)
                 if e.ident not in names:
                     names.append(e.ident)
                 return "{" + str(names.index(e.ident)) + "}"
             if isinstance(e, ast.Quantity):
-                return e.text
+                return literal(e.text)
             if isinstance(e, ast.Percent):
-                return e.text
+                return literal(e.text)
             if isinstance(e, ast.DateLit):
                 return e.value.isoformat()
             if isinstance(e, ast.BoolLit):
                 return ("是" if e.value else "否") if lang == 0 else ("yes" if e.value else "no")
             if isinstance(e, ast.PercentOf):
-                return f"{e.rate.text} × {paren(e.base, lang)}"
+                return f"{literal(e.rate.text)} × {paren(e.base, lang)}"
             if isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
                 return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
             if isinstance(e, ast.Not):
@@ -237,7 +244,7 @@ class _Planner:
                 sep = "、" if lang == 0 else ", "
                 spec = self.inputs.get(e.operand.ident) if isinstance(e.operand, ast.Name) else None
                 labels = spec.value_labels if spec else {}
-                shown = [labels[v.ident].get("en" if lang else "zh") if v.ident in labels else v.ident
+                shown = [literal(labels[v.ident].get("en" if lang else "zh") if v.ident in labels else v.ident)
                          for v in e.values]
                 values = "{{" + sep.join(shown) + "}}"
                 word = ("不属于" if e.negated else "属于") if lang == 0 else ("not in" if e.negated else "in")
