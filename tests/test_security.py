@@ -529,3 +529,16 @@ def test_the_api_reports_a_key_that_is_not_a_string() -> None:
 def test_an_unknown_backend_is_refused_when_the_policy_is_loaded() -> None:
     with pytest.raises(ValueError, match="unknown backend 'bogus'; choose one of compiled, interpreter"):
         load_policy(JINJIANG, backend="bogus")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the parser's cache is private
+
+
+def test_the_parser_cache_is_used_only_in_a_private_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jinjiang_dsl.syntax.grammar import cache_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_file() == str(tmp_path / "jinjiang-dsl" / "parser.lark-cache")
+    assert (tmp_path / "jinjiang-dsl").stat().st_mode & 0o777 == 0o700
+    (tmp_path / "jinjiang-dsl").chmod(0o777)  # anyone could plant a pickle here now
+    assert cache_file() is None
