@@ -217,11 +217,17 @@ line_bytes = st.one_of(
 )
 
 
-def run_stream(args: list[str]) -> tuple[int, str]:
-    err = io.StringIO()
-    with redirect_stderr(err):
-        status = main(["eval", str(JINJIANG), *args, "--quiet"])
-    return status, err.getvalue()
+def same_whatever_the_jobs(src: Path) -> bytes:
+    """The output of a stream with one and with two worker processes: it must be the same bytes."""
+    outputs = []
+    for jobs in ("1", "2"):
+        out, err = src.with_name(f"out{jobs}.jsonl"), io.StringIO()
+        with redirect_stderr(err):
+            status = main(["eval", str(JINJIANG), str(src), "-o", str(out), "--jobs", jobs, "--quiet"])
+        assert status == 0, err.getvalue()
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    return outputs[0]
 
 
 @settings(deadline=DEADLINE, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -233,14 +239,7 @@ def test_a_stream_loses_no_line_whatever_it_holds(lines: list[bytes], ending: by
     folder = tmp_path_factory.mktemp("s")
     src = folder / "in.jsonl"
     src.write_bytes(ending.join(lines) + (ending if lines else b""))
-    outputs = []
-    for jobs in ("1", "2"):
-        out = folder / f"out{jobs}.jsonl"
-        status, err = run_stream([str(src), "-o", str(out), "--jobs", jobs])
-        assert status == 0, err
-        outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1]
-    results = [json.loads(line) for line in outputs[0].decode("utf-8").splitlines()]
+    results = [json.loads(line) for line in same_whatever_the_jobs(src).decode("utf-8").splitlines()]
     def blank(n: int, line: bytes) -> bool:
         body = line[3:] if n == 0 and line.startswith(b"\xef\xbb\xbf") else line
         try:
@@ -271,14 +270,7 @@ def test_a_csv_file_loses_no_applicant_whatever_it_holds(header: list[str], rows
     text = "\n".join(",".join(cells) for cells in [header, *rows]) + "\n"
     data = text.encode("utf-8", "surrogatepass")
     src.write_bytes(data.replace(b"60000", b"6\xff0000") if bad_byte else data)
-    outputs = []
-    for jobs in ("1", "2"):
-        out = folder / f"out{jobs}.jsonl"
-        status, err = run_stream([str(src), "-o", str(out), "--jobs", jobs])
-        assert status == 0, err
-        outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1]
-    numbers = [json.loads(line)["line"] for line in outputs[0].decode("utf-8").splitlines()]
+    numbers = [json.loads(line)["line"] for line in same_whatever_the_jobs(src).decode("utf-8").splitlines()]
     assert numbers == sorted(set(numbers))  # one output per record, named by its first line, in order
     if any(any(cell.strip() for cell in row) for row in rows):
         assert numbers  # data rows are never swallowed without a word, not even by an unclosed quote
