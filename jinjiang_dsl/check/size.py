@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from .. import ast
-from ..limits import MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_LITERAL, MAX_LITERAL_DECIMALS, MAX_MEASURE_ID
+from ..limits import MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_LITERAL, MAX_LITERAL_DECIMALS, MAX_MEASURE_ID, shorten
 
 EXPR_TYPES = (ast.Quantity, ast.Percent, ast.DateLit, ast.BoolLit, ast.Name, ast.BinOp, ast.PercentOf,
               ast.Compare, ast.BoolOp, ast.Not, ast.InSet, ast.InInterval)
@@ -76,9 +76,9 @@ class _Count:
 def _literal(node: ast.Quantity | ast.Percent, out: _Count) -> None:
     value = node.value
     if abs(value) >= MAX_LITERAL:
-        out.error(f"'{node.text}' is too large: numbers in a policy are below 10^15", node.span)
+        out.error(f"'{shorten(node.text)}' is too large: numbers in a policy are below 10^15", node.span)
     elif _places(value) > MAX_LITERAL_DECIMALS:
-        out.error(f"'{node.text}' has more than {MAX_LITERAL_DECIMALS} decimal places", node.span)
+        out.error(f"'{shorten(node.text)}' has more than {MAX_LITERAL_DECIMALS} decimal places", node.span)
 
 
 def _places(value: Decimal) -> int:

@@ -57,18 +57,8 @@ def _check_bands(table: ast.TierTable, report: Report, on: str | None = None) ->
         tiers.append((iv, t))
     if not tiers:
         return
-    for i, (a, ta) in enumerate(tiers):
-        for b, tb in tiers[i + 1 :]:
-            common = intersection(a, b)
-            if common is not None:
-                where = f"at {fmt_compact(common.lower)}" if common.lower == common.upper else f"on {common}"
-                report(
-                    "error",
-                    f"tier {b} overlaps tier {a} (line {ta.span.line}) {where}",
-                    tb.interval.span,
-                    "bands must not overlap: a value would match two tiers",
-                )
     ordered = sorted(tiers, key=lambda pair: lower_key(pair[0]))
+    _check_overlaps(ordered, report)
     for (a, ta), (b, tb) in zip(ordered, ordered[1:]):
         gap = a.gap_to(b)
         if gap is not None and intersection(a, b) is None and not table.allow_gap:
@@ -95,6 +85,35 @@ def _check_bands(table: ast.TierTable, report: Report, on: str | None = None) ->
             top_tier.span,
             f"add a top tier such as '{_top_tier(top_tier.interval.upper, on)}', or write 'allow cliff'",
         )
+
+
+def _check_overlaps(ordered: list[tuple[Interval, ast.Tier]], report: Report) -> None:
+    """Each band that overlaps a band below it, once, in one sweep up the sorted bands: a table
+    of thousands of bands, all overlapping, gives one error per band, not one per pair."""
+    reach: tuple[Interval, ast.Tier] | None = None  # the band below that reaches highest
+    found = []
+    for band in ordered:
+        if reach is not None and intersection(reach[0], band[0]) is not None:
+            found.append(sorted((reach, band), key=lambda pair: (pair[1].span.line, pair[1].span.column)))
+        if reach is None or upper_key(band[0]) > upper_key(reach[0]):
+            reach = band
+    for (a, ta), (b, tb) in sorted(found, key=lambda pair: (pair[1][1].span.line, pair[1][1].span.column)):
+        common = intersection(a, b)
+        assert common is not None
+        where = f"at {fmt_compact(common.lower)}" if common.lower == common.upper else f"on {common}"  # type: ignore[arg-type]
+        report(
+            "error",
+            f"tier {b} overlaps tier {a} (line {ta.span.line}) {where}",
+            tb.interval.span,
+            "bands must not overlap: a value would match two tiers",
+        )
+
+
+def upper_key(iv: Interval) -> tuple:
+    """Sort key: by upper bound, an open top above everything, an inclusive end above an exclusive one."""
+    if iv.upper is None:
+        return (1, Decimal(0), 0)
+    return (0, iv.upper, 1 if iv.upper_inclusive else 0)
 
 
 def _check_thresholds(table: ast.TierTable, report: Report) -> None:

@@ -17,6 +17,7 @@ from lark import Token, Tree
 from lark.tree import Meta
 
 from .. import ast
+from ..limits import shorten
 from ..diagnostics import Diagnostic, source_lines
 
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
@@ -87,12 +88,12 @@ class ToAst:
         if len(mags) > 1:
             if len(set(mags)) == 1:
                 self.error(
-                    f"{mags[0]} written twice in '{text}'",
+                    f"{mags[0]} written {'twice' if len(mags) == 2 else f'{len(mags)} times'} in '{shorten(text)}'",
                     span,
-                    hint=f"write '{m['num']}{mags[0]}{m['unit'] or ''}'",
+                    hint=f"write '{shorten(m['num'])}{mags[0]}{m['unit'] or ''}'",
                 )
             else:
-                self.error(f"'{text}' mixes {' and '.join(mags)}; use one magnitude", span)
+                self.error(f"'{shorten(text)}' mixes {' and '.join(dict.fromkeys(mags))}; use one magnitude", span)
         for mag in mags[:1]:
             value *= MAGNITUDES[mag]
         unit = m["unit"]
