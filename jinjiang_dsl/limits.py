@@ -33,6 +33,10 @@ MAX_LITERAL_DECIMALS = 6
 MAX_MEASURE_ID = 24
 """A measure id (``1.1``, ``12.3.4``) has at most 24 characters."""
 
+MAX_MEASURE_PARTS = 256
+"""A measure has at most 256 requirements, 256 overrides, 256 tiers in a table, 256 cross checks
+and 256 definitions: each becomes code in one function, and Python compiles a function whole."""
+
 # ---------------------------------------------------------------- applications
 
 MAX_MONEY = Decimal(10) ** 15

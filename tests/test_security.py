@@ -420,6 +420,31 @@ def test_a_five_thousand_digit_measure_id_is_a_located_error() -> None:
     assert located(small_policy(measure_id="1" * 5000)) == [(14, 1, "a measure number of 5000 characters; at most 24")]
 
 
+def test_a_measure_of_too_many_parts_is_a_located_error() -> None:
+    source = small_policy().replace("  amount 20% of spend", "".join(f"  requires n >= {i}\n" for i in range(300))
+                                    + "  amount 20% of spend")
+    assert located(source) == [(273, 3, "301 requirements; a measure may have at most 256")]
+
+
+def test_two_hundred_and_fifty_six_overrides_compile_flat(tmp_path: Path) -> None:
+    overrides = "".join(f"  when n >= {i + 3}: {i % 50 + 21}%\n" for i in range(256))
+    source = small_policy().replace("  amount 20% of spend, at most 100万\n", "  amount 20% of spend, at most 100万\n"
+                                    + overrides)
+    policy = load_policy(write(tmp_path, "p.pol", source))
+    assert max(len(line) - len(line.lstrip()) for line in generate(policy.plan).splitlines()) <= 24
+    assert policy.evaluate(APPLICATION).applicants[0].total == Decimal("20.00")
+
+
+def test_a_table_of_thousands_of_overlapping_bands_reports_each_band_once() -> None:
+    bands = "".join(f"    {i}元以上: {i}元\n" for i in range(256))
+    source = small_policy().replace("amount 20% of spend, at most 100万", "amount bands on spend {\n" + bands + "  }")
+    with no_hang(10):
+        errors = located(source)
+    assert len(errors) == 255
+    assert errors[0] == (20, 5, "tier [1, ∞) overlaps tier [0, ∞) (line 19) on [1, ∞)")
+    assert errors[-1] == (274, 5, "tier [255, ∞) overlaps tier [0, ∞) (line 19) on [255, ∞)")
+
+
 def test_full_width_digits_in_a_policy_get_a_hint() -> None:
     (d,) = check_source(small_policy(measure_id="１.1"), "p.pol")
     assert (d.span.line, d.span.column, d.message, d.hint) == (

@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 from .. import ast
-from ..limits import MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_LITERAL, MAX_LITERAL_DECIMALS, MAX_MEASURE_ID, shorten
+from ..limits import (MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_LITERAL, MAX_LITERAL_DECIMALS, MAX_MEASURE_ID,
+                      MAX_MEASURE_PARTS, shorten)
 
 EXPR_TYPES = (ast.Quantity, ast.Percent, ast.DateLit, ast.BoolLit, ast.Name, ast.BinOp, ast.PercentOf,
               ast.Compare, ast.BoolOp, ast.Not, ast.InSet, ast.InInterval)
@@ -51,6 +52,7 @@ def check_size(policy: ast.Policy, report: Report) -> bool:
     for m in policy.measures:
         if len(m.id) > MAX_MEASURE_ID:
             before.error(f"a measure number of {len(m.id)} characters; at most {MAX_MEASURE_ID}", m.span)
+        _parts(m, before)
     sizes = _Sizes({d.name: d for d in policy.defines})
     for root, local, name in _roots(policy):
         problem = sizes.problem(root, local)
@@ -79,6 +81,20 @@ def _literal(node: ast.Quantity | ast.Percent, out: _Count) -> None:
         out.error(f"'{shorten(node.text)}' is too large: numbers in a policy are below 10^15", node.span)
     elif _places(value) > MAX_LITERAL_DECIMALS:
         out.error(f"'{shorten(node.text)}' has more than {MAX_LITERAL_DECIMALS} decimal places", node.span)
+
+
+def _parts(m: ast.Measure, out: _Count) -> None:
+    """Requirements, overrides, tiers, cross checks and definitions of a measure, each at most
+    :data:`MAX_MEASURE_PARTS`; the first one over is where the error points."""
+    tables = [f for f in (m.amount.formula if m.amount else None, *(o.formula for o in m.overrides))
+              if isinstance(f, ast.TierTable)]
+    groups: list[tuple[str, tuple[Any, ...]]] = [
+        ("requirements", m.requirements), ("overrides", m.overrides), ("cross checks", m.cross_checks),
+        ("definitions", m.defines), *(("tiers in a table", t.tiers) for t in tables)]
+    for what, items in groups:
+        if len(items) > MAX_MEASURE_PARTS:
+            out.error(f"{len(items):,} {what}; a measure may have at most {MAX_MEASURE_PARTS}",
+                      items[MAX_MEASURE_PARTS].span, "split the measure, or write the rule more simply")
 
 
 def _places(value: Decimal) -> int:

@@ -215,24 +215,22 @@ class CodeGenerator:
                 self.amount(m, rule)
         self.local = {}
 
-    def overrides(self, m: Measure, rule: str, i: int = 0) -> None:
-        """The first override that holds is taken; later ones are not looked at."""
-        if i >= len(m.overrides):
-            return
-        out, o = self.out, m.overrides[i]
-        out(f"# override (line {o.condition.line}): {o.condition.label.en!r}")
-        self.test("applies", o.condition)
-        self.step(rule, "override", f"{{'applies': applies, 'label': {self.k.label(o.condition.label)}, "
-                                    f"'shown': {self.shown(o.condition)}}}")
-        out("if applies:")
-        with out.indent():
-            out(f"choice, by = {i + 1}, {self.k.label(o.condition.label)}")
-            if o.cap is not None:
-                out(f"cap, cap_text = {self.expr(o.cap, self.local)}, {o.cap_text!r}")
-        if i + 1 < len(m.overrides):
-            out("else:")
+    def overrides(self, m: Measure, rule: str) -> None:
+        """The first override that holds is taken; later ones are not looked at. Flat, one ``if``
+        per override, so that a measure of many overrides nests no deeper than one of two."""
+        out = self.out
+        for i, o in enumerate(m.overrides):
+            out(f"# override (line {o.condition.line}): {o.condition.label.en!r}")
+            out("if choice == 0:")  # none taken yet
             with out.indent():
-                self.overrides(m, rule, i + 1)
+                self.test("applies", o.condition)
+                self.step(rule, "override", f"{{'applies': applies, 'label': {self.k.label(o.condition.label)}, "
+                                            f"'shown': {self.shown(o.condition)}}}")
+                out("if applies:")
+                with out.indent():
+                    out(f"choice, by = {i + 1}, {self.k.label(o.condition.label)}")
+                    if o.cap is not None:
+                        out(f"cap, cap_text = {self.expr(o.cap, self.local)}, {o.cap_text!r}")
 
     def amount(self, m: Measure, rule: str) -> None:
         out = self.out
@@ -246,7 +244,7 @@ class CodeGenerator:
             if len(formulas) == 1:
                 self.formula(m.formula, rule)
             for n, f in enumerate(formulas if len(formulas) > 1 else ()):
-                out(f"{'if' if n == 0 else 'elif'} choice == {n}:")
+                out(f"if choice == {n}:")  # flat, not elif: Python compiles no chain of thousands
                 with out.indent():
                     self.formula(f, rule)
             if any(f.kind in ("bands", "thresholds") for f in formulas):
@@ -320,10 +318,15 @@ class CodeGenerator:
         tiers = list(f.tiers)
         if f.kind == "thresholds":  # the highest threshold reached wins: test from the top down
             tiers.sort(key=lambda t: lower_key(from_ast(t.interval)), reverse=True)
+        # Flat ifs, each guarded by "no tier yet", not an elif chain: the first tier that holds is
+        # taken as before, and a table of thousands of tiers still compiles.
+        out("tier = 0")
         for i, t in enumerate(tiers):
             iv = from_ast(t.interval)
-            out(f"{'if' if i == 0 else 'elif'} value in {self.k.interval(iv)}:  # {t.interval.text!r}")
+            guard = "tier == 0 and " if i else ""
+            out(f"if {guard}value in {self.k.interval(iv)}:  # {t.interval.text!r}")
             with out.indent():
+                out(f"tier = {t.index}")
                 out(f"raw = {self.expr(t.amount, self.local)}")
                 out("if steps is not None:")
                 with out.indent():
@@ -332,7 +335,7 @@ class CodeGenerator:
                         f"'words': {t.interval.text!r}, 'index': {t.index}, 'amount': raw}}, value=raw, "
                         f"tier={t.index}, interval={str(iv)!r}))")
         lowest = min((from_ast(t.interval) for t in f.tiers), key=lambda iv: iv.lower or 0)
-        out("else:")
+        out("if tier == 0:")
         with out.indent():
             out("raw = None")
             out("if steps is not None:")
