@@ -57,8 +57,9 @@ MAX_LINE_BYTES = 1 << 20
 MAX_PROJECTS = 1000
 """Default bound on the projects of one applicant (``--max-projects``)."""
 
-MAX_DOCUMENT_BYTES = 64 << 20
-"""A JSON document (not a stream) is read whole, so it is bounded: 64 MiB. Use JSON Lines beyond."""
+MAX_DOCUMENT_BYTES = 16 << 20
+"""A JSON document (not a stream) is read, evaluated and explained whole, in about 90 times its
+size of memory, so it is bounded: 16 MiB (about 45,000 applicants). Use JSON Lines beyond."""
 
 MAX_SHOWN = 40
 """An input value quoted in an error message is cut to 40 characters."""

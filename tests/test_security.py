@@ -484,6 +484,13 @@ def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None
     assert results[1]["errors"] == ["line 2: a line of 5,011 bytes; at most 1,000 are read (--max-line-bytes)"]
 
 
+def test_a_document_over_its_bound_is_refused_unread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    app = tmp_path / "a.json"
+    app.write_bytes(b'{"applicants": []}' + b" " * (16 << 20))
+    assert main(["eval", str(JINJIANG), str(app)]) == 2
+    assert capsys.readouterr().err == f"{app}: cannot read: larger than 16,777,216 bytes\n"
+
+
 def test_a_policy_of_many_measures_compiles_in_pieces(tmp_path: Path) -> None:
     measures = "".join(f'measure {i}.1 "t" / "t" {{\n  clause 一(一)\n  amount 20% of spend\n}}\n' for i in range(1, 401))
     source = small_policy().split("measure 1.1")[0] + measures
