@@ -50,7 +50,7 @@ class Coverage:
             if m.annual_cap:
                 self.add(m.rule, f"annual cap {m.annual_cap[1]}", ("within", "reduced"))
             if m.once_per_year:
-                self.add(m.rule, "once per applicant per year", ("first claim", "later claim"))
+                self.add(m.rule, "once per applicant per year", ("holds the year", "a higher claim holds it"))
         r = plan.rules
         if r.r1:
             wanted = ("one winner", "tie") + (("other policy higher", "other policy lower") if r.r1_other_policy else ())
@@ -97,9 +97,9 @@ class Coverage:
                         self.see(m.rule, f"annual cap {m.annual_cap[1]}",
                                  "within" if prm["variant"] == "free" else "reduced")
                     elif k == "once":
-                        self.see(m.rule, "once per applicant per year", "later claim")
+                        self.see(m.rule, "once per applicant per year", "a higher claim holds it")
                     elif k == "entitlement" and m.once_per_year:
-                        self.see(m.rule, "once per applicant per year", "first claim")
+                        self.see(m.rule, "once per applicant per year", "holds the year")
                     elif k == "r1":
                         case = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
                                 "other_policy": "other policy higher", "other_lower": "other policy lower"}

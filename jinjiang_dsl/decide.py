@@ -60,6 +60,8 @@ class _Award:
     steps: list[Step] | None
     warnings: tuple[Step, ...]
     order: int  # the project's position in the applicant's input
+    project: str = ""
+    year: int | None = None  # of the project's qualifying date
 
     def note(self, step: Step) -> None:
         if self.steps is not None:
@@ -125,16 +127,17 @@ class Decider:
         kind = app.facts.get("kind")
         if not app.ok:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)
-        per_project: list[tuple[Project, list[_Award]]] = []
-        claimed: dict[tuple[str, int], str] = {}
-        for order, project in enumerate(app.projects):
-            awards = self.project(app, project, order, claimed)
+        per_project = [(project, self.project(app, project, order)) for order, project in enumerate(app.projects)]
+        self.once_per_year(per_project)
+        for project, awards in per_project:
             self.highest_not_stacked(project, awards)
-            per_project.append((project, awards))
         self.annual_caps(app, per_project)
         error = self.annual_limit(app, per_project)
         if error:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), (error,))
+        if self.trace and self.r.r1 is not None:
+            for _, awards in per_project:
+                self.disclose_kept_choice(awards)
         total = Decimal(0)
         projects = []
         for p, awards in per_project:
@@ -147,7 +150,7 @@ class Decider:
     def freeze(self, a: _Award) -> Award:
         return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps) if a.steps else (), a.warnings)
 
-    def project(self, app: Applicant, project: Project, order: int, claimed: dict[tuple[str, int], str]) -> list[_Award]:
+    def project(self, app: Applicant, project: Project, order: int) -> list[_Award]:
         status, window = self.period(project.date)
         awards = []
         for m in self.listed(project.given):
@@ -163,19 +166,31 @@ class Decider:
                 award = _Award(m, "referred", None, None, steps, result.warnings, order)
             else:
                 award = _Award(m, result.status, result.entitlement or ZERO, ZERO, steps, result.warnings, order)
-            if award.status == "eligible" and m.once_per_year and project.date is not None:
-                key = (m.id, project.date.year)
-                if key in claimed:
-                    award.status = "not_eligible"
-                    if steps is not None:
-                        steps.append(Step(m.rule, "once", {"year": str(project.date.year), "project": claimed[key]}))
-                else:
-                    claimed[key] = project.id
+            award.project, award.year = project.id, project.date.year if project.date else None
             if steps is not None:
                 notes = m.notes if award.status == "referred" else (*m.notes, *self.plan.policy_notes)
                 steps.extend(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in notes)
             awards.append(award)
         return awards
+
+    # ------------------------------------------------------------------ once per applicant per year
+
+    def once_per_year(self, per_project: list[tuple[Project, list[_Award]]]) -> None:
+        """A measure paid once per applicant per year: of the year's eligible claims, the one with the
+        highest entitlement holds the year (equal: the earlier); the others are not eligible. Decided
+        before R1, on the measures' own entitlements; a claim that qualifies for nothing takes no year."""
+        claims: dict[tuple[str, int], list[_Award]] = {}
+        for _, awards in per_project:
+            for a in awards:
+                if a.status == "eligible" and a.measure.once_per_year and a.year is not None:
+                    claims.setdefault((a.measure.id, a.year), []).append(a)
+        for (_, year), found in claims.items():
+            holder = max(found, key=lambda a: (a.entitlement, -a.order))
+            for a in found:
+                if a is not holder:
+                    a.status = "not_eligible"
+                    a.note(Step(a.measure.rule, "once", {"year": str(year), "project": holder.project,
+                                                         "amount": holder.entitlement}))
 
     # ------------------------------------------------------------------ R1
 
@@ -223,6 +238,23 @@ class Decider:
                 self.r1_notes(a)
             if other is not None and a is best:
                 a.note(Step(rule, "r1", {"variant": "other_lower", "other": other, "best": best.entitlement}))
+
+    def disclose_kept_choice(self, awards: list[_Award]) -> None:
+        """When a winner of R1 is reduced afterwards, say in plain words that the choice stands and
+        the superseded measures are not looked at again — on the winner and on each of them (I-10)."""
+        winner = next((a for a in awards if a.status == "granted"), None)
+        superseded = [a for a in awards if a.status == "superseded"]
+        if winner is None or not superseded or winner.amount is None or winner.entitlement is None \
+                or winner.amount >= winner.entitlement:
+            return
+        rule = self.r.r1 or "R1"
+        others = [Label(f"{o.measure.id}({fmt_plain(o.entitlement)} 元)", f"{o.measure.id} ({fmt_plain(o.entitlement)} yuan)")
+                  for o in superseded]  # type: ignore[arg-type]
+        winner.note(Step(rule, "r1", {"variant": "kept.winner", "amount": winner.amount,
+                                      "entitlement": winner.entitlement, "others": others}))
+        for a in superseded:
+            a.note(Step(rule, "r1", {"variant": "kept.superseded", "winner": winner.measure.id, "amount": winner.amount,
+                                     "entitlement": winner.entitlement, "own": a.entitlement}))
 
     def r1_notes(self, a: _Award) -> None:
         for n in self.r.r1_notes:

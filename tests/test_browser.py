@@ -24,8 +24,8 @@ def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> 
     text = flat(printed_text(page, tmp_path))
     assert "Total 650,000.00" in text
     assert re.search(r"2 \[20, ∞\) 20家以上 200,000 ← applies", text)
-    assert "Already claimed in 2023 by project S1: once per applicant per year" in text
-    assert "With a contribution to municipal finances of 800,000 yuan" in text
+    assert "Once per applicant per year: in 2023 the year goes to project S2, the highest claim (300,000 yuan)" in text
+    assert "With a contribution to municipal finances of 900,000 yuan" in text
 
 
 def test_printed_chinese_report_shows_why_not_lines(tmp_path: Path) -> None:

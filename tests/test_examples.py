@@ -89,4 +89,4 @@ def test_test_command_passes_and_shows_complete_coverage(capsys: pytest.CaptureF
     assert main(["test", str(POLICY), "--coverage"]) == 0
     out = capsys.readouterr().out
     assert "coverage: " in out and "; complete" in out
-    assert out.rstrip().endswith("42 passed, 0 failed")
+    assert out.rstrip().endswith("46 passed, 0 failed")

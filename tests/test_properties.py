@@ -96,7 +96,7 @@ def test_evaluation_is_deterministic_and_independent_of_applicant_order(doc: dic
     again = {a["id"]: a for a in COMPILED.evaluate(shuffled).to_json("zh")["applicants"]}
     for a in first["applicants"]:
         assert again[a["id"]] == a  # (errors name the applicant's index, so valid documents only)
-    # projects are NOT shuffled: input order decides 1.2's cap and once-per-year claims (I-4, J-2)
+    # projects are NOT shuffled: input order decides 1.2's cap and equal once-per-year claims (I-4, I-12)
 
 
 @given(S.document())

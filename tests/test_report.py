@@ -103,12 +103,12 @@ def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evalu
     suggestions = [(aid, c) for aid, c in all_changes(policy, evaluated) if c.kind == "lift_r2"]
     assert [aid for aid, _ in suggestions] == ["E004"]
     aid, c = suggestions[0]
-    assert c.value == Decimal("800000")
+    assert c.value == Decimal("900000")  # I1 500,000 + S2 300,000 (the year's highest 2.1 claim, I-12) + C1 100,000
     lifted = reevaluate(policy, examples, aid, c, c.value)
-    assert lifted.total == Decimal("800000.00")
+    assert lifted.total == Decimal("900000.00")
     assert all(a.amount == a.entitlement for p in lifted.projects for a in p.awards if a.status == "granted")
     short = reevaluate(policy, examples, aid, c, c.value - Decimal("0.01"))
-    assert short.total == Decimal("799999.99")
+    assert short.total == Decimal("899999.99")
 
 
 # ---------------------------------------------------------------------- what a report says

@@ -343,13 +343,14 @@ def test_r2_missing_fiscal_contribution_with_a_grant_is_an_error_with_path() -> 
 
 
 def test_r2_two_calendar_years_capped_separately_i11() -> None:
-    # contribution 100,000 each year: 2023 60,000 + 60,000 = 120,000 → 50,000 + 50,000; 2024 60,000 untouched
+    # contribution 100,000 each year: 2023 60,000 (2.3) + 50,000 (2.2) = 110,000 → 54,545.45 + 45,454.55
+    # (the leftover cent to the larger remainder, .5454 > .4545); 2024 60,000 untouched
     out = evaluate(doc(enterprise(project("P1", "2023-06-01", cloud_service_fee="100000.01"),
-                                  project("P2", "2023-07-01", cloud_service_fee="100000.01"),
+                                  project("P2", "2023-07-01", mis_software_spend="600000"),
                                   project("P3", "2024-07-01", cloud_service_fee="100000.01"),
                                   fiscal_contribution="100000", **MFR_ABOVE)))
-    assert [find_award(out, "2.3", p)["amount"] for p in ("P1", "P2", "P3")] == ["50000.00", "50000.00",
-                                                                                "60000.00"]
+    assert [find_award(out, "2.3", "P1")["amount"], find_award(out, "2.2", "P2")["amount"],
+            find_award(out, "2.3", "P3")["amount"]] == ["54545.45", "45454.55", "60000.00"]
     assert find_applicant(out, "A1")["total"] == "160000.00"
 
 
@@ -403,18 +404,46 @@ def test_r3_referred_measure_out_of_period() -> None:
 # ====================================================================== once per applicant per year (2.1, 4.1)
 
 
-def test_21_once_per_year() -> None:
-    # S1 (2023, 20 → 200,000) granted; S2 (2023, 55 adopters) not eligible: already claimed by S1;
-    # S3 (2024, 10 → 100,000) fine
+def test_21_once_per_year_the_highest_claim_holds_the_year() -> None:
+    # I-12 (amended): S1 (2023, 20 → 200,000) and S2 (2023, 55 → 300,000): S2 holds 2023, though S1 came
+    # first (before the amendment S1 did); S3 (2024, 10 → 100,000) is another year
     out = evaluate(doc(provider(project("S1", "2023-03-01", sme_adopters=20),
                                 project("S2", "2023-12-15", sme_adopters=55),
                                 project("S3", "2024-01-15", sme_adopters=10))))
-    assert award_triple(find_award(out, "2.1", "S1")) == ("granted", "200000.00", "200000.00")
-    s2 = find_award(out, "2.1", "S2")
-    assert s2["status"] == "not_eligible" and s2["amount"] == "0.00"
-    assert "S1" in trace_text(s2) and "2023" in trace_text(s2)
+    s1 = find_award(out, "2.1", "S1")
+    assert s1["status"] == "not_eligible" and s1["amount"] == "0.00"
+    assert "in 2023 the year goes to project S2, the highest claim (300,000 yuan)" in trace_text(s1)
+    assert award_triple(find_award(out, "2.1", "S2")) == ("granted", "300000.00", "300000.00")
     assert award_triple(find_award(out, "2.1", "S3")) == ("granted", "100000.00", "100000.00")
-    assert find_applicant(out, "A1")["total"] == "300000.00"
+    assert find_applicant(out, "A1")["total"] == "400000.00"
+
+
+def test_once_per_year_equal_claims_go_to_the_earlier() -> None:
+    out = evaluate(doc(provider(project("S1", "2023-03-01", sme_adopters=20),
+                                project("S2", "2023-12-15", sme_adopters=25))))
+    assert find_award(out, "2.1", "S1")["status"] == "granted"
+    assert find_award(out, "2.1", "S2")["status"] == "not_eligible"
+
+
+def test_23_is_once_per_enterprise_per_year() -> None:
+    # I-12 (amended): "分别给予每家3万元、6万元" — before the amendment both were granted (90,000)
+    out = evaluate(doc(enterprise(project("P1", "2023-06-01", cloud_service_fee="60000"),
+                                  project("P2", "2023-07-01", cloud_service_fee="100000.01"), **MFR_ABOVE)))
+    assert find_award(out, "2.3", "P1")["status"] == "not_eligible"
+    assert award_triple(find_award(out, "2.3", "P2")) == ("granted", "60000.00", "60000.00")
+    assert find_applicant(out, "A1")["total"] == "60000.00"
+
+
+def test_once_per_year_is_decided_before_r1() -> None:
+    # P1: 2.3 (60,000) alone; P2: 2.2 (300,000) and 2.3 (60,000, the year's highest 2.3 claim but
+    # equal to P1's, so the earlier P1 holds it). P2's 2.3 is not eligible before R1 compares P2's claims.
+    out = evaluate(doc(enterprise(project("P1", "2023-06-01", cloud_service_fee="100000.01"),
+                                  project("P2", "2023-07-01", cloud_service_fee="100000.01",
+                                          mis_software_spend="3000000"), **MFR_ABOVE)))
+    assert find_award(out, "2.3", "P1")["status"] == "granted"
+    p2 = find_award(out, "2.3", "P2")
+    assert p2["status"] == "not_eligible" and "P1" in trace_text(p2)
+    assert find_award(out, "2.2", "P2")["status"] == "granted"
 
 
 def test_21_a_claim_that_pays_nothing_does_not_use_the_year() -> None:
@@ -572,3 +601,21 @@ def test_r2_declared_in_input_order_keeps_earlier_projects_whole() -> None:
     assert amounts == [Decimal("100000"), Decimal("50000")]
     step = next(s for s in d.projects[1].awards[0].trace if s.kind == "r2")
     assert step.params["variant"] == "reduced_in_order"
+
+
+def test_i10_a_winner_reduced_after_r1_says_the_choice_stands() -> None:
+    # five 1.2 grants of 100,000 fill the 500,000 annual cap; P6's 1.2 wins R1 over 2.3 (60,000) and is then
+    # cut to 0 by the cap: both awards say, in plain words, that R1's choice is not revisited (I-10)
+    projects = [project(f"P{i}", f"2023-06-0{i}", **g5("4000000")) for i in range(1, 6)]
+    projects.append(project("P6", "2023-06-06", cloud_service_fee="100000.01", **g5("4000000")))
+    out = evaluate(doc(enterprise(*projects, fiscal_contribution="1000000", **MFR_ABOVE)))
+    winner, loser = find_award(out, "1.2", "P6"), find_award(out, "2.3", "P6")
+    assert (winner["status"], winner["amount"], loser["status"]) == ("granted", "0.00", "superseded")
+    assert ("The choice of the highest stands: after winning, this measure was reduced to 0 yuan (from 100,000 "
+            "yuan) by the annual limits; 2.3 (60,000 yuan), superseded, is not reconsidered") in trace_text(winner)
+    assert ("The choice of the highest stands: the winner 1.2 was reduced to 0 yuan (from 100,000 yuan) by the "
+            "annual limits, below this measure's 60,000 yuan, but this measure is not reconsidered") in trace_text(loser)
+    assert "not reconsidered" not in trace_text(find_award(out, "1.2", "P1"))
+    zh = evaluate(doc(enterprise(*projects, fiscal_contribution="1000000", **MFR_ABOVE)), lang="zh")
+    assert ("就高不重复的选择不再改变:本措施胜出后经年度上限核减为 0 元(原可得 100,000 元);未获享受的 2.3(60,000 元)"
+            "不再重新比较") in trace_text(find_award(zh, "1.2", "P6"))

@@ -67,8 +67,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cross_check": ("核对不一致:{label}为 {other} 元,按公式计算为 {formula} 元;以公式计算数为准",
                     "Cross-check differs: {label} is {other} yuan, the formula gives {formula} yuan; "
                     "the formula decides"),
-    "once": ("本申请人 {year} 年度已由项目 {project} 申请本措施,每年限一次",
-             "Already claimed in {year} by project {project}: once per applicant per year"),
+    "once": ("本措施每个申请人每年限一次:{year} 年度由可得金额最高的项目 {project}({amount} 元)享受",
+             "Once per applicant per year: in {year} the year goes to project {project}, the highest claim "
+             "({amount} yuan)"),
     "note": ("解释 {id}:{text}", "Interpretation {id}: {text}"),
     "r1.won": ("就高不重复:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
                "Highest, not stacked: the project qualifies under {count} measures; the highest is {measure} "
@@ -77,6 +78,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                    "不重复享受:{others}",
                    "Highest, not stacked: the project qualifies under {count} measures; {amount} yuan is a tie, "
                    "and the lower measure number {measure} wins; not stacked: {others}"),
+    "r1.kept.winner": ("就高不重复的选择不再改变:本措施胜出后经年度上限核减为 {amount} 元(原可得 {entitlement} 元);"
+                       "未获享受的 {others}不再重新比较",
+                       "The choice of the highest stands: after winning, this measure was reduced to {amount} yuan "
+                       "(from {entitlement} yuan) by the annual limits; {others}, superseded, is not reconsidered"),
+    "r1.kept.superseded": ("就高不重复的选择不再改变:胜出的 {winner} 经年度上限核减为 {amount} 元(原可得 {entitlement} 元),"
+                           "低于本措施的 {own} 元,但本措施不再重新比较",
+                           "The choice of the highest stands: the winner {winner} was reduced to {amount} yuan (from "
+                           "{entitlement} yuan) by the annual limits, below this measure's {own} yuan, but this "
+                           "measure is not reconsidered"),
     "r1.lost": ("就高不重复:{winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
                 "Highest, not stacked: {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
                 "superseded"),
