@@ -89,8 +89,9 @@ class Decider:
     # ------------------------------------------------------------------ validity (R3)
 
     def period(self, date: dt.date | None) -> tuple[str, tuple[dt.date, dt.date] | None]:
+        """Only a policy with a validity rule checks the period; without one nothing is out of period."""
         p = self.plan
-        if p.in_force is None:
+        if p.in_force is None or self.r.r3 is None:
             return "in_force", None
         if date is not None and p.in_force[0] <= date <= p.in_force[1]:
             return "in_force", p.in_force
@@ -156,7 +157,7 @@ class Decider:
         for m in self.listed(project.given):
             steps: list[Step] | None = [] if self.trace else None
             if steps is not None and window is not None:
-                steps.append(Step(self.r.r3 or "R3", "period", {
+                steps.append(Step(self.r.r3, "period", {
                     "variant": status, "date": project.date, "start": window[0], "end": window[1]}))
             if status == "out_of_period":
                 awards.append(_Award(m, "out_of_period", ZERO, ZERO, steps, (), order))

@@ -1444,3 +1444,42 @@ def test_highest_not_stacked_must_say_how_ties_are_broken() -> None:
     )
     errors = [(d.span.line, d.message, d.hint) for d in check_source(source, "t.pol") if d.is_error]
     assert errors == [(5, "rule R1 does not say how a tie is broken", "add: ties go to lower measure")]
+
+
+# ---------------------------------------------------------------- rules and measures that would silently do nothing
+
+
+def test_a_second_rule_of_one_kind_is_an_error_not_silently_dropped():
+    limit = "  limit fee per applicant per year\n  reduce in input order"
+    src = source(rule(limit) + rule(limit.replace("fee", "spend"), rid="R2"))
+    assert found(src) == [
+        error("a second 'limit' rule (the first is R1, line 21); a policy has at most one of each kind for now",
+              "merge it into R1: a second one would not be applied", at(src, '"规则"')),
+    ]
+
+
+NO_DATE = HEADER.replace("  dated by date\n", "").replace("  in force from 2023-05-01 to 2024-12-31\n", "")
+NO_WINDOW = ("warning", "the policy has no in-force window", "add: in force from 2023-05-01 to 2024-12-31", (1, 1))
+
+
+def test_a_limit_rule_without_a_date_is_an_error():
+    src = source(rule("  limit fee per applicant per year\n  reduce in input order"), header=NO_DATE)
+    assert found(src) == [
+        NO_WINDOW,
+        error("rule R1 sets a limit per year, but the policy says no date decides the year",
+              "add 'dated by <a date input>' to the policy header", at(src, '"规则"')),
+    ]
+
+
+@pytest.mark.parametrize("statement, what, needle", [
+    ("  cap 50万 per applicant per year, reduce in input order", "an annual cap", "cap 50万"),
+    ("  once per applicant per year", "'once per applicant per year'", "measure 1.1"),
+])
+def test_a_per_year_statement_without_a_date_is_an_error(statement, what, needle):
+    src = source(measure(statement + "\n  amount 10万"), header=NO_DATE)
+    assert found(src) == [
+        NO_WINDOW,
+        error(f"measure 1.1 has {what}, but the policy says no date decides the year",
+              "add 'dated by <a date input>' to the policy header; without it this would never apply",
+              at(src, needle)),
+    ]

@@ -9,10 +9,12 @@ that the compiled evaluator and the interpreter agree.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from jj_cases import (
+    POLICY_PATH,
     app_32,
     applicant,
     award_triple,
@@ -619,3 +621,20 @@ def test_i10_a_winner_reduced_after_r1_says_the_choice_stands() -> None:
     zh = evaluate(doc(enterprise(*projects, fiscal_contribution="1000000", **MFR_ABOVE)), lang="zh")
     assert ("就高不重复的选择不再改变:本措施胜出后经年度上限核减为 0 元(原可得 100,000 元);未获享受的 2.3(60,000 元)"
             "不再重新比较") in trace_text(find_award(zh, "1.2", "P6"))
+
+
+def test_without_a_validity_rule_nothing_is_out_of_period(tmp_path: Path) -> None:
+    """The header's window alone checks nothing: a policy checks the period only in a validity rule."""
+    source = POLICY_PATH.read_text(encoding="utf-8")
+    start = source.index('rule R3 "施行期限"')
+    without = source[:start] + source[source.index("}\n", start) + 2:]
+    path = tmp_path / "no_validity.pol"
+    path.write_text(without, encoding="utf-8")
+    from jinjiang_dsl import load_policy
+
+    record = provider(project("S1", "2022-06-01", sme_adopters=20))
+    out = load_policy(path).evaluate(doc(record)).to_json("en")
+    award = find_award(out, "2.1", "S1")
+    assert award["status"] == "granted"
+    assert all(step["rule"] != "R3" and "period" not in step["text"] for step in award["trace"])
+    assert find_award(evaluate(doc(record)), "2.1", "S1")["status"] == "out_of_period"

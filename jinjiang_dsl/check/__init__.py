@@ -26,6 +26,8 @@ _GLUE = re.compile(r"([且或非])")
 
 __all__ = ["CheckedPolicy", "Symbol", "check"]
 
+RULE_KINDS = {"highest_not_stacked": "'highest not stacked'", "limit": "'limit'", "validity": "'validity'"}
+
 
 @attrs.frozen(slots=True)
 class Symbol:
@@ -383,6 +385,13 @@ class _Checker:
                 self.error("a quota of 0 grants nothing", m.quota.span)
         if m.annual_cap is not None:
             self.money(m.annual_cap.amount, "the annual cap")
+        dated = self.policy.header is not None and self.policy.header.dated_by is not None
+        for what, span in (("an annual cap", m.annual_cap.span if m.annual_cap else None),
+                           ("'once per applicant per year'", m.span if m.once_per_year else None),
+                           ("a quota per year", m.quota.span if m.quota else None)):
+            if span is not None and not dated:
+                self.error(f"measure {m.id} has {what}, but the policy says no date decides the year", span,
+                           "add 'dated by <a date input>' to the policy header; without it this would never apply")
         for sym in self.local.values():
             if sym.name not in self.used:
                 self.warn(f"definition '{sym.name}' is never used", sym.node.name_span, "remove it")
@@ -408,10 +417,18 @@ class _Checker:
 
     def check_rules(self) -> None:
         seen: dict[str, ast.Rule] = {}
+        of_kind: dict[str, ast.Rule] = {}
         h = self.policy.header
         for r in self.policy.rules:
             if r.id in seen:
                 self.error(f"rule {r.id} is declared twice (first at line {seen[r.id].span.line})", r.span)
+            elif r.kind is not None and r.kind in of_kind:
+                first = of_kind[r.kind]
+                self.error(f"a second {RULE_KINDS[r.kind]} rule (the first is {first.id}, line {first.span.line}); "
+                           "a policy has at most one of each kind for now", r.title.span,
+                           f"merge it into {first.id}: a second one would not be applied")
+            elif r.kind is not None:
+                of_kind[r.kind] = r
             seen[r.id] = r
             if r.clause is None:
                 self.error(f"rule {r.id} cites no clause of the notice", r.title.span, "add a line: clause \"…\"")
@@ -436,6 +453,9 @@ class _Checker:
                                r.other_policy.span)
             if r.kind == "validity" and (h is None or h.in_force is None):
                 self.error(f"rule {r.id} checks validity, but the header has no in-force window", r.title.span)
+            if r.kind == "limit" and (h is None or h.dated_by is None):
+                self.error(f"rule {r.id} sets a limit per year, but the policy says no date decides the year",
+                           r.title.span, "add 'dated by <a date input>' to the policy header")
             self.check_rule_statements(r)
 
     def check_rule_statements(self, r: ast.Rule) -> None:
