@@ -426,7 +426,14 @@ def run(
         return tally, False
 
     ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(jobs, initializer=_worker_start)
+    # Workers are born with Ctrl-C blocked, and ignore it from their first line: one interrupted
+    # while it holds the task queue's lock would deadlock the pool. In the parent it is only held
+    # back while they are forked, so a Ctrl-C then still stops the run, as soon as they exist.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = ctx.Pool(jobs, initializer=_worker_start)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         pending: deque[Any] = deque()
         for chunk in _chunks(items, CHUNK):
@@ -449,6 +456,7 @@ def run(
 def _worker_start() -> None:
     """Workers leave Ctrl-C to the parent, which stops them: one message, not one traceback each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def summary_json(policy: Policy, tally: Tally, lang: str = "zh") -> dict[str, Any]:

@@ -252,7 +252,8 @@ def test_a_bad_byte_is_the_error_of_its_line_and_nothing_else(jobs: str, tmp_pat
 # ---------------------------------------------------------------- 6. Ctrl-C during --jobs 2
 
 
-def test_ctrl_c_stops_quietly_and_leaves_no_half_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("delay", [0.0, 0.3], ids=["while the workers start", "while they work"])
+def test_ctrl_c_stops_quietly_and_leaves_no_half_file(delay: float, tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import synthetic
 
@@ -263,8 +264,8 @@ def test_ctrl_c_stops_quietly_and_leaves_no_half_file(tmp_path: Path) -> None:
                              "--jobs", "2", "--quiet"], stderr=subprocess.PIPE, start_new_session=True, cwd=ROOT)
     deadline = time.monotonic() + 60
     while not glob.glob(str(tmp_path / ".out.jsonl.*.part")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.3)
+        time.sleep(0.01)
+    time.sleep(delay)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole process group
     _, err = proc.communicate(timeout=60)
