@@ -18,6 +18,7 @@ import attrs
 
 from . import ast
 from .check import CheckedPolicy
+from .check.facts import measure_facts
 from .runtime.money import fmt_compact
 from .runtime.trace import Label, Shown
 
@@ -280,36 +281,9 @@ class _Planner:
         text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
         return Cond(expr=e, label=text, shown=shown, inputs=names, line=e.span.line)
 
-    # ------------------------------------------------------------ facts a measure owns
-
-    def referenced(self, e: ast.Expr | None, local: dict[str, ast.Define], seen: set[str]) -> Iterator[str]:
-        for n in _names(e):
-            if n in seen:
-                continue
-            seen.add(n)
-            if n in self.inputs:
-                yield n
-            elif n in local or n in self.defines:
-                yield from self.referenced((local.get(n) or self.defines[n]).expr, local, seen)
-
-    def own_facts(self, m: ast.Measure, local: dict[str, ast.Define]) -> frozenset[str]:
-        exprs: list[ast.Expr | None] = [m.beneficiary.expr if m.beneficiary else None]
-        exprs += [r.expr for r in m.requirements] + [c.expr for c in m.cross_checks]
-        for amount in [m.amount, *m.overrides]:
-            if amount is None:
-                continue
-            if isinstance(amount, ast.Override):
-                exprs.append(amount.condition)
-            exprs.append(amount.cap)
-            f = amount.formula
-            if isinstance(f, ast.ExprFormula):
-                exprs.append(f.expr)
-            elif isinstance(f, ast.TierTable):
-                exprs += [f.on, *(t.amount for t in f.tiers)]
-        dated = self.policy.header.dated_by.ident if self.policy.header and self.policy.header.dated_by else None
-        seen: set[str] = set()
-        found = {n for e in exprs for n in self.referenced(e, local, seen)}
-        return frozenset(n for n in found if self.inputs[n].scope == "project" and n != dated)
+    def _dated(self) -> str | None:
+        h = self.policy.header
+        return h.dated_by.ident if h and h.dated_by else None
 
     # ------------------------------------------------------------ measures
 
@@ -355,7 +329,8 @@ class _Planner:
                 for o in m.overrides
             ),
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
-            own_facts=self.own_facts(m, local),
+            own_facts=measure_facts(m, self.defines, {n for n, i in self.inputs.items() if i.scope == "project"},
+                                    self._dated()),
             once_per_year=m.once_per_year,
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             annual_cap=(
@@ -436,23 +411,6 @@ def _text(e: ast.Expr | None) -> str | None:
     if isinstance(e, ast.Quantity):
         return fmt_compact(e.value)
     return None
-
-
-def _names(e: ast.Expr | None) -> Iterator[str]:
-    """Every name an expression mentions (enum values inside ``in {…}`` are not names)."""
-    if e is None:
-        return
-    if isinstance(e, ast.Name):
-        yield e.ident
-    elif isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
-        yield from _names(e.left)
-        yield from _names(e.right)
-    elif isinstance(e, ast.PercentOf):
-        yield from _names(e.base)
-    elif isinstance(e, ast.Not):
-        yield from _names(e.operand)
-    elif isinstance(e, (ast.InSet, ast.InInterval)):
-        yield from _names(e.operand)
 
 
 def build_plan(checked: CheckedPolicy) -> Plan:

@@ -6,6 +6,7 @@ Each test builds a small policy that is clean except for one mistake and asserts
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,11 @@ measure 9.9 "用尽" / "uses every input" {
 
 
 def measure(body: str, head: str = 'measure 1.1 "示范" / "Demo"', clause: str = "  clause 一(一)\n") -> str:
-    return f"{head} {{\n{clause}{body}\n}}\n"
+    """A measure; one whose amount and conditions name no project fact reads 'requires flag' first,
+    since a measure that reads none is never evaluated (and the checker warns of it)."""
+    reads = re.search(r"^  (requires|beneficiary|amount|when|cross check)\b.*\b(spend|fee|n|flag|kind)\b", body, re.M)
+    first = "" if reads else "  requires flag\n"
+    return f"{head} {{\n{clause}{first}{body}\n}}\n"
 
 
 def source(body: str = "", *, header: str = HEADER, inputs: str = INPUTS, uses: str = USES) -> str:
@@ -1483,3 +1488,18 @@ def test_a_per_year_statement_without_a_date_is_an_error(statement, what, needle
               "add 'dated by <a date input>' to the policy header; without it this would never apply",
               at(src, needle)),
     ]
+
+
+def test_a_measure_that_reads_no_project_fact_is_never_evaluated():
+    src = source('measure 1.1 "示范" / "Demo" {\n  clause 一(一)\n  requires date >= 2023-05-01\n  amount 10万\n}\n')
+    assert found(src) == [
+        ("warning", "measure 1.1 reads no fact of a project, so no project lists it: it is never evaluated",
+         "a project lists the measures whose facts it gives; name a project fact in a requirement or in the amount",
+         at(src, "measure 1.1")),
+    ]
+
+
+def test_a_measure_reading_a_project_fact_through_a_definition_is_evaluated():
+    src = source('define big = spend > 100万\nmeasure 1.1 "示范" / "Demo" {\n  clause 一(一)\n  requires big\n'
+                 '  amount 10万\n}\n')
+    assert found(src) == []

@@ -17,6 +17,7 @@ from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
 from . import tiers
 from .examples import check_examples
+from .facts import measure_facts
 from .size import check_size
 from .types import NUMERIC, ExprTyper, Type, is_money_like, percent_hint, type_of_decl
 
@@ -343,6 +344,7 @@ class _Checker:
             self.check_measure(m)
 
     def check_measure(self, m: ast.Measure) -> None:
+        errors_before = sum(d.is_error for d in self.diagnostics)
         head = ast.Span(path=m.span.path, line=m.span.line, column=m.span.column,
                         end_line=m.span.line, end_column=m.span.column + len("measure"))
         if m.clause is None:
@@ -361,7 +363,7 @@ class _Checker:
         if m.amount is None:
             self.error(f"measure {m.id} has no amount", head,
                        "add a line such as: amount 20% of investment, at most 100万")
-        else:
+        if m.amount is not None:
             self.formula(m.amount.formula, f"the amount of measure {m.id}")
             self.money(m.amount.cap, "the cap")
         is_rate = m.amount is not None and _is_rate(m.amount.formula)
@@ -396,6 +398,13 @@ class _Checker:
             if sym.name not in self.used:
                 self.warn(f"definition '{sym.name}' is never used", sym.node.name_span, "remove it")
         self.local = {}
+        project_facts = {d.name for d in self.policy.inputs if d.scope == "project"}
+        dated = self.policy.header.dated_by.ident if self.policy.header and self.policy.header.dated_by else None
+        reads_nothing = not measure_facts(m, {d.name: d for d in self.policy.defines}, project_facts, dated)
+        if reads_nothing and errors_before == sum(d.is_error for d in self.diagnostics):  # errors first
+            self.warn(f"measure {m.id} reads no fact of a project, so no project lists it: it is never evaluated",
+                      head, "a project lists the measures whose facts it gives; name a project fact in a "
+                            "requirement or in the amount")
 
     def formula(self, f: ast.Formula, what: str) -> None:
         if isinstance(f, ast.ExprFormula):
