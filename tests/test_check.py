@@ -1503,3 +1503,16 @@ def test_a_measure_reading_a_project_fact_through_a_definition_is_evaluated():
     src = source('define big = spend > 100万\nmeasure 1.1 "示范" / "Demo" {\n  clause 一(一)\n  requires big\n'
                  '  amount 10万\n}\n')
     assert found(src) == []
+
+
+def test_an_empty_interval_in_a_condition_is_an_error():
+    src = source(measure("  requires spend in [100万, 50万)\n  amount 10万"))
+    assert found(src) == [
+        error("interval [100万, 50万) is empty: no value lies in it, so this is never true",
+              "write the smaller bound first", at(src, "[100万")),
+    ]
+
+
+def test_an_interval_from_minus_infinity_checks_clean():
+    src = source(measure("  amount bands on spend {\n    (-∞, 50万]: 1万\n    (50万, ∞): 2万\n  }"))
+    assert found(src) == []

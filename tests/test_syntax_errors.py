@@ -257,7 +257,24 @@ def test_bare_range_with_a_dash_in_a_condition():
 def test_interval_starting_at_infinity():
     src = measure("  amount bands on x {\n    (∞, 5万]: 1万\n  }")
     assert problems(src) == [
-        ("an interval cannot start at ∞", "leave the lower end out: write 不超过X or X以下", 7, 6, 7),
+        ("an interval cannot start at ∞", "write -∞ for no lower end: (-∞, X], or 不超过X", 7, 6, 7),
+    ]
+
+
+def test_an_interval_from_minus_infinity_reads_as_at_most():
+    from jinjiang_dsl.runtime.intervals import from_ast
+    from jinjiang_dsl.syntax import parse
+
+    for written in ("(-∞, 5万]", "(−∞，5万］"):
+        policy = parse(measure(f"  amount bands on x {{\n    {written}: 1万\n  }}"), "p.pol")
+        (tier,) = policy.measures[0].amount.formula.tiers
+        assert str(from_ast(tier.interval)) == "(-∞, 5万]"
+
+
+def test_an_interval_ending_at_minus_infinity():
+    src = measure("  amount bands on x {\n    [5万, -∞): 1万\n  }")
+    assert problems(src) == [
+        ("an interval cannot end at -∞", "write ∞ for no upper end: [X, ∞), or X以上", 7, 10, 12),
     ]
 
 

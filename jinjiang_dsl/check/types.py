@@ -14,6 +14,8 @@ import attrs
 
 from .. import ast
 from ..diagnostics import did_you_mean
+from ..runtime.intervals import from_ast
+from .tiers import is_empty
 
 NUMERIC = {"money", "count", "ratio", "number"}
 
@@ -125,6 +127,10 @@ class ExprTyper:
                 self.error(f"{t.describe()} cannot lie in an interval", e.operand.span, None)
             elif t is not None:
                 self.check_bounds(e.interval, t, e.operand)
+            iv = from_ast(e.interval)
+            if is_empty(iv):
+                hint = "write the smaller bound first" if iv.lower > iv.upper else "include both ends, or widen it"  # type: ignore[operator]
+                self.error(f"interval {iv} is empty: no value lies in it, so this is never true", e.interval.span, hint)
             return BOOL
         raise TypeError(f"unknown expression {e!r}")  # pragma: no cover - the grammar has no other forms
 

@@ -523,10 +523,12 @@ class ToAst:
 
     def notation(self, meta: Meta, c: list[Token]) -> ast.Interval:
         opener, lo, hi, closer = c[0], c[1], c[-2], c[-1]
-        lower = None if lo.type == "INFINITY" else self._bound(lo, str(opener) in "[［")
-        upper = None if hi.type == "INFINITY" else self._bound(hi, str(closer) in "]］")
+        lower = None if lo.type in ("INFINITY", "NEG_INFINITY") else self._bound(lo, str(opener) in "[［")
+        upper = None if hi.type in ("INFINITY", "NEG_INFINITY") else self._bound(hi, str(closer) in "]］")
         if lo.type == "INFINITY":
-            self.error("an interval cannot start at ∞", lo, hint="leave the lower end out: write 不超过X or X以下")
+            self.error("an interval cannot start at ∞", lo, hint="write -∞ for no lower end: (-∞, X], or 不超过X")
+        if hi.type == "NEG_INFINITY":
+            self.error("an interval cannot end at -∞", hi, hint="write ∞ for no upper end: [X, ∞), or X以上")
         return self._interval(meta, lower, upper)
 
     # ------------------------------------------------------------ expressions
