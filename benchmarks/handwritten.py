@@ -98,9 +98,12 @@ def measure(mid: str, a: dict[str, Any], p: dict[str, Any]) -> tuple[str, Decima
             if a.get("kind") != "association":
                 return "not_eligible", None
             amount = r(Decimal(50_000) * p["qualified_sessions"])
-        else:  # 5.2, 6.1: referred
-            flag = p["college_program"] if mid == "5.2" else p["financing_request"]
-            return ("referred", None) if flag else ("not_eligible", None)
+        elif mid == "5.2":  # referred, for colleges only (I-13)
+            if a.get("kind") != "college":
+                return "not_eligible", None
+            return ("referred", None) if p["college_program"] else ("not_eligible", None)
+        else:  # 6.1: referred
+            return ("referred", None) if p["financing_request"] else ("not_eligible", None)
     except KeyError:
         return "not_eligible", None
     return ("eligible", amount) if amount > 0 else ("not_eligible", ZERO)
@@ -120,7 +123,6 @@ def evaluate(app: Any) -> dict[str, Any]:
     """{project id: {measure: (status, entitlement, amount)}} and the total, as the engine decides."""
     a = app.facts
     out: dict[str, dict[str, list[Any]]] = {}
-    claimed: set[tuple[str, int]] = set()
     for p in app.projects:
         f = p.facts
         awards: dict[str, list[Any]] = {}
@@ -133,12 +135,21 @@ def evaluate(app: Any) -> dict[str, Any]:
                 awards[mid] = ["out_of_period", ZERO, ZERO]
                 continue
             status, e = measure(mid, a, f)
-            if status == "eligible" and mid in ("2.1", "4.1"):
-                if (mid, d.year) in claimed:
-                    status = "not_eligible"
-                else:
-                    claimed.add((mid, d.year))
             awards[mid] = [status, e, None if status == "referred" else ZERO]
+        out[p.id] = awards
+    # once per applicant per year (I-12): the year's highest claim, equal ones to the earlier project
+    holders: dict[tuple[str, int], list[Any]] = {}
+    for p in app.projects:
+        for mid in ("2.1", "2.3", "4.1"):
+            x = out[p.id].get(mid)
+            if x and x[0] == "eligible":
+                held = holders.setdefault((mid, p.date.year), x)
+                if x is not held and x[1] > held[1]:
+                    held[0], holders[(mid, p.date.year)] = "not_eligible", x
+                elif x is not held:
+                    x[0] = "not_eligible"
+    for p in app.projects:
+        f, awards = p.facts, out[p.id]
         eligible = [m for m, x in awards.items() if x[0] == "eligible"]
         if eligible:
             best = max(eligible, key=lambda m: (awards[m][1], [-int(x) for x in m.split(".")]))
@@ -147,7 +158,6 @@ def evaluate(app: Any) -> dict[str, Any]:
                 won = m == best and not (other is not None and other >= awards[best][1])
                 awards[m][0] = "granted" if won else "superseded"
                 awards[m][2] = awards[m][1] if won else ZERO
-        out[p.id] = awards
     # 1.2's annual cap in input order, then R2, per year
     years: dict[int, list[list[Any]]] = {}
     caps: dict[int, Decimal] = {}
