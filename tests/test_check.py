@@ -1516,3 +1516,14 @@ def test_an_empty_interval_in_a_condition_is_an_error():
 def test_an_interval_from_minus_infinity_checks_clean():
     src = source(measure("  amount bands on spend {\n    (-∞, 50万]: 1万\n    (50万, ∞): 2万\n  }"))
     assert found(src) == []
+
+
+@pytest.mark.parametrize("words", ["10家以上", "10家及以上", "10家(含)以上", "10家（含）以上"])
+def test_ji_yishang_and_han_yishang_mean_yishang(words):
+    from jinjiang_dsl.runtime.intervals import from_ast
+    from jinjiang_dsl.syntax import parse
+
+    src = source(measure(f"  amount thresholds on n {{\n    {words}: 1万\n    20家以上: 2万\n  }}"))
+    assert found(src) == []
+    tiers = parse(src, "p.pol").measures[-1].amount.formula.tiers
+    assert [str(from_ast(t.interval)) for t in tiers] == ["[10, ∞)", "[20, ∞)"]
