@@ -71,6 +71,6 @@ class ExampleFailed(Exception):
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> PolicyFile | None:
-    if file_path.suffix == ".pol" and file_path.parent.name == "policies":
+    if file_path.suffix == ".pol" and "policies" in file_path.parent.parts:  # policies/ and its folders
         return PolicyFile.from_parent(parent, path=file_path)
     return None

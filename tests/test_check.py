@@ -1127,12 +1127,10 @@ def test_adjacent_windows_are_clean():
     assert found(source(header=header)) == []
 
 
-def test_no_in_force_window():
+def test_no_in_force_window_is_clean():
+    # A notice may state no period of validity (clause-shapes.md, S14): nothing is then out of period.
     header = HEADER.replace("  in force from 2023-05-01 to 2024-12-31\n", "")
-    src = source(header=header)
-    assert found(src) == [
-        warning("the policy has no in-force window", "add: in force from 2023-05-01 to 2024-12-31", (1, 1)),
-    ]
+    assert found(source(header=header)) == []
 
 
 def test_dated_by_an_input_that_is_not_a_date():
@@ -1300,7 +1298,6 @@ def test_validity_rule_without_in_force_window():
     header = HEADER.replace("  in force from 2023-05-01 to 2024-12-31\n", "")
     src = source(rule("  validity", rid="R3"), header=header)
     assert found(src) == [
-        warning("the policy has no in-force window", "add: in force from 2023-05-01 to 2024-12-31", (1, 1)),
         error("rule R3 checks validity, but the header has no in-force window", None, at(src, '"规则"')),
     ]
 
@@ -1464,13 +1461,11 @@ def test_a_second_rule_of_one_kind_is_an_error_not_silently_dropped():
 
 
 NO_DATE = HEADER.replace("  dated by date\n", "").replace("  in force from 2023-05-01 to 2024-12-31\n", "")
-NO_WINDOW = ("warning", "the policy has no in-force window", "add: in force from 2023-05-01 to 2024-12-31", (1, 1))
 
 
 def test_a_limit_rule_without_a_date_is_an_error():
     src = source(rule("  limit fee per applicant per year\n  reduce in input order"), header=NO_DATE)
     assert found(src) == [
-        NO_WINDOW,
         error("rule R1 sets a limit per year, but the policy says no date decides the year",
               "add 'dated by <a date input>' to the policy header", at(src, '"规则"')),
     ]
@@ -1483,7 +1478,6 @@ def test_a_limit_rule_without_a_date_is_an_error():
 def test_a_per_year_statement_without_a_date_is_an_error(statement, what, needle):
     src = source(measure(statement + "\n  amount 10万"), header=NO_DATE)
     assert found(src) == [
-        NO_WINDOW,
         error(f"measure 1.1 has {what}, but the policy says no date decides the year",
               "add 'dated by <a date input>' to the policy header; without it this would never apply",
               at(src, needle)),

@@ -313,8 +313,6 @@ class _Checker:
                 first, last = r.end + dt.timedelta(days=1), f.start - dt.timedelta(days=1)
                 what = f"{first} is" if first == last else f"dates from {first} to {last} are"
                 self.warn(f"{what} neither in force nor by reference", r.span)
-        if h.in_force is None:
-            self.warn("the policy has no in-force window", h.span, "add: in force from 2023-05-01 to 2024-12-31")
         if h.dated_by is not None:
             t = self.typer.infer(h.dated_by)
             if t is not None and t.kind != "date":
