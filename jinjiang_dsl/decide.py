@@ -18,7 +18,7 @@ from .decisions import ApplicantDecision, Award, ProjectDecision, Summary
 from .inputs import Applicant, Problem, Project
 from .plan import Measure, Plan, measure_key
 from .runtime.money import fmt_plain
-from .runtime.outcome import MeasureResult, Missing
+from .runtime.outcome import MeasureResult, Missing, Undefined
 from .runtime.trace import Label, Shown, Step
 
 Facts = dict[str, Any]
@@ -119,10 +119,27 @@ class Decider:
         rounded figure and never a crash of the batch."""
         try:
             return self._decide(app)
+        except Undefined as exc:
+            problem = self.zero_divisor(app, exc)
+            return ApplicantDecision(app.id, app.name, app.facts.get("kind"), "error", Decimal(0), (), (problem,))
         except ArithmeticError:
             problem = Problem("a figure in this applicant's computation is too large to compute exactly",
                               "该申请人的计算中有数值过大,无法精确计算")
             return ApplicantDecision(app.id, app.name, app.facts.get("kind"), "error", Decimal(0), (), (problem,))
+
+    def zero_divisor(self, app: Applicant, exc: Undefined) -> Problem:
+        """A division by zero, as the input error it is: located at the input the divisor is made of."""
+        project, measure = getattr(exc, "where", (None, None))
+        what = f"measure {measure}" if measure else "a rule across measures"
+        what_zh = f"措施 {measure}" if measure else "跨措施规则"
+        if not exc.names:
+            return Problem(f"{what} divides by zero", f"{what_zh}的计算除数为零").at(project.path if project else app.path)
+        name = exc.names[0]
+        where = project.path if project is not None and self.plan.inputs[name].scope == "project" else app.path
+        divisor = " + ".join(self.plan.inputs[n].label.en for n in exc.names)
+        divisor_zh = "、".join(self.plan.inputs[n].label.zh for n in exc.names)
+        return Problem(f"{what} divides by {divisor}, which is 0 here", f"{what_zh}以{divisor_zh}为除数,此处为 0"
+                       ).at(f"{where}.{name}")
 
     def _decide(self, app: Applicant) -> ApplicantDecision:
         kind = app.facts.get("kind")
@@ -162,7 +179,11 @@ class Decider:
             if status == "out_of_period":
                 awards.append(_Award(m, "out_of_period", ZERO, ZERO, steps, (), order))
                 continue
-            result = self.backend.measures[m.id](app.facts, project.facts, steps)
+            try:
+                result = self.backend.measures[m.id](app.facts, project.facts, steps)
+            except Undefined as exc:
+                exc.where = (project, m.id)  # type: ignore[attr-defined]
+                raise
             if result.status == "referred":  # no amount at all, never 0 granted
                 award = _Award(m, "referred", None, None, steps, result.warnings, order)
             else:

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import ast
 from .decide import Backend
+from .check.facts import inputs_of
 from .plan import Cond, Formula, Measure, Plan
 from .runtime.intervals import from_ast
 from .runtime.money import round_to
@@ -48,7 +49,7 @@ class Interpreter:
             if e.op == "*":
                 return x * y
             if y == 0:
-                raise Undefined("division by zero")
+                raise Undefined(inputs_of(e.right, local, self.plan.defines, self.plan.inputs))
             return Decimal(x) / y
         if isinstance(e, ast.PercentOf):
             return e.rate.value * self.ev(e.base, a, p, local)
@@ -56,9 +57,18 @@ class Interpreter:
             x, y = self.ev(e.left, a, p, local), self.ev(e.right, a, p, local)
             return COMPARE[e.op](x, y)
         if isinstance(e, ast.BoolOp):
-            if e.op == "and":
-                return bool(self.ev(e.left, a, p, local)) and bool(self.ev(e.right, a, p, local))
-            return bool(self.ev(e.left, a, p, local)) or bool(self.ev(e.right, a, p, local))
+            # A zero divisor on one side does not matter when the other side decides: `x or y` holds
+            # when y does, `x and y` fails when y does (clause-shapes.md, S3); else it is raised.
+            decides = e.op == "or"
+            try:
+                left = bool(self.ev(e.left, a, p, local))
+            except Undefined:
+                if bool(self.ev(e.right, a, p, local)) == decides:
+                    return decides
+                raise
+            if left == decides:
+                return decides
+            return bool(self.ev(e.right, a, p, local))
         if isinstance(e, ast.Not):
             return not self.ev(e.operand, a, p, local)
         if isinstance(e, ast.InSet):
@@ -91,8 +101,6 @@ class Interpreter:
             return bool(self.ev(cond.expr, a, p, local)), None
         except Missing as exc:
             return False, exc.name
-        except Undefined:
-            return False, None
 
     # ------------------------------------------------------------------ one measure
 
@@ -159,10 +167,6 @@ class Interpreter:
         except Missing as exc:
             if steps is not None:
                 steps.append(Step(rule, "missing", {"name": self.plan.inputs[exc.name].label}))
-            return MeasureResult("not_eligible", None)
-        except Undefined:
-            if steps is not None:
-                steps.append(Step(rule, "undefined", {}))
             return MeasureResult("not_eligible", None)
         entitlement = round_to(amount, self.plan.rounding_unit, self.plan.rounding_mode)
         if steps is not None:

@@ -20,7 +20,7 @@ POLICIES = sorted((ROOT / "policies").rglob("*.pol"))
 
 def test_the_shapes_are_there() -> None:
     shapes = {p.name.split("_")[0] for p in POLICIES if p.parent.name == "shapes"}
-    assert {"s04", "s05", "s07", "s09", "s11", "s12", "s14"} <= shapes
+    assert {"s03", "s04", "s05", "s07", "s09", "s11", "s12", "s14"} <= shapes
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -37,3 +37,42 @@ def test_both_backends_decide_every_example_alike(path: Path) -> None:
         assert c.passed and i.passed, (c.example.title.en, c.failures, i.failures)
         for lang in ("zh", "en"):
             assert c.decision.to_json(lang) == i.decision.to_json(lang), c.example.title.en  # type: ignore[union-attr]
+
+
+AND_POLICY = """policy "且" / "and" {
+  issued 2024-01-01
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}
+project {
+  date: date "日期" / "date"
+  rd: money "研发费用" / "R&D"
+  revenue: money "营业收入" / "revenue"
+  listed: bool "上市" / "listed"
+}
+measure 1 "且" / "and" {
+  clause 一
+  requires rd / revenue >= 3% and listed "占比3%且上市" / "3% and listed"
+  amount 20万
+}
+"""
+
+
+@pytest.mark.parametrize("backend", ["compiled", "interpreter"])
+@pytest.mark.parametrize("listed, status, errors", [
+    (False, "ok", []),  # the other side of 'and' fails: no quotient is needed
+    (True, "error", ["applicants[0].projects[0].revenue: measure 1 divides by revenue, which is 0 here"]),
+])
+def test_a_zero_divisor_under_and_matters_only_when_the_other_side_holds(
+        backend: str, listed: bool, status: str, errors: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "and.pol"
+    path.write_text(AND_POLICY, encoding="utf-8")
+    record = {"id": "A", "projects": [{"id": "P1", "date": "2024-06-01", "rd": "100", "revenue": "0",
+                                       "listed": listed}]}
+    out = load_policy(path, backend=backend).evaluate({"applicants": [record]}).to_json("en")
+    (applicant,) = out["applicants"]
+    assert (applicant["status"], applicant["errors"]) == (status, errors)
+    if status == "ok":
+        (award,) = applicant["projects"][0]["awards"]
+        assert award["status"] == "not_eligible"

@@ -28,6 +28,24 @@ def names(e: ast.Expr | None) -> Iterator[str]:
         yield from names(e.operand)
 
 
+def inputs_of(e: ast.Expr, local: dict[str, ast.Define], defines: dict[str, ast.Define],
+              inputs: set[str] | dict[str, object]) -> tuple[str, ...]:
+    """The inputs an expression reads, through definitions, in the order it first names them."""
+    found: list[str] = []
+    stack, seen = list(reversed(list(names(e)))), set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        d = local.get(n) or defines.get(n)
+        if d is not None:
+            stack.extend(reversed(list(names(d.expr))))
+        elif n in inputs:
+            found.append(n)
+    return tuple(found)
+
+
 def measure_facts(m: ast.Measure, defines: dict[str, ast.Define], project_inputs: set[str],
                   dated: str | None) -> frozenset[str]:
     """The project inputs a measure reads, through its definitions, the qualifying date aside."""

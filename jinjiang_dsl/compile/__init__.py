@@ -26,10 +26,31 @@ from .codegen import generate
 __all__ = ["compiled_backend", "generate"]
 
 
-def divide(x: Any, y: Any) -> Any:
+def divide(x: Any, y: Any, divisor: tuple[str, ...]) -> Any:
+    """``x / y``; a zero ``y`` is an input problem, named by the inputs it is made of."""
     if y == 0:
-        raise Undefined("division by zero")
+        raise Undefined(divisor)
     return Decimal(x) / y
+
+
+def or_(left: Callable[[], Any], right: Callable[[], Any]) -> bool:
+    """``left or right`` where ``left`` may divide by zero: then ``right`` alone can make it hold."""
+    try:
+        return bool(left()) or bool(right())
+    except Undefined:
+        if bool(right()):
+            return True
+        raise
+
+
+def and_(left: Callable[[], Any], right: Callable[[], Any]) -> bool:
+    """``left and right`` where ``left`` may divide by zero: then ``right`` alone can make it fail."""
+    try:
+        return bool(left()) and bool(right())
+    except Undefined:
+        if not bool(right()):
+            return False
+        raise
 
 
 RUNTIME: dict[str, Any] = {
@@ -43,6 +64,8 @@ RUNTIME: dict[str, Any] = {
     "Undefined": Undefined,
     "round_to": round_to,
     "divide": divide,
+    "or_": or_,
+    "and_": and_,
     "ZERO": Decimal(0),
     "NOT_ELIGIBLE": MeasureResult("not_eligible", None),
     "NOTHING_PAID": MeasureResult("not_eligible", Decimal(0)),

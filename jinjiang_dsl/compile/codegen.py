@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from .. import ast
+from ..check.facts import inputs_of
 from ..plan import Cond, Formula, Measure, Plan, measure_key
 from ..runtime.intervals import Interval, from_ast, lower_key
 from ..runtime.trace import Label, Shown
@@ -118,14 +119,18 @@ class CodeGenerator:
         if isinstance(e, ast.BinOp):
             left, right = self.expr(e.left, local), self.expr(e.right, local)
             if e.op == "/":
-                return f"divide({left}, {right})"
+                divisor = inputs_of(e.right, local, self.plan.defines, self.plan.inputs)
+                return f"divide({left}, {right}, {self.k.add('Q', repr(divisor))})"
             return f"({left} {e.op} {right})"
         if isinstance(e, ast.PercentOf):
             return f"({self.k.decimal(e.rate.value, e.rate.text)} * {self.expr(e.base, local)})"
         if isinstance(e, ast.Compare):
             return f"({self.expr(e.left, local)} {PY_COMPARE[e.op]} {self.expr(e.right, local)})"
         if isinstance(e, ast.BoolOp):
-            return f"(bool({self.expr(e.left, local)}) {e.op} bool({self.expr(e.right, local)}))"
+            left, right = self.expr(e.left, local), self.expr(e.right, local)
+            if "divide(" in left:  # a zero divisor on the left does not matter when the right decides
+                return f"{e.op}_({'lambda: ' + left}, lambda: {right})"
+            return f"(bool({left}) {e.op} bool({right}))"
         if isinstance(e, ast.Not):
             return f"(not {self.expr(e.operand, local)})"
         if isinstance(e, ast.InSet):
@@ -161,6 +166,7 @@ class CodeGenerator:
             "# One function per measure: measure_<id>(a, p, steps) -> MeasureResult, where a and p are the",
             "# applicant's and the project's facts and steps collects the explanation (None: no trace).",
             "# A missing fact raises KeyError(name) inside an expression; it is caught where it decides.",
+            "# A zero divisor raises Undefined(names of its inputs): the decider makes it an input error.",
             "",
             "# ---- constants",
             *self.k.lines,
@@ -179,9 +185,6 @@ class CodeGenerator:
         out("except KeyError as e:")
         with out.indent():
             out(f"{target}, missing = False, e.args[0]")
-        out("except Undefined:")
-        with out.indent():
-            out(f"{target}, missing = False, None")
 
     def check(self, kind: str, cond: Cond, rule: str) -> None:
         out = self.out
@@ -260,10 +263,6 @@ class CodeGenerator:
         out("except KeyError as e:")
         with out.indent():
             self.step(rule, "missing", "{'name': LABELS[e.args[0]]}")
-            out("return NOT_ELIGIBLE")
-        out("except Undefined:")
-        with out.indent():
-            self.step(rule, "undefined", "{}")
             out("return NOT_ELIGIBLE")
         unit = self.k.decimal(self.plan.rounding_unit, "rounding unit")
         mode = repr(self.plan.rounding_mode)

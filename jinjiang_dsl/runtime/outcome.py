@@ -21,7 +21,12 @@ class Missing(Exception):
 
 
 class Undefined(Exception):
-    """The computation has no value (a division by zero): the measure is then not eligible."""
+    """A division by zero: the inputs the divisor is made of are 0, which is an input problem of the
+    applicant (clause-shapes.md, S3), never a silent "not eligible". ``names`` are those inputs."""
+
+    def __init__(self, names: tuple[str, ...]):
+        super().__init__(*names)
+        self.names = names
 
 
 @attrs.frozen(slots=True)
