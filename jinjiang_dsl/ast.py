@@ -46,7 +46,7 @@ class Bitext:
 
 # ---------------------------------------------------------------- expressions
 
-UnitKind = Literal["money", "count", "number"]
+UnitKind = Literal["money", "count", "number", "percent"]
 
 
 @node

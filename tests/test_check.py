@@ -1521,3 +1521,23 @@ def test_ji_yishang_and_han_yishang_mean_yishang(words):
     assert found(src) == []
     tiers = parse(src, "p.pol").measures[-1].amount.formula.tiers
     assert [str(from_ast(t.interval)) for t in tiers] == ["[10, ∞)", "[20, ∞)"]
+
+
+PERCENT_INPUT = INPUTS.replace('  flag: bool', '  rate: percent "比例" / "rate"\n  flag: bool')
+
+
+def test_a_percentage_bound_on_a_ratio_is_clean():
+    src = source(measure("  requires spend / fee in 3%及以上 and rate in 超过50%\n  amount 10万"), inputs=PERCENT_INPUT)
+    assert [d for d in found(src) if d[0] == "error"] == []
+
+
+def test_a_percentage_bound_on_money_is_an_error():
+    src = source(measure("  requires spend in 3%以上\n  amount 10万"))
+    assert found(src) == [error("bound 3% is a percentage, but 'spend' is money", None, at(src, "3%以上"))]
+
+
+def test_a_plain_number_bound_on_a_percentage_is_ambiguous():
+    src = source(measure("  requires rate in 10以上\n  amount 10万"), inputs=PERCENT_INPUT)
+    errors = [d for d in found(src) if d[0] == "error"]
+    assert errors == [error("bound 10 is a plain number, but 'rate' is a percentage", "write it as a percentage: 10%",
+                            at(src, "10以上"))]

@@ -195,17 +195,13 @@ def test_percent_without_a_number():
     ]
 
 
-def test_percentage_as_a_tier_bound():
-    src = measure("  amount bands on x {\n    20%以上: 1万\n  }")
-    assert problems(src) == [
-        (
-            "a percentage '20%' cannot stand here",
-            "a bound is an amount or a count, e.g. 50万 or 10家",
-            7,
-            5,
-            8,
-        ),
-    ]
+def test_a_percentage_with_a_boundary_word_is_a_bound():
+    from jinjiang_dsl.runtime.intervals import from_ast
+    from jinjiang_dsl.syntax import parse
+
+    src = measure("  amount bands on x {\n    不满20%: 1万\n    20%(含)以上: 2万\n    超过50%: 3万\n    [60%, 70%]: 4万\n  }")
+    tiers = parse(src, "p.pol").measures[0].amount.formula.tiers
+    assert [str(from_ast(t.interval)) for t in tiers] == ["(-∞, 20%)", "[20%, ∞)", "(50%, ∞)", "[60%, 70%]"]
 
 
 @pytest.mark.parametrize(

@@ -148,12 +148,16 @@ class ExprTyper:
             if bound is None or bound.value is None:
                 continue
             q = bound.value
-            if q.unit != "number" and on.kind in ("money", "count") and q.unit != on.kind:
+            unit = "ratio" if q.unit == "percent" else q.unit
+            if unit != "number" and on.kind in ("money", "count", "ratio") and unit != on.kind:
                 self.error(
-                    f"bound {q.text} is {WORDS[q.unit]}, but {_subject(subject)} is {on.describe()}",
+                    f"bound {q.text} is {WORDS[unit]}, but {_subject(subject)} is {on.describe()}",
                     q.span,
                     None,
                 )
+            elif unit == "number" and on.kind == "ratio":  # 10以上 of a share: 10, or 10%?
+                self.error(f"bound {q.text} is a plain number, but {_subject(subject)} is {on.describe()}",
+                           q.span, f"write it as a percentage: {q.text}%")
 
     def _binop(self, e: ast.BinOp) -> Type | None:
         left, right = self.infer(e.left), self.infer(e.right)

@@ -78,7 +78,7 @@ class Constants:
 
     def interval(self, iv: Interval) -> str:
         return self.add("I", f"Interval({_dec(iv.lower)}, {iv.lower_inclusive}, {_dec(iv.upper)}, "
-                             f"{iv.upper_inclusive})", str(iv))
+                             f"{iv.upper_inclusive}, {iv.percent})", str(iv))
 
 
 def _dec(value: Decimal | None) -> str:

@@ -20,6 +20,7 @@ class Interval:
     lower_inclusive: bool
     upper: Decimal | None
     upper_inclusive: bool
+    percent: bool = False  # its bounds were written as percentages, and read so
 
     def __contains__(self, value: Decimal) -> bool:
         if self.lower is not None and (value < self.lower or (value == self.lower and not self.lower_inclusive)):
@@ -29,8 +30,9 @@ class Interval:
         return True
 
     def __str__(self) -> str:
-        lo = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + fmt_compact(self.lower)
-        hi = "∞)" if self.upper is None else fmt_compact(self.upper) + ("]" if self.upper_inclusive else ")")
+        show = _percent if self.percent else fmt_compact
+        lo = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + show(self.lower)
+        hi = "∞)" if self.upper is None else show(self.upper) + ("]" if self.upper_inclusive else ")")
         return f"{lo}, {hi}"
 
     def gap_to(self, above: Interval) -> Interval | None:
@@ -51,7 +53,13 @@ def from_ast(node: ast.Interval) -> Interval:
         lower_inclusive=bool(lo and lo.inclusive),
         upper=hi.value.value if hi and hi.value else None,
         upper_inclusive=bool(hi and hi.inclusive),
+        percent=any(b and b.value and b.value.unit == "percent" for b in (lo, hi)),
     )
+
+
+def _percent(value: Decimal) -> str:
+    """0.03 as 3%: the way the notice writes it."""
+    return f"{(value * 100).normalize():f}%"
 
 
 def lower_key(iv: Interval) -> tuple:

@@ -473,6 +473,11 @@ class ToAst:
     # ------------------------------------------------------------ intervals
 
     def _bound(self, token: Token, inclusive: bool) -> ast.Bound:
+        """A bound's number; a percentage (3%以上) is kept as its fraction, with the unit 'percent'."""
+        if token.type == "PERCENT":
+            p = self.percent_of_token(token)
+            return ast.Bound(value=ast.Quantity(value=p.value, unit="percent", text=p.text, span=p.span),
+                             inclusive=inclusive)
         return ast.Bound(value=self.quantity_of(token), inclusive=inclusive)
 
     def _interval(self, meta: Meta, lower: ast.Bound | None, upper: ast.Bound | None) -> ast.Interval:
