@@ -136,6 +136,14 @@ class Not:
 
 
 @node
+class YearOf:
+    """``year(signed)``: the calendar year of a date, a plain number (2024)."""
+
+    operand: Expr
+    span: Span
+
+
+@node
 class InSet:
     operand: Expr
     values: tuple[Name, ...]
@@ -169,7 +177,8 @@ class InInterval:
     span: Span
 
 
-Expr = Union[Quantity, Percent, DateLit, BoolLit, Name, BinOp, PercentOf, Compare, BoolOp, Not, InSet, InInterval]
+Expr = Union[Quantity, Percent, DateLit, BoolLit, Name, BinOp, PercentOf, Compare, BoolOp, Not, YearOf, InSet,
+             InInterval]
 
 
 # ---------------------------------------------------------------- formulas

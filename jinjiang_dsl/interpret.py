@@ -69,6 +69,8 @@ class Interpreter:
             if left == decides:
                 return decides
             return bool(self.ev(e.right, a, p, local))
+        if isinstance(e, ast.YearOf):
+            return self.ev(e.operand, a, p, local).year
         if isinstance(e, ast.Not):
             return not self.ev(e.operand, a, p, local)
         if isinstance(e, ast.InSet):

@@ -240,6 +240,8 @@ class _Planner:
                 return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
             if isinstance(e, ast.Not):
                 return ("非 " if lang == 0 else "not ") + paren(e.operand, lang)
+            if isinstance(e, ast.YearOf):
+                return f"{paren(e.operand, lang)} 的年份" if lang == 0 else f"the year of {paren(e.operand, lang)}"
             if isinstance(e, ast.InSet):
                 sep = "、" if lang == 0 else ", "
                 spec = self.inputs.get(e.operand.ident) if isinstance(e.operand, ast.Name) else None

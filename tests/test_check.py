@@ -1541,3 +1541,9 @@ def test_a_plain_number_bound_on_a_percentage_is_ambiguous():
     errors = [d for d in found(src) if d[0] == "error"]
     assert errors == [error("bound 10 is a plain number, but 'rate' is a percentage", "write it as a percentage: 10%",
                             at(src, "10以上"))]
+
+
+def test_year_takes_a_date():
+    assert found(source(measure("  requires year(date) == 2024 and flag\n  amount 10万"))) == []
+    src = source(measure("  requires year(spend) == 2024\n  amount 10万"))
+    assert found(src) == [error("year() takes a date, but this is money", None, at(src, "spend) =="))]

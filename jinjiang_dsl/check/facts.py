@@ -22,7 +22,7 @@ def names(e: ast.Expr | None) -> Iterator[str]:
         yield from names(e.right)
     elif isinstance(e, ast.PercentOf):
         yield from names(e.base)
-    elif isinstance(e, ast.Not):
+    elif isinstance(e, (ast.Not, ast.YearOf)):
         yield from names(e.operand)
     elif isinstance(e, (ast.InSet, ast.InInterval)):
         yield from names(e.operand)

@@ -20,7 +20,7 @@ from ..limits import (MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_LITERAL, MAX_LITERAL_D
                       MAX_MEASURE_PARTS, shorten)
 
 EXPR_TYPES = (ast.Quantity, ast.Percent, ast.DateLit, ast.BoolLit, ast.Name, ast.BinOp, ast.PercentOf,
-              ast.Compare, ast.BoolOp, ast.Not, ast.InSet, ast.InInterval)
+              ast.Compare, ast.BoolOp, ast.Not, ast.YearOf, ast.InSet, ast.InInterval)
 Report = Callable[..., None]
 NO_LOCALS: dict[str, ast.Define] = {}
 TOO_BIG = {
@@ -178,7 +178,7 @@ def _children(e: Any) -> tuple[Any, ...]:
         return e.left, e.right
     if isinstance(e, ast.PercentOf):
         return (e.base,)
-    if isinstance(e, (ast.Not,)):
+    if isinstance(e, (ast.Not, ast.YearOf)):
         return (e.operand,)
     if isinstance(e, ast.InSet):
         return (e.operand, *e.values)

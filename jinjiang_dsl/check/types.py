@@ -118,6 +118,11 @@ class ExprTyper:
         if isinstance(e, ast.Not):
             self.expect_bool(e.operand, "'not'")
             return BOOL
+        if isinstance(e, ast.YearOf):
+            t = self.infer(e.operand)
+            if t is not None and t.kind != "date":
+                self.error(f"year() takes a date, but this is {t.describe()}", e.operand.span, None)
+            return NUMBER
         if isinstance(e, ast.InSet):
             self._in_set(e)
             return BOOL

@@ -131,6 +131,8 @@ class CodeGenerator:
             if "divide(" in left:  # a zero divisor on the left does not matter when the right decides
                 return f"{e.op}_({'lambda: ' + left}, lambda: {right})"
             return f"(bool({left}) {e.op} bool({right}))"
+        if isinstance(e, ast.YearOf):
+            return f"{self.expr(e.operand, local)}.year"
         if isinstance(e, ast.Not):
             return f"(not {self.expr(e.operand, local)})"
         if isinstance(e, ast.InSet):

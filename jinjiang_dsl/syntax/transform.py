@@ -544,6 +544,9 @@ class ToAst:
     def and_(self, meta: Meta, c: list[Any]) -> ast.BoolOp:
         return ast.BoolOp(op="and", left=c[0], right=c[-1], span=self.span(meta))
 
+    def year_of(self, meta: Meta, c: list[Any]) -> ast.YearOf:
+        return ast.YearOf(operand=c[-1], span=self.span(meta))
+
     def not_(self, meta: Meta, c: list[Any]) -> ast.Not:
         return ast.Not(operand=c[-1], span=self.span(meta))
 
