@@ -401,7 +401,7 @@ class Measure:
     quota: Quota | None
     annual_cap: AnnualCap | None
     earmark: Bitext | None
-    once_per_year: bool
+    once: Literal["year", "ever"] | None  # once per applicant per year, or once per applicant
     notes: tuple[Note, ...]
     examples: tuple[Example, ...]
     span: Span

@@ -18,6 +18,8 @@ from .plan import Plan
 from .runtime.intervals import from_ast
 from .runtime.money import fmt_compact
 
+ONCE = {"year": "once per applicant per year", "ever": "once per applicant"}
+
 
 @attrs.define
 class Item:
@@ -49,8 +51,8 @@ class Coverage:
                 self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"))
             if m.annual_cap:
                 self.add(m.rule, f"annual cap {m.annual_cap[1]}", ("within", "reduced"))
-            if m.once_per_year:
-                self.add(m.rule, "once per applicant per year", ("holds the year", "a higher claim holds it"))
+            if m.once:
+                self.add(m.rule, ONCE[m.once], ("holds it", "another claim holds it"))
         r = plan.rules
         if r.r1:
             wanted = ("one winner", "tie") + (("other policy higher", "other policy lower") if r.r1_other_policy else ())
@@ -97,9 +99,9 @@ class Coverage:
                         self.see(m.rule, f"annual cap {m.annual_cap[1]}",
                                  "within" if prm["variant"] == "free" else "reduced")
                     elif k == "once":
-                        self.see(m.rule, "once per applicant per year", "a higher claim holds it")
-                    elif k == "entitlement" and m.once_per_year:
-                        self.see(m.rule, "once per applicant per year", "holds the year")
+                        self.see(m.rule, ONCE[m.once], "another claim holds it")  # type: ignore[index]
+                    elif k == "entitlement" and m.once:
+                        self.see(m.rule, ONCE[m.once], "holds it")
                     elif k == "r1":
                         case = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
                                 "other_policy": "other policy higher", "other_lower": "other policy lower"}

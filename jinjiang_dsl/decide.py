@@ -61,7 +61,7 @@ class _Award:
     warnings: tuple[Step, ...]
     order: int  # the project's position in the applicant's input
     project: str = ""
-    year: int | None = None  # of the project's qualifying date
+    date: dt.date | None = None  # the project's qualifying date
 
     def note(self, step: Step) -> None:
         if self.steps is not None:
@@ -146,7 +146,7 @@ class Decider:
         if not app.ok:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)
         per_project = [(project, self.project(app, project, order)) for order, project in enumerate(app.projects)]
-        self.once_per_year(per_project)
+        self.once_per_applicant(per_project)
         for project, awards in per_project:
             self.highest_not_stacked(project, awards)
         self.annual_caps(app, per_project)
@@ -188,31 +188,39 @@ class Decider:
                 award = _Award(m, "referred", None, None, steps, result.warnings, order)
             else:
                 award = _Award(m, result.status, result.entitlement or ZERO, ZERO, steps, result.warnings, order)
-            award.project, award.year = project.id, project.date.year if project.date else None
+            award.project, award.date = project.id, project.date
             if steps is not None:
                 notes = m.notes if award.status == "referred" else (*m.notes, *self.plan.policy_notes)
                 steps.extend(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in notes)
             awards.append(award)
         return awards
 
-    # ------------------------------------------------------------------ once per applicant per year
+    # ------------------------------------------------------------------ once per applicant (per year)
 
-    def once_per_year(self, per_project: list[tuple[Project, list[_Award]]]) -> None:
+    def once_per_applicant(self, per_project: list[tuple[Project, list[_Award]]]) -> None:
         """A measure paid once per applicant per year: of the year's eligible claims, the one with the
-        highest entitlement holds the year (equal: the earlier); the others are not eligible. Decided
-        before R1, on the measures' own entitlements; a claim that qualifies for nothing takes no year."""
-        claims: dict[tuple[str, int], list[_Award]] = {}
+        highest entitlement holds the year (equal: the earlier in input order). Paid once per
+        applicant (一次性): the first claim by date holds (equal dates: the earlier in input order).
+        The others are not eligible. Decided before R1, on the measures' own entitlements; a claim
+        that qualifies for nothing takes no turn."""
+        claims: dict[tuple[str, int | None], list[_Award]] = {}
         for _, awards in per_project:
             for a in awards:
-                if a.status == "eligible" and a.measure.once_per_year and a.year is not None:
-                    claims.setdefault((a.measure.id, a.year), []).append(a)
+                once = a.measure.once
+                if a.status == "eligible" and once and (once == "ever" or a.date is not None):
+                    year = a.date.year if once == "year" and a.date else None
+                    claims.setdefault((a.measure.id, year), []).append(a)
         for (_, year), found in claims.items():
-            holder = max(found, key=lambda a: (a.entitlement, -a.order))
+            if year is None:
+                holder = min(found, key=lambda a: (a.date or dt.date.max, a.order))
+            else:
+                holder = max(found, key=lambda a: (a.entitlement, -a.order))
             for a in found:
                 if a is not holder:
                     a.status = "not_eligible"
-                    a.note(Step(a.measure.rule, "once", {"year": str(year), "project": holder.project,
-                                                         "amount": holder.entitlement}))
+                    params = {"project": holder.project, "amount": holder.entitlement}
+                    a.note(Step(a.measure.rule, "once", {"variant": "year", "year": str(year), **params}
+                                if year is not None else {"variant": "ever", **params}))
 
     # ------------------------------------------------------------------ R1
 

@@ -111,7 +111,7 @@ class Measure:
     overrides: tuple[Override, ...]
     cross_checks: tuple[Cond, ...]
     own_facts: frozenset[str]
-    once_per_year: bool
+    once: str | None  # "year": once per applicant per year; "ever": once per applicant
     quota: tuple[int, str] | None
     annual_cap: tuple[ast.Expr, str, str] | None  # amount, its text, reduction strategy
     earmark: Label | None
@@ -332,7 +332,7 @@ class _Planner:
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
             own_facts=measure_facts(m, self.defines, {n for n, i in self.inputs.items() if i.scope == "project"},
                                     self._dated()),
-            once_per_year=m.once_per_year,
+            once=m.once,
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             annual_cap=(
                 (m.annual_cap.amount, _text(m.annual_cap.amount) or "", m.annual_cap.reduction.strategy)

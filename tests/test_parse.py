@@ -480,8 +480,9 @@ def test_earmark():
 
 
 def test_once_per_applicant_per_year():
-    assert measure("  once per applicant per year").once_per_year is True
-    assert measure("  amount 10万").once_per_year is False
+    assert measure("  once per applicant per year").once == "year"
+    assert measure("  once per applicant").once == "ever"
+    assert measure("  amount 10万").once is None
 
 
 def test_notes_with_and_without_text():

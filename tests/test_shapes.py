@@ -76,3 +76,37 @@ def test_a_zero_divisor_under_and_matters_only_when_the_other_side_holds(
     if status == "ok":
         (award,) = applicant["projects"][0]["awards"]
         assert award["status"] == "not_eligible"
+
+
+ONCE_POLICY = """policy "一次性" / "once" {
+  issued 2024-01-01
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}
+project {
+  date: date "认定日期" / "date recognised"
+  first_recognition: bool "首次认定" / "first recognition"
+}
+measure 1 "一次性奖励" / "One-off award" {
+  clause 一
+  requires first_recognition "首次认定" / "first recognition"
+  once per applicant
+  amount 50万
+}
+"""
+
+
+@pytest.mark.parametrize("backend", ["compiled", "interpreter"])
+def test_once_per_applicant_the_first_claim_by_date_holds_it(backend: str, tmp_path: Path) -> None:
+    path = tmp_path / "once.pol"
+    path.write_text(ONCE_POLICY, encoding="utf-8")
+    record = {"id": "A", "projects": [{"id": "Y2025", "date": "2025-03-01", "first_recognition": True},
+                                      {"id": "Y2024", "date": "2024-06-01", "first_recognition": True}]}
+    out = load_policy(path, backend=backend).evaluate({"applicants": [record]}).to_json("en")
+    (applicant,) = out["applicants"]
+    by_id = {p["id"]: p["awards"][0] for p in applicant["projects"]}
+    assert by_id["Y2024"]["status"] == "granted" and applicant["total"] == "500000.00"
+    assert by_id["Y2025"]["status"] == "not_eligible"
+    assert by_id["Y2025"]["trace"][-1]["text"] == ("Once per applicant (一次性): already awarded to project Y2024 "
+                                                   "(500,000 yuan)")

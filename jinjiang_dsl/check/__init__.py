@@ -387,7 +387,7 @@ class _Checker:
             self.money(m.annual_cap.amount, "the annual cap")
         dated = self.policy.header is not None and self.policy.header.dated_by is not None
         for what, span in (("an annual cap", m.annual_cap.span if m.annual_cap else None),
-                           ("'once per applicant per year'", m.span if m.once_per_year else None),
+                           ("'once per applicant per year'", m.span if m.once == "year" else None),
                            ("a quota per year", m.quota.span if m.quota else None)):
             if span is not None and not dated:
                 self.error(f"measure {m.id} has {what}, but the policy says no date decides the year", span,

@@ -66,9 +66,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cross_check": ("核对不一致:{label}为 {other} 元,按公式计算为 {formula} 元;以公式计算数为准",
                     "Cross-check differs: {label} is {other} yuan, the formula gives {formula} yuan; "
                     "the formula decides"),
-    "once": ("本措施每个申请人每年限一次:{year} 年度由可得金额最高的项目 {project}({amount} 元)享受",
-             "Once per applicant per year: in {year} the year goes to project {project}, the highest claim "
-             "({amount} yuan)"),
+    "once.year": ("本措施每个申请人每年限一次:{year} 年度由可得金额最高的项目 {project}({amount} 元)享受",
+                  "Once per applicant per year: in {year} the year goes to project {project}, the highest claim "
+                  "({amount} yuan)"),
+    "once.ever": ("本措施每个申请人限享受一次(一次性):已由项目 {project}({amount} 元)享受",
+                  "Once per applicant (一次性): already awarded to project {project} ({amount} yuan)"),
     "note": ("解释 {id}:{text}", "Interpretation {id}: {text}"),
     "r1.won": ("就高不重复:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
                "Highest, not stacked: the project qualifies under {count} measures; the highest is {measure} "

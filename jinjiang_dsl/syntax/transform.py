@@ -272,7 +272,7 @@ class ToAst:
             quota=g.get("quota"),
             annual_cap=g.get("cap"),
             earmark=g.get("earmark"),
-            once_per_year="once" in g,
+            once=g.get("once"),
             notes=tuple(g.get("note", ())),
             examples=tuple(attrs.evolve(e, measure=str(id_tok)) for e in g.get("example", ())),
             span=self.span(meta),
@@ -316,7 +316,10 @@ class ToAst:
         return _Stmt("earmark", children[0], self.span(meta))
 
     def once_per_year(self, meta: Meta, children: list[Any]) -> _Stmt:
-        return _Stmt("once", True, self.span(meta))
+        return _Stmt("once", "year", self.span(meta))
+
+    def once_ever(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("once", "ever", self.span(meta))
 
     def cap(self, meta: Meta, children: list[Any]) -> Any:
         return children[-1]
