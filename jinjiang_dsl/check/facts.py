@@ -63,17 +63,5 @@ def measure_facts(m: ast.Measure, defines: dict[str, ast.Define], project_inputs
             exprs.append(f.expr)
         elif isinstance(f, ast.TierTable):
             exprs += [f.on, *(t.amount for t in f.tiers)]
-    seen: set[str] = set()
-    found: set[str] = set()
-    stack = [n for e in exprs for n in names(e)]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        d = local.get(n) or defines.get(n)
-        if d is not None:
-            stack.extend(names(d.expr))
-        elif n in project_inputs and n != dated:
-            found.add(n)
-    return frozenset(found)
+    found = {n for e in exprs if e is not None for n in inputs_of(e, local, defines, project_inputs)}
+    return frozenset(found - {dated})
