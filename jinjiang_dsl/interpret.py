@@ -178,7 +178,7 @@ class Interpreter:
         warnings = tuple(self.cross_checks(m, raw, a, p))
         if entitlement <= 0:
             if steps is not None:
-                steps.append(Step(rule, "zero", {}))
+                steps.append(Step(rule, "zero", {"amount": entitlement}))
             return MeasureResult("not_eligible", Decimal(0), warnings)
         if steps is not None:
             if m.earmark:

@@ -286,7 +286,7 @@ class CodeGenerator:
                 out("pass")
         out("if entitlement <= 0:")
         with out.indent():
-            self.step(rule, "zero", "{}")
+            self.step(rule, "zero", "{'amount': entitlement}")
             out("return MeasureResult('not_eligible', ZERO, warnings)")
         out("if steps is not None:")
         with out.indent():

@@ -60,7 +60,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "round.down": ("按 {unit} 元舍去:{before} → {after} 元", "Rounded down to {unit} yuan: {before} → {after}"),
     "round.up": ("按 {unit} 元进位:{before} → {after} 元", "Rounded up to {unit} yuan: {before} → {after}"),
     "missing": ("未提供{name},无法计算金额", "{name} was not provided: the amount cannot be computed"),
-    "zero": ("计算结果为 0 元,不予补助", "The amount comes to 0: nothing is granted"),
+    "zero": ("计算结果为 {amount} 元,不予补助", "The amount comes to {amount} yuan: nothing is granted"),
     "earmark": ("资金用途:{text}", "Condition of use: {text}"),
     "entitlement": ("按本条可得 {value} 元", "Entitlement under this measure: {value} yuan"),
     "cross_check": ("核对不一致:{label}为 {other} 元,按公式计算为 {formula} 元;以公式计算数为准",
