@@ -201,9 +201,10 @@ class Tier:
 
 @node
 class TierTable:
-    """``bands`` pay the one interval that holds the value; ``thresholds`` pay the highest one reached."""
+    """``bands`` pay the one interval that holds the value; ``thresholds`` pay the highest one reached;
+    ``brackets`` (超额累进) pay each row's rate on the part of the value inside its interval, summed."""
 
-    mode: Literal["bands", "thresholds"]
+    mode: Literal["bands", "thresholds", "brackets"]
     on: Expr
     tiers: tuple[Tier, ...]
     allow_gap: bool

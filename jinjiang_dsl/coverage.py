@@ -90,7 +90,7 @@ class Coverage:
                         self.see(m.rule, f"override: {prm['label'].en}", "true" if prm["applies"] else "false")
                     elif k == "cap" and prm.get("cap_text"):
                         self.see(m.rule, f"cap {prm['cap_text']}", "bound" if prm["bound"] else "not bound")
-                    elif k in ("tier", "tier_none"):
+                    elif k in ("tier", "tier_none", "bracket"):
                         value = Decimal(prm["value"])
                         for b in self.boundaries(m.id):
                             case = "below" if value < b else "at" if value == b else "above"

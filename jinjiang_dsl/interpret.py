@@ -15,7 +15,7 @@ from . import ast
 from .decide import Backend
 from .check.facts import inputs_of
 from .plan import Cond, Formula, Measure, Plan
-from .runtime.intervals import from_ast
+from .runtime.intervals import from_ast, lower_key, part_in, percent_text
 from .runtime.money import round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
 from .runtime.trace import Label, Shown, Step
@@ -203,6 +203,21 @@ class Interpreter:
             if steps is not None:
                 steps.append(Step(rule, "formula", {"shown": self.shown(f.base, a, p, local)}, value=value))
             return value
+        if f.kind == "brackets":
+            total = Decimal(0)
+            for t in sorted(f.tiers, key=lambda t: lower_key(from_ast(t.interval))):
+                iv = from_ast(t.interval)
+                part = part_in(value, iv)
+                if part > 0:
+                    rate = self.ev(t.amount, a, p, local)
+                    total += part * rate
+                    if steps is not None:
+                        steps.append(Step(rule, "bracket", {"label": f.base.label, "value": value, "interval": str(iv),
+                                                            "words": t.interval.text, "part": part,
+                                                            "rate": t.amount.text if isinstance(t.amount, ast.Percent)
+                                                            else percent_text(rate),
+                                                            "amount": part * rate}, value=part * rate))
+            return total
         tier = self.pick_tier(f, value, a, p, local)
         if tier is None:
             if steps is not None:

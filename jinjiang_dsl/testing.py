@@ -66,7 +66,7 @@ def edges(plan: Plan) -> dict[str, set[Decimal]]:
         formulas = [(m.formula, m.cap)] + [(o.formula, o.cap or m.cap) for o in m.overrides]
         for f, cap in formulas:
             names = _input_names(plan, f.expr if f.expr is not None else m.formula.expr, m.defines)
-            if f.kind in ("bands", "thresholds"):
+            if f.kind in ("bands", "thresholds", "brackets"):
                 for tier in f.tiers:
                     iv = from_ast(tier.interval)
                     for bound in (iv.lower, iv.upper):

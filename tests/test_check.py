@@ -1547,3 +1547,33 @@ def test_year_takes_a_date():
     assert found(source(measure("  requires year(date) == 2024 and flag\n  amount 10万"))) == []
     src = source(measure("  requires year(spend) == 2024\n  amount 10万"))
     assert found(src) == [error("year() takes a date, but this is money", None, at(src, "spend) =="))]
+
+
+def brackets(rows: str) -> str:
+    return source(measure(f"  amount brackets on spend {{\n{rows}  }}, at most 200万"))
+
+
+def test_clean_brackets():
+    assert found(brackets("    500万以下: 10%\n    500万(含)至1000万: 8%\n    1000万以上: 5%\n")) == []
+
+
+def test_brackets_with_a_gap_an_overlap_a_late_start_and_a_money_rate():
+    src = brackets("    [100万, 500万): 10%\n    [600万, 1000万): 8%\n    [900万, ∞): 5万元\n")
+    assert found(src) == [
+        error("the first bracket starts at 100万, so the part below it has no rate", "start it at 0, or write it as 'X以下'",
+              at(src, "[100万")),
+        error("bracket [600万, 1000万) leaves a gap after bracket [100万, 500万) (line 24)",
+              "each bracket begins where the one below it ends", at(src, "[600万")),
+        error("bracket [900万, ∞) overlaps bracket [600万, 1000万) (line 25)",
+              "each bracket begins where the one below it ends", at(src, "[900万")),
+        error("a bracket's rate is a percentage, but this is money", "write the rate the notice gives the part, e.g. 10%",
+              at(src, "5万元")),
+    ]
+
+
+def test_brackets_with_a_bounded_top_warn():
+    src = brackets("    500万以下: 10%\n    500万(含)至1000万: 8%\n")
+    assert found(src) == [
+        warning("the part of the value above 1000万 has no rate", "add a top bracket such as '1000万以上', if the notice has one",
+                at(src, "500万(含)至1000万")),
+    ]

@@ -20,7 +20,7 @@ POLICIES = sorted((ROOT / "policies").rglob("*.pol"))
 
 def test_the_shapes_are_there() -> None:
     shapes = {p.name.split("_")[0] for p in POLICIES if p.parent.name == "shapes"}
-    assert {"s03", "s04", "s05", "s07", "s09", "s11", "s12", "s14"} <= shapes
+    assert {"s03", "s04", "s05", "s07", "s08", "s09", "s11", "s12", "s14"} <= shapes
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))

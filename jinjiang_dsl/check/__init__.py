@@ -414,7 +414,13 @@ class _Checker:
             for tier in f.tiers:
                 if on is not None and on.kind in ("money", "count"):
                     self.typer.check_bounds(tier.interval, on, f.on)
-                self.money(tier.amount, "a tier's amount")
+                if f.mode != "brackets":
+                    self.money(tier.amount, "a tier's amount")
+                    continue
+                rate = self.typer.infer(tier.amount)
+                if rate is not None and rate.kind != "ratio":
+                    self.error(f"a bracket's rate is a percentage, but this is {rate.describe()}", tier.amount.span,
+                               "write the rate the notice gives the part, e.g. 10%")
             tiers.check_table(f, self.report, on.kind if on is not None else None)
             if f.mode == "thresholds" and f.allow_gap:
                 self.no_effect("allow gap", r"\ballow\s+gap\b", f.span,

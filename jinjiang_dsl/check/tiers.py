@@ -26,6 +26,8 @@ def check_table(table: ast.TierTable, report: Report, on: str | None = None) -> 
         return
     if table.mode == "bands":
         _check_bands(table, report, on)
+    elif table.mode == "brackets":
+        _check_brackets(table, report)
     else:
         _check_thresholds(table, report)
 
@@ -114,6 +116,25 @@ def upper_key(iv: Interval) -> tuple:
     if iv.upper is None:
         return (1, Decimal(0), 0)
     return (0, iv.upper, 1 if iv.upper_inclusive else 0)
+
+
+def _check_brackets(table: ast.TierTable, report: Report) -> None:
+    """Progressive brackets follow one another from 0 with no gap and no overlap; where one ends
+    the next begins (whichever includes the shared end: a part has no width there)."""
+    ordered = sorted(((from_ast(t.interval), t) for t in table.tiers), key=lambda pair: lower_key(pair[0]))
+    first, first_tier = ordered[0]
+    if first.lower not in (None, Decimal(0)):
+        report("error", f"the first bracket starts at {fmt_compact(first.lower)}, so the part below it has no rate",
+               first_tier.interval.span, "start it at 0, or write it as 'X以下'")
+    for (a, ta), (b, tb) in zip(ordered, ordered[1:]):
+        if a.upper is None or b.lower is None or a.upper != b.lower:
+            where = "overlaps" if a.upper is None or (b.lower is not None and b.lower < a.upper) else "leaves a gap after"
+            report("error", f"bracket {b} {where} bracket {a} (line {ta.span.line})", tb.interval.span,
+                   "each bracket begins where the one below it ends")
+    top, top_tier = ordered[-1]
+    if top.upper is not None:
+        report("warning", f"the part of the value above {fmt_compact(top.upper)} has no rate", top_tier.interval.span,
+               f"add a top bracket such as '{fmt_compact(top.upper)}以上', if the notice has one")
 
 
 def _check_thresholds(table: ast.TierTable, report: Report) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..decide import Backend
 from ..plan import Plan
-from ..runtime.intervals import Interval
+from ..runtime.intervals import Interval, part_in, percent_text
 from ..runtime.money import round_to
 from ..runtime.outcome import MeasureResult, Missing, Undefined
 from ..runtime.trace import Label, Shown, Step
@@ -64,6 +64,8 @@ RUNTIME: dict[str, Any] = {
     "Undefined": Undefined,
     "round_to": round_to,
     "divide": divide,
+    "part_in": part_in,
+    "percent_text": percent_text,
     "or_": or_,
     "and_": and_,
     "ZERO": Decimal(0),

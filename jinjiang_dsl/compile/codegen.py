@@ -316,6 +316,9 @@ class CodeGenerator:
             with out.indent():
                 out(f"steps.append(Step({rule}, 'formula', {{'shown': {self.shown(f.base)}}}, value=value))")
             return
+        if f.kind == "brackets":
+            self.brackets(f, rule)
+            return
         tiers = list(f.tiers)
         if f.kind == "thresholds":  # the highest threshold reached wins: test from the top down
             tiers.sort(key=lambda t: lower_key(from_ast(t.interval)), reverse=True)
@@ -345,6 +348,25 @@ class CodeGenerator:
                     f"'label': {self.k.label(f.base.label)}, 'value': value, 'lowest': {str(lowest)!r}}}, "
                     "value=value))")
 
+    def brackets(self, f: Formula, rule: str) -> None:
+        """Progressive brackets: each row's rate on the part of the value inside it, summed (``raw``)."""
+        out = self.out
+        assert f.base is not None
+        out("raw = ZERO")
+        for t in sorted(f.tiers, key=lambda t: lower_key(from_ast(t.interval))):
+            iv = from_ast(t.interval)
+            out(f"part = part_in(value, {self.k.interval(iv)})  # {t.interval.text!r}")
+            out("if part > 0:")
+            with out.indent():
+                out(f"rate = {self.expr(t.amount, self.local)}")
+                out("raw += part * rate")
+                out("if steps is not None:")
+                with out.indent():
+                    out(f"steps.append(Step({rule}, 'bracket', {{'label': {self.k.label(f.base.label)}, "
+                        f"'value': value, 'interval': {str(iv)!r}, 'words': {t.interval.text!r}, 'part': part, "
+                        f"'rate': {_rate_text(t.amount)}, "
+                        "'amount': part * rate}, value=part * rate))")
+
     # ------------------------------------------------------------------ rules
 
     def rule_functions(self) -> None:
@@ -360,6 +382,11 @@ class CodeGenerator:
             if m.annual_cap:
                 out(f"def annual_cap_{m.id.replace('.', '_')}(a):\n    return {self.expr(m.annual_cap[0], {})}")
                 out()
+
+
+def _rate_text(e: ast.Expr) -> str:
+    """A bracket's rate as the explanation shows it: as written (10%), or computed as a percentage."""
+    return repr(e.text) if isinstance(e, ast.Percent) else "percent_text(rate)"
 
 
 def _override_formula(base: Formula, override: Formula) -> Formula:

@@ -30,7 +30,7 @@ class Interval:
         return True
 
     def __str__(self) -> str:
-        show = _percent if self.percent else fmt_compact
+        show = percent_text if self.percent else fmt_compact
         lo = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + show(self.lower)
         hi = "∞)" if self.upper is None else show(self.upper) + ("]" if self.upper_inclusive else ")")
         return f"{lo}, {hi}"
@@ -57,7 +57,15 @@ def from_ast(node: ast.Interval) -> Interval:
     )
 
 
-def _percent(value: Decimal) -> str:
+def part_in(value: Decimal, iv: Interval) -> Decimal:
+    """How much of ``value`` lies inside a bracket, counted from its lower end (0 when open):
+    the base a progressive rate applies to. The ends' inclusiveness does not matter for a part."""
+    low = iv.lower if iv.lower is not None else Decimal(0)
+    top = value if iv.upper is None else min(value, iv.upper)
+    return max(top - low, Decimal(0))
+
+
+def percent_text(value: Decimal) -> str:
     """0.03 as 3%: the way the notice writes it."""
     return f"{(value * 100).normalize():f}%"
 
