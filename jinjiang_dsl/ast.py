@@ -403,6 +403,7 @@ class Measure:
     annual_cap: AnnualCap | None
     earmark: Bitext | None
     once: Literal["year", "ever"] | None  # once per applicant per year, or once per applicant
+    instalments: tuple[Percent, ...]  # 分期拨付: the share paid in the award's year, the next, …
     notes: tuple[Note, ...]
     examples: tuple[Example, ...]
     span: Span

@@ -17,7 +17,7 @@ import attrs
 from .decisions import ApplicantDecision, Award, ProjectDecision, Summary
 from .inputs import Applicant, Problem, Project
 from .plan import Measure, Plan, measure_key
-from .runtime.money import fmt_plain
+from .runtime.money import fmt_plain, round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
 from .runtime.trace import Label, Shown, Step
 
@@ -166,7 +166,25 @@ class Decider:
         return ApplicantDecision(app.id, app.name, kind, "ok", total, tuple(projects), ())
 
     def freeze(self, a: _Award) -> Award:
-        return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps) if a.steps else (), a.warnings)
+        parts = self.instalments(a)
+        return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps) if a.steps else (), a.warnings,
+                     parts)
+
+    def instalments(self, a: _Award) -> tuple[tuple[int, Decimal], ...]:
+        """分期拨付: the granted amount paid over the years from the award's own, each share but the last
+        rounded half-up to the policy's unit, the last what is left — so the parts add up exactly."""
+        shares = a.measure.instalments
+        if not shares or a.status != "granted" or not a.amount or a.date is None:
+            return ()
+        unit, mode = self.plan.rounding_unit, self.plan.rounding_mode
+        parts = [round_to(a.amount * s, unit, mode) for s in shares[:-1]]
+        parts.append(a.amount - sum(parts, ZERO))
+        found = tuple((a.date.year + i, part) for i, part in enumerate(parts))
+        a.note(Step(a.measure.rule, "instalments", {
+            "amount": a.amount, "parts": Label("、".join(f"{y} 年 {fmt_plain(p)} 元" for y, p in found),
+                                               ", ".join(f"{fmt_plain(p)} yuan in {y}" for y, p in found)),
+            "shares": "、".join(f"{(s * 100).normalize():f}%" for s in shares)}))
+        return found
 
     def project(self, app: Applicant, project: Project, order: int) -> list[_Award]:
         status, window = self.period(project.date)

@@ -41,6 +41,7 @@ class Award:
     amount: Decimal | None
     trace: tuple[Step, ...] = ()
     warnings: tuple[Step, ...] = ()
+    instalments: tuple[tuple[int, Decimal], ...] = ()  # (year, amount), adding up to amount
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -49,6 +50,8 @@ class Award:
             "entitlement": None if self.entitlement is None else fmt_money(self.entitlement),
             "amount": None if self.amount is None else fmt_money(self.amount),
         }
+        if self.instalments:
+            out["instalments"] = [{"year": year, "amount": fmt_money(part)} for year, part in self.instalments]
         if trace:
             out["trace"] = [step_json(s, lang) for s in self.trace]
         if self.warnings:

@@ -112,6 +112,7 @@ class Measure:
     cross_checks: tuple[Cond, ...]
     own_facts: frozenset[str]
     once: str | None  # "year": once per applicant per year; "ever": once per applicant
+    instalments: tuple[Decimal, ...]  # shares paid in the award's year and the years after
     quota: tuple[int, str] | None
     annual_cap: tuple[ast.Expr, str, str] | None  # amount, its text, reduction strategy
     earmark: Label | None
@@ -333,6 +334,7 @@ class _Planner:
             own_facts=measure_facts(m, self.defines, {n for n, i in self.inputs.items() if i.scope == "project"},
                                     self._dated()),
             once=m.once,
+            instalments=tuple(p.value for p in m.instalments),
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             annual_cap=(
                 (m.annual_cap.amount, _text(m.annual_cap.amount) or "", m.annual_cap.reduction.strategy)

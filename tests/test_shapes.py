@@ -7,6 +7,7 @@ they cannot: no warnings, and the compiled evaluator against the reference inter
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ POLICIES = sorted((ROOT / "policies").rglob("*.pol"))
 
 def test_the_shapes_are_there() -> None:
     shapes = {p.name.split("_")[0] for p in POLICIES if p.parent.name == "shapes"}
-    assert {"s03", "s04", "s05", "s07", "s08", "s09", "s11", "s12", "s14"} <= shapes
+    assert {"s03", "s04", "s05", "s07", "s08", "s09", "s10", "s11", "s12", "s14"} <= shapes
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -110,3 +111,25 @@ def test_once_per_applicant_the_first_claim_by_date_holds_it(backend: str, tmp_p
     assert by_id["Y2025"]["status"] == "not_eligible"
     assert by_id["Y2025"]["trace"][-1]["text"] == ("Once per applicant (一次性): already awarded to project Y2024 "
                                                    "(500,000 yuan)")
+
+
+@pytest.mark.parametrize("backend", ["compiled", "interpreter"])
+@pytest.mark.parametrize("investment, parts", [
+    ("10000000", [(2024, "400000.00"), (2025, "300000.00"), (2026, "300000.00")]),
+    ("1000000.10", [(2024, "40000.00"), (2025, "30000.00"), (2026, "30000.01")]),
+])
+def test_instalments_are_in_the_output_and_add_up_exactly(backend: str, investment: str,
+                                                          parts: list[tuple[int, str]]) -> None:
+    policy = load_policy(ROOT / "policies" / "shapes" / "s10_instalments.pol", backend=backend)
+    record = {"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "investment": investment}]}
+    (award,) = policy.evaluate({"applicants": [record]}).to_json("en")["applicants"][0]["projects"][0]["awards"]
+    assert [(i["year"], i["amount"]) for i in award["instalments"]] == parts
+    assert sum(Decimal(i["amount"]) for i in award["instalments"]) == Decimal(award["amount"])
+
+
+def test_instalments_that_do_not_add_up_to_the_whole_are_an_error() -> None:
+    source = (ROOT / "policies" / "shapes" / "s10_instalments.pol").read_text(encoding="utf-8")
+    wrong = source.replace("paid in instalments 40%, 30%, 30%", "paid in instalments 40%, 30%, 20%")
+    (d,) = [d for d in check_source(wrong, "s10.pol") if d.is_error]
+    assert (d.message, d.hint) == ("the instalments add up to 90%, not 100%",
+                                   "the shares of the award paid each year must add up to the whole award")

@@ -10,6 +10,7 @@ import bisect
 import datetime as dt
 import itertools
 import re
+from decimal import Decimal
 
 import attrs
 
@@ -385,8 +386,13 @@ class _Checker:
                 self.error("a quota of 0 grants nothing", m.quota.span)
         if m.annual_cap is not None:
             self.money(m.annual_cap.amount, "the annual cap")
+        if m.instalments:
+            total = sum((p.value for p in m.instalments), Decimal(0))
+            if total != 1:
+                self.error(f"the instalments add up to {(total * 100).normalize():f}%, not 100%", m.instalments[0].span,
+                           "the shares of the award paid each year must add up to the whole award")
         dated = self.policy.header is not None and self.policy.header.dated_by is not None
-        for what, span in (("an annual cap", m.annual_cap.span if m.annual_cap else None),
+        for what, span in (("instalments by year", m.instalments[0].span if m.instalments else None),("an annual cap", m.annual_cap.span if m.annual_cap else None),
                            ("'once per applicant per year'", m.span if m.once == "year" else None),
                            ("a quota per year", m.quota.span if m.quota else None)):
             if span is not None and not dated:

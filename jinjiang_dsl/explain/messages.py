@@ -46,6 +46,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "formula": ("金额:{shown} = {value} 元", "Amount: {shown} = {value} yuan"),
     "tier.bands": ("{label} {value} ∈ {interval}(“{words}”):第 {index} 档,补助 {amount} 元",
                    "{label} {value} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
+    "instalments": ("分期拨付({shares}):{amount} 元分为 {parts}",
+                    "Paid in instalments ({shares}): {amount} yuan as {parts}"),
     "bracket": ("{label} {value} 中位于 {interval}(“{words}”)的部分 {part} × {rate} = {amount} 元",
                 "The part of {label} {value} in {interval} (“{words}”): {part} × {rate} = {amount} yuan"),
     "tier.thresholds": ("{label} {value} 达到 {interval}(“{words}”):第 {index} 档(取所达最高档),补助 {amount} 元",

@@ -273,6 +273,7 @@ class ToAst:
             annual_cap=g.get("cap"),
             earmark=g.get("earmark"),
             once=g.get("once"),
+            instalments=g.get("instalments", ()),
             notes=tuple(g.get("note", ())),
             examples=tuple(attrs.evolve(e, measure=str(id_tok)) for e in g.get("example", ())),
             span=self.span(meta),
@@ -317,6 +318,9 @@ class ToAst:
 
     def once_per_year(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("once", "year", self.span(meta))
+
+    def instalments(self, meta: Meta, children: list[Token]) -> _Stmt:
+        return _Stmt("instalments", tuple(self.percent_of_token(t) for t in children), self.span(meta))
 
     def once_ever(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("once", "ever", self.span(meta))
