@@ -404,6 +404,8 @@ class Measure:
     earmark: Bitext | None
     once: Literal["year", "ever"] | None  # once per applicant per year, or once per applicant
     instalments: tuple[Percent, ...]  # 分期拨付: the share paid in the award's year, the next, …
+    shared: tuple[tuple[str, int], ...]  # 资金分担: (payer, weight), in the order the policy lists them
+    shared_span: Span | None
     notes: tuple[Note, ...]
     examples: tuple[Example, ...]
     span: Span

@@ -55,6 +55,7 @@ class Tally:
     total: Decimal = Decimal(0)
     by_measure: dict[str, Decimal] = attrs.field(factory=dict)
     quota: list[tuple[tuple[str, str, int], str]] = attrs.field(factory=list)
+    by_payer: dict[str, Decimal] = attrs.field(factory=dict)
 
     def add(self, result: Result) -> None:
         """Count one output line in (the parent does this for every line, so it stays lean)."""
@@ -65,6 +66,8 @@ class Tally:
         self.total += Decimal(result.total)
         for k, v in result.by_measure:
             self.by_measure[k] = self.by_measure.get(k, Decimal(0)) + Decimal(v)
+        for k, v in result.by_payer:
+            self.by_payer[k] = self.by_payer.get(k, Decimal(0)) + Decimal(v)
         self.quota.extend(result.quota)
 
 
@@ -80,6 +83,7 @@ class Result(NamedTuple):
     total: str  # the applicant's granted total
     by_measure: tuple[tuple[str, str], ...]
     quota: tuple[tuple[tuple[str, str, int], str], ...]
+    by_payer: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------------- readers
@@ -346,10 +350,11 @@ def _evaluate(policy: Policy, decider: Decider, item: Item) -> Result:
     if item.error is not None:
         app = attrs.evolve(app, errors=(*app.errors, item.error))
     decision = decider.decide(app)
-    by_measure, quotas = contribution(policy.plan, app, decision)
+    by_measure, by_payer, quotas = contribution(policy.plan, app, decision)
     output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
     return Result(item.line, app.id, decision.status == "error", json_line(output), str(decision.total),
-                  tuple((k, str(v)) for k, v in by_measure.items()), tuple(quotas))
+                  tuple((k, str(v)) for k, v in by_measure.items()), tuple(quotas),
+                  tuple((k, str(v)) for k, v in by_payer.items()))
 
 
 # Characters JSON may leave raw but that other readers take for line breaks (str.splitlines,
@@ -466,7 +471,7 @@ def summary_json(policy: Policy, tally: Tally, lang: str = "zh") -> dict[str, An
     from .decide import BatchTotals
 
     totals = BatchTotals(policy.plan, tally.applicants, tally.errors, tally.total,
-                         dict(tally.by_measure), claims)
+                         dict(tally.by_measure), claims, dict(tally.by_payer))
     return totals.summary().to_json(lang)
 
 

@@ -178,6 +178,8 @@ def print_stream_summary(err: Console, summary: dict, lang: str) -> None:  # typ
               markup=False)
     for mid, amount in summary["by_measure"].items():
         err.print(f"  {mid}: {amount}", markup=False)
+    for payer, amount in summary.get("by_payer", {}).items():
+        err.print(f"  {visible(payer)}: {amount}", markup=False)
     for w in summary["warnings"]:
         err.print(("警告: " if zh else "warning: ") + visible(w), markup=False, style="yellow")
 

@@ -166,9 +166,23 @@ class Decider:
         return ApplicantDecision(app.id, app.name, kind, "ok", total, tuple(projects), ())
 
     def freeze(self, a: _Award) -> Award:
-        parts = self.instalments(a)
+        shares, parts = self.shares(a), self.instalments(a)
         return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps) if a.steps else (), a.warnings,
-                     parts)
+                     parts, shares)
+
+    def shares(self, a: _Award) -> tuple[tuple[str, Decimal], ...]:
+        """资金分担: the granted amount split between the payers by their weights, exact to the fen by
+        the largest remainder (equal remainders to the payer listed first)."""
+        payers = a.measure.shared
+        if not payers or a.status != "granted" or not a.amount:
+            return ()
+        parts = largest_remainder([Decimal(w) for _, w in payers], a.amount)
+        found = tuple((payer, part) for (payer, _), part in zip(payers, parts))
+        a.note(Step(a.measure.rule, "shares", {
+            "amount": a.amount, "ratio": ":".join(str(w) for _, w in payers),
+            "parts": Label("、".join(f"{p} {fmt_plain(x)} 元" for p, x in found),
+                           ", ".join(f"{p} {fmt_plain(x)} yuan" for p, x in found))}))
+        return found
 
     def instalments(self, a: _Award) -> tuple[tuple[int, Decimal], ...]:
         """分期拨付: the granted amount paid over the years from the award's own, each share but the last
@@ -445,22 +459,25 @@ def largest_remainder(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
 
 
 def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
-                 ) -> tuple[dict[str, Decimal], list[tuple[tuple[str, str, int], str]]]:
-    """What one applicant adds to a batch summary: granted amounts by measure, and its quota claims
-    (measure, quota value such as the industry, year) → "applicant/project"."""
+                 ) -> tuple[dict[str, Decimal], dict[str, Decimal], list[tuple[tuple[str, str, int], str]]]:
+    """What one applicant adds to a batch summary: granted amounts by measure and by payer, and its
+    quota claims (measure, quota value such as the industry, year) → "applicant/project"."""
     by_measure: dict[str, Decimal] = {}
+    by_payer: dict[str, Decimal] = {}
     claims = []
     projects = {p.id: p for p in app.projects}
     for pd in decision.projects:
         for a in pd.awards:
             if a.status == "granted" and a.amount:
                 by_measure[a.measure] = by_measure.get(a.measure, Decimal(0)) + a.amount
+            for payer, part in a.shares:
+                by_payer[payer] = by_payer.get(payer, Decimal(0)) + part
             quota = plan.measure(a.measure).quota
             project = projects.get(pd.id)
             if quota and a.status in ("granted", "superseded") and project and project.date:
                 key = (a.measure, str(project.facts.get(quota[1])), project.date.year)
                 claims.append((key, f"{decision.id}/{pd.id}"))
-    return by_measure, claims
+    return by_measure, by_payer, claims
 
 
 @attrs.define
@@ -473,14 +490,17 @@ class BatchTotals:
     total: Decimal = Decimal(0)
     by_measure: dict[str, Decimal] = attrs.field(factory=dict)
     quota_claims: dict[tuple[str, str, int], list[str]] = attrs.field(factory=dict)
+    by_payer: dict[str, Decimal] = attrs.field(factory=dict)
 
     def add(self, app: Applicant, decision: ApplicantDecision) -> None:
         self.applicants += 1
         self.errors += decision.status == "error"
         self.total += decision.total
-        by_measure, claims = contribution(self.plan, app, decision)
+        by_measure, by_payer, claims = contribution(self.plan, app, decision)
         for mid, amount in by_measure.items():
             self.by_measure[mid] = self.by_measure.get(mid, Decimal(0)) + amount
+        for payer, amount in by_payer.items():
+            self.by_payer[payer] = self.by_payer.get(payer, Decimal(0)) + amount
         for key, who in claims:
             self.quota_claims.setdefault(key, []).append(who)
 
@@ -501,4 +521,5 @@ class BatchTotals:
             total=self.total,
             by_measure=dict(sorted(self.by_measure.items(), key=lambda kv: measure_key(kv[0]))),
             warnings=tuple(warnings),
+            by_payer=dict(self.by_payer),
         )

@@ -42,6 +42,7 @@ class Award:
     trace: tuple[Step, ...] = ()
     warnings: tuple[Step, ...] = ()
     instalments: tuple[tuple[int, Decimal], ...] = ()  # (year, amount), adding up to amount
+    shares: tuple[tuple[str, Decimal], ...] = ()  # (payer, amount), adding up to amount
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -50,6 +51,8 @@ class Award:
             "entitlement": None if self.entitlement is None else fmt_money(self.entitlement),
             "amount": None if self.amount is None else fmt_money(self.amount),
         }
+        if self.shares:
+            out["shares"] = [{"payer": payer, "amount": fmt_money(part)} for payer, part in self.shares]
         if self.instalments:
             out["instalments"] = [{"year": year, "amount": fmt_money(part)} for year, part in self.instalments]
         if trace:
@@ -95,15 +98,19 @@ class Summary:
     total: Decimal
     by_measure: dict[str, Decimal]
     warnings: tuple[Label, ...]
+    by_payer: dict[str, Decimal] = attrs.field(factory=dict)
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "applicants": self.applicants,
             "errors": self.errors,
             "total": fmt_money(self.total),
             "by_measure": {k: fmt_money(v) for k, v in self.by_measure.items()},
             "warnings": [w.get(lang) for w in self.warnings],
         }
+        if self.by_payer:
+            out["by_payer"] = {k: fmt_money(v) for k, v in self.by_payer.items()}
+        return out
 
 
 @attrs.frozen(slots=True)

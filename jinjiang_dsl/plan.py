@@ -113,6 +113,7 @@ class Measure:
     own_facts: frozenset[str]
     once: str | None  # "year": once per applicant per year; "ever": once per applicant
     instalments: tuple[Decimal, ...]  # shares paid in the award's year and the years after
+    shared: tuple[tuple[str, int], ...]  # payers and their weights
     quota: tuple[int, str] | None
     annual_cap: tuple[ast.Expr, str, str] | None  # amount, its text, reduction strategy
     earmark: Label | None
@@ -335,6 +336,7 @@ class _Planner:
                                     self._dated()),
             once=m.once,
             instalments=tuple(p.value for p in m.instalments),
+            shared=m.shared,
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             annual_cap=(
                 (m.annual_cap.amount, _text(m.annual_cap.amount) or "", m.annual_cap.reduction.strategy)

@@ -21,7 +21,7 @@ POLICIES = sorted((ROOT / "policies").rglob("*.pol"))
 
 def test_the_shapes_are_there() -> None:
     shapes = {p.name.split("_")[0] for p in POLICIES if p.parent.name == "shapes"}
-    assert {"s03", "s04", "s05", "s07", "s08", "s09", "s10", "s11", "s12", "s14"} <= shapes
+    assert {"s03", "s04", "s05", "s06", "s07", "s08", "s09", "s10", "s11", "s12", "s14"} <= shapes
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -133,3 +133,42 @@ def test_instalments_that_do_not_add_up_to_the_whole_are_an_error() -> None:
     (d,) = [d for d in check_source(wrong, "s10.pol") if d.is_error]
     assert (d.message, d.hint) == ("the instalments add up to 90%, not 100%",
                                    "the shares of the award paid each year must add up to the whole award")
+
+
+S6 = ROOT / "policies" / "shapes" / "s06_cost_sharing.pol"
+
+
+@pytest.mark.parametrize("backend", ["compiled", "interpreter"])
+def test_shares_are_in_the_output_and_by_payer_in_the_summary(backend: str) -> None:
+    records = [{"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "40000.01"}]},
+               {"id": "B", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "100000",
+                                         "provincial_project": True}]}]
+    out = load_policy(S6, backend=backend).evaluate({"applicants": records}).to_json("en")
+    a, b = out["applicants"]
+    assert a["projects"][0]["awards"][0]["shares"] == [{"payer": "市级财政", "amount": "20000.01"},
+                                                       {"payer": "县级财政", "amount": "20000.00"}]
+    m1, m2 = b["projects"][0]["awards"]
+    assert m2["shares"] == [{"payer": "省级财政", "amount": "40000.00"}, {"payer": "市级财政", "amount": "30000.00"},
+                            {"payer": "县级财政", "amount": "30000.00"}]
+    assert out["summary"]["by_payer"] == {"市级财政": "100000.01", "县级财政": "100000.00", "省级财政": "40000.00"}
+    assert sum(Decimal(v) for v in out["summary"]["by_payer"].values()) == Decimal(out["summary"]["total"])
+
+
+def test_by_payer_is_in_a_stream_summary_too(tmp_path: Path) -> None:
+    import json
+
+    from jinjiang_dsl.cli import main
+
+    src, summary = tmp_path / "in.jsonl", tmp_path / "summary.json"
+    src.write_text(json.dumps({"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "40000.01"}]})
+                   + "\n", encoding="utf-8")
+    assert main(["eval", str(S6), str(src), "-o", str(tmp_path / "out.jsonl"), "--summary", str(summary),
+                 "--quiet", "--jobs", "2"]) == 0
+    assert json.loads(summary.read_text(encoding="utf-8"))["by_payer"] == {"市级财政": "20000.01", "县级财政": "20000.00"}
+
+
+def test_shares_for_payers_that_do_not_match_are_an_error() -> None:
+    wrong = S6.read_text(encoding="utf-8").replace("shared 4:3:3 by 省级财政, 市级财政, 县级财政",
+                                                    "shared 4:3 by 省级财政, 市级财政, 县级财政")
+    assert [(d.message, d.hint) for d in check_source(wrong, "s06.pol") if d.is_error] == [
+        ("2 shares for 3 payers", "give one share per payer, in the same order: shared 4:3:3 by 省级, 市级, 县级")]

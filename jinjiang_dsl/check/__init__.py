@@ -386,6 +386,10 @@ class _Checker:
                 self.error("a quota of 0 grants nothing", m.quota.span)
         if m.annual_cap is not None:
             self.money(m.annual_cap.amount, "the annual cap")
+        if m.shared and any(w < 1 for _, w in m.shared):
+            self.error("a payer's share is at least 1", m.shared_span or m.span, "write the ratio the notice gives, e.g. 4:3:3")
+        if len({p for p, _ in m.shared}) != len(m.shared):
+            self.error("a payer is named twice", m.shared_span or m.span, None)
         if m.instalments:
             total = sum((p.value for p in m.instalments), Decimal(0))
             if total != 1:

@@ -46,6 +46,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "formula": ("金额:{shown} = {value} 元", "Amount: {shown} = {value} yuan"),
     "tier.bands": ("{label} {value} ∈ {interval}(“{words}”):第 {index} 档,补助 {amount} 元",
                    "{label} {value} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
+    "shares": ("资金分担({ratio}):{amount} 元由 {parts} 承担",
+               "Cost sharing ({ratio}): {amount} yuan paid by {parts}"),
     "instalments": ("分期拨付({shares}):{amount} 元分为 {parts}",
                     "Paid in instalments ({shares}): {amount} yuan as {parts}"),
     "bracket": ("{label} {value} 中位于 {interval}(“{words}”)的部分 {part} × {rate} = {amount} 元",

@@ -274,6 +274,8 @@ class ToAst:
             earmark=g.get("earmark"),
             once=g.get("once"),
             instalments=g.get("instalments", ()),
+            shared=g.get("shared", ()),
+            shared_span=g.get("shared@"),
             notes=tuple(g.get("note", ())),
             examples=tuple(attrs.evolve(e, measure=str(id_tok)) for e in g.get("example", ())),
             span=self.span(meta),
@@ -318,6 +320,18 @@ class ToAst:
 
     def once_per_year(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("once", "year", self.span(meta))
+
+    def shared(self, meta: Meta, children: list[Any]) -> _Stmt:
+        """``shared 4:3:3 by 省级, 市级, 县级``: the weights, then the payers, paired in order."""
+        weights = [int(t) for t in children if isinstance(t, Token) and t.type == "INT"]
+        payers = [c for c in children if isinstance(c, str) and not (isinstance(c, Token) and c.type == "INT")]
+        if len(weights) != len(payers):
+            self.error(f"{len(weights)} shares for {len(payers)} payers", meta,
+                       "give one share per payer, in the same order: shared 4:3:3 by 省级, 市级, 县级")
+        return _Stmt("shared", tuple(zip(payers, weights)), self.span(meta))
+
+    def payer(self, meta: Meta, c: list[Token]) -> str:
+        return self.string(c[0]) if c[0].type == "STRING" else str(c[0])
 
     def instalments(self, meta: Meta, children: list[Token]) -> _Stmt:
         return _Stmt("instalments", tuple(self.percent_of_token(t) for t in children), self.span(meta))
