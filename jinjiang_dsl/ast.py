@@ -220,7 +220,23 @@ class Referred:
     span: Span
 
 
-Formula = Union[ExprFormula, TierTable, Referred]
+@node
+class CategoryRow:
+    value: str
+    amount: Expr
+    span: Span
+
+
+@node
+class CategoryTable:
+    """``amount by level { national: 100万, provincial: 30万 }``: the amount chosen by a category."""
+
+    on: Name
+    rows: tuple[CategoryRow, ...]
+    span: Span
+
+
+Formula = Union[ExprFormula, TierTable, Referred, CategoryTable]
 
 
 @node

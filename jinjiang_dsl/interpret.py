@@ -203,6 +203,21 @@ class Interpreter:
             if steps is not None:
                 steps.append(Step(rule, "formula", {"shown": self.shown(f.base, a, p, local)}, value=value))
             return value
+        if f.kind == "category":
+            for row_value, row_label, amount in f.rows:
+                if value == row_value:
+                    pay = self.ev(amount, a, p, local)
+                    if steps is not None:
+                        steps.append(Step(rule, "category", {"label": f.base.label, "value": row_label,
+                                                             "amount": pay}, value=pay))
+                    return pay
+            if steps is not None:
+                spec = self.plan.inputs.get(f.expr.ident) if isinstance(f.expr, ast.Name) else None
+                shown = spec.value_labels.get(value, value) if spec else value
+                steps.append(Step(rule, "category_none", {"label": f.base.label, "value": shown,
+                                                          "listed": Label("、".join(r[1].zh for r in f.rows),
+                                                                          ", ".join(r[1].en for r in f.rows))}))
+            return None
         if f.kind == "brackets":
             total = Decimal(0)
             for t in sorted(f.tiers, key=lambda t: lower_key(from_ast(t.interval))):

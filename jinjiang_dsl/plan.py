@@ -76,7 +76,8 @@ class Tier:
 
 @attrs.frozen(slots=True)
 class Formula:
-    """One way to compute an amount. ``kind``: rate | expr | bands | thresholds | referred."""
+    """One way to compute an amount. ``kind``: rate | expr | bands | thresholds | brackets | category |
+    referred."""
 
     kind: str
     expr: ast.Expr | None = None  # rate: the base; expr: the amount; tiers: the looked-up value
@@ -85,6 +86,7 @@ class Formula:
     base: Cond | None = None  # how the base or the looked-up value reads
     tiers: tuple[Tier, ...] = ()
     reason: Label | None = None
+    rows: tuple[tuple[str, Label, ast.Expr], ...] = ()  # category: value, its label, the amount
 
 
 @attrs.frozen(slots=True)
@@ -300,6 +302,11 @@ class _Planner:
     def formula(self, f: ast.Formula, local: dict[str, ast.Define]) -> Formula:
         if isinstance(f, ast.Referred):
             return Formula(kind="referred", reason=label_of(f.reason, "referred") if f.reason else None)
+        if isinstance(f, ast.CategoryTable):
+            spec = self.inputs.get(f.on.ident)
+            labels = spec.value_labels if spec else {}
+            rows = tuple((r.value, labels.get(r.value, Label(r.value, r.value)), r.amount) for r in f.rows)
+            return Formula(kind="category", expr=f.on, base=self.operand(f.on, local), rows=rows)
         if isinstance(f, ast.TierTable):
             tiers = tuple(Tier(t.interval, t.amount, i) for i, t in enumerate(f.tiers, 1))
             return Formula(kind=f.mode, expr=f.on, base=self.operand(f.on, local), tiers=tiers)

@@ -21,7 +21,7 @@ POLICIES = sorted((ROOT / "policies").rglob("*.pol"))
 
 def test_the_shapes_are_there() -> None:
     shapes = {p.name.split("_")[0] for p in POLICIES if p.parent.name == "shapes"}
-    assert {"s03", "s04", "s05", "s06", "s07", "s08", "s09", "s10", "s11", "s12", "s14"} <= shapes
+    assert {"s02", "s03", "s04", "s05", "s06", "s07", "s08", "s09", "s10", "s11", "s12", "s14"} <= shapes
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -172,3 +172,15 @@ def test_shares_for_payers_that_do_not_match_are_an_error() -> None:
                                                     "shared 4:3 by 省级财政, 市级财政, 县级财政")
     assert [(d.message, d.hint) for d in check_source(wrong, "s06.pol") if d.is_error] == [
         ("2 shares for 3 payers", "give one share per payer, in the same order: shared 4:3:3 by 省级, 市级, 县级")]
+
+
+def test_a_category_table_names_listed_values_once() -> None:
+    source = (ROOT / "policies" / "shapes" / "s02_by_category.pol").read_text(encoding="utf-8")
+    wrong = source.replace("    provincial: 30万\n", "    provincal: 30万\n    national: 50万\n")
+    assert [(d.message, d.hint) for d in check_source(wrong, "s02.pol") if d.is_error] == [
+        ("'provincal' is not a value of level", "did you mean 'provincial'?"),
+        ("'national' is listed twice (first at line 24)", None),
+    ]
+    on_money = source.replace("amount by level {", "amount by date {")
+    assert [d.message for d in check_source(on_money, "s02.pol") if d.is_error] == [
+        "an amount by category needs a category ('one of' or text), but this is a date"]

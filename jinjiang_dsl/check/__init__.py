@@ -417,6 +417,8 @@ class _Checker:
     def formula(self, f: ast.Formula, what: str) -> None:
         if isinstance(f, ast.ExprFormula):
             self.money(f.expr, what)
+        elif isinstance(f, ast.CategoryTable):
+            self.category_table(f)
         elif isinstance(f, ast.TierTable):
             on = self.typer.infer(f.on)
             if on is not None and on.kind not in ("money", "count", "number"):
@@ -435,6 +437,27 @@ class _Checker:
             if f.mode == "thresholds" and f.allow_gap:
                 self.no_effect("allow gap", r"\ballow\s+gap\b", f.span,
                                "thresholds leave no gaps: each one holds from its bound upward")
+
+    def category_table(self, f: ast.CategoryTable) -> None:
+        """Rows keyed by the values of a category: each a value it can take, once, with an amount."""
+        on = self.typer.infer(f.on)
+        if on is not None and on.kind not in ("enum", "text"):
+            self.error(f"an amount by category needs a category ('one of' or text), but this is {on.describe()}",
+                       f.on.span)
+        decl = self.symbols.get(f.on.ident)
+        values = [v.name for v in decl.node.type.values] if decl and isinstance(decl.node, ast.InputDecl) else []
+        seen: dict[str, ast.CategoryRow] = {}
+        for row in f.rows:
+            if row.value in seen:
+                self.error(f"'{row.value}' is listed twice (first at line {seen[row.value].span.line})", row.span)
+            seen.setdefault(row.value, row)
+            if values and row.value not in values:
+                guess = did_you_mean(row.value, values)
+                self.error(f"'{row.value}' is not a value of {f.on.ident}", row.span,
+                           f"did you mean '{guess}'?" if guess else f"one of {', '.join(values)}")
+            self.money(row.amount, "a category's amount")
+        if not f.rows:
+            self.error("the category table has no rows", f.span, "add a line such as 'national: 100万'")
 
     # ------------------------------------------------------------------ rules
 

@@ -63,5 +63,7 @@ def measure_facts(m: ast.Measure, defines: dict[str, ast.Define], project_inputs
             exprs.append(f.expr)
         elif isinstance(f, ast.TierTable):
             exprs += [f.on, *(t.amount for t in f.tiers)]
+        elif isinstance(f, ast.CategoryTable):
+            exprs += [f.on, *(r.amount for r in f.rows)]
     found = {n for e in exprs if e is not None for n in inputs_of(e, local, defines, project_inputs)}
     return frozenset(found - {dated})

@@ -90,7 +90,10 @@ def _parts(m: ast.Measure, out: _Count) -> None:
               if isinstance(f, ast.TierTable)]
     groups: list[tuple[str, tuple[Any, ...]]] = [
         ("requirements", m.requirements), ("overrides", m.overrides), ("cross checks", m.cross_checks),
-        ("definitions", m.defines), *(("tiers in a table", t.tiers) for t in tables)]
+        ("definitions", m.defines), *(("tiers in a table", t.tiers) for t in tables),
+        *(("rows in a category table", f.rows) for f in (m.amount.formula if m.amount else None,
+                                                         *(o.formula for o in m.overrides))
+          if isinstance(f, ast.CategoryTable))]
     for what, items in groups:
         if len(items) > MAX_MEASURE_PARTS:
             out.error(f"{len(items):,} {what}; a measure may have at most {MAX_MEASURE_PARTS}",

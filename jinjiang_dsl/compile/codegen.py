@@ -252,7 +252,7 @@ class CodeGenerator:
                 out(f"if choice == {n}:")  # flat, not elif: Python compiles no chain of thousands
                 with out.indent():
                     self.formula(f, rule)
-            if any(f.kind in ("bands", "thresholds") for f in formulas):
+            if any(f.kind in ("bands", "thresholds", "category") for f in formulas):
                 out("if raw is None:")
                 with out.indent():
                     out("return NOTHING_PAID")
@@ -319,6 +319,9 @@ class CodeGenerator:
         if f.kind == "brackets":
             self.brackets(f, rule)
             return
+        if f.kind == "category":
+            self.category(f, rule)
+            return
         tiers = list(f.tiers)
         if f.kind == "thresholds":  # the highest threshold reached wins: test from the top down
             tiers.sort(key=lambda t: lower_key(from_ast(t.interval)), reverse=True)
@@ -347,6 +350,28 @@ class CodeGenerator:
                 out(f"steps.append(Step({rule}, 'tier_none', {{'mode': {f.kind!r}, "
                     f"'label': {self.k.label(f.base.label)}, 'value': value, 'lowest': {str(lowest)!r}}}, "
                     "value=value))")
+
+    def category(self, f: Formula, rule: str) -> None:
+        """An amount chosen by a category: the row of the value, or None (nothing paid) when unlisted."""
+        out = self.out
+        assert f.base is not None
+        label = self.k.label(f.base.label)
+        out("raw = None")
+        for row_value, row_label, amount in f.rows:
+            out(f"if value == {row_value!r}:")
+            with out.indent():
+                out(f"raw = {self.expr(amount, self.local)}")
+                out("if steps is not None:")
+                with out.indent():
+                    out(f"steps.append(Step({rule}, 'category', {{'label': {label}, 'value': {self.k.label(row_label)}, "
+                        "'amount': raw}, value=raw))")
+        listed = Label("、".join(r[1].zh for r in f.rows), ", ".join(r[1].en for r in f.rows))
+        spec = self.plan.inputs.get(f.expr.ident) if isinstance(f.expr, ast.Name) else None
+        names = self.k.add("C", self.k.choices(spec.value_labels if spec else {}))
+        out("if raw is None and steps is not None:")
+        with out.indent():
+            out(f"steps.append(Step({rule}, 'category_none', {{'label': {label}, 'value': {names}.get(value, value), "
+                f"'listed': {self.k.label(listed)}}}))")
 
     def brackets(self, f: Formula, rule: str) -> None:
         """Progressive brackets: each row's rate on the part of the value inside it, summed (``raw``)."""

@@ -60,7 +60,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "applicants": ("申请人一览", "Applicants"),
 }
 
-WHY_NOT_KINDS = {"missing", "tier_none", "zero", "once", "r1", "referred"}
+WHY_NOT_KINDS = {"missing", "tier_none", "category_none", "zero", "once", "r1", "referred"}
 
 
 def error_text(error: str, lang: str) -> str:

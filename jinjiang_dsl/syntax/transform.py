@@ -361,6 +361,13 @@ class ToAst:
             span=self.span(meta),
         )
 
+    def category_table(self, meta: Meta, children: list[Any]) -> ast.CategoryTable:
+        return ast.CategoryTable(on=children[0], rows=tuple(children[1:]), span=self.span(meta))
+
+    def category_row(self, meta: Meta, children: list[Any]) -> ast.CategoryRow:
+        value = self.string(children[0]) if children[0].type == "STRING" else str(children[0])
+        return ast.CategoryRow(value=value, amount=children[1], span=self.span(meta))
+
     def tier(self, meta: Meta, children: list[Any]) -> ast.Tier:
         return ast.Tier(interval=children[0], amount=children[1], span=self.span(meta))
 
