@@ -438,6 +438,7 @@ class Rule:
     kind: Literal["highest_not_stacked", "limit", "validity"] | None
     applies_to: Expr | None
     ties_to_lower_measure: bool
+    scope: Literal["project", "applicant"]  # highest not stacked per project, or per applicant, per year
     other_policy: Name | None
     limit: Expr | None
     reduction: Reduction | None

@@ -104,8 +104,10 @@ class Coverage:
                         self.see(m.rule, ONCE[m.once], "holds it")
                     elif k == "r1":
                         case = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
+                                "won_applicant": "one winner", "won_tie_applicant": "tie", "lost_applicant": "one winner",
                                 "other_policy": "other policy higher", "other_lower": "other policy lower"}
-                        self.see(s.rule, "highest, not stacked", case[prm["variant"]])
+                        if prm["variant"] in case:  # "kept.…" (I-10) restates a choice already seen
+                            self.see(s.rule, "highest, not stacked", case[prm["variant"]])
                     elif k == "r2":
                         v = prm["variant"]
                         case = {"free": "within", "reduced": "reduced", "reduced_in_order": "reduced",

@@ -147,8 +147,17 @@ class Decider:
             return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)
         per_project = [(project, self.project(app, project, order)) for order, project in enumerate(app.projects)]
         self.once_per_applicant(per_project)
-        for project, awards in per_project:
-            self.highest_not_stacked(project, awards)
+        if self.r.r1 is not None and self.r.r1_scope == "applicant":
+            by_year: dict[int | None, list[_Award]] = {}
+            for _, awards in per_project:
+                for a in awards:
+                    by_year.setdefault(a.date.year if a.date else None, []).append(a)
+            for awards in by_year.values():
+                self.highest_not_stacked(awards, None)
+        else:
+            for project, awards in per_project:
+                other_name = self.r.r1_other_policy
+                self.highest_not_stacked(awards, project.facts.get(other_name) if other_name else None)
         self.annual_caps(app, per_project)
         error = self.annual_limit(app, per_project)
         if error:
@@ -256,7 +265,9 @@ class Decider:
 
     # ------------------------------------------------------------------ R1
 
-    def highest_not_stacked(self, project: Project, awards: list[_Award]) -> None:
+    def highest_not_stacked(self, awards: list[_Award], other: Decimal | None) -> None:
+        """R1 on the awards that compete (a project's, or an applicant's in a year); ``other`` is an award
+        for the same project under another policy, when the rule names one."""
         candidates = [a for a in awards if a.status == "eligible"]
         if not candidates:
             return
@@ -268,8 +279,6 @@ class Decider:
         rank = self.rank
         best = max(candidates, key=lambda a: (a.entitlement, -rank[a.measure.id])) if len(candidates) > 1 \
             else candidates[0]
-        other_name = self.r.r1_other_policy
-        other = project.facts.get(other_name) if other_name else None
         if other is not None and other >= best.entitlement:
             for a in candidates:
                 a.status, a.amount = "superseded", ZERO
@@ -288,14 +297,16 @@ class Decider:
                 if len(candidates) > 1:
                     others = [Label(f"{o.measure.id} {fmt_plain(o.entitlement)} 元", f"{o.measure.id} {fmt_plain(o.entitlement)} yuan")
                               for o in candidates if o is not best]  # type: ignore[arg-type]
-                    a.note(Step(rule, "r1", {"variant": "won_tie" if tie else "won", "count": len(candidates),
+                    per = "_applicant" if self.r.r1_scope == "applicant" else ""
+                    a.note(Step(rule, "r1", {"variant": ("won_tie" if tie else "won") + per, "count": len(candidates),
                                              "measure": best.measure.id, "amount": best.entitlement,
-                                             "others": others}))
+                                             "others": others, "year": str(a.date.year) if a.date else ""}))
                     self.r1_notes(a)
             else:
                 a.status, a.amount = "superseded", ZERO
                 same = a.entitlement == best.entitlement
-                a.note(Step(rule, "r1", {"variant": "lost_tie" if same else "lost", "winner": best.measure.id,
+                variant = "lost_applicant" if self.r.r1_scope == "applicant" else "lost_tie" if same else "lost"
+                a.note(Step(rule, "r1", {"variant": variant, "winner": best.measure.id, "project": best.project,
                                          "winner_amount": best.entitlement, "amount": a.entitlement}))
                 self.r1_notes(a)
             if other is not None and a is best:

@@ -130,6 +130,7 @@ class Rules:
     r1: str | None  # the rule id, e.g. "R1"
     r1_other_policy: str | None
     r1_notes: tuple[Note, ...]
+    r1_scope: str  # "project" (every project's measures compete) or "applicant" (all of a year's)
     r2: str | None
     r2_applies: Cond | None
     r2_limit: Cond | None
@@ -363,7 +364,8 @@ class _Planner:
             notes = tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
             if r.kind == "highest_not_stacked":
                 r1 = r.id
-                fields.update(r1_other_policy=r.other_policy.ident if r.other_policy else None, r1_notes=notes)
+                fields.update(r1_other_policy=r.other_policy.ident if r.other_policy else None, r1_notes=notes,
+                              r1_scope=r.scope)
             elif r.kind == "limit":
                 r2 = r.id
                 fields.update(
@@ -379,6 +381,7 @@ class _Planner:
             r1=r1,
             r1_other_policy=fields.get("r1_other_policy"),  # type: ignore[arg-type]
             r1_notes=fields.get("r1_notes", ()),  # type: ignore[arg-type]
+            r1_scope=fields.get("r1_scope", "project"),  # type: ignore[arg-type]
             r2=r2,
             r2_applies=fields.get("r2_applies"),  # type: ignore[arg-type]
             r2_limit=fields.get("r2_limit"),  # type: ignore[arg-type]

@@ -1577,3 +1577,11 @@ def test_brackets_with_a_bounded_top_warn():
         warning("the part of the value above 1000万 has no rate", "add a top bracket such as '1000万以上', if the notice has one",
                 at(src, "500万(含)至1000万")),
     ]
+
+
+def test_other_policy_cannot_stand_in_a_rule_per_applicant():
+    src = source(rule("  highest not stacked per applicant per year\n  ties go to lower measure\n  other policy spend"))
+    assert found(src) == [
+        error("'other policy' names an award for the same project; it cannot stand in a rule per applicant",
+              "use 'highest not stacked per project per year'", at(src, "spend\n}")),
+    ]

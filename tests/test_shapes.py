@@ -22,6 +22,7 @@ POLICIES = sorted((ROOT / "policies").rglob("*.pol"))
 def test_the_shapes_are_there() -> None:
     shapes = {p.name.split("_")[0] for p in POLICIES if p.parent.name == "shapes"}
     assert {"s02", "s03", "s04", "s05", "s06", "s07", "s08", "s09", "s10", "s11", "s12", "s14"} <= shapes
+    assert any(p.name == "s07_highest_per_applicant.pol" for p in POLICIES)
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))

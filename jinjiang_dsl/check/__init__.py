@@ -492,6 +492,9 @@ class _Checker:
                 if r.reduction is None:
                     self.error(f"rule {r.id} sets a limit but not how grants are reduced to it", r.title.span,
                                "add: reduce pro rata by largest remainder  (or: reduce in input order)")
+            if r.other_policy is not None and r.scope == "applicant":
+                self.error("'other policy' names an award for the same project; it cannot stand in a rule "
+                           "per applicant", r.other_policy.span, "use 'highest not stacked per project per year'")
             if r.other_policy is not None:
                 t = self.typer.infer(r.other_policy)
                 if t is not None and not is_money_like(t):

@@ -84,6 +84,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "r1.won": ("就高不重复:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
                "Highest, not stacked: the project qualifies under {count} measures; the highest is {measure} "
                "({amount} yuan); not stacked: {others}"),
+    "r1.won_applicant": ("就高不重复:本申请人 {year} 年度符合 {count} 项奖励,取最高的 {measure}({amount} 元);不重复享受:{others}",
+                         "Highest, not stacked: the applicant qualifies for {count} awards in {year}; the highest is "
+                         "{measure} ({amount} yuan); not stacked: {others}"),
+    "r1.won_tie_applicant": ("就高不重复:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,取序号较小的"
+                             "(申报顺序在前的){measure};不重复享受:{others}",
+                             "Highest, not stacked: the applicant qualifies for {count} awards in {year}; {amount} yuan "
+                             "is the highest more than once; the lower measure number (the earlier project) {measure} "
+                             "is granted; not stacked: {others}"),
+    "r1.lost_applicant": ("就高不重复:本申请人本年度已由项目 {project} 的 {winner}({winner_amount} 元)享受,本项不重复享受",
+                          "Highest, not stacked: this year the applicant is granted {winner} for project {project} "
+                          "({winner_amount} yuan); this award is not stacked on it"),
     "r1.won_tie": ("就高不重复:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的 {measure};"
                    "不重复享受:{others}",
                    "Highest, not stacked: the project qualifies under {count} measures; {amount} yuan is a tie, "

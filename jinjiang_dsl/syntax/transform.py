@@ -467,6 +467,7 @@ class ToAst:
             kind=kinds[0] if kinds else None,  # type: ignore[arg-type]
             applies_to=g.get("applies_to"),
             ties_to_lower_measure="ties" in g,
+            scope=g.get("highest_not_stacked", "project"),
             other_policy=g.get("other_policy"),
             limit=g.get("limit"),
             reduction=g.get("reduce"),
@@ -478,7 +479,7 @@ class ToAst:
         return _Stmt("applies_to", children[0], self.span(meta))
 
     def highest_not_stacked(self, meta: Meta, children: list[Any]) -> _Stmt:
-        return _Stmt("highest_not_stacked", True, self.span(meta))
+        return _Stmt("highest_not_stacked", str(children[0]), self.span(meta))
 
     def ties_to_lower_measure(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("ties", True, self.span(meta))
