@@ -53,6 +53,8 @@ class Coverage:
                 self.add(m.rule, f"annual cap {m.annual_cap[1]}", ("within", "reduced"))
             if m.once:
                 self.add(m.rule, ONCE[m.once], ("holds it", "another claim holds it"))
+            if m.formula.kind == "category":
+                self.add(m.rule, "category", (*(row[0] for row in m.formula.rows), "unlisted"))
         r = plan.rules
         if r.r1:
             wanted = ("one winner", "tie") + (("other policy higher", "other policy lower") if r.r1_other_policy else ())
@@ -90,6 +92,10 @@ class Coverage:
                         self.see(m.rule, f"override: {prm['label'].en}", "true" if prm["applies"] else "false")
                     elif k == "cap" and prm.get("cap_text"):
                         self.see(m.rule, f"cap {prm['cap_text']}", "bound" if prm["bound"] else "not bound")
+                    elif k == "category":
+                        self.see(m.rule, "category", prm["key"])
+                    elif k == "category_none":
+                        self.see(m.rule, "category", "unlisted")
                     elif k in ("tier", "tier_none", "bracket"):
                         value = Decimal(prm["value"])
                         for b in self.boundaries(m.id):

@@ -209,7 +209,7 @@ class Interpreter:
                     pay = self.ev(amount, a, p, local)
                     if steps is not None:
                         steps.append(Step(rule, "category", {"label": f.base.label, "value": row_label,
-                                                             "amount": pay}, value=pay))
+                                                             "key": row_value, "amount": pay}, value=pay))
                     return pay
             if steps is not None:
                 spec = self.plan.inputs.get(f.expr.ident) if isinstance(f.expr, ast.Name) else None

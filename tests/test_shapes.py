@@ -185,3 +185,12 @@ def test_a_category_table_names_listed_values_once() -> None:
     on_money = source.replace("amount by level {", "amount by date {")
     assert [d.message for d in check_source(on_money, "s02.pol") if d.is_error] == [
         "an amount by category needs a category ('one of' or text), but this is a date"]
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_policy_covers_its_boundaries_caps_rules_and_categories(path: Path) -> None:
+    from jinjiang_dsl.coverage import Coverage
+
+    policy = load_policy(path)
+    coverage = Coverage(policy.plan).record_all(o.decision for o in run_all(policy))
+    assert [(i.where, i.what, i.missing) for i in coverage.uncovered()] == []

@@ -364,7 +364,7 @@ class CodeGenerator:
                 out("if steps is not None:")
                 with out.indent():
                     out(f"steps.append(Step({rule}, 'category', {{'label': {label}, 'value': {self.k.label(row_label)}, "
-                        "'amount': raw}, value=raw))")
+                        f"'key': {row_value!r}, 'amount': raw}}, value=raw))")
         listed = Label("、".join(r[1].zh for r in f.rows), ", ".join(r[1].en for r in f.rows))
         spec = self.plan.inputs.get(f.expr.ident) if isinstance(f.expr, ast.Name) else None
         names = self.k.add("C", self.k.choices(spec.value_labels if spec else {}))
