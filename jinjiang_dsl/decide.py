@@ -129,7 +129,7 @@ class Decider:
 
     def zero_divisor(self, app: Applicant, exc: Undefined) -> Problem:
         """A division by zero, as the input error it is: located at the input the divisor is made of."""
-        project, measure = getattr(exc, "where", (None, None))
+        project, measure = exc.where or (None, None)
         what = f"measure {measure}" if measure else "a rule across measures"
         what_zh = f"措施 {measure}" if measure else "跨措施规则"
         if not exc.names:
@@ -223,7 +223,7 @@ class Decider:
             try:
                 result = self.backend.measures[m.id](app.facts, project.facts, steps)
             except Undefined as exc:
-                exc.where = (project, m.id)  # type: ignore[attr-defined]
+                exc.where = (project, m.id)
                 raise
             if result.status == "referred":  # no amount at all, never 0 granted
                 award = _Award(m, "referred", None, None, steps, result.warnings, order)
@@ -276,6 +276,7 @@ class Decider:
                 a.status, a.amount = "granted", a.entitlement
             return
         rule = self.r.r1
+        title = self.r.rule_labels[rule]  # the policy's own name for the rule, in both languages
         rank = self.rank
         best = max(candidates, key=lambda a: (a.entitlement, -rank[a.measure.id])) if len(candidates) > 1 \
             else candidates[0]
@@ -283,7 +284,8 @@ class Decider:
             for a in candidates:
                 a.status, a.amount = "superseded", ZERO
                 if a.steps is not None:
-                    a.note(Step(rule, "r1", {"variant": "other_policy", "other": other, "best": best.entitlement}))
+                    a.note(Step(rule, "r1", {"title": title, "variant": "other_policy", "other": other,
+                                             "best": best.entitlement}))
                     self.r1_notes(a)
             return
         if not self.trace:
@@ -298,19 +300,22 @@ class Decider:
                     others = [Label(f"{o.measure.id} {fmt_plain(o.entitlement)} 元", f"{o.measure.id} {fmt_plain(o.entitlement)} yuan")
                               for o in candidates if o is not best]  # type: ignore[arg-type]
                     per = "_applicant" if self.r.r1_scope == "applicant" else ""
-                    a.note(Step(rule, "r1", {"variant": ("won_tie" if tie else "won") + per, "count": len(candidates),
-                                             "measure": best.measure.id, "amount": best.entitlement,
-                                             "others": others, "year": str(a.date.year) if a.date else ""}))
+                    a.note(Step(rule, "r1", {"title": title, "variant": ("won_tie" if tie else "won") + per,
+                                             "count": len(candidates), "measure": best.measure.id,
+                                             "amount": best.entitlement, "others": others,
+                                             "year": str(a.date.year) if a.date else ""}))
                     self.r1_notes(a)
             else:
                 a.status, a.amount = "superseded", ZERO
                 same = a.entitlement == best.entitlement
                 variant = "lost_applicant" if self.r.r1_scope == "applicant" else "lost_tie" if same else "lost"
-                a.note(Step(rule, "r1", {"variant": variant, "winner": best.measure.id, "project": best.project,
-                                         "winner_amount": best.entitlement, "amount": a.entitlement}))
+                a.note(Step(rule, "r1", {"title": title, "variant": variant, "winner": best.measure.id,
+                                         "project": best.project, "winner_amount": best.entitlement,
+                                         "amount": a.entitlement}))
                 self.r1_notes(a)
             if other is not None and a is best:
-                a.note(Step(rule, "r1", {"variant": "other_lower", "other": other, "best": best.entitlement}))
+                a.note(Step(rule, "r1", {"title": title, "variant": "other_lower", "other": other,
+                                         "best": best.entitlement}))
 
     def disclose_kept_choice(self, awards: list[_Award]) -> None:
         """When a winner of R1 is reduced afterwards, say in plain words that the choice stands and

@@ -205,6 +205,9 @@ class _Planner:
             for d in self.policy.inputs
         }
         self.defines = {d.name: d for d in self.policy.defines}
+        self.project_inputs = {n for n, i in self.inputs.items() if i.scope == "project"}
+        h = self.policy.header
+        self.dated = h.dated_by.ident if h and h.dated_by else None
         stated = {n.id: n for n in self.policy.all_notes() if n.text is not None}
         self.notes = {k: Note(k, label_of(n.text, k)) for k, n in stated.items()}
 
@@ -287,10 +290,6 @@ class _Planner:
         text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
         return Cond(expr=e, label=text, shown=shown, inputs=names, line=e.span.line)
 
-    def _dated(self) -> str | None:
-        h = self.policy.header
-        return h.dated_by.ident if h and h.dated_by else None
-
     # ------------------------------------------------------------ measures
 
     def operand(self, e: ast.Expr, local: dict[str, ast.Define]) -> Cond:
@@ -340,8 +339,7 @@ class _Planner:
                 for o in m.overrides
             ),
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
-            own_facts=measure_facts(m, self.defines, {n for n, i in self.inputs.items() if i.scope == "project"},
-                                    self._dated()),
+            own_facts=measure_facts(m, self.defines, self.project_inputs, self.dated),
             once=m.once,
             instalments=tuple(p.value for p in m.instalments),
             shared=m.shared,

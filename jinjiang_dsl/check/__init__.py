@@ -81,6 +81,10 @@ class _Checker:
         self.resolving: list[str] = []
         self.typed: set[int] = set()  # definitions already typed (ids of their nodes), even when that failed
         self.lines = source_lines(policy.source)
+        h = policy.header
+        self.dated_by = h.dated_by.ident if h and h.dated_by else None
+        self.project_facts = {d.name for d in policy.inputs if d.scope == "project"}
+        self.policy_defines = {d.name: d for d in policy.defines}
         self._code: str | None = None
         self._starts: list[int] = []
         self.typer = ExprTyper(self.lookup, self.peek, self.error,
@@ -395,20 +399,18 @@ class _Checker:
             if total != 1:
                 self.error(f"the instalments add up to {(total * 100).normalize():f}%, not 100%", m.instalments[0].span,
                            "the shares of the award paid each year must add up to the whole award")
-        dated = self.policy.header is not None and self.policy.header.dated_by is not None
-        for what, span in (("instalments by year", m.instalments[0].span if m.instalments else None),("an annual cap", m.annual_cap.span if m.annual_cap else None),
+        for what, span in (("instalments by year", m.instalments[0].span if m.instalments else None),
+                           ("an annual cap", m.annual_cap.span if m.annual_cap else None),
                            ("'once per applicant per year'", m.span if m.once == "year" else None),
                            ("a quota per year", m.quota.span if m.quota else None)):
-            if span is not None and not dated:
+            if span is not None and self.dated_by is None:
                 self.error(f"measure {m.id} has {what}, but the policy says no date decides the year", span,
                            "add 'dated by <a date input>' to the policy header; without it this would never apply")
         for sym in self.local.values():
             if sym.name not in self.used:
                 self.warn(f"definition '{sym.name}' is never used", sym.node.name_span, "remove it")
         self.local = {}
-        project_facts = {d.name for d in self.policy.inputs if d.scope == "project"}
-        dated = self.policy.header.dated_by.ident if self.policy.header and self.policy.header.dated_by else None
-        reads_nothing = not measure_facts(m, {d.name: d for d in self.policy.defines}, project_facts, dated)
+        reads_nothing = not measure_facts(m, self.policy_defines, self.project_facts, self.dated_by)
         if reads_nothing and errors_before == sum(d.is_error for d in self.diagnostics):  # errors first
             self.warn(f"measure {m.id} reads no fact of a project, so no project lists it: it is never evaluated",
                       head, "a project lists the measures whose facts it gives; name a project fact in a "

@@ -361,17 +361,15 @@ class CodeGenerator:
             out(f"if value == {row_value!r}:")
             with out.indent():
                 out(f"raw = {self.expr(amount, self.local)}")
-                out("if steps is not None:")
-                with out.indent():
-                    out(f"steps.append(Step({rule}, 'category', {{'label': {label}, 'value': {self.k.label(row_label)}, "
-                        f"'key': {row_value!r}, 'amount': raw}}, value=raw))")
+                self.step(rule, "category", f"{{'label': {label}, 'value': {self.k.label(row_label)}, "
+                                            f"'key': {row_value!r}, 'amount': raw}}", ", value=raw")
         listed = Label("、".join(r[1].zh for r in f.rows), ", ".join(r[1].en for r in f.rows))
         spec = self.plan.inputs.get(f.expr.ident) if isinstance(f.expr, ast.Name) else None
         names = self.k.add("C", self.k.choices(spec.value_labels if spec else {}))
-        out("if raw is None and steps is not None:")
+        out("if raw is None:")
         with out.indent():
-            out(f"steps.append(Step({rule}, 'category_none', {{'label': {label}, 'value': {names}.get(value, value), "
-                f"'listed': {self.k.label(listed)}}}))")
+            self.step(rule, "category_none", f"{{'label': {label}, 'value': {names}.get(value, value), "
+                                             f"'listed': {self.k.label(listed)}}}")
 
     def brackets(self, f: Formula, rule: str) -> None:
         """Progressive brackets: each row's rate on the part of the value inside it, summed (``raw``)."""
@@ -385,12 +383,10 @@ class CodeGenerator:
             with out.indent():
                 out(f"rate = {self.expr(t.amount, self.local)}")
                 out("raw += part * rate")
-                out("if steps is not None:")
-                with out.indent():
-                    out(f"steps.append(Step({rule}, 'bracket', {{'label': {self.k.label(f.base.label)}, "
-                        f"'value': value, 'interval': {str(iv)!r}, 'words': {t.interval.text!r}, 'part': part, "
-                        f"'rate': {_rate_text(t.amount)}, "
-                        "'amount': part * rate}, value=part * rate))")
+                self.step(rule, "bracket", f"{{'label': {self.k.label(f.base.label)}, 'value': value, "
+                                           f"'interval': {str(iv)!r}, 'words': {t.interval.text!r}, 'part': part, "
+                                           f"'rate': {_rate_text(t.amount)}, 'amount': part * rate}}",
+                          ", value=part * rate")
 
     # ------------------------------------------------------------------ rules
 

@@ -81,23 +81,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "once.ever": ("本措施每个申请人限享受一次(一次性):已由项目 {project}({amount} 元)享受",
                   "Once per applicant (一次性): already awarded to project {project} ({amount} yuan)"),
     "note": ("解释 {id}:{text}", "Interpretation {id}: {text}"),
-    "r1.won": ("就高不重复:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
-               "Highest, not stacked: the project qualifies under {count} measures; the highest is {measure} "
+    "r1.won": ("{title}:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
+               "{title}: the project qualifies under {count} measures; the highest is {measure} "
                "({amount} yuan); not stacked: {others}"),
-    "r1.won_applicant": ("就高不重复:本申请人 {year} 年度符合 {count} 项奖励,取最高的 {measure}({amount} 元);不重复享受:{others}",
-                         "Highest, not stacked: the applicant qualifies for {count} awards in {year}; the highest is "
+    "r1.won_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,取最高的 {measure}({amount} 元);不重复享受:{others}",
+                         "{title}: the applicant qualifies for {count} awards in {year}; the highest is "
                          "{measure} ({amount} yuan); not stacked: {others}"),
-    "r1.won_tie_applicant": ("就高不重复:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,取序号较小的"
+    "r1.won_tie_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,取序号较小的"
                              "(申报顺序在前的){measure};不重复享受:{others}",
-                             "Highest, not stacked: the applicant qualifies for {count} awards in {year}; {amount} yuan "
+                             "{title}: the applicant qualifies for {count} awards in {year}; {amount} yuan "
                              "is the highest more than once; the lower measure number (the earlier project) {measure} "
                              "is granted; not stacked: {others}"),
-    "r1.lost_applicant": ("就高不重复:本申请人本年度已由项目 {project} 的 {winner}({winner_amount} 元)享受,本项不重复享受",
-                          "Highest, not stacked: this year the applicant is granted {winner} for project {project} "
+    "r1.lost_applicant": ("{title}:本申请人本年度已由项目 {project} 的 {winner}({winner_amount} 元)享受,本项不重复享受",
+                          "{title}: this year the applicant is granted {winner} for project {project} "
                           "({winner_amount} yuan); this award is not stacked on it"),
-    "r1.won_tie": ("就高不重复:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的 {measure};"
+    "r1.won_tie": ("{title}:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的 {measure};"
                    "不重复享受:{others}",
-                   "Highest, not stacked: the project qualifies under {count} measures; {amount} yuan is a tie, "
+                   "{title}: the project qualifies under {count} measures; {amount} yuan is a tie, "
                    "and the lower measure number {measure} wins; not stacked: {others}"),
     "r1.kept.winner": ("就高不重复的选择不再改变:本措施胜出后经年度上限核减为 {amount} 元(原可得 {entitlement} 元);"
                        "未获享受的 {others}不再重新比较",
@@ -108,18 +108,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "The choice of the highest stands: the winner {winner} was reduced to {amount} yuan (from "
                            "{entitlement} yuan) by the annual limits, below this measure's {own} yuan, but this "
                            "measure is not reconsidered"),
-    "r1.lost": ("就高不重复:{winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
-                "Highest, not stacked: {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
+    "r1.lost": ("{title}:{winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
+                "{title}: {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
                 "superseded"),
-    "r1.lost_tie": ("就高不重复:{winner} 与本措施同为 {amount} 元,取序号较小的 {winner},本措施不重复享受",
-                    "Highest, not stacked: {winner} and this measure both pay {amount} yuan; the lower measure "
+    "r1.lost_tie": ("{title}:{winner} 与本措施同为 {amount} 元,取序号较小的 {winner},本措施不重复享受",
+                    "{title}: {winner} and this measure both pay {amount} yuan; the lower measure "
                     "number {winner} wins; superseded"),
-    "r1.other_policy": ("就高不重复:本项目依其他政策已获补助 {other} 元,不低于本通知最高可得的 {best} 元,"
+    "r1.other_policy": ("{title}:本项目依其他政策已获补助 {other} 元,不低于本通知最高可得的 {best} 元,"
                         "本通知不再给予",
-                        "Highest, not stacked: the project already has {other} yuan under another policy, not less "
+                        "{title}: the project already has {other} yuan under another policy, not less "
                         "than the {best} yuan this notice would give; nothing is granted here"),
-    "r1.other_lower": ("就高不重复:其他政策补助 {other} 元低于本通知可得的 {best} 元,按本通知给予",
-                       "Highest, not stacked: the award under another policy ({other} yuan) is less than "
+    "r1.other_lower": ("{title}:其他政策补助 {other} 元低于本通知可得的 {best} 元,按本通知给予",
+                       "{title}: the award under another policy ({other} yuan) is less than "
                        "{best} yuan here; this notice decides"),
     "acap.free": ("单家企业年度上限 {cap} 元:{year} 年度本措施累计 {total} 元,未超过",
                   "Annual cap per enterprise {cap} yuan: {total} yuan under this measure in {year}, within the cap"),

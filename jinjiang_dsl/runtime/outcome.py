@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -27,6 +27,7 @@ class Undefined(Exception):
     def __init__(self, names: tuple[str, ...]):
         super().__init__(*names)
         self.names = names
+        self.where: tuple[Any, str] | None = None  # (project, measure id), set by the decider
 
 
 @attrs.frozen(slots=True)

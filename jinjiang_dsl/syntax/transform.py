@@ -323,8 +323,8 @@ class ToAst:
 
     def shared(self, meta: Meta, children: list[Any]) -> _Stmt:
         """``shared 4:3:3 by 省级, 市级, 县级``: the weights, then the payers, paired in order."""
-        weights = [int(t) for t in children if isinstance(t, Token) and t.type == "INT"]
-        payers = [c for c in children if isinstance(c, str) and not (isinstance(c, Token) and c.type == "INT")]
+        weights = [int(t) for t in children if isinstance(t, Token)]  # payers come back from payer() as str
+        payers = [c for c in children if not isinstance(c, Token)]
         if len(weights) != len(payers):
             self.error(f"{len(weights)} shares for {len(payers)} payers", meta,
                        "give one share per payer, in the same order: shared 4:3:3 by 省级, 市级, 县级")
