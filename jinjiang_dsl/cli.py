@@ -229,7 +229,7 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
         ids = ", ".join(str(d.id) for d in batch.applicants[:20])
         err.print(visible(f"{args.applications}: no applicant with id {only!r} (ids: {ids})"), markup=False)
         return EXIT_ERRORS
-    built = report.build(policy.plan, apps, batch, only=only, is_batch=is_batch)
+    built = report.build(policy.decider(), apps, batch, only=only, is_batch=is_batch)
     fmt = args.format or ("html" if (args.output or "").endswith(".html") else "md" if args.output else "text")
     if fmt == "text":
         from rich.markdown import Markdown

@@ -15,17 +15,15 @@ import attrs
 
 from .decisions import ApplicantDecision
 from .plan import Plan
+from .rules import Rule
 from .runtime.intervals import from_ast
 from .runtime.money import fmt_compact
-
-ONCE = {"year": "once per applicant per year", "ever": "once per applicant"}
-
 
 @attrs.define
 class Item:
     """One thing to cover and the cases it has: e.g. boundary 50万 of 2.2 → below, at, above."""
 
-    where: str  # "2.2 二(二)" or "R2"
+    where: str  # a measure's clause ("2.2 二(二)") or a rule's id
     what: str  # "boundary 50万 of mis_software_spend"
     wanted: tuple[str, ...]
     seen: set[str] = attrs.field(factory=set)
@@ -49,20 +47,13 @@ class Coverage:
                 self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"))
             for b in self.boundaries(m.id):
                 self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"))
-            if m.annual_cap:
-                self.add(m.rule, f"annual cap {m.annual_cap[1]}", ("within", "reduced"))
-            if m.once:
-                self.add(m.rule, ONCE[m.once], ("holds it", "another claim holds it"))
             if m.formula.kind == "category":
                 self.add(m.rule, "category", (*(row[0] for row in m.formula.rows), "unlisted"))
-        r = plan.rules
-        if r.r1:
-            wanted = ("one winner", "tie") + (("other policy higher", "other policy lower") if r.r1_other_policy else ())
-            self.add(r.r1, "highest, not stacked", wanted)
-        if r.r2:
-            self.add(r.r2, "annual limit", ("within", "reduced", "not applicable"))
-        if r.r3:
-            self.add(r.r3, "validity", ("in force", "by reference", "out of period"))
+        self.rules: dict[str, list[Rule]] = {}
+        for r in plan.rules:
+            self.rules.setdefault(r.id, []).append(r)
+            for what, cases in r.coverage():
+                self.add(r.id, what, cases)
 
     def add(self, where: str, what: str, wanted: tuple[str, ...]) -> None:
         self.items[(where, what)] = Item(where, what, wanted)
@@ -101,26 +92,10 @@ class Coverage:
                         for b in self.boundaries(m.id):
                             case = "below" if value < b else "at" if value == b else "above"
                             self.see(m.rule, f"boundary {fmt_compact(b)}", case)
-                    elif k == "acap" and m.annual_cap:
-                        self.see(m.rule, f"annual cap {m.annual_cap[1]}",
-                                 "within" if prm["variant"] == "free" else "reduced")
-                    elif k == "once":
-                        self.see(m.rule, ONCE[m.once], "another claim holds it")  # type: ignore[index]
-                    elif k == "entitlement" and m.once:
-                        self.see(m.rule, ONCE[m.once], "holds it")
-                    elif k == "r1":
-                        case = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
-                                "won_applicant": "one winner", "won_tie_applicant": "tie", "lost_applicant": "one winner",
-                                "other_policy": "other policy higher", "other_lower": "other policy lower"}
-                        if prm["variant"] in case:  # "kept.…" (I-10) restates a choice already seen
-                            self.see(s.rule, "highest, not stacked", case[prm["variant"]])
-                    elif k == "r2":
-                        v = prm["variant"]
-                        case = {"free": "within", "reduced": "reduced", "reduced_in_order": "reduced",
-                                "not_applicable": "not applicable"}[v]
-                        self.see(s.rule, "annual limit", case)
-                    elif k == "period":
-                        self.see(s.rule, "validity", prm["variant"].replace("_", " "))
+                    for rule in self.rules.get(s.rule, ()):
+                        seen = rule.covered(s)
+                        if seen is not None:
+                            self.see(rule.id, *seen)
 
     def record_all(self, decisions: Iterable[ApplicantDecision | None]) -> Coverage:
         for d in decisions:

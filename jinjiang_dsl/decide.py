@@ -1,29 +1,31 @@
-"""From per-measure results to decisions: validity (R3), highest-not-stacked (R1), annual caps, R2.
+"""From per-measure results to decisions: each measure on each project, then the policy's rules.
 
-The order is the spec's: (1) each measure's entitlement per project; (2) R1 per project;
-(3) a measure's annual cap per applicant and year, in input order; (4) R2 per applicant
-and year. Step 2 is not revisited after 3 and 4 reduce a grant (I-10).
+A project is first looked at by the gates (a validity rule); each measure it lists is computed
+and, when eligible, granted at its entitlement — stacking is the default. The rules of the plan
+then act on all of the applicant's claims, in the plan's order (:func:`jinjiang_dsl.plan`), and
+each may say at the end what a later one did to its outcome.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
-from decimal import ROUND_DOWN, Context, Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 from typing import Any
 
 import attrs
 
 from .decisions import ApplicantDecision, Award, ProjectDecision, Summary
-from .inputs import Applicant, Problem, Project
-from .plan import Measure, Plan, measure_key
+from .inputs import Applicant, Project
+from .ir import Measure, measure_key
+from .plan import Plan
+from .problem import Problem
+from .rules import Claim, Evaluation, Validity, largest_remainder
 from .runtime.money import fmt_plain, round_to
-from .runtime.outcome import MeasureResult, Missing, Undefined
-from .runtime.trace import Label, Shown, Step
+from .runtime.outcome import MeasureResult, Undefined
+from .runtime.trace import Label, Step
 
 Facts = dict[str, Any]
 MeasureFn = Callable[[Facts, Facts, "list[Step] | None"], MeasureResult]
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
 # Arithmetic is exact (I-1): the default context keeps only 28 significant digits, so
 # 5% × 1000000.09999999999999999999999999 would round to …005 and then half-up to the wrong
@@ -40,32 +42,12 @@ def exact() -> Any:
 
 @attrs.frozen(slots=True)
 class Backend:
-    """What a backend (compiled or interpreted) provides: one function per measure, and rule figures."""
+    """What a backend (compiled or interpreted) provides: one function per measure, and the
+    applicant-level figures the rules declare (:attr:`Plan.figures`), by key."""
 
     name: str
     measures: dict[str, MeasureFn]
-    r2_applies: Callable[[Facts], bool] | None
-    r2_limit: Callable[[Facts], Decimal] | None
-    annual_caps: dict[str, Callable[[Facts], Decimal]]
-
-
-@attrs.define
-class _Award:
-    """An award while rules are still acting on it."""
-
-    measure: Measure
-    status: str
-    entitlement: Decimal | None
-    amount: Decimal | None
-    steps: list[Step] | None
-    warnings: tuple[Step, ...]
-    order: int  # the project's position in the applicant's input
-    project: str = ""
-    date: dt.date | None = None  # the project's qualifying date
-
-    def note(self, step: Step) -> None:
-        if self.steps is not None:
-            self.steps.append(step)
+    figures: dict[str, Callable[[Facts], Any]]
 
 
 class Decider:
@@ -75,7 +57,8 @@ class Decider:
         self.trace = trace
         self.measures = sorted(plan.measures, key=lambda m: measure_key(m.id))
         self.rank = {m.id: i for i, m in enumerate(self.measures)}
-        self.r = plan.rules
+        self.gates = [r for r in plan.rules if isinstance(r, Validity)]
+        self.acting = [r for r in plan.rules if not r.GATE]
         self._listed: dict[frozenset[str], tuple[Measure, ...]] = {}
 
     def listed(self, given: frozenset[str]) -> tuple[Measure, ...]:
@@ -86,18 +69,11 @@ class Decider:
             found = self._listed[given] = tuple(m for m in self.measures if m.own_facts & given)
         return found
 
-    # ------------------------------------------------------------------ validity (R3)
+    def figure(self, key: str, facts: Facts) -> Any:
+        return self.backend.figures[key](facts)
 
-    def period(self, date: dt.date | None) -> tuple[str, tuple[dt.date, dt.date] | None]:
-        """Only a policy with a validity rule checks the period; without one nothing is out of period."""
-        p = self.plan
-        if p.in_force is None or self.r.r3 is None:
-            return "in_force", None
-        if date is not None and p.in_force[0] <= date <= p.in_force[1]:
-            return "in_force", p.in_force
-        if date is not None and p.by_reference and p.by_reference[0] <= date <= p.by_reference[1]:
-            return "by_reference", p.by_reference
-        return "out_of_period", p.in_force
+    def input_label(self, name: str) -> Label:
+        return self.plan.inputs[name].label
 
     # ------------------------------------------------------------------ one applicant
 
@@ -120,12 +96,15 @@ class Decider:
         try:
             return self._decide(app)
         except Undefined as exc:
-            problem = self.zero_divisor(app, exc)
-            return ApplicantDecision(app.id, app.name, app.facts.get("kind"), "error", Decimal(0), (), (problem,))
+            return ApplicantDecision(app.id, app.name, "error", ZERO, (), (self.zero_divisor(app, exc),))
         except ArithmeticError:
             problem = Problem("a figure in this applicant's computation is too large to compute exactly",
                               "该申请人的计算中有数值过大,无法精确计算")
-            return ApplicantDecision(app.id, app.name, app.facts.get("kind"), "error", Decimal(0), (), (problem,))
+            return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
+
+    def evaluation(self, app: Applicant) -> Evaluation:
+        """What the rules see of this applicant."""
+        return Evaluation(app, self.figure, self.trace, self.rank, self.input_label, self.plan.rounding_unit)
 
     def zero_divisor(self, app: Applicant, exc: Undefined) -> Problem:
         """A division by zero, as the input error it is: located at the input the divisor is made of."""
@@ -142,336 +121,98 @@ class Decider:
                        ).at(f"{where}.{name}")
 
     def _decide(self, app: Applicant) -> ApplicantDecision:
-        kind = app.facts.get("kind")
         if not app.ok:
-            return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), app.errors)
-        per_project = [(project, self.project(app, project, order)) for order, project in enumerate(app.projects)]
-        self.once_per_applicant(per_project)
-        if self.r.r1 is not None and self.r.r1_scope == "applicant":
-            by_year: dict[int | None, list[_Award]] = {}
-            for _, awards in per_project:
-                for a in awards:
-                    by_year.setdefault(a.date.year if a.date else None, []).append(a)
-            for awards in by_year.values():
-                self.highest_not_stacked(awards, None)
-        else:
-            for project, awards in per_project:
-                other_name = self.r.r1_other_policy
-                self.highest_not_stacked(awards, project.facts.get(other_name) if other_name else None)
-        self.annual_caps(app, per_project)
-        error = self.annual_limit(app, per_project)
-        if error:
-            return ApplicantDecision(app.id, app.name, kind, "error", Decimal(0), (), (error,))
-        if self.trace and self.r.r1 is not None:
-            for _, awards in per_project:
-                self.disclose_kept_choice(awards)
-        total = Decimal(0)
-        projects = []
-        for p, awards in per_project:
-            for a in awards:
-                if a.status == "granted" and a.amount:
-                    total += a.amount
-            projects.append(ProjectDecision(p.id, tuple(self.freeze(a) for a in awards)))
-        return ApplicantDecision(app.id, app.name, kind, "ok", total, tuple(projects), ())
+            return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
+        per_project = [self.project(app, project, order) for order, project in enumerate(app.projects)]
+        claims = [c for found in per_project for c in found]
+        granted = {c.measure.id for c in claims if c.status == "granted"}
+        if granted:  # rules act on granted claims only
+            ev = self.evaluation(app)
+            for rule in self.acting:
+                if rule.measure is None or rule.measure in granted:
+                    problem = rule.apply(ev, claims)
+                    if problem is not None:
+                        return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
+            if self.trace:
+                for rule in self.acting:
+                    rule.finish(ev, claims)
+        total = sum((c.paid() for c in claims), ZERO)
+        projects = tuple(ProjectDecision(p.id, tuple(self.freeze(c) for c in found))
+                         for p, found in zip(app.projects, per_project))
+        return ApplicantDecision(app.id, app.name, "ok", total, projects, ())
 
-    def freeze(self, a: _Award) -> Award:
-        shares, parts = self.shares(a), self.instalments(a)
-        return Award(a.measure.id, a.status, a.entitlement, a.amount, tuple(a.steps) if a.steps else (), a.warnings,
+    def freeze(self, c: Claim) -> Award:
+        shares, parts = self.shares(c), self.instalments(c)
+        return Award(c.measure.id, c.status, c.entitlement, c.amount, tuple(c.steps) if c.steps else (), c.warnings,
                      parts, shares)
 
-    def shares(self, a: _Award) -> tuple[tuple[str, Decimal], ...]:
-        """资金分担: the granted amount split between the payers by their weights, exact to the fen by
-        the largest remainder (equal remainders to the payer listed first)."""
-        payers = a.measure.shared
-        if not payers or a.status != "granted" or not a.amount:
+    def shares(self, c: Claim) -> tuple[tuple[str, Decimal], ...]:
+        """资金分担: the granted amount split between the payers by their weights, exact in the policy's
+        rounding unit by the largest remainder (equal remainders to the payer listed first)."""
+        payers = c.measure.shared
+        if not payers or not c.paid():
             return ()
-        parts = largest_remainder([Decimal(w) for _, w in payers], a.amount)
+        parts = largest_remainder([Decimal(w) for _, w in payers], c.paid(), self.plan.rounding_unit)
         found = tuple((payer, part) for (payer, _), part in zip(payers, parts))
-        a.note(Step(a.measure.rule, "shares", {
-            "amount": a.amount, "ratio": ":".join(str(w) for _, w in payers),
+        c.note(Step(c.measure.rule, "shares", {
+            "amount": c.amount, "ratio": ":".join(str(w) for _, w in payers),
             "parts": Label("、".join(f"{p} {fmt_plain(x)} 元" for p, x in found),
                            ", ".join(f"{p} {fmt_plain(x)} yuan" for p, x in found))}))
         return found
 
-    def instalments(self, a: _Award) -> tuple[tuple[int, Decimal], ...]:
+    def instalments(self, c: Claim) -> tuple[tuple[int, Decimal], ...]:
         """分期拨付: the granted amount paid over the years from the award's own, each share but the last
-        rounded half-up to the policy's unit, the last what is left — so the parts add up exactly."""
-        shares = a.measure.instalments
-        if not shares or a.status != "granted" or not a.amount or a.date is None:
+        rounded to the policy's unit, the last what is left — so the parts add up exactly."""
+        shares = c.measure.instalments
+        if not shares or not c.paid() or c.date is None:
             return ()
+        amount = c.paid()
         unit, mode = self.plan.rounding_unit, self.plan.rounding_mode
-        parts = [round_to(a.amount * s, unit, mode) for s in shares[:-1]]
-        parts.append(a.amount - sum(parts, ZERO))
-        found = tuple((a.date.year + i, part) for i, part in enumerate(parts))
-        a.note(Step(a.measure.rule, "instalments", {
-            "amount": a.amount, "parts": Label("、".join(f"{y} 年 {fmt_plain(p)} 元" for y, p in found),
-                                               ", ".join(f"{fmt_plain(p)} yuan in {y}" for y, p in found)),
+        parts = [round_to(amount * s, unit, mode) for s in shares[:-1]]
+        parts.append(amount - sum(parts, ZERO))
+        found = tuple((c.date.year + i, part) for i, part in enumerate(parts))
+        c.note(Step(c.measure.rule, "instalments", {
+            "amount": amount, "parts": Label("、".join(f"{y} 年 {fmt_plain(p)} 元" for y, p in found),
+                                             ", ".join(f"{fmt_plain(p)} yuan in {y}" for y, p in found)),
             "shares": "、".join(f"{(s * 100).normalize():f}%" for s in shares)}))
         return found
 
-    def project(self, app: Applicant, project: Project, order: int) -> list[_Award]:
-        status, window = self.period(project.date)
-        awards = []
+    def project(self, app: Applicant, project: Project, order: int) -> list[Claim]:
+        """The project's claims: its gates, then each measure it lists, granted at its entitlement when eligible."""
+        gate_steps: list[Step] = []
+        status = "in_force"
+        for gate in self.gates:
+            if self.trace:
+                verdict, step = gate.step(project.date)
+                gate_steps.append(step)
+            else:
+                verdict = gate.period(project.date)[0]
+            if verdict == "out_of_period":
+                status = verdict
+        claims = []
         for m in self.listed(project.given):
-            steps: list[Step] | None = [] if self.trace else None
-            if steps is not None and window is not None:
-                steps.append(Step(self.r.r3, "period", {
-                    "variant": status, "date": project.date, "start": window[0], "end": window[1]}))
+            steps: list[Step] | None = list(gate_steps) if self.trace else None
+            claim = Claim(m, status, ZERO, ZERO, steps, (), order, project.id, project.date, project.facts)
+            claims.append(claim)
             if status == "out_of_period":
-                awards.append(_Award(m, "out_of_period", ZERO, ZERO, steps, (), order))
                 continue
             try:
                 result = self.backend.measures[m.id](app.facts, project.facts, steps)
             except Undefined as exc:
                 exc.where = (project, m.id)
                 raise
+            claim.warnings = result.warnings
             if result.status == "referred":  # no amount at all, never 0 granted
-                award = _Award(m, "referred", None, None, steps, result.warnings, order)
+                claim.status, claim.entitlement, claim.amount = "referred", None, None
+            elif result.status == "eligible":
+                claim.status, claim.entitlement = "granted", result.entitlement or ZERO
+                claim.amount = claim.entitlement
             else:
-                award = _Award(m, result.status, result.entitlement or ZERO, ZERO, steps, result.warnings, order)
-            award.project, award.date = project.id, project.date
+                claim.status, claim.entitlement = "not_eligible", result.entitlement or ZERO
             if steps is not None:
-                notes = m.notes if award.status == "referred" else (*m.notes, *self.plan.policy_notes)
+                notes = m.notes if claim.status == "referred" else (*m.notes, *self.plan.policy_notes)
                 steps.extend(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in notes)
-            awards.append(award)
-        return awards
-
-    # ------------------------------------------------------------------ once per applicant (per year)
-
-    def once_per_applicant(self, per_project: list[tuple[Project, list[_Award]]]) -> None:
-        """A measure paid once per applicant per year: of the year's eligible claims, the one with the
-        highest entitlement holds the year (equal: the earlier in input order). Paid once per
-        applicant (一次性): the first claim by date holds (equal dates: the earlier in input order).
-        The others are not eligible. Decided before R1, on the measures' own entitlements; a claim
-        that qualifies for nothing takes no turn."""
-        claims: dict[tuple[str, int | None], list[_Award]] = {}
-        for _, awards in per_project:
-            for a in awards:
-                once = a.measure.once
-                if a.status == "eligible" and once and (once == "ever" or a.date is not None):
-                    year = a.date.year if once == "year" and a.date else None
-                    claims.setdefault((a.measure.id, year), []).append(a)
-        for (_, year), found in claims.items():
-            if year is None:
-                holder = min(found, key=lambda a: (a.date or dt.date.max, a.order))
-            else:
-                holder = max(found, key=lambda a: (a.entitlement, -a.order))
-            for a in found:
-                if a is not holder:
-                    a.status = "not_eligible"
-                    params = {"project": holder.project, "amount": holder.entitlement}
-                    a.note(Step(a.measure.rule, "once", {"variant": "year", "year": str(year), **params}
-                                if year is not None else {"variant": "ever", **params}))
-
-    # ------------------------------------------------------------------ R1
-
-    def highest_not_stacked(self, awards: list[_Award], other: Decimal | None) -> None:
-        """R1 on the awards that compete (a project's, or an applicant's in a year); ``other`` is an award
-        for the same project under another policy, when the rule names one."""
-        candidates = [a for a in awards if a.status == "eligible"]
-        if not candidates:
-            return
-        if self.r.r1 is None:  # no R1 declared: every eligible measure is granted
-            for a in candidates:
-                a.status, a.amount = "granted", a.entitlement
-            return
-        rule = self.r.r1
-        title = self.r.rule_labels[rule]  # the policy's own name for the rule, in both languages
-        rank = self.rank
-        best = max(candidates, key=lambda a: (a.entitlement, -rank[a.measure.id])) if len(candidates) > 1 \
-            else candidates[0]
-        if other is not None and other >= best.entitlement:
-            for a in candidates:
-                a.status, a.amount = "superseded", ZERO
-                if a.steps is not None:
-                    a.note(Step(rule, "r1", {"title": title, "variant": "other_policy", "other": other,
-                                             "best": best.entitlement}))
-                    self.r1_notes(a)
-            return
-        if not self.trace:
-            for a in candidates:
-                a.status, a.amount = ("granted", a.entitlement) if a is best else ("superseded", ZERO)
-            return
-        tie = sum(a.entitlement == best.entitlement for a in candidates) > 1
-        for a in candidates:
-            if a is best:
-                a.status, a.amount = "granted", a.entitlement
-                if len(candidates) > 1:
-                    others = [Label(f"{o.measure.id} {fmt_plain(o.entitlement)} 元", f"{o.measure.id} {fmt_plain(o.entitlement)} yuan")
-                              for o in candidates if o is not best]  # type: ignore[arg-type]
-                    per = "_applicant" if self.r.r1_scope == "applicant" else ""
-                    a.note(Step(rule, "r1", {"title": title, "variant": ("won_tie" if tie else "won") + per,
-                                             "count": len(candidates), "measure": best.measure.id,
-                                             "amount": best.entitlement, "others": others,
-                                             "year": str(a.date.year) if a.date else ""}))
-                    self.r1_notes(a)
-            else:
-                a.status, a.amount = "superseded", ZERO
-                same = a.entitlement == best.entitlement
-                variant = "lost_applicant" if self.r.r1_scope == "applicant" else "lost_tie" if same else "lost"
-                a.note(Step(rule, "r1", {"title": title, "variant": variant, "winner": best.measure.id,
-                                         "project": best.project, "winner_amount": best.entitlement,
-                                         "amount": a.entitlement}))
-                self.r1_notes(a)
-            if other is not None and a is best:
-                a.note(Step(rule, "r1", {"title": title, "variant": "other_lower", "other": other,
-                                         "best": best.entitlement}))
-
-    def disclose_kept_choice(self, awards: list[_Award]) -> None:
-        """When a winner of R1 is reduced afterwards, say in plain words that the choice stands and
-        the superseded measures are not looked at again — on the winner and on each of them (I-10)."""
-        winner = next((a for a in awards if a.status == "granted"), None)
-        superseded = [a for a in awards if a.status == "superseded"]
-        if winner is None or not superseded or winner.amount is None or winner.entitlement is None \
-                or winner.amount >= winner.entitlement:
-            return
-        rule = self.r.r1 or "R1"
-        others = [Label(f"{o.measure.id}({fmt_plain(o.entitlement)} 元)", f"{o.measure.id} ({fmt_plain(o.entitlement)} yuan)")
-                  for o in superseded]  # type: ignore[arg-type]
-        winner.note(Step(rule, "r1", {"variant": "kept.winner", "amount": winner.amount,
-                                      "entitlement": winner.entitlement, "others": others}))
-        for a in superseded:
-            a.note(Step(rule, "r1", {"variant": "kept.superseded", "winner": winner.measure.id, "amount": winner.amount,
-                                     "entitlement": winner.entitlement, "own": a.entitlement}))
-
-    def r1_notes(self, a: _Award) -> None:
-        for n in self.r.r1_notes:
-            a.note(Step(self.r.r1 or "R1", "note", {"id": n.id, "text": n.text}))
-
-    # ------------------------------------------------------------------ step 3: a measure's annual cap
-
-    def annual_caps(self, app: Applicant, per_project: list[tuple[Project, list[_Award]]]) -> None:
-        by_measure_year: dict[tuple[str, int], list[_Award]] = {}
-        for project, awards in per_project:
-            for a in awards:
-                if a.status == "granted" and a.measure.annual_cap is not None and project.date is not None:
-                    by_measure_year.setdefault((a.measure.id, project.date.year), []).append(a)
-        trace = self.trace
-        for (mid, year), granted in by_measure_year.items():
-            m = granted[0].measure
-            _, _, strategy = m.annual_cap  # type: ignore[misc]
-            cap = self.backend.annual_caps[mid](app.facts)
-            total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
-            if total <= cap:
-                if trace:
-                    running = Decimal(0)
-                    for a in granted:
-                        running += a.amount  # type: ignore[operator]
-                        a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year),
-                                                     "total": running}, limit=cap))
-                continue
-            if strategy == "input_order":
-                before = ZERO
-                for a, after in zip(granted, in_input_order([a.amount for a in granted], cap)):  # type: ignore[misc]
-                    if trace:
-                        if after != a.amount:
-                            a.note(Step(m.rule, "acap", {"variant": "reduced", "cap": cap, "year": str(year),
-                                                         "before": before, "amount": a.amount, "after": after},
-                                        value=after, limit=cap))
-                        else:
-                            a.note(Step(m.rule, "acap", {"variant": "free", "cap": cap, "year": str(year),
-                                                         "total": before + after}, limit=cap))
-                    before += after
-                    a.amount = after
-            else:
-                shares = largest_remainder([a.amount for a in granted], cap)  # type: ignore[misc]
-                for a, after in zip(granted, shares):
-                    if trace:
-                        a.note(Step(m.rule, "acap", {"variant": "reduced_pro_rata", "cap": cap, "year": str(year),
-                                                     "total": total, "amount": a.amount, "after": after},
-                                    value=after, limit=cap))
-                    a.amount = after
-
-    # ------------------------------------------------------------------ step 4: R2
-
-    def annual_limit(self, app: Applicant, per_project: list[tuple[Project, list[_Award]]]) -> str | None:
-        """Apply R2; returns an input error when the figures it needs are missing."""
-        b, r = self.backend, self.r
-        if r.r2 is None or b.r2_limit is None:
-            return None
-        granted_by_year: dict[int, list[_Award]] = {}
-        for project, awards in per_project:
-            for a in awards:
-                if a.status == "granted" and a.amount and project.date is not None:
-                    granted_by_year.setdefault(project.date.year, []).append(a)
-        if not granted_by_year:
-            return None
-        trace = self.trace
-        if b.r2_applies is not None and not b.r2_applies(app.facts):
-            if trace:
-                kind = app.facts.get("kind")
-                spec = self.plan.inputs.get("kind")
-                fallback = Label(str(kind), str(kind))
-                shown_kind = spec.value_labels.get(kind, fallback) if spec else fallback  # type: ignore[arg-type]
-                for granted in granted_by_year.values():
-                    for a in granted:
-                        a.note(Step(r.r2, "r2", {"variant": "not_applicable", "kind": shown_kind}))
-            return None
-        try:
-            limit = b.r2_limit(app.facts)
-        except Missing as exc:
-            return Problem(f"missing; it is required for {r.r2} ({r.rule_labels[r.r2].en}) because the applicant "
-                           f"has grants", f"缺少;本申请人有补助,{r.r2}({r.rule_labels[r.r2].zh})需要此项"
-                           ).at(f"{app.path}.{exc.name}")
-        headroom = max(limit, Decimal(0)).quantize(CENT, rounding=ROUND_DOWN)
-        limit_shown = None
-        if trace:
-            assert r.r2_limit is not None
-            shown = r.r2_limit.shown
-            limit_shown = Shown(shown.template, shown.names, tuple(app.facts.get(n) for n in r.r2_limit.inputs),
-                                shown.choices)
-        for year, granted in sorted(granted_by_year.items()):
-            total = sum((a.amount for a in granted), Decimal(0))  # type: ignore[misc]
-            if total <= headroom:
-                if trace:
-                    for a in granted:
-                        a.note(Step(r.r2, "r2", {"variant": "free", "headroom": headroom, "limit": limit_shown,
-                                                 "year": str(year), "total": total}, limit=headroom))
-                continue
-            amounts = [a.amount for a in granted]
-            in_order = r.r2_reduction == "input_order"
-            shares = in_input_order(amounts, headroom) if in_order else largest_remainder(amounts, headroom)  # type: ignore[arg-type]
-            for a, after in zip(granted, shares):
-                if trace:
-                    exact = a.amount * headroom / total  # type: ignore[operator]
-                    a.note(Step(r.r2, "r2", {"variant": "reduced_in_order" if in_order else "reduced",
-                                             "headroom": headroom, "limit": limit_shown,
-                                             "year": str(year), "total": total, "amount": a.amount,
-                                             "share": exact.quantize(Decimal("0.0001")), "after": after},
-                                value=after, limit=headroom))
-                    for n in r.r2_notes:
-                        a.note(Step(r.r2, "note", {"id": n.id, "text": n.text}))
-                a.amount = after
-        return None
-
-
-def in_input_order(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
-    """Earlier items keep their full amount until the target is used up (I-4's reading)."""
-    left, parts = target, []
-    for amount in amounts:
-        part = min(amount, max(left, ZERO))
-        parts.append(part)
-        left -= part
-    return parts
-
-
-def largest_remainder(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
-    """Split ``target`` pro rata to ``amounts`` in whole fen, adding up to it exactly.
-
-    Each part is first rounded down; the fen left over go one each to the largest
-    remainders, equal remainders to the earlier item (I-9). Integer arithmetic, exact.
-    """
-    cents = [int((a / CENT).to_integral_value()) for a in amounts]
-    total = sum(cents)
-    goal = int((target / CENT).to_integral_value(rounding=ROUND_DOWN))
-    if total == 0:
-        return [Decimal(0) for _ in amounts]
-    floors = [c * goal // total for c in cents]
-    remainders = [c * goal % total for c in cents]
-    left = goal - sum(floors)
-    for i in sorted(range(len(cents)), key=lambda i: (-remainders[i], i))[:left]:
-        floors[i] += 1
-    return [Decimal(f) * CENT for f in floors]
+        return claims
 
 
 def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
@@ -523,13 +264,16 @@ class BatchTotals:
     def summary(self) -> Summary:
         warnings = []
         for (mid, value, year), claims in sorted(self.quota_claims.items()):
-            limit = self.plan.measure(mid).quota[0]  # type: ignore[index]
+            limit, per = self.plan.measure(mid).quota or (0, "")
             if len(claims) > limit:
+                spec = self.plan.inputs[per]
+                shown = spec.value_labels.get(value, Label(value, value))
                 warnings.append(Label(
-                    f"{mid} 名额:{value} 产业 {year} 年度有 {len(claims)} 个入选项目({'、'.join(claims)}),"
-                    f"超过每个产业最多 {limit} 个;由主管部门遴选,引擎不代为取舍(I-3)",
-                    f"{mid} quota: {value} has {len(claims)} selected projects in {year} ({', '.join(claims)}), "
-                    f"more than the {limit} per industry per year; the authority selects, the engine does not (I-3)",
+                    f"{mid} 名额:{spec.label.zh}为{shown.zh}的 {year} 年度有 {len(claims)} 个入选项目"
+                    f"({'、'.join(claims)}),超过每个{spec.label.zh}最多 {limit} 个;由主管部门遴选,引擎不代为取舍",
+                    f"{mid} quota: {len(claims)} selected projects with {spec.label.en} {shown.en} in {year} "
+                    f"({', '.join(claims)}), more than the {limit} per {spec.label.en} per year; the authority "
+                    f"selects, the engine does not",
                 ))
         return Summary(
             applicants=self.applicants,

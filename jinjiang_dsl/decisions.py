@@ -75,7 +75,6 @@ class ProjectDecision:
 class ApplicantDecision:
     id: Any
     name: str | None
-    kind: str | None
     status: str  # ok | error
     total: Decimal
     projects: tuple[ProjectDecision, ...]

@@ -20,31 +20,11 @@ from .diagnostics import did_you_mean
 from .limits import (MAX_COUNT, MAX_DOCUMENT_BYTES, MAX_MONEY, MAX_MONEY_DECIMALS, MAX_NUMBER_TEXT, MAX_PROJECTS,
                      shorten)
 from .plan import InputSpec, Plan
+from .problem import Problem
 
 MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only: "１００" is not a number
 STRUCTURAL_APPLICANT = ("id", "name", "projects")
 STRUCTURAL_PROJECT = ("id",)
-
-
-class Problem(str):
-    """An input error: the English sentence the JSON output carries, with its Chinese twin for reports."""
-
-    zh: str
-
-    def __new__(cls, en: str, zh: str) -> Problem:
-        self = super().__new__(cls, en)
-        self.zh = zh
-        return self
-
-    def __getnewargs__(self) -> tuple[str, str]:  # so worker processes can send it back
-        return str(self), self.zh
-
-    def text(self, lang: str) -> str:
-        return self.zh if lang == "zh" else str(self)
-
-    def at(self, path: str) -> Problem:
-        return Problem(f"{path}: {self}", f"{path}:{self.zh}")
-
 
 JSON_KINDS_ZH = {"a boolean": "布尔值", "a number": "数字", "a string": "文本", "a list": "列表", "an object": "对象",
                  "a Python object": "Python 对象",

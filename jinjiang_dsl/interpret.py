@@ -286,15 +286,10 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 def interpreted_backend(plan: Plan) -> Backend:
     """The interpreter as a backend for :class:`jinjiang_dsl.decide.Decider`."""
     it = Interpreter(plan)
-    r = plan.rules
     return Backend(
         name="interpreter",
         measures={m.id: it.measure(m) for m in plan.measures},
-        r2_applies=(lambda a: bool(it.ev(r.r2_applies.expr, a, {}, {}))) if r.r2_applies else None,  # type: ignore[union-attr]
-        r2_limit=(lambda a: it.ev(r.r2_limit.expr, a, {}, {})) if r.r2_limit else None,  # type: ignore[union-attr]
-        annual_caps={
-            m.id: (lambda a, e=m.annual_cap[0]: it.ev(e, a, {}, {})) for m in plan.measures if m.annual_cap
-        },
+        figures={key: (lambda a, e=cond.expr: it.ev(e, a, {}, {})) for key, cond in plan.figures},
     )
 
 

@@ -18,6 +18,8 @@ import attrs
 from . import ast
 from .check import CheckedPolicy
 from .check.facts import measure_facts
+from .ir import Cond, Formula, InputSpec, Measure, Note, Override, Tier
+from .rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
 from .runtime.money import fmt_compact
 from .runtime.trace import Label, Shown
 
@@ -28,117 +30,9 @@ OPS = {
 }
 
 
-def measure_key(mid: str) -> tuple[tuple[int, str], ...]:
-    """Measures in numeric order (1.2 before 1.10), without converting the digits: an id's
-    length is bounded by the checker, but the key must not depend on it."""
-    return tuple((len(x.lstrip("0")), x.lstrip("0")) for x in mid.split("."))
-
-
 def literal(text: str) -> str:
     """Policy text inside a format template: braces doubled."""
     return text.replace("{", "{{").replace("}", "}}")
-
-
-@attrs.frozen(slots=True)
-class InputSpec:
-    name: str
-    scope: str  # applicant | project
-    kind: str  # money | count | percent | bool | date | text | enum
-    values: tuple[str, ...]
-    value_labels: dict[str, Label]
-    default: object
-    label: Label
-
-
-@attrs.frozen(slots=True)
-class Cond:
-    """A condition and how it reads: its label, its expression with the facts it uses."""
-
-    expr: ast.Expr
-    label: Label
-    shown: Shown
-    inputs: tuple[str, ...]
-    line: int
-
-
-@attrs.frozen(slots=True)
-class Note:
-    id: str
-    text: Label
-
-
-@attrs.frozen(slots=True)
-class Tier:
-    interval: ast.Interval
-    amount: ast.Expr
-    index: int  # 1-based, in source order
-
-
-@attrs.frozen(slots=True)
-class Formula:
-    """One way to compute an amount. ``kind``: rate | expr | bands | thresholds | brackets | category |
-    referred."""
-
-    kind: str
-    expr: ast.Expr | None = None  # rate: the base; expr: the amount; tiers: the looked-up value
-    rate: Decimal | None = None
-    rate_text: str | None = None
-    base: Cond | None = None  # how the base or the looked-up value reads
-    tiers: tuple[Tier, ...] = ()
-    reason: Label | None = None
-    rows: tuple[tuple[str, Label, ast.Expr], ...] = ()  # category: value, its label, the amount
-
-
-@attrs.frozen(slots=True)
-class Override:
-    condition: Cond
-    formula: Formula  # kind "rate" with expr None: replaces the rate only
-    cap: ast.Expr | None
-    cap_text: str | None
-
-
-@attrs.frozen(slots=True)
-class Measure:
-    id: str
-    line: int
-    rule: str  # "1.1 一(一)"
-    title: Label
-    clause: str
-    quote: str | None
-    beneficiary: Cond | None
-    requirements: tuple[Cond, ...]
-    formula: Formula
-    cap: ast.Expr | None
-    cap_text: str | None
-    overrides: tuple[Override, ...]
-    cross_checks: tuple[Cond, ...]
-    own_facts: frozenset[str]
-    once: str | None  # "year": once per applicant per year; "ever": once per applicant
-    instalments: tuple[Decimal, ...]  # shares paid in the award's year and the years after
-    shared: tuple[tuple[str, int], ...]  # payers and their weights
-    quota: tuple[int, str] | None
-    annual_cap: tuple[ast.Expr, str, str] | None  # amount, its text, reduction strategy
-    earmark: Label | None
-    notes: tuple[Note, ...]
-    defines: dict[str, ast.Define]
-
-
-@attrs.frozen(slots=True)
-class Rules:
-    """The rules across measures, as far as the policy declares them."""
-
-    r1: str | None  # the rule id, e.g. "R1"
-    r1_other_policy: str | None
-    r1_notes: tuple[Note, ...]
-    r1_scope: str  # "project" (every project's measures compete) or "applicant" (all of a year's)
-    r2: str | None
-    r2_applies: Cond | None
-    r2_limit: Cond | None
-    r2_notes: tuple[Note, ...]
-    r2_reduction: str  # pro_rata | input_order
-    r3: str | None
-    r3_notes: tuple[Note, ...]
-    rule_labels: dict[str, Label]
 
 
 @attrs.frozen(slots=True)
@@ -157,7 +51,8 @@ class Plan:
     defines: dict[str, ast.Define]
     measures: tuple[Measure, ...]
     by_id: dict[str, Measure]
-    rules: Rules
+    rules: tuple[Rule, ...]  # in the order they apply
+    figures: tuple[tuple[str, Cond], ...]  # the applicant-level expressions the rules need, by key
 
     def measure(self, mid: str) -> Measure:
         return self.by_id[mid]
@@ -340,55 +235,50 @@ class _Planner:
             ),
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
             own_facts=measure_facts(m, self.defines, self.project_inputs, self.dated),
-            once=m.once,
             instalments=tuple(p.value for p in m.instalments),
             shared=m.shared,
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
-            annual_cap=(
-                (m.annual_cap.amount, _text(m.annual_cap.amount) or "", m.annual_cap.reduction.strategy)
-                if m.annual_cap else None
-            ),
             earmark=label_of(m.earmark, "") if m.earmark else None,
             notes=tuple(self.notes[n.id] for n in m.notes if n.id in self.notes),
             defines=local,
         )
 
-    def rules(self) -> Rules:
-        r1 = r2 = r3 = None
-        labels: dict[str, Label] = {}
-        fields: dict[str, object] = {}
+    def rules(self, h: ast.Header) -> tuple[Rule, ...]:
+        """The rules in the order they apply: the order written, with what measures say of themselves
+        placed where it has a meaning — a validity rule first (it decides which projects are looked at);
+        a measure's 'once' before every rule across measures (a claim that loses its turn competes with
+        nothing); a measure's annual cap on what it was granted, just before the first limit across
+        measures (or last, when there is none)."""
+        written: list[Rule] = []
         for r in self.policy.rules:
-            labels[r.id] = label_of(r.title, r.id)
-            notes = tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
+            title, notes = label_of(r.title, r.id), tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
             if r.kind == "highest_not_stacked":
-                r1 = r.id
-                fields.update(r1_other_policy=r.other_policy.ident if r.other_policy else None, r1_notes=notes,
-                              r1_scope=r.scope)
+                written.append(HighestNotStacked(r.id, title, notes, scope=r.scope,
+                                                 other_policy=r.other_policy.ident if r.other_policy else None))
             elif r.kind == "limit":
-                r2 = r.id
-                fields.update(
-                    r2_applies=self.cond(r.applies_to, None, {}) if r.applies_to else None,
-                    r2_limit=self.cond(r.limit, None, {}) if r.limit else None,
-                    r2_notes=notes,
-                    r2_reduction=r.reduction.strategy if r.reduction else "pro_rata",
-                )
-            elif r.kind == "validity":
-                r3 = r.id
-                fields.update(r3_notes=notes)
-        return Rules(
-            r1=r1,
-            r1_other_policy=fields.get("r1_other_policy"),  # type: ignore[arg-type]
-            r1_notes=fields.get("r1_notes", ()),  # type: ignore[arg-type]
-            r1_scope=fields.get("r1_scope", "project"),  # type: ignore[arg-type]
-            r2=r2,
-            r2_applies=fields.get("r2_applies"),  # type: ignore[arg-type]
-            r2_limit=fields.get("r2_limit"),  # type: ignore[arg-type]
-            r2_notes=fields.get("r2_notes", ()),  # type: ignore[arg-type]
-            r2_reduction=fields.get("r2_reduction", "pro_rata"),  # type: ignore[arg-type]
-            r3=r3,
-            r3_notes=fields.get("r3_notes", ()),  # type: ignore[arg-type]
-            rule_labels=labels,
-        )
+                written.append(Limit(r.id, title, notes, limit=self.cond(r.limit, None, {}) if r.limit else None,
+                                     applies_to=self.cond(r.applies_to, None, {}) if r.applies_to else None,
+                                     reduction=r.reduction.strategy if r.reduction else "pro_rata"))
+            elif r.kind == "validity" and h.in_force is not None:
+                written.append(Validity(r.id, title, notes, in_force=(h.in_force.start, h.in_force.end),
+                                        by_reference=(h.by_reference.start, h.by_reference.end)
+                                        if h.by_reference else None))
+        onces: list[Rule] = []
+        caps: list[Rule] = []
+        for m in self.policy.measures:
+            rule, title = f"{m.id} {m.clause.ref if m.clause else ''}".strip(), label_of(m.title, m.id)
+            if m.once:
+                onces.append(Once(rule, title, (), measure=m.id, per=m.once))
+            if m.annual_cap:
+                local = {d.name: d for d in m.defines}
+                caps.append(AnnualCap(rule, title, (), measure=m.id,
+                                      cap=self.cond(m.annual_cap.amount, None, local),
+                                      cap_text=_text(m.annual_cap.amount) or "",
+                                      reduction=m.annual_cap.reduction.strategy))
+        gates = [r for r in written if r.GATE]
+        rest = [r for r in written if not r.GATE]
+        first_limit = next((i for i, r in enumerate(rest) if isinstance(r, Limit)), len(rest))
+        return (*gates, *onces, *rest[:first_limit], *caps, *rest[first_limit:])
 
     def policy_notes(self, h: ast.Header) -> tuple[Note, ...]:
         attached = {n.id for item in (*self.policy.measures, *self.policy.rules) for n in item.notes}
@@ -399,6 +289,7 @@ class _Planner:
         assert h is not None  # the checker requires it
         window = lambda w: (w.start, w.end) if w else None  # noqa: E731
         measures = tuple(self.measure(m) for m in self.policy.measures)
+        rules = self.rules(h)
         return Plan(
             name=label_of(h.title, "policy"),
             source_sha256=hashlib.sha256(self.policy.source.encode("utf-8")).hexdigest(),
@@ -414,7 +305,8 @@ class _Planner:
             defines=self.defines,
             measures=measures,
             by_id={m.id: m for m in measures},
-            rules=self.rules(),
+            rules=rules,
+            figures=tuple(f for r in rules for f in r.figures()),
         )
 
 

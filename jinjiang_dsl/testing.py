@@ -27,6 +27,7 @@ from . import ast
 from .api import Policy
 from .inputs import convert
 from .plan import Measure, Plan
+from .rules import HighestNotStacked
 from .runtime.intervals import from_ast
 
 CENT = Decimal("0.01")
@@ -193,8 +194,8 @@ class Strategies:
         return not self.policy.validator.assertions({}, {k: v for k, v in facts.items() if v is not None})
 
     def _rule_facts(self) -> dict[str, st.SearchStrategy[Any]]:
-        name = self.plan.rules.r1_other_policy
-        return {name: self.money(name)} if name else {}
+        names = [r.other_policy for r in self.plan.rules if isinstance(r, HighestNotStacked) and r.other_policy]
+        return {name: self.money(name) for name in names}
 
     def applicant(self, aid: str = "A1", max_projects: int = 3) -> st.SearchStrategy[dict[str, Any]]:
         names = [n for n, s in self.plan.inputs.items() if s.scope == "applicant"]

@@ -76,7 +76,7 @@ def test_totals_respect_the_annual_limits_and_add_up_exactly(doc: dict[str, Any]
                         by_year[p.date.year] = by_year.get(p.date.year, Decimal(0)) + a.amount
             for year, total in by_year.items():
                 assert total <= headroom
-                reduced = any(s.kind == "r2" and s.params.get("variant") == "reduced"
+                reduced = any(s.kind == "limit" and s.params.get("variant") == "reduced"
                               for pd in d.projects for a in pd.awards for s in a.trace)
                 if reduced and len(by_year) == 1:
                     assert total == headroom.quantize(Decimal("0.01"), rounding="ROUND_DOWN")

@@ -44,7 +44,7 @@ def all_changes(policy: Any, evaluated: tuple[list[Any], Any]) -> list[tuple[str
     apps, batch = evaluated
     found = []
     for app, decision in zip(apps, batch.applicants):
-        for group in changes(policy.plan, app, decision).values():
+        for group in changes(policy.decider(), app, decision).values():
             found += [(decision.id, c) for c in group]
     return found
 
@@ -66,7 +66,7 @@ def award_of(decision: Any, project: str, measure: str) -> Any:
 
 def test_the_examples_give_every_kind_of_suggestion(policy: Any, evaluated: Any) -> None:
     kinds = {c.kind for _, c in all_changes(policy, evaluated)}
-    assert kinds == {"next_tier", "cap_binds", "cap_bound", "lift_r2"}
+    assert kinds == {"next_tier", "cap_binds", "cap_bound", "lift_limit"}
 
 
 def test_every_next_tier_suggestion_is_verified_by_evaluating_again(policy: Any, examples: Any, evaluated: Any) -> None:
@@ -100,7 +100,7 @@ def test_every_cap_suggestion_is_verified_by_evaluating_again(policy: Any, examp
 
 
 def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evaluated: Any) -> None:
-    suggestions = [(aid, c) for aid, c in all_changes(policy, evaluated) if c.kind == "lift_r2"]
+    suggestions = [(aid, c) for aid, c in all_changes(policy, evaluated) if c.kind == "lift_limit"]
     assert [aid for aid, _ in suggestions] == ["E004"]
     aid, c = suggestions[0]
     assert c.value == Decimal("900000")  # I1 500,000 + S2 300,000 (the year's highest 2.1 claim, I-12) + C1 100,000
@@ -116,7 +116,7 @@ def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evalu
 
 def build(policy: Any, evaluated: Any, aid: str | None = None, is_batch: bool = False) -> Any:
     apps, batch = evaluated
-    return report.build(policy.plan, apps, batch, only=aid, is_batch=is_batch)
+    return report.build(policy.decider(), apps, batch, only=aid, is_batch=is_batch)
 
 
 def test_report_header_names_policy_hash_time_and_applicant(policy: Any, evaluated: Any) -> None:

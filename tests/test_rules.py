@@ -36,7 +36,7 @@ MFR_ABOVE = {"manufacturer": True, "above_scale_industrial": True}
 
 
 def r1_steps(award: dict) -> list[dict]:
-    return [s for s in award["trace"] if s["rule"] == "R1" and s["kind"] == "r1"]
+    return [s for s in award["trace"] if s["rule"] == "R1" and s["kind"] == "highest"]
 
 
 # ====================================================================== R1 就高不重复
@@ -83,7 +83,7 @@ def test_r1_tie_goes_to_lower_measure_number(facts: dict, winner: str, losers: l
     out = evaluate(doc(enterprise(project(**facts), **MFR_ABOVE)))
     assert award_triple(find_award(out, winner)) == ("granted", amount, amount)
     [won] = r1_steps(find_award(out, winner))
-    assert won["kind"] == "r1"
+    assert won["kind"] == "highest"
     for m in losers:
         loser = find_award(out, m)
         assert award_triple(loser) == ("superseded", amount, "0.00")
@@ -321,7 +321,8 @@ def test_r2_not_applicable_to_association_or_college(kind: str) -> None:
         if kind == "association":
             award = find_award(out, "5.1")
             assert award_triple(award) == ("granted", "150000.00", "150000.00")
-            assert any(s["rule"] == "R2" and "not an enterprise" in s["text"] for s in award["trace"])
+            assert any(s["rule"] == "R2" and "does not apply: it binds an enterprise (providers included) only"
+                       in s["text"] for s in award["trace"])
             assert app["total"] == "150000.00"
         else:
             assert award_triple(find_award(out, "5.2")) == ("referred", None, None)
@@ -493,7 +494,7 @@ def test_11_quota_warning_with_three_selected_in_one_industry_year() -> None:
     [warning] = out["summary"]["warnings"]
     assert "1.1" in warning and "鞋服" in warning and "2023" in warning
     assert all(f"{a}/P1" in warning for a in ("A1", "A2", "A3"))
-    assert "I-3" in warning
+    assert "the authority selects, the engine does not" in warning
 
 
 def test_11_quota_three_projects_of_one_applicant() -> None:
@@ -601,7 +602,7 @@ def test_r2_declared_in_input_order_keeps_earlier_projects_whole() -> None:
     d = policy.evaluate_applicant(record)
     amounts = [a.amount for p in d.projects for a in p.awards]
     assert amounts == [Decimal("100000"), Decimal("50000")]
-    step = next(s for s in d.projects[1].awards[0].trace if s.kind == "r2")
+    step = next(s for s in d.projects[1].awards[0].trace if s.kind == "limit")
     assert step.params["variant"] == "reduced_in_order"
 
 
@@ -613,13 +614,15 @@ def test_i10_a_winner_reduced_after_r1_says_the_choice_stands() -> None:
     out = evaluate(doc(enterprise(*projects, fiscal_contribution="1000000", **MFR_ABOVE)))
     winner, loser = find_award(out, "1.2", "P6"), find_award(out, "2.3", "P6")
     assert (winner["status"], winner["amount"], loser["status"]) == ("granted", "0.00", "superseded")
-    assert ("The choice of the highest stands: after winning, this measure was reduced to 0 yuan (from 100,000 "
-            "yuan) by the annual limits; 2.3 (60,000 yuan), superseded, is not reconsidered") in trace_text(winner)
-    assert ("The choice of the highest stands: the winner 1.2 was reduced to 0 yuan (from 100,000 yuan) by the "
-            "annual limits, below this measure's 60,000 yuan, but this measure is not reconsidered") in trace_text(loser)
+    assert ("Highest, not stacked: the choice stands: after winning, this measure was reduced to 0 yuan (from "
+            "100,000 yuan) by the rules applied after it; 2.3 (60,000 yuan), superseded, is not reconsidered"
+            ) in trace_text(winner)
+    assert ("Highest, not stacked: the choice stands: the winner 1.2 was reduced to 0 yuan (from 100,000 yuan) by "
+            "the rules applied after it, below this measure's 60,000 yuan, but this measure is not reconsidered"
+            ) in trace_text(loser)
     assert "not reconsidered" not in trace_text(find_award(out, "1.2", "P1"))
     zh = evaluate(doc(enterprise(*projects, fiscal_contribution="1000000", **MFR_ABOVE)), lang="zh")
-    assert ("就高不重复的选择不再改变:本措施胜出后经年度上限核减为 0 元(原可得 100,000 元);未获享受的 2.3(60,000 元)"
+    assert ("就高不重复的选择不再改变:本措施胜出后经其后的规则核减为 0 元(原可得 100,000 元);未获享受的 2.3(60,000 元)"
             "不再重新比较") in trace_text(find_award(zh, "1.2", "P6"))
 
 

@@ -106,10 +106,8 @@ def _pieces(lines: list[str], size: int = 2000) -> list[tuple[int, int]]:
     return [*pieces, (start, len(lines))]
 
 
-def _missing_as_such(fn: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+def _missing_as_such(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Rule figures report a missing fact as :class:`Missing`, as the interpreter does."""
-    if fn is None:
-        return None
 
     def call(a: Any) -> Any:
         try:
@@ -122,11 +120,8 @@ def _missing_as_such(fn: Callable[[Any], Any] | None) -> Callable[[Any], Any] | 
 
 def compiled_backend(plan: Plan) -> Backend:
     ns = load(plan)
-    caps = {m.id: _missing_as_such(ns["annual_cap_" + m.id.replace(".", "_")]) for m in plan.measures if m.annual_cap}
     return Backend(
         name="compiled",
         measures={m.id: ns["measure_" + m.id.replace(".", "_")] for m in plan.measures},
-        r2_applies=_missing_as_such(ns.get("r2_applies")),
-        r2_limit=_missing_as_such(ns.get("r2_limit")),
-        annual_caps=caps,  # type: ignore[arg-type]
+        figures={key: _missing_as_such(ns[f"figure_{i}"]) for i, (key, _) in enumerate(plan.figures)},
     )

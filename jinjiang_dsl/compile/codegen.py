@@ -11,7 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from .. import ast
 from ..check.facts import inputs_of
-from ..plan import Cond, Formula, Measure, Plan, measure_key
+from ..ir import Cond, Formula, Measure, measure_key
+from ..plan import Plan
 from ..runtime.intervals import Interval, from_ast, lower_key
 from ..runtime.trace import Label, Shown
 
@@ -391,18 +392,12 @@ class CodeGenerator:
     # ------------------------------------------------------------------ rules
 
     def rule_functions(self) -> None:
-        out, r = self.out, self.plan.rules
+        """One function per figure the rules declare, by position: keys stay out of the source."""
+        out = self.out
         self.local = {}
-        if r.r2_applies is not None:
-            out(f"def r2_applies(a):\n    return bool({self.expr(r.r2_applies.expr, {})})")
+        for i, (_, cond) in enumerate(self.plan.figures):
+            out(f"def figure_{i}(a):\n    return {self.expr(cond.expr, {})}")
             out()
-        if r.r2_limit is not None:
-            out(f"def r2_limit(a):\n    return {self.expr(r.r2_limit.expr, {})}")
-            out()
-        for m in self.plan.measures:
-            if m.annual_cap:
-                out(f"def annual_cap_{m.id.replace('.', '_')}(a):\n    return {self.expr(m.annual_cap[0], {})}")
-                out()
 
 
 def _rate_text(e: ast.Expr) -> str:

@@ -2,7 +2,8 @@
 
 - a tier table: the value needed to reach the next tier, and what that tier pays;
 - a capped rate: the base from which the cap binds;
-- R2: the contribution to municipal finances that would lift the pro-rata reduction.
+- each rule of the plan: its own (a limit across measures: the value of an input of the limit
+  that lifts the reduction).
 
 Each suggestion names the input to change (when one input decides) and the value, so it
 can be checked by evaluating again with that value — the tests do exactly that.
@@ -13,32 +14,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import attrs
 
 from .. import ast
+from ..decide import Decider, exact
 from ..decisions import ApplicantDecision, Award
 from ..inputs import Applicant
-from ..plan import Formula, Plan
+from ..ir import Formula
+from ..plan import Plan
+from ..rules import Change
 from ..runtime.intervals import from_ast, lower_key
-from ..runtime.trace import Label, Step
+from ..runtime.trace import Label
 
 CENT = Decimal("0.01")
-
-
-@attrs.frozen(slots=True)
-class Change:
-    """One suggestion. ``field``/``value``: the input to set (None when a derived base decides)."""
-
-    kind: str  # next_tier | cap_binds | cap_bound | lift_r2
-    project: str | None
-    measure: str | None
-    field: str | None
-    value: Any
-    expect: Decimal  # what the measure's entitlement (or, for R2, the project's amount) would then be
-    params: dict[str, Any]
-
-    def step(self) -> Step:
-        return Step(self.measure or "R2", f"change.{self.kind}", self.params, value=self.value)
 
 
 def _input_of(plan: Plan, e: ast.Expr | None) -> str | None:
@@ -70,7 +57,7 @@ def next_tier(plan: Plan, project: str, award: Award) -> Change | None:
             continue
         if kind == "count":
             needed = int(needed)
-        return Change("next_tier", project, m.id, field, needed, tier.amount.value, {
+        return Change("next_tier", m.rule, project, m.id, field, needed, tier.amount.value, {
             "label": f.base.label if f.base else Label(field or "", field or ""), "needed": needed,
             "interval": str(iv), "index": tier.index, "pays": tier.amount.value})
     return None
@@ -91,29 +78,15 @@ def cap(plan: Plan, project: str, award: Award) -> Change | None:
     m = plan.measure(award.measure)
     field = _input_of(plan, m.formula.expr)
     kind = "cap_bound" if cap_step.params["bound"] else "cap_binds"
-    return Change(kind, project, m.id, field, base, limit, {
+    return Change(kind, m.rule, project, m.id, field, base, limit, {
         "base": base, "rate": rate_step.params["rate"], "cap": limit,
         "label": m.formula.base.label if m.formula.base else Label("", "")})
 
 
-def lift_r2(app: Applicant, decision: ApplicantDecision) -> list[Change]:
-    found: dict[str, Change] = {}
-    for p in decision.projects:
-        for award in p.awards:
-            step = next((s for s in award.trace
-                         if s.kind == "r2" and s.params.get("variant") in ("reduced", "reduced_in_order")), None)
-            if step is None or step.params["year"] in found:
-                continue
-            other = app.facts.get("other_municipal_subsidies") or Decimal(0)
-            needed = step.params["total"] + other
-            found[step.params["year"]] = Change("lift_r2", None, None, "fiscal_contribution", needed,
-                                                step.params["total"], {"needed": needed, "year": step.params["year"],
-                                                                       "total": step.params["total"]})
-    return list(found.values())
-
-
-def changes(plan: Plan, app: Applicant, decision: ApplicantDecision) -> dict[tuple[str | None, str | None], list[Change]]:
-    """Suggestions by (project, measure); R2's are under (None, None)."""
+def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
+            ) -> dict[tuple[str | None, str | None], list[Change]]:
+    """Suggestions by (project, measure); the rules' are under (None, None)."""
+    plan = decider.plan
     out: dict[tuple[str | None, str | None], list[Change]] = {}
     for p in decision.projects:
         for award in p.awards:
@@ -122,6 +95,9 @@ def changes(plan: Plan, app: Applicant, decision: ApplicantDecision) -> dict[tup
             for c in (next_tier(plan, p.id, award), cap(plan, p.id, award)):
                 if c is not None:
                     out.setdefault((p.id, award.measure), []).append(c)
-    for c in lift_r2(app, decision):
-        out.setdefault((None, None), []).append(c)
+    ev = decider.evaluation(app)
+    with exact():
+        for rule in plan.rules:
+            for c in rule.changes(ev, decision):
+                out.setdefault((None, None), []).append(c)
     return out

@@ -120,7 +120,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
 def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
     d = a.decision
     name = f" {d.name}" if d.name else ""
-    kind = f" ({a.kind_label.get(lang)})" if a.kind_label else ""
+    kind = f" ({a.category.get(lang)})" if a.category else ""
     out = [f'<h2 id="applicant-{escape(str(d.id))}">{word("applicant", lang)} {escape(str(d.id))}'
            f"{escape(name)}{escape(kind)}</h2>"]
     if d.status == "error":
@@ -132,9 +132,9 @@ def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
     out += summary_table(a, lang)
     for r in a.awards:
         out += award_section(r, lang)
-    if a.r2_changes:
+    if a.rule_changes:
         out.append(f'<p class="label">{word("annual_limit", lang)} — {word("what_would_change", lang)}</p><ul>')
-        out += [f"<li>{escape(sentence(c.step(), lang))}</li>" for c in a.r2_changes]
+        out += [f"<li>{escape(sentence(c.step(), lang))}</li>" for c in a.rule_changes]
         out.append("</ul>")
     return out
 

@@ -71,7 +71,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
 def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[str]:
     d = a.decision
     name = f" {md(d.name)}" if d.name else ""
-    kind = f" ({md(a.kind_label.get(lang))})" if a.kind_label else ""
+    kind = f" ({md(a.category.get(lang))})" if a.category else ""
     out = [f"{level} {word('applicant', lang)} {md(str(d.id))}{name}{kind}", ""]
     if d.status == "error":
         out += [f"**{word('errors', lang)}**", ""] + [f"- {md(error_text(e, lang))}" for e in d.errors] + [""]
@@ -81,9 +81,9 @@ def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[
     out += summary_table(a, lang) + [""]
     for r in a.awards:
         out += award_section(r, lang)
-    if a.r2_changes:
+    if a.rule_changes:
         out += [f"**{word('annual_limit', lang)} — {word('what_would_change', lang)}**", ""]
-        out += [f"- {md(sentence(c.step(), lang))}" for c in a.r2_changes] + [""]
+        out += [f"- {md(sentence(c.step(), lang))}" for c in a.rule_changes] + [""]
     return out
 
 

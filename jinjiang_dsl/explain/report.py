@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from ..decide import Decider
 from ..decisions import ApplicantDecision, Award, BatchDecision
 from ..inputs import Applicant
 from ..plan import Measure, Plan
@@ -108,9 +109,9 @@ class AwardReport:
 @attrs.frozen(slots=True)
 class ApplicantReport:
     decision: ApplicantDecision
-    kind_label: Label | None
+    category: Label | None  # the applicant's kind, as its first closed-set input says
     awards: tuple[AwardReport, ...]
-    r2_changes: tuple[Change, ...]
+    rule_changes: tuple[Change, ...]
 
 
 def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
@@ -136,19 +137,25 @@ def why_not(award: Award) -> tuple[Step, ...]:
     return tuple(found)
 
 
-def applicant_report(plan: Plan, app: Applicant, decision: ApplicantDecision) -> ApplicantReport:
-    suggestions = changes(plan, app, decision) if decision.status == "ok" else {}
+def category(plan: Plan, app: Applicant) -> Label | None:
+    """What kind of applicant this is, for the heading: the value of its first closed-set input."""
+    for spec in plan.inputs.values():
+        value = app.facts.get(spec.name)
+        if spec.scope == "applicant" and spec.kind == "enum" and isinstance(value, str):
+            return spec.value_labels.get(value, Label(value, value))
+    return None
+
+
+def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecision) -> ApplicantReport:
+    plan = decider.plan
+    suggestions = changes(decider, app, decision) if decision.status == "ok" else {}
     awards = []
     for p in decision.projects:
         for a in p.awards:
             m = plan.measure(a.measure)
             awards.append(AwardReport(p.id, m, a, tier_rows(m, a), why_not(a),
                                       tuple(suggestions.get((p.id, a.measure), ()))))
-    kind = decision.kind
-    spec = plan.inputs.get("kind")
-    label = spec.value_labels.get(kind) if spec and kind else None
-    fallback = Label(str(kind), str(kind)) if kind else None
-    return ApplicantReport(decision, label or fallback, tuple(awards), tuple(suggestions.get((None, None), ())))
+    return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None), ())))
 
 
 @attrs.frozen(slots=True)
@@ -169,15 +176,15 @@ class Report:
         return counts
 
 
-def build(plan: Plan, apps: list[Applicant], batch: BatchDecision, *, only: Any = None,
+def build(decider: Decider, apps: list[Applicant], batch: BatchDecision, *, only: Any = None,
           evaluated_at: dt.datetime | None = None, is_batch: bool = False) -> Report:
     chosen = [
-        applicant_report(plan, app, d)
+        applicant_report(decider, app, d)
         for app, d in zip(apps, batch.applicants)
         if only is None or d.id == only
     ]
     when = evaluated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    return Report(plan, batch, tuple(chosen), when, is_batch)
+    return Report(decider.plan, batch, tuple(chosen), when, is_batch)
 
 
 def sentence(step: Step, lang: str) -> str:

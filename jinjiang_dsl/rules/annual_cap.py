@@ -1,0 +1,88 @@
+"""A measure's cap per applicant per year: what one measure pays one applicant in a year.
+
+It acts on what the measure was granted, after the rules that choose between measures and
+before the limits across measures (see :mod:`jinjiang_dsl.plan` for where it is placed).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+import attrs
+
+from ..ir import Cond
+from ..problem import Problem
+from ..runtime.trace import Step
+from .base import ZERO, Claim, Evaluation, Rule, by_year, reduce
+
+
+@attrs.frozen(slots=True)
+class AnnualCap(Rule):
+    measure: str = ""
+    cap: Cond | None = None
+    cap_text: str = ""
+    reduction: str = "pro_rata"  # pro_rata | input_order
+
+    KIND: ClassVar[str] = "annual_cap"
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
+        "annual_cap.free": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计 {total} 元,未超过",
+                            "Annual cap of this measure per applicant {cap} yuan: {total} yuan under it in {year}, "
+                            "within the cap"),
+        "annual_cap.reduced": ("本措施每个申请人年度上限 {cap} 元:{year} 年度此前项目已得 {before} 元,本项目按申报顺序由 "
+                               "{amount} 元核减为 {after} 元",
+                               "Annual cap of this measure per applicant {cap} yuan: earlier projects in {year} "
+                               "already have {before} yuan; in input order this project is reduced from {amount} to "
+                               "{after} yuan"),
+        "annual_cap.reduced_pro_rata": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施合计 {total} 元,按比例由 "
+                                        "{amount} 元核减为 {after} 元",
+                                        "Annual cap of this measure per applicant {cap} yuan: {total} yuan in {year}; "
+                                        "reduced pro rata from {amount} to {after} yuan"),
+    }
+
+    @property
+    def key(self) -> str:
+        return f"{self.id} cap"
+
+    def figures(self) -> tuple[tuple[str, Cond], ...]:
+        return ((self.key, self.cap),) if self.cap else ()
+
+    def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
+        years = by_year(claims, lambda c: c.measure.id == self.measure and c.status == "granted")
+        if not years:
+            return None
+        cap: Decimal = ev.figure(self.key, ev.app.facts)
+        for year, granted in years.items():
+            amounts = [c.amount or ZERO for c in granted]
+            total = sum(amounts, ZERO)
+            if total <= cap:
+                running = ZERO
+                for c, amount in zip(granted, amounts):
+                    running += amount
+                    self.step(ev, c, "free", cap, year, total=running)
+                continue
+            before = ZERO
+            for c, amount, after in zip(granted, amounts, reduce(amounts, cap, self.reduction, ev.unit)):
+                if self.reduction != "input_order":
+                    self.step(ev, c, "reduced_pro_rata", cap, year, total=total, amount=amount, after=after)
+                elif after != amount:
+                    self.step(ev, c, "reduced", cap, year, before=before, amount=amount, after=after)
+                else:
+                    self.step(ev, c, "free", cap, year, total=before + after)
+                before += after
+                c.amount = after
+        return None
+
+    def step(self, ev: Evaluation, c: Claim, variant: str, cap: Decimal, year: int, **params: object) -> None:
+        if ev.trace:
+            after = params.get("after")
+            c.note(Step(self.id, self.KIND, {"variant": variant, "cap": cap, "year": str(year), **params},
+                        value=after if variant != "free" else None, limit=cap))
+
+    def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return ((f"annual cap {self.cap_text}", ("within", "reduced")),)
+
+    def covered(self, step: Step) -> tuple[str, str] | None:
+        if step.kind != self.KIND:
+            return None
+        return f"annual cap {self.cap_text}", "within" if step.params["variant"] == "free" else "reduced"

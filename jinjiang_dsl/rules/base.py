@@ -1,0 +1,175 @@
+"""What every rule works with: the applicant's claims, the figures a backend computes, the split.
+
+A *claim* is one measure for one project (or for the applicant itself) after the measure's own
+computation: granted at its entitlement, or not. Rules then act on the claims of one applicant
+in the order the plan lists them; each rule kind is a record class in a module of its own that
+says what it does to the claims, which steps it writes, how they read, what coverage wants of
+it and what change an applicant could make.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from ..ir import Cond, Measure, Note
+from ..problem import Problem
+from ..runtime.trace import Label, Step
+
+if TYPE_CHECKING:
+    from ..decisions import ApplicantDecision
+    from ..inputs import Applicant
+
+Facts = dict[str, Any]
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+@attrs.define
+class Claim:
+    """One measure's award while the rules are still acting on it."""
+
+    measure: Measure
+    status: str  # granted | superseded | not_eligible | referred | out_of_period
+    entitlement: Decimal | None
+    amount: Decimal | None
+    steps: list[Step] | None  # None when evaluating without a trace
+    warnings: tuple[Step, ...]
+    order: int  # the project's position in the applicant's input
+    project: str = ""
+    date: dt.date | None = None  # the project's qualifying date
+    facts: Facts = attrs.field(factory=dict)  # the project's facts
+    taken_by: str | None = None  # the rule that superseded it
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+    def note(self, step: Step) -> None:
+        if self.steps is not None:
+            self.steps.append(step)
+
+    def paid(self) -> Decimal:
+        return self.amount if self.status == "granted" and self.amount else ZERO
+
+
+@attrs.frozen(slots=True)
+class Change:
+    """A suggestion: set ``field`` (None when a derived base decides) to ``value``, and ``expect``
+    is what the measure's entitlement (or, for a rule, the year's total) would then be."""
+
+    kind: str  # the catalogue key after "change."
+    rule: str  # the measure's or the rule's id, as steps name it
+    project: str | None
+    measure: str | None
+    field: str | None
+    value: Any
+    expect: Decimal
+    params: dict[str, Any]
+
+    def step(self) -> Step:
+        return Step(self.rule, f"change.{self.kind}", self.params, value=self.value)
+
+
+@attrs.frozen(slots=True)
+class Evaluation:
+    """What a rule sees of one applicant: its facts, the backend's figures, and whether to explain."""
+
+    app: Applicant
+    figure: Callable[[str, Facts], Any]  # the value of a figure a rule declared, by key
+    trace: bool
+    rank: dict[str, int]  # a measure's position in measure order (ties go to the lower)
+    input_label: Callable[[str], Label]
+    unit: Decimal  # the policy's rounding unit: splits are exact in it
+
+
+@attrs.frozen(slots=True)
+class Rule:
+    """A rule record: its id and title as the policy writes them, and the notes it carries.
+
+    ``KIND`` names the steps the rule writes (``Step.kind``); ``MESSAGES`` are their sentences,
+    keyed ``KIND.variant``; ``GATE`` marks a rule that decides which projects are looked at, before
+    any measure is computed."""
+
+    id: str
+    title: Label
+    notes: tuple[Note, ...]
+
+    measure: ClassVar[str | None] = None  # the one measure a rule acts on, when it is a measure's own
+    KIND: ClassVar[str] = ""
+    GATE: ClassVar[bool] = False
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def figures(self) -> tuple[tuple[str, Cond], ...]:
+        """The applicant-level expressions the backend computes for this rule, by key."""
+        return ()
+
+    def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
+        """Act on the applicant's claims; an input problem stops the applicant."""
+        return None
+
+    def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
+        """After every rule has acted: say what a later rule did to this one's outcome."""
+
+    def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What coverage wants of this rule: (what, its cases)."""
+        return ()
+
+    def covered(self, step: Step) -> tuple[str, str] | None:
+        """The (what, case) a step this rule wrote shows."""
+        return None
+
+    def changes(self, ev: Evaluation, decision: ApplicantDecision) -> list[Change]:
+        """What the applicant could change for this rule to act otherwise."""
+        return []
+
+    def write_notes(self, claim: Claim) -> None:
+        for n in self.notes:
+            claim.note(Step(self.id, "note", {"id": n.id, "text": n.text}))
+
+
+def by_year(claims: Iterable[Claim], keep: Callable[[Claim], bool]) -> dict[int, list[Claim]]:
+    """The claims kept, by the year of their date (claims without one are in no year)."""
+    found: dict[int, list[Claim]] = {}
+    for c in claims:
+        if c.date is not None and keep(c):
+            found.setdefault(c.date.year, []).append(c)
+    return found
+
+
+def in_input_order(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
+    """Earlier items keep their full amount until the target is used up."""
+    left, parts = target, []
+    for amount in amounts:
+        part = min(amount, max(left, ZERO))
+        parts.append(part)
+        left -= part
+    return parts
+
+
+def largest_remainder(amounts: list[Decimal], target: Decimal, unit: Decimal = CENT) -> list[Decimal]:
+    """Split ``target`` pro rata to ``amounts`` in whole units (fen by default), adding up to it exactly.
+
+    Each part is first rounded down; the units left over go one each to the largest
+    remainders, equal remainders to the earlier item. Integer arithmetic, exact.
+    """
+    cents = [int((a / unit).to_integral_value()) for a in amounts]
+    total = sum(cents)
+    goal = int((target / unit).to_integral_value(rounding=ROUND_DOWN))
+    if total == 0:
+        return [Decimal(0) for _ in amounts]
+    floors = [c * goal // total for c in cents]
+    remainders = [c * goal % total for c in cents]
+    left = goal - sum(floors)
+    for i in sorted(range(len(cents)), key=lambda i: (-remainders[i], i))[:left]:
+        floors[i] += 1
+    return [Decimal(f) * unit for f in floors]
+
+
+def reduce(amounts: list[Decimal], target: Decimal, strategy: str, unit: Decimal) -> list[Decimal]:
+    """Amounts brought down to ``target`` by the declared reduction."""
+    return in_input_order(amounts, target) if strategy == "input_order" else largest_remainder(amounts, target, unit)

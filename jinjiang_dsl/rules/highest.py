@@ -1,0 +1,156 @@
+"""Highest, not stacked (就高不重复): of the claims that compete, only the highest is paid.
+
+The claims that compete are a project's (per project), or all of an applicant's in a year (per
+applicant). The highest current amount wins; equal amounts go to the lower measure number (then
+the earlier project). A project's award under another policy, when the rule names that fact,
+takes the place of the whole notice when it is not lower. The choice is made once: when a later
+rule reduces the winner, the superseded claims are not looked at again, and the explanation
+says so on the winner and on each of them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+import attrs
+
+from ..problem import Problem
+from ..runtime.money import fmt_plain
+from ..runtime.trace import Label, Step
+from .base import ZERO, Claim, Evaluation, Rule
+
+WHAT = "highest, not stacked"
+CASES = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
+         "won_applicant": "one winner", "won_tie_applicant": "tie", "lost_applicant": "one winner",
+         "other_policy": "other policy higher", "other_lower": "other policy lower"}
+
+
+@attrs.frozen(slots=True)
+class HighestNotStacked(Rule):
+    scope: Literal["project", "applicant"] = "project"
+    other_policy: str | None = None  # a project fact: the award for the same project under another policy
+
+    KIND: ClassVar[str] = "highest"
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
+        "highest.won": ("{title}:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
+                        "{title}: the project qualifies under {count} measures; the highest is {measure} "
+                        "({amount} yuan); not stacked: {others}"),
+        "highest.won_tie": ("{title}:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的 {measure};"
+                            "不重复享受:{others}",
+                            "{title}: the project qualifies under {count} measures; {amount} yuan is a tie, "
+                            "and the lower measure number {measure} wins; not stacked: {others}"),
+        "highest.lost": ("{title}:{winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
+                         "{title}: {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
+                         "superseded"),
+        "highest.lost_tie": ("{title}:{winner} 与本措施同为 {amount} 元,取序号较小的 {winner},本措施不重复享受",
+                             "{title}: {winner} and this measure both pay {amount} yuan; the lower measure "
+                             "number {winner} wins; superseded"),
+        "highest.won_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,取最高的 {measure}({amount} 元);"
+                                  "不重复享受:{others}",
+                                  "{title}: the applicant qualifies for {count} awards in {year}; the highest is "
+                                  "{measure} ({amount} yuan); not stacked: {others}"),
+        "highest.won_tie_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,取序号较小的"
+                                      "(申报顺序在前的){measure};不重复享受:{others}",
+                                      "{title}: the applicant qualifies for {count} awards in {year}; {amount} yuan "
+                                      "is the highest more than once; the lower measure number (the earlier "
+                                      "project) {measure} is granted; not stacked: {others}"),
+        "highest.lost_applicant": ("{title}:本申请人本年度已由项目 {project} 的 {winner}({winner_amount} 元)享受,"
+                                   "本项不重复享受",
+                                   "{title}: this year the applicant is granted {winner} for project {project} "
+                                   "({winner_amount} yuan); this award is not stacked on it"),
+        "highest.other_policy": ("{title}:本项目依其他政策已获补助 {other} 元,不低于本通知最高可得的 {best} 元,"
+                                 "本通知不再给予",
+                                 "{title}: the project already has {other} yuan under another policy, not less "
+                                 "than the {best} yuan this notice would give; nothing is granted here"),
+        "highest.other_lower": ("{title}:其他政策补助 {other} 元低于本通知可得的 {best} 元,按本通知给予",
+                                "{title}: the award under another policy ({other} yuan) is less than "
+                                "{best} yuan here; this notice decides"),
+        "highest.kept.winner": ("{title}的选择不再改变:本措施胜出后经其后的规则核减为 {amount} 元(原可得 {entitlement} 元);"
+                                "未获享受的 {others}不再重新比较",
+                                "{title}: the choice stands: after winning, this measure was reduced to {amount} "
+                                "yuan (from {entitlement} yuan) by the rules applied after it; {others}, superseded, "
+                                "is not reconsidered"),
+        "highest.kept.superseded": ("{title}的选择不再改变:胜出的 {winner} 经其后的规则核减为 {amount} 元"
+                                    "(原可得 {entitlement} 元),低于本措施的 {own} 元,但本措施不再重新比较",
+                                    "{title}: the choice stands: the winner {winner} was reduced to {amount} yuan "
+                                    "(from {entitlement} yuan) by the rules applied after it, below this measure's "
+                                    "{own} yuan, but this measure is not reconsidered"),
+    }
+
+    def groups(self, claims: list[Claim]) -> list[list[Claim]]:
+        """The claims that compete: a project's, or the applicant's in one year."""
+        found: dict[object, list[Claim]] = {}
+        for c in claims:
+            found.setdefault(c.year if self.scope == "applicant" else c.order, []).append(c)
+        return list(found.values())
+
+    def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
+        for group in self.groups(claims):
+            candidates = [c for c in group if c.status == "granted"]
+            if candidates:
+                other = candidates[0].facts.get(self.other_policy) if self.other_policy else None
+                self.choose(ev, candidates, other)
+        return None
+
+    def step(self, claim: Claim, **params: object) -> None:
+        claim.note(Step(self.id, self.KIND, {"title": self.title, **params}))
+
+    def lose(self, claim: Claim) -> None:
+        claim.status, claim.amount, claim.taken_by = "superseded", ZERO, self.id
+
+    def choose(self, ev: Evaluation, candidates: list[Claim], other: Decimal | None) -> None:
+        amount = lambda c: c.amount or ZERO  # noqa: E731
+        best = max(candidates, key=lambda c: (amount(c), -ev.rank[c.measure.id], -c.order))
+        if other is not None and other >= amount(best):
+            for c in candidates:
+                self.lose(c)
+                self.step(c, variant="other_policy", other=other, best=amount(best))
+                self.write_notes(c)
+            return
+        per = "_applicant" if self.scope == "applicant" else ""
+        tie = sum(amount(c) == amount(best) for c in candidates) > 1
+        for c in candidates:
+            if c is best:
+                if len(candidates) > 1 and ev.trace:
+                    others = [Label(f"{o.measure.id} {fmt_plain(amount(o))} 元", f"{o.measure.id} {fmt_plain(amount(o))} yuan")
+                              for o in candidates if o is not best]
+                    self.step(c, variant=("won_tie" if tie else "won") + per, count=len(candidates),
+                              measure=best.measure.id, amount=amount(best), others=others, year=str(c.year or ""))
+                    self.write_notes(c)
+                if other is not None:
+                    self.step(c, variant="other_lower", other=other, best=amount(best))
+                continue
+            own = amount(c)
+            self.lose(c)
+            if ev.trace:
+                variant = "lost_applicant" if per else "lost_tie" if own == amount(best) else "lost"
+                self.step(c, variant=variant, winner=best.measure.id, project=best.project,
+                          winner_amount=amount(best), amount=own)
+                self.write_notes(c)
+
+    def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
+        """A winner reduced by a later rule: the choice stands, and each claim says so (I-10's reading)."""
+        if not ev.trace:
+            return
+        for group in self.groups(claims):
+            winner = next((c for c in group if c.status == "granted"), None)
+            superseded = [c for c in group if c.taken_by == self.id]
+            if winner is None or not superseded or winner.amount is None or winner.entitlement is None \
+                    or winner.amount >= winner.entitlement:
+                continue
+            others = [Label(f"{o.measure.id}({fmt_plain(o.entitlement or ZERO)} 元)",
+                            f"{o.measure.id} ({fmt_plain(o.entitlement or ZERO)} yuan)") for o in superseded]
+            self.step(winner, variant="kept.winner", amount=winner.amount, entitlement=winner.entitlement,
+                      others=others)
+            for c in superseded:
+                self.step(c, variant="kept.superseded", winner=winner.measure.id, amount=winner.amount,
+                          entitlement=winner.entitlement, own=c.entitlement)
+
+    def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        extra = ("other policy higher", "other policy lower") if self.other_policy else ()
+        return ((WHAT, ("one winner", "tie", *extra)),)
+
+    def covered(self, step: Step) -> tuple[str, str] | None:
+        case = CASES.get(step.params.get("variant", ""))  # "kept.…" restates a choice already seen
+        return (WHAT, case) if step.kind == self.KIND and case else None

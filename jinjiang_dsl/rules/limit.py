@@ -1,0 +1,157 @@
+"""A limit across measures per applicant per year (e.g. 以…为上限): what all of an applicant's
+grants in a year may add up to.
+
+The limit is an expression of applicant facts; below 0 it allows nothing. Over it, the year's
+grants are brought down to it by the declared reduction, pro rata by largest remainder (to the
+policy's rounding unit, so the parts add up exactly) or in input order. ``applies to`` names the
+applicants it binds; the others are told it does not apply and why.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+import attrs
+
+from ..ir import Cond
+from ..problem import Problem
+from ..runtime.outcome import Missing
+from ..runtime.trace import Shown, Step
+from .base import ZERO, Change, Claim, Evaluation, Rule, by_year, reduce
+
+if TYPE_CHECKING:
+    from ..decisions import ApplicantDecision
+
+WHAT = "limit across measures"
+
+
+@attrs.frozen(slots=True)
+class Limit(Rule):
+    limit: Cond | None = None
+    applies_to: Cond | None = None
+    reduction: str = "pro_rata"  # pro_rata | input_order
+
+    KIND: ClassVar[str] = "limit"
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
+        "limit.free": ("{title}:可用额度 {headroom} 元({limit});{year} 年度本通知合计 {total} 元,未超过",
+                       "{title}: headroom {headroom} yuan ({limit}); {total} yuan granted in {year}, within it"),
+        "limit.reduced": ("{title}:可用额度 {headroom} 元({limit});{year} 年度本通知合计 {total} 元,超出部分按比例"
+                          "核减:{amount} × {headroom} ÷ {total} = {share},按最大余数法分配后为 {after} 元",
+                          "{title}: headroom {headroom} yuan ({limit}); {total} yuan in {year} exceeds it, so grants "
+                          "are reduced pro rata: {amount} × {headroom} ÷ {total} = {share}, {after} yuan after the "
+                          "largest-remainder split"),
+        "limit.reduced_in_order": ("{title}:可用额度 {headroom} 元({limit});{year} 年度本通知合计 {total} 元,超出部分"
+                                   "按申报顺序核减:本项目由 {amount} 元核减为 {after} 元",
+                                   "{title}: headroom {headroom} yuan ({limit}); {total} yuan in {year} exceeds it, "
+                                   "so grants are reduced in input order: this one from {amount} to {after} yuan"),
+        "limit.not_applicable": ("{title}不适用:本规则只适用于{applies},本申请人不符({shown})",
+                                 "{title} does not apply: it binds {applies} only, and this applicant is not one "
+                                 "({shown})"),
+        "change.lift_limit": ("若{label}达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再因{title}核减",
+                              "With {label} of {needed} yuan, the {year} grants ({total} yuan in all) would not be "
+                              "reduced by {title}"),
+    }
+
+    @property
+    def key(self) -> str:
+        return f"{self.id} limit"
+
+    @property
+    def applies_key(self) -> str:
+        return f"{self.id} applies to"
+
+    def figures(self) -> tuple[tuple[str, Cond], ...]:
+        found = ((self.key, self.limit),) if self.limit else ()
+        return found + (((self.applies_key, self.applies_to),) if self.applies_to else ())
+
+    def shown(self, cond: Cond, ev: Evaluation) -> Shown:
+        s = cond.shown
+        return Shown(s.template, s.names, tuple(ev.app.facts.get(n) for n in cond.inputs), s.choices)
+
+    def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
+        years = by_year(claims, lambda c: c.status == "granted" and bool(c.amount))
+        if not years or self.limit is None:
+            return None
+        if self.applies_to is not None and not ev.figure(self.applies_key, ev.app.facts):
+            if ev.trace:
+                shown = self.shown(self.applies_to, ev)
+                for granted in years.values():
+                    for c in granted:
+                        c.note(Step(self.id, self.KIND, {"variant": "not_applicable", "title": self.title,
+                                                         "applies": self.applies_to.label, "shown": shown}))
+            return None
+        try:
+            limit: Decimal = ev.figure(self.key, ev.app.facts)
+        except Missing as exc:
+            return Problem(f"missing; it is required for {self.id} ({self.title.en}) because the applicant "
+                           f"has grants", f"缺少;本申请人有补助,{self.id}({self.title.zh})需要此项"
+                           ).at(f"{ev.app.path}.{exc.name}")
+        headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
+        shown = self.shown(self.limit, ev) if ev.trace else None
+        for year, granted in sorted(years.items()):
+            amounts = [c.amount or ZERO for c in granted]
+            total = sum(amounts, ZERO)
+            common = {"title": self.title, "headroom": headroom, "limit": shown, "year": str(year), "total": total}
+            if total <= headroom:
+                for c in granted:
+                    if ev.trace:
+                        c.note(Step(self.id, self.KIND, {"variant": "free", **common}, limit=headroom))
+                continue
+            in_order = self.reduction == "input_order"
+            for c, amount, after in zip(granted, amounts, reduce(amounts, headroom, self.reduction, ev.unit)):
+                if ev.trace:
+                    share = (amount * headroom / total).quantize(Decimal("0.0001"))
+                    c.note(Step(self.id, self.KIND, {"variant": "reduced_in_order" if in_order else "reduced",
+                                                     **common, "amount": amount, "share": share, "after": after},
+                                value=after, limit=headroom))
+                    self.write_notes(c)
+                c.amount = after
+        return None
+
+    def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        cases = ("within", "reduced") + (("not applicable",) if self.applies_to else ())
+        return ((WHAT, cases),)
+
+    def covered(self, step: Step) -> tuple[str, str] | None:
+        if step.kind != self.KIND:
+            return None
+        v = step.params["variant"]
+        return WHAT, {"free": "within", "not_applicable": "not applicable"}.get(v, "reduced")
+
+    def changes(self, ev: Evaluation, decision: ApplicantDecision) -> list[Change]:
+        """For each year this limit reduced: the value of one input of the limit that lifts it to the year's
+        total, found by computing the limit again with that value — so the suggestion is true by construction."""
+        if self.limit is None:
+            return []
+        found: dict[str, Change] = {}
+        for p in decision.projects:
+            for award in p.awards:
+                step = next((s for s in award.trace if s.kind == self.KIND and s.rule == self.id
+                             and s.params["variant"].startswith("reduced")), None)
+                if step is None or step.params["year"] in found:
+                    continue
+                change = self.lift(ev, step.params["total"], step.params["year"])
+                if change is not None:
+                    found[step.params["year"]] = change
+        return list(found.values())
+
+    def lift(self, ev: Evaluation, total: Decimal, year: str) -> Change | None:
+        assert self.limit is not None
+        now: Decimal = ev.figure(self.key, ev.app.facts)
+        for name in self.limit.inputs:
+            value = ev.app.facts.get(name)
+            if not isinstance(value, Decimal):
+                continue
+            needed = value + (total - now)
+            if needed < 0:
+                continue
+            try:
+                reached = ev.figure(self.key, {**ev.app.facts, name: needed})
+            except (Missing, ArithmeticError):
+                continue
+            if reached == total:
+                return Change("lift_limit", self.id, None, None, name, needed, total, {
+                    "label": ev.input_label(name), "needed": needed, "year": year, "total": total,
+                    "title": self.title})
+        return None

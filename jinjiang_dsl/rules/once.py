@@ -1,0 +1,62 @@
+"""Once per applicant (一次性), or once per applicant per year: which claim holds the measure.
+
+A measure's own clause, so it acts before every rule across measures: a claim that loses its
+turn is not eligible and competes with nothing. Per year, the highest entitlement holds the year
+(equal: the earlier in input order); once ever, the first claim by date (equal: the earlier in
+input order). A claim that qualifies for nothing takes no turn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar, Literal
+
+import attrs
+
+from ..problem import Problem
+from ..runtime.trace import Step
+from .base import ZERO, Claim, Evaluation, Rule
+
+WHAT = {"year": "once per applicant per year", "ever": "once per applicant"}
+
+
+@attrs.frozen(slots=True)
+class Once(Rule):
+    measure: str = ""
+    per: Literal["year", "ever"] = "year"
+
+    KIND: ClassVar[str] = "once"
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
+        "once.year": ("本措施每个申请人每年限一次:{year} 年度由可得金额最高的项目 {project}({amount} 元)享受",
+                      "Once per applicant per year: in {year} the year goes to project {project}, the highest "
+                      "claim ({amount} yuan)"),
+        "once.ever": ("本措施每个申请人限享受一次(一次性):已由项目 {project}({amount} 元)享受",
+                      "Once per applicant (一次性): already awarded to project {project} ({amount} yuan)"),
+    }
+
+    def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
+        turns: dict[int | None, list[Claim]] = {}
+        for c in claims:
+            if c.measure.id == self.measure and c.status == "granted" and (self.per == "ever" or c.date):
+                turns.setdefault(c.year if self.per == "year" else None, []).append(c)
+        for year, found in turns.items():
+            if year is None:
+                holder = min(found, key=lambda c: (c.date or dt.date.max, c.order))
+            else:
+                holder = max(found, key=lambda c: (c.entitlement, -c.order))
+            for c in found:
+                if c is not holder:
+                    c.status, c.amount = "not_eligible", ZERO
+                    params = {"variant": self.per, "project": holder.project, "amount": holder.entitlement}
+                    c.note(Step(self.id, self.KIND, {**params, "year": str(year)} if year else params))
+        return None
+
+    def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return ((WHAT[self.per], ("holds it", "another claim holds it")),)
+
+    def covered(self, step: Step) -> tuple[str, str] | None:
+        if step.kind == self.KIND:
+            return WHAT[self.per], "another claim holds it"
+        if step.kind == "entitlement":
+            return WHAT[self.per], "holds it"
+        return None
