@@ -13,6 +13,7 @@ from .api import check_source, load_policy
 from .diagnostics import PolicyError, print_diagnostics
 from .limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_POLICY_BYTES, MAX_PROJECTS, TooLarge, read_bounded
 from .output import Output, OutputError
+from .plan import Plan
 from .safe_text import visible
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
@@ -305,8 +306,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
     policy = _load(args.policy, err)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
-    sys.stdout.write(generate(policy.plan))
+    if args.emit == "plan":
+        sys.stdout.write("".join(visible(line) + "\n" for line in describe_plan(policy.plan)))
+    else:
+        sys.stdout.write(generate(policy.plan))
     return EXIT_OK
+
+
+def describe_plan(plan: Plan) -> list[str]:
+    """The measures and the rules of a plan, in the order they apply."""
+    lines = [f"{plan.name.zh} / {plan.name.en}", f"measures: {', '.join(m.id for m in plan.measures)}",
+             "rules, in the order they apply:" if plan.rules else "rules: none (awards stack)"]
+    lines += [f"  {i}. {r.id} {r.title.zh} / {r.title.en}: {r.describe()}" for i, r in enumerate(plan.rules, 1)]
+    return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -370,7 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")
-    p.add_argument("--emit", choices=["python"], default="python", help="what to emit (python)")
+    p.add_argument("--emit", choices=["python", "plan"], default="python",
+                   help="what to emit: the generated Python (default), or the plan's measures and rules in order")
     p.set_defaults(run=cmd_compile)
     return parser
 

@@ -1451,12 +1451,17 @@ def test_highest_not_stacked_must_say_how_ties_are_broken() -> None:
 # ---------------------------------------------------------------- rules and measures that would silently do nothing
 
 
-def test_a_second_rule_of_one_kind_is_an_error_not_silently_dropped():
+def test_rules_of_one_kind_may_repeat_and_each_applies():
+    # policies/shapes/s05_two_limits.pol shows both limits acting; here: the checker accepts them
     limit = "  limit fee per applicant per year\n  reduce in input order"
-    src = source(rule(limit) + rule(limit.replace("fee", "spend"), rid="R2"))
+    assert found(source(rule(limit) + rule(limit.replace("fee", "spend"), rid="R2"))) == []
+
+
+def test_a_second_validity_rule_is_a_warning_it_changes_nothing():
+    src = source(rule("  validity") + rule("  validity", rid="R2"))
     assert found(src) == [
-        error("a second 'limit' rule (the first is R1, line 21); a policy has at most one of each kind for now",
-              "merge it into R1: a second one would not be applied", at(src, '"规则"')),
+        warning("rule R2 repeats the validity rule R1 (line 21): both read the header's windows, so it changes "
+                "nothing", "remove it, or R1", at(src, '"规则"', 2)),
     ]
 
 

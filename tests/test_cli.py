@@ -306,3 +306,14 @@ def test_subprocess_exit_codes(write, tmp_path):
     assert code(write("warn.pol", WARNS)) == 0
     assert code("--strict", str(tmp_path / "warn.pol")) == 1
     assert code(str(tmp_path / "missing.pol")) == 2
+
+
+def test_compile_emit_plan_lists_the_rules_in_the_order_they_apply(capsys):
+    code, out, _ = run(capsys, "compile", str(POLICY), "--emit", "plan")
+    assert code == 0
+    rules = [line.split(". ", 1)[1].split(" ", 1)[0] for line in out.splitlines() if line.startswith("  ")]
+    # the gate, the measures' own 'once', the rules across measures as written, 1.2's cap before the limit
+    assert rules == ["R3", "2.1", "2.3", "4.1", "R1", "1.2", "R2"]
+    assert "limit fiscal_contribution − other_municipal_subsidies per applicant per year" in out
+    code, out, _ = run(capsys, "compile", str(ROOT / "policies" / "shapes" / "s07_stacking.pol"), "--emit", "plan")
+    assert code == 0 and "rules: none (awards stack)" in out

@@ -28,7 +28,6 @@ _GLUE = re.compile(r"([且或非])")
 
 __all__ = ["CheckedPolicy", "Symbol", "check"]
 
-RULE_KINDS = {"highest_not_stacked": "'highest not stacked'", "limit": "'limit'", "validity": "'validity'"}
 
 
 @attrs.frozen(slots=True)
@@ -465,18 +464,16 @@ class _Checker:
 
     def check_rules(self) -> None:
         seen: dict[str, ast.Rule] = {}
-        of_kind: dict[str, ast.Rule] = {}
+        validity: ast.Rule | None = None
         h = self.policy.header
         for r in self.policy.rules:
             if r.id in seen:
                 self.error(f"rule {r.id} is declared twice (first at line {seen[r.id].span.line})", r.span)
-            elif r.kind is not None and r.kind in of_kind:
-                first = of_kind[r.kind]
-                self.error(f"a second {RULE_KINDS[r.kind]} rule (the first is {first.id}, line {first.span.line}); "
-                           "a policy has at most one of each kind for now", r.title.span,
-                           f"merge it into {first.id}: a second one would not be applied")
-            elif r.kind is not None:
-                of_kind[r.kind] = r
+            elif r.kind == "validity" and validity is not None:
+                self.warn(f"rule {r.id} repeats the validity rule {validity.id} (line {validity.span.line}): both "
+                          "read the header's windows, so it changes nothing", r.title.span, f"remove it, or {validity.id}")
+            elif r.kind == "validity":
+                validity = r
             seen[r.id] = r
             if r.clause is None:
                 self.error(f"rule {r.id} cites no clause of the notice", r.title.span, "add a line: clause \"…\"")

@@ -14,7 +14,7 @@ import attrs
 from ..ir import Cond
 from ..problem import Problem
 from ..runtime.trace import Step
-from .base import ZERO, Claim, Evaluation, Rule, by_year, reduce
+from .base import REDUCE, ZERO, Claim, Evaluation, Rule, by_year, reduce
 
 
 @attrs.frozen(slots=True)
@@ -46,6 +46,9 @@ class AnnualCap(Rule):
 
     def figures(self) -> tuple[tuple[str, Cond], ...]:
         return ((self.key, self.cap),) if self.cap else ()
+
+    def describe(self) -> str:
+        return f"measure {self.measure}: cap {self.cap_text} per applicant per year, reduce {REDUCE[self.reduction]}"
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
         years = by_year(claims, lambda c: c.measure.id == self.measure and c.status == "granted")

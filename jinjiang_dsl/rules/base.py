@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 Facts = dict[str, Any]
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+REDUCE = {"pro_rata": "pro rata by largest remainder", "input_order": "in input order"}
 
 
 @attrs.define
@@ -107,6 +108,10 @@ class Rule:
     def figures(self) -> tuple[tuple[str, Cond], ...]:
         """The applicant-level expressions the backend computes for this rule, by key."""
         return ()
+
+    def describe(self) -> str:
+        """What the rule does, in one line (``compile --emit plan``)."""
+        return self.KIND
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
         """Act on the applicant's claims; an input problem stops the applicant."""

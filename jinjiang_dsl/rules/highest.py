@@ -78,6 +78,10 @@ class HighestNotStacked(Rule):
                                     "{own} yuan, but this measure is not reconsidered"),
     }
 
+    def describe(self) -> str:
+        other = f", other policy {self.other_policy}" if self.other_policy else ""
+        return f"highest not stacked per {self.scope} per year{other}"
+
     def groups(self, claims: list[Claim]) -> list[list[Claim]]:
         """The claims that compete: a project's, or the applicant's in one year."""
         found: dict[object, list[Claim]] = {}

@@ -18,7 +18,7 @@ from ..ir import Cond
 from ..problem import Problem
 from ..runtime.outcome import Missing
 from ..runtime.trace import Shown, Step
-from .base import ZERO, Change, Claim, Evaluation, Rule, by_year, reduce
+from .base import REDUCE, ZERO, Change, Claim, Evaluation, Rule, by_year, reduce
 
 if TYPE_CHECKING:
     from ..decisions import ApplicantDecision
@@ -64,6 +64,11 @@ class Limit(Rule):
     def figures(self) -> tuple[tuple[str, Cond], ...]:
         found = ((self.key, self.limit),) if self.limit else ()
         return found + (((self.applies_key, self.applies_to),) if self.applies_to else ())
+
+    def describe(self) -> str:
+        limit = self.limit.shown.template.en.format(*self.limit.inputs) if self.limit else ""
+        applies = f", applies to {self.applies_to.label.en}" if self.applies_to else ""
+        return f"limit {limit} per applicant per year{applies}, reduce {REDUCE[self.reduction]}"
 
     def shown(self, cond: Cond, ev: Evaluation) -> Shown:
         s = cond.shown

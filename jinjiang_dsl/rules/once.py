@@ -34,6 +34,9 @@ class Once(Rule):
                       "Once per applicant (一次性): already awarded to project {project} ({amount} yuan)"),
     }
 
+    def describe(self) -> str:
+        return f"{WHAT[self.per]} (measure {self.measure})"
+
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
         turns: dict[int | None, list[Claim]] = {}
         for c in claims:

@@ -45,6 +45,10 @@ class Validity(Rule):
         ),
     }
 
+    def describe(self) -> str:
+        found = f"validity: in force {self.in_force[0]} to {self.in_force[1]}"
+        return found + (f", by reference {self.by_reference[0]} to {self.by_reference[1]}" if self.by_reference else "")
+
     def period(self, date: dt.date | None) -> tuple[str, Window]:
         """in_force | by_reference | out_of_period, and the window that decided it."""
         if date is not None and self.in_force[0] <= date <= self.in_force[1]:
