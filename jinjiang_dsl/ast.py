@@ -358,6 +358,7 @@ class InputDecl:
     label: Bitext | None
     span: Span
     name_span: Span
+    required: bool = False  # every record must give it (no default, not even "missing")
 
 
 @node

@@ -144,6 +144,8 @@ class Validator:
             id(table): {n: s.default for n, s in table.items() if s.default is not None}
             for table in (self.applicant_inputs, self.project_inputs)
         }
+        self.required = {id(table): [s for s in table.values() if s.required]
+                         for table in (self.applicant_inputs, self.project_inputs)}
 
     def applicants(self, records: Iterable[Any], start: int = 0) -> Iterator[Applicant]:
         seen: dict[Any, int] = {}
@@ -176,9 +178,6 @@ class Validator:
                           .at(f"{path}.name"))
             name = None
         facts = self.facts(record, self.applicant_inputs, path, errors, STRUCTURAL_APPLICANT, self.project_inputs)
-        if "kind" in self.applicant_inputs and "kind" not in record:
-            values = ", ".join(self.applicant_inputs["kind"].values)
-            errors.append(Problem(f"missing (one of {values})", f"缺少申请人类别(可选:{values})").at(f"{path}.kind"))
         projects: list[Project] = []
         raw_projects = record.get("projects", [])
         if not isinstance(raw_projects, list):
@@ -239,6 +238,11 @@ class Validator:
                 errors.append(problem.at(f"{path}.{key}"))
             elif value is not None:
                 facts[key] = value
+        for spec in self.required[id(inputs)]:
+            if record.get(spec.name) is None:
+                values = ", ".join(spec.values)
+                errors.append((Problem(f"missing (one of {values})", f"缺少{spec.label.zh}(可选:{values})") if values
+                               else Problem("missing (required)", f"缺少{spec.label.zh}(必填)")).at(f"{path}.{spec.name}"))
         return facts
 
     def unknown(self, key: str, inputs: dict[str, InputSpec], path: str, structural: tuple[str, ...],

@@ -29,6 +29,7 @@ class InputSpec:
     value_labels: dict[str, Label]
     default: object
     label: Label
+    required: bool = False  # a record without it is an input error
 
 
 @attrs.frozen(slots=True)

@@ -96,6 +96,7 @@ class _Planner:
                 value_labels={v.name: label_of(v.label, v.name) for v in d.type.values},
                 default=_default_value(d),
                 label=label_of(d.label, d.name),
+                required=d.required,
             )
             for d in self.policy.inputs
         }

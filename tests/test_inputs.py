@@ -382,3 +382,28 @@ def test_cli_eval_examples_json_matches_the_api() -> None:
     out = json.loads(result.stdout)
     assert out == policy().evaluate(EXAMPLES_PATH.read_text(encoding="utf-8")).to_json("en")
     assert not any(isinstance(v, float) for v in walk(out))
+
+
+def test_required_inputs_of_either_scope_are_located_errors_when_absent_or_null(tmp_path: Path) -> None:
+    """'required' after an input's type: a record without it (or with null) is an input error at its path;
+    the engine knows no input by name (the Jinjiang policy marks 'kind' required, in its own source)."""
+    from jinjiang_dsl import load_policy
+
+    source = (
+        'policy "t" / "t" {\n  issued 2024-01-01\n  rounding 0.01元 half_up\n}\n'
+        'applicant {\n  level: one of { city "市级" / "city", county "县级" / "county" } required "级别" / "level"\n}\n'
+        'project {\n  code: text required "项目编号" / "project code"\n  spend: money "投入" / "spend"\n}\n'
+        'measure 1 "奖励" / "award" {\n  clause 一\n  requires level == city\n  amount 10% of spend\n}\n'
+    )
+    path = tmp_path / "required.pol"
+    path.write_text(source, encoding="utf-8")
+    policy = load_policy(path)
+    out = policy.evaluate({"applicants": [
+        {"id": "A", "projects": [{"id": "P", "spend": "100", "code": None}]},
+        {"id": "B", "level": "city", "projects": [{"id": "P", "spend": "100", "code": "X-1"}]},
+    ]}).to_json("en")
+    first, second = out["applicants"]
+    assert first["status"] == "error"
+    assert first["errors"] == ["applicants[0].level: missing (one of city, county)",
+                               "applicants[0].projects[0].code: missing (required)"]
+    assert (second["status"], second["total"]) == ("ok", "10.00")

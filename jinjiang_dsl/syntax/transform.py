@@ -222,6 +222,7 @@ class ToAst:
             name=str(name_tok),
             type=type_ref,
             default=default,
+            required=any(isinstance(c, _Stmt) and c.tag == "required" for c in rest),
             label=self.bitext_opt(rest),
             span=self.span(meta),
             name_span=self.span(name_tok),
@@ -229,6 +230,9 @@ class ToAst:
 
     def default(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("default", children[0], self.span(meta))
+
+    def required(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("required", True, self.span(meta))
 
     def simple_type(self, meta: Meta, children: list[Token]) -> ast.TypeRef:
         return ast.TypeRef(kind=str(children[0]), values=(), span=self.span(meta))  # type: ignore[arg-type]
