@@ -306,7 +306,7 @@ class Define:
 
 @node
 class CrossCheck:
-    """A second reading of the same figure (I-5): a warning when it differs from the formula."""
+    """A second reading of the same figure (e.g. 50% of a higher level's approved grant): a warning when it differs from the formula."""
 
     expr: Expr
     label: Bitext | None
@@ -328,7 +328,7 @@ class Reduction:
 
 @node
 class AnnualCap:
-    """A cap per applicant per year over all of one measure's grants (1.2's 50万)."""
+    """A cap per applicant per year over all of one measure's grants (``cap 50万 per applicant per year``)."""
 
     amount: Expr
     reduction: Reduction
@@ -363,7 +363,7 @@ class InputDecl:
 
 @node
 class Fact:
-    """``software_investment: 300万`` in an example: an input and its value as written."""
+    """``investment: 300万`` in an example: an input and its value as written."""
 
     name: str
     value: Quantity | Percent | DateLit | BoolLit | Name | Quote
@@ -430,7 +430,7 @@ class Measure:
 
 @node
 class Rule:
-    """A rule across measures (R1 highest-not-stacked, R2 annual limit, R3 validity)."""
+    """A rule across measures: highest-not-stacked, a limit per applicant per year, or validity."""
 
     id: str
     title: Bitext

@@ -24,7 +24,7 @@ class Item:
     """One thing to cover and the cases it has: e.g. boundary 50万 of 2.2 → below, at, above."""
 
     where: str  # a measure's clause ("2.2 二(二)") or a rule's id
-    what: str  # "boundary 50万 of mis_software_spend"
+    what: str  # "boundary 50万"
     wanted: tuple[str, ...]
     seen: set[str] = attrs.field(factory=set)
 

@@ -27,7 +27,7 @@ from .runtime.trace import Label, Step
 Facts = dict[str, Any]
 MeasureFn = Callable[[Facts, Facts, "list[Step] | None"], MeasureResult]
 ZERO = Decimal(0)
-# Arithmetic is exact (I-1): the default context keeps only 28 significant digits, so
+# Arithmetic is exact: the default context keeps only 28 significant digits, so
 # 5% × 1000000.09999999999999999999999999 would round to …005 and then half-up to the wrong
 # fen. Evaluation runs in its own context, wide enough for every sum and product of the
 # figures the validator accepts (money < 10^15 with at most 20 decimals, counts < 10^9),
@@ -218,7 +218,7 @@ class Decider:
 def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
                  ) -> tuple[dict[str, Decimal], dict[str, Decimal], list[tuple[tuple[str, str, int], str]]]:
     """What one applicant adds to a batch summary: granted amounts by measure and by payer, and its
-    quota claims (measure, quota value such as the industry, year) → "applicant/project"."""
+    quota claims (measure, the value the quota counts per, year) → "applicant/project"."""
     by_measure: dict[str, Decimal] = {}
     by_payer: dict[str, Decimal] = {}
     claims = []

@@ -33,7 +33,7 @@ def step_json(step: Step, lang: str) -> dict[str, Any]:
 
 @attrs.frozen(slots=True)
 class Award:
-    """One measure for one project: its status, the entitlement before R1 and the caps, the amount."""
+    """One measure for one project: its status, the entitlement before the rules, the amount."""
 
     measure: str
     status: AwardStatus

@@ -1,6 +1,6 @@
 """Reading and validating applications against the policy's declared inputs.
 
-Every problem is reported with its JSON path (``applicants[3].projects[0].software_investment:
+Every problem is reported with its JSON path (``applicants[3].projects[0].investment:
 negative money -5``) and belongs to one applicant: the others are still evaluated, and
 nobody disappears from the output.
 """

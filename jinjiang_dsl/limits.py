@@ -13,7 +13,7 @@ from decimal import Decimal
 # ---------------------------------------------------------------- policies
 
 MAX_POLICY_BYTES = 1 << 20
-"""A policy source of more than 1 MiB is refused (the Jinjiang notice takes 50 KB)."""
+"""A policy source of more than 1 MiB is refused (a notice of twelve measures with examples takes about 50 KB)."""
 
 MAX_SYNTAX_DEPTH = 120
 """How deep the parse tree of a policy may nest before it is even read (parentheses, 非 …)."""

@@ -170,7 +170,7 @@ class Strategies:
         return st.fixed_dictionaries({}, optional={n: self.value(n) for n in sorted(names)})
 
     def project(self, pid: str = "P1", measures: int = 2) -> st.SearchStrategy[dict[str, Any]]:
-        """A project giving the facts of one or more measures, so that R1 has something to compare."""
+        """A project giving the facts of one or more measures, so that a highest-not-stacked rule has something to compare."""
         def build(chosen: list[Measure]) -> st.SearchStrategy[dict[str, Any]]:
             names = set().union(*(m.own_facts for m in chosen))
             required = {n: self.value(n) for n in sorted(names) if self.plan.inputs[n].kind != "bool"}

@@ -526,7 +526,7 @@ def test_share_of_a_count_is_a_count_not_money():
     assert found(src) == [
         error(
             "the amount of measure 1.1 is a count, not money",
-            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            "multiply it by an amount, e.g. '5万元 × sessions'",
             at(src, "20% of n"),
         ),
     ]
@@ -537,7 +537,7 @@ def test_count_times_a_percentage_is_a_count_not_money():
     assert found(src) == [
         error(
             "the amount of measure 1.1 is a count, not money",
-            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            "multiply it by an amount, e.g. '5万元 × sessions'",
             at(src, "n × 20%"),
         ),
     ]
@@ -612,7 +612,7 @@ def test_count_as_amount():
     assert found(src) == [
         error(
             "the amount of measure 1.1 is a count, not money",
-            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            "multiply it by an amount, e.g. '5万元 × sessions'",
             at(src, "n\n}"),
         ),
     ]
@@ -641,7 +641,7 @@ def test_cross_check_that_is_a_count():
     assert found(src) == [
         error(
             "the cross-check is a count, not money",
-            "multiply it by an amount, e.g. '5万元 × qualified_sessions'",
+            "multiply it by an amount, e.g. '5万元 × sessions'",
             at(src, "n\n}"),
         ),
     ]

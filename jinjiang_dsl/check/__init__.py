@@ -248,7 +248,7 @@ class _Checker:
                        f"write it as a share of a base, e.g. '{_text(e)} of investment'")
         elif t.kind == "count":
             self.error(f"{what} is a count, not money", e.span, _COUNT_HINTS.get(
-                what, "multiply it by an amount, e.g. '5万元 × qualified_sessions'"))
+                what, "multiply it by an amount, e.g. '5万元 × sessions'"))
         else:
             self.error(f"{what} must be money, but this is {t.describe()}", e.span)
         return None

@@ -77,4 +77,4 @@ def check_examples(policy: ast.Policy, report: Report) -> None:
                        f"e.g. expect {ids[0]} …")
             if e.amount is not None and e.status not in STATUSES_WITH_AMOUNT and e.amount.value != 0:
                 report("error", f"a {e.status} award pays nothing", e.amount.span,
-                       "leave the amount out, or use 'entitled' for the amount before R1 and the caps")
+                       "leave the amount out, or use 'entitled' for the amount before the rules")

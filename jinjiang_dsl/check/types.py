@@ -1,7 +1,7 @@
 """Types and units of expressions: money, count, ratio, bool, date, closed sets.
 
 Plain numbers (``100万`` without 元, ``20``) take their unit from where they are used,
-as untyped constants do in Go: ``fiscal_contribution > 100万`` compares money,
+as untyped constants do in Go: ``revenue > 100万`` compares money,
 ``adopters >= 10`` compares counts, ``5万 × sessions`` pays money.
 """
 

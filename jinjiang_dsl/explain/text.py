@@ -110,7 +110,7 @@ def notes_legend(batch: BatchDecision, lang: str) -> Group:
                     if s.kind == "note":
                         seen.setdefault(s.params["id"], s)
     lines = [Text(w("notes", lang), style="bold")]
-    def natural(note_id: str) -> tuple[str, int]:  # I-2 before I-10
+    def natural(note_id: str) -> tuple[str, int]:  # N-2 before N-10
         prefix, _, number = note_id.partition("-")
         return prefix, int(number) if number.isdigit() else 0
 

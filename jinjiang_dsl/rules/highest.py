@@ -134,7 +134,7 @@ class HighestNotStacked(Rule):
                 self.write_notes(c)
 
     def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
-        """A winner reduced by a later rule: the choice stands, and each claim says so (I-10's reading)."""
+        """A winner reduced by a later rule: the choice stands, and each claim says so."""
         if not ev.trace:
             return
         for group in self.groups(claims):

@@ -24,7 +24,7 @@ MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
 _QUANTITY = re.compile(r"^(?P<num>[0-9,]+(?:\.[0-9]+)?)\s*(?P<mag>(?:\s*[万亿])*)\s*(?P<unit>[元家个场次项人名])?$")
 
-# Statutory boundary words (I-2): 以上/以下/以内/不少于/不超过 include the number;
+# Statutory boundary words: 以上/以下/以内/不少于/不超过 include the number;
 # 超过/不满/低于 exclude it.
 PREFIX_LOWER_INCLUSIVE = {"不少于", "不低于"}
 PREFIX_UPPER_INCLUSIVE = {"不超过", "不高于"}
