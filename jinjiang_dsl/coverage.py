@@ -72,7 +72,7 @@ class Coverage:
             item.seen.add(case)
 
     def record(self, decision: ApplicantDecision) -> None:
-        for p in decision.projects:
+        for p in decision.groups():
             for a in p.awards:
                 m = self.plan.measure(a.measure)
                 for s in a.trace:

@@ -8,6 +8,7 @@ each may say at the end what a later one did to its outcome.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Context, Decimal, localcontext
 from typing import Any
@@ -56,6 +57,7 @@ class Decider:
         self.backend = backend
         self.trace = trace
         self.measures = sorted(plan.measures, key=lambda m: measure_key(m.id))
+        self.own = tuple(m for m in self.measures if m.level == "applicant")
         self.rank = {m.id: i for i, m in enumerate(self.measures)}
         self.gates = [r for r in plan.rules if isinstance(r, Validity)]
         self.acting = [r for r in plan.rules if not r.GATE]
@@ -66,7 +68,7 @@ class Decider:
         since real batches repeat a few shapes of project many times."""
         found = self._listed.get(given)
         if found is None:
-            found = self._listed[given] = tuple(m for m in self.measures if m.own_facts & given)
+            found = self._listed[given] = tuple(m for m in self.measures if m.level == "project" and m.own_facts & given)
         return found
 
     def figure(self, key: str, facts: Facts) -> Any:
@@ -123,8 +125,10 @@ class Decider:
     def _decide(self, app: Applicant) -> ApplicantDecision:
         if not app.ok:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
-        per_project = [self.project(app, project, order) for order, project in enumerate(app.projects)]
-        claims = [c for found in per_project for c in found]
+        own = self.claims(app, tuple(m for m in self.own if m.own_facts & app.given), {}, -1, "", app.date)
+        per_project = [self.claims(app, self.listed(p.given), p.facts, order, p.id, p.date, p)
+                       for order, p in enumerate(app.projects)]
+        claims = own + [c for found in per_project for c in found]
         granted = {c.measure.id for c in claims if c.status == "granted"}
         if granted:  # rules act on granted claims only
             ev = self.evaluation(app)
@@ -139,7 +143,7 @@ class Decider:
         total = sum((c.paid() for c in claims), ZERO)
         projects = tuple(ProjectDecision(p.id, tuple(self.freeze(c) for c in found))
                          for p, found in zip(app.projects, per_project))
-        return ApplicantDecision(app.id, app.name, "ok", total, projects, ())
+        return ApplicantDecision(app.id, app.name, "ok", total, projects, (), tuple(self.freeze(c) for c in own))
 
     def freeze(self, c: Claim) -> Award:
         shares, parts = self.shares(c), self.instalments(c)
@@ -177,27 +181,31 @@ class Decider:
             "shares": "、".join(f"{(s * 100).normalize():f}%" for s in shares)}))
         return found
 
-    def project(self, app: Applicant, project: Project, order: int) -> list[Claim]:
-        """The project's claims: its gates, then each measure it lists, granted at its entitlement when eligible."""
+    def claims(self, app: Applicant, measures: tuple[Measure, ...], facts: Facts, order: int, pid: str,
+               date: dt.date | None, project: Project | None = None) -> list[Claim]:
+        """The claims of a project (or, with ``project`` None, of the applicant itself): the gates, then each
+        measure listed, granted at its entitlement when eligible."""
+        if not measures:
+            return []
         gate_steps: list[Step] = []
         status = "in_force"
         for gate in self.gates:
             if self.trace:
-                verdict, step = gate.step(project.date)
+                verdict, step = gate.step(date)
                 gate_steps.append(step)
             else:
-                verdict = gate.period(project.date)[0]
+                verdict = gate.period(date)[0]
             if verdict == "out_of_period":
                 status = verdict
         claims = []
-        for m in self.listed(project.given):
+        for m in measures:
             steps: list[Step] | None = list(gate_steps) if self.trace else None
-            claim = Claim(m, status, ZERO, ZERO, steps, (), order, project.id, project.date, project.facts)
+            claim = Claim(m, status, ZERO, ZERO, steps, (), order, pid, date, facts)
             claims.append(claim)
             if status == "out_of_period":
                 continue
             try:
-                result = self.backend.measures[m.id](app.facts, project.facts, steps)
+                result = self.backend.measures[m.id](app.facts, facts, steps)
             except Undefined as exc:
                 exc.where = (project, m.id)
                 raise
@@ -223,7 +231,7 @@ def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
     by_payer: dict[str, Decimal] = {}
     claims = []
     projects = {p.id: p for p in app.projects}
-    for pd in decision.projects:
+    for pd in decision.groups():
         for a in pd.awards:
             if a.status == "granted" and a.amount:
                 by_measure[a.measure] = by_measure.get(a.measure, Decimal(0)) + a.amount

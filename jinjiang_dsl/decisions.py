@@ -64,7 +64,9 @@ class Award:
 
 @attrs.frozen(slots=True)
 class ProjectDecision:
-    id: str
+    """A project's awards; with ``id`` None, the applicant's own (measures decided on its facts alone)."""
+
+    id: str | None
     awards: tuple[Award, ...]
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
@@ -79,15 +81,19 @@ class ApplicantDecision:
     total: Decimal
     projects: tuple[ProjectDecision, ...]
     errors: tuple[str, ...] = ()
+    awards: tuple[Award, ...] = ()  # the applicant-level measures' awards
+
+    def groups(self) -> tuple[ProjectDecision, ...]:
+        """Every award, in groups: the applicant's own first (id None), then each project's."""
+        return ((ProjectDecision(None, self.awards),) if self.awards else ()) + self.projects
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": self.status,
-            "total": fmt_money(self.total),
-            "projects": [p.to_json(lang, trace) for p in self.projects],
-            "errors": list(self.errors),
-        }
+        out: dict[str, Any] = {"id": self.id, "status": self.status, "total": fmt_money(self.total)}
+        if self.awards:
+            out["awards"] = [a.to_json(lang, trace) for a in self.awards]
+        out["projects"] = [p.to_json(lang, trace) for p in self.projects]
+        out["errors"] = list(self.errors)
+        return out
 
 
 @attrs.frozen(slots=True)

@@ -87,7 +87,8 @@ def _describe(award: Award | None) -> str:
     return ", ".join(parts)
 
 
-def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDecision) -> str | None:
+def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDecision,
+                      applicant_level: frozenset[str] = frozenset()) -> str | None:
     """None when the decision meets the expectation; else what differs, in one sentence."""
     if e.kind == "error":
         if d.status != "error":
@@ -102,14 +103,20 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
         if d.total != e.amount.value:
             return f"line {e.span.line}: expected total {_money(e.amount)}, got {fmt_plain(d.total)}"
         return None
-    pid = e.project or (example.projects[0].id if len(example.projects) == 1 else None)
     mid = e.measure or example.measure
-    if pid is None or mid is None:
-        return f"line {e.span.line}: say which {'project' if pid is None else 'measure'} this expectation is about"
-    project = next((p for p in d.projects if p.id == pid), None)
-    if project is None:
-        return f"line {e.span.line}: the example has no project {pid!r}"
-    award = next((a for a in project.awards if a.measure == mid), None)
+    if mid in applicant_level:  # decided on the applicant's facts: its awards, not a project's
+        if e.project is not None:
+            return f"line {e.span.line}: measure {mid} is decided for the applicant itself, not for project {e.project}"
+        pid, awards = "applicant", d.awards
+    else:
+        pid = e.project or (example.projects[0].id if len(example.projects) == 1 else None)
+        if pid is None or mid is None:
+            return f"line {e.span.line}: say which {'project' if pid is None else 'measure'} this expectation is about"
+        project = next((p for p in d.projects if p.id == pid), None)
+        if project is None:
+            return f"line {e.span.line}: the example has no project {pid!r}"
+        awards = project.awards
+    award = next((a for a in awards if a.measure == mid), None)
     want = [e.status or ""]
     if e.amount is not None:
         want.append(f"amount {_money(e.amount)}")
@@ -133,7 +140,8 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
 
 def run(policy: Policy, example: ast.Example) -> Outcome:
     decision = policy.evaluate_applicant(record(policy, example))
-    failures = tuple(f for e in example.expectations if (f := check_expectation(e, example, decision)))
+    own = frozenset(m.id for m in policy.plan.measures if m.level == "applicant")
+    failures = tuple(f for e in example.expectations if (f := check_expectation(e, example, decision, own)))
     if not example.expectations:
         failures = (f"line {example.span.line}: the example expects nothing; add an 'expect' line",)
     return Outcome(example, failures, decision)
@@ -149,10 +157,10 @@ def explanation(policy: Policy, outcome: Outcome, lang: str = "zh") -> list[str]
         return []
     lines = []
     named = {(e.project, e.measure or outcome.example.measure) for e in outcome.example.expectations}
-    for p in outcome.decision.projects:
+    for p in outcome.decision.groups():
         for a in p.awards:
             if any((pid in (None, p.id)) and mid == a.measure for pid, mid in named):
                 m = policy.plan.measure(a.measure)
-                lines.append(f"{p.id} {m.id} {m.title.get(lang)} — clause {m.clause}:")
+                lines.append(f"{p.id or 'applicant'} {m.id} {m.title.get(lang)} — clause {m.clause}:")
                 lines += [f"  [{s.rule}] {render(s, lang)}" for s in a.trace]
     return lines

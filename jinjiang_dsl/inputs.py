@@ -56,6 +56,8 @@ class Applicant:
     projects: tuple[Project, ...]
     errors: tuple[str, ...]
     path: str
+    given: frozenset[str] = frozenset()  # the applicant fact names present in the input, before defaults
+    date: dt.date | None = None  # the applicant's own date, when the policy is dated by an applicant input
 
     @property
     def ok(self) -> bool:
@@ -178,6 +180,10 @@ class Validator:
                           .at(f"{path}.name"))
             name = None
         facts = self.facts(record, self.applicant_inputs, path, errors, STRUCTURAL_APPLICANT, self.project_inputs)
+        dated = self.plan.dated_by
+        date = facts.get(dated) if dated in self.applicant_inputs else None
+        if dated in self.applicant_inputs and dated not in record:
+            errors.append(self.undated(dated, path))
         projects: list[Project] = []
         raw_projects = record.get("projects", [])
         if not isinstance(raw_projects, list):
@@ -191,7 +197,7 @@ class Validator:
             raw_projects = []
         seen: dict[str, int] = {}
         for j, raw in enumerate(raw_projects):
-            project = self.project(raw, f"{path}.projects[{j}]", errors)
+            project = self.project(raw, f"{path}.projects[{j}]", errors, date)
             if project is None:
                 continue
             if project.id in seen:
@@ -205,9 +211,16 @@ class Validator:
                     errors.append(Problem(f"{label.en} ({label.zh})", label.zh).at(f"{project.path}.{names[0]}"))
             projects.append(project)
         return Applicant(index, aid if isinstance(aid, str) else None, name, facts, tuple(projects),
-                         tuple(errors), path)
+                         tuple(errors), path, frozenset(k for k in record if k in self.applicant_inputs), date)
 
-    def project(self, raw: Any, path: str, errors: list[str]) -> Project | None:
+    def undated(self, dated: str, path: str) -> Problem:
+        label = self.plan.inputs[dated].label.zh
+        return Problem("missing (the date decides the period and the year)",
+                       f"缺少{label}(据以判断施行期与年度)").at(f"{path}.{dated}")
+
+    def project(self, raw: Any, path: str, errors: list[str], applicant_date: dt.date | None = None
+                ) -> Project | None:
+        """A project as read; dated by its own date input, or by the applicant's when the policy says so."""
         if not isinstance(raw, dict):
             errors.append(_not_a(path, "an object", "对象", raw))
             return None
@@ -216,12 +229,12 @@ class Validator:
         _check_id(pid, path, "project", errors)
         facts = self.facts(raw, self.project_inputs, path, errors, STRUCTURAL_PROJECT, self.applicant_inputs)
         dated = self.plan.dated_by
-        if dated and dated not in raw:
-            errors.append(Problem("missing (the qualifying date decides the period)",
-                                  f"缺少{self.project_inputs[dated].label.zh}(据以判断是否在施行期内)").at(f"{path}.{dated}"))
+        own = dated is not None and dated in self.project_inputs
+        if own and dated not in raw:
+            errors.append(self.undated(dated, path))
         given = frozenset(k for k in raw if k in self.project_inputs)
-        return Project(str(pid) if isinstance(pid, str) else "", facts, given, facts.get(dated) if dated else None,
-                       path)
+        return Project(str(pid) if isinstance(pid, str) else "", facts, given,
+                       facts.get(dated) if own else applicant_date, path)
 
     def facts(self, record: dict[str, Any], inputs: dict[str, InputSpec], path: str, errors: list[str],
               structural: tuple[str, ...], other_scope: dict[str, InputSpec]) -> dict[str, Any]:

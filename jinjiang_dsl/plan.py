@@ -102,6 +102,7 @@ class _Planner:
         }
         self.defines = {d.name: d for d in self.policy.defines}
         self.project_inputs = {n for n, i in self.inputs.items() if i.scope == "project"}
+        self.applicant_inputs = {n for n, i in self.inputs.items() if i.scope == "applicant"}
         h = self.policy.header
         self.dated = h.dated_by.ident if h and h.dated_by else None
         stated = {n.id: n for n in self.policy.all_notes() if n.text is not None}
@@ -215,7 +216,10 @@ class _Planner:
         return Formula(kind="expr", expr=e, base=self.operand(e, local))
 
     def measure(self, m: ast.Measure) -> Measure:
+        """A measure reading a project fact is decided per project; one reading only the applicant's
+        facts is decided once per applicant (clause-shapes S1)."""
         local = {d.name: d for d in m.defines}
+        own = measure_facts(m, self.defines, self.project_inputs, self.dated)
         clause = m.clause.ref if m.clause else ""
         assert m.amount is not None  # the checker requires it
         return Measure(
@@ -235,7 +239,8 @@ class _Planner:
                 for o in m.overrides
             ),
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
-            own_facts=measure_facts(m, self.defines, self.project_inputs, self.dated),
+            own_facts=own or measure_facts(m, self.defines, self.applicant_inputs, self.dated),
+            level="project" if own else "applicant",
             instalments=tuple(p.value for p in m.instalments),
             shared=m.shared,
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
@@ -244,7 +249,7 @@ class _Planner:
             defines=local,
         )
 
-    def rules(self, h: ast.Header) -> tuple[Rule, ...]:
+    def rules(self, h: ast.Header, measures: tuple[Measure, ...]) -> tuple[Rule, ...]:
         """The rules in the order they apply: the order written, with what measures say of themselves
         placed where it has a meaning — a validity rule first (it decides which projects are looked at);
         a measure's 'once' before every rule across measures (a claim that loses its turn competes with
@@ -266,10 +271,10 @@ class _Planner:
                                         if h.by_reference else None))
         onces: list[Rule] = []
         caps: list[Rule] = []
-        for m in self.policy.measures:
+        for m, planned in zip(self.policy.measures, measures):
             rule, title = f"{m.id} {m.clause.ref if m.clause else ''}".strip(), label_of(m.title, m.id)
             if m.once:
-                onces.append(Once(rule, title, (), measure=m.id, per=m.once))
+                onces.append(Once(rule, title, (), measure=m.id, per=m.once, applicant_level=planned.level == "applicant"))
             if m.annual_cap:
                 local = {d.name: d for d in m.defines}
                 caps.append(AnnualCap(rule, title, (), measure=m.id,
@@ -290,7 +295,7 @@ class _Planner:
         assert h is not None  # the checker requires it
         window = lambda w: (w.start, w.end) if w else None  # noqa: E731
         measures = tuple(self.measure(m) for m in self.policy.measures)
-        rules = self.rules(h)
+        rules = self.rules(h, measures)
         return Plan(
             name=label_of(h.title, "policy"),
             source_sha256=hashlib.sha256(self.policy.source.encode("utf-8")).hexdigest(),

@@ -177,12 +177,17 @@ class Strategies:
             flags = {n: st.booleans() for n in sorted(names) if self.plan.inputs[n].kind == "bool"}
             base = st.fixed_dictionaries({"id": st.just(pid), **required},
                                          optional={**flags, **self._rule_facts()})
-            if self.dated_by:
+            if self.dated_by and self.plan.inputs[self.dated_by].scope == "project":
                 base = st.tuples(base, self.date()).map(lambda t: {**t[0], self.dated_by: t[1]})
             return base.filter(self.keeps_assertions)
 
-        return st.lists(st.sampled_from(self.plan.measures), min_size=1, max_size=measures,
+        return st.lists(st.sampled_from(self.project_measures), min_size=1, max_size=measures,
                         unique_by=lambda m: m.id).flatmap(build)
+
+    @property
+    def project_measures(self) -> list[Measure]:
+        """The measures a project lists (the others are decided on the applicant's facts)."""
+        return [m for m in self.plan.measures if m.level == "project"]
 
     def keeps_assertions(self, project: dict[str, Any]) -> bool:
         """A valid project also keeps the policy's input assertions (started <= diagnosed)."""
@@ -200,7 +205,8 @@ class Strategies:
     def applicant(self, aid: str = "A1", max_projects: int = 3) -> st.SearchStrategy[dict[str, Any]]:
         names = [n for n, s in self.plan.inputs.items() if s.scope == "applicant"]
         fields = {n: self.value(n) for n in names}
-        projects = st.integers(1, max_projects).flatmap(
+        fewest = 1 if self.project_measures else 0
+        projects = st.integers(fewest, max_projects if fewest else 0).flatmap(
             lambda k: st.tuples(*(self.project(f"P{i + 1}") for i in range(k))).map(list))
         return st.tuples(st.fixed_dictionaries(fields), projects).map(
             lambda t: {"id": aid, **t[0], "projects": t[1]})
@@ -232,6 +238,9 @@ class Strategies:
                 project[field + "x"] = "1"
                 return app, f"projects[0].{field}x"
             elif how == "bad date" and self.dated_by:
+                if self.plan.inputs[self.dated_by].scope == "applicant":
+                    app[self.dated_by] = "2023-02-30"
+                    return app, self.dated_by
                 project[self.dated_by] = "2023-02-30"
                 return app, f"projects[0].{self.dated_by}"
             elif how == "unknown value":

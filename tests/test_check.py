@@ -1489,12 +1489,12 @@ def test_a_per_year_statement_without_a_date_is_an_error(statement, what, needle
     ]
 
 
-def test_a_measure_that_reads_no_project_fact_is_never_evaluated():
+def test_a_measure_that_reads_no_fact_is_never_evaluated():
     src = source('measure 1.1 "示范" / "Demo" {\n  clause 一(一)\n  requires date >= 2023-05-01\n  amount 10万\n}\n')
     assert found(src) == [
-        ("warning", "measure 1.1 reads no fact of a project, so no project lists it: it is never evaluated",
-         "a project lists the measures whose facts it gives; name a project fact in a requirement or in the amount",
-         at(src, "measure 1.1")),
+        ("warning", "measure 1.1 reads no fact of the applicant or of a project, so nothing lists it: it is never "
+         "evaluated", "a project (or the applicant) lists the measures whose facts it gives; name a fact in a "
+         "requirement or in the amount", at(src, "measure 1.1")),
     ]
 
 

@@ -164,7 +164,7 @@ BAD_CASES: list[tuple[str, Any, list[str]]] = [
      [f"{P}.kind: missing (one of enterprise, provider, association, college)"]),
     ("missing date",
      enterprise(project(date=None, cloud_service_fee="60000"), aid="BAD"),
-     [f"{PP}.date: missing (the qualifying date decides the period)"]),
+     [f"{PP}.date: missing (the date decides the period and the year)"]),
     ("missing project id",
      enterprise({"date": "2023-06-01"}, aid="BAD"),
      [f"{PP}.id: missing (every project needs an id)"]),

@@ -71,17 +71,17 @@ def test_cap_not_binding_is_explained() -> None:
 def test_higher_rate_explained_for_park_key_project() -> None:
     award = find_award(evaluate(doc(enterprise(project(**demo_11("1000000", park=True))))), "1.1")
     text = trace_text(award)
-    assert "Higher rate applies: Quanzhou park standardisation key project ✓" in text
+    assert "Provision for this case applies: Quanzhou park standardisation key project ✓" in text
     assert "Rate 25% (because: Quanzhou park standardisation key project): 1,000,000 × 25% = 250,000" in text
 
 
 def test_31_both_conditions_named_in_explanation() -> None:
     both = find_award(evaluate(doc(enterprise(project(**platform(
         "3000000", leading_enterprise_initiated=True, sme_interconnected=True))))), "3.1")
-    assert "Higher rate applies: initiated by a leading enterprise and interconnected with SMEs ✓" in trace_text(both)
+    assert "Provision for this case applies: initiated by a leading enterprise and interconnected with SMEs ✓" in trace_text(both)
     assert "600,000 yuan exceeds the per-project cap of 500,000 yuan" in trace_text(both)
     one = find_award(evaluate(doc(enterprise(project(**platform("3000000", sme_interconnected=True))))), "3.1")
-    assert "Higher rate does not apply" in trace_text(one)
+    assert "Provision for this case does not apply" in trace_text(one)
     assert "450,000 yuan exceeds the per-project cap of 250,000 yuan" in trace_text(one)
 
 

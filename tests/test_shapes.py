@@ -194,3 +194,38 @@ def test_every_policy_covers_its_boundaries_caps_rules_and_categories(path: Path
     policy = load_policy(path)
     coverage = Coverage(policy.plan).record_all(o.decision for o in run_all(policy))
     assert [(i.where, i.what, i.missing) for i in coverage.uncovered()] == []
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_generated_applicants_decide_alike_on_both_backends(path: Path) -> None:
+    """The differential test on every policy: applicants drawn by the policy's own strategies (a third
+    of the profile's examples per policy) get the same JSON, trace included, from both backends."""
+    from hypothesis import given, settings
+    from jinjiang_dsl.testing import Strategies
+
+    compiled, interpreted = load_policy(path), load_policy(path, backend="interpreter")
+
+    @settings(max_examples=max(10, settings().max_examples // 3))
+    @given(Strategies(compiled).document(max_applicants=2))
+    def same(document: dict) -> None:
+        expected = interpreted.evaluate(document).to_json("en")
+        assert compiled.evaluate(document).to_json("en") == expected
+
+    same()
+
+
+def test_an_applicant_level_measure_is_listed_under_the_applicant_not_a_project(tmp_path: Path) -> None:
+    policy = load_policy(ROOT / "policies" / "shapes" / "s01_applicant_level.pol")
+    out = policy.evaluate({"applicants": [
+        {"id": "E1", "recognised_on": "2024-05-01", "first_little_giant": True,
+         "projects": [{"id": "P1"}]},
+        {"id": "E2", "recognised_on": "2024-05-01"},
+    ]}).to_json("en")
+    first, second = out["applicants"]
+    assert [(a["measure"], a["status"], a["amount"]) for a in first["awards"]] == [("1", "granted", "500000.00")]
+    assert first["projects"] == [{"id": "P1", "awards": []}] and first["total"] == "500000.00"
+    assert "awards" not in second  # it gives none of the measure's facts: not listed, as for a project
+    assert out["summary"]["by_measure"] == {"1": "500000.00"}
+    missing_date = policy.evaluate({"applicants": [{"id": "E3", "first_little_giant": True}]}).to_json("en")
+    assert missing_date["applicants"][0]["errors"] == [
+        "applicants[0].recognised_on: missing (the date decides the period and the year)"]

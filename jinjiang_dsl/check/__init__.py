@@ -83,6 +83,7 @@ class _Checker:
         h = policy.header
         self.dated_by = h.dated_by.ident if h and h.dated_by else None
         self.project_facts = {d.name for d in policy.inputs if d.scope == "project"}
+        self.applicant_facts = {d.name for d in policy.inputs if d.scope == "applicant"}
         self.policy_defines = {d.name: d for d in policy.defines}
         self._code: str | None = None
         self._starts: list[int] = []
@@ -409,11 +410,12 @@ class _Checker:
             if sym.name not in self.used:
                 self.warn(f"definition '{sym.name}' is never used", sym.node.name_span, "remove it")
         self.local = {}
-        reads_nothing = not measure_facts(m, self.policy_defines, self.project_facts, self.dated_by)
+        reads_nothing = not measure_facts(m, self.policy_defines, self.project_facts | self.applicant_facts,
+                                          self.dated_by)
         if reads_nothing and errors_before == sum(d.is_error for d in self.diagnostics):  # errors first
-            self.warn(f"measure {m.id} reads no fact of a project, so no project lists it: it is never evaluated",
-                      head, "a project lists the measures whose facts it gives; name a project fact in a "
-                            "requirement or in the amount")
+            self.warn(f"measure {m.id} reads no fact of the applicant or of a project, so nothing lists it: it is "
+                      "never evaluated", head, "a project (or the applicant) lists the measures whose facts it "
+                      "gives; name a fact in a requirement or in the amount")
 
     def formula(self, f: ast.Formula, what: str) -> None:
         if isinstance(f, ast.ExprFormula):

@@ -88,7 +88,7 @@ def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
     """Suggestions by (project, measure); the rules' are under (None, None)."""
     plan = decider.plan
     out: dict[tuple[str | None, str | None], list[Change]] = {}
-    for p in decision.projects:
+    for p in decision.groups():
         for award in p.awards:
             if award.status in ("referred", "out_of_period"):
                 continue

@@ -17,6 +17,7 @@ from ..decide import Decider
 from ..decisions import ApplicantDecision, Award, BatchDecision
 from ..inputs import Applicant
 from ..plan import Measure, Plan
+from ..rules import HighestNotStacked, Once
 from ..runtime.intervals import from_ast
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
@@ -49,7 +50,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "matched": ("适用", "applies"),
     "errors": ("输入错误", "Input errors"),
     "warnings": ("警告", "Warnings"),
-    "annual_limit": ("年度补助总额上限", "Annual limit"),
+    "rules": ("跨措施规则", "Rules across measures"),
+    "applicant_itself": ("申请人本身", "The applicant itself"),
     "by_measure": ("各措施给予金额", "Granted by measure"),
     "by_status": ("各结果项数", "Awards by status"),
     "applicants_with_errors": ("输入有误的申请人", "Applicants with input errors"),
@@ -61,7 +63,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "applicants": ("申请人一览", "Applicants"),
 }
 
-WHY_NOT_KINDS = {"missing", "tier_none", "category_none", "zero", "once", "r1", "referred"}
+WHY_NOT_KINDS = {"missing", "tier_none", "category_none", "zero", Once.KIND, HighestNotStacked.KIND, "referred"}
 
 
 def error_text(error: str, lang: str) -> str:
@@ -150,10 +152,10 @@ def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecisi
     plan = decider.plan
     suggestions = changes(decider, app, decision) if decision.status == "ok" else {}
     awards = []
-    for p in decision.projects:
+    for p in decision.groups():
         for a in p.awards:
             m = plan.measure(a.measure)
-            awards.append(AwardReport(p.id, m, a, tier_rows(m, a), why_not(a),
+            awards.append(AwardReport(p.id or "", m, a, tier_rows(m, a), why_not(a),
                                       tuple(suggestions.get((p.id, a.measure), ()))))
     return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None), ())))
 

@@ -40,6 +40,7 @@ WORDS = {
     "applicants": ("申请人", "applicants"),
     "errors": ("输入有误", "with input errors"),
     "no_awards": ("未涉及任何措施", "no measure's facts given"),
+    "applicant_itself": ("申请人本身", "the applicant itself"),
     "notes": ("适用的解释", "interpretations that apply"),
 }
 
@@ -80,8 +81,8 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
     head.append(f" — {w('total', lang)} ", style="")
     head.append(money(d.total, lang), style="bold green")
     tree = Tree(head)
-    for p in d.projects:
-        branch = tree.add(Text(visible(p.id), style="bold blue"))
+    for p in d.groups():
+        branch = tree.add(Text(visible(p.id) if p.id is not None else w("applicant_itself", lang), style="bold blue"))
         if not p.awards:
             branch.add(Text(w("no_awards", lang), style="dim"))
         for a in p.awards:
@@ -104,7 +105,7 @@ def notes_legend(batch: BatchDecision, lang: str) -> Group:
     """Each interpretation that applied, stated once (the awards name them by id)."""
     seen: dict[str, Step] = {}
     for d in batch.applicants:
-        for p in d.projects:
+        for p in d.groups():
             for a in p.awards:
                 for s in a.trace:
                     if s.kind == "note":

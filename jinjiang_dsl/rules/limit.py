@@ -130,7 +130,7 @@ class Limit(Rule):
         if self.limit is None:
             return []
         found: dict[str, Change] = {}
-        for p in decision.projects:
+        for p in decision.groups():
             for award in p.awards:
                 step = next((s for s in award.trace if s.kind == self.KIND and s.rule == self.id
                              and s.params["variant"].startswith("reduced")), None)

@@ -24,6 +24,7 @@ WHAT = {"year": "once per applicant per year", "ever": "once per applicant"}
 class Once(Rule):
     measure: str = ""
     per: Literal["year", "ever"] = "year"
+    applicant_level: bool = False  # decided on the applicant's facts: one claim per record, never a second
 
     KIND: ClassVar[str] = "once"
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
@@ -55,7 +56,8 @@ class Once(Rule):
         return None
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        return ((WHAT[self.per], ("holds it", "another claim holds it")),)
+        cases = ("holds it",) if self.applicant_level else ("holds it", "another claim holds it")
+        return ((WHAT[self.per], cases),)
 
     def covered(self, step: Step) -> tuple[str, str] | None:
         if step.kind == self.KIND:
