@@ -153,7 +153,7 @@ class InSet:
 
 @node
 class Bound:
-    value: Quantity | None  # None is infinity
+    value: Quantity | DateLit | None  # None is infinity
     inclusive: bool
 
 

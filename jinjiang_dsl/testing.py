@@ -56,11 +56,11 @@ def amount_inputs(plan: Plan, m: Measure) -> list[str]:
     return _input_names(plan, m.formula.expr, m.defines)
 
 
-def edges(plan: Plan) -> dict[str, set[Decimal]]:
-    """For each input, the values where the policy changes its answer."""
-    found: dict[str, set[Decimal]] = {}
+def edges(plan: Plan) -> dict[str, set[Any]]:
+    """For each input, the values where the policy changes its answer (figures, or days)."""
+    found: dict[str, set[Any]] = {}
 
-    def add(name: str, value: Decimal, step: Decimal) -> None:
+    def add(name: str, value: Any, step: Any) -> None:
         found.setdefault(name, set()).update({value - step, value, value + step})
 
     for m in plan.measures:
@@ -80,7 +80,7 @@ def edges(plan: Plan) -> dict[str, set[Decimal]]:
                     add(n, binds, CENT)
         for cond in (*m.requirements, *((m.beneficiary,) if m.beneficiary else ())):
             _condition_edges(plan, cond.expr, add)
-    return {k: {v for v in vs if v >= 0} for k, vs in found.items()}
+    return {k: {v for v in vs if not isinstance(v, Decimal) or v >= 0} for k, vs in found.items()}
 
 
 def _condition_edges(plan: Plan, e: ast.Expr, add: Any) -> None:
@@ -88,7 +88,7 @@ def _condition_edges(plan: Plan, e: ast.Expr, add: Any) -> None:
         iv = from_ast(e.interval)
         for bound in (iv.lower, iv.upper):
             if bound is not None:
-                add(e.operand.ident, bound, Decimal(1))
+                add(e.operand.ident, bound, dt.timedelta(days=1) if isinstance(bound, dt.date) else Decimal(1))
     elif isinstance(e, ast.Compare) and isinstance(e.left, ast.Name) and e.left.ident in plan.inputs:
         value = _constant(e.right)
         if value is not None:
@@ -126,8 +126,8 @@ class Strategies:
             options.insert(0, st.sampled_from(near))
         return st.one_of(*options)
 
-    def date(self) -> st.SearchStrategy[str]:
-        points: list[dt.date] = []
+    def date(self, name: str | None = None) -> st.SearchStrategy[str]:
+        points: list[dt.date] = sorted(v for v in self.edges.get(name or "", ()) if isinstance(v, dt.date))
         for window in (self.plan.in_force, self.plan.by_reference):
             if window:
                 for d in window:
@@ -148,7 +148,7 @@ class Strategies:
         if spec.kind == "count":
             return self.count(name)
         if spec.kind == "date":
-            return self.date()
+            return self.date(name)
         if spec.kind == "enum":
             return st.sampled_from(spec.values)
         return st.sampled_from(self.text_values(name) or ["其他"])
@@ -178,7 +178,7 @@ class Strategies:
             base = st.fixed_dictionaries({"id": st.just(pid), **required},
                                          optional={**flags, **self._rule_facts()})
             if self.dated_by and self.plan.inputs[self.dated_by].scope == "project":
-                base = st.tuples(base, self.date()).map(lambda t: {**t[0], self.dated_by: t[1]})
+                base = st.tuples(base, self.date(self.dated_by)).map(lambda t: {**t[0], self.dated_by: t[1]})
             return base.filter(self.keeps_assertions)
 
         return st.lists(st.sampled_from(self.project_measures), min_size=1, max_size=measures,

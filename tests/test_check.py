@@ -1590,3 +1590,20 @@ def test_other_policy_cannot_stand_in_a_rule_per_applicant():
         error("'other policy' names an award for the same project; it cannot stand in a rule per applicant",
               "use 'highest not stacked per project per year'", at(src, "spend\n}")),
     ]
+
+
+DATED = ('policy "t" / "t" {\n  issued 2024-01-01\n  rounding 0.01元 half_up\n}\n'
+         'project {\n  accepted: date "a" / "a"\n  revenue: money "r" / "r"\n}\n'
+         'measure 1 "m" / "m" {\n  clause 一\n  requires accepted in 2024-01-01后 and revenue > 0\n  %s\n  amount 1万\n}\n')
+
+
+@pytest.mark.parametrize("statement, message, hint, needle", [
+    ("requires accepted in 100万以上", "'accepted' is a date, but the interval 100万以上 is of figures",
+     "write the window in dates, e.g. 2025年6月30日前(含) or [2024-01-01, 2024-12-31]", "100万以上"),
+    ("requires revenue in 2025年6月30日前(含)", "the interval 2025年6月30日前(含) is a window of days, but 'revenue' is "
+     "money", "compare a date input with a window of days", "2025年6月30日前(含)"),
+    ("requires accepted in 2024年2月30日前", "'2024年2月30日' is not a date", "that day does not exist", "2024年2月30日"),
+])
+def test_a_window_of_days_bounds_dates_only(statement: str, message: str, hint: str, needle: str) -> None:
+    src = DATED % statement
+    assert found(src) == [error(message, hint, at(src, needle))]

@@ -852,3 +852,39 @@ def test_parse_errors_raise_policy_error_with_diagnostics():
     (d,) = info.value.diagnostics
     assert d.is_error and d.span.path == "x.pol"
     assert info.value.sources == {"x.pol": "measure 1.1 {"}
+
+
+DAY = dt.date
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        # (含) makes the day count, before or after the word; 以前/以后/起 count it; 前/之前/后/之后 do not
+        ("2025年6月30日前(含)", (None, False, DAY(2025, 6, 30), True)),
+        ("2025年6月30日(含)前", (None, False, DAY(2025, 6, 30), True)),
+        ("2025-06-30以前", (None, False, DAY(2025, 6, 30), True)),
+        ("2025-06-30及以前", (None, False, DAY(2025, 6, 30), True)),
+        ("2025-06-30前", (None, False, DAY(2025, 6, 30), False)),
+        ("2025年6月30日之前", (None, False, DAY(2025, 6, 30), False)),
+        ("2024-07-01后", (DAY(2024, 7, 1), False, None, False)),
+        ("2024-07-01之后", (DAY(2024, 7, 1), False, None, False)),
+        ("2024-07-01后(含)", (DAY(2024, 7, 1), True, None, False)),
+        ("2024-07-01以后", (DAY(2024, 7, 1), True, None, False)),
+        ("2024年7月1日起", (DAY(2024, 7, 1), True, None, False)),
+        # 自X至Y: both days count, as the notices' own windows do
+        ("2024年1月1日至2024年12月31日", (DAY(2024, 1, 1), True, DAY(2024, 12, 31), True)),
+        ("[2024-01-01, 2024-12-31)", (DAY(2024, 1, 1), True, DAY(2024, 12, 31), False)),
+    ],
+)
+def test_date_windows_in_boundary_words(written: str, expected: tuple) -> None:
+    e = expr(f"signed in {written}")
+    assert isinstance(e, ast.InInterval)
+    iv = from_ast(e.interval)
+    assert (iv.lower, iv.lower_inclusive, iv.upper, iv.upper_inclusive) == expected
+    assert e.interval.text == written
+    day = expected[0] or expected[2]
+    # membership at the bound itself, and a day either side
+    assert (day in iv) == (expected[1] if expected[0] else expected[3])
+    assert (day - dt.timedelta(days=1) in iv) == (expected[0] is None)
+    assert (day + dt.timedelta(days=1) in iv) == (expected[2] is None or expected[0] is not None)

@@ -14,7 +14,7 @@ import attrs
 
 from .. import ast
 from ..diagnostics import did_you_mean
-from ..runtime.intervals import from_ast
+from ..runtime.intervals import from_ast, is_dates
 from .tiers import is_empty
 
 NUMERIC = {"money", "count", "ratio", "number"}
@@ -128,10 +128,22 @@ class ExprTyper:
             return BOOL
         if isinstance(e, ast.InInterval):
             t = self.infer(e.operand)
-            if t is not None and t.kind not in NUMERIC:
+            days = is_dates(e.interval)
+            if t is not None and days and t.kind != "date":
+                self.error(f"the interval {e.interval.text} is a window of days, but {_subject(e.operand)} is "
+                           f"{t.describe()}", e.interval.span, "compare a date input with a window of days")
+            elif t is not None and not days and t.kind == "date":
+                self.error(f"{_subject(e.operand)} is a date, but the interval {e.interval.text} is of figures",
+                           e.interval.span, "write the window in dates, e.g. 2025年6月30日前(含) or "
+                                            "[2024-01-01, 2024-12-31]")
+            elif t is not None and t.kind not in NUMERIC and t.kind != "date":
                 self.error(f"{t.describe()} cannot lie in an interval", e.operand.span, None)
-            elif t is not None:
+            elif t is not None and not days:
                 self.check_bounds(e.interval, t, e.operand)
+            if any(b is not None and b.value is not None and isinstance(b.value, ast.DateLit) != days
+                   for b in (e.interval.lower, e.interval.upper)):
+                self.error(f"the interval {e.interval.text} mixes a date with a figure", e.interval.span, None)
+                return BOOL
             iv = from_ast(e.interval)
             if is_empty(iv):
                 hint = "write the smaller bound first" if iv.lower > iv.upper else "include both ends, or widen it"  # type: ignore[operator]

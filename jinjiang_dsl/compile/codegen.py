@@ -8,6 +8,8 @@ those of :mod:`jinjiang_dsl.interpret`; the two are tested against each other.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from decimal import Decimal
 from .. import ast
 from ..check.facts import inputs_of
@@ -82,7 +84,10 @@ class Constants:
                              f"{iv.upper_inclusive}, {iv.percent})", str(iv))
 
 
-def _dec(value: Decimal | None) -> str:
+def _dec(value: Decimal | dt.date | None) -> str:
+    """A bound as source: a Decimal, or a date (whose parts are integers, never text)."""
+    if isinstance(value, dt.date):
+        return f"date({value.year}, {value.month}, {value.day})"
     return "None" if value is None else f"Decimal({str(value)!r})"
 
 

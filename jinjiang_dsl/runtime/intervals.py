@@ -6,7 +6,9 @@ shows the notation, so an auditor sees which end is included.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -14,15 +16,18 @@ from .. import ast
 from .money import fmt_compact
 
 
+Point = Any  # a Decimal, or a date for a window of days
+
+
 @attrs.frozen(slots=True)
 class Interval:
-    lower: Decimal | None
+    lower: Point | None
     lower_inclusive: bool
-    upper: Decimal | None
+    upper: Point | None
     upper_inclusive: bool
     percent: bool = False  # its bounds were written as percentages, and read so
 
-    def __contains__(self, value: Decimal) -> bool:
+    def __contains__(self, value: Point) -> bool:
         if self.lower is not None and (value < self.lower or (value == self.lower and not self.lower_inclusive)):
             return False
         if self.upper is not None and (value > self.upper or (value == self.upper and not self.upper_inclusive)):
@@ -30,7 +35,7 @@ class Interval:
         return True
 
     def __str__(self) -> str:
-        show = percent_text if self.percent else fmt_compact
+        show = percent_text if self.percent else _show
         lo = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + show(self.lower)
         hi = "∞)" if self.upper is None else show(self.upper) + ("]" if self.upper_inclusive else ")")
         return f"{lo}, {hi}"
@@ -46,6 +51,10 @@ class Interval:
         return None
 
 
+def _show(value: Point) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else fmt_compact(value)
+
+
 def from_ast(node: ast.Interval) -> Interval:
     lo, hi = node.lower, node.upper
     return Interval(
@@ -53,8 +62,13 @@ def from_ast(node: ast.Interval) -> Interval:
         lower_inclusive=bool(lo and lo.inclusive),
         upper=hi.value.value if hi and hi.value else None,
         upper_inclusive=bool(hi and hi.inclusive),
-        percent=any(b and b.value and b.value.unit == "percent" for b in (lo, hi)),
+        percent=any(b and isinstance(b.value, ast.Quantity) and b.value.unit == "percent" for b in (lo, hi)),
     )
+
+
+def is_dates(node: ast.Interval) -> bool:
+    """A window of days (2025年6月30日前(含)), not a range of figures."""
+    return any(b is not None and isinstance(b.value, ast.DateLit) for b in (node.lower, node.upper))
 
 
 def part_in(value: Decimal, iv: Interval) -> Decimal:

@@ -24,6 +24,14 @@ MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
 _QUANTITY = re.compile(r"^(?P<num>[0-9,]+(?:\.[0-9]+)?)\s*(?P<mag>(?:\s*[万亿])*)\s*(?P<unit>[元家个场次项人名])?$")
 
+DATE_WORDS_INCLUSIVE = {"及以前", "以前", "及以后", "以后", "起"}
+
+
+def _date_inclusive(tokens: list[Token]) -> bool:
+    """A day bound includes its day when (含) says so, or the word does (以前, 以后, 起)."""
+    return any(t.type == "INCL" or str(t) in DATE_WORDS_INCLUSIVE for t in tokens[1:])
+
+
 # Statutory boundary words: 以上/以下/以内/不少于/不超过 include the number;
 # 超过/不满/低于 exclude it.
 PREFIX_LOWER_INCLUSIVE = {"不少于", "不低于"}
@@ -105,11 +113,13 @@ class ToAst:
         return ast.Percent(value=Decimal(digits) / 100, text=str(token), span=self.span(token))
 
     def date_of(self, token: Token) -> ast.DateLit:
+        text = str(token)
+        chinese = re.fullmatch(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日", text)
         try:
-            value = dt.date.fromisoformat(str(token))
+            value = dt.date(*(int(x) for x in chinese.groups())) if chinese else dt.date.fromisoformat(text)
         except ValueError:
             # The terminal guarantees the shape YYYY-MM-DD, so the day itself is what is wrong.
-            shaped = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(token)) is not None
+            shaped = chinese is not None or re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) is not None
             hint = "that day does not exist" if shaped else "dates are written YYYY-MM-DD, e.g. 2023-05-01"
             self.error(f"'{token}' is not a date", token, hint=hint)
             value = dt.date(1, 1, 1)
@@ -507,6 +517,8 @@ class ToAst:
 
     def _bound(self, token: Token, inclusive: bool) -> ast.Bound:
         """A bound's number; a percentage (3%以上) is kept as its fraction, with the unit 'percent'."""
+        if token.type == "DATE":
+            return ast.Bound(value=self.date_of(token), inclusive=inclusive)
         if token.type == "PERCENT":
             p = self.percent_of_token(token)
             return ast.Bound(value=ast.Quantity(value=p.value, unit="percent", text=p.text, span=p.span),
@@ -558,6 +570,16 @@ class ToAst:
             hint=f"write '{lo}(含)至{hi}' for [{lo}, {hi}), or use interval notation such as [{lo}, {hi})",
         )
         return self._interval(meta, self._bound(c[0], True), self._bound(c[1], False))
+
+    def date_before(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        return self._interval(meta, None, self._bound(c[0], _date_inclusive(c)))
+
+    def date_after(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        return self._interval(meta, self._bound(c[0], _date_inclusive(c)), None)
+
+    def date_range(self, meta: Meta, c: list[Token]) -> ast.Interval:
+        # 自X至Y: both days count, as in the notices' own windows (有效期至2024年12月31日止).
+        return self._interval(meta, self._bound(c[0], True), self._bound(c[1], True))
 
     def notation(self, meta: Meta, c: list[Token]) -> ast.Interval:
         opener, lo, hi, closer = c[0], c[1], c[-2], c[-1]
