@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 import attrs
 
@@ -144,6 +144,15 @@ class YearOf:
 
 
 @node
+class YearSum:
+    """``sum of equipment per applicant per year``: a project input added up over all of one
+    applicant's projects of the same year; a measure reading it is decided once per applicant-year."""
+
+    operand: Name
+    span: Span
+
+
+@node
 class InSet:
     operand: Expr
     values: tuple[Name, ...]
@@ -177,8 +186,22 @@ class InInterval:
     span: Span
 
 
-Expr = Union[Quantity, Percent, DateLit, BoolLit, Name, BinOp, PercentOf, Compare, BoolOp, Not, YearOf, InSet,
+Expr = Union[Quantity, Percent, DateLit, BoolLit, Name, BinOp, PercentOf, Compare, BoolOp, Not, YearOf, YearSum, InSet,
              InInterval]
+
+
+def children(e: Any) -> tuple[Any, ...]:
+    """The sub-expressions of an expression (the values of ``in {…}`` included): the one place that
+    knows the shape of every expression node, for the walkers that only need to go down."""
+    if isinstance(e, (BinOp, Compare, BoolOp)):
+        return e.left, e.right
+    if isinstance(e, PercentOf):
+        return (e.base,)
+    if isinstance(e, (Not, YearOf, YearSum, InInterval)):
+        return (e.operand,)
+    if isinstance(e, InSet):
+        return (e.operand, *e.values)
+    return ()
 
 
 # ---------------------------------------------------------------- formulas

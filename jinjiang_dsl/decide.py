@@ -58,6 +58,7 @@ class Decider:
         self.trace = trace
         self.measures = sorted(plan.measures, key=lambda m: measure_key(m.id))
         self.own = tuple(m for m in self.measures if m.level == "applicant")
+        self.over_year = tuple(m for m in self.measures if m.level == "year")
         self.rank = {m.id: i for i, m in enumerate(self.measures)}
         self.gates = [r for r in plan.rules if isinstance(r, Validity)]
         self.acting = [r for r in plan.rules if not r.GATE]
@@ -126,6 +127,7 @@ class Decider:
         if not app.ok:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
         own = self.claims(app, tuple(m for m in self.own if m.own_facts & app.given), {}, -1, "", app.date)
+        own += self.yearly(app)
         per_project = [self.claims(app, self.listed(p.given), p.facts, order, p.id, p.date, p)
                        for order, p in enumerate(app.projects)]
         claims = own + [c for found in per_project for c in found]
@@ -148,7 +150,7 @@ class Decider:
     def freeze(self, c: Claim) -> Award:
         shares, parts = self.shares(c), self.instalments(c)
         return Award(c.measure.id, c.status, c.entitlement, c.amount, tuple(c.steps) if c.steps else (), c.warnings,
-                     parts, shares)
+                     parts, shares, c.year if c.measure.level == "year" else None)
 
     def shares(self, c: Claim) -> tuple[tuple[str, Decimal], ...]:
         """资金分担: the granted amount split between the payers by their weights, exact in the policy's
@@ -181,8 +183,33 @@ class Decider:
             "shares": "、".join(f"{(s * 100).normalize():f}%" for s in shares)}))
         return found
 
+    def in_period(self, date: dt.date | None) -> bool:
+        return all(gate.period(date)[0] != "out_of_period" for gate in self.gates)
+
+    def yearly(self, app: Applicant) -> list[Claim]:
+        """The claims of the measures over the year (S13): for each year, one claim whose facts are the
+        sums over the applicant's projects of that year (in period) that give the measure's facts."""
+        found: list[Claim] = []
+        for m in self.over_year:
+            years: dict[int, list[Project]] = {}
+            for p in app.projects:
+                if p.date is not None and p.given & m.own_facts and self.in_period(p.date):
+                    years.setdefault(p.date.year, []).append(p)
+            for year, projects in sorted(years.items()):
+                sums, lead = {}, []
+                for name in sorted(m.own_facts):
+                    given = [p for p in projects if p.facts.get(name) is not None]
+                    if not given:
+                        continue  # not provided by any project of the year: the measure says so
+                    sums[name] = sum(p.facts[name] for p in given)
+                    lead.append(Step(m.rule, "year_sum", {
+                        "year": str(year), "label": self.input_label(name), "total": sums[name],
+                        "parts": " + ".join(f"{p.id} {fmt_plain(p.facts[name])}" for p in given)}))
+                found += self.claims(app, (m,), sums, -1, "", min(p.date for p in projects if p.date), lead=lead)
+        return found
+
     def claims(self, app: Applicant, measures: tuple[Measure, ...], facts: Facts, order: int, pid: str,
-               date: dt.date | None, project: Project | None = None) -> list[Claim]:
+               date: dt.date | None, project: Project | None = None, lead: list[Step] | None = None) -> list[Claim]:
         """The claims of a project (or, with ``project`` None, of the applicant itself): the gates, then each
         measure listed, granted at its entitlement when eligible."""
         if not measures:
@@ -199,7 +226,7 @@ class Decider:
                 status = verdict
         claims = []
         for m in measures:
-            steps: list[Step] | None = list(gate_steps) if self.trace else None
+            steps: list[Step] | None = [*gate_steps, *(lead or ())] if self.trace else None
             claim = Claim(m, status, ZERO, ZERO, steps, (), order, pid, date, facts)
             claims.append(claim)
             if status == "out_of_period":

@@ -43,10 +43,13 @@ class Award:
     warnings: tuple[Step, ...] = ()
     instalments: tuple[tuple[int, Decimal], ...] = ()  # (year, amount), adding up to amount
     shares: tuple[tuple[str, Decimal], ...] = ()  # (payer, amount), adding up to amount
+    year: int | None = None  # the year a measure over the year was decided for
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "measure": self.measure,
+        out: dict[str, Any] = {"measure": self.measure}
+        if self.year is not None:
+            out["year"] = self.year
+        out |= {
             "status": self.status,
             "entitlement": None if self.entitlement is None else fmt_money(self.entitlement),
             "amount": None if self.amount is None else fmt_money(self.amount),

@@ -108,6 +108,10 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
         if e.project is not None:
             return f"line {e.span.line}: measure {mid} is decided for the applicant itself, not for project {e.project}"
         pid, awards = "applicant", d.awards
+        years = sorted({a.year for a in awards if a.measure == mid and a.year is not None})
+        if len(years) > 1:
+            return (f"line {e.span.line}: measure {mid} is decided for each of {', '.join(map(str, years))}; "
+                    "an example of a measure over the year has its projects in one year")
     else:
         pid = e.project or (example.projects[0].id if len(example.projects) == 1 else None)
         if pid is None or mid is None:
@@ -140,7 +144,7 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
 
 def run(policy: Policy, example: ast.Example) -> Outcome:
     decision = policy.evaluate_applicant(record(policy, example))
-    own = frozenset(m.id for m in policy.plan.measures if m.level == "applicant")
+    own = frozenset(m.id for m in policy.plan.measures if m.level != "project")
     failures = tuple(f for e in example.expectations if (f := check_expectation(e, example, decision, own)))
     if not example.expectations:
         failures = (f"line {example.span.line}: the example expects nothing; add an 'expect' line",)

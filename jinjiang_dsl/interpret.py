@@ -71,6 +71,8 @@ class Interpreter:
             return bool(self.ev(e.right, a, p, local))
         if isinstance(e, ast.YearOf):
             return self.ev(e.operand, a, p, local).year
+        if isinstance(e, ast.YearSum):  # the decider gives a year's claim the sums as its facts
+            return self.ev(e.operand, a, p, local)
         if isinstance(e, ast.Not):
             return not self.ev(e.operand, a, p, local)
         if isinstance(e, ast.InSet):

@@ -95,7 +95,7 @@ class Measure:
     overrides: tuple[Override, ...]
     cross_checks: tuple[Cond, ...]
     own_facts: frozenset[str]  # the facts whose presence lists the measure (its project's, or its applicant's)
-    level: str  # "project": decided per project; "applicant": once per applicant, on its own facts
+    level: str  # "project": per project; "year": once per applicant-year, on sums; "applicant": once per applicant
     instalments: tuple[Decimal, ...]  # shares paid in the award's year and the years after
     shared: tuple[tuple[str, int], ...]  # payers and their weights
     quota: tuple[int, str] | None

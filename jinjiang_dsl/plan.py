@@ -145,6 +145,9 @@ class _Planner:
                 return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
             if isinstance(e, ast.Not):
                 return ("非 " if lang == 0 else "not ") + paren(e.operand, lang)
+            if isinstance(e, ast.YearSum):
+                inner = walk(e.operand, lang)
+                return f"{inner}(本年度累计)" if lang == 0 else f"{inner} (summed over the year)"
             if isinstance(e, ast.YearOf):
                 return f"{paren(e.operand, lang)} 的年份" if lang == 0 else f"the year of {paren(e.operand, lang)}"
             if isinstance(e, ast.InSet):
@@ -216,10 +219,12 @@ class _Planner:
         return Formula(kind="expr", expr=e, base=self.operand(e, local))
 
     def measure(self, m: ast.Measure) -> Measure:
-        """A measure reading a project fact is decided per project; one reading only the applicant's
-        facts is decided once per applicant (clause-shapes S1)."""
+        """A measure reading a project fact is decided per project; one adding project facts up over the
+        year, once per applicant and year (S13); one reading only the applicant's facts, once per
+        applicant (S1)."""
         local = {d.name: d for d in m.defines}
         own = measure_facts(m, self.defines, self.project_inputs, self.dated)
+        summed = measure_facts(m, self.defines, self.project_inputs, self.dated, summed=True)
         clause = m.clause.ref if m.clause else ""
         assert m.amount is not None  # the checker requires it
         return Measure(
@@ -239,8 +244,8 @@ class _Planner:
                 for o in m.overrides
             ),
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
-            own_facts=own or measure_facts(m, self.defines, self.applicant_inputs, self.dated),
-            level="project" if own else "applicant",
+            own_facts=own or summed or measure_facts(m, self.defines, self.applicant_inputs, self.dated),
+            level="project" if own else "year" if summed else "applicant",
             instalments=tuple(p.value for p in m.instalments),
             shared=m.shared,
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,

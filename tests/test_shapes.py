@@ -229,3 +229,31 @@ def test_an_applicant_level_measure_is_listed_under_the_applicant_not_a_project(
     missing_date = policy.evaluate({"applicants": [{"id": "E3", "first_little_giant": True}]}).to_json("en")
     assert missing_date["applicants"][0]["errors"] == [
         "applicants[0].recognised_on: missing (the date decides the period and the year)"]
+
+
+def test_a_measure_over_the_year_is_one_award_per_year_listing_the_projects_summed() -> None:
+    policy = load_policy(ROOT / "policies" / "shapes" / "s13_yearly_sum.pol")
+    out = policy.evaluate({"applicants": [{"id": "A", "projects": [
+        {"id": "P1", "date": "2024-03-01", "equipment": "6000000"},
+        {"id": "P2", "date": "2024-09-01", "equipment": "5000000"},
+        {"id": "P3", "date": "2025-01-05", "equipment": "2000000"}]}]}).to_json("en")
+    [app] = out["applicants"]
+    assert [(a["year"], a["status"], a["amount"]) for a in app["awards"]] == [
+        (2024, "granted", "550000.00"), (2025, "not_eligible", "0.00")]
+    assert app["awards"][0]["trace"][0]["text"] == (
+        "Summed over 2024, equipment investment: P1 6,000,000 + P2 5,000,000 = 11,000,000")
+    assert all(p["awards"] == [] for p in app["projects"]) and app["total"] == "550000.00"
+
+
+@pytest.mark.parametrize("statement, message", [
+    ("requires sum of equipment per applicant per year in 1000万以上 and equipment > 0",
+     "measure 1 adds equipment up over the year but also reads equipment of a single project"),
+    ("requires sum of rating per applicant per year > 0",
+     "'sum of' adds up a project input over the year, but 'rating' is an applicant input"),
+])
+def test_the_checker_keeps_a_measure_over_the_year_to_sums(statement: str, message: str) -> None:
+    source = ('policy "t" / "t" {\n  issued 2024-01-01\n  dated by date\n  rounding 0.01元 half_up\n}\n'
+              'applicant {\n  rating: count "评级" / "rating"\n}\n'
+              'project {\n  date: date "日期" / "date"\n  equipment: money "设备" / "equipment"\n}\n'
+              f'measure 1 "m" / "m" {{\n  clause 一\n  {statement}\n  amount 1万\n}}\n')
+    assert [d.message for d in check_source(source, "t.pol") if d.is_error] == [message]

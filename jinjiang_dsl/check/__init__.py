@@ -89,7 +89,20 @@ class _Checker:
         self._starts: list[int] = []
         self.typer = ExprTyper(self.lookup, self.peek, self.error,
                                known=lambda name: name in self.local or name in self.symbols,
-                               quoted=self.quoted)
+                               quoted=self.quoted, scope=self.scope_of)
+
+    def reads(self, m: ast.Measure, names: set[str], summed: bool = False) -> frozenset[str]:
+        """The facts among ``names`` a measure reads (or, ``summed``, adds up over the year)."""
+        return measure_facts(m, self.policy_defines, names, self.dated_by, summed)
+
+    def scope_of(self, name: str) -> str | None:
+        """'applicant' or 'project' for an input, 'define' for a definition, None when unknown."""
+        if name in self.local:
+            return "define"
+        sym = self.symbols.get(name)
+        if sym is None:
+            return None
+        return sym.node.scope if sym.kind == "input" else "define"
 
     # ------------------------------------------------------------------ reporting
 
@@ -221,7 +234,9 @@ class _Checker:
         self.check_measures()
         self.check_rules()
         self.check_notes()
-        check_examples(self.policy, self.report)
+        own = {m.id for m in self.policy.measures if not self.reads(m, self.project_facts)
+               and (self.reads(m, self.project_facts, summed=True) or self.reads(m, self.applicant_facts))}
+        check_examples(self.policy, self.report, own)
         self.check_unused()
 
     def lookup_define(self, d: ast.Define) -> None:
@@ -410,8 +425,16 @@ class _Checker:
             if sym.name not in self.used:
                 self.warn(f"definition '{sym.name}' is never used", sym.node.name_span, "remove it")
         self.local = {}
-        reads_nothing = not measure_facts(m, self.policy_defines, self.project_facts | self.applicant_facts,
-                                          self.dated_by)
+        plain, summed = self.reads(m, self.project_facts), self.reads(m, self.project_facts, summed=True)
+        if plain and summed:
+            self.error(f"measure {m.id} adds {', '.join(sorted(summed))} up over the year but also reads "
+                       f"{', '.join(sorted(plain))} of a single project", head,
+                       "a measure over the year is decided once per applicant and year, with no one project: "
+                       "sum that fact too, or make two measures")
+        if summed and self.dated_by is None:
+            self.error(f"measure {m.id} adds facts up over the year, but the policy says no date decides the year",
+                       head, "add 'dated by <a date input>' to the policy header")
+        reads_nothing = not (plain or summed or self.reads(m, self.applicant_facts))
         if reads_nothing and errors_before == sum(d.is_error for d in self.diagnostics):  # errors first
             self.warn(f"measure {m.id} reads no fact of the applicant or of a project, so nothing lists it: it is "
                       "never evaluated", head, "a project (or the applicant) lists the measures whose facts it "

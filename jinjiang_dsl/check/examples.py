@@ -3,7 +3,7 @@ and every expectation names a measure and a project that exist."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from .. import ast
 from ..diagnostics import did_you_mean
@@ -32,7 +32,8 @@ def _fits(kind: str, values: tuple[str, ...], v: ast.Expr | ast.Quote) -> str | 
     return None if isinstance(v, (ast.Name, ast.Quote)) else 'a word or a quoted text "…"'
 
 
-def check_examples(policy: ast.Policy, report: Report) -> None:
+def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()) -> None:
+    """``own``: the measures decided for the applicant itself (or per year), which no project names."""
     inputs = {d.name: d for d in policy.inputs}
     measures = {m.id for m in policy.measures}
     for ex in policy.all_examples():
@@ -72,6 +73,11 @@ def check_examples(policy: ast.Policy, report: Report) -> None:
             if e.project is not None and e.project not in ids:
                 report("error", f"the example has no project {e.project}", e.span,
                        f"its projects are: {', '.join(ids)}" if ids else "add a project { … }")
+            if (e.measure or ex.measure) in own:
+                if e.project is not None:
+                    report("error", f"measure {e.measure or ex.measure} is decided for the applicant itself, not for "
+                                    f"a project", e.span, f"leave out {e.project}: expect {e.measure or ex.measure} …")
+                continue
             if e.project is None and len(ids) > 1:
                 report("error", "this example has several projects: say which one", e.span,
                        f"e.g. expect {ids[0]} …")

@@ -11,44 +11,51 @@ from collections.abc import Iterator
 from .. import ast
 
 
-def names(e: ast.Expr | None) -> Iterator[str]:
-    """Every name an expression mentions (enum values inside ``in {…}`` are not names)."""
+def names(e: ast.Expr | None, summed: bool = False) -> Iterator[str]:
+    """Every name an expression mentions (enum values inside ``in {…}`` are not names): the names it
+    reads as they are, or (``summed``) those it adds up over the year."""
     if e is None:
         return
     if isinstance(e, ast.Name):
-        yield e.ident
-    elif isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
-        yield from names(e.left)
-        yield from names(e.right)
-    elif isinstance(e, ast.PercentOf):
-        yield from names(e.base)
-    elif isinstance(e, (ast.Not, ast.YearOf)):
-        yield from names(e.operand)
-    elif isinstance(e, (ast.InSet, ast.InInterval)):
-        yield from names(e.operand)
+        if not summed:
+            yield e.ident
+    elif isinstance(e, ast.YearSum):
+        if summed:
+            yield e.operand.ident
+    elif isinstance(e, ast.InSet):
+        yield from names(e.operand, summed)
+    else:
+        for child in ast.children(e):
+            yield from names(child, summed)
 
 
 def inputs_of(e: ast.Expr, local: dict[str, ast.Define], defines: dict[str, ast.Define],
-              inputs: set[str] | dict[str, object]) -> tuple[str, ...]:
-    """The inputs an expression reads, through definitions, in the order it first names them."""
+              inputs: set[str] | dict[str, object], summed: bool = False) -> tuple[str, ...]:
+    """The inputs an expression reads (or, ``summed``, adds up over the year), through definitions, in
+    the order it first names them."""
     found: list[str] = []
-    stack, seen = list(reversed(list(names(e)))), set()
+    stack, seen = [(n, False) for n in reversed(list(names(e)))], set()
+    if summed:
+        stack += [(n, True) for n in reversed(list(names(e, True)))]
     while stack:
-        n = stack.pop()
-        if n in seen:
+        n, is_sum = stack.pop()
+        if (n, is_sum) in seen:
             continue
-        seen.add(n)
-        d = local.get(n) or defines.get(n)
+        seen.add((n, is_sum))
+        d = None if is_sum else local.get(n) or defines.get(n)
         if d is not None:
-            stack.extend(reversed(list(names(d.expr))))
-        elif n in inputs:
+            stack.extend((x, False) for x in reversed(list(names(d.expr))))
+            if summed:
+                stack.extend((x, True) for x in reversed(list(names(d.expr, True))))
+        elif n in inputs and is_sum == summed:
             found.append(n)
     return tuple(found)
 
 
 def measure_facts(m: ast.Measure, defines: dict[str, ast.Define], project_inputs: set[str],
-                  dated: str | None) -> frozenset[str]:
-    """The project inputs a measure reads, through its definitions, the qualifying date aside."""
+                  dated: str | None, summed: bool = False) -> frozenset[str]:
+    """The project inputs a measure reads, through its definitions, the qualifying date aside; or, with
+    ``summed``, those it adds up over the applicant's year (``sum of X per applicant per year``)."""
     local = {d.name: d for d in m.defines}
     exprs: list[ast.Expr | None] = [m.beneficiary.expr if m.beneficiary else None]
     exprs += [r.expr for r in m.requirements] + [c.expr for c in m.cross_checks]
@@ -65,5 +72,5 @@ def measure_facts(m: ast.Measure, defines: dict[str, ast.Define], project_inputs
             exprs += [f.on, *(t.amount for t in f.tiers)]
         elif isinstance(f, ast.CategoryTable):
             exprs += [f.on, *(r.amount for r in f.rows)]
-    found = {n for e in exprs if e is not None for n in inputs_of(e, local, defines, project_inputs)}
+    found = {n for e in exprs if e is not None for n in inputs_of(e, local, defines, project_inputs, summed)}
     return frozenset(found - {dated})

@@ -20,7 +20,7 @@ from ..limits import (MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_LITERAL, MAX_LITERAL_D
                       MAX_MEASURE_PARTS, shorten)
 
 EXPR_TYPES = (ast.Quantity, ast.Percent, ast.DateLit, ast.BoolLit, ast.Name, ast.BinOp, ast.PercentOf,
-              ast.Compare, ast.BoolOp, ast.Not, ast.YearOf, ast.InSet, ast.InInterval)
+              ast.Compare, ast.BoolOp, ast.Not, ast.YearOf, ast.YearSum, ast.InSet, ast.InInterval)
 Report = Callable[..., None]
 NO_LOCALS: dict[str, ast.Define] = {}
 TOO_BIG = {
@@ -168,26 +168,12 @@ class _Sizes:
                 raise _TooLarge
             return depth + 1, nodes
         depth, nodes = 0, 1
-        for child in _children(e):
+        for child in ast.children(e):
             d, n = self.size(child, local, level + 1)
             depth, nodes = max(depth, d), nodes + n
             if nodes > MAX_EXPR_NODES:
                 raise _TooLarge
         return depth + 1, nodes
-
-
-def _children(e: Any) -> tuple[Any, ...]:
-    if isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
-        return e.left, e.right
-    if isinstance(e, ast.PercentOf):
-        return (e.base,)
-    if isinstance(e, (ast.Not, ast.YearOf)):
-        return (e.operand,)
-    if isinstance(e, ast.InSet):
-        return (e.operand, *e.values)
-    if isinstance(e, ast.InInterval):
-        return (e.operand,)
-    return ()
 
 
 def _roots(policy: ast.Policy) -> Iterator[tuple[ast.Expr, dict[str, ast.Define], str | None]]:

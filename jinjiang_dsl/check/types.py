@@ -77,8 +77,10 @@ class ExprTyper:
         error: Report,
         known: Callable[[str], bool] | None = None,
         quoted: Callable[[ast.Name], bool] | None = None,
+        scope: Callable[[str], str | None] | None = None,
     ):
         self.lookup = lookup
+        self.scope = scope or (lambda name: None)
         self.peek = peek
         self.error = error
         self.known = known or (lambda name: peek(name) is not None)
@@ -118,6 +120,18 @@ class ExprTyper:
         if isinstance(e, ast.Not):
             self.expect_bool(e.operand, "'not'")
             return BOOL
+        if isinstance(e, ast.YearSum):
+            t = self.infer(e.operand)
+            scope = self.scope(e.operand.ident)
+            if scope in ("applicant", "define"):
+                self.error(f"'sum of' adds up a project input over the year, but '{e.operand.ident}' is "
+                           f"{'an applicant input' if scope == 'applicant' else 'a definition'}", e.operand.span,
+                           "sum a project fact such as an investment or a count")
+                return None
+            if t is not None and t.kind not in ("money", "count"):
+                self.error(f"'sum of' adds up money or a count, but this is {t.describe()}", e.operand.span, None)
+                return None
+            return t
         if isinstance(e, ast.YearOf):
             t = self.infer(e.operand)
             if t is not None and t.kind != "date":

@@ -139,6 +139,8 @@ class CodeGenerator:
             return f"(bool({left}) {e.op} bool({right}))"
         if isinstance(e, ast.YearOf):
             return f"{self.expr(e.operand, local)}.year"
+        if isinstance(e, ast.YearSum):  # the decider gives a year's claim the sums as its facts
+            return self.expr(e.operand, local)
         if isinstance(e, ast.Not):
             return f"(not {self.expr(e.operand, local)})"
         if isinstance(e, ast.InSet):

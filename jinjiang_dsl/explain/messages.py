@@ -65,6 +65,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                     "Cross-check differs: {label} is {other} yuan, the formula gives {formula} yuan; "
                     "the formula decides"),
     "note": ("解释 {id}:{text}", "Interpretation {id}: {text}"),
+    "year_sum": ("{year} 年度{label}累计:{parts} = {total}", "Summed over {year}, {label}: {parts} = {total}"),
     "change.next_tier": ("若{label}达到 {needed}(进入 {interval}),第 {index} 档补助 {pays} 元",
                          "With {label} of {needed} (in {interval}), tier {index} would pay {pays} yuan"),
     "change.cap_binds": ("计算基数达到 {base} 元时,按 {rate} 计算即达单个项目上限 {cap} 元;基数再大也不增加",

@@ -41,6 +41,8 @@ WORDS = {
     "errors": ("输入有误", "with input errors"),
     "no_awards": ("未涉及任何措施", "no measure's facts given"),
     "applicant_itself": ("申请人本身", "the applicant itself"),
+    "summed": ("无本项目的措施;其数据计入申请人本身的年度奖励", "no measure of its own; its figures count in the "
+               "applicant's own awards"),
     "notes": ("适用的解释", "interpretations that apply"),
 }
 
@@ -58,6 +60,8 @@ def award_line(plan: Plan, award: Award, lang: str) -> Text:
     m = plan.measure(award.measure)
     line = Text()
     line.append(f"{m.id} {visible(m.title.get(lang))}", style="bold")
+    if award.year is not None:
+        line.append(f" ({award.year}{'年度' if lang == 'zh' else ''})", style="bold")
     line.append(" — ")
     line.append(word(award.status, lang), style=STATUS_STYLE.get(award.status, ""))
     if award.status == "granted":
@@ -84,7 +88,7 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
     for p in d.groups():
         branch = tree.add(Text(visible(p.id) if p.id is not None else w("applicant_itself", lang), style="bold blue"))
         if not p.awards:
-            branch.add(Text(w("no_awards", lang), style="dim"))
+            branch.add(Text(w("summed" if p.id is not None and d.awards else "no_awards", lang), style="dim"))
         for a in p.awards:
             node = branch.add(award_line(plan, a, lang))
             for warning in a.warnings:

@@ -86,7 +86,8 @@ class HighestNotStacked(Rule):
         """The claims that compete: a project's, or the applicant's in one year."""
         found: dict[object, list[Claim]] = {}
         for c in claims:
-            found.setdefault(c.year if self.scope == "applicant" else c.order, []).append(c)
+            # per project: a project's claims; a claim of the applicant itself is no project's, so alone
+            found.setdefault(c.year if self.scope == "applicant" else c.order if c.order >= 0 else id(c), []).append(c)
         return list(found.values())
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:

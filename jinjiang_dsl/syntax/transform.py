@@ -602,6 +602,9 @@ class ToAst:
     def year_of(self, meta: Meta, c: list[Any]) -> ast.YearOf:
         return ast.YearOf(operand=c[-1], span=self.span(meta))
 
+    def year_sum(self, meta: Meta, c: list[Any]) -> ast.YearSum:
+        return ast.YearSum(operand=c[-1], span=self.span(meta))
+
     def not_(self, meta: Meta, c: list[Any]) -> ast.Not:
         return ast.Not(operand=c[-1], span=self.span(meta))
 
