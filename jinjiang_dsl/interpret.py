@@ -199,7 +199,8 @@ class Interpreter:
             if steps is not None:
                 steps.append(Step(rule, "base", {"shown": self.shown(f.base, a, p, local),
                                                  "label": f.base.label}, value=value))
-                steps.append(Step(rule, "rate", {"rate": f.rate_text, "base": value, "by": by}, value=result))
+                steps.append(Step(rule, "rate", {"rate": f.rate_text, "fraction": f.rate, "base": value, "by": by},
+                                  value=result))
             return result
         if f.kind == "expr":
             if steps is not None:

@@ -315,8 +315,8 @@ class CodeGenerator:
             with out.indent():
                 out(f"steps.append(Step({rule}, 'base', {{'shown': {self.shown(f.base)}, "
                     f"'label': {self.k.label(f.base.label)}}}, value=value))")
-                out(f"steps.append(Step({rule}, 'rate', {{'rate': {f.rate_text!r}, 'base': value, 'by': by}}, "
-                    "value=raw))")
+                out(f"steps.append(Step({rule}, 'rate', {{'rate': {f.rate_text!r}, 'fraction': {rate}, 'base': value, "
+                    "'by': by}, value=raw))")
             return
         if f.kind == "expr":
             out("raw = value")

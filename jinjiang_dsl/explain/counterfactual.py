@@ -68,7 +68,7 @@ def cap(plan: Plan, project: str, award: Award) -> Change | None:
     cap_step = next((s for s in award.trace if s.kind == "cap"), None)
     if rate_step is None or cap_step is None:
         return None
-    rate = Decimal(str(rate_step.params["rate"]).rstrip("%")) / 100
+    rate = rate_step.params["fraction"]  # the rate as the policy states it, never read back from text
     limit = cap_step.params["cap"]
     if rate <= 0:
         return None
