@@ -279,7 +279,7 @@ def cmd_test(args: argparse.Namespace) -> int:
             for line in explanation(policy, o, args.lang):
                 out.print(f"      {visible(line)}", markup=False, style="dim")
         if args.coverage:
-            cov = Coverage(policy.plan).record_all(o.decision for o in outcomes)
+            cov = Coverage(policy.plan).record_all((o.decision, o.applicant) for o in outcomes)
             table = Table(title=f"boundary coverage of {path}")
             for col in ("where", "what", "covered", "missing"):
                 table.add_column(col)

@@ -8,16 +8,31 @@ happened, so coverage is read from it — no instrumentation.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
+from . import ast
 from .decisions import ApplicantDecision
+from .inputs import Applicant
+from .interpret import Interpreter
+from .ir import Measure
 from .plan import Plan
 from .rules import Rule
-from .runtime.intervals import from_ast
+from .runtime.intervals import from_ast, percent_text
 from .runtime.money import fmt_compact
+from .runtime.outcome import Missing, Undefined
+
+Facts = dict[str, Any]
+
+
+def _show(bound: Any, percent: bool) -> str:
+    if isinstance(bound, dt.date):
+        return bound.isoformat()
+    return percent_text(bound) if percent else fmt_compact(bound)
 
 @attrs.define
 class Item:
@@ -36,6 +51,8 @@ class Item:
 class Coverage:
     def __init__(self, plan: Plan):
         self.plan = plan
+        self.interpreter = Interpreter(plan)
+        self._edges: dict[str, list[tuple[str, ast.Expr, Any]]] = {}
         self.items: dict[tuple[str, str], Item] = {}
         for m in plan.measures:
             for cond in (*((m.beneficiary,) if m.beneficiary else ()), *m.requirements):
@@ -47,6 +64,8 @@ class Coverage:
                 self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"))
             for b in self.boundaries(m.id):
                 self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"))
+            for what, _, _ in self.condition_edges(m):
+                self.add(m.rule, what, ("below", "at", "above"))
             if m.formula.kind == "category":
                 self.add(m.rule, "category", (*(row[0] for row in m.formula.rows), "unlisted"))
         self.rules: dict[str, list[Rule]] = {}
@@ -66,15 +85,71 @@ class Coverage:
             found.update(b for b in (iv.lower, iv.upper) if b is not None)
         return sorted(found)
 
+    def condition_edges(self, m: Measure) -> list[tuple[str, ast.Expr, Any]]:
+        """Each figure a condition of the measure compares with (``x in 2000万以上``, ``share >= 50%``,
+        ``d in 2025年6月30日前(含)``, through definitions): what coverage calls it, the expression
+        compared, the bound."""
+        cached = self._edges.get(m.id)
+        if cached is not None:
+            return cached
+        found: dict[str, tuple[str, ast.Expr, Any]] = {}
+        conds = [*((m.beneficiary,) if m.beneficiary else ()), *m.requirements, *(o.condition for o in m.overrides)]
+        for cond in conds:
+            seen: set[str] = set()
+            stack: list[ast.Expr] = [cond.expr]
+            while stack:
+                e = stack.pop()
+                bounds: list[tuple[ast.Expr, Any, str]] = []
+                if isinstance(e, ast.InInterval):
+                    iv = from_ast(e.interval)
+                    bounds = [(e.operand, b, _show(b, iv.percent)) for b in (iv.lower, iv.upper) if b is not None]
+                elif isinstance(e, ast.Compare) and e.op not in ("==", "!="):
+                    literal = (ast.Quantity, ast.Percent, ast.DateLit)
+                    if isinstance(e.right, literal) and not isinstance(e.left, literal):
+                        bounds.append((e.left, e.right.value, _show(e.right.value, isinstance(e.right, ast.Percent))))
+                    elif isinstance(e.left, literal) and not isinstance(e.right, literal):
+                        bounds.append((e.right, e.left.value, _show(e.left.value, isinstance(e.left, ast.Percent))))
+                    elif not isinstance(e.left, literal):  # two figures of the facts: the edge is where they meet
+                        bounds.append((e.left, e.right, "where both sides meet"))
+                elif isinstance(e, ast.Name) and e.ident not in seen:
+                    seen.add(e.ident)
+                    d = m.defines.get(e.ident) or self.plan.defines.get(e.ident)
+                    if d is not None:
+                        stack.append(d.expr)
+                for operand, bound, text in bounds:
+                    what = f"{text} in: {cond.label.en}" if isinstance(bound, ast.Expr) else \
+                        f"boundary {text} in: {cond.label.en}"
+                    found.setdefault(what, (what, operand, bound))
+                stack.extend(ast.children(e))
+        self._edges[m.id] = list(found.values())
+        return self._edges[m.id]
+
+    def see_conditions(self, m: Measure, a: Facts, p: Facts) -> None:
+        """Where each compared figure stood against its bound, computed again from the example's facts."""
+        for what, operand, bound in self.condition_edges(m):
+            try:
+                value = self.interpreter.ev(operand, a, p, m.defines)
+                if isinstance(bound, ast.Expr):
+                    bound = self.interpreter.ev(bound, a, p, m.defines)
+            except (Missing, Undefined, ArithmeticError, TypeError):
+                continue  # not provided, or a zero divisor: the requirement step says so
+            if value is not None and bound is not None:
+                self.see(m.rule, what, "below" if value < bound else "at" if value == bound else "above")
+
     def see(self, where: str, what: str, case: str) -> None:
         item = self.items.get((where, what))
         if item is not None:
             item.seen.add(case)
 
-    def record(self, decision: ApplicantDecision) -> None:
+    def record(self, decision: ApplicantDecision, app: Applicant | None = None) -> None:
+        projects = {p.id: p.facts for p in app.projects} if app is not None else {}
         for p in decision.groups():
             for a in p.awards:
                 m = self.plan.measure(a.measure)
+                if app is not None and a.status != "out_of_period":
+                    facts = projects.get(p.id) if p.id is not None else {
+                        s.params["name"]: s.params["total"] for s in a.trace if s.kind == "year_sum"}
+                    self.see_conditions(m, app.facts, facts or {})
                 for s in a.trace:
                     k, prm = s.kind, s.params
                     if k in ("beneficiary", "requirement"):
@@ -97,10 +172,11 @@ class Coverage:
                         if seen is not None:
                             self.see(rule.id, *seen)
 
-    def record_all(self, decisions: Iterable[ApplicantDecision | None]) -> Coverage:
-        for d in decisions:
+    def record_all(self, runs: Iterable[tuple[ApplicantDecision | None, Applicant | None]]) -> Coverage:
+        """Each decision with the applicant it decided (the facts show where compared figures stood)."""
+        for d, app in runs:
             if d is not None:
-                self.record(d)
+                self.record(d, app)
         return self
 
     @property

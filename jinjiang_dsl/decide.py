@@ -203,7 +203,7 @@ class Decider:
                         continue  # not provided by any project of the year: the measure says so
                     sums[name] = sum(p.facts[name] for p in given)
                     lead.append(Step(m.rule, "year_sum", {
-                        "year": str(year), "label": self.input_label(name), "total": sums[name],
+                        "year": str(year), "name": name, "label": self.input_label(name), "total": sums[name],
                         "parts": " + ".join(f"{p.id} {fmt_plain(p.facts[name])}" for p in given)}))
                 found += self.claims(app, (m,), sums, -1, "", min(p.date for p in projects if p.date), lead=lead)
         return found

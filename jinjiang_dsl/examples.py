@@ -17,6 +17,7 @@ import attrs
 from . import ast
 from .api import Policy
 from .decisions import ApplicantDecision, Award
+from .inputs import Applicant
 from .explain.messages import render
 from .plan import literal_value
 from .runtime.money import fmt_plain
@@ -29,7 +30,7 @@ class Outcome:
     example: ast.Example
     failures: tuple[str, ...]
     decision: ApplicantDecision | None
-
+    applicant: Applicant | None = None  # as read, with its facts
     @property
     def passed(self) -> bool:
         return not self.failures
@@ -143,12 +144,13 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
 
 
 def run(policy: Policy, example: ast.Example) -> Outcome:
-    decision = policy.evaluate_applicant(record(policy, example))
+    app = next(iter(policy.read([record(policy, example)])))
+    decision = policy.decider().applicant(app)
     own = frozenset(m.id for m in policy.plan.measures if m.level != "project")
     failures = tuple(f for e in example.expectations if (f := check_expectation(e, example, decision, own)))
     if not example.expectations:
         failures = (f"line {example.span.line}: the example expects nothing; add an 'expect' line",)
-    return Outcome(example, failures, decision)
+    return Outcome(example, failures, decision, app)
 
 
 def run_all(policy: Policy) -> list[Outcome]:

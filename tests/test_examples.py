@@ -37,7 +37,7 @@ def test_every_measure_and_rule_has_examples() -> None:
 
 def test_coverage_of_the_shipped_policy_is_complete() -> None:
     policy = policy_from(SOURCE)
-    cov = Coverage(policy.plan).record_all(o.decision for o in run_all(policy))
+    cov = Coverage(policy.plan).record_all((o.decision, o.applicant) for o in run_all(policy))
     assert [f"{i.where} {i.what}: {i.missing}" for i in cov.uncovered()] == []
     assert len(cov.items) >= 45
 

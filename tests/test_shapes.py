@@ -192,7 +192,7 @@ def test_every_policy_covers_its_boundaries_caps_rules_and_categories(path: Path
     from jinjiang_dsl.coverage import Coverage
 
     policy = load_policy(path)
-    coverage = Coverage(policy.plan).record_all(o.decision for o in run_all(policy))
+    coverage = Coverage(policy.plan).record_all((o.decision, o.applicant) for o in run_all(policy))
     assert [(i.where, i.what, i.missing) for i in coverage.uncovered()] == []
 
 
@@ -257,3 +257,18 @@ def test_the_checker_keeps_a_measure_over_the_year_to_sums(statement: str, messa
               'project {\n  date: date "日期" / "date"\n  equipment: money "设备" / "equipment"\n}\n'
               f'measure 1 "m" / "m" {{\n  clause 一\n  {statement}\n  amount 1万\n}}\n')
     assert [d.message for d in check_source(source, "t.pol") if d.is_error] == [message]
+
+
+def test_coverage_counts_the_figures_a_condition_compares_with(tmp_path: Path) -> None:
+    """A requirement's bound (doctors >= 1名) is an edge like a tier's: without the example at exactly 1,
+    coverage is not complete, and says which case is missing."""
+    from jinjiang_dsl.coverage import Coverage
+
+    source = (ROOT / "policies" / "shapes" / "s09_per_unit.pol").read_text(encoding="utf-8")
+    start = source.index('  example "恰好1名"')
+    path = tmp_path / "s09.pol"
+    path.write_text(source[:start] + source[source.index("  }\n", start) + 4:], encoding="utf-8")
+    policy = load_policy(path)
+    coverage = Coverage(policy.plan).record_all((o.decision, o.applicant) for o in run_all(policy))
+    assert [(i.what, i.missing) for i in coverage.uncovered()] == [
+        ("boundary 1 in: at least one doctor hired", ["at"])]
