@@ -282,7 +282,7 @@ def test_definition_in_terms_of_itself_is_reported_once():
 
 
 def test_definitions_may_come_after_their_use():
-    assert found(source(measure("  amount total") + "define total = spend + fee\n")) == []
+    assert found(source(measure("  amount subtotal") + "define subtotal = spend + fee\n")) == []
 
 
 def test_enum_value_typo():

@@ -80,10 +80,23 @@ def test_keyword_run_into_more_letters_at_top_level():
     assert problems(src) == [("unknown word 'rulex'", "did you mean 'rule'?", 1, 1, 6)]
 
 
-def test_keyword_as_an_input_name_after_a_label():
-    src = 'project {\n  a: money "甲" / "a"\n  limit: money "限额" / "limit"\n}\n'
+@pytest.mark.parametrize("before", ['  a: money "甲" / "a"\n', "  a: money\n", ""])
+def test_a_keyword_is_never_an_input_name_whatever_comes_before(before: str):
+    # The parser reads a word as a keyword only where one may stand: after a label 'limit' was refused, after
+    # an unlabelled input it was a name. Now it is refused the same everywhere, at its declaration.
+    src = f'project {{\n{before}  limit: money "限额" / "limit"\n}}\n'
+    line = src.count("\n", 0, src.index("limit:")) + 1
     assert problems(src) == [
-        ("'limit' is a keyword and cannot be used as a name here", "choose another name", 3, 3, 8),
+        ("'limit' is a keyword, so it cannot be a name",
+         "choose another name, e.g. limit_value (docs/language.md §13 lists the keywords)", line, 3, 8),
+    ]
+
+
+def test_a_keyword_of_expressions_is_refused_where_it_is_declared_not_where_it_is_read():
+    src = 'define sum = 1万\n'
+    assert problems(src) == [
+        ("'sum' is a keyword, so it cannot be a name",
+         "choose another name, e.g. sum_value (docs/language.md §13 lists the keywords)", 1, 8, 11),
     ]
 
 
@@ -431,3 +444,14 @@ def test_terminal_escapes_in_the_source_cannot_reach_the_terminal():
     rendered = render_plain(check_source(src, "p.pol"), {"p.pol": src})
     assert "\x1b" not in rendered
     assert rendered.split("\n")[1:3] == ['   1 | "[31m红"', "     | " + "^" * 8]  # ESC takes no cell
+
+
+def test_the_documented_keywords_are_the_grammars() -> None:
+    from pathlib import Path
+
+    from jinjiang_dsl.syntax import parser
+    from jinjiang_dsl.syntax.errors import keywords
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "language.md").read_text(encoding="utf-8")
+    listed = doc.split("**Reserved words.**", 1)[1].split("```")[1].split()
+    assert sorted(listed) == sorted(set(keywords(parser())) - {"date"})

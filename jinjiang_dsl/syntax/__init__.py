@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from lark import Tree
 from lark.exceptions import UnexpectedInput
 
 from ..ast import Policy, Span
 from ..diagnostics import Diagnostic, PolicyError, sort_key
-from .errors import syntax_diagnostic
+from .errors import keywords, syntax_diagnostic
 from .grammar import parser
 from ..limits import MAX_EXPR_DEPTH, MAX_POLICY_BYTES, MAX_SYNTAX_DEPTH
 from .transform import build_policy
@@ -25,6 +27,9 @@ def parse(source: str, path: str = "<policy>") -> Policy:
     if size > MAX_POLICY_BYTES:
         msg = f"the policy is {size:,} bytes; a policy may have at most {MAX_POLICY_BYTES:,}"
         raise PolicyError([Diagnostic(severity="error", message=msg, span=_at(path, 1, 1))], {path: source})
+    taken = _keyword_as_name(source, path)
+    if taken is not None:
+        raise PolicyError([taken], {path: source})
     try:
         tree = parser().parse(source)
     except UnexpectedInput as exc:
@@ -39,6 +44,35 @@ def parse(source: str, path: str = "<policy>") -> Policy:
     if diagnostics:
         raise PolicyError(sorted(diagnostics, key=sort_key), {path: source})
     return policy
+
+
+# The inputs blocks and definitions, where names are declared (``  name: type`` / ``define name =``).
+_BLOCK = re.compile(r"^(?:applicant|project)[ \t]*\{")
+_DECLARATION = re.compile(r"^[ \t]*(?:define[ \t]+)?([^\W\d]\w*)[ \t]*[:=]")
+_DEFINE = re.compile(r"^[ \t]*define[ \t]+([^\W\d]\w*)")
+
+
+def _keyword_as_name(source: str, path: str) -> Diagnostic | None:
+    """An input or definition named like a keyword, located at its declaration. The parser reads a word
+    as a keyword only where one may stand, so such a name would pass in one place and fail in another
+    (after a label, inside an expression); it is refused outright, the same everywhere. ``date`` is the
+    one keyword a name may be (``date: date``, the qualifying date)."""
+    reserved = set(keywords(parser())) - {"date"}
+    inside = False
+    for number, line in enumerate(source.splitlines(), 1):
+        if _BLOCK.match(line):
+            inside = True
+            continue
+        if line.startswith("}"):
+            inside = False
+        found = (_DECLARATION if inside else _DEFINE).match(line)
+        if found is not None and found.group(1) in reserved:
+            word, column = found.group(1), found.start(1) + 1
+            return Diagnostic(severity="error", message=f"'{word}' is a keyword, so it cannot be a name",
+                              span=Span(path=path, line=number, column=column, end_line=number,
+                                        end_column=column + len(word)),
+                              hint=f"choose another name, e.g. {word}_value (docs/language.md §13 lists the keywords)")
+    return None
 
 
 def _too_deep(tree: Tree) -> Tree | None:

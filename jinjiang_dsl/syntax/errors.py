@@ -89,7 +89,7 @@ def _unclosed_brace(source: str) -> tuple[int, int] | None:
     return stack[-1] if stack else None
 
 
-def _keywords(parser: Lark) -> list[str]:
+def keywords(parser: Lark) -> list[str]:
     """Every keyword of the language that is spelled like a word (``measure``, ``requires``, ``最高``)."""
     return [
         t.pattern.value
@@ -114,19 +114,19 @@ def _glued_keyword(parser: Lark, source: str, path: str, tokens: list[Token]) ->
     Where no name may stand, the lexer reads the keyword and leaves the rest as another
     word, so the error lands on the leftover. Report the whole word instead.
     """
-    keywords = _keywords(parser)
+    words = keywords(parser)
     pairs = list(itertools.pairwise(tokens))[-2:]
     for a, b in reversed(pairs):
         kw = _keyword(parser, a.type)
-        if kw is None or kw not in keywords or a.end_pos != b.start_pos:
+        if kw is None or kw not in words or a.end_pos != b.start_pos:
             continue
         rest = re.match(r"\w+", source[b.start_pos :])
         if rest is None:
             continue
         word = kw + rest.group()
-        if word in keywords:
+        if word in words:
             continue
-        guess = did_you_mean(word, keywords) or kw
+        guess = did_you_mean(word, words) or kw
         return Diagnostic(
             severity="error",
             message=f"unknown word '{word}'",
@@ -262,10 +262,9 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             )
 
     if _keyword(parser, token.type) and "NAME" in expected:
-        # After a label the lexer reads statement keywords (limit, cap, note…) as keywords.
         return Diagnostic(
             severity="error",
-            message=f"'{text}' is a keyword and cannot be used as a name here",
+            message=f"'{text}' is a keyword, so it cannot be a name",
             span=span,
             hint="choose another name",
         )
