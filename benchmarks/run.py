@@ -69,14 +69,17 @@ def evaluators(n: int, runs: int) -> list[tuple[str, float]]:
     apps = [a for a in compiled.read(synthetic.applicants(n)) if a.ok]
     compared = agree(apps, compiled.decider(trace=False))
     print(f"hand-written and compiled agree on {compared:,} awards of {len(apps):,} applicants", file=sys.stderr)
-    cases = {
-        "hand-written Python (baseline)": lambda: [handwritten.evaluate(a) for a in apps],
-        "compiled, no trace": lambda d=compiled.decider(False): list(d.applicants(apps)),
-        "compiled, traced": lambda d=compiled.decider(True): list(d.applicants(apps)),
-        "interpreter, no trace": lambda d=interpreted.decider(False): list(d.applicants(apps)),
-        "interpreter, traced": lambda d=interpreted.decider(True): list(d.applicants(apps)),
+    deciders = {
+        "compiled, no trace": compiled.decider(False),
+        "compiled, traced": compiled.decider(True),
+        "interpreter, no trace": interpreted.decider(False),
+        "interpreter, traced": interpreted.decider(True),
     }
-    return [(name, len(apps) / best_of(runs, fn)) for name, fn in cases.items()]
+    found = [("hand-written Python (baseline)",
+              len(apps) / best_of(runs, lambda: [handwritten.evaluate(a) for a in apps]))]
+    for name, decider in deciders.items():
+        found.append((name, len(apps) / best_of(runs, lambda d=decider: list(d.applicants(apps)))))
+    return found
 
 
 def load_time(runs: int) -> tuple[float, float]:

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from .ast import Span
 from .check import CheckedPolicy, check
 from .decide import Backend, BatchTotals, Decider
 from .decisions import ApplicantDecision, BatchDecision
-from .ast import Span
 from .diagnostics import Diagnostic, PolicyError
 from .inputs import Applicant, Validator, read_document, records_of
 from .interpret import assertion_checker, interpreted_backend

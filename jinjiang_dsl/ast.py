@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import attrs
 
-node = attrs.frozen(slots=True, kw_only=True)
+# Every node is a frozen attrs class with keyword-only fields: nodes are values, built by name.
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Span:
     """Where a node stands in its source: 1-based lines and columns, end exclusive."""
 
@@ -30,7 +30,7 @@ class Span:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Bitext:
     """A label in Chinese and English: ``"中文" / "English"``."""
 
@@ -47,9 +47,14 @@ class Bitext:
 # ---------------------------------------------------------------- expressions
 
 UnitKind = Literal["money", "count", "number", "percent"]
+ArithOp = Literal["+", "-", "*", "/"]
+CompareOp = Literal[">=", "<=", "==", "!=", ">", "<"]
+TierMode = Literal["bands", "thresholds", "brackets"]
+RoundingMode = Literal["half_up", "half_even", "down", "up"]
+TypeKind = Literal["money", "count", "percent", "bool", "date", "text", "enum"]
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Quantity:
     """A number as written: ``100万``, ``1,000,000元``, ``10家``, ``0.01元``.
 
@@ -63,7 +68,7 @@ class Quantity:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Percent:
     """``20%``: ``value`` is the ratio (0.20)."""
 
@@ -72,19 +77,19 @@ class Percent:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class DateLit:
     value: dt.date
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class BoolLit:
     value: bool
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Name:
     """A reference to an input, a definition or (inside ``in {…}``) an enum value.
 
@@ -96,15 +101,15 @@ class Name:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class BinOp:
-    op: Literal["+", "-", "*", "/"]
+    op: ArithOp
     left: Expr
     right: Expr
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class PercentOf:
     """``20% of base``: a share of a base, as the notice words it."""
 
@@ -113,15 +118,15 @@ class PercentOf:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Compare:
-    op: Literal[">=", "<=", "==", "!=", ">", "<"]
+    op: CompareOp
     left: Expr
     right: Expr
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class BoolOp:
     op: Literal["and", "or"]
     left: Expr
@@ -129,13 +134,13 @@ class BoolOp:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Not:
     operand: Expr
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class YearOf:
     """``year(signed)``: the calendar year of a date, a plain number (2024)."""
 
@@ -143,7 +148,7 @@ class YearOf:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class YearSum:
     """``sum of equipment per applicant per year``: a project input added up over all of one
     applicant's projects of the same year; a measure reading it is decided once per applicant-year."""
@@ -152,7 +157,7 @@ class YearSum:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class InSet:
     operand: Expr
     values: tuple[Name, ...]
@@ -160,13 +165,13 @@ class InSet:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Bound:
     value: Quantity | DateLit | None  # None is infinity
     inclusive: bool
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Interval:
     """A range of values, from statutory words (``50万(含)至100万``) or notation (``[50万, 100万)``).
 
@@ -179,15 +184,15 @@ class Interval:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class InInterval:
     operand: Expr
     interval: Interval
     span: Span
 
 
-Expr = Union[Quantity, Percent, DateLit, BoolLit, Name, BinOp, PercentOf, Compare, BoolOp, Not, YearOf, YearSum, InSet,
-             InInterval]
+Expr = (Quantity | Percent | DateLit | BoolLit | Name | BinOp | PercentOf | Compare | BoolOp | Not | YearOf | YearSum
+        | InSet | InInterval)
 
 
 def children(e: Any) -> tuple[Any, ...]:
@@ -207,7 +212,7 @@ def children(e: Any) -> tuple[Any, ...]:
 # ---------------------------------------------------------------- formulas
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class ExprFormula:
     """An amount given by an expression: ``10万``, ``5万 × sessions``, ``20% of base``."""
 
@@ -215,19 +220,19 @@ class ExprFormula:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Tier:
     interval: Interval
     amount: Expr
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class TierTable:
     """``bands`` pay the one interval that holds the value; ``thresholds`` pay the highest one reached;
     ``brackets`` (超额累进) pay each row's rate on the part of the value inside its interval, summed."""
 
-    mode: Literal["bands", "thresholds", "brackets"]
+    mode: TierMode
     on: Expr
     tiers: tuple[Tier, ...]
     allow_gap: bool
@@ -235,7 +240,7 @@ class TierTable:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Referred:
     """No formula: the claim is referred for a case-by-case decision (一事一议)."""
 
@@ -243,14 +248,14 @@ class Referred:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class CategoryRow:
     value: str
     amount: Expr
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class CategoryTable:
     """``amount by level { national: 100万, provincial: 30万 }``: the amount chosen by a category."""
 
@@ -259,17 +264,17 @@ class CategoryTable:
     span: Span
 
 
-Formula = Union[ExprFormula, TierTable, Referred, CategoryTable]
+Formula = ExprFormula | TierTable | Referred | CategoryTable
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Amount:
     formula: Formula
     cap: Expr | None
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Override:
     """``when cond: 25%, at most 100万`` — a bare percent replaces the rate, keeping the base."""
 
@@ -283,7 +288,7 @@ class Override:
 # ---------------------------------------------------------------- statements
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Note:
     """A named interpretation (I-1 …) attached where it is written.
 
@@ -295,7 +300,7 @@ class Note:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Clause:
     """The clause of the notice a measure or rule encodes, e.g. ``一(一)``."""
 
@@ -303,13 +308,13 @@ class Clause:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Quote:
     text: str
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Condition:
     """A labelled boolean: a requirement, a beneficiary test or an input assertion."""
 
@@ -318,7 +323,7 @@ class Condition:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Define:
     name: str
     expr: Expr
@@ -327,7 +332,7 @@ class Define:
     name_span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class CrossCheck:
     """A second reading of the same figure (e.g. 50% of a higher level's approved grant): a warning when it differs from the formula."""
 
@@ -336,20 +341,20 @@ class CrossCheck:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Quota:
     count: int
     per: Name
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Reduction:
     strategy: Literal["input_order", "pro_rata"]
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class AnnualCap:
     """A cap per applicant per year over all of one measure's grants (``cap 50万 per applicant per year``)."""
 
@@ -358,21 +363,21 @@ class AnnualCap:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class EnumValue:
     name: str
     label: Bitext | None
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class TypeRef:
-    kind: Literal["money", "count", "percent", "bool", "date", "text", "enum"]
+    kind: TypeKind
     values: tuple[EnumValue, ...]
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class InputDecl:
     scope: Literal["applicant", "project"]
     name: str
@@ -384,7 +389,7 @@ class InputDecl:
     required: bool = False  # every record must give it (no default, not even "missing")
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Fact:
     """``investment: 300万`` in an example: an input and its value as written."""
 
@@ -394,14 +399,14 @@ class Fact:
     name_span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class ExampleProject:
     id: str
     facts: tuple[Fact, ...]
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Expectation:
     """One expected result. ``kind``: ``award`` (status, amounts, a phrase), ``total`` or ``error``."""
 
@@ -415,7 +420,7 @@ class Expectation:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Example:
     """An applicant, its projects and the expected results, beside the clause they test (Catala's way)."""
 
@@ -427,7 +432,7 @@ class Example:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Measure:
     id: str
     title: Bitext
@@ -451,7 +456,7 @@ class Measure:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Rule:
     """A rule across measures: highest-not-stacked, a limit per applicant per year, or validity."""
 
@@ -470,21 +475,21 @@ class Rule:
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Window:
     start: dt.date
     end: dt.date
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Rounding:
     unit: Quantity
-    mode: Literal["half_up", "half_even", "down", "up"]
+    mode: RoundingMode
     span: Span
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Header:
     title: Bitext
     issued: DateLit | None
@@ -500,7 +505,7 @@ class Header:
     currency_span: Span | None = None  # the 'currency' statement, for messages about it
 
 
-@node
+@attrs.frozen(slots=True, kw_only=True)
 class Policy:
     path: str
     source: str
@@ -523,6 +528,8 @@ class Policy:
         found = list(self.notes)
         if self.header:
             found += self.header.notes
-        for item in (*self.measures, *self.rules):
+        for item in self.measures:
             found += item.notes
+        for rule in self.rules:
+            found += rule.notes
         return tuple(found)

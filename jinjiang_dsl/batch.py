@@ -133,7 +133,7 @@ def _skip_line(stream: IO[bytes], read: bytes) -> int:
 def parse_line(item: Item) -> Item:
     """A JSON Lines item with its record, or with the reason the line is not JSON."""
     try:
-        return Item(item.line, record=DECODER.decode(item.text))  # type: ignore[arg-type]
+        return Item(item.line, record=DECODER.decode(item.text or ""))
     except json.JSONDecodeError as exc:
         return Item(item.line, error=f"line {item.line}: not valid JSON: {exc.msg} at column {exc.colno}")
     except RecursionError:
@@ -286,7 +286,7 @@ class _Group:
                 project[key] = _cell(self.inputs[key].kind, cell)
             else:
                 self.problems.append(f"line {line}: unknown column '{shorten(key)}'")
-        self.record["projects"].append(project)  # type: ignore[index]
+        self.record["projects"].append(project)
 
     def flush(self) -> Iterator[Item]:
         if self.record is not None:
@@ -388,7 +388,7 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 def run(
     policy: Policy,
     items: Iterable[Item],
-    write: Callable[[str], None],
+    write: Callable[[str], object],
     *,
     jobs: int = 1,
     trace: bool = True,
@@ -505,9 +505,13 @@ class CountingReader(io.RawIOBase):
 class Counted(io.BufferedReader):
     """A buffered binary stream over a :class:`CountingReader`; ``bytes_read`` says how far it has got."""
 
+    def __init__(self, counter: CountingReader):
+        super().__init__(counter)
+        self.counter = counter
+
     @property
     def bytes_read(self) -> int:
-        return self.raw.bytes_read  # type: ignore[attr-defined, no-any-return]
+        return self.counter.bytes_read
 
 
 def open_counted(path: str) -> tuple[Counted, int | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TextIO, cast
 
 from rich.console import Console
 
@@ -72,13 +73,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
-def _load(path: str, err: Console, backend: str = "compiled",  # type: ignore[no-untyped-def]
+def _load(path: str, err: Console, backend: str = "compiled",
           max_projects: int = MAX_PROJECTS):
     """The checked policy, or None after printing why it cannot be used."""
     if _read(path, err) is None:
         return None
     try:
-        return load_policy(path, backend=backend, max_projects=max_projects)  # type: ignore[arg-type]
+        return load_policy(path, backend="interpreter" if backend == "interpreter" else "compiled",
+                           max_projects=max_projects)
     except PolicyError as exc:
         print_diagnostics(exc.diagnostics, exc.sources, err)
         err.print(f"{path}: the policy has errors; run 'jinjiang-dsl check {path}'", markup=False)
@@ -108,7 +110,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return eval_stream(args, policy, err)
 
 
-def eval_document(args: argparse.Namespace, policy, err: Console) -> int:  # type: ignore[no-untyped-def]
+def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
     import json
 
     from .explain.text import print_batch
@@ -125,7 +127,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:  # typ
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     with Output(args.output, [args.policy, args.applications]) as out:
         if fmt == "text":
-            print_batch(Console(file=out, highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
+            print_batch(Console(file=cast(TextIO, out), highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
         elif fmt == "jsonl":
             from .batch import json_line
 
@@ -137,7 +139,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:  # typ
     return EXIT_OK
 
 
-def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:  # type: ignore[no-untyped-def]
+def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     import json
 
     from . import batch
@@ -172,7 +174,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:  # type:
     return EXIT_OK
 
 
-def print_stream_summary(err: Console, summary: dict, lang: str) -> None:  # type: ignore[type-arg]
+def print_stream_summary(err: Console, summary: dict, lang: str) -> None:
     zh = lang == "zh"
     err.print(("申请人 {applicants},输入有误 {errors},给予合计 {total} 元" if zh else
                "applicants {applicants}, errors {errors}, total granted {total} yuan").format(**summary),
@@ -192,7 +194,7 @@ class _progress:
         self.console, self.total, self.enabled = console, total, enabled
         self.bar = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self):
         if not self.enabled:
             return lambda done: None
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -201,7 +203,7 @@ class _progress:
                             TimeRemainingColumn(), console=self.console, transient=True)
         self.bar.start()
         task = self.bar.add_task("evaluating", total=self.total)
-        return lambda done: self.bar.update(task, completed=done)  # type: ignore[union-attr]
+        return lambda done: self.bar.update(task, completed=done)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -236,7 +238,7 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
         from rich.markdown import Markdown
 
         with Output(args.output, [args.policy, args.applications]) as out:
-            Console(file=out, highlight=False).print(Markdown(markdown.render(built, args.lang)))
+            Console(file=cast(TextIO, out), highlight=False).print(Markdown(markdown.render(built, args.lang)))
         return EXIT_OK
     rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
     with Output(args.output, [args.policy, args.applications]) as out:

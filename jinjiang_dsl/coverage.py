@@ -117,8 +117,8 @@ class Coverage:
                     if d is not None:
                         stack.append(d.expr)
                 for operand, bound, text in bounds:
-                    what = f"{text} in: {cond.label.en}" if isinstance(bound, ast.Expr) else \
-                        f"boundary {text} in: {cond.label.en}"
+                    what = f"boundary {text} in: {cond.label.en}" if isinstance(bound, (Decimal, dt.date)) else \
+                        f"{text} in: {cond.label.en}"
                     found.setdefault(what, (what, operand, bound))
                 stack.extend(ast.children(e))
         self._edges[m.id] = list(found.values())
@@ -129,7 +129,7 @@ class Coverage:
         for what, operand, bound in self.condition_edges(m):
             try:
                 value = self.interpreter.ev(operand, a, p, m.defines)
-                if isinstance(bound, ast.Expr):
+                if not isinstance(bound, (Decimal, dt.date)):  # where two figures of the facts meet
                     bound = self.interpreter.ev(bound, a, p, m.defines)
             except (Missing, Undefined, ArithmeticError, TypeError):
                 continue  # not provided, or a zero divisor: the requirement step says so

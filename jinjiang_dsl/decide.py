@@ -135,7 +135,7 @@ class Decider:
         if granted:  # rules act on granted claims only
             ev = self.evaluation(app)
             for rule in self.acting:
-                if rule.measure is None or rule.measure in granted:
+                if rule.own_measure is None or rule.own_measure in granted:
                     problem = rule.apply(ev, claims)
                     if problem is not None:
                         return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
@@ -265,7 +265,7 @@ def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
             for payer, part in a.shares:
                 by_payer[payer] = by_payer.get(payer, Decimal(0)) + part
             quota = plan.measure(a.measure).quota
-            project = projects.get(pd.id)
+            project = projects.get(pd.id) if pd.id is not None else None
             if quota and a.status in ("granted", "superseded") and project and project.date:
                 key = (a.measure, str(project.facts.get(quota[1])), project.date.year)
                 claims.append((key, f"{decision.id}/{pd.id}"))

@@ -21,7 +21,9 @@ from .safe_text import BIDI_CONTROLS, visible
 Severity = Literal["error", "warning"]
 
 
-printable = visible  # source text quoted in a message: one line, nothing that moves a terminal's cursor
+def printable(text: str) -> str:
+    """Source text quoted in a message: one line, nothing that moves a terminal's cursor."""
+    return visible(text)
 
 
 def _printable_or_none(text: str | None) -> str | None:
@@ -64,10 +66,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 def _caret_line(line: str, span: Span) -> tuple[str, str]:
     """Padding and carets under the span, measured in terminal cells (CJK is two wide)."""
     start = max(span.column - 1, 0)
-    if span.end_line == span.line:
-        end = max(span.end_column - 1, start + 1)
-    else:
-        end = len(line.rstrip())
+    end = max(span.end_column - 1, start + 1) if span.end_line == span.line else len(line.rstrip())
     end = max(min(end, len(line)), start + 1)
     pad = "".join("\t" if ch == "\t" else " " * cell_len(ch) for ch in line[:start])
     width = max(cell_len(line[start:end]), 1)

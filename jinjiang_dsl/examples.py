@@ -17,8 +17,8 @@ import attrs
 from . import ast
 from .api import Policy
 from .decisions import ApplicantDecision, Award
-from .inputs import Applicant
 from .explain.messages import render
+from .inputs import Applicant
 from .plan import literal_value
 from .runtime.money import fmt_plain
 
@@ -114,9 +114,10 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
             return (f"line {e.span.line}: measure {mid} is decided for each of {', '.join(map(str, years))}; "
                     "an example of a measure over the year has its projects in one year")
     else:
-        pid = e.project or (example.projects[0].id if len(example.projects) == 1 else None)
-        if pid is None or mid is None:
-            return f"line {e.span.line}: say which {'project' if pid is None else 'measure'} this expectation is about"
+        named = e.project or (example.projects[0].id if len(example.projects) == 1 else None)
+        if named is None or mid is None:
+            return f"line {e.span.line}: say which {'project' if named is None else 'measure'} this expectation is about"
+        pid = named
         project = next((p for p in d.projects if p.id == pid), None)
         if project is None:
             return f"line {e.span.line}: the example has no project {pid!r}"

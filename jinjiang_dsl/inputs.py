@@ -17,9 +17,17 @@ from typing import Any
 import attrs
 
 from .diagnostics import did_you_mean
-from .limits import (MAX_COUNT, MAX_DOCUMENT_BYTES, MAX_MONEY, MAX_MONEY_DECIMALS, MAX_NUMBER_TEXT, MAX_PROJECTS,
-                     shorten)
-from .plan import InputSpec, Plan
+from .ir import InputSpec
+from .limits import (
+    MAX_COUNT,
+    MAX_DOCUMENT_BYTES,
+    MAX_MONEY,
+    MAX_MONEY_DECIMALS,
+    MAX_NUMBER_TEXT,
+    MAX_PROJECTS,
+    shorten,
+)
+from .plan import Plan
 from .problem import Problem
 
 MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only: "１００" is not a number
@@ -73,7 +81,7 @@ class LongNumber:
     text: str
 
 
-class Duplicates(dict):  # type: ignore[type-arg]
+class Duplicates(dict):
     """A JSON object in which a key occurs more than once: the validator reports it, never picks one."""
 
     keys_twice: tuple[str, ...] = ()
@@ -92,7 +100,12 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(obj) == len(pairs):
         return obj
     seen: set[str] = set()
-    twice = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    repeated: dict[str, None] = {}  # in the order they repeat, once each
+    for k, _ in pairs:
+        if k in seen:
+            repeated[k] = None
+        seen.add(k)
+    twice = tuple(repeated)
     found = Duplicates(obj)
     found.keys_twice = twice
     return found
@@ -229,12 +242,12 @@ class Validator:
         _check_id(pid, path, "project", errors)
         facts = self.facts(raw, self.project_inputs, path, errors, STRUCTURAL_PROJECT, self.applicant_inputs)
         dated = self.plan.dated_by
-        own = dated is not None and dated in self.project_inputs
-        if own and dated not in raw:
-            errors.append(self.undated(dated, path))
+        own = dated if dated is not None and dated in self.project_inputs else None
+        if own is not None and own not in raw:
+            errors.append(self.undated(own, path))
         given = frozenset(k for k in raw if k in self.project_inputs)
         return Project(str(pid) if isinstance(pid, str) else "", facts, given,
-                       facts.get(dated) if own else applicant_date, path)
+                       facts.get(own) if own is not None else applicant_date, path)
 
     def facts(self, record: dict[str, Any], inputs: dict[str, InputSpec], path: str, errors: list[str],
               structural: tuple[str, ...], other_scope: dict[str, InputSpec]) -> dict[str, Any]:
@@ -343,6 +356,7 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
         return None, Problem(f"expected money as a string or number, got {_show(raw)}",
                              f"金额应为文本或数字,实为 {_show(raw)}")
+    value: Decimal | None
     if isinstance(raw, str):
         text = raw.strip()
         if len(text) > MAX_NUMBER_TEXT or not MONEY_TEXT.fullmatch(text):
@@ -353,7 +367,7 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
         return None, Problem(f"not an amount: {raw}", f"不是金额:{raw}")
     else:
         value = raw if isinstance(raw, Decimal) else None  # an int is compared as it is: str() of a huge one fails
-    number = value if value is not None else raw
+    number: Any = value if value is not None else raw
     if number < 0:
         return None, Problem(f"negative money {_show(number)}", f"金额为负数 {_show(number)}")
     if number >= MAX_MONEY:

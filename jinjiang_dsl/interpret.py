@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from . import ast
-from .decide import Backend
 from .check.facts import inputs_of
-from .plan import Cond, Formula, Measure, Plan
+from .decide import Backend
+from .ir import Cond, Formula, Measure
+from .plan import Plan
 from .runtime.intervals import from_ast, lower_key, part_in, percent_text
 from .runtime.money import round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
@@ -122,13 +123,13 @@ class Interpreter:
             ("requirement", r) for r in m.requirements
         ]
         for kind, cond in checks:
-            ok, missing = self.holds(cond, a, p, local)  # type: ignore[arg-type]
+            ok, missing = self.holds(cond, a, p, local)
             eligible = eligible and ok
             if steps is not None:
                 steps.append(Step(rule, kind, {
                     "ok": ok,
-                    "label": cond.label,  # type: ignore[union-attr]
-                    "shown": self.shown(cond, a, p, local),  # type: ignore[arg-type]
+                    "label": cond.label,
+                    "shown": self.shown(cond, a, p, local),
                     "missing": self.plan.inputs[missing].label if missing else None,
                 }))
         if not eligible:
@@ -195,7 +196,7 @@ class Interpreter:
         value = self.ev(f.expr, a, p, local)
         if f.kind == "rate":
             assert f.rate is not None
-            result = f.rate * value
+            result: Decimal = f.rate * value
             if steps is not None:
                 steps.append(Step(rule, "base", {"shown": self.shown(f.base, a, p, local),
                                                  "label": f.base.label}, value=value))
@@ -205,11 +206,12 @@ class Interpreter:
         if f.kind == "expr":
             if steps is not None:
                 steps.append(Step(rule, "formula", {"shown": self.shown(f.base, a, p, local)}, value=value))
-            return value
+            computed: Decimal = value
+            return computed
         if f.kind == "category":
             for row_value, row_label, amount in f.rows:
                 if value == row_value:
-                    pay = self.ev(amount, a, p, local)
+                    pay: Decimal = self.ev(amount, a, p, local)
                     if steps is not None:
                         steps.append(Step(rule, "category", {"label": f.base.label, "value": row_label,
                                                              "key": row_value, "amount": pay}, value=pay))
@@ -243,14 +245,14 @@ class Interpreter:
                 steps.append(Step(rule, "tier_none", {"mode": f.kind, "label": f.base.label, "value": value,
                                                       "lowest": str(lowest)}, value=value))
             return None
-        pay = self.ev(tier.amount, a, p, local)
+        paid: Decimal = self.ev(tier.amount, a, p, local)
         if steps is not None:
             interval = str(from_ast(tier.interval))
             steps.append(Step(rule, "tier", {"mode": f.kind, "label": f.base.label, "value": value,
                                              "interval": interval, "words": tier.interval.text,
-                                             "index": tier.index, "amount": pay},
-                              value=pay, tier=tier.index, interval=interval))
-        return pay
+                                             "index": tier.index, "amount": paid},
+                              value=paid, tier=tier.index, interval=interval))
+        return paid
 
     def pick_tier(self, f: Formula, value: Any, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Any:
         matching = [t for t in f.tiers if value in from_ast(t.interval)]
@@ -292,8 +294,13 @@ def interpreted_backend(plan: Plan) -> Backend:
     return Backend(
         name="interpreter",
         measures={m.id: it.measure(m) for m in plan.measures},
-        figures={key: (lambda a, e=cond.expr: it.ev(e, a, {}, {})) for key, cond in plan.figures},
+        figures={key: _figure(it, cond.expr) for key, cond in plan.figures},
     )
+
+
+def _figure(it: Interpreter, e: ast.Expr) -> Callable[[Facts], Any]:
+    """An applicant-level figure a rule declared (a limit, an annual cap)."""
+    return lambda a: it.ev(e, a, {}, {})
 
 
 def assertion_checker(plan: Plan) -> Callable[[Facts, Facts], list[tuple[Label, tuple[str, ...]]]]:

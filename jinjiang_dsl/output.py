@@ -15,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from types import TracebackType
-from typing import IO
+from typing import TextIO
 
 
 class OutputError(Exception):
@@ -33,7 +33,7 @@ class Output:
     def __init__(self, path: str | None, inputs: Iterable[str] = ()):
         self.path = path if path not in (None, "-") else None
         self.inputs = [i for i in inputs if i and i != "-"]
-        self.file: IO[str] | None = None
+        self.file: TextIO | None = None
         self.temp: str | None = None
 
     def check(self) -> None:
@@ -72,7 +72,7 @@ class Output:
         try:
             self.file.close()
             if kind is None and self.temp is not None:
-                os.replace(self.temp, os.path.realpath(self.path))  # type: ignore[arg-type]
+                os.replace(self.temp, os.path.realpath(self.path or self.temp))
                 self.temp = None
         except OSError as error:
             if kind is None:
@@ -86,7 +86,7 @@ class Writer:
     """A text stream whose write errors (a full disk, a closed pipe's reader aside) are
     :class:`OutputError` naming the output, so that they are told apart from read errors."""
 
-    def __init__(self, file: IO[str], name: str):
+    def __init__(self, file: TextIO, name: str):
         self.file, self.name = file, name
 
     def write(self, text: str) -> int:

@@ -292,21 +292,21 @@ class _Planner:
         return (*gates, *onces, *rest[:first_limit], *caps, *rest[first_limit:])
 
     def policy_notes(self, h: ast.Header) -> tuple[Note, ...]:
-        attached = {n.id for item in (*self.policy.measures, *self.policy.rules) for n in item.notes}
+        attached = {n.id for m in self.policy.measures for n in m.notes} | {n.id for r in self.policy.rules
+                                                                            for n in r.notes}
         return tuple(self.notes[n.id] for n in h.notes if n.text is not None and n.id not in attached)
 
     def plan(self) -> Plan:
         h = self.policy.header
         assert h is not None  # the checker requires it
-        window = lambda w: (w.start, w.end) if w else None  # noqa: E731
         measures = tuple(self.measure(m) for m in self.policy.measures)
         rules = self.rules(h, measures)
         return Plan(
             name=label_of(h.title, "policy"),
             source_sha256=hashlib.sha256(self.policy.source.encode("utf-8")).hexdigest(),
             path=self.policy.path,
-            in_force=window(h.in_force),
-            by_reference=window(h.by_reference),
+            in_force=_window(h.in_force),
+            by_reference=_window(h.by_reference),
             dated_by=h.dated_by.ident if h.dated_by else None,
             rounding_unit=h.rounding.unit.value if h.rounding else Decimal("0.01"),
             rounding_mode=h.rounding.mode if h.rounding else "half_up",
@@ -319,6 +319,10 @@ class _Planner:
             rules=rules,
             figures=tuple(f for r in rules for f in r.figures()),
         )
+
+
+def _window(w: ast.Window | None) -> tuple[dt.date, dt.date] | None:
+    return (w.start, w.end) if w else None
 
 
 def _text(e: ast.Expr | None) -> str | None:

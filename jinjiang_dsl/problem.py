@@ -13,8 +13,8 @@ class Problem(str):
         self.zh = zh
         return self
 
-    def __getnewargs__(self) -> tuple[str, str]:  # so worker processes can send it back
-        return str(self), self.zh
+    def __reduce__(self) -> tuple[type[Problem], tuple[str, str]]:  # so worker processes can send it back
+        return Problem, (str(self), self.zh)
 
     def text(self, lang: str) -> str:
         return self.zh if lang == "zh" else str(self)

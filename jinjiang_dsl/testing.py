@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from . import ast
 from .api import Policy
 from .inputs import convert
-from .plan import Measure, Plan
+from .ir import Measure
+from .plan import Plan
 from .rules import HighestNotStacked
 from .runtime.intervals import from_ast
 
@@ -74,8 +75,8 @@ def edges(plan: Plan) -> dict[str, set[Any]]:
                         if bound is not None:
                             for n in names:
                                 add(n, bound, Decimal(1) if plan.inputs[n].kind == "count" else CENT)
-            elif f.kind == "rate" and f.rate and _constant(cap) is not None:
-                binds = (_constant(cap) / f.rate).quantize(CENT)  # type: ignore[operator]
+            elif f.kind == "rate" and f.rate and (most := _constant(cap)) is not None:
+                binds = (most / f.rate).quantize(CENT)
                 for n in names:
                     add(n, binds, CENT)
         for cond in (*m.requirements, *((m.beneficiary,) if m.beneficiary else ())):

@@ -20,8 +20,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from jinjiang_dsl.compile import generate
 from jj_cases import (
     EXAMPLES_PATH,
     MEASURE_CASES,
@@ -41,6 +39,8 @@ from jj_cases import (
     provider,
     walk,
 )
+
+from jinjiang_dsl.compile import generate
 
 # Hypothesis: the profile loaded by tests/conftest.py when there is one; otherwise a modest count.
 if settings.get_current_profile_name() != "default":

@@ -20,8 +20,8 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark
 
 from jinjiang_dsl import check_source, cli
-from jinjiang_dsl.safe_text import BIDI_CONTROLS
 from jinjiang_dsl.diagnostics import Diagnostic, PolicyError, render_plain, source_lines
+from jinjiang_dsl.safe_text import BIDI_CONTROLS
 from jinjiang_dsl.syntax import parse, parser
 from jinjiang_dsl.syntax.grammar import grammar_text
 

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from jinjiang_dsl.inputs import DocumentError, read_document
 from jj_cases import (
     EXAMPLES_PATH,
     POLICY_PATH,
@@ -35,6 +33,8 @@ from jj_cases import (
     trace_text,
     walk,
 )
+
+from jinjiang_dsl.inputs import DocumentError, read_document
 
 
 def good(aid: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ run them through both backends too (evaluate() already compares the backends on 
 from __future__ import annotations
 
 import pytest
-
 from jj_cases import (
     MEASURE_CASES,
     Case,

@@ -74,7 +74,7 @@ def test_totals_respect_the_annual_limits_and_add_up_exactly(doc: dict[str, Any]
                 for a in pd.awards:
                     if a.status == "granted":
                         by_year[p.date.year] = by_year.get(p.date.year, Decimal(0)) + a.amount
-            for year, total in by_year.items():
+            for _year, total in by_year.items():
                 assert total <= headroom
                 reduced = any(s.kind == "limit" and s.params.get("variant") == "reduced"
                               for pd in d.projects for a in pd.awards for s in a.trace)

@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from jj_cases import (
     POLICY_PATH,
     app_32,

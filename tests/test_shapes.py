@@ -201,6 +201,7 @@ def test_generated_applicants_decide_alike_on_both_backends(path: Path) -> None:
     """The differential test on every policy: applicants drawn by the policy's own strategies (a third
     of the profile's examples per policy) get the same JSON, trace included, from both backends."""
     from hypothesis import given, settings
+
     from jinjiang_dsl.testing import Strategies
 
     compiled, interpreted = load_policy(path), load_policy(path, backend="interpreter")

@@ -57,7 +57,7 @@ class CheckedPolicy:
 
     def input(self, name: str) -> ast.InputDecl | None:
         sym = self.symbols.get(name)
-        return sym.node if sym and isinstance(sym.node, ast.InputDecl) else None  # type: ignore[return-value]
+        return sym.node if sym and isinstance(sym.node, ast.InputDecl) else None
 
 
 def check(policy: ast.Policy) -> CheckedPolicy:
@@ -102,7 +102,7 @@ class _Checker:
         sym = self.symbols.get(name)
         if sym is None:
             return None
-        return sym.node.scope if sym.kind == "input" else "define"
+        return sym.node.scope if isinstance(sym.node, ast.InputDecl) else "define"
 
     # ------------------------------------------------------------------ reporting
 
@@ -207,7 +207,8 @@ class _Checker:
             return None
         self.resolving.append(sym.name)
         try:
-            t = self.typer.infer(sym.node.expr)  # type: ignore[union-attr]
+            assert isinstance(sym.node, ast.Define)  # only definitions are resolved lazily
+            t = self.typer.infer(sym.node.expr)
         finally:
             self.resolving.pop()
         self.typed.add(id(sym.node))  # a definition in error is reported once, not at every use
@@ -330,8 +331,8 @@ class _Checker:
                 self.error("the by-reference window overlaps the in-force window", r.span,
                            "a date is either in force or applied by reference, not both")
             elif (f.start - r.end).days > 1:
-                first, last = r.end + dt.timedelta(days=1), f.start - dt.timedelta(days=1)
-                what = f"{first} is" if first == last else f"dates from {first} to {last} are"
+                gap_from, gap_to = r.end + dt.timedelta(days=1), f.start - dt.timedelta(days=1)
+                what = f"{gap_from} is" if gap_from == gap_to else f"dates from {gap_from} to {gap_to} are"
                 self.warn(f"{what} neither in force nor by reference", r.span)
         if h.dated_by is not None:
             t = self.typer.infer(h.dated_by)

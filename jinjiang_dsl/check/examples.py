@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from .. import ast
-from ..diagnostics import did_you_mean
+from ..diagnostics import Severity, did_you_mean
 
-Report = Callable[[str, str, ast.Span, str | None], None]
+Report = Callable[[Severity, str, ast.Span, str | None], None]
 STATUSES_WITH_AMOUNT = {"granted", "superseded"}
 
 

@@ -6,7 +6,7 @@ plan (a project lists exactly the measures whose facts it gives).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from .. import ast
 
@@ -30,7 +30,7 @@ def names(e: ast.Expr | None, summed: bool = False) -> Iterator[str]:
 
 
 def inputs_of(e: ast.Expr, local: dict[str, ast.Define], defines: dict[str, ast.Define],
-              inputs: set[str] | dict[str, object], summed: bool = False) -> tuple[str, ...]:
+              inputs: Container[str], summed: bool = False) -> tuple[str, ...]:
     """The inputs an expression reads (or, ``summed``, adds up over the year), through definitions, in
     the order it first names them."""
     found: list[str] = []

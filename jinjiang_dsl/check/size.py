@@ -16,8 +16,15 @@ from typing import Any
 import attrs
 
 from .. import ast
-from ..limits import (MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_LITERAL, MAX_LITERAL_DECIMALS, MAX_MEASURE_ID,
-                      MAX_MEASURE_PARTS, shorten)
+from ..limits import (
+    MAX_EXPR_DEPTH,
+    MAX_EXPR_NODES,
+    MAX_LITERAL,
+    MAX_LITERAL_DECIMALS,
+    MAX_MEASURE_ID,
+    MAX_MEASURE_PARTS,
+    shorten,
+)
 
 EXPR_TYPES = (ast.Quantity, ast.Percent, ast.DateLit, ast.BoolLit, ast.Name, ast.BinOp, ast.PercentOf,
               ast.Compare, ast.BoolOp, ast.Not, ast.YearOf, ast.YearSum, ast.InSet, ast.InInterval)
@@ -169,8 +176,8 @@ class _Sizes:
             return depth + 1, nodes
         depth, nodes = 0, 1
         for child in ast.children(e):
-            d, n = self.size(child, local, level + 1)
-            depth, nodes = max(depth, d), nodes + n
+            below, n = self.size(child, local, level + 1)
+            depth, nodes = max(depth, below), nodes + n
             if nodes > MAX_EXPR_NODES:
                 raise _TooLarge
         return depth + 1, nodes

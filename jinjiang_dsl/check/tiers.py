@@ -9,14 +9,20 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from .. import ast
+from ..diagnostics import Severity
 from ..runtime.intervals import Interval, from_ast, intersection, lower_key
 from ..runtime.money import fmt_compact
 
-Report = Callable[[str, str, ast.Span, str | None], None]
+Report = Callable[[Severity, str, ast.Span, str | None], None]
 
 
 def constant(e: ast.Expr) -> Decimal | None:
     return e.value if isinstance(e, ast.Quantity) else None
+
+
+def written(e: ast.Expr) -> str:
+    """An amount as the drafter wrote it (cliffs are only found between constant amounts)."""
+    return e.text if isinstance(e, (ast.Quantity, ast.Percent)) else "?"
 
 
 def check_table(table: ast.TierTable, report: Report, on: str | None = None) -> None:
@@ -39,11 +45,16 @@ def is_empty(iv: Interval) -> bool:
     return iv.lower > iv.upper or (iv.lower == iv.upper and not (iv.lower_inclusive and iv.upper_inclusive))
 
 
+def reversed_ends(iv: Interval) -> bool:
+    return iv.lower is not None and iv.upper is not None and iv.lower > iv.upper
+
+
 def _top_tier(upper: ast.Bound | None, on: str | None) -> str:
     """An open-ended row that starts where the top band ends: '300万以上', '超过50家'."""
     if upper is None or upper.value is None:  # pragma: no cover - only called for a bounded top band
         return "300万以上"
     q = upper.value
+    assert isinstance(q, ast.Quantity)  # the checker keeps windows of days out of tier tables
     text = q.text + ("家" if on == "count" and q.unit == "number" else "")
     return f"超过{text}" if upper.inclusive else f"{text}以上"
 
@@ -53,7 +64,7 @@ def _check_bands(table: ast.TierTable, report: Report, on: str | None = None) ->
     for t in table.tiers:
         iv = from_ast(t.interval)
         if is_empty(iv):
-            hint = "write the smaller bound first" if iv.lower > iv.upper else "include both ends, or widen it"
+            hint = "write the smaller bound first" if reversed_ends(iv) else "include both ends, or widen it"
             report("error", f"tier {iv} is empty: no value lies in it", t.interval.span, hint)
             continue
         tiers.append((iv, t))
@@ -74,7 +85,7 @@ def _check_bands(table: ast.TierTable, report: Report, on: str | None = None) ->
         if pay_a is not None and pay_b is not None and pay_b < pay_a and not table.allow_cliff:
             report(
                 "warning",
-                f"cliff: tier {b} pays {tb.amount.text} but the tier below it pays {ta.amount.text}",  # type: ignore[union-attr]
+                f"cliff: tier {b} pays {written(tb.amount)} but the tier below it pays {written(ta.amount)}",
                 tb.span,
                 "a larger value would get less; write 'allow cliff' if the notice means it",
             )
@@ -83,7 +94,7 @@ def _check_bands(table: ast.TierTable, report: Report, on: str | None = None) ->
     if top.upper is not None and pay and pay > 0 and not table.allow_cliff:
         report(
             "warning",
-            f"cliff: values above {top} get nothing, less than the {top_tier.amount.text} this tier pays",  # type: ignore[union-attr]
+            f"cliff: values above {top} get nothing, less than the {written(top_tier.amount)} this tier pays",
             top_tier.span,
             f"add a top tier such as '{_top_tier(top_tier.interval.upper, on)}', or write 'allow cliff'",
         )
@@ -102,7 +113,8 @@ def _check_overlaps(ordered: list[tuple[Interval, ast.Tier]], report: Report) ->
     for (a, ta), (b, tb) in sorted(found, key=lambda pair: (pair[1][1].span.line, pair[1][1].span.column)):
         common = intersection(a, b)
         assert common is not None
-        where = f"at {fmt_compact(common.lower)}" if common.lower == common.upper else f"on {common}"  # type: ignore[arg-type]
+        where = f"at {fmt_compact(common.lower)}" if common.lower is not None and common.lower == common.upper \
+            else f"on {common}"
         report(
             "error",
             f"tier {b} overlaps tier {a} (line {ta.span.line}) {where}",
@@ -163,7 +175,7 @@ def _check_thresholds(table: ast.TierTable, report: Report) -> None:
         if pay_a is not None and pay_b is not None and pay_b < pay_a and not table.allow_cliff:
             report(
                 "warning",
-                f"cliff: reaching {b} pays {tb.amount.text}, less than {ta.amount.text} for {a}",  # type: ignore[union-attr]
+                f"cliff: reaching {b} pays {written(tb.amount)}, less than {written(ta.amount)} for {a}",
                 tb.span,
                 "the highest threshold reached wins; write 'allow cliff' if the notice means it",
             )

@@ -15,7 +15,7 @@ import attrs
 from .. import ast
 from ..diagnostics import did_you_mean
 from ..runtime.intervals import from_ast, is_dates
-from .tiers import is_empty
+from .tiers import is_empty, reversed_ends
 
 NUMERIC = {"money", "count", "ratio", "number"}
 
@@ -160,7 +160,7 @@ class ExprTyper:
                 return BOOL
             iv = from_ast(e.interval)
             if is_empty(iv):
-                hint = "write the smaller bound first" if iv.lower > iv.upper else "include both ends, or widen it"  # type: ignore[operator]
+                hint = "write the smaller bound first" if reversed_ends(iv) else "include both ends, or widen it"
                 self.error(f"interval {iv} is empty: no value lies in it, so this is never true", e.interval.span, hint)
             return BOOL
         raise TypeError(f"unknown expression {e!r}")  # pragma: no cover - the grammar has no other forms
@@ -179,6 +179,8 @@ class ExprTyper:
             if bound is None or bound.value is None:
                 continue
             q = bound.value
+            if not isinstance(q, ast.Quantity):
+                continue  # a day: windows of days are checked where the interval is
             unit = "ratio" if q.unit == "percent" else q.unit
             if unit != "number" and on.kind in ("money", "count", "ratio") and unit != on.kind:
                 self.error(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import linecache
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from ..decide import Backend

@@ -9,8 +9,8 @@ those of :mod:`jinjiang_dsl.interpret`; the two are tested against each other.
 from __future__ import annotations
 
 import datetime as dt
-
 from decimal import Decimal
+
 from .. import ast
 from ..check.facts import inputs_of
 from ..ir import Cond, Formula, Measure, measure_key
@@ -309,7 +309,8 @@ class CodeGenerator:
         assert f.expr is not None and f.base is not None
         out(f"value = {self.expr(f.expr, self.local)}")
         if f.kind == "rate":
-            rate = self.k.decimal(f.rate, f.rate_text)  # type: ignore[arg-type]
+            assert f.rate is not None and f.rate_text is not None
+            rate = self.k.decimal(f.rate, f.rate_text)
             out(f"raw = {rate} * value")
             out("if steps is not None:")
             with out.indent():

@@ -14,7 +14,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-
 from .. import ast
 from ..decide import Decider, exact
 from ..decisions import ApplicantDecision, Award
@@ -36,7 +35,7 @@ def _smallest_above(value: Decimal, kind: str) -> Any:
     return value + 1 if kind == "count" else value + CENT
 
 
-def next_tier(plan: Plan, project: str, award: Award) -> Change | None:
+def next_tier(plan: Plan, project: str | None, award: Award) -> Change | None:
     m = plan.measure(award.measure)
     f: Formula = m.formula
     if f.kind not in ("bands", "thresholds"):
@@ -63,7 +62,7 @@ def next_tier(plan: Plan, project: str, award: Award) -> Change | None:
     return None
 
 
-def cap(plan: Plan, project: str, award: Award) -> Change | None:
+def cap(plan: Plan, project: str | None, award: Award) -> Change | None:
     rate_step = next((s for s in award.trace if s.kind == "rate"), None)
     cap_step = next((s for s in award.trace if s.kind == "cap"), None)
     if rate_step is None or cap_step is None:

@@ -13,10 +13,12 @@ from typing import Any
 
 import attrs
 
+from .. import ast
 from ..decide import Decider
 from ..decisions import ApplicantDecision, Award, BatchDecision
 from ..inputs import Applicant
-from ..plan import Measure, Plan
+from ..ir import Measure
+from ..plan import Plan
 from ..rules import HighestNotStacked, Once
 from ..runtime.intervals import from_ast
 from ..runtime.money import fmt_plain
@@ -122,7 +124,7 @@ def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
     matched = next((s.tier for s in award.trace if s.kind == "tier"), None)
     return tuple(
         TierRow(t.index, str(from_ast(t.interval)), t.interval.text,
-                fmt_plain(t.amount.value) if hasattr(t.amount, "value") else "", t.index == matched)  # type: ignore[union-attr]
+                fmt_plain(t.amount.value) if isinstance(t.amount, ast.Quantity) else "", t.index == matched)
         for t in m.formula.tiers
     )
 
@@ -132,9 +134,7 @@ def why_not(award: Award) -> tuple[Step, ...]:
         return ()
     found = []
     for s in award.trace:
-        if s.kind in ("beneficiary", "requirement") and not s.params.get("ok"):
-            found.append(s)
-        elif s.kind in WHY_NOT_KINDS or (s.kind == "period" and s.params.get("variant") == "out_of_period"):
+        if s.kind in ("beneficiary", "requirement") and not s.params.get("ok") or s.kind in WHY_NOT_KINDS or (s.kind == "period" and s.params.get("variant") == "out_of_period"):
             found.append(s)
     return tuple(found)
 
@@ -171,7 +171,7 @@ class Report:
     is_batch: bool
 
     def status_counts(self) -> dict[str, int]:
-        counts = {s: 0 for s in ("granted", "superseded", "not_eligible", "referred", "out_of_period")}
+        counts = dict.fromkeys(("granted", "superseded", "not_eligible", "referred", "out_of_period"), 0)
         for a in self.applicants:
             for aw in a.awards:
                 counts[aw.award.status] += 1
@@ -185,7 +185,7 @@ def build(decider: Decider, apps: list[Applicant], batch: BatchDecision, *, only
         for app, d in zip(apps, batch.applicants)
         if only is None or d.id == only
     ]
-    when = evaluated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    when = evaluated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
     return Report(decider.plan, batch, tuple(chosen), when, is_batch)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -52,8 +54,8 @@ def w(key: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-def money(value: object, lang: str) -> str:
-    return f"{fmt_plain(value)} {w('yuan', lang)}" if value is not None else "—"  # type: ignore[arg-type]
+def money(value: Decimal | None, lang: str) -> str:
+    return f"{fmt_plain(value)} {w('yuan', lang)}" if value is not None else "—"
 
 
 def award_line(plan: Plan, award: Award, lang: str) -> Text:

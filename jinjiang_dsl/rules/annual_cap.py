@@ -47,6 +47,10 @@ class AnnualCap(Rule):
     def figures(self) -> tuple[tuple[str, Cond], ...]:
         return ((self.key, self.cap),) if self.cap else ()
 
+    @property
+    def own_measure(self) -> str | None:
+        return self.measure
+
     def describe(self) -> str:
         return f"measure {self.measure}: cap {self.cap_text} per applicant per year, reduce {REDUCE[self.reduction]}"
 

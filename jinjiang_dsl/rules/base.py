@@ -100,10 +100,14 @@ class Rule:
     title: Label
     notes: tuple[Note, ...]
 
-    measure: ClassVar[str | None] = None  # the one measure a rule acts on, when it is a measure's own
     KIND: ClassVar[str] = ""
     GATE: ClassVar[bool] = False
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    @property
+    def own_measure(self) -> str | None:
+        """The one measure a rule acts on, when it is a measure's own (its once, its annual cap)."""
+        return None
 
     def figures(self) -> tuple[tuple[str, Cond], ...]:
         """The applicant-level expressions the backend computes for this rule, by key."""

@@ -26,6 +26,10 @@ CASES = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie"
          "other_policy": "other policy higher", "other_lower": "other policy lower"}
 
 
+def _amount(c: Claim) -> Decimal:
+    return c.amount or ZERO
+
+
 @attrs.frozen(slots=True)
 class HighestNotStacked(Rule):
     scope: Literal["project", "applicant"] = "project"
@@ -105,33 +109,32 @@ class HighestNotStacked(Rule):
         claim.status, claim.amount, claim.taken_by = "superseded", ZERO, self.id
 
     def choose(self, ev: Evaluation, candidates: list[Claim], other: Decimal | None) -> None:
-        amount = lambda c: c.amount or ZERO  # noqa: E731
-        best = max(candidates, key=lambda c: (amount(c), -ev.rank[c.measure.id], -c.order))
-        if other is not None and other >= amount(best):
+        best = max(candidates, key=lambda c: (_amount(c), -ev.rank[c.measure.id], -c.order))
+        if other is not None and other >= _amount(best):
             for c in candidates:
                 self.lose(c)
-                self.step(c, variant="other_policy", other=other, best=amount(best))
+                self.step(c, variant="other_policy", other=other, best=_amount(best))
                 self.write_notes(c)
             return
         per = "_applicant" if self.scope == "applicant" else ""
-        tie = sum(amount(c) == amount(best) for c in candidates) > 1
+        tie = sum(_amount(c) == _amount(best) for c in candidates) > 1
         for c in candidates:
             if c is best:
                 if len(candidates) > 1 and ev.trace:
-                    others = [Label(f"{o.measure.id} {fmt_plain(amount(o))} 元", f"{o.measure.id} {fmt_plain(amount(o))} yuan")
+                    others = [Label(f"{o.measure.id} {fmt_plain(_amount(o))} 元", f"{o.measure.id} {fmt_plain(_amount(o))} yuan")
                               for o in candidates if o is not best]
                     self.step(c, variant=("won_tie" if tie else "won") + per, count=len(candidates),
-                              measure=best.measure.id, amount=amount(best), others=others, year=str(c.year or ""))
+                              measure=best.measure.id, amount=_amount(best), others=others, year=str(c.year or ""))
                     self.write_notes(c)
                 if other is not None:
-                    self.step(c, variant="other_lower", other=other, best=amount(best))
+                    self.step(c, variant="other_lower", other=other, best=_amount(best))
                 continue
-            own = amount(c)
+            own = _amount(c)
             self.lose(c)
             if ev.trace:
-                variant = "lost_applicant" if per else "lost_tie" if own == amount(best) else "lost"
+                variant = "lost_applicant" if per else "lost_tie" if own == _amount(best) else "lost"
                 self.step(c, variant=variant, winner=best.measure.id, project=best.project,
-                          winner_amount=amount(best), amount=own)
+                          winner_amount=_amount(best), amount=own)
                 self.write_notes(c)
 
     def finish(self, ev: Evaluation, claims: list[Claim]) -> None:

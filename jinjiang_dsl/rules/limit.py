@@ -93,11 +93,11 @@ class Limit(Rule):
                            f"has grants", f"缺少;本申请人有补助,{self.id}({self.title.zh})需要此项"
                            ).at(f"{ev.app.path}.{exc.name}")
         headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
-        shown = self.shown(self.limit, ev) if ev.trace else None
+        limit_shown = self.shown(self.limit, ev) if ev.trace else None
         for year, granted in sorted(years.items()):
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)
-            common = {"title": self.title, "headroom": headroom, "limit": shown, "year": str(year), "total": total}
+            common = {"title": self.title, "headroom": headroom, "limit": limit_shown, "year": str(year), "total": total}
             if total <= headroom:
                 for c in granted:
                     if ev.trace:

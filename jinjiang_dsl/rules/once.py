@@ -35,6 +35,10 @@ class Once(Rule):
                       "Once per applicant (一次性): already awarded to project {project} ({amount} yuan)"),
     }
 
+    @property
+    def own_measure(self) -> str | None:
+        return self.measure
+
     def describe(self) -> str:
         return f"{WHAT[self.per]} (measure {self.measure})"
 

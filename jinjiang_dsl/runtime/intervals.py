@@ -15,7 +15,6 @@ import attrs
 from .. import ast
 from .money import fmt_compact
 
-
 Point = Any  # a Decimal, or a date for a window of days
 
 
@@ -30,9 +29,7 @@ class Interval:
     def __contains__(self, value: Point) -> bool:
         if self.lower is not None and (value < self.lower or (value == self.lower and not self.lower_inclusive)):
             return False
-        if self.upper is not None and (value > self.upper or (value == self.upper and not self.upper_inclusive)):
-            return False
-        return True
+        return not (self.upper is not None and (value > self.upper or value == self.upper and not self.upper_inclusive))
 
     def __str__(self) -> str:
         show = percent_text if self.percent else _show

@@ -9,9 +9,9 @@ from lark.exceptions import UnexpectedInput
 
 from ..ast import Policy, Span
 from ..diagnostics import Diagnostic, PolicyError, sort_key
+from ..limits import MAX_EXPR_DEPTH, MAX_POLICY_BYTES, MAX_SYNTAX_DEPTH
 from .errors import keywords, syntax_diagnostic
 from .grammar import parser
-from ..limits import MAX_EXPR_DEPTH, MAX_POLICY_BYTES, MAX_SYNTAX_DEPTH
 from .transform import build_policy
 
 __all__ = ["parse", "parser"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import unicodedata
@@ -101,10 +102,8 @@ def keywords(parser: Lark) -> list[str]:
 def _tokens_until(parser: Lark, source: str) -> list[Token]:
     """The tokens read before the parse failed, the offending one last when it was read."""
     tokens: list[Token] = []
-    try:
+    with contextlib.suppress(UnexpectedInput):
         tokens.extend(parser.parse_interactive(source).iter_parse())  # keeps what was read before a failure
-    except UnexpectedInput:
-        pass
     return tokens
 
 
@@ -166,18 +165,19 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
 
     if not isinstance(exc, UnexpectedEOF):
         tokens = _tokens_until(parser, source)
-        read = isinstance(exc, UnexpectedToken) and exc.token.type != "$END"
-        if read and (not tokens or tokens[-1].start_pos != exc.token.start_pos):
+        if isinstance(exc, UnexpectedToken) and exc.token.type != "$END" and (
+                not tokens or tokens[-1].start_pos != exc.token.start_pos):
             tokens.append(exc.token)  # read by the lexer's fallback, never handed to the parser
         glued = _glued_keyword(parser, source, path, tokens)
         if glued is not None:
             return glued
 
     if isinstance(exc, UnexpectedCharacters):
-        ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        pos = exc.pos_in_stream or 0
+        ch = source[pos] if pos < len(source) else ""
         span = _span_at(path, exc.line, exc.column)
         hint = None
-        number = re.search(r"\d+(\.\d+)?[ \t]*$", source[: exc.pos_in_stream]) if ch in "%％" else None
+        number = re.search(r"\d+(\.\d+)?[ \t]*$", source[:pos]) if ch in "%％" else None
         if ch == '"':
             hint = "a quoted text is not closed: add the closing '\"'"
         elif ch in CURLY_QUOTES:
@@ -185,7 +185,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         elif number is not None:
             # "20%" where only an amount or a count may stand (a tier bound, a quota).
             text = number.group().strip() + ch
-            start = exc.column - (exc.pos_in_stream - number.start())
+            start = exc.column - (pos - number.start())
             bound_words = {"SUFFIX_LOWER", "SUFFIX_UPPER", "INCL", "_RANGE"}
             return Diagnostic(
                 severity="error",

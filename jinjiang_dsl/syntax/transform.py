@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, cast
 
 import attrs
 from lark import Token, Tree
 from lark.tree import Meta
 
 from .. import ast
-from ..limits import shorten
 from ..diagnostics import Diagnostic, source_lines
+from ..limits import shorten
 
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
@@ -70,12 +70,12 @@ class ToAst:
     # ------------------------------------------------------------ helpers
 
     def span(self, meta: Meta | Token) -> ast.Span:
-        return ast.Span(
+        return ast.Span(  # every token and tree the parser builds is positioned (propagate_positions)
             path=self.path,
-            line=meta.line,
-            column=meta.column,
-            end_line=meta.end_line,
-            end_column=meta.end_column,
+            line=meta.line or 1,
+            column=meta.column or 1,
+            end_line=meta.end_line or meta.line or 1,
+            end_column=meta.end_column or (meta.column or 1) + 1,
         )
 
     def error(self, message: str, where: Meta | Token | ast.Span, hint: str | None = None) -> None:
@@ -214,13 +214,13 @@ class ToAst:
 
     def rounding(self, meta: Meta, children: list[Token]) -> _Stmt:
         unit = self.quantity_of(children[0])
-        mode = str(children[1])
-        return _Stmt("rounding", ast.Rounding(unit=unit, mode=mode, span=self.span(meta)), self.span(meta))  # type: ignore[arg-type]
+        mode = cast(ast.RoundingMode, str(children[1]))  # the grammar admits only the four modes
+        return _Stmt("rounding", ast.Rounding(unit=unit, mode=mode, span=self.span(meta)), self.span(meta))
 
     # ------------------------------------------------------------ inputs
 
     def inputs(self, meta: Meta, children: list[Any]) -> tuple[str, list[Any]]:
-        scope = str(children[0])
+        scope: Literal["applicant", "project"] = "applicant" if str(children[0]) == "applicant" else "project"
         decls = [attrs.evolve(c, scope=scope) if isinstance(c, ast.InputDecl) else c for c in children[1:]]
         return ("inputs", decls)
 
@@ -245,7 +245,7 @@ class ToAst:
         return _Stmt("required", True, self.span(meta))
 
     def simple_type(self, meta: Meta, children: list[Token]) -> ast.TypeRef:
-        return ast.TypeRef(kind=str(children[0]), values=(), span=self.span(meta))  # type: ignore[arg-type]
+        return ast.TypeRef(kind=cast(ast.TypeKind, str(children[0])), values=(), span=self.span(meta))
 
     def enum_type(self, meta: Meta, children: list[Any]) -> ast.TypeRef:
         return ast.TypeRef(kind="enum", values=tuple(children), span=self.span(meta))
@@ -367,7 +367,7 @@ class ToAst:
         tiers = tuple(s for s in stmts if isinstance(s, ast.Tier))
         allowances = {s.value for s in stmts if isinstance(s, _Stmt)}
         return ast.TierTable(
-            mode=str(mode_tok),  # type: ignore[arg-type]
+            mode=cast(ast.TierMode, str(mode_tok)),  # the grammar admits only the table keywords
             on=on,
             tiers=tiers,
             allow_gap="gap" in allowances,
@@ -478,7 +478,7 @@ class ToAst:
             title=title,
             clause=g.get("clause"),
             quote=g.get("quote"),
-            kind=kinds[0] if kinds else None,  # type: ignore[arg-type]
+            kind=kinds[0] if kinds else None,
             applies_to=g.get("applies_to"),
             ties_to_lower_measure="ties" in g,
             scope=g.get("highest_not_stacked", "project"),
@@ -609,8 +609,8 @@ class ToAst:
         return ast.Not(operand=c[-1], span=self.span(meta))
 
     def compare(self, meta: Meta, c: list[Any]) -> ast.Compare:
-        op = COMPARE_OPS.get(str(c[1]), str(c[1]))
-        return ast.Compare(op=op, left=c[0], right=c[2], span=self.span(meta))  # type: ignore[arg-type]
+        op = cast(ast.CompareOp, COMPARE_OPS.get(str(c[1]), str(c[1])))  # the grammar admits only these
+        return ast.Compare(op=op, left=c[0], right=c[2], span=self.span(meta))
 
     def _names(self, tokens: list[Token]) -> tuple[ast.Name, ...]:
         """The values of ``in {…}``: words, or quoted texts (``"5G"``) kept as their text."""
@@ -632,8 +632,8 @@ class ToAst:
         return ast.PercentOf(rate=self.percent_of_token(c[0]), base=c[1], span=self.span(meta))
 
     def binop(self, meta: Meta, c: list[Any]) -> ast.BinOp:
-        op = MUL_OPS.get(str(c[1]), str(c[1]))
-        return ast.BinOp(op=op, left=c[0], right=c[2], span=self.span(meta))  # type: ignore[arg-type]
+        op = cast(ast.ArithOp, MUL_OPS.get(str(c[1]), str(c[1])))  # the grammar admits only these
+        return ast.BinOp(op=op, left=c[0], right=c[2], span=self.span(meta))
 
     def quantity(self, meta: Meta, c: list[Token]) -> ast.Quantity:
         return self.quantity_of(c[0])
