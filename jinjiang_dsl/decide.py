@@ -61,7 +61,7 @@ class Decider:
         self.over_year = tuple(m for m in self.measures if m.level == "year")
         self.rank = {m.id: i for i, m in enumerate(self.measures)}
         self.gates = [r for r in plan.rules if isinstance(r, Validity)]
-        self.acting = [r for r in plan.rules if not r.GATE]
+        self.acting = [(r, r.own_measure) for r in plan.rules if not r.GATE]  # and the one measure it acts on
         self._listed: dict[frozenset[str], tuple[Measure, ...]] = {}
 
     def listed(self, given: frozenset[str]) -> tuple[Measure, ...]:
@@ -126,31 +126,38 @@ class Decider:
     def _decide(self, app: Applicant) -> ApplicantDecision:
         if not app.ok:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
-        own = self.claims(app, tuple(m for m in self.own if m.own_facts & app.given), {}, -1, "", app.date)
-        own += self.yearly(app)
+        own: list[Claim] = []
+        if self.own:
+            own = self.claims(app, tuple(m for m in self.own if m.own_facts & app.given), {}, -1, "", app.date)
+        if self.over_year:
+            own += self.yearly(app)
         per_project = [self.claims(app, self.listed(p.given), p.facts, order, p.id, p.date, p)
                        for order, p in enumerate(app.projects)]
-        claims = own + [c for found in per_project for c in found]
+        claims = own + [c for found in per_project for c in found] if own else \
+            [c for found in per_project for c in found]
         granted = {c.measure.id for c in claims if c.status == "granted"}
         if granted:  # rules act on granted claims only
             ev = self.evaluation(app)
-            for rule in self.acting:
-                if rule.own_measure is None or rule.own_measure in granted:
+            for rule, only in self.acting:
+                if only is None or only in granted:
                     problem = rule.apply(ev, claims)
                     if problem is not None:
                         return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
             if self.trace:
-                for rule in self.acting:
+                for rule, _ in self.acting:
                     rule.finish(ev, claims)
-        total = sum((c.paid() for c in claims), ZERO)
-        projects = tuple(ProjectDecision(p.id, tuple(self.freeze(c) for c in found))
-                         for p, found in zip(app.projects, per_project))
-        return ApplicantDecision(app.id, app.name, "ok", total, projects, (), tuple(self.freeze(c) for c in own))
+        total = sum([c.amount for c in claims if c.status == "granted" and c.amount], ZERO)
+        freeze = self.freeze
+        projects = tuple([ProjectDecision(p.id, tuple([freeze(c) for c in found]))
+                          for p, found in zip(app.projects, per_project)])
+        return ApplicantDecision(app.id, app.name, "ok", total, projects, (), tuple([freeze(c) for c in own]))
 
     def freeze(self, c: Claim) -> Award:
-        shares, parts = self.shares(c), self.instalments(c)
-        return Award(c.measure.id, c.status, c.entitlement, c.amount, tuple(c.steps) if c.steps else (), c.warnings,
-                     parts, shares, c.year if c.measure.level == "year" else None)
+        m = c.measure
+        shares = self.shares(c) if m.shared else ()
+        parts = self.instalments(c) if m.instalments else ()
+        return Award(m.id, c.status, c.entitlement, c.amount, tuple(c.steps) if c.steps else (), c.warnings,
+                     parts, shares, c.year if m.level == "year" else None)
 
     def shares(self, c: Claim) -> tuple[tuple[str, Decimal], ...]:
         """资金分担: the granted amount split between the payers by their weights, exact in the policy's

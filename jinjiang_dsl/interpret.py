@@ -168,7 +168,8 @@ class Interpreter:
                 amount = min(raw, limit)
                 if steps is not None:
                     steps.append(Step(rule, "cap", {"bound": raw > limit, "before": raw, "cap": limit,
-                                                    "cap_text": cap_text}, value=amount, limit=limit))
+                                                    "cap_text": cap_text, "per_project": m.level == "project"},
+                                      value=amount, limit=limit))
         except Missing as exc:
             if steps is not None:
                 steps.append(Step(rule, "missing", {"name": self.plan.inputs[exc.name].label}))

@@ -268,8 +268,8 @@ class CodeGenerator:
             out("if cap is not None:")
             with out.indent():
                 out("amount = raw if raw <= cap else cap")
-                self.step(rule, "cap", "{'bound': raw > cap, 'before': raw, 'cap': cap, 'cap_text': cap_text}",
-                          ", value=amount, limit=cap")
+                self.step(rule, "cap", "{'bound': raw > cap, 'before': raw, 'cap': cap, 'cap_text': cap_text, "
+                                       f"'per_project': {m.level == 'project'}}}", ", value=amount, limit=cap")
         out("except KeyError as e:")
         with out.indent():
             self.step(rule, "missing", "{'name': LABELS[e.args[0]]}")
