@@ -155,13 +155,17 @@ class Strategies:
         return st.sampled_from(self.text_values(name) or ["其他"])
 
     def text_values(self, name: str) -> list[str]:
-        """Words the policy tests a text input against (``industry in {纺织, …}``), and one it does not."""
+        """Words the policy tests a text input against (``industry in {纺织, …}``) or chooses an amount by
+        (``amount by level { national: … }``), and one it does not."""
         words: set[str] = set()
         for m in self.plan.measures:
             for cond in m.requirements:
                 if isinstance(cond.expr, ast.InSet) and isinstance(cond.expr.operand, ast.Name) \
                         and cond.expr.operand.ident == name:
                     words.update(v.ident for v in cond.expr.values)
+            for f in (m.formula, *(o.formula for o in m.overrides)):
+                if f.kind == "category" and isinstance(f.expr, ast.Name) and f.expr.ident == name:
+                    words.update(value for value, _, _ in f.rows)
         return sorted(words) + ["其他"] if words else []
 
     # ------------------------------------------------------------------ records

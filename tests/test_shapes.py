@@ -273,3 +273,16 @@ def test_coverage_counts_the_figures_a_condition_compares_with(tmp_path: Path) -
     coverage = Coverage(policy.plan).record_all((o.decision, o.applicant) for o in run_all(policy))
     assert [(i.what, i.missing) for i in coverage.uncovered()] == [
         ("boundary 1 in: at least one doctor hired", ["at"])]
+
+
+def test_strategies_draw_each_category_row_and_an_unlisted_value(tmp_path: Path) -> None:
+    from jinjiang_dsl.testing import Strategies
+
+    source = (ROOT / "policies" / "shapes" / "s02_by_category.pol").read_text(encoding="utf-8")
+    start, end = source.index("  level: one of {"), source.index('} "认定级别"')
+    path = tmp_path / "text_category.pol"
+    path.write_text(source[:start] + "  level: text " + source[end + 2:], encoding="utf-8")
+    policy = load_policy(path)
+    rows = {value for value, _, _ in policy.plan.measure("1").formula.rows}
+    drawn = Strategies(policy).text_values("level")
+    assert set(drawn) == rows | {"其他"}
