@@ -15,18 +15,23 @@ from typing import Any
 
 import attrs
 
-from . import ast
+from . import ir
 from .decisions import ApplicantDecision
 from .inputs import Applicant
 from .interpret import Interpreter
 from .ir import Measure
 from .plan import Plan
 from .rules import Rule
-from .runtime.intervals import from_ast, percent_text
+from .runtime.intervals import percent_text
 from .runtime.money import fmt_compact
 from .runtime.outcome import Missing, Undefined
 
 Facts = dict[str, Any]
+
+
+def _figure(e: ir.Expr) -> bool:
+    """A literal figure or day (a bound), not a value of a closed set."""
+    return isinstance(e, ir.Const) and e.unit not in ("bool", "word")
 
 
 def _show(bound: Any, percent: bool) -> str:
@@ -52,7 +57,7 @@ class Coverage:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.interpreter = Interpreter(plan)
-        self._edges: dict[str, list[tuple[str, ast.Expr, Any]]] = {}
+        self._edges: dict[str, list[tuple[str, ir.Expr, Any]]] = {}
         self.items: dict[tuple[str, str], Item] = {}
         for m in plan.measures:
             for cond in (*((m.beneficiary,) if m.beneficiary else ()), *m.requirements):
@@ -81,46 +86,40 @@ class Coverage:
         f = self.plan.measure(mid).formula
         found: set[Decimal] = set()
         for t in f.tiers:
-            iv = from_ast(t.interval)
+            iv = t.interval
             found.update(b for b in (iv.lower, iv.upper) if b is not None)
         return sorted(found)
 
-    def condition_edges(self, m: Measure) -> list[tuple[str, ast.Expr, Any]]:
+    def condition_edges(self, m: Measure) -> list[tuple[str, ir.Expr, Any]]:
         """Each figure a condition of the measure compares with (``x in 2000万以上``, ``share >= 50%``,
-        ``d in 2025年6月30日前(含)``, through definitions): what coverage calls it, the expression
-        compared, the bound."""
+        ``d in 2025年6月30日前(含)``, definitions included): what coverage calls it, the expression
+        compared, the bound (a value, or the expression on the other side)."""
         cached = self._edges.get(m.id)
         if cached is not None:
             return cached
-        found: dict[str, tuple[str, ast.Expr, Any]] = {}
+        found: dict[str, tuple[str, ir.Expr, Any]] = {}
         conds = [*((m.beneficiary,) if m.beneficiary else ()), *m.requirements, *(o.condition for o in m.overrides)]
         for cond in conds:
-            seen: set[str] = set()
-            stack: list[ast.Expr] = [cond.expr]
+            stack: list[ir.Expr] = [cond.expr]
             while stack:
                 e = stack.pop()
-                bounds: list[tuple[ast.Expr, Any, str]] = []
-                if isinstance(e, ast.InInterval):
-                    iv = from_ast(e.interval)
+                bounds: list[tuple[ir.Expr, Any, str]] = []
+                if isinstance(e, ir.Within):
+                    iv = e.interval
                     bounds = [(e.operand, b, _show(b, iv.percent)) for b in (iv.lower, iv.upper) if b is not None]
-                elif isinstance(e, ast.Compare) and e.op not in ("==", "!="):
-                    literal = (ast.Quantity, ast.Percent, ast.DateLit)
-                    if isinstance(e.right, literal) and not isinstance(e.left, literal):
-                        bounds.append((e.left, e.right.value, _show(e.right.value, isinstance(e.right, ast.Percent))))
-                    elif isinstance(e.left, literal) and not isinstance(e.right, literal):
-                        bounds.append((e.right, e.left.value, _show(e.left.value, isinstance(e.left, ast.Percent))))
-                    elif not isinstance(e.left, literal):  # two figures of the facts: the edge is where they meet
-                        bounds.append((e.left, e.right, "where both sides meet"))
-                elif isinstance(e, ast.Name) and e.ident not in seen:
-                    seen.add(e.ident)
-                    d = m.defines.get(e.ident) or self.plan.defines.get(e.ident)
-                    if d is not None:
-                        stack.append(d.expr)
+                elif isinstance(e, ir.Compare) and e.op not in ("==", "!="):
+                    left, right = e.left, e.right
+                    if isinstance(right, ir.Const) and _figure(right) and not _figure(left):
+                        bounds.append((left, right.value, _show(right.value, right.unit == "percent")))
+                    elif isinstance(left, ir.Const) and _figure(left) and not _figure(right):
+                        bounds.append((right, left.value, _show(left.value, left.unit == "percent")))
+                    elif not _figure(left):  # two figures of the facts: the edge is where they meet
+                        bounds.append((left, right, "where both sides meet"))
                 for operand, bound, text in bounds:
                     what = f"boundary {text} in: {cond.label.en}" if isinstance(bound, (Decimal, dt.date)) else \
                         f"{text} in: {cond.label.en}"
                     found.setdefault(what, (what, operand, bound))
-                stack.extend(ast.children(e))
+                stack.extend(ir.children(e))
         self._edges[m.id] = list(found.values())
         return self._edges[m.id]
 
@@ -128,9 +127,9 @@ class Coverage:
         """Where each compared figure stood against its bound, computed again from the example's facts."""
         for what, operand, bound in self.condition_edges(m):
             try:
-                value = self.interpreter.ev(operand, a, p, m.defines)
+                value = self.interpreter.ev(operand, a, p)
                 if not isinstance(bound, (Decimal, dt.date)):  # where two figures of the facts meet
-                    bound = self.interpreter.ev(bound, a, p, m.defines)
+                    bound = self.interpreter.ev(bound, a, p)
             except (Missing, Undefined, ArithmeticError, TypeError):
                 continue  # not provided, or a zero divisor: the requirement step says so
             if value is not None and bound is not None:

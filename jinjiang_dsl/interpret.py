@@ -11,12 +11,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from . import ast
-from .check.facts import inputs_of
+from . import ir
 from .decide import Backend
 from .ir import Cond, Formula, Measure
 from .plan import Plan
-from .runtime.intervals import from_ast, lower_key, part_in, percent_text
+from .runtime.intervals import lower_key, part_in, percent_text
 from .runtime.money import round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
 from .runtime.trace import Label, Shown, Step
@@ -32,17 +31,16 @@ class Interpreter:
 
     # ------------------------------------------------------------------ expressions
 
-    def ev(self, e: ast.Expr, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Any:
-        if isinstance(e, ast.Quantity):
+    def ev(self, e: ir.Expr, a: Facts, p: Facts) -> Any:
+        if isinstance(e, ir.Const):
             return e.value
-        if isinstance(e, ast.Percent):
-            return e.value
-        if isinstance(e, (ast.DateLit, ast.BoolLit)):
-            return e.value
-        if isinstance(e, ast.Name):
-            return self.lookup(e.ident, a, p, local)
-        if isinstance(e, ast.BinOp):
-            x, y = self.ev(e.left, a, p, local), self.ev(e.right, a, p, local)
+        if isinstance(e, ir.Input):
+            facts = a if e.scope == "applicant" else p
+            if e.name in facts:
+                return facts[e.name]
+            raise Missing(e.name)
+        if isinstance(e, ir.Arith):
+            x, y = self.ev(e.left, a, p), self.ev(e.right, a, p)
             if e.op == "+":
                 return x + y
             if e.op == "-":
@@ -50,60 +48,45 @@ class Interpreter:
             if e.op == "*":
                 return x * y
             if y == 0:
-                raise Undefined(inputs_of(e.right, local, self.plan.defines, self.plan.inputs))
+                raise Undefined(e.divisor)
             return Decimal(x) / y
-        if isinstance(e, ast.PercentOf):
-            return e.rate.value * self.ev(e.base, a, p, local)
-        if isinstance(e, ast.Compare):
-            x, y = self.ev(e.left, a, p, local), self.ev(e.right, a, p, local)
-            return COMPARE[e.op](x, y)
-        if isinstance(e, ast.BoolOp):
+        if isinstance(e, ir.Share):
+            return e.rate * self.ev(e.base, a, p)
+        if isinstance(e, ir.Compare):
+            return COMPARE[e.op](self.ev(e.left, a, p), self.ev(e.right, a, p))
+        if isinstance(e, ir.Logic):
             # A zero divisor on one side does not matter when the other side decides: `x or y` holds
             # when y does, `x and y` fails when y does (clause-shapes.md, S3); else it is raised.
             decides = e.op == "or"
             try:
-                left = bool(self.ev(e.left, a, p, local))
+                left = bool(self.ev(e.left, a, p))
             except Undefined:
-                if bool(self.ev(e.right, a, p, local)) == decides:
+                if bool(self.ev(e.right, a, p)) == decides:
                     return decides
                 raise
             if left == decides:
                 return decides
-            return bool(self.ev(e.right, a, p, local))
-        if isinstance(e, ast.YearOf):
-            return self.ev(e.operand, a, p, local).year
-        if isinstance(e, ast.YearSum):  # the decider gives a year's claim the sums as its facts
-            return self.ev(e.operand, a, p, local)
-        if isinstance(e, ast.Not):
-            return not self.ev(e.operand, a, p, local)
-        if isinstance(e, ast.InSet):
-            inside = self.ev(e.operand, a, p, local) in {v.ident for v in e.values}
+            return bool(self.ev(e.right, a, p))
+        if isinstance(e, ir.YearOf):
+            return self.ev(e.operand, a, p).year
+        if isinstance(e, ir.YearSum):  # the decider gives a year's claim the sums as its facts
+            return self.ev(e.input, a, p)
+        if isinstance(e, ir.Not):
+            return not self.ev(e.operand, a, p)
+        if isinstance(e, ir.Member):
+            inside = self.ev(e.operand, a, p) in e.values
             return not inside if e.negated else inside
-        if isinstance(e, ast.InInterval):
-            return self.ev(e.operand, a, p, local) in from_ast(e.interval)
-        raise TypeError(e)  # pragma: no cover - the grammar has no other forms
+        return self.ev(e.operand, a, p) in e.interval
 
-    def lookup(self, name: str, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Any:
-        spec = self.plan.inputs.get(name)
-        if spec is not None:
-            facts = a if spec.scope == "applicant" else p
-            if name in facts:
-                return facts[name]
-            raise Missing(name)
-        d = local.get(name) or self.plan.defines.get(name)
-        if d is not None:
-            return self.ev(d.expr, a, p, local)
-        return name  # a value of a closed set, as in ``kind == association``
-
-    def shown(self, cond: Cond, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Shown:
+    def shown(self, cond: Cond, a: Facts, p: Facts) -> Shown:
         """The condition's reading with the figures filled in (None where not provided)."""
         values = tuple((a if self.plan.inputs[n].scope == "applicant" else p).get(n) for n in cond.inputs)
         return Shown(cond.shown.template, cond.shown.names, values, cond.shown.choices)
 
-    def holds(self, cond: Cond, a: Facts, p: Facts, local: dict[str, ast.Define]) -> tuple[bool, str | None]:
+    def holds(self, cond: Cond, a: Facts, p: Facts) -> tuple[bool, str | None]:
         """Whether a condition holds, and the first fact it needed that was missing."""
         try:
-            return bool(self.ev(cond.expr, a, p, local)), None
+            return bool(self.ev(cond.expr, a, p)), None
         except Missing as exc:
             return False, exc.name
 
@@ -116,20 +99,19 @@ class Interpreter:
         return run
 
     def run_measure(self, m: Measure, a: Facts, p: Facts, steps: list[Step] | None) -> MeasureResult:
-        local = m.defines
         rule = m.rule
         eligible = True
         checks = ([("beneficiary", m.beneficiary)] if m.beneficiary else []) + [
             ("requirement", r) for r in m.requirements
         ]
         for kind, cond in checks:
-            ok, missing = self.holds(cond, a, p, local)
+            ok, missing = self.holds(cond, a, p)
             eligible = eligible and ok
             if steps is not None:
                 steps.append(Step(rule, kind, {
                     "ok": ok,
                     "label": cond.label,
-                    "shown": self.shown(cond, a, p, local),
+                    "shown": self.shown(cond, a, p),
                     "missing": self.plan.inputs[missing].label if missing else None,
                 }))
         if not eligible:
@@ -141,12 +123,12 @@ class Interpreter:
 
         formula, cap, cap_text, by = m.formula, m.cap, m.cap_text, None
         for o in m.overrides:
-            applies, _ = self.holds(o.condition, a, p, local)
+            applies, _ = self.holds(o.condition, a, p)
             if steps is not None:
                 steps.append(Step(rule, "override", {
                     "applies": applies,
                     "label": o.condition.label,
-                    "shown": self.shown(o.condition, a, p, local),
+                    "shown": self.shown(o.condition, a, p),
                 }))
             if applies:
                 by = o.condition.label
@@ -159,7 +141,7 @@ class Interpreter:
                     cap, cap_text = o.cap, o.cap_text
                 break
         try:
-            limit = self.ev(cap, a, p, local) if cap is not None else None
+            limit = self.ev(cap, a, p) if cap is not None else None
             raw = self.compute(m, formula, by, a, p, steps)
             if raw is None:
                 return MeasureResult("not_eligible", Decimal(0))
@@ -192,33 +174,33 @@ class Interpreter:
 
     def compute(self, m: Measure, f: Formula, by: Any, a: Facts, p: Facts, steps: list[Step] | None) -> Decimal | None:
         """The amount before the cap; None when a tier table pays nothing for the value."""
-        local, rule = m.defines, m.rule
+        rule = m.rule
         assert f.expr is not None and f.base is not None
-        value = self.ev(f.expr, a, p, local)
+        value = self.ev(f.expr, a, p)
         if f.kind == "rate":
             assert f.rate is not None
             result: Decimal = f.rate * value
             if steps is not None:
-                steps.append(Step(rule, "base", {"shown": self.shown(f.base, a, p, local),
+                steps.append(Step(rule, "base", {"shown": self.shown(f.base, a, p),
                                                  "label": f.base.label}, value=value))
                 steps.append(Step(rule, "rate", {"rate": f.rate_text, "fraction": f.rate, "base": value, "by": by},
                                   value=result))
             return result
         if f.kind == "expr":
             if steps is not None:
-                steps.append(Step(rule, "formula", {"shown": self.shown(f.base, a, p, local)}, value=value))
+                steps.append(Step(rule, "formula", {"shown": self.shown(f.base, a, p)}, value=value))
             computed: Decimal = value
             return computed
         if f.kind == "category":
             for row_value, row_label, amount in f.rows:
                 if value == row_value:
-                    pay: Decimal = self.ev(amount, a, p, local)
+                    pay: Decimal = self.ev(amount, a, p)
                     if steps is not None:
                         steps.append(Step(rule, "category", {"label": f.base.label, "value": row_label,
                                                              "key": row_value, "amount": pay}, value=pay))
                     return pay
             if steps is not None:
-                spec = self.plan.inputs.get(f.expr.ident) if isinstance(f.expr, ast.Name) else None
+                spec = self.plan.inputs.get(f.expr.name) if isinstance(f.expr, ir.Input) else None
                 shown = spec.value_labels.get(value, value) if spec else value
                 steps.append(Step(rule, "category_none", {"label": f.base.label, "value": shown,
                                                           "listed": Label("、".join(r[1].zh for r in f.rows),
@@ -226,57 +208,52 @@ class Interpreter:
             return None
         if f.kind == "brackets":
             total = Decimal(0)
-            for t in sorted(f.tiers, key=lambda t: lower_key(from_ast(t.interval))):
-                iv = from_ast(t.interval)
+            for t in sorted(f.tiers, key=lambda t: lower_key(t.interval)):
+                iv = t.interval
                 part = part_in(value, iv)
                 if part > 0:
-                    rate = self.ev(t.amount, a, p, local)
+                    rate = self.ev(t.amount, a, p)
                     total += part * rate
                     if steps is not None:
                         steps.append(Step(rule, "bracket", {"label": f.base.label, "value": value, "interval": str(iv),
-                                                            "words": t.interval.text, "part": part,
-                                                            "rate": t.amount.text if isinstance(t.amount, ast.Percent)
-                                                            else percent_text(rate),
+                                                            "words": t.text, "part": part,
+                                                            "rate": t.amount.text if isinstance(t.amount, ir.Const)
+                                                            and t.amount.unit == "percent" else percent_text(rate),
                                                             "amount": part * rate}, value=part * rate))
             return total
-        tier = self.pick_tier(f, value, a, p, local)
+        tier = self.pick_tier(f, value)
         if tier is None:
             if steps is not None:
-                lowest = min((from_ast(t.interval) for t in f.tiers), key=lambda iv: iv.lower or 0)
+                lowest = min((t.interval for t in f.tiers), key=lambda iv: iv.lower or 0)
                 steps.append(Step(rule, "tier_none", {"mode": f.kind, "label": f.base.label, "value": value,
                                                       "lowest": str(lowest)}, value=value))
             return None
-        paid: Decimal = self.ev(tier.amount, a, p, local)
+        paid: Decimal = self.ev(tier.amount, a, p)
         if steps is not None:
-            interval = str(from_ast(tier.interval))
+            interval = str(tier.interval)
             steps.append(Step(rule, "tier", {"mode": f.kind, "label": f.base.label, "value": value,
-                                             "interval": interval, "words": tier.interval.text,
+                                             "interval": interval, "words": tier.text,
                                              "index": tier.index, "amount": paid},
                               value=paid, tier=tier.index, interval=interval))
         return paid
 
-    def pick_tier(self, f: Formula, value: Any, a: Facts, p: Facts, local: dict[str, ast.Define]) -> Any:
-        matching = [t for t in f.tiers if value in from_ast(t.interval)]
+    def pick_tier(self, f: Formula, value: Any) -> Any:
+        matching = [t for t in f.tiers if value in t.interval]
         if f.kind == "bands" or not matching:
             return matching[0] if matching else None
         # thresholds: the highest one reached wins
-        return max(matching, key=lambda t: (from_ast(t.interval).lower, not from_ast(t.interval).lower_inclusive))
+        return max(matching, key=lambda t: (t.interval.lower, not t.interval.lower_inclusive))
 
     def cross_checks(self, m: Measure, raw: Decimal, a: Facts, p: Facts) -> list[Step]:
         found = []
         for c in m.cross_checks:
             try:
-                other = self.ev(c.expr, a, p, m.defines)
+                other = self.ev(c.expr, a, p)
             except (Missing, Undefined):
                 continue
             if other != raw:
                 found.append(Step(m.rule, "cross_check", {"label": c.label, "other": other, "formula": raw}))
         return found
-
-    # ------------------------------------------------------------------ rule expressions
-
-    def expr(self, e: ast.Expr) -> Callable[[Facts, Facts], Any]:
-        return lambda a, p: self.ev(e, a, p, {})
 
 
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -299,9 +276,9 @@ def interpreted_backend(plan: Plan) -> Backend:
     )
 
 
-def _figure(it: Interpreter, e: ast.Expr) -> Callable[[Facts], Any]:
+def _figure(it: Interpreter, e: ir.Expr) -> Callable[[Facts], Any]:
     """An applicant-level figure a rule declared (a limit, an annual cap)."""
-    return lambda a: it.ev(e, a, {}, {})
+    return lambda a: it.ev(e, a, {})
 
 
 def assertion_checker(plan: Plan) -> Callable[[Facts, Facts], list[tuple[Label, tuple[str, ...]]]]:
@@ -314,7 +291,7 @@ def assertion_checker(plan: Plan) -> Callable[[Facts, Facts], list[tuple[Label, 
             if not all(n in (a if plan.inputs[n].scope == "applicant" else p) for n in cond.inputs):
                 continue  # an assertion about facts not given says nothing
             try:
-                ok = bool(it.ev(cond.expr, a, p, {}))
+                ok = bool(it.ev(cond.expr, a, p))
             except (Missing, Undefined):
                 continue  # an assertion about facts not given says nothing
             if not ok:

@@ -1,17 +1,132 @@
-"""The typed records of a plan: inputs, conditions, formulas and measures.
+"""The typed records of a plan: expressions, inputs, conditions, formulas and measures.
 
-Backends, explanations, coverage, test strategies and the rules across measures read these;
+Backends, explanations, coverage, test strategies and the rules across measures read these and
+nothing of the syntax: names are resolved (an input with its scope, a definition replaced by what
+it stands for, a value of a closed set as a constant), literals are values, intervals are concrete.
 :mod:`jinjiang_dsl.plan` builds them from a checked policy.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import Literal
 
 import attrs
 
-from . import ast
+from .runtime.intervals import Interval
 from .runtime.trace import Label, Shown
+
+# ---------------------------------------------------------------------- expressions
+
+
+@attrs.frozen(slots=True)
+class Const:
+    """A literal (``50万``, ``20%``, ``2024-01-01``, ``true``) or a value of a closed set (``association``)."""
+
+    value: Decimal | int | dt.date | bool | str
+    text: str  # as written
+    unit: Literal["money", "count", "number", "percent", "date", "bool", "word"]
+
+
+@attrs.frozen(slots=True)
+class Input:
+    name: str
+    scope: Literal["applicant", "project"]
+
+
+@attrs.frozen(slots=True)
+class Arith:
+    op: Literal["+", "-", "*", "/"]
+    left: Expr
+    right: Expr
+    divisor: tuple[str, ...] = ()  # for "/": the inputs the divisor is made of, to locate a zero
+
+
+@attrs.frozen(slots=True)
+class Share:
+    """``20% of base``."""
+
+    rate: Decimal
+    text: str
+    base: Expr
+
+
+@attrs.frozen(slots=True)
+class Compare:
+    op: Literal[">=", "<=", "==", "!=", ">", "<"]
+    left: Expr
+    right: Expr
+
+
+@attrs.frozen(slots=True)
+class Logic:
+    op: Literal["and", "or"]
+    left: Expr
+    right: Expr
+
+
+@attrs.frozen(slots=True)
+class Not:
+    operand: Expr
+
+
+@attrs.frozen(slots=True)
+class YearOf:
+    operand: Expr
+
+
+@attrs.frozen(slots=True)
+class YearSum:
+    """A project input added up over the applicant's projects of one year: the decider gives a year's
+    claim the sums as its project facts, so it reads like the input itself."""
+
+    input: Input
+
+
+@attrs.frozen(slots=True)
+class Member:
+    operand: Expr
+    values: frozenset[str]
+    negated: bool = False
+
+
+@attrs.frozen(slots=True)
+class Within:
+    operand: Expr
+    interval: Interval
+    text: str  # the drafter's words
+
+
+Expr = Const | Input | Arith | Share | Compare | Logic | Not | YearOf | YearSum | Member | Within
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of an expression: the one place that knows each node's shape."""
+    if isinstance(e, (Arith, Compare, Logic)):
+        return e.left, e.right
+    if isinstance(e, Share):
+        return (e.base,)
+    if isinstance(e, (Not, YearOf, Member, Within)):
+        return (e.operand,)
+    if isinstance(e, YearSum):
+        return (e.input,)
+    return ()
+
+
+def inputs(e: Expr) -> tuple[str, ...]:
+    """The inputs an expression reads, in the order it first names them."""
+    found: dict[str, None] = {}
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Input):
+            found[x.name] = None
+        stack.extend(reversed(children(x)))
+    return tuple(found)
+
+
+# ---------------------------------------------------------------------- what a measure is made of
 
 
 def measure_key(mid: str) -> tuple[tuple[int, str], ...]:
@@ -36,7 +151,7 @@ class InputSpec:
 class Cond:
     """A condition and how it reads: its label, its expression with the facts it uses."""
 
-    expr: ast.Expr
+    expr: Expr
     label: Label
     shown: Shown
     inputs: tuple[str, ...]
@@ -51,8 +166,9 @@ class Note:
 
 @attrs.frozen(slots=True)
 class Tier:
-    interval: ast.Interval
-    amount: ast.Expr
+    interval: Interval
+    text: str  # the interval in the drafter's words
+    amount: Expr
     index: int  # 1-based, in source order
 
 
@@ -62,20 +178,20 @@ class Formula:
     referred."""
 
     kind: str
-    expr: ast.Expr | None = None  # rate: the base; expr: the amount; tiers: the looked-up value
+    expr: Expr | None = None  # rate: the base; expr: the amount; tiers: the looked-up value
     rate: Decimal | None = None
     rate_text: str | None = None
     base: Cond | None = None  # how the base or the looked-up value reads
     tiers: tuple[Tier, ...] = ()
     reason: Label | None = None
-    rows: tuple[tuple[str, Label, ast.Expr], ...] = ()  # category: value, its label, the amount
+    rows: tuple[tuple[str, Label, Expr], ...] = ()  # category: value, its label, the amount
 
 
 @attrs.frozen(slots=True)
 class Override:
     condition: Cond
     formula: Formula  # kind "rate" with expr None: replaces the rate only
-    cap: ast.Expr | None
+    cap: Expr | None
     cap_text: str | None
 
 
@@ -90,7 +206,7 @@ class Measure:
     beneficiary: Cond | None
     requirements: tuple[Cond, ...]
     formula: Formula
-    cap: ast.Expr | None
+    cap: Expr | None
     cap_text: str | None
     overrides: tuple[Override, ...]
     cross_checks: tuple[Cond, ...]
@@ -101,4 +217,3 @@ class Measure:
     quota: tuple[int, str] | None
     earmark: Label | None
     notes: tuple[Note, ...]
-    defines: dict[str, ast.Define]

@@ -15,11 +15,12 @@ from typing import Any
 
 import attrs
 
-from . import ast
+from . import ast, ir
 from .check import CheckedPolicy
-from .check.facts import measure_facts
+from .check.facts import inputs_of, measure_facts
 from .ir import Cond, Formula, InputSpec, Measure, Note, Override, Tier
 from .rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
+from .runtime.intervals import from_ast
 from .runtime.money import fmt_compact
 from .runtime.trace import Label, Shown
 
@@ -48,7 +49,6 @@ class Plan:
     policy_notes: tuple[Note, ...]  # stated in the header and attached nowhere else: they apply to every amount
     inputs: dict[str, InputSpec]
     assertions: tuple[Cond, ...]
-    defines: dict[str, ast.Define]
     measures: tuple[Measure, ...]
     by_id: dict[str, Measure]
     rules: tuple[Rule, ...]  # in the order they apply
@@ -160,8 +160,6 @@ class _Planner:
                 word = ("不属于" if e.negated else "属于") if lang == 0 else ("not in" if e.negated else "in")
                 return f"{walk(e.operand, lang)} {word} {values}"
             if isinstance(e, ast.InInterval):
-                from .runtime.intervals import from_ast
-
                 return f"{walk(e.operand, lang)} ∈ {from_ast(e.interval)}"
             raise TypeError(e)  # pragma: no cover
 
@@ -188,7 +186,46 @@ class _Planner:
         d = self.definition(e, local)
         label = label or (d.label if d else None)
         text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
-        return Cond(expr=e, label=text, shown=shown, inputs=names, line=e.span.line)
+        return Cond(expr=self.lower(e, local), label=text, shown=shown, inputs=names, line=e.span.line)
+
+    def lower(self, e: ast.Expr, local: dict[str, ast.Define]) -> ir.Expr:
+        """The expression with its names resolved: an input with its scope, a definition replaced by what
+        it stands for (the checker bounds the size of that, definitions expanded), any other name a value
+        of a closed set; literals become values, intervals concrete."""
+        if isinstance(e, ast.Quantity):
+            return ir.Const(e.value, e.text, e.unit)
+        if isinstance(e, ast.Percent):
+            return ir.Const(e.value, e.text, "percent")
+        if isinstance(e, ast.DateLit):
+            return ir.Const(e.value, e.value.isoformat(), "date")
+        if isinstance(e, ast.BoolLit):
+            return ir.Const(e.value, "true" if e.value else "false", "bool")
+        if isinstance(e, ast.Name):
+            spec = self.inputs.get(e.ident)
+            if spec is not None:
+                return ir.Input(e.ident, "applicant" if spec.scope == "applicant" else "project")
+            d = local.get(e.ident) or self.defines.get(e.ident)
+            if d is not None:
+                return self.lower(d.expr, local)
+            return ir.Const(e.ident, e.ident, "word")
+        if isinstance(e, ast.BinOp):
+            divisor = inputs_of(e.right, local, self.defines, self.inputs) if e.op == "/" else ()
+            return ir.Arith(e.op, self.lower(e.left, local), self.lower(e.right, local), divisor)
+        if isinstance(e, ast.PercentOf):
+            return ir.Share(e.rate.value, e.rate.text, self.lower(e.base, local))
+        if isinstance(e, ast.Compare):
+            return ir.Compare(e.op, self.lower(e.left, local), self.lower(e.right, local))
+        if isinstance(e, ast.BoolOp):
+            return ir.Logic(e.op, self.lower(e.left, local), self.lower(e.right, local))
+        if isinstance(e, ast.Not):
+            return ir.Not(self.lower(e.operand, local))
+        if isinstance(e, ast.YearOf):
+            return ir.YearOf(self.lower(e.operand, local))
+        if isinstance(e, ast.YearSum):
+            return ir.YearSum(ir.Input(e.operand.ident, "project"))
+        if isinstance(e, ast.InSet):
+            return ir.Member(self.lower(e.operand, local), frozenset(v.ident for v in e.values), e.negated)
+        return ir.Within(self.lower(e.operand, local), from_ast(e.interval), e.interval.text)
 
     # ------------------------------------------------------------ measures
 
@@ -205,18 +242,20 @@ class _Planner:
         if isinstance(f, ast.CategoryTable):
             spec = self.inputs.get(f.on.ident)
             labels = spec.value_labels if spec else {}
-            rows = tuple((r.value, labels.get(r.value, Label(r.value, r.value)), r.amount) for r in f.rows)
-            return Formula(kind="category", expr=f.on, base=self.operand(f.on, local), rows=rows)
+            rows = tuple((r.value, labels.get(r.value, Label(r.value, r.value)), self.lower(r.amount, local))
+                         for r in f.rows)
+            return Formula(kind="category", expr=self.lower(f.on, local), base=self.operand(f.on, local), rows=rows)
         if isinstance(f, ast.TierTable):
-            tiers = tuple(Tier(t.interval, t.amount, i) for i, t in enumerate(f.tiers, 1))
-            return Formula(kind=f.mode, expr=f.on, base=self.operand(f.on, local), tiers=tiers)
+            tiers = tuple(Tier(from_ast(t.interval), t.interval.text, self.lower(t.amount, local), i)
+                          for i, t in enumerate(f.tiers, 1))
+            return Formula(kind=f.mode, expr=self.lower(f.on, local), base=self.operand(f.on, local), tiers=tiers)
         e = f.expr
         if isinstance(e, ast.PercentOf):
-            return Formula(kind="rate", expr=e.base, rate=e.rate.value, rate_text=e.rate.text,
+            return Formula(kind="rate", expr=self.lower(e.base, local), rate=e.rate.value, rate_text=e.rate.text,
                            base=self.operand(e.base, local))
         if isinstance(e, ast.Percent):  # an override that replaces the rate only
             return Formula(kind="rate", rate=e.value, rate_text=e.text)
-        return Formula(kind="expr", expr=e, base=self.operand(e, local))
+        return Formula(kind="expr", expr=self.lower(e, local), base=self.operand(e, local))
 
     def measure(self, m: ast.Measure) -> Measure:
         """A measure reading a project fact is decided per project; one adding project facts up over the
@@ -237,10 +276,11 @@ class _Planner:
             beneficiary=self.cond(m.beneficiary.expr, m.beneficiary.label, local) if m.beneficiary else None,
             requirements=tuple(self.cond(r.expr, r.label, local) for r in m.requirements),
             formula=self.formula(m.amount.formula, local),
-            cap=m.amount.cap,
+            cap=self.lower(m.amount.cap, local) if m.amount.cap else None,
             cap_text=_text(m.amount.cap),
             overrides=tuple(
-                Override(self.cond(o.condition, o.label, local), self.formula(o.formula, local), o.cap, _text(o.cap))
+                Override(self.cond(o.condition, o.label, local), self.formula(o.formula, local),
+                         self.lower(o.cap, local) if o.cap else None, _text(o.cap))
                 for o in m.overrides
             ),
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
@@ -251,7 +291,6 @@ class _Planner:
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             earmark=label_of(m.earmark, "") if m.earmark else None,
             notes=tuple(self.notes[n.id] for n in m.notes if n.id in self.notes),
-            defines=local,
         )
 
     def rules(self, h: ast.Header, measures: tuple[Measure, ...]) -> tuple[Rule, ...]:
@@ -313,7 +352,6 @@ class _Planner:
             policy_notes=self.policy_notes(h),
             inputs=self.inputs,
             assertions=tuple(self.cond(a.expr, a.label, {}) for a in self.policy.assertions),
-            defines=self.defines,
             measures=measures,
             by_id={m.id: m for m in measures},
             rules=rules,

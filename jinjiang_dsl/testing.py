@@ -23,38 +23,35 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from . import ast
+from . import ir
 from .api import Policy
 from .inputs import convert
 from .ir import Measure
 from .plan import Plan
 from .rules import HighestNotStacked
-from .runtime.intervals import from_ast
 
 CENT = Decimal("0.01")
 
 
-def _constant(e: ast.Expr | None) -> Decimal | None:
-    return e.value if isinstance(e, (ast.Quantity, ast.Percent)) else None
+def _constant(e: ir.Expr | None) -> Decimal | None:
+    """A literal figure (an amount, a count, a rate), or None."""
+    if isinstance(e, ir.Const) and isinstance(e.value, (Decimal, int)) and not isinstance(e.value, bool):
+        return Decimal(e.value)
+    return None
 
 
-def _input_names(plan: Plan, e: ast.Expr | None, local: dict[str, ast.Define]) -> list[str]:
+def _input_names(e: ir.Expr | None) -> list[str]:
     """The inputs an expression adds up (a base such as software + hardware investment)."""
-    if isinstance(e, ast.Name):
-        if e.ident in plan.inputs:
-            return [e.ident]
-        d = local.get(e.ident) or plan.defines.get(e.ident)
-        return _input_names(plan, d.expr, local) if d else []
-    if isinstance(e, ast.BinOp) and e.op == "+":
-        return _input_names(plan, e.left, local) + _input_names(plan, e.right, local)
-    if isinstance(e, ast.BinOp) and e.op == "*":  # a per-unit amount: 5万元 × sessions
-        return _input_names(plan, e.left, local) + _input_names(plan, e.right, local)
+    if isinstance(e, ir.Input):
+        return [e.name]
+    if isinstance(e, ir.Arith) and e.op in ("+", "*"):  # a sum, or a per-unit amount: 5万元 × sessions
+        return _input_names(e.left) + _input_names(e.right)
     return []
 
 
 def amount_inputs(plan: Plan, m: Measure) -> list[str]:
     """The inputs a measure's amount grows with: its base, its tier value, its unit count."""
-    return _input_names(plan, m.formula.expr, m.defines)
+    return _input_names(m.formula.expr)
 
 
 def edges(plan: Plan) -> dict[str, set[Any]]:
@@ -67,10 +64,10 @@ def edges(plan: Plan) -> dict[str, set[Any]]:
     for m in plan.measures:
         formulas = [(m.formula, m.cap)] + [(o.formula, o.cap or m.cap) for o in m.overrides]
         for f, cap in formulas:
-            names = _input_names(plan, f.expr if f.expr is not None else m.formula.expr, m.defines)
+            names = _input_names(f.expr if f.expr is not None else m.formula.expr)
             if f.kind in ("bands", "thresholds", "brackets"):
                 for tier in f.tiers:
-                    iv = from_ast(tier.interval)
+                    iv = tier.interval
                     for bound in (iv.lower, iv.upper):
                         if bound is not None:
                             for n in names:
@@ -84,17 +81,16 @@ def edges(plan: Plan) -> dict[str, set[Any]]:
     return {k: {v for v in vs if not isinstance(v, Decimal) or v >= 0} for k, vs in found.items()}
 
 
-def _condition_edges(plan: Plan, e: ast.Expr, add: Any) -> None:
-    if isinstance(e, ast.InInterval) and isinstance(e.operand, ast.Name) and e.operand.ident in plan.inputs:
-        iv = from_ast(e.interval)
-        for bound in (iv.lower, iv.upper):
+def _condition_edges(plan: Plan, e: ir.Expr, add: Any) -> None:
+    if isinstance(e, ir.Within) and isinstance(e.operand, ir.Input):
+        for bound in (e.interval.lower, e.interval.upper):
             if bound is not None:
-                add(e.operand.ident, bound, dt.timedelta(days=1) if isinstance(bound, dt.date) else Decimal(1))
-    elif isinstance(e, ast.Compare) and isinstance(e.left, ast.Name) and e.left.ident in plan.inputs:
+                add(e.operand.name, bound, dt.timedelta(days=1) if isinstance(bound, dt.date) else Decimal(1))
+    elif isinstance(e, ir.Compare) and isinstance(e.left, ir.Input):
         value = _constant(e.right)
         if value is not None:
-            add(e.left.ident, value, Decimal(1) if plan.inputs[e.left.ident].kind == "count" else CENT)
-    elif isinstance(e, ast.BoolOp):
+            add(e.left.name, value, Decimal(1) if plan.inputs[e.left.name].kind == "count" else CENT)
+    elif isinstance(e, ir.Logic):
         _condition_edges(plan, e.left, add)
         _condition_edges(plan, e.right, add)
 
@@ -160,11 +156,11 @@ class Strategies:
         words: set[str] = set()
         for m in self.plan.measures:
             for cond in m.requirements:
-                if isinstance(cond.expr, ast.InSet) and isinstance(cond.expr.operand, ast.Name) \
-                        and cond.expr.operand.ident == name:
-                    words.update(v.ident for v in cond.expr.values)
+                e = cond.expr
+                if isinstance(e, ir.Member) and isinstance(e.operand, ir.Input) and e.operand.name == name:
+                    words.update(e.values)
             for f in (m.formula, *(o.formula for o in m.overrides)):
-                if f.kind == "category" and isinstance(f.expr, ast.Name) and f.expr.ident == name:
+                if f.kind == "category" and isinstance(f.expr, ir.Input) and f.expr.name == name:
                     words.update(value for value, _, _ in f.rows)
         return sorted(words) + ["其他"] if words else []
 

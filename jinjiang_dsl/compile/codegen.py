@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .. import ast
-from ..check.facts import inputs_of
+from .. import ir
 from ..ir import Cond, Formula, Measure, measure_key
 from ..plan import Plan
-from ..runtime.intervals import Interval, from_ast, lower_key
+from ..runtime.intervals import Interval, lower_key
 from ..runtime.trace import Label, Shown
 
 PY_COMPARE = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "==": "==", "!=": "!="}
@@ -100,55 +99,45 @@ class CodeGenerator:
         self.plan = plan
         self.k = Constants()
         self.out = Emitter()
-        self.local: dict[str, ast.Define] = {}
 
     # ------------------------------------------------------------------ expressions
 
-    def expr(self, e: ast.Expr, local: dict[str, ast.Define]) -> str:
-        """A Python expression; a missing fact raises KeyError with its name."""
-        if isinstance(e, ast.Quantity):
-            return self.k.decimal(e.value, e.text)
-        if isinstance(e, ast.Percent):
-            return self.k.decimal(e.value, e.text)
-        if isinstance(e, ast.DateLit):
-            return self.k.add("D", f"date({e.value.year}, {e.value.month}, {e.value.day})")
-        if isinstance(e, ast.BoolLit):
-            return repr(e.value)
-        if isinstance(e, ast.Name):
-            spec = self.plan.inputs.get(e.ident)
-            if spec is not None:
-                return f"{'a' if spec.scope == 'applicant' else 'p'}[{e.ident!r}]"
-            d = local.get(e.ident) or self.plan.defines.get(e.ident)
-            if d is not None:
-                return self.expr(d.expr, local)
-            return repr(e.ident)
-        if isinstance(e, ast.BinOp):
-            left, right = self.expr(e.left, local), self.expr(e.right, local)
+    def expr(self, e: ir.Expr) -> str:
+        """A Python expression; a missing fact raises KeyError with its name. Policy text enters only as
+        the repr() of a constant."""
+        if isinstance(e, ir.Const):
+            v = e.value
+            if isinstance(v, dt.date):
+                return self.k.add("D", f"date({v.year}, {v.month}, {v.day})")
+            if isinstance(v, (bool, str)):
+                return repr(v)
+            return self.k.decimal(Decimal(v), e.text)
+        if isinstance(e, ir.Input):
+            return f"{'a' if e.scope == 'applicant' else 'p'}[{e.name!r}]"
+        if isinstance(e, ir.Arith):
+            left, right = self.expr(e.left), self.expr(e.right)
             if e.op == "/":
-                divisor = inputs_of(e.right, local, self.plan.defines, self.plan.inputs)
-                return f"divide({left}, {right}, {self.k.add('Q', repr(divisor))})"
+                return f"divide({left}, {right}, {self.k.add('Q', repr(e.divisor))})"
             return f"({left} {e.op} {right})"
-        if isinstance(e, ast.PercentOf):
-            return f"({self.k.decimal(e.rate.value, e.rate.text)} * {self.expr(e.base, local)})"
-        if isinstance(e, ast.Compare):
-            return f"({self.expr(e.left, local)} {PY_COMPARE[e.op]} {self.expr(e.right, local)})"
-        if isinstance(e, ast.BoolOp):
-            left, right = self.expr(e.left, local), self.expr(e.right, local)
+        if isinstance(e, ir.Share):
+            return f"({self.k.decimal(e.rate, e.text)} * {self.expr(e.base)})"
+        if isinstance(e, ir.Compare):
+            return f"({self.expr(e.left)} {PY_COMPARE[e.op]} {self.expr(e.right)})"
+        if isinstance(e, ir.Logic):
+            left, right = self.expr(e.left), self.expr(e.right)
             if "divide(" in left:  # a zero divisor on the left does not matter when the right decides
                 return f"{e.op}_({'lambda: ' + left}, lambda: {right})"
             return f"(bool({left}) {e.op} bool({right}))"
-        if isinstance(e, ast.YearOf):
-            return f"{self.expr(e.operand, local)}.year"
-        if isinstance(e, ast.YearSum):  # the decider gives a year's claim the sums as its facts
-            return self.expr(e.operand, local)
-        if isinstance(e, ast.Not):
-            return f"(not {self.expr(e.operand, local)})"
-        if isinstance(e, ast.InSet):
-            values = self.k.add("S", "frozenset({" + ", ".join(repr(v.ident) for v in e.values) + "})")
-            return f"({self.expr(e.operand, local)} {'not in' if e.negated else 'in'} {values})"
-        if isinstance(e, ast.InInterval):
-            return f"({self.expr(e.operand, local)} in {self.k.interval(from_ast(e.interval))})"
-        raise TypeError(e)  # pragma: no cover
+        if isinstance(e, ir.YearOf):
+            return f"{self.expr(e.operand)}.year"
+        if isinstance(e, ir.YearSum):  # the decider gives a year's claim the sums as its facts
+            return self.expr(e.input)
+        if isinstance(e, ir.Not):
+            return f"(not {self.expr(e.operand)})"
+        if isinstance(e, ir.Member):
+            values = self.k.add("S", "frozenset({" + ", ".join(repr(v) for v in sorted(e.values)) + "})")
+            return f"({self.expr(e.operand)} {'not in' if e.negated else 'in'} {values})"
+        return f"({self.expr(e.operand)} in {self.k.interval(e.interval)})"
 
     def step(self, rule: str, kind: str, params: str, extra: str = "") -> None:
         """Emit ``if steps is not None: steps.append(Step(…))``: a trace step, built only when tracing."""
@@ -190,7 +179,7 @@ class CodeGenerator:
         out = self.out
         out("try:")
         with out.indent():
-            out(f"{target} = bool({self.expr(cond.expr, self.local)})")
+            out(f"{target} = bool({self.expr(cond.expr)})")
             out("missing = None")
         out("except KeyError as e:")
         with out.indent():
@@ -208,7 +197,6 @@ class CodeGenerator:
 
     def measure(self, m: Measure) -> None:
         out = self.out
-        self.local = m.defines
         rule = self.k.add("R", repr(m.rule))
         out(f"def {_ident(m.id)}(a, p, steps):")
         with out.indent():
@@ -226,7 +214,6 @@ class CodeGenerator:
                 out("return REFERRED")
             else:
                 self.amount(m, rule)
-        self.local = {}
 
     def overrides(self, m: Measure, rule: str) -> None:
         """The first override that holds is taken; later ones are not looked at. Flat, one ``if``
@@ -243,13 +230,13 @@ class CodeGenerator:
                 with out.indent():
                     out(f"choice, by = {i + 1}, {self.k.label(o.condition.label)}")
                     if o.cap is not None:
-                        out(f"cap, cap_text = {self.expr(o.cap, self.local)}, {o.cap_text!r}")
+                        out(f"cap, cap_text = {self.expr(o.cap)}, {o.cap_text!r}")
 
     def amount(self, m: Measure, rule: str) -> None:
         out = self.out
         out("try:")
         with out.indent():
-            cap = self.expr(m.cap, self.local) if m.cap is not None else "None"
+            cap = self.expr(m.cap) if m.cap is not None else "None"
             out(f"cap, cap_text = {cap}, {m.cap_text!r}")
             out("choice, by = 0, None")
             self.overrides(m, rule)
@@ -284,7 +271,7 @@ class CodeGenerator:
             out(f"# cross check (line {c.line}): {c.label.en!r}")
             out("try:")
             with out.indent():
-                out(f"other = {self.expr(c.expr, self.local)}")
+                out(f"other = {self.expr(c.expr)}")
                 out("if other != raw:")
                 with out.indent():
                     out(f"warnings += (Step({rule}, 'cross_check', {{'label': {self.k.label(c.label)}, "
@@ -307,7 +294,7 @@ class CodeGenerator:
         """Sets ``raw``: the amount before the cap, or None when a tier table pays nothing."""
         out = self.out
         assert f.expr is not None and f.base is not None
-        out(f"value = {self.expr(f.expr, self.local)}")
+        out(f"value = {self.expr(f.expr)}")
         if f.kind == "rate":
             assert f.rate is not None and f.rate_text is not None
             rate = self.k.decimal(f.rate, f.rate_text)
@@ -333,24 +320,24 @@ class CodeGenerator:
             return
         tiers = list(f.tiers)
         if f.kind == "thresholds":  # the highest threshold reached wins: test from the top down
-            tiers.sort(key=lambda t: lower_key(from_ast(t.interval)), reverse=True)
+            tiers.sort(key=lambda t: lower_key(t.interval), reverse=True)
         # Flat ifs, each guarded by "no tier yet", not an elif chain: the first tier that holds is
         # taken as before, and a table of thousands of tiers still compiles.
         out("tier = 0")
         for i, t in enumerate(tiers):
-            iv = from_ast(t.interval)
+            iv = t.interval
             guard = "tier == 0 and " if i else ""
-            out(f"if {guard}value in {self.k.interval(iv)}:  # {t.interval.text!r}")
+            out(f"if {guard}value in {self.k.interval(iv)}:  # {t.text!r}")
             with out.indent():
                 out(f"tier = {t.index}")
-                out(f"raw = {self.expr(t.amount, self.local)}")
+                out(f"raw = {self.expr(t.amount)}")
                 out("if steps is not None:")
                 with out.indent():
                     out(f"steps.append(Step({rule}, 'tier', {{'mode': {f.kind!r}, "
                         f"'label': {self.k.label(f.base.label)}, 'value': value, 'interval': {str(iv)!r}, "
-                        f"'words': {t.interval.text!r}, 'index': {t.index}, 'amount': raw}}, value=raw, "
+                        f"'words': {t.text!r}, 'index': {t.index}, 'amount': raw}}, value=raw, "
                         f"tier={t.index}, interval={str(iv)!r}))")
-        lowest = min((from_ast(t.interval) for t in f.tiers), key=lambda iv: iv.lower or 0)
+        lowest = min((t.interval for t in f.tiers), key=lambda iv: iv.lower or 0)
         out("if tier == 0:")
         with out.indent():
             out("raw = None")
@@ -369,11 +356,11 @@ class CodeGenerator:
         for row_value, row_label, amount in f.rows:
             out(f"if value == {row_value!r}:")
             with out.indent():
-                out(f"raw = {self.expr(amount, self.local)}")
+                out(f"raw = {self.expr(amount)}")
                 self.step(rule, "category", f"{{'label': {label}, 'value': {self.k.label(row_label)}, "
                                             f"'key': {row_value!r}, 'amount': raw}}", ", value=raw")
         listed = Label("、".join(r[1].zh for r in f.rows), ", ".join(r[1].en for r in f.rows))
-        spec = self.plan.inputs.get(f.expr.ident) if isinstance(f.expr, ast.Name) else None
+        spec = self.plan.inputs.get(f.expr.name) if isinstance(f.expr, ir.Input) else None
         names = self.k.add("C", self.k.choices(spec.value_labels if spec else {}))
         out("if raw is None:")
         with out.indent():
@@ -385,15 +372,15 @@ class CodeGenerator:
         out = self.out
         assert f.base is not None
         out("raw = ZERO")
-        for t in sorted(f.tiers, key=lambda t: lower_key(from_ast(t.interval))):
-            iv = from_ast(t.interval)
-            out(f"part = part_in(value, {self.k.interval(iv)})  # {t.interval.text!r}")
+        for t in sorted(f.tiers, key=lambda t: lower_key(t.interval)):
+            iv = t.interval
+            out(f"part = part_in(value, {self.k.interval(iv)})  # {t.text!r}")
             out("if part > 0:")
             with out.indent():
-                out(f"rate = {self.expr(t.amount, self.local)}")
+                out(f"rate = {self.expr(t.amount)}")
                 out("raw += part * rate")
                 self.step(rule, "bracket", f"{{'label': {self.k.label(f.base.label)}, 'value': value, "
-                                           f"'interval': {str(iv)!r}, 'words': {t.interval.text!r}, 'part': part, "
+                                           f"'interval': {str(iv)!r}, 'words': {t.text!r}, 'part': part, "
                                            f"'rate': {_rate_text(t.amount)}, 'amount': part * rate}}",
                           ", value=part * rate")
 
@@ -402,15 +389,14 @@ class CodeGenerator:
     def rule_functions(self) -> None:
         """One function per figure the rules declare, by position: keys stay out of the source."""
         out = self.out
-        self.local = {}
         for i, (_, cond) in enumerate(self.plan.figures):
-            out(f"def figure_{i}(a):\n    return {self.expr(cond.expr, {})}")
+            out(f"def figure_{i}(a):\n    return {self.expr(cond.expr)}")
             out()
 
 
-def _rate_text(e: ast.Expr) -> str:
+def _rate_text(e: ir.Expr) -> str:
     """A bracket's rate as the explanation shows it: as written (10%), or computed as a percentage."""
-    return repr(e.text) if isinstance(e, ast.Percent) else "percent_text(rate)"
+    return repr(e.text) if isinstance(e, ir.Const) and e.unit == "percent" else "percent_text(rate)"
 
 
 def _override_formula(base: Formula, override: Formula) -> Formula:

@@ -14,21 +14,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .. import ast
+from .. import ir
 from ..decide import Decider, exact
 from ..decisions import ApplicantDecision, Award
 from ..inputs import Applicant
 from ..ir import Formula
 from ..plan import Plan
 from ..rules import Change
-from ..runtime.intervals import from_ast, lower_key
+from ..runtime.intervals import lower_key
 from ..runtime.trace import Label
 
 CENT = Decimal("0.01")
 
 
-def _input_of(plan: Plan, e: ast.Expr | None) -> str | None:
-    return e.ident if isinstance(e, ast.Name) and e.ident in plan.inputs else None
+def _input_of(plan: Plan, e: ir.Expr | None) -> str | None:
+    return e.name if isinstance(e, ir.Input) else None
 
 
 def _smallest_above(value: Decimal, kind: str) -> Any:
@@ -47,18 +47,19 @@ def next_tier(plan: Plan, project: str | None, award: Award) -> Change | None:
     current = step.params.get("amount", Decimal(0)) if step.kind == "tier" else Decimal(0)
     field = _input_of(plan, f.expr)
     kind = plan.inputs[field].kind if field else "money"
-    for tier in sorted(f.tiers, key=lambda t: lower_key(from_ast(t.interval))):
-        iv = from_ast(tier.interval)
-        if iv.lower is None or not isinstance(tier.amount, ast.Quantity) or tier.amount.value <= current:
+    for tier in sorted(f.tiers, key=lambda t: lower_key(t.interval)):
+        iv = tier.interval
+        pays = tier.amount.value if isinstance(tier.amount, ir.Const) else None
+        if iv.lower is None or not isinstance(pays, Decimal) or pays <= current:
             continue
         needed = iv.lower if iv.lower_inclusive else _smallest_above(iv.lower, kind)
         if needed <= value:
             continue
         if kind == "count":
             needed = int(needed)
-        return Change("next_tier", m.rule, project, m.id, field, needed, tier.amount.value, {
+        return Change("next_tier", m.rule, project, m.id, field, needed, pays, {
             "label": f.base.label if f.base else Label(field or "", field or ""), "needed": needed,
-            "interval": str(iv), "index": tier.index, "pays": tier.amount.value})
+            "interval": str(iv), "index": tier.index, "pays": pays})
     return None
 
 

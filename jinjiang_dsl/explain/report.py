@@ -13,14 +13,13 @@ from typing import Any
 
 import attrs
 
-from .. import ast
+from .. import ir
 from ..decide import Decider
 from ..decisions import ApplicantDecision, Award, BatchDecision
 from ..inputs import Applicant
 from ..ir import Measure
 from ..plan import Plan
 from ..rules import HighestNotStacked, Once
-from ..runtime.intervals import from_ast
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
 from .counterfactual import Change, changes
@@ -123,8 +122,9 @@ def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
         return ()
     matched = next((s.tier for s in award.trace if s.kind == "tier"), None)
     return tuple(
-        TierRow(t.index, str(from_ast(t.interval)), t.interval.text,
-                fmt_plain(t.amount.value) if isinstance(t.amount, ast.Quantity) else "", t.index == matched)
+        TierRow(t.index, str(t.interval), t.text,
+                fmt_plain(t.amount.value) if isinstance(t.amount, ir.Const) and isinstance(t.amount.value, Decimal)
+                else "", t.index == matched)
         for t in m.formula.tiers
     )
 
