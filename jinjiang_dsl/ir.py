@@ -114,18 +114,6 @@ def children(e: Expr) -> tuple[Expr, ...]:
     return ()
 
 
-def inputs(e: Expr) -> tuple[str, ...]:
-    """The inputs an expression reads, in the order it first names them."""
-    found: dict[str, None] = {}
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Input):
-            found[x.name] = None
-        stack.extend(reversed(children(x)))
-    return tuple(found)
-
-
 # ---------------------------------------------------------------------- what a measure is made of
 
 
