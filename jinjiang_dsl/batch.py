@@ -430,38 +430,80 @@ def run(
                     return tally, True
         return tally, False
 
-    ctx = multiprocessing.get_context("fork")
-    # Workers are born with Ctrl-C blocked, and ignore it from their first line: one interrupted
-    # while it holds the task queue's lock would deadlock the pool. In the parent it is only held
-    # back while they are forked, so a Ctrl-C then still stops the run, as soon as they exist.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    workers = _Workers(jobs)
     try:
-        pool = ctx.Pool(jobs, initializer=_worker_start)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    try:
-        pending: deque[Any] = deque()
-        for chunk in _chunks(items, CHUNK):
-            pending.append(pool.apply_async(evaluate_items, (chunk,)))
-            while len(pending) >= jobs * 2:
-                for result in pending.popleft().get():
+        pending: deque[int] = deque()  # the workers holding a chunk, in input order
+        for i, chunk in enumerate(_chunks(items, CHUNK)):
+            if len(pending) == jobs:  # the worker this chunk goes to has one: take its result first
+                for result in workers.receive(pending.popleft()):
                     if not emit(result):
                         return tally, True
+            workers.send(i % jobs, chunk)
+            pending.append(i % jobs)
         while pending:
-            for result in pending.popleft().get():
+            for result in workers.receive(pending.popleft()):
                 if not emit(result):
                     return tally, True
-        pool.close()
     finally:
-        pool.terminate()  # on Ctrl-C, a write error or an early stop: the workers go at once
-        pool.join()
+        workers.stop()  # on Ctrl-C, a write error or an early stop too: the workers go at once
     return tally, stopped
 
 
-def _worker_start() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them: one message, not one traceback each."""
+class _Workers:
+    """Worker processes, each fed over a pipe of its own: chunk i goes to worker i mod n and its result
+    is read back in the same order, so the output keeps the input's order. Each worker holds at most
+    one chunk, so neither side ever waits on a full pipe the other is not reading.
+
+    Nothing is shared between them — no queue, no lock — so a Ctrl-C at any moment stops the run: the
+    parent kills the workers and waits for nothing they could have held. (multiprocessing.Pool's
+    terminate() can wait forever for its task queue's lock, held by an idle worker.)"""
+
+    def __init__(self, n: int):
+        ctx = multiprocessing.get_context("fork")
+        self.processes: list[Any] = []
+        self.pipes: list[Any] = []
+        # Workers are born with Ctrl-C blocked and ignore it from their first line; in the parent it
+        # is held back only while they are forked, so a Ctrl-C then still stops the run.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for _ in range(n):
+                mine, theirs = ctx.Pipe()
+                process = ctx.Process(target=_serve, args=(theirs,), daemon=True)
+                process.start()
+                theirs.close()
+                self.processes.append(process)
+                self.pipes.append(mine)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    def send(self, worker: int, chunk: list[Item]) -> None:
+        self.pipes[worker].send(chunk)
+
+    def receive(self, worker: int) -> list[Result]:
+        try:
+            results: list[Result] = self.pipes[worker].recv()
+        except EOFError:
+            raise RuntimeError(f"worker {worker} stopped unexpectedly") from None
+        return results
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+        for process, pipe in zip(self.processes, self.pipes):
+            process.join()
+            pipe.close()
+
+
+def _serve(pipe: Any) -> None:
+    """A worker: evaluate each chunk it is sent, and send the results back. Ctrl-C is the parent's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    while True:
+        try:
+            chunk = pipe.recv()
+        except EOFError:
+            return  # the parent has gone
+        pipe.send(evaluate_items(chunk))
 
 
 def summary_json(policy: Policy, tally: Tally, lang: str = "zh") -> dict[str, Any]:
