@@ -72,7 +72,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
            f"<th class=\"num\">{word('entitlement', lang)}</th><th class=\"num\">{word('amount', lang)}</th>",
            "</tr></thead><tbody>"]
     for r in a.awards:
-        out.append(f"<tr><td>{escape(r.project or word('applicant_itself', lang))}</td><td>{r.measure.id} {escape(r.measure.title.get(lang))}</td>"
+        out.append(f"<tr><td>{escape(r.where(lang))}</td><td>{r.measure.id} {escape(r.measure.title.get(lang))}</td>"
                    f"<td>{_status(r.award.status, lang)}</td>{_money_td(r.award.entitlement)}"
                    f"{_money_td(r.award.amount)}</tr>")
     out.append(f'<tr class="total"><td colspan="4">{word("total", lang)}</td>{_money_td(a.decision.total)}</tr>')
@@ -84,7 +84,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     m, a = r.measure, r.award
     amount = f" {money(a.amount)} {word('yuan', lang)}" if a.status == "granted" else ""
     out = [f'<section class="award {a.status}">',
-           f"<h3>{escape(r.project or word('applicant_itself', lang))} · {m.id} {escape(m.title.get(lang))} — {_status(a.status, lang)}"
+           f"<h3>{escape(r.where(lang))} · {m.id} {escape(m.title.get(lang))} — {_status(a.status, lang)}"
            f"{escape(amount)}</h3>",
            f'<p class="label">{word("clause", lang)} {escape(m.clause)}</p>']
     if m.quote:

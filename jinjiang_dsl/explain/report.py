@@ -108,6 +108,13 @@ class AwardReport:
     def granted(self) -> bool:
         return self.award.status == "granted"
 
+    def where(self, lang: str) -> str:
+        """The project, or the applicant itself (with the year, for a measure over the year)."""
+        if self.project:
+            return self.project
+        year = f" ({self.award.year})" if self.award.year is not None else ""
+        return word("applicant_itself", lang) + year
+
 
 @attrs.frozen(slots=True)
 class ApplicantReport:
