@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -372,3 +373,32 @@ def test_evaluate_applicant_matches_the_batch(backend: str) -> None:
     bad = policy(backend).evaluate_applicant(enterprise(project(cloud_service_fee="-1")), index=3)
     assert bad.status == "error"
     assert bad.errors == ("applicants[3].projects[0].cloud_service_fee: negative money -1",)
+
+
+def test_a_batch_pauses_the_cyclic_collector_and_restores_it() -> None:
+    """Decider.applicants pauses gc while it decides (decisions hold no cycles) and leaves it as it found it:
+    on when it was on, whether the batch is read to the end or dropped half-way; off when it was off."""
+    import gc
+
+    from jinjiang_dsl import load_policy
+
+    policy = load_policy(Path(__file__).resolve().parents[1] / "policies" / "jinjiang_2023.pol")
+    apps = list(policy.read([{"id": f"A{i}", "kind": "association", "projects": [
+        {"id": "P1", "date": "2023-06-01", "qualified_sessions": 1}]} for i in range(3)]))
+    decider = policy.decider()
+    assert gc.isenabled()
+    batch = decider.applicants(apps)
+    next(batch)
+    assert not gc.isenabled()
+    assert [d.total for d in batch] == [Decimal("50000")] * 2
+    assert gc.isenabled()
+    dropped = decider.applicants(apps)
+    next(dropped)
+    del dropped
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        list(decider.applicants(apps))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
