@@ -95,6 +95,8 @@ class HighestNotStacked(Rule):
         return list(found.values())
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
+        if len(claims) == 1 and self.other_policy is None:
+            return None  # one claim competes with nothing (most applicants: one project, one measure)
         for group in self.groups(claims):
             candidates = [c for c in group if c.status == "granted"]
             if candidates:
