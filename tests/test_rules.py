@@ -320,8 +320,9 @@ def test_r2_not_applicable_to_association_or_college(kind: str) -> None:
         if kind == "association":
             award = find_award(out, "5.1")
             assert award_triple(award) == ("granted", "150000.00", "150000.00")
-            assert any(s["rule"] == "R2" and "does not apply: it binds an enterprise (providers included) only"
-                       in s["text"] for s in award["trace"])
+            assert any(s["rule"] == "R2" and s["text"] == "Enterprise annual cap does not apply: it binds an "
+                       "enterprise (providers included) only; this applicant: applicant kind industry association"
+                       for s in award["trace"])
             assert app["total"] == "150000.00"
         else:
             assert award_triple(find_award(out, "5.2")) == ("referred", None, None)

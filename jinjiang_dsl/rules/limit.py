@@ -17,7 +17,7 @@ import attrs
 from ..ir import Cond
 from ..problem import Problem
 from ..runtime.outcome import Missing
-from ..runtime.trace import Shown, Step
+from ..runtime.trace import Label, Shown, Step
 from .base import REDUCE, ZERO, Change, Claim, Evaluation, Rule, by_year, reduce
 
 if TYPE_CHECKING:
@@ -45,9 +45,8 @@ class Limit(Rule):
                                    "按申报顺序核减:本项目由 {amount} 元核减为 {after} 元",
                                    "{title}: headroom {headroom} yuan ({limit}); {total} yuan in {year} exceeds it, "
                                    "so grants are reduced in input order: this one from {amount} to {after} yuan"),
-        "limit.not_applicable": ("{title}不适用:本规则只适用于{applies},本申请人不符({shown})",
-                                 "{title} does not apply: it binds {applies} only, and this applicant is not one "
-                                 "({shown})"),
+        "limit.not_applicable": ("{title}不适用:本规则只适用于{applies};本申请人:{shown}",
+                                 "{title} does not apply: it binds {applies} only; this applicant: {shown}"),
         "change.lift_limit": ("若{label}达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再因{title}核减",
                               "With {label} of {needed} yuan, the {year} grants ({total} yuan in all) would not be "
                               "reduced by {title}"),
@@ -70,6 +69,13 @@ class Limit(Rule):
         applies = f", applies to {self.applies_to.label.en}" if self.applies_to else ""
         return f"limit {limit} per applicant per year{applies}, reduce {REDUCE[self.reduction]}"
 
+    def facts_of(self, cond: Cond, ev: Evaluation) -> Shown:
+        """The facts a condition reads, each with its value — not the condition itself, which does not
+        hold here and would read as a false statement."""
+        s, n = cond.shown, len(cond.shown.names)
+        template = Label("、".join(f"{{{i}}}" for i in range(n)), ", ".join(f"{{{i}}}" for i in range(n)))
+        return Shown(template, s.names, tuple(ev.app.facts.get(name) for name in cond.inputs), s.choices)
+
     def shown(self, cond: Cond, ev: Evaluation) -> Shown:
         s = cond.shown
         return Shown(s.template, s.names, tuple(ev.app.facts.get(n) for n in cond.inputs), s.choices)
@@ -80,7 +86,7 @@ class Limit(Rule):
             return None
         if self.applies_to is not None and not ev.figure(self.applies_key, ev.app.facts):
             if ev.trace:
-                shown = self.shown(self.applies_to, ev)
+                shown = self.facts_of(self.applies_to, ev)
                 for granted in years.values():
                     for c in granted:
                         c.note(Step(self.id, self.KIND, {"variant": "not_applicable", "title": self.title,
