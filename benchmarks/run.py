@@ -9,6 +9,7 @@ Prints a Markdown report (the figures in docs/performance.md come from it).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import resource
@@ -77,6 +78,12 @@ def evaluators(n: int, runs: int) -> list[tuple[str, float]]:
     }
     found = [("hand-written Python (baseline)",
               len(apps) / best_of(runs, lambda: [handwritten.evaluate(a) for a in apps]))]
+    gc.disable()  # the engine pauses the collector while it decides a batch; the same, for the baseline
+    try:
+        found.append(("hand-written Python, collector paused",
+                      len(apps) / best_of(runs, lambda: [handwritten.evaluate(a) for a in apps])))
+    finally:
+        gc.enable()
     for name, decider in deciders.items():
         found.append((name, len(apps) / best_of(runs, lambda d=decider: list(d.applicants(apps)))))
     return found
