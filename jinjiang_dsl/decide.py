@@ -18,7 +18,7 @@ import attrs
 
 from .decisions import ApplicantDecision, Award, ProjectDecision, Summary
 from .inputs import Applicant, Project
-from .ir import Measure, measure_key
+from .ir import Measure, Note, measure_key
 from .plan import Plan
 from .problem import Problem
 from .rules import Claim, Evaluation, Validity, largest_remainder
@@ -64,6 +64,10 @@ class Decider:
         self.gates = [r for r in plan.rules if isinstance(r, Validity)]
         self.acting = [(r, r.own_measure) for r in plan.rules if not r.GATE]  # and the one measure it acts on
         self._listed: dict[frozenset[str], tuple[Measure, ...]] = {}
+        # The notes a measure's explanation ends with, made once (steps are immutable): its own and the
+        # policy's, or, for a referred claim, which has no amount, only its own.
+        self.note_steps = {m.id: (self._notes(m, (*m.notes, *plan.policy_notes)), self._notes(m, m.notes))
+                           for m in plan.measures}
 
     def listed(self, given: frozenset[str]) -> tuple[Measure, ...]:
         """The measures a project lists (those whose facts it gives), in measure order; memoised,
@@ -72,6 +76,10 @@ class Decider:
         if found is None:
             found = self._listed[given] = tuple(m for m in self.measures if m.level == "project" and m.own_facts & given)
         return found
+
+    @staticmethod
+    def _notes(m: Measure, notes: tuple[Note, ...]) -> tuple[Step, ...]:
+        return tuple(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in notes)
 
     def figure(self, key: str, facts: Facts) -> Any:
         return self.backend.figures[key](facts)
@@ -262,8 +270,7 @@ class Decider:
             else:
                 claim.status, claim.entitlement = "not_eligible", result.entitlement or ZERO
             if steps is not None:
-                notes = m.notes if claim.status == "referred" else (*m.notes, *self.plan.policy_notes)
-                steps.extend(Step(m.rule, "note", {"id": n.id, "text": n.text}) for n in notes)
+                steps.extend(self.note_steps[m.id][claim.status == "referred"])
         return claims
 
 
