@@ -64,6 +64,7 @@ class Decider:
         self.gates = [r for r in plan.rules if isinstance(r, Validity)]
         self.acting = [(r, r.own_measure) for r in plan.rules if not r.GATE]  # and the one measure it acts on
         self._listed: dict[frozenset[str], tuple[Measure, ...]] = {}
+        self._gated: dict[dt.date | None, tuple[str, tuple[Step, ...]]] = {}
         # The notes a measure's explanation ends with, made once (steps are immutable): its own and the
         # policy's, or, for a referred claim, which has no amount, only its own.
         self.note_steps = {m.id: (self._notes(m, (*m.notes, *plan.policy_notes)), self._notes(m, m.notes))
@@ -209,7 +210,23 @@ class Decider:
         return found
 
     def in_period(self, date: dt.date | None) -> bool:
-        return all(gate.period(date)[0] != "out_of_period" for gate in self.gates)
+        return self.gated(date)[0] != "out_of_period"
+
+    def gated(self, date: dt.date | None) -> tuple[str, tuple[Step, ...]]:
+        """What the gates say of a date, and their steps; remembered per date, since a batch has few
+        (the memory is bounded: a batch of many different dates starts it afresh now and then)."""
+        found = self._gated.get(date)
+        if found is None:
+            status, steps = "in_force", []
+            for gate in self.gates:
+                verdict, step = gate.step(date)
+                steps.append(step)
+                if verdict == "out_of_period":
+                    status = verdict
+            if len(self._gated) >= 4096:
+                self._gated.clear()
+            found = self._gated[date] = (status, tuple(steps) if self.trace else ())
+        return found
 
     def yearly(self, app: Applicant) -> list[Claim]:
         """The claims of the measures over the year (S13): for each year, one claim whose facts are the
@@ -239,16 +256,7 @@ class Decider:
         measure listed, granted at its entitlement when eligible."""
         if not measures:
             return []
-        gate_steps: list[Step] = []
-        status = "in_force"
-        for gate in self.gates:
-            if self.trace:
-                verdict, step = gate.step(date)
-                gate_steps.append(step)
-            else:
-                verdict = gate.period(date)[0]
-            if verdict == "out_of_period":
-                status = verdict
+        status, gate_steps = self.gated(date)
         claims = []
         for m in measures:
             steps: list[Step] | None = [*gate_steps, *(lead or ())] if self.trace else None
