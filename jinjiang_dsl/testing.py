@@ -187,8 +187,9 @@ class Strategies:
 
     @property
     def project_measures(self) -> list[Measure]:
-        """The measures a project lists (the others are decided on the applicant's facts)."""
-        return [m for m in self.plan.measures if m.level == "project"]
+        """The measures whose facts a project gives: its own, and those summed over the year (the others
+        are decided on the applicant's facts)."""
+        return [m for m in self.plan.measures if m.level != "applicant"]
 
     def keeps_assertions(self, project: dict[str, Any]) -> bool:
         """A valid project also keeps the policy's input assertions (started <= diagnosed)."""
