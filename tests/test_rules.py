@@ -641,3 +641,45 @@ def test_without_a_validity_rule_nothing_is_out_of_period(tmp_path: Path) -> Non
     assert award["status"] == "granted"
     assert all(step["rule"] != "R3" and "period" not in step["text"] for step in award["trace"])
     assert find_award(evaluate(doc(record)), "2.1", "S1")["status"] == "out_of_period"
+
+
+ORDERED = '''policy "t" / "t" {
+  issued 2024-01-01
+  dated by date
+  rounding 0.01元 half_up
+}
+project {
+  date: date "日期" / "date"
+  a: bool "甲" / "a"
+  b: bool "乙" / "b"
+}
+measure 1 "甲" / "A" {
+  clause 一
+  requires a
+  amount 100万
+}
+measure 2 "乙" / "B" {
+  clause 二
+  requires b
+  amount 80万
+}
+'''
+HIGHEST = 'rule R{n} "就高" / "Highest" {{\n  clause "三"\n  highest not stacked per project per year\n  ties go to lower measure\n}}\n'
+LIMIT = ('rule R{n} "限额" / "Limit" {{\n  clause "四"\n  limit 90万 per applicant per year\n'
+         '  reduce pro rata by largest remainder, ties in input order\n}}\n')
+
+
+@pytest.mark.parametrize("first, second, granted", [
+    (HIGHEST, LIMIT, {"1": "900000.00", "2": "0.00"}),  # choose 100万, then cap it at 90万
+    (LIMIT, HIGHEST, {"1": "500000.00", "2": "0.00"}),  # cap 180万 to 90万 (50万 + 40万), then choose 50万
+])
+def test_rules_apply_in_the_order_the_policy_writes_them(first: str, second: str, granted: dict,
+                                                          tmp_path: Path) -> None:
+    from jinjiang_dsl import load_policy
+
+    path = tmp_path / "ordered.pol"
+    path.write_text(ORDERED + first.format(n=1) + second.format(n=2), encoding="utf-8")
+    out = load_policy(path).evaluate({"applicants": [
+        {"id": "A", "projects": [{"id": "P", "date": "2024-05-01", "a": True, "b": True}]}]}).to_json("en")
+    [project] = out["applicants"][0]["projects"]
+    assert {a["measure"]: a["amount"] for a in project["awards"]} == granted
