@@ -243,6 +243,8 @@ def test_a_measure_over_the_year_is_one_award_per_year_listing_the_projects_summ
         (2024, "granted", "550000.00"), (2025, "not_eligible", "0.00")]
     assert app["awards"][0]["trace"][0]["text"] == (
         "Summed over 2024, equipment investment: P1 6,000,000 + P2 5,000,000 = 11,000,000")
+    # a yearly award's cap is its own, not a project's
+    assert "Cap not reached: 550,000 ≤ 3,000,000 yuan" in [s["text"] for s in app["awards"][0]["trace"]]
     assert all(p["awards"] == [] for p in app["projects"]) and app["total"] == "550000.00"
 
 
