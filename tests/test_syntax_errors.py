@@ -455,3 +455,11 @@ def test_the_documented_keywords_are_the_grammars() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "language.md").read_text(encoding="utf-8")
     listed = doc.split("**Reserved words.**", 1)[1].split("```")[1].split()
     assert sorted(listed) == sorted(set(keywords(parser())) - {"date"})
+
+
+def test_an_input_with_a_default_cannot_also_be_required() -> None:
+    src = 'project {\n  spend: money = 0 required "投入" / "spend"\n}\n'
+    assert problems(src) == [
+        ("input 'spend' has a default, so it cannot be required",
+         "keep one: a default stands in when the fact is left out; 'required' refuses that", 2, 20, 28),
+    ]

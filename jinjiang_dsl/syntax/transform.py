@@ -227,12 +227,16 @@ class ToAst:
     def input_decl(self, meta: Meta, children: list[Any]) -> ast.InputDecl:
         name_tok, type_ref, *rest = children
         default = next((c.value for c in rest if isinstance(c, _Stmt) and c.tag == "default"), None)
+        required = next((c for c in rest if isinstance(c, _Stmt) and c.tag == "required"), None)
+        if default is not None and required is not None:
+            self.error(f"input '{name_tok}' has a default, so it cannot be required", required.span,
+                       hint="keep one: a default stands in when the fact is left out; 'required' refuses that")
         return ast.InputDecl(
             scope="project",  # set by the enclosing block
             name=str(name_tok),
             type=type_ref,
             default=default,
-            required=any(isinstance(c, _Stmt) and c.tag == "required" for c in rest),
+            required=required is not None and default is None,
             label=self.bitext_opt(rest),
             span=self.span(meta),
             name_span=self.span(name_tok),
