@@ -463,3 +463,12 @@ def test_an_input_with_a_default_cannot_also_be_required() -> None:
         ("input 'spend' has a default, so it cannot be required",
          "keep one: a default stands in when the fact is left out; 'required' refuses that", 2, 20, 28),
     ]
+
+
+def test_a_sum_that_does_not_say_over_what() -> None:
+    src = (HEAD + 'project {\n  spend: money "投入" / "spend"\n}\n'
+           'measure 1 "m" / "m" {\n  clause 一\n  requires sum of spend > 0\n  amount 10% of spend\n}\n')
+    line = src.count("\n", 0, src.index("requires sum")) + 1
+    assert problems(src) == [
+        ("'sum of spend' does not say over what it adds up", "write: sum of spend per applicant per year", line, 25, 26),
+    ]

@@ -245,6 +245,11 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             hint=f"the '{{' at line {line}, column {col} is not closed",
         )
 
+    if expected == {"PER"} and len(tokens) >= 3 and [str(t) for t in tokens[-4:-2]] == ["sum", "of"]:
+        summed = str(tokens[-2])
+        return Diagnostic(severity="error", message=f"'sum of {summed}' does not say over what it adds up",
+                          span=span, hint=f"write: sum of {summed} per applicant per year")
+
     share = _unbracketed_share(source, tokens, token)
     if share is not None:
         return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
