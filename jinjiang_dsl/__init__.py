@@ -4,8 +4,9 @@ A policy is written in a ``.pol`` file, parsed (:mod:`.syntax`), checked
 (:mod:`.check`), and evaluated against applications.
 """
 
-from .api import Policy, check_source, load_policy
-from .diagnostics import Diagnostic, PolicyError
+__version__ = "0.1.0"  # first: the decisions carry it in every output
+
+from .api import Policy, check_source, load_policy  # noqa: E402
+from .diagnostics import Diagnostic, PolicyError  # noqa: E402
 
 __all__ = ["Diagnostic", "Policy", "PolicyError", "check_source", "load_policy"]
-__version__ = "0.1.0"

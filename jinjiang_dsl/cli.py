@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Sequence
 from typing import TextIO, cast
 
+import attrs
 from rich.console import Console
 
 from . import __version__
 from .api import check_source, load_policy
+from .decisions import now_in_shanghai
 from .diagnostics import PolicyError, print_diagnostics
-from .limits import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_POLICY_BYTES, MAX_PROJECTS, TooLarge, read_bounded
+from .limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_LINE_BYTES,
+    MAX_POLICY_BYTES,
+    MAX_PROJECTS,
+    TooLarge,
+    read_bounded_bytes,
+)
 from .output import Output, OutputError
 from .plan import Plan
 from .safe_text import visible
@@ -27,8 +37,15 @@ def _stderr() -> Console:
 
 def _read(path: str, err: Console, limit: int = MAX_POLICY_BYTES) -> str | None:
     """A policy (or, with its own limit, an applications document), or None after saying why not."""
+    found = _read_hashed(path, err, limit)
+    return found[0] if found else None
+
+
+def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
+    """A UTF-8 text file and the SHA-256 of its bytes as read, or None after saying why not."""
     try:
-        return read_bounded(path, limit)
+        data = read_bounded_bytes(path, limit)
+        return data.decode("utf-8").removeprefix("\ufeff"), hashlib.sha256(data).hexdigest()
     except TooLarge as exc:
         err.print(f"{path}: cannot read: {exc}", markup=False)
     except FileNotFoundError:
@@ -116,14 +133,16 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
     from .explain.text import print_batch
     from .inputs import DocumentError
 
-    text = _read(args.applications, err, MAX_DOCUMENT_BYTES)
-    if text is None:
+    found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
+    if found is None:
         return EXIT_UNREADABLE
+    text, digest = found
     try:
         batch = policy.evaluate(text, trace=not args.no_trace)
     except DocumentError as exc:
         err.print(f"{args.applications}: {exc}", markup=False)
         return EXIT_UNREADABLE
+    batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     with Output(args.output, [args.policy, args.applications]) as out:
         if fmt == "text":
@@ -219,14 +238,16 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     policy = _load(args.policy, err)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
-    text = _read(args.applications, err, MAX_DOCUMENT_BYTES)
-    if text is None:
+    found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
+    if found is None:
         return EXIT_UNREADABLE
+    text, digest = found
     try:
         apps, batch = policy.run(text)
     except DocumentError as exc:
         err.print(f"{args.applications}: {exc}", markup=False)
         return EXIT_UNREADABLE
+    batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
     only = getattr(args, "applicant", None)
     if only is not None and all(d.id != only for d in batch.applicants):
         ids = ", ".join(str(d.id) for d in batch.applicants[:20])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from . import __version__
 from .explain.messages import render
 from .runtime.money import fmt_money
 from .runtime.trace import Label, Step
@@ -127,10 +129,24 @@ class BatchDecision:
     source_sha256: str
     applicants: tuple[ApplicantDecision, ...]
     summary: Summary
+    input_sha256: str | None = None  # of the bytes read, when the batch was read from a file
+    evaluated_at: dt.datetime | None = None  # in Asia/Shanghai; set by whoever runs the batch
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
-        return {
-            "policy": {"name": self.policy_name, "source_sha256": self.source_sha256},
-            "applicants": [a.to_json(lang, trace) for a in self.applicants],
-            "summary": self.summary.to_json(lang),
-        }
+        out: dict[str, Any] = {"policy": {"name": self.policy_name, "source_sha256": self.source_sha256,
+                                          "engine_version": __version__}}
+        if self.input_sha256 is not None:
+            out["input"] = {"sha256": self.input_sha256}
+        if self.evaluated_at is not None:
+            out["evaluated_at"] = self.evaluated_at.isoformat()
+        out["applicants"] = [a.to_json(lang, trace) for a in self.applicants]
+        out["summary"] = self.summary.to_json(lang)
+        return out
+
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991
+
+
+def now_in_shanghai() -> dt.datetime:
+    """The time a batch is decided, as the contract writes it (2026-11-26T20:15:00+08:00)."""
+    return dt.datetime.now(SHANGHAI).replace(microsecond=0)

@@ -80,8 +80,13 @@ def read_bounded(path: str, limit: int) -> str:
     """A UTF-8 text file (a leading byte-order mark dropped), read only if it is within ``limit`` bytes.
 
     Raises :class:`TooLarge`, ``OSError`` or ``UnicodeDecodeError``."""
+    return read_bounded_bytes(path, limit).decode("utf-8").removeprefix("\ufeff")
+
+
+def read_bounded_bytes(path: str, limit: int) -> bytes:
+    """A file's bytes, read only if there are at most ``limit`` of them."""
     with open(path, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"larger than {limit:,} bytes")
-    return data.decode("utf-8").removeprefix("\ufeff")
+    return data

@@ -373,14 +373,40 @@ def test_cli_eval_applicant_errors_are_not_a_failure(tmp_path: Path) -> None:
     out = json.loads(result.stdout)
     assert [a["status"] for a in out["applicants"]] == ["ok", "error"]
     assert out["applicants"][1]["errors"] == ["applicants[1].projects[0].cloud_service_fee: negative money -5"]
-    assert out == evaluate(json.loads(f.read_text(encoding="utf-8")))
+    assert without_run(out) == evaluate(json.loads(f.read_text(encoding="utf-8")))
 
 
 def test_cli_eval_examples_json_matches_the_api() -> None:
     result = _cli("eval", str(POLICY_PATH), str(EXAMPLES_PATH), "--format", "json", "--lang", "en")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out == policy().evaluate(EXAMPLES_PATH.read_text(encoding="utf-8")).to_json("en")
+    assert without_run(out) == policy().evaluate(EXAMPLES_PATH.read_text(encoding="utf-8")).to_json("en")
+
+
+def without_run(out: dict[str, Any]) -> dict[str, Any]:
+    """A CLI document less what only the run knows (the input's hash, the time): the API's document."""
+    return {k: v for k, v in out.items() if k not in ("input", "evaluated_at")}
+
+
+def test_the_cli_document_names_its_input_by_hash_the_engine_and_the_time_in_beijing(tmp_path: Path) -> None:
+    import datetime as dt
+    import hashlib
+
+    raw = EXAMPLES_PATH.read_bytes()
+    result = _cli("eval", str(POLICY_PATH), str(EXAMPLES_PATH), "--format", "json", "--no-trace")
+    out = json.loads(result.stdout)
+    from jinjiang_dsl import __version__
+
+    assert out["policy"]["engine_version"] == __version__
+    assert out["input"] == {"sha256": hashlib.sha256(raw).hexdigest()}
+    when = dt.datetime.fromisoformat(out["evaluated_at"])
+    assert when.utcoffset() == dt.timedelta(hours=8)
+    assert abs(dt.datetime.now(dt.UTC) - when) < dt.timedelta(minutes=5)
+    # the hash is of the bytes read: a byte-order mark counts, though the reader drops it
+    marked = tmp_path / "bom.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + raw)
+    out = json.loads(_cli("eval", str(POLICY_PATH), str(marked), "--format", "json", "--no-trace").stdout)
+    assert out["input"] == {"sha256": hashlib.sha256(b"\xef\xbb\xbf" + raw).hexdigest()}
     assert not any(isinstance(v, float) for v in walk(out))
 
 

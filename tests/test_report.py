@@ -152,7 +152,7 @@ def test_r1_comparison_names_winner_and_loser(policy: Any, evaluated: Any) -> No
 
 
 ALLOWED_LATIN = re.compile(
-    r"SHA-256|sha256|ERP|SCM|MES|CRM|APP|5G|[A-Z]+-?\d+|R\d|I-\d+|J-\d+|P\d|[0-9a-f]{64}|T\d\d:\d\d:\d\d"
+    r"jinjiang-dsl|SHA-256|sha256|ERP|SCM|MES|CRM|APP|5G|[A-Z]+-?\d+|R\d|I-\d+|J-\d+|P\d|[0-9a-f]{64}|T\d\d:\d\d:\d\d"
 )
 
 
@@ -231,3 +231,16 @@ def test_report_command_writes_markdown(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Batch decision report")
     assert "| 1.1 Manufacturing digital-transformation demonstration project | 2,290,000.13 |" in text
+
+
+def test_a_report_names_the_input_by_hash_the_engine_and_beijing_time(tmp_path: Path) -> None:
+    import hashlib
+
+    from jinjiang_dsl import __version__
+
+    page = tmp_path / "E001.md"
+    assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E001", "--lang", "en", "-o", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert f"- Input SHA-256: `{hashlib.sha256(EXAMPLES.read_bytes()).hexdigest()}`" in text
+    assert f"- Engine version: jinjiang-dsl {__version__}" in text
+    assert re.search(r"- Evaluated at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
+from .. import __version__
 from .report import ApplicantReport, AwardReport, Report, error_text, money, sentence, status_word, word
 
 CSS = """
@@ -61,6 +62,9 @@ def header(report: Report, lang: str, title: str) -> list[str]:
         '<dl class="meta">',
         f"<dt>{word('policy', lang)}</dt><dd>{escape(p.name.get(lang))}</dd>",
         f"<dt>{word('sha', lang)}</dt><dd><code>{p.source_sha256}</code></dd>",
+        *([f"<dt>{word('input_sha', lang)}</dt><dd><code>{report.batch.input_sha256}</code></dd>"]
+          if report.batch.input_sha256 else []),
+        f"<dt>{word('engine', lang)}</dt><dd>jinjiang-dsl {__version__}</dd>",
         f"<dt>{word('evaluated', lang)}</dt><dd>{report.evaluated_at.isoformat()}</dd>",
         "</dl>",
     ]

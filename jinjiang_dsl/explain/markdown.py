@@ -7,6 +7,7 @@ heading, a link, a code span or HTML, nor split a table cell (docs/security.md).
 
 from __future__ import annotations
 
+from .. import __version__
 from ..safe_text import markdown as md
 from .report import ApplicantReport, AwardReport, Report, error_text, money, sentence, status_word, word
 
@@ -18,6 +19,8 @@ def header(report: Report, lang: str, title: str) -> list[str]:
         "",
         f"- {word('policy', lang)}: {md(p.name.get(lang))}",
         f"- {word('sha', lang)}: `{p.source_sha256}`",
+        *([f"- {word('input_sha', lang)}: `{report.batch.input_sha256}`"] if report.batch.input_sha256 else []),
+        f"- {word('engine', lang)}: jinjiang-dsl {__version__}",
         f"- {word('evaluated', lang)}: {report.evaluated_at.isoformat()}",
         "",
     ]

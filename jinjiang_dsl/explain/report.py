@@ -15,7 +15,7 @@ import attrs
 
 from .. import ir
 from ..decide import Decider
-from ..decisions import ApplicantDecision, Award, BatchDecision
+from ..decisions import ApplicantDecision, Award, BatchDecision, now_in_shanghai
 from ..inputs import Applicant
 from ..ir import Measure
 from ..plan import Plan
@@ -30,6 +30,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "batch_title": ("批次测算报告", "Batch decision report"),
     "policy": ("政策", "Policy"),
     "sha": ("政策源文件 SHA-256", "Policy source SHA-256"),
+    "input_sha": ("申请数据 SHA-256", "Input SHA-256"),
+    "engine": ("引擎版本", "Engine version"),
     "evaluated": ("测算时间", "Evaluated at"),
     "applicant": ("申请人", "Applicant"),
     "summary": ("汇总", "Summary"),
@@ -192,7 +194,7 @@ def build(decider: Decider, apps: list[Applicant], batch: BatchDecision, *, only
         for app, d in zip(apps, batch.applicants)
         if only is None or d.id == only
     ]
-    when = evaluated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    when = evaluated_at or batch.evaluated_at or now_in_shanghai()
     return Report(decider.plan, batch, tuple(chosen), when, is_batch)
 
 
