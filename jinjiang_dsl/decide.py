@@ -121,7 +121,7 @@ class Decider:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), (self.zero_divisor(app, exc),))
         except ArithmeticError:
             problem = Problem("a figure in this applicant's computation is too large to compute exactly",
-                              "该申请人的计算中有数值过大,无法精确计算")
+                              "该申请人的计算中有数值过大,无法精确计算").of(app.id)
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
 
     def evaluation(self, app: Applicant) -> Evaluation:
@@ -133,14 +133,16 @@ class Decider:
         project, measure = exc.where or (None, None)
         what = f"measure {measure}" if measure else "a rule across measures"
         what_zh = f"措施 {measure}" if measure else "跨措施规则"
+        pid = project.id if project is not None else None
         if not exc.names:
-            return Problem(f"{what} divides by zero", f"{what_zh}的计算除数为零").at(project.path if project else app.path)
+            return Problem(f"{what} divides by zero", f"{what_zh}的计算除数为零").at(
+                project.path if project else app.path).of(app.id, pid)
         name = exc.names[0]
         where = project.path if project is not None and self.plan.inputs[name].scope == "project" else app.path
         divisor = " + ".join(self.plan.inputs[n].label.en for n in exc.names)
         divisor_zh = "、".join(self.plan.inputs[n].label.zh for n in exc.names)
         return Problem(f"{what} divides by {divisor}, which is 0 here", f"{what_zh}以{divisor_zh}为除数,此处为 0"
-                       ).at(f"{where}.{name}")
+                       ).at(f"{where}.{name}").of(app.id, pid if where != app.path else None)
 
     def _decide(self, app: Applicant) -> ApplicantDecision:
         if not app.ok:

@@ -171,7 +171,8 @@ class Validator:
                     first = seen[applicant.id]
                     shown = _show(applicant.id)
                     msg = Problem(f"duplicate id {shown} (also applicants[{first}])",
-                                  f"编号 {shown} 重复(与 applicants[{first}] 相同)").at(f"{applicant.path}.id")
+                                  f"编号 {shown} 重复(与 applicants[{first}] 相同)").at(f"{applicant.path}.id"
+                                                                                   ).of(applicant.id)
                     applicant = attrs.evolve(applicant, errors=(*applicant.errors, msg))
                 else:
                     seen[applicant.id] = i
@@ -223,8 +224,10 @@ class Validator:
                 for label, names in self.assertions(facts, project.facts):
                     errors.append(Problem(f"{label.en} ({label.zh})", label.zh).at(f"{project.path}.{names[0]}"))
             projects.append(project)
+        pids = [raw.get("id") if isinstance(raw, dict) else None for raw in raw_projects]
         return Applicant(index, aid if isinstance(aid, str) else None, name, facts, tuple(projects),
-                         tuple(errors), path, frozenset(k for k in record if k in self.applicant_inputs), date)
+                         tuple(_named(e, path, aid, pids) for e in errors), path,
+                         frozenset(k for k in record if k in self.applicant_inputs), date)
 
     def undated(self, dated: str, path: str) -> Problem:
         label = self.plan.inputs[dated].label.zh
@@ -413,6 +416,18 @@ def _keys(record: dict[Any, Any], path: str, errors: list[str]) -> None:
     for key in getattr(record, "keys_twice", ()):
         errors.append(Problem("given more than once; which value is meant is unclear",
                               "重复给出;无法确定以哪一个为准").at(f"{path}.{shorten(key)}"))
+
+
+_PROJECT_AT = re.compile(r"\.projects\[(\d+)\][.:]")
+
+
+def _named(error: str, path: str, applicant: Any, projects: list[Any]) -> str:
+    """An error naming the applicant's id and, when it is about one of its projects, that project's."""
+    if not isinstance(error, Problem):
+        return error
+    found = _PROJECT_AT.match(error, len(path)) if error.startswith(path) else None
+    project = projects[int(found.group(1))] if found and int(found.group(1)) < len(projects) else None
+    return error.of(applicant, project)
 
 
 def _check_id(value: Any, path: str, whose: str, errors: list[str]) -> None:

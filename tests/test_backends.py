@@ -372,7 +372,7 @@ def test_evaluate_applicant_matches_the_batch(backend: str) -> None:
     assert one["total"] == "250000.00"  # 200,000 + 60,000 = 260,000 > 250,000: R2
     bad = policy(backend).evaluate_applicant(enterprise(project(cloud_service_fee="-1")), index=3)
     assert bad.status == "error"
-    assert bad.errors == ("applicants[3].projects[0].cloud_service_fee: negative money -1",)
+    assert bad.errors == ("applicants[3].projects[0].cloud_service_fee: negative money -1 (applicant A1, project P1)",)
 
 
 def test_a_batch_pauses_the_cyclic_collector_and_restores_it() -> None:

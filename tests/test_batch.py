@@ -116,7 +116,7 @@ def test_csv_one_project_per_row(tmp_path: Path) -> None:
     assert [(r["line"], r["id"], r["status"]) for r in results] == [
         (2, "E1", "ok"), (4, "E2", "error"), (5, None, "error"), (6, "E4", "ok")]
     assert results[0]["total"] == "160000.00"
-    assert results[1]["errors"] == ["line 4: $.manufacturer: expected true or false, got 'maybe'"]
+    assert results[1]["errors"] == ["line 4: $.manufacturer: expected true or false, got 'maybe' (applicant E2)"]
     assert results[2]["errors"] == ["line 5: 4 cells, but the header has 10"]
 
 

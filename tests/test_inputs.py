@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -188,6 +189,23 @@ BAD_CASES: list[tuple[str, Any, list[str]]] = [
 ]
 
 
+def named(error: str, record: Any) -> str:
+    """An error as reported: its path and message, then the ids of the applicant and (for an error inside
+    its first project) the project, where the record gives usable ones."""
+    def usable(x: Any) -> bool:
+        return isinstance(x, str) and bool(x.strip())
+
+    if not isinstance(record, dict):
+        return error
+    who = [f"applicant {record['id']}"] if usable(record.get("id")) else []
+    projects = record.get("projects")
+    at = re.match(re.escape(P) + r"\.projects\[(\d+)\]", error)
+    project = projects[int(at.group(1))] if at and isinstance(projects, list) else None
+    if isinstance(project, dict) and usable(project.get("id")):
+        who.append(f"project {project['id']}")
+    return f"{error} ({', '.join(who)})" if who else error
+
+
 @pytest.mark.parametrize(("bad", "errors"), [(b, e) for _, b, e in BAD_CASES], ids=[c[0] for c in BAD_CASES])
 def test_bad_input_is_an_error_for_that_applicant_only(bad: Any, errors: list[str]) -> None:
     out = evaluate(doc(good("G0"), bad, good("G2")))
@@ -198,7 +216,7 @@ def test_bad_input_is_an_error_for_that_applicant_only(bad: Any, errors: list[st
         assert g["status"] == "ok" and g["errors"] == [] and g["total"] == "50000.00"
     err = apps[1]
     assert err["status"] == "error"
-    assert err["errors"] == errors
+    assert err["errors"] == [named(e, bad) for e in errors]
     assert err["total"] == "0.00" and err["projects"] == []
     assert out["summary"]["applicants"] == 3 and out["summary"]["errors"] == 1
     assert out["summary"]["total"] == "100000.00"
@@ -211,7 +229,7 @@ def test_duplicate_applicant_ids() -> None:
     assert [a["id"] for a in apps] == ["G0", "G0", "G2"]
     assert apps[0]["status"] == "ok" and apps[0]["total"] == "50000.00"
     assert apps[1]["status"] == "error"
-    assert apps[1]["errors"] == ["applicants[1].id: duplicate id 'G0' (also applicants[0])"]
+    assert apps[1]["errors"] == ["applicants[1].id: duplicate id 'G0' (also applicants[0]) (applicant G0)"]
     assert apps[2]["status"] == "ok"
     assert out["summary"]["errors"] == 1 and out["summary"]["total"] == "100000.00"
 
@@ -222,9 +240,9 @@ def test_error_in_the_middle_of_a_big_batch_keeps_order_and_paths() -> None:
     records[7] = enterprise(project(date="2023-13-01"), aid="G7")
     out = evaluate(doc(*records))
     assert [a["id"] for a in out["applicants"]] == [f"G{i}" for i in range(10)]
-    assert find_applicant(out, "G3")["errors"] == ["applicants[3].projects[0].cloud_service_fee: negative money -1"]
+    assert find_applicant(out, "G3")["errors"] == ["applicants[3].projects[0].cloud_service_fee: negative money -1 (applicant G3, project P1)"]
     assert find_applicant(out, "G7")["errors"] == [
-        "applicants[7].projects[0].date: not a date: '2023-13-01' (expected YYYY-MM-DD)"]
+        "applicants[7].projects[0].date: not a date: '2023-13-01' (expected YYYY-MM-DD) (applicant G7, project P1)"]
     assert out["summary"]["errors"] == 2 and out["summary"]["total"] == "400000.00"
 
 
@@ -280,7 +298,7 @@ def test_python_floats_are_refused_as_money() -> None:
     assert app["status"] == "error"
     assert app["errors"] == [
         "applicants[0].projects[0].software_investment: 0.1 is a binary floating-point number, "
-        "which cannot hold money exactly; give it as a string or a Decimal"
+        "which cannot hold money exactly; give it as a string or a Decimal (applicant A1, project P1)"
     ]
 
 
@@ -372,7 +390,7 @@ def test_cli_eval_applicant_errors_are_not_a_failure(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert [a["status"] for a in out["applicants"]] == ["ok", "error"]
-    assert out["applicants"][1]["errors"] == ["applicants[1].projects[0].cloud_service_fee: negative money -5"]
+    assert out["applicants"][1]["errors"] == ["applicants[1].projects[0].cloud_service_fee: negative money -5 (applicant BAD, project P1)"]
     assert without_run(out) == evaluate(json.loads(f.read_text(encoding="utf-8")))
 
 
@@ -430,6 +448,6 @@ def test_required_inputs_of_either_scope_are_located_errors_when_absent_or_null(
     ]}).to_json("en")
     first, second = out["applicants"]
     assert first["status"] == "error"
-    assert first["errors"] == ["applicants[0].level: missing (one of city, county)",
-                               "applicants[0].projects[0].code: missing (required)"]
+    assert first["errors"] == ["applicants[0].level: missing (one of city, county) (applicant A)",
+                               "applicants[0].projects[0].code: missing (required) (applicant A, project P)"]
     assert (second["status"], second["total"]) == ("ok", "10.00")

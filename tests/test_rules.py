@@ -683,3 +683,13 @@ def test_rules_apply_in_the_order_the_policy_writes_them(first: str, second: str
         {"id": "A", "projects": [{"id": "P", "date": "2024-05-01", "a": True, "b": True}]}]}).to_json("en")
     [project] = out["applicants"][0]["projects"]
     assert {a["measure"]: a["amount"] for a in project["awards"]} == granted
+
+
+def test_a_limit_that_needs_a_figure_the_applicant_does_not_give_is_its_input_error() -> None:
+    record = enterprise(project("P1", cloud_service_fee="100000"), aid="E9", above_scale_industrial=True)
+    del record["fiscal_contribution"]
+    out = evaluate(doc(record))
+    app = find_applicant(out, "E9")
+    assert (app["status"], app["total"]) == ("error", "0.00")
+    assert app["errors"] == ["applicants[0].fiscal_contribution: missing; it is required for R2 (Enterprise annual "
+                             "cap) because the applicant has grants (applicant E9)"]

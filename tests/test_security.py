@@ -153,7 +153,8 @@ def test_a_huge_exponent_is_an_input_error_not_a_billion_digit_integer(tmp_path:
         status, out, _ = eval_json(capsys, str(JINJIANG), str(app))
     assert status == 0
     (error,) = out["applicants"][0]["errors"]
-    assert error == "applicants[0].projects[0].sme_adopters: expected a whole number, got 1E+999999999"
+    assert error == ("applicants[0].projects[0].sme_adopters: expected a whole number, got 1E+999999999 "
+                     "(applicant X, project p)")
 
 
 @pytest.mark.parametrize("zeros", [60_000, 1_000_000])
@@ -186,8 +187,9 @@ def test_bad_numbers_are_error_lines_and_the_batch_goes_on(tmp_path: Path) -> No
     results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["line"] for r in results] == list(range(1, 3002))
     assert results[100]["errors"][0].startswith("line 101: $.projects[0].sme_adopters: the number 99999")
-    assert results[100]["errors"][0].endswith("…(5000 characters) is out of range")
-    assert results[2500]["errors"] == ["line 2501: $.projects[0].sme_adopters: expected a whole number, got 1E+5000"]
+    assert results[100]["errors"][0].endswith("…(5000 characters) is out of range (applicant B1, project p)")
+    assert results[2500]["errors"] == ["line 2501: $.projects[0].sme_adopters: expected a whole number, got 1E+5000 "
+                                       "(applicant B2, project p)"]
     assert sum(r["status"] == "ok" for r in results) == 2999
 
 
@@ -199,7 +201,8 @@ def test_a_csv_count_in_other_digits_is_an_input_error(cell: str, tmp_path: Path
                    encoding="utf-8")
     assert main(["eval", str(JINJIANG), str(src), "-o", str(out), "--quiet"]) == 0
     first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
-    assert first["errors"] == [f"line 2: $.projects[0].sme_adopters: expected a whole number, got '{cell}'"]
+    assert first["errors"] == [f"line 2: $.projects[0].sme_adopters: expected a whole number, got '{cell}' "
+                               "(applicant A1, project p1)"]
     assert second["status"] == "ok"
 
 
@@ -322,7 +325,7 @@ def test_a_key_given_twice_is_an_error_not_a_choice() -> None:
             '"fiscal_contribution": "5000000", "projects": []}]}')
     (decision,) = policy.evaluate(text).applicants
     assert decision.errors == ("applicants[0].fiscal_contribution: given more than once; which value is meant is "
-                               "unclear",)
+                               "unclear (applicant E)",)
 
 
 def test_applicants_given_twice_is_a_document_error() -> None:
@@ -460,7 +463,7 @@ def test_an_applicant_with_too_many_projects_is_an_error_without_evaluating_them
     record = {"id": "X", "kind": "enterprise", "projects": [{"id": f"p{i}"} for i in range(1001)]}
     decision = policy.evaluate_applicant(record)
     assert decision.errors == ("applicants[0].projects: 1,001 projects; an applicant may have at most 1,000 "
-                               "(--max-projects)",)
+                               "(--max-projects) (applicant X)",)
 
 
 def test_the_project_limit_is_set_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -470,7 +473,7 @@ def test_the_project_limit_is_set_on_the_command_line(tmp_path: Path, capsys: py
     status, out, _ = eval_json(capsys, str(write(tmp_path, "p.pol", small_policy())), str(app), "--max-projects", "2")
     assert status == 0
     assert out["applicants"][0]["errors"] == ["applicants[0].projects: 3 projects; an applicant may have at most 2 "
-                                              "(--max-projects)"]
+                                              "(--max-projects) (applicant A)"]
 
 
 def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None:
@@ -525,8 +528,9 @@ def test_a_multi_line_csv_record_is_named_by_its_first_line(tmp_path: Path) -> N
                                       'A,"two\nlines",enterprise,p,2023-06-01,-5\n'
                                       'B,,enterprise,p,2023-06-01,-5\n')
     assert result["line"] == 2
-    assert result["errors"] == ["line 2: $.projects[0].cloud_service_fee: negative money -5"]
-    assert after["line"] == 4 and after["errors"] == ["line 4: $.projects[0].cloud_service_fee: negative money -5"]
+    assert result["errors"] == ["line 2: $.projects[0].cloud_service_fee: negative money -5 (applicant A, project p)"]
+    assert after["line"] == 4 and after["errors"] == [
+        "line 4: $.projects[0].cloud_service_fee: negative money -5 (applicant B, project p)"]
 
 
 @pytest.mark.parametrize("text", ["１００", "١٠٠", "1００"])
@@ -534,7 +538,7 @@ def test_only_ascii_digits_are_numbers_in_applications(text: str) -> None:
     decision = load_policy(JINJIANG).evaluate_applicant(
         {"id": "E", "kind": "enterprise", "fiscal_contribution": text, "projects": []})
     assert decision.errors == (f"applicants[0].fiscal_contribution: not an amount: '{text}' (write digits 0-9, "
-                               'e.g. "1200000" or "1200000.50")',)
+                               'e.g. "1200000" or "1200000.50") (applicant E)',)
 
 
 # ---------------------------------------------------------------- 14. the Python API raises where the docs say it won't
@@ -551,12 +555,12 @@ def test_only_ascii_digits_are_numbers_in_applications(text: str) -> None:
 def test_the_api_reports_any_money_value_as_an_input_error(value: Any, error: str) -> None:
     decision = load_policy(JINJIANG).evaluate_applicant(
         {"id": "E", "kind": "enterprise", "fiscal_contribution": value, "projects": []})
-    assert decision.errors == (f"applicants[0].fiscal_contribution: {error}",)
+    assert decision.errors == (f"applicants[0].fiscal_contribution: {error} (applicant E)",)
 
 
 def test_the_api_reports_a_key_that_is_not_a_string() -> None:
     decision = load_policy(JINJIANG).evaluate_applicant({"id": "E", "kind": "enterprise", 1: 2, "projects": []})
-    assert decision.errors == ("applicants[0]: a key must be a string, got 1",)
+    assert decision.errors == ("applicants[0]: a key must be a string, got 1 (applicant E)",)
 
 
 def test_an_unknown_backend_is_refused_when_the_policy_is_loaded() -> None:

@@ -64,7 +64,7 @@ measure 1 "且" / "and" {
 @pytest.mark.parametrize("backend", ["compiled", "interpreter"])
 @pytest.mark.parametrize("listed, status, errors", [
     (False, "ok", []),  # the other side of 'and' fails: no quotient is needed
-    (True, "error", ["applicants[0].projects[0].revenue: measure 1 divides by revenue, which is 0 here"]),
+    (True, "error", ["applicants[0].projects[0].revenue: measure 1 divides by revenue, which is 0 here (applicant A, project P1)"]),
 ])
 def test_a_zero_divisor_under_and_matters_only_when_the_other_side_holds(
         backend: str, listed: bool, status: str, errors: list[str], tmp_path: Path) -> None:
@@ -229,7 +229,7 @@ def test_an_applicant_level_measure_is_listed_under_the_applicant_not_a_project(
     assert out["summary"]["by_measure"] == {"1": "500000.00"}
     missing_date = policy.evaluate({"applicants": [{"id": "E3", "first_little_giant": True}]}).to_json("en")
     assert missing_date["applicants"][0]["errors"] == [
-        "applicants[0].recognised_on: missing (the date decides the period and the year)"]
+        "applicants[0].recognised_on: missing (the date decides the period and the year) (applicant E3)"]
 
 
 def test_a_measure_over_the_year_is_one_award_per_year_listing_the_projects_summed() -> None:

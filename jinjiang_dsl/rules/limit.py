@@ -97,7 +97,7 @@ class Limit(Rule):
         except Missing as exc:
             return Problem(f"missing; it is required for {self.id} ({self.title.en}) because the applicant "
                            f"has grants", f"缺少;本申请人有补助,{self.id}({self.title.zh})需要此项"
-                           ).at(f"{ev.app.path}.{exc.name}")
+                           ).at(f"{ev.app.path}.{exc.name}").of(ev.app.id)
         headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
         limit_shown = self.shown(self.limit, ev) if ev.trace else None
         for year, granted in sorted(years.items()):
