@@ -65,6 +65,7 @@ def header(report: Report, lang: str, title: str) -> list[str]:
         *([f"<dt>{word('input_sha', lang)}</dt><dd><code>{report.batch.input_sha256}</code></dd>"]
           if report.batch.input_sha256 else []),
         f"<dt>{word('engine', lang)}</dt><dd>jinjiang-dsl {__version__}</dd>",
+        f"<dt>{word('report_id', lang)}</dt><dd><code>{report.report_id}</code></dd>",
         f"<dt>{word('evaluated', lang)}</dt><dd>{report.evaluated_at.isoformat()}</dd>",
         "</dl>",
     ]
@@ -190,4 +191,16 @@ def render(report: Report, lang: str) -> str:
     html_lang = "en" if lang == "en" else "zh-CN"
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{escape(title)}</title>\n'
-            f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+            f"<style>{CSS}{print_margins(report, lang)}</style>\n</head>\n<body>\n" + "\n".join(body)
+            + "\n</body>\n</html>\n")
+
+
+def print_margins(report: Report, lang: str) -> str:
+    """A running header (the report id and the hashes) and page numbers on every printed page. Only
+    fixed words, hex digits and the version go into this CSS: no text from a policy or an input."""
+    head = (f"{word('report_id', lang)} {report.report_id} · policy {report.plan.source_sha256[:12]}"
+            + (f" · input {report.batch.input_sha256[:12]}" if report.batch.input_sha256 else "")
+            + f" · jinjiang-dsl {__version__}")
+    page = word("page", lang).replace("{page}", '" counter(page) "').replace("{pages}", '" counter(pages) "')
+    return (f'\n@page {{ @top-left {{ content: "{head}"; font-size: 7.5pt; color: #5b6670; }}\n'
+            f'  @bottom-right {{ content: "{page}"; font-size: 8pt; color: #5b6670; }} }}\n')

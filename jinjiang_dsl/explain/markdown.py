@@ -21,6 +21,7 @@ def header(report: Report, lang: str, title: str) -> list[str]:
         f"- {word('sha', lang)}: `{p.source_sha256}`",
         *([f"- {word('input_sha', lang)}: `{report.batch.input_sha256}`"] if report.batch.input_sha256 else []),
         f"- {word('engine', lang)}: jinjiang-dsl {__version__}",
+        f"- {word('report_id', lang)}: `{report.report_id}`",
         f"- {word('evaluated', lang)}: {report.evaluated_at.isoformat()}",
         "",
     ]

@@ -8,6 +8,7 @@ catalogue, in Chinese or English.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "sha": ("政策源文件 SHA-256", "Policy source SHA-256"),
     "input_sha": ("申请数据 SHA-256", "Input SHA-256"),
     "engine": ("引擎版本", "Engine version"),
+    "report_id": ("报告编号", "Report id"),
+    "page": ("第 {page} 页,共 {pages} 页", "page {page} of {pages}"),
     "evaluated": ("测算时间", "Evaluated at"),
     "applicant": ("申请人", "Applicant"),
     "summary": ("汇总", "Summary"),
@@ -178,6 +181,13 @@ class Report:
     applicants: tuple[ApplicantReport, ...]
     evaluated_at: dt.datetime
     is_batch: bool
+
+    @property
+    def report_id(self) -> str:
+        """An id for this report: the same policy, input, applicants and time give the same one."""
+        who = ",".join(str(a.decision.id) for a in self.applicants)
+        seed = "|".join((self.plan.source_sha256, self.batch.input_sha256 or "", self.evaluated_at.isoformat(), who))
+        return "R-" + hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("granted", "superseded", "not_eligible", "referred", "out_of_period"), 0)
