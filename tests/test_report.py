@@ -152,7 +152,7 @@ def test_r1_comparison_names_winner_and_loser(policy: Any, evaluated: Any) -> No
 
 
 ALLOWED_LATIN = re.compile(
-    r"jinjiang-dsl|SHA-256|sha256|ERP|SCM|MES|CRM|APP|5G|[A-Z]+-?\d+|R\d|I-\d+|J-\d+|P\d|[0-9a-f]{64}|T\d\d:\d\d:\d\d"
+    r"jinjiang-dsl|R-[0-9a-f]{12}|SHA-256|sha256|ERP|SCM|MES|CRM|APP|5G|[A-Z]+-?\d+|R\d|I-\d+|J-\d+|P\d|[0-9a-f]{64}|T\d\d:\d\d:\d\d"
 )
 
 
