@@ -63,8 +63,13 @@ def test_cap_binding_is_explained() -> None:
 
 
 def test_cap_not_binding_is_explained() -> None:
-    award = find_award(evaluate(doc(enterprise(project(**demo_11("5000000"))))), "1.1")
-    assert "Per-project cap not reached: 1,000,000 ≤ 1,000,000 yuan" in trace_text(award)
+    # just below, at and above the cap: not reached, reached exactly (not "not reached"), bound
+    below = find_award(evaluate(doc(enterprise(project(**demo_11("4999999.95"))))), "1.1")
+    assert "Per-project cap not reached: 999,999.990 ≤ 1,000,000 yuan" in trace_text(below)
+    at = find_award(evaluate(doc(enterprise(project(**demo_11("5000000"))))), "1.1")
+    assert "The per-project cap is reached exactly: 1,000,000 = 1,000,000 yuan" in trace_text(at)
+    above = find_award(evaluate(doc(enterprise(project(**demo_11("5000000.05"))))), "1.1")
+    assert "Cap: 1,000,000.010 yuan exceeds the per-project cap of 1,000,000 yuan; the cap binds" in trace_text(above)
 
 
 def test_higher_rate_explained_for_park_key_project() -> None:

@@ -52,6 +52,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cap.bound": ("封顶:{before} 元超过单个项目上限 {cap} 元,按上限 {cap} 元计",
                   "Cap: {before} yuan exceeds the per-project cap of {cap} yuan; the cap binds"),
     "cap.free": ("未触及单个项目上限:{before} 元 ≤ {cap} 元", "Per-project cap not reached: {before} ≤ {cap} yuan"),
+    "cap.reached": ("恰好达到单个项目上限:{before} 元 = 上限 {cap} 元", "The per-project cap is reached exactly: "
+                    "{before} = {cap} yuan"),
+    "cap.reached.own": ("恰好达到上限:{before} 元 = 上限 {cap} 元", "The cap is reached exactly: {before} = {cap} yuan"),
     "cap.bound.own": ("封顶:{before} 元超过上限 {cap} 元,按上限 {cap} 元计",
                       "Cap: {before} yuan exceeds the cap of {cap} yuan; the cap binds"),
     "cap.free.own": ("未触及上限:{before} 元 ≤ {cap} 元", "Cap not reached: {before} ≤ {cap} yuan"),
@@ -124,7 +127,8 @@ def key_of(step: Step) -> str:
     if k == "override":
         return "override.applies" if p["applies"] else "override.not"
     if k == "cap":  # a cap is per project unless the measure is decided for the applicant (or its year)
-        return ("cap.bound" if p["bound"] else "cap.free") + ("" if p.get("per_project", True) else ".own")
+        state = "bound" if p["bound"] else "reached" if p["before"] == p["cap"] else "free"
+        return f"cap.{state}" + ("" if p.get("per_project", True) else ".own")
     if k == "round":
         return f"round.{p['mode']}"
     if k == "tier":

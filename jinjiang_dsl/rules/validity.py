@@ -35,9 +35,9 @@ class Validity(Rule):
             "(参照执行).",
         ),
         "period.out_of_period": (
-            "项目日期 {date} 不在施行期({start} 至 {end})内,也不在参照执行期内,不予认定。",
-            "Project date {date} is outside the period in force ({start} to {end}) and the by-reference period: "
-            "not considered.",
+            "项目日期 {date} 不在施行期({start} 至 {end})内,也不在参照执行期({ref_start} 至 {ref_end})内,不予认定。",
+            "Project date {date} is outside the period in force ({start} to {end}) and the by-reference period "
+            "({ref_start} to {ref_end}): not considered.",
         ),
         "period.out_of_period_only": (
             "项目日期 {date} 不在施行期({start} 至 {end})内,不予认定。",
@@ -60,8 +60,10 @@ class Validity(Rule):
     def step(self, date: dt.date | None) -> tuple[str, Step]:
         status, window = self.period(date)
         variant = "out_of_period_only" if status == "out_of_period" and self.by_reference is None else status
-        return status, Step(self.id, self.KIND, {"variant": variant, "date": date, "start": window[0],
-                                                 "end": window[1]})
+        params = {"variant": variant, "date": date, "start": window[0], "end": window[1]}
+        if self.by_reference is not None:
+            params |= {"ref_start": self.by_reference[0], "ref_end": self.by_reference[1]}
+        return status, Step(self.id, self.KIND, params)
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         cases = ("in force", "by reference", "out of period") if self.by_reference else ("in force", "out of period")
