@@ -244,3 +244,16 @@ def test_a_report_names_the_input_by_hash_the_engine_and_beijing_time(tmp_path: 
     assert f"- Input SHA-256: `{hashlib.sha256(EXAMPLES.read_bytes()).hexdigest()}`" in text
     assert f"- Engine version: jinjiang-dsl {__version__}" in text
     assert re.search(r"- Evaluated at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", text)
+
+
+def test_notes_are_listed_apart_from_the_numbered_computation_and_a_referral_is_no_refusal(
+        policy: Any, evaluated: Any) -> None:
+    text = markdown.render(build(policy, evaluated, "E004"), "en")
+    numbered = [line for line in text.splitlines() if re.match(r"\d+\. ", line)]
+    assert numbered and not any("Interpretation I-" in line for line in numbered)
+    assert "**Interpretations that apply**" in text and "- Interpretation I-12: Once per applicant per year" in text
+    apps, batch = evaluated
+    referred = [(d.id, a) for d in batch.applicants for p in d.groups() for a in p.awards if a.status == "referred"]
+    assert referred
+    for aid, award in referred:
+        assert report.why_not(award) == (), (aid, award.measure)

@@ -95,8 +95,12 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     if m.quote:
         out.append(f"<blockquote lang=\"zh\">{escape(m.quote)}</blockquote>")
     out.append(f'<p class="label">{word("computation", lang)}</p><ol class="steps">')
-    out += [f"<li>{escape(sentence(s, lang))}</li>" for s in a.trace]
+    out += [f"<li>{escape(sentence(s, lang))}</li>" for s in r.steps]
     out.append("</ol>")
+    if r.notes:
+        out.append(f'<p class="label">{word("notes", lang)}</p><ul class="notes">')
+        out += [f"<li>{escape(sentence(s, lang))}</li>" for s in r.notes]
+        out.append("</ul>")
     for w in a.warnings:
         out.append(f'<p class="warning">⚠ {escape(sentence(w, lang))}</p>')
     if r.tier_rows:

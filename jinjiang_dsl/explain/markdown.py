@@ -49,8 +49,10 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     if m.quote:
         out += [f"> {md(m.quote)}", ""]
     out += [f"**{word('computation', lang)}**", ""]
-    out += [f"{i}. {md(sentence(s, lang))}" for i, s in enumerate(a.trace, 1)]
+    out += [f"{i}. {md(sentence(s, lang))}" for i, s in enumerate(r.steps, 1)]
     out.append("")
+    if r.notes:
+        out += [f"**{word('notes', lang)}**", ""] + [f"- {md(sentence(s, lang))}" for s in r.notes] + [""]
     for w in a.warnings:
         out += [f"> ⚠ {md(sentence(w, lang))}", ""]
     if r.tier_rows:

@@ -46,6 +46,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "total": ("合计", "Total"),
     "clause": ("条款", "Clause"),
     "computation": ("计算过程", "Computation"),
+    "notes": ("适用的解释", "Interpretations that apply"),
     "why_not": ("未获补助的原因", "Why not granted"),
     "what_would_change": ("怎样会不同", "What would change it"),
     "tier_table": ("档次表", "Tier table"),
@@ -69,7 +70,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "applicants": ("申请人一览", "Applicants"),
 }
 
-WHY_NOT_KINDS = {"missing", "tier_none", "category_none", "zero", Once.KIND, HighestNotStacked.KIND, "referred"}
+WHY_NOT_KINDS = {"missing", "tier_none", "category_none", "zero", Once.KIND, HighestNotStacked.KIND}
+# A referral is not a refusal: its award says so in its own words, not among the reasons for nothing.
 
 
 def error_text(error: str, lang: str) -> str:
@@ -112,6 +114,20 @@ class AwardReport:
     @property
     def granted(self) -> bool:
         return self.award.status == "granted"
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The computation, numbered in a report; the interpretations that apply are listed apart."""
+        return tuple(s for s in self.award.trace if s.kind != "note")
+
+    @property
+    def notes(self) -> tuple[Step, ...]:
+        """Each interpretation that applies to the award, once."""
+        seen: dict[str, Step] = {}
+        for s in self.award.trace:
+            if s.kind == "note":
+                seen.setdefault(s.params["id"], s)
+        return tuple(seen.values())
 
     def where(self, lang: str) -> str:
         """The project, or the applicant itself (with the year, for a measure over the year)."""
