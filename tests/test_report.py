@@ -257,3 +257,15 @@ def test_notes_are_listed_apart_from_the_numbered_computation_and_a_referral_is_
     assert referred
     for aid, award in referred:
         assert report.why_not(award) == (), (aid, award.measure)
+
+
+def test_a_project_no_measure_lists_is_still_in_the_report(tmp_path: Path) -> None:
+    apps = tmp_path / "idle.json"
+    apps.write_text(json.dumps({"applicants": [{"id": "E1", "kind": "enterprise", "fiscal_contribution": "1000000",
+                                                "projects": [{"id": "P1", "date": "2023-06-01", "cloud_service_fee": "60000"},
+                                                             {"id": "P2", "date": "2023-07-01"}]}]}), encoding="utf-8")
+    for fmt, row in (("md", "| P2 | gives the facts of no measure | | | |"),
+                     ("html", '<tr><td>P2</td><td colspan="4">gives the facts of no measure</td></tr>')):
+        out = tmp_path / f"r.{fmt}"
+        assert main(["explain", str(POLICY), str(apps), "--lang", "en", "--format", fmt, "-o", str(out)]) == 0
+        assert row in out.read_text(encoding="utf-8")

@@ -36,6 +36,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
     for r in a.awards:
         lines.append(f"| {md(r.where(lang))} | {r.measure.id} {md(r.measure.title.get(lang))} | "
                      f"{status_word(r.award.status, lang)} | {money(r.award.entitlement)} | {money(r.award.amount)} |")
+    lines += [f"| {md(p.id or '')} | {word('no_measure', lang)} | | | |" for p in a.decision.projects if not p.awards]
     lines.append(f"| **{word('total', lang)}** | | | | **{money(a.decision.total)}** |")
     return lines
 

@@ -47,6 +47,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "clause": ("条款", "Clause"),
     "computation": ("计算过程", "Computation"),
     "notes": ("适用的解释", "Interpretations that apply"),
+    "no_measure": ("未涉及任何措施的事实", "gives the facts of no measure"),
     "why_not": ("未获补助的原因", "Why not granted"),
     "what_would_change": ("怎样会不同", "What would change it"),
     "tier_table": ("档次表", "Tier table"),
@@ -139,6 +140,8 @@ class AwardReport:
 
 @attrs.frozen(slots=True)
 class ApplicantReport:
+    """One applicant's part of a report (its projects that no measure lists are shown too, from the decision)."""
+
     decision: ApplicantDecision
     category: Label | None  # the applicant's kind, as its first closed-set input says
     awards: tuple[AwardReport, ...]
