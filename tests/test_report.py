@@ -269,3 +269,12 @@ def test_a_project_no_measure_lists_is_still_in_the_report(tmp_path: Path) -> No
         out = tmp_path / f"r.{fmt}"
         assert main(["explain", str(POLICY), str(apps), "--lang", "en", "--format", fmt, "-o", str(out)]) == 0
         assert row in out.read_text(encoding="utf-8")
+
+
+def test_the_english_batch_chart_has_room_for_its_labels(policy: Any, evaluated: Any) -> None:
+    page = html.render(build(policy, evaluated, is_batch=True), "en")
+    label = "1.1 Manufacturing digital-transformation demonstration project"
+    assert f"<title>{label}</title>{label}</text>" in page  # whole, not cut with "…"
+    widths = [int(w) for w in re.findall(r'<svg [^>]*width="(\d+)"', page)]
+    assert widths and all(w <= 810 for w in widths)
+    assert 'style="max-width: 100%; height: auto"' in page  # and it shrinks to the page when it must

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from decimal import Decimal
 from html import escape
 
@@ -150,18 +152,38 @@ def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
     return out
 
 
+def _text_width(text: str) -> float:
+    """About how wide a text is at the chart's 10px: a CJK character a full em, others about half."""
+    return sum(10.0 if unicodedata.east_asian_width(ch) in "WF" else 5.8 for ch in text)
+
+
+def _fit(text: str, room: float) -> str:
+    """The text, cut with "…" when it is wider than ``room``."""
+    if _text_width(text) <= room:
+        return text
+    while text and _text_width(text + "…") > room:
+        text = text[:-1]
+    return text + "…"
+
+
 def bar_chart(rows: list[tuple[str, Decimal]], title: str, unit: str = "") -> str:
-    """A horizontal bar chart as inline SVG: one bar per row, its value written beside it."""
-    width, label_w, bar_h, gap = 640, 250, 18, 6
+    """A horizontal bar chart as inline SVG: one bar per row, its value written beside it. The label
+    column is as wide as the longest label needs (up to a limit; a longer one is cut with "…", and
+    whole in its tooltip), so English labels are not clipped."""
+    label_w = math.ceil(min(max((_text_width(label) for label, _ in rows), default=0.0) + 12, 420))
+    width, bar_h, gap = label_w + 390, 18, 6
     height = len(rows) * (bar_h + gap) + 28
     top = max((v for _, v in rows), default=Decimal(0)) or Decimal(1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             'style="max-width: 100%; height: auto" '
              f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
              f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>']
     for i, (label, value) in enumerate(rows):
         y = 24 + i * (bar_h + gap)
-        w = int((width - label_w - 110) * (value / top)) if value else 0
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(label)}</text>')
+        w = int((width - label_w - 110) * value / top) if value else 0  # pixels, from the exact ratio
+        shown_label = _fit(label, label_w - 12)
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">'
+                     f"<title>{escape(label)}</title>{escape(shown_label)}</text>")
         parts.append(f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" fill="#2f81f7"/>')
         shown = f"{value:,.2f}" if unit else f"{value:,}"
         parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{escape(shown)}{escape(unit)}</text>')
