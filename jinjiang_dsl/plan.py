@@ -302,15 +302,16 @@ class _Planner:
         written: list[Rule] = []
         for r in self.policy.rules:
             title, notes = label_of(r.title, r.id), tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
+            clause, quote = r.clause.ref if r.clause else "", r.quote.text if r.quote else None
             if r.kind == "highest_not_stacked":
-                written.append(HighestNotStacked(r.id, title, notes, scope=r.scope,
+                written.append(HighestNotStacked(r.id, title, notes, clause, quote, scope=r.scope,
                                                  other_policy=r.other_policy.ident if r.other_policy else None))
             elif r.kind == "limit":
-                written.append(Limit(r.id, title, notes, limit=self.cond(r.limit, None, {}) if r.limit else None,
+                written.append(Limit(r.id, title, notes, clause, quote, limit=self.cond(r.limit, None, {}) if r.limit else None,
                                      applies_to=self.cond(r.applies_to, None, {}) if r.applies_to else None,
                                      reduction=r.reduction.strategy if r.reduction else "pro_rata"))
             elif r.kind == "validity" and h.in_force is not None:
-                written.append(Validity(r.id, title, notes, in_force=(h.in_force.start, h.in_force.end),
+                written.append(Validity(r.id, title, notes, clause, quote, in_force=(h.in_force.start, h.in_force.end),
                                         by_reference=(h.by_reference.start, h.by_reference.end)
                                         if h.by_reference else None))
         onces: list[Rule] = []

@@ -278,3 +278,14 @@ def test_the_english_batch_chart_has_room_for_its_labels(policy: Any, evaluated:
     widths = [int(w) for w in re.findall(r'<svg [^>]*width="(\d+)"', page)]
     assert widths and all(w <= 810 for w in widths)
     assert 'style="max-width: 100%; height: auto"' in page  # and it shrinks to the page when it must
+
+
+def test_rules_across_measures_are_cited_and_their_steps_tagged(policy: Any, evaluated: Any) -> None:
+    text = markdown.render(build(policy, evaluated, "E004"), "zh")
+    cited = text.split("### 适用的跨措施规则", 1)[1]
+    assert "#### R2 企业年度补助上限\n\n**条款** 结尾段一\n\n> 同一企业每年累计享受的各类本级补助资金总额以该企业当年对本级财政经济贡献为上限。" in cited
+    assert "#### R3 施行期限" in cited and "#### R1" not in cited  # R1 had nothing to choose for E004
+    assert re.search(r"^\d+\. \\\[R2\\\] 企业年度补助上限:可用额度 650,000 元", text, re.M)
+    page = html.render(build(policy, evaluated, "E004"), "en")
+    assert "<li><strong>R2 Enterprise annual cap</strong> — Clause 结尾段一<blockquote" in page
+    assert "<li>[R2] Enterprise annual cap: headroom 650,000 yuan" in page

@@ -99,7 +99,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     if m.quote:
         out.append(f"<blockquote lang=\"zh\">{escape(m.quote)}</blockquote>")
     out.append(f'<p class="label">{word("computation", lang)}</p><ol class="steps">')
-    out += [f"<li>{escape(sentence(s, lang))}</li>" for s in r.steps]
+    out += [f"<li>{escape(r.tagged(s, lang))}</li>" for s in r.steps]
     out.append("</ol>")
     if r.notes:
         out.append(f'<p class="label">{word("notes", lang)}</p><ul class="notes">')
@@ -145,6 +145,13 @@ def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
     out += summary_table(a, lang)
     for r in a.awards:
         out += award_section(r, lang)
+    if a.rules:
+        out.append(f'<p class="label">{word("rules_applied", lang)}</p><ul class="rules">')
+        for rule in a.rules:
+            quote = f'<blockquote lang="zh">{escape(rule.quote)}</blockquote>' if rule.quote else ""
+            out.append(f"<li><strong>{escape(rule.id)} {escape(rule.title.get(lang))}</strong> — "
+                       f"{word('clause', lang)} {escape(rule.clause)}{quote}</li>")
+        out.append("</ul>")
     if a.rule_changes:
         out.append(f'<p class="label">{word("rules", lang)} — {word("what_would_change", lang)}</p><ul>')
         out += [f"<li>{escape(sentence(c.step(), lang))}</li>" for c in a.rule_changes]

@@ -50,7 +50,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     if m.quote:
         out += [f"> {md(m.quote)}", ""]
     out += [f"**{word('computation', lang)}**", ""]
-    out += [f"{i}. {md(sentence(s, lang))}" for i, s in enumerate(r.steps, 1)]
+    out += [f"{i}. {md(r.tagged(s, lang))}" for i, s in enumerate(r.steps, 1)]
     out.append("")
     if r.notes:
         out += [f"**{word('notes', lang)}**", ""] + [f"- {md(sentence(s, lang))}" for s in r.notes] + [""]
@@ -88,6 +88,11 @@ def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[
     out += summary_table(a, lang) + [""]
     for r in a.awards:
         out += award_section(r, lang)
+    if a.rules:  # cited as the measures are: their clause, and the notice's words
+        out += [f"### {word('rules_applied', lang)}", ""]
+        for rule in a.rules:
+            out += [f"#### {rule.id} {md(rule.title.get(lang))}", "", f"**{word('clause', lang)}** {md(rule.clause)}", ""]
+            out += [f"> {md(rule.quote)}", ""] if rule.quote else []
     if a.rule_changes:
         out += [f"**{word('rules', lang)} — {word('what_would_change', lang)}**", ""]
         out += [f"- {md(sentence(c.step(), lang))}" for c in a.rule_changes] + [""]

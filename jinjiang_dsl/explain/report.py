@@ -20,7 +20,7 @@ from ..decisions import ApplicantDecision, Award, BatchDecision, now_in_shanghai
 from ..inputs import Applicant
 from ..ir import Measure
 from ..plan import Plan
-from ..rules import HighestNotStacked, Once
+from ..rules import HighestNotStacked, Once, Rule
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
 from .counterfactual import Change, changes
@@ -59,6 +59,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "errors": ("输入错误", "Input errors"),
     "warnings": ("警告", "Warnings"),
     "rules": ("跨措施规则", "Rules across measures"),
+    "rules_applied": ("适用的跨措施规则", "Rules across measures that applied"),
     "applicant_itself": ("申请人本身", "The applicant itself"),
     "by_measure": ("各措施给予金额", "Granted by measure"),
     "by_status": ("各结果项数", "Awards by status"),
@@ -130,6 +131,11 @@ class AwardReport:
                 seen.setdefault(s.params["id"], s)
         return tuple(seen.values())
 
+    def tagged(self, step: Step, lang: str) -> str:
+        """A step's sentence, tagged with its rule when a rule across measures wrote it ("[R2] …")."""
+        text = sentence(step, lang)
+        return text if step.rule == self.measure.rule else f"[{step.rule}] {text}"
+
     def where(self, lang: str) -> str:
         """The project, or the applicant itself (with the year, for a measure over the year)."""
         if self.project:
@@ -146,6 +152,7 @@ class ApplicantReport:
     category: Label | None  # the applicant's kind, as its first closed-set input says
     awards: tuple[AwardReport, ...]
     rule_changes: tuple[Change, ...]
+    rules: tuple[Rule, ...] = ()  # the rules across measures that acted on its awards, cited with their clause
 
 
 def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
@@ -188,7 +195,10 @@ def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecisi
             m = plan.measure(a.measure)
             awards.append(AwardReport(p.id or "", m, a, tier_rows(m, a), why_not(a),
                                       tuple(suggestions.get((p.id, a.measure), ()))))
-    return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None), ())))
+    acted = {s.rule for r in awards for s in r.award.trace}
+    rules = tuple(r for r in plan.rules if r.clause and r.id in acted)
+    return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None), ())),
+                           rules)
 
 
 @attrs.frozen(slots=True)

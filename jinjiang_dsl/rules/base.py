@@ -99,6 +99,8 @@ class Rule:
     id: str
     title: Label
     notes: tuple[Note, ...]
+    clause: str = ""  # the clause a rule across measures cites; a measure's own rule is cited by its measure
+    quote: str | None = None
 
     KIND: ClassVar[str] = ""
     GATE: ClassVar[bool] = False
