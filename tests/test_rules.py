@@ -292,6 +292,10 @@ def test_r2_headroom_never_below_zero() -> None:
     assert find_applicant(out, "A1")["total"] == "0.00"
     assert out["summary"]["total"] == "0.00"
     assert out["summary"]["by_measure"] == {}
+    # the negative limit is shown, and that it counts as 0
+    step = next(s for s in find_award(out, "1.3", "P1")["trace"] if s["rule"] == "R2")
+    assert ("headroom 0 yuan (contribution to municipal finances this year 100 − other municipal subsidies this "
+            "year 500 = -400, so 0)") in step["text"]
 
 
 def test_r2_headroom_zero_contribution() -> None:

@@ -16,6 +16,7 @@ import attrs
 
 from ..ir import Cond
 from ..problem import Problem
+from ..runtime.money import fmt_plain
 from ..runtime.outcome import Missing
 from ..runtime.trace import Label, Shown, Step
 from .base import REDUCE, ZERO, Change, Claim, Evaluation, Rule, by_year, reduce
@@ -34,16 +35,16 @@ class Limit(Rule):
 
     KIND: ClassVar[str] = "limit"
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
-        "limit.free": ("{title}:可用额度 {headroom} 元({limit});{year} 年度本通知合计 {total} 元,未超过",
-                       "{title}: headroom {headroom} yuan ({limit}); {total} yuan granted in {year}, within it"),
-        "limit.reduced": ("{title}:可用额度 {headroom} 元({limit});{year} 年度本通知合计 {total} 元,超出部分按比例"
+        "limit.free": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,未超过",
+                       "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan granted in {year}, within it"),
+        "limit.reduced": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,超出部分按比例"
                           "核减:{amount} × {headroom} ÷ {total} = {share},按最大余数法分配后为 {after} 元",
-                          "{title}: headroom {headroom} yuan ({limit}); {total} yuan in {year} exceeds it, so grants "
+                          "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in {year} exceeds it, so grants "
                           "are reduced pro rata: {amount} × {headroom} ÷ {total} = {share}, {after} yuan after the "
                           "largest-remainder split"),
-        "limit.reduced_in_order": ("{title}:可用额度 {headroom} 元({limit});{year} 年度本通知合计 {total} 元,超出部分"
+        "limit.reduced_in_order": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,超出部分"
                                    "按申报顺序核减:本项目由 {amount} 元核减为 {after} 元",
-                                   "{title}: headroom {headroom} yuan ({limit}); {total} yuan in {year} exceeds it, "
+                                   "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in {year} exceeds it, "
                                    "so grants are reduced in input order: this one from {amount} to {after} yuan"),
         "limit.not_applicable": ("{title}不适用:本规则只适用于{applies};本申请人:{shown}",
                                  "{title} does not apply: it binds {applies} only; this applicant: {shown}"),
@@ -100,10 +101,13 @@ class Limit(Rule):
                            ).at(f"{ev.app.path}.{exc.name}").of(ev.app.id)
         headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
         limit_shown = self.shown(self.limit, ev) if ev.trace else None
+        shown_limit = fmt_plain(limit) if limit < 0 else ""  # below 0 it allows nothing, and says so
+        clamp = Label(f" = {shown_limit},不足 0 按 0 计", f" = {shown_limit}, so 0") if shown_limit else Label("", "")
         for year, granted in sorted(years.items()):
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)
-            common = {"title": self.title, "headroom": headroom, "limit": limit_shown, "year": str(year), "total": total}
+            common = {"title": self.title, "headroom": headroom, "limit": limit_shown, "year": str(year), "total": total,
+                      "clamp": clamp}
             if total <= headroom:
                 for c in granted:
                     if ev.trace:
