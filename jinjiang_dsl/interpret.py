@@ -78,10 +78,12 @@ class Interpreter:
             return not inside if e.negated else inside
         return self.ev(e.operand, a, p) in e.interval
 
-    def shown(self, cond: Cond, a: Facts, p: Facts) -> Shown:
-        """The condition's reading with the figures filled in (None where not provided)."""
+    def shown(self, cond: Cond, a: Facts, p: Facts, holds: bool = True) -> Shown:
+        """The condition's reading with the figures filled in (None where not provided), worded as what is
+        the case: its failed reading when it does not hold."""
         values = tuple((a if self.plan.inputs[n].scope == "applicant" else p).get(n) for n in cond.inputs)
-        return Shown(cond.shown.template, cond.shown.names, values, cond.shown.choices)
+        template = cond.shown.template if holds or cond.failed is None else cond.failed
+        return Shown(template, cond.shown.names, values, cond.shown.choices)
 
     def holds(self, cond: Cond, a: Facts, p: Facts) -> tuple[bool, str | None]:
         """Whether a condition holds, and the first fact it needed that was missing."""
@@ -111,7 +113,7 @@ class Interpreter:
                 steps.append(Step(rule, kind, {
                     "ok": ok,
                     "label": cond.label,
-                    "shown": self.shown(cond, a, p),
+                    "shown": self.shown(cond, a, p, ok),
                     "missing": self.plan.inputs[missing].label if missing else None,
                 }))
         if not eligible:
@@ -128,7 +130,7 @@ class Interpreter:
                 steps.append(Step(rule, "override", {
                     "applies": applies,
                     "label": o.condition.label,
-                    "shown": self.shown(o.condition, a, p),
+                    "shown": self.shown(o.condition, a, p, applies),
                 }))
             if applies:
                 by = o.condition.label

@@ -144,6 +144,7 @@ class Cond:
     shown: Shown
     inputs: tuple[str, ...]
     line: int
+    failed: Label | None = None  # how it reads when it does not hold (x 不属于 {…}), when that differs
 
 
 @attrs.frozen(slots=True)

@@ -24,6 +24,7 @@ from .runtime.intervals import from_ast
 from .runtime.money import fmt_compact
 from .runtime.trace import Label, Shown
 
+INVERSE: dict[ast.CompareOp, ast.CompareOp] = {">=": "<", "<": ">=", "<=": ">", ">": "<=", "==": "!=", "!=": "=="}
 OPS = {
     "+": ("+", "+"), "-": ("−", "−"), "*": ("×", "×"), "/": ("÷", "÷"),
     ">=": ("≥", "≥"), "<=": ("≤", "≤"), ">": (">", ">"), "<": ("<", "<"), "==": ("=", "="), "!=": ("≠", "≠"),
@@ -116,7 +117,7 @@ class _Planner:
         d = local.get(name) or self.defines.get(name)
         return label_of(d.label if d else None, name)
 
-    def shown(self, e: ast.Expr, local: dict[str, ast.Define]) -> tuple[Shown, tuple[str, ...]]:
+    def shown(self, e: ast.Expr, local: dict[str, ast.Define], negate: bool = False) -> tuple[Shown, tuple[str, ...]]:
         """The expression as a template for :meth:`str.format`: ``{0}`` … stand for the inputs, and
         every text from the policy has its braces doubled, so that it is shown, never interpreted."""
         names: list[str] = []
@@ -171,7 +172,14 @@ class _Planner:
         top = self.definition(e, local)
         if top is not None:  # a definition at the top reads as what it stands for, unbracketed
             e = top.expr
+        if negate:  # what is the case when the condition fails: x 不属于 {…}, 4 < 5, d ∉ [a, b]
+            if isinstance(e, ast.InSet):
+                e = attrs.evolve(e, negated=not e.negated)
+            elif isinstance(e, ast.Compare):
+                e = attrs.evolve(e, op=INVERSE[e.op])
         zh, en = walk(e, 0), walk(e, 1)
+        if negate and isinstance(e, ast.InInterval):
+            zh, en = (" ∉ ".join(t.rsplit(" ∈ ", 1)) for t in (zh, en))
         labels = tuple(self.name_label(n, local) for n in names)
         choices = tuple(self.inputs[n].value_labels if self.inputs[n].kind == "enum" else None for n in names)
         return Shown(Label(zh, en), labels, choices=choices), tuple(names)
@@ -186,7 +194,9 @@ class _Planner:
         d = self.definition(e, local)
         label = label or (d.label if d else None)
         text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
-        return Cond(expr=self.lower(e, local), label=text, shown=shown, inputs=names, line=e.span.line)
+        failed = self.shown(e, local, negate=True)[0].template
+        return Cond(expr=self.lower(e, local), label=text, shown=shown, inputs=names, line=e.span.line,
+                    failed=failed if failed != shown.template else None)
 
     def lower(self, e: ast.Expr, local: dict[str, ast.Define]) -> ir.Expr:
         """The expression with its names resolved: an input with its scope, a definition replaced by what

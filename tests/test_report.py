@@ -136,8 +136,11 @@ def test_report_marks_the_matched_tier_row(policy: Any, evaluated: Any) -> None:
 def test_why_not_lists_each_unmet_requirement_with_its_value(policy: Any, evaluated: Any) -> None:
     text = markdown.render(build(policy, evaluated, "E011"), "en")
     why = text[text.index("**Why not granted**"):]
-    assert "Requirement not met: in one of the nine listed industries ✗ (industry 化工 in" in why
+    # a failed condition reads as what is the case, not as the condition it fails
+    assert "Requirement not met: in one of the nine listed industries ✗ (industry 化工 not in {" in why
     assert "Not a beneficiary: an above-scale industrial enterprise" in why
+    zh = markdown.render(build(policy, evaluated, "E011"), "zh")
+    assert "所属产业 化工 不属于 {" in zh and "所属产业 化工 属于 {" not in zh
 
 
 def test_why_not_says_not_provided(policy: Any, evaluated: Any) -> None:

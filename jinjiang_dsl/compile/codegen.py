@@ -145,8 +145,12 @@ class CodeGenerator:
         with self.out.indent():
             self.out(f"steps.append(Step({rule}, {kind!r}, {params}{extra}))")
 
-    def shown(self, cond: Cond) -> str:
+    def shown(self, cond: Cond, holds: str | None = None) -> str:
+        """The condition with its figures; with ``holds`` (the name of its truth), worded as what is the
+        case: its failed reading when it does not hold."""
         template, names, choices = self.k.shown(cond.shown)
+        if holds is not None and cond.failed is not None:
+            template = f"({template} if {holds} else {self.k.label(cond.failed)})"
         values = "".join(
             f"{'a' if self.plan.inputs[n].scope == 'applicant' else 'p'}.get({n!r}), " for n in cond.inputs
         )
@@ -192,7 +196,7 @@ class CodeGenerator:
         out("if not c:")
         with out.indent():
             out("eligible = False")
-        self.step(rule, kind, f"{{'ok': c, 'label': {self.k.label(cond.label)}, 'shown': {self.shown(cond)}, "
+        self.step(rule, kind, f"{{'ok': c, 'label': {self.k.label(cond.label)}, 'shown': {self.shown(cond, 'c')}, "
                               "'missing': LABELS.get(missing)}")
 
     def measure(self, m: Measure) -> None:
@@ -225,7 +229,7 @@ class CodeGenerator:
             with out.indent():
                 self.test("applies", o.condition)
                 self.step(rule, "override", f"{{'applies': applies, 'label': {self.k.label(o.condition.label)}, "
-                                            f"'shown': {self.shown(o.condition)}}}")
+                                            f"'shown': {self.shown(o.condition, 'applies')}}}")
                 out("if applies:")
                 with out.indent():
                     out(f"choice, by = {i + 1}, {self.k.label(o.condition.label)}")
