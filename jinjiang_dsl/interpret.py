@@ -217,7 +217,7 @@ class Interpreter:
                     rate = self.ev(t.amount, a, p)
                     total += part * rate
                     if steps is not None:
-                        steps.append(Step(rule, "bracket", {"label": f.base.label, "value": value, "interval": str(iv),
+                        steps.append(Step(rule, "bracket", {"label": f.base.label, "value": value, "interval": iv,
                                                             "words": t.text, "part": part,
                                                             "rate": t.amount.text if isinstance(t.amount, ir.Const)
                                                             and t.amount.unit == "percent" else percent_text(rate),
@@ -228,13 +228,13 @@ class Interpreter:
             if steps is not None:
                 lowest = min((t.interval for t in f.tiers), key=lambda iv: iv.lower or 0)
                 steps.append(Step(rule, "tier_none", {"mode": f.kind, "label": f.base.label, "value": value,
-                                                      "lowest": str(lowest)}, value=value))
+                                                      "lowest": lowest}, value=value))
             return None
         paid: Decimal = self.ev(tier.amount, a, p)
         if steps is not None:
             interval = str(tier.interval)
             steps.append(Step(rule, "tier", {"mode": f.kind, "label": f.base.label, "value": value,
-                                             "interval": interval, "words": tier.text,
+                                             "interval": tier.interval, "words": tier.text,
                                              "index": tier.index, "amount": paid},
                               value=paid, tier=tier.index, interval=interval))
         return paid

@@ -21,7 +21,7 @@ from .check.facts import inputs_of, measure_facts
 from .ir import Cond, Formula, InputSpec, Measure, Note, Override, Tier
 from .rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
 from .runtime.intervals import from_ast
-from .runtime.money import fmt_compact
+from .runtime.money import fmt_compact, fmt_plain
 from .runtime.trace import Label, Shown
 
 INVERSE: dict[ast.CompareOp, ast.CompareOp] = {">=": "<", "<": ">=", "<=": ">", ">": "<=", "==": "!=", "!=": "=="}
@@ -132,8 +132,8 @@ class _Planner:
                 if e.ident not in names:
                     names.append(e.ident)
                 return "{" + str(names.index(e.ident)) + "}"
-            if isinstance(e, ast.Quantity):
-                return literal(e.text)
+            if isinstance(e, ast.Quantity):  # as the notice writes it in Chinese; in English, as English does
+                return literal(e.text) if lang == 0 else fmt_plain(e.value)
             if isinstance(e, ast.Percent):
                 return literal(e.text)
             if isinstance(e, ast.DateLit):

@@ -338,7 +338,7 @@ class CodeGenerator:
                 out("if steps is not None:")
                 with out.indent():
                     out(f"steps.append(Step({rule}, 'tier', {{'mode': {f.kind!r}, "
-                        f"'label': {self.k.label(f.base.label)}, 'value': value, 'interval': {str(iv)!r}, "
+                        f"'label': {self.k.label(f.base.label)}, 'value': value, 'interval': {self.k.interval(iv)}, "
                         f"'words': {t.text!r}, 'index': {t.index}, 'amount': raw}}, value=raw, "
                         f"tier={t.index}, interval={str(iv)!r}))")
         lowest = min((t.interval for t in f.tiers), key=lambda iv: iv.lower or 0)
@@ -348,7 +348,7 @@ class CodeGenerator:
             out("if steps is not None:")
             with out.indent():
                 out(f"steps.append(Step({rule}, 'tier_none', {{'mode': {f.kind!r}, "
-                    f"'label': {self.k.label(f.base.label)}, 'value': value, 'lowest': {str(lowest)!r}}}, "
+                    f"'label': {self.k.label(f.base.label)}, 'value': value, 'lowest': {self.k.interval(lowest)}}}, "
                     "value=value))")
 
     def category(self, f: Formula, rule: str) -> None:
@@ -384,7 +384,7 @@ class CodeGenerator:
                 out(f"rate = {self.expr(t.amount)}")
                 out("raw += part * rate")
                 self.step(rule, "bracket", f"{{'label': {self.k.label(f.base.label)}, 'value': value, "
-                                           f"'interval': {str(iv)!r}, 'words': {t.text!r}, 'part': part, "
+                                           f"'interval': {self.k.interval(iv)}, 'words': {t.text!r}, 'part': part, "
                                            f"'rate': {_rate_text(t.amount)}, 'amount': part * rate}}",
                           ", value=part * rate")
 

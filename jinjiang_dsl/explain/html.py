@@ -115,7 +115,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
         for t in r.tier_rows:
             cls = ' class="matched"' if t.matched else ""
             mark = f"← {word('matched', lang)}" if t.matched else ""
-            out.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{escape(t.interval)}</td>"
+            out.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{escape(t.interval.read(lang))}</td>"
                        f"<td>{escape(t.words)}</td><td class=\"num\">{escape(t.pays)}</td><td>{mark}</td></tr>")
         out.append("</tbody></table>")
     if r.why_not:

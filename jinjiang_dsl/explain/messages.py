@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..rules import MESSAGES
+from ..runtime.intervals import Interval
 from ..runtime.trace import Label, Shown, Step, show_value
 
 LANGS = ("zh", "en")
@@ -111,6 +112,8 @@ def fmt(value: Any, lang: str) -> str:
         return value.get(lang)
     if isinstance(value, Shown):
         return value.render(lang)
+    if isinstance(value, Interval):
+        return value.read(lang)
     if isinstance(value, (list, tuple)):
         sep = ";" if lang == "zh" else "; "
         return sep.join(fmt(v, lang) for v in value) or word("none", lang)

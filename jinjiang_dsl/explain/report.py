@@ -21,6 +21,7 @@ from ..inputs import Applicant
 from ..ir import Measure
 from ..plan import Plan
 from ..rules import HighestNotStacked, Once, Rule
+from ..runtime.intervals import Interval
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
 from .counterfactual import Change, changes
@@ -98,7 +99,7 @@ def money(value: Decimal | None) -> str:
 @attrs.frozen(slots=True)
 class TierRow:
     index: int
-    interval: str
+    interval: Interval  # read in the report's language
     words: str
     pays: str
     matched: bool
@@ -160,7 +161,7 @@ def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
         return ()
     matched = next((s.tier for s in award.trace if s.kind == "tier"), None)
     return tuple(
-        TierRow(t.index, str(t.interval), t.text,
+        TierRow(t.index, t.interval, t.text,
                 fmt_plain(t.amount.value) if isinstance(t.amount, ir.Const) and isinstance(t.amount.value, Decimal)
                 else "", t.index == matched)
         for t in m.formula.tiers

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from .. import ast
-from .money import fmt_compact
+from .money import fmt_compact, fmt_plain
 
 Point = Any  # a Decimal, or a date for a window of days
 
@@ -32,7 +32,12 @@ class Interval:
         return not (self.upper is not None and (value > self.upper or value == self.upper and not self.upper_inclusive))
 
     def __str__(self) -> str:
-        show = percent_text if self.percent else _show
+        return self.read("zh")
+
+    def read(self, lang: str) -> str:
+        """As notation; bounds written as the language writes figures (``[100万, 200万)``, in English
+        ``[1,000,000, 2,000,000)``), percentages and days alike in both."""
+        show = percent_text if self.percent else _show if lang == "zh" else _show_en
         lo = "(-∞" if self.lower is None else ("[" if self.lower_inclusive else "(") + show(self.lower)
         hi = "∞)" if self.upper is None else show(self.upper) + ("]" if self.upper_inclusive else ")")
         return f"{lo}, {hi}"
@@ -50,6 +55,10 @@ class Interval:
 
 def _show(value: Point) -> str:
     return value.isoformat() if isinstance(value, dt.date) else fmt_compact(value)
+
+
+def _show_en(value: Point) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else fmt_plain(value)
 
 
 def from_ast(node: ast.Interval) -> Interval:
