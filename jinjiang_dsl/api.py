@@ -47,6 +47,7 @@ class Policy:
         self.plan: Plan = build_plan(checked)
         self.backend_name = backend
         self._backend: Backend | None = None
+        self._deciders: dict[bool, Decider] = {}
         self.validator = Validator(self.plan, assertion_checker(self.plan), max_projects)
 
     @property
@@ -65,7 +66,12 @@ class Policy:
         return self._backend
 
     def decider(self, trace: bool = True) -> Decider:
-        return Decider(self.plan, self.backend, trace=trace)
+        """The policy's decider, made once per trace flag: it prepares per measure and remembers per
+        date, so evaluating one applicant (or example) after another reuses that work."""
+        found = self._deciders.get(trace)
+        if found is None:
+            found = self._deciders[trace] = Decider(self.plan, self.backend, trace=trace)
+        return found
 
     def read(self, records: Iterable[Any], start: int = 0) -> Iterator[Applicant]:
         """Validate applicant records (JSON values) against the policy's inputs."""

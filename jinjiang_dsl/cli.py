@@ -21,6 +21,7 @@ from .limits import (
     MAX_POLICY_BYTES,
     MAX_PROJECTS,
     TooLarge,
+    decode_text,
     read_bounded_bytes,
 )
 from .output import Output, OutputError
@@ -45,7 +46,7 @@ def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
     """A UTF-8 text file and the SHA-256 of its bytes as read, or None after saying why not."""
     try:
         data = read_bounded_bytes(path, limit)
-        return data.decode("utf-8").removeprefix("\ufeff"), hashlib.sha256(data).hexdigest()
+        return decode_text(data), hashlib.sha256(data).hexdigest()
     except TooLarge as exc:
         err.print(f"{path}: cannot read: {exc}", markup=False)
     except FileNotFoundError:

@@ -80,7 +80,12 @@ def read_bounded(path: str, limit: int) -> str:
     """A UTF-8 text file (a leading byte-order mark dropped), read only if it is within ``limit`` bytes.
 
     Raises :class:`TooLarge`, ``OSError`` or ``UnicodeDecodeError``."""
-    return read_bounded_bytes(path, limit).decode("utf-8").removeprefix("\ufeff")
+    return decode_text(read_bounded_bytes(path, limit))
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 text, a leading byte-order mark dropped. Raises ``UnicodeDecodeError``."""
+    return data.decode("utf-8").removeprefix("\ufeff")
 
 
 def read_bounded_bytes(path: str, limit: int) -> bytes:

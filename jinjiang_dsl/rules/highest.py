@@ -1,4 +1,4 @@
-"""Highest, not stacked (就高不重复): of the claims that compete, only the highest is paid.
+"""Highest, not stacked: of the claims that compete, only the highest is paid.
 
 The claims that compete are a project's (per project), or all of an applicant's in a year (per
 applicant). The highest current amount wins; equal amounts go to the lower measure number (then

@@ -70,16 +70,13 @@ class Limit(Rule):
         applies = f", applies to {self.applies_to.label.en}" if self.applies_to else ""
         return f"limit {limit} per applicant per year{applies}, reduce {REDUCE[self.reduction]}"
 
-    def facts_of(self, cond: Cond, ev: Evaluation) -> Shown:
-        """The facts a condition reads, each with its value — not the condition itself, which does not
-        hold here and would read as a false statement."""
+    def shown(self, cond: Cond, ev: Evaluation, facts_only: bool = False) -> Shown:
+        """The condition with the applicant's figures; ``facts_only``: just the facts it reads, each with
+        its value — for a condition that does not hold, which would read as a false statement."""
         s, n = cond.shown, len(cond.shown.names)
-        template = Label("、".join(f"{{{i}}}" for i in range(n)), ", ".join(f"{{{i}}}" for i in range(n)))
+        template = Label("、".join(f"{{{i}}}" for i in range(n)), ", ".join(f"{{{i}}}" for i in range(n))) \
+            if facts_only else s.template
         return Shown(template, s.names, tuple(ev.app.facts.get(name) for name in cond.inputs), s.choices)
-
-    def shown(self, cond: Cond, ev: Evaluation) -> Shown:
-        s = cond.shown
-        return Shown(s.template, s.names, tuple(ev.app.facts.get(n) for n in cond.inputs), s.choices)
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
         years = by_year(claims, lambda c: c.status == "granted" and bool(c.amount))
@@ -87,7 +84,7 @@ class Limit(Rule):
             return None
         if self.applies_to is not None and not ev.figure(self.applies_key, ev.app.facts):
             if ev.trace:
-                shown = self.facts_of(self.applies_to, ev)
+                shown = self.shown(self.applies_to, ev, facts_only=True)
                 for granted in years.values():
                     for c in granted:
                         c.note(Step(self.id, self.KIND, {"variant": "not_applicable", "title": self.title,
