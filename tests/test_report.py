@@ -13,8 +13,9 @@ import pytest
 
 from jinjiang_dsl import load_policy
 from jinjiang_dsl.cli import main
+from jinjiang_dsl.examples import run_all
 from jinjiang_dsl.explain import html, markdown, report
-from jinjiang_dsl.explain.counterfactual import Change, changes
+from jinjiang_dsl.explain.counterfactual import Change, changes, with_fact
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "jinjiang_2023.pol"
@@ -91,12 +92,65 @@ def test_every_cap_suggestion_is_verified_by_evaluating_again(policy: Any, examp
             continue
         at = award_of(reevaluate(policy, examples, aid, c, c.value), c.project, c.measure)
         below = award_of(reevaluate(policy, examples, aid, c, c.value - Decimal("0.01")), c.project, c.measure)
+        # the least base, to the fen, whose entitlement — rounded as the policy rounds — is the cap
         assert at.entitlement == c.expect, (aid, c)
-        # a fen less of base gives less than the cap before rounding (rounding may still reach it)
-        rate_below = next(s for s in below.trace if s.kind == "rate")
-        assert rate_below.value < c.expect, (aid, c)
+        assert below.entitlement < c.expect, (aid, c)
         checked += 1
     assert checked >= 3
+
+
+def test_the_cap_threshold_accounts_for_rounding(policy: Any, examples: Any, evaluated: Any) -> None:
+    # 3.2 pays 15% up to 50,000: 333,333.30 × 15% = 49,999.995, which rounds half-up to 50,000.00
+    c = next(c for aid, c in all_changes(policy, evaluated) if aid == "E005" and c.kind == "cap_bound")
+    assert c.value == Decimal("333333.30")
+    text = markdown.render(build(policy, evaluated, "E005"), "en")
+    assert "from a base of 333,333.30 yuan, 15% already gives the cap of 50,000 yuan" in text
+
+
+def shape_outcomes() -> list[tuple[Any, Any]]:
+    """Every example of every policy in policies/ (the shapes and the Jinjiang notice), decided."""
+    found = []
+    for path in sorted((ROOT / "policies").rglob("*.pol")):
+        p = load_policy(path)
+        found += [(p, o) for o in run_all(p) if o.decision is not None and o.decision.status == "ok"]
+    return found
+
+
+def test_every_suggestion_states_what_deciding_the_whole_applicant_again_gives() -> None:
+    # Done when (issue 11): every counterfactual, re-evaluated, changes the granted total exactly as stated
+    checked = offered = warned = 0
+    for p, outcome in shape_outcomes():
+        decision, app = outcome.decision, outcome.applicant
+        for group in changes(p.decider(), app, decision).values():
+            for c in group:
+                if c.kind == "cap_bound":  # a statement about the base given, no change to make
+                    assert c.effect is None
+                    continue
+                e = c.effect
+                assert e is not None, c
+                scope = p.plan.inputs[e.field].scope
+                again = p.decider().applicant(with_fact(app, c.project, e.field, e.value, scope))
+                assert again.total == e.total and decision.total == e.total_now, c
+                if c.measure is not None:
+                    assert award_of(again, c.project, c.measure).amount == e.granted, c
+                offered += c.offered
+                warned += not c.offered
+                assert c.offered == (e.total > e.total_now)
+                checked += 1
+    assert checked >= 20 and offered >= 5 and warned >= 3, (checked, offered, warned)
+
+
+def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule(policy: Any, evaluated: Any) -> None:
+    # E002: 2.3's next tier would pay 60,000, but 1.1 still wins the project (R1): the total stays
+    zh = markdown.render(build(policy, evaluated, "E002"), "zh")
+    assert "注意:按年度上云服务费为 100,000.01 重新测算,申请人合计仍为 750,000.13 元,不增加——R1 就高不重复" in zh
+    # E004: S1 at tier 3 takes the year's 2.1 from S2 (I-12), and R2 caps the year anyway
+    en = markdown.render(build(policy, evaluated, "E004"), "en")
+    assert ("the applicant's total stays 650,000 yuan: the 300,000 yuan gained is kept back by R2 Enterprise annual "
+            "cap and 2.1: once per applicant per year") in en
+    # and a change that pays states the award and the total, before and after
+    assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "
+            "900,000 yuan (now 650,000), 250,000 more") in en
 
 
 def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evaluated: Any) -> None:

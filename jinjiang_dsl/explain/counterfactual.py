@@ -11,20 +11,27 @@ can be checked by evaluating again with that value — the tests do exactly that
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
+
+import attrs
 
 from .. import ir
 from ..decide import Decider, exact
 from ..decisions import ApplicantDecision, Award
 from ..inputs import Applicant
+from ..interpret import Interpreter
 from ..ir import Formula
 from ..plan import Plan
-from ..rules import Change
+from ..rules import Change, Effect
 from ..runtime.intervals import lower_key
+from ..runtime.money import round_to
+from ..runtime.outcome import Missing, Undefined
 from ..runtime.trace import Label
 
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
+Facts = dict[str, Any]
 
 
 def _input_of(plan: Plan, e: ir.Expr | None) -> str | None:
@@ -72,32 +79,154 @@ def cap(plan: Plan, project: str | None, award: Award) -> Change | None:
     limit = cap_step.params["cap"]
     if rate <= 0:
         return None
-    base = (limit / rate).quantize(CENT)
-    while base * rate < limit:  # the smallest base, to the fen, that reaches the cap
-        base += CENT
+    base = reaching(limit, rate, plan.rounding_unit, plan.rounding_mode)
     m = plan.measure(award.measure)
     field = _input_of(plan, m.formula.expr)
-    kind = "cap_bound" if cap_step.params["bound"] else "cap_binds"
-    return Change(kind, m.rule, project, m.id, field, base, limit, {
+    kind = "cap_bound" if cap_step.params["before"] >= limit else "cap_binds"
+    return Change(kind, m.rule, project, m.id, field, base, round_to(limit, plan.rounding_unit, plan.rounding_mode), {
         "base": base, "rate": rate_step.params["rate"], "cap": limit,
         "label": m.formula.base.label if m.formula.base else Label("", "")})
 
 
+def reaching(limit: Decimal, rate: Decimal, unit: Decimal, mode: str) -> Decimal:
+    """The smallest base, to the fen, whose entitlement — the rate of it, capped, then rounded as the
+    policy rounds — is the cap's: 333,333.33 × 15% = 49,999.9995 already rounds to 50,000.00."""
+    goal = round_to(limit, unit, mode)
+
+    def reaches(fen: int) -> bool:
+        return round_to(min(fen * CENT * rate, limit), unit, mode) >= goal
+
+    high = int((limit / rate / CENT).to_integral_value(rounding=ROUND_CEILING))  # reaches without rounding
+    low = max(int(((limit - unit) / rate / CENT).to_integral_value(rounding=ROUND_FLOOR)), 0)  # a unit short
+    while low < high:  # the least fen that reaches, by bisection (few steps, whatever the unit)
+        middle = (low + high) // 2
+        if reaches(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return high * CENT
+
+
 def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
             ) -> dict[tuple[str | None, str | None], list[Change]]:
-    """Suggestions by (project, measure); the rules' are under (None, None)."""
+    """Suggestions by (project, measure); the rules' are under (None, None). Each carries what deciding
+    the whole applicant again with it gives (:func:`evaluated_again`); one that cannot be decided
+    again (an input error would follow) is not offered."""
     plan = decider.plan
-    out: dict[tuple[str | None, str | None], list[Change]] = {}
+    found: list[tuple[tuple[str | None, str | None], Change]] = []
     for p in decision.groups():
         for award in p.awards:
             if award.status in ("referred", "out_of_period"):
                 continue
             for c in (next_tier(plan, p.id, award), cap(plan, p.id, award)):
                 if c is not None:
-                    out.setdefault((p.id, award.measure), []).append(c)
+                    found.append(((p.id, award.measure), c))
     ev = decider.evaluation(app)
     with exact():
         for rule in plan.rules:
-            for c in rule.changes(ev, decision):
-                out.setdefault((None, None), []).append(c)
+            found += [((None, None), c) for c in rule.changes(ev, decision)]
+    out: dict[tuple[str | None, str | None], list[Change]] = {}
+    for key, c in found:
+        again = c if c.kind == "cap_bound" else evaluated_again(decider, app, decision, c)
+        if again is not None:
+            out.setdefault(key, []).append(again)
     return out
+
+
+def _facts(app: Applicant, project: str | None) -> tuple[Facts, Facts]:
+    p = next((p for p in app.projects if p.id == project), None) if project is not None else None
+    return app.facts, p.facts if p is not None else {}
+
+
+def one_input(plan: Plan, app: Applicant, c: Change) -> tuple[str, Any] | None:
+    """The input to set, and its value, for a change of a measure's base or looked-up value: the input
+    itself, or, when the value is derived from several inputs, one of them moved by the difference —
+    kept only when computing the value again gives exactly what the change needs."""
+    if c.field is not None:
+        return c.field, c.value
+    if c.measure is None:
+        return None
+    f = plan.measure(c.measure).formula
+    expr = f.expr
+    if expr is None or f.base is None:
+        return None
+    a, p = _facts(app, c.project)
+    interpreter = Interpreter(plan)
+    try:
+        with exact():
+            now = interpreter.ev(expr, a, p)
+            for name in f.base.inputs:
+                spec = plan.inputs[name]
+                facts = a if spec.scope == "applicant" else p
+                value = facts.get(name)
+                if not isinstance(value, (Decimal, int)) or isinstance(value, bool):
+                    continue
+                moved = value + (c.value - now)
+                if spec.kind == "count" and moved != int(moved) or moved < 0:
+                    continue
+                moved = int(moved) if spec.kind == "count" else moved
+                changed = {**facts, name: moved}
+                again = interpreter.ev(expr, *((changed, p) if facts is a else (a, changed)))
+                if again == c.value:
+                    return name, moved
+    except (Missing, Undefined, ArithmeticError):
+        return None
+    return None
+
+
+def with_fact(app: Applicant, project: str | None, name: str, value: Any, scope: str) -> Applicant:
+    """The applicant with one fact set: an applicant fact, or a fact of the named project."""
+    if scope == "applicant":
+        return attrs.evolve(app, facts={**app.facts, name: value})
+    return attrs.evolve(app, projects=tuple(
+        attrs.evolve(p, facts={**p.facts, name: value}) if p.id == project else p for p in app.projects))
+
+
+def _award(decision: ApplicantDecision, project: str | None, measure: str | None) -> Award | None:
+    for p in decision.groups():
+        if p.id == project:
+            return next((a for a in p.awards if a.measure == measure), None)
+    return None
+
+
+def blocking(plan: Plan, decision: ApplicantDecision) -> tuple[Label, ...]:
+    """The rules across measures that keep some award of the applicant below its entitlement."""
+    named = {r.id: r for r in plan.rules if not r.GATE}
+    found: dict[str, Label] = {}
+    for p in decision.groups():
+        for a in p.awards:
+            if (a.entitlement or ZERO) > (a.amount or ZERO):
+                for s in a.trace:
+                    if s.rule in named and s.kind == named[s.rule].KIND:
+                        found.setdefault(s.rule, named[s.rule].name())
+    return tuple(found.values())
+
+
+def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecision, c: Change) -> Change | None:
+    """The change with its :class:`Effect`: the whole applicant decided again with the change made —
+    the measure, then every rule across measures — and compared with its decision now."""
+    plan = decider.plan
+    found = one_input(plan, app, c)
+    if found is None:
+        return None
+    name, value = found
+    spec = plan.inputs[name]
+    again = decider.applicant(with_fact(app, c.project, name, value, spec.scope))
+    if again.status != "ok":
+        return None
+    before, after = _award(decision, c.project, c.measure), _award(again, c.project, c.measure)
+    if c.measure is not None:
+        promised = c.expect - (before.entitlement or ZERO if before is not None and before.status != "not_eligible"
+                               else ZERO)
+    else:
+        promised = again.total - decision.total
+    gain = again.total - decision.total
+    blocked = max(promised - gain, ZERO)
+    rules = blocking(plan, again) if blocked > 0 or gain <= 0 else ()
+    if gain <= 0 and not rules:
+        return None  # the measure itself still pays nothing more (a condition it fails): nothing to say
+    effect = Effect(name, spec.label, value,
+                    None if c.measure is None else (after.amount or ZERO) if after is not None else ZERO,
+                    None if c.measure is None else (before.amount or ZERO) if before is not None else ZERO,
+                    again.total, decision.total, blocked, rules)
+    return attrs.evolve(c, effect=effect)

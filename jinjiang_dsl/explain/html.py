@@ -8,7 +8,17 @@ from decimal import Decimal
 from html import escape
 
 from .. import __version__
-from .report import ApplicantReport, AwardReport, Report, error_text, money, sentence, status_word, word
+from .report import (
+    ApplicantReport,
+    AwardReport,
+    Report,
+    change_text,
+    error_text,
+    money,
+    sentence,
+    status_word,
+    word,
+)
 
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -124,7 +134,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
         out.append("</ul>")
     if r.changes:
         out.append(f'<p class="label">{word("what_would_change", lang)}</p><ul class="change">')
-        out += [f"<li>{escape(sentence(c.step(), lang))}</li>" for c in r.changes]
+        out += [f"<li>{escape(change_text(c, lang))}</li>" for c in r.changes]
         out.append("</ul>")
     out.append("</section>")
     return out
@@ -154,7 +164,7 @@ def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
         out.append("</ul>")
     if a.rule_changes:
         out.append(f'<p class="label">{word("rules", lang)} — {word("what_would_change", lang)}</p><ul>')
-        out += [f"<li>{escape(sentence(c.step(), lang))}</li>" for c in a.rule_changes]
+        out += [f"<li>{escape(change_text(c, lang))}</li>" for c in a.rule_changes]
         out.append("</ul>")
     return out
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from .. import __version__
 from ..safe_text import markdown as md
-from .report import ApplicantReport, AwardReport, Report, error_text, money, sentence, status_word, word
+from .report import (
+    ApplicantReport,
+    AwardReport,
+    Report,
+    change_text,
+    error_text,
+    money,
+    sentence,
+    status_word,
+    word,
+)
 
 
 def header(report: Report, lang: str, title: str) -> list[str]:
@@ -71,7 +81,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
         out += [f"**{word('why_not', lang)}**", ""] + [f"- {md(sentence(s, lang))}" for s in r.why_not] + [""]
     if r.changes:
         out += [f"**{word('what_would_change', lang)}**", ""]
-        out += [f"- {md(sentence(c.step(), lang))}" for c in r.changes] + [""]
+        out += [f"- {md(change_text(c, lang))}" for c in r.changes] + [""]
     return out
 
 
@@ -95,7 +105,7 @@ def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[
             out += [f"> {md(rule.quote)}", ""] if rule.quote else []
     if a.rule_changes:
         out += [f"**{word('rules', lang)} — {word('what_would_change', lang)}**", ""]
-        out += [f"- {md(sentence(c.step(), lang))}" for c in a.rule_changes] + [""]
+        out += [f"- {md(change_text(c, lang))}" for c in a.rule_changes] + [""]
     return out
 
 

@@ -81,6 +81,37 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "change.cap_bound": ("已达单个项目上限:基数自 {base} 元起按 {rate} 计算即为 {cap} 元,超出部分不增加补助",
                          "The cap binds: from a base of {base} yuan, {rate} already gives the cap of {cap} yuan; "
                          "more base pays no more"),
+    # what a change does to the whole applicant, decided again with it (explain/counterfactual.py)
+    "change.effect.gain": ("按{label}为 {set} 重新测算:本项给予 {granted} 元(现为 {granted_now} 元),申请人合计 {total} 元,"
+                           "增加 {gain} 元",
+                           "Decided again with {label} = {set}: this award {granted} yuan (now {granted_now}), the "
+                           "applicant's total {total} yuan, {gain} more"),
+    "change.effect.blocked": ("按{label}为 {set} 重新测算:本项给予 {granted} 元(现为 {granted_now} 元),申请人合计 {total} 元,"
+                              "增加 {gain} 元;另有 {blocked} 元因{rules}而得不到",
+                              "Decided again with {label} = {set}: this award {granted} yuan (now {granted_now}), the "
+                              "applicant's total {total} yuan, {gain} more; {blocked} yuan more is kept back by {rules}"),
+    "change.effect.nothing": ("注意:按{label}为 {set} 重新测算,申请人合计仍为 {total} 元,不增加——{rules}使可得增加的 "
+                              "{blocked} 元得不到",
+                              "Beware: decided again with {label} = {set}, the applicant's total stays {total} yuan: "
+                              "the {blocked} yuan gained is kept back by {rules}"),
+    "change.effect.lower": ("注意:按{label}为 {set} 重新测算,申请人合计将由 {total_now} 元降为 {total} 元,减少 {gain} 元"
+                            "({rules}),不宜如此调整",
+                            "Beware: decided again with {label} = {set}, the applicant's total would fall from "
+                            "{total_now} to {total} yuan, {gain} less ({rules}); not a change to make"),
+    "change.effect.gain.total": ("按{label}为 {set} 重新测算:申请人合计 {total} 元(现为 {total_now} 元),增加 {gain} 元",
+                                 "Decided again with {label} = {set}: the applicant's total {total} yuan (now "
+                                 "{total_now}), {gain} more"),
+    "change.effect.blocked.total": ("按{label}为 {set} 重新测算:申请人合计 {total} 元(现为 {total_now} 元),增加 {gain} 元;"
+                                    "另有 {blocked} 元因{rules}而得不到",
+                                    "Decided again with {label} = {set}: the applicant's total {total} yuan (now "
+                                    "{total_now}), {gain} more; {blocked} yuan more is kept back by {rules}"),
+    "change.effect.nothing.total": ("注意:按{label}为 {set} 重新测算,申请人合计仍为 {total} 元({rules})",
+                                    "Beware: decided again with {label} = {set}, the applicant's total stays {total} yuan "
+                                    "({rules})"),
+    "change.effect.lower.total": ("注意:按{label}为 {set} 重新测算,申请人合计将由 {total_now} 元降为 {total} 元,减少 {gain} 元"
+                                  "({rules}),不宜如此调整",
+                                  "Beware: decided again with {label} = {set}, the applicant's total would fall from "
+                                  "{total_now} to {total} yuan, {gain} less ({rules}); not a change to make"),
     **MESSAGES,
 }
 

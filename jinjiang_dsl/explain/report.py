@@ -240,3 +240,8 @@ def build(decider: Decider, apps: list[Applicant], batch: BatchDecision, *, only
 
 def sentence(step: Step, lang: str) -> str:
     return render(step, lang)
+
+
+def change_text(c: Change, lang: str) -> str:
+    """A suggestion and what it does to the whole applicant, in one item."""
+    return ("。" if lang == "zh" else ". ").join(render(s, lang) for s in c.steps())

@@ -13,7 +13,7 @@ import attrs
 
 from ..ir import Cond
 from ..problem import Problem
-from ..runtime.trace import Step
+from ..runtime.trace import Label, Step
 from .base import REDUCE, ZERO, Claim, Evaluation, Rule, by_year, reduce
 
 
@@ -50,6 +50,10 @@ class AnnualCap(Rule):
     @property
     def own_measure(self) -> str | None:
         return self.measure
+
+    def name(self) -> Label:
+        zh, en = (self.cap.shown.render("zh", False), self.cap.shown.render("en", False)) if self.cap else ("", "")
+        return Label(f"{self.measure} 每个申请人年度上限 {zh}元", f"{self.measure}: annual cap of {en} yuan per applicant")
 
     def describe(self) -> str:
         return f"measure {self.measure}: cap {self.cap_text} per applicant per year, reduce {REDUCE[self.reduction]}"

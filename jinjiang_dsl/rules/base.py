@@ -59,9 +59,39 @@ class Claim:
 
 
 @attrs.frozen(slots=True)
+class Effect:
+    """What a change does to the whole applicant, found by deciding it again with the change made:
+    the award's granted amount and the applicant's total, before and after, and the rules across
+    measures that kept part of the entitlement's gain from the total."""
+
+    field: str  # the input set, in the project's facts when the change names a project
+    label: Label  # that input's label
+    value: Any
+    granted: Decimal | None  # the award's granted amount after the change (None: a rule's change)
+    granted_now: Decimal | None
+    total: Decimal
+    total_now: Decimal
+    blocked: Decimal  # the part of the promised gain the total does not get
+    blocked_by: tuple[Label, ...]
+
+    @property
+    def gain(self) -> Decimal:
+        return self.total - self.total_now
+
+    @property
+    def variant(self) -> str:
+        if self.gain < 0:
+            return "lower"
+        if self.gain == 0:
+            return "nothing"
+        return "blocked" if self.blocked > 0 else "gain"
+
+
+@attrs.frozen(slots=True)
 class Change:
     """A suggestion: set ``field`` (None when a derived base decides) to ``value``, and ``expect``
-    is what the measure's entitlement (or, for a rule, the year's total) would then be."""
+    is what the measure's entitlement (or, for a rule, the year's total) would then be; ``effect``
+    is what deciding the whole applicant again with it gives."""
 
     kind: str  # the catalogue key after "change."
     rule: str  # the measure's or the rule's id, as steps name it
@@ -71,9 +101,26 @@ class Change:
     value: Any
     expect: Decimal
     params: dict[str, Any]
+    effect: Effect | None = None
+
+    @property
+    def offered(self) -> bool:
+        """A change the applicant gains by; the others are shown as warnings, not suggestions."""
+        return self.effect is None or self.effect.gain > 0
 
     def step(self) -> Step:
         return Step(self.rule, f"change.{self.kind}", self.params, value=self.value)
+
+    def steps(self) -> tuple[Step, ...]:
+        """The suggestion, and what it does to the whole applicant."""
+        e = self.effect
+        if e is None:
+            return (self.step(),)
+        total_only = "" if e.granted is not None else ".total"
+        return self.step(), Step(self.rule, f"change.effect.{e.variant}{total_only}", {
+            "label": e.label, "set": e.value, "granted": e.granted, "granted_now": e.granted_now,
+            "total": e.total, "total_now": e.total_now, "gain": abs(e.gain), "blocked": e.blocked,
+            "rules": Label("、".join(r.zh for r in e.blocked_by), " and ".join(r.en for r in e.blocked_by))})
 
 
 @attrs.frozen(slots=True)
@@ -137,6 +184,10 @@ class Rule:
     def changes(self, ev: Evaluation, decision: ApplicantDecision) -> list[Change]:
         """What the applicant could change for this rule to act otherwise."""
         return []
+
+    def name(self) -> Label:
+        """How an explanation names the rule when it says what the rule did."""
+        return Label(f"{self.id} {self.title.zh}", f"{self.id} {self.title.en}")
 
     def write_notes(self, claim: Claim) -> None:
         for n in self.notes:

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 import attrs
 
 from ..problem import Problem
-from ..runtime.trace import Step
+from ..runtime.trace import Label, Step
 from .base import ZERO, Claim, Evaluation, Rule
 
 WHAT = {"year": "once per applicant per year", "ever": "once per applicant"}
@@ -38,6 +38,11 @@ class Once(Rule):
     @property
     def own_measure(self) -> str | None:
         return self.measure
+
+    def name(self) -> Label:
+        if self.per == "year":
+            return Label(f"{self.measure} 每个申请人每年限一次", f"{self.measure}: once per applicant per year")
+        return Label(f"{self.measure} 每个申请人限一次", f"{self.measure}: once per applicant")
 
     def describe(self) -> str:
         return f"{WHAT[self.per]} (measure {self.measure})"
