@@ -21,7 +21,7 @@ from .inputs import Applicant, Project
 from .ir import Measure, Note, measure_key
 from .plan import Plan
 from .problem import Problem
-from .rules import Claim, Evaluation, Validity, largest_remainder
+from .rules import Allocation, Claim, Evaluation, Part, Validity, allocation, largest_remainder
 from .runtime.money import fmt_plain, round_to
 from .runtime.outcome import MeasureResult, Undefined
 from .runtime.trace import Label, Step
@@ -186,12 +186,16 @@ class Decider:
         payers = c.measure.shared
         if not payers or not c.paid():
             return ()
-        parts = largest_remainder([Decimal(w) for _, w in payers], c.paid(), self.plan.rounding_unit)
+        weights = [Decimal(w) for _, w in payers]
+        parts = largest_remainder(weights, c.paid(), self.plan.rounding_unit)
         found = tuple((payer, part) for (payer, _), part in zip(payers, parts))
-        c.note(Step(c.measure.rule, "shares", {
-            "amount": c.amount, "ratio": ":".join(str(w) for _, w in payers),
-            "parts": Label("、".join(f"{p} {fmt_plain(x)} 元" for p, x in found),
-                           ", ".join(f"{p} {fmt_plain(x)} yuan" for p, x in found))}))
+        if self.trace:
+            table = allocation(c.measure.rule, c.label, str(c.year or ""), "payers",
+                               [Label(p, p) for p, _ in payers], weights, c.paid(), parts, self.plan.rounding_unit)
+            c.note(Step(c.measure.rule, "shares", {
+                "amount": c.amount, "ratio": ":".join(str(w) for _, w in payers),
+                "parts": Label("、".join(f"{p} {fmt_plain(x)} 元" for p, x in found),
+                               ", ".join(f"{p} {fmt_plain(x)} yuan" for p, x in found)), "allocation": table}))
         return found
 
     def instalments(self, c: Claim) -> tuple[tuple[int, Decimal], ...]:
@@ -205,10 +209,14 @@ class Decider:
         parts = [round_to(amount * s, unit, mode) for s in shares[:-1]]
         parts.append(amount - sum(parts, ZERO))
         found = tuple((c.date.year + i, part) for i, part in enumerate(parts))
-        c.note(Step(c.measure.rule, "instalments", {
-            "amount": amount, "parts": Label("、".join(f"{y} 年 {fmt_plain(p)} 元" for y, p in found),
-                                             ", ".join(f"{fmt_plain(p)} yuan in {y}" for y, p in found)),
-            "shares": "、".join(f"{(s * 100).normalize():f}%" for s in shares)}))
+        if self.trace:
+            rows = tuple(Part(Label(f"{y} 年", str(y)), s, part, amount * s) for (y, part), s in zip(found, shares))
+            table = Allocation(c.measure.rule, c.label, str(c.year or ""), "instalments", amount, sum(shares, ZERO),
+                               unit, rows)
+            c.note(Step(c.measure.rule, "instalments", {
+                "amount": amount, "parts": Label("、".join(f"{y} 年 {fmt_plain(p)} 元" for y, p in found),
+                                                 ", ".join(f"{fmt_plain(p)} yuan in {y}" for y, p in found)),
+                "shares": "、".join(f"{(s * 100).normalize():f}%" for s in shares), "allocation": table}))
         return found
 
     def in_period(self, date: dt.date | None) -> bool:

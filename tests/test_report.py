@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from jinjiang_dsl import load_policy
@@ -16,6 +17,7 @@ from jinjiang_dsl.cli import main
 from jinjiang_dsl.examples import run_all
 from jinjiang_dsl.explain import html, markdown, report
 from jinjiang_dsl.explain.counterfactual import Change, changes, with_fact
+from jinjiang_dsl.explain.report import money
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "jinjiang_2023.pol"
@@ -138,6 +140,39 @@ def test_every_suggestion_states_what_deciding_the_whole_applicant_again_gives()
                 assert c.offered == (e.total > e.total_now)
                 checked += 1
     assert checked >= 20 and offered >= 5 and warned >= 3, (checked, offered, warned)
+
+
+def test_every_allocation_table_can_be_redone_by_hand() -> None:
+    # wherever a cap or limit reduces grants, and for payer shares and instalments, the table's figures
+    # are enough to redo the split: exact share, floor, remainder, extra unit, granted
+    methods = set()
+    for p, outcome in shape_outcomes():
+        tables = {s.params["allocation"] for g in outcome.decision.groups() for a in g.awards for s in a.trace
+                  if s.params.get("allocation") is not None}
+        for t in tables:
+            methods.add(t.method)
+            granted = sum(part.granted for part in t.parts)
+            if t.method == "input_order":
+                assert granted == min(t.total, t.target)
+                continue
+            assert granted == t.target, t
+            if t.method == "instalments":
+                assert all(part.exact == t.target * part.amount for part in t.parts)
+                continue
+            for part in t.parts:
+                exact = part.amount * t.target / t.total
+                assert abs(part.exact - exact) <= t.unit / 10_000 / 2
+                assert part.floor == (exact / t.unit).to_integral_value(rounding="ROUND_FLOOR") * t.unit
+                assert part.remainder == ((exact - part.floor) / t.unit).quantize(Decimal("0.000001"))
+                assert part.granted == part.floor + part.extra * t.unit
+            given = [part for part in t.parts if part.extra]
+            others = [part for part in t.parts if not part.extra]
+            assert not given or not others or min(g.remainder for g in given) >= max(o.remainder for o in others)
+            # and the report shows it
+            text = markdown.render(report.build(p.decider(), [outcome.applicant], attrs.evolve(
+                p.evaluate({"applicants": []}), applicants=(outcome.decision,))), "en")
+            assert "Allocation tables" in text and f"{money(t.parts[0].granted)} |" in text
+    assert methods == {"pro_rata", "input_order", "payers", "instalments"}
 
 
 def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule(policy: Any, evaluated: Any) -> None:

@@ -12,6 +12,8 @@ from .report import (
     ApplicantReport,
     AwardReport,
     Report,
+    Table,
+    allocation_table,
     change_text,
     error_text,
     money,
@@ -36,6 +38,9 @@ dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-al
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
 th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3f5f7; font-weight: 600; }
+table.allocation caption { caption-side: top; text-align: left; font-weight: 600; padding: 2px 0; }
+table.allocation td:first-child { white-space: nowrap; }
+p.note { color: var(--muted); margin: 0 0 10px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 tr.matched td { background: #dafbe1; font-weight: 700; }
@@ -140,7 +145,18 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     return out
 
 
-def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
+def table(t: Table) -> list[str]:
+    def cell(tag: str, text: str, numeric: bool) -> str:
+        cls = ' class="num"' if numeric else ""
+        return f"<{tag}{cls}>{escape(text)}</{tag}>"
+
+    out = ['<table class="allocation">', f"<caption>{escape(t.caption)}</caption>",
+           "<thead><tr>" + "".join(cell("th", h, n) for h, n in zip(t.head, t.numeric)) + "</tr></thead><tbody>"]
+    out += ["<tr>" + "".join(cell("td", c, n) for c, n in zip(row, t.numeric)) + "</tr>" for row in t.rows]
+    return out + ["</tbody></table>", f'<p class="note">{escape(t.note)}</p>']
+
+
+def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]:
     d = a.decision
     name = f" {d.name}" if d.name else ""
     kind = f" ({a.category.get(lang)})" if a.category else ""
@@ -155,6 +171,10 @@ def applicant_section(a: ApplicantReport, lang: str) -> list[str]:
     out += summary_table(a, lang)
     for r in a.awards:
         out += award_section(r, lang)
+    if a.allocations:
+        out.append(f'<p class="label">{word("allocations", lang)}</p>')
+        for alloc in a.allocations:
+            out += table(allocation_table(alloc, rounding, lang))
     if a.rules:
         out.append(f'<p class="label">{word("rules_applied", lang)}</p><ul class="rules">')
         for rule in a.rules:
@@ -232,7 +252,7 @@ def render(report: Report, lang: str) -> str:
             body.append(f"<p>{word('none', lang)}</p>")
         body += [f'<p class="warning">⚠ {escape(w.get(lang))}</p>' for w in s.warnings]
     for a in report.applicants:
-        body += applicant_section(a, lang)
+        body += applicant_section(a, lang, report.plan.rounding_mode)
     html_lang = "en" if lang == "en" else "zh-CN"
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{escape(title)}</title>\n'

@@ -13,6 +13,8 @@ from .report import (
     ApplicantReport,
     AwardReport,
     Report,
+    Table,
+    allocation_table,
     change_text,
     error_text,
     money,
@@ -85,7 +87,14 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     return out
 
 
-def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[str]:
+def table(t: Table) -> list[str]:
+    out = [f"**{md(t.caption)}**", "", "| " + " | ".join(md(h) for h in t.head) + " |",
+           "|" + "|".join("---:" if n else "---" for n in t.numeric) + "|"]
+    out += ["| " + " | ".join(md(c) for c in row) + " |" for row in t.rows]
+    return out + ["", md(t.note), ""]
+
+
+def applicant_section(a: ApplicantReport, lang: str, rounding: str, level: str = "##") -> list[str]:
     d = a.decision
     name = f" {md(d.name)}" if d.name else ""
     kind = f" ({md(a.category.get(lang))})" if a.category else ""
@@ -98,6 +107,10 @@ def applicant_section(a: ApplicantReport, lang: str, level: str = "##") -> list[
     out += summary_table(a, lang) + [""]
     for r in a.awards:
         out += award_section(r, lang)
+    if a.allocations:
+        out += [f"### {word('allocations', lang)}", ""]
+        for alloc in a.allocations:
+            out += table(allocation_table(alloc, rounding, lang))
     if a.rules:  # cited as the measures are: their clause, and the notice's words
         out += [f"### {word('rules_applied', lang)}", ""]
         for rule in a.rules:
@@ -113,7 +126,7 @@ def render(report: Report, lang: str) -> str:
     if not report.is_batch:
         out = header(report, lang, word("title", lang))
         for a in report.applicants:
-            out += applicant_section(a, lang)
+            out += applicant_section(a, lang, report.plan.rounding_mode)
         return "\n".join(out).rstrip() + "\n"
     out = header(report, lang, word("batch_title", lang))
     s = report.batch.summary
@@ -129,5 +142,5 @@ def render(report: Report, lang: str) -> str:
             for a in errors] or [word("none", lang)]
     out += [""] + [f"- ⚠ {md(w.get(lang))}" for w in s.warnings] + [""]
     for a in report.applicants:
-        out += applicant_section(a, lang)
+        out += applicant_section(a, lang, report.plan.rounding_mode)
     return "\n".join(out).rstrip() + "\n"

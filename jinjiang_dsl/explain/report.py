@@ -20,7 +20,7 @@ from ..decisions import ApplicantDecision, Award, BatchDecision, now_in_shanghai
 from ..inputs import Applicant
 from ..ir import Measure
 from ..plan import Plan
-from ..rules import HighestNotStacked, Once, Rule
+from ..rules import Allocation, HighestNotStacked, Once, Rule
 from ..runtime.intervals import Interval
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
@@ -71,7 +71,46 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_awards": ("本申请人的项目未涉及任何措施。", "No project of this applicant gives the facts of any measure."),
     "yuan": ("元", "yuan"),
     "applicants": ("申请人一览", "Applicants"),
+    "allocations": ("分配表", "Allocation tables"),
+    # allocation tables (rules/base.py, Allocation): a caption, the columns, a closing note
+    "alloc.pro_rata": ("{who}{year}:合计 {total} 元超过 {target} 元,按比例核减(最大余数法,以{unit}为单位)",
+                       "{who}{year}: {total} yuan exceeds {target} yuan; reduced pro rata (largest remainder, in "
+                       "units of {unit})"),
+    "alloc.input_order": ("{who}{year}:合计 {total} 元超过 {target} 元,按申报顺序核减",
+                          "{who}{year}: {total} yuan exceeds {target} yuan; reduced in input order"),
+    "alloc.payers": ("{who} 资金分担:{target} 元按 {ratio} 分担(最大余数法,以{unit}为单位)",
+                     "{who} cost sharing: {target} yuan split {ratio} (largest remainder, in units of {unit})"),
+    "alloc.instalments": ("{who} 分期拨付:{target} 元", "{who} instalments: {target} yuan"),
+    "col.who": ("项目 · 措施", "Project · measure"),
+    "col.payer": ("承担方", "Payer"),
+    "col.year": ("年度", "Year"),
+    "col.before": ("核减前(元)", "Before (yuan)"),
+    "col.weight": ("比例", "Weight"),
+    "col.share": ("比例", "Share"),
+    "col.exact": ("精确份额 = 核减前 × {target} ÷ {total}", "Exact share = before × {target} ÷ {total}"),
+    "col.exact_payers": ("精确份额 = {target} × 比例 ÷ {total}", "Exact share = {target} × weight ÷ {total}"),
+    "col.exact_instalment": ("精确金额 = {target} × 比例", "Exact = {target} × share"),
+    "col.floor": ("取整(元)", "Rounded down (yuan)"),
+    "col.remainder": ("余数({unit})", "Remainder ({unit})"),
+    "col.extra": ("加 1 {unit}", "+1 {unit}"),
+    "col.granted": ("给予(元)", "Granted (yuan)"),
+    "col.part": ("承担(元)", "Pays (yuan)"),
+    "col.paid": ("拨付(元)", "Paid (yuan)"),
+    "note.pro_rata": ("取整合计 {floors} 元;余下 {left} {unit}按余数从大到小各加 1 {unit},余数相同者在前者优先;合计 {target} 元。",
+                      "Rounded down, the parts come to {floors} yuan; {left} {unit} are left over and go one each "
+                      "to the largest remainders (equal remainders: the earlier row); in all {target} yuan."),
+    "note.pro_rata_exact": ("取整合计即为 {target} 元,没有余下的{unit}。",
+                            "Rounded down, the parts already come to {target} yuan; no {unit} is left over."),
+    "note.input_order": ("前者先得足额,直至用尽 {target} 元。", "Earlier rows are paid in full until the {target} yuan "
+                         "is used up."),
+    "note.instalments": ("除末期外各期按比例计算后{rounding};末期为余额,各期合计恰为 {target} 元。",
+                         "Each instalment but the last is its share, {rounding}; the last is what is left, so "
+                         "they add up to exactly {target} yuan."),
 }
+
+UNITS = {"0.01": ("分", "fen"), "0.1": ("角", "jiao"), "1": ("元", "yuan")}
+ROUNDED = {"half_up": ("四舍五入", "rounded half-up"), "half_even": ("银行家舍入", "rounded half-even"),
+           "down": ("舍去", "rounded down"), "up": ("进位", "rounded up")}
 
 WHY_NOT_KINDS = {"missing", "tier_none", "category_none", "zero", Once.KIND, HighestNotStacked.KIND}
 # A referral is not a refusal: its award says so in its own words, not among the reasons for nothing.
@@ -90,6 +129,9 @@ def word(key: str, lang: str) -> str:
 def status_word(status: str, lang: str) -> str:
     zh, en = STATUS[status]
     return en if lang == "en" else zh
+
+
+ZERO = Decimal(0)
 
 
 def money(value: Decimal | None) -> str:
@@ -146,6 +188,72 @@ class AwardReport:
 
 
 @attrs.frozen(slots=True)
+class Table:
+    """A table in the report's language: an allocation a person can redo on paper."""
+
+    caption: str
+    head: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str
+    numeric: tuple[bool, ...]  # which columns hold figures (right-aligned)
+
+
+def unit_word(unit: Decimal, lang: str) -> str:
+    zh, en = UNITS.get(f"{unit.normalize():f}", (f"{fmt_plain(unit)} 元", f"{fmt_plain(unit)} yuan"))
+    return en if lang == "en" else zh
+
+
+def allocation_table(a: Allocation, rounding: str, lang: str) -> Table:
+    """An allocation as a table with its caption and a note on how the last figures are reached."""
+    def w(key: str, **params: object) -> str:
+        return word(key, lang).format(**params)
+
+    unit = unit_word(a.unit, lang)
+    target, total = fmt_plain(a.target), fmt_plain(a.total)
+    year = (f" · {a.year} 年度" if lang == "zh" else f" · {a.year}") if a.year and a.method not in ("payers",
+                                                                                                   "instalments") else ""
+    ratio = ":".join(fmt_plain(p.amount) for p in a.parts)
+    caption = w(f"alloc.{a.method}", who=a.title.get(lang), year=year, total=total, target=target, unit=unit, ratio=ratio)
+    head: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    if a.method == "input_order":
+        head = (w("col.who"), w("col.before"), w("col.granted"))
+        rows = tuple((p.who.get(lang), money(p.amount), money(p.granted)) for p in a.parts)
+        return Table(caption, head, rows, w("note.input_order", target=target), (False, True, True))
+    if a.method == "instalments":
+        zh, en = ROUNDED[rounding]
+        head = (w("col.year"), w("col.share"), w("col.exact_instalment", target=target), w("col.paid"))
+        rows = tuple((p.who.get(lang), f"{(p.amount * 100).normalize():f}%", fmt_plain(p.exact or ZERO),
+                      money(p.granted)) for p in a.parts)
+        rounded = f"{en} to {fmt_plain(a.unit)} yuan" if lang == "en" else f"按 {fmt_plain(a.unit)} 元{zh}"
+        note = w("note.instalments", target=target, rounding=rounded)
+        return Table(caption, head, rows, note, (False, True, True, True))
+    payers = a.method == "payers"
+    weight = w("col.weight") if payers else w("col.before")
+    head = (w("col.payer") if payers else w("col.who"), weight,
+            w("col.exact_payers" if payers else "col.exact", target=target, total=total), w("col.floor"),
+            w("col.remainder", unit=unit), w("col.extra", unit=unit), w("col.part") if payers else w("col.granted"))
+    rows = tuple((p.who.get(lang), fmt_plain(p.amount) if payers else money(p.amount), fmt_plain(p.exact or ZERO),
+                  money(p.floor), fmt_plain(p.remainder or ZERO), "+1" if p.extra else "", money(p.granted))
+                 for p in a.parts)
+    floors = sum((p.floor or ZERO for p in a.parts), ZERO)
+    note = w("note.pro_rata" if a.left else "note.pro_rata_exact", floors=fmt_plain(floors), left=a.left, unit=unit,
+             target=target)
+    return Table(caption, head, rows, note, (False, True, True, True, True, False, True))
+
+
+def allocations(awards: tuple[AwardReport, ...]) -> tuple[Allocation, ...]:
+    """Each split that acted on the applicant's awards, once, in the order the awards show them."""
+    found: dict[Allocation, None] = {}
+    for r in awards:
+        for s in r.award.trace:
+            table = s.params.get("allocation")
+            if isinstance(table, Allocation):
+                found.setdefault(table)
+    return tuple(found)
+
+
+@attrs.frozen(slots=True)
 class ApplicantReport:
     """One applicant's part of a report (its projects that no measure lists are shown too, from the decision)."""
 
@@ -154,6 +262,7 @@ class ApplicantReport:
     awards: tuple[AwardReport, ...]
     rule_changes: tuple[Change, ...]
     rules: tuple[Rule, ...] = ()  # the rules across measures that acted on its awards, cited with their clause
+    allocations: tuple[Allocation, ...] = ()
 
 
 def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
@@ -199,7 +308,7 @@ def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecisi
     acted = {s.rule for r in awards for s in r.award.trace}
     rules = tuple(r for r in plan.rules if r.clause and r.id in acted)
     return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None), ())),
-                           rules)
+                           rules, allocations(tuple(awards)))
 
 
 @attrs.frozen(slots=True)

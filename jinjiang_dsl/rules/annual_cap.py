@@ -14,7 +14,7 @@ import attrs
 from ..ir import Cond
 from ..problem import Problem
 from ..runtime.trace import Label, Step
-from .base import REDUCE, ZERO, Claim, Evaluation, Rule, by_year, reduce
+from .base import REDUCE, ZERO, Claim, Evaluation, Rule, allocation, by_year, reduce
 
 
 @attrs.frozen(slots=True)
@@ -73,13 +73,17 @@ class AnnualCap(Rule):
                     self.step(ev, c, "free", cap, year, total=running)
                 continue
             before = ZERO
-            for c, amount, after in zip(granted, amounts, reduce(amounts, cap, self.reduction, ev.unit)):
+            reduced = reduce(amounts, cap, self.reduction, ev.unit)
+            table = allocation(self.id, self.name(), str(year), self.reduction, [c.label for c in granted], amounts,
+                               cap, reduced, ev.unit) if ev.trace else None
+            for c, amount, after in zip(granted, amounts, reduced):
                 if self.reduction != "input_order":
-                    self.step(ev, c, "reduced_pro_rata", cap, year, total=total, amount=amount, after=after)
+                    self.step(ev, c, "reduced_pro_rata", cap, year, total=total, amount=amount, after=after,
+                              allocation=table)
                 elif after != amount:
-                    self.step(ev, c, "reduced", cap, year, before=before, amount=amount, after=after)
+                    self.step(ev, c, "reduced", cap, year, before=before, amount=amount, after=after, allocation=table)
                 else:
-                    self.step(ev, c, "free", cap, year, total=before + after)
+                    self.step(ev, c, "free", cap, year, total=before + after, allocation=table)
                 before += after
                 c.amount = after
         return None

@@ -50,6 +50,12 @@ class Claim:
     def year(self) -> int | None:
         return self.date.year if self.date else None
 
+    @property
+    def label(self) -> Label:
+        """The claim as a table row names it: its project (or the applicant) and measure."""
+        return Label(f"{self.project or '申请人本身'} · {self.measure.id}",
+                     f"{self.project or 'the applicant'} · {self.measure.id}")
+
     def note(self, step: Step) -> None:
         if self.steps is not None:
             self.steps.append(step)
@@ -213,21 +219,27 @@ def in_input_order(amounts: list[Decimal], target: Decimal) -> list[Decimal]:
     return parts
 
 
+def _shares(amounts: list[Decimal], target: Decimal, unit: Decimal) -> tuple[list[int], list[int], int, int]:
+    """The pro rata split in whole units: each item's floor and remainder (over the total), the units
+    left for the largest remainders, and the total of the weights in units."""
+    weights = [int((a / unit).to_integral_value()) for a in amounts]
+    total = sum(weights)
+    goal = int((target / unit).to_integral_value(rounding=ROUND_DOWN))
+    if total == 0:
+        return [0] * len(weights), [0] * len(weights), 0, 0
+    floors = [w * goal // total for w in weights]
+    remainders = [w * goal % total for w in weights]
+    return floors, remainders, goal - sum(floors), total
+
+
 def largest_remainder(amounts: list[Decimal], target: Decimal, unit: Decimal = CENT) -> list[Decimal]:
     """Split ``target`` pro rata to ``amounts`` in whole units (fen by default), adding up to it exactly.
 
     Each part is first rounded down; the units left over go one each to the largest
     remainders, equal remainders to the earlier item. Integer arithmetic, exact.
     """
-    cents = [int((a / unit).to_integral_value()) for a in amounts]
-    total = sum(cents)
-    goal = int((target / unit).to_integral_value(rounding=ROUND_DOWN))
-    if total == 0:
-        return [Decimal(0) for _ in amounts]
-    floors = [c * goal // total for c in cents]
-    remainders = [c * goal % total for c in cents]
-    left = goal - sum(floors)
-    for i in sorted(range(len(cents)), key=lambda i: (-remainders[i], i))[:left]:
+    floors, remainders, left, _ = _shares(amounts, target, unit)
+    for i in sorted(range(len(floors)), key=lambda i: (-remainders[i], i))[:left]:
         floors[i] += 1
     return [Decimal(f) * unit for f in floors]
 
@@ -235,3 +247,56 @@ def largest_remainder(amounts: list[Decimal], target: Decimal, unit: Decimal = C
 def reduce(amounts: list[Decimal], target: Decimal, strategy: str, unit: Decimal) -> list[Decimal]:
     """Amounts brought down to ``target`` by the declared reduction."""
     return in_input_order(amounts, target) if strategy == "input_order" else largest_remainder(amounts, target, unit)
+
+
+@attrs.frozen(slots=True)
+class Part:
+    """One row of an allocation table. Pro rata: ``exact`` = amount × target ÷ total, ``floor`` it rounded
+    down to the unit, ``remainder`` what is left of it (in units), ``extra`` the unit the largest remainders
+    get; in input order only the running figures; for instalments the share and its rounding."""
+
+    who: Label
+    amount: Decimal  # the weight: the grant before, the payer's part of the ratio, or the instalment's share
+    granted: Decimal
+    exact: Decimal | None = None
+    floor: Decimal | None = None
+    remainder: Decimal | None = None  # in units of the policy's rounding (fen), to six places
+    extra: int = 0
+
+
+@attrs.frozen(slots=True)
+class Allocation:
+    """How one figure was split between several: a cap or limit's target between an applicant's grants
+    in a year, a grant between its payers, or between its instalments — every figure a person needs to
+    redo the split on paper. ``method``: pro_rata | input_order | payers | instalments."""
+
+    rule: str
+    title: Label
+    year: str
+    method: str
+    target: Decimal
+    total: Decimal
+    unit: Decimal
+    parts: tuple[Part, ...]
+
+    @property
+    def left(self) -> int:
+        """The units given one each to the largest remainders."""
+        return sum(p.extra for p in self.parts)
+
+
+def allocation(rule: str, title: Label, year: str, method: str, who: list[Label], amounts: list[Decimal],
+               target: Decimal, granted: list[Decimal], unit: Decimal) -> Allocation:
+    """The table of a split already made (``granted``): for a pro rata split, each item's exact share,
+    floor, remainder and extra unit, computed as :func:`largest_remainder` computes them."""
+    total = sum(amounts, ZERO)
+    if method == "input_order":
+        parts = tuple(Part(w, a, g) for w, a, g in zip(who, amounts, granted))
+    else:
+        floors, remainders, _, units = _shares(amounts, target, unit)
+        places = Decimal("0.000001")  # a remainder to a millionth of a unit, an exact share to a ten-thousandth
+        parts = tuple(
+            Part(w, a, g, (a * target / total).quantize(unit * Decimal("0.0001")) if total else ZERO, f * unit,
+                 (Decimal(r) / units).quantize(places) if units else ZERO, int((g - f * unit) / unit))
+            for w, a, g, f, r in zip(who, amounts, granted, floors, remainders))
+    return Allocation(rule, title, year, method, target, total, unit, parts)

@@ -19,7 +19,7 @@ from ..problem import Problem
 from ..runtime.money import fmt_plain
 from ..runtime.outcome import Missing
 from ..runtime.trace import Label, Shown, Step
-from .base import REDUCE, ZERO, Change, Claim, Evaluation, Rule, by_year, reduce
+from .base import REDUCE, ZERO, Change, Claim, Evaluation, Rule, allocation, by_year, reduce
 
 if TYPE_CHECKING:
     from ..decisions import ApplicantDecision
@@ -111,11 +111,15 @@ class Limit(Rule):
                         c.note(Step(self.id, self.KIND, {"variant": "free", **common}, limit=headroom))
                 continue
             in_order = self.reduction == "input_order"
-            for c, amount, after in zip(granted, amounts, reduce(amounts, headroom, self.reduction, ev.unit)):
+            reduced = reduce(amounts, headroom, self.reduction, ev.unit)
+            table = allocation(self.id, Label(f"[{self.id}] {self.title.zh}", f"[{self.id}] {self.title.en}"), str(year), self.reduction, [c.label for c in granted], amounts,
+                               headroom, reduced, ev.unit) if ev.trace else None
+            for c, amount, after in zip(granted, amounts, reduced):
                 if ev.trace:
                     share = (amount * headroom / total).quantize(Decimal("0.0001"))
                     c.note(Step(self.id, self.KIND, {"variant": "reduced_in_order" if in_order else "reduced",
-                                                     **common, "amount": amount, "share": share, "after": after},
+                                                     **common, "amount": amount, "share": share, "after": after,
+                                                     "allocation": table},
                                 value=after, limit=headroom))
                     self.write_notes(c)
                 c.amount = after
