@@ -142,6 +142,31 @@ def test_every_suggestion_states_what_deciding_the_whole_applicant_again_gives()
     assert checked >= 20 and offered >= 5 and warned >= 3, (checked, offered, warned)
 
 
+def test_a_failed_comparison_says_the_bound_and_the_value_it_needs(policy: Any, examples: Any) -> None:
+    # 4.1 wants 20% of the diagnosed enterprises to have started: 4 of 21 is short of 4.2, so 5 are needed
+    rec = record(examples, "E004")
+    c1 = next(p for p in rec["projects"] if p["id"] == "C1")
+    c1["enterprises_diagnosed"] = 21
+    apps, batch = policy.run({"applicants": [rec]})
+    en = markdown.render(report.build(policy.decider(), apps, batch), "en")
+    assert "started transformation 4 \\< (20% × enterprises given free diagnosis 21))\n- The bound here is 4.2: " \
+           "diagnosed enterprises that started transformation needs to be at least 5" in en
+    zh = markdown.render(report.build(policy.decider(), apps, batch), "zh")
+    assert "此处界限为 4.2:实质启动数字化转型的企业数至少需要 5" in zh
+    assert "若实质启动数字化转型的企业数达到 5(此处界限为 4.2),即满足“20%以上接受诊断企业实质启动转型”" in zh
+    # the suggestion is decided again over the whole chain: 4.1 then pays 100,000, which R2 keeps back
+    found = [c for group in changes(policy.decider(), apps[0], batch.applicants[0]).values() for c in group
+             if c.kind == "requirement_at_least"]
+    assert [(c.field, c.value) for c in found] == [("enterprises_started", 5)]
+    assert found[0].effect is not None and found[0].effect.gain == 0 and found[0].effect.blocked == Decimal("100000")
+    c1["enterprises_started"] = 5
+    assert policy.evaluate_applicant(rec).total == batch.applicants[0].total
+    c1["enterprises_started"] = 4
+    c1["enterprises_diagnosed"] = 20  # 4 ≥ 4.0 holds: nothing is needed
+    apps, batch = policy.run({"applicants": [rec]})
+    assert "The bound here is" not in markdown.render(report.build(policy.decider(), apps, batch), "en")
+
+
 def test_every_allocation_table_can_be_redone_by_hand() -> None:
     # wherever a cap or limit reduces grants, and for payer shares and instalments, the table's figures
     # are enough to redo the split: exact share, floor, remainder, extra unit, granted
@@ -179,10 +204,10 @@ def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule
     # E002: 2.3's next tier would pay 60,000, but 1.1 still wins the project (R1): the total stays
     zh = markdown.render(build(policy, evaluated, "E002"), "zh")
     assert "注意:按年度上云服务费为 100,000.01 重新测算,申请人合计仍为 750,000.13 元,不增加——R1 就高不重复" in zh
-    # E004: S1 at tier 3 takes the year's 2.1 from S2 (I-12), and R2 caps the year anyway
+    # E004: S1 at tier 3 would only take the year's 2.1 from S2, which already has 300,000 (I-12)
     en = markdown.render(build(policy, evaluated, "E004"), "en")
-    assert ("the applicant's total stays 650,000 yuan: the 300,000 yuan gained is kept back by R2 Enterprise annual "
-            "cap and 2.1: once per applicant per year") in en
+    assert ("the applicant's total stays 650,000 yuan: the 300,000 yuan gained is kept back by 2.1: once per "
+            "applicant per year") in en
     # and a change that pays states the award and the total, before and after
     assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "
             "900,000 yuan (now 650,000), 250,000 more") in en

@@ -107,6 +107,91 @@ def reaching(limit: Decimal, rate: Decimal, unit: Decimal, mode: str) -> Decimal
     return high * CENT
 
 
+def _step(value: Decimal, kind: str, up: bool) -> Decimal:
+    """The value next to ``value`` an input of this kind can take, above or below it."""
+    unit = Decimal(1) if kind == "count" else CENT
+    return value + unit if up else value - unit
+
+
+def _whole(value: Decimal, kind: str, up: bool) -> Decimal:
+    """``value`` rounded, towards ``up`` or down, to a value an input of this kind can take."""
+    unit = Decimal(1) if kind == "count" else CENT
+    return (value / unit).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR) * unit
+
+
+def needed(plan: Plan, e: ir.Expr, a: Facts, p: Facts) -> tuple[str, str, Any, Decimal] | None:
+    """For a comparison of one count or money input with a bound (a figure, or an expression of other
+    facts) that does not hold: the input, "at_least" or "at_most", the nearest value that holds, and
+    the bound as computed here (``4 < 20% × 21``: 4.2, so at least 5)."""
+    if isinstance(e, ir.Within) and isinstance(e.operand, ir.Input):
+        name, iv = e.operand.name, e.interval
+        kind, value = plan.inputs[name].kind, (a if e.operand.scope == "applicant" else p).get(name)
+        if kind not in ("count", "money") or not isinstance(value, (int, Decimal)) or value in iv:
+            return None
+        if iv.lower is not None and (value < iv.lower or value == iv.lower and not iv.lower_inclusive):
+            least = iv.lower if iv.lower_inclusive else _step(iv.lower, kind, True)
+            return name, "at_least", least, iv.lower
+        if iv.upper is not None:
+            most = iv.upper if iv.upper_inclusive else _step(iv.upper, kind, False)
+            return name, "at_most", most, iv.upper
+        return None
+    if not isinstance(e, ir.Compare) or e.op not in (">=", ">", "<=", "<"):
+        return None
+    op: str = e.op
+    side, other = e.left, e.right
+    if not isinstance(side, ir.Input):
+        flipped = {">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+        op, side, other = flipped[op], e.right, e.left
+    if not isinstance(side, ir.Input) or side.name in {n.name for n in _inputs(other)}:
+        return None
+    kind = plan.inputs[side.name].kind
+    if kind not in ("count", "money"):
+        return None
+    bound = Interpreter(plan).ev(other, a, p)
+    if not isinstance(bound, (int, Decimal)) or isinstance(bound, bool):
+        return None
+    bound = Decimal(bound)
+    up = op in (">=", ">")
+    nearest = _whole(bound, kind, up)
+    if nearest == bound and op in (">", "<"):
+        nearest = _step(bound, kind, up)
+    return side.name, "at_least" if up else "at_most", int(nearest) if kind == "count" else nearest, bound
+
+
+def _inputs(e: ir.Expr) -> list[ir.Input]:
+    found, stack = [], [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, ir.Input):
+            found.append(x)
+        stack.extend(ir.children(x))
+    return found
+
+
+def requirement(plan: Plan, app: Applicant, project: str | None, award: Award) -> Change | None:
+    """A measure refused on one requirement that compares a figure with a bound: the value that meets it."""
+    m = plan.measure(award.measure)
+    if award.status != "not_eligible" or m.level == "year":
+        return None
+    a, p = _facts(app, project)
+    interpreter = Interpreter(plan)
+    try:
+        with exact():
+            failing = [c for c in ((m.beneficiary,) if m.beneficiary else ()) + m.requirements
+                       if not interpreter.ev(c.expr, a, p)]
+            if len(failing) != 1:
+                return None  # meeting one would not be enough
+            found = needed(plan, failing[0].expr, a, p)
+    except (Missing, Undefined, ArithmeticError):
+        return None
+    if found is None:
+        return None
+    name, way, value, bound = found
+    spec = plan.inputs[name]
+    return Change(f"requirement_{way}", m.rule, project, m.id, name, value, None, {
+        "label": spec.label, "needed": value, "bound": bound, "requirement": failing[0].label})
+
+
 def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
             ) -> dict[tuple[str | None, str | None], list[Change]]:
     """Suggestions by (project, measure); the rules' are under (None, None). Each carries what deciding
@@ -118,7 +203,7 @@ def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
         for award in p.awards:
             if award.status in ("referred", "out_of_period"):
                 continue
-            for c in (next_tier(plan, p.id, award), cap(plan, p.id, award)):
+            for c in (next_tier(plan, p.id, award), cap(plan, p.id, award), requirement(plan, app, p.id, award)):
                 if c is not None:
                     found.append(((p.id, award.measure), c))
     ev = decider.evaluation(app)
@@ -189,13 +274,20 @@ def _award(decision: ApplicantDecision, project: str | None, measure: str | None
     return None
 
 
-def blocking(plan: Plan, decision: ApplicantDecision) -> tuple[Label, ...]:
-    """The rules across measures that keep some award of the applicant below its entitlement."""
+def _kept(decision: ApplicantDecision) -> dict[tuple[str | None, str], Decimal]:
+    """What each award of a decision does not pay of its entitlement."""
+    return {(p.id, a.measure): (a.entitlement or ZERO) - (a.amount or ZERO) for p in decision.groups() for a in p.awards}
+
+
+def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision) -> tuple[Label, ...]:
+    """The rules across measures that keep back more of some award's entitlement after a change than
+    before it: those that took the gain."""
     named = {r.id: r for r in plan.rules if not r.GATE}
+    before = _kept(now)
     found: dict[str, Label] = {}
-    for p in decision.groups():
+    for p in again.groups():
         for a in p.awards:
-            if (a.entitlement or ZERO) > (a.amount or ZERO):
+            if (a.entitlement or ZERO) - (a.amount or ZERO) > before.get((p.id, a.measure), ZERO):
                 for s in a.trace:
                     if s.rule in named and s.kind == named[s.rule].KIND:
                         found.setdefault(s.rule, named[s.rule].name())
@@ -216,13 +308,14 @@ def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecisio
         return None
     before, after = _award(decision, c.project, c.measure), _award(again, c.project, c.measure)
     if c.measure is not None:
-        promised = c.expect - (before.entitlement or ZERO if before is not None and before.status != "not_eligible"
-                               else ZERO)
+        expect = c.expect if c.expect is not None else after.entitlement or ZERO if after is not None else ZERO
+        promised = expect - (before.entitlement or ZERO if before is not None and before.status != "not_eligible"
+                             else ZERO)
     else:
         promised = again.total - decision.total
     gain = again.total - decision.total
     blocked = max(promised - gain, ZERO)
-    rules = blocking(plan, again) if blocked > 0 or gain <= 0 else ()
+    rules = blocking(plan, decision, again) if blocked > 0 or gain <= 0 else ()
     if gain <= 0 and not rules:
         return None  # the measure itself still pays nothing more (a condition it fails): nothing to say
     effect = Effect(name, spec.label, value,

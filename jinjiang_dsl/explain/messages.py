@@ -81,6 +81,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "change.cap_bound": ("已达单个项目上限:基数自 {base} 元起按 {rate} 计算即为 {cap} 元,超出部分不增加补助",
                          "The cap binds: from a base of {base} yuan, {rate} already gives the cap of {cap} yuan; "
                          "more base pays no more"),
+    "needs.at_least": ("此处界限为 {bound}:{label}至少需要 {needed}", "The bound here is {bound}: {label} needs to be at "
+                       "least {needed}"),
+    "needs.at_most": ("此处界限为 {bound}:{label}至多为 {needed}", "The bound here is {bound}: {label} needs to be at "
+                      "most {needed}"),
+    "change.requirement_at_least": ("若{label}达到 {needed}(此处界限为 {bound}),即满足“{requirement}”",
+                                    "With {label} of at least {needed} (the bound here is {bound}), "
+                                    "'{requirement}' would be met"),
+    "change.requirement_at_most": ("若{label}不超过 {needed}(此处界限为 {bound}),即满足“{requirement}”",
+                                   "With {label} of at most {needed} (the bound here is {bound}), "
+                                   "'{requirement}' would be met"),
     # what a change does to the whole applicant, decided again with it (explain/counterfactual.py)
     "change.effect.gain": ("按{label}为 {set} 重新测算:本项给予 {granted} 元(现为 {granted_now} 元),申请人合计 {total} 元,"
                            "增加 {gain} 元",

@@ -24,7 +24,7 @@ from ..rules import Allocation, HighestNotStacked, Once, Rule
 from ..runtime.intervals import Interval
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
-from .counterfactual import Change, changes
+from .counterfactual import Change, changes, requirement
 from .messages import STATUS, render
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -277,13 +277,16 @@ def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
     )
 
 
-def why_not(award: Award) -> tuple[Step, ...]:
+def why_not(award: Award, need: Change | None = None) -> tuple[Step, ...]:
+    """The reasons an award was not granted; after a failed comparison, the value it needed."""
     if award.status == "granted":
         return ()
     found = []
     for s in award.trace:
         if s.kind in ("beneficiary", "requirement") and not s.params.get("ok") or s.kind in WHY_NOT_KINDS or (s.kind == "period" and s.params.get("variant") == "out_of_period"):
             found.append(s)
+            if need is not None and s.kind == "requirement" and s.params["label"] == need.params["requirement"]:
+                found.append(Step(s.rule, f"needs.{need.kind.removeprefix('requirement_')}", need.params))
     return tuple(found)
 
 
@@ -303,7 +306,7 @@ def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecisi
     for p in decision.groups():
         for a in p.awards:
             m = plan.measure(a.measure)
-            awards.append(AwardReport(p.id or "", m, a, tier_rows(m, a), why_not(a),
+            awards.append(AwardReport(p.id or "", m, a, tier_rows(m, a), why_not(a, requirement(plan, app, p.id, a)),
                                       tuple(suggestions.get((p.id, a.measure), ()))))
     acted = {s.rule for r in awards for s in r.award.trace}
     rules = tuple(r for r in plan.rules if r.clause and r.id in acted)

@@ -105,7 +105,7 @@ class Change:
     measure: str | None
     field: str | None
     value: Any
-    expect: Decimal
+    expect: Decimal | None  # None: what deciding again gives (a requirement met)
     params: dict[str, Any]
     effect: Effect | None = None
 
