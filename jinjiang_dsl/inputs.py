@@ -222,7 +222,7 @@ class Validator:
                 seen[project.id] = j
             if self.assertions is not None and not errors:
                 for label, names in self.assertions(facts, project.facts):
-                    errors.append(Problem(f"{label.en} ({label.zh})", label.zh).at(f"{project.path}.{names[0]}"))
+                    errors.append(Problem(label.en, label.zh).at(f"{project.path}.{names[0]}"))
             projects.append(project)
         pids = [raw.get("id") if isinstance(raw, dict) else None for raw in raw_projects]
         return Applicant(index, aid if isinstance(aid, str) else None, name, facts, tuple(projects),

@@ -148,8 +148,7 @@ BAD_CASES: list[tuple[str, Any, list[str]]] = [
     # ---- enterprises_started > enterprises_diagnosed
     ("started exceeds diagnosed",
      provider(project(enterprises_diagnosed=20, enterprises_started=21), aid="BAD"),
-     [f"{PP}.enterprises_started: enterprises started cannot exceed enterprises diagnosed "
-      "(启动转型的企业数不能多于接受诊断的企业数)"]),
+     [f"{PP}.enterprises_started: enterprises started cannot exceed enterprises diagnosed"]),
     # ---- missing required fields
     ("missing applicant id",
      {"kind": "enterprise", "projects": []},

@@ -167,6 +167,22 @@ def test_a_failed_comparison_says_the_bound_and_the_value_it_needs(policy: Any, 
     assert "The bound here is" not in markdown.render(report.build(policy.decider(), apps, batch), "en")
 
 
+def test_an_applicant_with_an_input_error_shows_what_it_would_otherwise_get(policy: Any, evaluated: Any) -> None:
+    # E014 says 5 of 4 diagnosed enterprises started: an error, so nothing is granted — but the report says
+    # what the record would give with the error set aside, marked as for reference only
+    en = markdown.render(build(policy, evaluated, "E014"), "en")
+    assert "enterprises started cannot exceed enterprises diagnosed (applicant E014, project C1)" in en
+    assert "Setting the input errors aside (values that cannot be read left out, the rest as given)" in en
+    assert "| C1 | 4.1 Free digital-transformation consulting | granted | 100,000.00 | 100,000.00 |" in en
+    decision = next(d for d in evaluated[1].applicants if d.id == "E014")
+    assert decision.status == "error" and decision.total == 0  # the decision itself is unchanged
+    zh = html.render(build(policy, evaluated, "E014"), "zh")
+    assert "暂不计输入错误" in zh and "100,000.00" in zh
+    # a record that is not an object has no facts to decide: nothing is shown
+    apps, batch = policy.run({"applicants": ["not an applicant"]})
+    assert "Setting the input errors aside" not in markdown.render(report.build(policy.decider(), apps, batch), "en")
+
+
 def test_every_allocation_table_can_be_redone_by_hand() -> None:
     # wherever a cap or limit reduces grants, and for payer shares and instalments, the table's figures
     # are enough to redo the split: exact share, floor, remainder, extra unit, granted

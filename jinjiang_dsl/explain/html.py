@@ -165,7 +165,10 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]
     if d.status == "error":
         out.append(f'<p class="label error">{word("errors", lang)}</p><ul class="errors">')
         out += [f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in d.errors]
-        return out + ["</ul>"]
+        out.append("</ul>")
+        if a.otherwise is not None:
+            out += [f'<p class="label otherwise">{word("otherwise", lang)}</p>', *summary_table(a.otherwise, lang)]
+        return out
     if not a.awards:
         return out + [f"<p>{word('no_awards', lang)}</p>"]
     out += summary_table(a, lang)

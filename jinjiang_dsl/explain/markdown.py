@@ -101,6 +101,8 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, level: str =
     out = [f"{level} {word('applicant', lang)} {md(str(d.id))}{name}{kind}", ""]
     if d.status == "error":
         out += [f"**{word('errors', lang)}**", ""] + [f"- {md(error_text(e, lang))}" for e in d.errors] + [""]
+        if a.otherwise is not None:
+            out += [f"*{word('otherwise', lang)}*", ""] + summary_table(a.otherwise, lang) + [""]
         return out
     if not a.awards:
         return out + [word("no_awards", lang), ""]

@@ -68,6 +68,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "count": ("项数", "Awards"),
     "applicants_n": ("申请人数", "Applicants"),
+    "otherwise": ("暂不计输入错误(无法读取的值略去,其余按所填),本申请人可得如下。仅供参考:更正前不予给予",
+                  "Setting the input errors aside (values that cannot be read left out, the rest as given), the "
+                  "applicant would be entitled to the following. For reference only: nothing is granted until "
+                  "the input is corrected"),
     "no_awards": ("本申请人的项目未涉及任何措施。", "No project of this applicant gives the facts of any measure."),
     "yuan": ("元", "yuan"),
     "applicants": ("申请人一览", "Applicants"),
@@ -263,6 +267,7 @@ class ApplicantReport:
     rule_changes: tuple[Change, ...]
     rules: tuple[Rule, ...] = ()  # the rules across measures that acted on its awards, cited with their clause
     allocations: tuple[Allocation, ...] = ()
+    otherwise: ApplicantReport | None = None  # for an input error: the decision were the wrong values left out
 
 
 def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
@@ -301,7 +306,9 @@ def category(plan: Plan, app: Applicant) -> Label | None:
 
 def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecision) -> ApplicantReport:
     plan = decider.plan
-    suggestions = changes(decider, app, decision) if decision.status == "ok" else {}
+    if decision.status == "error":
+        return ApplicantReport(decision, category(plan, app), (), (), otherwise=otherwise(decider, app, decision))
+    suggestions = changes(decider, app, decision)
     awards = []
     for p in decision.groups():
         for a in p.awards:
@@ -312,6 +319,20 @@ def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecisi
     rules = tuple(r for r in plan.rules if r.clause and r.id in acted)
     return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None), ())),
                            rules, allocations(tuple(awards)))
+
+
+def otherwise(decider: Decider, app: Applicant, decision: ApplicantDecision) -> ApplicantReport | None:
+    """What an applicant with input errors would be entitled to with the errors set aside: a value that
+    cannot be read is never among its facts (so it counts as not given), the rest as given. For
+    reference; nothing is granted until the input is corrected. None when even that cannot be decided."""
+    if not app.errors or not (app.facts or app.projects):
+        return None
+    again = decider.applicant(attrs.evolve(app, errors=()))
+    if again.status != "ok" or not any(p.awards for p in again.groups()):
+        return None
+    awards = tuple(AwardReport(p.id or "", decider.plan.measure(a.measure), a, (), (), ())
+                   for p in again.groups() for a in p.awards)
+    return ApplicantReport(again, None, awards, ())
 
 
 @attrs.frozen(slots=True)
