@@ -216,7 +216,8 @@ class Decider:
             c.note(Step(c.measure.rule, "instalments", {
                 "amount": amount, "parts": Label("、".join(f"{y} 年 {fmt_plain(p)} 元" for y, p in found),
                                                  ", ".join(f"{fmt_plain(p)} yuan in {y}" for y, p in found)),
-                "shares": "、".join(f"{(s * 100).normalize():f}%" for s in shares), "allocation": table}))
+                "shares": Label("、".join(f"{(s * 100).normalize():f}%" for s in shares),
+                                ", ".join(f"{(s * 100).normalize():f}%" for s in shares)), "allocation": table}))
         return found
 
     def in_period(self, date: dt.date | None) -> bool:

@@ -161,7 +161,7 @@ class _Planner:
                 word = ("不属于" if e.negated else "属于") if lang == 0 else ("not in" if e.negated else "in")
                 return f"{walk(e.operand, lang)} {word} {values}"
             if isinstance(e, ast.InInterval):
-                return f"{walk(e.operand, lang)} ∈ {from_ast(e.interval)}"
+                return f"{walk(e.operand, lang)} ∈ {literal(from_ast(e.interval).read('en' if lang else 'zh'))}"
             raise TypeError(e)  # pragma: no cover
 
         def paren(e: ast.Expr, lang: int) -> str:

@@ -376,8 +376,8 @@ def test_r2_out_of_period_and_referred_do_not_use_headroom() -> None:
 @pytest.mark.parametrize(("date", "status", "period_en", "period_zh"), [
     ("2022-12-31", "out_of_period", "and the by-reference period (2023-01-01 to 2023-04-30): not considered",
      "也不在参照执行期(2023-01-01 至 2023-04-30)内"),
-    ("2023-01-01", "granted", "by reference (参照执行)", "参照执行"),
-    ("2023-04-30", "granted", "by reference (参照执行)", "参照执行"),
+    ("2023-01-01", "granted", "by reference (“参照执行”)", "参照执行"),
+    ("2023-04-30", "granted", "by reference (“参照执行”)", "参照执行"),
     ("2023-05-01", "granted", "within the period in force", "在施行期内"),
     ("2024-12-31", "granted", "within the period in force", "在施行期内"),
     ("2025-01-01", "out_of_period", "outside the period in force (2023-05-01 to 2024-12-31)", "不在施行期"),

@@ -110,7 +110,7 @@ def test_once_per_applicant_the_first_claim_by_date_holds_it(backend: str, tmp_p
     by_id = {p["id"]: p["awards"][0] for p in applicant["projects"]}
     assert by_id["Y2024"]["status"] == "granted" and applicant["total"] == "500000.00"
     assert by_id["Y2025"]["status"] == "not_eligible"
-    assert by_id["Y2025"]["trace"][-1]["text"] == ("Once per applicant (一次性): already awarded to project Y2024 "
+    assert by_id["Y2025"]["trace"][-1]["text"] == ("Once per applicant (one-off): already awarded to project Y2024 "
                                                    "(500,000 yuan)")
 
 

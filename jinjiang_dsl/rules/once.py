@@ -32,7 +32,7 @@ class Once(Rule):
                       "Once per applicant per year: in {year} the year goes to project {project}, the highest "
                       "claim ({amount} yuan)"),
         "once.ever": ("本措施每个申请人限享受一次(一次性):已由项目 {project}({amount} 元)享受",
-                      "Once per applicant (一次性): already awarded to project {project} ({amount} yuan)"),
+                      "Once per applicant (one-off): already awarded to project {project} ({amount} yuan)"),
     }
 
     @property

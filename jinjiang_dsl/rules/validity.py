@@ -32,7 +32,7 @@ class Validity(Rule):
         "period.by_reference": (
             "项目日期 {date} 在正式施行前({start} 至 {end}),参照执行。",
             "Project date {date} is before the measures took effect ({start} to {end}): applied by reference "
-            "(参照执行).",
+            "(“参照执行”).",
         ),
         "period.out_of_period": (
             "项目日期 {date} 不在施行期({start} 至 {end})内,也不在参照执行期({ref_start} 至 {ref_end})内,不予认定。",
