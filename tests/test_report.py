@@ -183,6 +183,24 @@ def test_an_applicant_with_an_input_error_shows_what_it_would_otherwise_get(poli
     assert "Setting the input errors aside" not in markdown.render(report.build(policy.decider(), apps, batch), "en")
 
 
+def test_a_winner_cut_to_nothing_after_r1_is_not_shown_as_granted(policy: Any, examples: Any) -> None:
+    # I-10: G8's 1.2 wins R1 over 2.3, then 1.2's annual cap, used up by G1–G6, cuts it to 0
+    rec = record(examples, "E003")
+    g8 = {**next(p for p in rec["projects"] if p["id"] == "G6"), "id": "G8", "cloud_service_fee": "60000"}
+    rec["projects"].append(g8)
+    apps, batch = policy.run({"applicants": [rec]})
+    award = award_of(batch.applicants[0], "G8", "1.2")
+    assert (award.status, award.entitlement, award.amount) == ("granted", Decimal("100000.00"), Decimal("0.00"))
+    built = report.build(policy.decider(), apps, batch)
+    en = markdown.render(built, "en")
+    assert "### G8 · 1.2 5G application demonstration project — granted, but reduced to 0\n" in en
+    assert "| G8 | 1.2 5G application demonstration project | granted, but reduced to 0 | 100,000.00 | 0.00 |" in en
+    assert "is reduced from 100,000 to 0 yuan" in en and "the choice stands" in en
+    page = html.render(built, "zh")
+    assert '<section class="award reduced_to_zero">' in page
+    assert '<span class="status reduced_to_zero">给予,但经核减为 0</span>' in page
+
+
 def test_every_allocation_table_can_be_redone_by_hand() -> None:
     # wherever a cap or limit reduces grants, and for payer shares and instalments, the table's figures
     # are enough to redo the split: exact share, floor, remainder, extra unit, granted

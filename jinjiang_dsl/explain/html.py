@@ -46,12 +46,13 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 tr.matched td { background: #dafbe1; font-weight: 700; }
 .status { font-weight: 600; white-space: nowrap; }
 .status.granted { color: var(--granted); } .status.superseded { color: var(--superseded); }
+.status.reduced_to_zero { color: var(--superseded); }
 .status.not_eligible { color: var(--not); } .status.referred { color: var(--referred); }
 .status.out_of_period { color: var(--out); } .error { color: var(--error); }
 section.award { border: 1px solid var(--line); border-left: 4px solid var(--line); border-radius: 4px;
                 padding: 4px 12px 8px; margin: 12px 0; break-inside: avoid-page; }
 section.award.granted { border-left-color: var(--granted); }
-section.award.superseded { border-left-color: var(--superseded); }
+section.award.superseded, section.award.reduced_to_zero { border-left-color: var(--superseded); }
 section.award.referred { border-left-color: var(--referred); }
 blockquote { margin: 6px 0; padding: 4px 10px; border-left: 3px solid var(--line); color: #3d444d;
              background: #f8f9fa; font-size: 9.5pt; }
@@ -95,7 +96,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
            "</tr></thead><tbody>"]
     for r in a.awards:
         out.append(f"<tr><td>{escape(r.where(lang))}</td><td>{r.measure.id} {escape(r.measure.title.get(lang))}</td>"
-                   f"<td>{_status(r.award.status, lang)}</td>{_money_td(r.award.entitlement)}"
+                   f"<td>{_status(r.status, lang)}</td>{_money_td(r.award.entitlement)}"
                    f"{_money_td(r.award.amount)}</tr>")
     out += [f'<tr><td>{escape(p.id or "")}</td><td colspan="4">{word("no_measure", lang)}</td></tr>'
             for p in a.decision.projects if not p.awards]
@@ -106,9 +107,9 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
 
 def award_section(r: AwardReport, lang: str) -> list[str]:
     m, a = r.measure, r.award
-    amount = f" {money(a.amount)} {word('yuan', lang)}" if a.status == "granted" else ""
-    out = [f'<section class="award {a.status}">',
-           f"<h3>{escape(r.where(lang))} · {m.id} {escape(m.title.get(lang))} — {_status(a.status, lang)}"
+    amount = f" {money(a.amount)} {word('yuan', lang)}" if r.status == "granted" else ""
+    out = [f'<section class="award {r.status}">',
+           f"<h3>{escape(r.where(lang))} · {m.id} {escape(m.title.get(lang))} — {_status(r.status, lang)}"
            f"{escape(amount)}</h3>",
            f'<p class="label">{word("clause", lang)} {escape(m.clause)}</p>']
     if m.quote:

@@ -47,7 +47,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
     ]
     for r in a.awards:
         lines.append(f"| {md(r.where(lang))} | {r.measure.id} {md(r.measure.title.get(lang))} | "
-                     f"{status_word(r.award.status, lang)} | {money(r.award.entitlement)} | {money(r.award.amount)} |")
+                     f"{status_word(r.status, lang)} | {money(r.award.entitlement)} | {money(r.award.amount)} |")
     lines += [f"| {md(p.id or '')} | {word('no_measure', lang)} | | | |" for p in a.decision.projects if not p.awards]
     lines.append(f"| **{word('total', lang)}** | | | | **{money(a.decision.total)}** |")
     return lines
@@ -55,8 +55,8 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
 
 def award_section(r: AwardReport, lang: str) -> list[str]:
     m, a = r.measure, r.award
-    head = f"### {md(r.where(lang))} · {m.id} {md(m.title.get(lang))} — {status_word(a.status, lang)}"
-    if a.status == "granted":
+    head = f"### {md(r.where(lang))} · {m.id} {md(m.title.get(lang))} — {status_word(r.status, lang)}"
+    if r.status == "granted":
         head += f" {money(a.amount)} {word('yuan', lang)}"
     out = [head, "", f"**{word('clause', lang)}** {md(m.clause)}", ""]
     if m.quote:

@@ -128,6 +128,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 STATUS = {
     "granted": ("给予", "granted"),
     "superseded": ("不重复享受", "superseded"),
+    "reduced_to_zero": ("给予,但经核减为 0", "granted, but reduced to 0"),
     "not_eligible": ("不符合条件", "not eligible"),
     "referred": ("个案审定", "referred"),
     "out_of_period": ("不在施行期", "out of period"),

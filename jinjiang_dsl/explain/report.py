@@ -165,6 +165,13 @@ class AwardReport:
         return self.award.status == "granted"
 
     @property
+    def status(self) -> str:
+        """The award's status as the report shows it: a winner a later rule cut to nothing (I-10) is
+        "granted, reduced to 0", never a plain "granted 0.00" (the output keeps the contract's status)."""
+        a = self.award
+        return "reduced_to_zero" if a.status == "granted" and not a.amount and a.entitlement else a.status
+
+    @property
     def steps(self) -> tuple[Step, ...]:
         """The computation, numbered in a report; the interpretations that apply are listed apart."""
         return tuple(s for s in self.award.trace if s.kind != "note")
