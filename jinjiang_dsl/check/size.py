@@ -212,9 +212,22 @@ def _nodes(root: Any, stop_at_expr: bool = False) -> Iterator[Any]:
         if isinstance(node, (tuple, list)):
             stack.extend(reversed(node))
             continue
-        if not attrs.has(type(node)) or isinstance(node, ast.Span):
+        names = _field_names(type(node))
+        if names is None:
             continue
         yield node
         if stop_at_expr and isinstance(node, EXPR_TYPES):
             continue
-        stack.extend(getattr(node, f.name) for f in reversed(attrs.fields(type(node))))
+        stack.extend(getattr(node, name) for name in names)
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """An AST node class's field names, last first (None: not a node, or a span); once per class, since
+    the checker walks every node of a policy."""
+    if kind not in _FIELDS:
+        node = attrs.has(kind) and not issubclass(kind, ast.Span)
+        _FIELDS[kind] = tuple(f.name for f in reversed(attrs.fields(kind))) if node else None
+    return _FIELDS[kind]
