@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -27,12 +27,12 @@ class Label:
         return self.en if lang == "en" else self.zh
 
 
-@attrs.frozen(slots=True)
-class Shown:
+class Shown(NamedTuple):
     """An expression as the reader sees it: labels, operators, and optionally the figures.
 
     ``template`` holds ``{0}``, ``{1}`` … where the inputs go; ``names`` are their
-    labels and ``values`` their figures in the same order (None where not provided).
+    labels and ``values`` their figures in the same order (None where not provided). A named
+    tuple, as :class:`Step` is: a traced applicant shows a few conditions each.
     """
 
     template: Label
@@ -68,18 +68,20 @@ def show_value(value: Any, lang: str) -> str:
     return str(value)
 
 
-@attrs.frozen(slots=True, eq=True, hash=False)
-class Step:
+class Step(NamedTuple):
     """One step of an explanation.
 
     ``rule`` is the clause or rule (``1.1 一(一)``, ``R1``); ``kind`` picks the sentence
     in the catalogue; ``params`` fill it. ``value``, ``limit``, ``tier`` and ``interval``
     are the figures the output contract names.
+
+    A compact record: a named tuple of the figures (a traced applicant makes about ten, and a frozen
+    attrs class costs four times as much to make — docs/performance.md); immutable all the same.
     """
 
     rule: str
     kind: str
-    params: dict[str, Any] = attrs.field(factory=dict)
+    params: dict[str, Any]
     value: Any = None
     limit: Decimal | None = None
     tier: int | None = None
