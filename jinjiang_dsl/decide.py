@@ -50,6 +50,10 @@ class Backend:
     name: str
     measures: dict[str, MeasureFn]
     figures: dict[str, Callable[[Facts], Any]]
+    # the whole applicant as code generated for the policy (compile/applicant.py), untraced and traced;
+    # None: the decider's own walk
+    applicant: Callable[[Applicant, Decider], ApplicantDecision] | None = None
+    applicant_traced: Callable[[Applicant, Decider], ApplicantDecision] | None = None
 
 
 class Decider:
@@ -60,10 +64,11 @@ class Decider:
         self.measures = sorted(plan.measures, key=lambda m: measure_key(m.id))
         self.own = tuple(m for m in self.measures if m.level == "applicant")
         self.over_year = tuple(m for m in self.measures if m.level == "year")
-        self.rank = {m.id: i for i, m in enumerate(self.measures)}
         self.gates = [r for r in plan.rules if isinstance(r, Validity)]
         self.acting = [(r, r.own_measure) for r in plan.rules if not r.GATE]  # and the one measure it acts on
         self._listed: dict[frozenset[str], tuple[Measure, ...]] = {}
+        self.listed_by: dict[frozenset[str], tuple[tuple[Measure, MeasureFn], ...]] = {}
+        self.generated = backend.applicant_traced if trace else backend.applicant
         self._gated: dict[dt.date | None, tuple[str, tuple[Step, ...]]] = {}
         # The notes a measure's explanation ends with, made once (steps are immutable): its own and the
         # policy's, or, for a referred claim, which has no amount, only its own.
@@ -77,6 +82,21 @@ class Decider:
         if found is None:
             found = self._listed[given] = tuple(m for m in self.measures if m.level == "project" and m.own_facts & given)
         return found
+
+    def listed_with_functions(self, given: frozenset[str]) -> tuple[tuple[Measure, MeasureFn], ...]:
+        """The measures a project lists, each with its function (for the generated code); memoised."""
+        found = self.listed_by.get(given)
+        if found is None:
+            found = self.listed_by[given] = tuple((m, self.backend.measures[m.id]) for m in self.listed(given))
+        return found
+
+    def own_claims(self, app: Applicant) -> list[Claim]:
+        """The claims of the measures decided on the applicant's own facts (those it gives)."""
+        return self.claims(app, tuple(m for m in self.own if m.own_facts & app.given), {}, -1, "", app.date)
+
+    @staticmethod
+    def error(app: Applicant, problem: Problem) -> ApplicantDecision:
+        return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
 
     @staticmethod
     def _notes(m: Measure, notes: tuple[Note, ...]) -> tuple[Step, ...]:
@@ -126,7 +146,7 @@ class Decider:
 
     def evaluation(self, app: Applicant) -> Evaluation:
         """What the rules see of this applicant."""
-        return Evaluation(app, self.figure, self.trace, self.rank, self.input_label, self.plan.rounding_unit)
+        return Evaluation(app, self.figure, self.trace, self.input_label, self.plan.rounding_unit)
 
     def zero_divisor(self, app: Applicant, exc: Undefined) -> Problem:
         """A division by zero, as the input error it is: located at the input the divisor is made of."""
@@ -147,9 +167,11 @@ class Decider:
     def _decide(self, app: Applicant) -> ApplicantDecision:
         if not app.ok:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
+        if self.generated is not None:
+            return self.generated(app, self)
         own: list[Claim] = []
         if self.own:
-            own = self.claims(app, tuple(m for m in self.own if m.own_facts & app.given), {}, -1, "", app.date)
+            own = self.own_claims(app)
         if self.over_year:
             own += self.yearly(app)
         per_project = [self.claims(app, self.listed(p.given), p.facts, order, p.id, p.date, p)
@@ -158,20 +180,28 @@ class Decider:
             [c for found in per_project for c in found]
         granted = {c.measure.id for c in claims if c.status == "granted"}
         if granted:  # rules act on granted claims only
-            ev = self.evaluation(app)
-            for rule, only in self.acting:
-                if only is None or only in granted:
-                    problem = rule.apply(ev, claims)
-                    if problem is not None:
-                        return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
-            if self.trace:
-                for rule, _ in self.acting:
-                    rule.finish(ev, claims)
+            problem = self.apply_rules(app, claims, granted)
+            if problem is not None:
+                return self.error(app, problem)
         total = sum([c.amount for c in claims if c.status == "granted" and c.amount], ZERO)
         freeze = self.freeze
         projects = tuple([ProjectDecision(p.id, tuple([freeze(c) for c in found]))
                           for p, found in zip(app.projects, per_project)])
         return ApplicantDecision(app.id, app.name, "ok", total, projects, (), tuple([freeze(c) for c in own]))
+
+    def apply_rules(self, app: Applicant, claims: list[Claim], granted: set[str]) -> Problem | None:
+        """The plan's rules on an applicant's claims, in order (a measure's own rule only when that measure
+        was granted); traced, each then says what a later one did to its outcome."""
+        ev = self.evaluation(app)
+        for rule, only in self.acting:
+            if only is None or only in granted:
+                problem = rule.apply(ev, claims)
+                if problem is not None:
+                    return problem
+        if self.trace:
+            for rule, _ in self.acting:
+                rule.finish(ev, claims)
+        return None
 
     def freeze(self, c: Claim) -> Award:
         m = c.measure

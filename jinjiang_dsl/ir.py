@@ -206,3 +206,4 @@ class Measure:
     quota: tuple[int, str] | None
     earmark: Label | None
     notes: tuple[Note, ...]
+    rank: int = 0  # its position in measure order (1.2 before 1.10): equal amounts go to the lower

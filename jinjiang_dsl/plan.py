@@ -18,7 +18,7 @@ import attrs
 from . import ast, ir
 from .check import CheckedPolicy
 from .check.facts import inputs_of, measure_facts
-from .ir import Cond, Formula, InputSpec, Measure, Note, Override, Tier
+from .ir import Cond, Formula, InputSpec, Measure, Note, Override, Tier, measure_key
 from .rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
 from .runtime.intervals import from_ast
 from .runtime.money import fmt_compact, fmt_plain
@@ -349,7 +349,9 @@ class _Planner:
     def plan(self) -> Plan:
         h = self.policy.header
         assert h is not None  # the checker requires it
-        measures = tuple(self.measure(m) for m in self.policy.measures)
+        written = [self.measure(m) for m in self.policy.measures]
+        ranks = {m.id: i for i, m in enumerate(sorted(written, key=lambda m: measure_key(m.id)))}
+        measures = tuple(attrs.evolve(m, rank=ranks[m.id]) for m in written)
         rules = self.rules(h, measures)
         return Plan(
             name=label_of(h.title, "policy"),

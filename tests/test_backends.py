@@ -67,6 +67,14 @@ def assert_backends_agree(document: Any) -> dict[str, Any]:
 def test_backends_are_what_they_say() -> None:
     assert policy("compiled").backend.name == "compiled"
     assert policy("interpreter").backend.name == "interpreter"
+    # the compiled backend decides the whole applicant with the code generated for the policy, traced or not;
+    # the interpreter walks the plan's records (the reference)
+    generated = policy("compiled").decider(trace=False).generated
+    assert generated is not None and generated.__name__ == "decide_applicant"
+    traced = policy("compiled").decider(trace=True).generated
+    assert traced is not None and traced.__name__ == "decide_applicant_traced"
+    assert policy("interpreter").decider(trace=False).generated is None
+    assert policy("interpreter").decider(trace=True).generated is None
 
 
 def test_examples_agree() -> None:

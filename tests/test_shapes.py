@@ -39,6 +39,12 @@ def test_both_backends_decide_every_example_alike(path: Path) -> None:
         assert c.passed and i.passed, (c.example.title.en, c.failures, i.failures)
         for lang in ("zh", "en"):
             assert c.decision.to_json(lang) == i.decision.to_json(lang), c.example.title.en  # type: ignore[union-attr]
+    # untraced, the compiled backend runs the code generated for the whole applicant: the same decisions
+    policy = load_policy(path)
+    for c in compiled:
+        assert c.applicant is not None and c.decision is not None
+        untraced = policy.decider(trace=False).applicant(c.applicant)
+        assert untraced.to_json("en", trace=False) == c.decision.to_json("en", trace=False), c.example.title.en
 
 
 AND_POLICY = """policy "且" / "and" {
@@ -199,7 +205,9 @@ def test_every_policy_covers_its_boundaries_caps_rules_and_categories(path: Path
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_generated_applicants_decide_alike_on_both_backends(path: Path) -> None:
     """The differential test on every policy: applicants drawn by the policy's own strategies (a third
-    of the profile's examples per policy) get the same JSON, trace included, from both backends."""
+    of the profile's examples per policy) get the same JSON, trace included, from both backends; and
+    untraced, the compiled backend's generated whole-applicant code decides as the interpreter's rule
+    walk does, and as with the trace."""
     from hypothesis import given, settings
 
     from jinjiang_dsl.testing import Strategies
@@ -211,6 +219,9 @@ def test_generated_applicants_decide_alike_on_both_backends(path: Path) -> None:
     def same(document: dict) -> None:
         expected = interpreted.evaluate(document).to_json("en")
         assert compiled.evaluate(document).to_json("en") == expected
+        untraced = compiled.evaluate(document, trace=False).to_json("en", trace=False)
+        assert untraced == interpreted.evaluate(document, trace=False).to_json("en", trace=False)
+        assert untraced == interpreted.evaluate(document).to_json("en", trace=False)
 
     same()
 

@@ -2,7 +2,7 @@
 
 As attrs does for its generated methods, the source is registered in ``linecache`` so a
 traceback or a debugger shows the generated line. The generated module sees only the
-names in :data:`RUNTIME` and the three builtins in :data:`BUILTINS`: no ``__import__``,
+names in :data:`RUNTIME` and the few pure builtins in :data:`BUILTINS`: no ``__import__``,
 ``open`` or ``eval``. That is the second line of defence; the first is the generator,
 which puts text from a policy into source only as ``repr()`` of a constant (docs/security.md).
 """
@@ -12,11 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import linecache
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from ..decide import Backend
+from ..decisions import ApplicantDecision, Award, ProjectDecision
 from ..plan import Plan
+from ..rules import Claim
+from ..rules.base import reduce
+from ..rules.highest import highest_first
+from ..rules.once import first_dated, highest_entitled
 from ..runtime.intervals import Interval, part_in, percent_text
 from ..runtime.money import round_to
 from ..runtime.outcome import MeasureResult, Missing, Undefined
@@ -72,10 +77,23 @@ RUNTIME: dict[str, Any] = {
     "NOT_ELIGIBLE": MeasureResult("not_eligible", None),
     "NOTHING_PAID": MeasureResult("not_eligible", Decimal(0)),
     "REFERRED": MeasureResult("referred", None),
+    # the whole applicant (compile/applicant.py)
+    "Claim": Claim,
+    "Award": Award,
+    "ProjectDecision": ProjectDecision,
+    "ApplicantDecision": ApplicantDecision,
+    "reduce": reduce,
+    "ROUND_DOWN": ROUND_DOWN,
+    "highest_first": highest_first,
+    "first_dated": first_dated,
+    "highest_entitled": highest_entitled,
 }
 
 
-BUILTINS: dict[str, Any] = {"bool": bool, "frozenset": frozenset, "KeyError": KeyError}
+BUILTINS: dict[str, Any] = {"bool": bool, "frozenset": frozenset, "KeyError": KeyError,
+                            # the whole applicant's loops (compile/applicant.py): pure functions of their arguments
+                            "enumerate": enumerate, "id": id, "len": len, "list": list, "max": max, "min": min,
+                            "set": set, "sum": sum, "tuple": tuple, "zip": zip}
 
 
 def load(plan: Plan) -> dict[str, Any]:
@@ -86,6 +104,8 @@ def load(plan: Plan) -> dict[str, Any]:
     linecache.cache[filename] = (len(source), None, lines, filename)
     namespace = dict(RUNTIME, __builtins__=BUILTINS)
     namespace["LABELS"] = {name: spec.label for name, spec in plan.inputs.items()}
+    namespace["RULES"] = {r.id: r for r in plan.rules}
+    namespace["UNIT"] = plan.rounding_unit
     for start, end in _pieces(lines):
         # Blank lines first, so that line numbers in a traceback are the module's own.
         code = compile("\n" * start + "".join(lines[start:end]), filename, "exec")
@@ -124,4 +144,6 @@ def compiled_backend(plan: Plan) -> Backend:
         name="compiled",
         measures={m.id: ns["measure_" + m.id.replace(".", "_")] for m in plan.measures},
         figures={key: _missing_as_such(ns[f"figure_{i}"]) for i, (key, _) in enumerate(plan.figures)},
+        applicant=ns["decide_applicant"],
+        applicant_traced=ns["decide_applicant_traced"],
     )

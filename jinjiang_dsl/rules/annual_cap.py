@@ -7,7 +7,7 @@ before the limits across measures (see :mod:`jinjiang_dsl.plan` for where it is 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
@@ -15,6 +15,9 @@ from ..ir import Cond
 from ..problem import Problem
 from ..runtime.trace import Label, Step
 from .base import REDUCE, ZERO, Claim, Evaluation, Rule, allocation, by_year, reduce
+
+if TYPE_CHECKING:
+    from ..compile.applicant import RuleCode
 
 
 @attrs.frozen(slots=True)
@@ -87,6 +90,28 @@ class AnnualCap(Rule):
                 before += after
                 c.amount = after
         return None
+
+    def emit(self, code: RuleCode) -> None:
+        out = code.out
+        out(f"if {self.measure!r} in granted:")
+        with out.indent():
+            out("years = {}")
+            out("for c in claims:")
+            with out.indent():
+                out(f"if c.status == 'granted' and c.date is not None and c.measure.id == {self.measure!r}:")
+                with out.indent():
+                    out("years.setdefault(c.date.year, []).append(c)")
+            out("if years:")
+            with out.indent():
+                out(f"cap = {code.figure(self.key)}(a)")
+                out("for found in years.values():")
+                with out.indent():
+                    out("amounts = [c.amount or ZERO for c in found]")
+                    out("if sum(amounts, ZERO) > cap:")
+                    with out.indent():
+                        out(f"for c, after in zip(found, reduce(amounts, cap, {self.reduction!r}, UNIT)):")
+                        with out.indent():
+                            out("c.amount = after")
 
     def step(self, ev: Evaluation, c: Claim, variant: str, cap: Decimal, year: int, **params: object) -> None:
         if ev.trace:

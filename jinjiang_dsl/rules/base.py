@@ -21,6 +21,7 @@ from ..problem import Problem
 from ..runtime.trace import Label, Step
 
 if TYPE_CHECKING:
+    from ..compile.applicant import RuleCode
     from ..decisions import ApplicantDecision
     from ..inputs import Applicant
 
@@ -136,7 +137,6 @@ class Evaluation:
     app: Applicant
     figure: Callable[[str, Facts], Any]  # the value of a figure a rule declared, by key
     trace: bool
-    rank: dict[str, int]  # a measure's position in measure order (ties go to the lower)
     input_label: Callable[[str], Label]
     unit: Decimal  # the policy's rounding unit: splits are exact in it
 
@@ -178,6 +178,11 @@ class Rule:
 
     def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
         """After every rule has acted: say what a later rule did to this one's outcome."""
+
+    def emit(self, code: RuleCode) -> None:
+        """Write what :meth:`apply` does, untraced, as straight-line code for this rule (see
+        :mod:`jinjiang_dsl.compile.applicant` for the names the code works with)."""
+        raise NotImplementedError(self.KIND)
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """What coverage wants of this rule: (what, its cases)."""

@@ -11,7 +11,7 @@ says so on the winner and on each of them.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import attrs
 
@@ -19,6 +19,9 @@ from ..problem import Problem
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
 from .base import ZERO, Claim, Evaluation, Rule
+
+if TYPE_CHECKING:
+    from ..compile.applicant import RuleCode
 
 WHAT = "highest, not stacked"
 CASES = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
@@ -28,6 +31,12 @@ CASES = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie"
 
 def _amount(c: Claim) -> Decimal:
     return c.amount or ZERO
+
+
+def highest_first(c: Claim) -> tuple[Decimal, int, int]:
+    """The highest current amount wins; equal amounts go to the lower measure number, then the earlier
+    project."""
+    return c.amount or ZERO, -c.measure.rank, -c.order
 
 
 @attrs.frozen(slots=True)
@@ -101,7 +110,8 @@ class HighestNotStacked(Rule):
             candidates = [c for c in group if c.status == "granted"]
             if candidates:
                 other = candidates[0].facts.get(self.other_policy) if self.other_policy else None
-                self.choose(ev, candidates, other)
+                if other is not None or len(candidates) > 1:  # else one claim, and nothing to compare it with
+                    self.choose(ev, candidates, other)
         return None
 
     def step(self, claim: Claim, **params: object) -> None:
@@ -111,7 +121,7 @@ class HighestNotStacked(Rule):
         claim.status, claim.amount, claim.taken_by = "superseded", ZERO, self.id
 
     def choose(self, ev: Evaluation, candidates: list[Claim], other: Decimal | None) -> None:
-        best = max(candidates, key=lambda c: (_amount(c), -ev.rank[c.measure.id], -c.order))
+        best = max(candidates, key=highest_first)
         if other is not None and other >= _amount(best):
             for c in candidates:
                 self.lose(c)
@@ -141,8 +151,8 @@ class HighestNotStacked(Rule):
 
     def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
         """A winner reduced by a later rule: the choice stands, and each claim says so."""
-        if not ev.trace:
-            return
+        if not ev.trace or not any(c.taken_by == self.id for c in claims):
+            return  # nothing superseded here: no choice to restate
         for group in self.groups(claims):
             winner = next((c for c in group if c.status == "granted"), None)
             superseded = [c for c in group if c.taken_by == self.id]
@@ -156,6 +166,39 @@ class HighestNotStacked(Rule):
             for c in superseded:
                 self.step(c, variant="kept.superseded", winner=winner.measure.id, amount=winner.amount,
                           entitlement=winner.entitlement, own=c.entitlement)
+
+    def emit(self, code: RuleCode) -> None:
+        out = code.out
+        key = "c.year" if self.scope == "applicant" else "c.order if c.order >= 0 else id(c)"
+        out("if len(claims) > 1:" if self.other_policy is None else "if claims:")
+        with out.indent():
+            out("groups = {}")
+            out("for c in claims:")
+            with out.indent():
+                out(f"groups.setdefault({key}, []).append(c)")
+            out("for group in groups.values():")
+            with out.indent():
+                out("candidates = [c for c in group if c.status == 'granted']")
+                if self.other_policy is None:
+                    out("if len(candidates) > 1:")
+                    with out.indent():
+                        out("best = max(candidates, key=highest_first)")
+                        out("for c in candidates:")
+                        with out.indent():
+                            out("if c is not best:")
+                            with out.indent():
+                                out(f"c.status, c.amount, c.taken_by = 'superseded', ZERO, {self.id!r}")
+                    return
+                out("if candidates:")
+                with out.indent():
+                    out("best = max(candidates, key=highest_first)")
+                    out(f"other = candidates[0].facts.get({self.other_policy!r})")
+                    out("everyone = other is not None and other >= (best.amount or ZERO)")
+                    out("for c in candidates:")
+                    with out.indent():
+                        out("if everyone or c is not best:")
+                        with out.indent():
+                            out(f"c.status, c.amount, c.taken_by = 'superseded', ZERO, {self.id!r}")
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         extra = ("other policy higher", "other policy lower") if self.other_policy else ()

@@ -22,7 +22,9 @@ from ..runtime.trace import Label, Shown, Step
 from .base import REDUCE, ZERO, Change, Claim, Evaluation, Rule, allocation, by_year, reduce
 
 if TYPE_CHECKING:
+    from ..compile.applicant import RuleCode
     from ..decisions import ApplicantDecision
+    from ..inputs import Applicant
 
 WHAT = "limit across measures"
 
@@ -93,9 +95,7 @@ class Limit(Rule):
         try:
             limit: Decimal = ev.figure(self.key, ev.app.facts)
         except Missing as exc:
-            return Problem(f"missing; it is required for {self.id} ({self.title.en}) because the applicant "
-                           f"has grants", f"缺少;本申请人有补助,{self.id}({self.title.zh})需要此项"
-                           ).at(f"{ev.app.path}.{exc.name}").of(ev.app.id)
+            return self.missing(ev.app, exc.name)
         headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
         limit_shown = self.shown(self.limit, ev) if ev.trace else None
         shown_limit = fmt_plain(limit) if limit < 0 else ""  # below 0 it allows nothing, and says so
@@ -124,6 +124,40 @@ class Limit(Rule):
                     self.write_notes(c)
                 c.amount = after
         return None
+
+    def missing(self, app: Applicant, name: str) -> Problem:
+        """The limit needs a fact the applicant did not give: an input problem, since it has grants."""
+        return Problem(f"missing; it is required for {self.id} ({self.title.en}) because the applicant has grants",
+                       f"缺少;本申请人有补助,{self.id}({self.title.zh})需要此项").at(f"{app.path}.{name}").of(app.id)
+
+    def emit(self, code: RuleCode) -> None:
+        out = code.out
+        if self.limit is None:
+            return
+        out("years = {}")
+        out("for c in claims:")
+        with out.indent():
+            out("if c.status == 'granted' and c.amount and c.date is not None:")
+            with out.indent():
+                out("years.setdefault(c.date.year, []).append(c)")
+        applies = f" and {code.figure(self.applies_key)}(a)" if self.applies_to is not None else ""
+        out(f"if years{applies}:")
+        with out.indent():
+            out("try:")
+            with out.indent():
+                out(f"limit = {code.figure(self.key)}(a)")
+            out("except KeyError as exc:")
+            with out.indent():
+                out(f"return d.error(app, RULES[{self.id!r}].missing(app, exc.args[0]))")
+            out("headroom = max(limit, ZERO).quantize(UNIT, rounding=ROUND_DOWN)")
+            out("for found in years.values():")
+            with out.indent():
+                out("amounts = [c.amount or ZERO for c in found]")
+                out("if sum(amounts, ZERO) > headroom:")
+                with out.indent():
+                    out(f"for c, after in zip(found, reduce(amounts, headroom, {self.reduction!r}, UNIT)):")
+                    with out.indent():
+                        out("c.amount = after")
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         cases = ("within", "reduced") + (("not applicable",) if self.applies_to else ())

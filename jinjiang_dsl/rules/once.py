@@ -9,7 +9,8 @@ input order). A claim that qualifies for nothing takes no turn.
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import attrs
 
@@ -17,7 +18,20 @@ from ..problem import Problem
 from ..runtime.trace import Label, Step
 from .base import ZERO, Claim, Evaluation, Rule
 
+if TYPE_CHECKING:
+    from ..compile.applicant import RuleCode
+
 WHAT = {"year": "once per applicant per year", "ever": "once per applicant"}
+
+
+def first_dated(c: Claim) -> tuple[dt.date, int]:
+    """Once ever: the first claim by date holds it (equal: the earlier in input order)."""
+    return c.date or dt.date.max, c.order
+
+
+def highest_entitled(c: Claim) -> tuple[Decimal, int]:
+    """Once a year: the highest entitlement holds the year (equal: the earlier in input order)."""
+    return c.entitlement or ZERO, -c.order
 
 
 @attrs.frozen(slots=True)
@@ -53,16 +67,35 @@ class Once(Rule):
             if c.measure.id == self.measure and c.status == "granted" and (self.per == "ever" or c.date):
                 turns.setdefault(c.year if self.per == "year" else None, []).append(c)
         for year, found in turns.items():
-            if year is None:
-                holder = min(found, key=lambda c: (c.date or dt.date.max, c.order))
-            else:
-                holder = max(found, key=lambda c: (c.entitlement, -c.order))
+            holder = min(found, key=first_dated) if year is None else max(found, key=highest_entitled)
             for c in found:
                 if c is not holder:
                     c.status, c.amount = "not_eligible", ZERO
                     params = {"variant": self.per, "project": holder.project, "amount": holder.entitlement}
                     c.note(Step(self.id, self.KIND, {**params, "year": str(year)} if year else params))
         return None
+
+    def emit(self, code: RuleCode) -> None:
+        out = code.out
+        out(f"if {self.measure!r} in granted:")
+        with out.indent():
+            out("turns = {}")
+            out("for c in claims:")
+            with out.indent():
+                dated = "" if self.per == "ever" else " and c.date is not None"
+                out(f"if c.status == 'granted' and c.measure.id == {self.measure!r}{dated}:")
+                with out.indent():
+                    out(f"turns.setdefault({'None' if self.per == 'ever' else 'c.date.year'}, []).append(c)")
+            out("for found in turns.values():")
+            with out.indent():
+                out("if len(found) > 1:")
+                with out.indent():
+                    out(f"holder = {'min(found, key=first_dated)' if self.per == 'ever' else 'max(found, key=highest_entitled)'}")
+                    out("for c in found:")
+                    with out.indent():
+                        out("if c is not holder:")
+                        with out.indent():
+                            out("c.status, c.amount = 'not_eligible', ZERO")
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         cases = ("holds it",) if self.applicant_level else ("holds it", "another claim holds it")
