@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..inputs import Applicant
 
 WHAT = "limit across measures"
+NO_CLAMP = Label("", "")
 
 
 @attrs.frozen(slots=True)
@@ -99,20 +100,22 @@ class Limit(Rule):
         headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
         limit_shown = self.shown(self.limit, ev) if ev.trace else None
         shown_limit = fmt_plain(limit) if limit < 0 else ""  # below 0 it allows nothing, and says so
-        clamp = Label(f" = {shown_limit},不足 0 按 0 计", f" = {shown_limit}, so 0") if shown_limit else Label("", "")
+        clamp = Label(f" = {shown_limit},不足 0 按 0 计", f" = {shown_limit}, so 0") if shown_limit else NO_CLAMP
         for year, granted in sorted(years.items()):
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)
             common = {"title": self.title, "headroom": headroom, "limit": limit_shown, "year": str(year), "total": total,
                       "clamp": clamp}
             if total <= headroom:
-                for c in granted:
-                    if ev.trace:
-                        c.note(Step(self.id, self.KIND, {"variant": "free", **common}, limit=headroom))
+                if ev.trace:  # one step, the same for each grant of the year (steps never change)
+                    free = Step(self.id, self.KIND, {"variant": "free", **common}, limit=headroom)
+                    for c in granted:
+                        c.note(free)
                 continue
             in_order = self.reduction == "input_order"
             reduced = reduce(amounts, headroom, self.reduction, ev.unit)
-            table = allocation(self.id, Label(f"[{self.id}] {self.title.zh}", f"[{self.id}] {self.title.en}"), str(year), self.reduction, [c.label for c in granted], amounts,
+            title = Label(f"[{self.id}] {self.title.zh}", f"[{self.id}] {self.title.en}")
+            table = allocation(self.id, title, str(year), self.reduction, [c.label for c in granted], amounts,
                                headroom, reduced, ev.unit) if ev.trace else None
             for c, amount, after in zip(granted, amounts, reduced):
                 if ev.trace:
