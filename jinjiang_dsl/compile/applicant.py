@@ -35,6 +35,28 @@ class RuleCode:
     def figure(self, key: str) -> str:
         return self.figures[key]
 
+    def by_year(self, keep: str) -> None:
+        """``years``: the claims that ``keep`` holds for, by the year of their date."""
+        out = self.out
+        out("years = {}")
+        out("for c in claims:")
+        with out.indent():
+            out(f"if {keep} and c.date is not None:")
+            with out.indent():
+                out("years.setdefault(c.date.year, []).append(c)")
+
+    def reduce_each_year(self, target: str, reduction: str) -> None:
+        """Each year's claims over ``target`` brought down to it by the declared reduction."""
+        out = self.out
+        out("for found in years.values():")
+        with out.indent():
+            out("amounts = [c.amount or ZERO for c in found]")
+            out(f"if sum(amounts, ZERO) > {target}:")
+            with out.indent():
+                out(f"for c, after in zip(found, reduce(amounts, {target}, {reduction!r}, UNIT)):")
+                with out.indent():
+                    out("c.amount = after")
+
 
 def emit_applicant(plan: Plan, out: Emitter, k: Constants, trace: bool) -> None:
     """``decide_applicant(app, d)``: one valid applicant's decision, untraced; with ``trace``,

@@ -95,23 +95,11 @@ class AnnualCap(Rule):
         out = code.out
         out(f"if {self.measure!r} in granted:")
         with out.indent():
-            out("years = {}")
-            out("for c in claims:")
-            with out.indent():
-                out(f"if c.status == 'granted' and c.date is not None and c.measure.id == {self.measure!r}:")
-                with out.indent():
-                    out("years.setdefault(c.date.year, []).append(c)")
+            code.by_year(f"c.status == 'granted' and c.measure.id == {self.measure!r}")
             out("if years:")
             with out.indent():
                 out(f"cap = {code.figure(self.key)}(a)")
-                out("for found in years.values():")
-                with out.indent():
-                    out("amounts = [c.amount or ZERO for c in found]")
-                    out("if sum(amounts, ZERO) > cap:")
-                    with out.indent():
-                        out(f"for c, after in zip(found, reduce(amounts, cap, {self.reduction!r}, UNIT)):")
-                        with out.indent():
-                            out("c.amount = after")
+                code.reduce_each_year("cap", self.reduction)
 
     def step(self, ev: Evaluation, c: Claim, variant: str, cap: Decimal, year: int, **params: object) -> None:
         if ev.trace:

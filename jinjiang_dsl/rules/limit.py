@@ -137,12 +137,7 @@ class Limit(Rule):
         out = code.out
         if self.limit is None:
             return
-        out("years = {}")
-        out("for c in claims:")
-        with out.indent():
-            out("if c.status == 'granted' and c.amount and c.date is not None:")
-            with out.indent():
-                out("years.setdefault(c.date.year, []).append(c)")
+        code.by_year("c.status == 'granted' and c.amount")
         applies = f" and {code.figure(self.applies_key)}(a)" if self.applies_to is not None else ""
         out(f"if years{applies}:")
         with out.indent():
@@ -153,14 +148,7 @@ class Limit(Rule):
             with out.indent():
                 out(f"return d.error(app, RULES[{self.id!r}].missing(app, exc.args[0]))")
             out("headroom = max(limit, ZERO).quantize(UNIT, rounding=ROUND_DOWN)")
-            out("for found in years.values():")
-            with out.indent():
-                out("amounts = [c.amount or ZERO for c in found]")
-                out("if sum(amounts, ZERO) > headroom:")
-                with out.indent():
-                    out(f"for c, after in zip(found, reduce(amounts, headroom, {self.reduction!r}, UNIT)):")
-                    with out.indent():
-                        out("c.amount = after")
+            code.reduce_each_year("headroom", self.reduction)
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         cases = ("within", "reduced") + (("not applicable",) if self.applies_to else ())
