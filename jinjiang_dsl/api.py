@@ -120,8 +120,14 @@ def load_policy(path: str | Path, *, strict: bool = False, backend: BackendName 
     except TooLarge as exc:
         where = Span(path=str(path), line=1, column=1, end_line=1, end_column=2)
         raise PolicyError([Diagnostic(severity="error", message=f"the policy is {exc}", span=where)], {}) from None
-    checked = check(parse(source, str(path)))
+    return policy_from_source(source, str(path), strict=strict, backend=backend, max_projects=max_projects)
+
+
+def policy_from_source(source: str, path: str = "<policy>", *, strict: bool = False, backend: BackendName = "compiled",
+                       max_projects: int = MAX_PROJECTS) -> Policy:
+    """A policy from its text (as the decision register keeps it); ``path`` names it in messages."""
+    checked = check(parse(source, path))
     blocking = checked.diagnostics if strict else checked.errors
     if blocking:
-        raise PolicyError(checked.diagnostics, {str(path): source})
+        raise PolicyError(checked.diagnostics, {path: source})
     return Policy(checked, backend, max_projects=max_projects)

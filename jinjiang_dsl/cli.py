@@ -26,6 +26,7 @@ from .limits import (
 )
 from .output import Output, OutputError
 from .plan import Plan
+from .register import DEFAULT_PATH as DEFAULT_REGISTER
 from .safe_text import visible
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
@@ -132,18 +133,23 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
     import json
 
     from .explain.text import print_batch
-    from .inputs import DocumentError
+    from .inputs import DocumentError, read_document
 
     found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
     if found is None:
         return EXIT_UNREADABLE
     text, digest = found
     try:
-        batch = policy.evaluate(text, trace=not args.no_trace)
+        records = read_document(text)
+        apps, batch = policy.run(records, trace=not args.no_trace)
     except DocumentError as exc:
         err.print(f"{args.applications}: {exc}", markup=False)
         return EXIT_UNREADABLE
     batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
+    if args.register is not None:
+        status = record_batch(args, policy, records, apps, batch, err)
+        if status != EXIT_OK:
+            return status
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     with Output(args.output, [args.policy, args.applications]) as out:
         if fmt == "text":
@@ -159,11 +165,34 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
     return EXIT_OK
 
 
+def record_batch(args: argparse.Namespace, policy, records: list, apps: list, batch, err: Console) -> int:
+    """Record a batch in the register (``--register``), or say what would be recorded (``--dry-run``)."""
+    from .register import Register, RegisterError
+
+    try:
+        with Register(args.register) as register:
+            done = register.record(policy.checked.policy.source, args.policy, records, apps, batch,
+                                   traced=not args.no_trace, dry_run=args.dry_run)
+    except RegisterError as exc:
+        err.print(f"jinjiang-dsl: {exc}", markup=False)
+        return EXIT_UNREADABLE
+    verb = "would record" if done.dry_run else "recorded"
+    err.print(f"register {args.register}: {verb} batch {done.batch_id}: {done.decisions} decisions"
+              + (f", superseding {len(done.superseded)} earlier" if done.superseded else ""), markup=False)
+    for aid, earlier, new in done.superseded:
+        err.print(f"  {aid}: decision {new} supersedes decision {earlier}", markup=False)
+    return EXIT_OK
+
+
 def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     import json
 
     from . import batch
 
+    if args.register is not None:
+        err.print("jinjiang-dsl eval: --register records a JSON applications document (not yet a stream)",
+                  markup=False)
+        return EXIT_USAGE
     if args.format == "text":
         err.print("jinjiang-dsl eval: a JSON Lines or CSV stream gives JSON Lines (--format jsonl)", markup=False)
         return EXIT_USAGE
@@ -345,6 +374,87 @@ def describe_plan(plan: Plan) -> list[str]:
     return lines
 
 
+def cmd_register(args: argparse.Namespace) -> int:
+    """The register's audit commands: history, replay, verify, export."""
+    from .register import Register, RegisterError
+
+    err = _stderr()
+    if args.action != "export" and not _exists(args.register):
+        err.print(f"jinjiang-dsl: {args.register}: no register here (record one with eval --register)", markup=False)
+        return EXIT_UNREADABLE
+    try:
+        with Register(args.register) as register:
+            return REGISTER_ACTIONS[args.action](register, args, err)
+    except RegisterError as exc:
+        err.print(f"jinjiang-dsl: {exc}", markup=False)
+        return EXIT_UNREADABLE
+
+
+def _exists(path: str) -> bool:
+    import os
+
+    return os.path.isfile(path)
+
+
+def register_history(register, args: argparse.Namespace, err: Console) -> int:
+    rows = register.history(args.applicant)
+    if not rows:
+        err.print(f"no decision for applicant {visible(args.applicant)!r} in {args.register}", markup=False)
+        return EXIT_ERRORS
+    out = Console(highlight=False, soft_wrap=True)
+    for r in rows:
+        links = (f"  supersedes {r['supersedes']}" if r["supersedes"] else "") + \
+                (f"  superseded by {r['superseded_by']}" if r["superseded_by"] else "")
+        out.print(f"decision {r['decision']}  batch {r['batch']}  {r['recorded_at']}  period {r['period'] or '-'}  "
+                  f"{r['status']}  total {r['total']}{links}", markup=False)
+        out.print(f"  policy {r['policy_sha256'][:12]}  engine {r['engine_version']}", markup=False)
+        for a in r["awards"]:
+            out.print(f"  {a['project'] or '(applicant)'}  {a['measure']}  {a['status']}  "
+                      f"entitlement {a['entitlement'] or '-'}  amount {a['amount'] or '-'}", markup=False)
+    return EXIT_OK
+
+
+def register_replay(register, args: argparse.Namespace, err: Console) -> int:
+    from .register import replay
+
+    target = args.target
+    found = replay(register, batch=target) if target.startswith("B-") else \
+        replay(register, decision=int(target)) if target.isdigit() else None
+    if found is None:
+        err.print(f"jinjiang-dsl: {visible(target)!r} is neither a decision number nor a batch id (B-…)", markup=False)
+        return EXIT_USAGE
+    if not found:
+        err.print(f"nothing recorded as {visible(target)!r} in {args.register}", markup=False)
+        return EXIT_ERRORS
+    out = Console(highlight=False, soft_wrap=True)
+    differ = [(did, diff) for did, diff in found if diff]
+    for did, diff in found:
+        out.print(f"decision {did}: " + ("identical" if not diff else f"differs: {diff}"), markup=False)
+    return EXIT_ERRORS if differ else EXIT_OK
+
+
+def register_verify(register, args: argparse.Namespace, err: Console) -> int:
+    count, problems = register.verify()
+    out = Console(highlight=False, soft_wrap=True)
+    for p in problems:
+        out.print(f"decision {p.decision_id}: {p.what}", markup=False)
+    out.print(f"{args.register}: {count} decisions checked; " + ("the chain is intact" if not problems
+              else f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"), markup=False)
+    return EXIT_ERRORS if problems else EXIT_OK
+
+
+def register_export(register, args: argparse.Namespace, err: Console) -> int:
+    from .register import export
+
+    with Output(args.output, []) as out:
+        export(register, out.write, args.format)
+    return EXIT_OK
+
+
+REGISTER_ACTIONS = {"history": register_history, "replay": register_replay, "verify": register_verify,
+                    "export": register_export}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jinjiang-dsl",
@@ -379,6 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default {MAX_LINE_BYTES:,})")
     p.add_argument("--max-projects", type=_positive, default=MAX_PROJECTS, metavar="N",
                    help=f"most projects one applicant may have; more is an input error (default {MAX_PROJECTS:,})")
+    p.add_argument("--register", nargs="?", const=DEFAULT_REGISTER, metavar="PATH",
+                   help=f"record every decision in the decision register (default file {DEFAULT_REGISTER})")
+    p.add_argument("--dry-run", action="store_true", help="with --register: say what would be recorded, record nothing")
     p.set_defaults(run=cmd_eval)
 
     for name, run, summary in (
@@ -403,6 +516,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of titles and explanations")
     p.add_argument("-v", "--verbose", action="store_true", help="also list the examples that pass")
     p.set_defaults(run=cmd_test)
+
+    p = sub.add_parser("register", help="the decision register: history, replay, verify, export")
+    reg = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = reg.add_parser("history", help="every decision for an applicant, in order, with its batch and awards")
+    q.add_argument("applicant", metavar="ID", help="the applicant's id")
+    q = reg.add_parser("replay", help="decide a recorded decision (or a whole batch) again and compare")
+    q.add_argument("target", metavar="DECISION|BATCH", help="a decision number, or a batch id (B-…)")
+    reg.add_parser("verify", help="check every row against the hash chain")
+    q = reg.add_parser("export", help="every decision with its awards, as JSON Lines or CSV")
+    q.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="output format (default jsonl)")
+    q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    for q in reg.choices.values():
+        q.add_argument("--register", default=DEFAULT_REGISTER, metavar="PATH",
+                       help=f"the register file (default {DEFAULT_REGISTER})")
+    p.set_defaults(run=cmd_register)
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")

@@ -1,0 +1,387 @@
+"""The decision register: every decision of a batch, kept in SQLite, hash-chained, for audit and replay.
+
+One file, embedded (Python's ``sqlite3``), in WAL mode. A batch is recorded in one transaction —
+all its decisions or none — taken with ``BEGIN IMMEDIATE``, so two processes recording into the
+same file are serialised, never interleaved. The schema is versioned (``PRAGMA user_version``)
+and brought up to date when a register is opened.
+
+Each decision row carries the SHA-256 of the previous row and of its own content (its awards
+included), so ``verify`` finds a row that was changed, deleted or inserted afterwards. Rows are
+never updated: a correction is a new decision that names the one it supersedes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from . import __version__
+from .decisions import ApplicantDecision, BatchDecision, now_in_shanghai
+from .inputs import Applicant, LongNumber, read_document
+from .runtime.money import fmt_money
+
+DEFAULT_PATH = "decisions.sqlite"
+GENESIS = "0" * 64  # what the first row names as the row before it
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: policies stored once by their hash; batches; decisions (one per applicant per batch) and awards
+    """
+    CREATE TABLE policies (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        source TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        policy_sha256 TEXT NOT NULL REFERENCES policies(sha256),
+        input_sha256 TEXT,
+        engine_version TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        applicants INTEGER NOT NULL,
+        total TEXT NOT NULL,
+        traced INTEGER NOT NULL
+    );
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch_id TEXT NOT NULL REFERENCES batches(id),
+        position INTEGER NOT NULL,
+        applicant_id TEXT,
+        period TEXT NOT NULL,
+        status TEXT NOT NULL,
+        total TEXT NOT NULL,
+        record TEXT NOT NULL,
+        record_sha256 TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        supersedes INTEGER REFERENCES decisions(id),
+        prev_hash TEXT NOT NULL,
+        row_hash TEXT NOT NULL
+    );
+    CREATE INDEX decisions_applicant ON decisions(applicant_id);
+    CREATE INDEX decisions_batch ON decisions(batch_id);
+    CREATE TABLE awards (
+        decision_id INTEGER NOT NULL REFERENCES decisions(id),
+        project_id TEXT,
+        measure TEXT NOT NULL,
+        year INTEGER,
+        status TEXT NOT NULL,
+        entitlement TEXT,
+        amount TEXT,
+        shares TEXT NOT NULL,
+        trace TEXT NOT NULL
+    );
+    CREATE INDEX awards_decision ON awards(decision_id);
+    """,
+)
+
+
+class RegisterError(Exception):
+    """A register that cannot be opened, written or read: one line for the user."""
+
+
+def canonical(value: Any) -> str:
+    """A record as compact JSON, the same text for the same record: no spaces, numbers exactly as read
+    (never through a float), members in the order given — not sorted, since the order is part of what
+    was decided (input errors are reported in it), and a replay must see the record as it was."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{canonical(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, LongNumber):
+        return value.text
+    return json.dumps(value, ensure_ascii=False)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@attrs.frozen(slots=True)
+class Recorded:
+    """What recording a batch did (or, in a dry run, would do)."""
+
+    batch_id: str
+    decisions: int
+    superseded: tuple[tuple[str, int, int], ...]  # (applicant id, earlier decision id, new decision id)
+    dry_run: bool
+
+
+@attrs.frozen(slots=True)
+class Problem:
+    """A row ``verify`` finds not as it was recorded."""
+
+    decision_id: int
+    what: str
+
+
+class Register:
+    """A register file. ``Register(path)`` opens (creating or migrating) it."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise RegisterError(f"{self.path}: cannot open the register: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest version, one migration per transaction."""
+        if self.version > len(MIGRATIONS):
+            raise RegisterError(f"{self.path}: written by a newer jinjiang-dsl (schema {self.version}; "
+                                f"this one knows {len(MIGRATIONS)})")
+        while self.version < len(MIGRATIONS):
+            step = self.version
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {step + 1}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------------ recording
+
+    def record(self, policy_source: str, policy_path: str, records: list[Any], apps: list[Applicant],
+               batch: BatchDecision, traced: bool = True, dry_run: bool = False) -> Recorded:
+        """Record a batch: one decision per applicant, in one transaction (or, ``dry_run``, none); ``traced``:
+        the decisions carry their explanations."""
+        when = (batch.evaluated_at or now_in_shanghai()).isoformat()
+        seed = "|".join((batch.source_sha256, batch.input_sha256 or "", when, str(len(records))))
+        batch_id = "B-" + sha256(seed + "|" + str(dt.datetime.now().timestamp()))[:12]
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                superseded = self._record(batch_id, when, policy_source, policy_path, records, apps, batch, traced)
+                self.db.execute("ROLLBACK" if dry_run else "COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
+        return Recorded(batch_id, len(records), tuple(superseded), dry_run)
+
+    def _record(self, batch_id: str, when: str, source: str, path: str, records: list[Any], apps: list[Applicant],
+                batch: BatchDecision, traced: bool) -> list[tuple[str, int, int]]:
+        db = self.db
+        db.execute("INSERT OR IGNORE INTO policies VALUES (?, ?, ?, ?, ?)",
+                   (batch.source_sha256, batch.policy_name, path, source, when))
+        db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (batch_id, batch.source_sha256, batch.input_sha256, __version__, when, len(records),
+                    fmt_money(batch.summary.total), int(traced)))
+        prev = self._last_hash()
+        superseded = []
+        for position, (raw, app, decision) in enumerate(zip(records, apps, batch.applicants)):
+            aid = decision.id if isinstance(decision.id, str) else None
+            period = ",".join(str(y) for y in years(app))
+            earlier = self._current(batch.source_sha256, aid, period) if aid is not None else None
+            record = canonical(raw)
+            content = json.dumps(decision.to_json("zh", trace=traced), ensure_ascii=False, sort_keys=True)
+            row = (batch_id, position, aid, period, decision.status, fmt_money(decision.total), record,
+                   sha256(record), content, earlier)
+            awards = list(award_rows(app, decision))
+            row_hash = sha256(prev + canonical_row(row, awards))
+            cur = db.execute("INSERT INTO decisions (batch_id, position, applicant_id, period, status, total, record,"
+                             " record_sha256, decision, supersedes, prev_hash, row_hash)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, prev, row_hash))
+            new_id = int(cur.lastrowid or 0)
+            db.executemany("INSERT INTO awards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(new_id, *a) for a in awards])
+            if earlier is not None:
+                superseded.append((aid or "", earlier, new_id))
+            prev = row_hash
+        return superseded
+
+    def _last_hash(self) -> str:
+        found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+        return str(found[0]) if found else GENESIS
+
+    def _current(self, policy_sha: str, applicant: str, period: str) -> int | None:
+        """The applicant's decision for the same period under the same policy that no later one supersedes."""
+        found = self.db.execute(
+            "SELECT d.id FROM decisions d JOIN batches b ON b.id = d.batch_id"
+            " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.period = ?"
+            " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
+            " ORDER BY d.id DESC LIMIT 1", (policy_sha, applicant, period)).fetchone()
+        return int(found[0]) if found else None
+
+    # ------------------------------------------------------------------ reading
+
+    def history(self, applicant: str) -> list[dict[str, Any]]:
+        """Every decision for an applicant, in the order recorded, with its batch and awards."""
+        rows = self.db.execute(
+            "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.period, d.status,"
+            " d.total, d.supersedes, (SELECT later.id FROM decisions later WHERE later.supersedes = d.id)"
+            " FROM decisions d JOIN batches b ON b.id = d.batch_id WHERE d.applicant_id = ? ORDER BY d.id",
+            (applicant,)).fetchall()
+        found = []
+        for (did, bid, at, psha, engine, period, status, total, supersedes, superseded_by) in rows:
+            awards = self.db.execute("SELECT project_id, measure, status, entitlement, amount FROM awards"
+                                     " WHERE decision_id = ? ORDER BY rowid", (did,)).fetchall()
+            found.append({"decision": did, "batch": bid, "recorded_at": at, "policy_sha256": psha,
+                          "engine_version": engine, "period": period, "status": status, "total": total,
+                          "supersedes": supersedes, "superseded_by": superseded_by,
+                          "awards": [{"project": p, "measure": m, "status": s, "entitlement": e, "amount": a}
+                                     for p, m, s, e, a in awards]})
+        return found
+
+    def decisions(self, batch: str | None = None, decision: int | None = None
+                  ) -> Iterator[tuple[int, str, str, str, str]]:
+        """(decision id, policy path, policy source, record, decision JSON) of a batch's decisions or one."""
+        where, args = ("d.batch_id = ?", (batch,)) if batch is not None else ("d.id = ?", (decision,))
+        yield from self.db.execute(
+            "SELECT d.id, p.path, p.source, d.record, d.decision FROM decisions d JOIN batches b ON b.id = d.batch_id"
+            f" JOIN policies p ON p.sha256 = b.policy_sha256 WHERE {where} ORDER BY d.id", args)
+
+    def verify(self) -> tuple[int, list[Problem]]:
+        """Walk the chain: (rows checked, each row not as recorded — changed, deleted or inserted)."""
+        problems = []
+        prev, expected_id, count = GENESIS, None, 0
+        for row in self.db.execute(
+                "SELECT id, batch_id, position, applicant_id, period, status, total, record, record_sha256,"
+                " decision, supersedes, prev_hash, row_hash FROM decisions ORDER BY id"):
+            did, *content, prev_hash, row_hash = row
+            count += 1
+            if expected_id is not None and did != expected_id:
+                problems.append(Problem(did, f"rows {expected_id}–{did - 1} are missing (deleted)"))
+            awards = [tuple(a) for a in self.db.execute(
+                "SELECT project_id, measure, year, status, entitlement, amount, shares, trace FROM awards"
+                " WHERE decision_id = ? ORDER BY rowid", (did,))]
+            if prev_hash != prev:
+                problems.append(Problem(did, "does not follow the row before it (a row was inserted, deleted "
+                                             "or changed before it)"))
+            if sha256(content[6]) != content[7]:
+                problems.append(Problem(did, "its input record was changed"))
+            if sha256(prev_hash + canonical_row(tuple(content), awards)) != row_hash:
+                problems.append(Problem(did, "its content was changed after it was recorded"))
+            prev, expected_id = row_hash, did + 1
+        return count, problems
+
+
+def replay(register: Register, batch: str | None = None, decision: int | None = None
+           ) -> list[tuple[int, str]]:
+    """Decide recorded decisions again with the stored policy and input: (decision id, "" when identical,
+    else what differs). A decision is decided again within its whole batch, as it was recorded (an
+    error such as a repeated id depends on the other records)."""
+    from .api import policy_from_source
+
+    if decision is not None:
+        found = register.db.execute("SELECT batch_id FROM decisions WHERE id = ?", (decision,)).fetchone()
+        if found is None:
+            return []
+        batch = str(found[0])
+    rows = list(register.decisions(batch=batch))
+    if not rows:
+        return []
+    path, source = rows[0][1], rows[0][2]
+    policy = policy_from_source(source, path)
+    traced = bool(register.db.execute("SELECT traced FROM batches WHERE id = ?", (batch,)).fetchone()[0])
+    records = [read_document(f"[{record}]")[0] for _, _, _, record, _ in rows]
+    _, again = policy.run(records, trace=traced)
+    out = []
+    for (did, _, _, _, stored), now in zip(rows, again.applicants):
+        if decision is not None and did != decision:
+            continue
+        was = json.loads(stored)
+        is_now = json.loads(json.dumps(now.to_json("zh", trace=traced), ensure_ascii=False, sort_keys=True))
+        out.append((did, "" if is_now == was else difference(was, is_now)))
+    return out
+
+
+def difference(was: Any, now: Any, where: str = "$") -> str:
+    """The first place two decisions differ, as a path and the two values."""
+    if isinstance(was, dict) and isinstance(now, dict):
+        for key in sorted(set(was) | set(now)):
+            if was.get(key) != now.get(key):
+                return difference(was.get(key), now.get(key), f"{where}.{key}")
+    if isinstance(was, list) and isinstance(now, list) and len(was) == len(now):
+        for i, (a, b) in enumerate(zip(was, now)):
+            if a != b:
+                return difference(a, b, f"{where}[{i}]")
+    return f"{where}: recorded {json.dumps(was, ensure_ascii=False)[:200]}, now {json.dumps(now, ensure_ascii=False)[:200]}"
+
+
+EXPORT_FIELDS = ("decision", "batch", "recorded_at", "policy_sha256", "engine_version", "applicant", "period",
+                 "decision_status", "decision_total", "supersedes", "project", "measure", "year", "status",
+                 "entitlement", "amount", "shares", "row_hash")
+
+
+def export(register: Register, write: Any, fmt: str) -> None:
+    """Every award of every decision, one row each (a decision without awards as one row), in order."""
+    import csv
+    import io
+
+    rows = register.db.execute(
+        "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.applicant_id, d.period,"
+        " d.status, d.total, d.supersedes, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
+        " a.shares, d.row_hash FROM decisions d JOIN batches b ON b.id = d.batch_id"
+        " LEFT JOIN awards a ON a.decision_id = d.id ORDER BY d.id, a.rowid")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(EXPORT_FIELDS)
+        write(buffer.getvalue())
+        for row in rows:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(["" if v is None else v for v in row])
+            write(buffer.getvalue())
+        return
+    for row in rows:
+        item = dict(zip(EXPORT_FIELDS, row))
+        item["shares"] = json.loads(item["shares"]) if item["shares"] else None
+        write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def years(app: Applicant) -> list[int]:
+    """The years an applicant's record covers (its projects' dates, or its own): the decision's period."""
+    dates = [p.date for p in app.projects if p.date is not None] + ([app.date] if app.date else [])
+    return sorted({d.year for d in dates})
+
+
+def award_rows(app: Applicant, decision: ApplicantDecision) -> Iterator[tuple[Any, ...]]:
+    """Each award of a decision as a row: project, measure, year, status, figures, payer shares, trace."""
+    dated = {p.id: p.date for p in app.projects}
+    for p in decision.groups():
+        day = dated.get(p.id) if p.id is not None else app.date
+        for a in p.awards:
+            out = a.to_json("zh")
+            year = a.year if a.year is not None else day.year if day is not None else None
+            yield (p.id, a.measure, year, a.status, out.get("entitlement"), out.get("amount"),
+                   json.dumps(out.get("shares", []), ensure_ascii=False, sort_keys=True),
+                   json.dumps(out.get("trace", []), ensure_ascii=False, sort_keys=True))
+
+
+def canonical_row(row: tuple[Any, ...], awards: list[tuple[Any, ...]]) -> str:
+    """What a row's hash covers: its fields and its awards, as JSON."""
+    return json.dumps([list(row), [list(a) for a in awards]], ensure_ascii=False, sort_keys=True, default=str)

@@ -1,0 +1,238 @@
+"""The decision register (issue 12): batches recorded in SQLite, corrections, audit commands, the hash
+chain, and durability — a killed process records nothing half, two writers both land."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jinjiang_dsl.cli import main
+from jinjiang_dsl.register import Register
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+EXAMPLES = ROOT / "examples" / "applications.json"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def record(capsys: pytest.CaptureFixture[str], register: Path, applications: Path = EXAMPLES, *extra: str) -> str:
+    code, _, err = run(capsys, "eval", str(POLICY), str(applications), "--register", str(register), "-o",
+                       str(register.parent / "out.json"), *extra)
+    assert code == 0, err
+    return err
+
+
+def count(register: Path, table: str = "decisions") -> int:
+    with sqlite3.connect(register) as db:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_a_batch_is_recorded_with_its_input_policy_and_explanations(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "decisions.sqlite"
+    err = record(capsys, register)
+    applicants = json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"]
+    assert "recorded batch B-" in err and f"{len(applicants)} decisions" in err
+    with sqlite3.connect(register) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        (source,) = db.execute("SELECT source FROM policies").fetchone()
+        assert source == POLICY.read_text(encoding="utf-8")  # the policy, stored once by its hash
+        batch = db.execute("SELECT input_sha256, engine_version, traced FROM batches").fetchone()
+        assert len(batch[0]) == 64 and batch[1] and batch[2] == 1
+        rec, digest, decision = db.execute(
+            "SELECT record, record_sha256, decision FROM decisions WHERE applicant_id = 'E004'").fetchone()
+        assert json.loads(rec)["id"] == "E004" and len(digest) == 64
+        assert json.loads(decision)["total"] == "650000.00"
+        awards = db.execute("SELECT a.project_id, a.measure, a.status, a.amount, a.trace FROM awards a JOIN decisions d"
+                            " ON d.id = a.decision_id WHERE d.applicant_id = 'E004' ORDER BY a.rowid").fetchall()
+    assert [(p, m, s, a) for p, m, s, a, _ in awards] == [
+        ("I1", "1.3", "granted", "361111.11"), ("S1", "2.1", "not_eligible", "0.00"),
+        ("S2", "2.1", "granted", "216666.67"), ("C1", "4.1", "granted", "72222.22")]
+    assert "R2" in awards[0][4]  # the explanation steps are kept with the award
+
+
+def test_a_record_keeps_its_numbers_exactly_as_given(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "n.json"  # as written: trailing zeros, never read through a binary float
+    path.write_text('{"applicants": [{"id": "N1", "kind": "enterprise", "fiscal_contribution": 1200000.50, '
+                    '"projects": [{"id": "P1", "date": "2023-08-01", "cloud_service_fee": 60000.10}]}]}',
+                    encoding="utf-8")
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, path)
+    with sqlite3.connect(register) as db:
+        (rec,) = db.execute("SELECT record FROM decisions").fetchone()
+    assert '"cloud_service_fee":60000.10' in rec and '"fiscal_contribution":1200000.50' in rec
+
+
+def test_a_resubmitted_record_supersedes_and_history_shows_both(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    err = record(capsys, register)
+    assert "superseding 16 earlier" in err and "E004: decision 20 supersedes decision 4" in err
+    code, out, _ = run(capsys, "register", "history", "E004", "--register", str(register))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("decision 4  batch B-") and lines[0].endswith("total 650000.00  superseded by 20")
+    assert "S2  2.1  granted  entitlement 300000.00  amount 216666.67" in out
+    assert any(line.startswith("decision 20  ") and line.endswith("supersedes 4") for line in lines)
+    code, _, err = run(capsys, "register", "history", "NOBODY", "--register", str(register))
+    assert code == 1 and "no decision for applicant 'NOBODY'" in err
+
+
+def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    err = record(capsys, register, EXAMPLES, "--dry-run")
+    assert "would record batch" in err and "superseding 16 earlier" in err
+    assert count(register) == 16 and count(register, "batches") == 1
+
+
+def test_replay_says_identical_and_finds_a_changed_decision(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:
+        (batch,) = db.execute("SELECT id FROM batches").fetchone()
+    code, out, _ = run(capsys, "register", "replay", batch, "--register", str(register))
+    assert code == 0 and out.count(": identical") == 16
+    code, out, _ = run(capsys, "register", "replay", "4", "--register", str(register))
+    assert (code, out) == (0, "decision 4: identical\n")
+    with sqlite3.connect(register) as db:  # what the engine decided, edited behind its back
+        (stored,) = db.execute("SELECT decision FROM decisions WHERE id = 4").fetchone()
+        db.execute("UPDATE decisions SET decision = ? WHERE id = 4", (stored.replace('"total": "650000.00"', '"total": "950000.00"'),))
+    code, out, _ = run(capsys, "register", "replay", "4", "--register", str(register))
+    assert code == 1 and out.startswith('decision 4: differs: $.total: recorded "950000.00", now "650000.00"')
+    code, _, err = run(capsys, "register", "replay", "x1", "--register", str(register))
+    assert code == 2 and "neither a decision number nor a batch id" in err
+
+
+@pytest.mark.parametrize(("tamper", "found"), [
+    ("UPDATE decisions SET total = '1.00' WHERE id = 3", ["decision 3: its content was changed after it was recorded"]),
+    ("UPDATE awards SET amount = '999.00' WHERE decision_id = 5",
+     ["decision 5: its content was changed after it was recorded"]),
+    ("DELETE FROM decisions WHERE id = 7", ["decision 8: rows 7–7 are missing (deleted)",
+                                           "decision 8: does not follow the row before it (a row was inserted, "
+                                           "deleted or changed before it)"]),
+    ("UPDATE decisions SET record = replace(record, 'E002', 'E992') WHERE id = 2",
+     ["decision 2: its input record was changed", "decision 2: its content was changed after it was recorded"]),
+])
+def test_verify_catches_a_row_edited_with_sqlite(tmp_path: Path, capsys: Any, tamper: str, found: list[str]) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    code, out, _ = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 0 and out.strip().endswith("16 decisions checked; the chain is intact")
+    with sqlite3.connect(register) as db:
+        db.execute("PRAGMA foreign_keys = OFF")
+        db.execute(tamper)
+    code, out, _ = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 1
+    assert out.splitlines()[:-1] == found
+
+
+def test_an_inserted_row_breaks_the_chain(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:  # a copy of the last row, appended with its hashes as they were
+        db.execute("INSERT INTO decisions (batch_id, position, applicant_id, period, status, total, record,"
+                   " record_sha256, decision, supersedes, prev_hash, row_hash) SELECT batch_id, position, applicant_id,"
+                   " period, status, total, record, record_sha256, decision, supersedes, prev_hash, row_hash"
+                   " FROM decisions WHERE id = 16")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 1 and out.startswith("decision 17: does not follow the row before it")
+
+
+def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    code, out, _ = run(capsys, "register", "export", "--register", str(register))
+    rows = [json.loads(line) for line in out.splitlines()]
+    with sqlite3.connect(register) as db:
+        bare = db.execute("SELECT count(*) FROM decisions d WHERE NOT EXISTS"
+                          " (SELECT 1 FROM awards a WHERE a.decision_id = d.id)").fetchone()[0]
+    assert bare == 3  # the examples' three applicants with input errors: one row each, no award
+    assert code == 0 and len(rows) == count(register, "awards") + bare
+    e4 = [r for r in rows if r["applicant"] == "E004"]
+    assert [(r["project"], r["measure"], r["amount"]) for r in e4][-1] == ("C1", "4.1", "72222.22")
+    code, out, _ = run(capsys, "register", "export", "--format", "csv", "--register", str(register))
+    assert out.splitlines()[0].startswith("decision,batch,recorded_at,policy_sha256")
+    assert len(out.splitlines()) == len(rows) + 1
+
+
+def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> None:
+    not_a_register = tmp_path / "notes.txt"
+    not_a_register.write_text("not a database\n" * 100, encoding="utf-8")
+    code, _, err = run(capsys, "eval", str(POLICY), str(EXAMPLES), "--register", str(not_a_register), "-o",
+                       str(tmp_path / "o.json"))
+    assert code == 2 and err.startswith(f"jinjiang-dsl: {not_a_register}: cannot open the register: ")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    code, _, err = run(capsys, "register", "verify", "--register", str(tmp_path / "none.sqlite"))
+    assert code == 2 and "no register here" in err
+    newer = tmp_path / "newer.sqlite"
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 99")
+    code, _, err = run(capsys, "register", "verify", "--register", str(newer))
+    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 1)" in err
+
+
+def many(tmp_path: Path, n: int, prefix: str = "K") -> Path:
+    """A document of n applicants, each a copy of an example with its own id."""
+    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"]
+    applicants = []
+    for i in range(n):
+        a = dict(examples[i % 12])
+        a["id"] = f"{prefix}{i:05d}"
+        applicants.append(a)
+    path = tmp_path / f"{prefix}.json"
+    path.write_text(json.dumps({"applicants": applicants}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def command(applications: Path, register: Path) -> list[str]:
+    return [sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(POLICY), str(applications), "--register",
+            str(register), "--no-trace", "-o", os.devnull]
+
+
+def test_a_killed_batch_records_nothing_half(tmp_path: Path) -> None:
+    register = tmp_path / "r.sqlite"
+    with Register(register):
+        pass
+    applications = many(tmp_path, 3000)
+    outcomes = set()
+    for delay in (0.3, 1.0, 1.6, 2.2):
+        process = subprocess.Popen(command(applications, register), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with Register(register) as r:
+            checked, problems = r.verify()
+        assert problems == [] and checked % 3000 == 0  # a whole batch or nothing
+        outcomes.add(checked)
+    assert outcomes  # (which delays land inside the transaction depends on the machine)
+
+
+def test_two_writers_at_once_both_land_one_after_the_other(tmp_path: Path) -> None:
+    register = tmp_path / "r.sqlite"
+    first, second = many(tmp_path, 400, "A"), many(tmp_path, 400, "B")
+    processes = [subprocess.Popen(command(path, register), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for path in (first, second)]
+    for p in processes:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    with Register(register) as r:
+        checked, problems = r.verify()
+        batches = [row[0] for row in r.db.execute("SELECT batch_id FROM decisions ORDER BY id")]
+    assert problems == [] and checked == 800
+    assert batches[:400] == [batches[0]] * 400 and batches[400:] == [batches[400]] * 400  # not interleaved
