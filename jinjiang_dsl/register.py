@@ -204,7 +204,7 @@ class Register:
         for position, (raw, app, decision) in enumerate(zip(records, apps, batch.applicants)):
             aid = decision.id if isinstance(decision.id, str) else None
             period = ",".join(str(y) for y in years(app))
-            earlier = self._current(batch.source_sha256, aid, period) if aid is not None else None
+            earlier = self._corrected(batch.source_sha256, aid, app, period) if aid is not None else None
             record = canonical(raw)
             content = json.dumps(decision.to_json("zh", trace=traced), ensure_ascii=False, sort_keys=True)
             row = (batch_id, position, aid, period, decision.status, fmt_money(decision.total), record,
@@ -226,14 +226,21 @@ class Register:
         found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
         return str(found[0]) if found else GENESIS
 
-    def _current(self, policy_sha: str, applicant: str, period: str) -> int | None:
-        """The applicant's decision for the same period under the same policy that no later one supersedes."""
-        found = self.db.execute(
-            "SELECT d.id FROM decisions d JOIN batches b ON b.id = d.batch_id"
-            " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.period = ?"
-            " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
-            " ORDER BY d.id DESC LIMIT 1", (policy_sha, applicant, period)).fetchone()
-        return int(found[0]) if found else None
+    def _corrected(self, policy_sha: str, applicant: str, app: Applicant, period: str) -> int | None:
+        """The decision a record corrects: the applicant's latest decision under the same policy, not yet
+        superseded, whose record has a project of this one (a project submitted again), or, for records
+        without projects, the same period. A record with new projects only is a new claim, not a
+        correction: a spring claim and an autumn claim are both kept."""
+        ids = {p.id for p in app.projects}
+        for did, record, earlier_period in self.db.execute(
+                "SELECT d.id, d.record, d.period FROM decisions d JOIN batches b ON b.id = d.batch_id"
+                " WHERE b.policy_sha256 = ? AND d.applicant_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
+                " ORDER BY d.id DESC", (policy_sha, applicant)):
+            projects = project_ids(record)
+            if ids & projects or not ids and not projects and earlier_period == period:
+                return int(did)
+        return None
 
     # ------------------------------------------------------------------ reading
 
@@ -361,6 +368,14 @@ def export(register: Register, write: Any, fmt: str) -> None:
         item = dict(zip(EXPORT_FIELDS, row))
         item["shares"] = json.loads(item["shares"]) if item["shares"] else None
         write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def project_ids(record: str) -> set[str]:
+    """The project ids of a stored record."""
+    found = json.loads(record)
+    projects = found.get("projects") if isinstance(found, dict) else None
+    return {p["id"] for p in projects if isinstance(p, dict) and isinstance(p.get("id"), str)} \
+        if isinstance(projects, list) else set()
 
 
 def years(app: Applicant) -> list[int]:

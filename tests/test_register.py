@@ -92,6 +92,25 @@ def test_a_resubmitted_record_supersedes_and_history_shows_both(tmp_path: Path, 
     assert code == 1 and "no decision for applicant 'NOBODY'" in err
 
 
+def test_a_record_with_new_projects_only_is_a_new_claim_not_a_correction(tmp_path: Path, capsys: Any) -> None:
+    # spring: E1's project S; autumn: the same enterprise claims again for project A — both stand.
+    # A third round submits A again (corrected): that one supersedes the autumn decision only.
+    def claim(name: str, project: str, adopters: int) -> Path:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"applicants": [{"id": "E1", "kind": "provider", "fiscal_contribution": "900000",
+                                                    "projects": [{"id": project, "date": "2023-06-01",
+                                                                  "sme_adopters": adopters}]}]}), encoding="utf-8")
+        return path
+
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, claim("spring", "S", 12))
+    assert "superseding" not in record(capsys, register, claim("autumn", "A", 25))
+    assert "E1: decision 3 supersedes decision 2" in record(capsys, register, claim("fix", "A", 55))
+    history = Register(register).history("E1")
+    assert [(h["decision"], h["supersedes"], h["superseded_by"]) for h in history] == [
+        (1, None, None), (2, None, 3), (3, 2, None)]
+
+
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
