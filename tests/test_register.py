@@ -137,6 +137,17 @@ def test_replay_says_identical_and_finds_a_changed_decision(tmp_path: Path, caps
     assert code == 2 and "neither a decision number nor a batch id" in err
 
 
+def test_a_batch_recorded_without_explanations_replays_without_them(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, EXAMPLES, "--no-trace")
+    with sqlite3.connect(register) as db:
+        (batch, traced) = db.execute("SELECT id, traced FROM batches").fetchone()
+        (decision,) = db.execute("SELECT decision FROM decisions WHERE applicant_id = 'E001'").fetchone()
+    assert traced == 0 and '"trace"' not in decision
+    code, out, _ = run(capsys, "register", "replay", batch, "--register", str(register))
+    assert code == 0 and out.count(": identical") == 16
+
+
 @pytest.mark.parametrize(("tamper", "found"), [
     ("UPDATE decisions SET total = '1.00' WHERE id = 3", ["decision 3: its content was changed after it was recorded"]),
     ("UPDATE awards SET amount = '999.00' WHERE decision_id = 5",
