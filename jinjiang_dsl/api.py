@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from .inputs import Applicant, Validator, read_document, records_of
 from .interpret import assertion_checker, interpreted_backend
 from .limits import MAX_POLICY_BYTES, MAX_PROJECTS, TooLarge, read_bounded
 from .plan import Plan, build_plan
+from .rules import Earlier
 from .syntax import parse
 
 BackendName = Literal["compiled", "interpreter"]
@@ -89,15 +90,17 @@ class Policy:
         """
         return self.run(document, trace)[1]
 
-    def run(self, document: str | dict[str, Any] | list[Any], trace: bool = True
-            ) -> tuple[list[Applicant], BatchDecision]:
-        """As :meth:`evaluate`, also returning the applicants as read (reports need their facts)."""
+    def run(self, document: str | dict[str, Any] | list[Any], trace: bool = True,
+            earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None) -> tuple[list[Applicant], BatchDecision]:
+        """As :meth:`evaluate`, also returning the applicants as read (reports need their facts). ``earlier``
+        gives what earlier batches granted an applicant (the decision register's), for the rules that
+        span rounds."""
         records = read_document(document) if isinstance(document, str) else records_of(document)
         decider = self.decider(trace)
         totals = BatchTotals(self.plan)
         decisions = []
         apps = list(self.read(records))
-        for app, decision in zip(apps, decider.applicants(apps)):
+        for app, decision in zip(apps, decider.applicants(apps, earlier)):
             totals.add(app, decision)
             decisions.append(decision)
         batch = BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())

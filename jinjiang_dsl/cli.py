@@ -13,7 +13,7 @@ from rich.console import Console
 
 from . import __version__
 from .api import check_source, load_policy
-from .decisions import now_in_shanghai
+from .decisions import BatchDecision, now_in_shanghai
 from .diagnostics import PolicyError, print_diagnostics
 from .limits import (
     MAX_DOCUMENT_BYTES,
@@ -141,15 +141,17 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
     text, digest = found
     try:
         records = read_document(text)
-        apps, batch = policy.run(records, trace=not args.no_trace)
+        if args.register is not None:
+            decided = decide_and_record(args, policy, records, digest, err)
+            if decided is None:
+                return EXIT_UNREADABLE
+            batch = decided
+        else:
+            batch = policy.run(records, trace=not args.no_trace)[1]
     except DocumentError as exc:
         err.print(f"{args.applications}: {exc}", markup=False)
         return EXIT_UNREADABLE
-    batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
-    if args.register is not None:
-        status = record_batch(args, policy, records, apps, batch, err)
-        if status != EXIT_OK:
-            return status
+    batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=batch.evaluated_at or now_in_shanghai())
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     with Output(args.output, [args.policy, args.applications]) as out:
         if fmt == "text":
@@ -165,23 +167,25 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
     return EXIT_OK
 
 
-def record_batch(args: argparse.Namespace, policy, records: list, apps: list, batch, err: Console) -> int:
-    """Record a batch in the register (``--register``), or say what would be recorded (``--dry-run``)."""
+def decide_and_record(args: argparse.Namespace, policy, records: list, digest: str, err: Console
+                      ) -> BatchDecision | None:
+    """Decide against the register and record the batch (``--register``), or say what would be recorded
+    (``--dry-run``): the batch, or None when the register could not be used."""
     from .register import Register, RegisterError
 
     try:
         with Register(args.register) as register:
-            done = register.record(policy.checked.policy.source, args.policy, records, apps, batch,
-                                   traced=not args.no_trace, dry_run=args.dry_run)
+            _, batch, done = register.decide(policy, args.policy, records, trace=not args.no_trace,
+                                                input_sha256=digest, dry_run=args.dry_run)
     except RegisterError as exc:
         err.print(f"jinjiang-dsl: {exc}", markup=False)
-        return EXIT_UNREADABLE
+        return None
     verb = "would record" if done.dry_run else "recorded"
     err.print(f"register {args.register}: {verb} batch {done.batch_id}: {done.decisions} decisions"
               + (f", superseding {len(done.superseded)} earlier" if done.superseded else ""), markup=False)
     for aid, earlier, new in done.superseded:
         err.print(f"  {aid}: decision {new} supersedes decision {earlier}", markup=False)
-    return EXIT_OK
+    return batch
 
 
 def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:

@@ -21,7 +21,7 @@ from .inputs import Applicant, Project
 from .ir import Measure, Note, measure_key
 from .plan import Plan
 from .problem import Problem
-from .rules import Allocation, Claim, Evaluation, Part, Validity, allocation, largest_remainder
+from .rules import Allocation, Claim, Earlier, Evaluation, Part, Validity, allocation, largest_remainder
 from .runtime.money import fmt_plain, round_to
 from .runtime.outcome import MeasureResult, Undefined
 from .runtime.trace import Label, Step
@@ -110,11 +110,12 @@ class Decider:
 
     # ------------------------------------------------------------------ one applicant
 
-    def applicant(self, app: Applicant) -> ApplicantDecision:
+    def applicant(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> ApplicantDecision:
         with exact():
-            return self.decide(app)
+            return self.decide(app, earlier)
 
-    def applicants(self, apps: Iterable[Applicant]) -> Iterator[ApplicantDecision]:
+    def applicants(self, apps: Iterable[Applicant], earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None
+                   ) -> Iterator[ApplicantDecision]:
         """Many applicants under one exact decimal context (entering it costs as much as a small measure),
         with Python's cyclic garbage collector paused meanwhile: decisions hold no reference cycles, and
         a collector scanning every decision kept so far took a third of a traced batch
@@ -124,19 +125,20 @@ class Decider:
         try:
             with exact():
                 for app in apps:
-                    yield self.decide(app)
+                    yield self.decide(app, earlier(app) if earlier is not None else ())
         finally:
             if collecting:
                 gc.enable()
 
-    def decide(self, app: Applicant) -> ApplicantDecision:
-        """One applicant, in the caller's decimal context: wrap calls in :func:`exact`.
+    def decide(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> ApplicantDecision:
+        """One applicant, in the caller's decimal context: wrap calls in :func:`exact`. ``earlier``: what
+        earlier batches granted it (from the decision register), which the rules that span rounds count.
 
         Inputs and policy literals are bounded (jinjiang_dsl.limits), but a formula can still
         multiply them past what exact arithmetic holds; then the applicant is an error, never a
         rounded figure and never a crash of the batch."""
         try:
-            return self._decide(app)
+            return self._decide(app, earlier)
         except Undefined as exc:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), (self.zero_divisor(app, exc),))
         except ArithmeticError:
@@ -144,9 +146,9 @@ class Decider:
                               "该申请人的计算中有数值过大,无法精确计算").of(app.id)
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
 
-    def evaluation(self, app: Applicant) -> Evaluation:
+    def evaluation(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> Evaluation:
         """What the rules see of this applicant."""
-        return Evaluation(app, self.figure, self.trace, self.input_label, self.plan.rounding_unit)
+        return Evaluation(app, self.figure, self.trace, self.input_label, self.plan.rounding_unit, earlier)
 
     def zero_divisor(self, app: Applicant, exc: Undefined) -> Problem:
         """A division by zero, as the input error it is: located at the input the divisor is made of."""
@@ -164,10 +166,10 @@ class Decider:
         return Problem(f"{what} divides by {divisor}, which is 0 here", f"{what_zh}以{divisor_zh}为除数,此处为 0"
                        ).at(f"{where}.{name}").of(app.id, pid if where != app.path else None)
 
-    def _decide(self, app: Applicant) -> ApplicantDecision:
+    def _decide(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> ApplicantDecision:
         if not app.ok:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
-        if self.generated is not None:
+        if self.generated is not None and not earlier:  # the generated rules know no earlier batches
             return self.generated(app, self)
         own: list[Claim] = []
         if self.own:
@@ -180,7 +182,7 @@ class Decider:
             [c for found in per_project for c in found]
         granted = {c.measure.id for c in claims if c.status == "granted"}
         if granted:  # rules act on granted claims only
-            problem = self.apply_rules(app, claims, granted)
+            problem = self.apply_rules(app, claims, granted, earlier)
             if problem is not None:
                 return self.error(app, problem)
         total = sum([c.amount for c in claims if c.status == "granted" and c.amount], ZERO)
@@ -189,10 +191,11 @@ class Decider:
                           for p, found in zip(app.projects, per_project)])
         return ApplicantDecision(app.id, app.name, "ok", total, projects, (), tuple([freeze(c) for c in own]))
 
-    def apply_rules(self, app: Applicant, claims: list[Claim], granted: set[str]) -> Problem | None:
+    def apply_rules(self, app: Applicant, claims: list[Claim], granted: set[str], earlier: tuple[Earlier, ...] = ()
+                    ) -> Problem | None:
         """The plan's rules on an applicant's claims, in order (a measure's own rule only when that measure
         was granted); traced, each then says what a later one did to its outcome."""
-        ev = self.evaluation(app)
+        ev = self.evaluation(app, earlier)
         for rule, only in self.acting:
             if only is None or only in granted:
                 problem = rule.apply(ev, claims)

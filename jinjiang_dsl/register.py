@@ -16,19 +16,25 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from . import __version__
 from .decisions import ApplicantDecision, BatchDecision, now_in_shanghai
+
+if TYPE_CHECKING:
+    from .api import Policy
 from .inputs import Applicant, LongNumber, read_document
+from .rules import Earlier
 from .runtime.money import fmt_money
 
 DEFAULT_PATH = "decisions.sqlite"
+WAIT = 60  # seconds a writer waits for another to finish its batch
 GENESIS = "0" * 64  # what the first row names as the row before it
 
 MIGRATIONS: tuple[str, ...] = (
@@ -131,13 +137,25 @@ class Register:
     def __init__(self, path: str | Path):
         self.path = str(path)
         try:
-            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self.db.execute("PRAGMA busy_timeout = 60000")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db = sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
+            self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
             self.db.execute("PRAGMA foreign_keys = ON")
+            self._wal()
             self.migrate()
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: cannot open the register: {exc}") from None
+
+    def _wal(self) -> None:
+        """WAL mode (it stays with the file). Switching needs the file to itself, and SQLite does not wait for
+        that as it waits for a write: while another process records a batch, wait here, up to ``WAIT``."""
+        deadline = time.monotonic() + WAIT
+        while self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()
@@ -172,27 +190,53 @@ class Register:
 
     # ------------------------------------------------------------------ recording
 
-    def record(self, policy_source: str, policy_path: str, records: list[Any], apps: list[Applicant],
-               batch: BatchDecision, traced: bool = True, dry_run: bool = False) -> Recorded:
-        """Record a batch: one decision per applicant, in one transaction (or, ``dry_run``, none); ``traced``:
-        the decisions carry their explanations."""
-        when = (batch.evaluated_at or now_in_shanghai()).isoformat()
-        seed = "|".join((batch.source_sha256, batch.input_sha256 or "", when, str(len(records))))
-        batch_id = "B-" + sha256(seed + "|" + str(dt.datetime.now().timestamp()))[:12]
+    def decide(self, policy: Policy, path: str, records: list[Any], trace: bool = True, input_sha256: str | None = None,
+               dry_run: bool = False) -> tuple[list[Applicant], BatchDecision, Recorded]:
+        """Decide a batch against the register and record it, in one transaction: each applicant's rules
+        that span rounds count what earlier batches granted it under the same policy (its decisions that
+        no later one supersedes, less the one this record corrects), and no other writer can record in
+        between. ``dry_run``: decide and say what would be recorded, writing nothing."""
+        source_sha = policy.plan.source_sha256
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                superseded = self._record(batch_id, when, policy_source, policy_path, records, apps, batch, traced)
+                apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app))
+                batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
+                done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
                 self.db.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
-        return Recorded(batch_id, len(records), tuple(superseded), dry_run)
+        return apps, batch, done
 
-    def _record(self, batch_id: str, when: str, source: str, path: str, records: list[Any], apps: list[Applicant],
-                batch: BatchDecision, traced: bool) -> list[tuple[str, int, int]]:
+    def earlier(self, policy_sha: str, app: Applicant) -> tuple[Earlier, ...]:
+        """What earlier batches granted this applicant under the policy: the awards of its decisions that no
+        later one supersedes, except the one this record corrects (its grants are decided again)."""
+        if not isinstance(app.id, str):
+            return ()
+        corrected = self._corrected(policy_sha, app.id, app, ",".join(str(y) for y in years(app)))
+        rows = self.db.execute(
+            "SELECT d.batch_id, d.id, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount"
+            " FROM decisions d JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
+            " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id IS NOT ?"
+            " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
+            " AND a.status IN ('granted', 'superseded') ORDER BY d.id, a.rowid",
+            (policy_sha, app.id, corrected)).fetchall()
+        superseded: dict[tuple[int, str | None], list[str]] = {}
+        for _, did, project, measure, _, status, _, _ in rows:
+            if status == "superseded":
+                superseded.setdefault((did, project), []).append(measure)
+        return tuple(Earlier(bid, did, project, measure, year, status, Decimal(entitlement or 0), Decimal(amount or 0),
+                             tuple(superseded.get((did, project), ())) if status == "granted" else ())
+                     for bid, did, project, measure, year, status, entitlement, amount in rows)
+
+    def _record(self, source: str, path: str, records: list[Any], apps: list[Applicant], batch: BatchDecision,
+                traced: bool, dry_run: bool) -> Recorded:
+        when = (batch.evaluated_at or now_in_shanghai()).isoformat()
+        seed = "|".join((batch.source_sha256, batch.input_sha256 or "", when, str(len(records))))
+        batch_id = "B-" + sha256(seed + "|" + str(dt.datetime.now().timestamp()))[:12]
         db = self.db
         db.execute("INSERT OR IGNORE INTO policies VALUES (?, ?, ?, ?, ?)",
                    (batch.source_sha256, batch.policy_name, path, source, when))
@@ -220,7 +264,7 @@ class Register:
             if earlier is not None:
                 superseded.append((aid or "", earlier, new_id))
             prev = row_hash
-        return superseded
+        return Recorded(batch_id, len(records), tuple(superseded), dry_run)
 
     def _last_hash(self) -> str:
         found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()

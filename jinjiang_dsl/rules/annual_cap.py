@@ -65,8 +65,9 @@ class AnnualCap(Rule):
         years = by_year(claims, lambda c: c.measure.id == self.measure and c.status == "granted")
         if not years:
             return None
-        cap: Decimal = ev.figure(self.key, ev.app.facts)
+        whole: Decimal = ev.figure(self.key, ev.app.facts)
         for year, granted in years.items():
+            cap = self.left(ev, granted, whole, year)
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)
             if total <= cap:
@@ -90,6 +91,19 @@ class AnnualCap(Rule):
                 before += after
                 c.amount = after
         return None
+
+    def left(self, ev: Evaluation, granted: list[Claim], cap: Decimal, year: int) -> Decimal:
+        """The cap less what earlier batches paid under this measure in the year, each cited on the claims."""
+        paid, found = ev.paid_before(year, self.measure)
+        if not found:
+            return cap
+        left = max(cap - paid, ZERO)
+        if ev.trace:
+            step = Step(self.id, "earlier", {"variant": "cap", "name": self.name(), "year": str(year), "whole": cap,
+                                             "paid": paid, "left": left, "earlier": [e.label for e in found]})
+            for c in granted:
+                c.note(step)
+        return left
 
     def emit(self, code: RuleCode) -> None:
         out = code.out

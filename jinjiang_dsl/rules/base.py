@@ -18,6 +18,7 @@ import attrs
 
 from ..ir import Cond, Measure, Note
 from ..problem import Problem
+from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Claim:
     date: dt.date | None = None  # the project's qualifying date
     facts: Facts = attrs.field(factory=dict)  # the project's facts
     taken_by: str | None = None  # the rule that superseded it
+    held: Decimal = ZERO  # what earlier batches already paid of its entitlement (a top-up pays the rest)
 
     @property
     def year(self) -> int | None:
@@ -131,6 +133,28 @@ class Change:
 
 
 @attrs.frozen(slots=True)
+class Earlier:
+    """An award an earlier batch decided for this applicant under the same policy, from the decision
+    register: final, never clawed back, so the rules that span rounds count it."""
+
+    batch: str
+    decision: int
+    project: str | None
+    measure: str
+    year: int | None
+    status: str
+    entitlement: Decimal
+    amount: Decimal
+    superseded: tuple[str, ...] = ()  # the measures of its project that highest-not-stacked superseded then
+
+    @property
+    def label(self) -> Label:
+        where = f"{self.project} · " if self.project else ""
+        return Label(f"批次 {self.batch} {where}{self.measure} {fmt_plain(self.amount)} 元",
+                     f"batch {self.batch} {where}{self.measure} {fmt_plain(self.amount)} yuan")
+
+
+@attrs.frozen(slots=True)
 class Evaluation:
     """What a rule sees of one applicant: its facts, the backend's figures, and whether to explain."""
 
@@ -139,6 +163,13 @@ class Evaluation:
     trace: bool
     input_label: Callable[[str], Label]
     unit: Decimal  # the policy's rounding unit: splits are exact in it
+    earlier: tuple[Earlier, ...] = ()  # what earlier batches granted this applicant (with a register)
+
+    def paid_before(self, year: int | None, measure: str | None = None) -> tuple[Decimal, list[Earlier]]:
+        """What earlier batches paid this applicant in a year (of one measure, or of all), and the awards."""
+        found = [e for e in self.earlier if e.status == "granted" and e.amount and e.year == year
+                 and (measure is None or e.measure == measure)]
+        return sum((e.amount for e in found), ZERO), found
 
 
 @attrs.frozen(slots=True)
@@ -203,6 +234,17 @@ class Rule:
     def write_notes(self, claim: Claim) -> None:
         for n in self.notes:
             claim.note(Step(self.id, "note", {"id": n.id, "text": n.text}))
+
+
+EARLIER_MESSAGES: dict[str, tuple[str, str]] = {
+    # what earlier batches already granted, as a rule that spans rounds counts it (decision register)
+    "earlier.cap": ("{name}:{year} 年度此前批次已给予 {paid} 元({earlier}),本批次尚余 {whole} − {paid} = {left} 元",
+                    "{name}: earlier batches already granted {paid} yuan in {year} ({earlier}); {whole} − {paid} = "
+                    "{left} yuan is left for this batch"),
+    "earlier.limit": ("{name}:{year} 年度此前批次已给予 {paid} 元({earlier}),可用额度尚余 {whole} − {paid} = {left} 元",
+                      "{name}: earlier batches already granted {paid} yuan in {year} ({earlier}); {whole} − {paid} = "
+                      "{left} yuan of the headroom is left"),
+}
 
 
 def by_year(claims: Iterable[Claim], keep: Callable[[Claim], bool]) -> dict[int, list[Claim]]:

@@ -34,9 +34,9 @@ def _amount(c: Claim) -> Decimal:
 
 
 def highest_first(c: Claim) -> tuple[Decimal, int, int]:
-    """The highest current amount wins; equal amounts go to the lower measure number, then the earlier
-    project."""
-    return c.amount or ZERO, -c.measure.rank, -c.order
+    """The highest current amount wins (a top-up counts what earlier batches paid of it too, as one batch
+    of all the records would); equal amounts go to the lower measure number, then the earlier project."""
+    return (c.amount or ZERO) + c.held, -c.measure.rank, -c.order
 
 
 @attrs.frozen(slots=True)

@@ -104,29 +104,46 @@ class Limit(Rule):
         for year, granted in sorted(years.items()):
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)
-            common = {"title": self.title, "headroom": headroom, "limit": limit_shown, "year": str(year), "total": total,
-                      "clamp": clamp}
-            if total <= headroom:
+            left = self.left(ev, granted, headroom, year)
+            less = Label(f";减去此前批次已给予的 {fmt_plain(headroom - left)} 元", f"; less "
+                         f"{fmt_plain(headroom - left)} yuan granted by earlier batches") if left != headroom else NO_CLAMP
+            common = {"title": self.title, "headroom": left, "limit": limit_shown, "year": str(year), "total": total,
+                      "clamp": Label(clamp.zh + less.zh, clamp.en + less.en) if less is not NO_CLAMP else clamp}
+            if total <= left:
                 if ev.trace:  # one step, the same for each grant of the year (steps never change)
-                    free = Step(self.id, self.KIND, {"variant": "free", **common}, limit=headroom)
+                    free = Step(self.id, self.KIND, {"variant": "free", **common}, limit=left)
                     for c in granted:
                         c.note(free)
                 continue
             in_order = self.reduction == "input_order"
-            reduced = reduce(amounts, headroom, self.reduction, ev.unit)
+            reduced = reduce(amounts, left, self.reduction, ev.unit)
             title = Label(f"[{self.id}] {self.title.zh}", f"[{self.id}] {self.title.en}")
             table = allocation(self.id, title, str(year), self.reduction, [c.label for c in granted], amounts,
-                               headroom, reduced, ev.unit) if ev.trace else None
+                               left, reduced, ev.unit) if ev.trace else None
             for c, amount, after in zip(granted, amounts, reduced):
                 if ev.trace:
-                    share = (amount * headroom / total).quantize(Decimal("0.0001"))
+                    share = (amount * left / total).quantize(Decimal("0.0001"))
                     c.note(Step(self.id, self.KIND, {"variant": "reduced_in_order" if in_order else "reduced",
                                                      **common, "amount": amount, "share": share, "after": after,
                                                      "allocation": table},
-                                value=after, limit=headroom))
+                                value=after, limit=left))
                     self.write_notes(c)
                 c.amount = after
         return None
+
+    def left(self, ev: Evaluation, granted: list[Claim], headroom: Decimal, year: int) -> Decimal:
+        """The headroom less what earlier batches granted the applicant in the year, each cited on the claims."""
+        paid, found = ev.paid_before(year)
+        if not found:
+            return headroom
+        left = max(headroom - paid, ZERO)
+        if ev.trace:
+            step = Step(self.id, "earlier", {"variant": "limit", "name": self.name(), "year": str(year),
+                                             "whole": headroom, "paid": paid, "left": left,
+                                             "earlier": [e.label for e in found]})
+            for c in granted:
+                c.note(step)
+        return left
 
     def missing(self, app: Applicant, name: str) -> Problem:
         """The limit needs a fact the applicant did not give: an input problem, since it has grants."""

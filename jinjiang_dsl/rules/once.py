@@ -47,6 +47,26 @@ class Once(Rule):
                       "claim ({amount} yuan)"),
         "once.ever": ("本措施每个申请人限享受一次(一次性):已由项目 {project}({amount} 元)享受",
                       "Once per applicant (one-off): already awarded to project {project} ({amount} yuan)"),
+        "once.earlier_year": ("本措施每个申请人每年限一次:{year} 年度已由此前的 {earlier} 享受(可得 {held} 元,"
+                              "不低于本项的 {entitlement} 元),本项不再给予",
+                              "Once per applicant per year: {year} was already taken by {earlier} (entitled to "
+                              "{held} yuan, not less than this claim's {entitlement} yuan); nothing more here"),
+        "once.earlier_ever": ("本措施每个申请人限享受一次:已由此前的 {earlier} 享受(可得 {held} 元,不低于本项的 "
+                              "{entitlement} 元),本项不再给予",
+                              "Once per applicant: already awarded by {earlier} (entitled to {held} yuan, not less "
+                              "than this claim's {entitlement} yuan); nothing more here"),
+        "once.top_up": ("本措施限一次:此前的 {earlier} 已享受(可得 {held} 元,已付 {paid} 元);本项可得 {entitlement} 元"
+                        "更高,补足差额:{entitlement} − {paid} = {amount} 元",
+                        "Once only: {earlier} was granted before (entitled to {held} yuan, {paid} yuan paid); this "
+                        "claim's {entitlement} yuan is higher, so it pays the difference: {entitlement} − {paid} = "
+                        "{amount} yuan"),
+        "once.top_up_final": ("本措施限一次:此前的 {earlier} 已享受(可得 {held} 元,已付 {paid} 元);本项可得 "
+                              "{entitlement} 元更高,补足差额:{entitlement} − {paid} = {amount} 元。该批次中项目 "
+                              "{project} 的 {others} 当时因就高不重复未获享受,已为终局,不再重新比较",
+                              "Once only: {earlier} was granted before (entitled to {held} yuan, {paid} yuan paid); "
+                              "this claim's {entitlement} yuan is higher, so it pays the difference: {entitlement} − "
+                              "{paid} = {amount} yuan. In that batch, {others} of project {project} was superseded "
+                              "by it; that grant is final and is not compared again"),
     }
 
     @property
@@ -68,12 +88,41 @@ class Once(Rule):
                 turns.setdefault(c.year if self.per == "year" else None, []).append(c)
         for year, found in turns.items():
             holder = min(found, key=first_dated) if year is None else max(found, key=highest_entitled)
+            if ev.earlier and not self.after_earlier(ev, year, found, holder):
+                continue
             for c in found:
                 if c is not holder:
                     c.status, c.amount = "not_eligible", ZERO
                     params = {"variant": self.per, "project": holder.project, "amount": holder.entitlement}
                     c.note(Step(self.id, self.KIND, {**params, "year": str(year)} if year else params))
         return None
+
+    def after_earlier(self, ev: Evaluation, year: int | None, found: list[Claim], holder: Claim) -> bool:
+        """With earlier batches: the turn they took stands unless ``holder``, the highest claim now, is
+        higher, which then pays the difference from what they paid (a top-up). False when the earlier
+        turn stands: then none of ``found`` is eligible, and each says so."""
+        took = [e for e in ev.earlier if e.measure == self.measure and e.status in ("granted", "superseded")
+                and (self.per == "ever" or e.year == year)]
+        if not took:
+            return True
+        first = max(took, key=lambda e: e.entitlement)
+        paid = sum((e.amount for e in took if e.status == "granted"), ZERO)
+        entitlement = holder.entitlement or ZERO
+        common = {"year": str(year or ""), "earlier": first.label, "held": first.entitlement, "paid": paid,
+                  "entitlement": entitlement}
+        if entitlement <= first.entitlement:
+            for c in found:
+                c.status, c.amount = "not_eligible", ZERO
+                c.note(Step(self.id, self.KIND, {"variant": f"earlier_{self.per}", **common,
+                                                 "entitlement": c.entitlement or ZERO}))
+            return False
+        holder.held, holder.amount = paid, entitlement - paid
+        others = [m for e in took for m in e.superseded]
+        variant = "top_up_final" if others else "top_up"
+        holder.note(Step(self.id, self.KIND, {"variant": variant, **common, "amount": holder.amount,
+                                              "project": first.project or "", "others": "、".join(others)},
+                         value=holder.amount))
+        return True
 
     def emit(self, code: RuleCode) -> None:
         out = code.out
