@@ -181,7 +181,8 @@ def decide_and_record(args: argparse.Namespace, policy, records: list, digest: s
         err.print(f"jinjiang-dsl: {exc}", markup=False)
         return None
     verb = "would record" if done.dry_run else "recorded"
-    err.print(f"register {args.register}: {verb} batch {done.batch_id}: {done.decisions} decisions"
+    err.print(f"register {args.register}: {verb} batch {done.batch_id}: {done.decisions} "
+              f"decision{'' if done.decisions == 1 else 's'}"
               + (f", superseding {len(done.superseded)} earlier" if done.superseded else ""), markup=False)
     for aid, earlier, new in done.superseded:
         err.print(f"  {aid}: decision {new} supersedes decision {earlier}", markup=False)

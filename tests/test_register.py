@@ -112,6 +112,38 @@ def test_a_record_with_new_projects_only_is_a_new_claim_not_a_correction(tmp_pat
         (1, None, None), (2, None, 3), (3, 2, None)]
 
 
+def test_a_later_round_gets_what_is_left_under_the_limit_and_says_which_batch_took_the_rest(
+        tmp_path: Path, capsys: Any) -> None:
+    # E004's projects in two rounds: in spring I1 (1.3, 500,000) and S2 (2.1, 300,000) exceed the
+    # 650,000 contribution and are reduced to it; in autumn C1 (4.1, 100,000) finds nothing left
+    e4 = next(a for a in json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"] if a["id"] == "E004")
+    spring = dict(e4, projects=[p for p in e4["projects"] if p["id"] in ("I1", "S2")])
+    autumn = dict(e4, projects=[p for p in e4["projects"] if p["id"] == "C1"])
+    register = tmp_path / "r.sqlite"
+    for name, rec in (("spring", spring), ("autumn", autumn)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"applicants": [rec]}, ensure_ascii=False), encoding="utf-8")
+        code, _, err = run(capsys, "eval", str(POLICY), str(path), "--register", str(register), "--lang", "en",
+                           "-o", str(tmp_path / f"{name}-out.json"))
+        assert code == 0, err
+    spring_out = json.loads((tmp_path / "spring-out.json").read_text(encoding="utf-8"))["applicants"][0]
+    autumn_out = json.loads((tmp_path / "autumn-out.json").read_text(encoding="utf-8"))["applicants"][0]
+    assert spring_out["total"] == "650000.00" and autumn_out["total"] == "0.00"
+    c1 = autumn_out["projects"][0]["awards"][0]
+    assert (c1["measure"], c1["status"], c1["entitlement"], c1["amount"]) == ("4.1", "granted", "100000.00", "0.00")
+    texts = [s["text"] for s in c1["trace"]]
+    with sqlite3.connect(register) as db:
+        (first,) = db.execute("SELECT batch_id FROM decisions ORDER BY id LIMIT 1").fetchone()
+    assert (f"R2 Enterprise annual cap: earlier batches already granted 650,000 yuan in 2023 (batch {first} I1 · 1.3 "
+            f"406,250 yuan; batch {first} S2 · 2.1 243,750 yuan); 650,000 − 650,000 = 0 yuan of the headroom "
+            "is left") in texts
+    # and the two rounds grant in all what one batch of both records grants
+    assert run(capsys, "eval", str(POLICY), str(EXAMPLES), "-o", str(tmp_path / "one.json"))[0] == 0
+    one = next(a for a in json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))["applicants"]
+               if a["id"] == "E004")
+    assert one["total"] == "650000.00"
+
+
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
