@@ -36,6 +36,7 @@ from .runtime.money import fmt_money
 DEFAULT_PATH = "decisions.sqlite"
 WAIT = 60  # seconds a writer waits for another to finish its batch
 GENESIS = "0" * 64  # what the first row names as the row before it
+NOW = 2**62  # "before" every decision there is: the register as it stands
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: policies stored once by their hash; batches; decisions (one per applicant per batch) and awards
@@ -211,19 +212,20 @@ class Register:
             raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
         return apps, batch, done
 
-    def earlier(self, policy_sha: str, app: Applicant) -> tuple[Earlier, ...]:
+    def earlier(self, policy_sha: str, app: Applicant, before: int = NOW) -> tuple[Earlier, ...]:
         """What earlier batches granted this applicant under the policy: the awards of its decisions that no
-        later one supersedes, except the one this record corrects (its grants are decided again)."""
+        later one supersedes, except the one this record corrects (its grants are decided again) — as the
+        register stood before decision ``before`` (a replay sees what the batch saw)."""
         if not isinstance(app.id, str):
             return ()
-        corrected = self._corrected(policy_sha, app.id, app, ",".join(str(y) for y in years(app)))
+        corrected = self._corrected(policy_sha, app.id, app, ",".join(str(y) for y in years(app)), before)
         rows = self.db.execute(
             "SELECT d.batch_id, d.id, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount"
             " FROM decisions d JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
-            " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id IS NOT ?"
-            " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
+            " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id IS NOT ? AND d.id < ?"
+            " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
             " AND a.status IN ('granted', 'superseded') ORDER BY d.id, a.rowid",
-            (policy_sha, app.id, corrected)).fetchall()
+            (policy_sha, app.id, corrected, before, before)).fetchall()
         superseded: dict[tuple[int, str | None], list[str]] = {}
         for _, did, project, measure, _, status, _, _ in rows:
             if status == "superseded":
@@ -270,7 +272,8 @@ class Register:
         found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
         return str(found[0]) if found else GENESIS
 
-    def _corrected(self, policy_sha: str, applicant: str, app: Applicant, period: str) -> int | None:
+    def _corrected(self, policy_sha: str, applicant: str, app: Applicant, period: str, before: int = NOW
+                   ) -> int | None:
         """The decision a record corrects: the applicant's latest decision under the same policy, not yet
         superseded, whose record has a project of this one (a project submitted again), or, for records
         without projects, the same period. A record with new projects only is a new claim, not a
@@ -278,9 +281,9 @@ class Register:
         ids = {p.id for p in app.projects}
         for did, record, earlier_period in self.db.execute(
                 "SELECT d.id, d.record, d.period FROM decisions d JOIN batches b ON b.id = d.batch_id"
-                " WHERE b.policy_sha256 = ? AND d.applicant_id = ?"
-                " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
-                " ORDER BY d.id DESC", (policy_sha, applicant)):
+                " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id < ?"
+                " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
+                " ORDER BY d.id DESC", (policy_sha, applicant, before, before)):
             projects = project_ids(record)
             if ids & projects or not ids and not projects and earlier_period == period:
                 return int(did)
@@ -358,7 +361,9 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
     policy = policy_from_source(source, path)
     traced = bool(register.db.execute("SELECT traced FROM batches WHERE id = ?", (batch,)).fetchone()[0])
     records = [read_document(f"[{record}]")[0] for _, _, _, record, _ in rows]
-    _, again = policy.run(records, trace=traced)
+    first = rows[0][0]  # the register as the batch saw it: what earlier batches had granted by then
+    _, again = policy.run(records, trace=traced,
+                          earlier=lambda app: register.earlier(policy.plan.source_sha256, app, before=first))
     out = []
     for (did, _, _, _, stored), now in zip(rows, again.applicants):
         if decision is not None and did != decision:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from jinjiang_dsl.cli import main
-from jinjiang_dsl.register import Register
+from jinjiang_dsl.register import Register, replay
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "jinjiang_2023.pol"
@@ -137,6 +137,11 @@ def test_a_later_round_gets_what_is_left_under_the_limit_and_says_which_batch_to
     assert (f"R2 Enterprise annual cap: earlier batches already granted 650,000 yuan in 2023 (batch {first} I1 · 1.3 "
             f"406,250 yuan; batch {first} S2 · 2.1 243,750 yuan); 650,000 − 650,000 = 0 yuan of the headroom "
             "is left") in texts
+    # a replay of the autumn batch sees the register as it stood then: identical
+    with sqlite3.connect(register) as db:
+        (autumn_batch,) = db.execute("SELECT batch_id FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    code, out, _ = run(capsys, "register", "replay", autumn_batch, "--register", str(register))
+    assert (code, out) == (0, "decision 2: identical\n")
     # and the two rounds grant in all what one batch of both records grants
     assert run(capsys, "eval", str(POLICY), str(EXAMPLES), "-o", str(tmp_path / "one.json"))[0] == 0
     one = next(a for a in json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))["applicants"]
@@ -352,6 +357,8 @@ def test_rounds_grant_what_one_batch_of_the_final_records_grants(tmp_path_factor
             for batch_projects in submitted:
                 if batch_projects:
                     register.decide(policy, str(POLICY), [dict(applicant, projects=batch_projects)], trace=True)
+            for (batch_id,) in register.db.execute("SELECT id FROM batches").fetchall():  # each replays identical
+                assert [diff for _, diff in replay(register, batch=batch_id)] == [""]
             rows = register.db.execute(
                 "SELECT a.year, a.status, a.amount, a.trace FROM decisions d JOIN awards a ON a.decision_id = d.id"
                 " WHERE NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)").fetchall()
