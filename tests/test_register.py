@@ -149,6 +149,57 @@ def test_a_later_round_gets_what_is_left_under_the_limit_and_says_which_batch_to
     assert one["total"] == "650000.00"
 
 
+def test_highest_per_applicant_counts_the_award_an_earlier_round_paid(tmp_path: Path) -> None:
+    # s07: only the year's highest award is paid an enterprise. Spring: the 200,000 centre award; autumn:
+    # the 500,000 little-giant award tops it up by 300,000; a later 200,000 claim is not stacked
+    from jinjiang_dsl import load_policy
+
+    path = ROOT / "policies" / "shapes" / "s07_highest_per_applicant.pol"
+    policy = load_policy(path)
+
+    def applicant(*projects: dict[str, Any]) -> dict[str, Any]:
+        return {"id": "E", "projects": list(projects)}
+
+    centre = {"id": "P1", "date": "2024-03-01", "provincial_center": True}
+    giant = {"id": "P2", "date": "2024-09-01", "national_little_giant": True}
+    again = {"id": "P3", "date": "2024-11-01", "provincial_center": True}
+    with Register(tmp_path / "r.sqlite") as register:
+        totals = [register.decide(policy, str(path), [applicant(p)])[1].applicants[0].total
+                  for p in (centre, giant, again)]
+        _, batch, _ = register.decide(policy, str(path), [applicant(dict(giant, id="P4", date="2025-01-02"))])
+    assert totals == [Decimal("200000.00"), Decimal("300000.00"), Decimal("0.00")]
+    assert sum(totals) == policy.evaluate_applicant(applicant(centre, giant, again)).total  # as one batch
+    assert batch.applicants[0].total == Decimal("500000.00")  # another year: paid in full
+
+
+def test_rounds_of_highest_per_applicant_grant_what_one_batch_grants(tmp_path_factory: Any) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from jinjiang_dsl import load_policy
+
+    path = ROOT / "policies" / "shapes" / "s07_highest_per_applicant.pol"
+    policy = load_policy(path)
+    award = st.tuples(st.sampled_from(["national_little_giant", "provincial_center"]),
+                      st.sampled_from(["2024-03-01", "2024-09-01", "2025-05-01"]), st.integers(1, 3))
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.lists(award, min_size=1, max_size=5))
+    def same(awards: list[tuple[str, str, int]]) -> None:
+        projects = [({"id": f"P{i}", "date": date, fact: True}, r) for i, (fact, date, r) in enumerate(awards)]
+        with Register(tmp_path_factory.mktemp("s07") / "r.sqlite") as register:
+            for r in (1, 2, 3):
+                batch = [p for p, pr in projects if pr == r]
+                if batch:
+                    register.decide(policy, str(path), [{"id": "E", "projects": batch}])
+            paid = sum((Decimal(a) for (a,) in register.db.execute(
+                "SELECT amount FROM awards WHERE status = 'granted'")), Decimal(0))
+        ordered = [p for r in (1, 2, 3) for p, pr in projects if pr == r]
+        assert paid == policy.evaluate_applicant({"id": "E", "projects": ordered}).total
+
+    same()
+
+
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
@@ -252,6 +303,26 @@ def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> N
         db.execute("PRAGMA user_version = 99")
     code, _, err = run(capsys, "register", "verify", "--register", str(newer))
     assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 1)" in err
+
+
+def test_a_full_disk_records_nothing_and_says_so_in_one_line(tmp_path: Path) -> None:
+    # SQLite's page limit for this connection stands in for a full disk: the same error, the same path
+    from jinjiang_dsl import load_policy
+    from jinjiang_dsl.inputs import read_document
+    from jinjiang_dsl.register import RegisterError
+
+    policy = load_policy(POLICY)
+    records = read_document(EXAMPLES.read_text(encoding="utf-8"))
+    with Register(tmp_path / "r.sqlite") as register:
+        register.decide(policy, str(POLICY), records[:2])
+        pages = register.db.execute("PRAGMA page_count").fetchone()[0]
+        register.db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(RegisterError) as caught:
+            register.decide(policy, str(POLICY), records)
+        assert str(caught.value).startswith(f"{tmp_path / 'r.sqlite'}: the batch was not recorded: ")
+        assert "full" in str(caught.value) and "\n" not in str(caught.value)
+        checked, problems = register.verify()
+    assert (checked, problems) == (2, [])  # the first batch, whole; nothing of the second
 
 
 def many(tmp_path: Path, n: int, prefix: str = "K") -> Path:

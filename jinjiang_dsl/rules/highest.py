@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..compile.applicant import RuleCode
 
 WHAT = "highest, not stacked"
-CASES = {"won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
+CASES = {"earlier_applicant": "one winner", "top_up_applicant": "one winner", "won": "one winner", "lost": "one winner", "won_tie": "tie", "lost_tie": "tie",
          "won_applicant": "one winner", "won_tie_applicant": "tie", "lost_applicant": "one winner",
          "other_policy": "other policy higher", "other_lower": "other policy lower"}
 
@@ -72,6 +72,16 @@ class HighestNotStacked(Rule):
                                    "本项不重复享受",
                                    "{title}: this year the applicant is granted {winner} for project {project} "
                                    "({winner_amount} yuan); this award is not stacked on it"),
+        "highest.earlier_applicant": ("{title}:本申请人 {year} 年度已由此前的 {earlier} 享受(可得 {held} 元),不低于本项的 "
+                                      "{amount} 元,本项不重复享受",
+                                      "{title}: in {year} the applicant already has {earlier} from an earlier batch "
+                                      "(entitled to {held} yuan), not less than this award's {amount} yuan; not "
+                                      "stacked"),
+        "highest.top_up_applicant": ("{title}:{measure}(可得 {entitlement} 元)高于此前的 {earlier}(可得 {held} 元,"
+                                     "已付 {paid} 元),补足差额:{entitlement} − {paid} = {amount} 元",
+                                     "{title}: {measure} ({entitlement} yuan) is higher than {earlier} from an "
+                                     "earlier batch (entitled to {held} yuan, {paid} yuan paid); it pays the "
+                                     "difference: {entitlement} − {paid} = {amount} yuan"),
         "highest.other_policy": ("{title}:本项目依其他政策已获补助 {other} 元,不低于本通知最高可得的 {best} 元,"
                                  "本通知不再给予",
                                  "{title}: the project already has {other} yuan under another policy, not less "
@@ -104,15 +114,41 @@ class HighestNotStacked(Rule):
         return list(found.values())
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
-        if len(claims) == 1 and self.other_policy is None:
+        if len(claims) == 1 and self.other_policy is None and not (ev.earlier and self.scope == "applicant"):
             return None  # one claim competes with nothing (most applicants: one project, one measure)
         for group in self.groups(claims):
             candidates = [c for c in group if c.status == "granted"]
+            if candidates and self.scope == "applicant" and ev.earlier:
+                candidates = self.after_earlier(ev, candidates)
             if candidates:
                 other = candidates[0].facts.get(self.other_policy) if self.other_policy else None
                 if other is not None or len(candidates) > 1:  # else one claim, and nothing to compare it with
                     self.choose(ev, candidates, other)
         return None
+
+    def after_earlier(self, ev: Evaluation, candidates: list[Claim]) -> list[Claim]:
+        """Per applicant, with earlier batches: the year's award they paid stands unless a claim now is
+        higher, which then pays the difference from what was paid (a top-up); the claims that compete on."""
+        year = candidates[0].year
+        paid_before, found = ev.paid_before(year)
+        if not found:
+            return candidates
+        first = max(found, key=lambda e: e.entitlement)
+        best = max(candidates, key=highest_first)
+        whole = _amount(best) + best.held
+        common = {"title": self.title, "year": str(year), "earlier": first.label, "held": first.entitlement,
+                  "paid": paid_before}
+        if whole <= first.entitlement:
+            for c in candidates:
+                own = _amount(c)
+                self.lose(c)
+                self.step(c, variant="earlier_applicant", **common, amount=own)
+                self.write_notes(c)
+            return []
+        best.amount, best.held = whole - paid_before, paid_before
+        self.step(best, variant="top_up_applicant", **common, measure=best.measure.id, entitlement=whole,
+                  amount=best.amount)
+        return candidates
 
     def step(self, claim: Claim, **params: object) -> None:
         claim.note(Step(self.id, self.KIND, {"title": self.title, **params}))
