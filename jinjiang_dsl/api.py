@@ -91,13 +91,15 @@ class Policy:
         return self.run(document, trace)[1]
 
     def run(self, document: str | dict[str, Any] | list[Any], trace: bool = True,
-            earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None) -> tuple[list[Applicant], BatchDecision]:
-        """As :meth:`evaluate`, also returning the applicants as read (reports need their facts). ``earlier``
-        gives what earlier batches granted an applicant (the decision register's), for the rules that
-        span rounds."""
+            earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None,
+            selected_before: dict[tuple[str, str, int], list[str]] | None = None
+            ) -> tuple[list[Applicant], BatchDecision]:
+        """As :meth:`evaluate`, also returning the applicants as read (reports need their facts). From the
+        decision register: ``earlier`` gives what earlier batches granted an applicant, for the rules that
+        span rounds; ``selected_before``, the projects earlier batches selected under each quota."""
         records = read_document(document) if isinstance(document, str) else records_of(document)
         decider = self.decider(trace)
-        totals = BatchTotals(self.plan)
+        totals = BatchTotals(self.plan, quota_claims={k: list(v) for k, v in (selected_before or {}).items()})
         decisions = []
         apps = list(self.read(records))
         for app, decision in zip(apps, decider.applicants(apps, earlier)):

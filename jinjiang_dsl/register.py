@@ -29,6 +29,7 @@ from .decisions import ApplicantDecision, BatchDecision, now_in_shanghai
 
 if TYPE_CHECKING:
     from .api import Policy
+    from .plan import Plan
 from .inputs import Applicant, LongNumber, read_document
 from .rules import Earlier
 from .runtime.money import fmt_money
@@ -201,7 +202,10 @@ class Register:
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app))
+                corrected = {self._corrected(source_sha, app.id, app, ",".join(str(y) for y in years(app)))
+                             for app in policy.read(records) if isinstance(app.id, str)}
+                apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app),
+                                         selected_before=self.selected(policy.plan, corrected - {None}))
                 batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
                 done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
                 self.db.execute("ROLLBACK" if dry_run else "COMMIT")
@@ -233,6 +237,27 @@ class Register:
         return tuple(Earlier(bid, did, project, measure, year, status, Decimal(entitlement or 0), Decimal(amount or 0),
                              tuple(superseded.get((did, project), ())) if status == "granted" else ())
                      for bid, did, project, measure, year, status, entitlement, amount in rows)
+
+    def selected(self, plan: Plan, corrected: set[int | None]) -> dict[tuple[str, str, int], list[str]]:
+        """The projects earlier batches selected under each quota of the policy — (measure, the value the
+        quota counts per, year) → "applicant/project (batch)" — from the decisions that stand (none that a
+        later one supersedes, nor those this batch corrects)."""
+        quotas = {m.id: m.quota[1] for m in plan.measures if m.quota}
+        if not quotas:
+            return {}
+        found: dict[tuple[str, str, int], list[str]] = {}
+        for did, bid, aid, record, project, measure, year in self.db.execute(
+                "SELECT d.id, d.batch_id, d.applicant_id, d.record, a.project_id, a.measure, a.year FROM decisions d"
+                " JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
+                " WHERE b.policy_sha256 = ? AND a.status IN ('granted', 'superseded') AND a.project_id IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id) ORDER BY d.id, a.rowid",
+                (plan.source_sha256,)):
+            if measure not in quotas or did in corrected or year is None:
+                continue
+            facts: dict[str, Any] = next((p for p in json.loads(record).get("projects", []) if p.get("id") == project), {})
+            found.setdefault((measure, str(facts.get(quotas[measure])), int(year)), []).append(
+                f"{aid}/{project} ({bid})")
+        return found
 
     def _record(self, source: str, path: str, records: list[Any], apps: list[Applicant], batch: BatchDecision,
                 traced: bool, dry_run: bool) -> Recorded:

@@ -200,6 +200,31 @@ def test_rounds_of_highest_per_applicant_grant_what_one_batch_grants(tmp_path_fa
     same()
 
 
+def test_the_quota_warning_counts_the_projects_earlier_rounds_selected(tmp_path: Path, capsys: Any) -> None:
+    # 1.1: at most 2 selected projects per industry per year. Two in spring, one more in autumn: the
+    # autumn batch warns, naming the spring projects and their batch; a correction does not count twice
+    def demo(aid: str, pid: str) -> dict[str, Any]:
+        return {"id": aid, "kind": "enterprise", "fiscal_contribution": "10000000", "projects": [
+            {"id": pid, "date": "2023-08-01", "industry": "鞋服", "selected_demo": True, "completed_in_year": True,
+             "promotes_adoption": True, "software_investment": "1000000", "hardware_investment": "0"}]}
+
+    register = tmp_path / "r.sqlite"
+
+    def round_(name: str, *applicants: dict[str, Any]) -> dict[str, Any]:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"applicants": list(applicants)}, ensure_ascii=False), encoding="utf-8")
+        out = tmp_path / f"{name}-out.json"
+        assert run(capsys, "eval", str(POLICY), str(path), "--register", str(register), "--lang", "en",
+                   "-o", str(out))[0] == 0
+        return json.loads(out.read_text(encoding="utf-8"))["summary"]
+
+    assert round_("spring", demo("A", "P1"), demo("B", "P2"))["warnings"] == []
+    assert round_("fix", demo("B", "P2"))["warnings"] == []  # B corrected: still two
+    warnings = round_("autumn", demo("C", "P3"))["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith("1.1 quota: 3 selected projects with industry 鞋服 in 2023 (A/P1 (B-")
+    assert "C/P3" in warnings[0] and "B/P2 (B-" in warnings[0]
+
+
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
