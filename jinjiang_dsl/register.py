@@ -178,8 +178,11 @@ class Register:
             raise RegisterError(f"{self.path}: written by a newer jinjiang-dsl (schema {self.version}; "
                                 f"this one knows {len(MIGRATIONS)})")
         while self.version < len(MIGRATIONS):
-            step = self.version
             self.db.execute("BEGIN IMMEDIATE")
+            step = self.version  # read again under the lock: another process may have migrated meanwhile
+            if step >= len(MIGRATIONS):
+                self.db.execute("COMMIT")
+                break
             try:
                 for statement in MIGRATIONS[step].split(";"):
                     if statement.strip():
