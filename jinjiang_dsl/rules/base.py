@@ -154,6 +154,12 @@ class Earlier:
                      f"batch {self.batch} {where}{self.measure} {fmt_plain(self.amount)} yuan")
 
 
+def held(earlier: list[Earlier]) -> tuple[Earlier, Decimal]:
+    """Of the earlier awards that took a turn: the one that holds it (the highest entitlement), and what
+    earlier batches paid in all — a later, higher claim pays the difference (a top-up)."""
+    return max(earlier, key=lambda e: e.entitlement), sum((e.amount for e in earlier if e.status == "granted"), ZERO)
+
+
 @attrs.frozen(slots=True)
 class Evaluation:
     """What a rule sees of one applicant: its facts, the backend's figures, and whether to explain."""

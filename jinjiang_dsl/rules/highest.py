@@ -18,7 +18,7 @@ import attrs
 from ..problem import Problem
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
-from .base import ZERO, Claim, Evaluation, Rule
+from .base import ZERO, Claim, Evaluation, Rule, held
 
 if TYPE_CHECKING:
     from ..compile.applicant import RuleCode
@@ -130,10 +130,10 @@ class HighestNotStacked(Rule):
         """Per applicant, with earlier batches: the year's award they paid stands unless a claim now is
         higher, which then pays the difference from what was paid (a top-up); the claims that compete on."""
         year = candidates[0].year
-        paid_before, found = ev.paid_before(year)
+        _, found = ev.paid_before(year)
         if not found:
             return candidates
-        first = max(found, key=lambda e: e.entitlement)
+        first, paid_before = held(found)
         best = max(candidates, key=highest_first)
         whole = _amount(best) + best.held
         common = {"title": self.title, "year": str(year), "earlier": first.label, "held": first.entitlement,

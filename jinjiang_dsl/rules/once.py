@@ -16,7 +16,7 @@ import attrs
 
 from ..problem import Problem
 from ..runtime.trace import Label, Step
-from .base import ZERO, Claim, Evaluation, Rule
+from .base import ZERO, Claim, Evaluation, Rule, held
 
 if TYPE_CHECKING:
     from ..compile.applicant import RuleCode
@@ -105,8 +105,7 @@ class Once(Rule):
                 and (self.per == "ever" or e.year == year)]
         if not took:
             return True
-        first = max(took, key=lambda e: e.entitlement)
-        paid = sum((e.amount for e in took if e.status == "granted"), ZERO)
+        first, paid = held(took)
         entitlement = holder.entitlement or ZERO
         common = {"year": str(year or ""), "earlier": first.label, "held": first.entitlement, "paid": paid,
                   "entitlement": entitlement}
