@@ -26,8 +26,10 @@ import attrs
 
 from .api import Policy
 from .decide import Decider, contribution, exact
-from .inputs import DECODER
+from .decisions import ApplicantDecision
+from .inputs import DECODER, Applicant
 from .limits import MAX_LINE_BYTES, shorten
+from .rules import Earlier
 
 CHUNK = 1024
 
@@ -342,19 +344,27 @@ def _evaluate_safely(policy: Policy, decider: Decider, item: Item) -> Result:
 
 
 def _evaluate(policy: Policy, decider: Decider, item: Item) -> Result:
+    return decide_item(policy, decider, item)[0]
+
+
+def decide_item(policy: Policy, decider: Decider, item: Item,
+                earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None
+                ) -> tuple[Result, Item, Applicant | None, ApplicantDecision | None]:
+    """One item: its output line, the item as parsed, and the applicant and decision when it has them;
+    ``earlier``: what earlier batches granted an applicant (the decision register's)."""
     if item.text is not None:
         item = parse_line(item)
     if item.error is not None and item.record is None:
-        return _error_result(item.line, None, [item.error])
+        return _error_result(item.line, None, [item.error]), item, None, None
     app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $")
     if item.error is not None:
         app = attrs.evolve(app, errors=(*app.errors, item.error))
-    decision = decider.decide(app)
+    decision = decider.decide(app, earlier(app) if earlier is not None else ())
     by_measure, by_payer, quotas = contribution(policy.plan, app, decision)
     output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
-    return Result(item.line, app.id, decision.status == "error", json_line(output), str(decision.total),
-                  tuple((k, str(v)) for k, v in by_measure.items()), tuple(quotas),
-                  tuple((k, str(v)) for k, v in by_payer.items()))
+    return (Result(item.line, app.id, decision.status == "error", json_line(output), str(decision.total),
+                   tuple((k, str(v)) for k, v in by_measure.items()), tuple(quotas),
+                   tuple((k, str(v)) for k, v in by_payer.items())), item, app, decision)
 
 
 # Characters JSON may leave raw but that other readers take for line breaks (str.splitlines,
@@ -403,25 +413,9 @@ def run(
     """
     global _POLICY, _TRACE, _LANG
     _POLICY, _TRACE, _LANG = policy, trace, lang
-    tally = Tally()
-    seen: dict[Any, int] = {}
-    stopped = False
-
-    def emit(result: Result) -> bool:
-        nonlocal stopped
-        if result.applicant_id is not None:
-            first = seen.setdefault(result.applicant_id, result.line)
-            if first != result.line and not result.is_error:
-                result = _error_result(result.line, result.applicant_id,
-                                       [f"line {result.line}: duplicate id {result.applicant_id!r} "
-                                        f"(also line {first})"])
-        write(result.text)
-        tally.add(result)
-        if on_progress:
-            on_progress(1)
-        if fail_fast and result.is_error:
-            stopped = True
-        return not stopped
+    out = Emitted(write, fail_fast, on_progress)
+    emit = out.emit
+    tally = out.tally
 
     if jobs <= 1:
         for chunk in _chunks(items, CHUNK):
@@ -446,7 +440,66 @@ def run(
                     return tally, True
     finally:
         workers.stop()  # on Ctrl-C, a write error or an early stop too: the workers go at once
-    return tally, stopped
+    return tally, out.stopped
+
+
+def decide_stream(policy: Policy, items: Iterable[Item], emitted: Emitted, trace: bool, lang: str,
+                  earlier: Callable[[Applicant], tuple[Earlier, ...]] | None,
+                  keep: Callable[[Item, Applicant | None, dict[str, Any], ApplicantDecision | None], None]) -> bool:
+    """A stream decided in this process, line by line, against what earlier batches granted (``earlier``),
+    each line written as :func:`run` writes it and then handed to ``keep`` with what it decided — the
+    output as the contract writes it in Chinese (or, for an error line, as written). False when stopped."""
+    global _POLICY, _TRACE, _LANG
+    _POLICY, _TRACE, _LANG = policy, trace, lang
+    decider = policy.decider(trace)
+    with exact():
+        for item in items:
+            try:
+                result, parsed, app, decision = decide_item(policy, decider, item, earlier)
+            except Exception as exc:  # noqa: BLE001 - as _evaluate_safely: the line's own error, never the batch's end
+                result, parsed, app, decision = _error_result(item.line, None, [
+                    f"line {item.line}: internal error while evaluating this line ({type(exc).__name__}); "
+                    "please report it"]), item, None, None
+            going = emitted.emit(result)
+            written = emitted.last
+            if written is result and decision is not None:
+                content = {"line": item.line, **decision.to_json("zh", trace=trace)}
+            else:  # an error line, or made one here (a repeated id): as written
+                content, decision = json.loads(written.text if written else result.text), None
+            keep(parsed, app, content, decision)
+            if not going:
+                return False
+    return True
+
+
+class Emitted:
+    """The output lines of a stream as they are written, in input order: a repeated applicant id is found
+    here (across the whole stream) and its line made an error; the tally counts each line in."""
+
+    def __init__(self, write: Callable[[str], object], fail_fast: bool = False,
+                 on_progress: Callable[[int], None] | None = None):
+        self.write, self.fail_fast, self.on_progress = write, fail_fast, on_progress
+        self.tally = Tally()
+        self.seen: dict[Any, int] = {}
+        self.stopped = False
+        self.last: Result | None = None  # the line as written (after the duplicate check)
+
+    def emit(self, result: Result) -> bool:
+        """Write one line; False when the stream should stop (``fail_fast`` and an error)."""
+        if result.applicant_id is not None:
+            first = self.seen.setdefault(result.applicant_id, result.line)
+            if first != result.line and not result.is_error:
+                result = _error_result(result.line, result.applicant_id,
+                                       [f"line {result.line}: duplicate id {result.applicant_id!r} "
+                                        f"(also line {first})"])
+        self.last = result
+        self.write(result.text)
+        self.tally.add(result)
+        if self.on_progress:
+            self.on_progress(1)
+        if self.fail_fast and result.is_error:
+            self.stopped = True
+        return not self.stopped
 
 
 class _Workers:

@@ -176,17 +176,37 @@ def decide_and_record(args: argparse.Namespace, policy, records: list, digest: s
     try:
         with Register(args.register) as register:
             _, batch, done = register.decide(policy, args.policy, records, trace=not args.no_trace,
-                                                input_sha256=digest, dry_run=args.dry_run)
+                                             input_sha256=digest, dry_run=args.dry_run)
     except RegisterError as exc:
         err.print(f"jinjiang-dsl: {exc}", markup=False)
         return None
+    say_recorded(args, done, err)
+    return batch
+
+
+def record_stream(args: argparse.Namespace, policy, items, emitted, err: Console) -> bool | None:
+    """A stream decided against the register and recorded (``--register``): whether it went to the end
+    (not stopped by ``--fail-fast``), or None when the register could not be used."""
+    from .register import Register, RegisterError
+
+    try:
+        with Register(args.register) as register:
+            finished, done = register.decide_stream(policy, args.policy, items, emitted, input_format(args),
+                                                    trace=not args.no_trace, lang=args.lang, dry_run=args.dry_run)
+    except RegisterError as exc:
+        err.print(f"jinjiang-dsl: {exc}", markup=False)
+        return None
+    say_recorded(args, done, err)
+    return finished
+
+
+def say_recorded(args: argparse.Namespace, done, err: Console) -> None:
     verb = "would record" if done.dry_run else "recorded"
     err.print(f"register {args.register}: {verb} batch {done.batch_id}: {done.decisions} "
               f"decision{'' if done.decisions == 1 else 's'}"
               + (f", superseding {len(done.superseded)} earlier" if done.superseded else ""), markup=False)
     for aid, earlier, new in done.superseded:
         err.print(f"  {aid}: decision {new} supersedes decision {earlier}", markup=False)
-    return batch
 
 
 def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
@@ -194,10 +214,6 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
 
     from . import batch
 
-    if args.register is not None:
-        err.print("jinjiang-dsl eval: --register records a JSON applications document (not yet a stream)",
-                  markup=False)
-        return EXIT_USAGE
     if args.format == "text":
         err.print("jinjiang-dsl eval: a JSON Lines or CSV stream gives JSON Lines (--format jsonl)", markup=False)
         return EXIT_USAGE
@@ -213,9 +229,16 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
             _progress(err, size, show_progress) as advance:
         items = (batch.read_csv(batch.csv_text(stream), policy, limit) if input_format(args) == "csv"
                  else batch.read_jsonl(stream, limit))
-        tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
-                                   lang=args.lang, fail_fast=args.fail_fast,
-                                   on_progress=(lambda n: advance(stream.bytes_read)) if show_progress else None)
+        on_progress = (lambda n: advance(stream.bytes_read)) if show_progress else None
+        if args.register is not None:  # one process: each line counts what the lines before it recorded
+            emitted = batch.Emitted(out.write, args.fail_fast, on_progress)
+            recorded = record_stream(args, policy, items, emitted, err)
+            if recorded is None:
+                return EXIT_UNREADABLE
+            tally, stopped = emitted.tally, not recorded
+        else:
+            tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
+                                       lang=args.lang, fail_fast=args.fail_fast, on_progress=on_progress)
     summary = batch.summary_json(policy, tally, args.lang)
     if args.summary:
         with Output(args.summary, [args.policy, args.applications]) as f:

@@ -12,12 +12,11 @@ never updated: a correction is a new decision that names the one it supersedes.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +87,12 @@ MIGRATIONS: tuple[str, ...] = (
         trace TEXT NOT NULL
     );
     CREATE INDEX awards_decision ON awards(decision_id);
+    """,
+    # 2: streams — how a batch was read (json, jsonl, csv), and a line's own input problem (a CSV cell, a
+    # line that is not JSON), so that a replay reads each line as it was read
+    """
+    ALTER TABLE batches ADD COLUMN kind TEXT NOT NULL DEFAULT 'json';
+    ALTER TABLE decisions ADD COLUMN input_error TEXT
     """,
 )
 
@@ -219,6 +224,37 @@ class Register:
             raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
         return apps, batch, done
 
+    def decide_stream(self, policy: Policy, path: str, items: Iterable[Any], emitted: Any, kind: str,
+                      trace: bool = True, lang: str = "zh", input_sha256: str | None = None, dry_run: bool = False
+                      ) -> tuple[bool, Recorded]:
+        """A JSON Lines or CSV stream decided against the register and recorded as it goes, in one
+        transaction (in this process: each line counts what the lines before it recorded). Each output line
+        is written through ``emitted`` (:class:`jinjiang_dsl.batch.Emitted`). (finished, what was recorded)"""
+        from .batch import decide_stream
+
+        source_sha = policy.plan.source_sha256
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                writer = self.writer(policy.plan.name.zh, source_sha, policy.checked.policy.source, path,
+                                     input_sha256, trace, kind)
+
+                def keep(item: Any, app: Applicant | None, content: dict[str, Any],
+                         decision: ApplicantDecision | None) -> None:
+                    record = canonical(item.record) if item.record is not None else "null"
+                    writer.add(item.line, record, app, content, decision, item.error)
+
+                finished = decide_stream(policy, items, emitted, trace, lang,
+                                         lambda app: self.earlier(source_sha, app), keep)
+                done = writer.finish(emitted.tally.total, dry_run)
+                self.db.execute("ROLLBACK" if dry_run else "COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
+        return finished, done
+
     def earlier(self, policy_sha: str, app: Applicant, before: int = NOW) -> tuple[Earlier, ...]:
         """What earlier batches granted this applicant under the policy: the awards of its decisions that no
         later one supersedes, except the one this record corrects (its grants are decided again) — as the
@@ -264,37 +300,15 @@ class Register:
 
     def _record(self, source: str, path: str, records: list[Any], apps: list[Applicant], batch: BatchDecision,
                 traced: bool, dry_run: bool) -> Recorded:
-        when = (batch.evaluated_at or now_in_shanghai()).isoformat()
-        seed = "|".join((batch.source_sha256, batch.input_sha256 or "", when, str(len(records))))
-        batch_id = "B-" + sha256(seed + "|" + str(dt.datetime.now().timestamp()))[:12]
-        db = self.db
-        db.execute("INSERT OR IGNORE INTO policies VALUES (?, ?, ?, ?, ?)",
-                   (batch.source_sha256, batch.policy_name, path, source, when))
-        db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   (batch_id, batch.source_sha256, batch.input_sha256, __version__, when, len(records),
-                    fmt_money(batch.summary.total), int(traced)))
-        prev = self._last_hash()
-        superseded = []
+        writer = self.writer(batch.policy_name, batch.source_sha256, source, path, batch.input_sha256, traced, "json")
         for position, (raw, app, decision) in enumerate(zip(records, apps, batch.applicants)):
-            aid = decision.id if isinstance(decision.id, str) else None
-            period = ",".join(str(y) for y in years(app))
-            earlier = self._corrected(batch.source_sha256, aid, app, period) if aid is not None else None
-            record = canonical(raw)
-            content = json.dumps(decision.to_json("zh", trace=traced), ensure_ascii=False, sort_keys=True)
-            row = (batch_id, position, aid, period, decision.status, fmt_money(decision.total), record,
-                   sha256(record), content, earlier)
-            awards = list(award_rows(app, decision))
-            row_hash = sha256(prev + canonical_row(row, awards))
-            cur = db.execute("INSERT INTO decisions (batch_id, position, applicant_id, period, status, total, record,"
-                             " record_sha256, decision, supersedes, prev_hash, row_hash)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, prev, row_hash))
-            new_id = int(cur.lastrowid or 0)
-            db.executemany("INSERT INTO awards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(new_id, *a) for a in awards])
-            if earlier is not None:
-                superseded.append((aid or "", earlier, new_id))
-            prev = row_hash
-        return Recorded(batch_id, len(records), tuple(superseded), dry_run)
+            writer.add(position, canonical(raw), app, decision.to_json("zh", trace=traced), decision)
+        return writer.finish(batch.summary.total, dry_run)
+
+    def writer(self, policy_name: str, policy_sha: str, source: str, path: str, input_sha256: str | None,
+               traced: bool, kind: str) -> BatchWriter:
+        """A batch being recorded, decision by decision (inside the caller's transaction)."""
+        return BatchWriter(self, policy_name, policy_sha, source, path, input_sha256, traced, kind)
 
     def _last_hash(self) -> str:
         found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
@@ -309,7 +323,7 @@ class Register:
         ids = {p.id for p in app.projects}
         for did, record, earlier_period in self.db.execute(
                 "SELECT d.id, d.record, d.period FROM decisions d JOIN batches b ON b.id = d.batch_id"
-                " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id < ?"
+                " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id < ? AND d.status = 'ok'"
                 " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
                 " ORDER BY d.id DESC", (policy_sha, applicant, before, before)):
             projects = project_ids(record)
@@ -351,8 +365,8 @@ class Register:
         prev, expected_id, count = GENESIS, None, 0
         for row in self.db.execute(
                 "SELECT id, batch_id, position, applicant_id, period, status, total, record, record_sha256,"
-                " decision, supersedes, prev_hash, row_hash FROM decisions ORDER BY id"):
-            did, *content, prev_hash, row_hash = row
+                " decision, supersedes, prev_hash, row_hash, input_error FROM decisions ORDER BY id"):
+            did, *content, prev_hash, row_hash, input_error = row
             count += 1
             if expected_id is not None and did != expected_id:
                 problems.append(Problem(did, f"rows {expected_id}–{did - 1} are missing (deleted)"))
@@ -364,10 +378,59 @@ class Register:
                                              "or changed before it)"))
             if sha256(content[6]) != content[7]:
                 problems.append(Problem(did, "its input record was changed"))
-            if sha256(prev_hash + canonical_row(tuple(content), awards)) != row_hash:
+            if sha256(prev_hash + canonical_row(hashed(tuple(content), input_error), awards)) != row_hash:
                 problems.append(Problem(did, "its content was changed after it was recorded"))
             prev, expected_id = row_hash, did + 1
         return count, problems
+
+
+class BatchWriter:
+    """One batch's rows, written as its decisions come (a stream need not be held whole), each chained to the
+    row before it; the batch's totals are set when it is finished."""
+
+    def __init__(self, register: Register, policy_name: str, policy_sha: str, source: str, path: str,
+                 input_sha256: str | None, traced: bool, kind: str):
+        self.register, self.policy_sha = register, policy_sha
+        when = now_in_shanghai().isoformat()
+        self.batch_id = "B-" + sha256("|".join((policy_sha, input_sha256 or "", when, str(time.time_ns()))))[:12]
+        db = register.db
+        db.execute("INSERT OR IGNORE INTO policies VALUES (?, ?, ?, ?, ?)", (policy_sha, policy_name, path, source, when))
+        db.execute("INSERT INTO batches (id, policy_sha256, input_sha256, engine_version, recorded_at, applicants, total,"
+                   " traced, kind) VALUES (?, ?, ?, ?, ?, 0, '0.00', ?, ?)",
+                   (self.batch_id, policy_sha, input_sha256, __version__, when, int(traced), kind))
+        self.prev = register._last_hash()
+        self.count = 0
+        self.superseded: list[tuple[str, int, int]] = []
+
+    def add(self, position: int, record: str, app: Applicant | None, content: dict[str, Any],
+            decision: ApplicantDecision | None, input_error: str | None = None) -> None:
+        """One decision: the record as read (JSON text), the applicant and decision when there are (a line that
+        is not JSON has neither), and the output as the contract writes it."""
+        aid = app.id if app is not None and isinstance(app.id, str) else None
+        period = ",".join(str(y) for y in years(app)) if app is not None else ""
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True)
+        status = decision.status if decision is not None else str(content.get("status", "error"))
+        # only a decision corrects one: a record with input errors decides nothing, and the earlier one stands
+        corrects = self.register._corrected(self.policy_sha, aid, app, period) \
+            if aid and app is not None and status == "ok" else None
+        total = fmt_money(decision.total) if decision is not None else fmt_money(Decimal(str(content.get("total", 0))))
+        row = (self.batch_id, position, aid, period, status, total, record, sha256(record), text, corrects)
+        awards = list(award_rows(app, decision)) if app is not None and decision is not None and status == "ok" else []
+        row_hash = sha256(self.prev + canonical_row(hashed(row, input_error), awards))
+        cur = self.register.db.execute(
+            "INSERT INTO decisions (batch_id, position, applicant_id, period, status, total, record, record_sha256,"
+            " decision, supersedes, prev_hash, row_hash, input_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row, self.prev, row_hash, input_error))
+        new_id = int(cur.lastrowid or 0)
+        self.register.db.executemany("INSERT INTO awards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(new_id, *a) for a in awards])
+        if corrects is not None:
+            self.superseded.append((aid or "", corrects, new_id))
+        self.prev, self.count = row_hash, self.count + 1
+
+    def finish(self, total: Decimal, dry_run: bool) -> Recorded:
+        self.register.db.execute("UPDATE batches SET applicants = ?, total = ? WHERE id = ?",
+                                 (self.count, fmt_money(total), self.batch_id))
+        return Recorded(self.batch_id, self.count, tuple(self.superseded), dry_run)
 
 
 def replay(register: Register, batch: str | None = None, decision: int | None = None
@@ -387,17 +450,33 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
         return []
     path, source = rows[0][1], rows[0][2]
     policy = policy_from_source(source, path)
-    traced = bool(register.db.execute("SELECT traced FROM batches WHERE id = ?", (batch,)).fetchone()[0])
+    traced, kind = register.db.execute("SELECT traced, kind FROM batches WHERE id = ?", (batch,)).fetchone()
     records = [read_document(f"[{record}]")[0] for _, _, _, record, _ in rows]
     first = rows[0][0]  # the register as the batch saw it: what earlier batches had granted by then
-    _, again = policy.run(records, trace=traced,
-                          earlier=lambda app: register.earlier(policy.plan.source_sha256, app, before=first))
+
+    def earlier(app: Applicant) -> tuple[Earlier, ...]:
+        return register.earlier(policy.plan.source_sha256, app, before=first)
+
+    if kind == "json":
+        _, again = policy.run(records, trace=bool(traced), earlier=earlier)
+        now = [a.to_json("zh", trace=bool(traced)) for a in again.applicants]
+    else:  # a stream: each line read again as it was read, and decided as a stream decides it
+        from .batch import Emitted, Item, decide_stream
+
+        now = []
+        errors = [e for (e,) in register.db.execute(
+            "SELECT input_error FROM decisions WHERE batch_id = ? ORDER BY id", (batch,))]
+        positions = [p for (p,) in register.db.execute(
+            "SELECT position FROM decisions WHERE batch_id = ? ORDER BY id", (batch,))]
+        items = [Item(line, record=r, error=e) for line, r, e in zip(positions, records, errors)]
+        decide_stream(policy, items, Emitted(lambda _: None), bool(traced), "zh", earlier,
+                      lambda item, app, content, decision: now.append(content))
     out = []
-    for (did, _, _, _, stored), now in zip(rows, again.applicants):
+    for (did, _, _, _, stored), content in zip(rows, now):
         if decision is not None and did != decision:
             continue
         was = json.loads(stored)
-        is_now = json.loads(json.dumps(now.to_json("zh", trace=traced), ensure_ascii=False, sort_keys=True))
+        is_now = json.loads(json.dumps(content, ensure_ascii=False, sort_keys=True))
         out.append((did, "" if is_now == was else difference(was, is_now)))
     return out
 
@@ -472,6 +551,12 @@ def award_rows(app: Applicant, decision: ApplicantDecision) -> Iterator[tuple[An
             yield (p.id, a.measure, year, a.status, out.get("entitlement"), out.get("amount"),
                    json.dumps(out.get("shares", []), ensure_ascii=False, sort_keys=True),
                    json.dumps(out.get("trace", []), ensure_ascii=False, sort_keys=True))
+
+
+def hashed(row: tuple[Any, ...], input_error: str | None) -> tuple[Any, ...]:
+    """The fields a row's hash covers: a line's own input problem too, when it has one (rows of schema 1
+    have none, and keep their hashes)."""
+    return row if input_error is None else (*row, input_error)
 
 
 def canonical_row(row: tuple[Any, ...], awards: list[tuple[Any, ...]]) -> str:

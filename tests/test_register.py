@@ -49,7 +49,7 @@ def test_a_batch_is_recorded_with_its_input_policy_and_explanations(tmp_path: Pa
     assert "recorded batch B-" in err and f"{len(applicants)} decisions" in err
     with sqlite3.connect(register) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         (source,) = db.execute("SELECT source FROM policies").fetchone()
         assert source == POLICY.read_text(encoding="utf-8")  # the policy, stored once by its hash
         batch = db.execute("SELECT input_sha256, engine_version, traced FROM batches").fetchone()
@@ -82,7 +82,8 @@ def test_a_resubmitted_record_supersedes_and_history_shows_both(tmp_path: Path, 
     register = tmp_path / "r.sqlite"
     record(capsys, register)
     err = record(capsys, register)
-    assert "superseding 16 earlier" in err and "E004: decision 20 supersedes decision 4" in err
+    # the three applicants with input errors decide nothing, so they correct nothing: 13, not 16
+    assert "superseding 13 earlier" in err and "E004: decision 20 supersedes decision 4" in err
     code, out, _ = run(capsys, "register", "history", "E004", "--register", str(register))
     assert code == 0
     lines = out.splitlines()
@@ -225,11 +226,71 @@ def test_the_quota_warning_counts_the_projects_earlier_rounds_selected(tmp_path:
     assert "C/P3" in warnings[0] and "B/P2 (B-" in warnings[0]
 
 
+def test_a_json_lines_stream_is_recorded_line_by_line_and_replays_identical(tmp_path: Path, capsys: Any) -> None:
+    applicants = json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"]
+    stream = tmp_path / "apps.jsonl"
+    stream.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in applicants)
+                      + "{not json\n" + json.dumps(applicants[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    register = tmp_path / "r.sqlite"
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(capsys, "eval", str(POLICY), str(stream), "--register", str(register), "-o", str(out), "--quiet")
+    assert code == 0 and f"{len(applicants) + 2} decisions" in err
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1]["errors"] == [f"line {len(applicants) + 2}: duplicate id 'E001' (also line 1)"]
+    with sqlite3.connect(register) as db:
+        assert db.execute("SELECT kind FROM batches").fetchone()[0] == "jsonl"
+        rows = db.execute("SELECT position, status, record, input_error FROM decisions ORDER BY id").fetchall()
+        (batch,) = db.execute("SELECT id FROM batches").fetchone()
+    assert [r[0] for r in rows] == list(range(1, len(applicants) + 3))  # the line numbers
+    assert rows[-2][1:] == ("error", "null", f"line {len(applicants) + 1}: not valid JSON: Expecting property name "
+                                             "enclosed in double quotes at column 2")
+    assert rows[-1][1] == "error" and json.loads(rows[-1][2])["id"] == "E001"
+    code, out_text, _ = run(capsys, "register", "replay", batch, "--register", str(register))
+    assert code == 0 and out_text.count(": identical") == len(applicants) + 2
+    # the duplicate line decided nothing, so it corrects nothing: E001's first decision stands
+    assert [h["superseded_by"] for h in Register(register).history("E001")] == [None, None]
+
+
+def test_a_csv_stream_is_recorded_with_each_line_s_own_problem(tmp_path: Path, capsys: Any) -> None:
+    csv = tmp_path / "apps.csv"
+    csv.write_text(
+        "applicant_id,name,kind,manufacturer,above_scale_industrial,fiscal_contribution,project_id,date,"
+        "mis_software_spend,cloud_service_fee\n"
+        "E1,甲,enterprise,true,true,1000000,P1,2023-06-01,1000000,\n"
+        "E1,甲,enterprise,true,true,1000000,P2,2023-07-01,,120000\n"
+        "E2,乙,enterprise,maybe,true,1000000,P1,2023-06-01,600000,\n"
+        "E3,丙,enterprise,true\n", encoding="utf-8")
+    register = tmp_path / "r.sqlite"
+    code, _, err = run(capsys, "eval", str(POLICY), str(csv), "--register", str(register), "-o",
+                       str(tmp_path / "out.jsonl"), "--quiet")
+    assert code == 0 and "3 decisions" in err
+    with sqlite3.connect(register) as db:
+        assert db.execute("SELECT kind FROM batches").fetchone()[0] == "csv"
+        (batch,) = db.execute("SELECT id FROM batches").fetchone()
+        errors = [e for (e,) in db.execute("SELECT input_error FROM decisions ORDER BY id")]
+    assert errors == [None, None, "line 5: 4 cells, but the header has 10"]
+    code, out_text, _ = run(capsys, "register", "replay", batch, "--register", str(register))
+    assert code == 0 and out_text.count(": identical") == 3
+    assert run(capsys, "register", "verify", "--register", str(register))[0] == 0
+
+
+def test_a_schema_1_register_is_migrated_and_its_chain_still_verifies(tmp_path: Path, capsys: Any) -> None:
+    from jinjiang_dsl import register as reg
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # a register as the first version wrote it
+        db.executescript(reg.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    with Register(path) as r:
+        assert r.version == 2
+    record(capsys, path)
+    assert run(capsys, "register", "verify", "--register", str(path))[0] == 0
+
+
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
     err = record(capsys, register, EXAMPLES, "--dry-run")
-    assert "would record batch" in err and "superseding 16 earlier" in err
+    assert "would record batch" in err and "superseding 13 earlier" in err
     assert count(register) == 16 and count(register, "batches") == 1
 
 
@@ -327,7 +388,7 @@ def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> N
     with sqlite3.connect(newer) as db:
         db.execute("PRAGMA user_version = 99")
     code, _, err = run(capsys, "register", "verify", "--register", str(newer))
-    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 1)" in err
+    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 2)" in err
 
 
 def test_a_full_disk_records_nothing_and_says_so_in_one_line(tmp_path: Path) -> None:
