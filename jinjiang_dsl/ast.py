@@ -387,6 +387,7 @@ class InputDecl:
     span: Span
     name_span: Span
     required: bool = False  # every record must give it (no default, not even "missing")
+    from_register: Span | None = None  # "from register": left out, the decision register supplies it
 
 
 @attrs.frozen(slots=True, kw_only=True)

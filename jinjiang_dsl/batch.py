@@ -359,7 +359,7 @@ def decide_item(policy: Policy, decider: Decider, item: Item,
     app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $")
     if item.error is not None:
         app = attrs.evolve(app, errors=(*app.errors, item.error))
-    decision = decider.decide(app, earlier(app) if earlier is not None else ())
+    decision = decider.decide(app, earlier(app) if earlier is not None else None)
     by_measure, by_payer, quotas = contribution(policy.plan, app, decision)
     output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
     return (Result(item.line, app.id, decision.status == "error", json_line(output), str(decision.total),

@@ -69,6 +69,7 @@ class Decider:
         self._listed: dict[frozenset[str], tuple[Measure, ...]] = {}
         self.listed_by: dict[frozenset[str], tuple[tuple[Measure, MeasureFn], ...]] = {}
         self.generated = backend.applicant_traced if trace else backend.applicant
+        self.supplies = tuple(s for s in plan.inputs.values() if s.from_register)  # what a register may supply
         self._gated: dict[dt.date | None, tuple[str, tuple[Step, ...]]] = {}
         # The notes a measure's explanation ends with, made once (steps are immutable): its own and the
         # policy's, or, for a referred claim, which has no amount, only its own.
@@ -110,7 +111,7 @@ class Decider:
 
     # ------------------------------------------------------------------ one applicant
 
-    def applicant(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> ApplicantDecision:
+    def applicant(self, app: Applicant, earlier: tuple[Earlier, ...] | None = None) -> ApplicantDecision:
         with exact():
             return self.decide(app, earlier)
 
@@ -125,14 +126,15 @@ class Decider:
         try:
             with exact():
                 for app in apps:
-                    yield self.decide(app, earlier(app) if earlier is not None else ())
+                    yield self.decide(app, earlier(app) if earlier is not None else None)
         finally:
             if collecting:
                 gc.enable()
 
-    def decide(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> ApplicantDecision:
+    def decide(self, app: Applicant, earlier: tuple[Earlier, ...] | None = None) -> ApplicantDecision:
         """One applicant, in the caller's decimal context: wrap calls in :func:`exact`. ``earlier``: what
-        earlier batches granted it (from the decision register), which the rules that span rounds count.
+        earlier batches granted it (from the decision register), which the rules that span rounds count;
+        None without a register.
 
         Inputs and policy literals are bounded (jinjiang_dsl.limits), but a formula can still
         multiply them past what exact arithmetic holds; then the applicant is an error, never a
@@ -146,9 +148,13 @@ class Decider:
                               "该申请人的计算中有数值过大,无法精确计算").of(app.id)
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), (problem,))
 
-    def evaluation(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> Evaluation:
-        """What the rules see of this applicant."""
-        return Evaluation(app, self.figure, self.trace, self.input_label, self.plan.rounding_unit, earlier)
+    def evaluation(self, app: Applicant, earlier: tuple[Earlier, ...] | None = None) -> Evaluation:
+        """What the rules see of this applicant; with a register (``earlier`` not None), the 'from register'
+        inputs its record left out, which the register supplies."""
+        supplied = tuple((s.name, s.label) for s in self.supplies if s.name not in app.given) \
+            if earlier is not None else ()
+        return Evaluation(app, self.figure, self.trace, self.input_label, self.plan.rounding_unit, earlier or (),
+                          supplied)
 
     def zero_divisor(self, app: Applicant, exc: Undefined) -> Problem:
         """A division by zero, as the input error it is: located at the input the divisor is made of."""
@@ -166,10 +172,11 @@ class Decider:
         return Problem(f"{what} divides by {divisor}, which is 0 here", f"{what_zh}以{divisor_zh}为除数,此处为 0"
                        ).at(f"{where}.{name}").of(app.id, pid if where != app.path else None)
 
-    def _decide(self, app: Applicant, earlier: tuple[Earlier, ...] = ()) -> ApplicantDecision:
+    def _decide(self, app: Applicant, earlier: tuple[Earlier, ...] | None = None) -> ApplicantDecision:
         if not app.ok:
             return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
-        if self.generated is not None and not earlier:  # the generated rules know no earlier batches
+        if self.generated is not None and not earlier and (earlier is None or not self.supplies):
+            # the generated rules know no earlier batches, nor what a register supplies
             return self.generated(app, self)
         own: list[Claim] = []
         if self.own:
@@ -191,8 +198,8 @@ class Decider:
                           for p, found in zip(app.projects, per_project)])
         return ApplicantDecision(app.id, app.name, "ok", total, projects, (), tuple([freeze(c) for c in own]))
 
-    def apply_rules(self, app: Applicant, claims: list[Claim], granted: set[str], earlier: tuple[Earlier, ...] = ()
-                    ) -> Problem | None:
+    def apply_rules(self, app: Applicant, claims: list[Claim], granted: set[str],
+                    earlier: tuple[Earlier, ...] | None = None) -> Problem | None:
         """The plan's rules on an applicant's claims, in order (a measure's own rule only when that measure
         was granted); traced, each then says what a later one did to its outcome."""
         ev = self.evaluation(app, earlier)

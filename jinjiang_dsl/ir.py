@@ -133,6 +133,7 @@ class InputSpec:
     default: object
     label: Label
     required: bool = False  # a record without it is an input error
+    from_register: bool = False  # left out, the decision register supplies it: other policies' grants in the year
 
 
 @attrs.frozen(slots=True)

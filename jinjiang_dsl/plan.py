@@ -98,6 +98,7 @@ class _Planner:
                 default=_default_value(d),
                 label=label_of(d.label, d.name),
                 required=d.required,
+                from_register=d.from_register is not None,
             )
             for d in self.policy.inputs
         }

@@ -212,7 +212,8 @@ class Register:
             try:
                 corrected = {self._corrected(source_sha, app.id, app, ",".join(str(y) for y in years(app)))
                              for app in policy.read(records) if isinstance(app.id, str)}
-                apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app),
+                apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app,
+                                                                                          name=policy.plan.name.zh),
                                          selected_before=self.selected(policy.plan, corrected - {None}))
                 batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
                 done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
@@ -245,7 +246,7 @@ class Register:
                     writer.add(item.line, record, app, content, decision, item.error)
 
                 finished = decide_stream(policy, items, emitted, trace, lang,
-                                         lambda app: self.earlier(source_sha, app), keep)
+                                         lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh), keep)
                 done = writer.finish(emitted.tally.total, dry_run)
                 self.db.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
@@ -255,7 +256,8 @@ class Register:
             raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
         return finished, done
 
-    def earlier(self, policy_sha: str, app: Applicant, before: int = NOW) -> tuple[Earlier, ...]:
+    def earlier(self, policy_sha: str, app: Applicant, before: int = NOW, name: str | None = None
+                ) -> tuple[Earlier, ...]:
         """What earlier batches granted this applicant under the policy: the awards of its decisions that no
         later one supersedes, except the one this record corrects (its grants are decided again) — as the
         register stood before decision ``before`` (a replay sees what the batch saw)."""
@@ -273,9 +275,24 @@ class Register:
         for _, did, project, measure, _, status, _, _ in rows:
             if status == "superseded":
                 superseded.setdefault((did, project), []).append(measure)
-        return tuple(Earlier(bid, did, project, measure, year, status, Decimal(entitlement or 0), Decimal(amount or 0),
-                             tuple(superseded.get((did, project), ())) if status == "granted" else ())
-                     for bid, did, project, measure, year, status, entitlement, amount in rows)
+        own = tuple(Earlier(bid, did, project, measure, year, status, Decimal(entitlement or 0), Decimal(amount or 0),
+                            tuple(superseded.get((did, project), ())) if status == "granted" else ())
+                    for bid, did, project, measure, year, status, entitlement, amount in rows)
+        return own + (self.other_policies(name, app.id, before) if name is not None else ())
+
+    def other_policies(self, name: str, applicant: str, before: int = NOW) -> tuple[Earlier, ...]:
+        """What other notices granted the applicant (policies of another name than ``name``: a new version of
+        the same notice is not another), from their decisions that stand — what a 'from register' input sums."""
+        rows = self.db.execute(
+            "SELECT p.name, d.batch_id, d.id, a.project_id, a.measure, a.year, a.entitlement, a.amount"
+            " FROM decisions d JOIN batches b ON b.id = d.batch_id JOIN policies p ON p.sha256 = b.policy_sha256"
+            " JOIN awards a ON a.decision_id = d.id"
+            " WHERE p.name <> ? AND d.applicant_id = ? AND d.id < ?"
+            " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
+            " AND a.status = 'granted' AND a.amount <> '0.00' ORDER BY d.id, a.rowid",
+            (name, applicant, before, before)).fetchall()
+        return tuple(Earlier(bid, did, project, measure, year, "granted", Decimal(entitlement or 0), Decimal(amount),
+                             policy=name) for name, bid, did, project, measure, year, entitlement, amount in rows)
 
     def selected(self, plan: Plan, corrected: set[int | None]) -> dict[tuple[str, str, int], list[str]]:
         """The projects earlier batches selected under each quota of the policy — (measure, the value the
@@ -455,7 +472,7 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
     first = rows[0][0]  # the register as the batch saw it: what earlier batches had granted by then
 
     def earlier(app: Applicant) -> tuple[Earlier, ...]:
-        return register.earlier(policy.plan.source_sha256, app, before=first)
+        return register.earlier(policy.plan.source_sha256, app, before=first, name=policy.plan.name.zh)
 
     if kind == "json":
         _, again = policy.run(records, trace=bool(traced), earlier=earlier)

@@ -286,6 +286,62 @@ def test_a_schema_1_register_is_migrated_and_its_chain_still_verifies(tmp_path: 
     assert run(capsys, "register", "verify", "--register", str(path))[0] == 0
 
 
+OTHER_NOTICE = """policy "另一项本级政策" / "Another municipal notice" {
+  issued 2023-01-01
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}
+project {
+  date: date "日期" / "date"
+  training: bool "培训" / "training"
+}
+measure 1 "培训补助" / "Training grant" {
+  clause 一
+  requires training "开展培训" / "gives training"
+  amount 30万
+}
+example "培训" / "training" {
+  project P1 { date: 2023-04-01, training: true }
+  expect P1 1 granted 30万
+}
+"""
+
+
+def test_the_register_supplies_what_other_notices_granted_when_the_record_leaves_it_out(
+        tmp_path: Path, capsys: Any) -> None:
+    # E1 got 300,000 under another notice in 2023; under Jinjiang, R2's "other municipal subsidies this
+    # year" is 'from register': left out, the register supplies it, and the headroom is 1,000,000 − 300,000
+    other = tmp_path / "other.pol"
+    other.write_text(OTHER_NOTICE, encoding="utf-8")
+    register = tmp_path / "r.sqlite"
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps({"applicants": [{"id": "E1", "projects": [
+        {"id": "T1", "date": "2023-04-01", "training": True}]}]}), encoding="utf-8")
+    assert run(capsys, "eval", str(other), str(first), "--register", str(register), "-o", str(tmp_path / "o1.json"))[0] == 0
+    claim = {"id": "E1", "kind": "provider", "fiscal_contribution": "1000000", "projects": [
+        {"id": "S1", "date": "2023-06-01", "sme_adopters": 50}, {"id": "S2", "date": "2024-02-01", "sme_adopters": 50},
+        {"id": "Q1", "date": "2023-07-01", "quanzhou_iiot_demo": True, "quanzhou_recognized_it_investment": "10000000"}]}
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps({"applicants": [claim]}), encoding="utf-8")
+    out = tmp_path / "o2.json"
+    assert run(capsys, "eval", str(POLICY), str(second), "--register", str(register), "--lang", "en",
+               "-o", str(out))[0] == 0
+    decided = json.loads(out.read_text(encoding="utf-8"))["applicants"][0]
+    amounts = {(p["id"], a["measure"]): a["amount"] for p in decided["projects"] for a in p["awards"]}
+    # 2023: 300,000 (2.1) + 500,000 (1.3) = 800,000 over the 700,000 left; 2024: nothing from the other notice
+    assert sum(Decimal(amounts[k]) for k in (("S1", "2.1"), ("Q1", "1.3"))) == Decimal("700000.00")
+    assert amounts[("S2", "2.1")] == "300000.00"
+    texts = [s["text"] for p in decided["projects"] if p["id"] == "S1" for a in p["awards"] for s in a["trace"]]
+    assert any(t.startswith("other municipal subsidies this year (2023) was not given: the decision register "
+                            "supplies 300,000 yuan, what other policies granted (另一项本级政策 batch B-") for t in texts)
+    # given in the record (a correction of the same projects), the figure is the record's
+    given = dict(claim, other_municipal_subsidies="0")
+    second.write_text(json.dumps({"applicants": [given]}), encoding="utf-8")
+    assert run(capsys, "eval", str(POLICY), str(second), "--register", str(register), "-o", str(out))[0] == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["applicants"][0]["total"] == "1100000.00"
+
+
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)

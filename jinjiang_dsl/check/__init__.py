@@ -289,6 +289,10 @@ class _Checker:
                     seen.add(v.name)
             if decl.default is not None:
                 self.check_default(decl, t)
+            if decl.from_register is not None and (decl.scope != "applicant" or decl.type.kind != "money"):
+                self.error(f"'from register' supplies an applicant's money (what other policies granted it in the "
+                           f"year); {decl.name} is {'a project input' if decl.scope != 'applicant' else 'not money'}",
+                           decl.from_register, "declare it in the applicant block as money, or drop 'from register'")
         for a in self.policy.assertions:
             self.condition(a, "'assert'")
 

@@ -65,8 +65,9 @@ class AnnualCap(Rule):
         years = by_year(claims, lambda c: c.measure.id == self.measure and c.status == "granted")
         if not years:
             return None
-        whole: Decimal = ev.figure(self.key, ev.app.facts)
         for year, granted in years.items():
+            uses = self.cap.inputs if self.cap else ()
+            whole: Decimal = ev.figure(self.key, ev.facts_in(year, uses, granted, self.id))
             cap = self.left(ev, granted, whole, year)
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)

@@ -146,12 +146,14 @@ class Earlier:
     entitlement: Decimal
     amount: Decimal
     superseded: tuple[str, ...] = ()  # the measures of its project that highest-not-stacked superseded then
+    policy: str = ""  # the other policy's name, for a grant under another notice (what 'from register' sums)
 
     @property
     def label(self) -> Label:
         where = f"{self.project} · " if self.project else ""
-        return Label(f"批次 {self.batch} {where}{self.measure} {fmt_plain(self.amount)} 元",
-                     f"batch {self.batch} {where}{self.measure} {fmt_plain(self.amount)} yuan")
+        other = f"{self.policy} " if self.policy else ""
+        return Label(f"{other}批次 {self.batch} {where}{self.measure} {fmt_plain(self.amount)} 元",
+                     f"{other}batch {self.batch} {where}{self.measure} {fmt_plain(self.amount)} yuan")
 
 
 def held(earlier: list[Earlier]) -> tuple[Earlier, Decimal]:
@@ -170,12 +172,30 @@ class Evaluation:
     input_label: Callable[[str], Label]
     unit: Decimal  # the policy's rounding unit: splits are exact in it
     earlier: tuple[Earlier, ...] = ()  # what earlier batches granted this applicant (with a register)
+    supplied: tuple[tuple[str, Label], ...] = ()  # the 'from register' inputs the record left out, and labels
 
     def paid_before(self, year: int | None, measure: str | None = None) -> tuple[Decimal, list[Earlier]]:
-        """What earlier batches paid this applicant in a year (of one measure, or of all), and the awards."""
-        found = [e for e in self.earlier if e.status == "granted" and e.amount and e.year == year
+        """What earlier batches paid this applicant in a year under this policy (of one measure, or of
+        all), and the awards."""
+        found = [e for e in self.earlier if e.status == "granted" and e.amount and e.year == year and not e.policy
                  and (measure is None or e.measure == measure)]
         return sum((e.amount for e in found), ZERO), found
+
+    def facts_in(self, year: int | None, uses: tuple[str, ...], notes: list[Claim], rule: str) -> Facts:
+        """The applicant's facts for a year, for a figure that reads ``uses``: a 'from register' input the
+        record left out is what other policies granted it that year (said, with the grants, on ``notes``)."""
+        supplied = [(name, label) for name, label in self.supplied if name in uses]
+        if not supplied:
+            return self.app.facts
+        others = [e for e in self.earlier if e.policy and e.status == "granted" and e.year == year]
+        total = sum((e.amount for e in others), ZERO)
+        if self.trace:
+            for _, label in supplied:
+                step = Step(rule, "earlier", {"variant": "supplied", "label": label, "year": str(year), "value": total,
+                                              "earlier": [e.label for e in others]})
+                for c in notes:
+                    c.note(step)
+        return {**self.app.facts, **{name: total for name, _ in supplied}}
 
 
 @attrs.frozen(slots=True)
@@ -247,6 +267,9 @@ EARLIER_MESSAGES: dict[str, tuple[str, str]] = {
     "earlier.cap": ("{name}:{year} 年度此前批次已给予 {paid} 元({earlier}),本批次尚余 {whole} − {paid} = {left} 元",
                     "{name}: earlier batches already granted {paid} yuan in {year} ({earlier}); {whole} − {paid} = "
                     "{left} yuan is left for this batch"),
+    "earlier.supplied": ("{label}({year} 年度)未填报,由决策登记簿提供:{value} 元,即其他政策已给予的({earlier})",
+                         "{label} ({year}) was not given: the decision register supplies {value} yuan, what other "
+                         "policies granted ({earlier})"),
     "earlier.limit": ("{name}:{year} 年度此前批次已给予 {paid} 元({earlier}),可用额度尚余 {whole} − {paid} = {left} 元",
                       "{name}: earlier batches already granted {paid} yuan in {year} ({earlier}); {whole} − {paid} = "
                       "{left} yuan of the headroom is left"),

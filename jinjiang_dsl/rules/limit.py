@@ -10,7 +10,7 @@ applicants it binds; the others are told it does not apply and why.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -73,13 +73,16 @@ class Limit(Rule):
         applies = f", applies to {self.applies_to.label.en}" if self.applies_to else ""
         return f"limit {limit} per applicant per year{applies}, reduce {REDUCE[self.reduction]}"
 
-    def shown(self, cond: Cond, ev: Evaluation, facts_only: bool = False) -> Shown:
-        """The condition with the applicant's figures; ``facts_only``: just the facts it reads, each with
-        its value — for a condition that does not hold, which would read as a false statement."""
+    def shown(self, cond: Cond, ev: Evaluation, facts_only: bool = False, facts: dict[str, Any] | None = None
+              ) -> Shown:
+        """The condition with the applicant's figures (``facts``: the year's); ``facts_only``: just the facts
+        it reads, each with its value — for a condition that does not hold, which would read as a false
+        statement."""
         s, n = cond.shown, len(cond.shown.names)
         template = Label("、".join(f"{{{i}}}" for i in range(n)), ", ".join(f"{{{i}}}" for i in range(n))) \
             if facts_only else s.template
-        return Shown(template, s.names, tuple(ev.app.facts.get(name) for name in cond.inputs), s.choices)
+        given = ev.app.facts if facts is None else facts
+        return Shown(template, s.names, tuple(given.get(name) for name in cond.inputs), s.choices)
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
         years = by_year(claims, lambda c: c.status == "granted" and bool(c.amount))
@@ -93,15 +96,16 @@ class Limit(Rule):
                         c.note(Step(self.id, self.KIND, {"variant": "not_applicable", "title": self.title,
                                                          "applies": self.applies_to.label, "shown": shown}))
             return None
-        try:
-            limit: Decimal = ev.figure(self.key, ev.app.facts)
-        except Missing as exc:
-            return self.missing(ev.app, exc.name)
-        headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
-        limit_shown = self.shown(self.limit, ev) if ev.trace else None
-        shown_limit = fmt_plain(limit) if limit < 0 else ""  # below 0 it allows nothing, and says so
-        clamp = Label(f" = {shown_limit},不足 0 按 0 计", f" = {shown_limit}, so 0") if shown_limit else NO_CLAMP
         for year, granted in sorted(years.items()):
+            facts = ev.facts_in(year, self.limit.inputs, granted, self.id)  # 'from register': the year's own
+            try:
+                limit: Decimal = ev.figure(self.key, facts)
+            except Missing as exc:
+                return self.missing(ev.app, exc.name)
+            headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
+            limit_shown = self.shown(self.limit, ev, facts=facts) if ev.trace else None
+            shown_limit = fmt_plain(limit) if limit < 0 else ""  # below 0 it allows nothing, and says so
+            clamp = Label(f" = {shown_limit},不足 0 按 0 计", f" = {shown_limit}, so 0") if shown_limit else NO_CLAMP
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)
             left = self.left(ev, granted, headroom, year)

@@ -101,8 +101,8 @@ class Once(Rule):
         """With earlier batches: the turn they took stands unless ``holder``, the highest claim now, is
         higher, which then pays the difference from what they paid (a top-up). False when the earlier
         turn stands: then none of ``found`` is eligible, and each says so."""
-        took = [e for e in ev.earlier if e.measure == self.measure and e.status in ("granted", "superseded")
-                and (self.per == "ever" or e.year == year)]
+        took = [e for e in ev.earlier if e.measure == self.measure and not e.policy
+                and e.status in ("granted", "superseded") and (self.per == "ever" or e.year == year)]
         if not took:
             return True
         first, paid = held(took)

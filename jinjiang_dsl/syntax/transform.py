@@ -228,6 +228,7 @@ class ToAst:
         name_tok, type_ref, *rest = children
         default = next((c.value for c in rest if isinstance(c, _Stmt) and c.tag == "default"), None)
         required = next((c for c in rest if isinstance(c, _Stmt) and c.tag == "required"), None)
+        supplied = next((c for c in rest if isinstance(c, _Stmt) and c.tag == "from_register"), None)
         if default is not None and required is not None:
             self.error(f"input '{name_tok}' has a default, so it cannot be required", required.span,
                        hint="keep one: a default stands in when the fact is left out; 'required' refuses that")
@@ -240,6 +241,7 @@ class ToAst:
             label=self.bitext_opt(rest),
             span=self.span(meta),
             name_span=self.span(name_tok),
+            from_register=supplied.span if supplied is not None else None,
         )
 
     def default(self, meta: Meta, children: list[Any]) -> _Stmt:
@@ -247,6 +249,9 @@ class ToAst:
 
     def required(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("required", True, self.span(meta))
+
+    def from_register(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("from_register", True, self.span(meta))
 
     def simple_type(self, meta: Meta, children: list[Token]) -> ast.TypeRef:
         return ast.TypeRef(kind=cast(ast.TypeKind, str(children[0])), values=(), span=self.span(meta))
