@@ -245,9 +245,12 @@ class Register:
                     record = canonical(item.record) if item.record is not None else "null"
                     writer.add(item.line, record, app, content, decision, item.error)
 
+                before = list(self.selections(policy.plan))  # earlier rounds' quota selections, as they stood
                 finished = decide_stream(policy, items, emitted, trace, lang,
                                          lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh), keep)
                 done = writer.finish(emitted.tally.total, dry_run)
+                corrected = {earlier for _, earlier, _ in done.superseded}
+                emitted.tally.quota[:0] = [(key, who) for did, key, who in before if did not in corrected]
                 self.db.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -298,22 +301,28 @@ class Register:
         """The projects earlier batches selected under each quota of the policy — (measure, the value the
         quota counts per, year) → "applicant/project (batch)" — from the decisions that stand (none that a
         later one supersedes, nor those this batch corrects)."""
+        found: dict[tuple[str, str, int], list[str]] = {}
+        for did, key, who in self.selections(plan):
+            if did not in corrected:
+                found.setdefault(key, []).append(who)
+        return found
+
+    def selections(self, plan: Plan) -> Iterator[tuple[int, tuple[str, str, int], str]]:
+        """Each project earlier batches selected under a quota of the policy, with its decision: (decision id,
+        (measure, the value the quota counts per, year), "applicant/project (batch)")."""
         quotas = {m.id: m.quota[1] for m in plan.measures if m.quota}
         if not quotas:
-            return {}
-        found: dict[tuple[str, str, int], list[str]] = {}
+            return
         for did, bid, aid, record, project, measure, year in self.db.execute(
                 "SELECT d.id, d.batch_id, d.applicant_id, d.record, a.project_id, a.measure, a.year FROM decisions d"
                 " JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
                 " WHERE b.policy_sha256 = ? AND a.status IN ('granted', 'superseded') AND a.project_id IS NOT NULL"
                 " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id) ORDER BY d.id, a.rowid",
                 (plan.source_sha256,)):
-            if measure not in quotas or did in corrected or year is None:
+            if measure not in quotas or year is None:
                 continue
             facts: dict[str, Any] = next((p for p in json.loads(record).get("projects", []) if p.get("id") == project), {})
-            found.setdefault((measure, str(facts.get(quotas[measure])), int(year)), []).append(
-                f"{aid}/{project} ({bid})")
-        return found
+            yield int(did), (measure, str(facts.get(quotas[measure])), int(year)), f"{aid}/{project} ({bid})"
 
     def _record(self, source: str, path: str, records: list[Any], apps: list[Applicant], batch: BatchDecision,
                 traced: bool, dry_run: bool) -> Recorded:

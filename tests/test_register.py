@@ -224,6 +224,15 @@ def test_the_quota_warning_counts_the_projects_earlier_rounds_selected(tmp_path:
     warnings = round_("autumn", demo("C", "P3"))["warnings"]
     assert len(warnings) == 1 and warnings[0].startswith("1.1 quota: 3 selected projects with industry 鞋服 in 2023 (A/P1 (B-")
     assert "C/P3" in warnings[0] and "B/P2 (B-" in warnings[0]
+    # a stream counts them too (and C's correction in it counts once)
+    stream = tmp_path / "late.jsonl"
+    stream.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in (demo("C", "P3"), demo("D", "P4"))),
+                      encoding="utf-8")
+    summary = tmp_path / "summary.json"
+    assert run(capsys, "eval", str(POLICY), str(stream), "--register", str(register), "--lang", "en", "--quiet",
+               "-o", str(tmp_path / "late-out.jsonl"), "--summary", str(summary))[0] == 0
+    warnings = json.loads(summary.read_text(encoding="utf-8"))["warnings"]
+    assert len(warnings) == 1 and "4 selected projects" in warnings[0] and warnings[0].count("C/P3") == 1
 
 
 def test_a_json_lines_stream_is_recorded_line_by_line_and_replays_identical(tmp_path: Path, capsys: Any) -> None:
