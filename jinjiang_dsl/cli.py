@@ -472,8 +472,14 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
 
 
 def register_export(register, args: argparse.Namespace, err: Console) -> int:
-    from .register import export
+    from .register import export, export_parquet
 
+    if args.format == "parquet":
+        if not args.output or args.output == "-":
+            err.print("jinjiang-dsl register export: Parquet is a binary file: give -o FILE.parquet", markup=False)
+            return EXIT_USAGE
+        export_parquet(register, args.output)
+        return EXIT_OK
     with Output(args.output, []) as out:
         export(register, out.write, args.format)
     return EXIT_OK
@@ -553,7 +559,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("target", metavar="DECISION|BATCH", help="a decision number, or a batch id (B-…)")
     reg.add_parser("verify", help="check every row against the hash chain")
     q = reg.add_parser("export", help="every decision with its awards, as JSON Lines or CSV")
-    q.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="output format (default jsonl)")
+    q.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
+                   help="output format (default jsonl; parquet needs the 'parquet' extra)")
     q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     for q in reg.choices.values():
         q.add_argument("--register", default=DEFAULT_REGISTER, metavar="PATH",

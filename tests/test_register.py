@@ -440,6 +440,25 @@ def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys:
     assert len(out.splitlines()) == len(rows) + 1
 
 
+def test_export_writes_parquet_that_reads_back_exactly(tmp_path: Path, capsys: Any) -> None:
+    import pyarrow.parquet as pq
+
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    target = tmp_path / "decisions.parquet"
+    code, _, _ = run(capsys, "register", "export", "--format", "parquet", "-o", str(target), "--register", str(register))
+    assert code == 0
+    table = pq.read_table(target)
+    code, out, _ = run(capsys, "register", "export", "--register", str(register))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert table.num_rows == len(lines) and table.column_names[:3] == ["decision", "batch", "recorded_at"]
+    rows = table.to_pylist()
+    assert [(r["applicant"], r["measure"], r["amount"]) for r in rows] == \
+        [(j["applicant"], j["measure"], j["amount"]) for j in lines]  # amounts as text: exact
+    code, _, err = run(capsys, "register", "export", "--format", "parquet", "--register", str(register))
+    assert code == 2 and "give -o FILE.parquet" in err
+
+
 def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> None:
     not_a_register = tmp_path / "notes.txt"
     not_a_register.write_text("not a database\n" * 100, encoding="utf-8")
