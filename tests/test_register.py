@@ -535,6 +535,12 @@ def test_a_killed_batch_records_nothing_half(tmp_path: Path) -> None:
 def test_two_writers_at_once_both_land_one_after_the_other(tmp_path: Path) -> None:
     register = tmp_path / "r.sqlite"
     first, second = many(tmp_path, 400, "A"), many(tmp_path, 400, "B")
+    # and one enterprise claims in both at once: E004's 650,000 limit holds across the two
+    e4 = next(a for a in json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"] if a["id"] == "E004")
+    for path, projects in ((first, ("I1",)), (second, ("S2", "C1"))):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc["applicants"].append(dict(e4, projects=[p for p in e4["projects"] if p["id"] in projects]))
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     processes = [subprocess.Popen(command(path, register), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                  for path in (first, second)]
     for p in processes:
@@ -543,8 +549,12 @@ def test_two_writers_at_once_both_land_one_after_the_other(tmp_path: Path) -> No
     with Register(register) as r:
         checked, problems = r.verify()
         batches = [row[0] for row in r.db.execute("SELECT batch_id FROM decisions ORDER BY id")]
-    assert problems == [] and checked == 800
-    assert batches[:400] == [batches[0]] * 400 and batches[400:] == [batches[400]] * 400  # not interleaved
+    assert problems == [] and checked == 802
+    assert batches[:401] == [batches[0]] * 401 and batches[401:] == [batches[401]] * 401  # not interleaved
+    with sqlite3.connect(register) as db:
+        granted = sum(Decimal(a) for (a,) in db.execute(
+            "SELECT a.amount FROM awards a JOIN decisions d ON d.id = a.decision_id WHERE d.applicant_id = 'E004'"))
+    assert granted == Decimal("650000.00")  # the limit, across both batches, whichever came first
 
 
 # ---------------------------------------------------------------------- rounds and one batch (Done when)
