@@ -495,6 +495,22 @@ def test_a_full_disk_records_nothing_and_says_so_in_one_line(tmp_path: Path) -> 
     assert (checked, problems) == (2, [])  # the first batch, whole; nothing of the second
 
 
+def test_a_read_only_register_records_nothing_and_says_so_in_one_line(tmp_path: Path) -> None:
+    # the tests run as root, whom file permissions do not stop: SQLite's query_only stands in for them
+    from jinjiang_dsl import load_policy
+    from jinjiang_dsl.inputs import read_document
+    from jinjiang_dsl.register import RegisterError
+
+    policy = load_policy(POLICY)
+    records = read_document(EXAMPLES.read_text(encoding="utf-8"))
+    with Register(tmp_path / "r.sqlite") as register:
+        register.db.execute("PRAGMA query_only = ON")
+        with pytest.raises(RegisterError) as caught:
+            register.decide(policy, str(POLICY), records)
+        assert str(caught.value) == f"{tmp_path / 'r.sqlite'}: the batch was not recorded: attempt to write a readonly database"
+        assert register.verify() == (0, [])
+
+
 def many(tmp_path: Path, n: int, prefix: str = "K") -> Path:
     """A document of n applicants, each a copy of an example with its own id."""
     examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"]
