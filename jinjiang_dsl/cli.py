@@ -92,6 +92,58 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """Lay policies out canonically: print one, ``--check`` (a diff, exit 1 when any is not), or ``--write``."""
+    import difflib
+    import os
+    import tempfile
+
+    from .fmt import ChangesMeaning, format_checked
+
+    err = _stderr()
+    if not (args.check or args.write) and len(args.files) > 1:
+        err.print("jinjiang-dsl fmt: with several files, give --check or --write", markup=False)
+        return EXIT_USAGE
+    status, differ = EXIT_OK, []
+    for path in args.files:
+        source = _read(path, err)
+        if source is None:
+            status = EXIT_UNREADABLE
+            continue
+        try:
+            formatted = format_checked(source, path)
+        except PolicyError as exc:
+            print_diagnostics(exc.diagnostics, exc.sources, err)
+            err.print(f"{path}: not formatted: fix the syntax first", markup=False)
+            status = max(status, EXIT_ERRORS)
+            continue
+        except ChangesMeaning as exc:
+            err.print(f"jinjiang-dsl: {exc}", markup=False)
+            return EXIT_INTERNAL
+        if args.check:
+            if formatted != source:
+                differ.append(path)
+                sys.stdout.writelines(difflib.unified_diff(source.splitlines(True), formatted.splitlines(True),
+                                                           f"a/{path}", f"b/{path}"))
+        elif args.write:
+            if formatted != source:  # atomically: a temporary file beside it, then renamed over it
+                folder = os.path.dirname(os.path.abspath(path))
+                with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False, newline="",
+                                                 suffix=".pol.tmp") as tmp:
+                    tmp.write(formatted)
+                os.replace(tmp.name, path)
+                differ.append(path)
+        else:
+            sys.stdout.write(formatted)
+    if args.check and differ:
+        err.print(f"{len(differ)} file{'s' * (len(differ) != 1)} not formatted: {', '.join(differ)} "
+                  "(jinjiang-dsl fmt --write)", markup=False)
+        status = max(status, EXIT_ERRORS)
+    elif args.write:
+        err.print(f"formatted {len(differ)} file{'s' * (len(differ) != 1)}", markup=False)
+    return status
+
+
 def _load(path: str, err: Console, backend: str = "compiled",
           max_projects: int = MAX_PROJECTS):
     """The checked policy, or None after printing why it cannot be used."""
@@ -550,6 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of titles and explanations")
     p.add_argument("-v", "--verbose", action="store_true", help="also list the examples that pass")
     p.set_defaults(run=cmd_test)
+
+    p = sub.add_parser("fmt", help="lay policy files out canonically, keeping every comment and word")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".pol files")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="print a diff and exit 1 when a file is not formatted")
+    mode.add_argument("--write", action="store_true", help="rewrite the files in place (atomically)")
+    p.set_defaults(run=cmd_fmt)
 
     p = sub.add_parser("register", help="the decision register: history, replay, verify, export")
     reg = p.add_subparsers(dest="action", required=True, metavar="ACTION")
