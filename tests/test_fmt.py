@@ -1,0 +1,145 @@
+"""The formatter (issue 14): one layout, idempotent, nothing lost, the same policy after as before."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jinjiang_dsl.cli import main
+from jinjiang_dsl.fmt import format_source, meaning
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICIES = sorted((ROOT / "policies").rglob("*.pol")) + [ROOT / "tests" / "fixtures" / "every_construct.pol"]
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
+def test_every_policy_is_kept_formatted(path: Path) -> None:
+    # CI keeps policies/ formatted: `jinjiang-dsl fmt --write policies/**/*.pol` after an edit
+    source = path.read_text(encoding="utf-8")
+    assert format_source(source) == source
+
+
+MESSY = '''# 一个策略
+policy "示例" / "example" {
+    issued 2024-01-01
+  dated by date
+
+
+  currency 元
+  rounding 0.01元 half_up   # 四舍五入
+}
+project {
+date: date "日期" / "date"
+  spend:   money "投入"
+          / "spend"
+  level: one of {a "甲"，b "乙"、c "丙"} "级别" / "level"   # 全角
+}
+measure 1 "补助" / "grant" {
+  clause 一(一)
+  quote "投入1,000,000元以上的,给予补助。"
+  requires spend in 100万元（含）以上 "投入100万元以上" / "at least 1,000,000"
+  amount 20% of spend , at most 1,000,000元
+  example "够" / "enough" {
+    project P1 { date: 2024-05-01,   spend: 1,000,000元 }
+    expect P1 1 granted 20万
+
+
+  }
+}
+'''
+
+
+def test_a_messy_policy_is_laid_out_and_keeps_its_comments_and_words() -> None:
+    formatted = format_source(MESSY)
+    assert formatted == '''# 一个策略
+policy "示例" / "example" {
+  issued 2024-01-01
+  dated by date
+
+  currency 元
+  rounding 0.01元 half_up  # 四舍五入
+}
+project {
+  date: date "日期" / "date"
+  spend: money "投入"
+    / "spend"
+  level: one of {a "甲", b "乙", c "丙"} "级别" / "level"  # 全角
+}
+measure 1 "补助" / "grant" {
+  clause 一(一)
+  quote "投入1,000,000元以上的,给予补助。"
+  requires spend in 100万元（含）以上 "投入100万元以上" / "at least 1,000,000"
+  amount 20% of spend, at most 1,000,000元
+  example "够" / "enough" {
+    project P1 { date: 2024-05-01, spend: 1,000,000元 }
+    expect P1 1 granted 20万
+  }
+}
+'''
+    assert format_source(formatted) == formatted
+    assert meaning(formatted) == meaning(MESSY)
+
+
+def noise() -> Any:
+    """A way to mess up a policy's layout without changing what it says: extra spaces and indentation
+    at line starts and between words, blank lines between lines, the full-width comma of an input method."""
+    return st.tuples(st.lists(st.integers(0, 6), min_size=1, max_size=40), st.lists(st.booleans(), max_size=40),
+                     st.booleans())
+
+
+def messed(source: str, how: tuple[list[int], list[bool], bool]) -> str:
+    indents, blanks, wide = how
+    lines = []
+    for i, line in enumerate(source.splitlines()):
+        if '"' in line or "#" in line:  # strings and comments are the policy's words: leave them be
+            lines.append(" " * indents[i % len(indents)] + line.strip())
+        else:
+            body = line.strip()
+            body = re.sub(r" ", " " * (1 + indents[(i + 1) % len(indents)] % 3), body)
+            if wide:
+                body = re.sub(r",(?! *[0-9])", "，", body)
+            lines.append(" " * indents[i % len(indents)] + body)
+        if blanks and blanks[i % len(blanks)] and line.strip():
+            lines.append("   ")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(POLICIES), noise())
+def test_formatting_any_layout_is_idempotent_and_keeps_the_policy(path: Path, how: Any) -> None:
+    source = path.read_text(encoding="utf-8")
+    messy = messed(source, how)
+    once = format_source(messy)
+    assert format_source(once) == once
+    assert meaning(once) == meaning(source)
+
+
+def test_fmt_check_prints_a_diff_and_exits_1_and_write_rewrites(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "p.pol"
+    path.write_text(MESSY, encoding="utf-8")
+    assert main(["fmt", "--check", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert f"--- a/{path}" in out and "-    issued 2024-01-01\n+  issued 2024-01-01\n" in out
+    assert err.strip() == f"1 file not formatted: {path} (jinjiang-dsl fmt --write)"
+    assert main(["fmt", "--write", str(path)]) == 0
+    assert capsys.readouterr().err.strip() == "formatted 1 file"
+    assert path.read_text(encoding="utf-8") == format_source(MESSY)
+    assert main(["fmt", "--check", str(path)]) == 0
+    assert main(["fmt", str(path)]) == 0
+    assert capsys.readouterr().out == format_source(MESSY)
+
+
+def test_fmt_leaves_a_file_with_a_syntax_error_as_it_is(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "broken.pol"
+    broken = MESSY.replace("amount 20% of spend", "amount 20% of of spend")
+    path.write_text(broken, encoding="utf-8")
+    assert main(["fmt", "--write", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.pol:" in err and "not formatted: fix the syntax first" in err and "Traceback" not in err
+    assert path.read_text(encoding="utf-8") == broken
+    assert main(["fmt", str(path), str(path)]) == 2  # several files: --check or --write
