@@ -12,6 +12,7 @@ never updated: a correction is a new decision that names the one it supersedes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -200,6 +201,21 @@ class Register:
 
     # ------------------------------------------------------------------ recording
 
+    @contextlib.contextmanager
+    def transaction(self, dry_run: bool = False) -> Iterator[None]:
+        """A batch's one transaction, taken before anything is read (so two writers are serialised): all of
+        it or none, and none on a dry run; a database error is the user's one line."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.db.execute("ROLLBACK" if dry_run else "COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
+
     def decide(self, policy: Policy, path: str, records: list[Any], trace: bool = True, input_sha256: str | None = None,
                dry_run: bool = False) -> tuple[list[Applicant], BatchDecision, Recorded]:
         """Decide a batch against the register and record it, in one transaction: each applicant's rules
@@ -207,22 +223,14 @@ class Register:
         no later one supersedes, less the one this record corrects), and no other writer can record in
         between. ``dry_run``: decide and say what would be recorded, writing nothing."""
         source_sha = policy.plan.source_sha256
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                corrected = {self._corrected(source_sha, app.id, app, ",".join(str(y) for y in years(app)))
-                             for app in policy.read(records) if isinstance(app.id, str)}
-                apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app,
-                                                                                          name=policy.plan.name.zh),
-                                         selected_before=self.selected(policy.plan, corrected - {None}))
-                batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
-                done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
-                self.db.execute("ROLLBACK" if dry_run else "COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
+        with self.transaction(dry_run):
+            corrected = {self._corrected(source_sha, app.id, app, ",".join(str(y) for y in years(app)))
+                         for app in policy.read(records) if isinstance(app.id, str)}
+            apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app,
+                                                                                      name=policy.plan.name.zh),
+                                     selected_before=self.selected(policy.plan, corrected - {None}))
+            batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
+            done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
         return apps, batch, done
 
     def decide_stream(self, policy: Policy, path: str, items: Iterable[Any], emitted: Any, kind: str,
@@ -234,29 +242,21 @@ class Register:
         from .batch import decide_stream
 
         source_sha = policy.plan.source_sha256
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                writer = self.writer(policy.plan.name.zh, source_sha, policy.checked.policy.source, path,
-                                     input_sha256, trace, kind)
+        with self.transaction(dry_run):
+            writer = self.writer(policy.plan.name.zh, source_sha, policy.checked.policy.source, path,
+                                 input_sha256, trace, kind)
 
-                def keep(item: Any, app: Applicant | None, content: dict[str, Any],
-                         decision: ApplicantDecision | None) -> None:
-                    record = canonical(item.record) if item.record is not None else "null"
-                    writer.add(item.line, record, app, content, decision, item.error)
+            def keep(item: Any, app: Applicant | None, content: dict[str, Any],
+                     decision: ApplicantDecision | None) -> None:
+                record = canonical(item.record) if item.record is not None else "null"
+                writer.add(item.line, record, app, content, decision, item.error)
 
-                before = list(self.selections(policy.plan))  # earlier rounds' quota selections, as they stood
-                finished = decide_stream(policy, items, emitted, trace, lang,
-                                         lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh), keep)
-                done = writer.finish(emitted.tally.total, dry_run)
-                corrected = {earlier for _, earlier, _ in done.superseded}
-                emitted.tally.quota[:0] = [(key, who) for did, key, who in before if did not in corrected]
-                self.db.execute("ROLLBACK" if dry_run else "COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
+            before = list(self.selections(policy.plan))  # earlier rounds' quota selections, as they stood
+            finished = decide_stream(policy, items, emitted, trace, lang,
+                                     lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh), keep)
+            done = writer.finish(emitted.tally.total, dry_run)
+            corrected = {earlier for _, earlier, _ in done.superseded}
+            emitted.tally.quota[:0] = [(key, who) for did, key, who in before if did not in corrected]
         return finished, done
 
     def earlier(self, policy_sha: str, app: Applicant, before: int = NOW, name: str | None = None
