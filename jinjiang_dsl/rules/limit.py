@@ -126,7 +126,7 @@ class Limit(Rule):
                                left, reduced, ev.unit) if ev.trace else None
             for c, amount, after in zip(granted, amounts, reduced):
                 if ev.trace:
-                    share = (amount * left / total).quantize(Decimal("0.0001"))
+                    share = (amount * left / total).quantize(ev.unit * Decimal("0.0001"))  # as the table shows it
                     c.note(Step(self.id, self.KIND, {"variant": "reduced_in_order" if in_order else "reduced",
                                                      **common, "amount": amount, "share": share, "after": after,
                                                      "allocation": table},
