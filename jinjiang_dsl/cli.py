@@ -92,6 +92,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from .lsp import serve
+
+    serve()
+    return EXIT_OK
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Lay policies out canonically: print one, ``--check`` (a diff, exit 1 when any is not), or ``--write``."""
     import difflib
@@ -609,6 +616,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="print a diff and exit 1 when a file is not formatted")
     mode.add_argument("--write", action="store_true", help="rewrite the files in place (atomically)")
     p.set_defaults(run=cmd_fmt)
+
+    p = sub.add_parser("lsp", help="the language server, over standard input and output (for an editor)")
+    p.set_defaults(run=cmd_lsp)
 
     p = sub.add_parser("register", help="the decision register: history, replay, verify, export")
     reg = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -1,0 +1,189 @@
+"""The language server (``jinjiang-dsl lsp``, on pygls): what the checker says, as the drafter types.
+
+Diagnostics (the checker's, with their spans and hints), hover (an input's labels, type and default;
+a measure's clause and quote; a rule's), go to definition and find references (inputs, definitions,
+measures), completion (keywords, inputs, measure ids, boundary words), an outline of measures and
+rules, and formatting through :mod:`jinjiang_dsl.fmt`. It speaks the protocol over standard I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from . import __version__, ast
+from .api import check_source
+from .diagnostics import PolicyError
+from .fmt import ChangesMeaning, _split, format_checked
+from .syntax import parse, parser
+from .syntax.errors import keywords
+
+server = LanguageServer("jinjiang-dsl", __version__)
+WORD = re.compile(r"[\w.]+")
+BOUNDARY_WORDS = ("以上", "及以上", "以下", "以内", "超过", "不满", "(含)", "至")
+_trees: dict[str, ast.Policy] = {}  # the last policy of each document that parsed, for hover and definition
+
+
+def _range(span: ast.Span) -> lsp.Range:
+    """A checker span (lines and columns from 1, the end column past the last) as a protocol range."""
+    return lsp.Range(lsp.Position(span.line - 1, span.column - 1),
+                     lsp.Position(max(span.end_line, span.line) - 1, max(span.end_column - 1, span.column)))
+
+
+def diagnostics(source: str, path: str) -> list[lsp.Diagnostic]:
+    """The checker's diagnostics, each with its hint."""
+    found = []
+    for d in check_source(source, path):
+        message = d.message + (f"\n{d.hint}" if d.hint else "")
+        severity = lsp.DiagnosticSeverity.Error if d.is_error else lsp.DiagnosticSeverity.Warning
+        found.append(lsp.Diagnostic(_range(d.span), message, severity=severity, source="jinjiang-dsl"))
+    return found
+
+
+def _refresh(ls: LanguageServer, uri: str) -> None:
+    document = ls.workspace.get_text_document(uri)
+    # keep the last tree that parsed: hover and definition go on working while a line is half typed
+    with contextlib.suppress(PolicyError):
+        _trees[uri] = parse(document.source, document.path)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+        uri=uri, diagnostics=diagnostics(document.source, document.path)))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: LanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    _refresh(ls, params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    _refresh(ls, params.text_document.uri)
+
+
+def word_at(source: str, position: lsp.Position) -> str | None:
+    """The name or measure id under the cursor, outside strings and comments."""
+    lines = source.split("\n")
+    if position.line >= len(lines):
+        return None
+    line = lines[position.line]
+    column = 0
+    for piece, is_string in _split(line)[0]:
+        if not is_string and column <= position.character <= column + len(piece):
+            for m in WORD.finditer(piece):
+                if m.start() <= position.character - column <= m.end():
+                    return m.group().strip(".")
+        column += len(piece)
+    return None
+
+
+def _declaration(tree: ast.Policy, word: str) -> tuple[ast.Span, str] | None:
+    """Where a name or measure id is declared, and what to say of it on hover."""
+    for d in tree.inputs:
+        if d.name == word:
+            label = f"{d.label.zh} / {d.label.en or d.label.zh}" if d.label else d.name
+            default = " · when left out: its default" if d.default is not None else \
+                " · required" if d.required else ""
+            register = " · the decision register may supply it" if d.from_register else ""
+            return d.name_span, f"**{label}**\n\n{d.scope} input `{d.name}`: {d.type.kind}{default}{register}"
+    for f in tree.defines:
+        if f.name == word:
+            return f.span, f"definition `{f.name}`"
+    items: list[ast.Measure | ast.Rule] = [*tree.measures, *tree.rules]
+    for m in items:
+        if m.id == word:
+            what = "measure" if isinstance(m, ast.Measure) else "rule"
+            quote = f"\n\n> {m.quote.text}" if m.quote else ""
+            clause = f" — clause {m.clause.ref}" if m.clause else ""
+            return m.span, f"**{what} {m.id}** {m.title.zh} / {m.title.en or m.title.zh}{clause}{quote}"
+    return None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    word = word_at(document.source, params.position)
+    tree = _trees.get(params.text_document.uri)
+    found = _declaration(tree, word) if word and tree else None
+    if found is None:
+        return None
+    return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, found[1]))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: LanguageServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    word = word_at(document.source, params.position)
+    tree = _trees.get(params.text_document.uri)
+    found = _declaration(tree, word) if word and tree else None
+    return lsp.Location(params.text_document.uri, _range(found[0])) if found else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def references(ls: LanguageServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    """Every place the name under the cursor stands, outside strings and comments."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    word = word_at(document.source, params.position)
+    if not word:
+        return []
+    whole = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w])")
+    found = []
+    for n, line in enumerate(document.source.split("\n")):
+        column = 0
+        for piece, is_string in _split(line)[0]:
+            if not is_string:
+                found += [lsp.Location(params.text_document.uri, lsp.Range(
+                    lsp.Position(n, column + m.start()), lsp.Position(n, column + m.end()))) for m in whole.finditer(piece)]
+            column += len(piece)
+    return found
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION)
+def completion(ls: LanguageServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    tree = _trees.get(params.text_document.uri)
+    items = [lsp.CompletionItem(k, kind=lsp.CompletionItemKind.Keyword) for k in sorted(set(keywords(parser())))]
+    items += [lsp.CompletionItem(w, kind=lsp.CompletionItemKind.Operator, detail="boundary word")
+              for w in BOUNDARY_WORDS]
+    if tree is not None:
+        items += [lsp.CompletionItem(d.name, kind=lsp.CompletionItemKind.Variable,
+                                     detail=f"{d.label.zh} / {d.label.en or d.label.zh}" if d.label else None)
+                  for d in tree.inputs]
+        items += [lsp.CompletionItem(m.id, kind=lsp.CompletionItemKind.Function, detail=m.title.zh)
+                  for m in tree.measures]
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
+    """The outline: measures and rules, in the order written."""
+    tree = _trees.get(params.text_document.uri)
+    if tree is None:
+        return []
+    found = []
+    for m in tree.measures:
+        r = _range(m.span)
+        found.append(lsp.DocumentSymbol(f"{m.id} {m.title.zh}", lsp.SymbolKind.Function, r, r))
+    for rule in tree.rules:
+        r = _range(rule.span)
+        found.append(lsp.DocumentSymbol(f"{rule.id} {rule.title.zh}", lsp.SymbolKind.Event, r, r))
+    return found
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
+    """The whole document laid out by ``jinjiang-dsl fmt`` (nothing while it has a syntax error)."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    try:
+        formatted = format_checked(document.source, document.path)
+    except (PolicyError, ChangesMeaning):
+        return []
+    if formatted == document.source:
+        return []
+    end = len(document.lines)
+    return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), lsp.Position(end, 0)), formatted)]
+
+
+def serve() -> None:
+    """Speak the protocol over standard input and output until the client says exit."""
+    server.start_io()

@@ -1,0 +1,127 @@
+"""The language server (issue 14), spoken to over the protocol: `jinjiang-dsl lsp` in its own process,
+JSON-RPC messages on its standard input and output, as an editor would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+
+
+class Client:
+    """A minimal language client: framed JSON-RPC, requests answered in order, notifications kept."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "jinjiang_dsl.cli", "lsp"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.next_id = 0
+        self.notifications: list[dict[str, Any]] = []
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.flush()
+
+    def receive(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        length = 0
+        while (line := self.process.stdout.readline().strip()):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return json.loads(self.process.stdout.read(length))
+
+    def request(self, method: str, params: Any) -> Any:
+        self.next_id += 1
+        self.send({"id": self.next_id, "method": method, "params": params})
+        while True:
+            message = self.receive()
+            if message.get("id") == self.next_id and "method" not in message:
+                assert "error" not in message, message
+                return message.get("result")
+            self.notifications.append(message)
+
+    def notify(self, method: str, params: Any) -> None:
+        self.send({"method": method, "params": params})
+
+    def diagnostics(self, uri: str) -> list[dict[str, Any]]:
+        """The next diagnostics published for a document (waiting for them)."""
+        while True:
+            found = [n for n in self.notifications if n.get("method") == "textDocument/publishDiagnostics"
+                     and n["params"]["uri"] == uri]
+            if found:
+                self.notifications.remove(found[0])
+                return list(found[0]["params"]["diagnostics"])
+            self.notifications.append(self.receive())
+
+    def close(self) -> None:
+        self.request("shutdown", None)
+        self.notify("exit", None)
+        self.process.wait(timeout=20)
+
+
+def position_of(text: str, needle: str, offset: int = 0) -> dict[str, int]:
+    before = text[:text.index(needle) + offset]
+    return {"line": before.count("\n"), "character": len(before.rsplit("\n", 1)[-1])}
+
+
+def test_the_language_server_answers_an_editor(tmp_path: Path) -> None:
+    source = POLICY.read_text(encoding="utf-8")
+    typo = source.replace("amount thresholds on sme_adopters {", "amount thresholds on sme_adoptrs {", 1)
+    path = tmp_path / "jinjiang.pol"
+    uri = path.as_uri()
+    client = Client()
+    try:
+        capabilities = client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        assert capabilities["capabilities"]["hoverProvider"] and capabilities["capabilities"]["definitionProvider"]
+        client.notify("initialized", {})
+        # a typo'd input name: a diagnostic where it is, with the checker's "did you mean" hint
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jinjiang-policy",
+                                                                "version": 1, "text": typo}})
+        errors = [d for d in client.diagnostics(uri) if d["severity"] == 1]
+        assert errors and "sme_adoptrs" in errors[0]["message"] and "did you mean 'sme_adopters'?" in errors[0]["message"]
+        assert errors[0]["range"]["start"] == position_of(typo, "sme_adoptrs {")
+        # fixed: the diagnostics go
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": source}]})
+        assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []
+        # hover on a measure shows its quote; on an input, its labels
+        hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                      "position": position_of(source, "measure 2.1 ", 9)})
+        assert "**measure 2.1** 中小企业应用平台解决方案" in hover["contents"]["value"]
+        assert "对当年度应用工业互联网平台系统解决方案的中小企业数量在10家、20家、50家以上的" in hover["contents"]["value"]
+        hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                      "position": position_of(source, "on sme_adopters {", 5)})
+        assert "当年度应用其解决方案的中小企业数量 / SMEs that applied its solution this year" in hover["contents"]["value"]
+        # go to definition on an input lands on its declaration
+        found = client.request("textDocument/definition", {"textDocument": {"uri": uri},
+                                                           "position": position_of(source, "on sme_adopters {", 5)})
+        assert found["uri"] == uri and found["range"]["start"] == position_of(source, "sme_adopters: count")
+        # references: the declaration and every use
+        refs = client.request("textDocument/references", {"textDocument": {"uri": uri}, "context": {
+            "includeDeclaration": True}, "position": position_of(source, "sme_adopters: count")})
+        assert len(refs) == source.count("sme_adopters")
+        # completion offers keywords, inputs, measure ids and boundary words
+        items = {i["label"] for i in client.request("textDocument/completion", {
+            "textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}})["items"]}
+        assert {"measure", "requires", "sme_adopters", "2.1", "以上"} <= items
+        # the outline lists measures and rules
+        outline = [s["name"] for s in client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})]
+        assert "2.1 中小企业应用平台解决方案" in outline and "R1 就高不重复" in outline
+        # formatting goes through fmt: a formatted policy needs no edit, a messy one gets one
+        assert client.request("textDocument/formatting", {"textDocument": {"uri": uri},
+                                                          "options": {"tabSize": 2, "insertSpaces": True}}) in ([], None)
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+                                                 "contentChanges": [{"text": source.replace("\n  clause", "\n      clause")}]})
+        client.diagnostics(uri)
+        edits = client.request("textDocument/formatting", {"textDocument": {"uri": uri},
+                                                           "options": {"tabSize": 2, "insertSpaces": True}})
+        assert len(edits) == 1 and edits[0]["newText"] == source
+    finally:
+        client.close()
