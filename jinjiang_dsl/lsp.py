@@ -3,7 +3,7 @@
 Diagnostics (the checker's, with their spans and hints), hover (an input's labels, type and default;
 a measure's clause and quote; a rule's), go to definition and find references (inputs, definitions,
 measures), completion (keywords, inputs, measure ids, boundary words), an outline of measures and
-rules, and formatting through :mod:`jinjiang_dsl.fmt`. It speaks the protocol over standard I/O.
+rules, formatting through :mod:`jinjiang_dsl.fmt`, and each example's outcome as a code lens. It speaks the protocol over standard I/O.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from . import __version__, ast
-from .api import check_source
+from .api import check_source, policy_from_source
 from .diagnostics import PolicyError
+from .examples import run_all
 from .fmt import ChangesMeaning, _split, format_checked
 from .syntax import parse, parser
 from .syntax.errors import keywords
@@ -168,6 +169,23 @@ def symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.Do
         r = _range(rule.span)
         found.append(lsp.DocumentSymbol(f"{rule.id} {rule.title.zh}", lsp.SymbolKind.Event, r, r))
     return found
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: LanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    """Each example run, its outcome above it: "✓ example passes", or the first expectation it misses."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    try:
+        policy = policy_from_source(document.source, document.path)
+    except PolicyError:
+        return []  # the diagnostics say why; examples run again once the policy checks
+    lenses = []
+    for outcome in run_all(policy):
+        span = outcome.example.span
+        title = "✓ example passes" if outcome.passed else f"✗ {outcome.failures[0]}"
+        where = lsp.Range(lsp.Position(span.line - 1, 0), lsp.Position(span.line - 1, 0))
+        lenses.append(lsp.CodeLens(where, lsp.Command(title, "")))
+    return lenses
 
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)

@@ -114,10 +114,24 @@ def test_the_language_server_answers_an_editor(tmp_path: Path) -> None:
         # the outline lists measures and rules
         outline = [s["name"] for s in client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})]
         assert "2.1 中小企业应用平台解决方案" in outline and "R1 就高不重复" in outline
+        # each example's outcome above it, as a code lens
+        lenses = client.request("textDocument/codeLens", {"textDocument": {"uri": uri}})
+        assert len(lenses) == source.count("\nexample ") + source.count("\n  example ")
+        assert {lens["command"]["title"] for lens in lenses} == {"✓ example passes"}
+        wrong = source.replace("granted 20万", "granted 21万", 1)
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+                                                 "contentChanges": [{"text": wrong}]})
+        client.diagnostics(uri)
+        failing = [lens["command"]["title"] for lens in client.request("textDocument/codeLens",
+                                                                       {"textDocument": {"uri": uri}})
+                   if lens["command"]["title"].startswith("✗")]
+        line = wrong[:wrong.index("granted 21万")].count("\n") + 1
+        assert len(failing) == 1 and failing[0].startswith(f"✗ line {line}: ") and "expected granted, amount 210,000 (21万); got granted, amount 200,000" \
+            in failing[0]
         # formatting goes through fmt: a formatted policy needs no edit, a messy one gets one
         assert client.request("textDocument/formatting", {"textDocument": {"uri": uri},
                                                           "options": {"tabSize": 2, "insertSpaces": True}}) in ([], None)
-        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 4},
                                                  "contentChanges": [{"text": source.replace("\n  clause", "\n      clause")}]})
         client.diagnostics(uri)
         edits = client.request("textDocument/formatting", {"textDocument": {"uri": uri},
