@@ -92,16 +92,18 @@ class Policy:
 
     def run(self, document: str | dict[str, Any] | list[Any], trace: bool = True,
             earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None,
-            selected_before: dict[tuple[str, str, int], list[str]] | None = None
+            selected_before: Callable[[list[Applicant]], dict[tuple[str, str, int], list[str]]] | None = None
             ) -> tuple[list[Applicant], BatchDecision]:
         """As :meth:`evaluate`, also returning the applicants as read (reports need their facts). From the
         decision register: ``earlier`` gives what earlier batches granted an applicant, for the rules that
-        span rounds; ``selected_before``, the projects earlier batches selected under each quota."""
+        span rounds; ``selected_before``, given the applicants, the projects earlier batches selected under
+        each quota."""
         records = read_document(document) if isinstance(document, str) else records_of(document)
         decider = self.decider(trace)
-        totals = BatchTotals(self.plan, quota_claims={k: list(v) for k, v in (selected_before or {}).items()})
         decisions = []
         apps = list(self.read(records))
+        before = selected_before(apps) if selected_before is not None else {}
+        totals = BatchTotals(self.plan, quota_claims={k: list(v) for k, v in before.items()})
         for app, decision in zip(apps, decider.applicants(apps, earlier)):
             totals.add(app, decision)
             decisions.append(decision)

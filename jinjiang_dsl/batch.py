@@ -332,19 +332,22 @@ def evaluate_items(items: list[Item]) -> list[Result]:
 
 
 def _evaluate_safely(policy: Policy, decider: Decider, item: Item) -> Result:
-    """One item; whatever goes wrong with it is its own error line, never the batch's end.
+    return decide_safely(policy, decider, item)[0]
+
+
+def decide_safely(policy: Policy, decider: Decider, item: Item,
+                  earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None
+                  ) -> tuple[Result, Item, Applicant | None, ApplicantDecision | None]:
+    """One item (see :func:`decide_item`); whatever goes wrong with it is its own error line, never the
+    batch's end.
 
     The validator and the decider report every input problem they know of; this is the last
     line of defence, so that even a fault of ours loses no line and names the one it hit."""
     try:
-        return _evaluate(policy, decider, item)
+        return decide_item(policy, decider, item, earlier)
     except Exception as exc:  # noqa: BLE001 - reported on the line, with its type, for a bug report
         return _error_result(item.line, None, [f"line {item.line}: internal error while evaluating this line "
-                                               f"({type(exc).__name__}); please report it"])
-
-
-def _evaluate(policy: Policy, decider: Decider, item: Item) -> Result:
-    return decide_item(policy, decider, item)[0]
+                                               f"({type(exc).__name__}); please report it"]), item, None, None
 
 
 def decide_item(policy: Policy, decider: Decider, item: Item,
@@ -454,18 +457,12 @@ def decide_stream(policy: Policy, items: Iterable[Item], emitted: Emitted, trace
     decider = policy.decider(trace)
     with exact():
         for item in items:
-            try:
-                result, parsed, app, decision = decide_item(policy, decider, item, earlier)
-            except Exception as exc:  # noqa: BLE001 - as _evaluate_safely: the line's own error, never the batch's end
-                result, parsed, app, decision = _error_result(item.line, None, [
-                    f"line {item.line}: internal error while evaluating this line ({type(exc).__name__}); "
-                    "please report it"]), item, None, None
+            result, parsed, app, decision = decide_safely(policy, decider, item, earlier)
             going = emitted.emit(result)
-            written = emitted.last
-            if written is result and decision is not None:
+            if emitted.last is result and decision is not None:
                 content = {"line": item.line, **decision.to_json("zh", trace=trace)}
             else:  # an error line, or made one here (a repeated id): as written
-                content, decision = json.loads(written.text if written else result.text), None
+                content, decision = json.loads((emitted.last or result).text), None
             keep(parsed, app, content, decision)
             if not going:
                 return False

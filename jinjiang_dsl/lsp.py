@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -63,19 +64,24 @@ def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> N
     _refresh(ls, params.text_document.uri)
 
 
+def _code(line: str) -> Iterator[tuple[int, str]]:
+    """The pieces of a line outside strings and comments, each with the column it starts at."""
+    column = 0
+    for piece, is_string in _split(line)[0]:
+        if not is_string:
+            yield column, piece
+        column += len(piece)
+
+
 def word_at(source: str, position: lsp.Position) -> str | None:
     """The name or measure id under the cursor, outside strings and comments."""
     lines = source.split("\n")
     if position.line >= len(lines):
         return None
-    line = lines[position.line]
-    column = 0
-    for piece, is_string in _split(line)[0]:
-        if not is_string and column <= position.character <= column + len(piece):
-            for m in WORD.finditer(piece):
-                if m.start() <= position.character - column <= m.end():
-                    return m.group().strip(".")
-        column += len(piece)
+    for column, piece in _code(lines[position.line]):
+        for m in WORD.finditer(piece):
+            if m.start() <= position.character - column <= m.end():
+                return m.group().strip(".")
     return None
 
 
@@ -129,15 +135,10 @@ def references(ls: LanguageServer, params: lsp.ReferenceParams) -> list[lsp.Loca
     if not word:
         return []
     whole = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w])")
-    found = []
-    for n, line in enumerate(document.source.split("\n")):
-        column = 0
-        for piece, is_string in _split(line)[0]:
-            if not is_string:
-                found += [lsp.Location(params.text_document.uri, lsp.Range(
-                    lsp.Position(n, column + m.start()), lsp.Position(n, column + m.end()))) for m in whole.finditer(piece)]
-            column += len(piece)
-    return found
+    return [lsp.Location(params.text_document.uri, lsp.Range(lsp.Position(n, column + m.start()),
+                                                            lsp.Position(n, column + m.end())))
+            for n, line in enumerate(document.source.split("\n")) for column, piece in _code(line)
+            for m in whole.finditer(piece)]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION)

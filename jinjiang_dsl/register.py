@@ -224,11 +224,9 @@ class Register:
         between. ``dry_run``: decide and say what would be recorded, writing nothing."""
         source_sha = policy.plan.source_sha256
         with self.transaction(dry_run):
-            corrected = {self._corrected(source_sha, app.id, app, ",".join(str(y) for y in years(app)))
-                         for app in policy.read(records) if isinstance(app.id, str)}
-            apps, batch = policy.run(records, trace, earlier=lambda app: self.earlier(source_sha, app,
-                                                                                      name=policy.plan.name.zh),
-                                     selected_before=self.selected(policy.plan, corrected - {None}))
+            apps, batch = policy.run(
+                records, trace, earlier=lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh),
+                selected_before=lambda apps: self.selected(policy.plan, {self._corrected(source_sha, a) for a in apps}))
             batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
             done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
         return apps, batch, done
@@ -266,7 +264,7 @@ class Register:
         register stood before decision ``before`` (a replay sees what the batch saw)."""
         if not isinstance(app.id, str):
             return ()
-        corrected = self._corrected(policy_sha, app.id, app, ",".join(str(y) for y in years(app)), before)
+        corrected = self._corrected(policy_sha, app, before)
         rows = self.db.execute(
             "SELECT d.batch_id, d.id, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount"
             " FROM decisions d JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
@@ -340,12 +338,14 @@ class Register:
         found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
         return str(found[0]) if found else GENESIS
 
-    def _corrected(self, policy_sha: str, applicant: str, app: Applicant, period: str, before: int = NOW
-                   ) -> int | None:
+    def _corrected(self, policy_sha: str, app: Applicant, before: int = NOW) -> int | None:
         """The decision a record corrects: the applicant's latest decision under the same policy, not yet
         superseded, whose record has a project of this one (a project submitted again), or, for records
         without projects, the same period. A record with new projects only is a new claim, not a
         correction: a spring claim and an autumn claim are both kept."""
+        if not isinstance(app.id, str):
+            return None
+        applicant, period = app.id, ",".join(str(y) for y in years(app))
         ids = {p.id for p in app.projects}
         for did, record, earlier_period in self.db.execute(
                 "SELECT d.id, d.record, d.period FROM decisions d JOIN batches b ON b.id = d.batch_id"
@@ -437,8 +437,7 @@ class BatchWriter:
         text = json.dumps(content, ensure_ascii=False, sort_keys=True)
         status = decision.status if decision is not None else str(content.get("status", "error"))
         # only a decision corrects one: a record with input errors decides nothing, and the earlier one stands
-        corrects = self.register._corrected(self.policy_sha, aid, app, period) \
-            if aid and app is not None and status == "ok" else None
+        corrects = self.register._corrected(self.policy_sha, app) if app is not None and status == "ok" else None
         total = fmt_money(decision.total) if decision is not None else fmt_money(Decimal(str(content.get("total", 0))))
         row = (self.batch_id, position, aid, period, status, total, record, sha256(record), text, corrects)
         awards = list(award_rows(app, decision)) if app is not None and decision is not None and status == "ok" else []

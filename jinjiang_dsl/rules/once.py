@@ -62,7 +62,7 @@ class Once(Rule):
                         "{amount} yuan"),
         "once.top_up_final": ("本措施限一次:此前的 {earlier} 已享受(可得 {held} 元,已付 {paid} 元);本项可得 "
                               "{entitlement} 元更高,补足差额:{entitlement} − {paid} = {amount} 元。该批次中项目 "
-                              "{project} 的 {others} 当时因就高不重复未获享受,已为终局,不再重新比较",
+                              "{project} 的 {others} 当时因本措施胜出而未获享受,已为终局,不再重新比较",
                               "Once only: {earlier} was granted before (entitled to {held} yuan, {paid} yuan paid); "
                               "this claim's {entitlement} yuan is higher, so it pays the difference: {entitlement} − "
                               "{paid} = {amount} yuan. In that batch, {others} of project {project} was superseded "
