@@ -29,6 +29,7 @@ from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
 from .inputs import DECODER, Applicant
 from .limits import MAX_LINE_BYTES, shorten
+from .output import interrupted
 from .rules import Earlier
 
 CHUNK = 1024
@@ -388,10 +389,13 @@ def _error_result(line: int, applicant_id: Any, errors: list[str]) -> Result:
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """The stream in lists of ``size``; none after a Ctrl-C, even one whose exception a finalizer lost."""
     chunk: list[Item] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
+            if interrupted():
+                raise KeyboardInterrupt
             yield chunk
             chunk = []
     if chunk:

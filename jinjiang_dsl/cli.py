@@ -24,7 +24,7 @@ from .limits import (
     decode_text,
     read_bounded_bytes,
 )
-from .output import Output, OutputError
+from .output import Output, OutputError, interrupted, remembering_interrupts
 from .plan import Plan
 from .register import DEFAULT_PATH as DEFAULT_REGISTER
 from .safe_text import visible
@@ -653,7 +653,11 @@ def _positive(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with remembering_interrupts():
+            status: int = args.run(args)
+            if interrupted():  # pressed, but its exception was lost in a finalizer
+                raise KeyboardInterrupt
+        return status
     except OutputError as exc:
         _stderr().print(f"jinjiang-dsl: {exc}", markup=False)
         return exc.status

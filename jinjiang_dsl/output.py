@@ -9,13 +9,50 @@ the run's inputs is refused before anything is read. A target that is not a regu
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
-from types import TracebackType
+import threading
+from collections.abc import Iterable, Iterator
+from types import FrameType, TracebackType
 from typing import TextIO
+
+_interrupted = False
+
+
+@contextlib.contextmanager
+def remembering_interrupts() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also remembered until the block ends.
+
+    Python drops an exception raised while it runs a finalizer (a ``__del__``, a weakref callback such
+    as multiprocessing's), printing "Exception ignored"; a Ctrl-C landing there would be lost and the
+    run would go on to write its output. Remembered, it still stops the run: :class:`Output` commits
+    nothing and :func:`interrupted` tells the caller."""
+    global _interrupted
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        global _interrupted
+        _interrupted = True
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
+    _interrupted = False
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _interrupted = False
+
+
+def interrupted() -> bool:
+    """Whether Ctrl-C was pressed inside :func:`remembering_interrupts`, even if its exception was lost."""
+    return _interrupted
 
 
 class OutputError(Exception):
@@ -69,17 +106,20 @@ class Output:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self.file is None:
             return
+        finished = kind is None and not interrupted()  # a Ctrl-C whose exception Python dropped did not finish
         try:
             self.file.close()
-            if kind is None and self.temp is not None:
+            if finished and self.temp is not None:
                 os.replace(self.temp, os.path.realpath(self.path or self.temp))
                 self.temp = None
         except OSError as error:
-            if kind is None:
+            if finished:
                 raise OutputError(f"{self.path}: cannot write: {error.strerror or error}") from None
         finally:
             if self.temp is not None:
                 os.unlink(self.temp)
+        if kind is None and not finished:
+            raise KeyboardInterrupt
 
 
 class Writer:

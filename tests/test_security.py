@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from jinjiang_dsl import load_policy
+from jinjiang_dsl import batch, load_policy
 from jinjiang_dsl.api import check_source
 from jinjiang_dsl.cli import main
 from jinjiang_dsl.compile import _pieces, generate
+from jinjiang_dsl.output import Output, remembering_interrupts
 
 ROOT = Path(__file__).resolve().parents[1]
 JINJIANG = ROOT / "policies" / "jinjiang_2023.pol"
@@ -278,6 +279,48 @@ def test_ctrl_c_stops_quietly_and_leaves_no_half_file(delay: float, tmp_path: Pa
     assert err.decode() == f"jinjiang-dsl: interrupted; {out} was not written\n"
     assert out.read_text(encoding="utf-8") == "the previous result\n"
     assert glob.glob(str(tmp_path / ".*.part")) == []
+
+
+class _CtrlCInFinalizer:
+    """Presses Ctrl-C while Python finalizes it: the KeyboardInterrupt is raised inside ``__del__``,
+    where Python prints "Exception ignored" and drops it, as it can in multiprocessing's finalizers."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))  # bytecode, so the handler runs here and not after the finalizer
+
+
+def _lose_a_ctrl_c() -> bool:
+    _CtrlCInFinalizer()
+    return True  # reached: the exception was lost
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost exception
+def test_a_ctrl_c_lost_in_a_finalizer_still_leaves_the_output_unwritten(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    out.write_text("the previous result\n", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), remembering_interrupts(), Output(str(out)) as written:
+        written.write("half of a result\n")
+        assert _lose_a_ctrl_c()
+    assert out.read_text(encoding="utf-8") == "the previous result\n"
+    assert glob.glob(str(tmp_path / ".*.part")) == []
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost exception
+def test_a_ctrl_c_lost_in_a_finalizer_stops_a_stream_at_the_next_chunk() -> None:
+    policy = load_policy(JINJIANG)
+    line = json.dumps({"id": "E1", "projects": []})
+
+    def items() -> Iterator[batch.Item]:
+        for n in range(1, 3 * batch.CHUNK):
+            if n == 2:
+                assert _lose_a_ctrl_c()
+            yield batch.Item(n, text=line)
+
+    written: list[str] = []
+    with pytest.raises(KeyboardInterrupt), remembering_interrupts():
+        batch.run(policy, items(), written.append)
+    assert written == []  # the first chunk was never handed on
 
 
 # ---------------------------------------------------------------- 7. Markdown reports let input inject markup
