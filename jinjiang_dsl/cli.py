@@ -105,7 +105,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
-    from .fmt import ChangesMeaning, format_checked
+    from .fmt import ChangesMeaning, Unconvertible, format_checked
 
     err = _stderr()
     if not (args.check or args.write) and len(args.files) > 1:
@@ -118,10 +118,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             status = EXIT_UNREADABLE
             continue
         try:
-            formatted = format_checked(source, path)
+            formatted = format_checked(source, path, args.keywords)
         except PolicyError as exc:
             print_diagnostics(exc.diagnostics, exc.sources, err)
             err.print(f"{path}: not formatted: fix the syntax first", markup=False)
+            status = max(status, EXIT_ERRORS)
+            continue
+        except Unconvertible as exc:
+            err.print(str(exc), markup=False)
             status = max(status, EXIT_ERRORS)
             continue
         except ChangesMeaning as exc:
@@ -615,6 +619,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="print a diff and exit 1 when a file is not formatted")
     mode.add_argument("--write", action="store_true", help="rewrite the files in place (atomically)")
+    p.add_argument("--keywords", choices=["zh", "en"],
+                   help="spell every keyword in Chinese (zh) or English (en); names, texts and comments are kept")
     p.set_defaults(run=cmd_fmt)
 
     p = sub.add_parser("lsp", help="the language server, over standard input and output (for an editor)")

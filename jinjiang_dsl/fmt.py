@@ -19,6 +19,10 @@ Strings, comments, amounts (``50万元``), boundary words (``20家以上``) and 
 (``50万元（含）``) are kept as written: they are the policy's words, shown in explanations.
 :func:`format_source` is idempotent, and the result parses to the same policy (checked on every
 call: a formatted text that would parse differently is refused, never written).
+
+:func:`convert_keywords` (``fmt --keywords zh|en``) respells every keyword by the table of
+``grammar/keywords.tsv``, working on the parser's own tokens, so that a name is never taken for a
+keyword and nothing but the keywords changes.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ import re
 from typing import Any
 
 import attrs
+from lark import Token
+from lark.exceptions import UnexpectedInput
 
 from . import ast
-from .syntax import parse
+from .diagnostics import PolicyError
+from .syntax import parse, parser
+from .syntax.errors import syntax_diagnostic
+from .syntax.keyword_table import Keyword, by_english, english_words, keywords
 
 SPACES = re.compile(r" {2,}")
 WIDE_COMMA = re.compile(r"，|(?<![一二三四五六七八九十])、")  # 一、 opens a clause id, and stays
@@ -117,11 +126,93 @@ class ChangesMeaning(Exception):
     """The layout would change what a policy says: never written (a fault of the formatter's: report it)."""
 
 
-def format_checked(source: str, path: str = "<policy>") -> str:
-    """:func:`format_source`, having checked that the result says the same as the source (raises
+class Unconvertible(Exception):
+    """A keyword phrase the conversion cannot rewrite in place (it is broken over lines); the message says where."""
+
+
+def tokens_of(source: str, path: str) -> list[Token]:
+    """The source's tokens as the parser reads them (the contextual lexer tells keywords from names)."""
+    try:
+        return list(parser().parse_interactive(source).iter_parse())
+    except UnexpectedInput as exc:
+        raise PolicyError([syntax_diagnostic(exc, parser(), source, path)], {path: source}) from None
+
+
+def is_english_keyword(token: Token) -> bool:
+    return token.type != "NAME" and token.type.upper() == token.type and str(token) in english_words() \
+        and not token.type.lstrip("_").startswith("ZH_")
+
+
+def convert_keywords(source: str, to: str, path: str = "<policy>") -> str:
+    """The source with every keyword spelled in ``to`` ("zh" or "en"); names, strings, comments,
+    amounts and layout kept. A run of English keywords is read as the longest phrases of the table
+    (``once per applicant per year`` → ``每家每年限一次``); a Chinese keyword is one phrase."""
+    chinese = {k.terminal: k for k in keywords()}
+    edits: list[tuple[int, int, str]] = []
+    tokens = tokens_of(source, path)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if to == "en" and token.type in chinese:
+            edits.append((_start(token), _end(token), chinese[token.type].english))
+        elif to == "zh" and is_english_keyword(token):
+            phrase, taken = _longest_phrase(tokens, i)
+            if phrase is not None:
+                last = tokens[i + taken - 1]
+                gap = source[_start(token):_end(last)]
+                if "\n" in gap or "#" in gap:
+                    raise Unconvertible(f"{path}:{token.line}:{token.column}: the phrase '{phrase.english}' is "
+                                        "broken over lines; join it onto one line to convert it")
+                edits.append((_start(token), _end(last), phrase.chinese))
+                i += taken
+                continue
+        i += 1
+    out, at = [], 0
+    for start, end, text in edits:
+        before, after = source[at:start], source[end:end + 1]
+        if to == "en" and before[-1:] and _joins(before[-1]):
+            text = " " + text  # 上限100万 → cap 100万; 20%的投资额 → 20% of 投资额
+        if to == "en" and after and _joins(after):
+            text += " "
+        out += [before, text]
+        at = end
+    return "".join(out) + source[at:]
+
+
+def _start(token: Token) -> int:
+    return token.start_pos or 0  # a token read from the source always has its position
+
+
+def _end(token: Token) -> int:
+    return token.end_pos or 0
+
+
+def _joins(ch: str) -> bool:
+    """A character an English word cannot be written against (a letter, a digit, a percent sign)."""
+    return ch.isalnum() or ch in "_%％"
+
+
+def _longest_phrase(tokens: list[Token], i: int) -> tuple[Keyword | None, int]:
+    """The table's longest English phrase spelled by the keyword tokens from ``i`` on, and its length."""
+    table = by_english()
+    longest = max(len(k) for k in table)
+    run = []
+    for token in tokens[i:i + longest]:
+        if not is_english_keyword(token):
+            break
+        run.append(str(token))
+    for n in range(len(run), 0, -1):
+        if tuple(run[:n]) in table:
+            return table[tuple(run[:n])], n
+    return None, 1
+
+
+def format_checked(source: str, path: str = "<policy>", keywords: str | None = None) -> str:
+    """:func:`format_source`, with the keywords first spelled in ``keywords`` ("zh" or "en") if given,
+    having checked that the result says the same as the source (raises
     :class:`jinjiang_dsl.diagnostics.PolicyError` when the source does not parse)."""
     before = meaning(source, path)
-    formatted = format_source(source)
+    formatted = format_source(convert_keywords(source, keywords, path) if keywords else source)
     if formatted != source and meaning(formatted, path) != before:
         raise ChangesMeaning(f"{path}: formatting would change what the policy says; it was left as it is "
                              "(please report this with the file)")

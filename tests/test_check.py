@@ -1145,7 +1145,7 @@ def test_in_force_window_without_dated_by():
     assert found(src) == [
         error(
             "the policy has an in-force window but no 'dated by' input",
-            "add: dated by date  (the project's qualifying date)",
+            "add 'dated by date', where date is the project's qualifying date",
             at(src, "from 2023-05-01"),
         ),
     ]

@@ -81,7 +81,7 @@ def test_the_grammar_knows_every_keyword_of_the_language() -> None:
     for word in set(keywords(parser())):
         line = f" {word} "
         assert any(re.search(repo[r]["match"], line) and re.search(repo[r]["match"], line).group() == word
-                   for r in ("keyword", "boundary", "constant")), word
+                   for r in ("keyword", "keyword-zh", "boundary", "constant")), word
 
 
 def test_the_extension_starts_the_language_server() -> None:
@@ -91,3 +91,22 @@ def test_the_extension_starts_the_language_server() -> None:
         ["jinjiang-dsl", "lsp"]
     script = (ROOT / "editors" / "vscode" / "extension.js").read_text(encoding="utf-8")
     assert 'getConfiguration("jinjiang").get("serverCommand")' in script and "new LanguageClient(" in script
+
+
+def test_the_grammar_scopes_chinese_keywords_as_the_parser_reads_them() -> None:
+    line = "  上限50万 每家每年, 按输入顺序核减"
+    assert scope_of(line, "上限") == scope_of(line, "每家每年") == scope_of(line, "按输入顺序核减") == \
+        "keyword.control.jinjiang"
+    assert scope_of(line, "50万") == "constant.numeric.amount.jinjiang"
+    line = "  金额 20%的 investment, 最高 100万"
+    assert scope_of(line, "的") == scope_of(line, "最高") == "keyword.control.jinjiang"
+    # a keyword at either end of a longer name is part of the name (最高限额, 本年合计, 是否制造业)
+    for name in ("最高限额", "本年合计", "是否制造业"):
+        assert all(scope != "keyword.control.jinjiang" for _, scope in tokens(f"  条件 {name} > 0")[1:]), name
+
+
+def test_the_grammar_tokenises_the_jinjiang_policy_in_chinese_keywords() -> None:
+    source = (ROOT / "policies" / "jinjiang_2023.zh.pol").read_text(encoding="utf-8")
+    found = {token.strip() for line in source.splitlines() for token, scope in tokens(line)
+             if scope == "keyword.control.jinjiang"}
+    assert {"措施", "条件", "金额", "最高", "规则", "就高不重复", "每项目每年", "例子", "预期", "给予"} <= found

@@ -451,10 +451,14 @@ def test_the_documented_keywords_are_the_grammars() -> None:
 
     from jinjiang_dsl.syntax import parser
     from jinjiang_dsl.syntax.errors import keywords
+    from jinjiang_dsl.syntax.keyword_table import keywords as table
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "language.md").read_text(encoding="utf-8")
     listed = doc.split("**Reserved words.**", 1)[1].split("```")[1].split()
-    assert sorted(listed) == sorted(set(keywords(parser())) - {"date"})
+    chinese = {k.chinese for k in table()}
+    assert sorted(listed) == sorted(set(keywords(parser())) - chinese - {"date"})
+    rows = doc.split("## 15. Keywords in Chinese", 1)[1].split("|---|---|\n", 1)[1].strip().splitlines()
+    assert rows == [f"| `{k.english}` | `{k.chinese}` |" for k in table()]  # §15's table is grammar/keywords.tsv
 
 
 def test_an_input_with_a_default_cannot_also_be_required() -> None:

@@ -16,6 +16,7 @@ import attrs
 
 from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
+from ..syntax import parser, respelled
 from . import tiers
 from .examples import check_examples
 from .facts import measure_facts
@@ -66,7 +67,8 @@ def check(policy: ast.Policy) -> CheckedPolicy:
     return CheckedPolicy(
         policy=policy,
         symbols=dict(checker.symbols),
-        diagnostics=tuple(sorted(checker.diagnostics, key=sort_key)),
+        diagnostics=tuple(sorted(respelled(checker.diagnostics, parser(), policy.source) if checker.diagnostics
+                                 else (), key=sort_key)),
     )
 
 
@@ -345,7 +347,7 @@ class _Checker:
                            h.dated_by.span)
         elif h.in_force is not None:
             self.error("the policy has an in-force window but no 'dated by' input", h.in_force.span,
-                       "add: dated by date  (the project's qualifying date)")
+                       "add 'dated by date', where date is the project's qualifying date")
         if h.currency is not None and h.currency not in ("元", "CNY"):
             self.error(f"currency '{h.currency}' is not supported", h.currency_span or h.span,
                        "write: currency 元")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lark import Tree
@@ -10,11 +11,12 @@ from lark.exceptions import UnexpectedInput
 from ..ast import Policy, Span
 from ..diagnostics import Diagnostic, PolicyError, sort_key
 from ..limits import MAX_EXPR_DEPTH, MAX_POLICY_BYTES, MAX_SYNTAX_DEPTH
-from .errors import keywords, syntax_diagnostic
+from . import keyword_table
+from .errors import keywords, respelled, syntax_diagnostic
 from .grammar import parser
 from .transform import build_policy
 
-__all__ = ["parse", "parser"]
+__all__ = ["parse", "parser", "respelled"]
 
 
 def parse(source: str, path: str = "<policy>") -> Policy:
@@ -27,6 +29,13 @@ def parse(source: str, path: str = "<policy>") -> Policy:
     if size > MAX_POLICY_BYTES:
         msg = f"the policy is {size:,} bytes; a policy may have at most {MAX_POLICY_BYTES:,}"
         raise PolicyError([Diagnostic(severity="error", message=msg, span=_at(path, 1, 1))], {path: source})
+    try:
+        return _parse(source, path)
+    except PolicyError as exc:
+        raise PolicyError(respelled(list(exc.diagnostics), parser(), source), exc.sources) from None
+
+
+def _parse(source: str, path: str) -> Policy:
     taken = _keyword_as_name(source, path)
     if taken is not None:
         raise PolicyError([taken], {path: source})
@@ -46,10 +55,15 @@ def parse(source: str, path: str = "<policy>") -> Policy:
     return policy
 
 
-# The inputs blocks and definitions, where names are declared (``  name: type`` / ``define name =``).
-_BLOCK = re.compile(r"^(?:applicant|project)[ \t]*\{")
-_DECLARATION = re.compile(r"^[ \t]*(?:define[ \t]+)?([^\W\d]\w*)[ \t]*[:=]")
-_DEFINE = re.compile(r"^[ \t]*define[ \t]+([^\W\d]\w*)")
+@functools.cache
+def _declarations() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Where names are declared: an inputs block's opening (``applicant {``), a line in it
+    (``  name: type``), a definition (``define name =``); the keywords in either spelling."""
+    spelled = {k.english: re.escape(k.chinese) for k in keyword_table.keywords()}
+    define = f"(?:define|{spelled['define']})"
+    block = re.compile(rf"^(?:applicant|project|{spelled['applicant']}|{spelled['project']})[ \t]*[{{｛]")
+    declaration = re.compile(rf"^[ \t]*(?:{define}[ \t]+)?([^\W\d]\w*)[ \t]*[:=：]")
+    return block, declaration, re.compile(rf"^[ \t]*{define}[ \t]+([^\W\d]\w*)")
 
 
 def _keyword_as_name(source: str, path: str) -> Diagnostic | None:
@@ -58,14 +72,15 @@ def _keyword_as_name(source: str, path: str) -> Diagnostic | None:
     (after a label, inside an expression); it is refused outright, the same everywhere. ``date`` is the
     one keyword a name may be (``date: date``, the qualifying date)."""
     reserved = set(keywords(parser())) - {"date"}
+    block, declaration, define = _declarations()
     inside = False
     for number, line in enumerate(source.splitlines(), 1):
-        if _BLOCK.match(line):
+        if block.match(line):
             inside = True
             continue
-        if line.startswith("}"):
+        if line.startswith(("}", "｝")):
             inside = False
-        found = (_DECLARATION if inside else _DEFINE).match(line)
+        found = (declaration if inside else define).match(line)
         if found is not None and found.group(1) in reserved:
             word, column = found.group(1), found.start(1) + 1
             return Diagnostic(severity="error", message=f"'{word}' is a keyword, so it cannot be a name",

@@ -7,11 +7,13 @@ import itertools
 import re
 import unicodedata
 
+import attrs
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..ast import Span
 from ..diagnostics import Diagnostic, did_you_mean, source_lines
+from . import keyword_table
 
 # How a terminal is named in a message; keywords are shown as themselves.
 TERMINAL_WORDS = {
@@ -43,7 +45,6 @@ TERMINAL_WORDS = {
     "_COLON": "':'",
     "_COMMA": "','",
     "INFINITY": "∞",
-    "_MOST_ZH": "'最高'",
     "$END": "the end of the file",
 }
 
@@ -51,11 +52,31 @@ BLOCK_KEYWORDS = {"MEASURE", "RULE", "POLICY", "DEFINE", "NOTE", "APPLICANT", "P
 
 
 def _keyword(parser: Lark, name: str) -> str | None:
-    """The literal text of a keyword terminal (``REQUIRES`` → ``requires``), else None."""
+    """The text of a keyword terminal, in its spelling (``REQUIRES`` → ``requires``, ``_ZH_REQUIRES`` → ``条件``),
+    else None."""
+    chinese = _chinese_spelling(name)
+    if chinese is not None:
+        return chinese
     for term in parser.terminals:
         if term.name == name and term.pattern.type == "str":
             return term.pattern.value
     return None
+
+
+def _chinese_spelling(name: str) -> str | None:
+    return next((k.chinese for k in keyword_table.keywords() if k.terminal == name), None)
+
+
+def _spelling(parser: Lark, name: str) -> str | None:
+    """"zh" or "en" for a keyword terminal spelled like a word, else None (a name, a number, a bracket)."""
+    if _chinese_spelling(name) is not None:
+        return "zh"
+    return "en" if _keyword(parser, name) in keyword_table.english_words() else None
+
+
+def written_in_chinese(parser: Lark, tokens: list[Token]) -> bool:
+    """Whether the keyword read last was spelled in Chinese: messages then name keywords so."""
+    return next((s == "zh" for t in reversed(tokens) if (s := _spelling(parser, t.type))), False)
 
 
 def describe(parser: Lark, name: str) -> str:
@@ -65,8 +86,10 @@ def describe(parser: Lark, name: str) -> str:
     return f"'{word}'" if word else name.lower()
 
 
-def _expected_list(parser: Lark, expected: set[str]) -> str:
-    words = sorted({describe(parser, e) for e in expected if not e.startswith("__")})
+def _expected_list(parser: Lark, expected: set[str], chinese: bool = False) -> str:
+    """What could stand here, keywords in the drafter's spelling (the other spelling's are left out)."""
+    spelled = {e for e in expected if _spelling(parser, e) in (None, "zh" if chinese else "en")}
+    words = sorted({describe(parser, e) for e in (spelled or expected) if not e.startswith("__")})
     if len(words) > 6:
         words = words[:6] + ["…"]
     return ", ".join(words)
@@ -91,12 +114,13 @@ def _unclosed_brace(source: str) -> tuple[int, int] | None:
 
 
 def keywords(parser: Lark) -> list[str]:
-    """Every keyword of the language that is spelled like a word (``measure``, ``requires``, ``最高``)."""
+    """Every keyword of the language that is spelled like a word: the English (``measure``, ``requires``)
+    and the Chinese (``措施``, ``条件``, ``最高``)."""
     return [
         t.pattern.value
         for t in parser.terminals
         if t.pattern.type == "str" and re.fullmatch(r"[^\W\d]\w*", t.pattern.value)
-    ]
+    ] + [k.chinese for k in keyword_table.keywords()]
 
 
 def _tokens_until(parser: Lark, source: str) -> list[Token]:
@@ -201,7 +225,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             hint = "numbers are written with the digits 0-9" + (
                 f": write '{unicodedata.digit(ch)}'" if unicodedata.digit(ch, None) is not None else "")
         elif exc.allowed:
-            hint = f"expected {_expected_list(parser, exc.allowed)}"
+            hint = f"expected {_expected_list(parser, exc.allowed, written_in_chinese(parser, tokens))}"
         return Diagnostic(severity="error", message=f"unexpected character {ch!r}", span=span, hint=hint)
 
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
@@ -221,7 +245,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             severity="error",
             message="the file ends in the middle of a statement",
             span=_span_at(path, last, len(lines[last - 1]) + 1),
-            hint=f"expected {_expected_list(parser, set(expected))}" if expected else None,
+            hint=f"expected {_expected_list(parser, set(expected), written_in_chinese(parser, tokens))}" if expected else None,
         )
 
     assert isinstance(exc, UnexpectedToken)
@@ -245,15 +269,23 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             hint=f"the '{{' at line {line}, column {col} is not closed",
         )
 
-    if expected == {"PER"} and len(tokens) >= 3 and [str(t) for t in tokens[-4:-2]] == ["sum", "of"]:
-        summed = str(tokens[-2])
-        return Diagnostic(severity="error", message=f"'sum of {summed}' does not say over what it adds up",
-                          span=span, hint=f"write: sum of {summed} per applicant per year")
+    if "PER" in expected and len(tokens) >= 3 and (
+            [str(t) for t in tokens[-4:-2]] == ["sum", "of"] or tokens[-3].type == "_ZH_SUM_OF"):
+        summed, sum_of = str(tokens[-2]), "sum of" if tokens[-3].type == "OF" else str(tokens[-3])
+        per_year = "per applicant per year" if sum_of == "sum of" else _keyword(parser, "_ZH_PER_APPLICANT_PER_YEAR")
+        return Diagnostic(severity="error", message=f"'{sum_of} {summed}' does not say over what it adds up",
+                          span=span, hint=f"write: {sum_of} {summed} {per_year}")
 
     share = _unbracketed_share(source, tokens, token)
     if share is not None:
         return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
                           hint=f"put a share of a base in brackets: ({share})")
+
+    run_on = max((w for e in expected if (w := _chinese_spelling(e)) and text.startswith(w) and text != w),
+                 key=len, default=None) if token.type == "NAME" else None
+    if run_on is not None:  # 条件是否制造业: the keyword ends only where no letter follows
+        return Diagnostic(severity="error", message=f"unknown word '{text}'", span=span,
+                          hint=f"a keyword is followed by a space before a name: '{run_on} {text[len(run_on):]}'")
 
     if token.type == "NAME" or _keyword(parser, token.type):
         keywords = [w for e in expected if (w := _keyword(parser, e))]
@@ -282,7 +314,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             hint="a tier bound is an amount or a count, e.g. 50万 or 10家",
         )
 
-    hint = f"expected {_expected_list(parser, expected)}"
+    hint = f"expected {_expected_list(parser, expected, written_in_chinese(parser, tokens))}"
     if 1 <= span.line <= len(lines) and _unbalanced_quotes(lines[span.line - 1]):
         hint = "a quoted text on this line is not closed where it should be: check its '\"' marks"
     return Diagnostic(
@@ -291,3 +323,40 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         span=span,
         hint=hint,
     )
+
+
+QUOTED = re.compile(r"'([^'\n]+)'")
+
+
+def respelled(diagnostics: list[Diagnostic], parser: Lark, source: str) -> list[Diagnostic]:
+    """The diagnostics with the keywords they quote spelled as the policy mostly spells its own:
+    ``'once per applicant per year'`` reads ``'每家每年限一次'`` in a policy written in Chinese keywords."""
+    tokens = _tokens_until(parser, source)
+    spellings = [_spelling(parser, t.type) for t in tokens]
+    if spellings.count("zh") <= spellings.count("en"):
+        return diagnostics
+    return [attrs.evolve(d, message=_in_chinese(d.message), hint=_in_chinese(d.hint) if d.hint else d.hint)
+            for d in diagnostics]
+
+
+def _in_chinese(text: str) -> str:
+    """Every quoted run of keywords in ``text`` in its Chinese spelling; other quoted words (names) kept."""
+    table = keyword_table.by_english()
+    longest = max(len(k) for k in table)
+
+    def quoted(match: re.Match[str]) -> str:
+        words = match.group(1).split(" ")
+        out, i = [], 0
+        while i < len(words):
+            for n in range(min(longest, len(words) - i), 0, -1):
+                phrase = table.get(tuple(words[i:i + n]))
+                if phrase is not None and phrase.english != "date":  # the one keyword a name may be
+                    out.append(phrase.chinese)
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return f"'{' '.join(out)}'"
+
+    return QUOTED.sub(quoted, text)

@@ -10,16 +10,20 @@ from pathlib import Path
 
 from lark import Lark
 
+from .keyword_table import terminal_definitions
+
 GRAMMAR_NAME = "policy.lark"
 
 
 def grammar_text() -> str:
-    """The grammar shipped in the package, or the repository's ``grammar/`` in a source checkout."""
+    """The grammar shipped in the package (or the repository's ``grammar/`` in a source checkout),
+    with the Chinese keyword terminals its table defines."""
     shipped = resources.files("jinjiang_dsl") / "grammar" / GRAMMAR_NAME
     if shipped.is_file():
-        return shipped.read_text(encoding="utf-8")
-    in_repo = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_NAME
-    return in_repo.read_text(encoding="utf-8")
+        text = shipped.read_text(encoding="utf-8")
+    else:
+        text = (Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_NAME).read_text(encoding="utf-8")
+    return text + "\n// Chinese keywords, from keywords.tsv\n" + terminal_definitions()
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from lark.tree import Meta
 from .. import ast
 from ..diagnostics import Diagnostic, source_lines
 from ..limits import shorten
+from .keyword_table import english_of_terminal
 
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
@@ -39,6 +40,11 @@ PREFIX_UPPER_INCLUSIVE = {"不超过", "不高于"}
 
 COMPARE_OPS = {"≥": ">=", "≤": "<=", "≠": "!="}
 MUL_OPS = {"×": "*"}
+
+
+def keyword(token: Token) -> str:
+    """A kept keyword as its English word, however it was spelled (``给予`` → ``granted``)."""
+    return english_of_terminal().get(token.type, str(token))
 
 
 class _Stmt:
@@ -214,13 +220,13 @@ class ToAst:
 
     def rounding(self, meta: Meta, children: list[Token]) -> _Stmt:
         unit = self.quantity_of(children[0])
-        mode = cast(ast.RoundingMode, str(children[1]))  # the grammar admits only the four modes
+        mode = cast(ast.RoundingMode, keyword(children[1]))  # the grammar admits only the four modes
         return _Stmt("rounding", ast.Rounding(unit=unit, mode=mode, span=self.span(meta)), self.span(meta))
 
     # ------------------------------------------------------------ inputs
 
     def inputs(self, meta: Meta, children: list[Any]) -> tuple[str, list[Any]]:
-        scope: Literal["applicant", "project"] = "applicant" if str(children[0]) == "applicant" else "project"
+        scope: Literal["applicant", "project"] = "applicant" if keyword(children[0]) == "applicant" else "project"
         decls = [attrs.evolve(c, scope=scope) if isinstance(c, ast.InputDecl) else c for c in children[1:]]
         return ("inputs", decls)
 
@@ -254,7 +260,7 @@ class ToAst:
         return _Stmt("from_register", True, self.span(meta))
 
     def simple_type(self, meta: Meta, children: list[Token]) -> ast.TypeRef:
-        return ast.TypeRef(kind=cast(ast.TypeKind, str(children[0])), values=(), span=self.span(meta))
+        return ast.TypeRef(kind=cast(ast.TypeKind, keyword(children[0])), values=(), span=self.span(meta))
 
     def enum_type(self, meta: Meta, children: list[Any]) -> ast.TypeRef:
         return ast.TypeRef(kind="enum", values=tuple(children), span=self.span(meta))
@@ -376,7 +382,7 @@ class ToAst:
         tiers = tuple(s for s in stmts if isinstance(s, ast.Tier))
         allowances = {s.value for s in stmts if isinstance(s, _Stmt)}
         return ast.TierTable(
-            mode=cast(ast.TierMode, str(mode_tok)),  # the grammar admits only the table keywords
+            mode=cast(ast.TierMode, keyword(mode_tok)),  # the grammar admits only the table keywords
             on=on,
             tiers=tiers,
             allow_gap="gap" in allowances,
@@ -395,7 +401,7 @@ class ToAst:
         return ast.Tier(interval=children[0], amount=children[1], span=self.span(meta))
 
     def allowance(self, meta: Meta, children: list[Token]) -> _Stmt:
-        return _Stmt("allow", str(children[0]), self.span(meta))
+        return _Stmt("allow", keyword(children[0]), self.span(meta))
 
     # ------------------------------------------------------------ examples
 
@@ -438,7 +444,7 @@ class ToAst:
         return ast.Quote(text=self.string(c[0]), span=self.span(meta))
 
     def status(self, meta: Meta, c: list[Token]) -> str:
-        return str(c[0])
+        return keyword(c[0])
 
     def expect(self, meta: Meta, c: list[Any]) -> ast.Expectation:
         project = measure = phrase = None
@@ -452,7 +458,7 @@ class ToAst:
                 project = str(item)
             elif item.type == "MEASURE_ID":
                 measure = str(item)
-            elif item.type == "ENTITLED":
+            elif keyword(item) == "entitled":
                 after_entitled = True
             elif item.type == "QUANTITY":
                 if after_entitled:
@@ -501,8 +507,11 @@ class ToAst:
     def applies_to(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("applies_to", children[0], self.span(meta))
 
-    def highest_not_stacked(self, meta: Meta, children: list[Any]) -> _Stmt:
-        return _Stmt("highest_not_stacked", str(children[0]), self.span(meta))
+    def highest_per_project(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("highest_not_stacked", "project", self.span(meta))
+
+    def highest_per_applicant(self, meta: Meta, children: list[Any]) -> _Stmt:
+        return _Stmt("highest_not_stacked", "applicant", self.span(meta))
 
     def ties_to_lower_measure(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("ties", True, self.span(meta))
@@ -654,14 +663,14 @@ class ToAst:
         return self.date_of(c[0])
 
     def boolean(self, meta: Meta, c: list[Token]) -> ast.BoolLit:
-        return ast.BoolLit(value=str(c[0]) == "true", span=self.span(meta))
+        return ast.BoolLit(value=keyword(c[0]) == "true", span=self.span(meta))
 
     def text_value(self, meta: Meta, c: list[Token]) -> ast.Name:
         """A quoted text in an expression (``industry == "纺织"``): a Name whose span starts at its quote."""
         return ast.Name(ident=self.string(c[0]), scope=None, span=self.span(c[0]))
 
     def name(self, meta: Meta, c: list[Token]) -> ast.Name:
-        scope = str(c[0]) if len(c) > 1 else None
+        scope = keyword(c[0]) if len(c) > 1 else None
         return ast.Name(ident=str(c[-1]), scope=scope, span=self.span(meta))
 
 
