@@ -176,3 +176,10 @@ def test_a_phrase_broken_over_lines_is_not_converted(tmp_path: Path, capsys: Any
     assert main(["fmt", "--write", "--keywords", "zh", str(path)]) == 1
     assert "join it onto one line to convert it" in capsys.readouterr().err
     assert path.read_text(encoding="utf-8") == source
+
+
+def test_a_chinese_keyword_cannot_be_a_name_but_date_can() -> None:
+    dated = MIXED.replace("日期依据 date", "日期依据 日期").replace('  date: date "日期" / "date"', '  日期: 日期 "日期" / "date"')
+    assert check_source(dated) == []
+    assert problems(dated.replace("投资额: 货币", "金额: 货币")) == [
+        ("'金额' is a keyword, so it cannot be a name", "choose another name, e.g. 金额_value (docs/language.md §13 lists the keywords)")]

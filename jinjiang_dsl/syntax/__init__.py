@@ -56,23 +56,24 @@ def _parse(source: str, path: str) -> Policy:
 
 
 @functools.cache
-def _declarations() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _declarations() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], str]:
     """Where names are declared: an inputs block's opening (``applicant {``), a line in it
-    (``  name: type``), a definition (``define name =``); the keywords in either spelling."""
+    (``  name: type``), a definition (``define name =``), the keywords in either spelling; and
+    the Chinese spelling of ``date``, which a name may be as well (``日期: 日期``)."""
     spelled = {k.english: re.escape(k.chinese) for k in keyword_table.keywords()}
     define = f"(?:define|{spelled['define']})"
     block = re.compile(rf"^(?:applicant|project|{spelled['applicant']}|{spelled['project']})[ \t]*[{{｛]")
     declaration = re.compile(rf"^[ \t]*(?:{define}[ \t]+)?([^\W\d]\w*)[ \t]*[:=：]")
-    return block, declaration, re.compile(rf"^[ \t]*{define}[ \t]+([^\W\d]\w*)")
+    return block, declaration, re.compile(rf"^[ \t]*{define}[ \t]+([^\W\d]\w*)"), spelled["date"]
 
 
 def _keyword_as_name(source: str, path: str) -> Diagnostic | None:
     """An input or definition named like a keyword, located at its declaration. The parser reads a word
     as a keyword only where one may stand, so such a name would pass in one place and fail in another
-    (after a label, inside an expression); it is refused outright, the same everywhere. ``date`` is the
-    one keyword a name may be (``date: date``, the qualifying date)."""
-    reserved = set(keywords(parser())) - {"date"}
-    block, declaration, define = _declarations()
+    (after a label, inside an expression); it is refused outright, the same everywhere. ``date`` (日期) is
+    the one keyword a name may be (``date: date``, the qualifying date)."""
+    block, declaration, define, date = _declarations()
+    reserved = set(keywords(parser())) - {"date", date}
     inside = False
     for number, line in enumerate(source.splitlines(), 1):
         if block.match(line):
