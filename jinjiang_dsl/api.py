@@ -26,6 +26,7 @@ from .syntax import parse
 
 BackendName = Literal["compiled", "interpreter"]
 BACKENDS: tuple[BackendName, ...] = ("compiled", "interpreter")
+EngineName = Literal["python", "duckdb"]
 
 
 def check_source(source: str, path: str = "<policy>") -> list[Diagnostic]:
@@ -92,19 +93,26 @@ class Policy:
 
     def run(self, document: str | dict[str, Any] | list[Any], trace: bool = True,
             earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None,
-            selected_before: Callable[[list[Applicant]], dict[tuple[str, str, int], list[str]]] | None = None
-            ) -> tuple[list[Applicant], BatchDecision]:
+            selected_before: Callable[[list[Applicant]], dict[tuple[str, str, int], list[str]]] | None = None,
+            engine: EngineName = "python") -> tuple[list[Applicant], BatchDecision]:
         """As :meth:`evaluate`, also returning the applicants as read (reports need their facts). From the
         decision register: ``earlier`` gives what earlier batches granted an applicant, for the rules that
         span rounds; ``selected_before``, given the applicants, the projects earlier batches selected under
-        each quota."""
+        each quota. ``engine="duckdb"`` decides them by the policy's SQL query on DuckDB, without
+        explanations (:mod:`jinjiang_dsl.sql`; it raises :class:`jinjiang_dsl.sql.emit.Unsupported` for
+        a policy it cannot decide yet)."""
         records = read_document(document) if isinstance(document, str) else records_of(document)
-        decider = self.decider(trace)
         decisions = []
         apps = list(self.read(records))
         before = selected_before(apps) if selected_before is not None else {}
         totals = BatchTotals(self.plan, quota_claims={k: list(v) for k, v in before.items()})
-        for app, decision in zip(apps, decider.applicants(apps, earlier)):
+        if engine == "duckdb":
+            from .sql import engine as duckdb_engine
+
+            decided: Iterable[ApplicantDecision] = duckdb_engine.decide(self.plan, apps)
+        else:
+            decided = self.decider(trace).applicants(apps, earlier)
+        for app, decision in zip(apps, decided):
             totals.add(app, decision)
             decisions.append(decision)
         batch = BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())

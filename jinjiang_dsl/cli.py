@@ -187,9 +187,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     policy = _load(args.policy, err, args.backend, args.max_projects)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
+    if args.engine == "duckdb":
+        refused = _duckdb_refusal(args, policy)
+        if refused is not None:
+            err.print(f"jinjiang-dsl eval: {refused}", markup=False)
+            return EXIT_USAGE
+        args.no_trace = True  # the SQL query keeps no explanation
     if input_format(args) == "json":
         return eval_document(args, policy, err)
     return eval_stream(args, policy, err)
+
+
+def _duckdb_refusal(args: argparse.Namespace, policy) -> str | None:
+    """Why ``--engine duckdb`` cannot run this (what it does not do yet), or None."""
+    from .sql.emit import Unsupported, emit
+
+    if input_format(args) != "json":
+        return "--engine duckdb reads a JSON document for now; decide a JSON Lines or CSV stream with the Python engine"
+    if args.register is not None:
+        return "--engine duckdb does not record in the register; leave out --register, or use the Python engine"
+    try:
+        emit(policy.plan)
+    except Unsupported as exc:
+        return f"the SQL engine cannot decide {args.policy} yet: {exc}; use the Python engine (the default)"
+    return None
 
 
 def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
@@ -210,7 +231,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
                 return EXIT_UNREADABLE
             batch = decided
         else:
-            batch = policy.run(records, trace=not args.no_trace)[1]
+            batch = policy.run(records, trace=not args.no_trace, engine=args.engine)[1]
     except DocumentError as exc:
         err.print(f"{args.applications}: {exc}", markup=False)
         return EXIT_UNREADABLE
@@ -452,6 +473,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
     if args.emit == "plan":
         sys.stdout.write("".join(visible(line) + "\n" for line in describe_plan(policy.plan)))
+    elif args.emit == "sql":
+        from .sql.emit import Unsupported, emit
+
+        try:
+            sys.stdout.write(emit(policy.plan))
+        except Unsupported as exc:
+            err.print(f"jinjiang-dsl: the SQL engine cannot decide {args.policy} yet: {exc}", markup=False)
+            return EXIT_ERRORS
     else:
         sys.stdout.write(generate(policy.plan))
     return EXIT_OK
@@ -589,6 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--register", nargs="?", const=DEFAULT_REGISTER, metavar="PATH",
                    help=f"record every decision in the decision register (default file {DEFAULT_REGISTER})")
     p.add_argument("--dry-run", action="store_true", help="with --register: say what would be recorded, record nothing")
+    p.add_argument("--engine", choices=["python", "duckdb"], default="python",
+                   help="decide in Python (default, with explanations) or by the policy's SQL query on DuckDB "
+                        "(a JSON document; no explanations; docs/scale.md)")
     p.set_defaults(run=cmd_eval)
 
     for name, run, summary in (
@@ -644,8 +676,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")
-    p.add_argument("--emit", choices=["python", "plan"], default="python",
-                   help="what to emit: the generated Python (default), or the plan's measures and rules in order")
+    p.add_argument("--emit", choices=["python", "sql", "plan"], default="python",
+                   help="what to emit: the generated Python (default), the SQL query the DuckDB engine runs, "
+                        "or the plan's measures and rules in order")
     p.set_defaults(run=cmd_compile)
     return parser
 
