@@ -109,7 +109,7 @@ class Policy:
         if engine == "duckdb":
             from .sql import engine as duckdb_engine
 
-            decided: Iterable[ApplicantDecision] = duckdb_engine.decide(self.plan, apps)
+            decided: Iterable[ApplicantDecision] = duckdb_engine.decide(self, apps)
         else:
             decided = self.decider(trace).applicants(apps, earlier)
         for app, decision in zip(apps, decided):

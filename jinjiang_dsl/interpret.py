@@ -18,7 +18,7 @@ from .plan import Plan
 from .runtime.intervals import lower_key, part_in, percent_text
 from .runtime.money import round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
-from .runtime.trace import Label, Shown, Step
+from .runtime.trace import Label, Shown, Step, cross_check
 
 Facts = dict[str, Any]
 
@@ -254,7 +254,7 @@ class Interpreter:
             except (Missing, Undefined):
                 continue
             if other != raw:
-                found.append(Step(m.rule, "cross_check", {"label": c.label, "other": other, "formula": raw}))
+                found.append(cross_check(m.rule, c.label, other, raw))
         return found
 
 

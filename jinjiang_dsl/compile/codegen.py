@@ -213,8 +213,7 @@ class CodeGenerator:
                 out(f"other = {self.expr(c.expr)}")
                 out("if other != raw:")
                 with out.indent():
-                    out(f"warnings += (Step({rule}, 'cross_check', {{'label': {self.k.label(c.label)}, "
-                        "'other': other, 'formula': raw}),)")
+                    out(f"warnings += (cross_check({rule}, {self.k.label(c.label)}, other, raw),)")
             out("except (KeyError, Undefined):")
             with out.indent():
                 out("pass")

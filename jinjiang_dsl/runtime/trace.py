@@ -86,3 +86,9 @@ class Step(NamedTuple):
     limit: Decimal | None = None
     tier: int | None = None
     interval: str | None = None
+
+
+def cross_check(rule: str, label: Label, other: Decimal, formula: Decimal) -> Step:
+    """A cross check that disagrees with the formula: both figures as exact values, without the trailing
+    zeros their arithmetic happened to carry (99,999.999, not 99,999.9990), whichever engine computed them."""
+    return Step(rule, "cross_check", {"label": label, "other": other.normalize(), "formula": formula.normalize()})

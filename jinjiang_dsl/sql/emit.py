@@ -26,12 +26,13 @@ from typing import NamedTuple
 from .. import ir
 from ..ir import Cond, Formula, Measure, measure_key
 from ..plan import Plan
-from ..rules import Validity
+from ..rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
 from ..runtime.intervals import Interval, lower_key
 
 MONEY = "DECIMAL(38, 20)"
 COUNT = "DECIMAL(18, 0)"
 MAX_SCALE = 22  # 38 digits with 16 before the point: money under 10^15 times a count or a rate
+RAW = f"DECIMAL(38, {MAX_SCALE})"  # an amount before rounding, whatever formula computed it
 COLUMN_PREFIX = "f_"  # an input's column: "f_投资额"; the engine's own columns never start so
 SQL_COMPARE = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "==": "=", "!=": "<>"}
 COLUMN_TYPES = {"money": MONEY, "percent": MONEY, "count": COUNT, "bool": "BOOLEAN", "date": "DATE",
@@ -68,6 +69,11 @@ def number(value: Decimal | int) -> Sql:
     if precision > 38:
         raise Unsupported(f"the constant {d} has more than 38 digits")
     return Sql(f"CAST({literal(format(d, 'f'))} AS DECIMAL({precision}, {scale}))", "TRUE", scale)
+
+
+def comment(text: str) -> str:
+    """Policy text for a ``--`` comment: on one line whatever it holds (a newline would end the comment)."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 def date(value: dt.date) -> str:
@@ -155,13 +161,14 @@ class Emitter:
         conditions = [c for c in (m.beneficiary, *m.requirements) if c is not None]
         eligible = " AND ".join(self.holds(c) for c in conditions) or "TRUE"
         listed = ", ".join(literal(f) for f in sorted(m.own_facts))
-        head = (f"  -- measure {m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})\n"
-                f"  SELECT a_ord, p_ord, {literal(m.id)} AS measure,\n")
+        head = (f"  -- {comment(f'measure {m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})')}\n"
+                f"  SELECT a_ord, p_ord, p_date, {literal(m.id)} AS measure, {m.rank} AS m_rank,\n")
         source = f"FROM base WHERE list_has_any(given, [{listed}])"
         if m.formula.kind == "referred":
             return (f"{head}    CASE WHEN gate = 'out_of_period' THEN 'out_of_period' WHEN {eligible} THEN 'referred' "
                     f"ELSE 'not_eligible' END AS status,\n"
-                    f"    CAST(NULL AS {MONEY}) AS raw, CAST(NULL AS {MONEY}) AS cap, TRUE AS defined\n  {source}")
+                    f"    CAST(NULL AS {RAW}) AS raw, CAST(NULL AS {RAW}) AS cap, TRUE AS defined, "
+                    f"CAST([] AS {RAW}[]) AS checks\n  {source}")
         choice = ("CASE " + " ".join(f"WHEN {self.holds(o.condition)} THEN {i + 1}" for i, o in enumerate(m.overrides))
                   + " ELSE 0 END") if m.overrides else "0"
         formulas = [m.formula] + [_override_formula(m.formula, o.formula) for o in m.overrides]
@@ -175,9 +182,15 @@ class Emitter:
         cap = _by_choice([c.val if c is not None else f"CAST(NULL AS {MONEY})" for c in caps])
         defined = _and(base_cap.ok if base_cap is not None else "TRUE",
                        _by_choice([_and(r.ok, c.ok if c is not None else "TRUE") for r, c in zip(raws, caps)]))
+        checks = []
+        for c in m.cross_checks:  # what each cross check computes, when Python would have read it all
+            other = self.expr(c.expr)
+            checks.append(f"CASE WHEN {other.ok} THEN CAST({other.val} AS {RAW}) END" if other.ok != "TRUE"
+                          else f"CAST({other.val} AS {RAW})")
         return (f"{head}    CASE WHEN gate = 'out_of_period' THEN 'out_of_period' WHEN NOT eligible "
                 f"THEN 'not_eligible' ELSE 'computed' END AS status,\n"
-                f"    {raw} AS raw,\n    {cap} AS cap,\n    {defined} AS defined\n"
+                f"    CAST({raw} AS {RAW}) AS raw,\n    CAST({cap} AS {RAW}) AS cap,\n    {defined} AS defined,\n"
+                f"    CAST([{', '.join(checks)}] AS {RAW}[]) AS checks\n"
                 f"  FROM (SELECT *, {eligible} AS eligible, {choice} AS c {source})")
 
     def formula(self, f: Formula) -> Sql:
@@ -228,52 +241,193 @@ class Emitter:
             else "'in_force'"
 
     def query(self) -> str:
-        unit = self.plan.rounding_unit
-        digits = -int(unit.normalize().as_tuple().exponent)
-        rounded = {"half_up": f"round(amount, {digits})", "half_even": f"round_even(amount, {digits})",
-                   "down": f"trunc(amount, {digits})",
-                   "up": f"CASE WHEN amount >= 0 THEN ceil(amount * {10 ** digits}) ELSE floor(amount * "
-                         f"{10 ** digits}) END * {number(unit).val}"}[self.plan.rounding_mode]
         measures = sorted((m for m in self.plan.measures), key=lambda m: measure_key(m.id))
         ctes = [f"base AS (\n  -- each project with its applicant's facts, and what the validity rules say of its date\n"
                 f"  SELECT *, {self.gate()} AS gate FROM project JOIN applicant USING (a_ord)\n)"]
-        names = []
         for i, m in enumerate(measures):
-            names.append(f"measure_{i + 1}")
             try:
                 ctes.append(f"measure_{i + 1} AS (\n{self.measure(m)}\n)")
             except Unsupported as exc:
                 raise Unsupported(f"measure {m.id} (line {m.line}): {exc}") from None
-        union = "\n  UNION ALL ".join(f"SELECT * FROM {n}" for n in names) if names else \
-            f"SELECT 0 AS a_ord, 0 AS p_ord, '' AS measure, '' AS status, CAST(NULL AS {MONEY}) AS raw, " \
-            f"CAST(NULL AS {MONEY}) AS cap, TRUE AS defined WHERE FALSE"
+        union = "\n  UNION ALL ".join(f"SELECT * FROM measure_{i + 1}" for i in range(len(measures))) or \
+            f"SELECT 0 AS a_ord, 0 AS p_ord, CAST(NULL AS DATE) AS p_date, '' AS measure, 0 AS m_rank, " \
+            f"'' AS status, CAST(NULL AS {RAW}) AS raw, CAST(NULL AS {RAW}) AS cap, TRUE AS defined, " \
+            f"CAST([] AS {RAW}[]) AS checks WHERE FALSE"
         ctes.append(f"computed AS (\n  {union}\n)")
         ctes.append(
-            "capped AS (\n"
+            "rounded AS (\n"
             "  -- the cap, then the policy's rounding, once\n"
-            "  SELECT *, CASE WHEN cap IS NOT NULL AND raw > cap THEN cap ELSE raw END AS amount FROM computed\n)")
-        ctes.append(f"rounded AS (\n  SELECT *, {rounded} AS entitlement FROM capped\n)")
+            f"  SELECT *, {self.rounded('CASE WHEN cap IS NOT NULL AND raw > cap THEN cap ELSE raw END')} AS rounded,\n"
+            "    status = 'computed' AND defined AND raw IS NOT NULL AS paid\n"
+            "  FROM computed\n)")
+        ctes.append(
+            "claims_0 AS (\n"
+            "  -- each award before the rules across measures: granted at its entitlement, or why not\n"
+            "  SELECT a_ord, p_ord, p_date, year(p_date) AS year, measure, m_rank, raw,\n"
+            "    CASE WHEN paid THEN checks END AS checks,\n"
+            "    CASE WHEN status <> 'computed' THEN status WHEN paid AND rounded > 0 THEN 'granted' "
+            "ELSE 'not_eligible' END AS status,\n"
+            "    CASE WHEN status = 'referred' THEN NULL WHEN paid AND rounded > 0 THEN rounded ELSE 0 END "
+            "AS entitlement,\n"
+            "    CASE WHEN status = 'referred' THEN NULL WHEN paid AND rounded > 0 THEN rounded ELSE 0 END AS amount,\n"
+            "    CAST(NULL AS VARCHAR) AS problem\n"
+            "  FROM rounded\n)")
+        n = 0
+        for index, rule in enumerate(self.plan.rules):
+            if isinstance(rule, Validity):
+                continue
+            n += 1
+            ctes.append(f"claims_{n} AS (\n  -- {comment(f'{rule.id} {rule.title.zh} / {rule.title.en}: {rule.describe()}')}\n"
+                        f"{self.rule(rule, index, f'claims_{n - 1}')}\n)")
         return (
-            f"-- Generated by jinjiang-dsl from {self.plan.path!r} (source sha256 {self.plan.source_sha256})\n"
-            "-- One row per award: a_ord, p_ord, measure, status, entitlement (also its amount: no rule across\n"
-            "-- measures acts here). Money is exact: DECIMAL throughout, rounded once as the policy says.\n"
+            f"-- Generated by jinjiang-dsl from {comment(repr(self.plan.path))} (source sha256 {self.plan.source_sha256})\n"
+            "-- One row per award: a_ord, p_ord, measure, status, entitlement, amount, and for the engine the\n"
+            "-- amount before the cap (raw), what each cross check computed, and an input problem a rule found.\n"
+            "-- Money is exact: DECIMAL throughout, rounded once where the policy says.\n"
             "WITH " + ",\n".join(ctes) + "\n"
-            "SELECT a_ord, p_ord, measure,\n"
-            "  CASE WHEN status <> 'computed' THEN status\n"
-            "       WHEN NOT defined OR raw IS NULL OR entitlement <= 0 THEN 'not_eligible'\n"
-            "       ELSE 'granted' END AS status,\n"
-            "  CASE WHEN status = 'referred' THEN NULL\n"
-            "       WHEN status = 'computed' AND defined AND raw IS NOT NULL AND entitlement > 0 THEN entitlement\n"
-            "       ELSE 0 END AS entitlement\n"  # with no rule across measures, the amount is the entitlement
-            "FROM rounded\n"
-            "ORDER BY a_ord, p_ord, measure_rank(measure)\n"
-        ).replace("measure_rank(measure)", self.rank())
+            "SELECT a_ord, p_ord, measure, status, entitlement, amount, raw, checks, problem\n"
+            f"FROM claims_{n}\n"
+            "ORDER BY a_ord, p_ord, m_rank\n")
+
+    def rounded(self, value: str) -> str:
+        """``value`` rounded to the policy's unit, as the policy says (the only rounding there is)."""
+        digits = self.digits()
+        return {"half_up": f"round({value}, {digits})", "half_even": f"round_even({value}, {digits})",
+                "down": f"trunc({value}, {digits})",
+                "up": f"CASE WHEN {value} >= 0 THEN ceil({value} * {10 ** digits}) ELSE floor({value} * "
+                      f"{10 ** digits}) END * {number(self.plan.rounding_unit).val}"}[self.plan.rounding_mode]
+
+    def digits(self) -> int:
+        return -int(self.plan.rounding_unit.normalize().as_tuple().exponent)
+
+    # ------------------------------------------------------------------ rules across measures
+
+    def rule(self, rule: Rule, index: int, before: str) -> str:
+        """A CTE body: the claims after one rule acted on them."""
+        if isinstance(rule, Once):
+            cand = f"(measure = {literal(rule.measure)} AND status = 'granted'" + \
+                (" AND p_date IS NOT NULL)" if rule.per == "year" else ")")
+            order = "entitlement DESC, p_ord" if rule.per == "year" else "p_date NULLS LAST, p_ord"
+            part = f"a_ord, {cand}" + (", year" if rule.per == "year" else "")
+            columns = _claims(_losing("cand AND rn > 1", "not_eligible"))
+            return (f"  SELECT {columns}\n"
+                    f"  FROM (SELECT *, {cand} AS cand, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY {order}) AS rn\n"
+                    f"        FROM {before})")
+        if isinstance(rule, HighestNotStacked):
+            window = f"PARTITION BY a_ord, {'p_ord' if rule.scope == 'project' else 'year'}, status = 'granted'"
+            spec = self.plan.inputs.get(rule.other_policy or "")
+            other = ident(COLUMN_PREFIX + spec.name) if spec is not None and spec.scope == "project" else "NULL"
+            loses = ("status = 'granted' AND (first_other IS NOT NULL OR n > 1) "
+                     "AND ((first_other IS NOT NULL AND first_other >= best) OR rn > 1)")
+            return (f"  SELECT {_claims(_losing(loses, 'superseded'))}\n"
+                    f"  FROM (SELECT c.*, COUNT(*) OVER w AS n, MAX(amount) OVER w AS best,\n"
+                    f"          ROW_NUMBER() OVER (w ORDER BY amount DESC, m_rank, p_ord) AS rn,\n"
+                    f"          FIRST_VALUE(other) OVER (w ORDER BY p_ord, m_rank ROWS BETWEEN UNBOUNDED PRECEDING "
+                    f"AND UNBOUNDED FOLLOWING) AS first_other\n"
+                    f"        FROM {before} c LEFT JOIN (SELECT a_ord, p_ord, {other} AS other FROM project) o "
+                    f"USING (a_ord, p_ord)\n"
+                    f"        WINDOW w AS ({window}))")
+        if isinstance(rule, AnnualCap):
+            if rule.cap is None:
+                return f"  SELECT * FROM {before}"
+            cand = f"measure = {literal(rule.measure)} AND status = 'granted' AND p_date IS NOT NULL"
+            return self.reduce(before, cand, self.applicant_value(rule.cap), "TRUE", rule.reduction, "p_ord")
+        if isinstance(rule, Limit):
+            if rule.limit is None:
+                return f"  SELECT * FROM {before}"
+            cand = "status = 'granted' AND amount <> 0 AND p_date IS NOT NULL"
+            limit = self.applicant_value(rule.limit)
+            applies = self.holds(rule.applies_to) if rule.applies_to is not None else "TRUE"
+            headroom = f"trunc(GREATEST({limit.val}, 0), {self.digits()})"
+            missing = self.first_missing(rule.limit.expr)
+            problem = (f"CASE WHEN problem IS NULL AND applies AND NOT target_ok AND SUM(CASE WHEN {cand} THEN 1 "
+                       f"ELSE 0 END) OVER (PARTITION BY a_ord) > 0 THEN {literal(str(index) + ':')} || missing "
+                       "ELSE problem END")
+            return self.reduce(before, cand, Sql(headroom, limit.ok), applies, rule.reduction, "p_ord, m_rank",
+                               problem, missing)
+        raise Unsupported(f"the rule '{rule.describe()}'")
+
+    def applicant_value(self, cond: Cond) -> Sql:
+        """A figure over the applicant's own facts (a cap, a limit), as a column joined on ``a_ord``."""
+        value = self.expr(cond.expr)
+        if value.scale is not None and value.scale > MAX_SCALE:
+            raise Unsupported("a product too fine for DECIMAL(38)")
+        return Sql(f"CAST({value.val} AS {RAW})", value.ok, value.scale)
+
+    def first_missing(self, e: ir.Expr) -> str:
+        """The name of the first fact ``e`` reads that is missing, in the order Python reads them."""
+        names = list(dict.fromkeys(_inputs(e)))
+        return "CASE " + " ".join(f"WHEN {ident(COLUMN_PREFIX + n)} IS NULL THEN {literal(n)}" for n in names) \
+            + " END" if names else "''"
+
+    def reduce(self, before: str, cand: str, target: Sql, applies: str, reduction: str, order: str,
+               problem: str = "problem", missing: str = "NULL") -> str:
+        """The claims with those that ``cand`` picks brought down, per applicant and year, to ``target``
+        (an applicant figure) when they exceed it: in input order, or pro rata by the largest remainder in
+        whole units of the policy's rounding (integer arithmetic, 128 bits)."""
+        window = f"PARTITION BY a_ord, year, {cand}"
+        over = "cand AND applies AND target_ok AND total > target"
+        unit = number(self.plan.rounding_unit).val
+        scale = 10 ** self.digits()
+        if reduction == "input_order":
+            after = (f"CASE WHEN {over} THEN LEAST(amount, GREATEST(target - COALESCE(SUM(amount) OVER "
+                     f"({window} ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) "
+                     "ELSE amount END")
+            return (f"  SELECT {_claims({'amount': after, 'problem': problem})}\n"
+                    f"  FROM (SELECT c.*, {cand} AS cand, SUM(amount) OVER ({window}) AS total, t.*\n"
+                    f"        FROM {before} c JOIN (SELECT a_ord AS t_ord, {target.val} AS target, "
+                    f"{target.ok} AS target_ok, {applies} AS applies, {missing} AS missing FROM applicant) t "
+                    "ON c.a_ord = t.t_ord)")
+        after = f"CASE WHEN {over} THEN CAST(fl + CASE WHEN rk <= leftover THEN 1 ELSE 0 END AS DECIMAL(38, 0)) * {unit} " \
+                "ELSE amount END"
+        return (f"  SELECT {_claims({'amount': after, 'problem': problem})}\n"
+                f"  FROM (SELECT *, goal - SUM(fl) OVER ({window}) AS leftover,\n"
+                f"          ROW_NUMBER() OVER ({window} ORDER BY rem DESC, {order}) AS rk\n"
+                f"        FROM (SELECT *, CASE WHEN units = 0 THEN 0 ELSE weight * goal // units END AS fl,\n"
+                f"                CASE WHEN units = 0 THEN 0 ELSE weight * goal % units END AS rem\n"
+                f"              FROM (SELECT c.*, {cand} AS cand, SUM(amount) OVER ({window}) AS total, t.*,\n"
+                f"                      CAST(round(COALESCE(amount, 0) * {scale}) AS HUGEINT) AS weight,\n"
+                f"                      SUM(CAST(round(COALESCE(amount, 0) * {scale}) AS HUGEINT)) OVER ({window}) "
+                f"AS units,\n"
+                f"                      CAST(trunc(t.target * {scale}) AS HUGEINT) AS goal\n"
+                f"                    FROM {before} c JOIN (SELECT a_ord AS t_ord, {target.val} AS target, "
+                f"{target.ok} AS target_ok, {applies} AS applies, {missing} AS missing FROM applicant) t "
+                "ON c.a_ord = t.t_ord)))")
 
     def rank(self) -> str:
         """Measures in measure order (1.2 before 1.10): their rank, by a CASE over their ids."""
         measures = sorted(self.plan.measures, key=lambda m: measure_key(m.id))
         return "CASE measure " + " ".join(f"WHEN {literal(m.id)} THEN {i}" for i, m in enumerate(measures)) + " END" \
             if measures else "0"
+
+
+CLAIMS = ("a_ord", "p_ord", "p_date", "year", "measure", "m_rank", "raw", "checks", "status", "entitlement", "amount",
+          "problem")
+
+
+def _claims(changed: dict[str, str]) -> str:
+    """The claims' columns, some of them computed anew."""
+    return ", ".join(f"{changed[c]} AS {c}" if c in changed else c for c in CLAIMS)
+
+
+def _losing(loses: str, status: str) -> dict[str, str]:
+    """A claim that loses to another: its status, and nothing paid."""
+    return {"status": f"CASE WHEN {loses} THEN {literal(status)} ELSE status END",
+            "amount": f"CASE WHEN {loses} THEN 0 ELSE amount END"}
+
+
+def _inputs(e: ir.Expr) -> list[str]:
+    """The inputs an expression reads, left to right (as Python reads them)."""
+    if isinstance(e, ir.Input):
+        return [e.name]
+    if isinstance(e, ir.YearSum):
+        return [e.input.name]
+    found = []
+    for name in ("left", "right", "operand", "base"):
+        part = getattr(e, name, None)
+        if part is not None:
+            found += _inputs(part)
+    return found
 
 
 def _scale(left: Sql, right: Sql, op: str) -> int | None:
@@ -308,15 +462,12 @@ def unsupported(plan: Plan) -> list[str]:
     """What in a policy the SQL engine does not decide yet, each with its line; empty when it decides it all."""
     found = []
     for m in plan.measures:
-        where = f"measure {m.id} (line {m.line})"
         if m.level != "project":
-            found.append(f"{where}: a measure decided on the applicant's or the year's facts")
-        for what, present in (("paid in instalments", m.instalments), ("shared", m.shared), ("quota", m.quota),
-                              ("cross check", m.cross_checks)):
-            if present:
-                found.append(f"{where}: '{what}'")
+            found.append(f"measure {m.id} (line {m.line}): a measure decided on the applicant's or the year's facts")
     for rule in plan.rules:
-        if not isinstance(rule, Validity):
+        if isinstance(rule, (Once, HighestNotStacked)) and getattr(rule, "applicant_level", False):
+            found.append(f"{rule.id}: the rule '{rule.describe()}' on a measure of the applicant's own facts")
+        elif not isinstance(rule, (Validity, Once, HighestNotStacked, AnnualCap, Limit)):
             found.append(f"{rule.id}: the rule '{rule.describe()}'")
     unit = plan.rounding_unit.normalize()
     if unit.as_tuple().digits != (1,):

@@ -1,21 +1,29 @@
 """The DuckDB engine: applicants decided by the emitted SQL query, in an embedded database.
 
 The applicants are read and validated as for the Python engine (the same errors, with their JSON
-paths), loaded into two tables, and decided by :func:`jinjiang_dsl.sql.emit.emit`'s query; the
-rows come back as the same decision records, so every output (the contract's JSON, JSON Lines, the
-summary) is written by the same code. The SQL engine keeps no explanation: its awards carry no trace.
+paths), loaded into two tables, and decided by :func:`jinjiang_dsl.sql.emit.emit`'s query. Each row
+comes back as the claim it is and is made an award by the decider's own code (payer shares,
+instalments, cross-check warnings), so every output — the contract's JSON, JSON Lines, the summary
+and its quota warnings — is written as the Python engine writes it. The SQL engine keeps no
+explanation: its awards carry no trace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..decisions import ApplicantDecision, Award, ProjectDecision
+from ..decide import Decider
+from ..decisions import ApplicantDecision, ProjectDecision
 from ..inputs import Applicant
 from ..plan import Plan
+from ..rules import Claim, Limit
+from ..runtime.trace import cross_check
 from .emit import COLUMN_PREFIX, COLUMN_TYPES, emit, ident
+
+if TYPE_CHECKING:
+    from ..api import Policy
 
 ZERO = Decimal(0)
 
@@ -44,10 +52,11 @@ def load(con: Any, plan: Plan, apps: Sequence[Applicant]) -> None:
         con.executemany(f"INSERT INTO project VALUES ({marks})", rows)
 
 
-def decide(plan: Plan, apps: Sequence[Applicant]) -> list[ApplicantDecision]:
+def decide(policy: Policy, apps: Sequence[Applicant]) -> list[ApplicantDecision]:
     """Every applicant's decision, in input order, decided by the SQL query on DuckDB."""
     import duckdb
 
+    plan = policy.plan
     query = emit(plan)
     con = duckdb.connect()
     try:
@@ -55,16 +64,33 @@ def decide(plan: Plan, apps: Sequence[Applicant]) -> list[ApplicantDecision]:
         rows = con.execute(query).fetchall()
     finally:
         con.close()
-    awards: dict[tuple[int, int], list[Award]] = {}
-    for a_ord, p_ord, measure, status, entitlement in rows:
-        amount = None if entitlement is None else Decimal(entitlement)
-        awards.setdefault((a_ord, p_ord), []).append(Award(measure, status, amount, amount, (), ()))
-    decisions = []
-    for i, app in enumerate(apps):
-        if not app.ok:
-            decisions.append(ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors))
-            continue
-        projects = tuple(ProjectDecision(p.id, tuple(awards.get((i, j), ()))) for j, p in enumerate(app.projects))
-        total = sum((a.amount for pd in projects for a in pd.awards if a.status == "granted" and a.amount), ZERO)
-        decisions.append(ApplicantDecision(app.id, app.name, "ok", total, projects))
-    return decisions
+    by_applicant: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_applicant.setdefault(row[0], []).append(row)
+    decider = policy.decider(trace=False)
+    return [_decision(decider, i, app, by_applicant.get(i, [])) for i, app in enumerate(apps)]
+
+
+def _decision(decider: Decider, i: int, app: Applicant, rows: list[tuple[Any, ...]]) -> ApplicantDecision:
+    """One applicant's decision from its rows: its claims, made awards as the decider makes them."""
+    if not app.ok:
+        return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)
+    plan = decider.plan
+    problem = next((r[8] for r in rows if r[8] is not None), None)
+    if problem is not None:  # a rule needed a fact the applicant did not give
+        index, name = problem.split(":", 1)
+        rule = plan.rules[int(index)]
+        assert isinstance(rule, Limit)
+        return decider.error(app, rule.missing(app, name))
+    claims: dict[int, list[Claim]] = {}
+    for _, p_ord, mid, status, entitlement, amount, raw, checks, _ in rows:
+        m = plan.measure(mid)
+        project = app.projects[p_ord]
+        warnings = tuple(cross_check(m.rule, c.label, other, raw)
+                         for c, other in zip(m.cross_checks, checks or ()) if other is not None and other != raw)
+        claims.setdefault(p_ord, []).append(Claim(m, status, entitlement, amount, None, warnings, p_ord, project.id,
+                                                  project.date, project.facts))
+    projects = tuple(ProjectDecision(p.id, tuple(decider.freeze(c) for c in claims.get(j, ())))
+                     for j, p in enumerate(app.projects))
+    total = sum((c.amount for found in claims.values() for c in found if c.status == "granted" and c.amount), ZERO)
+    return ApplicantDecision(app.id, app.name, "ok", total, projects)
