@@ -486,6 +486,53 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_impact(args: argparse.Namespace) -> int:
+    """Two versions of a policy on the same applications: what changes in the policy and in the money."""
+    import json
+
+    from .explain.impact_report import print_impact, render_html
+    from .impact import impact
+    from .inputs import DocumentError, read_document
+    from .sql.emit import Unsupported, emit
+
+    err = _stderr()
+    Output(args.output, [args.old, args.new, args.applications]).check()
+    policies = [_load(path, err) for path in (args.old, args.new)]
+    if not all(policies):
+        return EXIT_UNREADABLE if any(p is None for p in policies) else EXIT_ERRORS
+    old, new = policies
+    assert old and new
+    engine = args.engine
+    if engine != "python":
+        try:
+            emit(old.plan), emit(new.plan)
+            engine = "duckdb"
+        except Unsupported as exc:
+            if engine == "duckdb":
+                err.print(f"jinjiang-dsl impact: the SQL engine cannot decide both versions yet: {exc}", markup=False)
+                return EXIT_USAGE
+            engine = "python"
+    found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
+    if found is None:
+        return EXIT_UNREADABLE
+    try:
+        records = read_document(found[0])
+    except DocumentError as exc:
+        err.print(f"{args.applications}: {exc}", markup=False)
+        return EXIT_UNREADABLE
+    result = impact(old, new, records, engine, args.top)
+    fmt = args.format or ("html" if (args.output or "").endswith(".html") else
+                          "text" if sys.stdout.isatty() and not args.output else "json")
+    with Output(args.output, [args.old, args.new, args.applications]) as out:
+        if fmt == "text":
+            print_impact(Console(file=cast(TextIO, out), highlight=False), result, args.lang)
+        elif fmt == "html":
+            out.write(render_html(result, args.lang))
+        else:
+            out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
+
+
 def describe_plan(plan: Plan) -> list[str]:
     """The measures and the rules of a plan, in the order they apply."""
     lines = [f"{plan.name.zh} / {plan.name.en}", f"measures: {', '.join(m.id for m in plan.measures)}",
@@ -673,6 +720,19 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--register", default=DEFAULT_REGISTER, metavar="PATH",
                        help=f"the register file (default {DEFAULT_REGISTER})")
     p.set_defaults(run=cmd_register)
+
+    p = sub.add_parser("impact", help="the budget impact of a change: two versions of a policy on the same applications")
+    p.add_argument("old", metavar="OLD", help="the policy as it is (.pol)")
+    p.add_argument("new", metavar="NEW", help="the policy as it would be (.pol)")
+    p.add_argument("applications", metavar="APPLICATIONS", help="applications: a JSON document")
+    p.add_argument("--engine", choices=["auto", "python", "duckdb"], default="auto",
+                   help="auto (default): DuckDB when it decides both versions, else Python")
+    p.add_argument("--format", choices=["text", "json", "html"],
+                   help="text (default on a terminal), json, or html (default for -o FILE.html)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the report (default zh)")
+    p.add_argument("--top", type=_positive, default=10, metavar="N", help="the N largest changes (default 10)")
+    p.set_defaults(run=cmd_impact)
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")

@@ -1,0 +1,148 @@
+"""The budget impact of a change, as a terminal table and as one self-contained HTML page with SVG charts
+(inline CSS, no scripts, no network). Every text from a policy or an input is escaped."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from html import escape
+
+from rich.console import Console
+from rich.table import Table
+
+from ..impact import Impact
+from ..safe_text import visible
+from .html import CSS, _fit, _text_width, bar_chart
+
+WORDS = {
+    "title": ("政策调整的预算影响", "Budget impact of a policy change"),
+    "changes": ("政策改动", "What changed in the policy"),
+    "no_changes": ("两版政策的措施与规则相同", "The two versions have the same measures and rules"),
+    "what": ("改动", "change"), "line": ("行", "line"), "before": ("调整前", "before"), "after": ("调整后", "after"),
+    "change": ("变化", "change"), "total": ("合计", "total"), "by_measure": ("按措施", "by measure"),
+    "by_payer": ("按出资方", "by payer"), "by_year": ("按年度", "by year"),
+    "applicants": ("申请人", "applicants"), "gain": ("增加", "gain"), "lose": ("减少", "lose"),
+    "same": ("不变", "same"), "errors": ("输入有误", "input errors"), "bands": ("按变化幅度", "by size of change"),
+    "largest": ("变化最大的申请人", "largest changes"), "engine": ("计算引擎", "engine"), "yuan": ("元", "yuan"),
+}
+
+
+def w(key: str, lang: str) -> str:
+    zh, en = WORDS[key]
+    return zh if lang == "zh" else en
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _signed(value: Decimal) -> str:
+    return ("+" if value > 0 else "") + _money(value)
+
+
+def print_impact(console: Console, impact: Impact, lang: str) -> None:
+    """The impact as tables on a terminal."""
+    console.print(f"{w('title', lang)}: {visible(impact.old_name)} → {visible(impact.new_name)} "
+                  f"({w('engine', lang)}: {impact.engine})", markup=False)
+    changes = Table(title=w("changes", lang), show_lines=False)
+    for column in (w("what", lang), w("line", lang), w("before", lang), w("after", lang)):
+        changes.add_column(column)
+    for c in impact.changes:
+        lines = "/".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) else ""
+        changes.add_row(visible(c.what), lines, visible(c.before), visible(c.after))
+    console.print(changes if impact.changes else w("no_changes", lang))
+    money = Table(title=w("total", lang))
+    for column in ("", w("before", lang), w("after", lang), w("change", lang)):
+        money.add_column(column, justify="right" if column else "left")
+    rows = [(w("total", lang), impact.total)]
+    rows += [(f"{w('by_measure', lang)} {k}", v) for k, v in impact.by_measure.items()]
+    rows += [(f"{w('by_payer', lang)} {visible(k)}", v) for k, v in impact.by_payer.items()]
+    rows += [(f"{w('by_year', lang)} {k}", v) for k, v in impact.by_year.items()]
+    for label, (before, after) in rows:
+        money.add_row(label, _money(before), _money(after), _signed(after - before))
+    console.print(money)
+    console.print(f"{w('applicants', lang)}: {w('gain', lang)} {impact.gain}, {w('lose', lang)} {impact.lose}, "
+                  f"{w('same', lang)} {impact.same}, {w('errors', lang)} {impact.errors}", markup=False)
+    if impact.largest:
+        largest = Table(title=w("largest", lang))
+        for column in ("id", w("before", lang), w("after", lang), w("change", lang)):
+            largest.add_column(column, justify="left" if column == "id" else "right")
+        for m in impact.largest:
+            largest.add_row(visible(str(m.id)), _money(m.before), _money(m.after), _signed(m.delta))
+        console.print(largest)
+
+
+def diverging_chart(rows: list[tuple[str, Decimal]], title: str, unit: str) -> str:
+    """Bars to the left for a fall and to the right for a rise, from one zero line, as inline SVG."""
+    label_w = math.ceil(min(max((_text_width(label) for label, _ in rows), default=0.0) + 12, 320))
+    bar_h, gap, half, room = 18, 6, 200, 130  # room: for a figure beside the longest bar, on either side
+    zero = label_w + room + half
+    width = zero + half + room
+    height = len(rows) * (bar_h + gap) + 28
+    top = max((abs(v) for _, v in rows), default=Decimal(0)) or Decimal(1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             f'style="max-width: 100%; height: auto" viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
+             f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>',
+             f'<line x1="{zero}" y1="20" x2="{zero}" y2="{height}" stroke="#5b6670"/>']
+    for i, (label, value) in enumerate(rows):
+        y = 24 + i * (bar_h + gap)
+        length = int(half * abs(value) / top) if value else 0
+        x = zero - length if value < 0 else zero
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end"><title>{escape(label)}</title>'
+                     f"{escape(_fit(label, label_w - 12))}</text>")
+        parts.append(f'<rect x="{x}" y="{y}" width="{max(length, 1)}" height="{bar_h}" '
+                     f'fill="{"#cf222e" if value < 0 else "#2f81f7"}"/>')
+        shown = escape(_signed(value) + unit)
+        if value < 0:
+            parts.append(f'<text x="{x - 4}" y="{y + 13}" text-anchor="end">{shown}</text>')
+        else:
+            parts.append(f'<text x="{zero + length + 4}" y="{y + 13}">{shown}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(impact: Impact, lang: str) -> str:
+    """The impact as one HTML page: the policy changes first, then the money, then the applicants."""
+    yuan = " " + w("yuan", lang)
+    body = [f"<h1>{escape(w('title', lang))}</h1>",
+            f"<p>{escape(impact.old_name)} → {escape(impact.new_name)} · {w('engine', lang)}: "
+            f"{escape(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
+    if impact.changes:
+        body.append(f"<table><tr><th>{w('what', lang)}</th><th>{w('line', lang)}</th><th>{w('before', lang)}</th>"
+                    f"<th>{w('after', lang)}</th></tr>")
+        for c in impact.changes:
+            lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
+                else ""
+            body.append(f"<tr><td>{escape(c.what)}</td><td>{escape(lines)}</td><td>{escape(c.before)}</td>"
+                        f"<td>{escape(c.after)}</td></tr>")
+        body.append("</table>")
+    else:
+        body.append(f"<p>{w('no_changes', lang)}</p>")
+    before, after = impact.total
+    body.append(f"<h2>{w('total', lang)}</h2><p>{_money(before)} → <strong>{_money(after)}</strong>{yuan} "
+                f"({escape(_signed(after - before))}{yuan})</p>")
+    for key, table in (("by_measure", impact.by_measure), ("by_payer", impact.by_payer), ("by_year", impact.by_year)):
+        if table:
+            body.append(f"<h3>{w(key, lang)}</h3>")
+            body.append("<table><tr><th></th>" + "".join(f'<th class="num">{w(k, lang)}</th>'
+                                                          for k in ("before", "after", "change")) + "</tr>")
+            body += [f'<tr><td>{escape(k)}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
+                     f'<td class="num">{escape(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
+            body.append("</table>")
+            body.append(diverging_chart([(k, b - a) for k, (a, b) in table.items()],
+                                        f"{w('change', lang)} · {w(key, lang)}", yuan))
+    body.append(f"<h2>{w('applicants', lang)}</h2><p>{w('gain', lang)} {impact.gain} · {w('lose', lang)} "
+                f"{impact.lose} · {w('same', lang)} {impact.same} · {w('errors', lang)} {impact.errors}</p>")
+    body.append(bar_chart([(band, Decimal(n)) for band, n in impact.bands], w("bands", lang)))
+    if impact.largest:
+        body.append(f"<h3>{w('largest', lang)}</h3><table><tr><th>id</th>" + "".join(
+            f'<th class="num">{w(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>")
+        body += [f'<tr><td>{escape(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
+                 f'<td class="num">{_money(m.after)}</td><td class="num">{escape(_signed(m.delta))}</td></tr>'
+                 for m in impact.largest]
+        body.append("</table>")
+    html_lang = "en" if lang == "en" else "zh-CN"
+    return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(w('title', lang))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")

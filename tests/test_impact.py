@@ -1,0 +1,95 @@
+"""The budget impact of a change (issue 13, item 5): two versions of a policy on the same applications.
+Its figures are the difference of two eval runs, and its first table says what changed in the policy."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jinjiang_dsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+JINJIANG = ROOT / "policies" / "jinjiang_2023.pol"
+APPS = ROOT / "examples" / "applications.json"
+
+
+@pytest.fixture()
+def raised(tmp_path: Path) -> Path:
+    """The Jinjiang policy with 1.1's rate raised from 20% to 25%."""
+    source = JINJIANG.read_text(encoding="utf-8")
+    assert "  amount 20% of investment, at most 100万\n" in source
+    changed = source.replace("  amount 20% of investment, at most 100万\n", "  amount 25% of investment, at most 100万\n")
+    path = tmp_path / "raised.pol"
+    path.write_text(changed, encoding="utf-8")
+    return path
+
+
+def evaluated(policy: Path, tmp_path: Path) -> dict[str, Any]:
+    out = tmp_path / f"{policy.stem}.json"
+    assert main(["eval", str(policy), str(APPS), "--no-trace", "-o", str(out)]) == 0
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_impact_totals_are_the_difference_of_two_eval_runs(engine: str, raised: Path, tmp_path: Path) -> None:
+    out = tmp_path / "impact.json"
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--engine", engine, "-o", str(out)]) == 0
+    impact = json.loads(out.read_text(encoding="utf-8"))
+    before, after = evaluated(JINJIANG, tmp_path), evaluated(raised, tmp_path)
+    assert impact["engine"] == engine
+    assert impact["total"] == {"before": before["summary"]["total"], "after": after["summary"]["total"],
+                               "change": str(Decimal(after["summary"]["total"]) - Decimal(before["summary"]["total"]))}
+    assert Decimal(impact["total"]["change"]) == Decimal("135000.00")
+    for mid, figures in impact["by_measure"].items():
+        assert figures["before"] == before["summary"]["by_measure"].get(mid, "0.00")
+        assert figures["after"] == after["summary"]["by_measure"].get(mid, "0.00")
+    assert sum(Decimal(y["change"]) for y in impact["by_year"].values()) == Decimal(impact["total"]["change"])
+    totals = {a["id"]: (Decimal(a["total"]), Decimal(b["total"])) for a, b in zip(before["applicants"], after["applicants"])
+              if a["status"] == b["status"] == "ok"}
+    assert impact["applicants"] == {"gain": sum(b > a for a, b in totals.values()),
+                                    "lose": sum(b < a for a, b in totals.values()),
+                                    "same": sum(b == a for a, b in totals.values()), "errors": 3}
+    assert sum(band["applicants"] for band in impact["bands"]) == len(totals)
+    assert [m["id"] for m in impact["largest"]] == ["E010", "E009"]
+    assert impact["largest"][0] == {"id": "E010", "before": "300000.00", "after": "375000.00", "change": "75000.00"}
+    assert impact["policy_changes"] == [{"what": "measure 1.1: amount", "old_line": 86, "new_line": 86,
+                                         "before": "20% of software investment + hardware investment",
+                                         "after": "25% of software investment + hardware investment"}]
+
+
+def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path: Path) -> None:
+    source = JINJIANG.read_text(encoding="utf-8")
+    changed = (source.replace("cap 50万 per applicant per year, reduce in input order",
+                              "cap 60万 per applicant per year, reduce in input order")
+               .replace("  amount 15% of quanzhou_recognized_investment, at most 10万",
+                        "  amount 15% of quanzhou_recognized_investment, at most 12万"))
+    path = tmp_path / "caps.pol"
+    path.write_text(changed, encoding="utf-8")
+    out = tmp_path / "impact.json"
+    assert main(["impact", str(JINJIANG), str(path), str(APPS), "-o", str(out)]) == 0
+    changes = json.loads(out.read_text(encoding="utf-8"))["policy_changes"]
+    assert {"what": "measure 1.2: at most", "old_line": 138, "new_line": 138, "before": "10万", "after": "12万"} in changes
+    assert any(c["what"] == "rule 1.2 一(二)" and "50万" in c["before"] and "60万" in c["after"] for c in changes)
+
+
+def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys: Any) -> None:
+    page = tmp_path / "impact.html"
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(page), "--lang", "en"]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html.split("<svg")[0]
+    assert "Budget impact of a policy change" in html and "+135,000.00" in html and html.count("<svg") == 3
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text"]) == 0
+    printed = capsys.readouterr().out
+    assert "measure 1.1: amount" in printed and "+135,000.00" in printed and "E010" in printed
+
+
+def test_impact_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, capsys: Any) -> None:
+    applicant_level = ROOT / "policies" / "shapes" / "s01_applicant_level.pol"
+    assert main(["impact", str(applicant_level), str(applicant_level), str(APPS), "--engine", "duckdb"]) == 2
+    assert "the SQL engine cannot decide both versions yet" in capsys.readouterr().err
+    assert main(["impact", str(JINJIANG), str(tmp_path / "missing.pol"), str(APPS)]) == 2
+    assert "missing.pol" in capsys.readouterr().err
