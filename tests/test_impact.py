@@ -88,8 +88,12 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
 
 
 def test_impact_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, capsys: Any) -> None:
-    applicant_level = ROOT / "policies" / "shapes" / "s01_applicant_level.pol"
-    assert main(["impact", str(applicant_level), str(applicant_level), str(APPS), "--engine", "duckdb"]) == 2
+    # with --engine auto it would decide both in Python instead
+    source = JINJIANG.read_text(encoding="utf-8")
+    divided = tmp_path / "divided.pol"  # a quotient as an amount: the SQL engine does not decide it yet
+    divided.write_text(source.replace("  amount 15% of quanzhou_recognized_investment, at most 10万",
+                                      "  amount quanzhou_recognized_investment / 5, at most 10万"), encoding="utf-8")
+    assert main(["impact", str(JINJIANG), str(divided), str(APPS), "--engine", "duckdb"]) == 2
     assert "the SQL engine cannot decide both versions yet" in capsys.readouterr().err
     assert main(["impact", str(JINJIANG), str(tmp_path / "missing.pol"), str(APPS)]) == 2
     assert "missing.pol" in capsys.readouterr().err

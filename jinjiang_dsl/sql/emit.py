@@ -44,11 +44,26 @@ class Unsupported(Exception):
 
 
 class Sql(NamedTuple):
-    """A value in SQL, whether Python would have read it (``ok``), and its decimal scale (None: not a number)."""
+    """A value in SQL; whether Python would have read it without a missing fact or a zero divisor (``ok``);
+    its decimal scale (None: not a number); the names of the divisor Python would have stopped at as zero
+    (``zero``: SQL text, NULL when none); and for a division, its numerator and denominator (``ratio``),
+    since a quotient is never computed — it is only ever compared, by multiplying out."""
 
     val: str
     ok: str
     scale: int | None = None
+    zero: str = "NULL"
+    ratio: tuple[Sql, Sql] | None = None
+
+
+def _first_zero(parts: list[Sql]) -> str:
+    """The zero divisor Python meets first reading ``parts`` in order (each read only if those before were)."""
+    cases, before = [], "TRUE"
+    for part in parts:
+        if part.zero != "NULL":
+            cases.append(f"WHEN {_and(before, f'{part.zero} IS NOT NULL')} THEN {part.zero}")
+        before = _and(before, part.ok)
+    return "CASE " + " ".join(cases) + " END" if cases else "NULL"
 
 
 def ident(name: str) -> str:
@@ -81,6 +96,7 @@ def date(value: dt.date) -> str:
 
 
 def _and(*parts: str) -> str:
+    """The conjunction, leaving out what is always true."""
     kept = [p for p in parts if p != "TRUE"]
     return "TRUE" if not kept else kept[0] if len(kept) == 1 else "(" + " AND ".join(kept) + ")"
 
@@ -92,6 +108,19 @@ class Emitter:
     # ------------------------------------------------------------------ expressions
 
     def expr(self, e: ir.Expr) -> Sql:
+        found = self._expr(e)
+        if found.ratio is not None and not isinstance(e, ir.Arith):
+            raise Unsupported("division ('/') other than in a comparison")
+        return found
+
+    def operand(self, e: ir.Expr) -> Sql:
+        """A value an operator reads: a quotient cannot be one (it is never computed)."""
+        found = self.expr(e)
+        if found.ratio is not None:
+            raise Unsupported("division ('/') other than in a comparison")
+        return found
+
+    def _expr(self, e: ir.Expr) -> Sql:
         if isinstance(e, ir.Const):
             v = e.value
             if isinstance(v, bool):
@@ -106,69 +135,117 @@ class Emitter:
             kind = self.plan.inputs[e.name].kind
             scale = 20 if kind in ("money", "percent") else 0 if kind == "count" else None
             return Sql(column, f"({column} IS NOT NULL)", scale)
+        if isinstance(e, ir.YearSum):  # over the year, the input's column holds the year's sum (year_base)
+            return self.expr(e.input)
         if isinstance(e, ir.Arith):
-            if e.op == "/":
-                raise Unsupported("division ('/')")
-            left, right = self.expr(e.left), self.expr(e.right)
-            scale = _scale(left, right, e.op)
-            return Sql(f"({left.val} {e.op} {right.val})", _and(left.ok, right.ok), scale)
+            left, right = self.operand(e.left), self.operand(e.right)
+            zero = _first_zero([left, right])
+            if e.op == "/":  # Python stops at a zero divisor, naming the inputs it is made of
+                names = literal(",".join(e.divisor))
+                zero = f"COALESCE({zero}, CASE WHEN {_and(left.ok, right.ok)} AND {right.val} = 0 THEN {names} END)" \
+                    if zero != "NULL" else f"CASE WHEN {_and(left.ok, right.ok)} AND {right.val} = 0 THEN {names} END"
+                return Sql("NULL", _and(left.ok, right.ok, f"{right.val} <> 0"), None, zero, (left, right))
+            return Sql(f"({left.val} {e.op} {right.val})", _and(left.ok, right.ok), _scale(left, right, e.op), zero)
         if isinstance(e, ir.Share):
-            rate, base = number(e.rate), self.expr(e.base)
-            return Sql(f"({rate.val} * {base.val})", base.ok, _scale(rate, base, "*"))
+            rate, base = number(e.rate), self.operand(e.base)
+            return Sql(f"({rate.val} * {base.val})", base.ok, _scale(rate, base, "*"), base.zero)
         if isinstance(e, ir.Compare):
             left, right = self.expr(e.left), self.expr(e.right)
-            return Sql(f"({left.val} {SQL_COMPARE[e.op]} {right.val})", _and(left.ok, right.ok))
-        if isinstance(e, ir.Logic):  # Python reads the right only when the left does not decide
-            left, right = self.expr(e.left), self.expr(e.right)
-            stops = f"NOT {left.val}" if e.op == "and" else left.val
-            ok = left.ok if right.ok == "TRUE" else _and(left.ok, f"({stops} OR {right.ok})")
-            return Sql(f"({left.val} {e.op.upper()} {right.val})", ok)
+            return Sql(self.compared(left, SQL_COMPARE[e.op], right), _and(left.ok, right.ok), None,
+                       _first_zero([left, right]))
+        if isinstance(e, ir.Logic):
+            return self.logic(e.op, self.operand(e.left), self.operand(e.right))
         if isinstance(e, ir.Not):
-            inner = self.expr(e.operand)
-            return Sql(f"(NOT {inner.val})", inner.ok)
+            inner = self.operand(e.operand)
+            return Sql(f"(NOT {inner.val})", inner.ok, None, inner.zero)
         if isinstance(e, ir.YearOf):
-            inner = self.expr(e.operand)
-            return Sql(f"CAST(year({inner.val}) AS {COUNT})", inner.ok, 0)
+            inner = self.operand(e.operand)
+            return Sql(f"CAST(year({inner.val}) AS {COUNT})", inner.ok, 0, inner.zero)
         if isinstance(e, ir.Member):
-            inner = self.expr(e.operand)
+            inner = self.operand(e.operand)
             values = ", ".join(literal(v) for v in sorted(e.values))
-            return Sql(f"({inner.val} {'NOT IN' if e.negated else 'IN'} ({values}))", inner.ok)
+            return Sql(f"({inner.val} {'NOT IN' if e.negated else 'IN'} ({values}))", inner.ok, None, inner.zero)
         if isinstance(e, ir.Within):
             inner = self.expr(e.operand)
-            return Sql(self.within(inner.val, e.interval), inner.ok)
+            tests = [(op, Sql(self.point(bound), "TRUE", number(bound).scale if isinstance(bound, Decimal) else None))
+                     for op, bound in _bounds(e.interval)]
+            test = " AND ".join(self.compared(inner, op, bound) for op, bound in tests) or "TRUE"
+            return Sql(f"({test})", inner.ok, None, inner.zero)
         raise Unsupported(f"the expression {type(e).__name__}")
+
+    def logic(self, op: str, left: Sql, right: Sql) -> Sql:
+        """``and``/``or`` as Python reads them: the right only when the left does not decide; a left that
+        stops at a zero divisor is decided by the right when the right alone decides (``or_``/``and_``)."""
+        decides = left.val if op == "or" else f"NOT {left.val}"  # the left alone decides
+        val = f"({left.val} {op.upper()} {right.val})"
+        if left.zero == "NULL" and right.zero == "NULL":
+            ok = left.ok if right.ok == "TRUE" else _and(left.ok, f"({decides} OR {right.ok})")
+            return Sql(val, ok)
+        rescues = right.val if op == "or" else f"NOT {right.val}"  # the right alone decides
+        ok = (f"(({left.ok} AND ({decides} OR {right.ok})) OR ({left.zero} IS NOT NULL AND {right.ok} AND "
+              f"{rescues}))")
+        val = f"CASE WHEN {left.ok} THEN {val} ELSE {right.val} END"
+        zero = (f"CASE WHEN {left.ok} AND NOT ({decides}) THEN {right.zero} WHEN {left.zero} IS NOT NULL THEN "
+                f"CASE WHEN {right.ok} AND NOT ({rescues}) THEN {left.zero} ELSE {right.zero} END END")
+        return Sql(val, ok, None, zero)
+
+    def compared(self, left: Sql, op: str, right: Sql) -> str:
+        """``left op right``; a quotient on either side is compared multiplied out (``n / d ≥ c`` as ``n ≥ c × d``
+        for a positive ``d``, the other way round for a negative one), so it stays exact."""
+        if left.ratio is None and right.ratio is None:
+            return f"({left.val} {op} {right.val})"
+        if left.ratio is not None and right.ratio is not None:
+            raise Unsupported("a quotient compared with a quotient")
+        if right.ratio is not None:
+            return self.compared(right, FLIPPED[op], left)
+        assert left.ratio is not None
+        n, d = left.ratio
+        if (_scale(right, d, "*") or 0) > MAX_SCALE:
+            raise Unsupported("a product too fine for DECIMAL(38)")
+        return (f"(({d.val} > 0 AND {n.val} {op} {right.val} * {d.val}) OR "
+                f"({d.val} < 0 AND {n.val} {FLIPPED[op] if op not in ('=', '<>') else op} {right.val} * {d.val}))")
 
     def point(self, value: Decimal | dt.date) -> str:
         return date(value) if isinstance(value, dt.date) else number(value).val
 
     def within(self, value: str, iv: Interval) -> str:
-        tests = []
-        if iv.lower is not None:
-            tests.append(f"{value} {'>=' if iv.lower_inclusive else '>'} {self.point(iv.lower)}")
-        if iv.upper is not None:
-            tests.append(f"{value} {'<=' if iv.upper_inclusive else '<'} {self.point(iv.upper)}")
+        tests = [f"{value} {op} {self.point(bound)}" for op, bound in _bounds(iv)]
         return "(" + " AND ".join(tests) + ")" if tests else "TRUE"
 
-    def holds(self, cond: Cond) -> str:
-        """Whether a condition holds as Python decides it: a missing fact it reads makes it not hold."""
+    def holds(self, cond: Cond, zero_allowed: bool = False) -> str:
+        """Whether a condition holds as Python decides it: a missing fact it reads makes it not hold (and a
+        zero divisor makes the applicant an input error, which :meth:`zero` finds)."""
         e = self.expr(cond.expr)
+        if e.zero != "NULL" and not zero_allowed:
+            raise Unsupported("division ('/') in an override, a limit or an annual cap")
         return e.val if e.ok == "TRUE" else f"({e.ok} AND {e.val})"
+
+    def zero(self, conditions: list[Cond]) -> str:
+        """The divisor names of the first condition that stops at a zero divisor; Python checks every
+        condition (a missing fact only makes one fail), so each is read whatever those before said."""
+        zeros = [z for c in conditions if (z := self.expr(c.expr).zero) != "NULL"]
+        return "NULL" if not zeros else zeros[0] if len(zeros) == 1 else f"COALESCE({', '.join(zeros)})"
 
     # ------------------------------------------------------------------ measures
 
     def measure(self, m: Measure) -> str:
         """The CTE deciding one measure on every project that lists it (gives one of its facts)."""
         conditions = [c for c in (m.beneficiary, *m.requirements) if c is not None]
-        eligible = " AND ".join(self.holds(c) for c in conditions) or "TRUE"
+        eligible = " AND ".join(self.holds(c, zero_allowed=True) for c in conditions) or "TRUE"
+        zero = self.zero(conditions)
         listed = ", ".join(literal(f) for f in sorted(m.own_facts))
         head = (f"  -- {comment(f'measure {m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})')}\n"
-                f"  SELECT a_ord, p_ord, p_date, {literal(m.id)} AS measure, {m.rank} AS m_rank,\n")
-        source = f"FROM base WHERE list_has_any(given, [{listed}])"
+                f"  SELECT a_ord, p_ord, p_date, {literal(m.id)} AS measure, {m.rank} AS m_rank, "
+                f"{LEVELS[m.level]} AS level,\n")
+        source = {"project": f"FROM base WHERE list_has_any(given, [{listed}])",
+                  "applicant": f"FROM own_base WHERE list_has_any(given, [{listed}])",
+                  "year": f"FROM year_{m.rank}"}[m.level]
         if m.formula.kind == "referred":
             return (f"{head}    CASE WHEN gate = 'out_of_period' THEN 'out_of_period' WHEN {eligible} THEN 'referred' "
                     f"ELSE 'not_eligible' END AS status,\n"
                     f"    CAST(NULL AS {RAW}) AS raw, CAST(NULL AS {RAW}) AS cap, TRUE AS defined, "
-                    f"CAST([] AS {RAW}[]) AS checks\n  {source}")
+                    f"CAST([] AS {RAW}[]) AS checks, CASE WHEN gate <> 'out_of_period' THEN {zero} END AS zero\n"
+                    f"  {source}")
         choice = ("CASE " + " ".join(f"WHEN {self.holds(o.condition)} THEN {i + 1}" for i, o in enumerate(m.overrides))
                   + " ELSE 0 END") if m.overrides else "0"
         formulas = [m.formula] + [_override_formula(m.formula, o.formula) for o in m.overrides]
@@ -178,19 +255,22 @@ class Emitter:
         for value in (*raws, *(c for c in caps if c is not None)):
             if value.scale is not None and value.scale > MAX_SCALE:
                 raise Unsupported("a product too fine for DECIMAL(38)")
+            if value.zero != "NULL":
+                raise Unsupported("division ('/') in an amount or a cap")
         raw = _by_choice([r.val for r in raws])
         cap = _by_choice([c.val if c is not None else f"CAST(NULL AS {MONEY})" for c in caps])
         defined = _and(base_cap.ok if base_cap is not None else "TRUE",
                        _by_choice([_and(r.ok, c.ok if c is not None else "TRUE") for r, c in zip(raws, caps)]))
         checks = []
         for c in m.cross_checks:  # what each cross check computes, when Python would have read it all
-            other = self.expr(c.expr)
+            other = self.operand(c.expr)
             checks.append(f"CASE WHEN {other.ok} THEN CAST({other.val} AS {RAW}) END" if other.ok != "TRUE"
                           else f"CAST({other.val} AS {RAW})")
         return (f"{head}    CASE WHEN gate = 'out_of_period' THEN 'out_of_period' WHEN NOT eligible "
                 f"THEN 'not_eligible' ELSE 'computed' END AS status,\n"
                 f"    CAST({raw} AS {RAW}) AS raw,\n    CAST({cap} AS {RAW}) AS cap,\n    {defined} AS defined,\n"
-                f"    CAST([{', '.join(checks)}] AS {RAW}[]) AS checks\n"
+                f"    CAST([{', '.join(checks)}] AS {RAW}[]) AS checks,\n"
+                f"    CASE WHEN gate <> 'out_of_period' THEN {zero} END AS zero\n"
                 f"  FROM (SELECT *, {eligible} AS eligible, {choice} AS c {source})")
 
     def formula(self, f: Formula) -> Sql:
@@ -244,15 +324,24 @@ class Emitter:
         measures = sorted((m for m in self.plan.measures), key=lambda m: measure_key(m.id))
         ctes = [f"base AS (\n  -- each project with its applicant's facts, and what the validity rules say of its date\n"
                 f"  SELECT *, {self.gate()} AS gate FROM project JOIN applicant USING (a_ord)\n)"]
+        project_columns = [(n, s.kind) for n, s in self.plan.inputs.items() if s.scope == "project"]
+        if any(m.level == "applicant" for m in measures):
+            nothing = "".join(f", CAST(NULL AS {COLUMN_TYPES[k]}) AS {ident(COLUMN_PREFIX + n)}" for n, k in project_columns)
+            ctes.append("own_base AS (\n  -- each applicant on its own facts, dated by its own date\n"
+                        f"  SELECT *, {self.gate()} AS gate FROM (SELECT applicant.*, -1 AS p_ord, a_date AS p_date, "
+                        f"a_given AS given{nothing} FROM applicant)\n)")
+        for m in measures:
+            if m.level == "year":
+                ctes.append(self.year_base(m, project_columns))
         for i, m in enumerate(measures):
             try:
                 ctes.append(f"measure_{i + 1} AS (\n{self.measure(m)}\n)")
             except Unsupported as exc:
                 raise Unsupported(f"measure {m.id} (line {m.line}): {exc}") from None
         union = "\n  UNION ALL ".join(f"SELECT * FROM measure_{i + 1}" for i in range(len(measures))) or \
-            f"SELECT 0 AS a_ord, 0 AS p_ord, CAST(NULL AS DATE) AS p_date, '' AS measure, 0 AS m_rank, " \
+            f"SELECT 0 AS a_ord, 0 AS p_ord, CAST(NULL AS DATE) AS p_date, '' AS measure, 0 AS m_rank, 0 AS level, " \
             f"'' AS status, CAST(NULL AS {RAW}) AS raw, CAST(NULL AS {RAW}) AS cap, TRUE AS defined, " \
-            f"CAST([] AS {RAW}[]) AS checks WHERE FALSE"
+            f"CAST([] AS {RAW}[]) AS checks, CAST(NULL AS VARCHAR) AS zero WHERE FALSE"
         ctes.append(f"computed AS (\n  {union}\n)")
         ctes.append(
             "rounded AS (\n"
@@ -264,13 +353,14 @@ class Emitter:
             "claims_0 AS (\n"
             "  -- each award before the rules across measures: granted at its entitlement, or why not\n"
             "  SELECT a_ord, p_ord, p_date, year(p_date) AS year, measure, m_rank, raw,\n"
+            "    ROW_NUMBER() OVER (PARTITION BY a_ord ORDER BY p_ord >= 0, level, p_ord, m_rank, p_date) AS k,\n"
             "    CASE WHEN paid THEN checks END AS checks,\n"
             "    CASE WHEN status <> 'computed' THEN status WHEN paid AND rounded > 0 THEN 'granted' "
             "ELSE 'not_eligible' END AS status,\n"
             "    CASE WHEN status = 'referred' THEN NULL WHEN paid AND rounded > 0 THEN rounded ELSE 0 END "
             "AS entitlement,\n"
             "    CASE WHEN status = 'referred' THEN NULL WHEN paid AND rounded > 0 THEN rounded ELSE 0 END AS amount,\n"
-            "    CAST(NULL AS VARCHAR) AS problem\n"
+            "    CAST(NULL AS VARCHAR) AS problem, zero\n"
             "  FROM rounded\n)")
         n = 0
         for index, rule in enumerate(self.plan.rules):
@@ -285,9 +375,22 @@ class Emitter:
             "-- amount before the cap (raw), what each cross check computed, and an input problem a rule found.\n"
             "-- Money is exact: DECIMAL throughout, rounded once where the policy says.\n"
             "WITH " + ",\n".join(ctes) + "\n"
-            "SELECT a_ord, p_ord, measure, status, entitlement, amount, raw, checks, problem\n"
+            "SELECT a_ord, p_ord, measure, status, entitlement, amount, raw, checks, problem, p_date, zero\n"
             f"FROM claims_{n}\n"
-            "ORDER BY a_ord, p_ord, m_rank\n")
+            "ORDER BY a_ord, k\n")
+
+    def year_base(self, m: Measure, project_columns: list[tuple[str, str]]) -> str:
+        """A measure over the year (S13): per applicant and year, the sums of its facts over the projects of
+        the year (in period, giving one of them), dated by the first; a fact no project gives is missing."""
+        listed = ", ".join(literal(f) for f in sorted(m.own_facts))
+        columns = "".join(
+            f", SUM({ident(COLUMN_PREFIX + n)}) AS {ident(COLUMN_PREFIX + n)}" if n in m.own_facts
+            else f", CAST(NULL AS {COLUMN_TYPES[k]}) AS {ident(COLUMN_PREFIX + n)}" for n, k in project_columns)
+        return (f"year_{m.rank} AS (\n  -- {comment(f'measure {m.id}: its facts summed over each year')}\n"
+                f"  SELECT y.*, applicant.* EXCLUDE (a_ord) FROM (\n"
+                f"    SELECT a_ord, -1 AS p_ord, MIN(p_date) AS p_date, [{listed}] AS given, 'in_force' AS gate{columns}\n"
+                f"    FROM base WHERE p_date IS NOT NULL AND gate <> 'out_of_period' AND list_has_any(given, [{listed}])\n"
+                f"    GROUP BY a_ord, year(p_date)) y JOIN applicant USING (a_ord)\n)")
 
     def rounded(self, value: str) -> str:
         """``value`` rounded to the policy's unit, as the policy says (the only rounding there is)."""
@@ -314,7 +417,8 @@ class Emitter:
                     f"  FROM (SELECT *, {cand} AS cand, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY {order}) AS rn\n"
                     f"        FROM {before})")
         if isinstance(rule, HighestNotStacked):
-            window = f"PARTITION BY a_ord, {'p_ord' if rule.scope == 'project' else 'year'}, status = 'granted'"
+            group = "CASE WHEN p_ord >= 0 THEN p_ord ELSE -k END" if rule.scope == "project" else "year"  # own: alone
+            window = f"PARTITION BY a_ord, {group}, status = 'granted'"
             spec = self.plan.inputs.get(rule.other_policy or "")
             other = ident(COLUMN_PREFIX + spec.name) if spec is not None and spec.scope == "project" else "NULL"
             loses = ("status = 'granted' AND (first_other IS NOT NULL OR n > 1) "
@@ -322,7 +426,7 @@ class Emitter:
             return (f"  SELECT {_claims(_losing(loses, 'superseded'))}\n"
                     f"  FROM (SELECT c.*, COUNT(*) OVER w AS n, MAX(amount) OVER w AS best,\n"
                     f"          ROW_NUMBER() OVER (w ORDER BY amount DESC, m_rank, p_ord) AS rn,\n"
-                    f"          FIRST_VALUE(other) OVER (w ORDER BY p_ord, m_rank ROWS BETWEEN UNBOUNDED PRECEDING "
+                    f"          FIRST_VALUE(other) OVER (w ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING "
                     f"AND UNBOUNDED FOLLOWING) AS first_other\n"
                     f"        FROM {before} c LEFT JOIN (SELECT a_ord, p_ord, {other} AS other FROM project) o "
                     f"USING (a_ord, p_ord)\n"
@@ -331,7 +435,7 @@ class Emitter:
             if rule.cap is None:
                 return f"  SELECT * FROM {before}"
             cand = f"measure = {literal(rule.measure)} AND status = 'granted' AND p_date IS NOT NULL"
-            return self.reduce(before, cand, self.applicant_value(rule.cap), "TRUE", rule.reduction, "p_ord")
+            return self.reduce(before, cand, self.applicant_value(rule.cap), "TRUE", rule.reduction, "k")
         if isinstance(rule, Limit):
             if rule.limit is None:
                 return f"  SELECT * FROM {before}"
@@ -343,15 +447,17 @@ class Emitter:
             problem = (f"CASE WHEN problem IS NULL AND applies AND NOT target_ok AND SUM(CASE WHEN {cand} THEN 1 "
                        f"ELSE 0 END) OVER (PARTITION BY a_ord) > 0 THEN {literal(str(index) + ':')} || missing "
                        "ELSE problem END")
-            return self.reduce(before, cand, Sql(headroom, limit.ok), applies, rule.reduction, "p_ord, m_rank",
+            return self.reduce(before, cand, Sql(headroom, limit.ok), applies, rule.reduction, "k",
                                problem, missing)
         raise Unsupported(f"the rule '{rule.describe()}'")
 
     def applicant_value(self, cond: Cond) -> Sql:
         """A figure over the applicant's own facts (a cap, a limit), as a column joined on ``a_ord``."""
-        value = self.expr(cond.expr)
+        value = self.operand(cond.expr)
         if value.scale is not None and value.scale > MAX_SCALE:
             raise Unsupported("a product too fine for DECIMAL(38)")
+        if value.zero != "NULL":
+            raise Unsupported("division ('/') in a limit or an annual cap")
         return Sql(f"CAST({value.val} AS {RAW})", value.ok, value.scale)
 
     def first_missing(self, e: ir.Expr) -> str:
@@ -401,8 +507,9 @@ class Emitter:
             if measures else "0"
 
 
-CLAIMS = ("a_ord", "p_ord", "p_date", "year", "measure", "m_rank", "raw", "checks", "status", "entitlement", "amount",
-          "problem")
+CLAIMS = ("a_ord", "p_ord", "p_date", "year", "measure", "m_rank", "k", "raw", "checks", "status", "entitlement",
+          "amount", "problem", "zero")
+LEVELS = {"applicant": 0, "year": 1, "project": 2}  # the order the decider lists claims in: its own, then by project
 
 
 def _claims(changed: dict[str, str]) -> str:
@@ -427,6 +534,19 @@ def _inputs(e: ir.Expr) -> list[str]:
         part = getattr(e, name, None)
         if part is not None:
             found += _inputs(part)
+    return found
+
+
+FLIPPED = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "=": "=", "<>": "<>"}
+
+
+def _bounds(iv: Interval) -> list[tuple[str, Decimal | dt.date]]:
+    """An interval as the comparisons a value must pass: (operator, bound)."""
+    found: list[tuple[str, Decimal | dt.date]] = []
+    if iv.lower is not None:
+        found.append((">=" if iv.lower_inclusive else ">", iv.lower))
+    if iv.upper is not None:
+        found.append(("<=" if iv.upper_inclusive else "<", iv.upper))
     return found
 
 
@@ -461,13 +581,8 @@ def _override_formula(base: Formula, override: Formula) -> Formula:
 def unsupported(plan: Plan) -> list[str]:
     """What in a policy the SQL engine does not decide yet, each with its line; empty when it decides it all."""
     found = []
-    for m in plan.measures:
-        if m.level != "project":
-            found.append(f"measure {m.id} (line {m.line}): a measure decided on the applicant's or the year's facts")
     for rule in plan.rules:
-        if isinstance(rule, (Once, HighestNotStacked)) and getattr(rule, "applicant_level", False):
-            found.append(f"{rule.id}: the rule '{rule.describe()}' on a measure of the applicant's own facts")
-        elif not isinstance(rule, (Validity, Once, HighestNotStacked, AnnualCap, Limit)):
+        if not isinstance(rule, (Validity, Once, HighestNotStacked, AnnualCap, Limit)):
             found.append(f"{rule.id}: the rule '{rule.describe()}'")
     unit = plan.rounding_unit.normalize()
     if unit.as_tuple().digits != (1,):
