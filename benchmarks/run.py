@@ -89,6 +89,31 @@ def evaluators(n: int, runs: int) -> list[tuple[str, float]]:
     return found
 
 
+def sql_engine(n: int, runs: int) -> tuple[float, float, float, float]:
+    """The SQL engine on DuckDB, applicants/s: (the query alone over loaded tables, the tables loaded from
+    validated applicants, the whole engine on validated applicants, the compiled Python engine on the same)."""
+    import duckdb
+
+    from jinjiang_dsl.sql import engine
+    from jinjiang_dsl.sql.emit import emit
+
+    policy = load_policy(POLICY)
+    apps = list(policy.read(synthetic.applicants(n)))
+    query = f"SELECT count(*), sum(amount) FROM ({emit(policy.plan)})"  # every row computed, none sent to Python
+
+    def loaded() -> Any:
+        con = duckdb.connect()
+        engine.load(con, policy.plan, apps)
+        return con
+
+    con = loaded()
+    alone = best_of(runs, lambda: con.execute(query).fetchall())
+    load = best_of(runs, lambda: loaded().close())
+    whole = best_of(runs, lambda: engine.decide(policy, apps))
+    python = best_of(runs, lambda: list(policy.decider(False).applicants(apps)))
+    return n / alone, n / load, n / whole, n / python
+
+
 def load_time(runs: int) -> tuple[float, float]:
     """(parser tables loaded from Lark's cache, parse + check + plan + compile of the notice), seconds."""
     source = POLICY.read_text(encoding="utf-8")
@@ -147,6 +172,12 @@ def main() -> None:
     print("| evaluator | applicants/s | ratio to hand-written |\n|---|---:|---:|")
     for name, rate in rows:
         print(f"| {name} | {rate:,.0f} | {rate / base:.2f} |")
+    alone, load, whole, python = sql_engine(args.n, args.runs)
+    print(f"\nThe SQL engine on DuckDB, {args.n:,} applicants (best of {args.runs}), applicants/s:\n")
+    print("| stage | applicants/s |\n|---|---:|")
+    print(f"| the query alone, over loaded tables | {alone:,.0f} |\n| loading validated applicants into DuckDB | "
+          f"{load:,.0f} |\n| the engine (load, query, awards) | {whole:,.0f} |\n| the compiled Python engine, "
+          f"no trace, same applicants | {python:,.0f} |")
     tables, compile_time = load_time(max(args.runs, 5))
     print(f"\nLoading the notice: parser tables from Lark's cache {tables * 1000:.0f} ms (once per process); "
           f"parse + check + plan + compile {compile_time * 1000:.1f} ms\n")
