@@ -473,6 +473,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
     if args.emit == "plan":
         sys.stdout.write("".join(visible(line) + "\n" for line in describe_plan(policy.plan)))
+    elif args.emit == "schema":
+        import json
+
+        from .sql.schema import json_schema
+
+        sys.stdout.write(json.dumps(json_schema(policy.plan), ensure_ascii=False, indent=2) + "\n")
     elif args.emit == "sql":
         from .sql.emit import Unsupported, emit
 
@@ -736,9 +742,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")
-    p.add_argument("--emit", choices=["python", "sql", "plan"], default="python",
+    p.add_argument("--emit", choices=["python", "sql", "schema", "plan"], default="python",
                    help="what to emit: the generated Python (default), the SQL query the DuckDB engine runs, "
-                        "or the plan's measures and rules in order")
+                        "the JSON Schema of an applicant record, or the plan's measures and rules in order")
     p.set_defaults(run=cmd_compile)
     return parser
 

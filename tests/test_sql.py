@@ -18,6 +18,7 @@ from jinjiang_dsl.cli import main
 from jinjiang_dsl.examples import record
 from jinjiang_dsl.sql import engine
 from jinjiang_dsl.sql.emit import Unsupported, emit
+from jinjiang_dsl.sql.schema import json_schema
 from jinjiang_dsl.testing import Strategies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,3 +202,41 @@ def test_eval_engine_duckdb_writes_the_contract_as_the_python_engine_does(tmp_pa
     assert outputs[1]["applicants"][-1]["status"] == "error" and outputs[1]["summary"]["errors"] == 1
     assert main(["eval", str(policy), str(source).replace(".json", ".jsonl"), "--engine", "duckdb"]) == 2
     assert "--engine duckdb reads a JSON document for now" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
+def test_every_record_the_validator_accepts_fits_the_emitted_schema(path: Path) -> None:
+    import jsonschema
+
+    policy = load_policy(path)
+    schema = json_schema(policy.plan)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+
+    @settings(max_examples=max(settings.default.max_examples // 3, 5))
+    @given(Strategies(policy).document(max_applicants=4))
+    def fits(document: dict[str, Any]) -> None:
+        for record, app in zip(document["applicants"], policy.read(document["applicants"])):
+            if app.ok:
+                assert list(validator.iter_errors(record)) == []
+
+    fits()
+    examples = [record(policy, e) for e in policy.checked.policy.all_examples()]
+    assert all(list(validator.iter_errors(r)) == [] for r, app in zip(examples, policy.read(examples)) if app.ok)
+
+
+def test_the_schema_refuses_what_the_validator_refuses(capsys: Any) -> None:
+    import jsonschema
+
+    jinjiang = ROOT / "policies" / "jinjiang_2023.pol"
+    assert main(["compile", str(jinjiang), "--emit", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    good = {"id": "E1", "kind": "enterprise", "fiscal_contribution": "1000000",
+            "projects": [{"id": "P1", "date": "2023-06-01", "software_investment": 500000}]}
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(good)) == []
+    policy = load_policy(jinjiang)
+    for bad in ({**good, "kind": "bank"}, {**good, "colour": "red"}, {**good, "fiscal_contribution": "-5"},
+                {**good, "projects": [{"id": "P1", "software_investment": 1}]},  # undated
+                {**good, "projects": [{"id": "P1", "date": "2023-06-01", "sme_adopters": -1}]}):
+        assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad)) != []
+        assert not next(iter(policy.read([bad]))).ok

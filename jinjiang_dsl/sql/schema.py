@@ -1,0 +1,75 @@
+"""The schema of one applicant record, generated from the policy's declared inputs (``compile --emit
+schema``): JSON Schema (2020-12) for the tools that produce applications — forms, registries, ETL
+jobs — and the typed columns the SQL engine reads.
+
+It states what the validator accepts (:mod:`jinjiang_dsl.inputs`): an id, a name, the applicant's
+facts and its projects, each project with an id and its facts; money as a string of digits (or a
+number, which is read exactly) below 10^15 with at most 20 decimals, never negative; counts as whole
+numbers below 10^9; dates as ``YYYY-MM-DD``; a ``one of`` input as one of its values; nothing else
+(an unknown field is an input error). The validator says more than a schema can (a date that does
+not exist, a duplicate id, the policy's ``assert`` lines), so a record that fits the schema may still
+be an error applicant — never the other way round.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..limits import MAX_COUNT, MAX_MONEY_DECIMALS, MAX_PROJECTS
+from ..plan import Plan
+
+MONEY_PATTERN = rf"^[0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?$"
+
+
+def _fact(kind: str, values: tuple[str, ...]) -> dict[str, Any]:
+    if kind in ("money", "percent"):
+        return {"type": ["string", "number"], "pattern": MONEY_PATTERN, "minimum": 0, "exclusiveMaximum": 10**15}
+    if kind == "count":
+        return {"type": "integer", "minimum": 0, "maximum": MAX_COUNT - 1}
+    if kind == "bool":
+        return {"type": "boolean"}
+    if kind == "date":
+        return {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    if kind == "enum":
+        return {"type": "string", "enum": list(values)}
+    return {"type": "string"}
+
+
+def _facts(plan: Plan, scope: str) -> tuple[dict[str, Any], list[str]]:
+    properties, required = {}, []
+    for name, spec in plan.inputs.items():
+        if spec.scope != scope:
+            continue
+        properties[name] = {**_fact(spec.kind, spec.values), "title": spec.label.zh, "description": spec.label.en}
+        if spec.default is not None:
+            properties[name]["default"] = spec.default if isinstance(spec.default, (bool, int, str)) \
+                else str(spec.default)
+        if spec.required or name == plan.dated_by:  # an undated record is an input error too
+            required.append(name)
+    return properties, required
+
+
+def json_schema(plan: Plan) -> dict[str, Any]:
+    """The JSON Schema of one applicant record (an element of ``applicants``, or one JSON Lines line)."""
+    applicant, required = _facts(plan, "applicant")
+    project, project_required = _facts(plan, "project")
+    identifier = {"type": "string", "minLength": 1, "pattern": r"\S"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{plan.name.zh} — 申请人记录",
+        "description": f"{plan.name.en}: one applicant record (source sha256 {plan.source_sha256})",
+        "type": "object",
+        "properties": {
+            "id": identifier,
+            "name": {"type": "string"},
+            **applicant,
+            "projects": {"type": "array", "maxItems": MAX_PROJECTS, "items": {
+                "type": "object",
+                "properties": {"id": identifier, **project},
+                "required": ["id", *project_required],
+                "additionalProperties": False,
+            }},
+        },
+        "required": ["id", *required],
+        "additionalProperties": False,
+    }
