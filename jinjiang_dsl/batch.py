@@ -321,15 +321,43 @@ ASCII_DIGITS = re.compile(r"[0-9]+")
 _POLICY: Policy | None = None  # set in the parent before forking; workers inherit it
 _TRACE = True
 _LANG = "zh"
+_ENGINE = "python"
+SQL_CHUNK = 16_384  # the SQL engine decides a chunk per query: large enough to pay for it, bounded all the same
 
 
 def evaluate_items(items: list[Item]) -> list[Result]:
     """Evaluate a chunk; runs in a worker process or in the parent."""
     assert _POLICY is not None
     policy = _POLICY
+    if _ENGINE == "duckdb":
+        return _evaluate_by_sql(policy, items)
     decider = policy.decider(_TRACE)
     with exact():
         return [_evaluate_safely(policy, decider, item) for item in items]
+
+
+def _evaluate_by_sql(policy: Policy, items: list[Item]) -> list[Result]:
+    """A chunk decided by the policy's SQL query on DuckDB: each line read and validated as for the Python
+    engine, the valid applicants decided in one query, every line written as the Python engine writes it."""
+    from .sql import engine
+
+    read = [read_item(policy, item) for item in items]
+    apps = [app for _, app, _ in read if app is not None]
+    try:
+        decisions = iter(engine.decide(policy, apps))
+    except Exception as exc:  # noqa: BLE001 - the chunk's lines are reported, never lost
+        return [failed or _internal_error(item, exc, "the SQL engine") for item, _, failed in read]
+    results = []
+    for item, app, failed in read:
+        results.append(failed if app is None and failed is not None else
+                       result_of(policy, item, app, next(decisions))[0] if app is not None else
+                       _internal_error(item, LookupError("no applicant")))
+    return results
+
+
+def _internal_error(item: Item, exc: Exception, where: str = "") -> Result:
+    return _error_result(item.line, None, [f"line {item.line}: internal error while evaluating this line"
+                                           f"{' in ' + where if where else ''} ({type(exc).__name__}); please report it"])
 
 
 def _evaluate_safely(policy: Policy, decider: Decider, item: Item) -> Result:
@@ -347,8 +375,7 @@ def decide_safely(policy: Policy, decider: Decider, item: Item,
     try:
         return decide_item(policy, decider, item, earlier)
     except Exception as exc:  # noqa: BLE001 - reported on the line, with its type, for a bug report
-        return _error_result(item.line, None, [f"line {item.line}: internal error while evaluating this line "
-                                               f"({type(exc).__name__}); please report it"]), item, None, None
+        return _internal_error(item, exc), item, None, None
 
 
 def decide_item(policy: Policy, decider: Decider, item: Item,
@@ -356,14 +383,28 @@ def decide_item(policy: Policy, decider: Decider, item: Item,
                 ) -> tuple[Result, Item, Applicant | None, ApplicantDecision | None]:
     """One item: its output line, the item as parsed, and the applicant and decision when it has them;
     ``earlier``: what earlier batches granted an applicant (the decision register's)."""
+    item, app, failed = read_item(policy, item)
+    if app is None:
+        assert failed is not None
+        return failed, item, None, None
+    return result_of(policy, item, app, decider.decide(app, earlier(app) if earlier is not None else None))
+
+
+def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Result | None]:
+    """One line parsed and validated: the item, and its applicant, or the error line when it is not JSON."""
     if item.text is not None:
         item = parse_line(item)
     if item.error is not None and item.record is None:
-        return _error_result(item.line, None, [item.error]), item, None, None
+        return item, None, _error_result(item.line, None, [item.error])
     app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $")
     if item.error is not None:
         app = attrs.evolve(app, errors=(*app.errors, item.error))
-    decision = decider.decide(app, earlier(app) if earlier is not None else None)
+    return item, app, None
+
+
+def result_of(policy: Policy, item: Item, app: Applicant, decision: ApplicantDecision
+              ) -> tuple[Result, Item, Applicant, ApplicantDecision]:
+    """A decided line as it is written, with what it adds to the batch's summary."""
     by_measure, by_payer, quotas = contribution(policy.plan, app, decision)
     output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
     return (Result(item.line, app.id, decision.status == "error", json_line(output), str(decision.total),
@@ -412,20 +453,23 @@ def run(
     lang: str = "zh",
     fail_fast: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    engine: str = "python",
 ) -> tuple[Tally, bool]:
     """Evaluate a stream and write one JSON line per result, in input order.
 
     Returns the batch tally and whether it stopped early (``fail_fast`` on an error).
     Duplicate applicant ids are found here, across the whole stream, in input order.
+    ``engine="duckdb"``: each chunk decided by the policy's SQL query, in this process (DuckDB runs
+    its own threads), chunks of :data:`SQL_CHUNK` lines.
     """
-    global _POLICY, _TRACE, _LANG
-    _POLICY, _TRACE, _LANG = policy, trace, lang
+    global _POLICY, _TRACE, _LANG, _ENGINE
+    _POLICY, _TRACE, _LANG, _ENGINE = policy, trace, lang, engine
     out = Emitted(write, fail_fast, on_progress)
     emit = out.emit
     tally = out.tally
 
-    if jobs <= 1:
-        for chunk in _chunks(items, CHUNK):
+    if jobs <= 1 or engine == "duckdb":
+        for chunk in _chunks(items, SQL_CHUNK if engine == "duckdb" else CHUNK):
             for result in evaluate_items(chunk):
                 if not emit(result):
                     return tally, True

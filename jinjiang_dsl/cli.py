@@ -202,8 +202,6 @@ def _duckdb_refusal(args: argparse.Namespace, policy) -> str | None:
     """Why ``--engine duckdb`` cannot run this (what it does not do yet), or None."""
     from .sql.emit import Unsupported, emit
 
-    if input_format(args) != "json":
-        return "--engine duckdb reads a JSON document for now; decide a JSON Lines or CSV stream with the Python engine"
     if args.register is not None:
         return "--engine duckdb does not record in the register; leave out --register, or use the Python engine"
     try:
@@ -322,7 +320,8 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
             tally, stopped = emitted.tally, not recorded
         else:
             tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
-                                       lang=args.lang, fail_fast=args.fail_fast, on_progress=on_progress)
+                                       lang=args.lang, fail_fast=args.fail_fast, on_progress=on_progress,
+                                       engine=args.engine)
     summary = batch.summary_json(policy, tally, args.lang)
     if args.summary:
         with Output(args.summary, [args.policy, args.applications]) as f:
@@ -673,7 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="with --register: say what would be recorded, record nothing")
     p.add_argument("--engine", choices=["python", "duckdb"], default="python",
                    help="decide in Python (default, with explanations) or by the policy's SQL query on DuckDB "
-                        "(a JSON document; no explanations; docs/scale.md)")
+                        "(no explanations; docs/scale.md)")
     p.set_defaults(run=cmd_eval)
 
     for name, run, summary in (

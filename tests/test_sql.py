@@ -200,8 +200,31 @@ def test_eval_engine_duckdb_writes_the_contract_as_the_python_engine_does(tmp_pa
         outputs.append(decided)
     assert outputs[0] == outputs[1]
     assert outputs[1]["applicants"][-1]["status"] == "error" and outputs[1]["summary"]["errors"] == 1
-    assert main(["eval", str(policy), str(source).replace(".json", ".jsonl"), "--engine", "duckdb"]) == 2
-    assert "--engine duckdb reads a JSON document for now" in capsys.readouterr().err
+    assert main(["eval", str(policy), str(source), "--engine", "duckdb", "--register", str(tmp_path / "r.sqlite")]) == 2
+    assert "--engine duckdb does not record in the register" in capsys.readouterr().err
+
+
+def test_a_stream_on_duckdb_writes_every_line_as_the_python_engine_does(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    source = tmp_path / "in.jsonl"
+    lines = list(synthetic.lines(3000, seed=9, broken_share=0.01))
+    lines.insert(100, "not json at all\n")
+    source.write_text("".join(lines), encoding="utf-8")
+    policy = str(ROOT / "policies" / "jinjiang_2023.pol")
+    written = {}
+    for engine_name in ("python", "duckdb"):
+        out, summary = tmp_path / f"{engine_name}.jsonl", tmp_path / f"{engine_name}.summary.json"
+        assert main(["eval", policy, str(source), "--engine", engine_name, "--no-trace", "--quiet", "-o", str(out),
+                     "--summary", str(summary)]) == 0
+        written[engine_name] = (out.read_text(encoding="utf-8"), summary.read_text(encoding="utf-8"))
+    assert written["python"] == written["duckdb"]
+    out_lines = written["duckdb"][0].splitlines()
+    assert len(out_lines) == len(lines)  # count in = count out, bad lines included
+    assert json.loads(out_lines[100])["errors"] == ["line 101: not valid JSON: Expecting value at column 1"]
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
