@@ -406,49 +406,52 @@ class Emitter:
     # ------------------------------------------------------------------ rules across measures
 
     def rule(self, rule: Rule, index: int, before: str) -> str:
-        """A CTE body: the claims after one rule acted on them."""
+        """A CTE body: the claims after one rule acted on them. The claims it cannot touch pass through; its
+        windows see only those it can (the hand-written query of the notice gained 2.4× so)."""
+        touched = self.touched(rule, index, "touched")
+        if touched is None:
+            return f"  SELECT * FROM {before}"
+        cand, body = touched
+        return (f"  SELECT {_claims({})} FROM {before} WHERE NOT COALESCE({cand}, FALSE)\n  UNION ALL\n"
+                f"{body.replace('FROM touched', f'FROM (SELECT * FROM {before} WHERE COALESCE({cand}, FALSE))')}")
+
+    def touched(self, rule: Rule, index: int, rows: str) -> tuple[str, str] | None:
+        """The claims a rule may change (SQL), and the SELECT of them changed, reading them from ``rows``."""
         if isinstance(rule, Once):
-            cand = f"(measure = {literal(rule.measure)} AND status = 'granted'" + \
-                (" AND p_date IS NOT NULL)" if rule.per == "year" else ")")
+            cand = f"measure = {literal(rule.measure)} AND status = 'granted'" + \
+                (" AND p_date IS NOT NULL" if rule.per == "year" else "")
             order = "entitlement DESC, p_ord" if rule.per == "year" else "p_date NULLS LAST, p_ord"
-            part = f"a_ord, {cand}" + (", year" if rule.per == "year" else "")
-            columns = _claims(_losing("cand AND rn > 1", "not_eligible"))
-            return (f"  SELECT {columns}\n"
-                    f"  FROM (SELECT *, {cand} AS cand, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY {order}) AS rn\n"
-                    f"        FROM {before})")
+            part = "a_ord" + (", year" if rule.per == "year" else "")
+            return cand, (f"  SELECT {_claims(_losing('rn > 1', 'not_eligible'))}\n"
+                          f"  FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY {order}) AS rn FROM {rows})")
         if isinstance(rule, HighestNotStacked):
             group = "CASE WHEN p_ord >= 0 THEN p_ord ELSE -k END" if rule.scope == "project" else "year"  # own: alone
-            window = f"PARTITION BY a_ord, {group}, status = 'granted'"
             spec = self.plan.inputs.get(rule.other_policy or "")
             other = ident(COLUMN_PREFIX + spec.name) if spec is not None and spec.scope == "project" else "NULL"
-            loses = ("status = 'granted' AND (first_other IS NOT NULL OR n > 1) "
-                     "AND ((first_other IS NOT NULL AND first_other >= best) OR rn > 1)")
-            return (f"  SELECT {_claims(_losing(loses, 'superseded'))}\n"
-                    f"  FROM (SELECT c.*, COUNT(*) OVER w AS n, MAX(amount) OVER w AS best,\n"
-                    f"          ROW_NUMBER() OVER (w ORDER BY amount DESC, m_rank, p_ord) AS rn,\n"
-                    f"          FIRST_VALUE(other) OVER (w ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING "
-                    f"AND UNBOUNDED FOLLOWING) AS first_other\n"
-                    f"        FROM {before} c LEFT JOIN (SELECT a_ord, p_ord, {other} AS other FROM project) o "
-                    f"USING (a_ord, p_ord)\n"
-                    f"        WINDOW w AS ({window}))")
-        if isinstance(rule, AnnualCap):
-            if rule.cap is None:
-                return f"  SELECT * FROM {before}"
+            loses = "(first_other IS NOT NULL OR n > 1) AND ((first_other IS NOT NULL AND first_other >= best) OR rn > 1)"
+            return "status = 'granted'", (
+                f"  SELECT {_claims(_losing(loses, 'superseded'))}\n"
+                f"  FROM (SELECT c.*, COUNT(*) OVER w AS n, MAX(amount) OVER w AS best,\n"
+                f"          ROW_NUMBER() OVER (w ORDER BY amount DESC, m_rank, p_ord) AS rn,\n"
+                f"          FIRST_VALUE(other) OVER (w ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING "
+                f"AND UNBOUNDED FOLLOWING) AS first_other\n"
+                f"        FROM {rows} c LEFT JOIN (SELECT a_ord, p_ord, {other} AS other FROM project) o "
+                f"USING (a_ord, p_ord)\n"
+                f"        WINDOW w AS (PARTITION BY a_ord, {group}))")
+        if isinstance(rule, AnnualCap) and rule.cap is not None:
             cand = f"measure = {literal(rule.measure)} AND status = 'granted' AND p_date IS NOT NULL"
-            return self.reduce(before, cand, self.applicant_value(rule.cap), "TRUE", rule.reduction, "k")
-        if isinstance(rule, Limit):
-            if rule.limit is None:
-                return f"  SELECT * FROM {before}"
-            cand = "status = 'granted' AND amount <> 0 AND p_date IS NOT NULL"
+            return cand, self.reduce(rows, self.applicant_value(rule.cap), "TRUE", rule.reduction)
+        if isinstance(rule, Limit) and rule.limit is not None:
             limit = self.applicant_value(rule.limit)
             applies = self.holds(rule.applies_to) if rule.applies_to is not None else "TRUE"
             headroom = f"trunc(GREATEST({limit.val}, 0), {self.digits()})"
-            missing = self.first_missing(rule.limit.expr)
-            problem = (f"CASE WHEN problem IS NULL AND applies AND NOT target_ok AND SUM(CASE WHEN {cand} THEN 1 "
-                       f"ELSE 0 END) OVER (PARTITION BY a_ord) > 0 THEN {literal(str(index) + ':')} || missing "
-                       "ELSE problem END")
-            return self.reduce(before, cand, Sql(headroom, limit.ok), applies, rule.reduction, "k",
-                               problem, missing)
+            problem = (f"CASE WHEN problem IS NULL AND applies AND NOT target_ok THEN {literal(str(index) + ':')} "
+                       "|| missing ELSE problem END")  # the applicant has grants the limit must count
+            return ("status = 'granted' AND amount <> 0 AND p_date IS NOT NULL",
+                    self.reduce(rows, Sql(headroom, limit.ok), applies, rule.reduction, problem,
+                                self.first_missing(rule.limit.expr)))
+        if isinstance(rule, (AnnualCap, Limit)):
+            return None
         raise Unsupported(f"the rule '{rule.describe()}'")
 
     def applicant_value(self, cond: Cond) -> Sql:
@@ -466,39 +469,37 @@ class Emitter:
         return "CASE " + " ".join(f"WHEN {ident(COLUMN_PREFIX + n)} IS NULL THEN {literal(n)}" for n in names) \
             + " END" if names else "''"
 
-    def reduce(self, before: str, cand: str, target: Sql, applies: str, reduction: str, order: str,
-               problem: str = "problem", missing: str = "NULL") -> str:
-        """The claims with those that ``cand`` picks brought down, per applicant and year, to ``target``
-        (an applicant figure) when they exceed it: in input order, or pro rata by the largest remainder in
-        whole units of the policy's rounding (integer arithmetic, 128 bits)."""
-        window = f"PARTITION BY a_ord, year, {cand}"
-        over = "cand AND applies AND target_ok AND total > target"
+    def reduce(self, rows: str, target: Sql, applies: str, reduction: str, problem: str = "problem",
+               missing: str = "NULL") -> str:
+        """The claims ``rows`` brought down, per applicant and year, to ``target`` (an applicant figure) when
+        they exceed it: in input order (the decider's claim order ``k``), or pro rata by the largest remainder
+        in whole units of the policy's rounding (integer arithmetic, 128 bits)."""
+        window = "PARTITION BY a_ord, year"
+        over = "applies AND target_ok AND total > target"
         unit = number(self.plan.rounding_unit).val
         scale = 10 ** self.digits()
+        figures = (f"JOIN (SELECT a_ord AS t_ord, {target.val} AS target, {target.ok} AS target_ok, {applies} AS "
+                   f"applies, {missing} AS missing FROM applicant) t ON c.a_ord = t.t_ord")
         if reduction == "input_order":
             after = (f"CASE WHEN {over} THEN LEAST(amount, GREATEST(target - COALESCE(SUM(amount) OVER "
-                     f"({window} ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) "
+                     f"({window} ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) "
                      "ELSE amount END")
             return (f"  SELECT {_claims({'amount': after, 'problem': problem})}\n"
-                    f"  FROM (SELECT c.*, {cand} AS cand, SUM(amount) OVER ({window}) AS total, t.*\n"
-                    f"        FROM {before} c JOIN (SELECT a_ord AS t_ord, {target.val} AS target, "
-                    f"{target.ok} AS target_ok, {applies} AS applies, {missing} AS missing FROM applicant) t "
-                    "ON c.a_ord = t.t_ord)")
+                    f"  FROM (SELECT c.*, SUM(amount) OVER ({window}) AS total, t.*\n"
+                    f"        FROM {rows} c {figures})")
         after = f"CASE WHEN {over} THEN CAST(fl + CASE WHEN rk <= leftover THEN 1 ELSE 0 END AS DECIMAL(38, 0)) * {unit} " \
                 "ELSE amount END"
         return (f"  SELECT {_claims({'amount': after, 'problem': problem})}\n"
                 f"  FROM (SELECT *, goal - SUM(fl) OVER ({window}) AS leftover,\n"
-                f"          ROW_NUMBER() OVER ({window} ORDER BY rem DESC, {order}) AS rk\n"
+                f"          ROW_NUMBER() OVER ({window} ORDER BY rem DESC, k) AS rk\n"
                 f"        FROM (SELECT *, CASE WHEN units = 0 THEN 0 ELSE weight * goal // units END AS fl,\n"
                 f"                CASE WHEN units = 0 THEN 0 ELSE weight * goal % units END AS rem\n"
-                f"              FROM (SELECT c.*, {cand} AS cand, SUM(amount) OVER ({window}) AS total, t.*,\n"
+                f"              FROM (SELECT c.*, SUM(amount) OVER ({window}) AS total, t.*,\n"
                 f"                      CAST(round(COALESCE(amount, 0) * {scale}) AS HUGEINT) AS weight,\n"
                 f"                      SUM(CAST(round(COALESCE(amount, 0) * {scale}) AS HUGEINT)) OVER ({window}) "
                 f"AS units,\n"
                 f"                      CAST(trunc(t.target * {scale}) AS HUGEINT) AS goal\n"
-                f"                    FROM {before} c JOIN (SELECT a_ord AS t_ord, {target.val} AS target, "
-                f"{target.ok} AS target_ok, {applies} AS applies, {missing} AS missing FROM applicant) t "
-                "ON c.a_ord = t.t_ord)))")
+                f"                    FROM {rows} c {figures})))")
 
     def rank(self) -> str:
         """Measures in measure order (1.2 before 1.10): their rank, by a CASE over their ids."""
