@@ -1,20 +1,25 @@
-"""The SQL emitter: a plan → one readable query that decides every project's awards of a population.
+"""The SQL emitter: a plan → one readable query that decides every award of a population.
 
 It reads the same plan as the Python code generator and keeps its semantics, in exact decimals:
 money is ``DECIMAL(38, 20)`` (every figure the validator accepts), each constant has the precision it
-is written with, a product's scale is tracked and refused past what ``DECIMAL(38)`` holds, and the
-policy's rounding is the only rounding. A missing fact is NULL; beside each value the emitter
-builds the SQL that says whether Python would have read it at all (``and``/``or`` stop early, a
-condition that touches a missing fact does not hold, an amount that does makes the measure not
-eligible), so the two engines agree on every status. Policy text reaches the query only as quoted
-identifiers (``"投资额"``) and string literals with their quotes doubled.
+is written with, a product's scale is tracked and refused past what ``DECIMAL(38)`` holds, a
+quotient is never computed (only compared, multiplied out), and the policy's rounding is the only
+rounding. A missing fact is NULL; beside each value the emitter builds the SQL that says whether
+Python would have read it at all — ``and``/``or`` stop early, a condition that reads a missing fact
+does not hold, an amount that does makes the measure not eligible, a zero divisor makes the
+applicant an input error — so the two engines agree on every status. Policy text reaches the query
+only as quoted identifiers (``"f_投资额"``), string literals with their quotes doubled, and comments
+kept on one line.
 
-The query reads two relations — ``applicant`` (``a_ord``, ``a_id`` and a column per applicant
-input) and ``project`` (``a_ord``, ``p_ord``, ``p_id``, ``p_date``, ``given``: the names of the facts
-the record gave, and a column per project input) — and returns one row per award:
-``a_ord, p_ord, measure, status, entitlement`` (the amount too, while no rule across measures acts). Its CTEs are named after the measures, each
-with a comment naming its ``.pol`` line. What it cannot yet decide is listed by :func:`unsupported`,
-and a policy that uses it is refused, never decided differently.
+The query reads two relations — ``applicant`` (``a_ord``, ``a_date``, ``a_given`` and a column per
+applicant input) and ``project`` (``a_ord``, ``p_ord``, ``p_date``, ``given``: the names of the facts
+the record gave, and a column per project input) — and returns one row per award, in the order the
+decider lists them: ``a_ord, p_ord, measure, status, entitlement, amount``, and for the engine the
+amount before the cap, what each cross check computed, an input problem a rule found and a zero
+divisor met. Its CTEs are named after the measures and then the rules across measures, in the
+plan's order, each with a comment naming its ``.pol`` line or what it does. What it cannot decide
+is listed by :func:`unsupported` or raised as :class:`Unsupported`: such a policy is refused, never
+decided differently.
 """
 
 from __future__ import annotations
@@ -500,12 +505,6 @@ class Emitter:
                 f"AS units,\n"
                 f"                      CAST(trunc(t.target * {scale}) AS HUGEINT) AS goal\n"
                 f"                    FROM {rows} c {figures})))")
-
-    def rank(self) -> str:
-        """Measures in measure order (1.2 before 1.10): their rank, by a CASE over their ids."""
-        measures = sorted(self.plan.measures, key=lambda m: measure_key(m.id))
-        return "CASE measure " + " ".join(f"WHEN {literal(m.id)} THEN {i}" for i, m in enumerate(measures)) + " END" \
-            if measures else "0"
 
 
 CLAIMS = ("a_ord", "p_ord", "p_date", "year", "measure", "m_rank", "k", "raw", "checks", "status", "entitlement",
