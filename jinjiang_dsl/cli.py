@@ -32,6 +32,15 @@ from .safe_text import visible
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
 
 
+class Terminal(Console):
+    """A console for what a command prints. When its reader goes away (``… | head``), rich would exit with
+    status 1; it raises :class:`BrokenPipeError` instead, which :func:`main` ends quietly, as for every
+    other output (status 0)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def _stderr() -> Console:
     # soft_wrap: a reason is one line however long the path; rich would otherwise break it at 80 columns
     return Console(stderr=True, highlight=False, soft_wrap=True)
@@ -62,7 +71,7 @@ def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    out = Console(highlight=False)
+    out = Terminal(highlight=False)
     err = _stderr()
     unreadable = checked = 0
     errors = warnings = 0
@@ -237,7 +246,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     with Output(args.output, [args.policy, args.applications]) as out:
         if fmt == "text":
-            print_batch(Console(file=cast(TextIO, out), highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
+            print_batch(Terminal(file=cast(TextIO, out), highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
         elif fmt == "jsonl":
             from .batch import json_line
 
@@ -400,7 +409,7 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
         from rich.markdown import Markdown
 
         with Output(args.output, [args.policy, args.applications]) as out:
-            Console(file=cast(TextIO, out), highlight=False).print(Markdown(markdown.render(built, args.lang)))
+            Terminal(file=cast(TextIO, out), highlight=False).print(Markdown(markdown.render(built, args.lang)))
         return EXIT_OK
     rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
     with Output(args.output, [args.policy, args.applications]) as out:
@@ -418,7 +427,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from .coverage import Coverage
     from .examples import explanation, run_all
 
-    out, err = Console(highlight=False, soft_wrap=True), _stderr()
+    out, err = Terminal(highlight=False, soft_wrap=True), _stderr()
     passed = failed = 0
     unreadable = invalid = False
     for path in args.policies:
@@ -530,7 +539,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
                           "text" if sys.stdout.isatty() and not args.output else "json")
     with Output(args.output, [args.old, args.new, args.applications]) as out:
         if fmt == "text":
-            print_impact(Console(file=cast(TextIO, out), highlight=False), result, args.lang)
+            print_impact(Terminal(file=cast(TextIO, out), highlight=False), result, args.lang)
         elif fmt == "html":
             out.write(render_html(result, args.lang))
         else:
@@ -573,7 +582,7 @@ def register_history(register, args: argparse.Namespace, err: Console) -> int:
     if not rows:
         err.print(f"no decision for applicant {visible(args.applicant)!r} in {args.register}", markup=False)
         return EXIT_ERRORS
-    out = Console(highlight=False, soft_wrap=True)
+    out = Terminal(highlight=False, soft_wrap=True)
     for r in rows:
         links = (f"  supersedes {r['supersedes']}" if r["supersedes"] else "") + \
                 (f"  superseded by {r['superseded_by']}" if r["superseded_by"] else "")
@@ -598,7 +607,7 @@ def register_replay(register, args: argparse.Namespace, err: Console) -> int:
     if not found:
         err.print(f"nothing recorded as {visible(target)!r} in {args.register}", markup=False)
         return EXIT_ERRORS
-    out = Console(highlight=False, soft_wrap=True)
+    out = Terminal(highlight=False, soft_wrap=True)
     differ = [(did, diff) for did, diff in found if diff]
     for did, diff in found:
         out.print(f"decision {did}: " + ("identical" if not diff else f"differs: {diff}"), markup=False)
@@ -607,7 +616,7 @@ def register_replay(register, args: argparse.Namespace, err: Console) -> int:
 
 def register_verify(register, args: argparse.Namespace, err: Console) -> int:
     count, problems = register.verify()
-    out = Console(highlight=False, soft_wrap=True)
+    out = Terminal(highlight=False, soft_wrap=True)
     for p in problems:
         out.print(f"decision {p.decision_id}: {p.what}", markup=False)
     out.print(f"{args.register}: {count} decisions checked; " + ("the chain is intact" if not problems

@@ -317,3 +317,16 @@ def test_compile_emit_plan_lists_the_rules_in_the_order_they_apply(capsys):
     assert "limit fiscal_contribution − other_municipal_subsidies per applicant per year" in out
     code, out, _ = run(capsys, "compile", str(ROOT / "policies" / "shapes" / "s07_stacking.pol"), "--emit", "plan")
     assert code == 0 and "rules: none (awards stack)" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_reader_that_goes_away_ends_the_run_quietly(fmt: str) -> None:
+    # `jinjiang-dsl eval … | head`: the terminal tree (rich) ends as the JSON does, status 0, nothing on stderr
+    proc = subprocess.Popen([sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(ROOT / "policies" / "jinjiang_2023.pol"),
+                             str(ROOT / "examples" / "applications.json"), "--format", fmt],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(200)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0 and err == b""
