@@ -263,3 +263,19 @@ def test_the_schema_refuses_what_the_validator_refuses(capsys: Any) -> None:
                 {**good, "projects": [{"id": "P1", "date": "2023-06-01", "sme_adopters": -1}]}):
         assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad)) != []
         assert not next(iter(policy.read([bad]))).ok
+
+
+def test_a_figure_past_decimal_38_is_still_decided_exactly_and_stops_no_one(tmp_path: Path) -> None:
+    # 20% of 999,999,999 units at 999,999,999,999,999.99999999999999999999 each: within the validator's
+    # bounds, beyond DECIMAL(38); the batch is decided in Python, the other applicant with it
+    overflowing = EXACT.replace('  industry: text "产业" / "industry"\n', '  industry: text "产业" / "industry"\n'
+                                '  units: count "数量" / "units"\n').replace(
+        "amount 20% of spend, at most 100万", "amount 20% of units * spend")
+    policy = policy_from_source(overflowing)
+    document = {"applicants": [
+        {"id": "E1", "projects": [{"id": "P1", "industry": "纺织", "units": 999999999,
+                                   "spend": "999999999999999.99999999999999999999"}]},
+        {"id": "E2", "projects": [{"id": "P1", "industry": "纺织", "units": 2, "spend": "100"}]}]}
+    python, sql = both(policy, document)
+    assert python == sql
+    assert [a["total"] for a in sql] == ["199999999800000000000000.00", "40.00"]
