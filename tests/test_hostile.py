@@ -206,6 +206,10 @@ def test_the_api_decides_anything_without_raising(jinjiang: Any, batch: list[Any
             assert decision.status == "error"
     with exact():
         json.dumps(jinjiang.evaluate({"applicants": batch}).to_json("zh"))
+    # the SQL engine decides the same records alike, and never raises either
+    python = [d.to_json("zh", trace=False) for d in jinjiang.run({"applicants": batch}, trace=False)[1].applicants]
+    sql = [d.to_json("zh", trace=False) for d in jinjiang.run({"applicants": batch}, trace=False, engine="duckdb")[1].applicants]
+    assert sql == python
 
 
 # ---------------------------------------------------------------- streams
