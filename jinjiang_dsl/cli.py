@@ -186,6 +186,8 @@ def input_format(args: argparse.Namespace) -> str:
         return "jsonl"
     if name.endswith(".csv"):
         return "csv"
+    if name.endswith(".parquet"):
+        return "parquet"
     return "json"
 
 
@@ -313,13 +315,20 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     except OSError as exc:
         err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
         return EXIT_UNREADABLE
+    if input_format(args) == "parquet":
+        unreadable = batch.parquet_problem(args.applications)
+        if unreadable is not None:
+            stream.close()
+            err.print(f"{args.applications}: cannot read: {unreadable}", markup=False)
+            return EXIT_UNREADABLE
     jobs = args.jobs or batch.default_jobs()
     show_progress = err.is_terminal and not args.quiet
     limit = args.max_line_bytes
     with stream, Output(args.output, [args.policy, args.applications]) as out, \
             _progress(err, size, show_progress) as advance:
-        items = (batch.read_csv(batch.csv_text(stream), policy, limit) if input_format(args) == "csv"
-                 else batch.read_jsonl(stream, limit))
+        fmt = input_format(args)
+        items = (batch.read_csv(batch.csv_text(stream), policy, limit) if fmt == "csv"
+                 else batch.read_parquet(args.applications) if fmt == "parquet" else batch.read_jsonl(stream, limit))
         on_progress = (lambda n: advance(stream.bytes_read)) if show_progress else None
         if args.register is not None:  # one process: each line counts what the lines before it recorded
             emitted = batch.Emitted(out.write, args.fail_fast, on_progress)
@@ -657,8 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="evaluate applications and explain every amount")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")
     p.add_argument("applications", metavar="APPLICATIONS",
-                   help="applications: a JSON document, JSON Lines (.jsonl) or CSV (.csv); - for stdin (JSON Lines)")
-    p.add_argument("--input-format", choices=["json", "jsonl", "csv"],
+                   help="applications: a JSON document, JSON Lines (.jsonl), CSV (.csv) or Parquet (.parquet); "
+                        "- for stdin (JSON Lines)")
+    p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
                    help="how to read APPLICATIONS (default: by its extension)")
     p.add_argument("--format", choices=["text", "json", "jsonl"],
                    help="text (default on a terminal), json (default when piped) or jsonl; streams give jsonl")

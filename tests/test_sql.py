@@ -279,3 +279,30 @@ def test_a_figure_past_decimal_38_is_still_decided_exactly_and_stops_no_one(tmp_
     python, sql = both(policy, document)
     assert python == sql
     assert [a["total"] for a in sql] == ["199999999800000000000000.00", "40.00"]
+
+
+def test_a_parquet_file_is_read_as_its_json_lines_are(tmp_path: Path, capsys: Any) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    lines = tmp_path / "in.jsonl"
+    lines.write_text("".join(synthetic.lines(1500, seed=11, broken_share=0.0)), encoding="utf-8")
+    parquet = tmp_path / "in.parquet"
+    con = duckdb.connect()  # DuckDB writes the file: money as text, dates as DATE, projects as a list of structs
+    con.execute(f"COPY (SELECT * FROM read_json('{lines}', format = 'newline_delimited')) TO '{parquet}' "
+                "(FORMAT parquet)")
+    assert "DATE" in str(con.execute(f"DESCRIBE SELECT projects FROM '{parquet}'").fetchall())
+    policy = str(ROOT / "policies" / "jinjiang_2023.pol")
+    written = []
+    for source, engine_name in ((lines, "python"), (parquet, "python"), (parquet, "duckdb")):
+        out = tmp_path / f"{source.suffix}.{engine_name}.jsonl"
+        assert main(["eval", policy, str(source), "--engine", engine_name, "--no-trace", "--quiet", "-o", str(out)]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1] == written[2]
+    assert len(written[0].splitlines()) == 1500
+    not_parquet = tmp_path / "x.parquet"
+    not_parquet.write_text("not parquet", encoding="utf-8")
+    assert main(["eval", policy, str(not_parquet), "--quiet"]) == 2
+    assert "cannot read: not a Parquet file DuckDB can read" in capsys.readouterr().err
