@@ -387,7 +387,7 @@ def _evaluate_by_sql(policy: Policy, items: list[Item]) -> list[Result]:
     engine, the valid applicants decided in one query, every line written as the Python engine writes it."""
     from .sql import engine
 
-    read = [read_item(policy, item) for item in items]
+    read = [_read_safely(policy, item) for item in items]
     apps = [app for _, app, _ in read if app is not None]
     try:
         decisions = iter(engine.decide(policy, apps))
@@ -395,10 +395,19 @@ def _evaluate_by_sql(policy: Policy, items: list[Item]) -> list[Result]:
         return [failed or _internal_error(item, exc, "the SQL engine") for item, _, failed in read]
     results = []
     for item, app, failed in read:
-        results.append(failed if app is None and failed is not None else
-                       result_of(policy, item, app, next(decisions))[0] if app is not None else
-                       _internal_error(item, LookupError("no applicant")))
+        if app is None:  # not JSON, or a fault of ours reading it: its own error line
+            assert failed is not None
+            results.append(failed)
+        else:
+            results.append(result_of(policy, item, app, next(decisions))[0])
     return results
+
+
+def _read_safely(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Result | None]:
+    try:
+        return read_item(policy, item)
+    except Exception as exc:  # noqa: BLE001 - as decide_safely: the line's own error, never the batch's end
+        return item, None, _internal_error(item, exc)
 
 
 def _internal_error(item: Item, exc: Exception, where: str = "") -> Result:
