@@ -170,9 +170,11 @@ def convert_keywords(source: str, to: str, path: str = "<policy>") -> str:
     out, at = [], 0
     for start, end, text in edits:
         before, after = source[at:start], source[end:end + 1]
-        if to == "en" and before[-1:] and _joins(before[-1]):
-            text = " " + text  # 上限100万 → cap 100万; 20%的投资额 → 20% of 投资额
-        if to == "en" and after and _joins(after):
+        # Words are kept apart: 上限100万 → cap 100万, 20%的投资额 → 20% of 投资额; and the other way,
+        # noteA-0 → 解释 A-0 (a Chinese keyword followed by a letter would be read as part of a name).
+        if before[-1:] and (_joins(before[-1]) if to == "en" else _word(before[-1])):
+            text = " " + text
+        if after and (_joins(after) if to == "en" else _word(after) and not after.isdigit()):
             text += " "
         out += [before, text]
         at = end
@@ -185,6 +187,10 @@ def _start(token: Token) -> int:
 
 def _end(token: Token) -> int:
     return token.end_pos or 0
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _joins(ch: str) -> bool:

@@ -21,6 +21,7 @@ from lark import Lark
 
 from jinjiang_dsl import check_source, cli
 from jinjiang_dsl.diagnostics import Diagnostic, PolicyError, render_plain, source_lines
+from jinjiang_dsl.fmt import Unconvertible, convert_keywords, meaning
 from jinjiang_dsl.safe_text import BIDI_CONTROLS
 from jinjiang_dsl.syntax import parse, parser
 from jinjiang_dsl.syntax.grammar import grammar_text
@@ -284,6 +285,12 @@ def test_grammar_generated_text(scratch):
             outcomes.append(False)
         else:
             outcomes.append(True)
+            for keywords in ("zh", "en"):  # respelled, a policy says what it said (or the phrase is named)
+                try:
+                    respelled = convert_keywords(source, keywords, "gen.pol")
+                except Unconvertible:
+                    continue
+                assert meaning(respelled, "gen.pol") == meaning(source, "gen.pol")
         assert_checks(source)
         scratch.write_text(source, encoding="utf-8")
         code, output = run_cli(scratch)
