@@ -84,7 +84,9 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert "Budget impact of a policy change" in html and "+135,000.00" in html and html.count("<svg") == 3
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text"]) == 0
     printed = capsys.readouterr().out
-    assert "measure 1.1: amount" in printed and "+135,000.00" in printed and "E010" in printed
+    assert "措施 1.1:金额" in printed and "+135,000.00" in printed and "E010" in printed
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text", "--lang", "en"]) == 0
+    assert "measure 1.1: amount" in capsys.readouterr().out
 
 
 def test_impact_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, capsys: Any) -> None:

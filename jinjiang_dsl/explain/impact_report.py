@@ -27,6 +27,27 @@ WORDS = {
 }
 
 
+# The parts of a policy a change names (impact.Change.what, in English in the JSON), as a Chinese reader
+# reads them: "measure 1.1: amount" → "措施 1.1:金额".
+WHAT_ZH = {"measure": "措施", "rule": "规则", "title": "标题", "beneficiary": "受益对象", "requirements": "条件",
+           "amount": "金额", "at most": "最高", "cross checks": "交叉核对", "paid in instalments": "分期拨付",
+           "shared": "分担", "quota": "名额", "in force": "施行期间", "by reference": "参照执行", "rounding": "舍入",
+           "when": "当"}
+
+
+def what(text: str, lang: str) -> str:
+    """A change's subject in the report's language."""
+    if lang != "zh":
+        return text
+    head, _, part = text.partition(": ")
+    kind, _, rest = head.partition(" ")
+    head = f"{WHAT_ZH.get(kind, kind)} {rest}".strip() if kind in ("measure", "rule") else WHAT_ZH.get(head, head)
+    if not part:
+        return head
+    name, _, number = part.partition(" #")
+    return f"{head}:{WHAT_ZH.get(name, name)}" + (f" #{number}" if number else "")
+
+
 def w(key: str, lang: str) -> str:
     zh, en = WORDS[key]
     return zh if lang == "zh" else en
@@ -49,7 +70,7 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
         changes.add_column(column)
     for c in impact.changes:
         lines = "/".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) else ""
-        changes.add_row(visible(c.what), lines, visible(c.before), visible(c.after))
+        changes.add_row(visible(what(c.what, lang)), lines, visible(c.before), visible(c.after))
     console.print(changes if impact.changes else w("no_changes", lang))
     money = Table(title=w("total", lang))
     for column in ("", w("before", lang), w("after", lang), w("change", lang)):
@@ -113,7 +134,7 @@ def render_html(impact: Impact, lang: str) -> str:
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            body.append(f"<tr><td>{escape(c.what)}</td><td>{escape(lines)}</td><td>{escape(c.before)}</td>"
+            body.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(c.before)}</td>"
                         f"<td>{escape(c.after)}</td></tr>")
         body.append("</table>")
     else:
