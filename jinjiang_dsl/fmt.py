@@ -38,7 +38,7 @@ from . import ast
 from .diagnostics import PolicyError
 from .syntax import parse, parser
 from .syntax.errors import syntax_diagnostic
-from .syntax.keyword_table import Keyword, by_english, english_words, keywords
+from .syntax.keyword_table import Keyword, by_english, by_terminal, english_words
 
 SPACES = re.compile(r" {2,}")
 WIDE_COMMA = re.compile(r"，|(?<![一二三四五六七八九十])、")  # 一、 opens a clause id, and stays
@@ -147,7 +147,7 @@ def convert_keywords(source: str, to: str, path: str = "<policy>") -> str:
     """The source with every keyword spelled in ``to`` ("zh" or "en"); names, strings, comments,
     amounts and layout kept. A run of English keywords is read as the longest phrases of the table
     (``once per applicant per year`` → ``每家每年限一次``); a Chinese keyword is one phrase."""
-    chinese = {k.terminal: k for k in keywords()}
+    chinese = by_terminal()
     edits: list[tuple[int, int, str]] = []
     tokens = tokens_of(source, path)
     i = 0

@@ -14,6 +14,7 @@ from jinjiang_dsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+CSV_FIXTURE = ROOT / "tests" / "fixtures" / "applications.csv"  # rows of every kind, shared with test_register
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import synthetic  # noqa: E402
@@ -100,16 +101,9 @@ def test_fail_fast_stops_at_the_first_error(stream: Path, tmp_path: Path) -> Non
 
 def test_csv_one_project_per_row(tmp_path: Path) -> None:
     csv = tmp_path / "apps.csv"
-    csv.write_text(
-        "applicant_id,name,kind,manufacturer,above_scale_industrial,fiscal_contribution,project_id,date,"
-        "mis_software_spend,cloud_service_fee\n"
-        "E1,甲,enterprise,true,true,1000000,P1,2023-06-01,1000000,\n"
-        "E1,甲,enterprise,true,true,1000000,P2,2023-07-01,,120000\n"
-        "E2,乙,enterprise,maybe,true,1000000,P1,2023-06-01,600000,\n"
-        "E3,丙,enterprise,true\n"
-        "E4,丁,enterprise,true,false,1000000,P1,2023-06-01,3000000,\n",
-        encoding="utf-8",
-    )
+    # two rows of E1, a bad boolean for E2, a short row for E3 (tests/fixtures/applications.csv), then E4
+    csv.write_text(CSV_FIXTURE.read_text(encoding="utf-8") + "E4,丁,enterprise,true,false,1000000,P1,2023-06-01,3000000,\n",
+                   encoding="utf-8")
     out = tmp_path / "out.jsonl"
     assert run([str(csv), "-o", str(out)]) == 0
     results = lines_of(out)

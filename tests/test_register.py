@@ -262,13 +262,7 @@ def test_a_json_lines_stream_is_recorded_line_by_line_and_replays_identical(tmp_
 
 def test_a_csv_stream_is_recorded_with_each_line_s_own_problem(tmp_path: Path, capsys: Any) -> None:
     csv = tmp_path / "apps.csv"
-    csv.write_text(
-        "applicant_id,name,kind,manufacturer,above_scale_industrial,fiscal_contribution,project_id,date,"
-        "mis_software_spend,cloud_service_fee\n"
-        "E1,甲,enterprise,true,true,1000000,P1,2023-06-01,1000000,\n"
-        "E1,甲,enterprise,true,true,1000000,P2,2023-07-01,,120000\n"
-        "E2,乙,enterprise,maybe,true,1000000,P1,2023-06-01,600000,\n"
-        "E3,丙,enterprise,true\n", encoding="utf-8")
+    csv.write_text((ROOT / "tests" / "fixtures" / "applications.csv").read_text(encoding="utf-8"), encoding="utf-8")
     register = tmp_path / "r.sqlite"
     code, _, err = run(capsys, "eval", str(POLICY), str(csv), "--register", str(register), "-o",
                        str(tmp_path / "out.jsonl"), "--quiet")

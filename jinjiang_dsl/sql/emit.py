@@ -61,6 +61,11 @@ class Sql(NamedTuple):
     ratio: tuple[Sql, Sql] | None = None
 
 
+def _held(e: Sql) -> str:
+    """A condition's value where Python reads it (every fact there, no zero divisor), else false."""
+    return e.val if e.ok == "TRUE" else f"({e.ok} AND {e.val})"
+
+
 def _first_zero(parts: list[Sql]) -> str:
     """The zero divisor Python meets first reading ``parts`` in order (each read only if those before were)."""
     cases, before = [], "TRUE"
@@ -69,6 +74,11 @@ def _first_zero(parts: list[Sql]) -> str:
             cases.append(f"WHEN {_and(before, f'{part.zero} IS NOT NULL')} THEN {part.zero}")
         before = _and(before, part.ok)
     return "CASE " + " ".join(cases) + " END" if cases else "NULL"
+
+
+def input_columns(plan: Plan, scope: str) -> list[tuple[str, str]]:
+    """The inputs of a scope ("applicant" or "project") as columns: (input name, SQL type)."""
+    return [(name, COLUMN_TYPES[spec.kind]) for name, spec in plan.inputs.items() if spec.scope == scope]
 
 
 def ident(name: str) -> str:
@@ -217,27 +227,24 @@ class Emitter:
         tests = [f"{value} {op} {self.point(bound)}" for op, bound in _bounds(iv)]
         return "(" + " AND ".join(tests) + ")" if tests else "TRUE"
 
-    def holds(self, cond: Cond, zero_allowed: bool = False) -> str:
-        """Whether a condition holds as Python decides it: a missing fact it reads makes it not hold (and a
-        zero divisor makes the applicant an input error, which :meth:`zero` finds)."""
+    def holds(self, cond: Cond) -> str:
+        """Whether a condition holds as Python decides it: a missing fact it reads makes it not hold. Only a
+        measure's own conditions may stop at a zero divisor (:meth:`measure` reads them itself)."""
         e = self.expr(cond.expr)
-        if e.zero != "NULL" and not zero_allowed:
+        if e.zero != "NULL":
             raise Unsupported("division ('/') in an override, a limit or an annual cap")
-        return e.val if e.ok == "TRUE" else f"({e.ok} AND {e.val})"
-
-    def zero(self, conditions: list[Cond]) -> str:
-        """The divisor names of the first condition that stops at a zero divisor; Python checks every
-        condition (a missing fact only makes one fail), so each is read whatever those before said."""
-        zeros = [z for c in conditions if (z := self.expr(c.expr).zero) != "NULL"]
-        return "NULL" if not zeros else zeros[0] if len(zeros) == 1 else f"COALESCE({', '.join(zeros)})"
+        return _held(e)
 
     # ------------------------------------------------------------------ measures
 
     def measure(self, m: Measure) -> str:
         """The CTE deciding one measure on every project that lists it (gives one of its facts)."""
-        conditions = [c for c in (m.beneficiary, *m.requirements) if c is not None]
-        eligible = " AND ".join(self.holds(c, zero_allowed=True) for c in conditions) or "TRUE"
-        zero = self.zero(conditions)
+        conditions = [self.expr(c.expr) for c in (m.beneficiary, *m.requirements) if c is not None]
+        eligible = " AND ".join(_held(c) for c in conditions) or "TRUE"
+        # the divisor of the first condition that stops at a zero one: Python checks every condition (a
+        # missing fact only makes one fail), so each is read whatever those before said
+        zeros = [c.zero for c in conditions if c.zero != "NULL"]
+        zero = "NULL" if not zeros else zeros[0] if len(zeros) == 1 else f"COALESCE({', '.join(zeros)})"
         listed = ", ".join(literal(f) for f in sorted(m.own_facts))
         head = (f"  -- {comment(f'measure {m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})')}\n"
                 f"  SELECT a_ord, p_ord, p_date, {literal(m.id)} AS measure, {m.rank} AS m_rank, "
@@ -329,9 +336,9 @@ class Emitter:
         measures = sorted((m for m in self.plan.measures), key=lambda m: measure_key(m.id))
         ctes = [f"base AS (\n  -- each project with its applicant's facts, and what the validity rules say of its date\n"
                 f"  SELECT *, {self.gate()} AS gate FROM project JOIN applicant USING (a_ord)\n)"]
-        project_columns = [(n, s.kind) for n, s in self.plan.inputs.items() if s.scope == "project"]
+        project_columns = input_columns(self.plan, "project")
         if any(m.level == "applicant" for m in measures):
-            nothing = "".join(f", CAST(NULL AS {COLUMN_TYPES[k]}) AS {ident(COLUMN_PREFIX + n)}" for n, k in project_columns)
+            nothing = "".join(f", CAST(NULL AS {t}) AS {ident(COLUMN_PREFIX + n)}" for n, t in project_columns)
             ctes.append("own_base AS (\n  -- each applicant on its own facts, dated by its own date\n"
                         f"  SELECT *, {self.gate()} AS gate FROM (SELECT applicant.*, -1 AS p_ord, a_date AS p_date, "
                         f"a_given AS given{nothing} FROM applicant)\n)")
@@ -390,7 +397,7 @@ class Emitter:
         listed = ", ".join(literal(f) for f in sorted(m.own_facts))
         columns = "".join(
             f", SUM({ident(COLUMN_PREFIX + n)}) AS {ident(COLUMN_PREFIX + n)}" if n in m.own_facts
-            else f", CAST(NULL AS {COLUMN_TYPES[k]}) AS {ident(COLUMN_PREFIX + n)}" for n, k in project_columns)
+            else f", CAST(NULL AS {t}) AS {ident(COLUMN_PREFIX + n)}" for n, t in project_columns)
         return (f"year_{m.rank} AS (\n  -- {comment(f'measure {m.id}: its facts summed over each year')}\n"
                 f"  SELECT y.*, applicant.* EXCLUDE (a_ord) FROM (\n"
                 f"    SELECT a_ord, -1 AS p_ord, MIN(p_date) AS p_date, [{listed}] AS given, 'in_force' AS gate{columns}\n"

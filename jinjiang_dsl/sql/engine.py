@@ -24,16 +24,12 @@ from ..plan import Plan
 from ..rules import Claim, Limit
 from ..runtime.outcome import Undefined
 from ..runtime.trace import cross_check
-from .emit import COLUMN_PREFIX, COLUMN_TYPES, emit, ident, literal
+from .emit import COLUMN_PREFIX, emit, ident, input_columns, literal
 
 if TYPE_CHECKING:
     from ..api import Policy
 
 ZERO = Decimal(0)
-
-
-def _columns(plan: Plan, scope: str) -> list[tuple[str, str]]:
-    return [(name, COLUMN_TYPES[spec.kind]) for name, spec in plan.inputs.items() if spec.scope == scope]
 
 
 def load(con: Any, plan: Plan, apps: Sequence[Applicant]) -> None:
@@ -42,7 +38,7 @@ def load(con: Any, plan: Plan, apps: Sequence[Applicant]) -> None:
     They are written to JSON Lines in a private temporary folder (money as its exact text) and read
     by DuckDB with the columns' types: a row at a time through Python's DB-API took a minute for
     20,000 applicants; this takes a fraction of a second."""
-    a_cols, p_cols = _columns(plan, "applicant"), _columns(plan, "project")
+    a_cols, p_cols = input_columns(plan, "applicant"), input_columns(plan, "project")
     ok = [(i, app) for i, app in enumerate(apps) if app.ok]
     with tempfile.TemporaryDirectory(prefix="jinjiang-dsl-") as folder:
         applicants, projects = os.path.join(folder, "applicant.jsonl"), os.path.join(folder, "project.jsonl")

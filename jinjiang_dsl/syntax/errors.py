@@ -64,7 +64,8 @@ def _keyword(parser: Lark, name: str) -> str | None:
 
 
 def _chinese_spelling(name: str) -> str | None:
-    return next((k.chinese for k in keyword_table.keywords() if k.terminal == name), None)
+    found = keyword_table.by_terminal().get(name)
+    return found.chinese if found is not None else None
 
 
 def _spelling(parser: Lark, name: str) -> str | None:

@@ -53,9 +53,9 @@ def terminal_definitions() -> str:
 
 
 @functools.cache
-def english_of_terminal() -> dict[str, str]:
-    """A kept Chinese terminal's English word, which the transformer reads it as (``ZH_GRANTED`` → granted)."""
-    return {k.terminal: k.english for k in keywords()}
+def by_terminal() -> dict[str, Keyword]:
+    """Each Chinese keyword by its grammar terminal (``ZH_GRANTED`` → 给予, which reads as granted)."""
+    return {k.terminal: k for k in keywords()}
 
 
 @functools.cache

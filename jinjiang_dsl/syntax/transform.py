@@ -19,7 +19,7 @@ from lark.tree import Meta
 from .. import ast
 from ..diagnostics import Diagnostic, source_lines
 from ..limits import shorten
-from .keyword_table import english_of_terminal
+from .keyword_table import by_terminal
 
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
@@ -44,7 +44,8 @@ MUL_OPS = {"×": "*"}
 
 def keyword(token: Token) -> str:
     """A kept keyword as its English word, however it was spelled (``给予`` → ``granted``)."""
-    return english_of_terminal().get(token.type, str(token))
+    found = by_terminal().get(token.type)
+    return found.english if found is not None else str(token)
 
 
 class _Stmt:
