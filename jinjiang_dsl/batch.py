@@ -108,19 +108,25 @@ def read_jsonl(stream: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Itera
         n += 1
         if n == 1 and raw.startswith(BOM):
             raw = raw[len(BOM):]
-        body = raw.removesuffix(b"\n").removesuffix(b"\r")
-        if len(body) > max_line_bytes:
-            size = len(raw) + _skip_line(stream, raw)
-            yield Item(n, error=f"line {n}: a line of {size:,} bytes; at most {max_line_bytes:,} are read "
-                                f"(--max-line-bytes)")
-            continue
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Item(n, error=f"line {n}: not UTF-8 text (byte {exc.start + 1} of the line is {body[exc.start]:#04x})")
-            continue
-        if text.strip():
-            yield Item(n, text=text)
+        over = len(raw.removesuffix(b"\n").removesuffix(b"\r")) > max_line_bytes
+        item = line_item(n, raw, max_line_bytes, len(raw) + _skip_line(stream, raw) if over else len(raw))
+        if item is not None:
+            yield item
+
+
+def line_item(n: int, raw: bytes, max_line_bytes: int, size: int) -> Item | None:
+    """Line ``n`` of JSON Lines (``raw``: its bytes and the newline ending it, or their first part when the
+    line is over the limit; ``size``: the whole line's) as an item — its text, or why it cannot be read — or
+    None for a blank line. The one reading of a line both JSON Lines readers share."""
+    body = raw.removesuffix(b"\n").removesuffix(b"\r")
+    if len(body) > max_line_bytes:
+        return Item(n, error=f"line {n}: a line of {size:,} bytes; at most {max_line_bytes:,} are read "
+                             f"(--max-line-bytes)")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Item(n, error=f"line {n}: not UTF-8 text (byte {exc.start + 1} of the line is {body[exc.start]:#04x})")
+    return Item(n, text=text) if text.strip() else None
 
 
 def _skip_line(stream: IO[bytes], read: bytes) -> int:
@@ -498,6 +504,12 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
+def use(policy: Policy, trace: bool, lang: str, engine: str = "python") -> None:
+    """What :func:`evaluate_items` and :func:`result_of` decide and write with (in a worker, inherited)."""
+    global _POLICY, _TRACE, _LANG, _ENGINE
+    _POLICY, _TRACE, _LANG, _ENGINE = policy, trace, lang, engine
+
+
 def run(
     policy: Policy,
     items: Iterable[Item],
@@ -517,8 +529,7 @@ def run(
     ``engine="duckdb"``: each chunk decided by the policy's SQL query, in this process (DuckDB runs
     its own threads), chunks of :data:`SQL_CHUNK` lines.
     """
-    global _POLICY, _TRACE, _LANG, _ENGINE
-    _POLICY, _TRACE, _LANG, _ENGINE = policy, trace, lang, engine
+    use(policy, trace, lang, engine)
     out = Emitted(write, fail_fast, on_progress)
     emit = out.emit
     tally = out.tally
@@ -555,8 +566,7 @@ def decide_stream(policy: Policy, items: Iterable[Item], emitted: Emitted, trace
     """A stream decided in this process, line by line, against what earlier batches granted (``earlier``),
     each line written as :func:`run` writes it and then handed to ``keep`` with what it decided — the
     output as the contract writes it in Chinese (or, for an error line, as written). False when stopped."""
-    global _POLICY, _TRACE, _LANG
-    _POLICY, _TRACE, _LANG = policy, trace, lang
+    use(policy, trace, lang)
     decider = policy.decider(trace)
     with exact():
         for item in items:

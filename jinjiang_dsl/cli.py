@@ -336,6 +336,11 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
             if recorded is None:
                 return EXIT_UNREADABLE
             tally, stopped = emitted.tally, not recorded
+        elif native_path(args, policy, fmt):
+            from .sql import native
+
+            tally, stopped = native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream,
+                                        max_line_bytes=limit, on_progress=on_progress), False
         else:
             tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
                                        lang=args.lang, fail_fast=args.fail_fast, on_progress=on_progress,
@@ -350,6 +355,15 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
         err.print("stopped at the first error (--fail-fast)", markup=False)
         return EXIT_ERRORS
     return EXIT_OK
+
+
+def native_path(args: argparse.Namespace, policy, fmt: str) -> bool:
+    """Whether DuckDB decides the whole file itself (docs/scale.md): JSON Lines or Parquet, no register, no
+    stop at the first error, a policy it writes every output of."""
+    from .sql.native import refusal
+
+    return (args.engine == "duckdb" and fmt in ("jsonl", "parquet") and args.register is None
+            and not args.fail_fast and refusal(policy.plan) is None)
 
 
 def print_stream_summary(err: Console, summary: dict, lang: str) -> None:

@@ -332,7 +332,9 @@ class Emitter:
         return "CASE WHEN " + " OR ".join(tests) + " THEN 'out_of_period' ELSE 'in_force' END" if tests \
             else "'in_force'"
 
-    def query(self) -> str:
+    def query(self, columns: str | None = None) -> str:
+        """The whole query; ``columns``: another final SELECT list over the last claims (unordered), for a
+        caller that goes on in SQL (the native path writes the output from it)."""
         measures = sorted((m for m in self.plan.measures), key=lambda m: measure_key(m.id))
         ctes = [f"base AS (\n  -- each project with its applicant's facts, and what the validity rules say of its date\n"
                 f"  SELECT *, {self.gate()} AS gate FROM project JOIN applicant USING (a_ord)\n)"]
@@ -387,9 +389,10 @@ class Emitter:
             "-- amount before the cap (raw), what each cross check computed, and an input problem a rule found.\n"
             "-- Money is exact: DECIMAL throughout, rounded once where the policy says.\n"
             "WITH " + ",\n".join(ctes) + "\n"
-            "SELECT a_ord, p_ord, measure, status, entitlement, amount, raw, checks, problem, p_date, zero\n"
-            f"FROM claims_{n}\n"
-            "ORDER BY a_ord, k\n")
+            + (f"SELECT {columns} FROM claims_{n}\n" if columns is not None else
+               "SELECT a_ord, p_ord, measure, status, entitlement, amount, raw, checks, problem, p_date, zero\n"
+               f"FROM claims_{n}\n"
+               "ORDER BY a_ord, k\n"))
 
     def year_base(self, m: Measure, project_columns: list[tuple[str, str]]) -> str:
         """A measure over the year (S13): per applicant and year, the sums of its facts over the projects of
@@ -597,12 +600,12 @@ def unsupported(plan: Plan) -> list[str]:
     return found
 
 
-def emit(plan: Plan) -> str:
+def emit(plan: Plan, columns: str | None = None) -> str:
     """The SQL query of a plan (``jinjiang-dsl compile --emit sql``); :class:`Unsupported` when the
-    policy uses what the SQL engine does not decide yet, naming all of it."""
+    policy uses what the SQL engine does not decide yet, naming all of it. ``columns``: see :meth:`Emitter.query`."""
     problems = unsupported(plan)
     try:
-        query = Emitter(plan).query()
+        query = Emitter(plan).query(columns)
     except Unsupported as exc:
         problems.append(str(exc))
     if problems:

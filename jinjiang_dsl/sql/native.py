@@ -1,0 +1,463 @@
+"""The DuckDB engine's native path: a JSON Lines or Parquet file decided inside DuckDB, each line as the
+Python engine decides it, without a Python object per applicant.
+
+DuckDB reads the file (JSON Lines handed over in blocks of whole lines, Parquet scanned), screens every
+record in SQL and decides the records it vouches for with the policy's query; their output lines are
+written by SQL too. The screen is a strict subset of the validator: a record passes only when every
+field has a plain form that SQL and Python provably read alike (money as ``"1200000.50"`` or a whole
+number, counts as whole numbers, dates as ``YYYY-MM-DD``, ids of plain characters, known keys given
+once, the input assertions kept). Every other line — not JSON, invalid, or merely written another way —
+is read, validated and decided by the Python engine, so its message is the validator's own, word for
+word; so is an applicant whose awards carry what only the decider writes (payer shares, instalments, a
+cross-check warning, a zero divisor, a fact a rule needs). Repeated ids are found over the whole file,
+as the stream writer finds them. The output is byte for byte the Python engine's (tests/test_native.py).
+
+DuckDB keeps its tables in a private temporary folder and spills there beyond its memory limit, so the
+size of a file is bounded by the disk, not by memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
+
+from .. import batch
+from ..batch import BOM, Item, Result, Tally, line_item
+from ..inputs import FAST_DATE, FAST_MONEY, STRUCTURAL_APPLICANT, STRUCTURAL_PROJECT
+from ..ir import InputSpec
+from ..limits import MAX_COUNT
+from ..output import interrupted
+from ..plan import Plan
+from .emit import COLUMN_PREFIX, COLUMN_TYPES, Emitter, Unsupported, emit, ident, literal, number
+
+if TYPE_CHECKING:
+    from ..api import Policy
+
+BLOCK = 8 << 20  # bytes of JSON Lines handed to DuckDB at once
+SAFE_ID = "[ !#-&(-\\[\\]-~\u4e00-\u9fff]+"  # written as they are by JSON and by repr(): no quote, no backslash
+DECIDED = "a_ord, p_ord, measure, k, year, status, entitlement, amount, raw, checks, problem, zero, p_date"
+PLAIN_TYPES = ("VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+               "USMALLINT", "UINTEGER", "UBIGINT")  # Parquet columns JSON writes as the Python reader reads them
+
+
+def refusal(plan: Plan) -> str | None:
+    """Why the native path cannot decide this policy (the chunked SQL engine then does), or None."""
+    try:
+        emit(plan)
+        for cond in plan.assertions:
+            Emitter(plan).expr(cond.expr)
+    except Unsupported as exc:
+        return str(exc)
+    if Emitter(plan).digits() > 2:
+        return "amounts finer than a cent are written by the Python engine"
+    return None
+
+
+def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, path: str = "",
+        stream: IO[bytes] | None = None, max_line_bytes: int = 0,
+        on_progress: Callable[[int], None] | None = None) -> Tally:
+    """A whole file decided natively (``fmt``: "jsonl", read from ``stream``, or "parquet", from ``path``),
+    every line written in order; the batch's tally."""
+    native = Native(policy, lang, max_line_bytes)
+    try:
+        if fmt == "parquet":
+            native.load_parquet(path)
+        else:
+            assert stream is not None
+            native.load_jsonl(stream, on_progress)
+        native.screen()
+        native.decide()
+        return native.write(write)
+    finally:
+        native.close()
+
+
+class Native:
+    """One file's run: a DuckDB database in a private folder, filled, screened, decided and written."""
+
+    def __init__(self, policy: Policy, lang: str, max_line_bytes: int):
+        import duckdb
+
+        self.policy, self.plan, self.lang, self.max_line_bytes = policy, policy.plan, lang, max_line_bytes
+        self.folder = tempfile.TemporaryDirectory(prefix="jinjiang-dsl-")
+        self.con = duckdb.connect()
+        self.con.execute(f"SET temp_directory = {literal(os.path.join(self.folder.name, 'spill'))}")
+        self.python: dict[int, Item] = {}  # lines the Python engine reads and decides, by number
+        self.parquet: str | None = None
+
+    def close(self) -> None:
+        self.con.close()
+        self.folder.cleanup()
+
+    # ------------------------------------------------------------------ reading
+
+    def load_jsonl(self, stream: IO[bytes], on_progress: Callable[[int], None] | None) -> None:
+        """The lines into ``raw(line, t, last)`` in blocks of whole lines, numbered as :func:`read_jsonl`
+        numbers them (``last``: the file's last line, with no newline). A block that is not UTF-8, and a
+        line too long for the limit that a block cannot hold, are read by :func:`line_item`."""
+        self.con.execute("CREATE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN)")
+        limit = self.max_line_bytes
+        n, rest, first = 0, b"", True
+        while True:
+            if interrupted():
+                raise KeyboardInterrupt
+            block = stream.read(BLOCK)
+            data = rest + block
+            if first and data.startswith(BOM):
+                data = data[len(BOM):]
+            first = False
+            end = data.rfind(b"\n") + 1 if block else len(data)
+            if end == 0 and len(data) > limit + 2:  # a line over the limit: the rest of it is skipped unread
+                n += 1
+                self._python(line_item(n, data[:limit + 2], limit, len(data) + _skip_line(stream)))
+                rest = b""
+                continue
+            whole, rest = data[:end], data[end:]
+            if whole:
+                n = self._block(n, whole, ended=whole.endswith(b"\n"))
+            if on_progress is not None:
+                on_progress(len(block))
+            if not block:
+                return
+
+    def _block(self, n: int, whole: bytes, ended: bool) -> int:
+        """Lines ``n + 1`` on (``ended``: whether the last one ends with a newline); the number of the last."""
+        lines = whole.split(b"\n")
+        if ended:
+            lines.pop()
+        try:
+            text = whole.decode("utf-8")
+        except UnicodeDecodeError:  # each line for itself: a bad byte is its line's error
+            for i, raw in enumerate(lines):
+                raw += b"\n" if i < len(lines) - 1 or ended else b""
+                self._python(line_item(n + i + 1, raw, self.max_line_bytes, len(raw)))
+            return n + len(lines)
+        self.con.execute(
+            "INSERT INTO raw SELECT $1 + i, t, i = $2 AND NOT $3 FROM (SELECT unnest(l) AS t, "
+            "generate_subscripts(l, 1) AS i FROM (SELECT string_split($4, chr(10)) AS l)) WHERE i <= $2",
+            [n, len(lines), ended, text])
+        return n + len(lines)
+
+    def _python(self, item: Item | None) -> None:
+        if item is not None:
+            self.python[item.line] = item
+
+    def load_parquet(self, path: str) -> None:
+        """The rows as JSON records in ``raw``, numbered from 1 as :func:`read_parquet` numbers them; a
+        column is written as the Python reader reads it, or as a value no check passes."""
+        self.parquet = path
+        self.con.execute(f"CREATE VIEW source AS SELECT * FROM read_parquet({literal(path)}, file_row_number = true)")
+        columns = [(name, kind) for name, kind in
+                   self.con.execute("SELECT column_name, column_type FROM (DESCRIBE source)").fetchall()
+                   if name != "file_row_number"]
+        pieces = []
+        for name, kind in columns:
+            if name == "projects" and kind.startswith("STRUCT(") and kind.endswith("[]"):
+                fields = self.con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT unnest(p) FROM "
+                                          "(SELECT unnest(projects) AS p FROM source))").fetchall()
+                inner = _json_object([(f, k, f"p.{ident(f)}") for f, k in fields], self.plan, "project")
+                value = (f"'[' || array_to_string(list_transform({ident(name)}, lambda p: CASE WHEN p IS NULL "
+                         f"THEN 'null' ELSE {inner} END), ',') || ']'")
+                pieces.append(f"CASE WHEN {ident(name)} IS NOT NULL THEN {literal(json.dumps(name))} || ':' || "
+                              f"{value} END")
+            else:
+                pieces.append(_json_piece(name, kind, ident(name), self.plan, "applicant"))
+        record = "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
+        self.con.execute(f"CREATE TABLE raw AS SELECT file_row_number + 1 AS line, {record} AS t, FALSE AS last "
+                         "FROM source")
+
+    # ------------------------------------------------------------------ screening
+
+    def screen(self) -> None:
+        """The query's tables ``applicant`` and ``project``, of the records SQL vouches for (``clean``)."""
+        plan = self.plan
+        a_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "applicant"}
+        p_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "project"}
+        limit = self.max_line_bytes or (1 << 62)
+        # DuckDB's JSON also takes a trailing comma, which Python's refuses: such a line goes to Python
+        self.con.execute(
+            "CREATE TABLE parsed AS SELECT line, json_keys(j) AS keys, json_type(j) = 'OBJECT' AS is_object, "
+            f"from_json(j, {literal(_shape(['id', 'name', 'projects', *a_inputs]))}) AS s FROM (SELECT line, "
+            f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND json_valid(t) AND "
+            "NOT regexp_matches(t, ',\\s*[\\]}]') THEN CAST(t AS JSON) END AS j FROM raw)")
+        dated = plan.dated_by
+        a_clean, a_values = _facts(a_inputs, "s")
+        checks = [
+            "is_object", "len(keys) = len(list_distinct(keys))",
+            f"list_has_all({_list([*STRUCTURAL_APPLICANT, *a_inputs])}, keys)",
+            _id("s.id"), "(s.name IS NULL OR json_type(s.name) = 'VARCHAR')",
+            "(NOT list_contains(keys, 'projects') OR (json_type(s.projects) = 'ARRAY' AND "
+            f"json_array_length(s.projects) <= {self.policy.validator.max_projects}))",
+            *a_clean,
+        ]
+        if dated in a_inputs:
+            checks.append(f"list_contains(keys, {literal(dated)})")
+        a_date = a_values[dated] if dated in a_inputs else "CAST(NULL AS DATE)"
+        self.con.execute(
+            f"CREATE TABLE a_screen AS SELECT line, COALESCE({' AND '.join(checks)}, FALSE) AS clean, "
+            f"s.id->>'$' AS aid, {a_date} AS a_date, keys AS a_given"
+            + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in a_values.items()) + " FROM parsed")
+        p_clean, p_values = _facts(p_inputs, "q")
+        own = dated if dated in p_inputs else None
+        p_checks = [
+            "json_type(p) = 'OBJECT'", "len(pkeys) = len(list_distinct(pkeys))",
+            f"list_has_all({_list([*STRUCTURAL_PROJECT, *p_inputs])}, pkeys)", _id("q.id"), *p_clean,
+        ]
+        if own is not None:
+            p_checks.append(f"list_contains(pkeys, {literal(own)})")
+        self.con.execute(
+            f"CREATE TABLE p_screen AS SELECT line, p_ord, COALESCE({' AND '.join(p_checks)}, FALSE) AS clean, "
+            f"q.id->>'$' AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
+            + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in p_values.items())
+            + f" FROM (SELECT line, p_ord, p, json_keys(p) AS pkeys, from_json(p, {literal(_shape(['id', *p_inputs]))})"
+            " AS q FROM (SELECT line, unnest(ps) AS p, generate_subscripts(ps, 1) - 1 AS p_ord FROM (SELECT line, "
+            "from_json(s.projects, '[\"JSON\"]') AS ps FROM parsed WHERE json_type(s.projects) = 'ARRAY'))) "
+            "JOIN a_screen a USING (line)")
+        self.con.execute(
+            "CREATE TABLE clean AS SELECT line FROM a_screen WHERE clean EXCEPT SELECT line FROM p_screen "
+            "GROUP BY line HAVING NOT bool_and(clean) OR count(pid) <> count(DISTINCT pid)" + self._broken())
+        a_cols = "".join(", " + ident(COLUMN_PREFIX + n) for n in a_inputs)
+        p_cols = "".join(", " + ident(COLUMN_PREFIX + n) for n in p_inputs)
+        self.con.execute(f"CREATE TABLE applicant AS SELECT line AS a_ord, a_date, a_given{a_cols} "
+                         "FROM a_screen SEMI JOIN clean USING (line)")
+        self.con.execute(f"CREATE TABLE project AS SELECT line AS a_ord, p_ord, p_date, given{p_cols} "
+                         "FROM p_screen SEMI JOIN clean USING (line)")
+
+    def _broken(self) -> str:
+        """The lines with a project that breaks an input assertion (the validator says which), as EXCEPT."""
+        tests = []
+        emitter = Emitter(self.plan)
+        for cond in self.plan.assertions:
+            e = emitter.expr(cond.expr)
+            given = " AND ".join(f"{ident(COLUMN_PREFIX + n)} IS NOT NULL" for n in cond.inputs) or "TRUE"
+            tests.append(f"({given} AND {e.ok} AND {e.zero} IS NULL AND NOT {e.val})")
+        if not tests:
+            return ""
+        return (" EXCEPT SELECT line FROM p_screen JOIN a_screen USING (line) "
+                f"WHERE COALESCE({' OR '.join(tests)}, TRUE)")
+
+    # ------------------------------------------------------------------ deciding and writing
+
+    def decide(self) -> None:
+        """``decided``: every award of the clean records; ``simple``: the applicants SQL writes itself."""
+        self.con.execute(f"CREATE TABLE decided AS {emit(self.plan, DECIDED)}")
+        self.con.execute("CREATE TABLE measures (measure VARCHAR, mj VARCHAR, by_year BOOLEAN, python BOOLEAN, "
+                         "quota VARCHAR)")
+        for m in self.plan.measures:
+            per = m.quota[1] if m.quota else None
+            native_quota = per is None or _quota_value(self.plan, per) is not None
+            self.con.execute("INSERT INTO measures VALUES (?, ?, ?, ?, ?)",
+                             [m.id, json.dumps(m.id, ensure_ascii=False), m.level == "year",
+                              bool(m.shared or m.instalments) or not native_quota, per if native_quota else None])
+        self.con.execute(
+            "CREATE TABLE simple AS SELECT line FROM clean EXCEPT SELECT a_ord FROM decided JOIN measures "
+            "USING (measure) WHERE problem IS NOT NULL OR zero IS NOT NULL OR python OR "
+            "len(list_filter(checks, lambda x: x IS NOT NULL AND x <> raw)) > 0")
+
+    def write(self, write: Callable[[str], object]) -> Tally:
+        """Every line of the file in order — SQL's, and the Python engine's for the others — and the tally."""
+        results = self._python_results()
+        self.con.execute("CREATE TABLE python_ids (line BIGINT, aid VARCHAR, is_error BOOLEAN)")
+        found = [(r.line, r.applicant_id, r.is_error) for r in results.values() if isinstance(r.applicant_id, str)]
+        if found:
+            self.con.execute("INSERT INTO python_ids SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), "
+                             "unnest($3::BOOLEAN[])", [list(column) for column in zip(*found)])
+        repeated = self.con.execute(
+            "SELECT line, aid, first FROM (SELECT *, min(line) OVER (PARTITION BY aid) AS first FROM ("
+            "SELECT line, aid, FALSE AS is_error FROM simple JOIN a_screen USING (line) "
+            "UNION ALL SELECT * FROM python_ids)) WHERE first < line AND NOT is_error").fetchall()
+        for line, aid, first in repeated:  # as the stream writer words it
+            results[line] = batch._error_result(line, aid, [f"line {line}: duplicate id {aid!r} (also line {first})"])
+        if repeated:
+            self.con.execute("DELETE FROM simple WHERE line IN (SELECT unnest($1::BIGINT[]))",
+                             [[line for line, _, _ in repeated]])
+        tally = self._tally(results)
+        for _, text in heapq.merge(self._lines(), ((n, r.text) for n, r in sorted(results.items()))):
+            write(text)
+        return tally
+
+    def _python_results(self) -> dict[int, Result]:
+        """The lines SQL does not write, read and decided by the Python engine."""
+        rest = self.con.execute("SELECT line, t, last FROM raw ANTI JOIN simple USING (line) ORDER BY line").fetchall()
+        if self.parquet is not None:  # the rows themselves, as the Python reader reads them
+            lines = [line for line, _, _ in rest]
+            cursor = self.con.execute("SELECT * EXCLUDE (file_row_number), file_row_number + 1 FROM source "
+                                      "WHERE file_row_number + 1 IN (SELECT unnest($1::BIGINT[]))", [lines])
+            names = [d[0] for d in cursor.description][:-1]
+            for row in cursor.fetchall():
+                self.python[row[-1]] = Item(row[-1], record=batch._record_of(dict(zip(names, row[:-1]))))
+        else:
+            for line, text, last in rest:
+                raw = text.encode("utf-8") + (b"" if last else b"\n")
+                self._python(line_item(line, raw, self.max_line_bytes, len(raw)))
+        batch.use(self.policy, False, self.lang)
+        decider = self.policy.decider(trace=False)
+        with batch.exact():
+            return {n: batch.decide_safely(self.policy, decider, item)[0] for n, item in sorted(self.python.items())}
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
+        """SQL's output lines, in order, as :func:`batch.json_line` writes the contract."""
+        award = ("'{\"measure\":' || mj || CASE WHEN by_year THEN ',\"year\":' || year ELSE '' END || "
+                 f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
+                 f"',\"amount\":' || {_money('amount')} || '}}'")
+        cursor = self.con.execute(f"""
+WITH aw AS (SELECT a_ord, p_ord, k, {award} AS t, amount, status FROM decided JOIN measures USING (measure)
+            WHERE a_ord IN (SELECT line FROM simple)),
+own AS (SELECT a_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord),
+pa AS (SELECT a_ord, p_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord),
+pj AS (SELECT q.line AS a_ord, string_agg('{{"id":"' || q.pid || '","awards":[' || COALESCE(pa.t, '') || ']}}', ','
+                                          ORDER BY q.p_ord) AS t
+       FROM p_screen q LEFT JOIN pa ON pa.a_ord = q.line AND pa.p_ord = q.p_ord
+       WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line),
+tot AS (SELECT a_ord, SUM(amount) FILTER (WHERE status = 'granted') AS total FROM aw GROUP BY a_ord)
+SELECT s.line, '{{"line":' || s.line || ',"id":"' || a.aid || '","status":"ok","total":' || {_money('COALESCE(tot.total, 0)')}
+  || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
+  || ',"projects":[' || COALESCE(pj.t, '') || '],"errors":[]}}' || chr(10)
+FROM simple s JOIN a_screen a USING (line) LEFT JOIN own ON own.a_ord = s.line LEFT JOIN pj ON pj.a_ord = s.line
+LEFT JOIN tot ON tot.a_ord = s.line
+ORDER BY s.line""")
+        while rows := cursor.fetchmany(65536):
+            yield from rows
+
+    def _tally(self, results: dict[int, Result]) -> Tally:
+        """The batch summary: SQL's sums over its lines, the Python engine's lines counted in one by one, the
+        quota claims in line order as the stream writer collects them."""
+        tally = Tally()
+        for result in results.values():
+            tally.add(result)
+        counted = self.con.execute("SELECT count(*) FROM simple").fetchone()
+        tally.applicants += counted[0] if counted else 0
+        for mid, amount in self.con.execute(
+                "SELECT measure, SUM(amount) FROM decided WHERE a_ord IN (SELECT line FROM simple) "
+                "AND status = 'granted' AND amount <> 0 GROUP BY measure").fetchall():
+            tally.by_measure[mid] = tally.by_measure.get(mid, Decimal(0)) + amount
+            tally.total += amount
+        quota = self.con.execute(
+            f"SELECT d.a_ord, d.measure, {self._quota_values()}, year(d.p_date), a.aid || '/' || q.pid "
+            "FROM decided d JOIN measures m USING (measure) JOIN p_screen q ON q.line = d.a_ord AND q.p_ord = d.p_ord "
+            "JOIN a_screen a ON a.line = d.a_ord WHERE d.a_ord IN (SELECT line FROM simple) AND m.quota IS NOT NULL "
+            "AND d.status IN ('granted', 'superseded') AND d.p_date IS NOT NULL ORDER BY d.a_ord, d.k").fetchall()
+        claims = heapq.merge(((line, ((mid, value, year), who)) for line, mid, value, year, who in quota),
+                             ((n, c) for n, r in sorted(results.items()) if not r.is_error for c in r.quota),
+                             key=lambda x: x[0])
+        tally.quota = [c for _, c in claims]
+        return tally
+
+    def _quota_values(self) -> str:
+        """The value each quota counts per, as ``str()`` of the project's fact gives it."""
+        cases = {m.quota[1]: _quota_value(self.plan, m.quota[1], "q.") for m in self.plan.measures if m.quota}
+        shown = [f"WHEN {literal(per)} THEN {sql}" for per, sql in cases.items() if sql is not None]
+        return "CASE m.quota " + " ".join(shown) + " END" if shown else "NULL"
+
+
+# ---------------------------------------------------------------------- SQL pieces
+
+
+def _skip_line(stream: IO[bytes]) -> int:
+    """Read past the rest of a line, keeping none of it; the bytes read (its newline included)."""
+    skipped = 0
+    while True:
+        piece = stream.readline(1 << 16)
+        skipped += len(piece)
+        if not piece or piece.endswith(b"\n"):
+            return skipped
+
+
+def _json_piece(name: str, kind: str, value: str, plan: Plan, scope: str) -> str:
+    """A Parquet value as ``"name":value`` of its record's JSON, or NULL when it is NULL (not given)."""
+    spec = plan.inputs.get(name)
+    money = spec is not None and spec.scope == scope and spec.kind in ("money", "percent")
+    if money and kind.startswith("DECIMAL"):
+        written = f"to_json(CAST({value} AS VARCHAR))"  # its exact digits, as the validator reads a Decimal
+    elif kind in PLAIN_TYPES:
+        written = f"to_json({value})"
+    elif kind == "DATE":  # the Python reader gives its isoformat(): years 1 to 9999
+        written = f"CASE WHEN year({value}) BETWEEN 1 AND 9999 THEN to_json({value}) ELSE '{{}}' END"
+    else:
+        written = "'{}'"  # read otherwise by Python (a float, a time, a list): an object no check passes
+    return f"CASE WHEN {value} IS NOT NULL THEN {literal(json.dumps(name, ensure_ascii=False) + ':')} || {written} END"
+
+
+def _json_object(fields: list[tuple[str, str, str]], plan: Plan, scope: str) -> str:
+    pieces = [_json_piece(name, kind, value, plan, scope) for name, kind, value in fields]
+    return "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
+
+
+def _shape(names: list[str]) -> str:
+    """A from_json structure reading each named key as JSON (the value as written, whatever its type)."""
+    return json.dumps(dict.fromkeys(names, "JSON"), ensure_ascii=False)
+
+
+def _list(names: list[str]) -> str:
+    return "[" + ", ".join(literal(n) for n in names) + "]"
+
+
+def _id(value: str) -> str:
+    """An id the validator accepts and JSON and repr() write as they are."""
+    text = f"({value}->>'$')"
+    return f"(json_type({value}) = 'VARCHAR' AND regexp_full_match({text}, {literal(SAFE_ID)}) AND trim({text}) <> '')"
+
+
+def _facts(inputs: dict[str, InputSpec], record: str) -> tuple[list[str], dict[str, str]]:
+    """For each input of a scope: the test that its value has a form SQL reads as Python does (or is not
+    given), and its value as the query's column (the default when not given)."""
+    clean, values = [], {}
+    for name, spec in inputs.items():
+        v = f"{record}.{ident(name)}"
+        t, jt = f"({v}->>'$')", f"json_type({v})"
+        if spec.kind in ("money", "percent"):
+            test = f"{jt} IN ('VARCHAR', 'UBIGINT', 'BIGINT') AND regexp_full_match({t}, {literal(FAST_MONEY.pattern)})"
+            value = f"TRY_CAST({t} AS {COLUMN_TYPES[spec.kind]})"  # only a clean line's value is read
+        elif spec.kind == "count":
+            test = f"{jt} IN ('UBIGINT', 'BIGINT') AND TRY_CAST({t} AS HUGEINT) BETWEEN 0 AND {MAX_COUNT - 1}"
+            value = f"TRY_CAST({t} AS {COLUMN_TYPES['count']})"
+        elif spec.kind == "bool":
+            test, value = f"{jt} = 'BOOLEAN'", f"TRY_CAST({t} AS BOOLEAN)"
+        elif spec.kind == "date":
+            test = (f"{jt} = 'VARCHAR' AND regexp_full_match({t}, {literal(FAST_DATE.pattern)}) AND {t} >= '0001' "
+                    f"AND TRY_CAST({t} AS DATE) IS NOT NULL")
+            value = f"TRY_CAST({t} AS DATE)"
+        elif spec.kind == "enum":
+            test, value = f"{jt} = 'VARCHAR' AND {t} IN ({', '.join(literal(x) for x in spec.values)})", t
+        else:
+            test, value = f"{jt} = 'VARCHAR'", t
+        clean.append(f"({v} IS NOT NULL AND {test})" if spec.required else f"({v} IS NULL OR ({test}))")
+        values[name] = (f"CASE WHEN {v} IS NOT NULL THEN {value} END" if spec.default is None
+                        else f"COALESCE(CASE WHEN {v} IS NOT NULL THEN {value} END, {_default(spec)})")
+    return clean, values
+
+
+def _default(spec: InputSpec) -> str:
+    """A default value in the column's type."""
+    d: Any = spec.default
+    if isinstance(d, bool):
+        return "TRUE" if d else "FALSE"
+    if isinstance(d, (int, Decimal)):
+        return f"CAST({number(d).val} AS {COLUMN_TYPES[spec.kind]})"
+    if hasattr(d, "isoformat"):
+        return f"DATE {literal(d.isoformat())}"
+    return literal(str(d))
+
+
+def _quota_value(plan: Plan, name: str, prefix: str = "") -> str | None:
+    """SQL for ``str(project.facts.get(name))`` (None where only Python writes it so)."""
+    spec = plan.inputs.get(name)
+    if spec is None or spec.scope != "project":
+        return "'None'"
+    column = prefix + ident(COLUMN_PREFIX + name)
+    if spec.kind in ("text", "enum"):
+        return f"COALESCE({column}, 'None')"
+    if spec.kind == "bool":
+        return f"CASE WHEN {column} THEN 'True' WHEN NOT {column} THEN 'False' ELSE 'None' END"
+    return None
+
+
+def _money(value: str) -> str:
+    """Money as the contract writes it: a string with two decimals (amounts are rounded to a cent or
+    coarser, so this only writes them), or null."""
+    return f"CASE WHEN {value} IS NULL THEN 'null' ELSE '\"' || CAST(CAST({value} AS DECIMAL(38, 2)) AS VARCHAR) || '\"' END"
