@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ..api import Policy
 
 BLOCK = 8 << 20  # bytes of JSON Lines handed to DuckDB at once
+MEMORY_LIMIT = os.environ.get("JINJIANG_DSL_MEMORY_LIMIT", "1GB")  # DuckDB's; the Python side holds a block
 SAFE_ID = "[ !#-&(-\\[\\]-~\u4e00-\u9fff]+"  # written as they are by JSON and by repr(): no quote, no backslash
 DECIDED = "a_ord, p_ord, measure, k, year, status, entitlement, amount, raw, checks, problem, zero, p_date"
 PLAIN_TYPES = ("VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
@@ -85,8 +86,10 @@ class Native:
 
         self.policy, self.plan, self.lang, self.max_line_bytes = policy, policy.plan, lang, max_line_bytes
         self.folder = tempfile.TemporaryDirectory(prefix="jinjiang-dsl-")
-        self.con = duckdb.connect()
-        self.con.execute(f"SET temp_directory = {literal(os.path.join(self.folder.name, 'spill'))}")
+        self.con = duckdb.connect(config={
+            "temp_directory": os.path.join(self.folder.name, "spill"),  # beyond the memory limit, tables go here
+            "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
+        self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
         self.python: dict[int, Item] = {}  # lines the Python engine reads and decides, by number
         self.parquet: str | None = None
 
@@ -181,17 +184,17 @@ class Native:
         limit = self.max_line_bytes or (1 << 62)
         # DuckDB's JSON also takes a trailing comma, which Python's refuses: such a line goes to Python
         self.con.execute(
-            "CREATE TABLE parsed AS SELECT line, json_keys(j) AS keys, json_type(j) = 'OBJECT' AS is_object, "
-            f"from_json(j, {literal(_shape(['id', 'name', 'projects', *a_inputs]))}) AS s FROM (SELECT line, "
-            f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND json_valid(t) AND "
-            "NOT regexp_matches(t, ',\\s*[\\]}]') THEN CAST(t AS JSON) END AS j FROM raw)")
+            "CREATE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' AS is_object, "
+            f"from_json(j, {literal(_shape(['id', 'name', 'projects', *a_inputs]))}) AS s FROM (SELECT line, t, "
+            f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND NOT "
+            "regexp_matches(t, ',\\s*[\\]}]') THEN TRY_CAST(t AS JSON) END AS j FROM raw)")
         dated = plan.dated_by
         a_clean, a_values = _facts(a_inputs, "s")
         checks = [
             "is_object", "len(keys) = len(list_distinct(keys))",
             f"list_has_all({_list([*STRUCTURAL_APPLICANT, *a_inputs])}, keys)",
-            _id("s.id"), "(s.name IS NULL OR json_type(s.name) = 'VARCHAR')",
-            "(NOT list_contains(keys, 'projects') OR (json_type(s.projects) = 'ARRAY' AND "
+            _id("s.id"), "(s.name IS NULL OR left(CAST(s.name AS VARCHAR), 1) = '\"')",
+            "(NOT list_contains(keys, 'projects') OR (left(CAST(s.projects AS VARCHAR), 1) = '[' AND "
             f"json_array_length(s.projects) <= {self.policy.validator.max_projects}))",
             *a_clean,
         ]
@@ -200,24 +203,24 @@ class Native:
         a_date = a_values[dated] if dated in a_inputs else "CAST(NULL AS DATE)"
         self.con.execute(
             f"CREATE TABLE a_screen AS SELECT line, COALESCE({' AND '.join(checks)}, FALSE) AS clean, "
-            f"s.id->>'$' AS aid, {a_date} AS a_date, keys AS a_given"
+            f"trim(CAST(s.id AS VARCHAR), '\"') AS aid, {a_date} AS a_date, keys AS a_given"
             + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in a_values.items()) + " FROM parsed")
         p_clean, p_values = _facts(p_inputs, "q")
         own = dated if dated in p_inputs else None
         p_checks = [
-            "json_type(p) = 'OBJECT'", "len(pkeys) = len(list_distinct(pkeys))",
+            "left(CAST(p AS VARCHAR), 1) = '{'", "len(pkeys) = len(list_distinct(pkeys))",
             f"list_has_all({_list([*STRUCTURAL_PROJECT, *p_inputs])}, pkeys)", _id("q.id"), *p_clean,
         ]
         if own is not None:
             p_checks.append(f"list_contains(pkeys, {literal(own)})")
         self.con.execute(
             f"CREATE TABLE p_screen AS SELECT line, p_ord, COALESCE({' AND '.join(p_checks)}, FALSE) AS clean, "
-            f"q.id->>'$' AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
+            f"trim(CAST(q.id AS VARCHAR), '\"') AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
             + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in p_values.items())
             + f" FROM (SELECT line, p_ord, p, json_keys(p) AS pkeys, from_json(p, {literal(_shape(['id', *p_inputs]))})"
             " AS q FROM (SELECT line, unnest(ps) AS p, generate_subscripts(ps, 1) - 1 AS p_ord FROM (SELECT line, "
-            "from_json(s.projects, '[\"JSON\"]') AS ps FROM parsed WHERE json_type(s.projects) = 'ARRAY'))) "
-            "JOIN a_screen a USING (line)")
+            "from_json(s.projects, '[\"JSON\"]') AS ps FROM parsed WHERE left(CAST(s.projects AS VARCHAR), 1) = '['))"
+            + (")" if own is not None else ") JOIN a_screen a USING (line)"))  # the applicant's date, for its projects
         self.con.execute(
             "CREATE TABLE clean AS SELECT line FROM a_screen WHERE clean EXCEPT SELECT line FROM p_screen "
             "GROUP BY line HAVING NOT bool_and(clean) OR count(pid) <> count(DISTINCT pid)" + self._broken())
@@ -277,7 +280,11 @@ class Native:
             self.con.execute("DELETE FROM simple WHERE line IN (SELECT unnest($1::BIGINT[]))",
                              [[line for line, _, _ in repeated]])
         tally = self._tally(results)
-        for _, text in heapq.merge(self._lines(), ((n, r.text) for n, r in sorted(results.items()))):
+        self.con.execute("CREATE TABLE python_lines (line BIGINT, text VARCHAR)")
+        if results:
+            self.con.execute("INSERT INTO python_lines SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[])",
+                             [list(results), [r.text for r in results.values()]])
+        for text in self._lines():
             write(text)
         return tally
 
@@ -300,8 +307,9 @@ class Native:
         with batch.exact():
             return {n: batch.decide_safely(self.policy, decider, item)[0] for n, item in sorted(self.python.items())}
 
-    def _lines(self) -> Iterator[tuple[int, str]]:
-        """SQL's output lines, in order, as :func:`batch.json_line` writes the contract."""
+    def _lines(self) -> Iterator[str]:
+        """Every output line in order — SQL's, written as :func:`batch.json_line` writes the contract, and the
+        Python engine's — many lines to a string (a Python object per line would cost more than SQL's work)."""
         award = ("'{\"measure\":' || mj || CASE WHEN by_year THEN ',\"year\":' || year ELSE '' END || "
                  f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
                  f"',\"amount\":' || {_money('amount')} || '}}'")
@@ -314,15 +322,18 @@ pj AS (SELECT q.line AS a_ord, string_agg('{{"id":"' || q.pid || '","awards":[' 
                                           ORDER BY q.p_ord) AS t
        FROM p_screen q LEFT JOIN pa ON pa.a_ord = q.line AND pa.p_ord = q.p_ord
        WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line),
-tot AS (SELECT a_ord, SUM(amount) FILTER (WHERE status = 'granted') AS total FROM aw GROUP BY a_ord)
-SELECT s.line, '{{"line":' || s.line || ',"id":"' || a.aid || '","status":"ok","total":' || {_money('COALESCE(tot.total, 0)')}
-  || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
-  || ',"projects":[' || COALESCE(pj.t, '') || '],"errors":[]}}' || chr(10)
-FROM simple s JOIN a_screen a USING (line) LEFT JOIN own ON own.a_ord = s.line LEFT JOIN pj ON pj.a_ord = s.line
-LEFT JOIN tot ON tot.a_ord = s.line
-ORDER BY s.line""")
-        while rows := cursor.fetchmany(65536):
-            yield from rows
+tot AS (SELECT a_ord, SUM(amount) FILTER (WHERE status = 'granted') AS total FROM aw GROUP BY a_ord),
+written AS (
+  SELECT s.line, '{{"line":' || s.line || ',"id":"' || a.aid || '","status":"ok","total":' || {_money('COALESCE(tot.total, 0)')}
+    || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
+    || ',"projects":[' || COALESCE(pj.t, '') || '],"errors":[]}}' || chr(10) AS text
+  FROM simple s JOIN a_screen a USING (line) LEFT JOIN own ON own.a_ord = s.line LEFT JOIN pj ON pj.a_ord = s.line
+  LEFT JOIN tot ON tot.a_ord = s.line
+  UNION ALL SELECT line, text FROM python_lines)
+SELECT string_agg(text, '' ORDER BY line) FROM (SELECT *, row_number() OVER (ORDER BY line) // 16384 AS part FROM written)
+GROUP BY part ORDER BY part""")
+        while row := cursor.fetchone():
+            yield row[0]
 
     def _tally(self, results: dict[int, Result]) -> Tally:
         """The batch summary: SQL's sums over its lines, the Python engine's lines counted in one by one, the
@@ -398,34 +409,41 @@ def _list(names: list[str]) -> str:
 
 
 def _id(value: str) -> str:
-    """An id the validator accepts and JSON and repr() write as they are."""
-    text = f"({value}->>'$')"
-    return f"(json_type({value}) = 'VARCHAR' AND regexp_full_match({text}, {literal(SAFE_ID)}) AND trim({text}) <> '')"
+    """An id the validator accepts and JSON and repr() write as they are (its JSON text is it in quotes)."""
+    text = f"CAST({value} AS VARCHAR)"
+    return f"(regexp_full_match({text}, {literal(chr(34) + SAFE_ID + chr(34))}) AND trim({text}, ' \"') <> '')"
 
 
 def _facts(inputs: dict[str, InputSpec], record: str) -> tuple[list[str], dict[str, str]]:
     """For each input of a scope: the test that its value has a form SQL reads as Python does (or is not
-    given), and its value as the query's column (the default when not given)."""
+    given), and its value as the query's column (the default when not given).
+
+    The tests read each value's JSON text as DuckDB writes it back (a string's characters unescaped where
+    they can be, a whole number's digits exact, a fraction as a binary float — so never taken as money)."""
     clean, values = [], {}
     for name, spec in inputs.items():
         v = f"{record}.{ident(name)}"
-        t, jt = f"({v}->>'$')", f"json_type({v})"
+        r = f"CAST({v} AS VARCHAR)"
         if spec.kind in ("money", "percent"):
-            test = f"{jt} IN ('VARCHAR', 'UBIGINT', 'BIGINT') AND regexp_full_match({t}, {literal(FAST_MONEY.pattern)})"
-            value = f"TRY_CAST({t} AS {COLUMN_TYPES[spec.kind]})"  # only a clean line's value is read
+            pattern = f'"{FAST_MONEY.pattern}"|[0-9]{{1,15}}'  # a string of digits, or a whole number
+            test = f"regexp_full_match({r}, {literal(pattern)})"
+            value = f"TRY_CAST(trim({r}, '\"') AS {COLUMN_TYPES[spec.kind]})"  # only a clean line's is read
         elif spec.kind == "count":
-            test = f"{jt} IN ('UBIGINT', 'BIGINT') AND TRY_CAST({t} AS HUGEINT) BETWEEN 0 AND {MAX_COUNT - 1}"
-            value = f"TRY_CAST({t} AS {COLUMN_TYPES['count']})"
+            test = f"regexp_full_match({r}, '[0-9]{{1,18}}') AND TRY_CAST({r} AS BIGINT) < {MAX_COUNT}"
+            value = f"TRY_CAST({r} AS {COLUMN_TYPES['count']})"
         elif spec.kind == "bool":
-            test, value = f"{jt} = 'BOOLEAN'", f"TRY_CAST({t} AS BOOLEAN)"
+            test, value = f"{r} IN ('true', 'false')", f"{r} = 'true'"
         elif spec.kind == "date":
-            test = (f"{jt} = 'VARCHAR' AND regexp_full_match({t}, {literal(FAST_DATE.pattern)}) AND {t} >= '0001' "
-                    f"AND TRY_CAST({t} AS DATE) IS NOT NULL")
-            value = f"TRY_CAST({t} AS DATE)"
+            day = f"substr({r}, 2, 10)"
+            test = (f"regexp_full_match({r}, {literal(chr(34) + FAST_DATE.pattern + chr(34))}) AND {day} >= '0001' "
+                    f"AND TRY_CAST({day} AS DATE) IS NOT NULL")
+            value = f"TRY_CAST({day} AS DATE)"
         elif spec.kind == "enum":
-            test, value = f"{jt} = 'VARCHAR' AND {t} IN ({', '.join(literal(x) for x in spec.values)})", t
+            written = {json.dumps(x, ensure_ascii=False): x for x in spec.values}
+            test = f"{r} IN ({', '.join(literal(w) for w in written)})"
+            value = f"CASE {r} " + " ".join(f"WHEN {literal(w)} THEN {literal(x)}" for w, x in written.items()) + " END"
         else:
-            test, value = f"{jt} = 'VARCHAR'", t
+            test, value = f"left({r}, 1) = '\"'", f"({v}->>'$')"
         clean.append(f"({v} IS NOT NULL AND {test})" if spec.required else f"({v} IS NULL OR ({test}))")
         values[name] = (f"CASE WHEN {v} IS NOT NULL THEN {value} END" if spec.default is None
                         else f"COALESCE(CASE WHEN {v} IS NOT NULL THEN {value} END, {_default(spec)})")
