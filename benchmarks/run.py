@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                    # 20,000 applicants, no end-to-end run
     python benchmarks/run.py -n 50000 --e2e 1000000
+    python benchmarks/run.py --engines 1000000  # the Python and DuckDB engines on a million, JSONL and Parquet
 
 Prints a Markdown report (the figures in docs/performance.md come from it).
 """
@@ -89,29 +90,58 @@ def evaluators(n: int, runs: int) -> list[tuple[str, float]]:
     return found
 
 
-def sql_engine(n: int, runs: int) -> tuple[float, float, float, float]:
-    """The SQL engine on DuckDB, applicants/s: (the query alone over loaded tables, the tables loaded from
-    validated applicants, the whole engine on validated applicants, the compiled Python engine on the same)."""
-    import duckdb
-
-    from jinjiang_dsl.sql import engine
-    from jinjiang_dsl.sql.emit import emit
+def native_stages(path: Path, fmt: str) -> list[tuple[str, float]]:
+    """The DuckDB engine's native path on one file, stage by stage: (stage, seconds)."""
+    from jinjiang_dsl.sql import native
 
     policy = load_policy(POLICY)
-    apps = list(policy.read(synthetic.applicants(n)))
-    query = f"SELECT count(*), sum(amount) FROM ({emit(policy.plan)})"  # every row computed, none sent to Python
+    run = native.Native(policy, "zh", 1 << 20)
+    found = []
+    try:
+        t = time.perf_counter()
+        with path.open("rb") as f:
+            run.load_parquet(str(path)) if fmt == "parquet" else run.load_jsonl(f, None)
+        for name, step in (("read", None), ("screen", run.screen), ("decide (the query)", run.decide),
+                           ("write (and the Python engine's lines)", lambda: run.write(lambda text: None))):
+            if step is not None:
+                step()
+            now = time.perf_counter()
+            found.append((name, now - t))
+            t = now
+    finally:
+        run.close()
+    return found
 
-    def loaded() -> Any:
-        con = duckdb.connect()
-        engine.load(con, policy.plan, apps)
-        return con
 
-    con = loaded()
-    alone = best_of(runs, lambda: con.execute(query).fetchall())
-    load = best_of(runs, lambda: loaded().close())
-    whole = best_of(runs, lambda: engine.decide(policy, apps))
-    python = best_of(runs, lambda: list(policy.decider(False).applicants(apps)))
-    return n / alone, n / load, n / whole, n / python
+PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); " \
+       "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+
+
+def engines(n: int, jobs: int) -> list[tuple[str, str, float, float]]:
+    """``eval`` end to end on the same n applicants, JSON Lines and Parquet, each engine: (input, engine,
+    seconds, peak MB of the largest process). Every run must write the same bytes."""
+    found, outputs = [], set()
+    with tempfile.TemporaryDirectory() as tmp:
+        lines, parquet = Path(tmp) / "in.jsonl", Path(tmp) / "in.parquet"
+        with lines.open("w", encoding="utf-8") as f:
+            f.writelines(synthetic.lines(n, broken_share=0.0))
+        synthetic.parquet(n, str(parquet))
+        for source in (lines, parquet):
+            for engine in ("python", "duckdb"):
+                out = Path(tmp) / f"out.{engine}.jsonl"
+                cmd = [sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(POLICY), str(source), "--no-trace",
+                       "--quiet", "--engine", engine, "--jobs", str(jobs), "-o", str(out)]
+                t = time.perf_counter()
+                peak = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True)
+                seconds = time.perf_counter() - t
+                outputs.add(out.read_bytes())
+                found.append((source.suffix[1:], engine, seconds, int(peak.stdout) / 1024))
+        assert len(outputs) == 1, "the engines wrote different output"
+        stages = native_stages(lines, "jsonl"), native_stages(parquet, "parquet")
+    print("| stage of the native path | JSON Lines s | Parquet s |\n|---|---:|---:|")
+    for (name, a), (_, b) in zip(*stages):
+        print(f"| {name} | {a:.2f} | {b:.2f} |")
+    return found
 
 
 def load_time(runs: int) -> tuple[float, float]:
@@ -163,6 +193,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="runs per case; the fastest counts")
     ap.add_argument("--e2e", type=int, default=0, metavar="N", help="also run N applicants JSONL → JSONL")
     ap.add_argument("--jobs", type=int, default=0, help="--jobs for the end-to-end run (default: all cores)")
+    ap.add_argument("--engines", type=int, default=20_000, metavar="N",
+                    help="applicants for the engines end to end, JSON Lines and Parquet (0: skip)")
     args = ap.parse_args()
 
     print(f"Machine: {machine()}\n")
@@ -172,17 +204,21 @@ def main() -> None:
     print("| evaluator | applicants/s | ratio to hand-written |\n|---|---:|---:|")
     for name, rate in rows:
         print(f"| {name} | {rate:,.0f} | {rate / base:.2f} |")
-    alone, load, whole, python = sql_engine(args.n, args.runs)
-    print(f"\nThe SQL engine on DuckDB, {args.n:,} applicants (best of {args.runs}), applicants/s:\n")
-    print("| stage | applicants/s |\n|---|---:|")
-    print(f"| the query alone, over loaded tables | {alone:,.0f} |\n| loading validated applicants into DuckDB | "
-          f"{load:,.0f} |\n| the engine (load, query, awards) | {whole:,.0f} |\n| the compiled Python engine, "
-          f"no trace, same applicants | {python:,.0f} |")
+    jobs = args.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    if args.engines:
+        print(f"\nThe engines end to end, {args.engines:,} applicants, eval --no-trace --jobs {jobs} "
+              "(the same bytes out from every run):\n")
+        rows = engines(args.engines, jobs)
+        print("\n| input | engine | seconds | applicants/s | peak MB |\n|---|---|---:|---:|---:|")
+        for source, engine, seconds, peak in rows:
+            print(f"| {source} | {engine} | {seconds:.1f} | {args.engines / seconds:,.0f} | {peak:.0f} |")
+        for source in ("jsonl", "parquet"):
+            python, duck = (next(r[2] for r in rows if r[:2] == (source, e)) for e in ("python", "duckdb"))
+            print(f"\nDuckDB over Python on {source}: {python / duck:.1f}×")
     tables, compile_time = load_time(max(args.runs, 5))
     print(f"\nLoading the notice: parser tables from Lark's cache {tables * 1000:.0f} ms (once per process); "
           f"parse + check + plan + compile {compile_time * 1000:.1f} ms\n")
     if args.e2e:
-        jobs = args.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
         seconds, peak, lines = end_to_end(args.e2e, jobs)
         print(f"End to end, {args.e2e:,} applicants JSONL → JSONL, --no-trace, --jobs {jobs}: {seconds:.1f} s "
               f"({args.e2e / seconds:,.0f}/s), peak memory {peak:.0f} MB per process, {lines:,} lines out")

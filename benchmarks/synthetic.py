@@ -1,6 +1,7 @@
 """Seeded synthetic applicants for the Jinjiang policy: every measure represented, some bad rows.
 
     python benchmarks/synthetic.py 100000 > /tmp/apps.jsonl
+    python benchmarks/synthetic.py 1000000 --parquet /tmp/apps.parquet   # written by DuckDB, in steps
 """
 
 from __future__ import annotations
@@ -94,6 +95,32 @@ def lines(n: int, seed: int = 2023, broken_share: float = 0.001) -> Iterator[str
             yield json.dumps(a, ensure_ascii=False) + "\n"
 
 
+def parquet(n: int, path: str, seed: int = 2023) -> None:
+    """The same applicants as a Parquet file (money as text, dates as DATE, projects a list of structs), written
+    by DuckDB from JSON Lines a million at a time, so that memory stays small whatever ``n``."""
+    import os
+    import tempfile
+
+    import duckdb
+
+    con = duckdb.connect()
+    with tempfile.TemporaryDirectory() as folder:
+        parts = []
+        made = applicants(n, seed)
+        for i in range(0, n, 1_000_000):
+            part = os.path.join(folder, f"{i}.jsonl")
+            with open(part, "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(next(made), ensure_ascii=False) + "\n" for _ in range(min(1_000_000, n - i)))
+            parts.append(part)
+        columns = con.execute(f"DESCRIBE SELECT * FROM read_json({parts!r}, format = 'newline_delimited')").fetchall()
+        typed = "{" + ", ".join(f"'{c[0]}': '{c[1]}'" for c in columns) + "}"
+        con.execute(f"COPY (SELECT * FROM read_json({parts!r}, format = 'newline_delimited', columns = {typed})) "
+                    f"TO '{path}' (FORMAT parquet)")
+
+
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    sys.stdout.writelines(lines(count))
+    if len(sys.argv) > 3 and sys.argv[2] == "--parquet":
+        parquet(count, sys.argv[3])
+    else:
+        sys.stdout.writelines(lines(count))

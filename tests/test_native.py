@@ -204,3 +204,23 @@ def test_sql_writes_the_plain_lines_and_python_the_others(monkeypatch: Any) -> N
     assert sql_writes(policy, b"\n".join(LINES), limit=200) == {23}  # line 5 is not UTF-8: its block is Python's
     monkeypatch.setattr(native, "BLOCK", 64)
     assert sql_writes(policy, b"\n".join(LINES), limit=200) == {14, 15, 23}  # 15 repeats 14's id: made an error
+
+
+def test_parquet_column_names_reach_the_query_only_quoted(tmp_path: Path) -> None:
+    parquet = tmp_path / "names.parquet"
+    evil = 'x"); DROP TABLE raw; --\'\\'
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT 'A' AS id, 'enterprise' AS kind, 1 AS "{evil.replace('"', '""')}",
+        [{{'id': 'p', 'date': DATE '2023-06-01', '{evil.replace("'", "''")}': 2}}] AS projects
+        UNION ALL SELECT 'B', 'enterprise', NULL, [{{'id': 'p', 'date': DATE '2023-06-01', '{evil.replace("'", "''")}': NULL}}])
+        TO '{parquet}' (FORMAT parquet)""")
+    outputs = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", str(JINJIANG), str(parquet), "--engine", engine, "--no-trace", "--quiet",
+                     "-o", str(out)]) == 0
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
+    first, second = (json.loads(line) for line in outputs[1].splitlines())
+    assert first["status"] == "error" and "unknown field" in first["errors"][0]
+    assert second["status"] == "ok"  # a NULL is a field not given, whatever its name
