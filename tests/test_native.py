@@ -224,3 +224,25 @@ def test_parquet_column_names_reach_the_query_only_quoted(tmp_path: Path) -> Non
     first, second = (json.loads(line) for line in outputs[1].splitlines())
     assert first["status"] == "error" and "unknown field" in first["errors"][0]
     assert second["status"] == "ok"  # a NULL is a field not given, whatever its name
+
+
+def test_explain_re_evaluates_any_applicant_of_a_native_run_and_agrees() -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    policy = load_policy(JINJIANG)
+    lines = list(synthetic.lines(300, seed=8))
+    written, _ = native_run(policy, "".join(lines).encode("utf-8"))
+    checked = 0
+    for out in map(json.loads, written.splitlines()):
+        if out["status"] != "ok":
+            continue
+        record = json.loads(lines[out["line"] - 1])
+        explained = policy.run({"applicants": [record]})[1].applicants[0]  # with its explanation
+        mine = explained.to_json("zh", trace=False)
+        assert {k: v for k, v in out.items() if k != "line"} == mine
+        assert all(a.trace for p in explained.projects for a in p.awards)  # every figure explained
+        checked += 1
+    assert checked > 250
