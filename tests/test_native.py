@@ -246,3 +246,20 @@ def test_explain_re_evaluates_any_applicant_of_a_native_run_and_agrees() -> None
         assert all(a.trace for p in explained.projects for a in p.awards)  # every figure explained
         checked += 1
     assert checked > 250
+
+
+def test_a_figure_past_decimal_38_in_a_file_is_decided_by_python_and_stops_no_one() -> None:
+    from test_sql import EXACT
+
+    from jinjiang_dsl.api import policy_from_source
+
+    overflowing = EXACT.replace('  industry: text "产业" / "industry"\n', '  industry: text "产业" / "industry"\n'
+                                '  units: count "数量" / "units"\n').replace(
+        "amount 20% of spend, at most 100万", "amount 20% of units * spend")
+    policy = policy_from_source(overflowing)
+    data = jsonl([{"id": "E1", "projects": [{"id": "P1", "industry": "纺织", "units": 999999999,
+                                            "spend": "999999999999999.99999999999999999999"}]},
+                  {"id": "E2", "projects": [{"id": "P1", "industry": "纺织", "units": 2, "spend": "100"}]}])
+    written, summary = native_run(policy, data)
+    assert (written, summary) == python_run(policy, data)
+    assert [json.loads(line)["total"] for line in written.splitlines()] == ["199999999800000000000000.00", "40.00"]

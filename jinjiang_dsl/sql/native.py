@@ -248,7 +248,16 @@ class Native:
 
     def decide(self) -> None:
         """``decided``: every award of the clean records; ``simple``: the applicants SQL writes itself."""
-        self.con.execute(f"CREATE TABLE decided AS {emit(self.plan, DECIDED)}")
+        import duckdb
+
+        query = emit(self.plan, DECIDED)
+        try:
+            self.con.execute(f"CREATE TABLE decided AS {query}")
+        except (duckdb.OutOfRangeException, duckdb.ConversionException):
+            # a figure past DECIMAL(38) (sql/engine.py): the Python engine, which computes to 100 digits,
+            # decides every line — the same decisions, exactly — rather than one applicant stopping the file
+            self.con.execute(f"CREATE TABLE decided AS SELECT * FROM ({query}) WHERE FALSE")
+            self.con.execute("DELETE FROM clean")
         self.con.execute("CREATE TABLE measures (measure VARCHAR, mj VARCHAR, by_year BOOLEAN, python BOOLEAN, "
                          "quota VARCHAR)")
         for m in self.plan.measures:
