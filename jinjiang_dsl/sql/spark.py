@@ -45,10 +45,11 @@ EXACT = {
     "spark.sql.decimalOperations.allowPrecisionLoss": "false",  # a product is never rounded to fit
     "spark.sql.ansi.doubleQuotedIdentifiers": "true",  # "f_投资额" is a column, as in the emitted SQL
 }
-LOCAL = {  # a local session on a shared machine: two threads, two shuffle partitions, no web UI
+LOCAL = {  # a local session: two threads, two shuffle partitions, no web UI, progress bars or logs
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "2",
-    "spark.log.level": "ERROR",
+    "spark.log.level": "FATAL",  # a handled overflow would print its Java trace; failures still raise
 }
 DECIMAL = re.compile(r"DECIMAL\((\d+), (\d+)\)")
 
