@@ -1,4 +1,5 @@
-"""The SQL emitter: a plan → one readable query that decides every award of a population.
+"""The SQL emitter: a plan → one readable query that decides every award of a population, in DuckDB's SQL or
+Spark's (the few spellings that differ are the :mod:`.dialect`'s; the semantics are this module's).
 
 It reads the same plan as the Python code generator and keeps its semantics, in exact decimals:
 money is ``DECIMAL(38, 20)`` (every figure the validator accepts), each constant has the precision it

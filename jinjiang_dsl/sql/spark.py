@@ -100,9 +100,7 @@ def decide(policy: Policy, apps: Sequence[Applicant]) -> list[ApplicantDecision]
         spark.conf.set(key, value)
     for table in ("applicant", "project"):
         schema = _schema(plan, table)
-        rows = [tuple(_value(record[f.name], f.dataType) for f in schema.fields)
-                for record in table_rows(plan, apps, table)]
-        spark.createDataFrame(rows, schema).createOrReplaceTempView(table)
+        spark.createDataFrame(_rows(plan, apps, table, schema), schema).createOrReplaceTempView(table)
     quiet = logging.getLogger("SQLQueryContextLogger")  # pyspark logs an overflow's whole trace; it is handled
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
@@ -143,8 +141,11 @@ def _type(kind: str) -> DataType:
             "VARCHAR[]": t.ArrayType(t.StringType(), containsNull=False)}[kind]
 
 
-def _value(value: Any, kind: DataType) -> Any:
-    """A fact as Spark takes it: a count in a DECIMAL column as a ``Decimal`` (exact, as every figure is)."""
+def _rows(plan: Plan, apps: Sequence[Applicant], table: str, schema: StructType) -> list[tuple[Any, ...]]:
+    """A table's rows as Spark takes them: a count in a DECIMAL column as a ``Decimal`` (exact, as every figure is)."""
     from pyspark.sql.types import DecimalType
 
-    return Decimal(value) if isinstance(kind, DecimalType) and value is not None else value
+    names = [f.name for f in schema.fields]
+    decimal = [isinstance(f.dataType, DecimalType) for f in schema.fields]
+    return [tuple(Decimal(v) if d and v is not None else v for v, d in zip((r[n] for n in names), decimal))
+            for r in table_rows(plan, apps, table)]
