@@ -26,7 +26,7 @@ from .syntax import parse
 
 BackendName = Literal["compiled", "interpreter"]
 BACKENDS: tuple[BackendName, ...] = ("compiled", "interpreter")
-EngineName = Literal["python", "duckdb"]
+EngineName = Literal["python", "duckdb", "spark"]
 
 
 def check_source(source: str, path: str = "<policy>") -> list[Diagnostic]:
@@ -98,18 +98,18 @@ class Policy:
         """As :meth:`evaluate`, also returning the applicants as read (reports need their facts). From the
         decision register: ``earlier`` gives what earlier batches granted an applicant, for the rules that
         span rounds; ``selected_before``, given the applicants, the projects earlier batches selected under
-        each quota. ``engine="duckdb"`` decides them by the policy's SQL query on DuckDB, without
-        explanations (:mod:`jinjiang_dsl.sql`; it raises :class:`jinjiang_dsl.sql.emit.Unsupported` for
-        a policy it cannot decide yet)."""
+        each quota. ``engine="duckdb"`` (or ``"spark"``) decides them by the policy's SQL query on DuckDB
+        (on Spark SQL), without explanations (:mod:`jinjiang_dsl.sql`; it raises
+        :class:`jinjiang_dsl.sql.emit.Unsupported` for a policy it cannot decide yet)."""
         records = read_document(document) if isinstance(document, str) else records_of(document)
         decisions = []
         apps = list(self.read(records))
         before = selected_before(apps) if selected_before is not None else {}
         totals = BatchTotals(self.plan, quota_claims={k: list(v) for k, v in before.items()})
-        if engine == "duckdb":
-            from .sql import engine as duckdb_engine
+        if engine != "python":
+            from . import sql
 
-            decided: Iterable[ApplicantDecision] = duckdb_engine.decide(self, apps)
+            decided: Iterable[ApplicantDecision] = sql.decide(engine, self, apps)
         else:
             decided = self.decider(trace).applicants(apps, earlier)
         for app, decision in zip(apps, decided):

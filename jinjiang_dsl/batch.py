@@ -381,7 +381,7 @@ def evaluate_items(items: list[Item]) -> list[Result]:
     """Evaluate a chunk; runs in a worker process or in the parent."""
     assert _POLICY is not None
     policy = _POLICY
-    if _ENGINE == "duckdb":
+    if _ENGINE != "python":
         return _evaluate_by_sql(policy, items)
     decider = policy.decider(_TRACE)
     with exact():
@@ -389,14 +389,14 @@ def evaluate_items(items: list[Item]) -> list[Result]:
 
 
 def _evaluate_by_sql(policy: Policy, items: list[Item]) -> list[Result]:
-    """A chunk decided by the policy's SQL query on DuckDB: each line read and validated as for the Python
-    engine, the valid applicants decided in one query, every line written as the Python engine writes it."""
-    from .sql import engine
+    """A chunk decided by the policy's SQL query on DuckDB or Spark: each line read and validated as for the
+    Python engine, the valid applicants decided in one query, every line written as the Python engine writes it."""
+    from . import sql
 
     read = [_read_safely(policy, item) for item in items]
     apps = [app for _, app, _ in read if app is not None]
     try:
-        decisions = iter(engine.decide(policy, apps))
+        decisions = iter(sql.decide(_ENGINE, policy, apps))
     except Exception as exc:  # noqa: BLE001 - the chunk's lines are reported, never lost
         return [failed or _internal_error(item, exc, "the SQL engine") for item, _, failed in read]
     results = []
@@ -526,16 +526,16 @@ def run(
 
     Returns the batch tally and whether it stopped early (``fail_fast`` on an error).
     Duplicate applicant ids are found here, across the whole stream, in input order.
-    ``engine="duckdb"``: each chunk decided by the policy's SQL query, in this process (DuckDB runs
-    its own threads), chunks of :data:`SQL_CHUNK` lines.
+    ``engine="duckdb"`` or ``"spark"``: each chunk decided by the policy's SQL query, in this process (the
+    engine runs its own threads), chunks of :data:`SQL_CHUNK` lines.
     """
     use(policy, trace, lang, engine)
     out = Emitted(write, fail_fast, on_progress)
     emit = out.emit
     tally = out.tally
 
-    if jobs <= 1 or engine == "duckdb":
-        for chunk in _chunks(items, SQL_CHUNK if engine == "duckdb" else CHUNK):
+    if jobs <= 1 or engine != "python":
+        for chunk in _chunks(items, CHUNK if engine == "python" else SQL_CHUNK):
             for result in evaluate_items(chunk):
                 if not emit(result):
                     return tally, True

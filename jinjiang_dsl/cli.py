@@ -198,8 +198,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     policy = _load(args.policy, err, args.backend, args.max_projects)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
-    if args.engine == "duckdb":
-        refused = _duckdb_refusal(args, policy)
+    if args.engine != "python":
+        refused = _sql_refusal(args, policy)
         if refused is not None:
             err.print(f"jinjiang-dsl eval: {refused}", markup=False)
             return EXIT_USAGE
@@ -209,17 +209,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return eval_stream(args, policy, err)
 
 
-def _duckdb_refusal(args: argparse.Namespace, policy) -> str | None:
-    """Why ``--engine duckdb`` cannot run this (what it does not do yet), or None."""
+def _sql_refusal(args: argparse.Namespace, policy) -> str | None:
+    """Why ``--engine duckdb`` or ``spark`` cannot run this (what it does not do yet, or cannot here), or None."""
     from .sql.emit import Unsupported, emit
 
     if args.register is not None:
-        return "--engine duckdb does not record in the register; leave out --register, or use the Python engine"
+        return f"--engine {args.engine} does not record in the register; leave out --register, or use the Python engine"
+    if args.engine == "spark" and (missing := _spark_missing()) is not None:
+        return missing
     try:
         emit(policy.plan)
     except Unsupported as exc:
         return f"the SQL engine cannot decide {args.policy} yet: {exc}; use the Python engine (the default)"
     return None
+
+
+def _spark_missing() -> str | None:
+    from .sql.spark import unavailable
+
+    return unavailable()
 
 
 def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
@@ -540,12 +548,15 @@ def cmd_impact(args: argparse.Namespace) -> int:
     old, new = policies
     assert old and new
     engine = args.engine
+    if engine == "spark" and (missing := _spark_missing()) is not None:
+        err.print(f"jinjiang-dsl impact: {missing}", markup=False)
+        return EXIT_USAGE
     if engine != "python":
         try:
             emit(old.plan), emit(new.plan)
-            engine = "duckdb"
+            engine = "duckdb" if engine == "auto" else engine
         except Unsupported as exc:
-            if engine == "duckdb":
+            if engine != "auto":
                 err.print(f"jinjiang-dsl impact: the SQL engine cannot decide both versions yet: {exc}", markup=False)
                 return EXIT_USAGE
             engine = "python"
@@ -703,9 +714,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--register", nargs="?", const=DEFAULT_REGISTER, metavar="PATH",
                    help=f"record every decision in the decision register (default file {DEFAULT_REGISTER})")
     p.add_argument("--dry-run", action="store_true", help="with --register: say what would be recorded, record nothing")
-    p.add_argument("--engine", choices=["python", "duckdb"], default="python",
-                   help="decide in Python (default, with explanations) or by the policy's SQL query on DuckDB "
-                        "(no explanations; docs/scale.md)")
+    p.add_argument("--engine", choices=["python", "duckdb", "spark"], default="python",
+                   help="decide in Python (default, with explanations) or by the policy's SQL query on DuckDB or "
+                        "on Spark SQL (no explanations; docs/scale.md)")
     p.set_defaults(run=cmd_eval)
 
     for name, run, summary in (
@@ -763,7 +774,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old", metavar="OLD", help="the policy as it is (.pol)")
     p.add_argument("new", metavar="NEW", help="the policy as it would be (.pol)")
     p.add_argument("applications", metavar="APPLICATIONS", help="applications: a JSON document")
-    p.add_argument("--engine", choices=["auto", "python", "duckdb"], default="auto",
+    p.add_argument("--engine", choices=["auto", "python", "duckdb", "spark"], default="auto",
                    help="auto (default): DuckDB when it decides both versions, else Python")
     p.add_argument("--format", choices=["text", "json", "html"],
                    help="text (default on a terminal), json, or html (default for -o FILE.html)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from ..plan import Plan
 from ..rules import Claim, Limit
 from ..runtime.outcome import Undefined
 from ..runtime.trace import cross_check
-from .emit import COLUMN_PREFIX, emit, ident, input_columns, literal
+from .emit import COLUMN_PREFIX, emit, ident, input_columns, literal, table_columns
 
 if TYPE_CHECKING:
     from ..api import Policy
@@ -38,26 +38,27 @@ def load(con: Any, plan: Plan, apps: Sequence[Applicant]) -> None:
     They are written to JSON Lines in a private temporary folder (money as its exact text) and read
     by DuckDB with the columns' types: a row at a time through Python's DB-API took a minute for
     20,000 applicants; this takes a fraction of a second."""
-    a_cols, p_cols = input_columns(plan, "applicant"), input_columns(plan, "project")
-    ok = [(i, app) for i, app in enumerate(apps) if app.ok]
     with tempfile.TemporaryDirectory(prefix="jinjiang-dsl-") as folder:
-        applicants, projects = os.path.join(folder, "applicant.jsonl"), os.path.join(folder, "project.jsonl")
-        with open(applicants, "w", encoding="utf-8") as out:
-            for i, app in ok:
-                out.write(_line({"a_ord": i, "a_date": app.date, "a_given": sorted(app.given), **_facts(app.facts, a_cols)}))
-        with open(projects, "w", encoding="utf-8") as out:
-            for i, app in ok:
-                for j, p in enumerate(app.projects):
-                    out.write(_line({"a_ord": i, "p_ord": j, "p_date": p.date, "given": sorted(p.given),
-                                     **_facts(p.facts, p_cols)}))
-        _create(con, "applicant", applicants, [("a_ord", "BIGINT"), ("a_date", "DATE"), ("a_given", "VARCHAR[]"),
-                                               *_prefixed(a_cols)])
-        _create(con, "project", projects, [("a_ord", "BIGINT"), ("p_ord", "BIGINT"), ("p_date", "DATE"),
-                                           ("given", "VARCHAR[]"), *_prefixed(p_cols)])
+        for table in ("applicant", "project"):
+            path = os.path.join(folder, f"{table}.jsonl")
+            with open(path, "w", encoding="utf-8") as out:
+                for record in table_rows(plan, apps, table):
+                    out.write(_line(record))
+            _create(con, table, path, table_columns(plan, table))
 
 
-def _prefixed(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(COLUMN_PREFIX + name, kind) for name, kind in columns]
+def table_rows(plan: Plan, apps: Sequence[Applicant], table: str) -> Iterator[dict[str, Any]]:
+    """The rows of the table ``applicant`` or ``project`` (by column, as :func:`.emit.table_columns` names
+    them): the applicants without an input error, each numbered by its place in ``apps``, and their projects."""
+    inputs = input_columns(plan, table)
+    for i, app in enumerate(apps):
+        if not app.ok:
+            continue
+        if table == "applicant":
+            yield {"a_ord": i, "a_date": app.date, "a_given": sorted(app.given), **_facts(app.facts, inputs)}
+            continue
+        for j, p in enumerate(app.projects):
+            yield {"a_ord": i, "p_ord": j, "p_date": p.date, "given": sorted(p.given), **_facts(p.facts, inputs)}
 
 
 def _facts(facts: dict[str, Any], columns: list[tuple[str, str]]) -> dict[str, Any]:
@@ -89,20 +90,29 @@ def decide(policy: Policy, apps: Sequence[Applicant]) -> list[ApplicantDecision]
         load(con, plan, apps)
         rows = con.execute(query).fetchall()
     except (duckdb.OutOfRangeException, duckdb.ConversionException):
-        # A figure past DECIMAL(38) (a count times an amount near the bounds the validator allows): the
-        # Python engine, which computes to 100 digits, decides this batch — the same decisions, exactly —
-        # rather than one hostile applicant making the query, and so every other applicant, fail.
-        return list(policy.decider(trace=False).applicants(apps))
+        return overflowed(policy, apps)
     finally:
         con.close()
-    by_applicant: dict[int, list[tuple[Any, ...]]] = {}
+    return decisions(policy, apps, rows)
+
+
+def overflowed(policy: Policy, apps: Sequence[Applicant]) -> list[ApplicantDecision]:
+    """A batch whose query met a figure past DECIMAL(38) (a count times an amount near the bounds the
+    validator allows): the Python engine, which computes to 100 digits, decides it — the same decisions,
+    exactly — rather than one hostile applicant making the query, and so every other applicant, fail."""
+    return list(policy.decider(trace=False).applicants(apps))
+
+
+def decisions(policy: Policy, apps: Sequence[Applicant], rows: Iterable[Sequence[Any]]) -> list[ApplicantDecision]:
+    """Every applicant's decision, in input order, from the query's rows (whichever engine ran it)."""
+    by_applicant: dict[int, list[Sequence[Any]]] = {}
     for row in rows:
         by_applicant.setdefault(row[0], []).append(row)
     decider = policy.decider(trace=False)
     return [_decision(decider, i, app, by_applicant.get(i, [])) for i, app in enumerate(apps)]
 
 
-def _decision(decider: Decider, i: int, app: Applicant, rows: list[tuple[Any, ...]]) -> ApplicantDecision:
+def _decision(decider: Decider, i: int, app: Applicant, rows: list[Sequence[Any]]) -> ApplicantDecision:
     """One applicant's decision from its rows: its claims, made awards as the decider makes them."""
     if not app.ok:
         return ApplicantDecision(app.id, app.name, "error", ZERO, (), app.errors)

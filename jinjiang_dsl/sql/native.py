@@ -250,7 +250,7 @@ class Native:
         """``decided``: every award of the clean records; ``simple``: the applicants SQL writes itself."""
         import duckdb
 
-        query = emit(self.plan, DECIDED)
+        query = emit(self.plan, columns=DECIDED)
         try:
             self.con.execute(f"CREATE TABLE decided AS {query}")
         except (duckdb.OutOfRangeException, duckdb.ConversionException):
