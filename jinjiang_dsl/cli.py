@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import TextIO, cast
 
@@ -205,6 +207,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         args.no_trace = True  # the SQL query keeps no explanation
     if input_format(args) == "json":
+        if args.format in ("csv", "parquet"):
+            err.print(f"jinjiang-dsl eval: --format {args.format} writes the decisions of a stream (JSON Lines, CSV or "
+                      "Parquet applications); a JSON document gives json or text", markup=False)
+            return EXIT_USAGE
         return eval_document(args, policy, err)
     return eval_stream(args, policy, err)
 
@@ -315,8 +321,12 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
 
     from . import batch
 
-    if args.format == "text":
-        err.print("jinjiang-dsl eval: a JSON Lines or CSV stream gives JSON Lines (--format jsonl)", markup=False)
+    if args.format in ("text", "json"):
+        err.print("jinjiang-dsl eval: a JSON Lines, CSV or Parquet stream gives JSON Lines (--format jsonl), "
+                  "or a table (--format csv or parquet)", markup=False)
+        return EXIT_USAGE
+    if args.format == "parquet" and args.output in (None, "-"):
+        err.print("jinjiang-dsl eval: --format parquet writes a file: name it with -o FILE", markup=False)
         return EXIT_USAGE
     try:
         stream, size = batch.open_counted(args.applications)
@@ -332,8 +342,9 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     jobs = args.jobs or batch.default_jobs()
     show_progress = err.is_terminal and not args.quiet
     limit = args.max_line_bytes
-    with stream, Output(args.output, [args.policy, args.applications]) as out, \
-            _progress(err, size, show_progress) as advance:
+    output = Output(args.output, [args.policy, args.applications])
+    with stream, output as target, _progress(err, size, show_progress) as advance, \
+            _Lines(target, output, args.format) as out:
         fmt = input_format(args)
         items = (batch.read_csv(batch.csv_text(stream), policy, limit) if fmt == "csv"
                  else batch.read_parquet(args.applications) if fmt == "parquet" else batch.read_jsonl(stream, limit))
@@ -385,6 +396,43 @@ def print_stream_summary(err: Console, summary: dict, lang: str) -> None:
         err.print(f"  {visible(payer)}: {amount}", markup=False)
     for w in summary["warnings"]:
         err.print(("警告: " if zh else "warning: ") + visible(w), markup=False, style="yellow")
+
+
+class _Lines:
+    """Where a stream's JSON Lines go: the output itself, or, for ``--format csv`` or ``parquet``, a private
+    file written again as a table into the output when the run ends well."""
+
+    def __init__(self, target, output: Output, fmt: str | None):
+        self.target, self.output, self.fmt = target, output, fmt
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self.file = None
+
+    def __enter__(self):
+        if self.fmt not in ("csv", "parquet"):
+            return self.target
+        self.folder = tempfile.TemporaryDirectory(prefix="jinjiang-dsl-")
+        self.file = open(os.path.join(self.folder.name, "decisions.jsonl"), "w", encoding="utf-8")  # noqa: SIM115
+        return self.file
+
+    def __exit__(self, kind, *exc: object) -> None:
+        if self.file is None or self.folder is None:
+            return
+        try:
+            self.file.close()
+            if kind is None:
+                from .tables import write_table
+
+                into = self.output.temp or (os.path.realpath(self.output.path) if self.output.path else None)
+                if into is not None:
+                    write_table(self.file.name, into, self.fmt or "csv")
+                else:  # a CSV table on standard output
+                    table = os.path.join(self.folder.name, "decisions.csv")
+                    write_table(self.file.name, table, "csv")
+                    with open(table, encoding="utf-8") as f:
+                        for line in f:
+                            self.target.write(line)
+        finally:
+            self.folder.cleanup()
 
 
 class _progress:
@@ -695,8 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "- for stdin (JSON Lines)")
     p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
                    help="how to read APPLICATIONS (default: by its extension)")
-    p.add_argument("--format", choices=["text", "json", "jsonl"],
-                   help="text (default on a terminal), json (default when piped) or jsonl; streams give jsonl")
+    p.add_argument("--format", choices=["text", "json", "jsonl", "csv", "parquet"],
+                   help="text (default on a terminal), json (default when piped) or jsonl; streams give jsonl, "
+                        "or a table: csv (a row per award) or parquet (the contract's fields; needs -o FILE)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the decisions to FILE instead of stdout")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of explanations (default zh)")
     p.add_argument("--no-trace", action="store_true", help="skip explanations (faster, for budget runs)")
