@@ -101,8 +101,11 @@ def native_stages(path: Path, fmt: str) -> list[tuple[str, float]]:
         t = time.perf_counter()
         with path.open("rb") as f:
             run.load_parquet(str(path)) if fmt == "parquet" else run.load_jsonl(f, None)
+        results: dict[int, Any] = {}
         for name, step in (("read", None), ("screen", run.screen), ("decide (the query)", run.decide),
-                           ("write (and the Python engine's lines)", lambda: run.write(lambda text: None))):
+                           ("the Python engine's lines (in a thread beside the query, normally)",
+                            lambda: results.update(run.decide_python(run.items_outside("simple")))),
+                           ("write", lambda: run.write(lambda text: None, results))):
             if step is not None:
                 step()
             now = time.perf_counter()

@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
@@ -72,8 +73,17 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
             assert stream is not None
             native.load_jsonl(stream, on_progress)
         native.screen()
-        native.decide()
-        return native.write(write)
+        # the lines SQL does not vouch for are decided by Python while DuckDB runs the query (it lets go of
+        # the interpreter meanwhile); those the query hands back to Python after it, then
+        refused = native.items_outside("clean")
+        with ThreadPoolExecutor(1) as pool:
+            early = pool.submit(native.decide_python, refused)
+            try:
+                native.decide()
+            finally:
+                results = early.result()
+        results |= native.decide_python(native.items_outside("simple", results))
+        return native.write(write, results)
     finally:
         native.close()
 
@@ -90,7 +100,7 @@ class Native:
             "temp_directory": os.path.join(self.folder.name, "spill"),  # beyond the memory limit, tables go here
             "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
         self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
-        self.python: dict[int, Item] = {}  # lines the Python engine reads and decides, by number
+        self.python: dict[int, Item] = {}  # lines only the Python reader can read (not UTF-8, too long), by number
         self.parquet: str | None = None
 
     def close(self) -> None:
@@ -271,9 +281,8 @@ class Native:
             "USING (measure) WHERE problem IS NOT NULL OR zero IS NOT NULL OR python OR "
             "len(list_filter(checks, lambda x: x IS NOT NULL AND x <> raw)) > 0")
 
-    def write(self, write: Callable[[str], object]) -> Tally:
-        """Every line of the file in order — SQL's, and the Python engine's for the others — and the tally."""
-        results = self._python_results()
+    def write(self, write: Callable[[str], object], results: dict[int, Result]) -> Tally:
+        """Every line of the file in order — SQL's, and the Python engine's ``results`` — and the tally."""
         self.con.execute("CREATE TABLE python_ids (line BIGINT, aid VARCHAR, is_error BOOLEAN)")
         found = [(r.line, r.applicant_id, r.is_error) for r in results.values() if isinstance(r.applicant_id, str)]
         if found:
@@ -297,24 +306,38 @@ class Native:
             write(text)
         return tally
 
-    def _python_results(self) -> dict[int, Result]:
-        """The lines SQL does not write, read and decided by the Python engine."""
-        rest = self.con.execute("SELECT line, t, last FROM raw ANTI JOIN simple USING (line) ORDER BY line").fetchall()
-        if self.parquet is not None:  # the rows themselves, as the Python reader reads them
-            lines = [line for line, _, _ in rest]
+    def items_outside(self, table: str, decided: dict[int, Result] | None = None) -> dict[int, Item]:
+        """The lines not in ``table`` (``clean`` or ``simple``), and not ``decided`` already, as the Python
+        reader reads them: a JSON Lines line as its bytes, a Parquet row as its record."""
+        rest = [row for row in self.con.execute(f"SELECT line, t, last FROM raw ANTI JOIN {table} USING (line) "
+                                                "ORDER BY line").fetchall() if row[0] not in (decided or {})]
+        items = {n: item for n, item in self.python.items() if n not in (decided or {})}
+        if self.parquet is not None:
             cursor = self.con.execute("SELECT * EXCLUDE (file_row_number), file_row_number + 1 FROM source "
-                                      "WHERE file_row_number + 1 IN (SELECT unnest($1::BIGINT[]))", [lines])
+                                      "WHERE file_row_number + 1 IN (SELECT unnest($1::BIGINT[]))",
+                                      [[line for line, _, _ in rest]])
             names = [d[0] for d in cursor.description][:-1]
             for row in cursor.fetchall():
-                self.python[row[-1]] = Item(row[-1], record=batch._record_of(dict(zip(names, row[:-1]))))
+                items[row[-1]] = Item(row[-1], record=batch._record_of(dict(zip(names, row[:-1]))))
         else:
             for line, text, last in rest:
                 raw = text.encode("utf-8") + (b"" if last else b"\n")
-                self._python(line_item(line, raw, self.max_line_bytes, len(raw)))
+                found = line_item(line, raw, self.max_line_bytes, len(raw))
+                if found is not None:
+                    items[line] = found
+        return items
+
+    def decide_python(self, items: dict[int, Item]) -> dict[int, Result]:
+        """Lines decided by the Python engine, as the stream writer decides them (a Ctrl-C stops it)."""
         batch.use(self.policy, False, self.lang)
         decider = self.policy.decider(trace=False)
+        results = {}
         with batch.exact():
-            return {n: batch.decide_safely(self.policy, decider, item)[0] for n, item in sorted(self.python.items())}
+            for i, (n, item) in enumerate(sorted(items.items())):
+                if i % 1024 == 0 and interrupted():
+                    break
+                results[n] = batch.decide_safely(self.policy, decider, item)[0]
+        return results
 
     def _lines(self) -> Iterator[str]:
         """Every output line in order — SQL's, written as :func:`batch.json_line` writes the contract, and the
@@ -339,8 +362,7 @@ written AS (
   FROM simple s JOIN a_screen a USING (line) LEFT JOIN own ON own.a_ord = s.line LEFT JOIN pj ON pj.a_ord = s.line
   LEFT JOIN tot ON tot.a_ord = s.line
   UNION ALL SELECT line, text FROM python_lines)
-SELECT string_agg(text, '' ORDER BY line) FROM (SELECT *, row_number() OVER (ORDER BY line) // 16384 AS part FROM written)
-GROUP BY part ORDER BY part""")
+SELECT string_agg(text, '' ORDER BY line) FROM written GROUP BY line // 16384 ORDER BY line // 16384""")
         while row := cursor.fetchone():
             yield row[0]
 
