@@ -343,7 +343,8 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     show_progress = err.is_terminal and not args.quiet
     limit = args.max_line_bytes
     output = Output(args.output, [args.policy, args.applications])
-    with stream, output as target, _progress(err, size, show_progress) as advance, \
+    progress = _progress(err, size, show_progress)
+    with stream, output as target, progress as advance, \
             _Lines(target, output, args.format) as out:
         fmt = input_format(args)
         items = (batch.read_csv(batch.csv_text(stream), policy, limit) if fmt == "csv"
@@ -359,7 +360,8 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
             from .sql import native
 
             tally, stopped = native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream,
-                                        max_line_bytes=limit, on_progress=on_progress), False
+                                        max_line_bytes=limit, on_progress=on_progress,
+                                        on_stage=progress.stage), False
         else:
             tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
                                        lang=args.lang, fail_fast=args.fail_fast, on_progress=on_progress,
@@ -441,6 +443,7 @@ class _progress:
     def __init__(self, console: Console, total: int | None, enabled: bool):
         self.console, self.total, self.enabled = console, total, enabled
         self.bar = None
+        self.task = None
 
     def __enter__(self):
         if not self.enabled:
@@ -450,8 +453,13 @@ class _progress:
         self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                             TimeRemainingColumn(), console=self.console, transient=True)
         self.bar.start()
-        task = self.bar.add_task("evaluating", total=self.total)
-        return lambda done: self.bar.update(task, completed=done)
+        self.task = self.bar.add_task("evaluating", total=self.total)
+        return lambda done: self.bar.update(self.task, completed=done)
+
+    def stage(self, name: str) -> None:
+        """A stage that reads no more input (DuckDB deciding a file it has read): named, the bar pulsing."""
+        if self.bar is not None:
+            self.bar.update(self.task, description=name, total=None)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

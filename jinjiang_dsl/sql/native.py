@@ -62,17 +62,21 @@ def refusal(plan: Plan) -> str | None:
 
 def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, path: str = "",
         stream: IO[bytes] | None = None, max_line_bytes: int = 0,
-        on_progress: Callable[[int], None] | None = None) -> Tally:
+        on_progress: Callable[[int], None] | None = None, on_stage: Callable[[str], None] = lambda name: None
+        ) -> Tally:
     """A whole file decided natively (``fmt``: "jsonl", read from ``stream``, or "parquet", from ``path``),
-    every line written in order; the batch's tally."""
+    every line written in order; the batch's tally. ``on_progress``: bytes read; ``on_stage``: each stage after."""
     native = Native(policy, lang, max_line_bytes)
     try:
         if fmt == "parquet":
+            on_stage("reading")
             native.load_parquet(path)
         else:
             assert stream is not None
             native.load_jsonl(stream, on_progress)
+        on_stage("screening")
         native.screen()
+        on_stage("deciding")
         # the lines SQL does not vouch for are decided by Python while DuckDB runs the query (it lets go of
         # the interpreter meanwhile); those the query hands back to Python after it, then
         refused = native.items_outside("clean")
@@ -83,6 +87,7 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
             finally:
                 results = early.result()
         results |= native.decide_python(native.items_outside("simple", results))
+        on_stage("writing")
         return native.write(write, results)
     finally:
         native.close()
