@@ -101,13 +101,17 @@ def native_stages(path: Path, fmt: str) -> list[tuple[str, float]]:
         t = time.perf_counter()
         with path.open("rb") as f:
             run.load_parquet(str(path)) if fmt == "parquet" else run.load_jsonl(f, None)
-        results: dict[int, Any] = {}
+        def python() -> None:
+            run.decide_python("clean")
+            run.decide_python("simple")
+
         for name, step in (("read", None), ("screen", run.screen), ("decide (the query)", run.decide),
-                           ("the Python engine's lines (in a thread beside the query, normally)",
-                            lambda: results.update(run.decide_python(run.items_outside("simple")))),
-                           ("write", lambda: run.write(lambda text: None, results))):
+                           ("the Python engine's lines (in a thread beside the query, normally)", python),
+                           ("write", lambda: run.write(lambda text: None))):
             if step is not None:
                 step()
+            if step == run.screen:
+                run.start_python()
             now = time.perf_counter()
             found.append((name, now - t))
             t = now

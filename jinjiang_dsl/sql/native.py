@@ -79,16 +79,16 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
         on_stage("deciding")
         # the lines SQL does not vouch for are decided by Python while DuckDB runs the query (it lets go of
         # the interpreter meanwhile); those the query hands back to Python after it, then
-        refused = native.items_outside("clean")
+        native.start_python()
         with ThreadPoolExecutor(1) as pool:
-            early = pool.submit(native.decide_python, refused)
+            early = pool.submit(native.decide_python, "clean")
             try:
                 native.decide()
             finally:
-                results = early.result()
-        results |= native.decide_python(native.items_outside("simple", results))
+                early.result()
+        native.decide_python("simple")
         on_stage("writing")
-        return native.write(write, results)
+        return native.write(write)
     finally:
         native.close()
 
@@ -105,7 +105,6 @@ class Native:
             "temp_directory": os.path.join(self.folder.name, "spill"),  # beyond the memory limit, tables go here
             "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
         self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
-        self.python: dict[int, Item] = {}  # lines only the Python reader can read (not UTF-8, too long), by number
         self.parquet: str | None = None
 
     def close(self) -> None:
@@ -115,10 +114,11 @@ class Native:
     # ------------------------------------------------------------------ reading
 
     def load_jsonl(self, stream: IO[bytes], on_progress: Callable[[int], None] | None) -> None:
-        """The lines into ``raw(line, t, last)`` in blocks of whole lines, numbered as :func:`read_jsonl`
+        """The lines into ``raw(line, t, last, error)`` in blocks of whole lines, numbered as :func:`read_jsonl`
         numbers them (``last``: the file's last line, with no newline). A block that is not UTF-8, and a
-        line too long for the limit that a block cannot hold, are read by :func:`line_item`."""
-        self.con.execute("CREATE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN)")
+        line too long for the limit that a block cannot hold, are read by :func:`line_item` (``error``: why a
+        line cannot be read)."""
+        self.con.execute("CREATE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
         limit = self.max_line_bytes
         n, rest, first = 0, b"", True
         while True:
@@ -132,7 +132,7 @@ class Native:
             end = data.rfind(b"\n") + 1 if block else len(data)
             if end == 0 and len(data) > limit + 2:  # a line over the limit: the rest of it is skipped unread
                 n += 1
-                self._python(line_item(n, data[:limit + 2], limit, len(data) + _skip_line(stream)))
+                self._items([line_item(n, data[:limit + 2], limit, len(data) + _skip_line(stream))])
                 rest = b""
                 continue
             whole, rest = data[:end], data[end:]
@@ -151,19 +151,23 @@ class Native:
         try:
             text = whole.decode("utf-8")
         except UnicodeDecodeError:  # each line for itself: a bad byte is its line's error
-            for i, raw in enumerate(lines):
-                raw += b"\n" if i < len(lines) - 1 or ended else b""
-                self._python(line_item(n + i + 1, raw, self.max_line_bytes, len(raw)))
+            raws = [raw + (b"\n" if i < len(lines) - 1 or ended else b"") for i, raw in enumerate(lines)]
+            self._items([line_item(n + i + 1, raw, self.max_line_bytes, len(raw)) for i, raw in enumerate(raws)],
+                        last=None if ended else n + len(lines))
             return n + len(lines)
         self.con.execute(
-            "INSERT INTO raw SELECT $1 + i, t, i = $2 AND NOT $3 FROM (SELECT unnest(l) AS t, "
+            "INSERT INTO raw SELECT $1 + i, t, i = $2 AND NOT $3, NULL FROM (SELECT unnest(l) AS t, "
             "generate_subscripts(l, 1) AS i FROM (SELECT string_split($4, chr(10)) AS l)) WHERE i <= $2",
             [n, len(lines), ended, text])
         return n + len(lines)
 
-    def _python(self, item: Item | None) -> None:
-        if item is not None:
-            self.python[item.line] = item
+    def _items(self, items: list[Item | None], last: int | None = None) -> None:
+        """Lines the Python reader has read, into ``raw``: their text, or why they cannot be read."""
+        found = [item for item in items if item is not None]
+        if found:
+            self.con.execute("INSERT INTO raw SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::BOOLEAN[]), "
+                             "unnest($4::VARCHAR[])", [[i.line for i in found], [i.text for i in found],
+                                                       [i.line == last for i in found], [i.error for i in found]])
 
     def load_parquet(self, path: str) -> None:
         """The rows as JSON records in ``raw``, numbered from 1 as :func:`read_parquet` numbers them; a
@@ -186,8 +190,8 @@ class Native:
             else:
                 pieces.append(_json_piece(name, kind, ident(name), self.plan, "applicant"))
         record = "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
-        self.con.execute(f"CREATE TABLE raw AS SELECT file_row_number + 1 AS line, {record} AS t, FALSE AS last "
-                         "FROM source")
+        self.con.execute(f"CREATE TABLE raw AS SELECT file_row_number + 1 AS line, {record} AS t, FALSE AS last, "
+                         "CAST(NULL AS VARCHAR) AS error FROM source")
 
     # ------------------------------------------------------------------ screening
 
@@ -286,63 +290,85 @@ class Native:
             "USING (measure) WHERE problem IS NOT NULL OR zero IS NOT NULL OR python OR "
             "len(list_filter(checks, lambda x: x IS NOT NULL AND x <> raw)) > 0")
 
-    def write(self, write: Callable[[str], object], results: dict[int, Result]) -> Tally:
-        """Every line of the file in order — SQL's, and the Python engine's ``results`` — and the tally."""
-        self.con.execute("CREATE TABLE python_ids (line BIGINT, aid VARCHAR, is_error BOOLEAN)")
-        found = [(r.line, r.applicant_id, r.is_error) for r in results.values() if isinstance(r.applicant_id, str)]
-        if found:
-            self.con.execute("INSERT INTO python_ids SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), "
-                             "unnest($3::BOOLEAN[])", [list(column) for column in zip(*found)])
+    def write(self, write: Callable[[str], object]) -> Tally:
+        """Every line of the file in order — SQL's, and the Python engine's — and the tally. A repeated id is
+        found over both, and its line made an error as the stream writer words it."""
         repeated = self.con.execute(
-            "SELECT line, aid, first FROM (SELECT *, min(line) OVER (PARTITION BY aid) AS first FROM ("
-            "SELECT line, aid, FALSE AS is_error FROM simple JOIN a_screen USING (line) "
-            "UNION ALL SELECT * FROM python_ids)) WHERE first < line AND NOT is_error").fetchall()
-        for line, aid, first in repeated:  # as the stream writer words it
-            results[line] = batch._error_result(line, aid, [f"line {line}: duplicate id {aid!r} (also line {first})"])
-        if repeated:
-            self.con.execute("DELETE FROM simple WHERE line IN (SELECT unnest($1::BIGINT[]))",
-                             [[line for line, _, _ in repeated]])
-        tally = self._tally(results)
-        self.con.execute("CREATE TABLE python_lines (line BIGINT, text VARCHAR)")
-        if results:
-            self.con.execute("INSERT INTO python_lines SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[])",
-                             [list(results), [r.text for r in results.values()]])
+            "SELECT line, aid, first, line IN (SELECT line FROM simple) FROM (SELECT *, min(line) OVER (PARTITION BY "
+            "aid) AS first FROM (SELECT line, aid, FALSE AS is_error FROM simple JOIN a_screen USING (line) "
+            "UNION ALL SELECT line, aid, is_error FROM python WHERE aid IS NOT NULL)) "
+            "WHERE first < line AND NOT is_error").fetchall()
+        for line, aid, first, by_sql in repeated:
+            error = batch._error_result(line, aid, [f"line {line}: duplicate id {aid!r} (also line {first})"])
+            self.con.execute("DELETE FROM python WHERE line = ?", [line])
+            self._store(self.con, [error])
+            if by_sql:
+                self.con.execute("DELETE FROM simple WHERE line = ?", [line])
+        tally = self._tally()
         for text in self._lines():
             write(text)
         return tally
 
-    def items_outside(self, table: str, decided: dict[int, Result] | None = None) -> dict[int, Item]:
-        """The lines not in ``table`` (``clean`` or ``simple``), and not ``decided`` already, as the Python
-        reader reads them: a JSON Lines line as its bytes, a Parquet row as its record."""
-        rest = [row for row in self.con.execute(f"SELECT line, t, last FROM raw ANTI JOIN {table} USING (line) "
-                                                "ORDER BY line").fetchall() if row[0] not in (decided or {})]
-        items = {n: item for n, item in self.python.items() if n not in (decided or {})}
-        if self.parquet is not None:
-            cursor = self.con.execute("SELECT * EXCLUDE (file_row_number), file_row_number + 1 FROM source "
-                                      "WHERE file_row_number + 1 IN (SELECT unnest($1::BIGINT[]))",
-                                      [[line for line, _, _ in rest]])
-            names = [d[0] for d in cursor.description][:-1]
-            for row in cursor.fetchall():
-                items[row[-1]] = Item(row[-1], record=batch._record_of(dict(zip(names, row[:-1]))))
-        else:
-            for line, text, last in rest:
-                raw = text.encode("utf-8") + (b"" if last else b"\n")
-                found = line_item(line, raw, self.max_line_bytes, len(raw))
-                if found is not None:
-                    items[line] = found
-        return items
+    def start_python(self) -> None:
+        """The table of the Python engine's lines: each as written, and what it adds to the summary."""
+        self.con.execute("CREATE TABLE python (line BIGINT, aid VARCHAR, is_error BOOLEAN, text VARCHAR, "
+                         "total VARCHAR, by_measure VARCHAR, quota VARCHAR, by_payer VARCHAR)")
 
-    def decide_python(self, items: dict[int, Item]) -> dict[int, Result]:
-        """Lines decided by the Python engine, as the stream writer decides them (a Ctrl-C stops it)."""
-        batch.use(self.policy, False, self.lang)
-        decider = self.policy.decider(trace=False)
-        results = {}
-        with batch.exact():
-            for i, (n, item) in enumerate(sorted(items.items())):
-                if i % 1024 == 0 and interrupted():
-                    break
-                results[n] = batch.decide_safely(self.policy, decider, item)[0]
-        return results
+    def decide_python(self, table: str) -> None:
+        """The lines not in ``table`` (``clean`` or ``simple``), and not decided already, read as the Python
+        reader reads them — a JSON Lines line as its bytes, a Parquet row as its record — decided by the Python
+        engine and stored, a few thousand at a time (memory stays bounded whatever their number). On cursors
+        of its own: it runs in a thread while the query does. A Ctrl-C stops it."""
+        con = self.con.cursor()
+        try:
+            todo = f"todo_{table}"
+            if self.parquet is not None:  # the rows themselves
+                con.execute(f"CREATE TABLE {todo} AS SELECT *, file_row_number + 1 AS line_ FROM source WHERE "
+                            f"file_row_number + 1 IN (SELECT line FROM raw ANTI JOIN {table} USING (line) "
+                            "ANTI JOIN python USING (line))")
+                cursor = con.execute(f"SELECT * EXCLUDE (file_row_number) FROM {todo} ORDER BY line_")
+            else:
+                con.execute(f"CREATE TABLE {todo} AS SELECT line, t, last, error FROM raw ANTI JOIN {table} "
+                            "USING (line) ANTI JOIN python USING (line)")
+                cursor = con.execute(f"SELECT * FROM {todo} ORDER BY line")
+            names = [d[0] for d in cursor.description]
+            batch.use(self.policy, False, self.lang)
+            decider = self.policy.decider(trace=False)
+            store = self.con.cursor()
+            try:
+                with batch.exact():
+                    while rows := cursor.fetchmany(2048):
+                        if interrupted():
+                            raise KeyboardInterrupt
+                        items = (self._item(names, row) for row in rows)
+                        self._store(store, [batch.decide_safely(self.policy, decider, item)[0]
+                                            for item in items if item is not None])
+            finally:
+                store.close()
+        finally:
+            con.close()
+
+    def _item(self, names: list[str], row: tuple[Any, ...]) -> Item | None:
+        """A line as the Python reader has it (None: a blank line, which has no output)."""
+        if self.parquet is not None:
+            return Item(row[-1], record=batch._record_of(dict(zip(names[:-1], row[:-1]))))
+        line, text, last, error = row
+        if error is not None:
+            return Item(line, error=error)
+        raw = text.encode("utf-8") + (b"" if last else b"\n")
+        return line_item(line, raw, self.max_line_bytes, len(raw))
+
+    @staticmethod
+    def _store(con: Any, results: list[Result]) -> None:
+        if results:
+            con.execute("INSERT INTO python SELECT * FROM (SELECT unnest($1::BIGINT[]) AS line, unnest($2::VARCHAR[]), "
+                        "unnest($3::BOOLEAN[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[]), unnest($6::VARCHAR[]), "
+                        "unnest($7::VARCHAR[]), unnest($8::VARCHAR[]))",
+                        [[r.line for r in results],
+                         [r.applicant_id if isinstance(r.applicant_id, str) else None for r in results],
+                         [r.is_error for r in results], [r.text for r in results], [r.total for r in results],
+                         [json.dumps(r.by_measure) for r in results], [json.dumps(r.quota) for r in results],
+                         [json.dumps(r.by_payer) for r in results]])
 
     def _lines(self) -> Iterator[str]:
         """Every output line in order — SQL's, written as :func:`batch.json_line` writes the contract, and the
@@ -366,17 +392,29 @@ written AS (
     || ',"projects":[' || COALESCE(pj.t, '') || '],"errors":[]}}' || chr(10) AS text
   FROM simple s JOIN a_screen a USING (line) LEFT JOIN own ON own.a_ord = s.line LEFT JOIN pj ON pj.a_ord = s.line
   LEFT JOIN tot ON tot.a_ord = s.line
-  UNION ALL SELECT line, text FROM python_lines)
+  UNION ALL SELECT line, text FROM python)
 SELECT string_agg(text, '' ORDER BY line) FROM written GROUP BY line // 16384 ORDER BY line // 16384""")
         while row := cursor.fetchone():
             yield row[0]
 
-    def _tally(self, results: dict[int, Result]) -> Tally:
+    def _tally(self) -> Tally:
         """The batch summary: SQL's sums over its lines, the Python engine's lines counted in one by one, the
         quota claims in line order as the stream writer collects them."""
         tally = Tally()
-        for result in results.values():
-            tally.add(result)
+        python = self.con.cursor()
+        try:
+            cursor = python.execute("SELECT line, aid, is_error, text, total, by_measure, quota, by_payer FROM python "
+                                    "ORDER BY line")
+            quota: list[tuple[int, Any]] = []
+            while rows := cursor.fetchmany(4096):
+                for line, aid, is_error, text, total, by_measure, claims, by_payer in rows:
+                    result = Result(line, aid, is_error, text, total, tuple(map(tuple, json.loads(by_measure))),
+                                    (), tuple(map(tuple, json.loads(by_payer))))
+                    tally.add(result)
+                    if not is_error:
+                        quota += [(line, ((c[0][0], c[0][1], c[0][2]), c[1])) for c in json.loads(claims)]
+        finally:
+            python.close()
         counted = self.con.execute("SELECT count(*) FROM simple").fetchone()
         tally.applicants += counted[0] if counted else 0
         for mid, amount in self.con.execute(
@@ -384,13 +422,12 @@ SELECT string_agg(text, '' ORDER BY line) FROM written GROUP BY line // 16384 OR
                 "AND status = 'granted' AND amount <> 0 GROUP BY measure").fetchall():
             tally.by_measure[mid] = tally.by_measure.get(mid, Decimal(0)) + amount
             tally.total += amount
-        quota = self.con.execute(
+        by_sql = self.con.execute(
             f"SELECT d.a_ord, d.measure, {self._quota_values()}, year(d.p_date), a.aid || '/' || q.pid "
             "FROM decided d JOIN measures m USING (measure) JOIN p_screen q ON q.line = d.a_ord AND q.p_ord = d.p_ord "
             "JOIN a_screen a ON a.line = d.a_ord WHERE d.a_ord IN (SELECT line FROM simple) AND m.quota IS NOT NULL "
             "AND d.status IN ('granted', 'superseded') AND d.p_date IS NOT NULL ORDER BY d.a_ord, d.k").fetchall()
-        claims = heapq.merge(((line, ((mid, value, year), who)) for line, mid, value, year, who in quota),
-                             ((n, c) for n, r in sorted(results.items()) if not r.is_error for c in r.quota),
+        claims = heapq.merge(((line, ((mid, value, year), who)) for line, mid, value, year, who in by_sql), quota,
                              key=lambda x: x[0])
         tally.quota = [c for _, c in claims]
         return tally
