@@ -574,11 +574,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
         from .sql.schema import json_schema
 
         sys.stdout.write(json.dumps(json_schema(policy.plan), ensure_ascii=False, indent=2) + "\n")
-    elif args.emit == "sql":
+    elif args.emit in ("sql", "spark-sql"):
+        from .sql.dialect import DUCKDB, SPARK
         from .sql.emit import Unsupported, emit
 
         try:
-            sys.stdout.write(emit(policy.plan))
+            sys.stdout.write(emit(policy.plan, SPARK if args.emit == "spark-sql" else DUCKDB))
         except Unsupported as exc:
             err.print(f"jinjiang-dsl: the SQL engine cannot decide {args.policy} yet: {exc}", markup=False)
             return EXIT_ERRORS
@@ -842,9 +843,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")
-    p.add_argument("--emit", choices=["python", "sql", "schema", "plan"], default="python",
-                   help="what to emit: the generated Python (default), the SQL query the DuckDB engine runs, "
-                        "the JSON Schema of an applicant record, or the plan's measures and rules in order")
+    p.add_argument("--emit", choices=["python", "sql", "spark-sql", "schema", "plan"], default="python",
+                   help="what to emit: the generated Python (default), the SQL query the DuckDB engine runs, the "
+                        "same in Spark SQL's dialect, the JSON Schema of an applicant record, or the plan's "
+                        "measures and rules in order")
     p.set_defaults(run=cmd_compile)
     return parser
 
