@@ -531,33 +531,33 @@ def run(
     """
     use(policy, trace, lang, engine)
     out = Emitted(write, fail_fast, on_progress)
-    emit = out.emit
-    tally = out.tally
-
-    if jobs <= 1 or engine != "python":
-        for chunk in _chunks(items, CHUNK if engine == "python" else SQL_CHUNK):
-            for result in evaluate_items(chunk):
-                if not emit(result):
-                    return tally, True
-        return tally, False
-
-    workers = _Workers(jobs)
+    workers = _Workers(jobs) if jobs > 1 and engine == "python" else None
     try:
-        pending: deque[int] = deque()  # the workers holding a chunk, in input order
-        for i, chunk in enumerate(_chunks(items, CHUNK)):
-            if len(pending) == jobs:  # the worker this chunk goes to has one: take its result first
-                for result in workers.receive(pending.popleft()):
-                    if not emit(result):
-                        return tally, True
-            workers.send(i % jobs, chunk)
-            pending.append(i % jobs)
-        while pending:
-            for result in workers.receive(pending.popleft()):
-                if not emit(result):
-                    return tally, True
+        for results in decided(_chunks(items, CHUNK if engine == "python" else SQL_CHUNK), workers):
+            for result in results:
+                if not out.emit(result):
+                    return out.tally, True
     finally:
-        workers.stop()  # on Ctrl-C, a write error or an early stop too: the workers go at once
-    return tally, out.stopped
+        if workers is not None:
+            workers.stop()  # on Ctrl-C, a write error or an early stop too: the workers go at once
+    return out.tally, False
+
+
+def decided(chunks: Iterable[list[Item]], workers: _Workers | None) -> Iterator[list[Result]]:
+    """Each chunk's results, in input order: by the ``workers`` (chunk i to worker i mod n, each holding
+    at most one), or in this process when there are none."""
+    if workers is None:
+        yield from map(evaluate_items, chunks)
+        return
+    n = len(workers.pipes)
+    pending: deque[int] = deque()  # the workers holding a chunk, in input order
+    for i, chunk in enumerate(chunks):
+        if len(pending) == n:  # the worker this chunk goes to has one: take its result first
+            yield workers.receive(pending.popleft())
+        workers.send(i % n, chunk)
+        pending.append(i % n)
+    while pending:
+        yield workers.receive(pending.popleft())
 
 
 def decide_stream(policy: Policy, items: Iterable[Item], emitted: Emitted, trace: bool, lang: str,

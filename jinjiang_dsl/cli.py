@@ -361,7 +361,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
 
             tally, stopped = native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream,
                                         max_line_bytes=limit, on_progress=on_progress,
-                                        on_stage=progress.stage), False
+                                        on_stage=progress.stage, jobs=jobs), False
         else:
             tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
                                        lang=args.lang, fail_fast=args.fail_fast, on_progress=on_progress,

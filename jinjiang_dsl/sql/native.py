@@ -62,11 +62,14 @@ def refusal(plan: Plan) -> str | None:
 
 def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, path: str = "",
         stream: IO[bytes] | None = None, max_line_bytes: int = 0,
-        on_progress: Callable[[int], None] | None = None, on_stage: Callable[[str], None] = lambda name: None
-        ) -> Tally:
+        on_progress: Callable[[int], None] | None = None, on_stage: Callable[[str], None] = lambda name: None,
+        jobs: int = 1) -> Tally:
     """A whole file decided natively (``fmt``: "jsonl", read from ``stream``, or "parquet", from ``path``),
-    every line written in order; the batch's tally. ``on_progress``: bytes read; ``on_stage``: each stage after."""
-    native = Native(policy, lang, max_line_bytes)
+    every line written in order; the batch's tally. ``on_progress``: bytes read; ``on_stage``: each stage after;
+    ``jobs``: processes for the lines the Python engine decides (forked before DuckDB starts its threads)."""
+    batch.use(policy, False, lang)
+    workers = batch._Workers(jobs) if jobs > 1 else None
+    native = Native(policy, lang, max_line_bytes, workers)
     try:
         if fmt == "parquet":
             on_stage("reading")
@@ -91,15 +94,18 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
         return native.write(write)
     finally:
         native.close()
+        if workers is not None:
+            workers.stop()
 
 
 class Native:
     """One file's run: a DuckDB database in a private folder, filled, screened, decided and written."""
 
-    def __init__(self, policy: Policy, lang: str, max_line_bytes: int):
+    def __init__(self, policy: Policy, lang: str, max_line_bytes: int, workers: batch._Workers | None = None):
         import duckdb
 
         self.policy, self.plan, self.lang, self.max_line_bytes = policy, policy.plan, lang, max_line_bytes
+        self.workers = workers
         self.folder = tempfile.TemporaryDirectory(prefix="jinjiang-dsl-")
         self.con = duckdb.connect(config={
             "temp_directory": os.path.join(self.folder.name, "spill"),  # beyond the memory limit, tables go here
@@ -317,8 +323,8 @@ class Native:
     def decide_python(self, table: str) -> None:
         """The lines not in ``table`` (``clean`` or ``simple``), and not decided already, read as the Python
         reader reads them — a JSON Lines line as its bytes, a Parquet row as its record — decided by the Python
-        engine and stored, a few thousand at a time (memory stays bounded whatever their number). On cursors
-        of its own: it runs in a thread while the query does. A Ctrl-C stops it."""
+        engine (in the worker processes, when there are) and stored, a few thousand at a time: memory stays
+        bounded whatever their number. On cursors of its own: it runs in a thread while the query does."""
         con = self.con.cursor()
         try:
             todo = f"todo_{table}"
@@ -332,17 +338,18 @@ class Native:
                             "USING (line) ANTI JOIN python USING (line)")
                 cursor = con.execute(f"SELECT * FROM {todo} ORDER BY line")
             names = [d[0] for d in cursor.description]
+
+            def chunks() -> Iterator[list[Item]]:
+                while rows := cursor.fetchmany(2048):
+                    if interrupted():
+                        raise KeyboardInterrupt
+                    yield [item for item in (self._item(names, row) for row in rows) if item is not None]
+
             batch.use(self.policy, False, self.lang)
-            decider = self.policy.decider(trace=False)
             store = self.con.cursor()
             try:
-                with batch.exact():
-                    while rows := cursor.fetchmany(2048):
-                        if interrupted():
-                            raise KeyboardInterrupt
-                        items = (self._item(names, row) for row in rows)
-                        self._store(store, [batch.decide_safely(self.policy, decider, item)[0]
-                                            for item in items if item is not None])
+                for results in batch.decided(chunks(), self.workers):
+                    self._store(store, results)
             finally:
                 store.close()
         finally:
