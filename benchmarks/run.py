@@ -29,6 +29,7 @@ import handwritten  # noqa: E402
 import synthetic  # noqa: E402
 
 from jinjiang_dsl import load_policy  # noqa: E402
+from jinjiang_dsl.batch import Tally  # noqa: E402
 from jinjiang_dsl.check import check  # noqa: E402
 from jinjiang_dsl.compile import compiled_backend  # noqa: E402
 from jinjiang_dsl.plan import build_plan  # noqa: E402
@@ -96,28 +97,32 @@ def native_stages(path: Path, fmt: str) -> list[tuple[str, float]]:
 
     policy = load_policy(POLICY)
     run = native.Native(policy, "zh", 1 << 20)
-    found = []
+    stages = ("read", "screen", "decide (the query)", "the Python engine's lines (beside the query, normally)",
+              "write")
+    found = dict.fromkeys(stages, 0.0)
+    tally = Tally()
     try:
-        t = time.perf_counter()
         with path.open("rb") as f:
-            run.load_parquet(str(path)) if fmt == "parquet" else run.load_jsonl(f, None)
-        def python() -> None:
-            run.decide_python("clean")
-            run.decide_python("simple")
-
-        for name, step in (("read", None), ("screen", run.screen), ("decide (the query)", run.decide),
-                           ("the Python engine's lines (in a thread beside the query, normally)", python),
-                           ("write", lambda: run.write(lambda text: None))):
-            if step is not None:
-                step()
-            if step == run.screen:
-                run.start_python()
-            now = time.perf_counter()
-            found.append((name, now - t))
-            t = now
+            parts = run.parquet_parts(str(path)) if fmt == "parquet" else run.jsonl_parts(f, None)
+            t = time.perf_counter()
+            for _ in parts:
+                for name, step in zip(stages, (None, run.screen, run.decide, lambda: python(run),
+                                               lambda: run.write(lambda text: None, tally))):
+                    if step is not None:
+                        step()
+                    if step == run.screen:
+                        run.start_python()
+                    now = time.perf_counter()
+                    found[name] += now - t
+                    t = now
     finally:
         run.close()
-    return found
+    return list(found.items())
+
+
+def python(run: Any) -> None:
+    run.decide_python("clean")
+    run.decide_python("simple")
 
 
 PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); " \

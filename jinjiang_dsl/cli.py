@@ -320,6 +320,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     import json
 
     from . import batch
+    from .sql.native import OutOfMemory
 
     if args.format in ("text", "json"):
         err.print("jinjiang-dsl eval: a JSON Lines, CSV or Parquet stream gives JSON Lines (--format jsonl), "
@@ -339,33 +340,14 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
             stream.close()
             err.print(f"{args.applications}: cannot read: {unreadable}", markup=False)
             return EXIT_UNREADABLE
-    jobs = args.jobs or batch.default_jobs()
-    show_progress = err.is_terminal and not args.quiet
-    limit = args.max_line_bytes
-    output = Output(args.output, [args.policy, args.applications])
-    progress = _progress(err, size, show_progress)
-    with stream, output as target, progress as advance, \
-            _Lines(target, output, args.format) as out:
-        fmt = input_format(args)
-        items = (batch.read_csv(batch.csv_text(stream), policy, limit) if fmt == "csv"
-                 else batch.read_parquet(args.applications) if fmt == "parquet" else batch.read_jsonl(stream, limit))
-        on_progress = (lambda n: advance(stream.bytes_read)) if show_progress else None
-        if args.register is not None:  # one process: each line counts what the lines before it recorded
-            emitted = batch.Emitted(out.write, args.fail_fast, on_progress)
-            recorded = record_stream(args, policy, items, emitted, err)
-            if recorded is None:
-                return EXIT_UNREADABLE
-            tally, stopped = emitted.tally, not recorded
-        elif native_path(args, policy, fmt):
-            from .sql import native
-
-            tally, stopped = native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream,
-                                        max_line_bytes=limit, on_progress=on_progress,
-                                        on_stage=progress.stage, jobs=jobs), False
-        else:
-            tally, stopped = batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace,
-                                       lang=args.lang, fail_fast=args.fail_fast, on_progress=on_progress,
-                                       engine=args.engine)
+    try:
+        found = _decide_stream(args, policy, err, stream, size)
+    except OutOfMemory as exc:  # raised through the output, which is left unwritten
+        err.print(f"jinjiang-dsl eval: {exc}", markup=False)
+        return EXIT_ERRORS
+    if found is None:
+        return EXIT_UNREADABLE
+    tally, stopped = found
     summary = batch.summary_json(policy, tally, args.lang)
     if args.summary:
         with Output(args.summary, [args.policy, args.applications]) as f:
@@ -376,6 +358,36 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
         err.print("stopped at the first error (--fail-fast)", markup=False)
         return EXIT_ERRORS
     return EXIT_OK
+
+
+def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size: int | None):
+    """A stream decided and written as ``args`` say: its tally and whether it stopped early (None: the
+    register could not be read)."""
+    from . import batch
+
+    jobs = args.jobs or batch.default_jobs()
+    limit = args.max_line_bytes
+    output = Output(args.output, [args.policy, args.applications])
+    progress = _progress(err, size, err.is_terminal and not args.quiet)
+    with stream, output as target, progress as advance, _Lines(target, output, args.format) as out:
+        fmt = input_format(args)
+        items = (batch.read_csv(batch.csv_text(stream), policy, limit) if fmt == "csv"
+                 else batch.read_parquet(args.applications) if fmt == "parquet" else batch.read_jsonl(stream, limit))
+        on_progress = (lambda n: advance(stream.bytes_read)) if progress.enabled else None
+        if args.register is not None:  # one process: each line counts what the lines before it recorded
+            emitted = batch.Emitted(out.write, args.fail_fast, on_progress)
+            recorded = record_stream(args, policy, items, emitted, err)
+            if recorded is None:
+                return None
+            return emitted.tally, not recorded
+        if native_path(args, policy, fmt):
+            from .sql import native
+
+            return native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream,
+                              max_line_bytes=limit, on_progress=on_progress, on_stage=progress.stage,
+                              jobs=jobs), False
+        return batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace, lang=args.lang,
+                         fail_fast=args.fail_fast, on_progress=on_progress, engine=args.engine)
 
 
 def native_path(args: argparse.Namespace, policy, fmt: str) -> bool:

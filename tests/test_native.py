@@ -109,9 +109,11 @@ LINES = [
 ]
 
 
-@pytest.mark.parametrize("block", [native.BLOCK, 7, 64, 1000])
-def test_lines_of_every_kind_are_written_as_the_python_engine_writes_them(block: int, monkeypatch: Any) -> None:
+@pytest.mark.parametrize(("block", "part"), [(native.BLOCK, native.PART), (7, 3), (64, native.PART), (1000, 5)])
+def test_lines_of_every_kind_are_written_as_the_python_engine_writes_them(block: int, part: int,
+                                                                          monkeypatch: Any) -> None:
     monkeypatch.setattr(native, "BLOCK", block)
+    monkeypatch.setattr(native, "PART", part)  # the file decided a few lines at a time: ids repeated across parts
     policy = load_policy(JINJIANG)
     data = b"\xef\xbb\xbf" + b"\n".join(LINES)  # a byte-order mark, and no newline after the last line
     written, summary = native_run(policy, data, limit=200)
@@ -132,7 +134,9 @@ def test_a_file_that_is_not_utf8_in_one_block_loses_no_line(monkeypatch: Any) ->
     assert native_run(policy, data) == python_run(policy, data)
 
 
-def test_parquet_columns_of_every_type_are_read_as_the_python_reader_reads_them(tmp_path: Path) -> None:
+def test_parquet_columns_of_every_type_are_read_as_the_python_reader_reads_them(tmp_path: Path,
+                                                                                 monkeypatch: Any) -> None:
+    monkeypatch.setattr(native, "PART", 3)  # two parts: the repeated id is found across them
     parquet = tmp_path / "typed.parquet"
     con = duckdb.connect()
     con.execute(f"""COPY (SELECT * FROM (VALUES
@@ -183,11 +187,13 @@ def test_a_parquet_file_of_generated_records_is_decided_as_python_decides_it(rec
 def sql_writes(policy: Policy, data: bytes, limit: int = 1 << 20) -> set[int]:
     """The lines SQL decides and writes itself (the others are the Python engine's)."""
     run = native.Native(policy, "zh", limit)
+    found: set[int] = set()
     try:
-        run.load_jsonl(io.BytesIO(data), None)
-        run.screen()
-        run.decide()
-        return {line for (line,) in run.con.execute("SELECT line FROM simple").fetchall()}
+        for _ in run.jsonl_parts(io.BytesIO(data), None):
+            run.screen()
+            run.decide()
+            found |= {line for (line,) in run.con.execute("SELECT line FROM simple").fetchall()}
+        return found
     finally:
         run.close()
 
@@ -264,3 +270,17 @@ def test_a_figure_past_decimal_38_in_a_file_is_decided_by_python_and_stops_no_on
     written, summary = native_run(policy, data)
     assert (written, summary) == python_run(policy, data)
     assert [json.loads(line)["total"] for line in written.splitlines()] == ["199999999800000000000000.00", "40.00"]
+
+
+def test_out_of_memory_is_a_reason_and_no_output(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(synthetic.lines(3000, seed=3)), encoding="utf-8")
+    monkeypatch.setattr(native, "MEMORY_LIMIT", "4MB")  # as JINJIANG_DSL_MEMORY_LIMIT=4MB would
+    assert main(["eval", str(JINJIANG), str(src), "--engine", "duckdb", "--no-trace", "--quiet", "-o", str(out)]) == 1
+    assert "DuckDB ran out of memory within its limit of 4MB" in capsys.readouterr().err
+    assert not out.exists()

@@ -40,11 +40,17 @@ if TYPE_CHECKING:
     from ..api import Policy
 
 BLOCK = 8 << 20  # bytes of JSON Lines handed to DuckDB at once
+OUT_LINES = 16_384  # output lines handed back from DuckDB at once
+PART = 262_144  # lines decided at once: memory holds one part's tables (smaller parts measured slower)
 MEMORY_LIMIT = os.environ.get("JINJIANG_DSL_MEMORY_LIMIT", "1GB")  # DuckDB's; the Python side holds a block
 SAFE_ID = "[ !#-&(-\\[\\]-~\u4e00-\u9fff]+"  # written as they are by JSON and by repr(): no quote, no backslash
 DECIDED = "a_ord, p_ord, measure, k, year, status, entitlement, amount, raw, checks, problem, zero, p_date"
 PLAIN_TYPES = ("VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                "USMALLINT", "UINTEGER", "UBIGINT")  # Parquet columns JSON writes as the Python reader reads them
+
+
+class OutOfMemory(Exception):
+    """DuckDB could not finish within its memory limit, even spilling to disk: the message says what to do."""
 
 
 def refusal(plan: Plan) -> str | None:
@@ -67,16 +73,32 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
     """A whole file decided natively (``fmt``: "jsonl", read from ``stream``, or "parquet", from ``path``),
     every line written in order; the batch's tally. ``on_progress``: bytes read; ``on_stage``: each stage after;
     ``jobs``: processes for the lines the Python engine decides (forked before DuckDB starts its threads)."""
+    import duckdb
+
     batch.use(policy, False, lang)
     workers = batch._Workers(jobs) if jobs > 1 else None
     native = Native(policy, lang, max_line_bytes, workers)
     try:
-        if fmt == "parquet":
-            on_stage("reading")
-            native.load_parquet(path)
-        else:
-            assert stream is not None
-            native.load_jsonl(stream, on_progress)
+        return _run(native, fmt, write, path, stream, on_progress, on_stage)
+    except duckdb.OutOfMemoryException:
+        raise OutOfMemory(f"DuckDB ran out of memory within its limit of {MEMORY_LIMIT}, even spilling to disk; "
+                          "raise it (JINJIANG_DSL_MEMORY_LIMIT=4GB), or decide this file with --engine python") from None
+    finally:
+        native.close()
+        if workers is not None:
+            workers.stop()
+
+
+def _run(native: Native, fmt: str, write: Callable[[str], object], path: str, stream: IO[bytes] | None,
+         on_progress: Callable[[int], None] | None, on_stage: Callable[[str], None]) -> Tally:
+    """The stages of :func:`run`, a part of the file at a time (so that memory holds one part's tables)."""
+    tally = Tally()
+    if fmt == "parquet":
+        parts = native.parquet_parts(path)
+    else:
+        assert stream is not None
+        parts = native.jsonl_parts(stream, on_progress)
+    for _ in parts:
         on_stage("screening")
         native.screen()
         on_stage("deciding")
@@ -91,11 +113,9 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
                 early.result()
         native.decide_python("simple")
         on_stage("writing")
-        return native.write(write)
-    finally:
-        native.close()
-        if workers is not None:
-            workers.stop()
+        native.write(write, tally)
+        on_stage("reading")
+    return tally
 
 
 class Native:
@@ -112,6 +132,17 @@ class Native:
             "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
         self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
         self.parquet: str | None = None
+        self.part = (0, 0)  # the lines [from, to) of the part being decided
+        # across parts: the first line of every applicant id written, to find a repeated one
+        self.con.execute("CREATE TABLE firsts (aid VARCHAR, first BIGINT)")
+        self.con.execute("CREATE TABLE measures (measure VARCHAR, mj VARCHAR, by_year BOOLEAN, python BOOLEAN, "
+                         "quota VARCHAR)")
+        for m in self.plan.measures:
+            per = m.quota[1] if m.quota else None
+            native_quota = per is None or _quota_value(self.plan, per) is not None
+            self.con.execute("INSERT INTO measures VALUES (?, ?, ?, ?, ?)",
+                             [m.id, json.dumps(m.id, ensure_ascii=False), m.level == "year",
+                              bool(m.shared or m.instalments) or not native_quota, per if native_quota else None])
 
     def close(self) -> None:
         self.con.close()
@@ -119,34 +150,42 @@ class Native:
 
     # ------------------------------------------------------------------ reading
 
-    def load_jsonl(self, stream: IO[bytes], on_progress: Callable[[int], None] | None) -> None:
-        """The lines into ``raw(line, t, last, error)`` in blocks of whole lines, numbered as :func:`read_jsonl`
-        numbers them (``last``: the file's last line, with no newline). A block that is not UTF-8, and a
-        line too long for the limit that a block cannot hold, are read by :func:`line_item` (``error``: why a
-        line cannot be read)."""
-        self.con.execute("CREATE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
+    def jsonl_parts(self, stream: IO[bytes], on_progress: Callable[[int], None] | None) -> Iterator[None]:
+        """The file's lines into ``raw(line, t, last, error)``, a part of at least :data:`PART` lines at a time
+        (it is yielded, then the next one read), in blocks of whole lines numbered as :func:`read_jsonl`
+        numbers them (``last``: the file's last line, with no newline). A block that is not UTF-8, and a line
+        over the limit that a block cannot hold, are read by :func:`line_item` (``error``: why a line cannot
+        be read)."""
         limit = self.max_line_bytes
         n, rest, first = 0, b"", True
         while True:
-            if interrupted():
-                raise KeyboardInterrupt
-            block = stream.read(BLOCK)
-            data = rest + block
-            if first and data.startswith(BOM):
-                data = data[len(BOM):]
-            first = False
-            end = data.rfind(b"\n") + 1 if block else len(data)
-            if end == 0 and len(data) > limit + 2:  # a line over the limit: the rest of it is skipped unread
-                n += 1
-                self._items([line_item(n, data[:limit + 2], limit, len(data) + _skip_line(stream))])
-                rest = b""
-                continue
-            whole, rest = data[:end], data[end:]
-            if whole:
-                n = self._block(n, whole, ended=whole.endswith(b"\n"))
-            if on_progress is not None:
-                on_progress(len(block))
-            if not block:
+            self.con.execute("CREATE OR REPLACE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
+            start = n
+            while n - start < PART:
+                if interrupted():
+                    raise KeyboardInterrupt
+                block = stream.read(BLOCK)
+                data = rest + block
+                if first and data.startswith(BOM):
+                    data = data[len(BOM):]
+                first = False
+                end = data.rfind(b"\n") + 1 if block else len(data)
+                if end == 0 and len(data) > limit + 2:  # a line over the limit: the rest of it is skipped unread
+                    n += 1
+                    self._items([line_item(n, data[:limit + 2], limit, len(data) + _skip_line(stream))])
+                    rest = b""
+                    continue
+                whole, rest = data[:end], data[end:]
+                if whole:
+                    n = self._block(n, whole, ended=whole.endswith(b"\n"))
+                if on_progress is not None:
+                    on_progress(len(block))
+                if not block:
+                    break
+            if n > start:
+                self.part = (start + 1, n + 1)
+                yield None
+            if n - start < PART:  # the end of the file
                 return
 
     def _block(self, n: int, whole: bytes, ended: bool) -> int:
@@ -175,9 +214,10 @@ class Native:
                              "unnest($4::VARCHAR[])", [[i.line for i in found], [i.text for i in found],
                                                        [i.line == last for i in found], [i.error for i in found]])
 
-    def load_parquet(self, path: str) -> None:
-        """The rows as JSON records in ``raw``, numbered from 1 as :func:`read_parquet` numbers them; a
-        column is written as the Python reader reads it, or as a value no check passes."""
+    def parquet_parts(self, path: str) -> Iterator[None]:
+        """The rows as JSON records in ``raw``, :data:`PART` rows at a time (each part yielded, then the next
+        read: DuckDB reads only the row groups it needs), numbered from 1 as :func:`read_parquet` numbers
+        them; a column is written as the Python reader reads it, or as a value no check passes."""
         self.parquet = path
         self.con.execute(f"CREATE VIEW source AS SELECT * FROM read_parquet({literal(path)}, file_row_number = true)")
         columns = [(name, kind) for name, kind in
@@ -196,8 +236,15 @@ class Native:
             else:
                 pieces.append(_json_piece(name, kind, ident(name), self.plan, "applicant"))
         record = "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
-        self.con.execute(f"CREATE TABLE raw AS SELECT file_row_number + 1 AS line, {record} AS t, FALSE AS last, "
-                         "CAST(NULL AS VARCHAR) AS error FROM source")
+        rows = (self.con.execute("SELECT count(*) FROM source").fetchone() or (0,))[0]
+        for start in range(0, rows, PART):
+            if interrupted():
+                raise KeyboardInterrupt
+            self.part = (start + 1, min(start + PART, rows) + 1)
+            self.con.execute(f"CREATE OR REPLACE TABLE raw AS SELECT file_row_number + 1 AS line, {record} AS t, "
+                             "FALSE AS last, CAST(NULL AS VARCHAR) AS error FROM source "
+                             f"WHERE file_row_number >= {start} AND file_row_number < {start + PART}")
+            yield None
 
     # ------------------------------------------------------------------ screening
 
@@ -209,7 +256,7 @@ class Native:
         limit = self.max_line_bytes or (1 << 62)
         # DuckDB's JSON also takes a trailing comma, which Python's refuses: such a line goes to Python
         self.con.execute(
-            "CREATE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' AS is_object, "
+            "CREATE OR REPLACE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' AS is_object, "
             f"from_json(j, {literal(_shape(['id', 'name', 'projects', *a_inputs]))}) AS s FROM (SELECT line, t, "
             f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND NOT "
             "regexp_matches(t, ',\\s*[\\]}]') THEN TRY_CAST(t AS JSON) END AS j FROM raw)")
@@ -227,7 +274,7 @@ class Native:
             checks.append(f"list_contains(keys, {literal(dated)})")
         a_date = a_values[dated] if dated in a_inputs else "CAST(NULL AS DATE)"
         self.con.execute(
-            f"CREATE TABLE a_screen AS SELECT line, COALESCE({' AND '.join(checks)}, FALSE) AS clean, "
+            f"CREATE OR REPLACE TABLE a_screen AS SELECT line, COALESCE({' AND '.join(checks)}, FALSE) AS clean, "
             f"trim(CAST(s.id AS VARCHAR), '\"') AS aid, {a_date} AS a_date, keys AS a_given"
             + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in a_values.items()) + " FROM parsed")
         p_clean, p_values = _facts(p_inputs, "q")
@@ -239,7 +286,7 @@ class Native:
         if own is not None:
             p_checks.append(f"list_contains(pkeys, {literal(own)})")
         self.con.execute(
-            f"CREATE TABLE p_screen AS SELECT line, p_ord, COALESCE({' AND '.join(p_checks)}, FALSE) AS clean, "
+            f"CREATE OR REPLACE TABLE p_screen AS SELECT line, p_ord, COALESCE({' AND '.join(p_checks)}, FALSE) AS clean, "
             f"trim(CAST(q.id AS VARCHAR), '\"') AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
             + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in p_values.items())
             + f" FROM (SELECT line, p_ord, p, json_keys(p) AS pkeys, from_json(p, {literal(_shape(['id', *p_inputs]))})"
@@ -247,13 +294,13 @@ class Native:
             "from_json(s.projects, '[\"JSON\"]') AS ps FROM parsed WHERE left(CAST(s.projects AS VARCHAR), 1) = '['))"
             + (")" if own is not None else ") JOIN a_screen a USING (line)"))  # the applicant's date, for its projects
         self.con.execute(
-            "CREATE TABLE clean AS SELECT line FROM a_screen WHERE clean EXCEPT SELECT line FROM p_screen "
+            "CREATE OR REPLACE TABLE clean AS SELECT line FROM a_screen WHERE clean EXCEPT SELECT line FROM p_screen "
             "GROUP BY line HAVING NOT bool_and(clean) OR count(pid) <> count(DISTINCT pid)" + self._broken())
         a_cols = "".join(", " + ident(COLUMN_PREFIX + n) for n in a_inputs)
         p_cols = "".join(", " + ident(COLUMN_PREFIX + n) for n in p_inputs)
-        self.con.execute(f"CREATE TABLE applicant AS SELECT line AS a_ord, a_date, a_given{a_cols} "
+        self.con.execute(f"CREATE OR REPLACE TABLE applicant AS SELECT line AS a_ord, a_date, a_given{a_cols} "
                          "FROM a_screen SEMI JOIN clean USING (line)")
-        self.con.execute(f"CREATE TABLE project AS SELECT line AS a_ord, p_ord, p_date, given{p_cols} "
+        self.con.execute(f"CREATE OR REPLACE TABLE project AS SELECT line AS a_ord, p_ord, p_date, given{p_cols} "
                          "FROM p_screen SEMI JOIN clean USING (line)")
 
     def _broken(self) -> str:
@@ -277,47 +324,41 @@ class Native:
 
         query = emit(self.plan, columns=DECIDED)
         try:
-            self.con.execute(f"CREATE TABLE decided AS {query}")
+            self.con.execute(f"CREATE OR REPLACE TABLE decided AS {query}")
         except (duckdb.OutOfRangeException, duckdb.ConversionException):
             # a figure past DECIMAL(38) (sql/engine.py): the Python engine, which computes to 100 digits,
             # decides every line — the same decisions, exactly — rather than one applicant stopping the file
-            self.con.execute(f"CREATE TABLE decided AS SELECT * FROM ({query}) WHERE FALSE")
+            self.con.execute(f"CREATE OR REPLACE TABLE decided AS SELECT * FROM ({query}) WHERE FALSE")
             self.con.execute("DELETE FROM clean")
-        self.con.execute("CREATE TABLE measures (measure VARCHAR, mj VARCHAR, by_year BOOLEAN, python BOOLEAN, "
-                         "quota VARCHAR)")
-        for m in self.plan.measures:
-            per = m.quota[1] if m.quota else None
-            native_quota = per is None or _quota_value(self.plan, per) is not None
-            self.con.execute("INSERT INTO measures VALUES (?, ?, ?, ?, ?)",
-                             [m.id, json.dumps(m.id, ensure_ascii=False), m.level == "year",
-                              bool(m.shared or m.instalments) or not native_quota, per if native_quota else None])
         self.con.execute(
-            "CREATE TABLE simple AS SELECT line FROM clean EXCEPT SELECT a_ord FROM decided JOIN measures "
+            "CREATE OR REPLACE TABLE simple AS SELECT line FROM clean EXCEPT SELECT a_ord FROM decided JOIN measures "
             "USING (measure) WHERE problem IS NOT NULL OR zero IS NOT NULL OR python OR "
             "len(list_filter(checks, lambda x: x IS NOT NULL AND x <> raw)) > 0")
 
-    def write(self, write: Callable[[str], object]) -> Tally:
-        """Every line of the file in order — SQL's, and the Python engine's — and the tally. A repeated id is
-        found over both, and its line made an error as the stream writer words it."""
+    def write(self, write: Callable[[str], object], tally: Tally) -> None:
+        """The part's lines in order — SQL's, and the Python engine's — written, and counted into ``tally``. An
+        id already seen, on an earlier line of this part or of an earlier one, makes its line an error, as the
+        stream writer words it."""
+        self.con.execute("CREATE OR REPLACE TABLE here AS SELECT line, aid, FALSE AS is_error FROM simple "
+                         "JOIN a_screen USING (line) UNION ALL SELECT line, aid, is_error FROM python WHERE aid IS NOT NULL")
         repeated = self.con.execute(
-            "SELECT line, aid, first, line IN (SELECT line FROM simple) FROM (SELECT *, min(line) OVER (PARTITION BY "
-            "aid) AS first FROM (SELECT line, aid, FALSE AS is_error FROM simple JOIN a_screen USING (line) "
-            "UNION ALL SELECT line, aid, is_error FROM python WHERE aid IS NOT NULL)) "
-            "WHERE first < line AND NOT is_error").fetchall()
+            "SELECT h.line, h.aid, COALESCE(f.first, m.first), h.line IN (SELECT line FROM simple) FROM here h "
+            "JOIN (SELECT aid, min(line) AS first FROM here GROUP BY aid) m USING (aid) LEFT JOIN firsts f USING (aid) "
+            "WHERE COALESCE(f.first, m.first) < h.line AND NOT h.is_error").fetchall()
+        self.con.execute("INSERT INTO firsts SELECT aid, min(line) FROM here ANTI JOIN firsts USING (aid) GROUP BY aid")
         for line, aid, first, by_sql in repeated:
             error = batch._error_result(line, aid, [f"line {line}: duplicate id {aid!r} (also line {first})"])
             self.con.execute("DELETE FROM python WHERE line = ?", [line])
             self._store(self.con, [error])
             if by_sql:
                 self.con.execute("DELETE FROM simple WHERE line = ?", [line])
-        tally = self._tally()
+        self._tally(tally)
         for text in self._lines():
             write(text)
-        return tally
 
     def start_python(self) -> None:
         """The table of the Python engine's lines: each as written, and what it adds to the summary."""
-        self.con.execute("CREATE TABLE python (line BIGINT, aid VARCHAR, is_error BOOLEAN, text VARCHAR, "
+        self.con.execute("CREATE OR REPLACE TABLE python (line BIGINT, aid VARCHAR, is_error BOOLEAN, text VARCHAR, "
                          "total VARCHAR, by_measure VARCHAR, quota VARCHAR, by_payer VARCHAR)")
 
     def decide_python(self, table: str) -> None:
@@ -329,12 +370,14 @@ class Native:
         try:
             todo = f"todo_{table}"
             if self.parquet is not None:  # the rows themselves
-                con.execute(f"CREATE TABLE {todo} AS SELECT *, file_row_number + 1 AS line_ FROM source WHERE "
+                start, end = self.part  # the part's row groups only
+                con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT *, file_row_number + 1 AS line_ FROM source WHERE "
+                            f"file_row_number >= {start - 1} AND file_row_number < {end - 1} AND "
                             f"file_row_number + 1 IN (SELECT line FROM raw ANTI JOIN {table} USING (line) "
                             "ANTI JOIN python USING (line))")
                 cursor = con.execute(f"SELECT * EXCLUDE (file_row_number) FROM {todo} ORDER BY line_")
             else:
-                con.execute(f"CREATE TABLE {todo} AS SELECT line, t, last, error FROM raw ANTI JOIN {table} "
+                con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT line, t, last, error FROM raw ANTI JOIN {table} "
                             "USING (line) ANTI JOIN python USING (line)")
                 cursor = con.execute(f"SELECT * FROM {todo} ORDER BY line")
             names = [d[0] for d in cursor.description]
@@ -383,31 +426,38 @@ class Native:
         award = ("'{\"measure\":' || mj || CASE WHEN by_year THEN ',\"year\":' || year ELSE '' END || "
                  f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
                  f"',\"amount\":' || {_money('amount')} || '}}'")
-        cursor = self.con.execute(f"""
-WITH aw AS (SELECT a_ord, p_ord, k, {award} AS t, amount, status FROM decided JOIN measures USING (measure)
-            WHERE a_ord IN (SELECT line FROM simple)),
-own AS (SELECT a_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord),
-pa AS (SELECT a_ord, p_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord),
-pj AS (SELECT q.line AS a_ord, string_agg('{{"id":"' || q.pid || '","awards":[' || COALESCE(pa.t, '') || ']}}', ','
-                                          ORDER BY q.p_ord) AS t
-       FROM p_screen q LEFT JOIN pa ON pa.a_ord = q.line AND pa.p_ord = q.p_ord
-       WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line),
-tot AS (SELECT a_ord, SUM(amount) FILTER (WHERE status = 'granted') AS total FROM aw GROUP BY a_ord),
-written AS (
-  SELECT s.line, '{{"line":' || s.line || ',"id":"' || a.aid || '","status":"ok","total":' || {_money('COALESCE(tot.total, 0)')}
-    || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
+        steps = {  # one table at a time, each spilling to disk if it must: never the whole output at once
+            "aw": f"SELECT a_ord, p_ord, k, {award} AS t, amount, status FROM decided JOIN measures USING (measure) "
+                  "WHERE a_ord IN (SELECT line FROM simple)",
+            "own": "SELECT a_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord",
+            "pa": "SELECT a_ord, p_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord",
+            "pj": "SELECT q.line AS a_ord, string_agg('{\"id\":\"' || q.pid || '\",\"awards\":[' || COALESCE(pa.t, '') "
+                  "|| ']}', ',' ORDER BY q.p_ord) AS t FROM p_screen q LEFT JOIN pa ON pa.a_ord = q.line AND "
+                  "pa.p_ord = q.p_ord WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line",
+            "tot": "SELECT a_ord, SUM(amount) FILTER (WHERE status = 'granted') AS total FROM aw GROUP BY a_ord",
+            "written": f"""SELECT s.line, '{{"line":' || s.line || ',"id":"' || a.aid || '","status":"ok","total":' ||
+    {_money('COALESCE(tot.total, 0)')} || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
     || ',"projects":[' || COALESCE(pj.t, '') || '],"errors":[]}}' || chr(10) AS text
   FROM simple s JOIN a_screen a USING (line) LEFT JOIN own ON own.a_ord = s.line LEFT JOIN pj ON pj.a_ord = s.line
   LEFT JOIN tot ON tot.a_ord = s.line
-  UNION ALL SELECT line, text FROM python)
-SELECT string_agg(text, '' ORDER BY line) FROM written GROUP BY line // 16384 ORDER BY line // 16384""")
-        while row := cursor.fetchone():
-            yield row[0]
+  UNION ALL SELECT line, text FROM python
+  ORDER BY line""",
+        }
+        for name, query in steps.items():
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
+        self.con.execute("DROP TABLE aw; DROP TABLE own; DROP TABLE pa; DROP TABLE pj; DROP TABLE tot")
+        first, last = self.con.execute("SELECT min(line), max(line) FROM written").fetchone() or (None, None)
+        for start in range(first or 0, (last or -1) + 1, OUT_LINES):  # in line order: each range reads its own
+            if interrupted():
+                raise KeyboardInterrupt
+            row = self.con.execute("SELECT string_agg(text, '' ORDER BY line) FROM written WHERE line >= ? AND "
+                                   "line < ?", [start, start + OUT_LINES]).fetchone()
+            if row and row[0]:
+                yield row[0]
 
-    def _tally(self) -> Tally:
-        """The batch summary: SQL's sums over its lines, the Python engine's lines counted in one by one, the
-        quota claims in line order as the stream writer collects them."""
-        tally = Tally()
+    def _tally(self, tally: Tally) -> None:
+        """The part counted into the batch summary: SQL's sums over its lines, the Python engine's lines counted
+        in one by one, the quota claims in line order as the stream writer collects them."""
         python = self.con.cursor()
         try:
             cursor = python.execute("SELECT line, aid, is_error, text, total, by_measure, quota, by_payer FROM python "
@@ -436,8 +486,7 @@ SELECT string_agg(text, '' ORDER BY line) FROM written GROUP BY line // 16384 OR
             "AND d.status IN ('granted', 'superseded') AND d.p_date IS NOT NULL ORDER BY d.a_ord, d.k").fetchall()
         claims = heapq.merge(((line, ((mid, value, year), who)) for line, mid, value, year, who in by_sql), quota,
                              key=lambda x: x[0])
-        tally.quota = [c for _, c in claims]
-        return tally
+        tally.quota += [c for _, c in claims]
 
     def _quota_values(self) -> str:
         """The value each quota counts per, as ``str()`` of the project's fact gives it."""
