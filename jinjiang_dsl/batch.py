@@ -204,7 +204,7 @@ def read_parquet(path: str, rows_at_once: int = 4096) -> Iterator[Item]:
         while rows := cursor.fetchmany(rows_at_once):
             for row in rows:
                 n += 1
-                yield Item(n, record=_record_of(dict(zip(names, row))))
+                yield Item(n, record=record_of(dict(zip(names, row))))
     finally:
         con.close()
 
@@ -223,12 +223,12 @@ def parquet_problem(path: str) -> str | None:
     return None
 
 
-def _record_of(value: Any) -> Any:
+def record_of(value: Any) -> Any:
     """A Parquet row's value as JSON would give it: NULL fields left out, dates as their text."""
     if isinstance(value, dict):
-        return {k: _record_of(v) for k, v in value.items() if v is not None}
+        return {k: record_of(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_record_of(v) for v in value]
+        return [record_of(v) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
@@ -417,7 +417,7 @@ def _read_safely(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Re
 
 
 def _internal_error(item: Item, exc: Exception, where: str = "") -> Result:
-    return _error_result(item.line, None, [f"line {item.line}: internal error while evaluating this line"
+    return error_result(item.line, None, [f"line {item.line}: internal error while evaluating this line"
                                            f"{' in ' + where if where else ''} ({type(exc).__name__}); please report it"])
 
 
@@ -456,7 +456,7 @@ def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Resul
     if item.text is not None:
         item = parse_line(item)
     if item.error is not None and item.record is None:
-        return item, None, _error_result(item.line, None, [item.error])
+        return item, None, error_result(item.line, None, [item.error])
     app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $")
     if item.error is not None:
         app = attrs.evolve(app, errors=(*app.errors, item.error))
@@ -484,7 +484,7 @@ def json_line(output: dict[str, Any]) -> str:
     return (text if text.isascii() else text.translate(_LINE_BREAKS)) + "\n"
 
 
-def _error_result(line: int, applicant_id: Any, errors: list[str]) -> Result:
+def error_result(line: int, applicant_id: Any, errors: list[str]) -> Result:
     output = {"line": line, "id": applicant_id, "status": "error", "total": "0.00", "projects": [],
               "errors": errors}
     return Result(line, applicant_id, True, json_line(output), "0", (), ())
@@ -531,7 +531,7 @@ def run(
     """
     use(policy, trace, lang, engine)
     out = Emitted(write, fail_fast, on_progress)
-    workers = _Workers(jobs) if jobs > 1 and engine == "python" else None
+    workers = Workers(jobs) if jobs > 1 and engine == "python" else None
     try:
         for results in decided(_chunks(items, CHUNK if engine == "python" else SQL_CHUNK), workers):
             for result in results:
@@ -543,7 +543,7 @@ def run(
     return out.tally, False
 
 
-def decided(chunks: Iterable[list[Item]], workers: _Workers | None) -> Iterator[list[Result]]:
+def decided(chunks: Iterable[list[Item]], workers: Workers | None) -> Iterator[list[Result]]:
     """Each chunk's results, in input order: by the ``workers`` (chunk i to worker i mod n, each holding
     at most one), or in this process when there are none."""
     if workers is None:
@@ -599,7 +599,7 @@ class Emitted:
         if result.applicant_id is not None:
             first = self.seen.setdefault(result.applicant_id, result.line)
             if first != result.line and not result.is_error:
-                result = _error_result(result.line, result.applicant_id,
+                result = error_result(result.line, result.applicant_id,
                                        [f"line {result.line}: duplicate id {result.applicant_id!r} "
                                         f"(also line {first})"])
         self.last = result
@@ -612,7 +612,7 @@ class Emitted:
         return not self.stopped
 
 
-class _Workers:
+class Workers:
     """Worker processes, each fed over a pipe of its own: chunk i goes to worker i mod n and its result
     is read back in the same order, so the output keeps the input's order. Each worker holds at most
     one chunk, so neither side ever waits on a full pipe the other is not reading.

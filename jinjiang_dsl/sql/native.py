@@ -76,7 +76,7 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
     import duckdb
 
     batch.use(policy, False, lang)
-    workers = batch._Workers(jobs) if jobs > 1 else None
+    workers = batch.Workers(jobs) if jobs > 1 else None
     native = Native(policy, lang, max_line_bytes, workers)
     try:
         return _run(native, fmt, write, path, stream, on_progress, on_stage)
@@ -121,7 +121,7 @@ def _run(native: Native, fmt: str, write: Callable[[str], object], path: str, st
 class Native:
     """One file's run: a DuckDB database in a private folder, filled, screened, decided and written."""
 
-    def __init__(self, policy: Policy, lang: str, max_line_bytes: int, workers: batch._Workers | None = None):
+    def __init__(self, policy: Policy, lang: str, max_line_bytes: int, workers: batch.Workers | None = None):
         import duckdb
 
         self.policy, self.plan, self.lang, self.max_line_bytes = policy, policy.plan, lang, max_line_bytes
@@ -347,7 +347,7 @@ class Native:
             "WHERE COALESCE(f.first, m.first) < h.line AND NOT h.is_error").fetchall()
         self.con.execute("INSERT INTO firsts SELECT aid, min(line) FROM here ANTI JOIN firsts USING (aid) GROUP BY aid")
         for line, aid, first, by_sql in repeated:
-            error = batch._error_result(line, aid, [f"line {line}: duplicate id {aid!r} (also line {first})"])
+            error = batch.error_result(line, aid, [f"line {line}: duplicate id {aid!r} (also line {first})"])
             self.con.execute("DELETE FROM python WHERE line = ?", [line])
             self._store(self.con, [error])
             if by_sql:
@@ -401,7 +401,7 @@ class Native:
     def _item(self, names: list[str], row: tuple[Any, ...]) -> Item | None:
         """A line as the Python reader has it (None: a blank line, which has no output)."""
         if self.parquet is not None:
-            return Item(row[-1], record=batch._record_of(dict(zip(names[:-1], row[:-1]))))
+            return Item(row[-1], record=batch.record_of(dict(zip(names[:-1], row[:-1]))))
         line, text, last, error = row
         if error is not None:
             return Item(line, error=error)
