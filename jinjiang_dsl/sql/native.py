@@ -12,8 +12,8 @@ word; so is an applicant whose awards carry what only the decider writes (payer 
 cross-check warning, a zero divisor, a fact a rule needs). Repeated ids are found over the whole file,
 as the stream writer finds them. The output is byte for byte the Python engine's (tests/test_native.py).
 
-DuckDB keeps its tables in a private temporary folder and spills there beyond its memory limit, so the
-size of a file is bounded by the disk, not by memory.
+A file is decided a part at a time (:data:`PART` lines), and DuckDB spills to a private temporary folder
+beyond its memory limit, so no file's size decides the memory a run takes.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ def _run(native: Native, fmt: str, write: Callable[[str], object], path: str, st
 
 
 class Native:
-    """One file's run: a DuckDB database in a private folder, filled, screened, decided and written."""
+    """One file's run: an in-memory DuckDB database (spilling to a private folder), filled a part at a time,
+    each part screened, decided and written before the next."""
 
     def __init__(self, policy: Policy, lang: str, max_line_bytes: int, workers: batch.Workers | None = None):
         import duckdb
