@@ -32,6 +32,7 @@ from .register import DEFAULT_PATH as DEFAULT_REGISTER
 from .safe_text import visible
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
+WARNING_CHARS = 400  # a batch warning printed on the terminal; the summary file has it whole
 
 
 class Terminal(Console):
@@ -408,8 +409,10 @@ def print_stream_summary(err: Console, summary: dict, lang: str) -> None:
         err.print(f"  {mid}: {amount}", markup=False)
     for payer, amount in summary.get("by_payer", {}).items():
         err.print(f"  {visible(payer)}: {amount}", markup=False)
-    for w in summary["warnings"]:
-        err.print(("警告: " if zh else "warning: ") + visible(w), markup=False, style="yellow")
+    for w in summary["warnings"]:  # a quota over a million applicants names thousands of projects: cut short here
+        shown = w if len(w) <= WARNING_CHARS else w[:WARNING_CHARS] + (
+            f"…(共 {len(w):,} 字,全文见 --summary 文件)" if zh else f"…({len(w):,} characters; all of it in --summary FILE)")
+        err.print(("警告: " if zh else "warning: ") + visible(shown), markup=False, style="yellow")
 
 
 class _Lines:

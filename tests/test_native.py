@@ -284,3 +284,21 @@ def test_out_of_memory_is_a_reason_and_no_output(tmp_path: Path, monkeypatch: An
     assert main(["eval", str(JINJIANG), str(src), "--engine", "duckdb", "--no-trace", "--quiet", "-o", str(out)]) == 1
     assert "DuckDB ran out of memory within its limit of 4MB" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_long_batch_warning_is_cut_short_on_the_terminal_and_whole_in_the_summary(tmp_path: Path,
+                                                                                      capsys: Any) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    src, summary = tmp_path / "in.jsonl", tmp_path / "summary.json"
+    src.write_text("".join(synthetic.lines(20_000, seed=4)), encoding="utf-8")
+    assert main(["eval", str(JINJIANG), str(src), "--engine", "duckdb", "--no-trace", "-o", str(tmp_path / "o.jsonl"),
+                 "--summary", str(summary)]) == 0
+    printed = [line for line in capsys.readouterr().err.splitlines() if line.startswith("警告")]
+    whole = json.loads(summary.read_text(encoding="utf-8"))["warnings"]
+    assert len(printed) == len(whole) and any(len(w) > 400 for w in whole)
+    for line, w in zip(printed, whole):
+        assert len(line) < 460 and (line == "警告: " + w or line.endswith("全文见 --summary 文件)"))
