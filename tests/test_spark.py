@@ -141,21 +141,10 @@ def test_eval_engine_spark_writes_what_the_python_engine_writes(tmp_path: Path, 
 
 
 def test_a_stream_on_spark_writes_every_line_as_the_python_engine_does(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import synthetic
+    from streams import same_stream
 
-    source = tmp_path / "in.jsonl"
-    lines = list(synthetic.lines(400, seed=13, broken_share=0.02))
-    lines.insert(10, "not json at all\n")
-    source.write_text("".join(lines), encoding="utf-8")
-    written = {}
-    for engine in ("python", "spark"):
-        out, summary = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.summary.json"
-        assert main(["eval", str(JINJIANG), str(source), "--engine", engine, "--no-trace", "--quiet", "-o", str(out),
-                     "--summary", str(summary)]) == 0
-        written[engine] = (out.read_text(encoding="utf-8"), summary.read_text(encoding="utf-8"))
-    assert written["python"] == written["spark"]
-    assert len(written["spark"][0].splitlines()) == len(lines)
+    out_lines = same_stream(tmp_path, "spark", 400, seed=13, broken_share=0.02, bad_at=10)
+    assert json.loads(out_lines[10])["errors"] == ["line 11: not valid JSON: Expecting value at column 1"]
 
 
 def test_without_pyspark_engine_spark_says_what_to_install(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:

@@ -205,25 +205,9 @@ def test_eval_engine_duckdb_writes_the_contract_as_the_python_engine_does(tmp_pa
 
 
 def test_a_stream_on_duckdb_writes_every_line_as_the_python_engine_does(tmp_path: Path) -> None:
-    import sys
+    from streams import same_stream
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import synthetic
-
-    source = tmp_path / "in.jsonl"
-    lines = list(synthetic.lines(3000, seed=9, broken_share=0.01))
-    lines.insert(100, "not json at all\n")
-    source.write_text("".join(lines), encoding="utf-8")
-    policy = str(ROOT / "policies" / "jinjiang_2023.pol")
-    written = {}
-    for engine_name in ("python", "duckdb"):
-        out, summary = tmp_path / f"{engine_name}.jsonl", tmp_path / f"{engine_name}.summary.json"
-        assert main(["eval", policy, str(source), "--engine", engine_name, "--no-trace", "--quiet", "-o", str(out),
-                     "--summary", str(summary)]) == 0
-        written[engine_name] = (out.read_text(encoding="utf-8"), summary.read_text(encoding="utf-8"))
-    assert written["python"] == written["duckdb"]
-    out_lines = written["duckdb"][0].splitlines()
-    assert len(out_lines) == len(lines)  # count in = count out, bad lines included
+    out_lines = same_stream(tmp_path, "duckdb", 3000, seed=9, broken_share=0.01, bad_at=100)
     assert json.loads(out_lines[100])["errors"] == ["line 101: not valid JSON: Expecting value at column 1"]
 
 
