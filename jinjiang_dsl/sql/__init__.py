@@ -1,5 +1,5 @@
 """Population scale: the policy as one exact SQL query (:mod:`.emit`, in each engine's :mod:`.dialect`), run
-on DuckDB (:mod:`.engine`) or Spark SQL (:mod:`.spark`)."""
+on DuckDB (:mod:`.engine`; a whole file inside DuckDB: :mod:`.native`) or Spark SQL (:mod:`.spark`)."""
 
 from __future__ import annotations
 
