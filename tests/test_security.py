@@ -258,8 +258,10 @@ def test_a_bad_byte_is_the_error_of_its_line_and_nothing_else(jobs: str, tmp_pat
 # ---------------------------------------------------------------- 6. Ctrl-C during --jobs 2
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.3], ids=["while the workers start", "while they work"])
-def test_ctrl_c_stops_quietly_and_leaves_no_half_file(delay: float, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("engine", "delay"), [("python", 0.0), ("python", 0.3), ("duckdb", 0.3), ("duckdb", 1.0)],
+                         ids=["while the workers start", "while they work", "while DuckDB screens",
+                              "while DuckDB decides"])
+def test_ctrl_c_stops_quietly_and_leaves_no_half_file(engine: str, delay: float, tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import synthetic
 
@@ -267,7 +269,8 @@ def test_ctrl_c_stops_quietly_and_leaves_no_half_file(delay: float, tmp_path: Pa
     src.write_text("".join(synthetic.lines(60_000, seed=3, broken_share=0.0)), encoding="utf-8")
     out.write_text("the previous result\n", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(JINJIANG), str(src), "-o", str(out),
-                             "--jobs", "2", "--quiet"], stderr=subprocess.PIPE, start_new_session=True, cwd=ROOT)
+                             "--jobs", "2", "--quiet", "--engine", engine, "--no-trace"], stderr=subprocess.PIPE,
+                            start_new_session=True, cwd=ROOT)
     deadline = time.monotonic() + 60
     while not glob.glob(str(tmp_path / ".out.jsonl.*.part")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

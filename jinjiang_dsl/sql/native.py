@@ -83,6 +83,10 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
     except duckdb.OutOfMemoryException:
         raise OutOfMemory(f"DuckDB ran out of memory within its limit of {MEMORY_LIMIT}, even spilling to disk; "
                           "raise it (JINJIANG_DSL_MEMORY_LIMIT=4GB), or decide this file with --engine python") from None
+    except Exception:
+        if interrupted():  # a Ctrl-C during a query reaches us as DuckDB's "Query interrupted"
+            raise KeyboardInterrupt from None
+        raise
     finally:
         native.close()
         if workers is not None:
