@@ -34,7 +34,17 @@ from ..ir import InputSpec
 from ..limits import MAX_COUNT
 from ..output import interrupted
 from ..plan import Plan
-from .emit import COLUMN_PREFIX, COLUMN_TYPES, Emitter, Unsupported, emit, ident, literal, number
+from .emit import (
+    COLUMN_PREFIX,
+    COLUMN_TYPES,
+    Emitter,
+    Unsupported,
+    emit,
+    ident,
+    literal,
+    number,
+    table_columns,
+)
 
 if TYPE_CHECKING:
     from ..api import Policy
@@ -136,6 +146,7 @@ class Native:
             "temp_directory": os.path.join(self.folder.name, "spill"),  # beyond the memory limit, tables go here
             "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
         self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
+        self.query = emit(self.plan, columns=DECIDED)  # once for the run, whatever its number of parts
         self.parquet: str | None = None
         self.part = (0, 0)  # the lines [from, to) of the part being decided
         # across parts: the first line of every applicant id written, to find a repeated one
@@ -301,12 +312,10 @@ class Native:
         self.con.execute(
             "CREATE OR REPLACE TABLE clean AS SELECT line FROM a_screen WHERE clean EXCEPT SELECT line FROM p_screen "
             "GROUP BY line HAVING NOT bool_and(clean) OR count(pid) <> count(DISTINCT pid)" + self._broken())
-        a_cols = "".join(", " + ident(COLUMN_PREFIX + n) for n in a_inputs)
-        p_cols = "".join(", " + ident(COLUMN_PREFIX + n) for n in p_inputs)
-        self.con.execute(f"CREATE OR REPLACE TABLE applicant AS SELECT line AS a_ord, a_date, a_given{a_cols} "
-                         "FROM a_screen SEMI JOIN clean USING (line)")
-        self.con.execute(f"CREATE OR REPLACE TABLE project AS SELECT line AS a_ord, p_ord, p_date, given{p_cols} "
-                         "FROM p_screen SEMI JOIN clean USING (line)")
+        for table, screened in (("applicant", "a_screen"), ("project", "p_screen")):  # the columns the query reads
+            columns = ", ".join(ident(name) for name, _ in table_columns(plan, table)[1:])
+            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT line AS a_ord, {columns} "
+                             f"FROM {screened} SEMI JOIN clean USING (line)")
 
     def _broken(self) -> str:
         """The lines with a project that breaks an input assertion (the validator says which), as EXCEPT."""
@@ -327,7 +336,7 @@ class Native:
         """``decided``: every award of the clean records; ``simple``: the applicants SQL writes itself."""
         import duckdb
 
-        query = emit(self.plan, columns=DECIDED)
+        query = self.query
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE decided AS {query}")
         except (duckdb.OutOfRangeException, duckdb.ConversionException):
@@ -465,12 +474,12 @@ class Native:
         in one by one, the quota claims in line order as the stream writer collects them."""
         python = self.con.cursor()
         try:
-            cursor = python.execute("SELECT line, aid, is_error, text, total, by_measure, quota, by_payer FROM python "
-                                    "ORDER BY line")
+            cursor = python.execute("SELECT line, aid, is_error, total, by_measure, quota, by_payer FROM python "
+                                    "ORDER BY line")  # not the text: the tally does not read it
             quota: list[tuple[int, Any]] = []
             while rows := cursor.fetchmany(4096):
-                for line, aid, is_error, text, total, by_measure, claims, by_payer in rows:
-                    result = Result(line, aid, is_error, text, total, tuple(map(tuple, json.loads(by_measure))),
+                for line, aid, is_error, total, by_measure, claims, by_payer in rows:
+                    result = Result(line, aid, is_error, "", total, tuple(map(tuple, json.loads(by_measure))),
                                     (), tuple(map(tuple, json.loads(by_payer))))
                     tally.add(result)
                     if not is_error:
