@@ -27,9 +27,11 @@ class Dialect:
     def typed_array(self, items: list[str], element: str) -> str:
         return f"CAST({self.array(items)} AS {element}[])"
 
-    def overlaps(self, column: str, items: list[str]) -> str:
-        """Whether the list ``column`` holds any of ``items``."""
-        return f"list_has_any({column}, {self.array(items)})"
+    def mask(self, column: str, bits: list[tuple[str, int]]) -> str:
+        """The names in the list ``column`` as a 64-bit mask: each of ``bits`` (a quoted name and its bit's
+        value) or-ed in; 0 for none of them."""
+        cases = " ".join(f"WHEN {name} THEN {value}" for name, value in bits)
+        return f"COALESCE(list_aggregate(list_transform({column}, lambda x: CASE x {cases} ELSE 0 END), 'bit_or'), 0)"
 
     def round_half_even(self, value: str, digits: int) -> str:
         return f"round_even({value}, {digits})"
@@ -75,8 +77,9 @@ class Spark(Dialect):
     def typed_array(self, items: list[str], element: str) -> str:
         return f"CAST({self.array(items)} AS ARRAY<{element}>)"
 
-    def overlaps(self, column: str, items: list[str]) -> str:
-        return f"arrays_overlap({column}, {self.array(items)})"
+    def mask(self, column: str, bits: list[tuple[str, int]]) -> str:
+        cases = " ".join(f"WHEN {name} THEN {value}" for name, value in bits)
+        return f"aggregate(transform({column}, x -> CASE x {cases} ELSE 0L END), 0L, (a, b) -> a | b)"
 
     def round_half_even(self, value: str, digits: int) -> str:
         return f"bround({value}, {digits})"

@@ -38,6 +38,8 @@ from .dialect import DUCKDB, Dialect
 
 MONEY = "DECIMAL(38, 20)"
 COUNT = "DECIMAL(18, 0)"
+MASK_BITS = 62  # the facts in one mask column: a positive 64-bit integer in every engine
+DAY_BITS = 23  # a date as year * 512 + month * 32 + day
 MAX_SCALE = 22  # 38 digits with 16 before the point: money under 10^15 times a count or a rate
 RAW = f"DECIMAL(38, {MAX_SCALE})"  # an amount before rounding, whatever formula computed it
 COLUMN_PREFIX = "f_"  # an input's column: "f_投资额"; the engine's own columns never start so
@@ -129,6 +131,32 @@ class Emitter:
     def __init__(self, plan: Plan, dialect: Dialect = DUCKDB):
         self.plan = plan
         self.d = dialect
+        # each fact whose presence lists a measure, as a bit of a mask column (g_0, g_1, …: 62 to a column):
+        # testing a mask is cheaper than looking names up in a list, on every row, for every measure
+        listing = sorted({f for m in plan.measures for f in m.own_facts})
+        self.bits = {name: (i // MASK_BITS, 1 << (i % MASK_BITS)) for i, name in enumerate(listing)}
+
+    def masks(self, column: str) -> str:
+        """The mask columns of the names in the list ``column`` (the facts a record gave)."""
+        words = sorted({w for w, _ in self.bits.values()})
+        return "".join(f", {self.d.mask(column, [(literal(n), v) for n, (w2, v) in self.bits.items() if w2 == w])}"
+                       f" AS g_{w}" for w in words)
+
+    def lists(self, facts: frozenset[str]) -> str:
+        """Whether a row's masks hold any of ``facts``: whether the record lists the measure."""
+        words: dict[int, int] = {}
+        for name in facts:
+            w, value = self.bits[name]
+            words[w] = words.get(w, 0) | value
+        return "(" + " OR ".join(f"(g_{w} & {v}) <> 0" for w, v in sorted(words.items())) + ")" if words else "FALSE"
+
+    def constant_masks(self, facts: frozenset[str]) -> str:
+        """The mask columns of a row that gives exactly ``facts``."""
+        words = {w: 0 for w, _ in self.bits.values()}
+        for name in facts:
+            w, value = self.bits[name]
+            words[w] |= value
+        return "".join(f", CAST({v} AS BIGINT) AS g_{w}" for w, v in sorted(words.items()))
 
     # ------------------------------------------------------------------ expressions
 
@@ -255,12 +283,13 @@ class Emitter:
         # missing fact only makes one fail), so each is read whatever those before said
         zeros = [c.zero for c in conditions if c.zero != "NULL"]
         zero = "NULL" if not zeros else zeros[0] if len(zeros) == 1 else f"COALESCE({', '.join(zeros)})"
-        listed = [literal(f) for f in sorted(m.own_facts)]
+        listed = ", ".join(sorted(m.own_facts))
         head = (f"  -- {comment(f'measure {m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})')}\n"
+                f"  -- {comment(f'for the records that give any of: {listed}')}\n"
                 f"  SELECT a_ord, p_ord, p_date, {literal(m.id)} AS measure, {m.rank} AS m_rank, "
                 f"{LEVELS[m.level]} AS level,\n")
-        source = {"project": f"FROM base WHERE {self.d.overlaps('given', listed)}",
-                  "applicant": f"FROM own_base WHERE {self.d.overlaps('given', listed)}",
+        source = {"project": f"FROM base WHERE {self.lists(m.own_facts)}",
+                  "applicant": f"FROM own_base WHERE {self.lists(m.own_facts)}",
                   "year": f"FROM year_{m.rank}"}[m.level]
         if m.formula.kind == "referred":
             return (f"{head}    CASE WHEN gate = 'out_of_period' THEN 'out_of_period' WHEN {eligible} THEN 'referred' "
@@ -358,13 +387,13 @@ class Emitter:
         final SELECT of the last (``columns``: see :meth:`query`)."""
         measures = sorted((m for m in self.plan.measures), key=lambda m: measure_key(m.id))
         ctes = [("base", "  -- each project with its applicant's facts, and what the validity rules say of its date\n"
-                 f"  SELECT *, {self.gate()} AS gate FROM project JOIN applicant USING (a_ord)")]
+                 f"  SELECT *{self.masks('given')}, {self.gate()} AS gate FROM project JOIN applicant USING (a_ord)")]
         project_columns = input_columns(self.plan, "project")
         if any(m.level == "applicant" for m in measures):
             nothing = "".join(f", CAST(NULL AS {self.d.type(t)}) AS {ident(COLUMN_PREFIX + n)}" for n, t in project_columns)
             ctes.append(("own_base", "  -- each applicant on its own facts, dated by its own date\n"
                          f"  SELECT *, {self.gate()} AS gate FROM (SELECT applicant.*, -1 AS p_ord, a_date AS p_date, "
-                         f"a_given AS given{nothing} FROM applicant)"))
+                         f"a_given AS given{self.masks('a_given')}{nothing} FROM applicant)"))
         for m in measures:
             if m.level == "year":
                 ctes.append((f"year_{m.rank}", self.year_base(m, project_columns)))
@@ -388,7 +417,7 @@ class Emitter:
             "claims_0",
             "  -- each award before the rules across measures: granted at its entitlement, or why not\n"
             "  SELECT a_ord, p_ord, p_date, year(p_date) AS year, measure, m_rank, raw,\n"
-            "    ROW_NUMBER() OVER (PARTITION BY a_ord ORDER BY p_ord >= 0, level, p_ord, m_rank, p_date) AS k,\n"
+            f"    {self.claim_order(len(measures))} AS k,\n"
             "    CASE WHEN paid THEN checks END AS checks,\n"
             "    CASE WHEN status <> 'computed' THEN status WHEN paid AND rounded > 0 THEN 'granted' "
             "ELSE 'not_eligible' END AS status,\n"
@@ -413,17 +442,26 @@ class Emitter:
     def year_base(self, m: Measure, project_columns: list[tuple[str, str]]) -> str:
         """A measure over the year (S13): per applicant and year, the sums of its facts over the projects of
         the year (in period, giving one of them), dated by the first; a fact no project gives is missing."""
-        listed = [literal(f) for f in sorted(m.own_facts)]
         columns = "".join(
             f", SUM({ident(COLUMN_PREFIX + n)}) AS {ident(COLUMN_PREFIX + n)}" if n in m.own_facts
             else f", CAST(NULL AS {self.d.type(t)}) AS {ident(COLUMN_PREFIX + n)}" for n, t in project_columns)
         own = self.d.all_but_key("applicant", [ident(n) for n, _ in table_columns(self.plan, "applicant")[1:]])
         return (f"  -- {comment(f'measure {m.id}: its facts summed over each year')}\n"
                 f"  SELECT y.*, {own} FROM (\n"
-                f"    SELECT a_ord, -1 AS p_ord, MIN(p_date) AS p_date, {self.d.array(listed)} AS given, 'in_force' AS gate"
+                f"    SELECT a_ord, -1 AS p_ord, MIN(p_date) AS p_date{self.constant_masks(m.own_facts)}, 'in_force' AS gate"
                 f"{columns}\n"
-                f"    FROM base WHERE p_date IS NOT NULL AND gate <> 'out_of_period' AND {self.d.overlaps('given', listed)}\n"
+                f"    FROM base WHERE p_date IS NOT NULL AND gate <> 'out_of_period' AND {self.lists(m.own_facts)}\n"
                 f"    GROUP BY a_ord, year(p_date)) y JOIN applicant USING (a_ord)")
+
+    @staticmethod
+    def claim_order(measures: int) -> str:
+        """``k``: a claim's place among its applicant's, in the order the decider lists them — its own claims
+        by level, measure and date, then each project's by measure — as one 64-bit number computed from the
+        row alone (a window numbering them would sort every applicant's claims). It is unique per applicant
+        (an own claim is one per measure, or per measure and year) and at least 1."""
+        day = "year(p_date) * 512 + month(p_date) * 32 + day(p_date)"  # under 2^23 for every date Python reads
+        return (f"(1 + CASE WHEN p_ord >= 0 THEN {3 * measures << DAY_BITS} + CAST(p_ord AS BIGINT) * {measures} + m_rank "
+                f"ELSE (CAST(level AS BIGINT) * {measures} + m_rank) * {1 << DAY_BITS} + COALESCE({day}, 0) END)")
 
     def rounded(self, value: str) -> str:
         """``value`` rounded to the policy's unit, as the policy says (the only rounding there is)."""
