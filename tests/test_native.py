@@ -149,6 +149,9 @@ def test_parquet_columns_of_every_type_are_read_as_the_python_reader_reads_them(
         ('C', 'enterprise', CAST('5' AS DECIMAL(18, 2)), NULL, NULL,
          [{{'id': 'p', 'date': DATE '2023-06-01', 'cloud_service_fee': CAST('-1' AS DECIMAL(38, 20)),
            'sme_adopters': 3::BIGINT}}]),
+        ('D', 'provider', CAST('900000' AS DECIMAL(18, 2)), NULL, NULL,
+         [{{'id': 'p', 'date': DATE '2023-06-01', 'cloud_service_fee': CAST('120000.5' AS DECIMAL(38, 20)),
+           'sme_adopters': 25::BIGINT}}]),
         ('C', 'provider', NULL, NULL, NULL, NULL)
       ) t(id, kind, fiscal_contribution, other_municipal_subsidies, stamp, projects)) TO '{parquet}' (FORMAT parquet)""")
     policy = str(JINJIANG)
@@ -160,8 +163,13 @@ def test_parquet_columns_of_every_type_are_read_as_the_python_reader_reads_them(
         written.append((out.read_text(encoding="utf-8"), summary.read_text(encoding="utf-8")))
     assert written[0] == written[1]
     lines = [json.loads(line) for line in written[1][0].splitlines()]
-    assert [line["status"] for line in lines] == ["error", "error", "error", "error"]  # a float, a NULL project,
-    assert "binary floating-point" in lines[0]["errors"][0]  # negative money, a repeated id: each as Python says
+    # a float, a NULL project, negative money, a repeated id: each as Python says; typed values read as theirs
+    assert [line["status"] for line in lines] == ["error", "error", "error", "ok", "error"]
+    assert "binary floating-point" in lines[0]["errors"][0]
+    assert [(a["measure"], a["status"], a["amount"]) for a in lines[3]["projects"][0]["awards"]] == \
+        [("2.1", "granted", "200000.00"), ("2.3", "not_eligible", "0.00")]
+    # SQL read D's typed columns itself, and the last row's (its repeated id is found as it is written)
+    assert sql_writes(load_policy(JINJIANG), parquet) == {4, 5}
 
 
 @settings(max_examples=max(settings.default.max_examples // 6, 4), deadline=None,
@@ -184,12 +192,14 @@ def test_a_parquet_file_of_generated_records_is_decided_as_python_decides_it(rec
     assert outputs[0] == outputs[1]
 
 
-def sql_writes(policy: Policy, data: bytes, limit: int = 1 << 20) -> set[int]:
-    """The lines SQL decides and writes itself (the others are the Python engine's)."""
+def sql_writes(policy: Policy, data: bytes | Path, limit: int = 1 << 20) -> set[int]:
+    """The lines SQL decides and writes itself (the others are the Python engine's): of JSON Lines, or of a
+    Parquet file."""
     run = native.Native(policy, "zh", limit)
     found: set[int] = set()
     try:
-        for _ in run.jsonl_parts(io.BytesIO(data), None):
+        parts = run.parquet_parts(str(data)) if isinstance(data, Path) else run.jsonl_parts(io.BytesIO(data), None)
+        for _ in parts:
             run.screen()
             run.decide()
             found |= {line for (line,) in run.con.execute("SELECT line FROM simple").fetchall()}

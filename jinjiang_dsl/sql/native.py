@@ -148,6 +148,8 @@ class Native:
         self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
         self.query = emit(self.plan, columns=DECIDED)  # once for the run, whatever its number of parts
         self.parquet: str | None = None
+        self.columns: dict[str, str] = {}  # a Parquet file's columns and their types
+        self.project_columns: dict[str, str] | None = None  # the fields of its projects, a list of structs
         self.part = (0, 0)  # the lines [from, to) of the part being decided
         # across parts: the first line of every applicant id written, to find a repeated one
         self.con.execute("CREATE TABLE firsts (aid VARCHAR, first BIGINT)")
@@ -231,34 +233,25 @@ class Native:
                                                        [i.line == last for i in found], [i.error for i in found]])
 
     def parquet_parts(self, path: str) -> Iterator[None]:
-        """The rows as JSON records in ``raw``, :data:`PART` rows at a time (each part yielded, then the next
-        read: DuckDB reads only the row groups it needs), numbered from 1 as :func:`read_parquet` numbers
-        them; a column is written as the Python reader reads it, or as a value no check passes."""
+        """The rows' numbers in ``raw``, :data:`PART` rows at a time (each part yielded, then the next read:
+        DuckDB reads only the row groups it needs), numbered from 1 as :func:`read_parquet` numbers them; the
+        screen reads the part's typed columns themselves."""
         self.parquet = path
         self.con.execute(f"CREATE VIEW source AS SELECT * FROM read_parquet({literal(path)}, file_row_number = true)")
-        columns = [(name, kind) for name, kind in
-                   self.con.execute("SELECT column_name, column_type FROM (DESCRIBE source)").fetchall()
-                   if name != "file_row_number"]
-        pieces = []
-        for name, kind in columns:
-            if name == "projects" and kind.startswith("STRUCT(") and kind.endswith("[]"):
-                fields = self.con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT unnest(p) FROM "
-                                          "(SELECT unnest(projects) AS p FROM source))").fetchall()
-                inner = _json_object([(f, k, f"p.{ident(f)}") for f, k in fields], self.plan, "project")
-                value = (f"'[' || array_to_string(list_transform({ident(name)}, lambda p: CASE WHEN p IS NULL "
-                         f"THEN 'null' ELSE {inner} END), ',') || ']'")
-                pieces.append(f"CASE WHEN {ident(name)} IS NOT NULL THEN {literal(json.dumps(name))} || ':' || "
-                              f"{value} END")
-            else:
-                pieces.append(_json_piece(name, kind, ident(name), self.plan, "applicant"))
-        record = "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
+        self.columns = {name: kind for name, kind in
+                        self.con.execute("SELECT column_name, column_type FROM (DESCRIBE source)").fetchall()
+                        if name != "file_row_number"}
+        kind = self.columns.get("projects", "")
+        if kind.startswith("STRUCT(") and kind.endswith("[]"):
+            self.project_columns = dict(self.con.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE SELECT unnest(p) FROM "
+                "(SELECT unnest(projects) AS p FROM source))").fetchall())
         rows = (self.con.execute("SELECT count(*) FROM source").fetchone() or (0,))[0]
         for start in range(0, rows, PART):
             if interrupted():
                 raise KeyboardInterrupt
             self.part = (start + 1, min(start + PART, rows) + 1)
-            self.con.execute(f"CREATE OR REPLACE TABLE raw AS SELECT file_row_number + 1 AS line, {record} AS t, "
-                             "FALSE AS last, CAST(NULL AS VARCHAR) AS error FROM source "
+            self.con.execute("CREATE OR REPLACE TABLE raw AS SELECT file_row_number + 1 AS line FROM source "
                              f"WHERE file_row_number >= {start} AND file_row_number < {start + PART}")
             yield None
 
@@ -269,22 +262,14 @@ class Native:
         plan = self.plan
         a_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "applicant"}
         p_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "project"}
-        limit = self.max_line_bytes or (1 << 62)
-        # DuckDB's JSON also takes a trailing comma, which Python's refuses: such a line goes to Python
-        self.con.execute(
-            "CREATE OR REPLACE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' AS is_object, "
-            f"from_json(j, {literal(_shape(['id', 'name', 'projects', *a_inputs]))}) AS s FROM (SELECT line, t, "
-            f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND NOT "
-            "regexp_matches(t, ',\\s*[\\]}]') THEN TRY_CAST(t AS JSON) END AS j FROM raw)")
+        projects_ok, project_rows = self._parsed(a_inputs, p_inputs)
         dated = plan.dated_by
         a_clean, a_values = _facts(a_inputs, "s")
         checks = [
             "is_object", "len(keys) = len(list_distinct(keys))",
             f"list_has_all({_list([*STRUCTURAL_APPLICANT, *a_inputs])}, keys)",
             _id("s.id"), "(s.name IS NULL OR left(CAST(s.name AS VARCHAR), 1) = '\"')",
-            "(NOT list_contains(keys, 'projects') OR (left(CAST(s.projects AS VARCHAR), 1) = '[' AND "
-            f"json_array_length(s.projects) <= {self.policy.validator.max_projects}))",
-            *a_clean,
+            f"(NOT list_contains(keys, 'projects') OR {projects_ok})", *a_clean,
         ]
         if dated in a_inputs:
             checks.append(f"list_contains(keys, {literal(dated)})")
@@ -296,7 +281,7 @@ class Native:
         p_clean, p_values = _facts(p_inputs, "q")
         own = dated if dated in p_inputs else None
         p_checks = [
-            "left(CAST(p AS VARCHAR), 1) = '{'", "len(pkeys) = len(list_distinct(pkeys))",
+            "p_object", "len(pkeys) = len(list_distinct(pkeys))",
             f"list_has_all({_list([*STRUCTURAL_PROJECT, *p_inputs])}, pkeys)", _id("q.id"), *p_clean,
         ]
         if own is not None:
@@ -305,10 +290,8 @@ class Native:
             f"CREATE OR REPLACE TABLE p_screen AS SELECT line, p_ord, COALESCE({' AND '.join(p_checks)}, FALSE) AS clean, "
             f"trim(CAST(q.id AS VARCHAR), '\"') AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
             + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in p_values.items())
-            + f" FROM (SELECT line, p_ord, p, json_keys(p) AS pkeys, from_json(p, {literal(_shape(['id', *p_inputs]))})"
-            " AS q FROM (SELECT line, unnest(ps) AS p, generate_subscripts(ps, 1) - 1 AS p_ord FROM (SELECT line, "
-            "from_json(s.projects, '[\"JSON\"]') AS ps FROM parsed WHERE left(CAST(s.projects AS VARCHAR), 1) = '['))"
-            + (")" if own is not None else ") JOIN a_screen a USING (line)"))  # the applicant's date, for its projects
+            + f" FROM ({project_rows})"
+            + ("" if own is not None else " JOIN a_screen a USING (line)"))  # the applicant's date, for its projects
         self.con.execute(
             "CREATE OR REPLACE TABLE clean AS SELECT line FROM a_screen WHERE clean EXCEPT SELECT line FROM p_screen "
             "GROUP BY line HAVING NOT bool_and(clean) OR count(pid) <> count(DISTINCT pid)" + self._broken())
@@ -316,6 +299,44 @@ class Native:
             columns = ", ".join(ident(name) for name, _ in table_columns(plan, table)[1:])
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT line AS a_ord, {columns} "
                              f"FROM {screened} SEMI JOIN clean USING (line)")
+
+    def _parsed(self, a_inputs: dict[str, InputSpec], p_inputs: dict[str, InputSpec]) -> tuple[str, str]:
+        """``parsed``: each record of the part as its keys (those given), whether it is an object, and ``s``, a
+        struct of the JSON text of each key the screen reads. Then the test that its projects are a list the
+        validator takes, and the query of its projects: ``line, p_ord, p_object, pkeys, q`` (as ``s``).
+
+        A JSON Lines line is parsed by DuckDB (a line over the limit, or with a trailing comma DuckDB would take
+        and Python would not, is not); a Parquet row's typed columns are written as the JSON the Python reader
+        would see, each value on its own (a type the screen does not read, as an object no check passes)."""
+        a_shape, p_shape = ["id", "name", *a_inputs], ["id", *p_inputs]
+        max_projects = self.policy.validator.max_projects
+        if self.parquet is None:
+            limit = self.max_line_bytes or (1 << 62)
+            self.con.execute(
+                "CREATE OR REPLACE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' "
+                f"AS is_object, from_json(j, {literal(_shape([*a_shape, 'projects']))}) AS s FROM (SELECT line, t, "
+                f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND NOT "
+                "regexp_matches(t, ',\\s*[\\]}]') THEN TRY_CAST(t AS JSON) END AS j FROM raw)")
+            return (f"(left(CAST(s.projects AS VARCHAR), 1) = '[' AND json_array_length(s.projects) <= {max_projects})",
+                    f"SELECT line, p_ord, left(CAST(p AS VARCHAR), 1) = '{{' AS p_object, json_keys(p) AS pkeys, "
+                    f"from_json(p, {literal(_shape(p_shape))}) AS q FROM (SELECT line, unnest(ps) AS p, "
+                    "generate_subscripts(ps, 1) - 1 AS p_ord FROM (SELECT line, from_json(s.projects, '[\"JSON\"]') "
+                    "AS ps FROM parsed WHERE left(CAST(s.projects AS VARCHAR), 1) = '['))")
+        start, end = self.part
+        fields = self.project_columns
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE parsed AS SELECT file_row_number + 1 AS line, "
+            f"{_keys(self.columns, '')} AS keys, TRUE AS is_object, "
+            f"{_struct(a_shape, self.columns, '', self.plan, 'applicant')} AS s, "
+            f"{'projects' if fields is not None else 'NULL'} AS ps FROM source "
+            f"WHERE file_row_number >= {start - 1} AND file_row_number < {end - 1}")
+        if fields is None:  # not a list of objects: the line's error is the Python reader's
+            return "FALSE", ("SELECT 0 AS line, 0 AS p_ord, FALSE AS p_object, CAST([] AS VARCHAR[]) AS pkeys, "
+                             f"{_struct(p_shape, {}, 'p.', self.plan, 'project')} AS q WHERE FALSE")
+        return (f"len(ps) <= {max_projects}",
+                f"SELECT line, p_ord, p IS NOT NULL AS p_object, {_keys(fields, 'p.')} AS pkeys, "
+                f"{_struct(p_shape, fields, 'p.', self.plan, 'project')} AS q FROM (SELECT line, unnest(ps) AS p, "
+                "generate_subscripts(ps, 1) - 1 AS p_ord FROM parsed WHERE ps IS NOT NULL)")
 
     def _broken(self) -> str:
         """The lines with a project that breaks an input assertion (the validator says which), as EXCEPT."""
@@ -522,8 +543,8 @@ def _skip_line(stream: IO[bytes]) -> int:
             return skipped
 
 
-def _json_piece(name: str, kind: str, value: str, plan: Plan, scope: str) -> str:
-    """A Parquet value as ``"name":value`` of its record's JSON, or NULL when it is NULL (not given)."""
+def _json_value(name: str, kind: str, value: str, plan: Plan, scope: str) -> str:
+    """A Parquet value as the JSON the Python reader would see (NULL: not given)."""
     spec = plan.inputs.get(name)
     money = spec is not None and spec.scope == scope and spec.kind in ("money", "percent")
     if money and kind.startswith("DECIMAL"):
@@ -531,15 +552,23 @@ def _json_piece(name: str, kind: str, value: str, plan: Plan, scope: str) -> str
     elif kind in PLAIN_TYPES:
         written = f"to_json({value})"
     elif kind == "DATE":  # the Python reader gives its isoformat(): years 1 to 9999
-        written = f"CASE WHEN year({value}) BETWEEN 1 AND 9999 THEN to_json({value}) ELSE '{{}}' END"
+        written = f"CASE WHEN year({value}) BETWEEN 1 AND 9999 THEN to_json({value}) ELSE CAST('{{}}' AS JSON) END"
     else:
-        written = "'{}'"  # read otherwise by Python (a float, a time, a list): an object no check passes
-    return f"CASE WHEN {value} IS NOT NULL THEN {literal(json.dumps(name, ensure_ascii=False) + ':')} || {written} END"
+        written = "CAST('{}' AS JSON)"  # read otherwise by Python (a float, a time, a list): an object no check passes
+    return f"CASE WHEN {value} IS NOT NULL THEN {written} END"
 
 
-def _json_object(fields: list[tuple[str, str, str]], plan: Plan, scope: str) -> str:
-    pieces = [_json_piece(name, kind, value, plan, scope) for name, kind, value in fields]
-    return "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
+def _keys(columns: dict[str, str], prefix: str) -> str:
+    """The names of a Parquet row's (or struct's) columns that are not NULL: the keys of its record."""
+    named = ", ".join(f"CASE WHEN {prefix}{ident(name)} IS NOT NULL THEN {literal(name)} END" for name in columns)
+    return f"list_filter([{named}], lambda x: x IS NOT NULL)" if columns else "CAST([] AS VARCHAR[])"
+
+
+def _struct(names: list[str], columns: dict[str, str], prefix: str, plan: Plan, scope: str) -> str:
+    """The struct of the JSON of each named key (NULL where the row has no such column)."""
+    values = [f"{ident(name)} := " + (_json_value(name, columns[name], prefix + ident(name), plan, scope)
+                                       if name in columns else "CAST(NULL AS JSON)") for name in names]
+    return f"struct_pack({', '.join(values)})"
 
 
 def _shape(names: list[str]) -> str:
