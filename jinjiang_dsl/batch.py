@@ -480,8 +480,13 @@ _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": 
 
 def json_line(output: dict[str, Any]) -> str:
     """One JSON Lines line: compact, Chinese kept readable, nothing any reader splits."""
-    text = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
-    return (text if text.isascii() else text.translate(_LINE_BREAKS)) + "\n"
+    return json_text(output) + "\n"
+
+
+def json_text(value: Any) -> str:
+    """A value as :func:`json_line` writes it within a line."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text if text.isascii() else text.translate(_LINE_BREAKS)
 
 
 def error_result(line: int, applicant_id: Any, errors: list[str]) -> Result:

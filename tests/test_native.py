@@ -216,7 +216,7 @@ def test_sql_writes_the_plain_lines_and_python_the_others(monkeypatch: Any) -> N
 
     policy = load_policy(JINJIANG)
     data = "".join(synthetic.lines(2000, seed=5)).encode("utf-8")
-    assert len(sql_writes(policy, data)) > 0.9 * 2000  # the synthetic population: ~2% invalid, some cross checks
+    assert len(sql_writes(policy, data)) > 0.97 * 2000  # the synthetic population: ~2% invalid
     # line 5 is not UTF-8: read by Python, and the valid lines of its block screened by SQL all the same
     assert sql_writes(policy, b"\n".join(LINES), limit=200) == {14, 15, 23}  # 15 repeats 14's id: made an error
     monkeypatch.setattr(native, "BLOCK", 64)
@@ -312,3 +312,45 @@ def test_a_long_batch_warning_is_cut_short_on_the_terminal_and_whole_in_the_summ
     assert len(printed) == len(whole) and any(len(w) > 400 for w in whole)
     for line, w in zip(printed, whole):
         assert len(line) < 460 and (line == "警告: " + w or line.endswith("全文见 --summary 文件)"))
+
+
+CROSS_CHECKED = """policy "核对" / "checks" {
+  rounding 0.01元 half_up
+}
+project {
+  spend: money "投入" / "spend"
+  approved: money "核定" / "approved"
+  deducted: money "扣减" / "deducted"
+}
+measure 1 "甲" / "A" {
+  clause 一
+  amount 15% of spend, at most 10万
+  cross check 50% of approved "核定的50%\\"引号\u2028" / "half of \\"approved\\" \\\\ "
+  cross check approved - deducted "核定减扣减" / "approved less deducted"
+}
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cross_check_warnings_are_written_by_sql_as_python_words_them(tmp_path: Path, lang: str) -> None:
+    # figures whole, with a fraction, negative, and equal to the formula's (no warning); labels with a quote,
+    # a backslash and a line separator, which JSON and the line writer escape
+    policy = tmp_path / "checks.pol"
+    policy.write_text(CROSS_CHECKED, encoding="utf-8")
+    rows = [("1000000", "300000", "0"), ("400000.5", "12345.678", "20000"), ("40", "12", "12"), ("100", "60", "1")]
+    data = "".join(json.dumps({"id": f"A{i}", "projects": [{"id": "P", "spend": s, "approved": a, "deducted": d}]})
+                   + "\n" for i, (s, a, d) in enumerate(rows)).encode("utf-8")
+    assert sql_writes(load_policy(policy), data) == {1, 2, 3, 4}
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(data)
+    written = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", str(policy), str(source), "--engine", engine, "--no-trace", "--quiet", "--lang", lang,
+                     "-o", str(out)]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    warnings = [line["projects"][0]["awards"][0].get("warnings", []) for line in map(json.loads, written[1].splitlines())]
+    assert [len(w) for w in warnings] == [1, 2, 1, 2]  # 50% of 300,000 and of 12 are the formula's own figures
+    assert "-7,654.322" in warnings[1][1] and "60,000.075" in warnings[1][1] and "6,172.839" in warnings[1][0]
+    assert ("\\u2028" if lang == "zh" else '\\"approved\\" \\\\') in written[1]  # escaped in the line

@@ -9,7 +9,9 @@ number, counts as whole numbers, dates as ``YYYY-MM-DD``, ids of plain character
 once, the input assertions kept). Every other line — not JSON, invalid, or merely written another way —
 is read, validated and decided by the Python engine, so its message is the validator's own, word for
 word; so is an applicant whose awards carry what only the decider writes (payer shares, instalments, a
-cross-check warning, a zero divisor, a fact a rule needs). Repeated ids are found over the whole file,
+zero divisor, a fact a rule needs). Cross-check warnings SQL writes itself, worded from the same message
+catalogue. A Parquet row's typed columns are screened as they are, each value written as the JSON the
+Python reader would see. Repeated ids are found over the whole file,
 as the stream writer finds them. The output is byte for byte the Python engine's (tests/test_native.py).
 
 A file is decided a part at a time (:data:`PART` lines), and DuckDB spills to a private temporary folder
@@ -22,6 +24,7 @@ import heapq
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -29,11 +32,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .. import batch
 from ..batch import BOM, Item, Result, Tally, line_item
+from ..explain.messages import render
 from ..inputs import FAST_DATE, FAST_MONEY, STRUCTURAL_APPLICANT, STRUCTURAL_PROJECT
 from ..ir import InputSpec
 from ..limits import MAX_COUNT
 from ..output import interrupted
 from ..plan import Plan
+from ..runtime.trace import Step
 from .emit import (
     COLUMN_PREFIX,
     COLUMN_TYPES,
@@ -147,6 +152,7 @@ class Native:
             "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
         self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
         self.query = emit(self.plan, columns=DECIDED)  # once for the run, whatever its number of parts
+        self.warnings = _warnings(self.plan, lang)
         self.parquet: str | None = None
         self.columns: dict[str, str] = {}  # a Parquet file's columns and their types
         self.project_columns: dict[str, str] | None = None  # the fields of its projects, a list of structs
@@ -367,8 +373,7 @@ class Native:
             self.con.execute("DELETE FROM clean")
         self.con.execute(
             "CREATE OR REPLACE TABLE simple AS SELECT line FROM clean EXCEPT SELECT a_ord FROM decided JOIN measures "
-            "USING (measure) WHERE problem IS NOT NULL OR zero IS NOT NULL OR python OR "
-            "len(list_filter(checks, lambda x: x IS NOT NULL AND x <> raw)) > 0")
+            "USING (measure) WHERE problem IS NOT NULL OR zero IS NOT NULL OR python")
 
     def write(self, write: Callable[[str], object], tally: Tally) -> None:
         """The part's lines in order — SQL's, and the Python engine's — written, and counted into ``tally``. An
@@ -460,10 +465,11 @@ class Native:
         Python engine's — many lines to a string (a Python object per line would cost more than SQL's work)."""
         award = ("'{\"measure\":' || mj || CASE WHEN by_year THEN ',\"year\":' || year ELSE '' END || "
                  f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
-                 f"',\"amount\":' || {_money('amount')} || '}}'")
+                 f"',\"amount\":' || {_money('amount')} || CASE WHEN w <> '' THEN ',\"warnings\":[' || w || ']' "
+                 "ELSE '' END || '}'")
         steps = {  # one table at a time, each spilling to disk if it must: never the whole output at once
-            "aw": f"SELECT a_ord, p_ord, k, {award} AS t, amount, status FROM decided JOIN measures USING (measure) "
-                  "WHERE a_ord IN (SELECT line FROM simple)",
+            "aw": f"SELECT a_ord, p_ord, k, {award} AS t, amount, status FROM (SELECT *, {self.warnings} AS w FROM "
+                  "decided WHERE a_ord IN (SELECT line FROM simple)) JOIN measures USING (measure)",
             "own": "SELECT a_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord",
             "pa": "SELECT a_ord, p_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord",
             "pj": "SELECT q.line AS a_ord, string_agg('{\"id\":\"' || q.pid || '\",\"awards\":[' || COALESCE(pa.t, '') "
@@ -645,6 +651,31 @@ def _quota_value(plan: Plan, name: str, prefix: str = "") -> str | None:
     if spec.kind == "bool":
         return f"CASE WHEN {column} THEN 'True' WHEN NOT {column} THEN 'False' ELSE 'None' END"
     return None
+
+
+def _warnings(plan: Plan, lang: str) -> str:
+    """SQL for an award's warnings as its JSON list's items ('' for none): each cross check whose figure
+    differs from the formula's, worded as the Python engine words it (the figures as :func:`fmt_plain`
+    writes them, the rest of the sentence JSON text made here)."""
+    other, formula = f"{uuid.uuid4().hex}o", f"{uuid.uuid4().hex}f"  # stand-ins, found only where put
+    cases = []
+    for m in plan.measures:
+        items = []
+        for i, check in enumerate(m.cross_checks, start=1):
+            sentence = render(Step("", "cross_check", {"label": check.label, "other": other, "formula": formula}), lang)
+            text = (literal(batch.json_text(sentence)).replace(other, f"' || {_plain(f'checks[{i}]')} || '")
+                    .replace(formula, f"' || {_plain('raw')} || '"))
+            items.append(f"CASE WHEN checks[{i}] <> raw THEN {text} END")
+        if items:
+            cases.append(f"WHEN {literal(m.id)} THEN concat_ws(',', {', '.join(items)})")
+    return f"CASE measure {' '.join(cases)} ELSE '' END" if cases else "''"
+
+
+def _plain(value: str) -> str:
+    """A decimal as :func:`fmt_plain` writes it normalized: ``1,234,567``, ``1,234.5``."""
+    fraction = f"rtrim(split_part(CAST({value} AS VARCHAR), '.', 2), '0')"
+    return (f"CASE WHEN {value} < 0 THEN '-' ELSE '' END || format('{{:,}}', CAST(abs(trunc({value})) AS HUGEINT)) "
+            f"|| CASE WHEN {fraction} <> '' THEN '.' || {fraction} ELSE '' END")
 
 
 def _money(value: str) -> str:
