@@ -150,14 +150,6 @@ class Emitter:
             words[w] = words.get(w, 0) | value
         return "(" + " OR ".join(f"(g_{w} & {v}) <> 0" for w, v in sorted(words.items())) + ")" if words else "FALSE"
 
-    def constant_masks(self, facts: frozenset[str]) -> str:
-        """The mask columns of a row that gives exactly ``facts``."""
-        words = {w: 0 for w, _ in self.bits.values()}
-        for name in facts:
-            w, value = self.bits[name]
-            words[w] |= value
-        return "".join(f", CAST({v} AS BIGINT) AS g_{w}" for w, v in sorted(words.items()))
-
     # ------------------------------------------------------------------ expressions
 
     def expr(self, e: ir.Expr) -> Sql:
@@ -448,7 +440,7 @@ class Emitter:
         own = self.d.all_but_key("applicant", [ident(n) for n, _ in table_columns(self.plan, "applicant")[1:]])
         return (f"  -- {comment(f'measure {m.id}: its facts summed over each year')}\n"
                 f"  SELECT y.*, {own} FROM (\n"
-                f"    SELECT a_ord, -1 AS p_ord, MIN(p_date) AS p_date{self.constant_masks(m.own_facts)}, 'in_force' AS gate"
+                f"    SELECT a_ord, -1 AS p_ord, MIN(p_date) AS p_date, 'in_force' AS gate"
                 f"{columns}\n"
                 f"    FROM base WHERE p_date IS NOT NULL AND gate <> 'out_of_period' AND {self.lists(m.own_facts)}\n"
                 f"    GROUP BY a_ord, year(p_date)) y JOIN applicant USING (a_ord)")

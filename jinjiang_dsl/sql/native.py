@@ -467,14 +467,14 @@ class Native:
                  f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
                  f"',\"amount\":' || {_money('amount')} || CASE WHEN w <> '' THEN ',\"warnings\":[' || w || ']' "
                  "ELSE '' END || '}'")
+        project = "'{\"id\":\"' || q.pid || '\",\"awards\":[' || COALESCE(pa.t, '') || ']}'"
         steps = {  # one table at a time, each spilling to disk if it must: never the whole output at once
             "aw": f"SELECT a_ord, p_ord, k, {award} AS t, amount, status FROM (SELECT *, {self.warnings} AS w FROM "
                   "decided WHERE a_ord IN (SELECT line FROM simple)) JOIN measures USING (measure)",
-            "own": "SELECT a_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord",
-            "pa": "SELECT a_ord, p_ord, string_agg(t, ',' ORDER BY k) AS t FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord",
-            "pj": "SELECT q.line AS a_ord, string_agg('{\"id\":\"' || q.pid || '\",\"awards\":[' || COALESCE(pa.t, '') "
-                  "|| ']}', ',' ORDER BY q.p_ord) AS t FROM p_screen q LEFT JOIN pa ON pa.a_ord = q.line AND "
-                  "pa.p_ord = q.p_ord WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line",
+            "own": f"SELECT a_ord, {_joined('k', 't')} AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord",
+            "pa": f"SELECT a_ord, p_ord, {_joined('k', 't')} AS t FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord",
+            "pj": f"SELECT q.line AS a_ord, {_joined('q.p_ord', project)} AS t FROM p_screen q LEFT JOIN pa ON "
+                  "pa.a_ord = q.line AND pa.p_ord = q.p_ord WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line",
             "tot": "SELECT a_ord, SUM(amount) FILTER (WHERE status = 'granted') AS total FROM aw GROUP BY a_ord",
             "written": f"""SELECT s.line, '{{"line":' || s.line || ',"id":"' || a.aid || '","status":"ok","total":' ||
     {_money('COALESCE(tot.total, 0)')} || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
@@ -676,6 +676,13 @@ def _plain(value: str) -> str:
     fraction = f"rtrim(split_part(CAST({value} AS VARCHAR), '.', 2), '0')"
     return (f"CASE WHEN {value} < 0 THEN '-' ELSE '' END || format('{{:,}}', CAST(abs(trunc({value})) AS HUGEINT)) "
             f"|| CASE WHEN {fraction} <> '' THEN '.' || {fraction} ELSE '' END")
+
+
+def _joined(order: str, text: str) -> str:
+    """The aggregate of a group's ``text`` joined by commas in the order of ``order`` (unique in the group): a
+    list sorted after it is gathered, which costs DuckDB half as much as an ordered ``string_agg``."""
+    return (f"array_to_string(list_transform(list_sort(list(struct_pack(o := {order}, t := {text}))), "
+            "lambda x: x.t), ',')")
 
 
 def _money(value: str) -> str:
