@@ -2,10 +2,13 @@
 
     python benchmarks/synthetic.py 100000 > /tmp/apps.jsonl
     python benchmarks/synthetic.py 1000000 --parquet /tmp/apps.parquet   # written by DuckDB, in steps
+    python benchmarks/synthetic.py 100000 --csv /tmp/apps.csv            # a row per project
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 import sys
@@ -95,6 +98,35 @@ def lines(n: int, seed: int = 2023, broken_share: float = 0.001) -> Iterator[str
             yield json.dumps(a, ensure_ascii=False) + "\n"
 
 
+APPLICANT_COLUMNS = ["name", "kind", "manufacturer", "above_scale_industrial", "fiscal_contribution"]
+PROJECT_COLUMNS = [
+    "date", "industry", "selected_demo", "completed_in_year", "promotes_adoption", "software_investment",
+    "hardware_investment", "quanzhou_park_key_project", "quanzhou_5g_demo", "quanzhou_recognized_investment",
+    "quanzhou_approved_subsidy", "quanzhou_iiot_demo", "quanzhou_recognized_it_investment", "sme_adopters",
+    "mis_software_spend", "cloud_service_fee", "platform_landed", "platform_it_investment",
+    "leading_enterprise_initiated", "sme_interconnected", "industrial_app_recognized", "prior_year_service_spend",
+    "enterprises_diagnosed", "enterprises_started", "qualified_sessions", "college_program", "financing_request",
+    "other_policy_award"]
+
+
+def csv_lines(n: int, seed: int = 2023) -> Iterator[str]:
+    """The same applicants as CSV (docs/batch.md): a row per project, the applicant's columns repeated on each."""
+    def cell(value: Any) -> str:
+        return "" if value is None else ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["applicant_id", *APPLICANT_COLUMNS, "project_id", *PROJECT_COLUMNS])
+    yield out.getvalue()
+    for a in applicants(n, seed):
+        out.seek(0)
+        out.truncate()
+        for p in a["projects"]:
+            writer.writerow([a["id"], *(cell(a.get(c)) for c in APPLICANT_COLUMNS), p["id"],
+                             *(cell(p.get(c)) for c in PROJECT_COLUMNS)])
+        yield out.getvalue()
+
+
 def parquet(n: int, path: str, seed: int = 2023) -> None:
     """The same applicants as a Parquet file (money as text, dates as DATE, projects a list of structs), written
     by DuckDB from JSON Lines a million at a time, so that memory stays small whatever ``n``."""
@@ -122,5 +154,8 @@ if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     if len(sys.argv) > 3 and sys.argv[2] == "--parquet":
         parquet(count, sys.argv[3])
+    elif len(sys.argv) > 3 and sys.argv[2] == "--csv":
+        with open(sys.argv[3], "w", encoding="utf-8", newline="") as f:
+            f.writelines(csv_lines(count))
     else:
         sys.stdout.writelines(lines(count))

@@ -385,18 +385,18 @@ def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size:
             from .sql import native
 
             return native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream,
-                              max_line_bytes=limit, on_progress=on_progress, on_stage=progress.stage,
+                              items=items if fmt == "csv" else None, max_line_bytes=limit, on_progress=on_progress, on_stage=progress.stage,
                               jobs=jobs), False
         return batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace, lang=args.lang,
                          fail_fast=args.fail_fast, on_progress=on_progress, engine=args.engine)
 
 
 def native_path(args: argparse.Namespace, policy, fmt: str) -> bool:
-    """Whether DuckDB decides the whole file itself (docs/scale.md): JSON Lines or Parquet, no register, no
-    stop at the first error, a policy it writes every output of."""
+    """Whether DuckDB decides the whole file itself (docs/scale.md): JSON Lines, Parquet or CSV, no register,
+    no stop at the first error, a policy it writes every output of."""
     from .sql.native import refusal
 
-    return (args.engine == "duckdb" and fmt in ("jsonl", "parquet") and args.register is None
+    return (args.engine == "duckdb" and fmt in ("jsonl", "parquet", "csv") and args.register is None
             and not args.fail_fast and refusal(policy.plan) is None)
 
 

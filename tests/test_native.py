@@ -354,3 +354,47 @@ def test_cross_check_warnings_are_written_by_sql_as_python_words_them(tmp_path: 
     assert [len(w) for w in warnings] == [1, 2, 1, 2]  # 50% of 300,000 and of 12 are the formula's own figures
     assert "-7,654.322" in warnings[1][1] and "60,000.075" in warnings[1][1] and "6,172.839" in warnings[1][0]
     assert ("\\u2028" if lang == "zh" else '\\"approved\\" \\\\') in written[1]  # escaped in the line
+
+
+def test_a_csv_file_is_decided_natively_as_python_decides_it(tmp_path: Path, monkeypatch: Any) -> None:
+    # the CSV reader makes each applicant's record; SQL screens, decides and writes the plain ones. Here with the
+    # reader's own errors beside them: rows that disagree, a bad byte, a record over two lines, a quote never
+    # closed, a blank line, an id seen again later — and parts of 100 records, read ahead while DuckDB decides
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    monkeypatch.setattr(native, "PART", 100)
+    rows = "".join(synthetic.csv_lines(300, seed=7)).splitlines(keepends=True)
+    rows[10] = rows[10].replace(",provider,", ",enterprise,", 1)  # disagrees with its applicant's first row, or not
+    rows[20] = rows[20].replace("企业", "企\udcff业", 1)  # a byte that is not UTF-8
+    rows[30] = rows[30].replace(",企业", ',"企\n业"', 1)  # a name over two lines
+    rows[40] = "\n"
+    rows.append(rows[5])  # an id seen again, not next to its first rows
+    rows.append('A9,"never closed\n')
+    source = tmp_path / "in.csv"
+    source.write_bytes("".join(rows).encode("utf-8", "surrogateescape"))
+    written = []
+    for engine in ("python", "duckdb"):
+        out, summary = tmp_path / f"{engine}.jsonl", tmp_path / f"{engine}.summary.json"
+        assert main(["eval", str(JINJIANG), str(source), "--engine", engine, "--no-trace", "--quiet", "-o", str(out),
+                     "--summary", str(summary)]) == 0
+        written.append((out.read_text(encoding="utf-8"), summary.read_text(encoding="utf-8")))
+    assert written[0] == written[1]
+    lines = [json.loads(line) for line in written[1][0].splitlines()]
+    assert len(lines) >= 300 and lines[-1]["status"] == "error" and "not valid CSV" in lines[-1]["errors"][0]
+    assert any("not UTF-8" in e for line in lines for e in line["errors"])
+    assert any("duplicate id" in e for line in lines for e in line["errors"])
+    policy = load_policy(JINJIANG)
+    with source.open("rb") as f:
+        run = native.Native(policy, "zh", 1 << 20)
+        try:
+            by_sql = 0
+            for _ in run.item_parts(batch.read_csv(batch.csv_text(f), policy, 1 << 20), None):
+                run.screen()
+                run.decide()
+                by_sql += run.con.execute("SELECT count(*) FROM simple").fetchone()[0]
+        finally:
+            run.close()
+    assert by_sql > 0.9 * 300

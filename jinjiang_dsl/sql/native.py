@@ -1,7 +1,8 @@
-"""The DuckDB engine's native path: a JSON Lines or Parquet file decided inside DuckDB, each line as the
+"""The DuckDB engine's native path: a JSON Lines, Parquet or CSV file decided inside DuckDB, each line as the
 Python engine decides it, without a Python object per applicant.
 
-DuckDB reads the file (JSON Lines handed over in blocks of whole lines, Parquet scanned), screens every
+DuckDB reads the file (JSON Lines handed over in blocks of whole lines, Parquet scanned; a CSV file's
+records, which the CSV reader makes, handed over as JSON text), screens every
 record in SQL and decides the records it vouches for with the policy's query; their output lines are
 written by SQL too. The screen is a strict subset of the validator: a record passes only when every
 field has a plain form that SQL and Python provably read alike (money as ``"1200000.50"`` or a whole
@@ -21,6 +22,7 @@ beyond its memory limit, so no file's size decides the memory a run takes.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import os
 import tempfile
@@ -82,19 +84,20 @@ def refusal(plan: Plan) -> str | None:
 
 
 def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, path: str = "",
-        stream: IO[bytes] | None = None, max_line_bytes: int = 0,
+        stream: IO[bytes] | None = None, items: Iterator[Item] | None = None, max_line_bytes: int = 0,
         on_progress: Callable[[int], None] | None = None, on_stage: Callable[[str], None] = lambda name: None,
         jobs: int = 1) -> Tally:
-    """A whole file decided natively (``fmt``: "jsonl", read from ``stream``, or "parquet", from ``path``),
-    every line written in order; the batch's tally. ``on_progress``: bytes read; ``on_stage``: each stage after;
-    ``jobs``: processes for the lines the Python engine decides (forked before DuckDB starts its threads)."""
+    """A whole file decided natively (``fmt``: "jsonl", read from ``stream``; "parquet", from ``path``; "csv",
+    the records :func:`batch.read_csv` made of it, ``items``), every line written in order; the batch's tally.
+    ``on_progress``: bytes read; ``on_stage``: each stage after; ``jobs``: processes for the lines the Python
+    engine decides (forked before DuckDB starts its threads)."""
     import duckdb
 
     batch.use(policy, False, lang)
     workers = batch.Workers(jobs) if jobs > 1 else None
     native = Native(policy, lang, max_line_bytes, workers)
     try:
-        return _run(native, fmt, write, path, stream, on_progress, on_stage)
+        return _run(native, fmt, write, path, stream, items, on_progress, on_stage)
     except duckdb.OutOfMemoryException:
         raise OutOfMemory(f"DuckDB ran out of memory within its limit of {MEMORY_LIMIT}, even spilling to disk; "
                           "raise it (JINJIANG_DSL_MEMORY_LIMIT=4GB), or decide this file with --engine python") from None
@@ -109,11 +112,15 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
 
 
 def _run(native: Native, fmt: str, write: Callable[[str], object], path: str, stream: IO[bytes] | None,
-         on_progress: Callable[[int], None] | None, on_stage: Callable[[str], None]) -> Tally:
+         items: Iterator[Item] | None, on_progress: Callable[[int], None] | None,
+         on_stage: Callable[[str], None]) -> Tally:
     """The stages of :func:`run`, a part of the file at a time (so that memory holds one part's tables)."""
     tally = Tally()
     if fmt == "parquet":
         parts = native.parquet_parts(path)
+    elif fmt == "csv":
+        assert items is not None
+        parts = native.item_parts(items, on_progress)
     else:
         assert stream is not None
         parts = native.jsonl_parts(stream, on_progress)
@@ -154,6 +161,7 @@ class Native:
         self.query = emit(self.plan, columns=DECIDED)  # once for the run, whatever its number of parts
         self.warnings = _warnings(self.plan, lang)
         self.parquet: str | None = None
+        self.aside: dict[int, Item] | None = None  # a CSV file's records that came with the reader's error
         self.columns: dict[str, str] = {}  # a Parquet file's columns and their types
         self.project_columns: dict[str, str] | None = None  # the fields of its projects, a list of structs
         self.part = (0, 0)  # the lines [from, to) of the part being decided
@@ -237,6 +245,30 @@ class Native:
             self.con.execute("INSERT INTO raw SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::BOOLEAN[]), "
                              "unnest($4::VARCHAR[])", [[i.line for i in found], [i.text for i in found],
                                                        [i.line == last for i in found], [i.error for i in found]])
+
+    def item_parts(self, items: Iterator[Item], on_progress: Callable[[int], None] | None) -> Iterator[None]:
+        """Records another reader made — a CSV file's, each an applicant of consecutive rows named by its first
+        line — into ``raw`` as their JSON text, :data:`PART` at a time; the next part is read (in a thread)
+        while DuckDB decides this one. A record that came with the reader's own error (an unknown column, rows
+        that disagree, a line that is not CSV) is kept aside as it came, for the Python engine to decide as
+        the stream does."""
+        with ThreadPoolExecutor(1) as reader:
+            ahead = reader.submit(_records, items)
+            while True:
+                lines, texts, self.aside = ahead.result()
+                if len(lines) == PART:
+                    ahead = reader.submit(_records, items)
+                self.con.execute("CREATE OR REPLACE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
+                for start in range(0, len(lines), 16_384):  # Python's lists, handed over a slice at a time
+                    self.con.execute("INSERT INTO raw SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), FALSE, NULL",
+                                     [lines[start:start + 16_384], texts[start:start + 16_384]])
+                if on_progress is not None:
+                    on_progress(0)
+                if lines:
+                    self.part = (lines[0], lines[-1] + 1)
+                    yield None
+                if len(lines) < PART:
+                    return
 
     def parquet_parts(self, path: str) -> Iterator[None]:
         """The rows' numbers in ``raw``, :data:`PART` rows at a time (each part yielded, then the next read:
@@ -443,6 +475,8 @@ class Native:
         if self.parquet is not None:
             return Item(row[-1], record=batch.record_of(dict(zip(names[:-1], row[:-1]))))
         line, text, last, error = row
+        if self.aside is not None:  # a CSV file's record: as the reader made it
+            return self.aside.get(line) or Item(line, record=json.loads(text))
         if error is not None:
             return Item(line, error=error)
         raw = text.encode("utf-8") + (b"" if last else b"\n")
@@ -537,6 +571,24 @@ class Native:
 
 
 # ---------------------------------------------------------------------- SQL pieces
+
+
+def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[int, Item]]:
+    """The next :data:`PART` records: their lines, their JSON text (None: set aside), and those set aside
+    (with the reader's error: they may hold a bad byte, which is no UTF-8 text)."""
+    lines: list[int] = []
+    texts: list[str | None] = []
+    aside: dict[int, Item] = {}
+    for item in itertools.islice(items, PART):
+        if interrupted():
+            raise KeyboardInterrupt
+        lines.append(item.line)
+        if item.error is not None or item.record is None:
+            aside[item.line] = item
+            texts.append(None)
+        else:
+            texts.append(json.dumps(item.record, ensure_ascii=False))
+    return lines, texts, aside
 
 
 def _skip_line(stream: IO[bytes]) -> int:
