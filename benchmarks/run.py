@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                    # 20,000 applicants, no end-to-end run
     python benchmarks/run.py -n 50000 --e2e 1000000
-    python benchmarks/run.py --engines 1000000  # the Python and DuckDB engines on a million, JSONL and Parquet
+    python benchmarks/run.py --engines 1000000  # the Python and DuckDB engines on a million: JSONL, Parquet, CSV
 
 Prints a Markdown report (the figures in docs/performance.md come from it).
 """
@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 import handwritten  # noqa: E402
 import synthetic  # noqa: E402
 
-from jinjiang_dsl import load_policy  # noqa: E402
+from jinjiang_dsl import batch, load_policy  # noqa: E402
 from jinjiang_dsl.batch import Tally  # noqa: E402
 from jinjiang_dsl.check import check  # noqa: E402
 from jinjiang_dsl.compile import compiled_backend  # noqa: E402
@@ -103,7 +103,8 @@ def native_stages(path: Path, fmt: str) -> list[tuple[str, float]]:
     tally = Tally()
     try:
         with path.open("rb") as f:
-            parts = run.parquet_parts(str(path)) if fmt == "parquet" else run.jsonl_parts(f, None)
+            parts = (run.parquet_parts(str(path)) if fmt == "parquet" else run.jsonl_parts(f, None) if fmt == "jsonl"
+                     else run.item_parts(batch.read_csv(batch.csv_text(f), policy), None))
             t = time.perf_counter()
             for _ in parts:
                 for name, step in zip(stages, (None, run.screen, run.decide, lambda: python(run),
@@ -130,15 +131,18 @@ PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=Tru
 
 
 def engines(n: int, jobs: int) -> list[tuple[str, str, float, float]]:
-    """``eval`` end to end on the same n applicants, JSON Lines and Parquet, each engine: (input, engine,
-    seconds, peak MB of the largest process). Every run must write the same bytes."""
-    found, outputs = [], set()
+    """``eval`` end to end on the same n applicants, JSON Lines, Parquet and CSV, each engine: (input, engine,
+    seconds, peak MB of the largest process). Every run must write the same bytes (CSV's lines are numbered
+    by its rows: the same bytes from either engine)."""
+    found, outputs, csv_outputs = [], set(), set()
     with tempfile.TemporaryDirectory() as tmp:
-        lines, parquet = Path(tmp) / "in.jsonl", Path(tmp) / "in.parquet"
+        lines, parquet, table = Path(tmp) / "in.jsonl", Path(tmp) / "in.parquet", Path(tmp) / "in.csv"
         with lines.open("w", encoding="utf-8") as f:
             f.writelines(synthetic.lines(n, broken_share=0.0))
         synthetic.parquet(n, str(parquet))
-        for source in (lines, parquet):
+        with table.open("w", encoding="utf-8", newline="") as f:
+            f.writelines(synthetic.csv_lines(n))
+        for source in (lines, parquet, table):
             for engine in ("python", "duckdb"):
                 out = Path(tmp) / f"out.{engine}.jsonl"
                 cmd = [sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(POLICY), str(source), "--no-trace",
@@ -146,13 +150,13 @@ def engines(n: int, jobs: int) -> list[tuple[str, str, float, float]]:
                 t = time.perf_counter()
                 peak = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True)
                 seconds = time.perf_counter() - t
-                outputs.add(out.read_bytes())
+                (csv_outputs if source == table else outputs).add(out.read_bytes())
                 found.append((source.suffix[1:], engine, seconds, int(peak.stdout) / 1024))
-        assert len(outputs) == 1, "the engines wrote different output"
-        stages = native_stages(lines, "jsonl"), native_stages(parquet, "parquet")
-    print("| stage of the native path | JSON Lines s | Parquet s |\n|---|---:|---:|")
-    for (name, a), (_, b) in zip(*stages):
-        print(f"| {name} | {a:.2f} | {b:.2f} |")
+        assert len(outputs) == len(csv_outputs) == 1, "the engines wrote different output"
+        stages = native_stages(lines, "jsonl"), native_stages(parquet, "parquet"), native_stages(table, "csv")
+    print("| stage of the native path | JSON Lines s | Parquet s | CSV s |\n|---|---:|---:|---:|")
+    for (name, a), (_, b), (_, c) in zip(*stages):
+        print(f"| {name} | {a:.2f} | {b:.2f} | {c:.2f} |")
     return found
 
 
@@ -224,7 +228,7 @@ def main() -> None:
         print("\n| input | engine | seconds | applicants/s | peak MB |\n|---|---|---:|---:|---:|")
         for source, engine, seconds, peak in rows:
             print(f"| {source} | {engine} | {seconds:.1f} | {args.engines / seconds:,.0f} | {peak:.0f} |")
-        for source in ("jsonl", "parquet"):
+        for source in ("jsonl", "parquet", "csv"):
             python, duck = (next(r[2] for r in rows if r[:2] == (source, e)) for e in ("python", "duckdb"))
             print(f"\nDuckDB over Python on {source}: {python / duck:.1f}×")
     tables, compile_time = load_time(max(args.runs, 5))
