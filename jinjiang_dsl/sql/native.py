@@ -222,21 +222,20 @@ class Native:
 
     def _block(self, n: int, whole: bytes, ended: bool) -> int:
         """Lines ``n + 1`` on (``ended``: whether the last one ends with a newline); the number of the last."""
-        lines = whole.split(b"\n")
-        if ended:
-            lines.pop()
+        count = whole.count(b"\n") + (0 if ended else 1)
         try:
             text = whole.decode("utf-8")
         except UnicodeDecodeError:  # each line for itself: a bad byte is its line's error
-            raws = [raw + (b"\n" if i < len(lines) - 1 or ended else b"") for i, raw in enumerate(lines)]
+            lines = whole.split(b"\n")[:count]
+            raws = [raw + (b"\n" if i < count - 1 or ended else b"") for i, raw in enumerate(lines)]
             self._items([line_item(n + i + 1, raw, self.max_line_bytes, len(raw)) for i, raw in enumerate(raws)],
-                        last=None if ended else n + len(lines))
-            return n + len(lines)
+                        last=None if ended else n + count)
+            return n + count
         self.con.execute(
             "INSERT INTO raw SELECT $1 + i, t, i = $2 AND NOT $3, NULL FROM (SELECT unnest(l) AS t, "
             "generate_subscripts(l, 1) AS i FROM (SELECT string_split($4, chr(10)) AS l)) WHERE i <= $2",
-            [n, len(lines), ended, text])
-        return n + len(lines)
+            [n, count, ended, text])
+        return n + count
 
     def _items(self, items: list[Item | None], last: int | None = None) -> None:
         """Lines the Python reader has read, into ``raw``: their text, or why they cannot be read."""
