@@ -106,6 +106,8 @@ LINES = [
     b'{"id": "W", "kind": "enterprise", "projects": [{"id": "p", "date": "2023-06-01", "cloud_service_fee": "1.5e3"}]}',
     b'{"id": "X' + b"x" * 300 + b'", "kind": "enterprise"}',  # over the line limit below
     b'{"id": "Y", "kind": "enterprise", "projects": [{"id": "p", "date": "2023-06-01", "cloud_service_fee": "70000"}]}',
+    b'{"id": "Z", "kind": "enterprise", "projects": [{"id": "p", "date": "2023-06-01", "date": "2023-06-02"}]}',
+    b'{"id": "Z2", "kind": "enterprise", "projects": [{"id": "p", "date": "2023-06-01", "spend": "1"}]}',
 ]
 
 
