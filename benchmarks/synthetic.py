@@ -150,12 +150,24 @@ def parquet(n: int, path: str, seed: int = 2023) -> None:
                     f"TO '{path}' (FORMAT parquet)")
 
 
-if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    if len(sys.argv) > 3 and sys.argv[2] == "--parquet":
-        parquet(count, sys.argv[3])
-    elif len(sys.argv) > 3 and sys.argv[2] == "--csv":
-        with open(sys.argv[3], "w", encoding="utf-8", newline="") as f:
-            f.writelines(csv_lines(count))
+def main() -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description="Seeded synthetic applicants for the Jinjiang policy (JSON Lines on "
+                                            "standard output, or a Parquet or CSV file).")
+    p.add_argument("count", type=int, nargs="?", default=1000, help="how many applicants (default 1000)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--parquet", metavar="FILE", help="write a Parquet file (by DuckDB) instead")
+    out.add_argument("--csv", metavar="FILE", help="write a CSV file (a row per project) instead")
+    args = p.parse_args()
+    if args.parquet:
+        parquet(args.count, args.parquet)
+    elif args.csv:
+        with open(args.csv, "w", encoding="utf-8", newline="") as f:
+            f.writelines(csv_lines(args.count))
     else:
-        sys.stdout.writelines(lines(count))
+        sys.stdout.writelines(lines(args.count))
+
+
+if __name__ == "__main__":
+    main()
