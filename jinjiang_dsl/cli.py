@@ -384,9 +384,8 @@ def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size:
         if native_path(args, policy, fmt):
             from .sql import native
 
-            return native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream,
-                              items=items if fmt == "csv" else None, max_line_bytes=limit, on_progress=on_progress, on_stage=progress.stage,
-                              jobs=jobs), False
+            return native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream, items=items,
+                              max_line_bytes=limit, on_progress=on_progress, on_stage=progress.stage, jobs=jobs), False
         return batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace, lang=args.lang,
                          fail_fast=args.fail_fast, on_progress=on_progress, engine=args.engine)
 

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 BLOCK = 8 << 20  # bytes of JSON Lines handed to DuckDB at once
 OUT_LINES = 16_384  # output lines handed back from DuckDB at once
+RAW_ROWS = 16_384  # rows handed to DuckDB as Python lists at once (a list of 262,144 strings takes twice as long)
 PART = 262_144  # lines decided at once: memory holds one part's tables (smaller parts measured slower)
 MEMORY_LIMIT = os.environ.get("JINJIANG_DSL_MEMORY_LIMIT", "1GB")  # DuckDB's; the Python side holds a block
 SAFE_ID = "[ !#-&(-\\[\\]-~\u4e00-\u9fff]+"  # written as they are by JSON and by repr(): no quote, no backslash
@@ -193,7 +194,7 @@ class Native:
         limit = self.max_line_bytes
         n, rest, first = 0, b"", True
         while True:
-            self.con.execute("CREATE OR REPLACE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
+            self._new_raw()
             start = n
             while n - start < PART:
                 if interrupted():
@@ -239,13 +240,26 @@ class Native:
             [n, count, ended, text])
         return n + count
 
+    def _new_raw(self) -> None:
+        self.con.execute("CREATE OR REPLACE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
+
+    def _raw_rows(self, lines: list[int], texts: list[str | None], lasts: list[bool] | None = None,
+                  errors: list[str | None] | None = None) -> None:
+        """Rows into ``raw``, from Python's lists (``lasts``, ``errors``: all false, all NULL when not given),
+        a slice at a time: DuckDB takes in long lists of strings slower than short ones."""
+        lasts = lasts or [False] * len(lines)
+        errors = errors or [None] * len(lines)
+        for i in range(0, len(lines), RAW_ROWS):
+            self.con.execute("INSERT INTO raw SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::BOOLEAN[]), "
+                             "unnest($4::VARCHAR[])", [lines[i:i + RAW_ROWS], texts[i:i + RAW_ROWS],
+                                                       lasts[i:i + RAW_ROWS], errors[i:i + RAW_ROWS]])
+
     def _items(self, items: list[Item | None], last: int | None = None) -> None:
         """Lines the Python reader has read, into ``raw``: their text, or why they cannot be read."""
         found = [item for item in items if item is not None]
         if found:
-            self.con.execute("INSERT INTO raw SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::BOOLEAN[]), "
-                             "unnest($4::VARCHAR[])", [[i.line for i in found], [i.text for i in found],
-                                                       [i.line == last for i in found], [i.error for i in found]])
+            self._raw_rows([i.line for i in found], [i.text for i in found], [i.line == last for i in found],
+                           [i.error for i in found])
 
     def item_parts(self, items: Iterator[Item], on_progress: Callable[[int], None] | None) -> Iterator[None]:
         """Records another reader made — a CSV file's, each an applicant of consecutive rows named by its first
@@ -259,10 +273,8 @@ class Native:
                 lines, texts, self.aside = ahead.result()
                 if len(lines) == PART:
                     ahead = reader.submit(_records, items)
-                self.con.execute("CREATE OR REPLACE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
-                for start in range(0, len(lines), 16_384):  # Python's lists, handed over a slice at a time
-                    self.con.execute("INSERT INTO raw SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), FALSE, NULL",
-                                     [lines[start:start + 16_384], texts[start:start + 16_384]])
+                self._new_raw()
+                self._raw_rows(lines, texts)
                 if on_progress is not None:
                     on_progress(0)
                 if lines:
