@@ -4,6 +4,7 @@ that are not records at all, across block boundaries, and for Parquet columns of
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from decimal import Decimal
@@ -228,6 +229,51 @@ def test_sql_writes_the_plain_lines_and_python_the_others(monkeypatch: Any) -> N
     assert sql_writes(policy, b"\n".join(LINES), limit=200) == {14, 15, 23}  # 15 repeats 14's id: made an error
     monkeypatch.setattr(native, "BLOCK", 64)
     assert sql_writes(policy, b"\n".join(LINES), limit=200) == {14, 15, 23}
+
+
+TYPES = {  # Parquet types a column of each kind of input may have that the screen reads typed
+    "money": ["VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "HUGEINT", "UBIGINT", "DECIMAL(18, 2)", "DECIMAL(38, 20)",
+              "DECIMAL(18, 0)"],
+    "count": ["BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"],
+    "bool": ["BOOLEAN"], "date": ["DATE"], "enum": ["VARCHAR"], "text": ["VARCHAR"],
+}
+UNTYPED = [("money", "DECIMAL(38, 21)")]  # read through its JSON: 21 places are more than money takes
+EDGES = ["1200000.50", "0", "-1", "-0", "0.00", "999999999999999", "999999999999999.99", "1000000000000000",
+         "999999999", "1000000000", "99999999999999999999", "0." + "1" * 20, "0." + "1" * 21, "1e3", " 1", "00012",
+         "0001-01-01", "0000-06-01", "9999-12-31", "10000-01-01", "2023-02-29", "2024-02-29", " ", "", 'x"y',
+         "a\\b", "化工", "\u2028", "enterprise", "provider"]
+
+
+@functools.cache
+def jinjiang() -> Policy:
+    return load_policy(JINJIANG)
+
+
+@settings(max_examples=3, deadline=None)
+@pytest.mark.parametrize("kind, column", [(k, c) for k, cs in TYPES.items() for c in cs] + UNTYPED)
+@given(texts=st.lists(st.one_of(st.integers(-10, 10**20).map(str), st.decimals(0, 10**16, places=4).map(str),
+                                st.dates().map(str), st.text(max_size=4)), max_size=20))
+def test_the_typed_screen_is_the_json_screen(kind: str, column: str, texts: list[str]) -> None:
+    # a Parquet value the screen reads typed passes exactly when the JSON the Python reader would see of it
+    # passes, and is read as the same value: the second form of the rule (native._typed_fact) held to the
+    # first, which the tests above hold to the Python reader; a column it does not read typed would not be
+    policy = jinjiang()
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS x", [EDGES + texts])
+    if kind == "text":  # an id: the only text the screen tests
+        name, typed, json_form = "id", native._id("v", True), native._id("j", False)
+    else:
+        name = next(n for n, spec in policy.plan.inputs.items() if spec.kind == kind)
+        spec = policy.plan.inputs[name]
+        typed, json_form = native._typed_fact(spec, column, "v"), native._json_fact(spec, "j")
+    scope = policy.plan.inputs[name].scope if name in policy.plan.inputs else "project"
+    j = native._json_value(name, column, "v", policy.plan, scope)
+    rows = con.execute(f"""SELECT x, v, COALESCE({typed[0]}, FALSE), COALESCE({json_form[0]}, FALSE),
+        CASE WHEN {typed[0]} THEN {typed[1]} END, CASE WHEN {json_form[0]} THEN {json_form[1]} END
+        FROM (SELECT *, {j} AS j FROM (SELECT x, TRY_CAST(x AS {column}) AS v FROM t) WHERE v IS NOT NULL)""").fetchall()
+    differ = [(x, v) for x, v, passes, json_passes, value, json_value in rows
+              if (passes, value) != (json_passes, json_value)]
+    assert native._typed(kind, column) == (not differ), differ
 
 
 def test_parquet_column_names_reach_the_query_only_quoted(tmp_path: Path) -> None:

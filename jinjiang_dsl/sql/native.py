@@ -11,8 +11,9 @@ once, the input assertions kept). Every other line — not JSON, invalid, or mer
 is read, validated and decided by the Python engine, so its message is the validator's own, word for
 word; so is an applicant whose awards carry what only the decider writes (payer shares, instalments, a
 zero divisor, a fact a rule needs). Cross-check warnings SQL writes itself, worded from the same message
-catalogue. A Parquet row's typed columns are screened as they are, each value written as the JSON the
-Python reader would see. Repeated ids are found over the whole file,
+catalogue. A Parquet row's typed columns are screened as they are: by their value where its type says all
+(a BOOLEAN yes/no, a BIGINT count, money as text of digits), any other written as the JSON the Python reader
+would see and screened as a JSON Lines value is. Repeated ids are found over the whole file,
 as the stream writer finds them. The output is byte for byte the Python engine's (tests/test_native.py).
 
 A file is decided a part at a time (:data:`PART` lines), and DuckDB spills to a private temporary folder
@@ -65,8 +66,8 @@ PART = 262_144  # lines decided at once: memory holds one part's tables (smaller
 MEMORY_LIMIT = os.environ.get("JINJIANG_DSL_MEMORY_LIMIT", "1GB")  # DuckDB's; the Python side holds a block
 SAFE_ID = "[ !#-&(-\\[\\]-~\u4e00-\u9fff]+"  # written as they are by JSON and by repr(): no quote, no backslash
 DECIDED = "a_ord, p_ord, measure, k, year, status, entitlement, amount, raw, checks, problem, zero, p_date"
-PLAIN_TYPES = ("VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-               "USMALLINT", "UINTEGER", "UBIGINT")  # Parquet columns JSON writes as the Python reader reads them
+INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+PLAIN_TYPES = ("VARCHAR", "BOOLEAN", *INTEGERS)  # Parquet columns JSON writes as the Python reader reads them
 
 
 class OutOfMemory(Exception):
@@ -315,10 +316,13 @@ class Native:
         p_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "project"}
         projects_ok, project_rows = self._parsed(a_inputs, p_inputs)
         dated = plan.dated_by
-        a_clean, a_values = _facts(a_inputs, "s")
+        a_types = self.columns if self.parquet is not None else {}  # the Parquet columns' types, read typed
+        p_types = (self.project_columns or {}) if self.parquet is not None else {}
+        a_clean, a_values = _facts(a_inputs, "s", a_types)
+        a_id, aid = _id("s.id", _typed("text", a_types.get("id", "")))
+        named = "TRUE" if _typed("text", a_types.get("name", "")) else "left(CAST(s.name AS VARCHAR), 1) = '\"'"
         checks = [
-            "is_object", _known_once("keys", [*STRUCTURAL_APPLICANT, *a_inputs]),
-            _id("s.id"), "(s.name IS NULL OR left(CAST(s.name AS VARCHAR), 1) = '\"')",
+            "is_object", "known", a_id, f"(s.name IS NULL OR {named})",
             f"(NOT list_contains(keys, 'projects') OR {projects_ok})", *a_clean,
         ]
         if dated in a_inputs:
@@ -326,18 +330,17 @@ class Native:
         a_date = a_values[dated] if dated in a_inputs else "CAST(NULL AS DATE)"
         self.con.execute(
             f"CREATE OR REPLACE TABLE a_screen AS SELECT line, COALESCE({' AND '.join(checks)}, FALSE) AS clean, "
-            f"trim(CAST(s.id AS VARCHAR), '\"') AS aid, {a_date} AS a_date, keys AS a_given"
+            f"{aid} AS aid, {a_date} AS a_date, keys AS a_given"
             + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in a_values.items()) + " FROM parsed")
-        p_clean, p_values = _facts(p_inputs, "q")
+        p_clean, p_values = _facts(p_inputs, "q", p_types)
         own = dated if dated in p_inputs else None
-        p_checks = [
-            "p_object", _known_once("pkeys", [*STRUCTURAL_PROJECT, *p_inputs]), _id("q.id"), *p_clean,
-        ]
+        p_id, pid = _id("q.id", _typed("text", p_types.get("id", "")))
+        p_checks = ["p_object", "p_known", p_id, *p_clean]
         if own is not None:
             p_checks.append(f"list_contains(pkeys, {literal(own)})")
         self.con.execute(
             f"CREATE OR REPLACE TABLE p_screen AS SELECT line, p_ord, COALESCE({' AND '.join(p_checks)}, FALSE) AS clean, "
-            f"trim(CAST(q.id AS VARCHAR), '\"') AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
+            f"{pid} AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
             + "".join(f", {v} AS {ident(COLUMN_PREFIX + n)}" for n, v in p_values.items())
             + f" FROM ({project_rows})"
             + ("" if own is not None else " JOIN a_screen a USING (line)"))  # the applicant's date, for its projects
@@ -350,24 +353,29 @@ class Native:
                              f"FROM {screened} SEMI JOIN clean USING (line)")
 
     def _parsed(self, a_inputs: dict[str, InputSpec], p_inputs: dict[str, InputSpec]) -> tuple[str, str]:
-        """``parsed``: each record of the part as its keys (those given), whether it is an object, and ``s``, a
-        struct of the JSON text of each key the screen reads. Then the test that its projects are a list the
-        validator takes, and the query of its projects: ``line, p_ord, p_object, pkeys, q`` (as ``s``).
+        """``parsed``: each record of the part as its keys (those given), whether it is an object, whether its
+        keys are known and each given once (``known``), and ``s``, a struct of each key the screen reads. Then
+        the test that its projects are a list the validator takes, and the query of its projects: ``line, p_ord,
+        p_object, p_known, pkeys, q`` (as ``s``).
 
         A JSON Lines line is parsed by DuckDB (a line over the limit, or with a trailing comma DuckDB would take
-        and Python would not, is not); a Parquet row's typed columns are written as the JSON the Python reader
-        would see, each value on its own (a type the screen does not read, as an object no check passes)."""
+        and Python would not, is not), each key's value its JSON text. A Parquet row's keys are its columns that
+        are not NULL — each given once, so known when no unknown column has a value; each value is read typed
+        where :func:`_typed` says, else written as the JSON the Python reader would see (a type the screen does
+        not read, as an object no check passes)."""
         a_shape, p_shape = ["id", "name", *a_inputs], ["id", *p_inputs]
+        a_known, p_known = [*STRUCTURAL_APPLICANT, *a_inputs], [*STRUCTURAL_PROJECT, *p_inputs]
         max_projects = self.policy.validator.max_projects
         if self.parquet is None:
             limit = self.max_line_bytes or (1 << 62)
             self.con.execute(
                 "CREATE OR REPLACE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' "
-                f"AS is_object, from_json(j, {literal(_shape([*a_shape, 'projects']))}) AS s FROM (SELECT line, t, "
+                f"AS is_object, {_known_once('keys', a_known)} AS known, from_json(j, {literal(_shape([*a_shape, 'projects']))}) AS s FROM (SELECT line, t, "
                 f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND NOT "
                 "regexp_matches(t, ',\\s*[\\]}]') THEN TRY_CAST(t AS JSON) END AS j FROM raw)")
             return (f"(left(CAST(s.projects AS VARCHAR), 1) = '[' AND json_array_length(s.projects) <= {max_projects})",
                     f"SELECT line, p_ord, left(CAST(p AS VARCHAR), 1) = '{{' AS p_object, json_keys(p) AS pkeys, "
+                    f"{_known_once('pkeys', p_known)} AS p_known, "
                     f"from_json(p, {literal(_shape(p_shape))}) AS q FROM (SELECT line, unnest(ps) AS p, "
                     "generate_subscripts(ps, 1) - 1 AS p_ord FROM (SELECT line, from_json(s.projects, '[\"JSON\"]') "
                     "AS ps FROM parsed WHERE left(CAST(s.projects AS VARCHAR), 1) = '['))")
@@ -375,15 +383,16 @@ class Native:
         fields = self.project_columns
         self.con.execute(
             f"CREATE OR REPLACE TABLE parsed AS SELECT file_row_number + 1 AS line, "
-            f"{_keys(self.columns, '')} AS keys, TRUE AS is_object, "
+            f"{_keys(self.columns, '')} AS keys, TRUE AS is_object, {_unknown_null(self.columns, a_known, '')} AS known, "
             f"{_struct(a_shape, self.columns, '', self.plan, 'applicant')} AS s, "
             f"{'projects' if fields is not None else 'NULL'} AS ps FROM source "
             f"WHERE file_row_number >= {start - 1} AND file_row_number < {end - 1}")
         if fields is None:  # not a list of objects: the line's error is the Python reader's
-            return "FALSE", ("SELECT 0 AS line, 0 AS p_ord, FALSE AS p_object, CAST([] AS VARCHAR[]) AS pkeys, "
+            return "FALSE", ("SELECT 0 AS line, 0 AS p_ord, FALSE AS p_object, FALSE AS p_known, CAST([] AS VARCHAR[]) AS pkeys, "
                              f"{_struct(p_shape, {}, 'p.', self.plan, 'project')} AS q WHERE FALSE")
         return (f"len(ps) <= {max_projects}",
                 f"SELECT line, p_ord, p IS NOT NULL AS p_object, {_keys(fields, 'p.')} AS pkeys, "
+                f"{_unknown_null(fields, p_known, 'p.')} AS p_known, "
                 f"{_struct(p_shape, fields, 'p.', self.plan, 'project')} AS q FROM (SELECT line, unnest(ps) AS p, "
                 "generate_subscripts(ps, 1) - 1 AS p_ord FROM parsed WHERE ps IS NOT NULL)")
 
@@ -633,12 +642,61 @@ def _keys(columns: dict[str, str], prefix: str) -> str:
     return f"list_filter([{named}], lambda x: x IS NOT NULL)" if columns else "CAST([] AS VARCHAR[])"
 
 
+def _unknown_null(columns: dict[str, str], names: list[str], prefix: str) -> str:
+    """Whether a Parquet row (or struct) gives no column but those named: its keys are its columns that are not
+    NULL, each once, so this is :func:`_known_once` of them."""
+    unknown = [f"{prefix}{ident(name)} IS NULL" for name in columns if name not in names]
+    return " AND ".join(unknown) or "TRUE"
+
+
 def _struct(names: list[str], columns: dict[str, str], prefix: str, plan: Plan, scope: str) -> str:
-    """The struct of the JSON of each named key (NULL where the row has no such column)."""
-    values = [f"{ident(name)} := " + (_json_value(name, columns[name], prefix + ident(name), plan, scope)
-                                       if name in columns else "CAST(NULL AS JSON)") for name in names]
+    """The struct of each named key: its typed value where :func:`_typed` reads it so, else its JSON (NULL where
+    the row has no such column)."""
+    values = []
+    for name in names:
+        value = prefix + ident(name)
+        if name not in columns:
+            values.append(f"{ident(name)} := CAST(NULL AS JSON)")
+        elif _typed(_kind(plan, name, scope), columns[name]):
+            values.append(f"{ident(name)} := {value}")
+        else:
+            values.append(f"{ident(name)} := " + _json_value(name, columns[name], value, plan, scope))
     return f"struct_pack({', '.join(values)})"
 
+
+def _kind(plan: Plan, name: str, scope: str) -> str:
+    """The kind of value a key holds: an input's kind, or ``text`` (an id, a name)."""
+    spec = plan.inputs.get(name)
+    return spec.kind if spec is not None and spec.scope == scope else "text"
+
+
+def _typed(kind: str, column: str) -> bool:
+    """Whether a Parquet column of this type is screened by its typed value (:func:`_typed_fact`) rather than
+    through the JSON the Python reader would see — the same rule in a second form, held to the first by
+    ``test_the_typed_screen_is_the_json_screen``."""
+    if column == "VARCHAR":
+        return kind in ("money", "percent", "enum", "text")
+    if column in INTEGERS:
+        return kind in ("money", "percent", "count")
+    if column.startswith("DECIMAL("):
+        return kind in ("money", "percent") and int(column[:-1].split(",")[1]) <= 20
+    return (kind, column) in (("bool", "BOOLEAN"), ("date", "DATE"))
+
+
+def _typed_fact(spec: InputSpec, column: str, v: str) -> tuple[str, str]:
+    """The test and the value of :func:`_facts` for a typed value: what the JSON form decides of the JSON the
+    Python reader would see of it, decided from the value itself."""
+    if spec.kind in ("money", "percent"):
+        if column == "VARCHAR":
+            return f"regexp_full_match({v}, {literal(FAST_MONEY.pattern)})", f"TRY_CAST({v} AS {COLUMN_TYPES[spec.kind]})"
+        return f"({v} >= 0 AND {v} < 1000000000000000)", f"CAST({v} AS {COLUMN_TYPES[spec.kind]})"
+    if spec.kind == "count":
+        return f"({v} >= 0 AND {v} < {MAX_COUNT})", f"TRY_CAST({v} AS {COLUMN_TYPES['count']})"
+    if spec.kind == "date":
+        return f"year({v}) BETWEEN 1 AND 9999", v
+    if spec.kind == "enum":
+        return f"{v} IN ({', '.join(literal(x) for x in spec.values)})", v
+    return "TRUE", v
 
 def _shape(names: list[str]) -> str:
     """A from_json structure reading each named key as JSON (the value as written, whatever its type)."""
@@ -655,46 +713,53 @@ def _known_once(column: str, names: list[str]) -> str:
     return f"({' + '.join(counts) or '0'}) = len({column})"
 
 
-def _id(value: str) -> str:
-    """An id the validator accepts and JSON and repr() write as they are (its JSON text is it in quotes)."""
+def _id(value: str, typed: bool) -> tuple[str, str]:
+    """The test that an id is one the validator accepts and JSON and repr() write as they are, and the id: from
+    its JSON text (a string in quotes) or from a typed text column."""
+    if typed:
+        return f"(regexp_full_match({value}, {literal(SAFE_ID)}) AND trim({value}, ' ') <> '')", value
     text = f"CAST({value} AS VARCHAR)"
-    return f"(regexp_full_match({text}, {literal(chr(34) + SAFE_ID + chr(34))}) AND trim({text}, ' \"') <> '')"
+    return (f"(regexp_full_match({text}, {literal(chr(34) + SAFE_ID + chr(34))}) AND trim({text}, ' \"') <> '')",
+            f"trim({text}, '\"')")
 
 
-def _facts(inputs: dict[str, InputSpec], record: str) -> tuple[list[str], dict[str, str]]:
+def _facts(inputs: dict[str, InputSpec], record: str, columns: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     """For each input of a scope: the test that its value has a form SQL reads as Python does (or is not
-    given), and its value as the query's column (the default when not given).
-
-    The tests read each value's JSON text as DuckDB writes it back (a string's characters unescaped where
-    they can be, a whole number's digits exact, a fraction as a binary float — so never taken as money)."""
+    given), and its value as the query's column (the default when not given). A Parquet column :func:`_typed`
+    reads (``columns``: the file's types) is tested by its value, any other value by its JSON text."""
     clean, values = [], {}
     for name, spec in inputs.items():
         v = f"{record}.{ident(name)}"
-        r = f"CAST({v} AS VARCHAR)"
-        if spec.kind in ("money", "percent"):
-            pattern = f'"{FAST_MONEY.pattern}"|[0-9]{{1,15}}'  # a string of digits, or a whole number
-            test = f"regexp_full_match({r}, {literal(pattern)})"
-            value = f"TRY_CAST(trim({r}, '\"') AS {COLUMN_TYPES[spec.kind]})"  # only a clean line's is read
-        elif spec.kind == "count":
-            test = f"regexp_full_match({r}, '[0-9]{{1,18}}') AND TRY_CAST({r} AS BIGINT) < {MAX_COUNT}"
-            value = f"TRY_CAST({r} AS {COLUMN_TYPES['count']})"
-        elif spec.kind == "bool":
-            test, value = f"{r} IN ('true', 'false')", f"{r} = 'true'"
-        elif spec.kind == "date":
-            day = f"substr({r}, 2, 10)"
-            test = (f"regexp_full_match({r}, {literal(chr(34) + FAST_DATE.pattern + chr(34))}) AND {day} >= '0001' "
-                    f"AND TRY_CAST({day} AS DATE) IS NOT NULL")
-            value = f"TRY_CAST({day} AS DATE)"
-        elif spec.kind == "enum":
-            written = {json.dumps(x, ensure_ascii=False): x for x in spec.values}
-            test = f"{r} IN ({', '.join(literal(w) for w in written)})"
-            value = f"CASE {r} " + " ".join(f"WHEN {literal(w)} THEN {literal(x)}" for w, x in written.items()) + " END"
-        else:
-            test, value = f"left({r}, 1) = '\"'", f"({v}->>'$')"
+        typed = name in columns and _typed(spec.kind, columns[name])
+        test, value = _typed_fact(spec, columns[name], v) if typed else _json_fact(spec, v)
         clean.append(f"({v} IS NOT NULL AND {test})" if spec.required else f"({v} IS NULL OR ({test}))")
         values[name] = (f"CASE WHEN {v} IS NOT NULL THEN {value} END" if spec.default is None
                         else f"COALESCE(CASE WHEN {v} IS NOT NULL THEN {value} END, {_default(spec)})")
     return clean, values
+
+
+def _json_fact(spec: InputSpec, v: str) -> tuple[str, str]:
+    """The test and the value of a JSON text as DuckDB writes it back (a string's characters unescaped where
+    they can be, a whole number's digits exact, a fraction as a binary float — so never taken as money)."""
+    r = f"CAST({v} AS VARCHAR)"
+    if spec.kind in ("money", "percent"):
+        pattern = f'"{FAST_MONEY.pattern}"|[0-9]{{1,15}}'  # a string of digits, or a whole number
+        # only a clean line's value is read
+        return f"regexp_full_match({r}, {literal(pattern)})", f"TRY_CAST(trim({r}, '\"') AS {COLUMN_TYPES[spec.kind]})"
+    if spec.kind == "count":
+        return (f"regexp_full_match({r}, '[0-9]{{1,18}}') AND TRY_CAST({r} AS BIGINT) < {MAX_COUNT}",
+                f"TRY_CAST({r} AS {COLUMN_TYPES['count']})")
+    if spec.kind == "bool":
+        return f"{r} IN ('true', 'false')", f"{r} = 'true'"
+    if spec.kind == "date":
+        day = f"substr({r}, 2, 10)"
+        return (f"regexp_full_match({r}, {literal(chr(34) + FAST_DATE.pattern + chr(34))}) AND {day} >= '0001' "
+                f"AND TRY_CAST({day} AS DATE) IS NOT NULL", f"TRY_CAST({day} AS DATE)")
+    if spec.kind == "enum":
+        written = {json.dumps(x, ensure_ascii=False): x for x in spec.values}
+        return (f"{r} IN ({', '.join(literal(w) for w in written)})",
+                f"CASE {r} " + " ".join(f"WHEN {literal(w)} THEN {literal(x)}" for w, x in written.items()) + " END")
+    return f"left({r}, 1) = '\"'", f"({v}->>'$')"
 
 
 def _default(spec: InputSpec) -> str:
