@@ -188,79 +188,26 @@ class Native:
 
     def jsonl_parts(self, stream: IO[bytes], on_progress: Callable[[int], None] | None) -> Iterator[None]:
         """The file's lines into ``raw(line, t, last, error)``, a part of at least :data:`PART` lines at a time
-        (it is yielded, then the next one read), in blocks of whole lines numbered as :func:`read_jsonl`
-        numbers them (``last``: the file's last line, with no newline). A block that is not UTF-8, and a line
-        over the limit that a block cannot hold, are read by :func:`line_item` (``error``: why a line cannot
-        be read)."""
-        limit = self.max_line_bytes
-        n, rest, first = 0, b"", True
-        while True:
-            self._new_raw()
-            start = n
-            while n - start < PART:
-                if interrupted():
-                    raise KeyboardInterrupt
-                block = stream.read(BLOCK)
-                data = rest + block
-                if first and data.startswith(BOM):
-                    data = data[len(BOM):]
-                first = False
-                end = data.rfind(b"\n") + 1 if block else len(data)
-                if end == 0 and len(data) > limit + 2:  # a line over the limit: the rest of it is skipped unread
-                    n += 1
-                    self._items([line_item(n, data[:limit + 2], limit, len(data) + _skip_line(stream))])
-                    rest = b""
-                    continue
-                whole, rest = data[:end], data[end:]
-                if whole:
-                    n = self._block(n, whole, ended=whole.endswith(b"\n"))
-                if on_progress is not None:
-                    on_progress(len(block))
-                if not block:
-                    break
-            if n > start:
-                self.part = (start + 1, n + 1)
-                yield None
-            if n - start < PART:  # the end of the file
-                return
-
-    def _block(self, n: int, whole: bytes, ended: bool) -> int:
-        """Lines ``n + 1`` on (``ended``: whether the last one ends with a newline); the number of the last."""
-        count = whole.count(b"\n") + (0 if ended else 1)
+        (it is yielded; the next one is read meanwhile, in a thread, on a cursor of its own, into ``raw_next``,
+        while DuckDB decides this one), by :class:`_JsonlReader`."""
+        reader = _JsonlReader(stream, self.max_line_bytes, self.con.cursor())
         try:
-            text = whole.decode("utf-8")
-        except UnicodeDecodeError:  # each line for itself: a bad byte is its line's error
-            lines = whole.split(b"\n")[:count]
-            raws = [raw + (b"\n" if i < count - 1 or ended else b"") for i, raw in enumerate(lines)]
-            self._items([line_item(n + i + 1, raw, self.max_line_bytes, len(raw)) for i, raw in enumerate(raws)],
-                        last=None if ended else n + count)
-            return n + count
-        self.con.execute(
-            "INSERT INTO raw SELECT $1 + i, t, i = $2 AND NOT $3, NULL FROM (SELECT unnest(l) AS t, "
-            "generate_subscripts(l, 1) AS i FROM (SELECT string_split($4, chr(10)) AS l)) WHERE i <= $2",
-            [n, count, ended, text])
-        return n + count
-
-    def _new_raw(self) -> None:
-        self.con.execute("CREATE OR REPLACE TABLE raw (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
-
-    def _raw_rows(self, lines: list[int], texts: list[str | None], lasts: list[bool] | None = None,
-                  errors: list[str | None] | None = None) -> None:
-        """Rows into ``raw``, from Python's lists (``lasts``, ``errors``: all false, all NULL when not given),
-        a slice at a time: DuckDB takes in long lists of strings slower than short ones."""
-        lasts = lasts or [False] * len(lines)
-        errors = errors or [None] * len(lines)
-        for i in range(0, len(lines), RAW_ROWS):
-            self.con.execute("INSERT INTO raw SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::BOOLEAN[]), "
-                             "unnest($4::VARCHAR[])", [lines[i:i + RAW_ROWS], texts[i:i + RAW_ROWS],
-                                                       lasts[i:i + RAW_ROWS], errors[i:i + RAW_ROWS]])
-
-    def _items(self, items: list[Item | None], last: int | None = None) -> None:
-        """Lines the Python reader has read, into ``raw``: their text, or why they cannot be read."""
-        found = [item for item in items if item is not None]
-        if found:
-            self._raw_rows([i.line for i in found], [i.text for i in found], [i.line == last for i in found],
-                           [i.error for i in found])
+            with ThreadPoolExecutor(1) as pool:
+                ahead = pool.submit(reader.part)
+                while True:
+                    start, end, read, last = ahead.result()
+                    self.con.execute("DROP TABLE IF EXISTS raw; ALTER TABLE raw_next RENAME TO raw")
+                    if not last:
+                        ahead = pool.submit(reader.part)
+                    if on_progress is not None:
+                        on_progress(read)
+                    if end > start:
+                        self.part = (start + 1, end + 1)
+                        yield None
+                    if last:
+                        return
+        finally:
+            reader.con.close()
 
     def item_parts(self, items: Iterator[Item], on_progress: Callable[[int], None] | None) -> Iterator[None]:
         """Records another reader made — a CSV file's, each an applicant of consecutive rows named by its first
@@ -274,8 +221,8 @@ class Native:
                 lines, texts, self.aside = ahead.result()
                 if len(lines) == PART:
                     ahead = reader.submit(_records, items)
-                self._new_raw()
-                self._raw_rows(lines, texts)
+                _new_raw(self.con, "raw")
+                _raw_rows(self.con, "raw", lines, texts)
                 if on_progress is not None:
                     on_progress(0)
                 if lines:
@@ -588,6 +535,86 @@ class Native:
         cases = {m.quota[1]: _quota_value(self.plan, m.quota[1], "q.") for m in self.plan.measures if m.quota}
         shown = [f"WHEN {literal(per)} THEN {sql}" for per, sql in cases.items() if sql is not None]
         return "CASE m.quota " + " ".join(shown) + " END" if shown else "NULL"
+
+
+class _JsonlReader:
+    """A JSON Lines stream read a part at a time into ``raw_next``, in blocks of whole lines numbered as
+    :func:`read_jsonl` numbers them (``last``: the file's last line, with no newline). A block that is not
+    UTF-8, and a line over the limit that a block cannot hold, are read by :func:`line_item` (``error``: why
+    a line cannot be read)."""
+
+    def __init__(self, stream: IO[bytes], limit: int, con: Any):
+        self.stream, self.limit, self.con = stream, limit, con
+        self.n, self.rest, self.first = 0, b"", True
+
+    def part(self) -> tuple[int, int, int, bool]:
+        """The next part of at least :data:`PART` lines: the last line before it, its last line, the bytes read,
+        and whether it ends the stream."""
+        _new_raw(self.con, "raw_next")
+        start, read, last = self.n, 0, False
+        while self.n - start < PART:
+            if interrupted():
+                raise KeyboardInterrupt
+            block = self.stream.read(BLOCK)
+            read += len(block)
+            data = self.rest + block
+            if self.first and data.startswith(BOM):
+                data = data[len(BOM):]
+            self.first = False
+            end = data.rfind(b"\n") + 1 if block else len(data)
+            if end == 0 and len(data) > self.limit + 2:  # a line over the limit: the rest of it is skipped unread
+                self.n += 1
+                self._items([line_item(self.n, data[:self.limit + 2], self.limit,
+                                       len(data) + _skip_line(self.stream))])
+                self.rest = b""
+                continue
+            whole, self.rest = data[:end], data[end:]
+            if whole:
+                self._block(whole, ended=whole.endswith(b"\n"))
+            if not block:
+                last = True
+                break
+        return start, self.n, read, last
+
+    def _block(self, whole: bytes, ended: bool) -> None:
+        """The lines after line ``n`` (``ended``: whether the last one ends with a newline)."""
+        n, count = self.n, whole.count(b"\n") + (0 if ended else 1)
+        self.n += count
+        try:
+            text = whole.decode("utf-8")
+        except UnicodeDecodeError:  # each line for itself: a bad byte is its line's error
+            lines = whole.split(b"\n")[:count]
+            raws = [raw + (b"\n" if i < count - 1 or ended else b"") for i, raw in enumerate(lines)]
+            self._items([line_item(n + i + 1, raw, self.limit, len(raw)) for i, raw in enumerate(raws)],
+                        last=None if ended else n + count)
+            return
+        self.con.execute(
+            "INSERT INTO raw_next SELECT $1 + i, t, i = $2 AND NOT $3, NULL FROM (SELECT unnest(l) AS t, "
+            "generate_subscripts(l, 1) AS i FROM (SELECT string_split($4, chr(10)) AS l)) WHERE i <= $2",
+            [n, count, ended, text])
+
+    def _items(self, items: list[Item | None], last: int | None = None) -> None:
+        """Lines the Python reader has read: their text, or why they cannot be read."""
+        found = [item for item in items if item is not None]
+        if found:
+            _raw_rows(self.con, "raw_next", [i.line for i in found], [i.text for i in found],
+                      [i.line == last for i in found], [i.error for i in found])
+
+
+def _new_raw(con: Any, table: str) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {table} (line BIGINT, t VARCHAR, last BOOLEAN, error VARCHAR)")
+
+
+def _raw_rows(con: Any, table: str, lines: list[int], texts: list[str | None], lasts: list[bool] | None = None,
+              errors: list[str | None] | None = None) -> None:
+    """Rows into ``table`` (``raw`` or ``raw_next``), from Python's lists (``lasts``, ``errors``: all false, all
+    NULL when not given), a slice at a time: DuckDB takes in long lists of strings slower than short ones."""
+    lasts = lasts or [False] * len(lines)
+    errors = errors or [None] * len(lines)
+    for i in range(0, len(lines), RAW_ROWS):
+        con.execute(f"INSERT INTO {table} SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::BOOLEAN[]), "
+                    "unnest($4::VARCHAR[])", [lines[i:i + RAW_ROWS], texts[i:i + RAW_ROWS], lasts[i:i + RAW_ROWS],
+                                              errors[i:i + RAW_ROWS]])
 
 
 # ---------------------------------------------------------------------- SQL pieces
