@@ -329,8 +329,8 @@ class Native:
                     "AS ps FROM parsed WHERE left(CAST(s.projects AS VARCHAR), 1) = '['))")
         start, end = self.part
         fields = self.project_columns
-        self.con.execute(
-            f"CREATE OR REPLACE TABLE parsed AS SELECT file_row_number + 1 AS line, "
+        self.con.execute(  # a view: the applicants' columns and the projects are each scanned where they are read
+            f"CREATE OR REPLACE VIEW parsed AS SELECT file_row_number + 1 AS line, "
             f"{_keys(self.columns, '')} AS keys, TRUE AS is_object, {_unknown_null(self.columns, a_known, '')} AS known, "
             f"{_struct(a_shape, self.columns, '', self.plan, 'applicant')} AS s, "
             f"{'projects' if fields is not None else 'NULL'} AS ps FROM source "
