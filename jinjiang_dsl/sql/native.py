@@ -470,15 +470,22 @@ class Native:
                  f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
                  f"',\"amount\":' || {_money('amount')} || CASE WHEN w <> '' THEN ',\"warnings\":[' || w || ']' "
                  "ELSE '' END || '}'")
-        project = "'{\"id\":\"' || q.pid || '\",\"awards\":[' || COALESCE(pa.t, '') || ']}'"
+        # a project's awards, each a piece: the first opens the project, the last closes it; a project with
+        # none is a piece of its own. Joined by commas in the order of (project, claim), the pieces are the
+        # applicant's projects: one sorted list per applicant, not one per project and another per applicant
+        piece = ("CASE WHEN aw.k IS NULL THEN '{\"id\":\"' || q.pid || '\",\"awards\":[]}' ELSE CASE WHEN aw.k = e.first "
+                 "THEN '{\"id\":\"' || q.pid || '\",\"awards\":[' ELSE '' END || aw.t || CASE WHEN aw.k = e.last THEN "
+                 "']}' ELSE '' END END")
         steps = {  # one table at a time, each spilling to disk if it must: never the whole output at once
-            "aw": f"SELECT a_ord, p_ord, k, {award} AS t, amount, status FROM (SELECT *, {self.warnings} AS w FROM "
-                  "decided WHERE a_ord IN (SELECT line FROM simple)) JOIN measures USING (measure)",
-            "own": f"SELECT a_ord, {_joined('k', 't')} AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord",
-            "pa": f"SELECT a_ord, p_ord, {_joined('k', 't')} AS t FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord",
-            "pj": f"SELECT q.line AS a_ord, {_joined('q.p_ord', project)} AS t FROM p_screen q LEFT JOIN pa ON "
-                  "pa.a_ord = q.line AND pa.p_ord = q.p_ord WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line",
-            "tot": "SELECT a_ord, SUM(amount) FILTER (WHERE status = 'granted') AS total FROM aw GROUP BY a_ord",
+            "aw": f"SELECT a_ord, p_ord, k, {award} AS t, CASE WHEN status = 'granted' THEN amount END AS granted "
+                  f"FROM (SELECT *, {self.warnings} AS w FROM decided WHERE a_ord IN (SELECT line FROM simple)) "
+                  "JOIN measures USING (measure)",
+            "own": f"SELECT a_ord, {_joined(['k'], 't')} AS t FROM aw WHERE p_ord < 0 GROUP BY a_ord",
+            "ends": "SELECT a_ord, p_ord, min(k) AS first, max(k) AS last FROM aw WHERE p_ord >= 0 GROUP BY a_ord, p_ord",
+            "pj": f"SELECT q.line AS a_ord, {_joined(['q.p_ord', 'aw.k'], piece)} AS t FROM p_screen q LEFT JOIN aw "
+                  "ON aw.a_ord = q.line AND aw.p_ord = q.p_ord LEFT JOIN ends e ON e.a_ord = q.line AND e.p_ord = q.p_ord "
+                  "WHERE q.line IN (SELECT line FROM simple) GROUP BY q.line",
+            "tot": "SELECT a_ord, SUM(granted) AS total FROM aw GROUP BY a_ord",
             "written": f"""SELECT s.line, '{{"line":' || s.line || ',"id":"' || a.aid || '","status":"ok","total":' ||
     {_money('COALESCE(tot.total, 0)')} || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
     || ',"projects":[' || COALESCE(pj.t, '') || '],"errors":[]}}' || chr(10) AS text
@@ -489,7 +496,7 @@ class Native:
         }
         for name, query in steps.items():
             self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
-        self.con.execute("DROP TABLE aw; DROP TABLE own; DROP TABLE pa; DROP TABLE pj; DROP TABLE tot")
+        self.con.execute("DROP TABLE aw; DROP TABLE own; DROP TABLE ends; DROP TABLE pj; DROP TABLE tot")
         cursor = self.con.execute("SELECT text FROM written ORDER BY line")
         while rows := cursor.fetchmany(OUT_LINES):  # in line order, OUT_LINES at a time, joined into one string
             if interrupted():
@@ -838,11 +845,12 @@ def _plain(value: str) -> str:
             f"|| CASE WHEN {fraction} <> '' THEN '.' || {fraction} ELSE '' END")
 
 
-def _joined(order: str, text: str) -> str:
-    """The aggregate of a group's ``text`` joined by commas in the order of ``order`` (unique in the group): a
-    list sorted after it is gathered, which costs DuckDB half as much as an ordered ``string_agg``."""
-    return (f"array_to_string(list_transform(list_sort(list(struct_pack(o := {order}, t := {text}))), "
-            "lambda x: x.t), ',')")
+def _joined(order: list[str], text: str) -> str:
+    """The aggregate of a group's ``text`` joined by commas in the order of ``order`` (expressions, together
+    unique in the group): a list sorted after it is gathered, which costs DuckDB half as much as an ordered
+    ``string_agg``."""
+    keys = "".join(f"o{i} := {key}, " for i, key in enumerate(order))
+    return f"array_to_string(list_transform(list_sort(list(struct_pack({keys}t := {text}))), lambda x: x.t), ',')"
 
 
 def _money(value: str) -> str:
