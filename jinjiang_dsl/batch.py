@@ -271,9 +271,10 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             yield Item(start, error=f"line {start}: not valid CSV: {exc}" + _through(start, reader.line_num))
             continue
         problems = lines.overlong_up_to(reader.line_num)
-        if any(_has_bad_bytes(cell) for cell in row):
+        joined = "".join(row)  # the row's cells tested at once: most rows are ASCII, and most cells empty
+        if not joined.isascii() and BAD_BYTE.search(joined):
             problems.append(f"line {start}: not UTF-8 text")
-        if not problems and not any(cell.strip() for cell in row):
+        if not problems and not joined.strip():
             continue
         if len(row) != len(header) and not problems:
             problems.append(f"line {start}: {len(row)} cells, but the header has {len(header)}")
@@ -281,7 +282,7 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             yield from group.flush()
             yield Item(start, error="; ".join(problems))
             continue
-        yield from group.add(start, {h: c for h, c in zip(header, row) if c.strip() != ""})
+        yield from group.add(start, {h: c for h, c in zip(header, row) if c and not c.isspace()})
     yield from group.flush()
 
 
@@ -302,8 +303,7 @@ def _header_problems(header: list[str]) -> list[str]:
     return problems
 
 
-def _has_bad_bytes(cell: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in cell) if not cell.isascii() else False
+BAD_BYTE = re.compile("[\udc80-\udcff]")  # a byte that was not UTF-8, as surrogateescape decodes it
 
 
 class _Group:
