@@ -626,6 +626,9 @@ def _raw_rows(con: Any, table: str, lines: list[int], texts: list[str | None], l
 # ---------------------------------------------------------------------- SQL pieces
 
 
+RECORD_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))  # a reader's tree
+
+
 def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[int, Item]]:
     """The next :data:`PART` records: their lines, their JSON text (None: set aside), and those set aside
     (with the reader's error: they may hold a bad byte, which is no UTF-8 text)."""
@@ -640,7 +643,7 @@ def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[i
             aside[item.line] = item
             texts.append(None)
         else:
-            texts.append(json.dumps(item.record, ensure_ascii=False))
+            texts.append(RECORD_TEXT.encode(item.record))
     return lines, texts, aside
 
 
