@@ -168,7 +168,7 @@ class _Lines:
         if not line:
             raise StopIteration
         self.number += 1
-        if len(line.removesuffix("\n").removesuffix("\r")) > self.limit:
+        if len(line) > self.limit and len(line.removesuffix("\n").removesuffix("\r")) > self.limit:
             size = len(line)
             while not line.endswith("\n"):
                 line = self.stream.readline(1 << 16)
@@ -282,7 +282,9 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             yield from group.flush()
             yield Item(start, error="; ".join(problems))
             continue
-        yield from group.add(start, {h: c for h, c in zip(header, row) if c and not c.isspace()})
+        done = group.add(start, {h: c for h, c in zip(header, row) if c and not c.isspace()})
+        if done is not None:  # the applicant before this row's, complete
+            yield done
     yield from group.flush()
 
 
@@ -318,11 +320,14 @@ class _Group:
         self.line = 0
         self.problems: list[str] = []
 
-    def add(self, line: int, cells: dict[str, str]) -> Iterator[Item]:
+    def add(self, line: int, cells: dict[str, str]) -> Item | None:
+        """A row added: to its applicant's record, or as a new applicant's, completing the one before (which
+        is returned; a plain return, not a generator: this runs once per row)."""
+        done = None
         aid = cells.get("applicant_id")
         mine = {k: c.strip() for k, c in cells.items() if k in self.applicant_columns}
         if self.record is None or aid != self.record.get("id"):
-            yield from self.flush()
+            done = self.take()
             self.record, self.first, self.line, self.problems = {"id": aid, "projects": []}, mine, line, []
             for key, cell in mine.items():
                 self.record[key] = cell if key == "name" else _cell(self.inputs[key].kind, cell)
@@ -342,12 +347,21 @@ class _Group:
             else:
                 self.problems.append(f"line {line}: unknown column '{shorten(key)}'")
         self.record["projects"].append(project)
+        return done
 
     def flush(self) -> Iterator[Item]:
+        done = self.take()
+        if done is not None:
+            yield done
+
+    def take(self) -> Item | None:
+        """The record gathered so far, as an item (None: there is none), and the group emptied."""
+        done = None
         if self.record is not None:
             problems = self.header_problems + self.problems
-            yield Item(self.line, record=self.record, error="; ".join(problems) if problems else None)
+            done = Item(self.line, record=self.record, error="; ".join(problems) if problems else None)
         self.record = None
+        return done
 
 
 def _quote(cell: str | None) -> str:
