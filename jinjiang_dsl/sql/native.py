@@ -38,7 +38,7 @@ from ..batch import BOM, Item, Result, Tally, line_item
 from ..explain.messages import render
 from ..inputs import FAST_DATE, FAST_MONEY, STRUCTURAL_APPLICANT, STRUCTURAL_PROJECT
 from ..ir import InputSpec
-from ..limits import MAX_COUNT
+from ..limits import MAX_COUNT, MAX_MONEY, MAX_MONEY_DECIMALS
 from ..output import interrupted
 from ..plan import Plan
 from ..runtime.trace import Step
@@ -263,8 +263,7 @@ class Native:
         p_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "project"}
         projects_ok, project_rows = self._parsed(a_inputs, p_inputs)
         dated = plan.dated_by
-        a_types = self.columns if self.parquet is not None else {}  # the Parquet columns' types, read typed
-        p_types = (self.project_columns or {}) if self.parquet is not None else {}
+        a_types, p_types = self.columns, self.project_columns or {}  # a Parquet file's types ({}: JSON text)
         a_clean, a_values = _facts(a_inputs, "s", a_types)
         a_id, aid = _id("s.id", _typed("text", a_types.get("id", "")))
         named = "TRUE" if _typed("text", a_types.get("name", "")) else "left(CAST(s.name AS VARCHAR), 1) = '\"'"
@@ -543,6 +542,9 @@ class Native:
         return "CASE m.quota " + " ".join(shown) + " END" if shown else "NULL"
 
 
+# ---------------------------------------------------------------------- reading
+
+
 class _JsonlReader:
     """A JSON Lines stream read a part at a time into ``raw_next``, in blocks of whole lines numbered as
     :func:`read_jsonl` numbers them (``last``: the file's last line, with no newline). A block that is not
@@ -623,9 +625,6 @@ def _raw_rows(con: Any, table: str, lines: list[int], texts: list[str | None], l
                                               errors[i:i + RAW_ROWS]])
 
 
-# ---------------------------------------------------------------------- SQL pieces
-
-
 RECORD_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))  # a reader's tree
 
 
@@ -655,6 +654,9 @@ def _skip_line(stream: IO[bytes]) -> int:
         skipped += len(piece)
         if not piece or piece.endswith(b"\n"):
             return skipped
+
+
+# ---------------------------------------------------------------------- SQL pieces
 
 
 def _json_value(name: str, kind: str, value: str, plan: Plan, scope: str) -> str:
@@ -715,7 +717,7 @@ def _typed(kind: str, column: str) -> bool:
     if column in INTEGERS:
         return kind in ("money", "percent", "count")
     if column.startswith("DECIMAL("):
-        return kind in ("money", "percent") and int(column[:-1].split(",")[1]) <= 20
+        return kind in ("money", "percent") and int(column[:-1].split(",")[1]) <= MAX_MONEY_DECIMALS
     return (kind, column) in (("bool", "BOOLEAN"), ("date", "DATE"))
 
 
@@ -725,7 +727,7 @@ def _typed_fact(spec: InputSpec, column: str, v: str) -> tuple[str, str]:
     if spec.kind in ("money", "percent"):
         if column == "VARCHAR":
             return f"regexp_full_match({v}, {literal(FAST_MONEY.pattern)})", f"TRY_CAST({v} AS {COLUMN_TYPES[spec.kind]})"
-        return f"({v} >= 0 AND {v} < 1000000000000000)", f"CAST({v} AS {COLUMN_TYPES[spec.kind]})"
+        return f"({v} >= 0 AND {v} < {int(MAX_MONEY)})", f"CAST({v} AS {COLUMN_TYPES[spec.kind]})"
     if spec.kind == "count":
         return f"({v} >= 0 AND {v} < {MAX_COUNT})", f"TRY_CAST({v} AS {COLUMN_TYPES['count']})"
     if spec.kind == "date":
@@ -733,6 +735,7 @@ def _typed_fact(spec: InputSpec, column: str, v: str) -> tuple[str, str]:
     if spec.kind == "enum":
         return f"{v} IN ({', '.join(literal(x) for x in spec.values)})", v
     return "TRUE", v
+
 
 def _shape(names: list[str]) -> str:
     """A from_json structure reading each named key as JSON (the value as written, whatever its type)."""
