@@ -175,6 +175,30 @@ def test_parquet_columns_of_every_type_are_read_as_the_python_reader_reads_them(
     assert sql_writes(load_policy(JINJIANG), parquet) == {4, 5}
 
 
+def test_parquet_columns_past_what_the_screen_reads_are_decided_as_python_decides_them(tmp_path: Path) -> None:
+    # money past DECIMAL(38, 20)'s digits, typed (DECIMAL(38, 0), DECIMAL(38, 3)): computed for every row, it once
+    # stopped the run; projects a list of lists of structs: once taken for a list of structs
+    parquet, nested = tmp_path / "huge.parquet", tmp_path / "nested.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT * FROM (VALUES
+        ('A', 'enterprise', CAST('{"9" * 35}' AS DECIMAL(38, 0)), CAST('1' AS DECIMAL(38, 3))),
+        ('B', 'enterprise', CAST('500000' AS DECIMAL(38, 0)), CAST('{"9" * 35}.999' AS DECIMAL(38, 3))),
+        ('C', 'enterprise', CAST('500000' AS DECIMAL(38, 0)), CAST('0.5' AS DECIMAL(38, 3)))
+      ) t(id, kind, fiscal_contribution, other_municipal_subsidies)) TO '{parquet}' (FORMAT parquet)""")
+    con.execute(f"COPY (SELECT 'A' AS id, 'enterprise' AS kind, [[{{'id': 'p', 'date': DATE '2023-06-01'}}]] "
+                f"AS projects) TO '{nested}' (FORMAT parquet)")
+    policy = str(JINJIANG)
+    for path in (parquet, nested):
+        written = []
+        for engine in ("python", "duckdb"):
+            out = tmp_path / f"{engine}.jsonl"
+            assert main(["eval", policy, str(path), "--engine", engine, "--no-trace", "--quiet", "-o", str(out)]) == 0
+            written.append(out.read_text(encoding="utf-8"))
+        assert written[0] == written[1]
+        statuses = [json.loads(line)["status"] for line in written[1].splitlines()]
+        assert statuses == (["error", "error", "ok"] if path == parquet else ["error"])
+
+
 @settings(max_examples=max(settings.default.max_examples // 6, 4), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(records=populations(load_policy(JINJIANG)))
@@ -233,13 +257,13 @@ def test_sql_writes_the_plain_lines_and_python_the_others(monkeypatch: Any) -> N
 
 TYPES = {  # Parquet types a column of each kind of input may have that the screen reads typed
     "money": ["VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "HUGEINT", "UBIGINT", "DECIMAL(18, 2)", "DECIMAL(38, 20)",
-              "DECIMAL(18, 0)"],
+              "DECIMAL(18, 0)", "DECIMAL(38, 3)"],
     "count": ["BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"],
     "bool": ["BOOLEAN"], "date": ["DATE"], "enum": ["VARCHAR"], "text": ["VARCHAR"],
 }
 UNTYPED = [("money", "DECIMAL(38, 21)")]  # read through its JSON: 21 places are more than money takes
 EDGES = ["1200000.50", "0", "-1", "-0", "0.00", "999999999999999", "999999999999999.99", "1000000000000000",
-         "999999999", "1000000000", "99999999999999999999", "0." + "1" * 20, "0." + "1" * 21, "1e3", " 1", "00012",
+         "999999999", "1000000000", "99999999999999999999", "9" * 35, "-" + "9" * 35, "0." + "1" * 20, "0." + "1" * 21, "1e3", " 1", "00012",
          "0001-01-01", "0000-06-01", "9999-12-31", "10000-01-01", "2023-02-29", "2024-02-29", " ", "", 'x"y',
          "a\\b", "化工", "\u2028", "enterprise", "provider"]
 
@@ -256,7 +280,8 @@ def jinjiang() -> Policy:
 def test_the_typed_screen_is_the_json_screen(kind: str, column: str, texts: list[str]) -> None:
     # a Parquet value the screen reads typed passes exactly when the JSON the Python reader would see of it
     # passes, and is read as the same value: the second form of the rule (native._typed_fact) held to the
-    # first, which the tests above hold to the Python reader; a column it does not read typed would not be
+    # first, which the tests above hold to the Python reader; a column it does not read typed would not be.
+    # Each value is computed for every row, passing or not, as the screen computes it: it must never fail
     policy = jinjiang()
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS x", [EDGES + texts])
@@ -269,10 +294,10 @@ def test_the_typed_screen_is_the_json_screen(kind: str, column: str, texts: list
     scope = policy.plan.inputs[name].scope if name in policy.plan.inputs else "project"
     j = native._json_value(name, column, "v", policy.plan, scope)
     rows = con.execute(f"""SELECT x, v, COALESCE({typed[0]}, FALSE), COALESCE({json_form[0]}, FALSE),
-        CASE WHEN {typed[0]} THEN {typed[1]} END, CASE WHEN {json_form[0]} THEN {json_form[1]} END
+        {typed[1]}, {json_form[1]}
         FROM (SELECT *, {j} AS j FROM (SELECT x, TRY_CAST(x AS {column}) AS v FROM t) WHERE v IS NOT NULL)""").fetchall()
     differ = [(x, v) for x, v, passes, json_passes, value, json_value in rows
-              if (passes, value) != (json_passes, json_value)]
+              if (passes, value if passes else None) != (json_passes, json_value if json_passes else None)]
     assert native._typed(kind, column) == (not differ), differ
 
 

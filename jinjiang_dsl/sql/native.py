@@ -241,7 +241,7 @@ class Native:
                         self.con.execute("SELECT column_name, column_type FROM (DESCRIBE source)").fetchall()
                         if name != "file_row_number"}
         kind = self.columns.get("projects", "")
-        if kind.startswith("STRUCT(") and kind.endswith("[]"):
+        if kind.startswith("STRUCT(") and kind.endswith(")[]"):  # a list of structs (not a list of lists)
             self.project_columns = dict(self.con.execute(
                 "SELECT column_name, column_type FROM (DESCRIBE SELECT unnest(p) FROM "
                 "(SELECT unnest(projects) AS p FROM source))").fetchall())
@@ -727,7 +727,8 @@ def _typed_fact(spec: InputSpec, column: str, v: str) -> tuple[str, str]:
     if spec.kind in ("money", "percent"):
         if column == "VARCHAR":
             return f"regexp_full_match({v}, {literal(FAST_MONEY.pattern)})", f"TRY_CAST({v} AS {COLUMN_TYPES[spec.kind]})"
-        return f"({v} >= 0 AND {v} < {int(MAX_MONEY)})", f"CAST({v} AS {COLUMN_TYPES[spec.kind]})"
+        # TRY_CAST: the value is computed for every row, and one past the money type's digits must not fail
+        return f"({v} >= 0 AND {v} < {int(MAX_MONEY)})", f"TRY_CAST({v} AS {COLUMN_TYPES[spec.kind]})"
     if spec.kind == "count":
         return f"({v} >= 0 AND {v} < {MAX_COUNT})", f"TRY_CAST({v} AS {COLUMN_TYPES['count']})"
     if spec.kind == "date":
