@@ -28,7 +28,7 @@ import attrs
 from .api import Policy
 from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
-from .inputs import DECODER, Applicant
+from .inputs import DECODER, Applicant, lone_surrogate
 from .limits import MAX_LINE_BYTES, shorten
 from .output import interrupted
 from .rules import Earlier
@@ -142,12 +142,17 @@ def _skip_line(stream: IO[bytes], read: bytes) -> int:
 
 def parse_line(item: Item) -> Item:
     """A JSON Lines item with its record, or with the reason the line is not JSON."""
+    text = item.text or ""
     try:
-        return Item(item.line, record=DECODER.decode(item.text or ""))
+        record = DECODER.decode(text)
     except json.JSONDecodeError as exc:
         return Item(item.line, error=f"line {item.line}: not valid JSON: {exc.msg} at column {exc.colno}")
     except RecursionError:
         return Item(item.line, error=f"line {item.line}: not valid JSON: nested too deeply")
+    half = lone_surrogate(text, record)
+    if half is not None:
+        return Item(item.line, error=f"line {item.line}: not valid JSON: {half}")
+    return Item(item.line, record=record)
 
 
 class _Lines:

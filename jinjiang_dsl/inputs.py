@@ -116,6 +116,37 @@ DECODER = json.JSONDecoder(parse_float=_float, parse_int=_int, object_pairs_hook
 built, repeated keys kept visible. Built once: a batch decodes millions of lines with it."""
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def lone_surrogate(text: str, value: Any, path: str = "$") -> str | None:
+    """Where the JSON ``text`` (decoded: ``value``) holds half of a surrogate pair — a ``\\ud800`` escape
+    without its other half, which is no character: nothing could write it as UTF-8, and I-JSON (RFC 7493)
+    forbids it — as ``path: why``; None when it holds none (the text is searched first: most hold no
+    such escape)."""
+    if "\\u" not in text or not _SURROGATE_ESCAPE.search(text):
+        return None
+    return _surrogate_in(value, path)
+
+
+def _surrogate_in(value: Any, path: str, said: str = "{} is half of a surrogate pair, not a character") -> str | None:
+    if isinstance(value, str):
+        half = next((ch for ch in value if "\ud800" <= ch <= "\udfff"), None)
+        return None if half is None else f"{path}: " + said.format(half.encode("unicode_escape").decode())
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = (_surrogate_in(key, path, "a key holds {}, half of a surrogate pair, not a character")
+                     or _surrogate_in(item, f"{path}.{key}"))
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _surrogate_in(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def read_document(text: str) -> list[Any]:
     """The list of applicant records of a JSON applications document."""
     size = len(text.encode("utf-8", "surrogatepass")) if len(text) > MAX_DOCUMENT_BYTES // 4 else 0
@@ -128,6 +159,9 @@ def read_document(text: str) -> list[Any]:
         raise DocumentError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise DocumentError("not valid JSON: nested too deeply") from None
+    half = lone_surrogate(text, doc)
+    if half is not None:
+        raise DocumentError(f"not valid JSON: {half}")
     return records_of(doc)
 
 

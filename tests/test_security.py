@@ -571,6 +571,23 @@ def test_a_lone_carriage_return_keeps_one_record_one_line(tmp_path: Path) -> Non
     assert second == {"line": 2, "id": "B", "status": "ok", "total": "0.00", "projects": [], "errors": []}
 
 
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_half_a_surrogate_pair_is_a_located_error_not_a_crash(tmp_path: Path, engine: str) -> None:
+    # "\ud800" alone decodes to no character: written out as UTF-8 it stopped the run (an internal error)
+    src, out, doc = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "doc.json"
+    src.write_bytes(b'{"id": "A\\ud800", "projects": []}\n{"id": "B", "projects": [{"id": "p\\uDC00"}]}\n'
+                    b'{"id": "C\\ud83d\\ude00", "projects": []}\n')  # a whole pair is a character
+    policy = str(write(tmp_path, "p.pol", small_policy()))
+    assert main(["eval", policy, str(src), "-o", str(out), "--quiet", "--engine", engine]) == 0
+    first, second, third = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert first["errors"] == ["line 1: not valid JSON: $.id: \\ud800 is half of a surrogate pair, not a character"]
+    assert second["errors"] == ["line 2: not valid JSON: $.projects[0].id: \\udc00 is half of a surrogate pair, "
+                                "not a character"]
+    assert third["status"] == "ok" and third["id"] == "C\U0001f600"
+    doc.write_text('{"applicants": [{"id": "A", "projects": [], "x\\udfff": 1}]}', encoding="utf-8")
+    assert main(["eval", policy, str(doc), "-o", str(out), "--quiet", "--engine", engine]) == 2
+
+
 def test_a_multi_line_csv_record_is_named_by_its_first_line(tmp_path: Path) -> None:
     result, after = csv_results(tmp_path, 'applicant_id,name,kind,project_id,date,cloud_service_fee\n'
                                       'A,"two\nlines",enterprise,p,2023-06-01,-5\n'

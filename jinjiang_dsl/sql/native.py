@@ -306,7 +306,7 @@ class Native:
         p_object, p_known, pkeys, q`` (as ``s``).
 
         A JSON Lines line is parsed by DuckDB (a line over the limit, or with a trailing comma DuckDB would take
-        and Python would not, is not), each key's value its JSON text. A Parquet row's keys are its columns that
+        and Python would not, or with an escape that may be half of a surrogate pair, is not), each key's value its JSON text. A Parquet row's keys are its columns that
         are not NULL — each given once, so known when no unknown column has a value; each value is read typed
         where :func:`_typed` says, else written as the JSON the Python reader would see (a type the screen does
         not read, as an object no check passes)."""
@@ -319,7 +319,7 @@ class Native:
                 "CREATE OR REPLACE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' "
                 f"AS is_object, {_known_once('keys', a_known)} AS known, from_json(j, {literal(_shape([*a_shape, 'projects']))}) AS s FROM (SELECT line, t, "
                 f"CASE WHEN strlen(t) - CAST(suffix(t, chr(13)) AS INTEGER) <= {limit} AND NOT "
-                "regexp_matches(t, ',\\s*[\\]}]') THEN TRY_CAST(t AS JSON) END AS j FROM raw)")
+                "regexp_matches(t, ',\\s*[\\]}]|\\\\u[dD][89a-fA-F]') THEN TRY_CAST(t AS JSON) END AS j FROM raw)")
             return (f"(left(CAST(s.projects AS VARCHAR), 1) = '[' AND json_array_length(s.projects) <= {max_projects})",
                     f"SELECT line, p_ord, left(CAST(p AS VARCHAR), 1) = '{{' AS p_object, json_keys(p) AS pkeys, "
                     f"{_known_once('pkeys', p_known)} AS p_known, "
