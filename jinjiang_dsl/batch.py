@@ -194,6 +194,12 @@ class _Lines:
         return found
 
 
+class Unreadable(Exception):
+    """A Parquet file found broken past its footer (a value that is not UTF-8, a corrupt page): the file is
+    refused as one whose footer is broken is, by its path and DuckDB's reason; a file's output is left
+    unwritten."""
+
+
 def read_parquet(path: str, rows_at_once: int = 4096) -> Iterator[Item]:
     """One applicant per row of a Parquet file, read by DuckDB a few thousand rows at a time: the columns
     as the record's fields (``projects`` a list of structs), a NULL as a field not given, a date column as
@@ -210,6 +216,8 @@ def read_parquet(path: str, rows_at_once: int = 4096) -> Iterator[Item]:
             for row in rows:
                 n += 1
                 yield Item(n, record=record_of(dict(zip(names, row))))
+    except duckdb.Error as exc:
+        raise Unreadable(parquet_fault(exc)) from None
     finally:
         con.close()
 
@@ -222,10 +230,15 @@ def parquet_problem(path: str) -> str | None:
     try:
         con.execute("SELECT count(*) FROM read_parquet(?)", [path]).fetchall()
     except duckdb.Error as exc:
-        return "not a Parquet file DuckDB can read (" + str(exc).splitlines()[0] + ")"
+        return parquet_fault(exc)
     finally:
         con.close()
     return None
+
+
+def parquet_fault(exc: Exception) -> str:
+    """DuckDB's reason a Parquet file cannot be read, as both engines say it."""
+    return "not a Parquet file DuckDB can read (" + str(exc).splitlines()[0] + ")"
 
 
 def record_of(value: Any) -> Any:

@@ -346,6 +346,9 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     except OutOfMemory as exc:  # raised through the output, which is left unwritten
         err.print(f"jinjiang-dsl eval: {exc}", markup=False)
         return EXIT_ERRORS
+    except batch.Unreadable as exc:  # so is this
+        err.print(f"{args.applications}: cannot read: {exc}", markup=False)
+        return EXIT_UNREADABLE
     if found is None:
         return EXIT_UNREADABLE
     tally, stopped = found

@@ -102,6 +102,10 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
     native = Native(policy, lang, max_line_bytes, workers)
     try:
         return _run(native, fmt, write, path, stream, items, on_progress, on_stage)
+    except duckdb.InvalidInputException as exc:
+        if native.parquet is None or "Parquet file" not in str(exc):
+            raise
+        raise batch.Unreadable(batch.parquet_fault(exc)) from None  # read past its footer, and found broken
     except duckdb.OutOfMemoryException:
         raise OutOfMemory(f"DuckDB ran out of memory within its limit of {MEMORY_LIMIT}, even spilling to disk; "
                           "raise it (JINJIANG_DSL_MEMORY_LIMIT=4GB), or decide this file with --engine python") from None
