@@ -60,6 +60,7 @@ class Tally:
     by_measure: dict[str, Decimal] = attrs.field(factory=dict)
     quota: list[tuple[tuple[str, str, int], str]] = attrs.field(factory=list)
     by_payer: dict[str, Decimal] = attrs.field(factory=dict)
+    by_year: dict[str, Decimal] = attrs.field(factory=dict)
 
     def add(self, result: Result) -> None:
         """Count one output line in (the parent does this for every line, so it stays lean)."""
@@ -72,6 +73,8 @@ class Tally:
             self.by_measure[k] = self.by_measure.get(k, Decimal(0)) + Decimal(v)
         for k, v in result.by_payer:
             self.by_payer[k] = self.by_payer.get(k, Decimal(0)) + Decimal(v)
+        for k, v in result.by_year:
+            self.by_year[k] = self.by_year.get(k, Decimal(0)) + Decimal(v)
         self.quota.extend(result.quota)
 
 
@@ -88,6 +91,7 @@ class Result(NamedTuple):
     by_measure: tuple[tuple[str, str], ...]
     quota: tuple[tuple[tuple[str, str, int], str], ...]
     by_payer: tuple[tuple[str, str], ...] = ()
+    by_year: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------------- readers
@@ -498,11 +502,12 @@ def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Resul
 def result_of(policy: Policy, item: Item, app: Applicant, decision: ApplicantDecision
               ) -> tuple[Result, Item, Applicant, ApplicantDecision]:
     """A decided line as it is written, with what it adds to the batch's summary."""
-    by_measure, by_payer, quotas = contribution(policy.plan, app, decision)
+    by_measure, by_payer, quotas, by_year = contribution(policy.plan, app, decision)
     output = {"line": item.line, **decision.to_json(_LANG, trace=_TRACE)}
     return (Result(item.line, app.id, decision.status == "error", json_line(output), str(decision.total),
                    tuple((k, str(v)) for k, v in by_measure.items()), tuple(quotas),
-                   tuple((k, str(v)) for k, v in by_payer.items())), item, app, decision)
+                   tuple((k, str(v)) for k, v in by_payer.items()),
+                   tuple((k, str(v)) for k, v in by_year.items())), item, app, decision)
 
 
 # Characters JSON may leave raw but that other readers take for line breaks (str.splitlines,

@@ -7,8 +7,8 @@ import hashlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
-from typing import TextIO, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO, cast
 
 import attrs
 from rich.console import Console
@@ -30,6 +30,9 @@ from .output import Output, OutputError, interrupted, remembering_interrupts
 from .plan import Plan
 from .register import DEFAULT_PATH as DEFAULT_REGISTER
 from .safe_text import visible
+
+if TYPE_CHECKING:
+    from .batch import Tally
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 2, 70
 WARNING_CHARS = 400  # a batch warning printed on the terminal; the summary file has it whole
@@ -375,31 +378,45 @@ def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size:
     progress = _progress(err, size, err.is_terminal and not args.quiet)
     with stream, output as target, progress as advance, _Lines(target, output, args.format) as out:
         fmt = input_format(args)
-        items = (batch.read_csv(batch.csv_text(stream), policy, limit) if fmt == "csv"
-                 else batch.read_parquet(args.applications) if fmt == "parquet" else batch.read_jsonl(stream, limit))
         on_progress = (lambda n: advance(stream.bytes_read)) if progress.enabled else None
         if args.register is not None:  # one process: each line counts what the lines before it recorded
             emitted = batch.Emitted(out.write, args.fail_fast, on_progress)
-            recorded = record_stream(args, policy, items, emitted, err)
+            recorded = record_stream(args, policy, file_items(policy, args.applications, fmt, stream, limit),
+                                     emitted, err)
             if recorded is None:
                 return None
             return emitted.tally, not recorded
-        if native_path(args, policy, fmt):
-            from .sql import native
-
-            return native.run(policy, fmt, args.lang, out.write, path=args.applications, stream=stream, items=items,
-                              max_line_bytes=limit, on_progress=on_progress, on_stage=progress.stage, jobs=jobs), False
-        return batch.run(policy, items, out.write, jobs=jobs, trace=not args.no_trace, lang=args.lang,
-                         fail_fast=args.fail_fast, on_progress=on_progress, engine=args.engine)
+        return decide_file(policy, args.applications, fmt, stream, out.write, engine=args.engine, jobs=jobs,
+                           limit=limit, trace=not args.no_trace, lang=args.lang, fail_fast=args.fail_fast,
+                           on_progress=on_progress, on_stage=progress.stage)
 
 
-def native_path(args: argparse.Namespace, policy, fmt: str) -> bool:
-    """Whether DuckDB decides the whole file itself (docs/scale.md): JSON Lines, Parquet or CSV, no register,
-    no stop at the first error, a policy it writes every output of."""
+def file_items(policy, path: str, fmt: str, stream, limit: int):
+    """The applicants of a JSON Lines, CSV or Parquet file, as its reader gives them."""
+    from . import batch
+
+    return (batch.read_csv(batch.csv_text(stream), policy, limit) if fmt == "csv"
+            else batch.read_parquet(path) if fmt == "parquet" else batch.read_jsonl(stream, limit))
+
+
+def decide_file(policy, path: str, fmt: str, stream, write: Callable[[str], object], *, engine: str, jobs: int,
+                limit: int, trace: bool, lang: str, fail_fast: bool = False,
+                on_progress: Callable[[int], None] | None = None,
+                on_stage: Callable[[str], None] = lambda name: None) -> tuple[Tally, bool]:
+    """A JSON Lines, CSV or Parquet file decided, each output line to ``write``: by DuckDB itself where it
+    can (docs/scale.md: no stop at the first error, a policy it writes every output of), else a chunk at a
+    time by ``engine``. Its tally, and whether it stopped at the first error."""
+    from . import batch
     from .sql.native import refusal
 
-    return (args.engine == "duckdb" and fmt in ("jsonl", "parquet", "csv") and args.register is None
-            and not args.fail_fast and refusal(policy.plan) is None)
+    items = file_items(policy, path, fmt, stream, limit)
+    if engine == "duckdb" and not fail_fast and refusal(policy.plan) is None:
+        from .sql import native
+
+        return native.run(policy, fmt, lang, write, path=path, stream=stream, items=items, max_line_bytes=limit,
+                          on_progress=on_progress, on_stage=on_stage, jobs=jobs), False
+    return batch.run(policy, items, write, jobs=jobs, trace=trace, lang=lang, fail_fast=fail_fast,
+                     on_progress=on_progress, engine=engine)
 
 
 def print_stream_summary(err: Console, summary: dict, lang: str) -> None:
@@ -634,15 +651,20 @@ def cmd_impact(args: argparse.Namespace) -> int:
                 err.print(f"jinjiang-dsl impact: the SQL engine cannot decide both versions yet: {exc}", markup=False)
                 return EXIT_USAGE
             engine = "python"
-    found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
-    if found is None:
-        return EXIT_UNREADABLE
-    try:
-        records = read_document(found[0])
-    except DocumentError as exc:
-        err.print(f"{args.applications}: {exc}", markup=False)
-        return EXIT_UNREADABLE
-    result = impact(old, new, records, engine, args.top)
+    if input_format(args) != "json":  # a file of any size: each version decided as eval decides it
+        result = _impact_of_file(args, old, new, engine, err)
+        if result is None:
+            return EXIT_UNREADABLE
+    else:
+        found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
+        if found is None:
+            return EXIT_UNREADABLE
+        try:
+            records = read_document(found[0])
+        except DocumentError as exc:
+            err.print(f"{args.applications}: {exc}", markup=False)
+            return EXIT_UNREADABLE
+        result = impact(old, new, records, engine, args.top)
     fmt = args.format or ("html" if (args.output or "").endswith(".html") else
                           "text" if sys.stdout.isatty() and not args.output else "json")
     with Output(args.output, [args.old, args.new, args.applications]) as out:
@@ -653,6 +675,35 @@ def cmd_impact(args: argparse.Namespace) -> int:
         else:
             out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
+
+
+def _impact_of_file(args: argparse.Namespace, old, new, engine: str, err: Console):
+    """:func:`impact.impact_of_file` on a JSON Lines, CSV or Parquet file (None: it cannot be read, said)."""
+    from . import batch
+    from .impact import impact_of_file
+
+    fmt = input_format(args)
+    if args.applications == "-":
+        err.print("jinjiang-dsl impact: both versions read the applications: name a file, not -", markup=False)
+        return None
+    if fmt == "parquet" and (unreadable := batch.parquet_problem(args.applications)) is not None:
+        err.print(f"{args.applications}: cannot read: {unreadable}", markup=False)
+        return None
+
+    def decide(policy, write: Callable[[str], object]) -> Tally:
+        stream, _ = batch.open_counted(args.applications)
+        with stream:
+            return decide_file(policy, args.applications, fmt, stream, write, engine=engine,
+                               jobs=args.jobs or batch.default_jobs(), limit=MAX_LINE_BYTES, trace=False,
+                               lang=args.lang)[0]
+
+    try:
+        return impact_of_file(old, new, decide, engine, args.top)
+    except OSError as exc:
+        err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
+    except batch.Unreadable as exc:
+        err.print(f"{args.applications}: cannot read: {exc}", markup=False)
+    return None
 
 
 def describe_plan(plan: Plan) -> list[str]:
@@ -848,7 +899,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("impact", help="the budget impact of a change: two versions of a policy on the same applications")
     p.add_argument("old", metavar="OLD", help="the policy as it is (.pol)")
     p.add_argument("new", metavar="NEW", help="the policy as it would be (.pol)")
-    p.add_argument("applications", metavar="APPLICATIONS", help="applications: a JSON document")
+    p.add_argument("applications", metavar="APPLICATIONS",
+                   help="applications: a JSON document, or a file of any size: JSON Lines (.jsonl), CSV (.csv) "
+                        "or Parquet (.parquet)")
+    p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
+                   help="how to read APPLICATIONS (default: by its extension)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes for a file (default: all cores)")
     p.add_argument("--engine", choices=["auto", "python", "duckdb", "spark"], default="auto",
                    help="auto (default): DuckDB when it decides both versions, else Python")
     p.add_argument("--format", choices=["text", "json", "html"],

@@ -334,17 +334,24 @@ class Decider:
 
 
 def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
-                 ) -> tuple[dict[str, Decimal], dict[str, Decimal], list[tuple[tuple[str, str, int], str]]]:
-    """What one applicant adds to a batch summary: granted amounts by measure and by payer, and its
-    quota claims (measure, the value the quota counts per, year) → "applicant/project"."""
+                 ) -> tuple[dict[str, Decimal], dict[str, Decimal], list[tuple[tuple[str, str, int], str]],
+                            dict[str, Decimal]]:
+    """What one applicant adds to a batch summary: granted amounts by measure and by payer, its quota
+    claims (measure, the value the quota counts per, year) → "applicant/project", and granted amounts by
+    year (an award over a year by that year, any other by its project's date or the applicant's; "—"
+    for none), which the budget impact of a change reports."""
     by_measure: dict[str, Decimal] = {}
     by_payer: dict[str, Decimal] = {}
+    by_year: dict[str, Decimal] = {}
     claims = []
     projects = {p.id: p for p in app.projects}
     for pd in decision.groups():
         for a in pd.awards:
             if a.status == "granted" and a.amount:
                 by_measure[a.measure] = by_measure.get(a.measure, Decimal(0)) + a.amount
+                dated = app.date if pd.id is None else getattr(projects.get(pd.id), "date", None)
+                year = str(a.year or (dated.year if dated else "—"))
+                by_year[year] = by_year.get(year, Decimal(0)) + a.amount
             for payer, part in a.shares:
                 by_payer[payer] = by_payer.get(payer, Decimal(0)) + part
             quota = plan.measure(a.measure).quota
@@ -352,7 +359,7 @@ def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
             if quota and a.status in ("granted", "superseded") and project and project.date:
                 key = (a.measure, str(project.facts.get(quota[1])), project.date.year)
                 claims.append((key, f"{decision.id}/{pd.id}"))
-    return by_measure, by_payer, claims
+    return by_measure, by_payer, claims, by_year
 
 
 @attrs.define
@@ -371,7 +378,7 @@ class BatchTotals:
         self.applicants += 1
         self.errors += decision.status == "error"
         self.total += decision.total
-        by_measure, by_payer, claims = contribution(self.plan, app, decision)
+        by_measure, by_payer, claims, _ = contribution(self.plan, app, decision)
         for mid, amount in by_measure.items():
             self.by_measure[mid] = self.by_measure.get(mid, Decimal(0)) + amount
         for payer, amount in by_payer.items():

@@ -9,18 +9,23 @@ is the difference of two ``eval`` runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from .api import EngineName, Policy
+from .batch import Tally
+from .decide import contribution
 from .decisions import BatchDecision
 from .inputs import Applicant
 from .ir import Cond, Formula, Measure, measure_key
 from .plan import Plan
 from .runtime.money import fmt_compact, fmt_money
+from .sql.emit import literal
 
 ZERO = Decimal(0)
 # The bands of a change per applicant, in yuan: (lower, upper] below zero, [lower, upper) above.
@@ -94,6 +99,39 @@ def impact(old: Policy, new: Policy, document: Any, engine: EngineName = "python
     return compare(old.plan, new.plan, changes, apps, before, after, engine, top)
 
 
+def impact_of_file(old: Policy, new: Policy, decide: Callable[[Policy, Callable[[str], object]], Tally],
+                   engine: str, top: int = 10) -> Impact:
+    """Both versions on a file of applications too large to hold (JSON Lines, CSV, Parquet): each decided as
+    ``eval`` decides it (``decide``: a policy and where its output lines go, to its tally), into a private
+    file, and the two outputs compared line by line in DuckDB — memory stays bounded whatever the file's
+    size; the figures are those of :func:`impact` on the same records."""
+    import duckdb
+
+    changes = policy_changes(old.plan, new.plan, amount_lines(old), amount_lines(new))
+    with tempfile.TemporaryDirectory(prefix="jinjiang-dsl-") as folder:
+        paths, tallies = [os.path.join(folder, f"{i}.jsonl") for i in (0, 1)], []
+        for policy, path in zip((old, new), paths):
+            with open(path, "w", encoding="utf-8") as out:
+                tallies.append(decide(policy, out.write))
+        con = duckdb.connect(config={"temp_directory": os.path.join(folder, "spill")})
+        try:
+            lines = [f"read_json({literal(path)}, format = 'newline_delimited', maximum_object_size = {1 << 30}, "
+                     "columns = {line: 'BIGINT', id: 'VARCHAR', status: 'VARCHAR', total: 'VARCHAR'})" for path in paths]
+            con.execute(f"""CREATE TABLE movers AS SELECT a.id, a.status = 'error' OR b.status = 'error' AS error,
+                CAST(a.total AS DECIMAL(38, 2)) AS before, CAST(b.total AS DECIMAL(38, 2)) AS after
+                FROM {lines[0]} a JOIN {lines[1]} b USING (line)""")
+            errors = (con.execute("SELECT count(*) FROM movers WHERE error").fetchone() or (0,))[0]
+            banded = con.execute(f"SELECT sign(after - before), {_band_sql('abs(after - before)')}, count(*) "
+                                 "FROM movers WHERE NOT error GROUP BY ALL").fetchall()
+            largest = con.execute("SELECT id, before, after FROM movers WHERE NOT error AND after <> before "
+                                  f"ORDER BY abs(after - before) DESC, id LIMIT {int(top)}").fetchall()
+        finally:
+            con.close()
+    before, after = tallies
+    return _impact(old.plan, new.plan, changes, engine, before, after, errors, banded,
+                   tuple(Mover(*row) for row in largest))
+
+
 def amount_lines(policy: Policy) -> dict[str, int]:
     """The line of each measure's ``amount`` statement (the plan keeps the measure's line only)."""
     return {m.id: m.amount.span.line for m in policy.checked.policy.measures if m.amount is not None}
@@ -107,16 +145,38 @@ def compare(old: Plan, new: Plan, changes: list[Change], apps: list[Applicant], 
             errors += 1
         else:
             movers.append(Mover(a.id, a.total, b.total))
+    tallies = []
+    for plan, batch in ((old, before), (new, after)):
+        by_year: dict[str, Decimal] = {}
+        for app, decision in zip(apps, batch.applicants):
+            for year, amount in contribution(plan, app, decision)[3].items():
+                by_year[year] = by_year.get(year, ZERO) + amount
+        tallies.append(Tally(total=batch.summary.total, by_measure=batch.summary.by_measure,
+                             by_payer=batch.summary.by_payer, by_year=by_year))
+    banded: dict[tuple[int, int], int] = {}
+    for m in movers:
+        key = ((m.delta > 0) - (m.delta < 0), _band(abs(m.delta)))
+        banded[key] = banded.get(key, 0) + 1
+    largest = sorted((m for m in movers if m.delta), key=lambda m: (-abs(m.delta), str(m.id)))[:top]
+    return _impact(old, new, changes, engine, tallies[0], tallies[1], errors,
+                   [(sign, band, n) for (sign, band), n in banded.items()], tuple(largest))
+
+
+def _impact(old: Plan, new: Plan, changes: list[Change], engine: str, before: Tally, after: Tally, errors: int,
+            banded: Iterable[tuple[int, int, int]], largest: tuple[Mover, ...]) -> Impact:
+    """The report of two runs: their tallies, the errors under either, and how many applicants changed by
+    how much (``banded``: the sign of the change, its band, how many)."""
+    counted = {(sign, band): n for sign, band, n in banded}
     return Impact(
         old_name=old.name.zh, new_name=new.name.zh, engine=engine, changes=tuple(changes),
-        total=(before.summary.total, after.summary.total),
-        by_measure=_pairs(before.summary.by_measure, after.summary.by_measure, measure_key),
-        by_payer=_pairs(before.summary.by_payer, after.summary.by_payer, str),
-        by_year=_pairs(_by_year(apps, before), _by_year(apps, after), str),
-        gain=sum(m.delta > 0 for m in movers), lose=sum(m.delta < 0 for m in movers),
-        same=sum(m.delta == 0 for m in movers), errors=errors,
-        bands=_bands(movers),
-        largest=tuple(sorted((m for m in movers if m.delta), key=lambda m: (-abs(m.delta), str(m.id)))[:top]),
+        total=(before.total, after.total),
+        by_measure=_pairs(before.by_measure, after.by_measure, measure_key),
+        by_payer=_pairs(before.by_payer, after.by_payer, str),
+        by_year=_pairs(before.by_year, after.by_year, str),
+        gain=sum(n for (sign, _), n in counted.items() if sign > 0),
+        lose=sum(n for (sign, _), n in counted.items() if sign < 0),
+        same=sum(n for (sign, _), n in counted.items() if sign == 0), errors=errors,
+        bands=_bands(counted), largest=largest,
     )
 
 
@@ -124,32 +184,25 @@ def _pairs(before: dict[str, Decimal], after: dict[str, Decimal], key: Any) -> d
     return {k: (before.get(k, ZERO), after.get(k, ZERO)) for k in sorted(set(before) | set(after), key=key)}
 
 
-def _by_year(apps: list[Applicant], batch: BatchDecision) -> dict[str, Decimal]:
-    """Granted amounts by the year of their project's date (an award over a year, by that year)."""
-    found: dict[str, Decimal] = {}
-    for app, decision in zip(apps, batch.applicants):
-        dates = {p.id: p.date for p in app.projects}
-        for group in decision.groups():
-            for award in group.awards:
-                if award.status == "granted" and award.amount:
-                    date = dates.get(group.id) if group.id is not None else app.date
-                    year = str(award.year or (date.year if date else "—"))
-                    found[year] = found.get(year, ZERO) + award.amount
-    return found
+def _band(size: Decimal) -> int:
+    """The band of a change's size: below 1万, 10万, 100万 yuan, or above."""
+    return next((i for i, high in enumerate(BANDS) if size < high), len(BANDS))
 
 
-def _bands(movers: list[Mover]) -> tuple[tuple[str, int], ...]:
-    """How many applicants changed by how much: losses and gains in bands of 1万, 10万, 100万 yuan."""
+def _band_sql(size: str) -> str:
+    """:func:`_band` in SQL."""
+    return "CASE " + " ".join(f"WHEN {size} < {high} THEN {i}" for i, high in enumerate(BANDS)) + f" ELSE {len(BANDS)} END"
+
+
+def _bands(counted: dict[tuple[int, int], int]) -> tuple[tuple[str, int], ...]:
+    """How many applicants changed by how much: losses and gains in bands of 1万, 10万, 100万 yuan
+    (``counted``: by the sign of the change and its band)."""
     lows: list[Decimal] = [ZERO, *BANDS]
     edges: list[Decimal | None] = [*BANDS, None]
     spans = [f"[{fmt_compact(lo)}, {fmt_compact(hi) if hi is not None else '∞'})" for lo, hi in zip(lows, edges)]
-    counts = dict.fromkeys([f"−{s}" for s in reversed(spans)] + ["0"] + [f"+{s}" for s in spans], 0)
-    for m in movers:
-        if m.delta == 0:
-            counts["0"] += 1
-            continue
-        i = next(i for i, high in enumerate(edges) if high is None or abs(m.delta) < high)
-        counts[("−" if m.delta < 0 else "+") + spans[i]] += 1
+    counts = {f"−{s}": counted.get((-1, i), 0) for i, s in reversed(list(enumerate(spans)))}
+    counts["0"] = sum(n for (sign, _), n in counted.items() if sign == 0)
+    counts.update({f"+{s}": counted.get((1, i), 0) for i, s in enumerate(spans)})
     return tuple(counts.items())
 
 

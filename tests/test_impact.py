@@ -99,3 +99,38 @@ def test_impact_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, capsys: An
     assert "the SQL engine cannot decide both versions yet" in capsys.readouterr().err
     assert main(["impact", str(JINJIANG), str(tmp_path / "missing.pol"), str(APPS)]) == 2
     assert "missing.pol" in capsys.readouterr().err
+
+
+def test_impact_on_a_file_of_any_size_is_impact_on_the_same_records(raised: Path, tmp_path: Path) -> None:
+    # a population too large for a JSON document: JSON Lines, CSV or Parquet, each version decided as eval
+    # decides the file, the two outputs compared on disk — the same report as on a document of the records
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    records = list(synthetic.applicants(300, seed=11))
+    document, lines, table, parquet = (tmp_path / f"pop.{ext}" for ext in ("json", "jsonl", "csv", "parquet"))
+    document.write_text(json.dumps({"applicants": records}, ensure_ascii=False), encoding="utf-8")
+    lines.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    table.write_text("".join(synthetic.csv_lines(300, seed=11)), encoding="utf-8")
+    synthetic.parquet(300, str(parquet), seed=11)
+
+    def reported(path: Path, *engine: str) -> dict[str, Any]:
+        out = tmp_path / "impact.json"
+        assert main(["impact", str(JINJIANG), str(raised), str(path), "-o", str(out), *engine]) == 0
+        return json.loads(out.read_text(encoding="utf-8"))
+
+    expected = reported(document)
+    assert expected["applicants"]["gain"] > 0 and expected["applicants"]["errors"] > 0 and expected["largest"]
+    assert Decimal(expected["total"]["change"]) > 0 and len(expected["by_year"]) > 1
+    for path in (lines, table, parquet):
+        assert reported(path) == expected, path
+    assert reported(lines, "--engine", "python") == {**expected, "engine": "python"}
+    summaries = []
+    for policy in (JINJIANG, raised):
+        summary = tmp_path / "summary.json"
+        assert main(["eval", str(policy), str(parquet), "--engine", "duckdb", "--quiet", "-o", str(tmp_path / "o.jsonl"),
+                     "--summary", str(summary)]) == 0
+        summaries.append(json.loads(summary.read_text(encoding="utf-8")))
+    assert Decimal(expected["total"]["change"]) == Decimal(summaries[1]["total"]) - Decimal(summaries[0]["total"])

@@ -402,7 +402,7 @@ class Native:
     def start_python(self) -> None:
         """The table of the Python engine's lines: each as written, and what it adds to the summary."""
         self.con.execute("CREATE OR REPLACE TABLE python (line BIGINT, aid VARCHAR, is_error BOOLEAN, text VARCHAR, "
-                         "total VARCHAR, by_measure VARCHAR, quota VARCHAR, by_payer VARCHAR)")
+                         "total VARCHAR, by_measure VARCHAR, quota VARCHAR, by_payer VARCHAR, by_year VARCHAR)")
 
     def decide_python(self, table: str) -> None:
         """The lines not in ``table`` (``clean`` or ``simple``), and not decided already, read as the Python
@@ -458,12 +458,12 @@ class Native:
         if results:
             con.execute("INSERT INTO python SELECT * FROM (SELECT unnest($1::BIGINT[]) AS line, unnest($2::VARCHAR[]), "
                         "unnest($3::BOOLEAN[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[]), unnest($6::VARCHAR[]), "
-                        "unnest($7::VARCHAR[]), unnest($8::VARCHAR[]))",
+                        "unnest($7::VARCHAR[]), unnest($8::VARCHAR[]), unnest($9::VARCHAR[]))",
                         [[r.line for r in results],
                          [r.applicant_id if isinstance(r.applicant_id, str) else None for r in results],
                          [r.is_error for r in results], [r.text for r in results], [r.total for r in results],
                          [json.dumps(r.by_measure) for r in results], [json.dumps(r.quota) for r in results],
-                         [json.dumps(r.by_payer) for r in results]])
+                         [json.dumps(r.by_payer) for r in results], [json.dumps(r.by_year) for r in results]])
 
     def _lines(self) -> Iterator[str]:
         """Every output line in order — SQL's, written as :func:`batch.json_line` writes the contract, and the
@@ -511,13 +511,13 @@ class Native:
         in one by one, the quota claims in line order as the stream writer collects them."""
         python = self.con.cursor()
         try:
-            cursor = python.execute("SELECT line, aid, is_error, total, by_measure, quota, by_payer FROM python "
-                                    "ORDER BY line")  # not the text: the tally does not read it
+            cursor = python.execute("SELECT line, aid, is_error, total, by_measure, quota, by_payer, by_year FROM "
+                                    "python ORDER BY line")  # not the text: the tally does not read it
             quota: list[tuple[int, Any]] = []
             while rows := cursor.fetchmany(4096):
-                for line, aid, is_error, total, by_measure, claims, by_payer in rows:
+                for line, aid, is_error, total, by_measure, claims, by_payer, by_year in rows:
                     result = Result(line, aid, is_error, "", total, tuple(map(tuple, json.loads(by_measure))),
-                                    (), tuple(map(tuple, json.loads(by_payer))))
+                                    (), tuple(map(tuple, json.loads(by_payer))), tuple(map(tuple, json.loads(by_year))))
                     tally.add(result)
                     if not is_error:
                         quota += [(line, ((c[0][0], c[0][1], c[0][2]), c[1])) for c in json.loads(claims)]
@@ -525,10 +525,11 @@ class Native:
             python.close()
         counted = self.con.execute("SELECT count(*) FROM simple").fetchone()
         tally.applicants += counted[0] if counted else 0
-        for mid, amount in self.con.execute(
-                "SELECT measure, SUM(amount) FROM decided WHERE a_ord IN (SELECT line FROM simple) "
-                "AND status = 'granted' AND amount <> 0 GROUP BY measure").fetchall():
+        for mid, year, amount in self.con.execute(  # by measure, and by year (its claim's, as Python dates it)
+                "SELECT measure, COALESCE(CAST(year AS VARCHAR), '—'), SUM(amount) FROM decided WHERE a_ord IN "
+                "(SELECT line FROM simple) AND status = 'granted' AND amount <> 0 GROUP BY measure, year").fetchall():
             tally.by_measure[mid] = tally.by_measure.get(mid, Decimal(0)) + amount
+            tally.by_year[year] = tally.by_year.get(year, Decimal(0)) + amount
             tally.total += amount
         by_sql = self.con.execute(
             f"SELECT d.a_ord, d.measure, {self._quota_values()}, year(d.p_date), a.aid || '/' || q.pid "
