@@ -99,8 +99,9 @@ def test_r1_other_policy_award_at_least_best_supersedes_everything(other: str) -
     out = evaluate(doc(enterprise(p, **MFR_ABOVE)))
     assert award_triple(find_award(out, "2.2")) == ("superseded", "300000.00", "0.00")
     assert award_triple(find_award(out, "2.3")) == ("superseded", "60000.00", "0.00")
-    for m in ("2.2", "2.3"):
-        assert "another policy" in r1_steps(find_award(out, m))[0]["text"]
+    for m in ("2.2", "2.3"):  # each step states both figures compared: the other award and the best here
+        text = r1_steps(find_award(out, m))[0]["text"]
+        assert "another policy" in text and f"{Decimal(other).normalize():,f}" in text and "not less than the 300,000 yuan" in text
     assert find_applicant(out, "A1")["total"] == "0.00"
     assert out["summary"]["by_measure"] == {}
 
@@ -119,6 +120,7 @@ def test_r1_other_policy_award_with_single_candidate() -> None:
     # 1.2 60,000 alone; other policy 60,000 → superseded; 59,999.99 → granted
     out = evaluate(doc(enterprise(project(**g5("400000"), other_policy_award="60000"))))
     assert award_triple(find_award(out, "1.2")) == ("superseded", "60000.00", "0.00")
+    assert "not less than the 60,000 yuan this notice would give" in r1_steps(find_award(out, "1.2"))[0]["text"]
     out = evaluate(doc(enterprise(project(**g5("400000"), other_policy_award="59999.99"))))
     assert award_triple(find_award(out, "1.2")) == ("granted", "60000.00", "60000.00")
 

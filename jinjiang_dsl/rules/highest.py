@@ -159,9 +159,10 @@ class HighestNotStacked(Rule):
     def choose(self, ev: Evaluation, candidates: list[Claim], other: Decimal | None) -> None:
         best = max(candidates, key=highest_first)
         if other is not None and other >= _amount(best):
+            top = _amount(best)  # before losing: a lost claim's amount is 0
             for c in candidates:
                 self.lose(c)
-                self.step(c, variant="other_policy", other=other, best=_amount(best))
+                self.step(c, variant="other_policy", other=other, best=top)
                 self.write_notes(c)
             return
         per = "_applicant" if self.scope == "applicant" else ""
