@@ -25,6 +25,7 @@ import re
 import shutil
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..decisions import ApplicantDecision
@@ -49,7 +50,11 @@ LOCAL = {  # a local session: two threads, two shuffle partitions, no web UI, pr
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "2",
-    "spark.log.level": "FATAL",  # a handled overflow would print its Java trace; failures still raise
+    # no log below FATAL, from the JVM's start (a handled overflow would print its Java trace; failures still
+    # raise): Spark's own defaults would print a banner and warnings first
+    # (a file: URI: a space in the path is %20, never a second option)
+    "spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile="
+                                     + Path(__file__).with_name("log4j2.properties").resolve().as_uri(),
 }
 DECIMAL = re.compile(r"DECIMAL\((\d+), (\d+)\)")
 
