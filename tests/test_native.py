@@ -199,6 +199,38 @@ def test_parquet_columns_past_what_the_screen_reads_are_decided_as_python_decide
         assert statuses == (["error", "error", "ok"] if path == parquet else ["error"])
 
 
+SWEPT = ["VARCHAR", "BIGINT", "UBIGINT", "DECIMAL(38, 0)", "DECIMAL(38, 3)", "DECIMAL(4, 2)", "DOUBLE", "BOOLEAN",
+         "DATE", "TIMESTAMP", "BLOB", "INTEGER[]", "STRUCT(a INTEGER)", "MAP(VARCHAR, INTEGER)", "UUID", "INTERVAL"]
+SWEPT_VALUES = ["9" * 35, "-" + "9" * 35, "1", "0", "1.5", "2023-06-01", "true", "化工", "enterprise", "[1]", "{'a': 1}",
+                "00000000-0000-0000-0000-000000000001", "1 day"]
+
+
+@pytest.mark.parametrize("column", SWEPT)
+def test_parquet_inputs_of_any_type_and_value_are_decided_as_python_decides_them(column: str, tmp_path: Path) -> None:
+    # every input of the policy a column of one type, each row a value cast to it (NULL where it does not
+    # cast): whatever the screen reads typed or sends to Python, the bytes are Python's and nothing stops
+    plan = jinjiang().plan
+    dated = plan.dated_by
+    values = [f"TRY_CAST({native.literal(v)} AS {column})" for v in SWEPT_VALUES]
+    applicant = [n for n, spec in plan.inputs.items() if spec.scope == "applicant" and n != "kind"]
+    project = [n for n, spec in plan.inputs.items() if spec.scope == "project" and n != dated]
+    rows = [f"SELECT 'R{i}' AS id, 'enterprise' AS kind, "
+            + "".join(f"{v} AS {native.ident(n)}, " for n in applicant)
+            + f"[{{'id': 'p', {native.literal(dated)}: DATE '2023-06-01', "
+            + ", ".join(f"{native.literal(n)}: {v}" for n in project) + "}] AS projects"
+            for i, v in enumerate(values)]
+    parquet = tmp_path / "swept.parquet"
+    duckdb.execute(f"COPY ({' UNION ALL '.join(rows)}) TO '{parquet}' (FORMAT parquet)")
+    written = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", str(JINJIANG), str(parquet), "--engine", engine, "--no-trace", "--quiet",
+                     "-o", str(out)]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    assert len(written[1].splitlines()) == len(SWEPT_VALUES)
+
+
 @settings(max_examples=max(settings.default.max_examples // 6, 4), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(records=populations(load_policy(JINJIANG)))
