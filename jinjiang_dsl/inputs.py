@@ -354,7 +354,7 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
         if isinstance(raw, bool):
             return raw, None
         return None, Problem(f"expected true or false, got {_show(raw)}", f"应为 true 或 false,实为 {_show(raw)}")
-    if isinstance(raw, float):
+    if isinstance(raw, float) and kind in ("money", "percent"):  # any other kind says what it expects instead
         return None, Problem(f"{raw!r} is a binary floating-point number, which cannot hold money exactly; "
                              f"give it as a string or a Decimal",
                              f"{raw!r} 是二进制浮点数,不能精确表示金额;请以文本或 Decimal 给出")
@@ -514,4 +514,6 @@ def _show(value: Any) -> str:
         return shorten(str(value))
     if value is None:
         return "null"
+    if isinstance(value, float):  # from a Parquet file or the Python API (JSON's numbers are Decimals)
+        return repr(value)
     return f"a {type(value).__name__}"

@@ -301,6 +301,17 @@ def test_python_floats_are_refused_as_money() -> None:
     ]
 
 
+def test_a_float_where_no_money_is_expected_is_refused_for_what_is_expected() -> None:
+    # a count, a date, a name: the message says what the field takes, not that money cannot be a float
+    out = evaluate({"applicants": [{"id": "A1", "kind": "enterprise", "name": 1.5, "projects": [
+        {"id": "P1", "date": 2.0, "sme_adopters": float("nan")}]}]})
+    assert find_applicant(out, "A1")["errors"] == [
+        "applicants[0].name: expected a string, got 1.5 (applicant A1)",
+        'applicants[0].projects[0].date: expected a date "YYYY-MM-DD", got 2.0 (applicant A1, project P1)',
+        "applicants[0].projects[0].sme_adopters: expected a whole number, got nan (applicant A1, project P1)",
+    ]
+
+
 def test_money_strings_with_trailing_zeros_and_spaces() -> None:
     out = evaluate(doc(enterprise(project(**demo_11(" 1000000.000 ")))))
     assert find_award(out, "1.1")["amount"] == "200000.00"
