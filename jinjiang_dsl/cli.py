@@ -686,6 +686,11 @@ def _impact_of_file(args: argparse.Namespace, old, new, engine: str, err: Consol
     if args.applications == "-":
         err.print("jinjiang-dsl impact: both versions read the applications: name a file, not -", markup=False)
         return None
+    try:
+        batch.open_counted(args.applications)[0].close()
+    except OSError as exc:
+        err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
+        return None
     if fmt == "parquet" and (unreadable := batch.parquet_problem(args.applications)) is not None:
         err.print(f"{args.applications}: cannot read: {unreadable}", markup=False)
         return None
@@ -699,8 +704,8 @@ def _impact_of_file(args: argparse.Namespace, old, new, engine: str, err: Consol
 
     try:
         return impact_of_file(old, new, decide, engine, args.top)
-    except OSError as exc:
-        err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
+    except OSError as exc:  # the temporary outputs could not be written (a full disk)
+        err.print(f"jinjiang-dsl impact: {exc.strerror or exc}", markup=False)
     except batch.Unreadable as exc:
         err.print(f"{args.applications}: cannot read: {exc}", markup=False)
     return None

@@ -107,15 +107,18 @@ def impact_of_file(old: Policy, new: Policy, decide: Callable[[Policy, Callable[
     size; the figures are those of :func:`impact` on the same records."""
     import duckdb
 
+    from .sql.native import MEMORY_LIMIT
+
     changes = policy_changes(old.plan, new.plan, amount_lines(old), amount_lines(new))
     with tempfile.TemporaryDirectory(prefix="jinjiang-dsl-") as folder:
         paths, tallies = [os.path.join(folder, f"{i}.jsonl") for i in (0, 1)], []
         for policy, path in zip((old, new), paths):
             with open(path, "w", encoding="utf-8") as out:
                 tallies.append(decide(policy, out.write))
-        con = duckdb.connect(config={"temp_directory": os.path.join(folder, "spill")})
+        con = duckdb.connect(config={"temp_directory": os.path.join(folder, "spill"), "memory_limit": MEMORY_LIMIT})
         try:
-            lines = [f"read_json({literal(path)}, format = 'newline_delimited', maximum_object_size = {1 << 30}, "
+            # an output line of the longest record (1,000 projects, every measure, every error) is a few MB
+            lines = [f"read_json({literal(path)}, format = 'newline_delimited', maximum_object_size = {64 << 20}, "
                      "columns = {line: 'BIGINT', id: 'VARCHAR', status: 'VARCHAR', total: 'VARCHAR'})" for path in paths]
             con.execute(f"""CREATE TABLE movers AS SELECT a.id, a.status = 'error' OR b.status = 'error' AS error,
                 CAST(a.total AS DECIMAL(38, 2)) AS before, CAST(b.total AS DECIMAL(38, 2)) AS after
