@@ -34,6 +34,7 @@ from .output import interrupted
 from .rules import Earlier
 
 CHUNK = 1024
+CHUNK_BYTES = 16 << 20
 
 
 @attrs.frozen(slots=True)
@@ -533,15 +534,19 @@ def error_result(line: int, applicant_id: Any, errors: list[str]) -> Result:
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    """The stream in lists of ``size``; none after a Ctrl-C, even one whose exception a finalizer lost."""
+    """The stream in lists of ``size``, or of :data:`CHUNK_BYTES` of JSON text (a file of long lines goes in
+    short lists: each worker and the parent hold one); none after a Ctrl-C, even one whose exception a
+    finalizer lost."""
     chunk: list[Item] = []
+    held = 0
     for item in items:
         chunk.append(item)
-        if len(chunk) >= size:
+        held += len(item.text or "")
+        if len(chunk) >= size or held >= CHUNK_BYTES:
             if interrupted():
                 raise KeyboardInterrupt
             yield chunk
-            chunk = []
+            chunk, held = [], 0
     if chunk:
         yield chunk
 

@@ -130,6 +130,32 @@ def test_lines_of_every_kind_are_written_as_the_python_engine_writes_them(block:
     assert by_line[14]["status"] == "ok" and by_line[14]["total"] == "30000.00"
 
 
+def test_a_file_of_long_lines_is_decided_in_parts_bounded_by_bytes(monkeypatch: Any) -> None:
+    # a part ends at PART_BYTES of text as well as at PART lines, and a line over LONG_LINE is read by Python
+    # (DuckDB's JSON functions take many times a long line's size): a file of 1 MB lines once ran DuckDB out
+    # of memory. Here both bounds are made small; the bytes are the Python engine's all the same
+    monkeypatch.setattr(native, "PART_BYTES", 1000)
+    monkeypatch.setattr(native, "BLOCK", 500)  # the reader's unit: a part's bytes are counted a block at a time
+    monkeypatch.setattr(native, "LONG_LINE", 150)
+    policy = load_policy(JINJIANG)
+    data = b"\n".join(LINES[11:] * 3) + b"\n"
+    stages: list[str] = []
+    out: list[str] = []
+    tally = native.run(policy, "jsonl", "zh", out.append, stream=io.BytesIO(data), max_line_bytes=1 << 20,
+                       on_stage=stages.append)
+    assert ("".join(out), batch.summary_json(policy, tally)) == python_run(policy, data)
+    assert stages.count("screening") >= len(data) // 1000 - 1  # parts of about 1,000 bytes
+    length = {n: len(line) for n, line in enumerate(data.split(b"\n"), start=1)}
+    by_sql = sql_writes(policy, data)
+    assert by_sql and all(length[n] <= 150 for n in by_sql)  # the short lines SQL's, the long ones Python's
+
+
+def test_a_stream_of_long_lines_goes_to_the_workers_in_chunks_bounded_by_bytes(monkeypatch: Any) -> None:
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 1000)
+    items = [batch.Item(n, text="x" * 300) for n in range(1, 11)]
+    assert [len(chunk) for chunk in batch._chunks(items, 1024)] == [4, 4, 2]  # 1,200 bytes reach the bound
+
+
 def test_a_file_that_is_not_utf8_in_one_block_loses_no_line(monkeypatch: Any) -> None:
     monkeypatch.setattr(native, "BLOCK", 1 << 12)
     policy = load_policy(JINJIANG)

@@ -23,12 +23,11 @@ beyond its memory limit, so no file's size decides the memory a run takes.
 from __future__ import annotations
 
 import heapq
-import itertools
 import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
@@ -63,6 +62,8 @@ BLOCK = 8 << 20  # bytes of JSON Lines handed to DuckDB at once
 OUT_LINES = 16_384  # output lines handed back from DuckDB at once
 RAW_ROWS = 16_384  # rows handed to DuckDB as Python lists at once (a list of 262,144 strings takes twice as long)
 PART = 262_144  # lines decided at once: memory holds one part's tables (smaller parts measured slower)
+PART_BYTES = 128 << 20  # and at most about this much text: a file of long lines is decided in smaller parts
+LONG_LINE = 64 << 10  # a longer line is read by Python: DuckDB's JSON functions take ~15x a long line's size
 MEMORY_LIMIT = os.environ.get("JINJIANG_DSL_MEMORY_LIMIT", "1GB")  # DuckDB's; the Python side holds a block
 SAFE_ID = "[ !#-&(-\\[\\]-~\u4e00-\u9fff]+"  # written as they are by JSON and by repr(): no quote, no backslash
 DECIDED = "a_ord, p_ord, measure, k, year, status, entitlement, amount, raw, checks, problem, zero, p_date"
@@ -132,23 +133,26 @@ def _run(native: Native, fmt: str, write: Callable[[str], object], path: str, st
     else:
         assert stream is not None
         parts = native.jsonl_parts(stream, on_progress)
-    for _ in parts:
-        on_stage("screening")
-        native.screen()
-        on_stage("deciding")
-        # the lines SQL does not vouch for are decided by Python while DuckDB runs the query (it lets go of
-        # the interpreter meanwhile); those the query hands back to Python after it, then
-        native.start_python()
-        with ThreadPoolExecutor(1) as pool:
-            early = pool.submit(native.decide_python, "clean")
-            try:
-                native.decide()
-            finally:
-                early.result()
-        native.decide_python("simple")
-        on_stage("writing")
-        native.write(write, tally)
-        on_stage("reading")
+    try:
+        for _ in parts:
+            on_stage("screening")
+            native.screen()
+            on_stage("deciding")
+            # the lines SQL does not vouch for are decided by Python while DuckDB runs the query (it lets go of
+            # the interpreter meanwhile); those the query hands back to Python after it, then
+            native.start_python()
+            with ThreadPoolExecutor(1) as pool:
+                early = pool.submit(native.decide_python, "clean")
+                try:
+                    native.decide()
+                finally:
+                    early.result()
+            native.decide_python("simple")
+            on_stage("writing")
+            native.write(write, tally)
+            on_stage("reading")
+    finally:  # a part read ahead is finished, and its reader let go, before the database is closed
+        parts.close()
     return tally
 
 
@@ -190,7 +194,7 @@ class Native:
 
     # ------------------------------------------------------------------ reading
 
-    def jsonl_parts(self, stream: IO[bytes], on_progress: Callable[[int], None] | None) -> Iterator[None]:
+    def jsonl_parts(self, stream: IO[bytes], on_progress: Callable[[int], None] | None) -> Generator[None, None, None]:
         """The file's lines into ``raw(line, t, last, error)``, a part of at least :data:`PART` lines at a time
         (it is yielded; the next one is read meanwhile, in a thread, on a cursor of its own, into ``raw_next``,
         while DuckDB decides this one), by :class:`_JsonlReader`."""
@@ -213,7 +217,7 @@ class Native:
         finally:
             reader.con.close()
 
-    def item_parts(self, items: Iterator[Item], on_progress: Callable[[int], None] | None) -> Iterator[None]:
+    def item_parts(self, items: Iterator[Item], on_progress: Callable[[int], None] | None) -> Generator[None, None, None]:
         """Records another reader made — a CSV file's, each an applicant of consecutive rows named by its first
         line — into ``raw`` as their JSON text, :data:`PART` at a time; the next part is read (in a thread)
         while DuckDB decides this one. A record that came with the reader's own error (an unknown column, rows
@@ -222,8 +226,8 @@ class Native:
         with ThreadPoolExecutor(1) as reader:
             ahead = reader.submit(_records, items)
             while True:
-                lines, texts, self.aside = ahead.result()
-                if len(lines) == PART:
+                lines, texts, self.aside, more = ahead.result()
+                if more:
                     ahead = reader.submit(_records, items)
                 _new_raw(self.con, "raw")
                 _raw_rows(self.con, "raw", lines, texts)
@@ -232,10 +236,10 @@ class Native:
                 if lines:
                     self.part = (lines[0], lines[-1] + 1)
                     yield None
-                if len(lines) < PART:
+                if not more:
                     return
 
-    def parquet_parts(self, path: str) -> Iterator[None]:
+    def parquet_parts(self, path: str) -> Generator[None, None, None]:
         """The rows' numbers in ``raw``, :data:`PART` rows at a time (each part yielded, then the next read:
         DuckDB reads only the row groups it needs), numbered from 1 as :func:`read_parquet` numbers them; the
         screen reads the part's typed columns themselves."""
@@ -309,8 +313,9 @@ class Native:
         the test that its projects are a list the validator takes, and the query of its projects: ``line, p_ord,
         p_object, p_known, pkeys, q`` (as ``s``).
 
-        A JSON Lines line is parsed by DuckDB (a line over the limit, or with a trailing comma DuckDB would take
-        and Python would not, or with an escape that may be half of a surrogate pair, is not), each key's value its JSON text. A Parquet row's keys are its columns that
+        A JSON Lines line is parsed by DuckDB (a line over the limit or :data:`LONG_LINE`, or with a trailing
+        comma DuckDB would take and Python would not, or with an escape that may be half of a surrogate pair,
+        is not), each key's value its JSON text. A Parquet row's keys are its columns that
         are not NULL — each given once, so known when no unknown column has a value; each value is read typed
         where :func:`_typed` says, else written as the JSON the Python reader would see (a type the screen does
         not read, as an object no check passes)."""
@@ -318,7 +323,7 @@ class Native:
         a_known, p_known = [*STRUCTURAL_APPLICANT, *a_inputs], [*STRUCTURAL_PROJECT, *p_inputs]
         max_projects = self.policy.validator.max_projects
         if self.parquet is None:
-            limit = self.max_line_bytes or (1 << 62)
+            limit = min(self.max_line_bytes or LONG_LINE, LONG_LINE)
             self.con.execute(
                 "CREATE OR REPLACE TABLE parsed AS SELECT line, json_keys(j) AS keys, left(ltrim(t, ' \t\r\n'), 1) = '{' "
                 f"AS is_object, {_known_once('keys', a_known)} AS known, from_json(j, {literal(_shape([*a_shape, 'projects']))}) AS s FROM (SELECT line, t, "
@@ -561,11 +566,11 @@ class _JsonlReader:
         self.n, self.rest, self.first = 0, b"", True
 
     def part(self) -> tuple[int, int, int, bool]:
-        """The next part of at least :data:`PART` lines: the last line before it, its last line, the bytes read,
-        and whether it ends the stream."""
+        """The next part of at least :data:`PART` lines, or :data:`PART_BYTES` bytes: the last line before it, its
+        last line, the bytes read, and whether it ends the stream."""
         _new_raw(self.con, "raw_next")
         start, read, last = self.n, 0, False
-        while self.n - start < PART:
+        while self.n - start < PART and read < PART_BYTES:
             if interrupted():
                 raise KeyboardInterrupt
             block = self.stream.read(BLOCK)
@@ -633,22 +638,29 @@ def _raw_rows(con: Any, table: str, lines: list[int], texts: list[str | None], l
 RECORD_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))  # a reader's tree
 
 
-def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[int, Item]]:
-    """The next :data:`PART` records: their lines, their JSON text (None: set aside), and those set aside
-    (with the reader's error: they may hold a bad byte, which is no UTF-8 text)."""
+def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[int, Item], bool]:
+    """The next :data:`PART` records, or :data:`PART_BYTES` of their text: their lines, their JSON text (None:
+    set aside), those set aside (with the reader's error: they may hold a bad byte, which is no UTF-8 text),
+    and whether more may follow."""
     lines: list[int] = []
     texts: list[str | None] = []
     aside: dict[int, Item] = {}
-    for item in itertools.islice(items, PART):
+    size = 0
+    for item in items:
         if interrupted():
             raise KeyboardInterrupt
         lines.append(item.line)
-        if item.error is not None or item.record is None:
+        text = None if item.record is None else RECORD_TEXT.encode(item.record)
+        if item.error is not None or text is None:
             aside[item.line] = item
             texts.append(None)
+            size += len(item.error or "")
         else:
-            texts.append(RECORD_TEXT.encode(item.record))
-    return lines, texts, aside
+            texts.append(text)
+        size += len(text or "")
+        if len(lines) == PART or size >= PART_BYTES:
+            return lines, texts, aside, True
+    return lines, texts, aside, False
 
 
 def _skip_line(stream: IO[bytes]) -> int:
