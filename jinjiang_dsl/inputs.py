@@ -21,6 +21,7 @@ from .ir import InputSpec
 from .limits import (
     MAX_COUNT,
     MAX_DOCUMENT_BYTES,
+    MAX_ERRORS,
     MAX_MONEY,
     MAX_MONEY_DECIMALS,
     MAX_NUMBER_TEXT,
@@ -259,6 +260,10 @@ class Validator:
                     errors.append(Problem(label.en, label.zh).at(f"{project.path}.{names[0]}"))
             projects.append(project)
         pids = [raw.get("id") if isinstance(raw, dict) else None for raw in raw_projects]
+        if len(errors) > MAX_ERRORS:
+            more = len(errors) - MAX_ERRORS
+            errors[MAX_ERRORS:] = [Problem(f"{more:,} more errors in this record (the first {MAX_ERRORS} are listed)",
+                                           f"本记录另有 {more:,} 处错误(仅列出前 {MAX_ERRORS} 处)").at(path)]
         return Applicant(index, aid if isinstance(aid, str) else None, name, facts, tuple(projects),
                          tuple(_named(e, path, aid, pids) for e in errors), path,
                          frozenset(k for k in record if k in self.applicant_inputs), date)

@@ -64,6 +64,10 @@ size of memory, so it is bounded: 16 MiB (about 45,000 applicants). Use JSON Lin
 MAX_SHOWN = 40
 """An input value quoted in an error message is cut to 40 characters."""
 
+MAX_ERRORS = 100
+"""The errors one record reports: the first 100, then how many more (one unknown field or column
+per value, say, would otherwise make the output many times the input)."""
+
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:
     """Text as an error message quotes it: at most ``limit`` characters, saying how long it was."""
