@@ -44,6 +44,18 @@ def jsonl(records: list[Any]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records).encode("utf-8")
 
 
+def both_engines(data: Path, folder: Path) -> str:
+    """What ``eval --no-trace`` writes of a file on DuckDB's native path, once it is known to be what the
+    Python engine writes."""
+    written = []
+    for engine in ("python", "duckdb"):
+        out = folder / f"{engine}.jsonl"
+        assert main(["eval", str(JINJIANG), str(data), "--engine", engine, "--no-trace", "--quiet", "-o", str(out)]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    return written[1]
+
+
 def test_native_decides_every_policy_but_the_finer_than_a_cent_ones() -> None:
     # so that the tests below cannot shrink unnoticed: each policy refused names why
     refused = {p.stem: native.refusal(load_policy(p).plan) for p in POLICIES if p not in NATIVE}
@@ -213,15 +225,8 @@ def test_parquet_columns_past_what_the_screen_reads_are_decided_as_python_decide
       ) t(id, kind, fiscal_contribution, other_municipal_subsidies)) TO '{parquet}' (FORMAT parquet)""")
     con.execute(f"COPY (SELECT 'A' AS id, 'enterprise' AS kind, [[{{'id': 'p', 'date': DATE '2023-06-01'}}]] "
                 f"AS projects) TO '{nested}' (FORMAT parquet)")
-    policy = str(JINJIANG)
     for path in (parquet, nested):
-        written = []
-        for engine in ("python", "duckdb"):
-            out = tmp_path / f"{engine}.jsonl"
-            assert main(["eval", policy, str(path), "--engine", engine, "--no-trace", "--quiet", "-o", str(out)]) == 0
-            written.append(out.read_text(encoding="utf-8"))
-        assert written[0] == written[1]
-        statuses = [json.loads(line)["status"] for line in written[1].splitlines()]
+        statuses = [json.loads(line)["status"] for line in both_engines(path, tmp_path).splitlines()]
         assert statuses == (["error", "error", "ok"] if path == parquet else ["error"])
 
 
@@ -247,14 +252,7 @@ def test_parquet_inputs_of_any_type_and_value_are_decided_as_python_decides_them
             for i, v in enumerate(values)]
     parquet = tmp_path / "swept.parquet"
     duckdb.execute(f"COPY ({' UNION ALL '.join(rows)}) TO '{parquet}' (FORMAT parquet)")
-    written = []
-    for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert main(["eval", str(JINJIANG), str(parquet), "--engine", engine, "--no-trace", "--quiet",
-                     "-o", str(out)]) == 0
-        written.append(out.read_text(encoding="utf-8"))
-    assert written[0] == written[1]
-    assert len(written[1].splitlines()) == len(SWEPT_VALUES)
+    assert len(both_engines(parquet, tmp_path).splitlines()) == len(SWEPT_VALUES)
 
 
 @settings(max_examples=max(settings.default.max_examples // 6, 4), deadline=None,
@@ -268,13 +266,7 @@ def test_a_parquet_file_of_generated_records_is_decided_as_python_decides_it(rec
     con = duckdb.connect()  # whatever types DuckDB makes of them: each read as the Python reader reads it
     con.execute(f"COPY (SELECT * FROM read_json('{lines}', format = 'newline_delimited')) TO '{parquet}' "
                 "(FORMAT parquet)")
-    outputs = []
-    for engine in ("python", "duckdb"):
-        out = folder / f"{engine}.jsonl"
-        assert main(["eval", str(JINJIANG), str(parquet), "--engine", engine, "--no-trace", "--quiet",
-                     "-o", str(out)]) == 0
-        outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1]
+    both_engines(parquet, folder)
 
 
 def sql_writes(policy: Policy, data: bytes | Path, limit: int = 1 << 20) -> set[int]:
@@ -367,14 +359,7 @@ def test_parquet_column_names_reach_the_query_only_quoted(tmp_path: Path) -> Non
         [{{'id': 'p', 'date': DATE '2023-06-01', '{evil.replace("'", "''")}': 2}}] AS projects
         UNION ALL SELECT 'B', 'enterprise', NULL, [{{'id': 'p', 'date': DATE '2023-06-01', '{evil.replace("'", "''")}': NULL}}])
         TO '{parquet}' (FORMAT parquet)""")
-    outputs = []
-    for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert main(["eval", str(JINJIANG), str(parquet), "--engine", engine, "--no-trace", "--quiet",
-                     "-o", str(out)]) == 0
-        outputs.append(out.read_text(encoding="utf-8"))
-    assert outputs[0] == outputs[1]
-    first, second = (json.loads(line) for line in outputs[1].splitlines())
+    first, second = (json.loads(line) for line in both_engines(parquet, tmp_path).splitlines())
     assert first["status"] == "error" and "unknown field" in first["errors"][0]
     assert second["status"] == "ok"  # a NULL is a field not given, whatever its name
 
