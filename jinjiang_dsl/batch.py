@@ -29,7 +29,7 @@ from .api import Policy
 from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
 from .inputs import DECODER, Applicant, lone_surrogate
-from .limits import MAX_ERRORS, MAX_LINE_BYTES, shorten
+from .limits import MAX_ERRORS, MAX_LINE_BYTES, capped, shorten
 from .output import interrupted
 from .rules import Earlier
 
@@ -381,10 +381,8 @@ class _Group:
         """The record gathered so far, as an item (None: there is none), and the group emptied."""
         done = None
         if self.record is not None:
-            problems = self.header_problems + self.problems
-            if len(problems) > MAX_ERRORS:
-                more = len(problems) - MAX_ERRORS
-                problems[MAX_ERRORS:] = [f"{more:,} more problems with this record (the first {MAX_ERRORS} are listed)"]
+            problems = capped(self.header_problems + self.problems,
+                              lambda more: f"{more:,} more problems with this record (the first {MAX_ERRORS} are listed)")
             done = Item(self.line, record=self.record, error="; ".join(problems) if problems else None)
         self.record = None
         return done

@@ -26,6 +26,7 @@ from .limits import (
     MAX_MONEY_DECIMALS,
     MAX_NUMBER_TEXT,
     MAX_PROJECTS,
+    capped,
     shorten,
 )
 from .plan import Plan
@@ -260,10 +261,9 @@ class Validator:
                     errors.append(Problem(label.en, label.zh).at(f"{project.path}.{names[0]}"))
             projects.append(project)
         pids = [raw.get("id") if isinstance(raw, dict) else None for raw in raw_projects]
-        if len(errors) > MAX_ERRORS:
-            more = len(errors) - MAX_ERRORS
-            errors[MAX_ERRORS:] = [Problem(f"{more:,} more errors in this record (the first {MAX_ERRORS} are listed)",
-                                           f"本记录另有 {more:,} 处错误(仅列出前 {MAX_ERRORS} 处)").at(path)]
+        errors = capped(errors, lambda more: Problem(
+            f"{more:,} more errors in this record (the first {MAX_ERRORS} are listed)",
+            f"本记录另有 {more:,} 处错误(仅列出前 {MAX_ERRORS} 处)").at(path))
         return Applicant(index, aid if isinstance(aid, str) else None, name, facts, tuple(projects),
                          tuple(_named(e, path, aid, pids) for e in errors), path,
                          frozenset(k for k in record if k in self.applicant_inputs), date)

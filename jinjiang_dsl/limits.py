@@ -8,7 +8,11 @@ input bounds (``--max-line-bytes``, ``--max-projects``); the policy bounds are f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------- policies
 
@@ -67,6 +71,14 @@ MAX_SHOWN = 40
 MAX_ERRORS = 100
 """The errors one record reports: the first 100, then how many more (one unknown field or column
 per value, say, would otherwise make the output many times the input)."""
+
+
+def capped(errors: list[T], more: Callable[[int], T]) -> list[T]:
+    """A record's errors as it reports them: the first :data:`MAX_ERRORS`, then ``more(n)`` saying how many
+    more there are."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    return [*errors[:MAX_ERRORS], more(len(errors) - MAX_ERRORS)]
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:

@@ -650,14 +650,14 @@ def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[i
         if interrupted():
             raise KeyboardInterrupt
         lines.append(item.line)
-        text = None if item.record is None else RECORD_TEXT.encode(item.record)
-        if item.error is not None or text is None:
+        if item.error is not None or item.record is None:
             aside[item.line] = item
             texts.append(None)
             size += len(item.error or "")
         else:
+            text = RECORD_TEXT.encode(item.record)
             texts.append(text)
-        size += len(text or "")
+            size += len(text)
         if len(lines) == PART or size >= PART_BYTES:
             return lines, texts, aside, True
     return lines, texts, aside, False
