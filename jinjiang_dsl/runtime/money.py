@@ -15,9 +15,9 @@ def round_to(value: Decimal, unit: Decimal, mode: str) -> Decimal:
     return (value / unit).quantize(Decimal(1), rounding=ROUNDING_MODES[mode]) * unit
 
 
-def fmt_plain(value: Decimal) -> str:
-    """``1000000`` → ``1,000,000``; ``1234.5`` → ``1,234.5`` (no trailing zeros invented)."""
-    if value == value.to_integral_value():
+def fmt_plain(value: Decimal | int) -> str:
+    """``1000000`` → ``1,000,000``; ``1234.5`` → ``1,234.5`` (no trailing zeros invented). A count is an int."""
+    if isinstance(value, int) or value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value:,f}"
 
