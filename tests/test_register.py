@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from jinjiang_dsl.cli import main
+from jinjiang_dsl.explain.messages import render
 from jinjiang_dsl.register import Register, replay
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,8 +136,8 @@ def test_a_later_round_gets_what_is_left_under_the_limit_and_says_which_batch_to
     texts = [s["text"] for s in c1["trace"]]
     with sqlite3.connect(register) as db:
         (first,) = db.execute("SELECT batch_id FROM decisions ORDER BY id LIMIT 1").fetchone()
-    assert (f"R2 Enterprise annual cap: earlier batches already granted 650,000 yuan in 2023 (batch {first} I1 · 1.3 "
-            f"406,250 yuan; batch {first} S2 · 2.1 243,750 yuan); 650,000 − 650,000 = 0 yuan of the headroom "
+    assert (f"R2 Enterprise annual cap: earlier batches already granted 650,000 yuan in 2023 (batch {first} I1 · measure 1.3 "
+            f"(2023) 406,250 yuan; batch {first} S2 · measure 2.1 (2023) 243,750 yuan); 650,000 − 650,000 = 0 yuan of the headroom "
             "is left") in texts
     # a replay of the autumn batch sees the register as it stood then: identical
     with sqlite3.connect(register) as db:
@@ -171,6 +172,27 @@ def test_highest_per_applicant_counts_the_award_an_earlier_round_paid(tmp_path: 
     assert totals == [Decimal("200000.00"), Decimal("300000.00"), Decimal("0.00")]
     assert sum(totals) == policy.evaluate_applicant(applicant(centre, giant, again)).total  # as one batch
     assert batch.applicants[0].total == Decimal("500000.00")  # another year: paid in full
+
+
+def test_a_one_off_award_claimed_again_in_a_later_batch_names_the_earlier_award(tmp_path: Path) -> None:
+    # s01's second worked case: recognised in 2024 and paid; the same enterprise claims again in 2025 → 0,
+    # naming the 2024 award and its batch
+    from jinjiang_dsl import load_policy
+
+    path = ROOT / "policies" / "shapes" / "s01_applicant_level.pol"
+    policy = load_policy(path)
+    with Register(tmp_path / "r.sqlite") as register:
+        _, first, _ = register.decide(policy, str(path), [{"id": "A1", "recognised_on": "2024-05-01",
+                                                             "first_little_giant": True}])
+        _, again, _ = register.decide(policy, str(path), [{"id": "A1", "recognised_on": "2025-03-01",
+                                                             "first_little_giant": True}])
+    assert first.applicants[0].total == Decimal("500000.00")
+    (award,) = again.applicants[0].awards
+    assert (award.status, award.amount, again.applicants[0].total) == ("not_eligible", Decimal("0"), Decimal("0"))
+    with sqlite3.connect(tmp_path / "r.sqlite") as db:
+        (spring,) = db.execute("SELECT batch_id FROM decisions ORDER BY id LIMIT 1").fetchone()
+    assert any(f"already awarded by batch {spring} measure 1 (2024) 500,000 yuan" in render(step, "en")
+               for step in award.trace)
 
 
 def test_rounds_of_highest_per_applicant_grant_what_one_batch_grants(tmp_path_factory: Any) -> None:

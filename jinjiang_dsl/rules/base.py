@@ -152,8 +152,9 @@ class Earlier:
     def label(self) -> Label:
         where = f"{self.project} · " if self.project else ""
         other = f"{self.policy} " if self.policy else ""
-        return Label(f"{other}批次 {self.batch} {where}{self.measure} {fmt_plain(self.amount)} 元",
-                     f"{other}batch {self.batch} {where}{self.measure} {fmt_plain(self.amount)} yuan")
+        zh_year, en_year = (f"({self.year}年)", f" ({self.year})") if self.year is not None else ("", "")
+        return Label(f"{other}批次 {self.batch} {where}措施 {self.measure}{zh_year} {fmt_plain(self.amount)} 元",
+                     f"{other}batch {self.batch} {where}measure {self.measure}{en_year} {fmt_plain(self.amount)} yuan")
 
 
 def held(earlier: list[Earlier]) -> tuple[Earlier, Decimal]:
