@@ -1607,3 +1607,38 @@ DATED = ('policy "t" / "t" {\n  issued 2024-01-01\n  rounding 0.01元 half_up\n}
 def test_a_window_of_days_bounds_dates_only(statement: str, message: str, hint: str, needle: str) -> None:
     src = DATED % statement
     assert found(src) == [error(message, hint, at(src, needle))]
+
+
+APPLICANT_LEVEL = ('policy "t" / "t" {\n  issued 2024-01-01\n  dated by date\n  rounding 0.01元 half_up\n}\n'
+                   'applicant {\n  giant: bool "g" / "g"\n}\n'
+                   'project {\n  date: date "d" / "d"\n  spend: money "s" / "s"\n}\n'
+                   'measure 1 "m" / "m" {\n  clause 一\n  requires giant\n  amount 50万\nSTATEMENT}\n'
+                   'measure 2 "p" / "p" {\n  clause 二\n  amount 3% of spend\n}\nRULES')
+
+
+def applicant_level(statement: str, rules: str = "") -> str:
+    return APPLICANT_LEVEL.replace("STATEMENT", statement).replace("RULES", rules)
+
+
+@pytest.mark.parametrize("statement, rules, needs", [
+    ("  once per applicant per year\n", "", "'once per applicant per year'"),
+    ("  paid in instalments 50%, 50%\n", "", "its instalments by year"),
+    ("  cap 100万 per applicant per year, reduce in input order\n", "", "its annual cap"),
+    ("", rule("  limit 60万 per applicant per year\n  reduce pro rata by largest remainder"), "rule R1 (a limit per year)"),
+    ("", rule("  highest not stacked per applicant per year\n  ties go to lower measure"),
+     "rule R1 (highest not stacked per applicant per year)"),
+])
+def test_an_applicant_level_measure_in_a_policy_dated_by_a_project_has_no_year(
+        statement: str, rules: str, needs: str) -> None:
+    # it has no project, so no date: its award was counted in no year (a limit let it stack)
+    src = applicant_level(statement, rules)
+    assert found(src) == [
+        error(f"measure 1 is decided on the applicant's own facts, so it has no project and no date, but the policy "
+              f"is dated by the project input 'date': {needs} cannot place its award in a year",
+              "date the policy by an applicant input (each award then takes the applicant's date), or make the "
+              "measure read a fact of a project", at(src, "measure 1")),
+    ]
+
+
+def test_an_applicant_level_measure_needs_no_date_when_nothing_counts_years() -> None:
+    assert found(applicant_level("  once per applicant\n")) == []

@@ -239,8 +239,36 @@ class _Checker:
         self.check_notes()
         own = {m.id for m in self.policy.measures if not self.reads(m, self.project_facts)
                and (self.reads(m, self.project_facts, summed=True) or self.reads(m, self.applicant_facts))}
+        self.check_undated({m.id for m in self.policy.measures if m.id in own
+                            and not self.reads(m, self.project_facts, summed=True)})
         check_examples(self.policy, self.report, own)
         self.check_unused()
+
+    def check_undated(self, applicant_level: set[str]) -> None:
+        """A measure decided on the applicant's own facts has no project, so in a policy dated by a project
+        input it has no date: whatever places an award in a year or a period cannot place it — refused,
+        rather than the award silently counted in no year (or always out of period)."""
+        if not applicant_level or self.dated_by is None or self.scope_of(self.dated_by) != "project":
+            return
+        rules = [f"rule {r.id} ({what})" for r in self.policy.rules for what in (
+            {"validity": "validity", "limit": "a limit per year"}.get(r.kind or "")
+            or ("highest not stacked per applicant per year"
+                if r.kind == "highest_not_stacked" and r.scope == "applicant" else None),) if what]
+        for m in self.policy.measures:
+            if m.id not in applicant_level:
+                continue
+            needs = [what for what, present in (
+                ("its instalments by year", bool(m.instalments)), ("its annual cap", m.annual_cap is not None),
+                ("'once per applicant per year'", m.once == "year"), ("its quota per year", m.quota is not None))
+                if present] + rules
+            if needs:
+                head = ast.Span(path=m.span.path, line=m.span.line, column=m.span.column,
+                                end_line=m.span.line, end_column=m.span.column + len("measure"))
+                self.error(f"measure {m.id} is decided on the applicant's own facts, so it has no project and no "
+                           f"date, but the policy is dated by the project input '{self.dated_by}': "
+                           f"{', '.join(needs)} cannot place its award in a year", head,
+                           "date the policy by an applicant input (each award then takes the applicant's date), "
+                           "or make the measure read a fact of a project")
 
     def lookup_define(self, d: ast.Define) -> None:
         sym = self.local.get(d.name) or self.symbols.get(d.name)
