@@ -174,6 +174,28 @@ def test_by_payer_is_in_a_stream_summary_too(tmp_path: Path) -> None:
     assert json.loads(summary.read_text(encoding="utf-8"))["by_payer"] == {"市级财政": "20000.01", "县级财政": "20000.00"}
 
 
+@pytest.mark.parametrize("fmt", ["md", "html", "text"])
+def test_batch_reports_show_what_each_payer_must_budget(tmp_path: Path, fmt: str) -> None:
+    import json
+
+    from jinjiang_dsl.cli import main
+
+    src, out = tmp_path / "in.json", tmp_path / f"out.{fmt}"
+    src.write_text(json.dumps({"applicants": [
+        {"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "40000.01"}]},
+        {"id": "B", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "100000", "provincial_project": True}]},
+    ]}), encoding="utf-8")
+    argv = (["eval", str(S6), str(src), "--format", "text", "--lang", "en", "-o", str(out)] if fmt == "text"
+            else ["report", str(S6), str(src), "--format", fmt, "--lang", "en", "-o", str(out)])
+    assert main(argv) == 0
+    text = out.read_text(encoding="utf-8")
+    rows = {"md": ["| 市级财政 | 100,000.01 |", "| 县级财政 | 100,000.00 |", "| 省级财政 | 40,000.00 |"],
+            "html": ["Granted by payer", "市级财政", "100,000.01"],
+            "text": ["市级财政 │    100,000.01", "省级财政 │        40,000", "total    │    240,000.01"]}[fmt]
+    for row in rows:
+        assert row in text
+
+
 def test_shares_for_payers_that_do_not_match_are_an_error() -> None:
     wrong = S6.read_text(encoding="utf-8").replace("shared 4:3:3 by 省级财政, 市级财政, 县级财政",
                                                     "shared 4:3 by 省级财政, 市级财政, 县级财政")

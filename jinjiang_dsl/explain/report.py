@@ -64,6 +64,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "applicant_itself": ("申请人本身", "The applicant itself"),
     "by_measure": ("各措施给予金额", "Granted by measure"),
     "by_status": ("各结果项数", "Awards by status"),
+    "by_payer": ("各出资方承担金额", "Granted by payer"),
+    "payer": ("出资方", "Payer"),
     "applicants_with_errors": ("输入有误的申请人", "Applicants with input errors"),
     "none": ("无", "none"),
     "count": ("项数", "Awards"),

@@ -38,6 +38,7 @@ WORDS = {
     "warning": ("警告", "warning"),
     "summary": ("汇总", "Summary"),
     "measure": ("措施", "measure"),
+    "payer": ("出资方", "payer"),
     "amount": ("金额(元)", "amount (yuan)"),
     "applicants": ("申请人", "applicants"),
     "errors": ("输入有误", "with input errors"),
@@ -132,9 +133,17 @@ def summary_table(batch: BatchDecision, plan: Plan, lang: str) -> Group:
     table.add_column(w("amount", lang), justify="right", footer=fmt_plain(s.total))
     for mid, amount in s.by_measure.items():
         table.add_row(f"{mid} {visible(plan.measure(mid).title.get(lang))}", fmt_plain(amount))
+    tables: list[Table] = [table]
+    if s.by_payer:  # what each treasury must budget (cost sharing)
+        payers = Table(show_footer=True)
+        payers.add_column(w("payer", lang), footer=w("total", lang))
+        payers.add_column(w("amount", lang), justify="right", footer=fmt_plain(sum(s.by_payer.values(), Decimal(0))))
+        for payer, amount in s.by_payer.items():
+            payers.add_row(visible(payer), fmt_plain(amount))
+        tables.append(payers)
     lines = [Text(f"{w('applicants', lang)}: {s.applicants}; {w('errors', lang)}: {s.errors}")]
     lines += [Text(f"{w('warning', lang)}: {visible(x.get(lang))}", style="yellow") for x in s.warnings]
-    return Group(table, *lines)
+    return Group(*tables, *lines)
 
 
 def print_batch(console: Console, batch: BatchDecision, plan: Plan, lang: str, trace: bool = True) -> None:
