@@ -237,11 +237,13 @@ def test_every_allocation_table_can_be_redone_by_hand() -> None:
 def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule(policy: Any, evaluated: Any) -> None:
     # E002: 2.3's next tier would pay 60,000, but 1.1 still wins the project (R1): the total stays
     zh = markdown.render(build(policy, evaluated, "E002"), "zh")
-    assert "注意:按年度上云服务费为 100,000.01 重新测算,申请人合计仍为 750,000.13 元,不增加——R1 就高不重复" in zh
-    # E004: S1 at tier 3 would only take the year's 2.1 from S2, which already has 300,000 (I-12)
+    assert ("注意:按年度上云服务费为 100,000.01 重新测算,本项给予 0 元(现为 0 元),申请人合计仍为 750,000.13 元,不增加——"
+            "R1 就高不重复") in zh
+    # E004: S1 at tier 3 would take the year's 2.1 from S2 (I-12) and R2 would cut it to the same headroom:
+    # S1 0 → 216,666.67, S2 216,666.67 → 0 — both rules named, and the award's own amount stated
     en = markdown.render(build(policy, evaluated, "E004"), "en")
-    assert ("the applicant's total stays 650,000 yuan: the 300,000 yuan gained is kept back by 2.1: once per "
-            "applicant per year") in en
+    assert ("this award 216,666.67 yuan (now 0), but the applicant's total stays 650,000 yuan: the 300,000 yuan "
+            "gained is kept back by R2 Enterprise annual cap and 2.1: once per applicant per year") in en
     # and a change that pays states the award and the total, before and after
     assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "
             "900,000 yuan (now 650,000), 250,000 more") in en

@@ -279,15 +279,18 @@ def _kept(decision: ApplicantDecision) -> dict[tuple[str | None, str], Decimal]:
     return {(p.id, a.measure): (a.entitlement or ZERO) - (a.amount or ZERO) for p in decision.groups() for a in p.awards}
 
 
-def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision) -> tuple[Label, ...]:
-    """The rules across measures that keep back more of some award's entitlement after a change than
-    before it: those that took the gain."""
+def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision,
+             changed: tuple[str | None, str | None]) -> tuple[Label, ...]:
+    """The rules across measures that took the gain: those that, after the change, keep back part of the
+    changed award's entitlement, or more of another award's than before it (a year moved to the changed
+    claim, a limit shared with it)."""
     named = {r.id: r for r in plan.rules if not r.GATE}
     before = _kept(now)
     found: dict[str, Label] = {}
     for p in again.groups():
         for a in p.awards:
-            if (a.entitlement or ZERO) - (a.amount or ZERO) > before.get((p.id, a.measure), ZERO):
+            kept = (a.entitlement or ZERO) - (a.amount or ZERO)
+            if (p.id, a.measure) == changed and kept > 0 or kept > before.get((p.id, a.measure), ZERO):
                 for s in a.trace:
                     if s.rule in named and s.kind == named[s.rule].KIND:
                         found.setdefault(s.rule, named[s.rule].name())
@@ -315,7 +318,7 @@ def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecisio
         promised = again.total - decision.total
     gain = again.total - decision.total
     blocked = max(promised - gain, ZERO)
-    rules = blocking(plan, decision, again) if blocked > 0 or gain <= 0 else ()
+    rules = blocking(plan, decision, again, (c.project, c.measure)) if blocked > 0 or gain <= 0 else ()
     if gain <= 0 and not rules:
         return None  # the measure itself still pays nothing more (a condition it fails): nothing to say
     effect = Effect(name, spec.label, value,

@@ -100,14 +100,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                               "增加 {gain} 元;另有 {blocked} 元因{rules}而得不到",
                               "Decided again with {label} = {set}: this award {granted} yuan (now {granted_now}), the "
                               "applicant's total {total} yuan, {gain} more; {blocked} yuan more is kept back by {rules}"),
-    "change.effect.nothing": ("注意:按{label}为 {set} 重新测算,申请人合计仍为 {total} 元,不增加——{rules}使可得增加的 "
-                              "{blocked} 元得不到",
-                              "Beware: decided again with {label} = {set}, the applicant's total stays {total} yuan: "
-                              "the {blocked} yuan gained is kept back by {rules}"),
-    "change.effect.lower": ("注意:按{label}为 {set} 重新测算,申请人合计将由 {total_now} 元降为 {total} 元,减少 {gain} 元"
-                            "({rules}),不宜如此调整",
-                            "Beware: decided again with {label} = {set}, the applicant's total would fall from "
-                            "{total_now} to {total} yuan, {gain} less ({rules}); not a change to make"),
+    "change.effect.nothing": ("注意:按{label}为 {set} 重新测算,本项给予 {granted} 元(现为 {granted_now} 元),申请人合计仍为 "
+                              "{total} 元,不增加——{rules}使可得增加的 {blocked} 元得不到",
+                              "Beware: decided again with {label} = {set}, this award {granted} yuan (now "
+                              "{granted_now}), but the applicant's total stays {total} yuan: the {blocked} yuan gained "
+                              "is kept back by {rules}"),
+    "change.effect.lower": ("注意:按{label}为 {set} 重新测算,本项给予 {granted} 元(现为 {granted_now} 元),申请人合计将由 "
+                            "{total_now} 元降为 {total} 元,减少 {gain} 元({rules}),不宜如此调整",
+                            "Beware: decided again with {label} = {set}, this award {granted} yuan (now "
+                            "{granted_now}), but the applicant's total would fall from {total_now} to {total} yuan, "
+                            "{gain} less ({rules}); not a change to make"),
     "change.effect.gain.total": ("按{label}为 {set} 重新测算:申请人合计 {total} 元(现为 {total_now} 元),增加 {gain} 元",
                                  "Decided again with {label} = {set}: the applicant's total {total} yuan (now "
                                  "{total_now}), {gain} more"),
