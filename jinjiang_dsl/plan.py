@@ -25,6 +25,20 @@ from .runtime.money import fmt_compact, fmt_plain
 from .runtime.trace import Label, Shown
 
 INVERSE: dict[ast.CompareOp, ast.CompareOp] = {">=": "<", "<": ">=", "<=": ">", ">": "<=", "==": "!=", "!=": "=="}
+
+
+def negated(e: ast.Expr) -> ast.Expr:
+    """What is the case when a condition fails, to show it as a true statement: x 不属于 {…}, 4 < 5,
+    d ∉ [a, b]; a failed 'or' is each side failed ('and'), a failed 'and' one side or the other."""
+    if isinstance(e, ast.InSet):
+        return attrs.evolve(e, negated=not e.negated)
+    if isinstance(e, ast.Compare):
+        return attrs.evolve(e, op=INVERSE[e.op])
+    if isinstance(e, ast.BoolOp):
+        return attrs.evolve(e, op="and" if e.op == "or" else "or", left=negated(e.left), right=negated(e.right))
+    if isinstance(e, ast.Not):
+        return e.operand
+    return ast.Not(operand=e, span=e.span)
 OPS = {
     "+": ("+", "+"), "-": ("−", "−"), "*": ("×", "×"), "/": ("÷", "÷"),
     ">=": ("≥", "≥"), "<=": ("≤", "≤"), ">": (">", ">"), "<": ("<", "<"), "==": ("=", "="), "!=": ("≠", "≠"),
@@ -145,6 +159,9 @@ class _Planner:
                 return f"{literal(e.rate.text)} × {paren(e.base, lang)}"
             if isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
                 return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
+            if isinstance(e, ast.Not) and isinstance(e.operand, ast.InInterval):  # a failed window: x ∉ [a, b]
+                inside = e.operand
+                return f"{walk(inside.operand, lang)} ∉ {literal(from_ast(inside.interval).read('en' if lang else 'zh'))}"
             if isinstance(e, ast.Not):
                 return ("非 " if lang == 0 else "not ") + paren(e.operand, lang)
             if isinstance(e, ast.YearSum):
@@ -173,14 +190,9 @@ class _Planner:
         top = self.definition(e, local)
         if top is not None:  # a definition at the top reads as what it stands for, unbracketed
             e = top.expr
-        if negate:  # what is the case when the condition fails: x 不属于 {…}, 4 < 5, d ∉ [a, b]
-            if isinstance(e, ast.InSet):
-                e = attrs.evolve(e, negated=not e.negated)
-            elif isinstance(e, ast.Compare):
-                e = attrs.evolve(e, op=INVERSE[e.op])
+        if negate and not isinstance(e, (ast.Name, ast.BoolLit)):  # a bare yes/no fact reads as it is, with ✗
+            e = negated(e)
         zh, en = walk(e, 0), walk(e, 1)
-        if negate and isinstance(e, ast.InInterval):
-            zh, en = (" ∉ ".join(t.rsplit(" ∈ ", 1)) for t in (zh, en))
         labels = tuple(self.name_label(n, local) for n in names)
         choices = tuple(self.inputs[n].value_labels if self.inputs[n].kind == "enum" else None for n in names)
         return Shown(Label(zh, en), labels, choices=choices), tuple(names)
