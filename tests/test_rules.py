@@ -167,6 +167,9 @@ def test_12_annual_cap_exactly_reached_is_not_reduced() -> None:
     out = evaluate(doc(enterprise(*[project(f"G{i}", **g5("700000")) for i in range(5)])))
     assert all(find_award(out, "1.2", f"G{i}")["amount"] == "100000.00" for i in range(5))
     assert find_applicant(out, "A1")["total"] == "500000.00"
+    # the last grant brings the year to the cap: said as reaching it, not as "under it"
+    assert "500,000 yuan in 2023 reaches it exactly; nothing is reduced" in trace_text(find_award(out, "1.2", "G4"))
+    assert "within the cap" in trace_text(find_award(out, "1.2", "G3"))
 
 
 def test_12_annual_cap_does_not_revisit_r1_i10() -> None:
@@ -196,7 +199,7 @@ def test_r2_within_headroom_untouched() -> None:
                                   fiscal_contribution="300000", other_municipal_subsidies="40000", **MFR_ABOVE)))
     assert find_award(out, "1.1", "P1")["amount"] == "200000.00"
     assert find_award(out, "2.3", "P2")["amount"] == "60000.00"
-    assert "260,000" in trace_text(find_award(out, "1.1", "P1"))
+    assert "260,000 yuan granted in 2023 reaches it exactly; nothing is reduced" in trace_text(find_award(out, "1.1", "P1"))
     assert find_applicant(out, "A1")["total"] == "260000.00"
 
 

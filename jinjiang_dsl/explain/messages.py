@@ -184,7 +184,9 @@ def key_of(step: Step) -> str:
         return "rate.by"
     if k == "base" and p["shown"].names and len(p["shown"].names) == 1 and p["shown"].template.zh == "{0}":
         return "base.simple"
-    return f"{k}.{p['variant']}" if "variant" in p else k
+    if "variant" not in p:
+        return k
+    return f"{k}.{p['variant']}" + (".reached" if p.get("reached") else "")  # a sum exactly at its limit reaches it
 
 
 def render(step: Step, lang: str) -> str:

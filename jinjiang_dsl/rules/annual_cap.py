@@ -32,6 +32,9 @@ class AnnualCap(Rule):
         "annual_cap.free": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计 {total} 元,未超过",
                             "Annual cap of this measure per applicant {cap} yuan: {total} yuan under it in {year}, "
                             "within the cap"),
+        "annual_cap.free.reached": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计 {total} 元,恰好达到上限,不核减",
+                                    "Annual cap of this measure per applicant {cap} yuan: {total} yuan in {year} "
+                                    "reaches it exactly; nothing is reduced"),
         "annual_cap.reduced": ("本措施每个申请人年度上限 {cap} 元:{year} 年度此前项目已得 {before} 元,本项目按申报顺序由 "
                                "{amount} 元核减为 {after} 元",
                                "Annual cap of this measure per applicant {cap} yuan: earlier projects in {year} "
@@ -75,7 +78,7 @@ class AnnualCap(Rule):
                 running = ZERO
                 for c, amount in zip(granted, amounts):
                     running += amount
-                    self.step(ev, c, "free", cap, year, total=running)
+                    self.step(ev, c, "free", cap, year, total=running, reached=running == cap)
                 continue
             before = ZERO
             reduced = reduce(amounts, cap, self.reduction, ev.unit)
@@ -88,7 +91,8 @@ class AnnualCap(Rule):
                 elif after != amount:
                     self.step(ev, c, "reduced", cap, year, before=before, amount=amount, after=after, allocation=table)
                 else:
-                    self.step(ev, c, "free", cap, year, total=before + after, allocation=table)
+                    self.step(ev, c, "free", cap, year, total=before + after, allocation=table,
+                              reached=before + after == cap)
                 before += after
                 c.amount = after
         return None

@@ -40,6 +40,10 @@ class Limit(Rule):
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "limit.free": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,未超过",
                        "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan granted in {year}, within it"),
+        "limit.free.reached": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,恰好达到,"
+                               "不核减",
+                               "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan granted in {year} "
+                               "reaches it exactly; nothing is reduced"),
         "limit.reduced": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,超出部分按比例"
                           "核减:{amount} × {headroom} ÷ {total} = {share},按最大余数法分配后为 {after} 元",
                           "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in {year} exceeds it, so grants "
@@ -115,7 +119,7 @@ class Limit(Rule):
                       "clamp": Label(clamp.zh + less.zh, clamp.en + less.en) if less is not NO_CLAMP else clamp}
             if total <= left:
                 if ev.trace:  # one step, the same for each grant of the year (steps never change)
-                    free = Step(self.id, self.KIND, {"variant": "free", **common}, limit=left)
+                    free = Step(self.id, self.KIND, {"variant": "free", "reached": total == left, **common}, limit=left)
                     for c in granted:
                         c.note(free)
                 continue
