@@ -39,7 +39,7 @@ def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> 
             "(largest remainder, in units of fen)") in text
     assert "S2 · 2.1 300,000.00 216,666.666667 216,666.66 0.666667 +1 216,666.67" in text
     assert "I1 · 1.3 500,000.00 361,111.111111 361,111.11 0.111111 361,111.11" in text
-    assert "1 fen are left over and go one each to the largest remainders" in text
+    assert "1 fen is left over and goes to the largest remainder" in text
     assert "R2 Enterprise annual cap — Clause 结尾段一 同一企业每年累计享受的各类本级补助资金总额以该企业当年对本级财政经济贡献为上限" in text
 
 
@@ -51,6 +51,8 @@ def test_printed_chinese_report_shows_why_not_lines(tmp_path: Path) -> None:
     assert "条件不满足:属于所列九个产业 ✗" in text
     assert "受益对象不符:规上工业企业 ✗" in text
     assert "合计 0.00" in text
+    # the running header in the report's language: no English word on a Chinese page
+    assert re.search(r"报告编号 R-[0-9a-f]{12} · 政策 [0-9a-f]{12} · 申请数据 [0-9a-f]{12}", text)
 
 
 def test_printed_report_cites_the_rule_that_chose_between_measures(tmp_path: Path) -> None:

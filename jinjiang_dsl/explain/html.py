@@ -269,8 +269,8 @@ def render(report: Report, lang: str) -> str:
 def print_margins(report: Report, lang: str) -> str:
     """A running header (the report id and the hashes) and page numbers on every printed page. Only
     fixed words, hex digits and the version go into this CSS: no text from a policy or an input."""
-    head = (f"{word('report_id', lang)} {report.report_id} · policy {report.plan.source_sha256[:12]}"
-            + (f" · input {report.batch.input_sha256[:12]}" if report.batch.input_sha256 else "")
+    head = (f"{word('report_id', lang)} {report.report_id} · {word('policy_short', lang)} {report.plan.source_sha256[:12]}"
+            + (f" · {word('input_short', lang)} {report.batch.input_sha256[:12]}" if report.batch.input_sha256 else "")
             + f" · jinjiang-dsl {__version__}")
     page = word("page", lang).replace("{page}", '" counter(page) "').replace("{pages}", '" counter(pages) "')
     return (f'\n@page {{ @top-left {{ content: "{head}"; font-size: 7.5pt; color: #5b6670; }}\n'

@@ -33,6 +33,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "policy": ("政策", "Policy"),
     "sha": ("政策源文件 SHA-256", "Policy source SHA-256"),
     "input_sha": ("申请数据 SHA-256", "Input SHA-256"),
+    "policy_short": ("政策", "policy"),
+    "input_short": ("申请数据", "input"),
     "engine": ("引擎版本", "Engine version"),
     "report_id": ("报告编号", "Report id"),
     "page": ("第 {page} 页,共 {pages} 页", "page {page} of {pages}"),
@@ -105,6 +107,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "note.pro_rata": ("取整合计 {floors} 元;余下 {left} {unit}按余数从大到小各加 1 {unit},余数相同者在前者优先;合计 {target} 元。",
                       "Rounded down, the parts come to {floors} yuan; {left} {unit} are left over and go one each "
                       "to the largest remainders (equal remainders: the earlier row); in all {target} yuan."),
+    "note.pro_rata_one": ("取整合计 {floors} 元;余下 1 {unit},加给余数最大者,余数相同者在前者优先;合计 {target} 元。",
+                          "Rounded down, the parts come to {floors} yuan; 1 {unit} is left over and goes to the "
+                          "largest remainder (equal remainders: the earlier row); in all {target} yuan."),
     "note.pro_rata_exact": ("取整合计即为 {target} 元,没有余下的{unit}。",
                             "Rounded down, the parts already come to {target} yuan; no {unit} is left over."),
     "note.input_order": ("前者先得足额,直至用尽 {target} 元。", "Earlier rows are paid in full until the {target} yuan "
@@ -250,8 +255,8 @@ def allocation_table(a: Allocation, rounding: str, lang: str) -> Table:
                   money(p.floor), fmt_plain(p.remainder or ZERO), "+1" if p.extra else "", money(p.granted))
                  for p in a.parts)
     floors = sum((p.floor or ZERO for p in a.parts), ZERO)
-    note = w("note.pro_rata" if a.left else "note.pro_rata_exact", floors=fmt_plain(floors), left=a.left, unit=unit,
-             target=target)
+    key = "note.pro_rata_exact" if not a.left else "note.pro_rata_one" if a.left == 1 else "note.pro_rata"
+    note = w(key, floors=fmt_plain(floors), left=a.left, unit=unit, target=target)
     return Table(caption, head, rows, note, (False, True, True, True, True, False, True))
 
 
