@@ -530,7 +530,10 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
         from rich.markdown import Markdown
 
         with Output(args.output, [args.policy, args.applications]) as out:
-            Terminal(file=cast(TextIO, out), highlight=False).print(Markdown(markdown.render(built, args.lang)))
+            # a file or a pipe has no width: 120 columns keep an allocation table's seven figures whole
+            wide = None if args.output is None and sys.stdout.isatty() else 120
+            Terminal(file=cast(TextIO, out), highlight=False, width=wide).print(
+                Markdown(markdown.render(built, args.lang)))
         return EXIT_OK
     rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
     with Output(args.output, [args.policy, args.applications]) as out:

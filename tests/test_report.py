@@ -373,6 +373,14 @@ def test_explain_command_writes_html(tmp_path: Path) -> None:
     assert "补助测算说明" in page and "1,000,000.00" in page
 
 
+def test_explain_as_text_to_a_file_keeps_every_figure_of_an_allocation_table_whole(tmp_path: Path) -> None:
+    out = tmp_path / "E004.txt"
+    assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E004", "--format", "text", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "…" not in text  # nothing cut to fit
+    assert all(figure in text for figure in ("361,111.111111", "216,666.666667", "72,222.222222"))
+
+
 def test_explain_unknown_applicant_is_an_error(capsys: Any) -> None:
     assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "NOPE"]) == 1
     assert "no applicant with id 'NOPE'" in capsys.readouterr().err
