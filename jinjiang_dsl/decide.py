@@ -297,7 +297,8 @@ class Decider:
                     sums[name] = sum(p.facts[name] for p in given)
                     lead.append(Step(m.rule, "year_sum", {
                         "year": str(year), "name": name, "label": self.input_label(name), "total": sums[name],
-                        "parts": " + ".join(f"{p.id} {fmt_plain(p.facts[name])}" for p in given)}))
+                        "parts": " + ".join(f"{p.id} {fmt_plain(p.facts[name])}" for p in given),
+                        "projects": tuple(p.id for p in given)}))
                 found += self.claims(app, (m,), sums, -1, "", min(p.date for p in projects if p.date), lead=lead)
         return found
 

@@ -92,6 +92,10 @@ class ApplicantDecision:
         """Every award, in groups: the applicant's own first (id None), then each project's."""
         return ((ProjectDecision(None, self.awards),) if self.awards else ()) + self.projects
 
+    def summed_projects(self) -> frozenset[str]:
+        """The projects whose figures a measure over the year added up, as its explanation lists them."""
+        return frozenset(pid for a in self.awards for s in a.trace if s.kind == "year_sum" for pid in s.params["projects"])
+
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "status": self.status, "total": fmt_money(self.total)}
         if self.awards:

@@ -321,3 +321,21 @@ def test_strategies_draw_each_category_row_and_an_unlisted_value(tmp_path: Path)
     rows = {value for value, _, _ in policy.plan.measure("1").formula.rows}
     drawn = Strategies(policy).text_values("level")
     assert set(drawn) == rows | {"其他"}
+
+
+def test_a_project_summed_over_the_year_is_said_to_count_in_the_applicant_s_award(tmp_path: Path) -> None:
+    # P1 and P2 feed the year's sum; P3 gives no fact at all: only it "gives the facts of no measure"
+    import json
+
+    from jinjiang_dsl.cli import main
+
+    src, out = tmp_path / "in.json", tmp_path / "out.md"
+    src.write_text(json.dumps({"applicants": [{"id": "X", "projects": [
+        {"id": "P1", "date": "2024-03-01", "equipment": "6000000"}, {"id": "P2", "date": "2024-09-01", "equipment": "5000000"},
+        {"id": "P3", "date": "2024-09-01"}]}]}), encoding="utf-8")
+    assert main(["explain", str(ROOT / "policies" / "shapes" / "s13_yearly_sum.pol"), str(src), "--lang", "en",
+                 "--format", "md", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    for pid in ("P1", "P2"):
+        assert f"| {pid} | no measure of its own; its figures count in the applicant's own awards |" in text
+    assert "| P3 | gives the facts of no measure |" in text

@@ -98,8 +98,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
         out.append(f"<tr><td>{escape(r.where(lang))}</td><td>{r.measure.id} {escape(r.measure.title.get(lang))}</td>"
                    f"<td>{_status(r.status, lang)}</td>{_money_td(r.award.entitlement)}"
                    f"{_money_td(r.award.amount)}</tr>")
-    out += [f'<tr><td>{escape(p.id or "")}</td><td colspan="4">{word("no_measure", lang)}</td></tr>'
-            for p in a.decision.projects if not p.awards]
+    out += [f'<tr><td>{escape(pid)}</td><td colspan="4">{word(what, lang)}</td></tr>' for pid, what in a.unlisted()]
     out.append(f'<tr class="total"><td colspan="4">{word("total", lang)}</td>{_money_td(a.decision.total)}</tr>')
     out.append("</tbody></table>")
     return out

@@ -48,7 +48,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
     for r in a.awards:
         lines.append(f"| {md(r.where(lang))} | {r.measure.id} {md(r.measure.title.get(lang))} | "
                      f"{status_word(r.status, lang)} | {money(r.award.entitlement)} | {money(r.award.amount)} |")
-    lines += [f"| {md(p.id or '')} | {word('no_measure', lang)} | | | |" for p in a.decision.projects if not p.awards]
+    lines += [f"| {md(pid)} | {word(what, lang)} | | | |" for pid, what in a.unlisted()]
     lines.append(f"| **{word('total', lang)}** | | | | **{money(a.decision.total)}** |")
     return lines
 

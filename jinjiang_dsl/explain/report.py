@@ -51,6 +51,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "computation": ("计算过程", "Computation"),
     "notes": ("适用的解释", "Interpretations that apply"),
     "no_measure": ("未涉及任何措施的事实", "gives the facts of no measure"),
+    "summed_only": ("无本项目的措施;其数据计入申请人本身的年度奖励", "no measure of its own; its figures count in the "
+                    "applicant's own awards"),
     "why_not": ("未获补助的原因", "Why not granted"),
     "what_would_change": ("怎样会不同", "What would change it"),
     "tier_table": ("档次表", "Tier table"),
@@ -282,6 +284,12 @@ class ApplicantReport:
     rules: tuple[Rule, ...] = ()  # the rules across measures that acted on its awards, cited with their clause
     allocations: tuple[Allocation, ...] = ()
     otherwise: ApplicantReport | None = None  # for an input error: the decision were the wrong values left out
+
+    def unlisted(self) -> list[tuple[str, str]]:
+        """The projects no measure lists, each with the catalogue key of what to say of it."""
+        summed = self.decision.summed_projects()
+        return [(p.id or "", "summed_only" if p.id in summed else "no_measure")
+                for p in self.decision.projects if not p.awards]
 
 
 def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:

@@ -88,10 +88,13 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
     head.append(f" — {w('total', lang)} ", style="")
     head.append(money(d.total, lang), style="bold green")
     tree = Tree(head)
+    summed = d.summed_projects()
     for p in d.groups():
         branch = tree.add(Text(visible(p.id) if p.id is not None else w("applicant_itself", lang), style="bold blue"))
         if not p.awards:
-            branch.add(Text(w("summed" if p.id is not None and d.awards else "no_awards", lang), style="dim"))
+            # untraced, what a year's sum added up is not at hand: a project beside the applicant's own awards
+            feeds = p.id in summed if trace else p.id is not None and bool(d.awards)
+            branch.add(Text(w("summed" if feeds else "no_awards", lang), style="dim"))
         for a in p.awards:
             node = branch.add(award_line(plan, a, lang))
             for warning in a.warnings:
