@@ -447,6 +447,15 @@ def test_rules_across_measures_are_cited_and_their_steps_tagged(policy: Any, eva
     assert "#### R2 企业年度补助上限\n\n**条款** 结尾段一\n\n> 同一企业每年累计享受的各类本级补助资金总额以该企业当年对本级财政经济贡献为上限。" in cited
     assert "#### R3 施行期限" in cited and "#### R1" not in cited  # R1 had nothing to choose for E004
     assert re.search(r"^\d+\. \\\[R2\\\] 企业年度补助上限:可用额度 650,000 元", text, re.M)
+    # and under its citation, each step the rule took, with its figures and the awards it acted on
+    assert ("- I1 · 1.3: 企业年度补助上限:可用额度 650,000 元(当年对本级财政经济贡献 650,000 − 当年已享受的其他本级补助 0);"
+            "2023 年度本通知合计 900,000 元,超出部分按比例核减:500,000 × 650,000 ÷ 900,000 = 361,111.111111,"
+            "按最大余数法分配后为 361,111.11 元") in cited
+    assert "- I1 · 1.3、S1 · 2.1、S2 · 2.1、C1 · 4.1: " not in cited  # a step said once per award, dates differ
+    assert "解释 I-9" not in cited  # the interpretations are listed with each award
     page = html.render(build(policy, evaluated, "E004"), "en")
     assert "<li><strong>R2 Enterprise annual cap</strong> — Clause 结尾段一<blockquote" in page
+    assert ('<li><span class="who">S2 · 2.1</span>: Enterprise annual cap: headroom 650,000 yuan (contribution to '
+            'municipal finances this year 650,000 − other municipal subsidies this year 0); 900,000 yuan in 2023 exceeds '
+            'it, so grants are reduced pro rata: 300,000 × 650,000 ÷ 900,000 = 216,666.666667') in page
     assert "<li>[R2] Enterprise annual cap: headroom 650,000 yuan" in page

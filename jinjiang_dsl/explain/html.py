@@ -57,6 +57,8 @@ section.award.referred { border-left-color: var(--referred); }
 blockquote { margin: 6px 0; padding: 4px 10px; border-left: 3px solid var(--line); color: #3d444d;
              background: #f8f9fa; font-size: 9.5pt; }
 ol.steps { padding-left: 22px; margin: 4px 0; } ol.steps li { margin: 1px 0; }
+ul.rules ul.steps { padding-left: 18px; margin: 4px 0 8px; } ul.rules ul.steps li { margin: 1px 0; }
+span.who { color: #5b6670; }
 ul.why-not li, ul.change li { margin: 2px 0; }
 .warning { color: var(--superseded); }
 p.label { font-weight: 600; margin: 8px 0 2px; }
@@ -182,8 +184,10 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]
         out.append(f'<p class="label">{word("rules_applied", lang)}</p><ul class="rules">')
         for rule in a.rules:
             quote = f'<blockquote lang="zh">{escape(rule.quote)}</blockquote>' if rule.quote else ""
+            steps = "".join(f"<li><span class=\"who\">{escape(who)}</span>: {escape(text)}</li>"
+                            for who, text in a.rule_steps(rule.id, lang))
             out.append(f"<li><strong>{escape(rule.id)} {escape(rule.title.get(lang))}</strong> — "
-                       f"{word('clause', lang)} {escape(rule.clause)}{quote}</li>")
+                       f"{word('clause', lang)} {escape(rule.clause)}{quote}<ul class=\"steps\">{steps}</ul></li>")
         out.append("</ul>")
     if a.rule_changes:
         out.append(f'<p class="label">{word("rules", lang)} — {word("what_would_change", lang)}</p><ul>')

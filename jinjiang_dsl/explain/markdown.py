@@ -118,6 +118,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, level: str =
         for rule in a.rules:
             out += [f"#### {rule.id} {md(rule.title.get(lang))}", "", f"**{word('clause', lang)}** {md(rule.clause)}", ""]
             out += [f"> {md(rule.quote)}", ""] if rule.quote else []
+            out += [f"- {md(who)}: {md(text)}" for who, text in a.rule_steps(rule.id, lang)] + [""]
     if a.rule_changes:
         out += [f"**{word('rules', lang)} — {word('what_would_change', lang)}**", ""]
         out += [f"- {md(change_text(c, lang))}" for c in a.rule_changes] + [""]

@@ -285,6 +285,19 @@ class ApplicantReport:
     allocations: tuple[Allocation, ...] = ()
     otherwise: ApplicantReport | None = None  # for an input error: the decision were the wrong values left out
 
+    def rule_steps(self, rule: str, lang: str) -> list[tuple[str, str]]:
+        """What a rule across measures did, step by step with its figures: (the awards, the sentence), a
+        sentence it wrote on several awards (a year's headroom, the same for each grant) said once."""
+        found: dict[str, list[str]] = {}
+        for r in self.awards:
+            who = f"{r.where(lang)} · {r.measure.id}"
+            for s in r.award.trace:
+                if s.rule == rule and s.kind != "note":  # the interpretations are listed with each award
+                    names = found.setdefault(sentence(s, lang), [])
+                    if who not in names:
+                        names.append(who)
+        return [("、".join(names) if lang == "zh" else ", ".join(names), text) for text, names in found.items()]
+
     def unlisted(self) -> list[tuple[str, str]]:
         """The projects no measure lists, each with the catalogue key of what to say of it."""
         summed = self.decision.summed_projects()
