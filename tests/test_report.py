@@ -183,6 +183,17 @@ def test_an_applicant_with_an_input_error_shows_what_it_would_otherwise_get(poli
     assert "Setting the input errors aside" not in markdown.render(report.build(policy.decider(), apps, batch), "en")
 
 
+def test_for_reference_a_project_without_a_readable_date_is_not_said_to_be_out_of_period(policy: Any) -> None:
+    # P2's date is missing: the period cannot be decided, which is not the same as being outside it (P1, 2022)
+    rec = {"id": "Y3", "kind": "enterprise", "manufacturer": True, "fiscal_contribution": "100000", "projects": [
+        {"id": "P1", "date": "2022-06-01", "mis_software_spend": "600000"},
+        {"id": "P2", "date": "2023-09-31", "mis_software_spend": "600000"}]}
+    apps, batch = policy.run({"applicants": [rec]})
+    en = markdown.render(report.build(policy.decider(), apps, batch), "en")
+    assert "| P1 | 2.2 Integrated management information systems (ERP/SCM/MES/CRM) | out of period |" in en
+    assert "| P2 | 2.2 Integrated management information systems (ERP/SCM/MES/CRM) | period undecided (no readable date) |" in en
+
+
 def test_a_winner_cut_to_nothing_after_r1_is_not_shown_as_granted(policy: Any, examples: Any) -> None:
     # I-10: G8's 1.2 wins R1 over 2.3, then 1.2's annual cap, used up by G1–G6, cuts it to 0
     rec = record(examples, "E003")

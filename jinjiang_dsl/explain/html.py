@@ -48,7 +48,7 @@ tr.matched td { background: #dafbe1; font-weight: 700; }
 .status.granted { color: var(--granted); } .status.superseded { color: var(--superseded); }
 .status.reduced_to_zero { color: var(--superseded); }
 .status.not_eligible { color: var(--not); } .status.referred { color: var(--referred); }
-.status.out_of_period { color: var(--out); } .error { color: var(--error); }
+.status.out_of_period, .status.undated { color: var(--out); } .error { color: var(--error); }
 section.award { border: 1px solid var(--line); border-left: 4px solid var(--line); border-radius: 4px;
                 padding: 4px 12px 8px; margin: 12px 0; break-inside: avoid-page; }
 section.award.granted { border-left-color: var(--granted); }

@@ -168,6 +168,7 @@ class AwardReport:
     tier_rows: tuple[TierRow, ...]
     why_not: tuple[Step, ...]
     changes: tuple[Change, ...]
+    undated: bool = False  # for reference only: its project's date could not be read, so no period decides
 
     @property
     def granted(self) -> bool:
@@ -178,6 +179,8 @@ class AwardReport:
         """The award's status as the report shows it: a winner a later rule cut to nothing (I-10) is
         "granted, reduced to 0", never a plain "granted 0.00" (the output keeps the contract's status)."""
         a = self.award
+        if self.undated and a.status == "out_of_period":
+            return "undated"
         return "reduced_to_zero" if a.status == "granted" and not a.amount and a.entitlement else a.status
 
     @property
@@ -365,7 +368,8 @@ def otherwise(decider: Decider, app: Applicant, decision: ApplicantDecision) -> 
     again = decider.applicant(attrs.evolve(app, errors=()))
     if again.status != "ok" or not any(p.awards for p in again.groups()):
         return None
-    awards = tuple(AwardReport(p.id or "", decider.plan.measure(a.measure), a, (), (), ())
+    undated = {p.id for p in app.projects if p.date is None}  # a date missing or unreadable: not a period's
+    awards = tuple(AwardReport(p.id or "", decider.plan.measure(a.measure), a, (), (), (), undated=p.id in undated)
                    for p in again.groups() for a in p.awards)
     return ApplicantReport(again, None, awards, ())
 
