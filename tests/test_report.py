@@ -183,6 +183,19 @@ def test_an_applicant_with_an_input_error_shows_what_it_would_otherwise_get(poli
     assert "Setting the input errors aside" not in markdown.render(report.build(policy.decider(), apps, batch), "en")
 
 
+def test_an_applicant_missing_a_fact_a_rule_needs_shows_what_it_would_get_without_that_rule(
+        policy: Any, evaluated: Any) -> None:
+    # E012 gives no fiscal contribution, which R2 needs since it has a grant: an input error — and, for
+    # reference, what it would get were R2 left out (named as such)
+    en = markdown.render(build(policy, evaluated, "E012"), "en")
+    assert ("Leaving out R2 Enterprise annual cap, which needs a fact the applicant did not give, the applicant would "
+            "be entitled to the following. For reference only") in en
+    assert "| P1 | 2.2 Integrated management information systems (ERP/SCM/MES/CRM) | granted | 50,000.00 | 50,000.00 |" in en
+    decision = next(d for d in evaluated[1].applicants if d.id == "E012")
+    assert decision.status == "error" and decision.total == 0
+    assert "暂不适用 R2 企业年度补助上限(缺少其所需数据)" in html.render(build(policy, evaluated, "E012"), "zh")
+
+
 def test_for_reference_a_project_without_a_readable_date_is_not_said_to_be_out_of_period(policy: Any) -> None:
     # P2's date is missing: the period cannot be decided, which is not the same as being outside it (P1, 2022)
     rec = {"id": "Y3", "kind": "enterprise", "manufacturer": True, "fiscal_contribution": "100000", "projects": [

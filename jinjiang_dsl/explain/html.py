@@ -169,7 +169,8 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]
         out += [f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in d.errors]
         out.append("</ul>")
         if a.otherwise is not None:
-            out += [f'<p class="label otherwise">{word("otherwise", lang)}</p>', *summary_table(a.otherwise, lang)]
+            out += [f'<p class="label otherwise">{escape(a.otherwise.otherwise_caption(lang))}</p>',
+                    *summary_table(a.otherwise, lang)]
         return out
     if not a.awards:
         return out + [f"<p>{word('no_awards', lang)}</p>"]

@@ -102,7 +102,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, level: str =
     if d.status == "error":
         out += [f"**{word('errors', lang)}**", ""] + [f"- {md(error_text(e, lang))}" for e in d.errors] + [""]
         if a.otherwise is not None:
-            out += [f"*{word('otherwise', lang)}*", ""] + summary_table(a.otherwise, lang) + [""]
+            out += [f"*{md(a.otherwise.otherwise_caption(lang))}*", ""] + summary_table(a.otherwise, lang) + [""]
         return out
     if not a.awards:
         return out + [word("no_awards", lang), ""]

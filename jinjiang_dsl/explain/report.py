@@ -74,6 +74,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "count": ("项数", "Awards"),
     "applicants_n": ("申请人数", "Applicants"),
+    "otherwise_rules": ("暂不适用 {rules}(缺少其所需数据),本申请人可得如下。仅供参考:补齐数据前不予给予",
+                        "Leaving out {rules}, which needs a fact the applicant did not give, the applicant would be "
+                        "entitled to the following. For reference only: nothing is granted until the input is "
+                        "completed"),
     "otherwise": ("暂不计输入错误(无法读取的值略去,其余按所填),本申请人可得如下。仅供参考:更正前不予给予",
                   "Setting the input errors aside (values that cannot be read left out, the rest as given), the "
                   "applicant would be entitled to the following. For reference only: nothing is granted until "
@@ -287,6 +291,13 @@ class ApplicantReport:
     rules: tuple[Rule, ...] = ()  # the rules across measures that acted on its awards, cited with their clause
     allocations: tuple[Allocation, ...] = ()
     otherwise: ApplicantReport | None = None  # for an input error: the decision were the wrong values left out
+    without: tuple[Label, ...] = ()  # the rules that otherwise leaves out, for a fact they need and lack
+
+    def otherwise_caption(self, lang: str) -> str:
+        if not self.without:
+            return word("otherwise", lang)
+        return word("otherwise_rules", lang).format(rules=("、" if lang == "zh" else ", ").join(
+            r.get(lang) for r in self.without))
 
     def rule_steps(self, rule: str, lang: str) -> list[tuple[str, str]]:
         """What a rule across measures did, step by step with its figures: (the awards, the sentence), a
@@ -361,17 +372,28 @@ def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecisi
 
 def otherwise(decider: Decider, app: Applicant, decision: ApplicantDecision) -> ApplicantReport | None:
     """What an applicant with input errors would be entitled to with the errors set aside: a value that
-    cannot be read is never among its facts (so it counts as not given), the rest as given. For
-    reference; nothing is granted until the input is corrected. None when even that cannot be decided."""
-    if not app.errors or not (app.facts or app.projects):
+    cannot be read is never among its facts (so it counts as not given), the rest as given; or, when a
+    rule across measures needs a fact the applicant did not give, without that rule. For reference;
+    nothing is granted until the input is corrected. None when even that cannot be decided."""
+    if not (app.facts or app.projects):
         return None
-    again = decider.applicant(attrs.evolve(app, errors=()))
+    lacking: set[str] = set()
+    if app.errors:
+        again = decider.applicant(attrs.evolve(app, errors=()))
+    else:  # a rule needs a fact the applicant did not give: decided without the rules that need one
+        lacking = {r.id for r in decider.plan.rules for _, cond in r.figures()
+                   if any(app.facts.get(name) is None for name in cond.inputs)}
+        if not lacking:
+            return None
+        plan = attrs.evolve(decider.plan, rules=tuple(r for r in decider.plan.rules if r.id not in lacking))
+        again = Decider(plan, decider.backend, trace=True).applicant(app)
     if again.status != "ok" or not any(p.awards for p in again.groups()):
         return None
+    without = tuple(Label(f"{r.id} {r.title.zh}", f"{r.id} {r.title.en}") for r in decider.plan.rules if r.id in lacking)
     undated = {p.id for p in app.projects if p.date is None}  # a date missing or unreadable: not a period's
     awards = tuple(AwardReport(p.id or "", decider.plan.measure(a.measure), a, (), (), (), undated=p.id in undated)
                    for p in again.groups() for a in p.awards)
-    return ApplicantReport(again, None, awards, ())
+    return ApplicantReport(again, None, awards, (), without=without)
 
 
 @attrs.frozen(slots=True)
