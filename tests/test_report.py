@@ -59,8 +59,8 @@ def reevaluate(policy: Any, examples: dict[str, Any], aid: str, c: Change, value
     return policy.evaluate_applicant(rec)
 
 
-def award_of(decision: Any, project: str, measure: str) -> Any:
-    pd = next(p for p in decision.projects if p.id == project)
+def award_of(decision: Any, project: str | None, measure: str) -> Any:
+    pd = next(p for p in decision.groups() if p.id == project)  # None: the applicant's own awards
     return next(a for a in pd.awards if a.measure == measure)
 
 
@@ -131,7 +131,8 @@ def test_every_suggestion_states_what_deciding_the_whole_applicant_again_gives()
                 e = c.effect
                 assert e is not None, c
                 scope = p.plan.inputs[e.field].scope
-                again = p.decider().applicant(with_fact(app, c.project, e.field, e.value, scope))
+                where = c.project if c.set_in is None else c.set_in  # a year's sum: set in one of its projects
+                again = p.decider().applicant(with_fact(app, where, e.field, e.value, scope))
                 assert again.total == e.total and decision.total == e.total_now, c
                 if c.measure is not None:
                     assert award_of(again, c.project, c.measure).amount == e.granted, c
@@ -140,6 +141,21 @@ def test_every_suggestion_states_what_deciding_the_whole_applicant_again_gives()
                 assert c.offered == (e.total > e.total_now)
                 checked += 1
     assert checked >= 20 and offered >= 5 and warned >= 3, (checked, offered, warned)
+
+
+def test_a_year_s_sum_short_of_its_requirement_gets_a_suggestion_checked_over_the_whole_chain(tmp_path: Path) -> None:
+    # S13: the year's sum is one fen short; the suggestion names the sum needed and the project whose figure moves
+    shape = ROOT / "policies" / "shapes" / "s13_yearly_sum.pol"
+    p = load_policy(shape)
+    apps, batch = p.run({"applicants": [{"id": "X", "projects": [
+        {"id": "P1", "date": "2024-03-01", "equipment": "4000000"}, {"id": "P2", "date": "2024-05-01", "equipment": "5999999.99"}]}]})
+    (c,) = [c for group in changes(p.decider(), apps[0], batch.applicants[0]).values() for c in group]
+    assert (c.kind, c.set_in, c.field, c.value) == ("requirement_at_least", "P2", "equipment", Decimal("6000000.00"))
+    assert c.effect is not None and (c.effect.granted, c.effect.total) == (Decimal("500000.00"), Decimal("500000.00"))
+    en = markdown.render(report.build(p.decider(), apps, batch), "en")
+    assert ("With equipment investment (summed over the year) of at least 10,000,000 (the bound here is 10,000,000), "
+            "'the year's equipment investment reaches 10 million' would be met. Decided again with P2's equipment "
+            "investment = 6,000,000: this award 500,000 yuan (now 0), the applicant's total 500,000 yuan, 500,000 more") in en
 
 
 def test_a_failed_comparison_says_the_bound_and_the_value_it_needs(policy: Any, examples: Any) -> None:

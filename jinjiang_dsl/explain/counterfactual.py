@@ -123,9 +123,11 @@ def needed(plan: Plan, e: ir.Expr, a: Facts, p: Facts) -> tuple[str, str, Any, D
     """For a comparison of one count or money input with a bound (a figure, or an expression of other
     facts) that does not hold: the input, "at_least" or "at_most", the nearest value that holds, and
     the bound as computed here (``4 < 20% × 21``: 4.2, so at least 5)."""
-    if isinstance(e, ir.Within) and isinstance(e.operand, ir.Input):
-        name, iv = e.operand.name, e.interval
-        kind, value = plan.inputs[name].kind, (a if e.operand.scope == "applicant" else p).get(name)
+    if isinstance(e, ir.Within) and isinstance(_plain(e.operand), ir.Input):
+        operand = _plain(e.operand)
+        assert isinstance(operand, ir.Input)
+        name, iv = operand.name, e.interval
+        kind, value = plan.inputs[name].kind, (a if operand.scope == "applicant" else p).get(name)
         if kind not in ("count", "money") or not isinstance(value, (int, Decimal)) or value in iv:
             return None
         if iv.lower is not None and (value < iv.lower or value == iv.lower and not iv.lower_inclusive):
@@ -138,10 +140,10 @@ def needed(plan: Plan, e: ir.Expr, a: Facts, p: Facts) -> tuple[str, str, Any, D
     if not isinstance(e, ir.Compare) or e.op not in (">=", ">", "<=", "<"):
         return None
     op: str = e.op
-    side, other = e.left, e.right
+    side, other = _plain(e.left), e.right
     if not isinstance(side, ir.Input):
         flipped = {">=": "<=", ">": "<", "<=": ">=", "<": ">"}
-        op, side, other = flipped[op], e.right, e.left
+        op, side, other = flipped[op], _plain(e.right), e.left
     if not isinstance(side, ir.Input) or side.name in {n.name for n in _inputs(other)}:
         return None
     kind = plan.inputs[side.name].kind
@@ -158,6 +160,11 @@ def needed(plan: Plan, e: ir.Expr, a: Facts, p: Facts) -> tuple[str, str, Any, D
     return side.name, "at_least" if up else "at_most", int(nearest) if kind == "count" else nearest, bound
 
 
+def _plain(e: ir.Expr) -> ir.Expr:
+    """A year's sum of an input reads, in a year's claim, as the input itself (its facts are the sums)."""
+    return e.input if isinstance(e, ir.YearSum) else e
+
+
 def _inputs(e: ir.Expr) -> list[ir.Input]:
     found, stack = [], [e]
     while stack:
@@ -171,9 +178,10 @@ def _inputs(e: ir.Expr) -> list[ir.Input]:
 def requirement(plan: Plan, app: Applicant, project: str | None, award: Award) -> Change | None:
     """A measure refused on one requirement that compares a figure with a bound: the value that meets it."""
     m = plan.measure(award.measure)
-    if award.status != "not_eligible" or m.level == "year":
+    if award.status != "not_eligible":
         return None
-    a, p = _facts(app, project)
+    sums = {s.params["name"]: s for s in award.trace if s.kind == "year_sum"}  # a year's claim: its facts
+    a, p = (app.facts, {k: s.params["total"] for k, s in sums.items()}) if m.level == "year" else _facts(app, project)
     interpreter = Interpreter(plan)
     try:
         with exact():
@@ -188,8 +196,20 @@ def requirement(plan: Plan, app: Applicant, project: str | None, award: Award) -
         return None
     name, way, value, bound = found
     spec = plan.inputs[name]
-    return Change(f"requirement_{way}", m.rule, project, m.id, name, value, None, {
-        "label": spec.label, "needed": value, "bound": bound, "requirement": failing[0].label})
+    params = {"label": spec.label, "needed": value, "bound": bound, "requirement": failing[0].label}
+    if m.level != "year":
+        return Change(f"requirement_{way}", m.rule, project, m.id, name, value, None, params)
+    if name not in sums:
+        return None
+    # the year's sum moved by the difference in its last project: that project's value is what is set
+    last = sums[name].params["projects"][-1]
+    own = next(q.facts[name] for q in app.projects if q.id == last)
+    moved = own + (value - sums[name].params["total"])
+    if moved < 0:
+        return None
+    summed = Label(f"{spec.label.zh}(本年度累计)", f"{spec.label.en} (summed over the year)")
+    return Change(f"requirement_{way}", m.rule, project, m.id, name, moved, None, {**params, "label": summed},
+                  set_in=last)
 
 
 def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
@@ -306,7 +326,8 @@ def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecisio
         return None
     name, value = found
     spec = plan.inputs[name]
-    again = decider.applicant(with_fact(app, c.project, name, value, spec.scope))
+    where = c.project if c.set_in is None else c.set_in
+    again = decider.applicant(with_fact(app, where, name, value, spec.scope))
     if again.status != "ok":
         return None
     before, after = _award(decision, c.project, c.measure), _award(again, c.project, c.measure)
@@ -321,7 +342,8 @@ def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecisio
     rules = blocking(plan, decision, again, (c.project, c.measure)) if blocked > 0 or gain <= 0 else ()
     if gain <= 0 and not rules:
         return None  # the measure itself still pays nothing more (a condition it fails): nothing to say
-    effect = Effect(name, spec.label, value,
+    label = spec.label if c.set_in is None else Label(f"{c.set_in} 的{spec.label.zh}", f"{c.set_in}'s {spec.label.en}")
+    effect = Effect(name, label, value,
                     None if c.measure is None else (after.amount or ZERO) if after is not None else ZERO,
                     None if c.measure is None else (before.amount or ZERO) if before is not None else ZERO,
                     again.total, decision.total, blocked, rules)

@@ -111,6 +111,7 @@ class Change:
     expect: Decimal | None  # None: what deciding again gives (a requirement met)
     params: dict[str, Any]
     effect: Effect | None = None
+    set_in: str | None = None  # the project whose fact is set, when it is not the award's (a year's sum)
 
     @property
     def offered(self) -> bool:
