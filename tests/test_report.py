@@ -340,7 +340,7 @@ def test_why_not_says_not_provided(policy: Any, evaluated: Any) -> None:
 
 def test_r1_comparison_names_winner_and_loser(policy: Any, evaluated: Any) -> None:
     text = markdown.render(build(policy, evaluated, "E001"), "en")
-    assert "the highest is 1.1 (1,000,000 yuan); not stacked: 2.2 100,000 yuan" in text
+    assert "the highest is 1.1 (1,000,000 yuan); not stacked: 2.2 (100,000 yuan)" in text
     assert "1.1 pays 1,000,000 yuan, more than this measure's 100,000 yuan; superseded" in text
 
 

@@ -51,7 +51,7 @@ def test_r1_highest_wins_losers_superseded_naming_the_winner() -> None:
     assert award_triple(l23) == ("superseded", "60000.00", "0.00")
     # the winner's explanation lists each loser with its amount
     [won] = r1_steps(win)
-    assert "2.2 100,000" in won["text"] and "2.3 60,000" in won["text"]
+    assert "not stacked: 2.2 (100,000 yuan); 2.3 (60,000 yuan)" in won["text"]
     # each loser names the winner, the winner's amount and its own
     for loser, own in ((l22, "100,000"), (l23, "60,000")):
         [lost] = r1_steps(loser)

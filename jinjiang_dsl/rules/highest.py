@@ -170,8 +170,7 @@ class HighestNotStacked(Rule):
         for c in candidates:
             if c is best:
                 if len(candidates) > 1 and ev.trace:
-                    others = [Label(f"{o.measure.id} {fmt_plain(_amount(o))} 元", f"{o.measure.id} {fmt_plain(_amount(o))} yuan")
-                              for o in candidates if o is not best]
+                    others = [self.named(o, per) for o in candidates if o is not best]
                     self.step(c, variant=("won_tie" if tie else "won") + per, count=len(candidates),
                               measure=best.measure.id, amount=_amount(best), others=others, year=str(c.year or ""))
                     self.write_notes(c)
@@ -185,6 +184,14 @@ class HighestNotStacked(Rule):
                 self.step(c, variant=variant, winner=best.measure.id, project=best.project,
                           winner_amount=_amount(best), amount=own)
                 self.write_notes(c)
+
+    @staticmethod
+    def named(c: Claim, per: str) -> Label:
+        """A claim not stacked, as the winner's step lists it: its measure and amount, and across an
+        applicant's projects, its project ("P2 · 1(500,000 元)")."""
+        where = f"{c.project} · " if per and c.project else ""
+        return Label(f"{where}{c.measure.id}({fmt_plain(_amount(c))} 元)",
+                     f"{where}{c.measure.id} ({fmt_plain(_amount(c))} yuan)")
 
     def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
         """A winner reduced by a later rule: the choice stands, and each claim says so."""
