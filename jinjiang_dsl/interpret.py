@@ -18,7 +18,7 @@ from .plan import Plan
 from .runtime.intervals import lower_key, part_in, percent_text
 from .runtime.money import round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
-from .runtime.trace import Label, Shown, Step, cross_check
+from .runtime.trace import Label, Shown, Step, bracket_sum, cross_check
 
 Facts = dict[str, Any]
 
@@ -222,6 +222,8 @@ class Interpreter:
                                                             "rate": t.amount.text if isinstance(t.amount, ir.Const)
                                                             and t.amount.unit == "percent" else percent_text(rate),
                                                             "amount": part * rate}, value=part * rate))
+            if steps is not None:
+                bracket_sum(rule, steps, total)
             return total
         tier = self.pick_tier(f, value)
         if tier is None:

@@ -321,6 +321,9 @@ class CodeGenerator:
                                            f"'interval': {self.k.interval(iv)}, 'words': {t.text!r}, 'part': part, "
                                            f"'rate': {_rate_text(t.amount)}, 'amount': part * rate}}",
                           ", value=part * rate")
+        out("if steps is not None:")
+        with out.indent():
+            out(f"bracket_sum({rule}, steps, raw)")
 
     # ------------------------------------------------------------------ rules
 

@@ -45,6 +45,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                       "{label} is {value}, not one of the listed categories ({listed}): nothing is granted"),
     "bracket": ("{label} {value} 中位于 {interval}(“{words}”)的部分 {part} × {rate} = {amount} 元",
                 "The part of {label} {value} in {interval} (“{words}”): {part} × {rate} = {amount} yuan"),
+    "bracket_sum": ("各部分合计:{parts} = {total} 元", "The parts added up: {parts} = {total} yuan"),
     "tier.thresholds": ("{label} {value} 达到 {interval}(“{words}”):第 {index} 档(取所达最高档),补助 {amount} 元",
                         "{label} {value} reaches {interval} (\"{words}\"): tier {index} (the highest reached), "
                         "pays {amount} yuan"),

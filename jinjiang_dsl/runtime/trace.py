@@ -92,3 +92,11 @@ def cross_check(rule: str, label: Label, other: Decimal, formula: Decimal) -> St
     """A cross check that disagrees with the formula: both figures as exact values, without the trailing
     zeros their arithmetic happened to carry (99,999.999, not 99,999.9990), whichever engine computed them."""
     return Step(rule, "cross_check", {"label": label, "other": other.normalize(), "formula": formula.normalize()})
+
+
+def bracket_sum(rule: str, steps: list[Step], total: Decimal) -> None:
+    """After progressive brackets, the parts added up — when more than one bracket paid — so the sum a
+    person checks is written, not left to them (both backends call this with the steps they wrote)."""
+    parts = [s.params["amount"] for s in steps if s.kind == "bracket" and s.rule == rule]
+    if len(parts) > 1:
+        steps.append(Step(rule, "bracket_sum", {"parts": " + ".join(fmt_plain(x) for x in parts), "total": total}))
