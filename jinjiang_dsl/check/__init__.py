@@ -239,8 +239,9 @@ class _Checker:
         self.check_notes()
         own = {m.id for m in self.policy.measures if not self.reads(m, self.project_facts)
                and (self.reads(m, self.project_facts, summed=True) or self.reads(m, self.applicant_facts))}
-        self.check_undated({m.id for m in self.policy.measures if m.id in own
-                            and not self.reads(m, self.project_facts, summed=True)})
+        if not any(d.is_error for d in self.diagnostics):  # a misspelt fact would make a measure look applicant-level
+            self.check_undated({m.id for m in self.policy.measures if m.id in own
+                                and not self.reads(m, self.project_facts, summed=True)})
         check_examples(self.policy, self.report, own)
         self.check_unused()
 
