@@ -419,6 +419,8 @@ class Expectation:
     entitled: Quantity | None
     phrase: str | None
     span: Span
+    shares: tuple[tuple[str, Quantity], ...] = ()  # each payer's part of the award, as its output lists them
+    instalments: tuple[Quantity, ...] = ()  # the award paid year by year, in order
 
 
 @attrs.frozen(slots=True, kw_only=True)

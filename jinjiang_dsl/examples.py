@@ -136,8 +136,16 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
     )
     if differs:
         return f"line {e.span.line}: {pid} {mid}: expected {', '.join(want)}; got {_describe(award)}"
+    assert award is not None
+    if e.shares and tuple((payer, q.value) for payer, q in e.shares) != award.shares:
+        got = ", ".join(f"{payer} {fmt_plain(v)}" for payer, v in award.shares) or "no shares"
+        return (f"line {e.span.line}: {pid} {mid}: expected shared "
+                f"{', '.join(f'{payer} {_money(q)}' for payer, q in e.shares)}; got {got}")
+    if e.instalments and tuple(q.value for q in e.instalments) != tuple(v for _, v in award.instalments):
+        got = ", ".join(f"{year} {fmt_plain(v)}" for year, v in award.instalments) or "no instalments"
+        return (f"line {e.span.line}: {pid} {mid}: expected paid in instalments "
+                f"{', '.join(_money(q) for q in e.instalments)}; got {got}")
     if e.phrase is not None:
-        assert award is not None
         text = " ".join(render(s, lang) for s in award.trace for lang in ("zh", "en"))
         if e.phrase not in text:
             return f"line {e.span.line}: {pid} {mid}: the explanation does not say {e.phrase!r}"

@@ -90,3 +90,37 @@ def test_test_command_passes_and_shows_complete_coverage(capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "coverage: " in out and "; complete" in out
     assert out.rstrip().endswith("46 passed, 0 failed")
+
+
+SHAPES = ROOT / "policies" / "shapes"
+
+
+@pytest.mark.parametrize("shape, old, new, failure", [
+    ("s06_cost_sharing.pol", "shared 市级财政 2万, 县级财政 2万", "shared 市级财政 2万, 县级财政 3万",
+     "line 27: P1 1: expected shared 市级财政 20,000 (2万), 县级财政 30,000 (3万); got 市级财政 20,000, 县级财政 20,000"),
+    ("s10_instalments.pol", "paid in instalments 4万, 3万, 30,000.01元", "paid in instalments 4万, 30,000.01元, 3万",
+     "line 28: P1 1: expected paid in instalments 40,000 (4万), 30,000.01 (30,000.01元), 30,000 (3万); "
+     "got 2024 40,000, 2025 30,000, 2026 30,000.01"),
+])
+def test_an_example_checks_each_payer_s_share_and_each_instalment(shape: str, old: str, new: str, failure: str) -> None:
+    source = (SHAPES / shape).read_text(encoding="utf-8")
+    assert all(o.passed for o in run_all(policy_from(source)))
+    assert old in source
+    failed = [f for o in run_all(policy_from(source.replace(old, new))) for f in o.failures]
+    assert failed == [failure]
+
+
+@pytest.mark.parametrize("shape, old, new, message", [
+    ("s06_cost_sharing.pol", "shared 市级财政 2万, 县级财政 2万", "shared 县级财政 2万, 市级财政 2万",
+     "measure 1 is shared by 市级财政, 县级财政; the expectation names 县级财政, 市级财政"),
+    ("s10_instalments.pol", "paid in instalments 40万, 30万, 30万", "paid in instalments 40万, 60万",
+     "measure 1 is paid in 3 instalments; the expectation lists 2"),
+    ("s10_instalments.pol", "paid in instalments 40万, 30万, 30万", "shared 市级财政 100万",
+     "measure 1 is not shared between payers"),
+    ("s06_cost_sharing.pol", "shared 市级财政 2万, 县级财政 2万", "paid in instalments 2万, 2万",
+     "measure 1 is not paid in instalments"),
+])
+def test_an_expected_split_must_be_one_the_measure_declares(shape: str, old: str, new: str, message: str) -> None:
+    source = (SHAPES / shape).read_text(encoding="utf-8")
+    assert old in source
+    assert checker_errors(source.replace(old, new)) == [message]

@@ -35,7 +35,7 @@ def _fits(kind: str, values: tuple[str, ...], v: ast.Expr | ast.Quote) -> str | 
 def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()) -> None:
     """``own``: the measures decided for the applicant itself (or per year), which no project names."""
     inputs = {d.name: d for d in policy.inputs}
-    measures = {m.id for m in policy.measures}
+    measures = {m.id: m for m in policy.measures}
     for ex in policy.all_examples():
         for scope, facts in [("applicant", ex.applicant)] + [("project", p.facts) for p in ex.projects]:
             seen: set[str] = set()
@@ -73,6 +73,9 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
             if e.project is not None and e.project not in ids:
                 report("error", f"the example has no project {e.project}", e.span,
                        f"its projects are: {', '.join(ids)}" if ids else "add a project { … }")
+            declared = measures.get(e.measure or ex.measure or "")
+            if declared is not None:
+                split_errors(e, declared, report)
             if (e.measure or ex.measure) in own:
                 if e.project is not None:
                     report("error", f"measure {e.measure or ex.measure} is decided for the applicant itself, not for "
@@ -84,3 +87,21 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
             if e.amount is not None and e.status not in STATUSES_WITH_AMOUNT and e.amount.value != 0:
                 report("error", f"a {e.status} award pays nothing", e.amount.span,
                        "leave the amount out, or use 'entitled' for the amount before the rules")
+
+
+def split_errors(e: ast.Expectation, m: ast.Measure, report: Report) -> None:
+    """An expected split must be one the measure declares: its payers, in its order, or as many
+    instalments as it pays."""
+    payers = [p for p, _ in m.shared]
+    if e.shares and not payers:
+        report("error", f"measure {m.id} is not shared between payers", e.span,
+               "leave out 'shared …', or declare the split in the measure: shared 1:1 by 市级财政, 县级财政")
+    elif e.shares and [p for p, _ in e.shares] != payers:
+        report("error", f"measure {m.id} is shared by {', '.join(payers)}; the expectation names "
+                        f"{', '.join(p for p, _ in e.shares)}", e.span, "name each payer once, in the measure's order")
+    if e.instalments and not m.instalments:
+        report("error", f"measure {m.id} is not paid in instalments", e.span,
+               "leave out 'paid in instalments …', or declare them in the measure: paid in instalments 40%, 30%, 30%")
+    elif e.instalments and len(e.instalments) != len(m.instalments):
+        report("error", f"measure {m.id} is paid in {len(m.instalments)} instalments; the expectation lists "
+                        f"{len(e.instalments)}", e.span, "give one amount per instalment, in order")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import attrs
 from lark import Token, Tree
@@ -46,6 +46,13 @@ def keyword(token: Token) -> str:
     """A kept keyword as its English word, however it was spelled (``给予`` → ``granted``)."""
     found = by_terminal().get(token.type)
     return found.english if found is not None else str(token)
+
+
+class _Split(NamedTuple):
+    """An expectation's split of an award, shares or instalments, until the expectation takes it."""
+
+    kind: str
+    parts: tuple[Any, ...]
 
 
 class _Stmt:
@@ -447,13 +454,24 @@ class ToAst:
     def status(self, meta: Meta, c: list[Token]) -> str:
         return keyword(c[0])
 
+    def expect_shares(self, meta: Meta, c: list[Any]) -> _Split:
+        """``shared 市级财政 2万, 县级财政 2万``: each payer with its part (payers come back as str)."""
+        payers = [x for x in c if not isinstance(x, Token)]
+        return _Split("shares", tuple(zip(payers, (self.quantity_of(t) for t in c if isinstance(t, Token)))))
+
+    def expect_instalments(self, meta: Meta, c: list[Token]) -> _Split:
+        return _Split("instalments", tuple(self.quantity_of(t) for t in c))
+
     def expect(self, meta: Meta, c: list[Any]) -> ast.Expectation:
         project = measure = phrase = None
         amount = entitled = None
         status = None
         after_entitled = False
+        splits: dict[str, tuple[Any, ...]] = {}
         for item in c:
-            if isinstance(item, str) and not isinstance(item, Token):
+            if isinstance(item, _Split):
+                splits[item.kind] = item.parts
+            elif isinstance(item, str) and not isinstance(item, Token):
                 status = item
             elif item.type == "NAME":
                 project = str(item)
@@ -469,7 +487,8 @@ class ToAst:
             elif item.type == "STRING":
                 phrase = self.string(item)
         return ast.Expectation(kind="award", project=project, measure=measure, status=status, amount=amount,
-                               entitled=entitled, phrase=phrase, span=self.span(meta))
+                               entitled=entitled, phrase=phrase, span=self.span(meta),
+                               shares=splits.get("shares", ()), instalments=splits.get("instalments", ()))
 
     def expect_total(self, meta: Meta, c: list[Token]) -> ast.Expectation:
         return ast.Expectation(kind="total", project=None, measure=None, status=None,
