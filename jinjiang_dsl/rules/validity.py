@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import attrs
 
-from ..runtime.trace import Step
+from ..runtime.trace import Label, Step
 from .base import Rule
 
 Window = tuple[dt.date, dt.date]
@@ -21,27 +21,28 @@ Window = tuple[dt.date, dt.date]
 class Validity(Rule):
     in_force: Window = (dt.date.min, dt.date.max)
     by_reference: Window | None = None
+    dated: Label = Label("项目日期", "Project date")  # the input that dates a claim, as the policy names it
 
     KIND: ClassVar[str] = "period"
     GATE: ClassVar[bool] = True
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "period.in_force": (
-            "项目日期 {date} 在施行期内({start} 至 {end})。",
-            "Project date {date} is within the period in force ({start} to {end}).",
+            "{dated} {date} 在施行期内({start} 至 {end})。",
+            "{dated} {date} is within the period in force ({start} to {end}).",
         ),
         "period.by_reference": (
-            "项目日期 {date} 在正式施行前({start} 至 {end}),参照执行。",
-            "Project date {date} is before the measures took effect ({start} to {end}): applied by reference "
+            "{dated} {date} 在正式施行前({start} 至 {end}),参照执行。",
+            "{dated} {date} is before the measures took effect ({start} to {end}): applied by reference "
             "(“参照执行”).",
         ),
         "period.out_of_period": (
-            "项目日期 {date} 不在施行期({start} 至 {end})内,也不在参照执行期({ref_start} 至 {ref_end})内,不予认定。",
-            "Project date {date} is outside the period in force ({start} to {end}) and the by-reference period "
+            "{dated} {date} 不在施行期({start} 至 {end})内,也不在参照执行期({ref_start} 至 {ref_end})内,不予认定。",
+            "{dated} {date} is outside the period in force ({start} to {end}) and the by-reference period "
             "({ref_start} to {ref_end}): not considered.",
         ),
         "period.out_of_period_only": (
-            "项目日期 {date} 不在施行期({start} 至 {end})内,不予认定。",
-            "Project date {date} is outside the period in force ({start} to {end}): not considered.",
+            "{dated} {date} 不在施行期({start} 至 {end})内,不予认定。",
+            "{dated} {date} is outside the period in force ({start} to {end}): not considered.",
         ),
     }
 
@@ -60,7 +61,7 @@ class Validity(Rule):
     def step(self, date: dt.date | None) -> tuple[str, Step]:
         status, window = self.period(date)
         variant = "out_of_period_only" if status == "out_of_period" and self.by_reference is None else status
-        params = {"variant": variant, "date": date, "start": window[0], "end": window[1]}
+        params = {"variant": variant, "dated": self.dated, "date": date, "start": window[0], "end": window[1]}
         if self.by_reference is not None:
             params |= {"ref_start": self.by_reference[0], "ref_end": self.by_reference[1]}
         return status, Step(self.id, self.KIND, params)
