@@ -318,6 +318,9 @@ def say_recorded(args: argparse.Namespace, done, err: Console) -> None:
               + (f", superseding {len(done.superseded)} earlier" if done.superseded else ""), markup=False)
     for aid, earlier, new in done.superseded:
         err.print(f"  {aid}: decision {new} supersedes decision {earlier}", markup=False)
+    for sha, n in done.other_versions:
+        err.print(f"register: counting {n} earlier decision{'' if n == 1 else 's'} of this notice recorded under "
+                  f"another version of its source (sha256 {sha[:12]}…)", markup=False)
 
 
 def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:

@@ -38,6 +38,8 @@ DEFAULT_PATH = "decisions.sqlite"
 WAIT = 60  # seconds a writer waits for another to finish its batch
 GENESIS = "0" * 64  # what the first row names as the row before it
 NOW = 2**62  # "before" every decision there is: the register as it stands
+# a decision's policy, by which a notice is known: its name, whatever version of its source it was decided on
+SAME_NOTICE = "JOIN batches b ON b.id = d.batch_id JOIN policies p ON p.sha256 = b.policy_sha256"
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: policies stored once by their hash; batches; decisions (one per applicant per batch) and awards
@@ -129,6 +131,7 @@ class Recorded:
     decisions: int
     superseded: tuple[tuple[str, int, int], ...]  # (applicant id, earlier decision id, new decision id)
     dry_run: bool
+    other_versions: tuple[tuple[str, int], ...] = ()  # (source SHA-256, decisions standing) of the same notice
 
 
 @attrs.frozen(slots=True)
@@ -222,11 +225,11 @@ class Register:
         that span rounds count what earlier batches granted it under the same policy (its decisions that
         no later one supersedes, less the one this record corrects), and no other writer can record in
         between. ``dry_run``: decide and say what would be recorded, writing nothing."""
-        source_sha = policy.plan.source_sha256
+        name = policy.plan.name.zh
         with self.transaction(dry_run):
             apps, batch = policy.run(
-                records, trace, earlier=lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh),
-                selected_before=lambda apps: self.selected(policy.plan, {self._corrected(source_sha, a) for a in apps}))
+                records, trace, earlier=lambda app: self.earlier(name, app),
+                selected_before=lambda apps: self.selected(policy.plan, {self._corrected(name, a) for a in apps}))
             batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
             done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
         return apps, batch, done
@@ -239,9 +242,9 @@ class Register:
         is written through ``emitted`` (:class:`jinjiang_dsl.batch.Emitted`). (finished, what was recorded)"""
         from .batch import decide_stream
 
-        source_sha = policy.plan.source_sha256
+        name = policy.plan.name.zh
         with self.transaction(dry_run):
-            writer = self.writer(policy.plan.name.zh, source_sha, policy.checked.policy.source, path,
+            writer = self.writer(name, policy.plan.source_sha256, policy.checked.policy.source, path,
                                  input_sha256, trace, kind)
 
             def keep(item: Any, app: Applicant | None, content: dict[str, Any],
@@ -251,27 +254,27 @@ class Register:
 
             before = list(self.selections(policy.plan))  # earlier rounds' quota selections, as they stood
             finished = decide_stream(policy, items, emitted, trace, lang,
-                                     lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh), keep)
+                                     lambda app: self.earlier(name, app), keep)
             done = writer.finish(emitted.tally.total, dry_run)
             corrected = {earlier for _, earlier, _ in done.superseded}
             emitted.tally.quota[:0] = [(key, who) for did, key, who in before if did not in corrected]
         return finished, done
 
-    def earlier(self, policy_sha: str, app: Applicant, before: int = NOW, name: str | None = None
-                ) -> tuple[Earlier, ...]:
-        """What earlier batches granted this applicant under the policy: the awards of its decisions that no
-        later one supersedes, except the one this record corrects (its grants are decided again) — as the
-        register stood before decision ``before`` (a replay sees what the batch saw)."""
+    def earlier(self, name: str, app: Applicant, before: int = NOW) -> tuple[Earlier, ...]:
+        """What earlier batches granted this applicant under the policy — any version of its source, since a
+        notice is known by its name (:meth:`other_versions`): the awards of its decisions that no later one
+        supersedes, except the one this record corrects (its grants are decided again) — as the register
+        stood before decision ``before`` (a replay sees what the batch saw); and what other notices granted."""
         if not isinstance(app.id, str):
             return ()
-        corrected = self._corrected(policy_sha, app, before)
+        corrected = self._corrected(name, app, before)
         rows = self.db.execute(
             "SELECT d.batch_id, d.id, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount"
-            " FROM decisions d JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
-            " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id IS NOT ? AND d.id < ?"
+            f" FROM decisions d {SAME_NOTICE} JOIN awards a ON a.decision_id = d.id"
+            " WHERE p.name = ? AND d.applicant_id = ? AND d.id IS NOT ? AND d.id < ?"
             " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
             " AND a.status IN ('granted', 'superseded') ORDER BY d.id, a.rowid",
-            (policy_sha, app.id, corrected, before, before)).fetchall()
+            (name, app.id, corrected, before, before)).fetchall()
         superseded: dict[tuple[int, str | None], list[str]] = {}
         for _, did, project, measure, _, status, _, _ in rows:
             if status == "superseded":
@@ -279,7 +282,7 @@ class Register:
         own = tuple(Earlier(bid, did, project, measure, year, status, Decimal(entitlement or 0), Decimal(amount or 0),
                             tuple(superseded.get((did, project), ())) if status == "granted" else ())
                     for bid, did, project, measure, year, status, entitlement, amount in rows)
-        return own + (self.other_policies(name, app.id, before) if name is not None else ())
+        return own + self.other_policies(name, app.id, before)
 
     def other_policies(self, name: str, applicant: str, before: int = NOW) -> tuple[Earlier, ...]:
         """What other notices granted the applicant (policies of another name than ``name``: a new version of
@@ -313,10 +316,10 @@ class Register:
             return
         for did, bid, aid, record, project, measure, year in self.db.execute(
                 "SELECT d.id, d.batch_id, d.applicant_id, d.record, a.project_id, a.measure, a.year FROM decisions d"
-                " JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
-                " WHERE b.policy_sha256 = ? AND a.status IN ('granted', 'superseded') AND a.project_id IS NOT NULL"
+                f" {SAME_NOTICE} JOIN awards a ON a.decision_id = d.id"
+                " WHERE p.name = ? AND a.status IN ('granted', 'superseded') AND a.project_id IS NOT NULL"
                 " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id) ORDER BY d.id, a.rowid",
-                (plan.source_sha256,)):
+                (plan.name.zh,)):
             if measure not in quotas or year is None:
                 continue
             facts: dict[str, Any] = next((p for p in json.loads(record).get("projects", []) if p.get("id") == project), {})
@@ -334,12 +337,21 @@ class Register:
         """A batch being recorded, decision by decision (inside the caller's transaction)."""
         return BatchWriter(self, policy_name, policy_sha, source, path, input_sha256, traced, kind)
 
+    def other_versions(self, name: str, source_sha: str) -> list[tuple[str, int]]:
+        """Other versions of this notice's source (same name: a new spelling, a fixed typo) and how many of
+        their decisions stand: a batch counts their grants as its own, and says so, since the user may not
+        expect it."""
+        return [(str(sha), int(n)) for sha, n in self.db.execute(
+            f"SELECT p.sha256, count(*) FROM decisions d {SAME_NOTICE} WHERE p.name = ? AND p.sha256 <> ?"
+            " AND d.status = 'ok' AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
+            " GROUP BY p.sha256 ORDER BY min(d.id)", (name, source_sha))]
+
     def _last_hash(self) -> str:
         found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
         return str(found[0]) if found else GENESIS
 
-    def _corrected(self, policy_sha: str, app: Applicant, before: int = NOW) -> int | None:
-        """The decision a record corrects: the applicant's latest decision under the same policy, not yet
+    def _corrected(self, name: str, app: Applicant, before: int = NOW) -> int | None:
+        """The decision a record corrects: the applicant's latest decision under the same notice, not yet
         superseded, whose record has a project of this one (a project submitted again), or, for records
         without projects, the same period. A record with new projects only is a new claim, not a
         correction: a spring claim and an autumn claim are both kept."""
@@ -348,10 +360,10 @@ class Register:
         applicant, period = app.id, ",".join(str(y) for y in years(app))
         ids = {p.id for p in app.projects}
         for did, record, earlier_period in self.db.execute(
-                "SELECT d.id, d.record, d.period FROM decisions d JOIN batches b ON b.id = d.batch_id"
-                " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id < ? AND d.status = 'ok'"
+                f"SELECT d.id, d.record, d.period FROM decisions d {SAME_NOTICE}"
+                " WHERE p.name = ? AND d.applicant_id = ? AND d.id < ? AND d.status = 'ok'"
                 " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
-                " ORDER BY d.id DESC", (policy_sha, applicant, before, before)):
+                " ORDER BY d.id DESC", (name, applicant, before, before)):
             projects = project_ids(record)
             if ids & projects or not ids and not projects and earlier_period == period:
                 return int(did)
@@ -416,7 +428,8 @@ class BatchWriter:
 
     def __init__(self, register: Register, policy_name: str, policy_sha: str, source: str, path: str,
                  input_sha256: str | None, traced: bool, kind: str):
-        self.register, self.policy_sha = register, policy_sha
+        self.register, self.policy_name = register, policy_name
+        self.other_versions = tuple(register.other_versions(policy_name, policy_sha))
         when = now_in_shanghai().isoformat()
         self.batch_id = "B-" + sha256("|".join((policy_sha, input_sha256 or "", when, str(time.time_ns()))))[:12]
         db = register.db
@@ -437,7 +450,7 @@ class BatchWriter:
         text = json.dumps(content, ensure_ascii=False, sort_keys=True)
         status = decision.status if decision is not None else str(content.get("status", "error"))
         # only a decision corrects one: a record with input errors decides nothing, and the earlier one stands
-        corrects = self.register._corrected(self.policy_sha, app) if app is not None and status == "ok" else None
+        corrects = self.register._corrected(self.policy_name, app) if app is not None and status == "ok" else None
         total = fmt_money(decision.total) if decision is not None else fmt_money(Decimal(str(content.get("total", 0))))
         row = (self.batch_id, position, aid, period, status, total, record, sha256(record), text, corrects)
         awards = list(award_rows(app, decision)) if app is not None and decision is not None and status == "ok" else []
@@ -455,7 +468,7 @@ class BatchWriter:
     def finish(self, total: Decimal, dry_run: bool) -> Recorded:
         self.register.db.execute("UPDATE batches SET applicants = ?, total = ? WHERE id = ?",
                                  (self.count, fmt_money(total), self.batch_id))
-        return Recorded(self.batch_id, self.count, tuple(self.superseded), dry_run)
+        return Recorded(self.batch_id, self.count, tuple(self.superseded), dry_run, self.other_versions)
 
 
 def replay(register: Register, batch: str | None = None, decision: int | None = None
@@ -480,7 +493,7 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
     first = rows[0][0]  # the register as the batch saw it: what earlier batches had granted by then
 
     def earlier(app: Applicant) -> tuple[Earlier, ...]:
-        return register.earlier(policy.plan.source_sha256, app, before=first, name=policy.plan.name.zh)
+        return register.earlier(policy.plan.name.zh, app, before=first)
 
     if kind == "json":
         _, again = policy.run(records, trace=bool(traced), earlier=earlier)

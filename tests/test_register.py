@@ -151,6 +151,39 @@ def test_a_later_round_gets_what_is_left_under_the_limit_and_says_which_batch_to
     assert one["total"] == "650000.00"
 
 
+@pytest.mark.parametrize("version", ["zh", "newline"])
+def test_a_new_version_of_the_same_notice_counts_the_earlier_rounds_grants(tmp_path: Path, capsys: Any,
+                                                                            version: str) -> None:
+    # the same notice spelled with Chinese keywords, or with one more newline, is the same policy: its
+    # annual cap counts what the spring round granted under the other source, and stderr says so once
+    autumn_policy = ROOT / "policies" / "jinjiang_2023.zh.pol"
+    if version == "newline":
+        autumn_policy = tmp_path / "jinjiang_2023.pol"
+        autumn_policy.write_text(POLICY.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    e4 = next(a for a in json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"] if a["id"] == "E004")
+    register = tmp_path / "r.sqlite"
+    errs = []
+    for name, policy, projects in (("spring", POLICY, ("I1", "S2")), ("autumn", autumn_policy, ("C1",))):
+        path = tmp_path / f"{name}.json"
+        rec = dict(e4, projects=[p for p in e4["projects"] if p["id"] in projects])
+        path.write_text(json.dumps({"applicants": [rec]}, ensure_ascii=False), encoding="utf-8")
+        code, _, err = run(capsys, "eval", str(policy), str(path), "--register", str(register),
+                           "-o", str(tmp_path / f"{name}-out.json"))
+        assert code == 0, err
+        errs.append(err)
+    autumn_out = json.loads((tmp_path / "autumn-out.json").read_text(encoding="utf-8"))["applicants"][0]
+    assert autumn_out["total"] == "0.00"  # the cap is spent; not 100,000 from a cap restarted at zero
+    with sqlite3.connect(register) as db:
+        (spring_sha,) = db.execute("SELECT policy_sha256 FROM batches ORDER BY rowid LIMIT 1").fetchone()
+        (autumn_batch,) = db.execute("SELECT batch_id FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    assert "another version" not in errs[0]
+    assert [line for line in errs[1].splitlines() if "another version" in line] == [
+        f"register: counting 1 earlier decision of this notice recorded under another version of its source "
+        f"(sha256 {spring_sha[:12]}…)"]
+    code, out, _ = run(capsys, "register", "replay", autumn_batch, "--register", str(register))
+    assert (code, out) == (0, "decision 2: identical\n")
+
+
 def test_highest_per_applicant_counts_the_award_an_earlier_round_paid(tmp_path: Path) -> None:
     # s07: only the year's highest award is paid an enterprise. Spring: the 200,000 centre award; autumn:
     # the 500,000 little-giant award tops it up by 300,000; a later 200,000 claim is not stacked
