@@ -785,7 +785,7 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
     count, problems = register.verify()
     out = Terminal(highlight=False, soft_wrap=True)
     for p in problems:
-        out.print(f"decision {p.decision_id}: {p.what}", markup=False)
+        out.print(f"{p.where}: {p.what}", markup=False)
     out.print(f"{args.register}: {count} decisions checked; " + ("the chain is intact" if not problems
               else f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"), markup=False)
     return EXIT_ERRORS if problems else EXIT_OK

@@ -41,6 +41,10 @@ NOW = 2**62  # "before" every decision there is: the register as it stands
 # a decision's policy, by which a notice is known: its name, whatever version of its source it was decided on
 SAME_NOTICE = "JOIN batches b ON b.id = d.batch_id JOIN policies p ON p.sha256 = b.policy_sha256"
 
+# what a batch row's hash covers (schema 3), as SQL computes it through :func:`batch_hash`
+BATCH_FIELDS = ("id", "policy_sha256", "input_sha256", "engine_version", "recorded_at", "applicants", "total",
+                "traced", "kind")
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: policies stored once by their hash; batches; decisions (one per applicant per batch) and awards
     """
@@ -97,6 +101,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE batches ADD COLUMN kind TEXT NOT NULL DEFAULT 'json';
     ALTER TABLE decisions ADD COLUMN input_error TEXT
     """,
+    # 3: a batch row under the tamper evidence too — its time, engine, input hash, policy and how many
+    # decisions it recorded (so that deleting its last ones shows); batches already there are sealed as
+    # they stand when the register is first opened by a version that knows this
+    f"""
+    ALTER TABLE batches ADD COLUMN row_hash TEXT;
+    UPDATE batches SET row_hash = batch_hash({", ".join(BATCH_FIELDS)})
+    """,
 )
 
 
@@ -136,10 +147,16 @@ class Recorded:
 
 @attrs.frozen(slots=True)
 class Problem:
-    """A row ``verify`` finds not as it was recorded."""
+    """A row ``verify`` finds not as it was recorded: where (``decision 7``, ``batch B-…``, ``policy …``), what."""
 
-    decision_id: int
+    where: str
     what: str
+
+
+def batch_hash(*fields: Any) -> str:
+    """A batch row's hash (an SQL function of the register's connection, so that recording, the migration
+    and ``verify`` compute it from the row as SQLite stores it)."""
+    return sha256(json.dumps(list(fields), ensure_ascii=False))
 
 
 class Register:
@@ -151,6 +168,7 @@ class Register:
             self.db = sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
             self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.create_function("batch_hash", len(BATCH_FIELDS), batch_hash, deterministic=True)
             self._wal()
             self.migrate()
         except sqlite3.DatabaseError as exc:
@@ -398,7 +416,13 @@ class Register:
             f" JOIN policies p ON p.sha256 = b.policy_sha256 WHERE {where} ORDER BY d.id", args)
 
     def verify(self) -> tuple[int, list[Problem]]:
-        """Walk the chain: (rows checked, each row not as recorded — changed, deleted or inserted)."""
+        """Walk the chain, then the batches and the policies: (decisions checked, each row not as recorded —
+        changed, deleted or inserted)."""
+        present = dict(self.db.execute("SELECT batch_id, count(*) FROM decisions GROUP BY batch_id").fetchall())
+        batches = self.db.execute(f"SELECT id, applicants, row_hash, batch_hash({', '.join(BATCH_FIELDS)}),"
+                                  " policy_sha256 FROM batches ORDER BY rowid").fetchall()
+        # a gap in the numbers is rows deleted only when a batch misses rows; else the row after it was inserted
+        deleted = any(recorded > present.get(bid, 0) for bid, recorded, *_ in batches)
         problems = []
         prev, expected_id, count = GENESIS, None, 0
         for row in self.db.execute(
@@ -406,20 +430,70 @@ class Register:
                 " decision, supersedes, prev_hash, row_hash, input_error FROM decisions ORDER BY id"):
             did, *content, prev_hash, row_hash, input_error = row
             count += 1
+            where = f"decision {did}"
             if expected_id is not None and did != expected_id:
-                problems.append(Problem(did, f"rows {expected_id}–{did - 1} are missing (deleted)"))
+                problems.append(Problem(where, f"rows {expected_id}–{did - 1} are missing (deleted)" if deleted else
+                                        f"was inserted: no row is missing, yet its number skips {expected_id}–{did - 1}"))
             awards = [tuple(a) for a in self.db.execute(
                 "SELECT project_id, measure, year, status, entitlement, amount, shares, trace FROM awards"
                 " WHERE decision_id = ? ORDER BY rowid", (did,))]
             if prev_hash != prev:
-                problems.append(Problem(did, "does not follow the row before it (a row was inserted, deleted "
-                                             "or changed before it)"))
+                problems.append(Problem(where, "does not follow the row before it (a row was inserted, deleted "
+                                               "or changed before it)"))
             if sha256(content[6]) != content[7]:
-                problems.append(Problem(did, "its input record was changed"))
+                problems.append(Problem(where, "its input record was changed"))
             if sha256(prev_hash + canonical_row(hashed(tuple(content), input_error), awards)) != row_hash:
-                problems.append(Problem(did, "its content was changed after it was recorded"))
+                problems.append(Problem(where, "its content was changed after it was recorded"))
             prev, expected_id = row_hash, did + 1
-        return count, problems
+        issued = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'decisions'").fetchone()
+        if issued is not None and int(issued[0]) >= (expected_id or 1):
+            first = expected_id or 1
+            problems.append(Problem(f"decision {first}", f"rows {first}–{issued[0]} are missing (deleted from the end)"))
+        return count, problems + self._verify_batches(batches, present) + self._verify_policies()
+
+    def _verify_batches(self, batches: list[tuple[Any, ...]], present: dict[str, int]) -> list[Problem]:
+        """Each batch row as recorded (its hash), with as many decisions as it recorded; no decision without
+        its batch."""
+        problems = []
+        policies = {sha for (sha,) in self.db.execute("SELECT sha256 FROM policies")}
+        for bid, recorded, stored, computed, policy_sha in batches:
+            where = f"batch {bid}"
+            if stored != computed:
+                problems.append(Problem(where, "its row (time, engine, input, policy or totals) was changed after it "
+                                               "was recorded"))
+            found = present.get(bid, 0)
+            if found != recorded:
+                problems.append(Problem(where, f"recorded {recorded} decisions; {found} are here ("
+                                        + (f"{recorded - found} deleted)" if found < recorded else
+                                           f"{found - recorded} inserted)")))
+            if policy_sha not in policies:
+                problems.append(Problem(where, f"its policy {policy_sha[:12]}… is not in the register (deleted)"))
+        known = {bid for bid, *_ in batches}
+        problems += [Problem(f"batch {bid}", f"its {n} decisions are here, its row is not (deleted)")
+                     for bid, n in present.items() if bid not in known]
+        return problems
+
+    def _verify_policies(self) -> list[Problem]:
+        """Each policy's source still hashes to its key, and its name is the one its header gives (batches
+        count earlier grants by that name)."""
+        from .api import policy_from_source
+        from .diagnostics import PolicyError
+
+        problems = []
+        for sha, name, path, source in self.db.execute("SELECT sha256, name, path, source FROM policies ORDER BY rowid"):
+            where = f"policy {sha[:12]}…"
+            if sha256(source) != sha:
+                problems.append(Problem(where, "its source was changed after it was recorded (it no longer hashes to "
+                                               "its SHA-256)"))
+                continue
+            try:
+                named = policy_from_source(source, path).plan.name.zh
+            except PolicyError:
+                named = None
+            if named != name:
+                problems.append(Problem(where, f"its name was changed after it was recorded (its source names "
+                                               f"{named!r}, the row {name!r})"))
+        return problems
 
 
 class BatchWriter:
@@ -468,6 +542,8 @@ class BatchWriter:
     def finish(self, total: Decimal, dry_run: bool) -> Recorded:
         self.register.db.execute("UPDATE batches SET applicants = ?, total = ? WHERE id = ?",
                                  (self.count, fmt_money(total), self.batch_id))
+        self.register.db.execute(f"UPDATE batches SET row_hash = batch_hash({', '.join(BATCH_FIELDS)}) WHERE id = ?",
+                                 (self.batch_id,))
         return Recorded(self.batch_id, self.count, tuple(self.superseded), dry_run, self.other_versions)
 
 

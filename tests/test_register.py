@@ -50,7 +50,7 @@ def test_a_batch_is_recorded_with_its_input_policy_and_explanations(tmp_path: Pa
     assert "recorded batch B-" in err and f"{len(applicants)} decisions" in err
     with sqlite3.connect(register) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
         (source,) = db.execute("SELECT source FROM policies").fetchone()
         assert source == POLICY.read_text(encoding="utf-8")  # the policy, stored once by its hash
         batch = db.execute("SELECT input_sha256, engine_version, traced FROM batches").fetchone()
@@ -339,9 +339,25 @@ def test_a_schema_1_register_is_migrated_and_its_chain_still_verifies(tmp_path: 
     with sqlite3.connect(path) as db:  # a register as the first version wrote it
         db.executescript(reg.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
     with Register(path) as r:
-        assert r.version == 2
+        assert r.version == 3
     record(capsys, path)
     assert run(capsys, "register", "verify", "--register", str(path))[0] == 0
+
+
+def test_a_schema_2_register_s_batches_are_sealed_by_the_migration_and_then_verified(
+        tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "old.sqlite"
+    record(capsys, path)
+    with sqlite3.connect(path) as db:  # as schema 2 left it: batch rows without a hash
+        db.execute("ALTER TABLE batches DROP COLUMN row_hash")
+        db.execute("PRAGMA user_version = 2")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(path))
+    assert code == 0 and out.endswith("16 decisions checked; the chain is intact\n")
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        db.execute("UPDATE batches SET engine_version = '9.9.9'")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(path))
+    assert code == 1 and "was changed after it was recorded" in out
 
 
 OTHER_NOTICE = """policy "另一项本级政策" / "Another municipal notice" {
@@ -443,7 +459,22 @@ def test_a_batch_recorded_without_explanations_replays_without_them(tmp_path: Pa
      ["decision 5: its content was changed after it was recorded"]),
     ("DELETE FROM decisions WHERE id = 7", ["decision 8: rows 7–7 are missing (deleted)",
                                            "decision 8: does not follow the row before it (a row was inserted, "
-                                           "deleted or changed before it)"]),
+                                           "deleted or changed before it)",
+                                           "batch {batch}: recorded 16 decisions; 15 are here (1 deleted)"]),
+    ("DELETE FROM decisions WHERE id >= 15", ["decision 15: rows 15–16 are missing (deleted from the end)",
+                                             "batch {batch}: recorded 16 decisions; 14 are here (2 deleted)"]),
+    ("UPDATE batches SET recorded_at = '2023-01-01T00:00:00+08:00'",
+     ["batch {batch}: its row (time, engine, input, policy or totals) was changed after it was recorded"]),
+    ("UPDATE batches SET input_sha256 = '00', engine_version = '0.0.1'",
+     ["batch {batch}: its row (time, engine, input, policy or totals) was changed after it was recorded"]),
+    ("UPDATE batches SET applicants = 14", [  # to hide rows deleted from the end, the count edited too
+        "batch {batch}: its row (time, engine, input, policy or totals) was changed after it was recorded",
+        "batch {batch}: recorded 14 decisions; 16 are here (2 inserted)"]),
+    ("UPDATE policies SET source = source || '# changed' || char(10)",
+     ["policy {policy}…: its source was changed after it was recorded (it no longer hashes to its SHA-256)"]),
+    ("UPDATE policies SET name = '另一项政策'",
+     ["policy {policy}…: its name was changed after it was recorded (its source names "
+      "'晋江市支持产业数字化转型升级十二条措施', the row '另一项政策')"]),
     ("UPDATE decisions SET record = replace(record, 'E002', 'E992') WHERE id = 2",
      ["decision 2: its input record was changed", "decision 2: its content was changed after it was recorded"]),
 ])
@@ -453,11 +484,12 @@ def test_verify_catches_a_row_edited_with_sqlite(tmp_path: Path, capsys: Any, ta
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 0 and out.strip().endswith("16 decisions checked; the chain is intact")
     with sqlite3.connect(register) as db:
+        batch, policy = db.execute("SELECT id, policy_sha256 FROM batches").fetchone()
         db.execute("PRAGMA foreign_keys = OFF")
         db.execute(tamper)
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 1
-    assert out.splitlines()[:-1] == found
+    assert out.splitlines()[:-1] == [f.format(batch=batch, policy=policy[:12]) for f in found]
 
 
 def test_an_inserted_row_breaks_the_chain(tmp_path: Path, capsys: Any) -> None:
@@ -470,6 +502,19 @@ def test_an_inserted_row_breaks_the_chain(tmp_path: Path, capsys: Any) -> None:
                    " FROM decisions WHERE id = 16")
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 1 and out.startswith("decision 17: does not follow the row before it")
+    assert "recorded 16 decisions; 17 are here (1 inserted)" in out
+
+
+def test_a_row_inserted_with_a_far_number_is_named_inserted_not_the_numbers_before_it_deleted(
+        tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:
+        db.execute("INSERT INTO decisions SELECT 999, batch_id, position, applicant_id, period, status, total, record,"
+                   " record_sha256, decision, supersedes, prev_hash, row_hash, input_error FROM decisions WHERE id = 4")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 1 and out.startswith("decision 999: was inserted: no row is missing, yet its number skips 17–998\n")
+    assert "are missing" not in out
 
 
 def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys: Any) -> None:
@@ -521,7 +566,7 @@ def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> N
     with sqlite3.connect(newer) as db:
         db.execute("PRAGMA user_version = 99")
     code, _, err = run(capsys, "register", "verify", "--register", str(newer))
-    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 2)" in err
+    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 3)" in err
 
 
 def test_a_full_disk_records_nothing_and_says_so_in_one_line(tmp_path: Path) -> None:
