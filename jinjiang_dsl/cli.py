@@ -295,18 +295,15 @@ def decide_and_record(args: argparse.Namespace, policy, records: list, digest: s
     return batch
 
 
-def record_stream(args: argparse.Namespace, policy, items, emitted, err: Console) -> bool | None:
+def record_stream(args: argparse.Namespace, policy, items, emitted, err: Console) -> bool:
     """A stream decided against the register and recorded (``--register``): whether it went to the end
-    (not stopped by ``--fail-fast``), or None when the register could not be used."""
-    from .register import Register, RegisterError
+    (not stopped by ``--fail-fast``). A register that cannot be used raises
+    :class:`~jinjiang_dsl.register.RegisterError` through the output, so that none is left."""
+    from .register import Register
 
-    try:
-        with Register(args.register) as register:
-            finished, done = register.decide_stream(policy, args.policy, items, emitted, input_format(args),
-                                                    trace=not args.no_trace, lang=args.lang, dry_run=args.dry_run)
-    except RegisterError as exc:
-        err.print(f"jinjiang-dsl: {exc}", markup=False)
-        return None
+    with Register(args.register) as register:
+        finished, done = register.decide_stream(policy, args.policy, items, emitted, input_format(args),
+                                                trace=not args.no_trace, lang=args.lang, dry_run=args.dry_run)
     say_recorded(args, done, err)
     return finished
 
@@ -327,6 +324,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     import json
 
     from . import batch
+    from .register import RegisterError
     from .sql.native import OutOfMemory
 
     if args.format in ("text", "json"):
@@ -355,7 +353,9 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     except batch.Unreadable as exc:  # so is this
         err.print(f"{args.applications}: cannot read: {exc}", markup=False)
         return EXIT_UNREADABLE
-    if found is None:
+    except RegisterError as exc:  # and this: the batch is not recorded, so no decisions are written either
+        left = f"; {args.output} was not written" if args.output not in (None, "-") else ""
+        err.print(f"jinjiang-dsl: {exc}{left}", markup=False)
         return EXIT_UNREADABLE
     tally, stopped = found
     summary = batch.summary_json(policy, tally, args.lang)
@@ -371,8 +371,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
 
 
 def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size: int | None):
-    """A stream decided and written as ``args`` say: its tally and whether it stopped early (None: the
-    register could not be read)."""
+    """A stream decided and written as ``args`` say: its tally and whether it stopped early."""
     from . import batch
 
     jobs = args.jobs or batch.default_jobs()
@@ -386,8 +385,6 @@ def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size:
             emitted = batch.Emitted(out.write, args.fail_fast, on_progress)
             recorded = record_stream(args, policy, file_items(policy, args.applications, fmt, stream, limit),
                                      emitted, err)
-            if recorded is None:
-                return None
             return emitted.tally, not recorded
         return decide_file(policy, args.applications, fmt, stream, out.write, engine=args.engine, jobs=jobs,
                            limit=limit, trace=not args.no_trace, lang=args.lang, fail_fast=args.fail_fast,

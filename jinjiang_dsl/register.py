@@ -232,7 +232,8 @@ class Register:
                 yield
                 self.db.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:  # SQLite ends it itself on some errors (a full disk)
+                    self.db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None

@@ -605,6 +605,43 @@ def test_a_read_only_register_records_nothing_and_says_so_in_one_line(tmp_path: 
         assert register.verify() == (0, [])
 
 
+def jsonl(tmp_path: Path, n: int) -> Path:
+    """A JSON Lines stream of n applicants, copies of the examples with their own ids."""
+    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"]
+    path = tmp_path / "stream.jsonl"
+    path.write_text("".join(json.dumps(dict(examples[i % 12], id=f"L{i:05d}"), ensure_ascii=False) + "\n"
+                            for i in range(n)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("stand_in", ["full", "read-only"])
+def test_a_stream_the_register_cannot_take_leaves_no_output_and_says_why(
+        tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, stand_in: str) -> None:
+    # the register fills up (SQLite's page limit, a few pages above what it has) or cannot be written
+    # (query_only) part-way through a stream: one line naming the reason, and no -o file at all
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    opened = Register.migrate
+
+    def limited(self: Register) -> None:
+        opened(self)
+        if stand_in == "full":
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            self.db.execute(f"PRAGMA max_page_count = {pages + 8}")
+        else:
+            self.db.execute("PRAGMA query_only = ON")
+
+    monkeypatch.setattr(Register, "migrate", limited)
+    out = tmp_path / "stream-out.jsonl"
+    code, _, err = run(capsys, "eval", str(POLICY), str(jsonl(tmp_path, 300)), "--register", str(register),
+                       "-o", str(out), "--quiet")
+    reason = "database or disk is full" if stand_in == "full" else "attempt to write a readonly database"
+    assert (code, err) == (2, f"jinjiang-dsl: {register}: the batch was not recorded: {reason}; "
+                              f"{out} was not written\n")
+    assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert count(register) == 16
+
+
 def many(tmp_path: Path, n: int, prefix: str = "K") -> Path:
     """A document of n applicants, each a copy of an example with its own id."""
     examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"]
