@@ -17,7 +17,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -623,13 +623,14 @@ def export_parquet(register: Register, path: str) -> None:
     except ImportError:
         raise RegisterError("Parquet export needs Apache Arrow: pip install 'jinjiang-dsl[parquet]'") from None
     columns: dict[str, list[Any]] = {name: [] for name in EXPORT_FIELDS}
-    for row in _export_rows(register):
-        for name, value in zip(EXPORT_FIELDS, row):
-            columns[name].append(None if value is None else str(value))
+    with contextlib.closing(_export_rows(register)) as rows:
+        for row in rows:
+            for name, value in zip(EXPORT_FIELDS, row):
+                columns[name].append(None if value is None else str(value))
     pq.write_table(pa.table({name: pa.array(values, type=pa.string()) for name, values in columns.items()}), path)
 
 
-def _export_rows(register: Register) -> Iterator[tuple[Any, ...]]:
+def _export_rows(register: Register) -> Generator[tuple[Any, ...], None, None]:
     yield from register.db.execute(
         "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.applicant_id, d.period,"
         " d.status, d.total, d.supersedes, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
@@ -638,11 +639,17 @@ def _export_rows(register: Register) -> Iterator[tuple[Any, ...]]:
 
 
 def export(register: Register, write: Any, fmt: str) -> None:
-    """Every award of every decision, one row each (a decision without awards as one row), in order."""
+    """Every award of every decision, one row each (a decision without awards as one row), in order. The
+    rows are closed here, even when ``write`` fails (a reader gone: ``| head``), not later by the garbage
+    collector once the register is closed, which Python would report as an ignored exception."""
+    with contextlib.closing(_export_rows(register)) as rows:
+        _export(rows, write, fmt)
+
+
+def _export(rows: Iterator[tuple[Any, ...]], write: Any, fmt: str) -> None:
     import csv
     import io
 
-    rows = _export_rows(register)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -534,6 +534,19 @@ def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys:
     assert len(out.splitlines()) == len(rows) + 1
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_into_a_reader_that_goes_away_ends_quietly(tmp_path: Path, capsys: Any, fmt: str) -> None:
+    register = tmp_path / "r.sqlite"
+    for _ in range(20):  # enough rows that the export outlasts the pipe's buffer
+        record(capsys, register)
+    process = subprocess.Popen([sys.executable, "-m", "jinjiang_dsl.cli", "register", "export", "--format", fmt,
+                                "--register", str(register)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()  # as `| head -1` does
+    process.stdout.close()
+    assert (process.wait(), process.stderr.read()) == (0, b"")
+
+
 def test_export_writes_parquet_that_reads_back_exactly(tmp_path: Path, capsys: Any) -> None:
     import pyarrow.parquet as pq
 
