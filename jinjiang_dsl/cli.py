@@ -724,7 +724,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     from .register import Register, RegisterError
 
     err = _stderr()
-    if args.action != "export" and not _exists(args.register):
+    if not _exists(args.register):
         err.print(f"jinjiang-dsl: {args.register}: no register here (record one with eval --register)", markup=False)
         return EXIT_UNREADABLE
     try:
@@ -764,7 +764,7 @@ def register_replay(register, args: argparse.Namespace, err: Console) -> int:
 
     target = args.target
     found = replay(register, batch=target) if target.startswith("B-") else \
-        replay(register, decision=int(target)) if target.isdigit() else None
+        replay(register, decision=int(target)) if target.isascii() and target.isdigit() else None
     if found is None:
         err.print(f"jinjiang-dsl: {visible(target)!r} is neither a decision number nor a batch id (B-…)", markup=False)
         return EXIT_USAGE

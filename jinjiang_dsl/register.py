@@ -36,6 +36,7 @@ from .runtime.money import fmt_money
 
 DEFAULT_PATH = "decisions.sqlite"
 WAIT = 60  # seconds a writer waits for another to finish its batch
+MAX_ROWID = 2**63 - 1  # SQLite's largest row number
 GENESIS = "0" * 64  # what the first row names as the row before it
 NOW = 2**62  # "before" every decision there is: the register as it stands
 # a decision's policy, by which a notice is known: its name, whatever version of its source it was decided on
@@ -111,6 +112,9 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+REGISTER_TABLES = {"policies", "batches", "decisions", "awards"}
+
+
 class RegisterError(Exception):
     """A register that cannot be opened, written or read: one line for the user."""
 
@@ -169,10 +173,22 @@ class Register:
             self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.create_function("batch_hash", len(BATCH_FIELDS), batch_hash, deterministic=True)
+            self._is_a_register()
             self._wal()
             self.migrate()
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: cannot open the register: {exc}") from None
+
+    def _is_a_register(self) -> None:
+        """Refuse, before writing anything, a file that is not a register: another program's database (tables,
+        no register schema) is never taken over, and a register missing a table cannot be read."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if self.version == 0 and tables:
+            raise RegisterError(f"{self.path}: an SQLite database that is not a decision register (tables "
+                                f"{', '.join(sorted(tables)[:5])}); name another file")
+        missing = sorted(REGISTER_TABLES - tables)
+        if 0 < self.version <= len(MIGRATIONS) and missing:
+            raise RegisterError(f"{self.path}: not a usable register: no table {', '.join(missing)}")
 
     def _wal(self) -> None:
         """WAL mode (it stays with the file). Switching needs the file to itself, and SQLite does not wait for
@@ -556,6 +572,8 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
     from .api import policy_from_source
 
     if decision is not None:
+        if not 0 < decision <= MAX_ROWID:  # no such row; SQLite could not even be asked (an OverflowError)
+            return []
         found = register.db.execute("SELECT batch_id FROM decisions WHERE id = ?", (decision,)).fetchone()
         if found is None:
             return []

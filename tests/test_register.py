@@ -573,13 +573,54 @@ def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> N
                        str(tmp_path / "o.json"))
     assert code == 2 and err.startswith(f"jinjiang-dsl: {not_a_register}: cannot open the register: ")
     assert "Traceback" not in err and len(err.splitlines()) == 1
-    code, _, err = run(capsys, "register", "verify", "--register", str(tmp_path / "none.sqlite"))
-    assert code == 2 and "no register here" in err
+    for action in (["verify"], ["history", "E004"], ["replay", "1"], ["export", "-o", str(tmp_path / "e.jsonl")]):
+        code, _, err = run(capsys, "register", *action, "--register", str(tmp_path / "none.sqlite"))
+        assert code == 2 and "no register here" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # neither a register nor an export made
     newer = tmp_path / "newer.sqlite"
     with sqlite3.connect(newer) as db:
         db.execute("PRAGMA user_version = 99")
     code, _, err = run(capsys, "register", "verify", "--register", str(newer))
     assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 3)" in err
+
+
+def test_another_program_s_database_is_never_taken_over(tmp_path: Path, capsys: Any) -> None:
+    foreign = tmp_path / "other.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE foo (x)")
+    before = foreign.read_bytes()
+    for argv in (["eval", str(POLICY), str(EXAMPLES), "-o", str(tmp_path / "o.json")], ["register", "verify"],
+                 ["register", "export"], ["register", "history", "E004"]):
+        code, out, err = run(capsys, *argv, "--register", str(foreign))
+        assert (code, out) == (2, "")
+        assert err == f"jinjiang-dsl: {foreign}: an SQLite database that is not a decision register (tables foo); " \
+                      "name another file\n"
+    assert foreign.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]
+    empty = tmp_path / "empty.sqlite"  # an empty file is a new register
+    empty.write_bytes(b"")
+    record(capsys, empty)
+    assert count(empty) == 16
+
+
+def test_replay_of_a_number_past_sqlite_s_range_finds_nothing(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    for target in ("99999999999999999999999", "0"):
+        code, _, err = run(capsys, "register", "replay", target, "--register", str(register))
+        assert (code, err) == (1, f"nothing recorded as {target!r} in {register}\n")
+    code, _, err = run(capsys, "register", "replay", "٣", "--register", str(register))  # a digit, not ASCII
+    assert code == 2 and "neither a decision number nor a batch id" in err
+
+
+def test_a_register_missing_a_table_is_a_one_line_error(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:
+        db.execute("PRAGMA foreign_keys = OFF")
+        db.execute("DROP TABLE decisions")
+    for action in ("verify", "export"):
+        code, _, err = run(capsys, "register", action, "--register", str(register))
+        assert (code, err) == (2, f"jinjiang-dsl: {register}: not a usable register: no table decisions\n")
 
 
 def test_a_full_disk_records_nothing_and_says_so_in_one_line(tmp_path: Path) -> None:
