@@ -201,6 +201,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     err = _stderr()
     Output(args.output, [args.policy, args.applications]).check()
     Output(args.summary, [args.policy, args.applications, args.output or "-"]).check()
+    if args.dry_run and args.register is None:
+        err.print("jinjiang-dsl eval: --dry-run says what --register would record: give --register too", markup=False)
+        return EXIT_USAGE
     policy = _load(args.policy, err, args.backend, args.max_projects)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
@@ -285,7 +288,7 @@ def decide_and_record(args: argparse.Namespace, policy, records: list, digest: s
     from .register import Register, RegisterError
 
     try:
-        with Register(args.register) as register:
+        with Register(args.register, dry_run=args.dry_run) as register:
             _, batch, done = register.decide(policy, args.policy, records, trace=not args.no_trace,
                                              input_sha256=digest, dry_run=args.dry_run)
     except RegisterError as exc:
@@ -301,7 +304,7 @@ def record_stream(args: argparse.Namespace, policy, items, emitted, err: Console
     :class:`~jinjiang_dsl.register.RegisterError` through the output, so that none is left."""
     from .register import Register
 
-    with Register(args.register) as register:
+    with Register(args.register, dry_run=args.dry_run) as register:
         finished, done = register.decide_stream(policy, args.policy, items, emitted, input_format(args),
                                                 trace=not args.no_trace, lang=args.lang, dry_run=args.dry_run)
     say_recorded(args, done, err)
@@ -310,7 +313,8 @@ def record_stream(args: argparse.Namespace, policy, items, emitted, err: Console
 
 def say_recorded(args: argparse.Namespace, done, err: Console) -> None:
     verb = "would record" if done.dry_run else "recorded"
-    err.print(f"register {args.register}: {verb} batch {done.batch_id}: {done.decisions} "
+    provisional = " (a provisional id: recording gives the batch its own)" if done.dry_run else ""
+    err.print(f"register {args.register}: {verb} batch {done.batch_id}{provisional}: {done.decisions} "
               f"decision{'' if done.decisions == 1 else 's'}"
               + (f", superseding {len(done.superseded)} earlier" if done.superseded else ""), markup=False)
     for aid, earlier, new in done.superseded:

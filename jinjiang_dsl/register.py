@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Generator, Iterable, Iterator
@@ -164,20 +165,34 @@ def batch_hash(*fields: Any) -> str:
 
 
 class Register:
-    """A register file. ``Register(path)`` opens (creating or migrating) it."""
+    """A register file. ``Register(path)`` opens (creating or migrating) it; ``Register(path, dry_run=True)``
+    works on a copy of it in memory (an empty one when there is no file), so that a dry run writes nothing —
+    not even a new file, a migration or WAL mode — and can be read-only."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, dry_run: bool = False):
         self.path = str(path)
         try:
-            self.db = sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
+            self.db = self._copy() if dry_run else sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.create_function("batch_hash", len(BATCH_FIELDS), batch_hash, deterministic=True)
             self._is_a_register()
-            self._wal()
+            if not dry_run:
+                self._wal()
             self.migrate()
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: cannot open the register: {exc}") from None
+
+    def _copy(self) -> sqlite3.Connection:
+        """The register as it stands, copied into memory from a read-only connection (SQLite's backup)."""
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        if os.path.exists(self.path):
+            source = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=WAIT)
+            try:
+                source.backup(memory)
+            finally:
+                source.close()
+        return memory
 
     def _is_a_register(self) -> None:
         """Refuse, before writing anything, a file that is not a register: another program's database (tables,

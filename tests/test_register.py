@@ -419,9 +419,44 @@ def test_the_register_supplies_what_other_notices_granted_when_the_record_leaves
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
+    before = register.read_bytes()
     err = record(capsys, register, EXAMPLES, "--dry-run")
-    assert "would record batch" in err and "superseding 13 earlier" in err
+    assert "would record batch" in err and "(a provisional id: recording gives the batch its own)" in err
+    assert "superseding 13 earlier" in err
+    assert register.read_bytes() == before  # SQLite's empty -wal beside it is a reader's, as any reader's
+    assert (tmp_path / "r.sqlite-wal").read_bytes() == b""
     assert count(register) == 16 and count(register, "batches") == 1
+
+
+@pytest.mark.parametrize("applications", [EXAMPLES, None])
+def test_a_dry_run_writes_nothing_to_a_read_only_register_nor_creates_a_new_one(
+        tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, applications: Path | None) -> None:
+    # a document and a stream; a read-only register (root ignores file modes: every write to the file is
+    # made to fail instead, as SQLite would fail it) and a path where there is none
+    stream = jsonl(tmp_path, 20)
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    written = []
+    connect = sqlite3.connect
+
+    def watched(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = connect(database, *args, **kwargs)
+        if str(database) != ":memory:":
+            written.append(database)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", watched)
+    os.chmod(register, 0o444)
+    err = record(capsys, register, applications or stream, "--dry-run")
+    assert "would record batch" in err and written == [f"{register.resolve().as_uri()}?mode=ro"]
+    new = tmp_path / "new.sqlite"
+    err = record(capsys, new, applications or stream, "--dry-run")
+    assert f"register {new}: would record batch" in err and not new.exists()
+
+
+def test_a_dry_run_needs_a_register(capsys: Any) -> None:
+    code, _, err = run(capsys, "eval", str(POLICY), str(EXAMPLES), "--dry-run")
+    assert (code, err) == (2, "jinjiang-dsl eval: --dry-run says what --register would record: give --register too\n")
 
 
 def test_replay_says_identical_and_finds_a_changed_decision(tmp_path: Path, capsys: Any) -> None:
