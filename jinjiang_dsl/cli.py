@@ -47,9 +47,18 @@ class Terminal(Console):
         raise BrokenPipeError
 
 
+class Messages(Console):
+    """Standard error. When its reader goes away (``2>&1 | head -1``), the run goes on without it: rich would
+    exit there, losing an output file not yet written after a batch was recorded. What is left to say is
+    dropped (the console goes quiet), and the exit status is the run's."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+
+
 def _stderr() -> Console:
     # soft_wrap: a reason is one line however long the path; rich would otherwise break it at 80 columns
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Messages(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _read(path: str, err: Console, limit: int = MAX_POLICY_BYTES) -> str | None:

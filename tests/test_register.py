@@ -454,6 +454,21 @@ def test_a_dry_run_writes_nothing_to_a_read_only_register_nor_creates_a_new_one(
     assert f"register {new}: would record batch" in err and not new.exists()
 
 
+@pytest.mark.parametrize("applications", ["document", "stream"])
+def test_a_reader_of_stderr_that_goes_away_loses_no_output(tmp_path: Path, applications: str) -> None:
+    # `eval … --register R -o OUT 2>&1 | head -1`: the batch is recorded, so OUT must be written too
+    register, out = tmp_path / "r.sqlite", tmp_path / "out.json"
+    source = EXAMPLES if applications == "document" else jsonl(tmp_path, 20)
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first message
+    try:
+        code = subprocess.call([sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(POLICY), str(source),
+                                "--register", str(register), "-o", str(out)], stderr=write)
+    finally:
+        os.close(write)
+    assert code == 0 and out.exists() and count(register) in (16, 20)
+
+
 def test_a_dry_run_needs_a_register(capsys: Any) -> None:
     code, _, err = run(capsys, "eval", str(POLICY), str(EXAMPLES), "--dry-run")
     assert (code, err) == (2, "jinjiang-dsl eval: --dry-run says what --register would record: give --register too\n")
