@@ -184,6 +184,26 @@ def test_a_new_version_of_the_same_notice_counts_the_earlier_rounds_grants(tmp_p
     assert (code, out) == (0, "decision 2: identical\n")
 
 
+def test_a_top_up_over_an_earlier_award_superseded_then_says_it_paid_nothing(tmp_path: Path, capsys: Any) -> None:
+    # E002's 2024 cloud fee (2.3, once per applicant per year) lost to another measure of its project in the
+    # first round; a higher 2.3 claim later in 2024 tops it up — from 0, and the explanation says why 0
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    e2 = next(a for a in json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"] if a["id"] == "E002")
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps({"applicants": [dict(e2, projects=[
+        {"id": "P2", "date": "2024-06-01", "cloud_service_fee": "150000"}])]}, ensure_ascii=False), encoding="utf-8")
+    code, _, err = run(capsys, "eval", str(POLICY), str(later), "--register", str(register), "--lang", "en",
+                       "-o", str(tmp_path / "later-out.json"))
+    assert code == 0, err
+    (batch,) = [b for (b,) in sqlite3.connect(register).execute("SELECT id FROM batches ORDER BY rowid LIMIT 1")]
+    award = json.loads((tmp_path / "later-out.json").read_text(encoding="utf-8"))["applicants"][0]["projects"][0]["awards"]
+    texts = [s["text"] for a in award for s in a["trace"] if s["kind"] == "once"]
+    assert texts == [f"Once per applicant per year: 2024 was taken before by batch {batch} P1 · measure 2.3 (2024) 0 yuan "
+                     "(entitled to 30,000 yuan; superseded then by another measure, nothing paid); this claim's 60,000 "
+                     "yuan is higher, so it pays the difference: 60,000 − 0 = 60,000 yuan"]
+
+
 def test_highest_per_applicant_counts_the_award_an_earlier_round_paid(tmp_path: Path) -> None:
     # s07: only the year's highest award is paid an enterprise. Spring: the 200,000 centre award; autumn:
     # the 500,000 little-giant award tops it up by 300,000; a later 200,000 claim is not stacked
@@ -407,7 +427,7 @@ def test_the_register_supplies_what_other_notices_granted_when_the_record_leaves
     assert sum(Decimal(amounts[k]) for k in (("S1", "2.1"), ("Q1", "1.3"))) == Decimal("700000.00")
     assert amounts[("S2", "2.1")] == "300000.00"
     texts = [s["text"] for p in decided["projects"] if p["id"] == "S1" for a in p["awards"] for s in a["trace"]]
-    assert any(t.startswith("other municipal subsidies this year (2023) was not given: the decision register "
+    assert any(t.startswith("other municipal subsidies this year (2023) not given: the decision register "
                             "supplies 300,000 yuan, what other policies granted (另一项本级政策 batch B-") for t in texts)
     # given in the record (a correction of the same projects), the figure is the record's
     given = dict(claim, other_municipal_subsidies="0")
