@@ -905,7 +905,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = reg.add_parser("replay", help="decide a recorded decision (or a whole batch) again and compare")
     q.add_argument("target", metavar="DECISION|BATCH", help="a decision number, or a batch id (B-…)")
     reg.add_parser("verify", help="check every row against the hash chain")
-    q = reg.add_parser("export", help="every decision with its awards, as JSON Lines or CSV")
+    q = reg.add_parser("export", help="every decision with its awards, as JSON Lines, CSV or Parquet")
     q.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
                    help="output format (default jsonl; parquet needs the 'parquet' extra)")
     q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")

@@ -643,7 +643,7 @@ def difference(was: Any, now: Any, where: str = "$") -> str:
 
 
 EXPORT_FIELDS = ("decision", "batch", "recorded_at", "policy_sha256", "engine_version", "applicant", "period",
-                 "decision_status", "decision_total", "supersedes", "project", "measure", "year", "status",
+                 "decision_status", "decision_total", "supersedes", "superseded_by", "project", "measure", "year", "status",
                  "entitlement", "amount", "shares", "row_hash")
 
 
@@ -666,7 +666,8 @@ def export_parquet(register: Register, path: str) -> None:
 def _export_rows(register: Register) -> Generator[tuple[Any, ...], None, None]:
     yield from register.db.execute(
         "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.applicant_id, d.period,"
-        " d.status, d.total, d.supersedes, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
+        " d.status, d.total, d.supersedes, (SELECT later.id FROM decisions later WHERE later.supersedes = d.id),"
+        " a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
         " a.shares, d.row_hash FROM decisions d JOIN batches b ON b.id = d.batch_id"
         " LEFT JOIN awards a ON a.decision_id = d.id ORDER BY d.id, a.rowid")
 

@@ -67,6 +67,14 @@ def test_a_batch_is_recorded_with_its_input_policy_and_explanations(tmp_path: Pa
     assert "R2" in awards[0][4]  # the explanation steps are kept with the award
 
 
+def test_the_documented_rounds_record_and_correct_e004(tmp_path: Path, capsys: Any) -> None:
+    # docs/register.md's workflow, on the rounds shipped in examples/rounds
+    register = tmp_path / "decisions.sqlite"
+    assert "10 decisions" in record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    err = record(capsys, register, ROOT / "examples" / "rounds" / "round2.json")
+    assert "7 decisions, superseding 1 earlier" in err and "E004: decision 11 supersedes decision 3" in err
+
+
 def test_a_record_keeps_its_numbers_exactly_as_given(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "n.json"  # as written: trailing zeros, never read through a binary float
     path.write_text('{"applicants": [{"id": "N1", "kind": "enterprise", "fiscal_contribution": 1200000.50, '
@@ -602,6 +610,15 @@ def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys:
     code, out, _ = run(capsys, "register", "export", "--format", "csv", "--register", str(register))
     assert out.splitlines()[0].startswith("decision,batch,recorded_at,policy_sha256")
     assert len(out.splitlines()) == len(rows) + 1
+    # a correction: the earlier decision's rows name the one that supersedes it, so that the current
+    # decisions are those without, and their amounts sum to what stands
+    record(capsys, register)
+    code, out, _ = run(capsys, "register", "export", "--register", str(register))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {(r["decision"], r["superseded_by"]) for r in rows if r["applicant"] == "E004"} == {(4, 20), (20, None)}
+    current = sum(Decimal(r["amount"] or 0) for r in rows if r["superseded_by"] is None)
+    second = sum(Decimal(r["amount"] or 0) for r in rows if r["batch"] == rows[-1]["batch"])
+    assert current == second and current * 2 == sum(Decimal(r["amount"] or 0) for r in rows)  # every grant corrected
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
