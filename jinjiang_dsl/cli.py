@@ -47,9 +47,18 @@ class Terminal(Console):
         raise BrokenPipeError
 
 
+class Messages(Console):
+    """Standard error. When its reader goes away (``2>&1 | head -1``), the run goes on without it: rich would
+    exit there, losing an output file not yet written after a batch was recorded. What is left to say is
+    dropped (the console goes quiet), and the exit status is the run's."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+
+
 def _stderr() -> Console:
     # soft_wrap: a reason is one line however long the path; rich would otherwise break it at 80 columns
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Messages(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _read(path: str, err: Console, limit: int = MAX_POLICY_BYTES) -> str | None:
@@ -201,6 +210,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     err = _stderr()
     Output(args.output, [args.policy, args.applications]).check()
     Output(args.summary, [args.policy, args.applications, args.output or "-"]).check()
+    if args.dry_run and args.register is None:
+        err.print("jinjiang-dsl eval: --dry-run says what --register would record: give --register too", markup=False)
+        return EXIT_USAGE
     policy = _load(args.policy, err, args.backend, args.max_projects)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
@@ -285,7 +297,7 @@ def decide_and_record(args: argparse.Namespace, policy, records: list, digest: s
     from .register import Register, RegisterError
 
     try:
-        with Register(args.register) as register:
+        with Register(args.register, dry_run=args.dry_run) as register:
             _, batch, done = register.decide(policy, args.policy, records, trace=not args.no_trace,
                                              input_sha256=digest, dry_run=args.dry_run)
     except RegisterError as exc:
@@ -295,35 +307,37 @@ def decide_and_record(args: argparse.Namespace, policy, records: list, digest: s
     return batch
 
 
-def record_stream(args: argparse.Namespace, policy, items, emitted, err: Console) -> bool | None:
+def record_stream(args: argparse.Namespace, policy, items, emitted, err: Console) -> bool:
     """A stream decided against the register and recorded (``--register``): whether it went to the end
-    (not stopped by ``--fail-fast``), or None when the register could not be used."""
-    from .register import Register, RegisterError
+    (not stopped by ``--fail-fast``). A register that cannot be used raises
+    :class:`~jinjiang_dsl.register.RegisterError` through the output, so that none is left."""
+    from .register import Register
 
-    try:
-        with Register(args.register) as register:
-            finished, done = register.decide_stream(policy, args.policy, items, emitted, input_format(args),
-                                                    trace=not args.no_trace, lang=args.lang, dry_run=args.dry_run)
-    except RegisterError as exc:
-        err.print(f"jinjiang-dsl: {exc}", markup=False)
-        return None
+    with Register(args.register, dry_run=args.dry_run) as register:
+        finished, done = register.decide_stream(policy, args.policy, items, emitted, input_format(args),
+                                                trace=not args.no_trace, lang=args.lang, dry_run=args.dry_run)
     say_recorded(args, done, err)
     return finished
 
 
 def say_recorded(args: argparse.Namespace, done, err: Console) -> None:
     verb = "would record" if done.dry_run else "recorded"
-    err.print(f"register {args.register}: {verb} batch {done.batch_id}: {done.decisions} "
+    provisional = " (a provisional id: recording gives the batch its own)" if done.dry_run else ""
+    err.print(f"register {args.register}: {verb} batch {done.batch_id}{provisional}: {done.decisions} "
               f"decision{'' if done.decisions == 1 else 's'}"
               + (f", superseding {len(done.superseded)} earlier" if done.superseded else ""), markup=False)
     for aid, earlier, new in done.superseded:
         err.print(f"  {aid}: decision {new} supersedes decision {earlier}", markup=False)
+    for sha, n in done.other_versions:
+        err.print(f"register: counting {n} earlier decision{'' if n == 1 else 's'} of this notice recorded under "
+                  f"another version of its source (sha256 {sha[:12]}…)", markup=False)
 
 
 def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     import json
 
     from . import batch
+    from .register import RegisterError
     from .sql.native import OutOfMemory
 
     if args.format in ("text", "json"):
@@ -352,7 +366,9 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     except batch.Unreadable as exc:  # so is this
         err.print(f"{args.applications}: cannot read: {exc}", markup=False)
         return EXIT_UNREADABLE
-    if found is None:
+    except RegisterError as exc:  # and this: the batch is not recorded, so no decisions are written either
+        left = f"; {args.output} was not written" if args.output not in (None, "-") else ""
+        err.print(f"jinjiang-dsl: {exc}{left}", markup=False)
         return EXIT_UNREADABLE
     tally, stopped = found
     summary = batch.summary_json(policy, tally, args.lang)
@@ -368,8 +384,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
 
 
 def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size: int | None):
-    """A stream decided and written as ``args`` say: its tally and whether it stopped early (None: the
-    register could not be read)."""
+    """A stream decided and written as ``args`` say: its tally and whether it stopped early."""
     from . import batch
 
     jobs = args.jobs or batch.default_jobs()
@@ -383,8 +398,6 @@ def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size:
             emitted = batch.Emitted(out.write, args.fail_fast, on_progress)
             recorded = record_stream(args, policy, file_items(policy, args.applications, fmt, stream, limit),
                                      emitted, err)
-            if recorded is None:
-                return None
             return emitted.tally, not recorded
         return decide_file(policy, args.applications, fmt, stream, out.write, engine=args.engine, jobs=jobs,
                            limit=limit, trace=not args.no_trace, lang=args.lang, fail_fast=args.fail_fast,
@@ -727,7 +740,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     from .register import Register, RegisterError
 
     err = _stderr()
-    if args.action != "export" and not _exists(args.register):
+    if not _exists(args.register):
         err.print(f"jinjiang-dsl: {args.register}: no register here (record one with eval --register)", markup=False)
         return EXIT_UNREADABLE
     try:
@@ -767,7 +780,7 @@ def register_replay(register, args: argparse.Namespace, err: Console) -> int:
 
     target = args.target
     found = replay(register, batch=target) if target.startswith("B-") else \
-        replay(register, decision=int(target)) if target.isdigit() else None
+        replay(register, decision=int(target)) if target.isascii() and target.isdigit() else None
     if found is None:
         err.print(f"jinjiang-dsl: {visible(target)!r} is neither a decision number nor a batch id (B-…)", markup=False)
         return EXIT_USAGE
@@ -785,7 +798,7 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
     count, problems = register.verify()
     out = Terminal(highlight=False, soft_wrap=True)
     for p in problems:
-        out.print(f"decision {p.decision_id}: {p.what}", markup=False)
+        out.print(f"{p.where}: {p.what}", markup=False)
     out.print(f"{args.register}: {count} decisions checked; " + ("the chain is intact" if not problems
               else f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"), markup=False)
     return EXIT_ERRORS if problems else EXIT_OK
@@ -895,7 +908,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = reg.add_parser("replay", help="decide a recorded decision (or a whole batch) again and compare")
     q.add_argument("target", metavar="DECISION|BATCH", help="a decision number, or a batch id (B-…)")
     reg.add_parser("verify", help="check every row against the hash chain")
-    q = reg.add_parser("export", help="every decision with its awards, as JSON Lines or CSV")
+    q = reg.add_parser("export", help="every decision with its awards, as JSON Lines, CSV or Parquet")
     q.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
                    help="output format (default jsonl; parquet needs the 'parquet' extra)")
     q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")

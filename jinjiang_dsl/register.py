@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,8 +37,15 @@ from .runtime.money import fmt_money
 
 DEFAULT_PATH = "decisions.sqlite"
 WAIT = 60  # seconds a writer waits for another to finish its batch
+MAX_ROWID = 2**63 - 1  # SQLite's largest row number
 GENESIS = "0" * 64  # what the first row names as the row before it
 NOW = 2**62  # "before" every decision there is: the register as it stands
+# a decision's policy, by which a notice is known: its name, whatever version of its source it was decided on
+SAME_NOTICE = "JOIN batches b ON b.id = d.batch_id JOIN policies p ON p.sha256 = b.policy_sha256"
+
+# what a batch row's hash covers (schema 3), as SQL computes it through :func:`batch_hash`
+BATCH_FIELDS = ("id", "policy_sha256", "input_sha256", "engine_version", "recorded_at", "applicants", "total",
+                "traced", "kind")
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: policies stored once by their hash; batches; decisions (one per applicant per batch) and awards
@@ -95,7 +103,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE batches ADD COLUMN kind TEXT NOT NULL DEFAULT 'json';
     ALTER TABLE decisions ADD COLUMN input_error TEXT
     """,
+    # 3: a batch row under the tamper evidence too — its time, engine, input hash, policy and how many
+    # decisions it recorded (so that deleting its last ones shows); batches already there are sealed as
+    # they stand when the register is first opened by a version that knows this
+    f"""
+    ALTER TABLE batches ADD COLUMN row_hash TEXT;
+    UPDATE batches SET row_hash = batch_hash({", ".join(BATCH_FIELDS)})
+    """,
 )
+
+
+REGISTER_TABLES = {"policies", "batches", "decisions", "awards"}
 
 
 class RegisterError(Exception):
@@ -129,29 +147,63 @@ class Recorded:
     decisions: int
     superseded: tuple[tuple[str, int, int], ...]  # (applicant id, earlier decision id, new decision id)
     dry_run: bool
+    other_versions: tuple[tuple[str, int], ...] = ()  # (source SHA-256, decisions standing) of the same notice
 
 
 @attrs.frozen(slots=True)
 class Problem:
-    """A row ``verify`` finds not as it was recorded."""
+    """A row ``verify`` finds not as it was recorded: where (``decision 7``, ``batch B-…``, ``policy …``), what."""
 
-    decision_id: int
+    where: str
     what: str
 
 
-class Register:
-    """A register file. ``Register(path)`` opens (creating or migrating) it."""
+def batch_hash(*fields: Any) -> str:
+    """A batch row's hash (an SQL function of the register's connection, so that recording, the migration
+    and ``verify`` compute it from the row as SQLite stores it)."""
+    return sha256(json.dumps(list(fields), ensure_ascii=False))
 
-    def __init__(self, path: str | Path):
+
+class Register:
+    """A register file. ``Register(path)`` opens (creating or migrating) it; ``Register(path, dry_run=True)``
+    works on a copy of it in memory (an empty one when there is no file), so that a dry run writes nothing —
+    not even a new file, a migration or WAL mode — and can be read-only."""
+
+    def __init__(self, path: str | Path, dry_run: bool = False):
         self.path = str(path)
         try:
-            self.db = sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
+            self.db = self._copy() if dry_run else sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
             self.db.execute("PRAGMA foreign_keys = ON")
-            self._wal()
+            self.db.create_function("batch_hash", len(BATCH_FIELDS), batch_hash, deterministic=True)
+            self._is_a_register()
+            if not dry_run:
+                self._wal()
             self.migrate()
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: cannot open the register: {exc}") from None
+
+    def _copy(self) -> sqlite3.Connection:
+        """The register as it stands, copied into memory from a read-only connection (SQLite's backup)."""
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        if os.path.exists(self.path):
+            source = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=WAIT)
+            try:
+                source.backup(memory)
+            finally:
+                source.close()
+        return memory
+
+    def _is_a_register(self) -> None:
+        """Refuse, before writing anything, a file that is not a register: another program's database (tables,
+        no register schema) is never taken over, and a register missing a table cannot be read."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if self.version == 0 and tables:
+            raise RegisterError(f"{self.path}: an SQLite database that is not a decision register (tables "
+                                f"{', '.join(sorted(tables)[:5])}); name another file")
+        missing = sorted(REGISTER_TABLES - tables)
+        if 0 < self.version <= len(MIGRATIONS) and missing:
+            raise RegisterError(f"{self.path}: not a usable register: no table {', '.join(missing)}")
 
     def _wal(self) -> None:
         """WAL mode (it stays with the file). Switching needs the file to itself, and SQLite does not wait for
@@ -211,7 +263,8 @@ class Register:
                 yield
                 self.db.execute("ROLLBACK" if dry_run else "COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:  # SQLite ends it itself on some errors (a full disk)
+                    self.db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: the batch was not recorded: {exc}") from None
@@ -222,11 +275,11 @@ class Register:
         that span rounds count what earlier batches granted it under the same policy (its decisions that
         no later one supersedes, less the one this record corrects), and no other writer can record in
         between. ``dry_run``: decide and say what would be recorded, writing nothing."""
-        source_sha = policy.plan.source_sha256
+        name = policy.plan.name.zh
         with self.transaction(dry_run):
             apps, batch = policy.run(
-                records, trace, earlier=lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh),
-                selected_before=lambda apps: self.selected(policy.plan, {self._corrected(source_sha, a) for a in apps}))
+                records, trace, earlier=lambda app: self.earlier(name, app),
+                selected_before=lambda apps: self.selected(policy.plan, {self._corrected(name, a) for a in apps}))
             batch = attrs.evolve(batch, input_sha256=input_sha256, evaluated_at=now_in_shanghai())
             done = self._record(policy.checked.policy.source, path, records, apps, batch, trace, dry_run)
         return apps, batch, done
@@ -239,9 +292,9 @@ class Register:
         is written through ``emitted`` (:class:`jinjiang_dsl.batch.Emitted`). (finished, what was recorded)"""
         from .batch import decide_stream
 
-        source_sha = policy.plan.source_sha256
+        name = policy.plan.name.zh
         with self.transaction(dry_run):
-            writer = self.writer(policy.plan.name.zh, source_sha, policy.checked.policy.source, path,
+            writer = self.writer(name, policy.plan.source_sha256, policy.checked.policy.source, path,
                                  input_sha256, trace, kind)
 
             def keep(item: Any, app: Applicant | None, content: dict[str, Any],
@@ -251,27 +304,27 @@ class Register:
 
             before = list(self.selections(policy.plan))  # earlier rounds' quota selections, as they stood
             finished = decide_stream(policy, items, emitted, trace, lang,
-                                     lambda app: self.earlier(source_sha, app, name=policy.plan.name.zh), keep)
+                                     lambda app: self.earlier(name, app), keep)
             done = writer.finish(emitted.tally.total, dry_run)
             corrected = {earlier for _, earlier, _ in done.superseded}
             emitted.tally.quota[:0] = [(key, who) for did, key, who in before if did not in corrected]
         return finished, done
 
-    def earlier(self, policy_sha: str, app: Applicant, before: int = NOW, name: str | None = None
-                ) -> tuple[Earlier, ...]:
-        """What earlier batches granted this applicant under the policy: the awards of its decisions that no
-        later one supersedes, except the one this record corrects (its grants are decided again) — as the
-        register stood before decision ``before`` (a replay sees what the batch saw)."""
+    def earlier(self, name: str, app: Applicant, before: int = NOW) -> tuple[Earlier, ...]:
+        """What earlier batches granted this applicant under the policy — any version of its source, since a
+        notice is known by its name (:meth:`other_versions`): the awards of its decisions that no later one
+        supersedes, except the one this record corrects (its grants are decided again) — as the register
+        stood before decision ``before`` (a replay sees what the batch saw); and what other notices granted."""
         if not isinstance(app.id, str):
             return ()
-        corrected = self._corrected(policy_sha, app, before)
+        corrected = self._corrected(name, app, before)
         rows = self.db.execute(
             "SELECT d.batch_id, d.id, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount"
-            " FROM decisions d JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
-            " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id IS NOT ? AND d.id < ?"
+            f" FROM decisions d {SAME_NOTICE} JOIN awards a ON a.decision_id = d.id"
+            " WHERE p.name = ? AND d.applicant_id = ? AND d.id IS NOT ? AND d.id < ?"
             " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
             " AND a.status IN ('granted', 'superseded') ORDER BY d.id, a.rowid",
-            (policy_sha, app.id, corrected, before, before)).fetchall()
+            (name, app.id, corrected, before, before)).fetchall()
         superseded: dict[tuple[int, str | None], list[str]] = {}
         for _, did, project, measure, _, status, _, _ in rows:
             if status == "superseded":
@@ -279,7 +332,7 @@ class Register:
         own = tuple(Earlier(bid, did, project, measure, year, status, Decimal(entitlement or 0), Decimal(amount or 0),
                             tuple(superseded.get((did, project), ())) if status == "granted" else ())
                     for bid, did, project, measure, year, status, entitlement, amount in rows)
-        return own + (self.other_policies(name, app.id, before) if name is not None else ())
+        return own + self.other_policies(name, app.id, before)
 
     def other_policies(self, name: str, applicant: str, before: int = NOW) -> tuple[Earlier, ...]:
         """What other notices granted the applicant (policies of another name than ``name``: a new version of
@@ -313,10 +366,10 @@ class Register:
             return
         for did, bid, aid, record, project, measure, year in self.db.execute(
                 "SELECT d.id, d.batch_id, d.applicant_id, d.record, a.project_id, a.measure, a.year FROM decisions d"
-                " JOIN batches b ON b.id = d.batch_id JOIN awards a ON a.decision_id = d.id"
-                " WHERE b.policy_sha256 = ? AND a.status IN ('granted', 'superseded') AND a.project_id IS NOT NULL"
+                f" {SAME_NOTICE} JOIN awards a ON a.decision_id = d.id"
+                " WHERE p.name = ? AND a.status IN ('granted', 'superseded') AND a.project_id IS NOT NULL"
                 " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id) ORDER BY d.id, a.rowid",
-                (plan.source_sha256,)):
+                (plan.name.zh,)):
             if measure not in quotas or year is None:
                 continue
             facts: dict[str, Any] = next((p for p in json.loads(record).get("projects", []) if p.get("id") == project), {})
@@ -334,12 +387,21 @@ class Register:
         """A batch being recorded, decision by decision (inside the caller's transaction)."""
         return BatchWriter(self, policy_name, policy_sha, source, path, input_sha256, traced, kind)
 
+    def other_versions(self, name: str, source_sha: str) -> list[tuple[str, int]]:
+        """Other versions of this notice's source (same name: a new spelling, a fixed typo) and how many of
+        their decisions stand: a batch counts their grants as its own, and says so, since the user may not
+        expect it."""
+        return [(str(sha), int(n)) for sha, n in self.db.execute(
+            f"SELECT p.sha256, count(*) FROM decisions d {SAME_NOTICE} WHERE p.name = ? AND p.sha256 <> ?"
+            " AND d.status = 'ok' AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id)"
+            " GROUP BY p.sha256 ORDER BY min(d.id)", (name, source_sha))]
+
     def _last_hash(self) -> str:
         found = self.db.execute("SELECT row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
         return str(found[0]) if found else GENESIS
 
-    def _corrected(self, policy_sha: str, app: Applicant, before: int = NOW) -> int | None:
-        """The decision a record corrects: the applicant's latest decision under the same policy, not yet
+    def _corrected(self, name: str, app: Applicant, before: int = NOW) -> int | None:
+        """The decision a record corrects: the applicant's latest decision under the same notice, not yet
         superseded, whose record has a project of this one (a project submitted again), or, for records
         without projects, the same period. A record with new projects only is a new claim, not a
         correction: a spring claim and an autumn claim are both kept."""
@@ -348,10 +410,10 @@ class Register:
         applicant, period = app.id, ",".join(str(y) for y in years(app))
         ids = {p.id for p in app.projects}
         for did, record, earlier_period in self.db.execute(
-                "SELECT d.id, d.record, d.period FROM decisions d JOIN batches b ON b.id = d.batch_id"
-                " WHERE b.policy_sha256 = ? AND d.applicant_id = ? AND d.id < ? AND d.status = 'ok'"
+                f"SELECT d.id, d.record, d.period FROM decisions d {SAME_NOTICE}"
+                " WHERE p.name = ? AND d.applicant_id = ? AND d.id < ? AND d.status = 'ok'"
                 " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
-                " ORDER BY d.id DESC", (policy_sha, applicant, before, before)):
+                " ORDER BY d.id DESC", (name, applicant, before, before)):
             projects = project_ids(record)
             if ids & projects or not ids and not projects and earlier_period == period:
                 return int(did)
@@ -386,7 +448,13 @@ class Register:
             f" JOIN policies p ON p.sha256 = b.policy_sha256 WHERE {where} ORDER BY d.id", args)
 
     def verify(self) -> tuple[int, list[Problem]]:
-        """Walk the chain: (rows checked, each row not as recorded — changed, deleted or inserted)."""
+        """Walk the chain, then the batches and the policies: (decisions checked, each row not as recorded —
+        changed, deleted or inserted)."""
+        present = dict(self.db.execute("SELECT batch_id, count(*) FROM decisions GROUP BY batch_id").fetchall())
+        batches = self.db.execute(f"SELECT id, applicants, row_hash, batch_hash({', '.join(BATCH_FIELDS)}),"
+                                  " policy_sha256 FROM batches ORDER BY rowid").fetchall()
+        # a gap in the numbers is rows deleted only when a batch misses rows; else the row after it was inserted
+        deleted = any(recorded > present.get(bid, 0) for bid, recorded, *_ in batches)
         problems = []
         prev, expected_id, count = GENESIS, None, 0
         for row in self.db.execute(
@@ -394,20 +462,70 @@ class Register:
                 " decision, supersedes, prev_hash, row_hash, input_error FROM decisions ORDER BY id"):
             did, *content, prev_hash, row_hash, input_error = row
             count += 1
+            where = f"decision {did}"
             if expected_id is not None and did != expected_id:
-                problems.append(Problem(did, f"rows {expected_id}–{did - 1} are missing (deleted)"))
+                problems.append(Problem(where, f"rows {expected_id}–{did - 1} are missing (deleted)" if deleted else
+                                        f"was inserted: no row is missing, yet its number skips {expected_id}–{did - 1}"))
             awards = [tuple(a) for a in self.db.execute(
                 "SELECT project_id, measure, year, status, entitlement, amount, shares, trace FROM awards"
                 " WHERE decision_id = ? ORDER BY rowid", (did,))]
             if prev_hash != prev:
-                problems.append(Problem(did, "does not follow the row before it (a row was inserted, deleted "
-                                             "or changed before it)"))
+                problems.append(Problem(where, "does not follow the row before it (a row was inserted, deleted "
+                                               "or changed before it)"))
             if sha256(content[6]) != content[7]:
-                problems.append(Problem(did, "its input record was changed"))
+                problems.append(Problem(where, "its input record was changed"))
             if sha256(prev_hash + canonical_row(hashed(tuple(content), input_error), awards)) != row_hash:
-                problems.append(Problem(did, "its content was changed after it was recorded"))
+                problems.append(Problem(where, "its content was changed after it was recorded"))
             prev, expected_id = row_hash, did + 1
-        return count, problems
+        issued = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'decisions'").fetchone()
+        if issued is not None and int(issued[0]) >= (expected_id or 1):
+            first = expected_id or 1
+            problems.append(Problem(f"decision {first}", f"rows {first}–{issued[0]} are missing (deleted from the end)"))
+        return count, problems + self._verify_batches(batches, present) + self._verify_policies()
+
+    def _verify_batches(self, batches: list[tuple[Any, ...]], present: dict[str, int]) -> list[Problem]:
+        """Each batch row as recorded (its hash), with as many decisions as it recorded; no decision without
+        its batch."""
+        problems = []
+        policies = {sha for (sha,) in self.db.execute("SELECT sha256 FROM policies")}
+        for bid, recorded, stored, computed, policy_sha in batches:
+            where = f"batch {bid}"
+            if stored != computed:
+                problems.append(Problem(where, "its row (time, engine, input, policy or totals) was changed after it "
+                                               "was recorded"))
+            found = present.get(bid, 0)
+            if found != recorded:
+                problems.append(Problem(where, f"recorded {recorded} decisions; {found} are here ("
+                                        + (f"{recorded - found} deleted)" if found < recorded else
+                                           f"{found - recorded} inserted)")))
+            if policy_sha not in policies:
+                problems.append(Problem(where, f"its policy {policy_sha[:12]}… is not in the register (deleted)"))
+        known = {bid for bid, *_ in batches}
+        problems += [Problem(f"batch {bid}", f"its {n} decisions are here, its row is not (deleted)")
+                     for bid, n in present.items() if bid not in known]
+        return problems
+
+    def _verify_policies(self) -> list[Problem]:
+        """Each policy's source still hashes to its key, and its name is the one its header gives (batches
+        count earlier grants by that name)."""
+        from .api import policy_from_source
+        from .diagnostics import PolicyError
+
+        problems = []
+        for sha, name, path, source in self.db.execute("SELECT sha256, name, path, source FROM policies ORDER BY rowid"):
+            where = f"policy {sha[:12]}…"
+            if sha256(source) != sha:
+                problems.append(Problem(where, "its source was changed after it was recorded (it no longer hashes to "
+                                               "its SHA-256)"))
+                continue
+            try:
+                named = policy_from_source(source, path).plan.name.zh
+            except PolicyError:
+                named = None
+            if named != name:
+                problems.append(Problem(where, f"its name was changed after it was recorded (its source names "
+                                               f"{named!r}, the row {name!r})"))
+        return problems
 
 
 class BatchWriter:
@@ -416,7 +534,8 @@ class BatchWriter:
 
     def __init__(self, register: Register, policy_name: str, policy_sha: str, source: str, path: str,
                  input_sha256: str | None, traced: bool, kind: str):
-        self.register, self.policy_sha = register, policy_sha
+        self.register, self.policy_name = register, policy_name
+        self.other_versions = tuple(register.other_versions(policy_name, policy_sha))
         when = now_in_shanghai().isoformat()
         self.batch_id = "B-" + sha256("|".join((policy_sha, input_sha256 or "", when, str(time.time_ns()))))[:12]
         db = register.db
@@ -437,7 +556,7 @@ class BatchWriter:
         text = json.dumps(content, ensure_ascii=False, sort_keys=True)
         status = decision.status if decision is not None else str(content.get("status", "error"))
         # only a decision corrects one: a record with input errors decides nothing, and the earlier one stands
-        corrects = self.register._corrected(self.policy_sha, app) if app is not None and status == "ok" else None
+        corrects = self.register._corrected(self.policy_name, app) if app is not None and status == "ok" else None
         total = fmt_money(decision.total) if decision is not None else fmt_money(Decimal(str(content.get("total", 0))))
         row = (self.batch_id, position, aid, period, status, total, record, sha256(record), text, corrects)
         awards = list(award_rows(app, decision)) if app is not None and decision is not None and status == "ok" else []
@@ -455,7 +574,9 @@ class BatchWriter:
     def finish(self, total: Decimal, dry_run: bool) -> Recorded:
         self.register.db.execute("UPDATE batches SET applicants = ?, total = ? WHERE id = ?",
                                  (self.count, fmt_money(total), self.batch_id))
-        return Recorded(self.batch_id, self.count, tuple(self.superseded), dry_run)
+        self.register.db.execute(f"UPDATE batches SET row_hash = batch_hash({', '.join(BATCH_FIELDS)}) WHERE id = ?",
+                                 (self.batch_id,))
+        return Recorded(self.batch_id, self.count, tuple(self.superseded), dry_run, self.other_versions)
 
 
 def replay(register: Register, batch: str | None = None, decision: int | None = None
@@ -466,6 +587,8 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
     from .api import policy_from_source
 
     if decision is not None:
+        if not 0 < decision <= MAX_ROWID:  # no such row; SQLite could not even be asked (an OverflowError)
+            return []
         found = register.db.execute("SELECT batch_id FROM decisions WHERE id = ?", (decision,)).fetchone()
         if found is None:
             return []
@@ -480,7 +603,7 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
     first = rows[0][0]  # the register as the batch saw it: what earlier batches had granted by then
 
     def earlier(app: Applicant) -> tuple[Earlier, ...]:
-        return register.earlier(policy.plan.source_sha256, app, before=first, name=policy.plan.name.zh)
+        return register.earlier(policy.plan.name.zh, app, before=first)
 
     if kind == "json":
         _, again = policy.run(records, trace=bool(traced), earlier=earlier)
@@ -520,7 +643,7 @@ def difference(was: Any, now: Any, where: str = "$") -> str:
 
 
 EXPORT_FIELDS = ("decision", "batch", "recorded_at", "policy_sha256", "engine_version", "applicant", "period",
-                 "decision_status", "decision_total", "supersedes", "project", "measure", "year", "status",
+                 "decision_status", "decision_total", "supersedes", "superseded_by", "project", "measure", "year", "status",
                  "entitlement", "amount", "shares", "row_hash")
 
 
@@ -533,26 +656,34 @@ def export_parquet(register: Register, path: str) -> None:
     except ImportError:
         raise RegisterError("Parquet export needs Apache Arrow: pip install 'jinjiang-dsl[parquet]'") from None
     columns: dict[str, list[Any]] = {name: [] for name in EXPORT_FIELDS}
-    for row in _export_rows(register):
-        for name, value in zip(EXPORT_FIELDS, row):
-            columns[name].append(None if value is None else str(value))
+    with contextlib.closing(_export_rows(register)) as rows:
+        for row in rows:
+            for name, value in zip(EXPORT_FIELDS, row):
+                columns[name].append(None if value is None else str(value))
     pq.write_table(pa.table({name: pa.array(values, type=pa.string()) for name, values in columns.items()}), path)
 
 
-def _export_rows(register: Register) -> Iterator[tuple[Any, ...]]:
+def _export_rows(register: Register) -> Generator[tuple[Any, ...], None, None]:
     yield from register.db.execute(
         "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.applicant_id, d.period,"
-        " d.status, d.total, d.supersedes, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
+        " d.status, d.total, d.supersedes, (SELECT later.id FROM decisions later WHERE later.supersedes = d.id),"
+        " a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
         " a.shares, d.row_hash FROM decisions d JOIN batches b ON b.id = d.batch_id"
         " LEFT JOIN awards a ON a.decision_id = d.id ORDER BY d.id, a.rowid")
 
 
 def export(register: Register, write: Any, fmt: str) -> None:
-    """Every award of every decision, one row each (a decision without awards as one row), in order."""
+    """Every award of every decision, one row each (a decision without awards as one row), in order. The
+    rows are closed here, even when ``write`` fails (a reader gone: ``| head``), not later by the garbage
+    collector once the register is closed, which Python would report as an ignored exception."""
+    with contextlib.closing(_export_rows(register)) as rows:
+        _export(rows, write, fmt)
+
+
+def _export(rows: Iterator[tuple[Any, ...]], write: Any, fmt: str) -> None:
     import csv
     import io
 
-    rows = _export_rows(register)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

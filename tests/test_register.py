@@ -50,7 +50,7 @@ def test_a_batch_is_recorded_with_its_input_policy_and_explanations(tmp_path: Pa
     assert "recorded batch B-" in err and f"{len(applicants)} decisions" in err
     with sqlite3.connect(register) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
         (source,) = db.execute("SELECT source FROM policies").fetchone()
         assert source == POLICY.read_text(encoding="utf-8")  # the policy, stored once by its hash
         batch = db.execute("SELECT input_sha256, engine_version, traced FROM batches").fetchone()
@@ -65,6 +65,14 @@ def test_a_batch_is_recorded_with_its_input_policy_and_explanations(tmp_path: Pa
         ("I1", "1.3", "granted", "361111.11"), ("S1", "2.1", "not_eligible", "0.00"),
         ("S2", "2.1", "granted", "216666.67"), ("C1", "4.1", "granted", "72222.22")]
     assert "R2" in awards[0][4]  # the explanation steps are kept with the award
+
+
+def test_the_documented_rounds_record_and_correct_e004(tmp_path: Path, capsys: Any) -> None:
+    # docs/register.md's workflow, on the rounds shipped in examples/rounds
+    register = tmp_path / "decisions.sqlite"
+    assert "10 decisions" in record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    err = record(capsys, register, ROOT / "examples" / "rounds" / "round2.json")
+    assert "7 decisions, superseding 1 earlier" in err and "E004: decision 11 supersedes decision 3" in err
 
 
 def test_a_record_keeps_its_numbers_exactly_as_given(tmp_path: Path, capsys: Any) -> None:
@@ -149,6 +157,59 @@ def test_a_later_round_gets_what_is_left_under_the_limit_and_says_which_batch_to
     one = next(a for a in json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))["applicants"]
                if a["id"] == "E004")
     assert one["total"] == "650000.00"
+
+
+@pytest.mark.parametrize("version", ["zh", "newline"])
+def test_a_new_version_of_the_same_notice_counts_the_earlier_rounds_grants(tmp_path: Path, capsys: Any,
+                                                                            version: str) -> None:
+    # the same notice spelled with Chinese keywords, or with one more newline, is the same policy: its
+    # annual cap counts what the spring round granted under the other source, and stderr says so once
+    autumn_policy = ROOT / "policies" / "jinjiang_2023.zh.pol"
+    if version == "newline":
+        autumn_policy = tmp_path / "jinjiang_2023.pol"
+        autumn_policy.write_text(POLICY.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    e4 = next(a for a in json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"] if a["id"] == "E004")
+    register = tmp_path / "r.sqlite"
+    errs = []
+    for name, policy, projects in (("spring", POLICY, ("I1", "S2")), ("autumn", autumn_policy, ("C1",))):
+        path = tmp_path / f"{name}.json"
+        rec = dict(e4, projects=[p for p in e4["projects"] if p["id"] in projects])
+        path.write_text(json.dumps({"applicants": [rec]}, ensure_ascii=False), encoding="utf-8")
+        code, _, err = run(capsys, "eval", str(policy), str(path), "--register", str(register),
+                           "-o", str(tmp_path / f"{name}-out.json"))
+        assert code == 0, err
+        errs.append(err)
+    autumn_out = json.loads((tmp_path / "autumn-out.json").read_text(encoding="utf-8"))["applicants"][0]
+    assert autumn_out["total"] == "0.00"  # the cap is spent; not 100,000 from a cap restarted at zero
+    with sqlite3.connect(register) as db:
+        (spring_sha,) = db.execute("SELECT policy_sha256 FROM batches ORDER BY rowid LIMIT 1").fetchone()
+        (autumn_batch,) = db.execute("SELECT batch_id FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    assert "another version" not in errs[0]
+    assert [line for line in errs[1].splitlines() if "another version" in line] == [
+        f"register: counting 1 earlier decision of this notice recorded under another version of its source "
+        f"(sha256 {spring_sha[:12]}…)"]
+    code, out, _ = run(capsys, "register", "replay", autumn_batch, "--register", str(register))
+    assert (code, out) == (0, "decision 2: identical\n")
+
+
+def test_a_top_up_over_an_earlier_award_superseded_then_says_it_paid_nothing(tmp_path: Path, capsys: Any) -> None:
+    # E002's 2024 cloud fee (2.3, once per applicant per year) lost to another measure of its project in the
+    # first round; a higher 2.3 claim later in 2024 tops it up — from 0, and the explanation says why 0
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    e2 = next(a for a in json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"] if a["id"] == "E002")
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps({"applicants": [dict(e2, projects=[
+        {"id": "P2", "date": "2024-06-01", "cloud_service_fee": "150000"}])]}, ensure_ascii=False), encoding="utf-8")
+    code, _, err = run(capsys, "eval", str(POLICY), str(later), "--register", str(register), "--lang", "en",
+                       "-o", str(tmp_path / "later-out.json"))
+    assert code == 0, err
+    (batch,) = [b for (b,) in sqlite3.connect(register).execute("SELECT id FROM batches ORDER BY rowid LIMIT 1")]
+    award = json.loads((tmp_path / "later-out.json").read_text(encoding="utf-8"))["applicants"][0]["projects"][0]["awards"]
+    texts = [s["text"] for a in award for s in a["trace"] if s["kind"] == "once"]
+    assert texts == [f"Once per applicant per year: 2024 was taken before by batch {batch} P1 · measure 2.3 (2024) 0 yuan "
+                     "(entitled to 30,000 yuan; superseded then by another measure, nothing paid); this claim's 60,000 "
+                     "yuan is higher, so it pays the difference: 60,000 − 0 = 60,000 yuan"]
 
 
 def test_highest_per_applicant_counts_the_award_an_earlier_round_paid(tmp_path: Path) -> None:
@@ -306,9 +367,25 @@ def test_a_schema_1_register_is_migrated_and_its_chain_still_verifies(tmp_path: 
     with sqlite3.connect(path) as db:  # a register as the first version wrote it
         db.executescript(reg.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
     with Register(path) as r:
-        assert r.version == 2
+        assert r.version == 3
     record(capsys, path)
     assert run(capsys, "register", "verify", "--register", str(path))[0] == 0
+
+
+def test_a_schema_2_register_s_batches_are_sealed_by_the_migration_and_then_verified(
+        tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "old.sqlite"
+    record(capsys, path)
+    with sqlite3.connect(path) as db:  # as schema 2 left it: batch rows without a hash
+        db.execute("ALTER TABLE batches DROP COLUMN row_hash")
+        db.execute("PRAGMA user_version = 2")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(path))
+    assert code == 0 and out.endswith("16 decisions checked; the chain is intact\n")
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        db.execute("UPDATE batches SET engine_version = '9.9.9'")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(path))
+    assert code == 1 and "was changed after it was recorded" in out
 
 
 OTHER_NOTICE = """policy "另一项本级政策" / "Another municipal notice" {
@@ -358,7 +435,7 @@ def test_the_register_supplies_what_other_notices_granted_when_the_record_leaves
     assert sum(Decimal(amounts[k]) for k in (("S1", "2.1"), ("Q1", "1.3"))) == Decimal("700000.00")
     assert amounts[("S2", "2.1")] == "300000.00"
     texts = [s["text"] for p in decided["projects"] if p["id"] == "S1" for a in p["awards"] for s in a["trace"]]
-    assert any(t.startswith("other municipal subsidies this year (2023) was not given: the decision register "
+    assert any(t.startswith("other municipal subsidies this year (2023) not given: the decision register "
                             "supplies 300,000 yuan, what other policies granted (另一项本级政策 batch B-") for t in texts)
     # given in the record (a correction of the same projects), the figure is the record's
     given = dict(claim, other_municipal_subsidies="0")
@@ -370,9 +447,59 @@ def test_the_register_supplies_what_other_notices_granted_when_the_record_leaves
 def test_a_dry_run_records_nothing(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
+    before = register.read_bytes()
     err = record(capsys, register, EXAMPLES, "--dry-run")
-    assert "would record batch" in err and "superseding 13 earlier" in err
+    assert "would record batch" in err and "(a provisional id: recording gives the batch its own)" in err
+    assert "superseding 13 earlier" in err
+    assert register.read_bytes() == before  # SQLite's empty -wal beside it is a reader's, as any reader's
+    assert (tmp_path / "r.sqlite-wal").read_bytes() == b""
     assert count(register) == 16 and count(register, "batches") == 1
+
+
+@pytest.mark.parametrize("applications", [EXAMPLES, None])
+def test_a_dry_run_writes_nothing_to_a_read_only_register_nor_creates_a_new_one(
+        tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, applications: Path | None) -> None:
+    # a document and a stream; a read-only register (root ignores file modes: every write to the file is
+    # made to fail instead, as SQLite would fail it) and a path where there is none
+    stream = jsonl(tmp_path, 20)
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    written = []
+    connect = sqlite3.connect
+
+    def watched(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = connect(database, *args, **kwargs)
+        if str(database) != ":memory:":
+            written.append(database)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", watched)
+    os.chmod(register, 0o444)
+    err = record(capsys, register, applications or stream, "--dry-run")
+    assert "would record batch" in err and written == [f"{register.resolve().as_uri()}?mode=ro"]
+    new = tmp_path / "new.sqlite"
+    err = record(capsys, new, applications or stream, "--dry-run")
+    assert f"register {new}: would record batch" in err and not new.exists()
+
+
+@pytest.mark.parametrize("applications", ["document", "stream"])
+def test_a_reader_of_stderr_that_goes_away_loses_no_output(tmp_path: Path, applications: str) -> None:
+    # `eval … --register R -o OUT 2>&1 | head -1`: the batch is recorded, so OUT must be written too
+    register, out = tmp_path / "r.sqlite", tmp_path / "out.json"
+    source = EXAMPLES if applications == "document" else jsonl(tmp_path, 20)
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first message
+    try:
+        code = subprocess.call([sys.executable, "-m", "jinjiang_dsl.cli", "eval", str(POLICY), str(source),
+                                "--register", str(register), "-o", str(out)], stderr=write)
+    finally:
+        os.close(write)
+    assert code == 0 and out.exists() and count(register) in (16, 20)
+
+
+def test_a_dry_run_needs_a_register(capsys: Any) -> None:
+    code, _, err = run(capsys, "eval", str(POLICY), str(EXAMPLES), "--dry-run")
+    assert (code, err) == (2, "jinjiang-dsl eval: --dry-run says what --register would record: give --register too\n")
 
 
 def test_replay_says_identical_and_finds_a_changed_decision(tmp_path: Path, capsys: Any) -> None:
@@ -410,7 +537,22 @@ def test_a_batch_recorded_without_explanations_replays_without_them(tmp_path: Pa
      ["decision 5: its content was changed after it was recorded"]),
     ("DELETE FROM decisions WHERE id = 7", ["decision 8: rows 7–7 are missing (deleted)",
                                            "decision 8: does not follow the row before it (a row was inserted, "
-                                           "deleted or changed before it)"]),
+                                           "deleted or changed before it)",
+                                           "batch {batch}: recorded 16 decisions; 15 are here (1 deleted)"]),
+    ("DELETE FROM decisions WHERE id >= 15", ["decision 15: rows 15–16 are missing (deleted from the end)",
+                                             "batch {batch}: recorded 16 decisions; 14 are here (2 deleted)"]),
+    ("UPDATE batches SET recorded_at = '2023-01-01T00:00:00+08:00'",
+     ["batch {batch}: its row (time, engine, input, policy or totals) was changed after it was recorded"]),
+    ("UPDATE batches SET input_sha256 = '00', engine_version = '0.0.1'",
+     ["batch {batch}: its row (time, engine, input, policy or totals) was changed after it was recorded"]),
+    ("UPDATE batches SET applicants = 14", [  # to hide rows deleted from the end, the count edited too
+        "batch {batch}: its row (time, engine, input, policy or totals) was changed after it was recorded",
+        "batch {batch}: recorded 14 decisions; 16 are here (2 inserted)"]),
+    ("UPDATE policies SET source = source || '# changed' || char(10)",
+     ["policy {policy}…: its source was changed after it was recorded (it no longer hashes to its SHA-256)"]),
+    ("UPDATE policies SET name = '另一项政策'",
+     ["policy {policy}…: its name was changed after it was recorded (its source names "
+      "'晋江市支持产业数字化转型升级十二条措施', the row '另一项政策')"]),
     ("UPDATE decisions SET record = replace(record, 'E002', 'E992') WHERE id = 2",
      ["decision 2: its input record was changed", "decision 2: its content was changed after it was recorded"]),
 ])
@@ -420,11 +562,12 @@ def test_verify_catches_a_row_edited_with_sqlite(tmp_path: Path, capsys: Any, ta
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 0 and out.strip().endswith("16 decisions checked; the chain is intact")
     with sqlite3.connect(register) as db:
+        batch, policy = db.execute("SELECT id, policy_sha256 FROM batches").fetchone()
         db.execute("PRAGMA foreign_keys = OFF")
         db.execute(tamper)
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 1
-    assert out.splitlines()[:-1] == found
+    assert out.splitlines()[:-1] == [f.format(batch=batch, policy=policy[:12]) for f in found]
 
 
 def test_an_inserted_row_breaks_the_chain(tmp_path: Path, capsys: Any) -> None:
@@ -437,6 +580,19 @@ def test_an_inserted_row_breaks_the_chain(tmp_path: Path, capsys: Any) -> None:
                    " FROM decisions WHERE id = 16")
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 1 and out.startswith("decision 17: does not follow the row before it")
+    assert "recorded 16 decisions; 17 are here (1 inserted)" in out
+
+
+def test_a_row_inserted_with_a_far_number_is_named_inserted_not_the_numbers_before_it_deleted(
+        tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:
+        db.execute("INSERT INTO decisions SELECT 999, batch_id, position, applicant_id, period, status, total, record,"
+                   " record_sha256, decision, supersedes, prev_hash, row_hash, input_error FROM decisions WHERE id = 4")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 1 and out.startswith("decision 999: was inserted: no row is missing, yet its number skips 17–998\n")
+    assert "are missing" not in out
 
 
 def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys: Any) -> None:
@@ -454,6 +610,28 @@ def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys:
     code, out, _ = run(capsys, "register", "export", "--format", "csv", "--register", str(register))
     assert out.splitlines()[0].startswith("decision,batch,recorded_at,policy_sha256")
     assert len(out.splitlines()) == len(rows) + 1
+    # a correction: the earlier decision's rows name the one that supersedes it, so that the current
+    # decisions are those without, and their amounts sum to what stands
+    record(capsys, register)
+    code, out, _ = run(capsys, "register", "export", "--register", str(register))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {(r["decision"], r["superseded_by"]) for r in rows if r["applicant"] == "E004"} == {(4, 20), (20, None)}
+    current = sum(Decimal(r["amount"] or 0) for r in rows if r["superseded_by"] is None)
+    second = sum(Decimal(r["amount"] or 0) for r in rows if r["batch"] == rows[-1]["batch"])
+    assert current == second and current * 2 == sum(Decimal(r["amount"] or 0) for r in rows)  # every grant corrected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_into_a_reader_that_goes_away_ends_quietly(tmp_path: Path, capsys: Any, fmt: str) -> None:
+    register = tmp_path / "r.sqlite"
+    for _ in range(20):  # enough rows that the export outlasts the pipe's buffer
+        record(capsys, register)
+    process = subprocess.Popen([sys.executable, "-m", "jinjiang_dsl.cli", "register", "export", "--format", fmt,
+                                "--register", str(register)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()  # as `| head -1` does
+    process.stdout.close()
+    assert (process.wait(), process.stderr.read()) == (0, b"")
 
 
 def test_export_writes_parquet_that_reads_back_exactly(tmp_path: Path, capsys: Any) -> None:
@@ -482,13 +660,54 @@ def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> N
                        str(tmp_path / "o.json"))
     assert code == 2 and err.startswith(f"jinjiang-dsl: {not_a_register}: cannot open the register: ")
     assert "Traceback" not in err and len(err.splitlines()) == 1
-    code, _, err = run(capsys, "register", "verify", "--register", str(tmp_path / "none.sqlite"))
-    assert code == 2 and "no register here" in err
+    for action in (["verify"], ["history", "E004"], ["replay", "1"], ["export", "-o", str(tmp_path / "e.jsonl")]):
+        code, _, err = run(capsys, "register", *action, "--register", str(tmp_path / "none.sqlite"))
+        assert code == 2 and "no register here" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # neither a register nor an export made
     newer = tmp_path / "newer.sqlite"
     with sqlite3.connect(newer) as db:
         db.execute("PRAGMA user_version = 99")
     code, _, err = run(capsys, "register", "verify", "--register", str(newer))
-    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 2)" in err
+    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 3)" in err
+
+
+def test_another_program_s_database_is_never_taken_over(tmp_path: Path, capsys: Any) -> None:
+    foreign = tmp_path / "other.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE foo (x)")
+    before = foreign.read_bytes()
+    for argv in (["eval", str(POLICY), str(EXAMPLES), "-o", str(tmp_path / "o.json")], ["register", "verify"],
+                 ["register", "export"], ["register", "history", "E004"]):
+        code, out, err = run(capsys, *argv, "--register", str(foreign))
+        assert (code, out) == (2, "")
+        assert err == f"jinjiang-dsl: {foreign}: an SQLite database that is not a decision register (tables foo); " \
+                      "name another file\n"
+    assert foreign.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]
+    empty = tmp_path / "empty.sqlite"  # an empty file is a new register
+    empty.write_bytes(b"")
+    record(capsys, empty)
+    assert count(empty) == 16
+
+
+def test_replay_of_a_number_past_sqlite_s_range_finds_nothing(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    for target in ("99999999999999999999999", "0"):
+        code, _, err = run(capsys, "register", "replay", target, "--register", str(register))
+        assert (code, err) == (1, f"nothing recorded as {target!r} in {register}\n")
+    code, _, err = run(capsys, "register", "replay", "٣", "--register", str(register))  # a digit, not ASCII
+    assert code == 2 and "neither a decision number nor a batch id" in err
+
+
+def test_a_register_missing_a_table_is_a_one_line_error(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:
+        db.execute("PRAGMA foreign_keys = OFF")
+        db.execute("DROP TABLE decisions")
+    for action in ("verify", "export"):
+        code, _, err = run(capsys, "register", action, "--register", str(register))
+        assert (code, err) == (2, f"jinjiang-dsl: {register}: not a usable register: no table decisions\n")
 
 
 def test_a_full_disk_records_nothing_and_says_so_in_one_line(tmp_path: Path) -> None:
@@ -525,6 +744,43 @@ def test_a_read_only_register_records_nothing_and_says_so_in_one_line(tmp_path: 
             register.decide(policy, str(POLICY), records)
         assert str(caught.value) == f"{tmp_path / 'r.sqlite'}: the batch was not recorded: attempt to write a readonly database"
         assert register.verify() == (0, [])
+
+
+def jsonl(tmp_path: Path, n: int) -> Path:
+    """A JSON Lines stream of n applicants, copies of the examples with their own ids."""
+    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"]
+    path = tmp_path / "stream.jsonl"
+    path.write_text("".join(json.dumps(dict(examples[i % 12], id=f"L{i:05d}"), ensure_ascii=False) + "\n"
+                            for i in range(n)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("stand_in", ["full", "read-only"])
+def test_a_stream_the_register_cannot_take_leaves_no_output_and_says_why(
+        tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, stand_in: str) -> None:
+    # the register fills up (SQLite's page limit, a few pages above what it has) or cannot be written
+    # (query_only) part-way through a stream: one line naming the reason, and no -o file at all
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    opened = Register.migrate
+
+    def limited(self: Register) -> None:
+        opened(self)
+        if stand_in == "full":
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            self.db.execute(f"PRAGMA max_page_count = {pages + 8}")
+        else:
+            self.db.execute("PRAGMA query_only = ON")
+
+    monkeypatch.setattr(Register, "migrate", limited)
+    out = tmp_path / "stream-out.jsonl"
+    code, _, err = run(capsys, "eval", str(POLICY), str(jsonl(tmp_path, 300)), "--register", str(register),
+                       "-o", str(out), "--quiet")
+    reason = "database or disk is full" if stand_in == "full" else "attempt to write a readonly database"
+    assert (code, err) == (2, f"jinjiang-dsl: {register}: the batch was not recorded: {reason}; "
+                              f"{out} was not written\n")
+    assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert count(register) == 16
 
 
 def many(tmp_path: Path, n: int, prefix: str = "K") -> Path:

@@ -270,7 +270,7 @@ EARLIER_MESSAGES: dict[str, tuple[str, str]] = {
                     "{name}: earlier batches already granted {paid} yuan in {year} ({earlier}); {whole} − {paid} = "
                     "{left} yuan is left for this batch"),
     "earlier.supplied": ("{label}({year} 年度)未填报,由决策登记簿提供:{value} 元,即其他政策已给予的({earlier})",
-                         "{label} ({year}) was not given: the decision register supplies {value} yuan, what other "
+                         "{label} ({year}) not given: the decision register supplies {value} yuan, what other "
                          "policies granted ({earlier})"),
     "earlier.limit": ("{name}:{year} 年度此前批次已给予 {paid} 元({earlier}),可用额度尚余 {whole} − {paid} = {left} 元",
                       "{name}: earlier batches already granted {paid} yuan in {year} ({earlier}); {whole} − {paid} = "

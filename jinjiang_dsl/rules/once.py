@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import attrs
 
 from ..problem import Problem
+from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
 from .base import ZERO, Claim, Evaluation, Rule, held
 
@@ -55,18 +56,17 @@ class Once(Rule):
                               "{entitlement} 元),本项不再给予",
                               "Once per applicant: already awarded by {earlier} (entitled to {held} yuan, not less "
                               "than this claim's {entitlement} yuan); nothing more here"),
-        "once.top_up": ("本措施限一次:此前的 {earlier} 已享受(可得 {held} 元,已付 {paid} 元);本项可得 {entitlement} 元"
-                        "更高,补足差额:{entitlement} − {paid} = {amount} 元",
-                        "Once only: {earlier} was granted before (entitled to {held} yuan, {paid} yuan paid); this "
-                        "claim's {entitlement} yuan is higher, so it pays the difference: {entitlement} − {paid} = "
-                        "{amount} yuan"),
-        "once.top_up_final": ("本措施限一次:此前的 {earlier} 已享受(可得 {held} 元,已付 {paid} 元);本项可得 "
-                              "{entitlement} 元更高,补足差额:{entitlement} − {paid} = {amount} 元。该批次中项目 "
-                              "{project} 的 {others} 当时因本措施胜出而未获享受,已为终局,不再重新比较",
-                              "Once only: {earlier} was granted before (entitled to {held} yuan, {paid} yuan paid); "
-                              "this claim's {entitlement} yuan is higher, so it pays the difference: {entitlement} − "
-                              "{paid} = {amount} yuan. In that batch, {others} of project {project} was superseded "
-                              "by it; that grant is final and is not compared again"),
+        "once.top_up": ("{taken} {earlier} 享受(可得 {held} 元,{then});本项可得 {entitlement} 元更高,补足差额:"
+                        "{entitlement} − {paid} = {amount} 元",
+                        "{taken} {earlier} (entitled to {held} yuan; {then}); this claim's {entitlement} yuan is "
+                        "higher, so it pays the difference: {entitlement} − {paid} = {amount} yuan"),
+        "once.top_up_final": ("{taken} {earlier} 享受(可得 {held} 元,{then});本项可得 {entitlement} 元更高,补足差额:"
+                              "{entitlement} − {paid} = {amount} 元。该批次中项目 {project} 的 {others} 当时因本措施胜出"
+                              "而未获享受,已为终局,不再重新比较",
+                              "{taken} {earlier} (entitled to {held} yuan; {then}); this claim's {entitlement} yuan is "
+                              "higher, so it pays the difference: {entitlement} − {paid} = {amount} yuan. In that "
+                              "batch, {others} of project {project} was superseded by it; that grant is final and is "
+                              "not compared again"),
     }
 
     @property
@@ -118,8 +118,15 @@ class Once(Rule):
         holder.held, holder.amount = paid, entitlement - paid
         others = [m for e in took for m in e.superseded]
         variant = "top_up_final" if others else "top_up"
-        holder.note(Step(self.id, self.KIND, {"variant": variant, **common, "amount": holder.amount,
-                                              "project": first.project or "", "others": "、".join(others)},
+        taken = Label(f"本措施每个申请人每年限一次:{year} 年度已由此前的", f"Once per applicant per year: {year} was "
+                      "taken before by") if self.per == "year" else \
+            Label("本措施每个申请人限一次:已由此前的", "Once per applicant: it was taken before by")
+        # what the earlier turn paid, said as it was: an award superseded then (highest-not-stacked) paid nothing
+        then = Label(f"已付 {fmt_plain(paid)} 元", f"{fmt_plain(paid)} yuan paid") if paid else \
+            Label("当时被其他措施取代,未付", "superseded then by another measure, nothing paid") \
+            if all(e.status == "superseded" for e in took) else Label("未付", "nothing paid")
+        holder.note(Step(self.id, self.KIND, {"variant": variant, **common, "amount": holder.amount, "taken": taken,
+                                              "then": then, "project": first.project or "", "others": "、".join(others)},
                          value=holder.amount))
         return True
 
