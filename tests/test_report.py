@@ -158,6 +158,18 @@ def test_a_year_s_sum_short_of_its_requirement_gets_a_suggestion_checked_over_th
             "investment = 6,000,000: this award 500,000 yuan (now 0), the applicant's total 500,000 yuan, 500,000 more") in en
 
 
+def test_lifting_one_limit_names_the_next_limit_that_keeps_part_of_the_gain() -> None:
+    # s05_two_limits: the contribution (100万) cuts 250万 to 100万; lifting it to 250万 pays 200万, since the
+    # fixed 200万 cap (R2) then applies: the suggestion says R2 keeps back 50万
+    shape = load_policy(ROOT / "policies" / "shapes" / "s05_two_limits.pol")
+    apps, batch = shape.run({"applicants": [{"id": "X", "contribution": "1000000", "projects": [
+        {"id": "P1", "date": "2024-03-01", "investment": "15000000"},
+        {"id": "P2", "date": "2024-06-01", "investment": "10000000"}]}]})
+    en = markdown.render(report.build(shape.decider(), apps, batch), "en")
+    assert ("the applicant's total 2,000,000 yuan (now 1,000,000), 1,000,000 more; 500,000 yuan more is kept back "
+            "by R2 Annual total cap") in en
+
+
 def test_a_failed_comparison_says_the_bound_and_the_value_it_needs(policy: Any, examples: Any) -> None:
     # 4.1 wants 20% of the diagnosed enterprises to have started: 4 of 21 is short of 4.2, so 5 are needed
     rec = record(examples, "E004")

@@ -299,20 +299,20 @@ def _kept(decision: ApplicantDecision) -> dict[tuple[str | None, str], Decimal]:
     return {(p.id, a.measure): (a.entitlement or ZERO) - (a.amount or ZERO) for p in decision.groups() for a in p.awards}
 
 
-def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision,
-             changed: tuple[str | None, str | None]) -> tuple[Label, ...]:
+def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision, c: Change) -> tuple[Label, ...]:
     """The rules across measures that took the gain: those that, after the change, keep back part of the
     changed award's entitlement, or more of another award's than before it (a year moved to the changed
-    claim, a limit shared with it)."""
+    claim, a limit shared with it); for a rule's own change, every other rule that still keeps part back."""
     named = {r.id: r for r in plan.rules if not r.GATE}
     before = _kept(now)
     found: dict[str, Label] = {}
     for p in again.groups():
         for a in p.awards:
             kept = (a.entitlement or ZERO) - (a.amount or ZERO)
-            if (p.id, a.measure) == changed and kept > 0 or kept > before.get((p.id, a.measure), ZERO):
+            mine = (p.id, a.measure) == (c.project, c.measure) or c.measure is None
+            if mine and kept > 0 or kept > before.get((p.id, a.measure), ZERO):
                 for s in a.trace:
-                    if s.rule in named and s.kind == named[s.rule].KIND:
+                    if s.rule in named and s.kind == named[s.rule].KIND and (c.measure is not None or s.rule != c.rule):
                         found.setdefault(s.rule, named[s.rule].name())
     return tuple(found.values())
 
@@ -335,11 +335,13 @@ def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecisio
         expect = c.expect if c.expect is not None else after.entitlement or ZERO if after is not None else ZERO
         promised = expect - (before.entitlement or ZERO if before is not None and before.status != "not_eligible"
                              else ZERO)
+    elif c.expect is not None and "granted" in c.params:  # a limit lifted: the year's grants, now and lifted
+        promised = c.expect - c.params["granted"]
     else:
         promised = again.total - decision.total
     gain = again.total - decision.total
     blocked = max(promised - gain, ZERO)
-    rules = blocking(plan, decision, again, (c.project, c.measure)) if blocked > 0 or gain <= 0 else ()
+    rules = blocking(plan, decision, again, c) if blocked > 0 or gain <= 0 else ()
     if gain <= 0 and not rules:
         return None  # the measure itself still pays nothing more (a condition it fails): nothing to say
     label = spec.label if c.set_in is None else Label(f"{c.set_in} 的{spec.label.zh}", f"{c.set_in}'s {spec.label.en}")

@@ -197,12 +197,13 @@ class Limit(Rule):
                              and s.params["variant"].startswith("reduced")), None)
                 if step is None or step.params["year"] in found:
                     continue
-                change = self.lift(ev, step.params["total"], step.params["year"])
+                change = self.lift(ev, step.params["total"], step.params["year"], step.params["headroom"])
                 if change is not None:
                     found[step.params["year"]] = change
         return list(found.values())
 
-    def lift(self, ev: Evaluation, total: Decimal, year: str) -> Change | None:
+    def lift(self, ev: Evaluation, total: Decimal, year: str, granted: Decimal) -> Change | None:
+        """``granted``: what the year's grants come to under this limit today (its headroom, as it reduced them)."""
         assert self.limit is not None
         now: Decimal = ev.figure(self.key, ev.app.facts)
         for name in self.limit.inputs:
@@ -218,6 +219,6 @@ class Limit(Rule):
                 continue
             if reached == total:
                 return Change("lift_limit", self.id, None, None, name, needed, total, {
-                    "label": ev.input_label(name), "needed": needed, "year": year, "total": total,
+                    "label": ev.input_label(name), "needed": needed, "year": year, "total": total, "granted": granted,
                     "title": self.title})
         return None
