@@ -435,7 +435,7 @@ def test_the_register_supplies_what_other_notices_granted_when_the_record_leaves
     assert sum(Decimal(amounts[k]) for k in (("S1", "2.1"), ("Q1", "1.3"))) == Decimal("700000.00")
     assert amounts[("S2", "2.1")] == "300000.00"
     texts = [s["text"] for p in decided["projects"] if p["id"] == "S1" for a in p["awards"] for s in a["trace"]]
-    assert any(t.startswith("other municipal subsidies this year (2023) not given: the decision register "
+    assert any(t.startswith("Other municipal subsidies this year (2023) not given: the decision register "
                             "supplies 300,000 yuan, what other policies granted (另一项本级政策 batch B-") for t in texts)
     # given in the record (a correction of the same projects), the figure is the record's
     given = dict(claim, other_municipal_subsidies="0")

@@ -195,4 +195,5 @@ def render(step: Step, lang: str) -> str:
     zh, en = CATALOGUE[key_of(step)]
     template = en if lang == "en" else zh
     params = {"value": step.value, **step.params}
-    return template.format(**{k: fmt(v, lang) for k, v in params.items()})
+    text = template.format(**{k: fmt(v, lang) for k, v in params.items()})
+    return text[:1].upper() + text[1:] if lang == "en" else text  # a sentence may open with a policy's label
