@@ -1576,6 +1576,12 @@ def test_brackets_with_a_gap_an_overlap_a_late_start_and_a_money_rate():
     ]
 
 
+def test_two_brackets_open_below_overlap():
+    # both start at -∞: the second overlaps the first (it was said to leave a gap after it)
+    src = brackets("    50万以下: 10%\n    100万以下: 8%\n    100万以上: 5%\n")
+    assert [m for _, m, _, _ in found(src)] == ["bracket (-∞, 100万] overlaps bracket (-∞, 50万] (line 24)"]
+
+
 def test_brackets_with_a_bounded_top_warn():
     src = brackets("    500万以下: 10%\n    500万(含)至1000万: 8%\n")
     assert found(src) == [
@@ -1642,3 +1648,36 @@ def test_an_applicant_level_measure_in_a_policy_dated_by_a_project_has_no_year(
 
 def test_an_applicant_level_measure_needs_no_date_when_nothing_counts_years() -> None:
     assert found(applicant_level("  once per applicant\n")) == []
+
+
+S6 = (ROOT / "policies" / "shapes" / "s06_cost_sharing.pol").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("shared, message, hint", [
+    ("shared 1:0 by 市级财政, 县级财政", "a payer's share must be at least 1",
+     "leave out a payer that pays nothing, or write the ratio the notice gives, e.g. 4:3:3"),
+    ("shared 1:1 by 市级财政, 市级财政", "the payer '市级财政' is named twice", "name each payer once, with its share of the ratio"),
+])
+def test_a_cost_split_s_own_mistakes(shared: str, message: str, hint: str) -> None:
+    src = S6.replace("shared 1:1 by 市级财政, 县级财政", shared, 1)
+    assert [(m, h) for severity, m, h, _ in found(src) if severity == "error"] == [(message, hint)]
+
+
+S1 = (ROOT / "policies" / "shapes" / "s01_applicant_level.pol").read_text(encoding="utf-8")
+
+
+def test_an_example_of_an_applicant_level_measure_cannot_pay_a_refused_award() -> None:
+    src = S1.replace("expect 1 not_eligible explains", "expect 1 not_eligible 5万 explains", 1)
+    assert [(m, h) for severity, m, h, _ in found(src) if severity == "error"] == [
+        ("a not_eligible award pays nothing", "leave the amount out, or use 'entitled' for the amount before the rules")]
+
+
+def test_an_example_must_give_every_required_input() -> None:
+    # a required input left out of an example made 'test' fail with an input error; 'check' said ok
+    src = S1.replace('first_little_giant: bool "首次认定为国家级专精特新“小巨人”"',
+                     'first_little_giant: bool required "首次认定为国家级专精特新“小巨人”"', 1)
+    src = src.replace("applicant { recognised_on: 2024-05-01, first_little_giant: false }",
+                      "applicant { recognised_on: 2024-05-01 }", 1)
+    assert [(m, h) for severity, m, h, _ in found(src) if severity == "error"] == [
+        ("the example's applicant does not give 'first_little_giant', which every applicant must give",
+         "add first_little_giant: … to its applicant { … }")]

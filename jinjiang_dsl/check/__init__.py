@@ -442,9 +442,12 @@ class _Checker:
         if m.annual_cap is not None:
             self.money(m.annual_cap.amount, "the annual cap")
         if m.shared and any(w < 1 for _, w in m.shared):
-            self.error("a payer's share is at least 1", m.shared_span or m.span, "write the ratio the notice gives, e.g. 4:3:3")
+            self.error("a payer's share must be at least 1", m.shared_span or m.span,
+                       "leave out a payer that pays nothing, or write the ratio the notice gives, e.g. 4:3:3")
         if len({p for p, _ in m.shared}) != len(m.shared):
-            self.error("a payer is named twice", m.shared_span or m.span, None)
+            twice = next(p for i, (p, _) in enumerate(m.shared) if p in [q for q, _ in m.shared[:i]])
+            self.error(f"the payer '{twice}' is named twice", m.shared_span or m.span,
+                       "name each payer once, with its share of the ratio")
         if m.instalments:
             total = sum((p.value for p in m.instalments), Decimal(0))
             if total != 1:

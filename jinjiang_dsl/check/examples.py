@@ -56,6 +56,14 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
                 wanted = _fits(decl.type.kind, tuple(v.name for v in decl.type.values), f.value)
                 if wanted:
                     report("error", f"'{f.name}' needs {wanted}", f.value.span, None)
+        dated = policy.header.dated_by.ident if policy.header and policy.header.dated_by else None
+        for scope, facts, where in [("applicant", ex.applicant, ex.title.span)] + [
+                ("project", p.facts, p.span) for p in ex.projects]:
+            given = {f.name for f in facts}
+            for name in sorted(n for n, d in inputs.items() if d.required and d.scope == scope and n not in given
+                               and not (scope == "project" and n == dated)):  # an example's project is dated for it
+                report("error", f"the example's {scope} does not give '{name}', which every {scope} must give",
+                       where, f"add {name}: … to its {scope} {{ … }}")
         ids = [p.id for p in ex.projects]
         for pid in {i for i in ids if ids.count(i) > 1}:
             report("error", f"the example has two projects called {pid}", ex.span, "give each project its own id")
@@ -72,7 +80,10 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
                        "write the measure, e.g. expect 2.2 granted 5万, or put the example inside the measure")
             if e.project is not None and e.project not in ids:
                 report("error", f"the example has no project {e.project}", e.span,
-                       f"its projects are: {', '.join(ids)}" if ids else "add a project { … }")
+                       f"its projects are: {', '.join(dict.fromkeys(ids))}" if ids else "add a project { … }")
+            if e.amount is not None and e.status not in STATUSES_WITH_AMOUNT and e.amount.value != 0:
+                report("error", f"a {e.status} award pays nothing", e.amount.span,
+                       "leave the amount out, or use 'entitled' for the amount before the rules")
             declared = measures.get(e.measure or ex.measure or "")
             if declared is not None:
                 split_errors(e, declared, report)
@@ -84,15 +95,14 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
             if e.project is None and len(ids) > 1:
                 report("error", "this example has several projects: say which one", e.span,
                        f"e.g. expect {ids[0]} …")
-            if e.amount is not None and e.status not in STATUSES_WITH_AMOUNT and e.amount.value != 0:
-                report("error", f"a {e.status} award pays nothing", e.amount.span,
-                       "leave the amount out, or use 'entitled' for the amount before the rules")
 
 
 def split_errors(e: ast.Expectation, m: ast.Measure, report: Report) -> None:
     """An expected split must be one the measure declares: its payers, in its order, or as many
     instalments as it pays."""
     payers = [p for p, _ in m.shared]
+    if len(set(payers)) != len(payers):
+        return  # the measure's own split is wrong, and said so: an example cannot be held to it
     if e.shares and not payers:
         report("error", f"measure {m.id} is not shared between payers", e.span,
                "leave out 'shared …', or declare the split in the measure: shared 1:1 by 市级财政, 县级财政")

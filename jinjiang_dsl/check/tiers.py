@@ -140,7 +140,7 @@ def _check_brackets(table: ast.TierTable, report: Report) -> None:
                first_tier.interval.span, "start it at 0, or write it as 'X以下'")
     for (a, ta), (b, tb) in zip(ordered, ordered[1:]):
         if a.upper is None or b.lower is None or a.upper != b.lower:
-            where = "overlaps" if a.upper is None or (b.lower is not None and b.lower < a.upper) else "leaves a gap after"
+            where = "overlaps" if a.upper is None or b.lower is None or b.lower < a.upper else "leaves a gap after"
             report("error", f"bracket {b} {where} bracket {a} (line {ta.span.line})", tb.interval.span,
                    "each bracket begins where the one below it ends")
     top, top_tier = ordered[-1]
