@@ -88,6 +88,8 @@ class Coverage:
         for t in f.tiers:
             iv = t.interval
             found.update(b for b in (iv.lower, iv.upper) if b is not None)
+        if f.kind == "brackets":
+            found.discard(Decimal(0))  # where the first bracket starts: nothing lies below it
         return sorted(found)
 
     def condition_edges(self, m: Measure) -> list[tuple[str, ir.Expr, Any]]:

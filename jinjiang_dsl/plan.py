@@ -20,11 +20,17 @@ from .check import CheckedPolicy
 from .check.facts import inputs_of, measure_facts
 from .ir import Cond, Formula, InputSpec, Measure, Note, Override, Tier, measure_key
 from .rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
-from .runtime.intervals import from_ast
+from .runtime.intervals import Interval, from_ast
 from .runtime.money import fmt_compact, fmt_plain
 from .runtime.trace import Label, Shown
 
 INVERSE: dict[ast.CompareOp, ast.CompareOp] = {">=": "<", "<": ">=", "<=": ">", ">": "<=", "==": "!=", "!=": "=="}
+
+
+def _from_zero(iv: Interval) -> Interval:
+    """A bracket open below ('500万以下') starts at 0: the amounts it splits are never negative, and an
+    auditor reads [0, 5,000,000], not (-∞, 5,000,000]. The part in it is the same."""
+    return attrs.evolve(iv, lower=Decimal(0), lower_inclusive=True) if iv.lower is None else iv
 
 
 def negated(e: ast.Expr) -> ast.Expr:
@@ -269,8 +275,8 @@ class _Planner:
                          for r in f.rows)
             return Formula(kind="category", expr=self.lower(f.on, local), base=self.operand(f.on, local), rows=rows)
         if isinstance(f, ast.TierTable):
-            tiers = tuple(Tier(from_ast(t.interval), t.interval.text, self.lower(t.amount, local), i)
-                          for i, t in enumerate(f.tiers, 1))
+            tiers = tuple(Tier(_from_zero(from_ast(t.interval)) if f.mode == "brackets" else from_ast(t.interval),
+                               t.interval.text, self.lower(t.amount, local), i) for i, t in enumerate(f.tiers, 1))
             return Formula(kind=f.mode, expr=self.lower(f.on, local), base=self.operand(f.on, local), tiers=tiers)
         e = f.expr
         if isinstance(e, ast.PercentOf):
