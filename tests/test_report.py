@@ -158,6 +158,18 @@ def test_a_year_s_sum_short_of_its_requirement_gets_a_suggestion_checked_over_th
             "investment = 6,000,000: this award 500,000 yuan (now 0), the applicant's total 500,000 yuan, 500,000 more") in en
 
 
+def test_a_year_s_capped_rate_gets_the_base_that_reaches_the_cap_moved_in_a_project() -> None:
+    # S13: 5% of the year's 50,000,000 is 2,500,000 under the 3,000,000 cap: the base that reaches it is the
+    # year's sum, moved in the last project summed (P2), and decided again
+    p = load_policy(ROOT / "policies" / "shapes" / "s13_yearly_sum.pol")
+    apps, batch = p.run({"applicants": [{"id": "X", "projects": [
+        {"id": "P1", "date": "2024-03-01", "equipment": "30000000"}, {"id": "P2", "date": "2024-04-01", "equipment": "20000000"}]}]})
+    (c,) = [c for group in changes(p.decider(), apps[0], batch.applicants[0]).values() for c in group]
+    assert (c.kind, c.set_in, c.value, c.params["base"]) == ("cap_binds", "P2", Decimal("29999999.90"),
+                                                            Decimal("59999999.90"))
+    assert c.effect is not None and c.effect.total == Decimal("3000000.00")
+
+
 def test_lifting_one_limit_names_the_next_limit_that_keeps_part_of_the_gain() -> None:
     # s05_two_limits: the contribution (100万) cuts 250万 to 100万; lifting it to 250万 pays 200万, since the
     # fixed 200万 cap (R2) then applies: the suggestion says R2 keeps back 50万

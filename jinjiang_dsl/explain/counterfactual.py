@@ -35,6 +35,7 @@ Facts = dict[str, Any]
 
 
 def _input_of(plan: Plan, e: ir.Expr | None) -> str | None:
+    e = _plain(e) if e is not None else None
     return e.name if isinstance(e, ir.Input) else None
 
 
@@ -180,8 +181,8 @@ def requirement(plan: Plan, app: Applicant, project: str | None, award: Award) -
     m = plan.measure(award.measure)
     if award.status != "not_eligible":
         return None
-    sums = {s.params["name"]: s for s in award.trace if s.kind == "year_sum"}  # a year's claim: its facts
-    a, p = (app.facts, {k: s.params["total"] for k, s in sums.items()}) if m.level == "year" else _facts(app, project)
+    sums = {s.params["name"]: s.params["total"] for s in award.trace if s.kind == "year_sum"}  # a year's facts
+    a, p = (app.facts, sums) if m.level == "year" else _facts(app, project)
     interpreter = Interpreter(plan)
     try:
         with exact():
@@ -197,19 +198,23 @@ def requirement(plan: Plan, app: Applicant, project: str | None, award: Award) -
     name, way, value, bound = found
     spec = plan.inputs[name]
     params = {"label": spec.label, "needed": value, "bound": bound, "requirement": failing[0].label}
-    if m.level != "year":
-        return Change(f"requirement_{way}", m.rule, project, m.id, name, value, None, params)
-    if name not in sums:
+    if m.level == "year":  # the year's sum is what must reach the bound (a project of it is moved: in_a_project)
+        params["label"] = Label(f"{spec.label.zh}(本年度累计)", f"{spec.label.en} (summed over the year)")
+    return Change(f"requirement_{way}", m.rule, project, m.id, name, value, None, params)
+
+
+def in_a_project(app: Applicant, award: Award, c: Change) -> Change | None:
+    """A change of a year's sum (an award over the year) made where it can be: the sum moved by the
+    difference in the last project summed, whose own figure is then what is set. Other changes as they are."""
+    sums = {s.params["name"]: s.params for s in award.trace if s.kind == "year_sum"}
+    if not sums or c.field is None:
+        return c
+    if c.field not in sums:
         return None
-    # the year's sum moved by the difference in its last project: that project's value is what is set
-    last = sums[name].params["projects"][-1]
-    own = next(q.facts[name] for q in app.projects if q.id == last)
-    moved = own + (value - sums[name].params["total"])
-    if moved < 0:
-        return None
-    summed = Label(f"{spec.label.zh}(本年度累计)", f"{spec.label.en} (summed over the year)")
-    return Change(f"requirement_{way}", m.rule, project, m.id, name, moved, None, {**params, "label": summed},
-                  set_in=last)
+    last = sums[c.field]["projects"][-1]
+    own = next(q.facts[c.field] for q in app.projects if q.id == last)
+    moved = own + (c.value - sums[c.field]["total"])
+    return attrs.evolve(c, value=moved, set_in=last) if moved >= 0 else None
 
 
 def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
@@ -224,6 +229,8 @@ def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
             if award.status in ("referred", "out_of_period"):
                 continue
             for c in (next_tier(plan, p.id, award), cap(plan, p.id, award), requirement(plan, app, p.id, award)):
+                if c is not None and c.kind != "cap_bound":
+                    c = in_a_project(app, award, c)
                 if c is not None:
                     found.append(((p.id, award.measure), c))
     ev = decider.evaluation(app)

@@ -76,10 +76,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "year_sum": ("{year} 年度{label}累计:{parts} = {total}", "Summed over {year}, {label}: {parts} = {total}"),
     "change.next_tier": ("若{label}达到 {needed}(进入 {interval}),第 {index} 档补助 {pays} 元",
                          "With {label} of {needed} (in {interval}), tier {index} would pay {pays} yuan"),
-    "change.cap_binds": ("计算基数达到 {base} 元时,按 {rate} 计算即达单个项目上限 {cap} 元;基数再大也不增加",
-                         "From a base of {base} yuan, {rate} reaches the per-project cap of {cap} yuan; "
+    "change.cap_binds": ("计算基数达到 {base} 元时,按 {rate} 计算即达上限 {cap} 元;基数再大也不增加",
+                         "From a base of {base} yuan, {rate} reaches the cap of {cap} yuan; "
                          "a larger base pays no more"),
-    "change.cap_bound": ("已达单个项目上限:基数自 {base} 元起按 {rate} 计算即为 {cap} 元,超出部分不增加补助",
+    "change.cap_bound": ("已达上限:基数自 {base} 元起按 {rate} 计算即为 {cap} 元,超出部分不增加补助",
                          "The cap binds: from a base of {base} yuan, {rate} already gives the cap of {cap} yuan; "
                          "more base pays no more"),
     "needs.at_least": ("此处界限为 {bound}:{label}至少需要 {needed}", "The bound here is {bound}: {label} needs to be at "
