@@ -60,6 +60,25 @@ def test_r1_highest_wins_losers_superseded_naming_the_winner() -> None:
     assert out["summary"]["by_measure"] == {"1.1": "200000.00"}
 
 
+def test_r1_winner_lists_a_lower_numbered_loser_at_its_own_amount() -> None:
+    # 1.2 (60,000) is decided before 2.2 (300,000) wins: it was listed at 0, its amount read after it lost
+    p = project(mis_software_spend="3000000", **g5("400000"))
+    out = evaluate(doc(enterprise(p, **MFR_ABOVE)))
+    [won] = r1_steps(find_award(out, "2.2"))
+    assert "the highest is 2.2 (300,000 yuan); not stacked: 1.2 (60,000 yuan)" in won["text"]
+
+
+def test_r1_the_choice_stands_says_whether_the_reduced_winner_is_still_above_the_loser() -> None:
+    # 3.1 wins at 500,000 over 2.3's 30,000; R2 cuts it to 50,000 — still not below 30,000
+    p = project(platform_landed=True, platform_it_investment="3000000", leading_enterprise_initiated=True,
+                sme_interconnected=True, cloud_service_fee="80000")
+    out = evaluate(doc(enterprise(p, fiscal_contribution="50000", **MFR_ABOVE)))
+    text = trace_text(find_award(out, "2.3"))
+    assert ("the winner 3.1 was reduced to 50,000 yuan (from 500,000 yuan) by the rules applied after it, still not "
+            "below this measure's 30,000 yuan") in text
+    assert "below this measure's 30,000 yuan, but" not in text
+
+
 def test_r1_is_per_project_not_across_projects() -> None:
     # 2.2 on P1 and 2.3 on P2: both granted (R1 compares measures of one project only)
     out = evaluate(doc(enterprise(project("P1", mis_software_spend="500000"),

@@ -99,6 +99,11 @@ class HighestNotStacked(Rule):
                                     "{title}: the choice stands: the winner {winner} was reduced to {amount} yuan "
                                     "(from {entitlement} yuan) by the rules applied after it, below this measure's "
                                     "{own} yuan, but this measure is not reconsidered"),
+        "highest.kept.superseded_still": ("{title}的选择不再改变:胜出的 {winner} 经其后的规则核减为 {amount} 元"
+                                          "(原可得 {entitlement} 元),仍不低于本措施的 {own} 元",
+                                          "{title}: the choice stands: the winner {winner} was reduced to {amount} "
+                                          "yuan (from {entitlement} yuan) by the rules applied after it, still not "
+                                          "below this measure's {own} yuan"),
     }
 
     def describe(self) -> str:
@@ -167,10 +172,10 @@ class HighestNotStacked(Rule):
             return
         per = "_applicant" if self.scope == "applicant" else ""
         tie = sum(_amount(c) == _amount(best) for c in candidates) > 1
+        others = [self.named(o, per) for o in candidates if o is not best] if ev.trace else []  # before any is lost
         for c in candidates:
             if c is best:
                 if len(candidates) > 1 and ev.trace:
-                    others = [self.named(o, per) for o in candidates if o is not best]
                     self.step(c, variant=("won_tie" if tie else "won") + per, count=len(candidates),
                               measure=best.measure.id, amount=_amount(best), others=others, year=str(c.year or ""))
                     self.write_notes(c)
@@ -207,9 +212,10 @@ class HighestNotStacked(Rule):
                             f"{o.measure.id} ({fmt_plain(o.entitlement or ZERO)} yuan)") for o in superseded]
             self.step(winner, variant="kept.winner", amount=winner.amount, entitlement=winner.entitlement,
                       others=others)
-            for c in superseded:
-                self.step(c, variant="kept.superseded", winner=winner.measure.id, amount=winner.amount,
-                          entitlement=winner.entitlement, own=c.entitlement)
+            for c in superseded:  # below this measure's own figure, or not: said as it is
+                below = winner.amount < (c.entitlement or ZERO)
+                self.step(c, variant="kept.superseded" if below else "kept.superseded_still", winner=winner.measure.id,
+                          amount=winner.amount, entitlement=winner.entitlement, own=c.entitlement)
 
     def emit(self, code: RuleCode) -> None:
         out = code.out
