@@ -35,16 +35,20 @@ def _from_zero(iv: Interval) -> Interval:
 
 def negated(e: ast.Expr) -> ast.Expr:
     """What is the case when a condition fails, to show it as a true statement: x 不属于 {…}, 4 < 5,
-    d ∉ [a, b]; a failed 'or' is each side failed ('and'), a failed 'and' one side or the other."""
+    d ∉ [a, b]; a failed 'or' is each side failed. A failed 'and' is left as it is (shown with ✗): which
+    side failed is not known here, and 'not A or not B' reads worse. A yes/no fact stands as it is: its
+    value ('no') already says what is the case."""
     if isinstance(e, ast.InSet):
         return attrs.evolve(e, negated=not e.negated)
     if isinstance(e, ast.Compare):
         return attrs.evolve(e, op=INVERSE[e.op])
-    if isinstance(e, ast.BoolOp):
-        return attrs.evolve(e, op="and" if e.op == "or" else "or", left=negated(e.left), right=negated(e.right))
+    if isinstance(e, ast.BoolOp) and e.op == "or":
+        return attrs.evolve(e, op="and", left=negated(e.left), right=negated(e.right))
     if isinstance(e, ast.Not):
         return e.operand
-    return ast.Not(operand=e, span=e.span)
+    if isinstance(e, ast.InInterval):
+        return ast.Not(operand=e, span=e.span)
+    return e
 OPS = {
     "+": ("+", "+"), "-": ("−", "−"), "*": ("×", "×"), "/": ("÷", "÷"),
     ">=": ("≥", "≥"), "<=": ("≤", "≤"), ">": (">", ">"), "<": ("<", "<"), "==": ("=", "="), "!=": ("≠", "≠"),
@@ -196,7 +200,7 @@ class _Planner:
         top = self.definition(e, local)
         if top is not None:  # a definition at the top reads as what it stands for, unbracketed
             e = top.expr
-        if negate and not isinstance(e, (ast.Name, ast.BoolLit)):  # a bare yes/no fact reads as it is, with ✗
+        if negate:
             e = negated(e)
         zh, en = walk(e, 0), walk(e, 1)
         labels = tuple(self.name_label(n, local) for n in names)

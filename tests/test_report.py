@@ -306,7 +306,7 @@ def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule
     # E004: S1 at tier 3 would take the year's 2.1 from S2 (I-12) and R2 would cut it to the same headroom:
     # S1 0 → 216,666.67, S2 216,666.67 → 0 — both rules named, and the award's own amount stated
     en = markdown.render(build(policy, evaluated, "E004"), "en")
-    assert ("this award 216,666.67 yuan (now 0), but the applicant's total stays 650,000 yuan: the 300,000 yuan "
+    assert ("this award 216,666.67 yuan (now 0), but the applicant's total stays 650,000 yuan: the 100,000 yuan "
             "gained is kept back by R2 Enterprise annual cap and 2.1: once per applicant per year") in en
     # and a change that pays states the award and the total, before and after
     assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "

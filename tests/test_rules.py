@@ -187,7 +187,8 @@ def test_12_annual_cap_exactly_reached_is_not_reduced() -> None:
     assert all(find_award(out, "1.2", f"G{i}")["amount"] == "100000.00" for i in range(5))
     assert find_applicant(out, "A1")["total"] == "500000.00"
     # the last grant brings the year to the cap: said as reaching it, not as "under it"
-    assert "500,000 yuan in 2023 reaches it exactly; nothing is reduced" in trace_text(find_award(out, "1.2", "G4"))
+    assert ("500,000 yuan in 2023 up to and including this project reaches it exactly; this project is not reduced"
+            in trace_text(find_award(out, "1.2", "G4")))
     assert "within the cap" in trace_text(find_award(out, "1.2", "G3"))
 
 

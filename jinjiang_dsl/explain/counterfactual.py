@@ -340,8 +340,7 @@ def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecisio
     before, after = _award(decision, c.project, c.measure), _award(again, c.project, c.measure)
     if c.measure is not None:
         expect = c.expect if c.expect is not None else after.entitlement or ZERO if after is not None else ZERO
-        promised = expect - (before.entitlement or ZERO if before is not None and before.status != "not_eligible"
-                             else ZERO)
+        promised = expect - (before.entitlement or ZERO if before is not None else ZERO)  # the entitlement's rise
     elif c.expect is not None and "granted" in c.params:  # a limit lifted: the year's grants, now and lifted
         promised = c.expect - c.params["granted"]
     else:

@@ -29,12 +29,13 @@ class AnnualCap(Rule):
 
     KIND: ClassVar[str] = "annual_cap"
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
-        "annual_cap.free": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计 {total} 元,未超过",
-                            "Annual cap of this measure per applicant {cap} yuan: {total} yuan under it in {year}, "
-                            "within the cap"),
-        "annual_cap.free.reached": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计 {total} 元,恰好达到上限,不核减",
-                                    "Annual cap of this measure per applicant {cap} yuan: {total} yuan in {year} "
-                                    "reaches it exactly; nothing is reduced"),
+        "annual_cap.free": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计至本项目 {total} 元,未超过",
+                            "Annual cap of this measure per applicant {cap} yuan: {total} yuan in {year} up to and "
+                            "including this project, within the cap"),
+        "annual_cap.free.reached": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计至本项目 {total} 元,恰好达到上限,"
+                                    "本项目不核减",
+                                    "Annual cap of this measure per applicant {cap} yuan: {total} yuan in {year} up to "
+                                    "and including this project reaches it exactly; this project is not reduced"),
         "annual_cap.reduced": ("本措施每个申请人年度上限 {cap} 元:{year} 年度此前项目已得 {before} 元,本项目按申报顺序由 "
                                "{amount} 元核减为 {after} 元",
                                "Annual cap of this measure per applicant {cap} yuan: earlier projects in {year} "
