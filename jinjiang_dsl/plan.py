@@ -167,6 +167,9 @@ class _Planner:
                 return ("是" if e.value else "否") if lang == 0 else ("yes" if e.value else "no")
             if isinstance(e, ast.PercentOf):
                 return f"{literal(e.rate.text)} × {paren(e.base, lang)}"
+            if isinstance(e, ast.Compare) and isinstance(e.left, ast.YearOf) != isinstance(e.right, ast.YearOf):
+                sides = [literal(x.text) if isinstance(x, ast.Quantity) else paren(x, lang) for x in (e.left, e.right)]
+                return f"{sides[0]} {OPS[e.op][lang]} {sides[1]}"  # a year is written as it is (2024, not 2,024)
             if isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
                 return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
             if isinstance(e, ast.Not) and isinstance(e.operand, ast.InInterval):  # a failed window: x ∉ [a, b]

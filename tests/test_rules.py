@@ -427,6 +427,8 @@ def test_r3_by_reference_only_says_so_for_early_dates() -> None:
                                   project("P2", "2023-04-30", cloud_service_fee="60000"), **MFR_ABOVE)), "zh")
     assert "参照执行" not in trace_text(find_award(out, "2.2", "P1"))
     assert "参照执行" in trace_text(find_award(out, "2.3", "P2"))
+    # the window named is the by-reference one, said to be before the period in force
+    assert "2023-04-30 在正式施行前的参照执行期内(2023-01-01 至 2023-04-30),参照执行。" in trace_text(find_award(out, "2.3", "P2"))
 
 
 def test_r3_referred_measure_out_of_period() -> None:

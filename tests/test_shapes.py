@@ -339,3 +339,12 @@ def test_a_project_summed_over_the_year_is_said_to_count_in_the_applicant_s_awar
     for pid in ("P1", "P2"):
         assert f"| {pid} | no measure of its own; its figures count in the applicant's own awards |" in text
     assert "| P3 | gives the facts of no measure |" in text
+
+
+def test_a_year_compared_with_year_of_a_date_is_written_as_a_year_in_english() -> None:
+    from jinjiang_dsl.explain.messages import render
+
+    p = load_policy(ROOT / "policies" / "shapes" / "s04_dates.pol")
+    texts = [render(s, "en") for o in run_all(p) for g in o.decision.groups() for a in g.awards for s in a.trace]
+    assert any("(the year of date signed 2024-12-31) = 2024)" in t for t in texts)
+    assert not any("2,024" in t for t in texts)

@@ -63,11 +63,11 @@ class HighestNotStacked(Rule):
                                   "不重复享受:{others}",
                                   "{title}: the applicant qualifies for {count} awards in {year}; the highest is "
                                   "{measure} ({amount} yuan); not stacked: {others}"),
-        "highest.won_tie_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,取序号较小的"
-                                      "(申报顺序在前的){measure};不重复享受:{others}",
+        "highest.won_tie_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,按序号较小、"
+                                      "再按申报顺序在前,给予项目 {project} 的 {measure};不重复享受:{others}",
                                       "{title}: the applicant qualifies for {count} awards in {year}; {amount} yuan "
-                                      "is the highest more than once; the lower measure number (the earlier "
-                                      "project) {measure} is granted; not stacked: {others}"),
+                                      "is the highest more than once; by the lower measure number, then the earlier "
+                                      "project, {measure} of project {project} is granted; not stacked: {others}"),
         "highest.lost_applicant": ("{title}:本申请人本年度已由项目 {project} 的 {winner}({winner_amount} 元)享受,"
                                    "本项不重复享受",
                                    "{title}: this year the applicant is granted {winner} for project {project} "
@@ -177,7 +177,8 @@ class HighestNotStacked(Rule):
             if c is best:
                 if len(candidates) > 1 and ev.trace:
                     self.step(c, variant=("won_tie" if tie else "won") + per, count=len(candidates),
-                              measure=best.measure.id, amount=_amount(best), others=others, year=str(c.year or ""))
+                              measure=best.measure.id, amount=_amount(best), others=others, year=str(c.year or ""),
+                              project=best.project)
                     self.write_notes(c)
                 if other is not None:
                     self.step(c, variant="other_lower", other=other, best=_amount(best))

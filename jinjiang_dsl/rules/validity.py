@@ -31,9 +31,9 @@ class Validity(Rule):
             "{dated} {date} is within the period in force ({start} to {end}).",
         ),
         "period.by_reference": (
-            "{dated} {date} 在正式施行前({start} 至 {end}),参照执行。",
-            "{dated} {date} is before the measures took effect ({start} to {end}): applied by reference "
-            "(“参照执行”).",
+            "{dated} {date} 在正式施行前的参照执行期内({start} 至 {end}),参照执行。",
+            "{dated} {date} is in the by-reference window ({start} to {end}), before the period in force: applied "
+            "by reference (“参照执行”).",
         ),
         "period.out_of_period": (
             "{dated} {date} 不在施行期({start} 至 {end})内,也不在参照执行期({ref_start} 至 {ref_end})内,不予认定。",
