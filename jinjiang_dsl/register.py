@@ -110,6 +110,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE batches ADD COLUMN row_hash TEXT;
     UPDATE batches SET row_hash = batch_hash({", ".join(BATCH_FIELDS)})
     """,
+    # 4: which decision supersedes which, looked up by an index: every round asks, for each applicant, which
+    # of its decisions still stand — without it each question scanned every decision (a round of 200
+    # applicants against 20,000 recorded decisions: 7 minutes, 0.8 s with it)
+    """
+    CREATE INDEX IF NOT EXISTS decisions_supersedes ON decisions(supersedes)
+    """,
 )
 
 

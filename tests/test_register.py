@@ -50,7 +50,7 @@ def test_a_batch_is_recorded_with_its_input_policy_and_explanations(tmp_path: Pa
     assert "recorded batch B-" in err and f"{len(applicants)} decisions" in err
     with sqlite3.connect(register) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
         (source,) = db.execute("SELECT source FROM policies").fetchone()
         assert source == POLICY.read_text(encoding="utf-8")  # the policy, stored once by its hash
         batch = db.execute("SELECT input_sha256, engine_version, traced FROM batches").fetchone()
@@ -367,7 +367,10 @@ def test_a_schema_1_register_is_migrated_and_its_chain_still_verifies(tmp_path: 
     with sqlite3.connect(path) as db:  # a register as the first version wrote it
         db.executescript(reg.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
     with Register(path) as r:
-        assert r.version == 3
+        assert r.version == 4
+        # which decisions still stand is found through the index schema 4 adds, not by scanning them all
+        plan = r.db.execute("EXPLAIN QUERY PLAN SELECT 1 FROM decisions later WHERE later.supersedes = 1").fetchall()
+        assert "decisions_supersedes" in str(plan)
     record(capsys, path)
     assert run(capsys, "register", "verify", "--register", str(path))[0] == 0
 
@@ -378,11 +381,12 @@ def test_a_schema_2_register_s_batches_are_sealed_by_the_migration_and_then_veri
     record(capsys, path)
     with sqlite3.connect(path) as db:  # as schema 2 left it: batch rows without a hash
         db.execute("ALTER TABLE batches DROP COLUMN row_hash")
+        db.execute("DROP INDEX decisions_supersedes")
         db.execute("PRAGMA user_version = 2")
     code, out, _ = run(capsys, "register", "verify", "--register", str(path))
     assert code == 0 and out.endswith("16 decisions checked; the chain is intact\n")
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
         db.execute("UPDATE batches SET engine_version = '9.9.9'")
     code, out, _ = run(capsys, "register", "verify", "--register", str(path))
     assert code == 1 and "was changed after it was recorded" in out
@@ -668,7 +672,7 @@ def test_register_problems_are_one_line_errors(tmp_path: Path, capsys: Any) -> N
     with sqlite3.connect(newer) as db:
         db.execute("PRAGMA user_version = 99")
     code, _, err = run(capsys, "register", "verify", "--register", str(newer))
-    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 3)" in err
+    assert code == 2 and "written by a newer jinjiang-dsl (schema 99; this one knows 4)" in err
 
 
 def test_another_program_s_database_is_never_taken_over(tmp_path: Path, capsys: Any) -> None:
