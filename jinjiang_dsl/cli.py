@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -206,10 +207,16 @@ def input_format(args: argparse.Namespace) -> str:
     return "json"
 
 
+def _read_by(args: argparse.Namespace) -> list[str]:
+    """What an eval reads, and so must never write over: the policy, the applications, and the register
+    it records in (an output over it would replace every decision recorded)."""
+    return [args.policy, args.applications] + ([args.register] if args.register else [])
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     err = _stderr()
-    Output(args.output, [args.policy, args.applications]).check()
-    Output(args.summary, [args.policy, args.applications, args.output or "-"]).check()
+    Output(args.output, _read_by(args)).check()
+    Output(args.summary, [*_read_by(args), args.output or "-"]).check()
     if args.dry_run and args.register is None:
         err.print("jinjiang-dsl eval: --dry-run says what --register would record: give --register too", markup=False)
         return EXIT_USAGE
@@ -276,7 +283,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
         return EXIT_UNREADABLE
     batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=batch.evaluated_at or now_in_shanghai())
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
-    with Output(args.output, [args.policy, args.applications]) as out:
+    with Output(args.output, _read_by(args)) as out:
         if fmt == "text":
             print_batch(Terminal(file=cast(TextIO, out), highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
         elif fmt == "jsonl":
@@ -373,7 +380,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     tally, stopped = found
     summary = batch.summary_json(policy, tally, args.lang)
     if args.summary:
-        with Output(args.summary, [args.policy, args.applications]) as f:
+        with Output(args.summary, _read_by(args)) as f:
             f.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     if not args.quiet:
         print_stream_summary(err, summary, args.lang)
@@ -389,7 +396,7 @@ def _decide_stream(args: argparse.Namespace, policy, err: Console, stream, size:
 
     jobs = args.jobs or batch.default_jobs()
     limit = args.max_line_bytes
-    output = Output(args.output, [args.policy, args.applications])
+    output = Output(args.output, _read_by(args))
     progress = _progress(err, size, err.is_terminal and not args.quiet)
     with stream, output as target, progress as advance, _Lines(target, output, args.format) as out:
         fmt = input_format(args)
@@ -749,12 +756,15 @@ def cmd_register(args: argparse.Namespace) -> int:
     except RegisterError as exc:
         err.print(f"jinjiang-dsl: {exc}", markup=False)
         return EXIT_UNREADABLE
+    except sqlite3.Error as exc:  # a table or column altered by hand: its schema is not what it says
+        err.print(f"jinjiang-dsl: {args.register}: the register's tables are not as this version writes them: "
+                  f"{exc}", markup=False)
+        return EXIT_UNREADABLE
 
 
 def _exists(path: str) -> bool:
-    import os
-
-    return os.path.isfile(path)
+    """A register to audit: a file with something in it (an audit never makes one, not even in an empty file)."""
+    return os.path.isfile(path) and os.path.getsize(path) > 0
 
 
 def register_history(register, args: argparse.Namespace, err: Console) -> int:
@@ -799,6 +809,9 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
     out = Terminal(highlight=False, soft_wrap=True)
     for p in problems:
         out.print(f"{p.where}: {p.what}", markup=False)
+    last = register.db.execute("SELECT id, row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    if last is not None:  # to note where the writers cannot reach: rows cut from the end show against it
+        out.print(f"last row: decision {last[0]}, hash {last[1]}", markup=False)
     out.print(f"{args.register}: {count} decisions checked; " + ("the chain is intact" if not problems
               else f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"), markup=False)
     return EXIT_ERRORS if problems else EXIT_OK
@@ -807,13 +820,21 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
 def register_export(register, args: argparse.Namespace, err: Console) -> int:
     from .register import export, export_parquet
 
+    output = Output(args.output, [args.register])  # never over the register itself
+    output.check()
     if args.format == "parquet":
-        if not args.output or args.output == "-":
-            err.print("jinjiang-dsl register export: Parquet is a binary file: give -o FILE.parquet", markup=False)
+        if not args.output or args.output == "-" or not output.regular:
+            err.print("jinjiang-dsl register export: Parquet is a binary file that is written whole: give -o "
+                      "FILE.parquet", markup=False)
             return EXIT_USAGE
-        export_parquet(register, args.output)
+        with output:  # written to the output's temporary file, renamed into place only once whole
+            assert output.temp is not None
+            try:
+                export_parquet(register, output.temp)
+            except OSError as exc:
+                raise OutputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
         return EXIT_OK
-    with Output(args.output, []) as out:
+    with output as out:
         export(register, out.write, args.format)
     return EXIT_OK
 

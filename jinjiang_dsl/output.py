@@ -86,14 +86,22 @@ class Output:
         if not os.path.isdir(folder):
             raise OutputError(f"{self.path}: cannot write: the folder {folder} does not exist", 2)
 
+    @property
+    def regular(self) -> bool:
+        """Whether the target is (or will be) a regular file, written to a temporary file and renamed."""
+        try:
+            return self.path is None or stat.S_ISREG(os.stat(self.path).st_mode)
+        except OSError:
+            return True  # nothing there yet
+
     def __enter__(self) -> Writer:
         self.check()
         if self.path is None:
             return Writer(sys.stdout, "standard output")
         target = os.path.realpath(self.path)
         try:
-            if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
-                self.file = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
+            if not self.regular:  # a pipe, a terminal, /dev/stdout (whose real path names no file): as it is
+                self.file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
             else:
                 fd, self.temp = tempfile.mkstemp(dir=os.path.dirname(target),
                                                  prefix=f".{os.path.basename(target)}.", suffix=".part")
@@ -112,6 +120,8 @@ class Output:
             if finished and self.temp is not None:
                 os.replace(self.temp, os.path.realpath(self.path or self.temp))
                 self.temp = None
+        except BrokenPipeError:
+            raise  # the reader of a pipe went away (| head): the run ends quietly
         except OSError as error:
             if finished:
                 raise OutputError(f"{self.path}: cannot write: {error.strerror or error}") from None

@@ -120,6 +120,7 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 REGISTER_TABLES = {"policies", "batches", "decisions", "awards"}
+INDEXES_FROM = 3  # the migrations from this one on add only indexes: a read-only register is read without them
 
 
 class RegisterError(Exception):
@@ -177,6 +178,11 @@ class Register:
 
     def __init__(self, path: str | Path, dry_run: bool = False):
         self.path = str(path)
+        if self.path in ("", ":memory:") or self.path.startswith("file:"):
+            raise RegisterError(f"{self.path or repr(self.path)}: a register is a file: name one (the default is "
+                                f"{DEFAULT_PATH})")
+        if os.path.exists(self.path) and not os.path.isfile(self.path):
+            raise RegisterError(f"{self.path}: a register is a regular file, and this is not one")
         try:
             self.db = self._copy() if dry_run else sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
@@ -203,12 +209,19 @@ class Register:
     def _is_a_register(self) -> None:
         """Refuse, before writing anything, a file that is not a register: another program's database (tables,
         no register schema) is never taken over, and a register missing a table cannot be read."""
-        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if self.version == 0 and tables:
+        self.db.execute("BEGIN")  # the version and the tables as one snapshot: another process may be migrating
+        try:
+            version = self.version
+            tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            self.db.execute("COMMIT")
+        if version < 0:
+            raise RegisterError(f"{self.path}: not a usable register: schema version {version}")
+        if version == 0 and tables:
             raise RegisterError(f"{self.path}: an SQLite database that is not a decision register (tables "
                                 f"{', '.join(sorted(tables)[:5])}); name another file")
         missing = sorted(REGISTER_TABLES - tables)
-        if 0 < self.version <= len(MIGRATIONS) and missing:
+        if 0 < version <= len(MIGRATIONS) and missing:
             raise RegisterError(f"{self.path}: not a usable register: no table {', '.join(missing)}")
 
     def _wal(self) -> None:
@@ -218,10 +231,14 @@ class Register:
         while self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             try:
                 self.db.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError as exc:
+                if "readonly" in str(exc):
+                    return  # a read-only file is audited as it is; recording in it fails, saying why
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+            if time.monotonic() > deadline:
+                raise RegisterError(f"{self.path}: cannot keep the register in WAL mode")
 
     def close(self) -> None:
         self.db.close()
@@ -242,7 +259,15 @@ class Register:
             raise RegisterError(f"{self.path}: written by a newer jinjiang-dsl (schema {self.version}; "
                                 f"this one knows {len(MIGRATIONS)})")
         while self.version < len(MIGRATIONS):
-            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc):
+                    raise
+                if self.version >= INDEXES_FROM:
+                    return  # only an index is missing: a read-only register is read without it
+                raise RegisterError(f"{self.path}: a register of schema {self.version} is brought up to date once "
+                                    "when it is opened, which needs write access to it") from None
             step = self.version  # read again under the lock: another process may have migrated meanwhile
             if step >= len(MIGRATIONS):
                 self.db.execute("COMMIT")
@@ -487,6 +512,10 @@ class Register:
         if issued is not None and int(issued[0]) >= (expected_id or 1):
             first = expected_id or 1
             problems.append(Problem(f"decision {first}", f"rows {first}–{issued[0]} are missing (deleted from the end)"))
+        problems += [Problem(f"decision {did}", f"{n} award rows name it, but it is not in the register (its row "
+                                                f"was deleted, or they were inserted)")
+                     for did, n in self.db.execute("SELECT decision_id, count(*) FROM awards WHERE decision_id NOT IN"
+                                                   " (SELECT id FROM decisions) GROUP BY decision_id")]
         return count, problems + self._verify_batches(batches, present) + self._verify_policies()
 
     def _verify_batches(self, batches: list[tuple[Any, ...]], present: dict[str, int]) -> list[Problem]:

@@ -542,6 +542,8 @@ def test_a_batch_recorded_without_explanations_replays_without_them(tmp_path: Pa
     ("DELETE FROM decisions WHERE id = 7", ["decision 8: rows 7–7 are missing (deleted)",
                                            "decision 8: does not follow the row before it (a row was inserted, "
                                            "deleted or changed before it)",
+                                           "decision 7: 3 award rows name it, but it is not in the register (its row "
+                                           "was deleted, or they were inserted)",
                                            "batch {batch}: recorded 16 decisions; 15 are here (1 deleted)"]),
     ("DELETE FROM decisions WHERE id >= 15", ["decision 15: rows 15–16 are missing (deleted from the end)",
                                              "batch {batch}: recorded 16 decisions; 14 are here (2 deleted)"]),
@@ -567,11 +569,15 @@ def test_verify_catches_a_row_edited_with_sqlite(tmp_path: Path, capsys: Any, ta
     assert code == 0 and out.strip().endswith("16 decisions checked; the chain is intact")
     with sqlite3.connect(register) as db:
         batch, policy = db.execute("SELECT id, policy_sha256 FROM batches").fetchone()
+        (head,) = db.execute("SELECT row_hash FROM decisions WHERE id = 16").fetchone()
+    assert f"last row: decision 16, hash {head}\n" in out  # to be kept where the writers cannot reach
+    with sqlite3.connect(register) as db:
         db.execute("PRAGMA foreign_keys = OFF")
         db.execute(tamper)
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 1
-    assert out.splitlines()[:-1] == [f.format(batch=batch, policy=policy[:12]) for f in found]
+    problems = [line for line in out.splitlines()[:-1] if not line.startswith("last row: decision ")]
+    assert problems == [f.format(batch=batch, policy=policy[:12]) for f in found]
 
 
 def test_an_inserted_row_breaks_the_chain(tmp_path: Path, capsys: Any) -> None:
@@ -924,3 +930,68 @@ def test_rounds_grant_what_one_batch_of_the_final_records_grants(tmp_path_factor
                 assert in_rounds.get(year, Decimal(0)) == in_batch.get(year, Decimal(0)), (year, in_rounds, in_batch)
 
     rounds_and_batch()
+
+
+def test_no_output_ever_replaces_the_register(tmp_path: Path, capsys: Any) -> None:
+    # '-o' (or '--summary') naming the register replaced the database with JSON and said "recorded"
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    before = register.read_bytes()
+    stream = tmp_path / "in.jsonl"
+    stream.write_text(json.dumps(json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"][0]) + "\n",
+                      encoding="utf-8")
+    for argv in (["eval", str(POLICY), str(EXAMPLES), "--register", str(register), "-o", str(register)],
+                 ["eval", str(POLICY), str(stream), "--register", str(register), "-o", str(tmp_path / "o.jsonl"),
+                  "--summary", str(register)],
+                 *(["register", "export", "--register", str(register), "--format", fmt, "-o", str(register)]
+                   for fmt in ("csv", "jsonl", "parquet"))):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and f"{register}: refusing to overwrite an input of this run" in err, argv
+    assert register.read_bytes() == before
+    assert run(capsys, "register", "verify", "--register", str(register))[0] == 0
+
+
+@pytest.mark.parametrize("name", ["", ":memory:", "fifo", "/dev/null", "folder"])
+def test_a_register_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, capsys: Any, name: str) -> None:
+    # '' and ':memory:' looped for ever switching to WAL; a FIFO blocked; /dev/null left /dev/null-journal
+    path = {"fifo": str(tmp_path / "fifo"), "folder": str(tmp_path)}.get(name, name)
+    if name == "fifo":
+        os.mkfifo(path)
+    for extra in ([], ["--dry-run"]):
+        code, _, err = run(capsys, "eval", str(POLICY), str(EXAMPLES), "--register", path, "-o",
+                           str(tmp_path / "o.json"), *extra)
+        assert code == 2 and "a register is a" in err and len(err.splitlines()) == 1, (name, err)
+
+
+def test_an_audit_makes_no_register_of_an_empty_file(tmp_path: Path, capsys: Any) -> None:
+    empty = tmp_path / "e.sqlite"
+    empty.write_bytes(b"")
+    for action in (["verify"], ["history", "E004"], ["replay", "1"], ["export"]):
+        code, _, err = run(capsys, "register", *action, "--register", str(empty))
+        assert code == 2 and "no register here" in err
+    assert empty.read_bytes() == b""
+
+
+@pytest.mark.parametrize("alter, says", [
+    ("ALTER TABLE awards DROP COLUMN trace", "the register's tables are not as this version writes them: "
+                                             "no such column"),
+    ("PRAGMA user_version = -1", "not a usable register: schema version -1"),
+])
+def test_a_register_altered_by_hand_is_a_one_line_error(tmp_path: Path, capsys: Any, alter: str, says: str) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:
+        db.execute(alter)
+    code, _, err = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 2 and says in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_verify_finds_awards_planted_for_a_decision_not_yet_recorded(tmp_path: Path, capsys: Any) -> None:
+    # an award row for decision 99 would have been counted as the next honest decision's
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    with sqlite3.connect(register) as db:
+        db.execute("INSERT INTO awards VALUES (99, 'P9', '1.1', 2023, 'granted', '500000.00', '500000.00', '[]', '[]')")
+    code, out, _ = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 1 and ("decision 99: 1 award rows name it, but it is not in the register (its row was deleted, "
+                          "or they were inserted)") in out
