@@ -4,7 +4,7 @@ A policy is written in a ``.pol`` file, parsed (:mod:`.syntax`), checked
 (:mod:`.check`), and evaluated against applications.
 """
 
-__version__ = "0.1.0"  # first: the decisions carry it in every output
+__version__ = "0.2.0"  # first: the decisions carry it in every output
 
 from .api import Policy, check_source, load_policy  # noqa: E402
 from .diagnostics import Diagnostic, PolicyError  # noqa: E402
