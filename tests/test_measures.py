@@ -86,6 +86,8 @@ def test_31_both_conditions_named_in_explanation() -> None:
     assert "600,000 yuan exceeds the per-project cap of 500,000 yuan" in trace_text(both)
     one = find_award(evaluate(doc(enterprise(project(**platform("3000000", sme_interconnected=True))))), "3.1")
     assert "Provision for this case does not apply" in trace_text(one)
+    # with the facts it read, as for a requirement: which part failed can be seen
+    assert "interconnected with SMEs ✗ (initiated by a leading enterprise no and " in trace_text(one)
     assert "450,000 yuan exceeds the per-project cap of 250,000 yuan" in trace_text(one)
 
 
