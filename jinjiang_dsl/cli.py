@@ -809,7 +809,7 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
     out = Terminal(highlight=False, soft_wrap=True)
     for p in problems:
         out.print(f"{p.where}: {p.what}", markup=False)
-    last = register.db.execute("SELECT id, row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    last = register.last_row()
     if last is not None:  # to note where the writers cannot reach: rows cut from the end show against it
         out.print(f"last row: decision {last[0]}, hash {last[1]}", markup=False)
     out.print(f"{args.register}: {count} decisions checked; " + ("the chain is intact" if not problems

@@ -47,6 +47,11 @@ class Award:
     shares: tuple[tuple[str, Decimal], ...] = ()  # (payer, amount), adding up to amount
     year: int | None = None  # the year a measure over the year was decided for
 
+    def year_sums(self) -> dict[str, dict[str, Any]]:
+        """For a measure over the year: each fact it added up, with the step that did (its total and the
+        projects summed), as its explanation lists them."""
+        return {s.params["name"]: s.params for s in self.trace if s.kind == "year_sum"}
+
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"measure": self.measure}
         if self.year is not None:
@@ -94,7 +99,7 @@ class ApplicantDecision:
 
     def summed_projects(self) -> frozenset[str]:
         """The projects whose figures a measure over the year added up, as its explanation lists them."""
-        return frozenset(pid for a in self.awards for s in a.trace if s.kind == "year_sum" for pid in s.params["projects"])
+        return frozenset(pid for a in self.awards for summed in a.year_sums().values() for pid in summed["projects"])
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "status": self.status, "total": fmt_money(self.total)}

@@ -348,11 +348,10 @@ class _Planner:
                                      reduction=r.reduction.strategy if r.reduction else "pro_rata"))
             elif r.kind == "validity" and h.in_force is not None:
                 assert self.dated is not None  # the checker requires 'dated by' beside an in-force window
-                dated = self.inputs[self.dated].label
                 written.append(Validity(r.id, title, notes, clause, quote, in_force=(h.in_force.start, h.in_force.end),
                                         by_reference=(h.by_reference.start, h.by_reference.end)
                                         if h.by_reference else None,
-                                        dated=Label(dated.zh, dated.en[:1].upper() + dated.en[1:])))
+                                        dated=self.inputs[self.dated].label))
         onces: list[Rule] = []
         caps: list[Rule] = []
         for m, planned in zip(self.policy.measures, measures):

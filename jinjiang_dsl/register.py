@@ -518,6 +518,11 @@ class Register:
                                                    " (SELECT id FROM decisions) GROUP BY decision_id")]
         return count, problems + self._verify_batches(batches, present) + self._verify_policies()
 
+    def last_row(self) -> tuple[int, str] | None:
+        """The last decision's number and hash: kept apart, it shows rows later cut from the end."""
+        found = self.db.execute("SELECT id, row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+        return (int(found[0]), str(found[1])) if found else None
+
     def _verify_batches(self, batches: list[tuple[Any, ...]], present: dict[str, int]) -> list[Problem]:
         """Each batch row as recorded (its hash), with as many decisions as it recorded; no decision without
         its batch."""

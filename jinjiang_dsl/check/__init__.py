@@ -251,10 +251,7 @@ class _Checker:
         rather than the award silently counted in no year (or always out of period)."""
         if not applicant_level or self.dated_by is None or self.scope_of(self.dated_by) != "project":
             return
-        rules = [f"rule {r.id} ({what})" for r in self.policy.rules for what in (
-            {"validity": "validity", "limit": "a limit per year"}.get(r.kind or "")
-            or ("highest not stacked per applicant per year"
-                if r.kind == "highest_not_stacked" and r.scope == "applicant" else None),) if what]
+        rules = [f"rule {r.id} ({what})" for r in self.policy.rules if (what := _places_in_a_year(r))]
         for m in self.policy.measures:
             if m.id not in applicant_level:
                 continue
@@ -624,6 +621,13 @@ _COUNT_HINTS = {
     "the annual cap": "a cap is an amount of money, e.g. 100万",
     "the limit": "a limit is an amount of money, e.g. 100万",
 }
+
+
+def _places_in_a_year(r: ast.Rule) -> str | None:
+    """What a rule that places each award in a year (or a period) is, as the checker names it; else None."""
+    if r.kind == "highest_not_stacked":
+        return "highest not stacked per applicant per year" if r.scope == "applicant" else None
+    return {"validity": "validity", "limit": "a limit per year"}.get(r.kind or "")
 
 
 def _is_rate(f: ast.Formula) -> bool:

@@ -124,9 +124,8 @@ def needed(plan: Plan, e: ir.Expr, a: Facts, p: Facts) -> tuple[str, str, Any, D
     """For a comparison of one count or money input with a bound (a figure, or an expression of other
     facts) that does not hold: the input, "at_least" or "at_most", the nearest value that holds, and
     the bound as computed here (``4 < 20% × 21``: 4.2, so at least 5)."""
-    if isinstance(e, ir.Within) and isinstance(_plain(e.operand), ir.Input):
-        operand = _plain(e.operand)
-        assert isinstance(operand, ir.Input)
+    operand = _plain(e.operand) if isinstance(e, ir.Within) else None
+    if isinstance(e, ir.Within) and isinstance(operand, ir.Input):
         name, iv = operand.name, e.interval
         kind, value = plan.inputs[name].kind, (a if operand.scope == "applicant" else p).get(name)
         if kind not in ("count", "money") or not isinstance(value, (int, Decimal)) or value in iv:
@@ -181,8 +180,8 @@ def requirement(plan: Plan, app: Applicant, project: str | None, award: Award) -
     m = plan.measure(award.measure)
     if award.status != "not_eligible":
         return None
-    sums = {s.params["name"]: s.params["total"] for s in award.trace if s.kind == "year_sum"}  # a year's facts
-    a, p = (app.facts, sums) if m.level == "year" else _facts(app, project)
+    a, p = ((app.facts, {name: summed["total"] for name, summed in award.year_sums().items()})  # a year's facts
+            if m.level == "year" else _facts(app, project))
     interpreter = Interpreter(plan)
     try:
         with exact():
@@ -206,7 +205,7 @@ def requirement(plan: Plan, app: Applicant, project: str | None, award: Award) -
 def in_a_project(app: Applicant, award: Award, c: Change) -> Change | None:
     """A change of a year's sum (an award over the year) made where it can be: the sum moved by the
     difference in the last project summed, whose own figure is then what is set. Other changes as they are."""
-    sums = {s.params["name"]: s.params for s in award.trace if s.kind == "year_sum"}
+    sums = award.year_sums()
     if not sums or c.field is None:
         return c
     if c.field not in sums:

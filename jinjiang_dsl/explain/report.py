@@ -389,7 +389,7 @@ def otherwise(decider: Decider, app: Applicant, decision: ApplicantDecision) -> 
         again = Decider(plan, decider.backend, trace=True).applicant(app)
     if again.status != "ok" or not any(p.awards for p in again.groups()):
         return None
-    without = tuple(Label(f"{r.id} {r.title.zh}", f"{r.id} {r.title.en}") for r in decider.plan.rules if r.id in lacking)
+    without = tuple(r.name() for r in decider.plan.rules if r.id in lacking)
     undated = {p.id for p in app.projects if p.date is None}  # a date missing or unreadable: not a period's
     awards = tuple(AwardReport(p.id or "", decider.plan.measure(a.measure), a, (), (), (), undated=p.id in undated)
                    for p in again.groups() for a in p.awards)

@@ -172,7 +172,8 @@ class HighestNotStacked(Rule):
             return
         per = "_applicant" if self.scope == "applicant" else ""
         tie = sum(_amount(c) == _amount(best) for c in candidates) > 1
-        others = [self.named(o, per) for o in candidates if o is not best] if ev.trace else []  # before any is lost
+        others = ([self.named(o, per) for o in candidates if o is not best]  # amounts read before any is lost
+                  if ev.trace and len(candidates) > 1 else [])
         for c in candidates:
             if c is best:
                 if len(candidates) > 1 and ev.trace:
