@@ -154,10 +154,31 @@ def engines(n: int, jobs: int) -> list[tuple[str, str, float, float]]:
                 found.append((source.suffix[1:], engine, seconds, int(peak.stdout) / 1024))
         assert len(outputs) == len(csv_outputs) == 1, "the engines wrote different output"
         stages = native_stages(lines, "jsonl"), native_stages(parquet, "parquet"), native_stages(table, "csv")
+        copies = floor(parquet, lines, Path(tmp))
     print("| stage of the native path | JSON Lines s | Parquet s | CSV s |\n|---|---:|---:|---:|")
     for (name, a), (_, b), (_, c) in zip(*stages):
         print(f"| {name} | {a:.2f} | {b:.2f} | {c:.2f} |")
+    print("\nThe floor — DuckDB copying the same files, unchanged, deciding nothing (both cores, no order "
+          "kept, best of 2):", "; ".join(f"{name} {s:.2f} s ({n / s:,.0f}/s)" for name, s in copies))
     return found
+
+
+def floor(parquet: Path, lines: Path, tmp: Path) -> list[tuple[str, float]]:
+    """What reading every applicant of a file and writing each one out costs, with nothing decided: DuckDB
+    copying the Parquet file as it is to Parquet and to JSON Lines, and the JSON Lines file to JSON Lines
+    (what was copied, best seconds). No engine that reads and writes every applicant goes faster on this
+    machine."""
+    import duckdb
+
+    con = duckdb.connect(config={"preserve_insertion_order": False})
+    cases = (("Parquet to Parquet", f"read_parquet('{parquet}')", "parquet"),
+             ("Parquet to JSON Lines", f"read_parquet('{parquet}')", "json"),
+             ("JSON Lines to JSON Lines", f"read_json('{lines}', format = 'newline_delimited')", "json"))
+    try:
+        return [(name, best_of(2, lambda source=source, fmt=fmt: con.execute(
+            f"COPY (SELECT * FROM {source}) TO '{tmp / ('copy.' + fmt)}' (FORMAT {fmt})"))) for name, source, fmt in cases]
+    finally:
+        con.close()
 
 
 def load_time(runs: int) -> tuple[float, float]:
