@@ -102,8 +102,15 @@ class Policy:
         (on Spark SQL), without explanations (:mod:`jinjiang_dsl.sql`; it raises
         :class:`jinjiang_dsl.sql.emit.Unsupported` for a policy it cannot decide yet)."""
         records = read_document(document) if isinstance(document, str) else records_of(document)
-        decisions = []
         apps = list(self.read(records))
+        return apps, self.decide(apps, trace, earlier, selected_before, engine)
+
+    def decide(self, apps: list[Applicant], trace: bool = True,
+               earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None,
+               selected_before: Callable[[list[Applicant]], dict[tuple[str, str, int], list[str]]] | None = None,
+               engine: EngineName = "python") -> BatchDecision:
+        """Applicants already read (and validated) decided as one batch, as :meth:`run` decides them."""
+        decisions = []
         before = selected_before(apps) if selected_before is not None else {}
         totals = BatchTotals(self.plan, quota_claims={k: list(v) for k, v in before.items()})
         if engine != "python":
@@ -115,8 +122,7 @@ class Policy:
         for app, decision in zip(apps, decided):
             totals.add(app, decision)
             decisions.append(decision)
-        batch = BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())
-        return apps, batch
+        return BatchDecision(self.plan.name.zh, self.plan.source_sha256, tuple(decisions), totals.summary())
 
 
 def load_policy(path: str | Path, *, strict: bool = False, backend: BackendName = "compiled",

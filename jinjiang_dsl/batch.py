@@ -501,6 +501,22 @@ def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Resul
     return item, app, None
 
 
+def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> Applicant | None:
+    """The first applicant of a file whose id is ``wanted``, read and validated as ``eval`` reads it (its
+    errors located by its line), or None. Only the records with that id are validated: a JSON Lines line is
+    parsed only when it holds the id as written or an escape that may spell it."""
+    for item in items:
+        if interrupted():
+            raise KeyboardInterrupt
+        if item.text is not None:
+            if wanted not in item.text and "\\" not in item.text:
+                continue
+            item = parse_line(item)
+        if isinstance(item.record, dict) and item.record.get("id") == wanted:
+            return read_item(policy, item)[1]
+    return None
+
+
 def result_of(policy: Policy, item: Item, app: Applicant, decision: ApplicantDecision
               ) -> tuple[Result, Item, Applicant, ApplicantDecision]:
     """A decided line as it is written, with what it adds to the batch's summary."""

@@ -529,17 +529,23 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     policy = _load(args.policy, err)
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
-    found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
-    if found is None:
-        return EXIT_UNREADABLE
-    text, digest = found
-    try:
-        apps, batch = policy.run(text)
-    except DocumentError as exc:
-        err.print(f"{args.applications}: {exc}", markup=False)
-        return EXIT_UNREADABLE
-    batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
     only = getattr(args, "applicant", None)
+    if input_format(args) != "json":
+        read = _one_of_file(args, policy, err)
+        if isinstance(read, int):
+            return read
+        apps, batch, digest = read
+    else:
+        found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
+        if found is None:
+            return EXIT_UNREADABLE
+        text, digest = found
+        try:
+            apps, batch = policy.run(text)
+        except DocumentError as exc:
+            err.print(f"{args.applications}: {exc}", markup=False)
+            return EXIT_UNREADABLE
+    batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
     if only is not None and all(d.id != only for d in batch.applicants):
         ids = ", ".join(str(d.id) for d in batch.applicants[:20])
         err.print(visible(f"{args.applications}: no applicant with id {only!r} (ids: {ids})"), markup=False)
@@ -559,6 +565,48 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     with Output(args.output, [args.policy, args.applications]) as out:
         out.write(rendered)
     return EXIT_OK
+
+
+def _one_of_file(args: argparse.Namespace, policy, err: Console):
+    """``explain --applicant ID`` of a JSON Lines, CSV or Parquet file — a SQL run's input, of any size: the
+    first applicant with that id, read and validated as ``eval`` reads it, decided with its explanation, with
+    the SHA-256 of the whole file; or the exit status after saying why not."""
+    from . import batch
+
+    path, fmt = args.applications, input_format(args)
+    if getattr(args, "applicant", None) is None:
+        how = f"explain one applicant of it with jinjiang-dsl explain POLICY {path} --applicant ID"
+        err.print(f"jinjiang-dsl report: {path} is a {FORMAT_NAMES[fmt]} file; a batch report is of a JSON document "
+                  f"(eval decides a file of any size): {how}" if args.run is cmd_report else
+                  f"jinjiang-dsl explain: {path} is a {FORMAT_NAMES[fmt]} file: name the applicant to explain with "
+                  "--applicant ID (all of them are explained only from a JSON document)", markup=False)
+        return EXIT_USAGE
+    try:
+        stream, _ = batch.open_counted(path)
+    except OSError as exc:
+        err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
+        return EXIT_UNREADABLE
+    with stream:
+        unreadable = batch.parquet_problem(path) if fmt == "parquet" else None
+        if unreadable is not None:
+            err.print(f"{path}: cannot read: {unreadable}", markup=False)
+            return EXIT_UNREADABLE
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        try:
+            app = batch.find_applicant(policy, file_items(policy, path, fmt, stream, MAX_LINE_BYTES), args.applicant)
+        except batch.Unreadable as exc:
+            err.print(f"{path}: cannot read: {exc}", markup=False)
+            return EXIT_UNREADABLE
+    if app is None:
+        err.print(visible(f"{path}: no applicant with id {args.applicant!r}"), markup=False)
+        return EXIT_ERRORS
+    return [app], policy.decide([app]), digest.hexdigest()
+
+
+FORMAT_NAMES = {"jsonl": "JSON Lines", "csv": "CSV", "parquet": "Parquet"}
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -893,9 +941,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=summary)
         p.add_argument("policy", metavar="POLICY", help="the .pol file")
-        p.add_argument("applications", metavar="APPLICATIONS", help="applications JSON")
         if name == "explain":
-            p.add_argument("--applicant", metavar="ID", help="only this applicant")
+            p.add_argument("applications", metavar="APPLICATIONS",
+                           help="applications: a JSON document, or a JSON Lines, CSV or Parquet file of any size "
+                                "with --applicant")
+            p.add_argument("--applicant", metavar="ID", help="only this applicant (the first with this id)")
+        else:
+            p.add_argument("applications", metavar="APPLICATIONS", help="applications: a JSON document")
+        p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
+                       help="how to read APPLICATIONS (default: by its extension)")
         p.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
         p.add_argument("--format", choices=["text", "md", "html"],
                        help="text (terminal), md or html (default: by -o's extension, else text)")

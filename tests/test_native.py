@@ -386,6 +386,63 @@ def test_explain_re_evaluates_any_applicant_of_a_native_run_and_agrees() -> None
     assert checked > 250
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_the_explain_command_explains_an_applicant_of_a_native_runs_file_and_agrees(fmt: str, tmp_path: Path,
+                                                                                    capsys: Any) -> None:
+    """``explain FILE --applicant ID`` on the very file a DuckDB run decided (of any size: read as a stream):
+    its report's table has every award of the run's line, with the same status and amounts."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import synthetic
+
+    data = tmp_path / f"in.{fmt}"
+    if fmt == "parquet":
+        synthetic.parquet(120, str(data), seed=3)
+    else:
+        data.write_text("".join(synthetic.csv_lines(120, seed=3) if fmt == "csv" else synthetic.lines(120, seed=3)),
+                        encoding="utf-8")
+    run = tmp_path / "run.jsonl"
+    assert main(["eval", str(JINJIANG), str(data), "--engine", "duckdb", "--quiet", "-o", str(run)]) == 0
+    decided = [line for line in map(json.loads, run.read_text(encoding="utf-8").splitlines()) if line["status"] == "ok"]
+    explained = 0
+    for line in decided[::9]:
+        page = tmp_path / "explained.md"
+        assert main(["explain", str(JINJIANG), str(data), "--applicant", line["id"], "--lang", "en", "-o", str(page)]) == 0
+        rows = re.findall(r"^\| (\S+) \| (\S+) [^|]*\| ([a-z ]+) \| ([\d,.—]+) \| ([\d,.—]+) \|$",
+                          page.read_text(encoding="utf-8"), flags=re.M)
+        expected = [(p["id"], a["measure"], a["status"].replace("_", " "), shown(a["entitlement"]), shown(a["amount"]))
+                    for p in line["projects"] for a in p["awards"]]
+        assert rows == expected and expected
+        assert f"**{Decimal(line['total']):,.2f}**" in page.read_text(encoding="utf-8")
+        explained += 1
+    assert explained >= 10
+    assert main(["explain", str(JINJIANG), str(data), "--applicant", "NOBODY"]) == 1
+    assert main(["explain", str(JINJIANG), str(data)]) == 2
+    assert main(["report", str(JINJIANG), str(data), "-o", str(tmp_path / "r.html")]) == 2
+    said = capsys.readouterr().err
+    assert f"{data}: no applicant with id 'NOBODY'" in said
+    assert "name the applicant to explain with --applicant ID" in said
+    assert f"jinjiang-dsl explain POLICY {data} --applicant ID" in said and "Traceback" not in said
+
+
+def shown(money: str | None) -> str:
+    """Money of the contract as a report's table shows it."""
+    return "—" if money is None else f"{Decimal(money):,.2f}"
+
+
+def test_explain_of_a_json_lines_file_finds_an_id_however_written_and_takes_the_first(tmp_path: Path) -> None:
+    """An id spelled with an escape is the same id; of two applicants with one id, eval decides the first
+    and reports the second as repeated, and explain explains the first."""
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"id": "A\\u0042", "kind": "provider", "projects": []}\n'
+                    '{"id": "AB", "kind": "enterprise", "projects": []}\n', encoding="utf-8")
+    page = tmp_path / "page.md"
+    assert main(["explain", str(JINJIANG), str(data), "--applicant", "AB", "--lang", "en", "-o", str(page)]) == 0
+    assert "## Applicant AB (platform or system service provider)" in page.read_text(encoding="utf-8")
+
+
 def test_a_figure_past_decimal_38_in_a_file_is_decided_by_python_and_stops_no_one() -> None:
     from test_sql import EXACT
 
