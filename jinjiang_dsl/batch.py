@@ -205,24 +205,50 @@ class Unreadable(Exception):
     unwritten."""
 
 
-def read_parquet(path: str, rows_at_once: int = 4096) -> Iterator[Item]:
+def read_parquet(path: str, rows_at_once: int = 4096, only_id: str | None = None) -> Iterator[Item]:
     """One applicant per row of a Parquet file, read by DuckDB a few thousand rows at a time: the columns
     as the record's fields (``projects`` a list of structs), a NULL as a field not given, a date column as
     its ``YYYY-MM-DD`` text and a DECIMAL as its exact value — then validated as any record is (a DOUBLE
-    column is refused as money, as a binary float always is). An item's number is its row, from 1."""
+    column is refused as money, as a binary float always is). An item's number is its row, from 1.
+    ``only_id``: only the rows whose id reads as that text (DuckDB skips the others unread)."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        cursor = con.execute("SELECT * FROM read_parquet(?)", [path])
-        names = [d[0] for d in cursor.description]
+        columns = parquet_columns(path)
+        if only_id is not None and "id" not in columns:
+            return
+        if only_id is None or numbered(columns):  # a column of that name: every row, each tested in Python
+            cursor = con.execute("SELECT *, NULL FROM read_parquet(?)", [path])
+        else:
+            cursor = con.execute("SELECT * EXCLUDE (file_row_number), file_row_number + 1 FROM read_parquet(?, "
+                                 "file_row_number = true) WHERE TRY_CAST(id AS VARCHAR) = ? ORDER BY file_row_number",
+                                 [path, only_id])
+        names = [d[0] for d in cursor.description][:-1]
         n = 0
         while rows := cursor.fetchmany(rows_at_once):
             for row in rows:
-                n += 1
+                n = row[-1] or n + 1
                 yield Item(n, record=record_of(dict(zip(names, row))))
     except duckdb.Error as exc:
         raise Unreadable(parquet_fault(exc)) from None
+    finally:
+        con.close()
+
+
+def numbered(columns: Iterable[str]) -> bool:
+    """Whether a Parquet file of these columns has one named as DuckDB's own row number (``file_row_number``,
+    in any case), which then cannot number its rows: such a file is read row by row, in order, by Python."""
+    return any(name.lower() == "file_row_number" for name in columns)
+
+
+def parquet_columns(path: str) -> list[str]:
+    """A Parquet file's column names (its footer is read, not its rows)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return [name for (name, *_) in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()]
     finally:
         con.close()
 

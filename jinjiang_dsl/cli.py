@@ -430,7 +430,8 @@ def decide_file(policy, path: str, fmt: str, stream, write: Callable[[str], obje
     from .sql.native import refusal
 
     items = file_items(policy, path, fmt, stream, limit)
-    if engine == "duckdb" and not fail_fast and refusal(policy.plan) is None:
+    if (engine == "duckdb" and not fail_fast and refusal(policy.plan) is None
+            and not (fmt == "parquet" and batch.numbered(batch.parquet_columns(path)))):
         from .sql import native
 
         return native.run(policy, fmt, lang, write, path=path, stream=stream, items=items, max_line_bytes=limit,
@@ -596,7 +597,9 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
             while block := f.read(1 << 20):
                 digest.update(block)
         try:
-            app = batch.find_applicant(policy, file_items(policy, path, fmt, stream, MAX_LINE_BYTES), args.applicant)
+            items = (batch.read_parquet(path, only_id=args.applicant) if fmt == "parquet"
+                     else file_items(policy, path, fmt, stream, MAX_LINE_BYTES))
+            app = batch.find_applicant(policy, items, args.applicant)
         except batch.Unreadable as exc:
             err.print(f"{path}: cannot read: {exc}", markup=False)
             return EXIT_UNREADABLE

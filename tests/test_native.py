@@ -427,6 +427,25 @@ def test_the_explain_command_explains_an_applicant_of_a_native_runs_file_and_agr
     assert f"jinjiang-dsl explain POLICY {data} --applicant ID" in said and "Traceback" not in said
 
 
+@pytest.mark.parametrize("column", ["file_row_number", "File_Row_Number", "name"])
+def test_a_parquet_column_named_as_duckdbs_row_number_is_an_unknown_field_not_a_crash(column: str, tmp_path: Path,
+                                                                                       capsys: Any) -> None:
+    """DuckDB numbers a Parquet file's rows in a column ``file_row_number``, and will not when the file has
+    one: such a file is decided row by row (the same bytes as the Python engine), and explain finds its
+    applicants by their row, as it finds them in any other file (an input error names the row)."""
+    data = tmp_path / "in.parquet"
+    extra = "" if column == "name" else f", i AS {column}"
+    duckdb.connect().execute(f"""COPY (SELECT 'A' || i AS id, 'enterprise' AS kind{extra}, [{{'id': 'P',
+        'date': DATE '2023-05-01', 'software_investment': CASE WHEN i = 3 THEN 'x' ELSE '100' END}}] AS projects
+        FROM range(1, 6) t(i)) TO '{data}' (FORMAT parquet)""")
+    third = json.loads(both_engines(data, tmp_path).splitlines()[2])
+    assert third["line"] == 3 and third["status"] == "error"
+    page = tmp_path / "page.md"
+    assert main(["explain", str(JINJIANG), str(data), "--applicant", "A3", "--lang", "en", "-o", str(page)]) == 0
+    assert "line 3: $.projects\\[0\\].software\\_investment: not an amount: 'x'" in page.read_text(encoding="utf-8")
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def shown(money: str | None) -> str:
     """Money of the contract as a report's table shows it."""
     return "—" if money is None else f"{Decimal(money):,.2f}"
