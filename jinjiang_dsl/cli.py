@@ -707,6 +707,11 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
     err = _stderr()
     Output(args.output, [args.old, args.new, args.applications]).check()
+    suffix = os.path.splitext(args.output or "")[1].lower()
+    if args.format is None and suffix not in ("", ".html", ".json", ".txt"):
+        err.print(f"jinjiang-dsl impact: which format is {args.output}? The report is text, json or html: name it "
+                  "with --format, or end the file's name in .txt, .json or .html", markup=False)
+        return EXIT_USAGE
     policies = [_load(path, err) for path in (args.old, args.new)]
     if not all(policies):
         return EXIT_UNREADABLE if any(p is None for p in policies) else EXIT_ERRORS
@@ -739,8 +744,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
             err.print(f"{args.applications}: {exc}", markup=False)
             return EXIT_UNREADABLE
         result = impact(old, new, records, engine, args.top)
-    fmt = args.format or ("html" if (args.output or "").endswith(".html") else
-                          "text" if sys.stdout.isatty() and not args.output else "json")
+    fmt = args.format or ("html" if (args.output or "").endswith(".html") else "text" if (args.output or "").endswith(
+        ".txt") or (sys.stdout.isatty() and not args.output) else "json")
     with Output(args.output, [args.old, args.new, args.applications]) as out:
         if fmt == "text":
             print_impact(Terminal(file=cast(TextIO, out), highlight=False), result, args.lang)

@@ -22,7 +22,7 @@ from .batch import Tally
 from .decide import contribution
 from .decisions import BatchDecision
 from .inputs import Applicant
-from .ir import Cond, Formula, Measure, measure_key
+from .ir import Arith, Cond, Formula, Measure, measure_key
 from .plan import Plan
 from .runtime.money import fmt_compact, fmt_money
 from .sql.emit import literal
@@ -202,7 +202,8 @@ def _bands(counted: dict[tuple[int, int], int]) -> tuple[tuple[str, int], ...]:
     (``counted``: by the sign of the change and its band)."""
     lows: list[Decimal] = [ZERO, *BANDS]
     edges: list[Decimal | None] = [*BANDS, None]
-    spans = [f"[{fmt_compact(lo)}, {fmt_compact(hi) if hi is not None else '∞'})" for lo, hi in zip(lows, edges)]
+    spans = [f"{'(' if lo == 0 else '['}{fmt_compact(lo)}, {fmt_compact(hi) if hi is not None else '∞'})"
+             for lo, hi in zip(lows, edges)]  # (0, 1万): no change at all is the band "0"
     counts = {f"−{s}": counted.get((-1, i), 0) for i, s in reversed(list(enumerate(spans)))}
     counts["0"] = sum(n for (sign, _), n in counted.items() if sign == 0)
     counts.update({f"+{s}": counted.get((1, i), 0) for i, s in enumerate(spans)})
@@ -218,6 +219,8 @@ def _cond(c: Cond | None) -> str:
 
 def _formula(f: Formula) -> str:
     base = f.base.shown.template.en.format(*(n.en for n in f.base.shown.names)) if f.base else ""
+    if f.kind != "expr" and isinstance(f.expr, Arith):  # 20% of (a + b), not 20% of a, plus b
+        base = f"({base})"
     if f.kind == "rate":
         return f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):

@@ -4,12 +4,15 @@ Its figures are the difference of two eval runs, and its first table says what c
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
+from jinjiang_dsl import load_policy
 from jinjiang_dsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +60,8 @@ def test_impact_totals_are_the_difference_of_two_eval_runs(engine: str, raised: 
     assert [m["id"] for m in impact["largest"]] == ["E010", "E009"]
     assert impact["largest"][0] == {"id": "E010", "before": "300000.00", "after": "375000.00", "change": "75000.00"}
     assert impact["policy_changes"] == [{"what": "measure 1.1: amount", "old_line": 86, "new_line": 86,
-                                         "before": "20% of software investment + hardware investment",
-                                         "after": "25% of software investment + hardware investment"}]
+                                         "before": "20% of (software investment + hardware investment)",
+                                         "after": "25% of (software investment + hardware investment)"}]
 
 
 def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path: Path) -> None:
@@ -86,7 +89,31 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     printed = capsys.readouterr().out
     assert "措施 1.1:金额" in printed and "+135,000.00" in printed and "E010" in printed
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text", "--lang", "en"]) == 0
-    assert "measure 1.1: amount" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "measure 1.1: amount" in printed
+    # the versions share their title: named once, not "晋江… → 晋江…"
+    assert printed.startswith("Budget impact of a policy change: 晋江市支持产业数字化转型升级十二条措施")
+    assert printed.count("晋江市支持产业数字化转型升级十二条措施") == 1
+    # the text has the bands as the page does: no change is "0", the smallest rise (0, 1万), not [0, 1万)
+    bands = dict(re.findall(r"│\s*([−+]?[\[(][^│]*?|0)\s*│\s*([\d,]+)\s*│", printed))
+    assert bands["0"] == "11" and bands["+[1万, 10万)"] == "2" and bands["+(0, 1万)"] == "0" and len(bands) == 9
+    assert "applicants: gain 2, lose 0, same 11, input errors 3" in printed
+
+
+def test_impact_counts_thousands_of_applicants_with_separators(raised: Path) -> None:
+    from jinjiang_dsl.explain.impact_report import render_html
+    from jinjiang_dsl.impact import impact
+
+    found = impact(load_policy(JINJIANG), load_policy(raised), json.loads(APPS.read_text(encoding="utf-8")))
+    many = attrs.evolve(found, same=97166, errors=1964)
+    assert "不变 97,166 · 输入有误 1,964" in render_html(many, "zh")
+
+
+def test_impact_asks_which_format_a_file_name_does_not_say(raised: Path, tmp_path: Path, capsys: Any) -> None:
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(tmp_path / "impact.md")]) == 2
+    assert "which format is" in capsys.readouterr().err and not (tmp_path / "impact.md").exists()
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(tmp_path / "impact.txt")]) == 0
+    assert "政策改动" in (tmp_path / "impact.txt").read_text(encoding="utf-8")
 
 
 def test_impact_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, capsys: Any) -> None:

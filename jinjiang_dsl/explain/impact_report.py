@@ -61,10 +61,20 @@ def _signed(value: Decimal) -> str:
     return ("+" if value > 0 else "") + _money(value)
 
 
+def names(impact: Impact) -> str:
+    """The two versions' names: once when they are the same (a rate changed, the title kept)."""
+    return impact.old_name if impact.old_name == impact.new_name else f"{impact.old_name} → {impact.new_name}"
+
+
+def counts(impact: Impact, lang: str, sep: str) -> str:
+    """How many applicants gain, lose, stay the same, and have an input error."""
+    return sep.join(f"{w(k, lang)} {n:,}" for k, n in (("gain", impact.gain), ("lose", impact.lose),
+                                                        ("same", impact.same), ("errors", impact.errors)))
+
+
 def print_impact(console: Console, impact: Impact, lang: str) -> None:
     """The impact as tables on a terminal."""
-    console.print(f"{w('title', lang)}: {visible(impact.old_name)} → {visible(impact.new_name)} "
-                  f"({w('engine', lang)}: {impact.engine})", markup=False)
+    console.print(f"{w('title', lang)}: {visible(names(impact))} ({w('engine', lang)}: {impact.engine})", markup=False)
     changes = Table(title=w("changes", lang), show_lines=False)
     for column in (w("what", lang), w("line", lang), w("before", lang), w("after", lang)):
         changes.add_column(column)
@@ -82,8 +92,13 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
     for label, (before, after) in rows:
         money.add_row(label, _money(before), _money(after), _signed(after - before))
     console.print(money)
-    console.print(f"{w('applicants', lang)}: {w('gain', lang)} {impact.gain}, {w('lose', lang)} {impact.lose}, "
-                  f"{w('same', lang)} {impact.same}, {w('errors', lang)} {impact.errors}", markup=False)
+    console.print(f"{w('applicants', lang)}: {counts(impact, lang, ', ')}", markup=False)
+    bands = Table(title=w("bands", lang))
+    bands.add_column(w("change", lang) + (" (元)" if lang == "zh" else " (yuan)"), justify="right")
+    bands.add_column(w("applicants", lang), justify="right")
+    for band, n in impact.bands:
+        bands.add_row(band, f"{n:,}")
+    console.print(bands)
     if impact.largest:
         largest = Table(title=w("largest", lang))
         for column in ("id", w("before", lang), w("after", lang), w("change", lang)):
@@ -126,7 +141,7 @@ def render_html(impact: Impact, lang: str) -> str:
     """The impact as one HTML page: the policy changes first, then the money, then the applicants."""
     yuan = " " + w("yuan", lang)
     body = [f"<h1>{escape(w('title', lang))}</h1>",
-            f"<p>{escape(impact.old_name)} → {escape(impact.new_name)} · {w('engine', lang)}: "
+            f"<p>{escape(names(impact))} · {w('engine', lang)}: "
             f"{escape(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
     if impact.changes:
         body.append(f"<table><tr><th>{w('what', lang)}</th><th>{w('line', lang)}</th><th>{w('before', lang)}</th>"
@@ -152,8 +167,7 @@ def render_html(impact: Impact, lang: str) -> str:
             body.append("</table>")
             body.append(diverging_chart([(k, b - a) for k, (a, b) in table.items()],
                                         f"{w('change', lang)} · {w(key, lang)}", yuan))
-    body.append(f"<h2>{w('applicants', lang)}</h2><p>{w('gain', lang)} {impact.gain} · {w('lose', lang)} "
-                f"{impact.lose} · {w('same', lang)} {impact.same} · {w('errors', lang)} {impact.errors}</p>")
+    body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
     body.append(bar_chart([(band, Decimal(n)) for band, n in impact.bands], w("bands", lang)))
     if impact.largest:
         body.append(f"<h3>{w('largest', lang)}</h3><table><tr><th>id</th>" + "".join(
