@@ -345,7 +345,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
 
     from . import batch
     from .register import RegisterError
-    from .sql.native import OutOfMemory
+    from .sql.native import Unusable
 
     if args.format in ("text", "json"):
         err.print("jinjiang-dsl eval: a JSON Lines, CSV or Parquet stream gives JSON Lines (--format jsonl), "
@@ -367,7 +367,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
             return EXIT_UNREADABLE
     try:
         found = _decide_stream(args, policy, err, stream, size)
-    except OutOfMemory as exc:  # raised through the output, which is left unwritten
+    except Unusable as exc:  # out of memory, say: raised through the output, which is left unwritten
         err.print(f"jinjiang-dsl eval: {exc}", markup=False)
         return EXIT_ERRORS
     except batch.Unreadable as exc:  # so is this
@@ -781,8 +781,12 @@ def _impact_of_file(args: argparse.Namespace, old, new, engine: str, err: Consol
                                jobs=args.jobs or batch.default_jobs(), limit=MAX_LINE_BYTES, trace=False,
                                lang=args.lang)[0]
 
+    from .sql.native import Unusable
+
     try:
         return impact_of_file(old, new, decide, engine, args.top)
+    except Unusable as exc:  # out of memory, say
+        err.print(f"jinjiang-dsl impact: {exc}", markup=False)
     except OSError as exc:  # the temporary outputs could not be written (a full disk)
         err.print(f"jinjiang-dsl impact: {exc.strerror or exc}", markup=False)
     except batch.Unreadable as exc:

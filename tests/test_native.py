@@ -491,6 +491,26 @@ def test_out_of_memory_is_a_reason_and_no_output(tmp_path: Path, monkeypatch: An
     assert main(["eval", str(JINJIANG), str(src), "--engine", "duckdb", "--no-trace", "--quiet", "-o", str(out)]) == 1
     assert "DuckDB ran out of memory within its limit of 4MB" in capsys.readouterr().err
     assert not out.exists()
+    raised = tmp_path / "raised.pol"  # impact on a file decides it as eval does, and says so as well
+    raised.write_text(JINJIANG.read_text(encoding="utf-8").replace("amount 20% of investment", "amount 25% of investment"),
+                      encoding="utf-8")
+    assert main(["impact", str(JINJIANG), str(raised), str(src), "--format", "json", "-o", str(out)]) == 2
+    assert "jinjiang-dsl impact: DuckDB ran out of memory within its limit of 4MB" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["eval", "impact"])
+def test_a_memory_limit_duckdb_cannot_read_is_a_reason_not_a_crash(command: str, tmp_path: Path, monkeypatch: Any,
+                                                                   capsys: Any) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.json"
+    src.write_text('{"id": "A", "kind": "enterprise", "projects": []}\n', encoding="utf-8")
+    monkeypatch.setattr(native, "MEMORY_LIMIT", "lots")  # as JINJIANG_DSL_MEMORY_LIMIT=lots would
+    args = ["eval", str(JINJIANG), str(src), "--engine", "duckdb"] if command == "eval" else \
+        ["impact", str(JINJIANG), str(JINJIANG), str(src), "--format", "json"]
+    assert main([*args, "-o", str(out)]) == (1 if command == "eval" else 2)
+    said = capsys.readouterr().err
+    assert f"jinjiang-dsl {command}: JINJIANG_DSL_MEMORY_LIMIT='lots' is not a memory limit DuckDB takes" in said
+    assert "write it as 1GB" in said and "internal error" not in said and not out.exists()
 
 
 def test_a_long_batch_warning_is_cut_short_on_the_terminal_and_whole_in_the_summary(tmp_path: Path,

@@ -71,7 +71,11 @@ INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
 PLAIN_TYPES = ("VARCHAR", "BOOLEAN", *INTEGERS)  # Parquet columns JSON writes as the Python reader reads them
 
 
-class OutOfMemory(Exception):
+class Unusable(Exception):
+    """DuckDB cannot decide the file as it is set up: the message says why, and what to do."""
+
+
+class OutOfMemory(Unusable):
     """DuckDB could not finish within its memory limit, even spilling to disk: the message says what to do."""
 
 
@@ -100,7 +104,12 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
 
     batch.use(policy, False, lang)
     workers = batch.Workers(jobs) if jobs > 1 else None
-    native = Native(policy, lang, max_line_bytes, workers)
+    try:
+        native = Native(policy, lang, max_line_bytes, workers)
+    except Unusable:
+        if workers is not None:
+            workers.stop()
+        raise
     try:
         return _run(native, fmt, write, path, stream, items, on_progress, on_stage)
     except duckdb.InvalidInputException as exc:
@@ -166,9 +175,14 @@ class Native:
         self.policy, self.plan, self.lang, self.max_line_bytes = policy, policy.plan, lang, max_line_bytes
         self.workers = workers
         self.folder = tempfile.TemporaryDirectory(prefix="jinjiang-dsl-")
-        self.con = duckdb.connect(config={
-            "temp_directory": os.path.join(self.folder.name, "spill"),  # beyond the memory limit, tables go here
-            "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
+        try:
+            self.con = duckdb.connect(config={
+                "temp_directory": os.path.join(self.folder.name, "spill"),  # beyond the memory limit, tables go here
+                "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False})  # every result is ordered by line
+        except duckdb.Error as exc:  # the one setting a user gives it
+            self.folder.cleanup()
+            raise Unusable(f"JINJIANG_DSL_MEMORY_LIMIT={MEMORY_LIMIT!r} is not a memory limit DuckDB takes "
+                           f"({str(exc).split(': ', 1)[-1]}); write it as 1GB, 4GB or 500MB") from None
         self.con.execute("SET enable_progress_bar = false")  # it would print into the output; the CLI has its own
         self.query = emit(self.plan, columns=DECIDED)  # once for the run, whatever its number of parts
         self.warnings = _warnings(self.plan, lang)
