@@ -232,7 +232,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if input_format(args) == "json":
         if args.format in ("csv", "parquet"):
             err.print(f"jinjiang-dsl eval: --format {args.format} writes the decisions of a stream (JSON Lines, CSV or "
-                      "Parquet applications); a JSON document gives json or text", markup=False)
+                      "Parquet applications); a JSON document gives json, jsonl or text", markup=False)
             return EXIT_USAGE
         return eval_document(args, policy, err)
     return eval_stream(args, policy, err)

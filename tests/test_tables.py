@@ -79,4 +79,6 @@ def test_payer_shares_and_parquet_without_a_file_name(tmp_path: Path, capsys: An
     assert main(["eval", POLICY, str(src), "--quiet", "--format", "parquet"]) == 2
     assert "--format parquet writes a file: name it with -o FILE" in capsys.readouterr().err
     assert main(["eval", POLICY, str(ROOT / "examples" / "applications.json"), "--format", "csv"]) == 2
-    assert "writes the decisions of a stream" in capsys.readouterr().err
+    said = capsys.readouterr().err  # and names every format a document does give
+    assert "writes the decisions of a stream" in said and "a JSON document gives json, jsonl or text" in said
+    assert main(["eval", POLICY, str(ROOT / "examples" / "applications.json"), "--format", "jsonl", "--quiet"]) == 0
