@@ -95,7 +95,7 @@ def impact(old: Policy, new: Policy, document: Any, engine: EngineName = "python
     """Run both versions on the same applications and compare them."""
     apps, before = old.run(document, trace=False, engine=engine)
     _, after = new.run(document, trace=False, engine=engine)
-    changes = policy_changes(old.plan, new.plan, amount_lines(old), amount_lines(new))
+    changes = policy_changes(old.plan, new.plan)
     return compare(old.plan, new.plan, changes, apps, before, after, engine, top)
 
 
@@ -109,7 +109,7 @@ def impact_of_file(old: Policy, new: Policy, decide: Callable[[Policy, Callable[
 
     from .sql.native import MEMORY_LIMIT
 
-    changes = policy_changes(old.plan, new.plan, amount_lines(old), amount_lines(new))
+    changes = policy_changes(old.plan, new.plan)
     with tempfile.TemporaryDirectory(prefix="jinjiang-dsl-") as folder:
         paths, tallies = [os.path.join(folder, f"{i}.jsonl") for i in (0, 1)], []
         for policy, path in zip((old, new), paths):
@@ -133,11 +133,6 @@ def impact_of_file(old: Policy, new: Policy, decide: Callable[[Policy, Callable[
     before, after = tallies
     return _impact(old.plan, new.plan, changes, engine, before, after, errors, banded,
                    tuple(Mover(*row) for row in largest))
-
-
-def amount_lines(policy: Policy) -> dict[str, int]:
-    """The line of each measure's ``amount`` statement (the plan keeps the measure's line only)."""
-    return {m.id: m.amount.span.line for m in policy.checked.policy.measures if m.amount is not None}
 
 
 def compare(old: Plan, new: Plan, changes: list[Change], apps: list[Applicant], before: BatchDecision,
@@ -237,14 +232,14 @@ def _expr_text(e: Any) -> str:
     return getattr(e, "text", None) or type(e).__name__
 
 
-def _measure_parts(m: Measure, amount_line: int) -> Iterator[tuple[str, str, int]]:
+def _measure_parts(m: Measure) -> Iterator[tuple[str, str, int]]:
     """Each part of a measure as text, with the line it is written on (the measure's, when it has none)."""
     yield "title", f"{m.title.zh} / {m.title.en}", m.line
     yield "beneficiary", _cond(m.beneficiary), m.beneficiary.line if m.beneficiary else m.line
     yield "requirements", "; ".join(_cond(c) for c in m.requirements), \
         m.requirements[0].line if m.requirements else m.line
-    yield "amount", _formula(m.formula), amount_line
-    yield "at most", m.cap_text or "", amount_line
+    yield "amount", _formula(m.formula), m.amount_line
+    yield "at most", m.cap_text or "", m.amount_line
     for i, o in enumerate(m.overrides, 1):
         yield f"when #{i}", f"{_cond(o.condition)}: {_formula(o.formula)}" + \
             (f", at most {o.cap_text}" if o.cap_text else ""), o.condition.line
@@ -256,8 +251,7 @@ def _measure_parts(m: Measure, amount_line: int) -> Iterator[tuple[str, str, int
     yield "quota", f"{m.quota[0]} per {m.quota[1]} per year" if m.quota else "", m.line
 
 
-def policy_changes(old: Plan, new: Plan, old_lines: dict[str, int] | None = None,
-                   new_lines: dict[str, int] | None = None) -> list[Change]:
+def policy_changes(old: Plan, new: Plan) -> list[Change]:
     """What differs between two versions of a policy, in the order a reader meets it: the header, each
     measure (in measure order), each rule across measures (in the order they apply)."""
     changes: list[Change] = []
@@ -277,8 +271,7 @@ def policy_changes(old: Plan, new: Plan, old_lines: dict[str, int] | None = None
                                   "" if a is None else f"{m.title.zh} / {m.title.en}",
                                   "" if b is None else f"{m.title.zh} / {m.title.en}"))
             continue
-        parts = zip(_measure_parts(a, (old_lines or {}).get(mid, a.line)),
-                    _measure_parts(b, (new_lines or {}).get(mid, b.line)))
+        parts = zip(_measure_parts(a), _measure_parts(b))
         for (part, before, old_line), (_, after, new_line) in parts:
             if before != after:
                 changes.append(Change(f"measure {mid}: {part}", old_line, new_line, before, after))

@@ -189,6 +189,7 @@ class Override:
 class Measure:
     id: str
     line: int
+    amount_line: int  # its amount statement's (the SQL engine's refusals and impact name it)
     rule: str  # "1.1 一(一)"
     title: Label
     clause: str

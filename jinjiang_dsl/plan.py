@@ -71,6 +71,7 @@ class Plan:
     dated_by: str | None
     rounding_unit: Decimal
     rounding_mode: str
+    rounding_line: int | None  # the header's rounding statement, when it has one
     policy_notes: tuple[Note, ...]  # stated in the header and attached nowhere else: they apply to every amount
     inputs: dict[str, InputSpec]
     assertions: tuple[Cond, ...]
@@ -305,6 +306,7 @@ class _Planner:
         return Measure(
             id=m.id,
             line=m.span.line,
+            amount_line=m.amount.span.line,
             rule=f"{m.id} {clause}".strip(),
             title=label_of(m.title, m.id),
             clause=clause,
@@ -390,6 +392,7 @@ class _Planner:
             dated_by=h.dated_by.ident if h.dated_by else None,
             rounding_unit=h.rounding.unit.value if h.rounding else Decimal("0.01"),
             rounding_mode=h.rounding.mode if h.rounding else "half_up",
+            rounding_line=h.rounding.span.line if h.rounding else None,
             policy_notes=self.policy_notes(h),
             inputs=self.inputs,
             assertions=tuple(self.cond(a.expr, a.label, {}) for a in self.policy.assertions),

@@ -145,8 +145,8 @@ def test_a_policy_the_sql_engine_cannot_decide_is_refused_naming_what(tmp_path: 
     # a quotient is only ever compared (multiplied out); in an amount it would have to be computed
     divided = tmp_path / "divided.pol"
     divided.write_text(EXACT.replace("amount 20% of spend, at most 100万", "amount spend / 3"), encoding="utf-8")
-    with pytest.raises(Unsupported, match=r"measure 1 \(line 8\): division \('/'\) in an amount or a cap"):
-        emit(load_policy(divided).plan)
+    with pytest.raises(Unsupported, match=r"^measure 1, line 11: division \('/'\) in an amount or a cap$"):
+        emit(load_policy(divided).plan)  # the amount's line, not the measure's
     apps = tmp_path / "apps.json"
     apps.write_text('{"applicants": []}', encoding="utf-8")
     assert main(["eval", str(divided), str(apps), "--engine", "duckdb"]) == 2
@@ -154,6 +154,18 @@ def test_a_policy_the_sql_engine_cannot_decide_is_refused_naming_what(tmp_path: 
     assert "the SQL engine cannot decide" in err and "use the Python engine" in err
     assert main(["compile", str(divided), "--emit", "sql"]) == 1
     assert "division ('/') in an amount or a cap" in capsys.readouterr().err
+
+
+def test_each_refusal_names_the_line_of_what_it_refuses(tmp_path: Path) -> None:
+    source = (ROOT / "policies" / "shapes" / "s03_ratio_or.pol").read_text(encoding="utf-8")
+    assert "  rounding 0.01元 half_up\n" in source and "  amount 20万\n" in source
+    refused = tmp_path / "refused.pol"
+    refused.write_text(source.replace("  rounding 0.01元 half_up\n", "  rounding 0.05元 half_up\n")
+                       .replace("  amount 20万\n", "  amount rd / revenue × 100万元\n"), encoding="utf-8")
+    with pytest.raises(Unsupported) as found:
+        emit(load_policy(refused).plan)
+    assert str(found.value) == ("rounding to 0.05 (line 9): only powers of ten are supported; "
+                                "measure 1, line 23: division ('/') other than in a comparison")
 
 
 def test_a_ratio_is_compared_exactly_and_a_zero_divisor_is_the_same_input_error() -> None:

@@ -26,8 +26,9 @@ decided differently.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from .. import ir
 from ..ir import Cond, Formula, Measure, measure_key
@@ -35,6 +36,9 @@ from ..plan import Plan
 from ..rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
 from ..runtime.intervals import Interval, lower_key
 from .dialect import DUCKDB, Dialect
+
+A = TypeVar("A")
+T = TypeVar("T")
 
 MONEY = "DECIMAL(38, 20)"
 COUNT = "DECIMAL(18, 0)"
@@ -268,8 +272,9 @@ class Emitter:
     # ------------------------------------------------------------------ measures
 
     def measure(self, m: Measure) -> str:
-        """The CTE deciding one measure on every project that lists it (gives one of its facts)."""
-        conditions = [self.expr(c.expr) for c in (m.beneficiary, *m.requirements) if c is not None]
+        """The CTE deciding one measure on every project that lists it (gives one of its facts); what it
+        refuses, named with the line it is written on."""
+        conditions = [_at(c.line, self.expr, c.expr) for c in (m.beneficiary, *m.requirements) if c is not None]
         eligible = " AND ".join(_held(c) for c in conditions) or "TRUE"
         # the divisor of the first condition that stops at a zero one: Python checks every condition (a
         # missing fact only makes one fail), so each is read whatever those before said
@@ -289,17 +294,23 @@ class Emitter:
                     f"    CAST(NULL AS {RAW}) AS raw, CAST(NULL AS {RAW}) AS cap, TRUE AS defined, "
                     f"{self.d.typed_array([], RAW)} AS checks, CASE WHEN gate <> 'out_of_period' THEN {zero} END AS zero\n"
                     f"  {source}")
-        choice = ("CASE " + " ".join(f"WHEN {self.holds(o.condition)} THEN {i + 1}" for i, o in enumerate(m.overrides))
-                  + " ELSE 0 END") if m.overrides else "0"
-        formulas = [m.formula] + [_override_formula(m.formula, o.formula) for o in m.overrides]
-        raws = [self.formula(f) for f in formulas]
-        base_cap = self.expr(m.cap) if m.cap is not None else None  # read first, whichever formula is taken
-        caps = [base_cap] + [self.expr(o.cap) if o.cap is not None else base_cap for o in m.overrides]
-        for value in (*raws, *(c for c in caps if c is not None)):
+        choice = ("CASE " + " ".join(f"WHEN {_at(o.condition.line, self.holds, o.condition)} THEN {i + 1}"
+                                     for i, o in enumerate(m.overrides)) + " ELSE 0 END") if m.overrides else "0"
+        formulas = [(m.amount_line, m.formula)] + [(o.condition.line, _override_formula(m.formula, o.formula))
+                                                   for o in m.overrides]
+        raws = [_at(line, self.formula, f) for line, f in formulas]
+        # the cap read first, whichever formula is taken
+        base_cap = _at(m.amount_line, self.expr, m.cap) if m.cap is not None else None
+        caps = [base_cap] + [_at(o.condition.line, self.expr, o.cap) if o.cap is not None else base_cap
+                             for o in m.overrides]
+        lines = [line for line, _ in formulas] + [m.amount_line] + [o.condition.line for o in m.overrides]
+        for line, value in zip(lines, (*raws, *caps)):
+            if value is None:
+                continue
             if value.scale is not None and value.scale > MAX_SCALE:
-                raise Unsupported("a product too fine for DECIMAL(38)")
+                raise Unsupported(f"line {line}: a product too fine for DECIMAL(38)")
             if value.zero != "NULL":
-                raise Unsupported("division ('/') in an amount or a cap")
+                raise Unsupported(f"line {line}: division ('/') in an amount or a cap")
         raw = _by_choice([r.val for r in raws])
         cap = _by_choice([c.val if c is not None else f"CAST(NULL AS {MONEY})" for c in caps])
         defined = _and(base_cap.ok if base_cap is not None else "TRUE",
@@ -393,7 +404,7 @@ class Emitter:
             try:
                 ctes.append((f"measure_{i + 1}", self.measure(m)))
             except Unsupported as exc:
-                raise Unsupported(f"measure {m.id} (line {m.line}): {exc}") from None
+                raise Unsupported(f"measure {m.id}, {exc}") from None
         union = "\n  UNION ALL ".join(f"SELECT * FROM measure_{i + 1}" for i in range(len(measures))) or \
             f"SELECT 0 AS a_ord, 0 AS p_ord, CAST(NULL AS DATE) AS p_date, '' AS measure, 0 AS m_rank, 0 AS level, " \
             f"'' AS status, CAST(NULL AS {RAW}) AS raw, CAST(NULL AS {RAW}) AS cap, TRUE AS defined, " \
@@ -645,8 +656,18 @@ def unsupported(plan: Plan) -> list[str]:
             found.append(f"{rule.id}: the rule '{rule.describe()}'")
     unit = plan.rounding_unit.normalize()
     if unit.as_tuple().digits != (1,):
-        found.append(f"rounding to {unit}: only powers of ten are supported")
+        found.append(f"rounding to {unit} (line {plan.rounding_line}): only powers of ten are supported")
     return found
+
+
+def _at(line: int, build: Callable[[A], T], part: A) -> T:
+    """What ``build`` makes of a part of a measure, its refusal named with the part's line."""
+    try:
+        return build(part)
+    except Unsupported as exc:
+        if str(exc).startswith("line "):  # said already, by a part within this one
+            raise
+        raise Unsupported(f"line {line}: {exc}") from None
 
 
 def emit(plan: Plan, dialect: Dialect = DUCKDB, columns: str | None = None) -> str:
