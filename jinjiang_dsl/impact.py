@@ -25,6 +25,7 @@ from .inputs import Applicant
 from .ir import Arith, Cond, Formula, Measure, measure_key
 from .plan import Plan
 from .runtime.money import fmt_compact, fmt_money
+from .runtime.trace import Label
 from .sql.emit import literal
 
 ZERO = Decimal(0)
@@ -34,16 +35,18 @@ BANDS = (Decimal(10_000), Decimal(100_000), Decimal(1_000_000))
 
 @attrs.frozen
 class Change:
-    """One difference between the two policies: what, where (its line in each), before and after."""
+    """One difference between the two policies: what, where (its line in each), before and after (each in
+    both languages)."""
 
     what: str
     old_line: int | None
     new_line: int | None
-    before: str
-    after: str
+    before: Label
+    after: Label
 
     def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        return {"what": self.what, "old_line": self.old_line, "new_line": self.new_line, "before": self.before.en,
+                "after": self.after.en, "before_zh": self.before.zh, "after_zh": self.after.zh}
 
 
 @attrs.frozen
@@ -208,23 +211,27 @@ def _bands(counted: dict[tuple[int, int], int]) -> tuple[tuple[str, int], ...]:
 # ---------------------------------------------------------------------- what changed in the policy
 
 
-def _cond(c: Cond | None) -> str:
-    return "" if c is None else f"{c.label.en} [{c.shown.template.en.format(*(n.en for n in c.shown.names))}]"
+def _cond(c: Cond | None, lang: str) -> str:
+    return "" if c is None else f"{c.label.get(lang)} [{c.shown.render(lang, with_values=False)}]"
 
 
-def _formula(f: Formula) -> str:
-    base = f.base.shown.template.en.format(*(n.en for n in f.base.shown.names)) if f.base else ""
+KINDS_ZH = {"bands": "分档", "thresholds": "按门槛", "brackets": "超额累进"}
+
+
+def _formula(f: Formula, lang: str) -> str:
+    base = f.base.shown.render(lang, with_values=False) if f.base else ""
     if f.kind != "expr" and isinstance(f.expr, Arith):  # 20% of (a + b), not 20% of a, plus b
         base = f"({base})"
+    zh = lang == "zh"
     if f.kind == "rate":
-        return f"{f.rate_text} of {base}"
+        return f"{base}的 {f.rate_text}" if zh else f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):
         rows = "; ".join(f"{t.text}: {_expr_text(t.amount)}" for t in f.tiers)
-        return f"{f.kind} on {base} {{{rows}}}"
+        return f"按{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
     if f.kind == "category":
-        return f"by {base} {{" + "; ".join(f"{v}: {_expr_text(a)}" for v, _, a in f.rows) + "}"
+        return ("按" if zh else "by ") + f"{base} {{" + "; ".join(f"{v}: {_expr_text(a)}" for v, _, a in f.rows) + "}"
     if f.kind == "referred":
-        return "referred"
+        return "另行规定" if zh else "referred"
     return base
 
 
@@ -232,23 +239,26 @@ def _expr_text(e: Any) -> str:
     return getattr(e, "text", None) or type(e).__name__
 
 
-def _measure_parts(m: Measure) -> Iterator[tuple[str, str, int]]:
-    """Each part of a measure as text, with the line it is written on (the measure's, when it has none)."""
+def _measure_parts(m: Measure, lang: str) -> Iterator[tuple[str, str, int]]:
+    """Each part of a measure as text in ``lang``, with the line it is written on (the measure's, when it
+    has none)."""
+    zh = lang == "zh"
     yield "title", f"{m.title.zh} / {m.title.en}", m.line
-    yield "beneficiary", _cond(m.beneficiary), m.beneficiary.line if m.beneficiary else m.line
-    yield "requirements", "; ".join(_cond(c) for c in m.requirements), \
+    yield "beneficiary", _cond(m.beneficiary, lang), m.beneficiary.line if m.beneficiary else m.line
+    yield "requirements", "; ".join(_cond(c, lang) for c in m.requirements), \
         m.requirements[0].line if m.requirements else m.line
-    yield "amount", _formula(m.formula), m.amount_line
+    yield "amount", _formula(m.formula, lang), m.amount_line
     yield "at most", m.cap_text or "", m.amount_line
     for i, o in enumerate(m.overrides, 1):
-        yield f"when #{i}", f"{_cond(o.condition)}: {_formula(o.formula)}" + \
-            (f", at most {o.cap_text}" if o.cap_text else ""), o.condition.line
-    yield "cross checks", "; ".join(_cond(c) for c in m.cross_checks), \
+        most = ("" if not o.cap_text else f",最高 {o.cap_text}" if zh else f", at most {o.cap_text}")
+        yield f"when #{i}", f"{_cond(o.condition, lang)}: {_formula(o.formula, lang)}{most}", o.condition.line
+    yield "cross checks", "; ".join(_cond(c, lang) for c in m.cross_checks), \
         m.cross_checks[0].line if m.cross_checks else m.line
     yield "paid in instalments", ", ".join(f"{(s * 100).normalize():f}%" for s in m.instalments), m.line
-    yield "shared", ":".join(str(w) for _, w in m.shared) + \
-        (" by " + ", ".join(p for p, _ in m.shared) if m.shared else ""), m.line
-    yield "quota", f"{m.quota[0]} per {m.quota[1]} per year" if m.quota else "", m.line
+    weights, payers = ":".join(str(w) for _, w in m.shared), ("、" if zh else ", ").join(p for p, _ in m.shared)
+    yield "shared", "" if not m.shared else f"{payers} 按 {weights} 分担" if zh else f"{weights} by {payers}", m.line
+    yield "quota", "" if not m.quota else (f"每年每个{m.quota[1]} {m.quota[0]} 个" if zh else
+                                           f"{m.quota[0]} per {m.quota[1]} per year"), m.line
 
 
 def policy_changes(old: Plan, new: Plan) -> list[Change]:
@@ -260,27 +270,33 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
         ("rounding", (old.rounding_unit, old.rounding_mode), (new.rounding_unit, new.rounding_mode)))
     for what, was, now in header:
         if was != now:
-            changes.append(Change(what, None, None, _show(was), _show(now)))
+            changes.append(Change(what, None, None, _same(_show(was)), _same(_show(now))))
     ids = sorted(set(old.by_id) | set(new.by_id), key=measure_key)
     for mid in ids:
         a, b = old.by_id.get(mid), new.by_id.get(mid)
         if a is None or b is None:
             m = b or a
             assert m is not None
+            title = _same(f"{m.title.zh} / {m.title.en}")
             changes.append(Change(f"measure {mid}", a.line if a else None, b.line if b else None,
-                                  "" if a is None else f"{m.title.zh} / {m.title.en}",
-                                  "" if b is None else f"{m.title.zh} / {m.title.en}"))
+                                  _same("") if a is None else title, _same("") if b is None else title))
             continue
-        parts = zip(_measure_parts(a), _measure_parts(b))
-        for (part, before, old_line), (_, after, new_line) in parts:
-            if before != after:
-                changes.append(Change(f"measure {mid}: {part}", old_line, new_line, before, after))
-    rules_a = {r.id: r.describe() for r in old.rules}
+        parts = zip(_measure_parts(a, "zh"), _measure_parts(a, "en"), _measure_parts(b, "zh"), _measure_parts(b, "en"))
+        for (part, was_zh, old_line), (_, was_en, _), (_, now_zh, new_line), (_, now_en, _) in parts:
+            if (was_zh, was_en) != (now_zh, now_en):
+                changes.append(Change(f"measure {mid}: {part}", old_line, new_line, Label(was_zh, was_en),
+                                      Label(now_zh, now_en)))
+    rules_a = {r.id: r.describe() for r in old.rules}  # as compile --emit plan says them, in English
     rules_b = {r.id: r.describe() for r in new.rules}
     for rid in list(rules_a) + [r for r in rules_b if r not in rules_a]:
         if rules_a.get(rid) != rules_b.get(rid):
-            changes.append(Change(f"rule {rid}", None, None, rules_a.get(rid, ""), rules_b.get(rid, "")))
+            changes.append(Change(f"rule {rid}", None, None, _same(rules_a.get(rid, "")), _same(rules_b.get(rid, ""))))
     return changes
+
+
+def _same(text: str) -> Label:
+    """Text that reads the same in both languages (figures, dates, a title given in both)."""
+    return Label(text, text)
 
 
 def _show(value: Any) -> str:

@@ -61,7 +61,9 @@ def test_impact_totals_are_the_difference_of_two_eval_runs(engine: str, raised: 
     assert impact["largest"][0] == {"id": "E010", "before": "300000.00", "after": "375000.00", "change": "75000.00"}
     assert impact["policy_changes"] == [{"what": "measure 1.1: amount", "old_line": 86, "new_line": 86,
                                          "before": "20% of (software investment + hardware investment)",
-                                         "after": "25% of (software investment + hardware investment)"}]
+                                         "after": "25% of (software investment + hardware investment)",
+                                         "before_zh": "(软件系统投入金额 + 硬件设备投入金额)的 20%",
+                                         "after_zh": "(软件系统投入金额 + 硬件设备投入金额)的 25%"}]
 
 
 def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path: Path) -> None:
@@ -75,7 +77,8 @@ def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path
     out = tmp_path / "impact.json"
     assert main(["impact", str(JINJIANG), str(path), str(APPS), "-o", str(out)]) == 0
     changes = json.loads(out.read_text(encoding="utf-8"))["policy_changes"]
-    assert {"what": "measure 1.2: at most", "old_line": 138, "new_line": 138, "before": "10万", "after": "12万"} in changes
+    assert {"what": "measure 1.2: at most", "old_line": 138, "new_line": 138, "before": "10万", "after": "12万",
+            "before_zh": "10万", "after_zh": "12万"} in changes
     assert any(c["what"] == "rule 1.2 一(二)" and "50万" in c["before"] and "60万" in c["after"] for c in changes)
 
 
@@ -86,8 +89,9 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html.split("<svg")[0]
     assert "Budget impact of a policy change" in html and "+135,000.00" in html and html.count("<svg") == 3
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text"]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().out  # in Chinese throughout, the policy's change as well
     assert "措施 1.1:金额" in printed and "+135,000.00" in printed and "E010" in printed
+    assert "硬件设备投入金额)的 20%" in printed and "investment" not in printed
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text", "--lang", "en"]) == 0
     printed = capsys.readouterr().out
     assert "measure 1.1: amount" in printed

@@ -80,7 +80,7 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
         changes.add_column(column)
     for c in impact.changes:
         lines = "/".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) else ""
-        changes.add_row(visible(what(c.what, lang)), lines, visible(c.before), visible(c.after))
+        changes.add_row(visible(what(c.what, lang)), lines, visible(c.before.get(lang)), visible(c.after.get(lang)))
     console.print(changes if impact.changes else w("no_changes", lang))
     money = Table(title=w("total", lang))
     for column in ("", w("before", lang), w("after", lang), w("change", lang)):
@@ -149,8 +149,8 @@ def render_html(impact: Impact, lang: str) -> str:
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            body.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(c.before)}</td>"
-                        f"<td>{escape(c.after)}</td></tr>")
+            body.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(c.before.get(lang))}</td>"
+                        f"<td>{escape(c.after.get(lang))}</td></tr>")
         body.append("</table>")
     else:
         body.append(f"<p>{w('no_changes', lang)}</p>")
