@@ -582,6 +582,9 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
                   f"jinjiang-dsl explain: {path} is a {FORMAT_NAMES[fmt]} file: name the applicant to explain with "
                   "--applicant ID (all of them are explained only from a JSON document)", markup=False)
         return EXIT_USAGE
+    if path == "-":  # read twice: for its SHA-256, which the report gives, and for the applicant
+        err.print("jinjiang-dsl explain: name the file the applicant is in, not - (standard input)", markup=False)
+        return EXIT_USAGE
     try:
         stream, _ = batch.open_counted(path)
     except OSError as exc:

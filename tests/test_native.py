@@ -421,10 +421,12 @@ def test_the_explain_command_explains_an_applicant_of_a_native_runs_file_and_agr
     assert main(["explain", str(JINJIANG), str(data), "--applicant", "NOBODY"]) == 1
     assert main(["explain", str(JINJIANG), str(data)]) == 2
     assert main(["report", str(JINJIANG), str(data), "-o", str(tmp_path / "r.html")]) == 2
+    assert main(["explain", str(JINJIANG), "-", "--applicant", decided[0]["id"]]) == 2
     said = capsys.readouterr().err
     assert f"{data}: no applicant with id 'NOBODY'" in said
     assert "name the applicant to explain with --applicant ID" in said
     assert f"jinjiang-dsl explain POLICY {data} --applicant ID" in said and "Traceback" not in said
+    assert "name the file the applicant is in, not - (standard input)" in said
 
 
 @pytest.mark.parametrize("column", ["file_row_number", "File_Row_Number", "name"])
