@@ -286,11 +286,11 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
             if (was_zh, was_en) != (now_zh, now_en):
                 changes.append(Change(f"measure {mid}: {part}", old_line, new_line, Label(was_zh, was_en),
                                       Label(now_zh, now_en)))
-    rules_a = {r.id: r.describe() for r in old.rules}  # as compile --emit plan says them, in English
-    rules_b = {r.id: r.describe() for r in new.rules}
+    rules_a = {r.id: Label(r.describe("zh"), r.describe("en")) for r in old.rules}
+    rules_b = {r.id: Label(r.describe("zh"), r.describe("en")) for r in new.rules}
     for rid in list(rules_a) + [r for r in rules_b if r not in rules_a]:
         if rules_a.get(rid) != rules_b.get(rid):
-            changes.append(Change(f"rule {rid}", None, None, _same(rules_a.get(rid, "")), _same(rules_b.get(rid, ""))))
+            changes.append(Change(f"rule {rid}", None, None, rules_a.get(rid, _same("")), rules_b.get(rid, _same(""))))
     return changes
 
 

@@ -80,6 +80,9 @@ def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path
     assert {"what": "measure 1.2: at most", "old_line": 138, "new_line": 138, "before": "10万", "after": "12万",
             "before_zh": "10万", "after_zh": "12万"} in changes
     assert any(c["what"] == "rule 1.2 一(二)" and "50万" in c["before"] and "60万" in c["after"] for c in changes)
+    rule = next(c for c in changes if c["what"] == "rule 1.2 一(二)")  # and in Chinese, for a Chinese report
+    assert (rule["before_zh"], rule["after_zh"]) == ("措施 1.2:每个申请人每年最高 50万,按申报顺序核减",
+                                                     "措施 1.2:每个申请人每年最高 60万,按申报顺序核减")
 
 
 def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys: Any) -> None:

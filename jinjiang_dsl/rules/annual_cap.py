@@ -14,7 +14,7 @@ import attrs
 from ..ir import Cond
 from ..problem import Problem
 from ..runtime.trace import Label, Step
-from .base import REDUCE, ZERO, Claim, Evaluation, Rule, allocation, by_year, reduce
+from .base import REDUCE, REDUCE_ZH, ZERO, Claim, Evaluation, Rule, allocation, by_year, reduce
 
 if TYPE_CHECKING:
     from ..compile.applicant import RuleCode
@@ -62,7 +62,9 @@ class AnnualCap(Rule):
         zh, en = (self.cap.shown.render("zh", False), self.cap.shown.render("en", False)) if self.cap else ("", "")
         return Label(f"{self.measure} 每个申请人年度上限 {zh}元", f"{self.measure}: annual cap of {en} yuan per applicant")
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        if lang == "zh":
+            return f"措施 {self.measure}:每个申请人每年最高 {self.cap_text},{REDUCE_ZH[self.reduction]}"
         return f"measure {self.measure}: cap {self.cap_text} per applicant per year, reduce {REDUCE[self.reduction]}"
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:

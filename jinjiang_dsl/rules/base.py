@@ -30,6 +30,7 @@ Facts = dict[str, Any]
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 REDUCE = {"pro_rata": "pro rata by largest remainder", "input_order": "in input order"}
+REDUCE_ZH = {"pro_rata": "按比例(最大余数法)核减", "input_order": "按申报顺序核减"}
 
 
 @attrs.define
@@ -227,8 +228,8 @@ class Rule:
         """The applicant-level expressions the backend computes for this rule, by key."""
         return ()
 
-    def describe(self) -> str:
-        """What the rule does, in one line (``compile --emit plan``)."""
+    def describe(self, lang: str = "en") -> str:
+        """What the rule does, in one line (``compile --emit plan``, in English; ``impact`` in either)."""
         return self.KIND
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:

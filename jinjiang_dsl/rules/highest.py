@@ -106,7 +106,10 @@ class HighestNotStacked(Rule):
                                           "below this measure's {own} yuan"),
     }
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        if lang == "zh":
+            other = f",另有其他政策 {self.other_policy}" if self.other_policy else ""
+            return f"每{'个项目' if self.scope == 'project' else '个申请人'}每年就高不重复{other}"
         other = f", other policy {self.other_policy}" if self.other_policy else ""
         return f"highest not stacked per {self.scope} per year{other}"
 

@@ -19,7 +19,7 @@ from ..problem import Problem
 from ..runtime.money import fmt_plain
 from ..runtime.outcome import Missing
 from ..runtime.trace import Label, Shown, Step
-from .base import REDUCE, ZERO, Change, Claim, Evaluation, Rule, allocation, by_year, reduce
+from .base import REDUCE, REDUCE_ZH, ZERO, Change, Claim, Evaluation, Rule, allocation, by_year, reduce
 
 if TYPE_CHECKING:
     from ..compile.applicant import RuleCode
@@ -72,8 +72,11 @@ class Limit(Rule):
         found = ((self.key, self.limit),) if self.limit else ()
         return found + (((self.applies_key, self.applies_to),) if self.applies_to else ())
 
-    def describe(self) -> str:
-        limit = self.limit.shown.template.en.format(*self.limit.inputs) if self.limit else ""
+    def describe(self, lang: str = "en") -> str:
+        limit = self.limit.shown.template.get(lang).format(*self.limit.inputs) if self.limit else ""
+        if lang == "zh":
+            applies = f",适用于{self.applies_to.label.zh}" if self.applies_to else ""
+            return f"每个申请人每年限额 {limit}{applies},{REDUCE_ZH[self.reduction]}"
         applies = f", applies to {self.applies_to.label.en}" if self.applies_to else ""
         return f"limit {limit} per applicant per year{applies}, reduce {REDUCE[self.reduction]}"
 

@@ -78,7 +78,9 @@ class Once(Rule):
             return Label(f"{self.measure} 每个申请人每年限一次", f"{self.measure}: once per applicant per year")
         return Label(f"{self.measure} 每个申请人限一次", f"{self.measure}: once per applicant")
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        if lang == "zh":
+            return f"{'每个申请人每年一次' if self.per == 'year' else '每个申请人限一次'}(措施 {self.measure})"
         return f"{WHAT[self.per]} (measure {self.measure})"
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:

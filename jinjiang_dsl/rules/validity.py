@@ -46,7 +46,10 @@ class Validity(Rule):
         ),
     }
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        if lang == "zh":
+            found = f"有效期:{self.in_force[0]} 至 {self.in_force[1]}"
+            return found + (f",参照执行 {self.by_reference[0]} 至 {self.by_reference[1]}" if self.by_reference else "")
         found = f"validity: in force {self.in_force[0]} to {self.in_force[1]}"
         return found + (f", by reference {self.by_reference[0]} to {self.by_reference[1]}" if self.by_reference else "")
 
