@@ -184,6 +184,14 @@ class Override:
     cap: Expr | None
     cap_text: str | None
 
+    def formula_over(self, base: Formula) -> Formula:
+        """The formula this override computes over the measure's ``base`` formula: a bare rate keeps the
+        base's base (``when …: 25%`` is 25% of what the measure's rate was of)."""
+        f = self.formula
+        if f.kind == "rate" and f.expr is None:
+            return Formula(kind="rate", expr=base.expr, rate=f.rate, rate_text=f.rate_text, base=base.base)
+        return f
+
 
 @attrs.frozen(slots=True)
 class Measure:

@@ -179,7 +179,7 @@ class CodeGenerator:
             out(f"cap, cap_text = {cap}, {m.cap_text!r}")
             out("choice, by = 0, None")
             self.overrides(m, rule)
-            formulas = [m.formula] + [_override_formula(m.formula, o.formula) for o in m.overrides]
+            formulas = [m.formula] + [o.formula_over(m.formula) for o in m.overrides]
             if len(formulas) == 1:
                 self.formula(m.formula, rule)
             for n, f in enumerate(formulas if len(formulas) > 1 else ()):
@@ -338,13 +338,6 @@ class CodeGenerator:
 def _rate_text(e: ir.Expr) -> str:
     """A bracket's rate as the explanation shows it: as written (10%), or computed as a percentage."""
     return repr(e.text) if isinstance(e, ir.Const) and e.unit == "percent" else "percent_text(rate)"
-
-
-def _override_formula(base: Formula, override: Formula) -> Formula:
-    """A bare rate in an override keeps the base formula's base."""
-    if override.kind == "rate" and override.expr is None:
-        return Formula(kind="rate", expr=base.expr, rate=override.rate, rate_text=override.rate_text, base=base.base)
-    return override
 
 
 def generate(plan: Plan) -> str:

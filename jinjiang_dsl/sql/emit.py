@@ -296,7 +296,7 @@ class Emitter:
                     f"  {source}")
         choice = ("CASE " + " ".join(f"WHEN {_at(o.condition.line, self.holds, o.condition)} THEN {i + 1}"
                                      for i, o in enumerate(m.overrides)) + " ELSE 0 END") if m.overrides else "0"
-        formulas = [(m.amount_line, m.formula)] + [(o.condition.line, _override_formula(m.formula, o.formula))
+        formulas = [(m.amount_line, m.formula)] + [(o.condition.line, o.formula_over(m.formula))
                                                    for o in m.overrides]
         raws = [_at(line, self.formula, f) for line, f in formulas]
         # the cap read first, whichever formula is taken
@@ -639,13 +639,6 @@ def _by_choice(values: list[str]) -> str:
     if len(values) == 1 or len(set(values)) == 1:
         return values[0]
     return "CASE c " + " ".join(f"WHEN {i} THEN {v}" for i, v in enumerate(values)) + " END"
-
-
-def _override_formula(base: Formula, override: Formula) -> Formula:
-    """A bare rate in an override keeps the base formula's base (as the code generator reads it)."""
-    if override.kind == "rate" and override.expr is None:
-        return Formula(kind="rate", expr=base.expr, rate=override.rate, rate_text=override.rate_text, base=base.base)
-    return override
 
 
 def unsupported(plan: Plan) -> list[str]:
