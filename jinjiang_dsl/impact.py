@@ -24,6 +24,7 @@ from .decisions import BatchDecision
 from .inputs import Applicant
 from .ir import Arith, Cond, Formula, Measure, measure_key
 from .plan import Plan
+from .rules import Validity
 from .runtime.money import fmt_compact, fmt_money
 from .runtime.trace import Label
 from .sql.emit import literal
@@ -62,8 +63,8 @@ class Mover:
 
 @attrs.frozen
 class Impact:
-    old_name: str
-    new_name: str
+    old_name: Label  # the policies' titles, in both languages
+    new_name: Label
     engine: str
     changes: tuple[Change, ...]
     total: tuple[Decimal, Decimal]
@@ -82,7 +83,7 @@ class Impact:
             return {"before": fmt_money(before), "after": fmt_money(after), "change": fmt_money(after - before)}
 
         return {
-            "old": self.old_name, "new": self.new_name, "engine": self.engine,
+            "old": self.old_name.zh, "new": self.new_name.zh, "engine": self.engine,
             "policy_changes": [c.to_json() for c in self.changes],
             "total": pair(*self.total),
             "by_measure": {k: pair(*v) for k, v in self.by_measure.items()},
@@ -169,7 +170,7 @@ def _impact(old: Plan, new: Plan, changes: list[Change], engine: str, before: Ta
     how much (``banded``: the sign of the change, its band, how many)."""
     counted = {(sign, band): n for sign, band, n in banded}
     return Impact(
-        old_name=old.name.zh, new_name=new.name.zh, engine=engine, changes=tuple(changes),
+        old_name=old.name, new_name=new.name, engine=engine, changes=tuple(changes),
         total=(before.total, after.total),
         by_measure=_pairs(before.by_measure, after.by_measure, measure_key),
         by_payer=_pairs(before.by_payer, after.by_payer, str),
@@ -216,6 +217,8 @@ def _cond(c: Cond | None, lang: str) -> str:
 
 
 KINDS_ZH = {"bands": "分档", "thresholds": "按门槛", "brackets": "超额累进"}
+MODES = {"half_up": ("四舍五入", "half up"), "half_even": ("四舍六入五成双", "half even"), "down": ("舍去", "down"),
+         "up": ("进一", "up")}
 
 
 def _formula(f: Formula, lang: str) -> str:
@@ -227,9 +230,10 @@ def _formula(f: Formula, lang: str) -> str:
         return f"{base}的 {f.rate_text}" if zh else f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):
         rows = "; ".join(f"{t.text}: {_expr_text(t.amount)}" for t in f.tiers)
-        return f"按{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
+        return f"{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
     if f.kind == "category":
-        return ("按" if zh else "by ") + f"{base} {{" + "; ".join(f"{v}: {_expr_text(a)}" for v, _, a in f.rows) + "}"
+        rows = "; ".join(f"{label.get(lang)}: {_expr_text(a)}" for _, label, a in f.rows)
+        return f"按{base} {{{rows}}}" if zh else f"by {base} {{{rows}}}"
     if f.kind == "referred":
         return "另行规定" if zh else "referred"
     return base
@@ -239,10 +243,11 @@ def _expr_text(e: Any) -> str:
     return getattr(e, "text", None) or type(e).__name__
 
 
-def _measure_parts(m: Measure, lang: str) -> Iterator[tuple[str, str, int]]:
+def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str, int]]:
     """Each part of a measure as text in ``lang``, with the line it is written on (the measure's, when it
-    has none)."""
-    zh = lang == "zh"
+    has none) — its 'once' and its annual cap included, which the plan makes rules of."""
+    zh, lines = lang == "zh", dict(m.part_lines)
+    own = {type(r).__name__: r for r in plan.rules if r.own_measure == m.id}
     yield "title", f"{m.title.zh} / {m.title.en}", m.line
     yield "beneficiary", _cond(m.beneficiary, lang), m.beneficiary.line if m.beneficiary else m.line
     yield "requirements", "; ".join(_cond(c, lang) for c in m.requirements), \
@@ -251,26 +256,39 @@ def _measure_parts(m: Measure, lang: str) -> Iterator[tuple[str, str, int]]:
     yield "at most", m.cap_text or "", m.amount_line
     for i, o in enumerate(m.overrides, 1):
         most = ("" if not o.cap_text else f",最高 {o.cap_text}" if zh else f", at most {o.cap_text}")
-        yield f"when #{i}", f"{_cond(o.condition, lang)}: {_formula(o.formula, lang)}{most}", o.condition.line
+        yield f"when #{i}", f"{_cond(o.condition, lang)}: {_formula(o.formula_over(m.formula), lang)}{most}", \
+            o.condition.line
     yield "cross checks", "; ".join(_cond(c, lang) for c in m.cross_checks), \
         m.cross_checks[0].line if m.cross_checks else m.line
-    yield "paid in instalments", ", ".join(f"{(s * 100).normalize():f}%" for s in m.instalments), m.line
+    yield "paid in instalments", ", ".join(f"{(s * 100).normalize():f}%" for s in m.instalments), \
+        lines.get("paid in instalments", m.line)
     weights, payers = ":".join(str(w) for _, w in m.shared), ("、" if zh else ", ").join(p for p, _ in m.shared)
-    yield "shared", "" if not m.shared else f"{payers} 按 {weights} 分担" if zh else f"{weights} by {payers}", m.line
-    yield "quota", "" if not m.quota else (f"每年每个{m.quota[1]} {m.quota[0]} 个" if zh else
-                                           f"{m.quota[0]} per {m.quota[1]} per year"), m.line
+    yield "shared", "" if not m.shared else f"{payers} 按 {weights} 分担" if zh else f"{weights} by {payers}", \
+        lines.get("shared", m.line)
+    per = plan.inputs[m.quota[1]].label.get(lang) if m.quota and m.quota[1] in plan.inputs else m.quota[1] if m.quota else ""
+    yield "quota", "" if not m.quota else (f"每年每个{per} {m.quota[0]} 个" if zh else
+                                           f"{m.quota[0]} per {per} per year"), lines.get("quota", m.line)
+    yield "once", own["Once"].describe(lang) if "Once" in own else "", m.line
+    yield "annual cap", own["AnnualCap"].describe(lang) if "AnnualCap" in own else "", lines.get("annual cap", m.line)
+
+
+def _header(plan: Plan, what: str, lang: str) -> str:
+    """A header statement as text: a window, or the rounding."""
+    zh = lang == "zh"
+    if what == "rounding":
+        return f"{plan.rounding_unit.normalize():f}{'元' if zh else ' yuan'}, {MODES[plan.rounding_mode][0 if zh else 1]}"
+    window = plan.in_force if what == "in force" else plan.by_reference
+    return "" if window is None else f"{window[0]} {'至' if zh else 'to'} {window[1]}"
 
 
 def policy_changes(old: Plan, new: Plan) -> list[Change]:
     """What differs between two versions of a policy, in the order a reader meets it: the header, each
-    measure (in measure order), each rule across measures (in the order they apply)."""
+    measure (in measure order), each rule across measures (in the order they apply), and their order."""
     changes: list[Change] = []
-    header: tuple[tuple[str, object, object], ...] = (
-        ("in force", old.in_force, new.in_force), ("by reference", old.by_reference, new.by_reference),
-        ("rounding", (old.rounding_unit, old.rounding_mode), (new.rounding_unit, new.rounding_mode)))
-    for what, was, now in header:
+    for what in ("in force", "by reference", "rounding"):
+        was, now = (Label(_header(p, what, "zh"), _header(p, what, "en")) for p in (old, new))
         if was != now:
-            changes.append(Change(what, None, None, _same(_show(was)), _same(_show(now))))
+            changes.append(Change(what, old.header_lines.get(what), new.header_lines.get(what), was, now))
     ids = sorted(set(old.by_id) | set(new.by_id), key=measure_key)
     for mid in ids:
         a, b = old.by_id.get(mid), new.by_id.get(mid)
@@ -281,27 +299,29 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
             changes.append(Change(f"measure {mid}", a.line if a else None, b.line if b else None,
                                   _same("") if a is None else title, _same("") if b is None else title))
             continue
-        parts = zip(_measure_parts(a, "zh"), _measure_parts(a, "en"), _measure_parts(b, "zh"), _measure_parts(b, "en"))
+        parts = zip(_measure_parts(old, a, "zh"), _measure_parts(old, a, "en"), _measure_parts(new, b, "zh"),
+                    _measure_parts(new, b, "en"))
         for (part, was_zh, old_line), (_, was_en, _), (_, now_zh, new_line), (_, now_en, _) in parts:
             if (was_zh, was_en) != (now_zh, now_en):
                 changes.append(Change(f"measure {mid}: {part}", old_line, new_line, Label(was_zh, was_en),
                                       Label(now_zh, now_en)))
-    rules_a = {r.id: Label(r.describe("zh"), r.describe("en")) for r in old.rules}
-    rules_b = {r.id: Label(r.describe("zh"), r.describe("en")) for r in new.rules}
-    for rid in list(rules_a) + [r for r in rules_b if r not in rules_a]:
-        if rules_a.get(rid) != rules_b.get(rid):
-            changes.append(Change(f"rule {rid}", None, None, rules_a.get(rid, _same("")), rules_b.get(rid, _same(""))))
+    # the rules across measures (a measure's own are its parts, above; a validity rule's windows are the
+    # header's, so only whether there is one), then the order they apply in, which decides amounts
+    across_a = {r.id: r for r in old.rules if r.own_measure is None}
+    across_b = {r.id: r for r in new.rules if r.own_measure is None}
+    for rid in list(across_a) + [r for r in across_b if r not in across_a]:
+        ra, rb = across_a.get(rid), across_b.get(rid)
+        was, now = (_same("") if r is None else _same(rid) if isinstance(r, Validity)
+                    else Label(r.describe("zh"), r.describe("en")) for r in (ra, rb))
+        if was != now:
+            changes.append(Change(f"rule {rid}", ra.line if ra else None, rb.line if rb else None, was, now))
+    order_a = [rid for rid in across_a if rid in across_b]
+    order_b = [rid for rid in across_b if rid in across_a]
+    if order_a != order_b:
+        changes.append(Change("order of the rules", None, None, _same(" → ".join(order_a)), _same(" → ".join(order_b))))
     return changes
 
 
 def _same(text: str) -> Label:
     """Text that reads the same in both languages (figures, dates, a title given in both)."""
     return Label(text, text)
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, tuple):
-        return " — ".join(str(v) for v in value)
-    return str(value)

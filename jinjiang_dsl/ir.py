@@ -198,6 +198,7 @@ class Measure:
     id: str
     line: int
     amount_line: int  # its amount statement's (the SQL engine's refusals and impact name it)
+    part_lines: tuple[tuple[str, int], ...]  # the lines of its other statements, by part ("quota", …), for impact
     rule: str  # "1.1 一(一)"
     title: Label
     clause: str

@@ -71,7 +71,7 @@ class Plan:
     dated_by: str | None
     rounding_unit: Decimal
     rounding_mode: str
-    rounding_line: int | None  # the header's rounding statement, when it has one
+    header_lines: dict[str, int]  # the lines of the header's windows and rounding ("in force", …), when written
     policy_notes: tuple[Note, ...]  # stated in the header and attached nowhere else: they apply to every amount
     inputs: dict[str, InputSpec]
     assertions: tuple[Cond, ...]
@@ -307,6 +307,10 @@ class _Planner:
             id=m.id,
             line=m.span.line,
             amount_line=m.amount.span.line,
+            part_lines=tuple((part, span.line) for part, span in (
+                ("paid in instalments", m.instalments[0].span if m.instalments else None),
+                ("shared", m.shared_span), ("quota", m.quota.span if m.quota else None),
+                ("annual cap", m.annual_cap.span if m.annual_cap else None)) if span is not None),
             rule=f"{m.id} {clause}".strip(),
             title=label_of(m.title, m.id),
             clause=clause,
@@ -342,15 +346,15 @@ class _Planner:
             title, notes = label_of(r.title, r.id), tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
             clause, quote = r.clause.ref if r.clause else "", r.quote.text if r.quote else None
             if r.kind == "highest_not_stacked":
-                written.append(HighestNotStacked(r.id, title, notes, clause, quote, scope=r.scope,
+                written.append(HighestNotStacked(r.id, title, notes, clause, quote, r.span.line, scope=r.scope,
                                                  other_policy=r.other_policy.ident if r.other_policy else None))
             elif r.kind == "limit":
-                written.append(Limit(r.id, title, notes, clause, quote, limit=self.cond(r.limit, None, {}) if r.limit else None,
+                written.append(Limit(r.id, title, notes, clause, quote, r.span.line, limit=self.cond(r.limit, None, {}) if r.limit else None,
                                      applies_to=self.cond(r.applies_to, None, {}) if r.applies_to else None,
                                      reduction=r.reduction.strategy if r.reduction else "pro_rata"))
             elif r.kind == "validity" and h.in_force is not None:
                 assert self.dated is not None  # the checker requires 'dated by' beside an in-force window
-                written.append(Validity(r.id, title, notes, clause, quote, in_force=(h.in_force.start, h.in_force.end),
+                written.append(Validity(r.id, title, notes, clause, quote, r.span.line, in_force=(h.in_force.start, h.in_force.end),
                                         by_reference=(h.by_reference.start, h.by_reference.end)
                                         if h.by_reference else None,
                                         dated=self.inputs[self.dated].label))
@@ -359,10 +363,10 @@ class _Planner:
         for m, planned in zip(self.policy.measures, measures):
             rule, title = f"{m.id} {m.clause.ref if m.clause else ''}".strip(), label_of(m.title, m.id)
             if m.once:
-                onces.append(Once(rule, title, (), measure=m.id, per=m.once, applicant_level=planned.level == "applicant"))
+                onces.append(Once(rule, title, (), line=m.span.line, measure=m.id, per=m.once, applicant_level=planned.level == "applicant"))
             if m.annual_cap:
                 local = {d.name: d for d in m.defines}
-                caps.append(AnnualCap(rule, title, (), measure=m.id,
+                caps.append(AnnualCap(rule, title, (), line=m.annual_cap.span.line, measure=m.id,
                                       cap=self.cond(m.annual_cap.amount, None, local),
                                       cap_text=_text(m.annual_cap.amount) or "",
                                       reduction=m.annual_cap.reduction.strategy))
@@ -392,7 +396,9 @@ class _Planner:
             dated_by=h.dated_by.ident if h.dated_by else None,
             rounding_unit=h.rounding.unit.value if h.rounding else Decimal("0.01"),
             rounding_mode=h.rounding.mode if h.rounding else "half_up",
-            rounding_line=h.rounding.span.line if h.rounding else None,
+            header_lines={what: part.span.line for what, part in (
+                ("in force", h.in_force), ("by reference", h.by_reference), ("rounding", h.rounding))
+                if part is not None},
             policy_notes=self.policy_notes(h),
             inputs=self.inputs,
             assertions=tuple(self.cond(a.expr, a.label, {}) for a in self.policy.assertions),

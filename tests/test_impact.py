@@ -79,10 +79,64 @@ def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path
     changes = json.loads(out.read_text(encoding="utf-8"))["policy_changes"]
     assert {"what": "measure 1.2: at most", "old_line": 138, "new_line": 138, "before": "10万", "after": "12万",
             "before_zh": "10万", "after_zh": "12万"} in changes
-    assert any(c["what"] == "rule 1.2 一(二)" and "50万" in c["before"] and "60万" in c["after"] for c in changes)
-    rule = next(c for c in changes if c["what"] == "rule 1.2 一(二)")  # and in Chinese, for a Chinese report
-    assert (rule["before_zh"], rule["after_zh"]) == ("措施 1.2:每个申请人每年最高 50万,按申报顺序核减",
-                                                     "措施 1.2:每个申请人每年最高 60万,按申报顺序核减")
+    # a measure's own annual cap is one of its parts, on its line, in either language
+    assert {"what": "measure 1.2: annual cap", "old_line": 140, "new_line": 140,
+            "before": "measure 1.2: cap 50万 per applicant per year, reduce in input order",
+            "after": "measure 1.2: cap 60万 per applicant per year, reduce in input order",
+            "before_zh": "措施 1.2:每个申请人每年最高 50万,按申报顺序核减",
+            "after_zh": "措施 1.2:每个申请人每年最高 60万,按申报顺序核减"} in changes
+    assert len(changes) == 2
+
+
+def impact_changes(tmp_path: Path, source: str) -> list[dict[str, Any]]:
+    """The policy changes impact reports from the Jinjiang policy to ``source``."""
+    path = tmp_path / "changed.pol"
+    path.write_text(source, encoding="utf-8")
+    out = tmp_path / "impact.json"
+    assert main(["impact", str(JINJIANG), str(path), str(APPS), "-o", str(out)]) == 0
+    return list(json.loads(out.read_text(encoding="utf-8"))["policy_changes"])
+
+
+def test_impact_sees_the_rules_change_their_order(tmp_path: Path) -> None:
+    """The rules apply in the order written: the same rules in another order decide other amounts."""
+    source = JINJIANG.read_text(encoding="utf-8")
+    r1, r2 = source.index("rule R1 "), source.index("rule R2 ")
+    swapped = source[:r1] + source[r2:source.index("rule R3 ")] + source[r1:r2] + source[source.index("rule R3 "):]
+    changes = impact_changes(tmp_path, swapped)
+    assert changes == [{"what": "order of the rules", "old_line": None, "new_line": None,
+                        "before": "R3 → R1 → R2", "after": "R3 → R2 → R1",
+                        "before_zh": "R3 → R1 → R2", "after_zh": "R3 → R2 → R1"}]
+
+
+def test_impact_reads_header_overrides_and_quotas_with_their_lines(tmp_path: Path) -> None:
+    source = JINJIANG.read_text(encoding="utf-8")
+    changed = (source.replace("  rounding 0.01元 half_up", "  rounding 1元 down")
+               .replace("  in force from 2023-05-01 to 2024-12-31", "  in force from 2023-05-01 to 2025-12-31")
+               .replace("    25%, at most 100万", "    30%, at most 100万")
+               .replace("  quota 2 per industry per year", "  quota 3 per industry per year"))
+    found = {c["what"]: c for c in impact_changes(tmp_path, changed)}
+    assert list(found) == ["in force", "rounding", "measure 1.1: when #1", "measure 1.1: quota"]  # R3: not again
+    assert found["rounding"] == {"what": "rounding", "old_line": 12, "new_line": 12, "before": "0.01 yuan, half up",
+                                 "after": "1 yuan, down", "before_zh": "0.01元, 四舍五入", "after_zh": "1元, 舍去"}
+    assert (found["in force"]["old_line"], found["in force"]["after"]) == (8, "2023-05-01 to 2025-12-31")
+    when = found["measure 1.1: when #1"]  # the override's rate is of the measure's base, which it keeps
+    assert when["old_line"] == 87 and when["after"].endswith(": 30% of (software investment + hardware "
+                                                             "investment), at most 100万")
+    assert found["measure 1.1: quota"]["old_line"] == 89
+    assert found["measure 1.1: quota"]["after_zh"] == "每年每个所属产业 3 个"
+
+
+def test_impact_on_a_terminal_shows_a_conditions_brackets_and_never_cuts_a_change_short(tmp_path: Path,
+                                                                                       capsys: Any) -> None:
+    source = JINJIANG.read_text(encoding="utf-8")
+    assert "enterprises_started >= 20% of enterprises_diagnosed" in source
+    path = tmp_path / "changed.pol"
+    path.write_text(source.replace("enterprises_started >= 20% of enterprises_diagnosed",
+                                   "enterprises_started >= 30% of enterprises_diagnosed"), encoding="utf-8")
+    for lang in ("en", "zh"):
+        assert main(["impact", str(JINJIANG), str(path), str(APPS), "--format", "text", "--lang", lang]) == 0
+        printed = re.sub(r"\s*│\s*|\s+", "", capsys.readouterr().out)  # the cells' lines joined
+        assert "(30%×" in printed and "(20%×" in printed, printed  # the bracketed condition, not taken for a style
 
 
 def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys: Any) -> None:
@@ -99,8 +153,8 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     printed = capsys.readouterr().out
     assert "measure 1.1: amount" in printed
     # the versions share their title: named once, not "晋江… → 晋江…"
-    assert printed.startswith("Budget impact of a policy change: 晋江市支持产业数字化转型升级十二条措施")
-    assert printed.count("晋江市支持产业数字化转型升级十二条措施") == 1
+    assert printed.startswith("Budget impact of a policy change: Jinjiang City: Twelve Measures")
+    assert printed.count("Jinjiang City: Twelve Measures") == 1
     # the text has the bands as the page does: no change is "0", the smallest rise (0, 1万), not [0, 1万)
     bands = dict(re.findall(r"│\s*([−+]?[\[(][^│]*?|0)\s*│\s*([\d,]+)\s*│", printed))
     assert bands["0"] == "11" and bands["+[1万, 10万)"] == "2" and bands["+(0, 1万)"] == "0" and len(bands) == 9

@@ -9,8 +9,10 @@ from html import escape
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..impact import Impact
+from ..runtime.trace import Label
 from ..safe_text import visible
 from .html import CSS, _fit, _text_width, bar_chart
 
@@ -32,7 +34,7 @@ WORDS = {
 WHAT_ZH = {"measure": "措施", "rule": "规则", "title": "标题", "beneficiary": "受益对象", "requirements": "条件",
            "amount": "金额", "at most": "最高", "cross checks": "交叉核对", "paid in instalments": "分期拨付",
            "shared": "分担", "quota": "名额", "in force": "施行期间", "by reference": "参照执行", "rounding": "舍入",
-           "when": "当"}
+           "when": "情形", "once": "限次", "annual cap": "年度上限", "order of the rules": "规则的先后"}
 
 
 def what(text: str, lang: str) -> str:
@@ -61,9 +63,15 @@ def _signed(value: Decimal) -> str:
     return ("+" if value > 0 else "") + _money(value)
 
 
-def names(impact: Impact) -> str:
+def shown(text: Label, lang: str) -> str:
+    """One side of a change: its text, or a dash where the part is not written (a cap taken away)."""
+    return text.get(lang) or "—"
+
+
+def names(impact: Impact, lang: str) -> str:
     """The two versions' names: once when they are the same (a rate changed, the title kept)."""
-    return impact.old_name if impact.old_name == impact.new_name else f"{impact.old_name} → {impact.new_name}"
+    old, new = impact.old_name.get(lang), impact.new_name.get(lang)
+    return old if old == new else f"{old} → {new}"
 
 
 def counts(impact: Impact, lang: str, sep: str) -> str:
@@ -74,13 +82,15 @@ def counts(impact: Impact, lang: str, sep: str) -> str:
 
 def print_impact(console: Console, impact: Impact, lang: str) -> None:
     """The impact as tables on a terminal."""
-    console.print(f"{w('title', lang)}: {visible(names(impact))} ({w('engine', lang)}: {impact.engine})", markup=False)
+    console.print(f"{w('title', lang)}: {visible(names(impact, lang))} ({w('engine', lang)}: {impact.engine})", markup=False)
     changes = Table(title=w("changes", lang), show_lines=False)
     for column in (w("what", lang), w("line", lang), w("before", lang), w("after", lang)):
-        changes.add_column(column)
+        changes.add_column(column, overflow="fold")  # a tier table is read whole, never cut short with '…'
     for c in impact.changes:
         lines = "/".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) else ""
-        changes.add_row(visible(what(c.what, lang)), lines, visible(c.before.get(lang)), visible(c.after.get(lang)))
+        # Text, not markup: a condition's '[…]' is the policy's, not a style
+        changes.add_row(*(Text(visible(t)) for t in (what(c.what, lang), lines, shown(c.before, lang),
+                                                      shown(c.after, lang))))
     console.print(changes if impact.changes else w("no_changes", lang))
     money = Table(title=w("total", lang))
     for column in ("", w("before", lang), w("after", lang), w("change", lang)):
@@ -141,7 +151,7 @@ def render_html(impact: Impact, lang: str) -> str:
     """The impact as one HTML page: the policy changes first, then the money, then the applicants."""
     yuan = " " + w("yuan", lang)
     body = [f"<h1>{escape(w('title', lang))}</h1>",
-            f"<p>{escape(names(impact))} · {w('engine', lang)}: "
+            f"<p>{escape(names(impact, lang))} · {w('engine', lang)}: "
             f"{escape(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
     if impact.changes:
         body.append(f"<table><tr><th>{w('what', lang)}</th><th>{w('line', lang)}</th><th>{w('before', lang)}</th>"
@@ -149,8 +159,8 @@ def render_html(impact: Impact, lang: str) -> str:
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            body.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(c.before.get(lang))}</td>"
-                        f"<td>{escape(c.after.get(lang))}</td></tr>")
+            body.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(shown(c.before, lang))}</td>"
+                        f"<td>{escape(shown(c.after, lang))}</td></tr>")
         body.append("</table>")
     else:
         body.append(f"<p>{w('no_changes', lang)}</p>")

@@ -214,6 +214,7 @@ class Rule:
     notes: tuple[Note, ...]
     clause: str = ""  # the clause a rule across measures cites; a measure's own rule is cited by its measure
     quote: str | None = None
+    line: int = 0  # the statement that makes it: the rule's, or its measure's 'once' or annual cap
 
     KIND: ClassVar[str] = ""
     GATE: ClassVar[bool] = False

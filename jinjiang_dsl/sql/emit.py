@@ -649,7 +649,7 @@ def unsupported(plan: Plan) -> list[str]:
             found.append(f"{rule.id}: the rule '{rule.describe()}'")
     unit = plan.rounding_unit.normalize()
     if unit.as_tuple().digits != (1,):
-        found.append(f"rounding to {unit} (line {plan.rounding_line}): only powers of ten are supported")
+        found.append(f"rounding to {unit} (line {plan.header_lines.get('rounding')}): only powers of ten are supported")
     return found
 
 
