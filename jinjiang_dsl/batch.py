@@ -151,7 +151,8 @@ def parse_line(item: Item) -> Item:
     try:
         record = DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        return Item(item.line, error=f"line {item.line}: not valid JSON: {exc.msg} at column {exc.colno}")
+        return Item(item.line, error=f"line {item.line}: not valid JSON: {exc.msg.removesuffix(' at')} at column "
+                                     f"{exc.colno}")
     except RecursionError:
         return Item(item.line, error=f"line {item.line}: not valid JSON: nested too deeply")
     half = lone_surrogate(text, record)
@@ -216,8 +217,8 @@ def read_parquet(path: str, rows_at_once: int = 4096, only_id: str | None = None
     con = duckdb.connect()
     try:
         columns = parquet_columns(path)
-        if only_id is not None and "id" not in columns:
-            return
+        if only_id is not None and ("id" not in columns or not only_id.isascii() and not _utf8(only_id)):
+            return  # a Parquet file's text is UTF-8: an id that is not has no row
         if only_id is None or numbered(columns):  # a column of that name: every row, each tested in Python
             cursor = con.execute("SELECT *, NULL FROM read_parquet(?)", [path])
         else:
@@ -234,6 +235,14 @@ def read_parquet(path: str, rows_at_once: int = 4096, only_id: str | None = None
         raise Unreadable(parquet_fault(exc)) from None
     finally:
         con.close()
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def numbered(columns: Iterable[str]) -> bool:

@@ -527,7 +527,7 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
 
     err = _stderr()
     Output(args.output, [args.policy, args.applications]).check()
-    policy = _load(args.policy, err)
+    policy = _load(args.policy, err, max_projects=getattr(args, "max_projects", MAX_PROJECTS))
     if not policy:
         return EXIT_UNREADABLE if policy is None else EXIT_ERRORS
     only = getattr(args, "applicant", None)
@@ -552,7 +552,8 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
         err.print(visible(f"{args.applications}: no applicant with id {only!r} (ids: {ids})"), markup=False)
         return EXIT_ERRORS
     built = report.build(policy.decider(), apps, batch, only=only, is_batch=is_batch)
-    fmt = args.format or ("html" if (args.output or "").endswith(".html") else "md" if args.output else "text")
+    fmt = args.format or ("html" if (args.output or "").endswith(".html") else
+                          "md" if args.output and not args.output.endswith(".txt") else "text")
     if fmt == "text":
         from rich.markdown import Markdown
 
@@ -575,15 +576,16 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
     from . import batch
 
     path, fmt = args.applications, input_format(args)
+    command = "report" if args.run is cmd_report else "explain"
+    if path == "-":  # read twice: for its SHA-256, which the report gives, and for the applicant
+        err.print(f"jinjiang-dsl {command}: name the file the applicants are in, not - (standard input)", markup=False)
+        return EXIT_USAGE
     if getattr(args, "applicant", None) is None:
         how = f"explain one applicant of it with jinjiang-dsl explain POLICY {path} --applicant ID"
         err.print(f"jinjiang-dsl report: {path} is a {FORMAT_NAMES[fmt]} file; a batch report is of a JSON document "
                   f"(eval decides a file of any size): {how}" if args.run is cmd_report else
                   f"jinjiang-dsl explain: {path} is a {FORMAT_NAMES[fmt]} file: name the applicant to explain with "
                   "--applicant ID (all of them are explained only from a JSON document)", markup=False)
-        return EXIT_USAGE
-    if path == "-":  # read twice: for its SHA-256, which the report gives, and for the applicant
-        err.print("jinjiang-dsl explain: name the file the applicant is in, not - (standard input)", markup=False)
         return EXIT_USAGE
     try:
         stream, _ = batch.open_counted(path)
@@ -601,7 +603,7 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
                 digest.update(block)
         try:
             items = (batch.read_parquet(path, only_id=args.applicant) if fmt == "parquet"
-                     else file_items(policy, path, fmt, stream, MAX_LINE_BYTES))
+                     else file_items(policy, path, fmt, stream, args.max_line_bytes))
             app = batch.find_applicant(policy, items, args.applicant)
         except batch.Unreadable as exc:
             err.print(f"{path}: cannot read: {exc}", markup=False)
@@ -937,11 +939,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-fast", action="store_true", help="stop a stream at the first applicant with an error")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
     p.add_argument("--summary", metavar="FILE", help="write the batch summary (JSON) to FILE")
-    p.add_argument("--max-line-bytes", type=_positive, default=MAX_LINE_BYTES, metavar="N",
-                   help=f"longest JSON Lines line or CSV line read; a longer one is an error line "
-                        f"(default {MAX_LINE_BYTES:,})")
-    p.add_argument("--max-projects", type=_positive, default=MAX_PROJECTS, metavar="N",
-                   help=f"most projects one applicant may have; more is an input error (default {MAX_PROJECTS:,})")
+    _limits(p)
     p.add_argument("--register", nargs="?", const=DEFAULT_REGISTER, metavar="PATH",
                    help=f"record every decision in the decision register (default file {DEFAULT_REGISTER})")
     p.add_argument("--dry-run", action="store_true", help="with --register: say what would be recorded, record nothing")
@@ -961,6 +959,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="applications: a JSON document, or a JSON Lines, CSV or Parquet file of any size "
                                 "with --applicant")
             p.add_argument("--applicant", metavar="ID", help="only this applicant (the first with this id)")
+            _limits(p, " (as the eval run being explained read it)")
         else:
             p.add_argument("applications", metavar="APPLICATIONS", help="applications: a JSON document")
         p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
@@ -1033,6 +1032,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "measures and rules in order")
     p.set_defaults(run=cmd_compile)
     return parser
+
+
+def _limits(p: argparse.ArgumentParser, why: str = "") -> None:
+    """The bounds a file is read within: eval's, and explain's of the same file."""
+    p.add_argument("--max-line-bytes", type=_positive, default=MAX_LINE_BYTES, metavar="N",
+                   help=f"longest JSON Lines line or CSV line read; a longer one is an error line "
+                        f"(default {MAX_LINE_BYTES:,}){why}")
+    p.add_argument("--max-projects", type=_positive, default=MAX_PROJECTS, metavar="N",
+                   help=f"most projects one applicant may have; more is an input error (default {MAX_PROJECTS:,}){why}")
 
 
 def _positive(text: str) -> int:

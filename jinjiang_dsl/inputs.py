@@ -158,7 +158,8 @@ def read_document(text: str) -> list[Any]:
     try:
         doc = DECODER.decode(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
-        raise DocumentError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise DocumentError(f"not valid JSON: {exc.msg.removesuffix(' at')} at line {exc.lineno}, column {exc.colno}"
+                            ) from None
     except RecursionError:
         raise DocumentError("not valid JSON: nested too deeply") from None
     half = lone_surrogate(text, doc)

@@ -426,7 +426,34 @@ def test_the_explain_command_explains_an_applicant_of_a_native_runs_file_and_agr
     assert f"{data}: no applicant with id 'NOBODY'" in said
     assert "name the applicant to explain with --applicant ID" in said
     assert f"jinjiang-dsl explain POLICY {data} --applicant ID" in said and "Traceback" not in said
-    assert "name the file the applicant is in, not - (standard input)" in said
+    assert "jinjiang-dsl explain: name the file the applicants are in, not - (standard input)" in said
+    assert main(["explain", str(JINJIANG), str(data), "--applicant", "\udcffA"]) == 1  # not UTF-8: in no file
+    assert "no applicant with id" in capsys.readouterr().err
+
+
+def test_explain_reads_a_file_within_the_limits_the_eval_run_was_given(tmp_path: Path, capsys: Any) -> None:
+    """A run with raised limits decides a long line and many projects; explain, given the same limits, explains
+    those applicants — not, for a line too long at the default, a later one with the same id."""
+    project = {"id": "P", "date": "2023-06-01", "software_investment": "100000"}
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in (
+        {"id": "LONG", "kind": "enterprise", "name": "x" * 1_500_000, "projects": [project]},
+        {"id": "MANY", "kind": "enterprise", "projects": [dict(project, id=f"P{i}") for i in range(1200)]},
+        {"id": "LONG", "kind": "enterprise", "projects": []})), encoding="utf-8")
+    limits = ["--max-line-bytes", "4000000", "--max-projects", "2000"]
+    run = tmp_path / "run.jsonl"
+    assert main(["eval", str(JINJIANG), str(data), "--engine", "duckdb", "--quiet", "-o", str(run), *limits]) == 0
+    first, many, _ = map(json.loads, run.read_text(encoding="utf-8").splitlines())
+    assert first["status"] == many["status"] == "ok"
+    for line, applicant in ((first, "LONG"), (many, "MANY")):
+        page = tmp_path / "page.txt"  # a .txt is text, as a terminal shows it
+        assert main(["explain", str(JINJIANG), str(data), "--applicant", applicant, "--lang", "en", "-o", str(page),
+                     *limits]) == 0
+        shown = page.read_text(encoding="utf-8")
+        assert "# " not in shown and f"Applicant {applicant}" in shown
+        assert f"{Decimal(line['total']):,.2f}" in shown and "Input errors" not in shown
+    assert main(["explain", str(JINJIANG), str(data), "--applicant", "MANY", "--lang", "en", "--format", "md"]) == 0
+    assert "1,200 projects; an applicant may have at most 1,000" in capsys.readouterr().out  # the default, as eval
 
 
 @pytest.mark.parametrize("column", ["file_row_number", "File_Row_Number", "name"])

@@ -586,7 +586,7 @@ def test_a_lone_carriage_return_keeps_one_record_one_line(tmp_path: Path) -> Non
     src.write_bytes(b'{"id": "A",\r"name": "a\rb", "projects": []}\r\n{"id": "B",\r"projects": []}\n')
     assert main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(src), "-o", str(out), "--quiet"]) == 0
     first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
-    assert first["line"] == 1 and first["errors"][0].startswith("line 1: not valid JSON: Invalid control character")
+    assert first["line"] == 1 and first["errors"][0].startswith("line 1: not valid JSON: Invalid control character at column ")
     assert second == {"line": 2, "id": "B", "status": "ok", "total": "0.00", "projects": [], "errors": []}
 
 
