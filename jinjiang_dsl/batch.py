@@ -161,10 +161,16 @@ def parse_line(item: Item) -> Item:
     return Item(item.line, record=record)
 
 
+def _bytes(text: str) -> int:
+    """A CSV text's size in the file (a byte that is not UTF-8 is one character, and one byte)."""
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
 class _Lines:
     """The physical lines of a text stream, for :func:`csv.reader`, none longer than ``limit``
-    characters: a longer one is skipped unread (an empty line stands in its place) and
-    remembered, so that the record holding it becomes an error and memory stays bounded."""
+    bytes as UTF-8 (as a JSON Lines line is measured): a longer one is skipped unread (an empty line
+    stands in its place) and remembered, so that the record holding it becomes an error and memory
+    stays bounded."""
 
     def __init__(self, stream: IO[str], limit: int):
         self.stream, self.limit = stream, limit
@@ -179,11 +185,11 @@ class _Lines:
         if not line:
             raise StopIteration
         self.number += 1
-        if len(line) > self.limit and len(line.removesuffix("\n").removesuffix("\r")) > self.limit:
-            size = len(line)
+        if len(line) * 4 > self.limit and _bytes(line.removesuffix("\n").removesuffix("\r")) > self.limit:
+            size = _bytes(line)  # a character is at most 4 bytes: most lines are never encoded to be measured
             while not line.endswith("\n"):
                 line = self.stream.readline(1 << 16)
-                size += len(line)
+                size += _bytes(line)
                 if not line:
                     break
             self.overlong.append((self.number, size))
@@ -195,7 +201,7 @@ class _Lines:
         found = []
         while self.overlong and self.overlong[0][0] <= line:
             n, size = self.overlong.popleft()
-            found.append(f"line {n}: a line of {size:,} characters; at most {self.limit:,} are read "
+            found.append(f"line {n}: a line of {size:,} bytes; at most {self.limit:,} are read "
                          "(--max-line-bytes)")
         return found
 

@@ -537,6 +537,19 @@ def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_csv_line_is_measured_in_bytes_as_a_json_lines_line_is(tmp_path: Path, engine: str) -> None:
+    """--max-line-bytes counts bytes in both formats: 400 Chinese characters are 1,200 bytes, over 1,000."""
+    table, out = tmp_path / "in.csv", tmp_path / "out.jsonl"
+    table.write_text("applicant_id,name,kind,project_id,date\nA,a,enterprise,p,2023-06-01\n"
+                     f"B,{'企' * 400},enterprise,p,2023-06-01\nC,{'企' * 300},enterprise,p,2023-06-01\n", encoding="utf-8")
+    assert main(["eval", str(JINJIANG), str(table), "-o", str(out), "--quiet", "--engine", engine,
+                 "--max-line-bytes", "1000"]) == 0
+    a, b, c = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert a["status"] == c["status"] == "ok"  # 300 characters: 900 bytes and the rest of the row, under 1,000
+    assert b["errors"] == ["line 3: a line of 1,227 bytes; at most 1,000 are read (--max-line-bytes)"]
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_a_record_reports_its_first_hundred_errors_and_how_many_more(tmp_path: Path, engine: str) -> None:
     # one unknown field or column per value made the output ~17 times the input (50,000 unknown CSV columns:
     # 20 MB in, 342 MB out, DuckDB's path out of memory); now a record lists 100 errors and counts the rest
