@@ -24,7 +24,7 @@ from .decisions import BatchDecision
 from .inputs import Applicant
 from .ir import Arith, Cond, Formula, Measure, measure_key
 from .plan import Plan
-from .rules import Validity
+from .rules import Limit, Rule, Validity
 from .runtime.money import fmt_compact, fmt_money
 from .runtime.trace import Label
 from .sql.emit import literal
@@ -272,6 +272,16 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     yield "annual cap", own["AnnualCap"].describe(lang) if "AnnualCap" in own else "", lines.get("annual cap", m.line)
 
 
+def _rule(r: Rule, lang: str) -> str:
+    """A rule across measures as text; whom a limit applies to with the condition it reads, as a
+    requirement is shown, so that a change to what that condition means (a define's values) is seen."""
+    text = r.describe(lang)
+    if isinstance(r, Limit) and r.applies_to is not None:
+        whom = r.applies_to.label.get(lang)
+        text = text.replace(whom, f"{whom} [{r.applies_to.shown.render(lang, with_values=False)}]", 1)
+    return text
+
+
 def _header(plan: Plan, what: str, lang: str) -> str:
     """A header statement as text: a window, or the rounding."""
     zh = lang == "zh"
@@ -312,7 +322,7 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
     for rid in list(across_a) + [r for r in across_b if r not in across_a]:
         ra, rb = across_a.get(rid), across_b.get(rid)
         was, now = (_same("") if r is None else _same(rid) if isinstance(r, Validity)
-                    else Label(r.describe("zh"), r.describe("en")) for r in (ra, rb))
+                    else Label(_rule(r, "zh"), _rule(r, "en")) for r in (ra, rb))
         if was != now:
             changes.append(Change(f"rule {rid}", ra.line if ra else None, rb.line if rb else None, was, now))
     order_a = [rid for rid in across_a if rid in across_b]

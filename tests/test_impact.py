@@ -108,6 +108,17 @@ def test_impact_sees_the_rules_change_their_order(tmp_path: Path) -> None:
                         "before_zh": "R3 → R1 → R2", "after_zh": "R3 → R2 → R1"}]
 
 
+def test_impact_sees_a_define_change_where_a_rule_reads_it(tmp_path: Path) -> None:
+    source = JINJIANG.read_text(encoding="utf-8")
+    assert source.count("define enterprise = kind in {enterprise, provider}") == 1
+    found = {c["what"]: c for c in impact_changes(tmp_path, source.replace(
+        "define enterprise = kind in {enterprise, provider}", "define enterprise = kind in {enterprise}"))}
+    assert "rule R2" in found and "measure 1.1: beneficiary" in found  # R2 applies to an enterprise, as 1.1 does
+    assert "applies to an enterprise (providers included) [applicant kind in {enterprise}], reduce" in \
+        found["rule R2"]["after"]
+    assert "适用于企业(含平台、系统服务商) [" in found["rule R2"]["after_zh"]
+
+
 def test_impact_reads_header_overrides_and_quotas_with_their_lines(tmp_path: Path) -> None:
     source = JINJIANG.read_text(encoding="utf-8")
     changed = (source.replace("  rounding 0.01元 half_up", "  rounding 1元 down")
