@@ -77,6 +77,7 @@ class Impact:
     errors: int  # applicants with an input error under either version
     bands: tuple[tuple[str, int], ...]
     largest: tuple[Mover, ...]
+    titles: dict[str, Label] = attrs.field(factory=dict)  # each measure's, by id (the new version's first)
 
     def to_json(self) -> dict[str, Any]:
         def pair(before: Decimal, after: Decimal) -> dict[str, str]:
@@ -179,6 +180,7 @@ def _impact(old: Plan, new: Plan, changes: list[Change], engine: str, before: Ta
         lose=sum(n for (sign, _), n in counted.items() if sign < 0),
         same=sum(n for (sign, _), n in counted.items() if sign == 0), errors=errors,
         bands=_bands(counted), largest=largest,
+        titles={m.id: m.title for plan in (old, new) for m in plan.measures},
     )
 
 

@@ -68,6 +68,12 @@ def shown(text: Label, lang: str) -> str:
     return text.get(lang) or "—"
 
 
+def measure(impact: Impact, mid: str, lang: str) -> str:
+    """A measure as a row of the money tables names it: its number and its title."""
+    title = impact.titles.get(mid)
+    return f"{mid} {title.get(lang)}" if title else mid
+
+
 def names(impact: Impact, lang: str) -> str:
     """The two versions' names: once when they are the same (a rate changed, the title kept)."""
     old, new = impact.old_name.get(lang), impact.new_name.get(lang)
@@ -96,7 +102,7 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
     for column in ("", w("before", lang), w("after", lang), w("change", lang)):
         money.add_column(column, justify="right" if column else "left")
     rows = [(w("total", lang), impact.total)]
-    rows += [(f"{w('by_measure', lang)} {k}", v) for k, v in impact.by_measure.items()]
+    rows += [(f"{w('by_measure', lang)} {visible(measure(impact, k, lang))}", v) for k, v in impact.by_measure.items()]
     rows += [(f"{w('by_payer', lang)} {visible(k)}", v) for k, v in impact.by_payer.items()]
     rows += [(f"{w('by_year', lang)} {k}", v) for k, v in impact.by_year.items()]
     for label, (before, after) in rows:
@@ -172,7 +178,8 @@ def render_html(impact: Impact, lang: str) -> str:
             body.append(f"<h3>{w(key, lang)}</h3>")
             body.append("<table><tr><th></th>" + "".join(f'<th class="num">{w(k, lang)}</th>'
                                                           for k in ("before", "after", "change")) + "</tr>")
-            body += [f'<tr><td>{escape(k)}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
+            named = (lambda k: measure(impact, k, lang)) if key == "by_measure" else str
+            body += [f'<tr><td>{escape(named(k))}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
                      f'<td class="num">{escape(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
             body.append("</table>")
             body.append(diverging_chart([(k, b - a) for k, (a, b) in table.items()],
