@@ -157,6 +157,8 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html.split("<svg")[0]
     assert "Budget impact of a policy change" in html and "+135,000.00" in html and html.count("<svg") == 3
     assert "<td>1.1 Manufacturing digital-transformation demonstration project</td>" in html  # not the number alone
+    bands = html.split("by size of change")[-1]  # the chart of those that changed: 2 rose by [1万, 10万)
+    assert ">+[1万, 10万)<" in bands and ">−(0, 1万)<" in bands and "<title>0</title>" not in bands.split("</svg>")[0]
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text"]) == 0
     printed = capsys.readouterr().out  # in Chinese throughout, the policy's change as well
     assert "措施 1.1:金额" in printed and "+135,000.00" in printed and "E010" in printed

@@ -185,7 +185,8 @@ def render_html(impact: Impact, lang: str) -> str:
             body.append(diverging_chart([(k, b - a) for k, (a, b) in table.items()],
                                         f"{w('change', lang)} · {w(key, lang)}", yuan))
     body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
-    body.append(bar_chart([(band, Decimal(n)) for band, n in impact.bands], w("bands", lang)))
+    # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar
+    body.append(bar_chart([(band, Decimal(n)) for band, n in impact.bands if band != "0"], w("bands", lang)))
     if impact.largest:
         body.append(f"<h3>{w('largest', lang)}</h3><table><tr><th>id</th>" + "".join(
             f'<th class="num">{w(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>")
