@@ -542,10 +542,12 @@ def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Resul
     return item, app, None
 
 
-def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> Applicant | None:
+def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> tuple[Applicant | None, int | None]:
     """The first applicant of a file whose id is ``wanted``, read and validated as ``eval`` reads it (its
-    errors located by its line), or None. Only the records with that id are validated: a JSON Lines line is
-    parsed only when it holds the id as written or an escape that may spell it."""
+    errors located by its line), or None — and then the first line whose id is that, written as a number
+    (``eval`` reports its id as an error), or None. Only the records with that id are validated: a JSON
+    Lines line is parsed only when it holds the id as written or an escape that may spell it."""
+    numbered = None
     for item in items:
         if interrupted():
             raise KeyboardInterrupt
@@ -553,9 +555,15 @@ def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> Applic
             if wanted not in item.text and "\\" not in item.text:
                 continue
             item = parse_line(item)
-        if isinstance(item.record, dict) and item.record.get("id") == wanted:
-            return read_item(policy, item)[1]
-    return None
+        if not isinstance(item.record, dict):
+            continue
+        found = item.record.get("id")
+        if found == wanted:
+            return read_item(policy, item)[1], None
+        if numbered is None and isinstance(found, (int, float, Decimal)) and not isinstance(found, bool) \
+                and str(found) == wanted:
+            numbered = item.line
+    return None, numbered
 
 
 def result_of(policy: Policy, item: Item, app: Applicant, decision: ApplicantDecision

@@ -604,12 +604,14 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
         try:
             items = (batch.read_parquet(path, only_id=args.applicant) if fmt == "parquet"
                      else file_items(policy, path, fmt, stream, args.max_line_bytes))
-            app = batch.find_applicant(policy, items, args.applicant)
+            app, numbered = batch.find_applicant(policy, items, args.applicant)
         except batch.Unreadable as exc:
             err.print(f"{path}: cannot read: {exc}", markup=False)
             return EXIT_UNREADABLE
     if app is None:
-        err.print(visible(f"{path}: no applicant with id {args.applicant!r}"), markup=False)
+        why = "" if numbered is None else (f" (line {numbered} has the number {args.applicant} as its id; an id is "
+                                           "text, so eval reports that line as an input error)")
+        err.print(visible(f"{path}: no applicant with id {args.applicant!r}{why}"), markup=False)
         return EXIT_ERRORS
     return [app], policy.decide([app]), digest.hexdigest()
 

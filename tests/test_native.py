@@ -480,6 +480,20 @@ def shown(money: str | None) -> str:
     return "—" if money is None else f"{Decimal(money):,.2f}"
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_explain_of_an_id_written_as_a_number_says_where_and_why_it_is_not_one(fmt: str, tmp_path: Path,
+                                                                              capsys: Any) -> None:
+    data = tmp_path / f"in.{fmt}"
+    if fmt == "parquet":
+        duckdb.connect().execute(f"COPY (SELECT i AS id, 'enterprise' AS kind FROM range(1, 5) t(i)) TO '{data}'")
+    else:
+        data.write_text('{"id": "1", "kind": "enterprise"}\n{"id": 3, "kind": "enterprise"}\n', encoding="utf-8")
+    assert main(["explain", str(JINJIANG), str(data), "--applicant", "3"]) == 1
+    line = 3 if fmt == "parquet" else 2
+    assert (f"no applicant with id '3' (line {line} has the number 3 as its id; an id is text, so eval reports that "
+            "line as an input error)") in capsys.readouterr().err
+
+
 def test_explain_of_a_json_lines_file_finds_an_id_however_written_and_takes_the_first(tmp_path: Path) -> None:
     """An id spelled with an escape is the same id; of two applicants with one id, eval decides the first
     and reports the second as repeated, and explain explains the first."""
