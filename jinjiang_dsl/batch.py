@@ -231,7 +231,7 @@ def read_parquet(path: str, rows_at_once: int = 4096, only_id: str | None = None
             cursor = con.execute("SELECT * EXCLUDE (file_row_number), file_row_number + 1 FROM read_parquet(?, "
                                  "file_row_number = true) WHERE TRY_CAST(id AS VARCHAR) = ? ORDER BY file_row_number",
                                  [path, only_id])
-        names = [d[0] for d in cursor.description][:-1]
+        names = parquet_names(path, [d[0] for d in cursor.description][:-1])
         n = 0
         while rows := cursor.fetchmany(rows_at_once):
             for row in rows:
@@ -258,7 +258,7 @@ def numbered(columns: Iterable[str]) -> bool:
 
 
 def parquet_columns(path: str) -> list[str]:
-    """A Parquet file's column names (its footer is read, not its rows)."""
+    """A Parquet file's column names as DuckDB reads them (its footer is read, not its rows)."""
     import duckdb
 
     con = duckdb.connect()
@@ -266,6 +266,30 @@ def parquet_columns(path: str) -> list[str]:
         return [name for (name, *_) in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()]
     finally:
         con.close()
+
+
+def parquet_names(path: str, read: list[str]) -> list[str]:
+    """The file's own names of the columns DuckDB read as ``read`` (in their order): DuckDB renames a name
+    written twice in two cases (``id`` and ``ID`` become ``id`` and ``ID_1``), and an error must name the
+    column the file has. ``read`` as it is when the schema does not say."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rows = con.execute("SELECT name, COALESCE(num_children, 0) FROM parquet_schema(?)", [path]).fetchall()
+    except duckdb.Error:
+        return read
+    finally:
+        con.close()
+    names, pending = [], 0  # the root's children, each followed by its subtree (``pending`` nodes of it left)
+    for name, children in rows[1:]:
+        if pending == 0:
+            names.append(name)
+        else:
+            pending -= 1
+        pending += children
+    renamed = len(names) == len(read) and all(n == r or r.startswith(f"{n}_") for n, r in zip(names, read))
+    return names if renamed else read
 
 
 def parquet_problem(path: str) -> str | None:

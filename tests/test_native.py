@@ -475,6 +475,18 @@ def test_a_parquet_column_named_as_duckdbs_row_number_is_an_unknown_field_not_a_
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_a_parquet_column_named_twice_in_two_cases_is_named_as_the_file_names_it(tmp_path: Path) -> None:
+    """DuckDB reads columns ``id`` and ``ID`` as ``id`` and ``ID_1``; the error names ``ID``, the file's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": ["A", "B"], "ID": ["x", None], "kind": ["enterprise", "enterprise"]}), data)
+    first, second = (json.loads(line) for line in both_engines(data, tmp_path).splitlines())
+    assert first["errors"] == ["line 1: $.ID: unknown field 'ID' (applicant A)"]
+    assert second["status"] == "ok"  # a NULL is a field not given
+
+
 def shown(money: str | None) -> str:
     """Money of the contract as a report's table shows it."""
     return "—" if money is None else f"{Decimal(money):,.2f}"

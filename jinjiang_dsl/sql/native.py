@@ -438,11 +438,12 @@ class Native:
                             f"file_row_number + 1 IN (SELECT line FROM raw ANTI JOIN {table} USING (line) "
                             "ANTI JOIN python USING (line))")
                 cursor = con.execute(f"SELECT * EXCLUDE (file_row_number) FROM {todo} ORDER BY line_")
+                names = [*batch.parquet_names(self.parquet, [d[0] for d in cursor.description][:-1]), "line_"]
             else:
                 con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT line, t, last, error FROM raw ANTI JOIN {table} "
                             "USING (line) ANTI JOIN python USING (line)")
                 cursor = con.execute(f"SELECT * FROM {todo} ORDER BY line")
-            names = [d[0] for d in cursor.description]
+                names = [d[0] for d in cursor.description]
 
             def chunks() -> Iterator[list[Item]]:
                 while rows := cursor.fetchmany(2048):
