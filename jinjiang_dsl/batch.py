@@ -571,7 +571,7 @@ def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> tuple[
     errors located by its line), or None — and then the first line whose id is that, written as a number
     (``eval`` reports its id as an error), or None. Only the records with that id are validated: a JSON
     Lines line is parsed only when it holds the id as written or an escape that may spell it."""
-    numbered = None
+    as_number = None
     for item in items:
         if interrupted():
             raise KeyboardInterrupt
@@ -584,10 +584,10 @@ def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> tuple[
         found = item.record.get("id")
         if found == wanted:
             return read_item(policy, item)[1], None
-        if numbered is None and isinstance(found, (int, float, Decimal)) and not isinstance(found, bool) \
+        if as_number is None and isinstance(found, (int, float, Decimal)) and not isinstance(found, bool) \
                 and str(found) == wanted:
-            numbered = item.line
-    return None, numbered
+            as_number = item.line
+    return None, as_number
 
 
 def result_of(policy: Policy, item: Item, app: Applicant, decision: ApplicantDecision

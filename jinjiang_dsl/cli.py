@@ -588,32 +588,31 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
                   "--applicant ID (all of them are explained only from a JSON document)", markup=False)
         return EXIT_USAGE
     try:
-        stream, _ = batch.open_counted(path)
-    except OSError as exc:
-        err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
-        return EXIT_UNREADABLE
-    with stream:
+        with open(path, "rb") as f:  # the whole file's, as eval's report header gives it
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
         unreadable = batch.parquet_problem(path) if fmt == "parquet" else None
         if unreadable is not None:
             err.print(f"{path}: cannot read: {unreadable}", markup=False)
             return EXIT_UNREADABLE
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            while block := f.read(1 << 20):
-                digest.update(block)
-        try:
-            items = (batch.read_parquet(path, only_id=args.applicant) if fmt == "parquet"
-                     else file_items(policy, path, fmt, stream, args.max_line_bytes))
-            app, numbered = batch.find_applicant(policy, items, args.applicant)
-        except batch.Unreadable as exc:
-            err.print(f"{path}: cannot read: {exc}", markup=False)
-            return EXIT_UNREADABLE
+        if fmt == "parquet":  # DuckDB reads only the rows with that id
+            app, as_number = batch.find_applicant(policy, batch.read_parquet(path, only_id=args.applicant),
+                                                  args.applicant)
+        else:
+            with batch.open_counted(path)[0] as stream:
+                app, as_number = batch.find_applicant(
+                    policy, file_items(policy, path, fmt, stream, args.max_line_bytes), args.applicant)
+    except OSError as exc:
+        err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
+        return EXIT_UNREADABLE
+    except batch.Unreadable as exc:
+        err.print(f"{path}: cannot read: {exc}", markup=False)
+        return EXIT_UNREADABLE
     if app is None:
-        why = "" if numbered is None else (f" (line {numbered} has the number {args.applicant} as its id; an id is "
-                                           "text, so eval reports that line as an input error)")
+        why = "" if as_number is None else (f" (line {as_number} has the number {args.applicant} as its id; an id "
+                                             "is text, so eval reports that line as an input error)")
         err.print(visible(f"{path}: no applicant with id {args.applicant!r}{why}"), markup=False)
         return EXIT_ERRORS
-    return [app], policy.decide([app]), digest.hexdigest()
+    return [app], policy.decide([app]), digest
 
 
 FORMAT_NAMES = {"jsonl": "JSON Lines", "csv": "CSV", "parquet": "Parquet"}

@@ -24,7 +24,7 @@ from .decisions import BatchDecision
 from .inputs import Applicant
 from .ir import Arith, Cond, Formula, Measure, measure_key
 from .plan import Plan
-from .rules import Limit, Rule, Validity
+from .rules import AnnualCap, Limit, Once, Rule, Validity
 from .runtime.money import fmt_compact, fmt_money
 from .runtime.trace import Label
 from .sql.emit import literal
@@ -249,7 +249,7 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     """Each part of a measure as text in ``lang``, with the line it is written on (the measure's, when it
     has none) — its 'once' and its annual cap included, which the plan makes rules of."""
     zh, lines = lang == "zh", dict(m.part_lines)
-    own = {type(r).__name__: r for r in plan.rules if r.own_measure == m.id}
+    own = {type(r): r for r in plan.rules if r.own_measure == m.id}
     yield "title", f"{m.title.zh} / {m.title.en}", m.line
     yield "beneficiary", _cond(m.beneficiary, lang), m.beneficiary.line if m.beneficiary else m.line
     yield "requirements", "; ".join(_cond(c, lang) for c in m.requirements), \
@@ -270,8 +270,8 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     per = plan.inputs[m.quota[1]].label.get(lang) if m.quota and m.quota[1] in plan.inputs else m.quota[1] if m.quota else ""
     yield "quota", "" if not m.quota else (f"每年每个{per} {m.quota[0]} 个" if zh else
                                            f"{m.quota[0]} per {per} per year"), lines.get("quota", m.line)
-    yield "once", own["Once"].describe(lang) if "Once" in own else "", m.line
-    yield "annual cap", own["AnnualCap"].describe(lang) if "AnnualCap" in own else "", lines.get("annual cap", m.line)
+    yield "once", own[Once].describe(lang) if Once in own else "", m.line
+    yield "annual cap", own[AnnualCap].describe(lang) if AnnualCap in own else "", lines.get("annual cap", m.line)
 
 
 def _rule(r: Rule, lang: str) -> str:

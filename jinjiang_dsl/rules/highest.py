@@ -109,7 +109,7 @@ class HighestNotStacked(Rule):
     def describe(self, lang: str = "en") -> str:
         if lang == "zh":
             other = f",另有其他政策 {self.other_policy}" if self.other_policy else ""
-            return f"每{'个项目' if self.scope == 'project' else '个申请人'}每年就高不重复{other}"
+            return f"每{'个项目' if self.scope == 'project' else '个申请人'}每年取最高的一项,不叠加{other}"
         other = f", other policy {self.other_policy}" if self.other_policy else ""
         return f"highest not stacked per {self.scope} per year{other}"
 

@@ -189,6 +189,7 @@ class Native:
         self.parquet: str | None = None
         self.aside: dict[int, Item] | None = None  # a CSV file's records that came with the reader's error
         self.columns: dict[str, str] = {}  # a Parquet file's columns and their types
+        self.names: list[str] = []  # and their names as the file writes them (DuckDB renames one written twice)
         self.project_columns: dict[str, str] | None = None  # the fields of its projects, a list of structs
         self.part = (0, 0)  # the lines [from, to) of the part being decided
         # across parts: the first line of every applicant id written, to find a repeated one
@@ -262,6 +263,7 @@ class Native:
         self.columns = {name: kind for name, kind in
                         self.con.execute("SELECT column_name, column_type FROM (DESCRIBE source)").fetchall()
                         if name != "file_row_number"}
+        self.names = batch.parquet_names(path, list(self.columns))  # as the file names them, for Python's records
         kind = self.columns.get("projects", "")
         if kind.startswith("STRUCT(") and kind.endswith(")[]"):  # a list of structs (not a list of lists)
             self.project_columns = dict(self.con.execute(
@@ -438,7 +440,7 @@ class Native:
                             f"file_row_number + 1 IN (SELECT line FROM raw ANTI JOIN {table} USING (line) "
                             "ANTI JOIN python USING (line))")
                 cursor = con.execute(f"SELECT * EXCLUDE (file_row_number) FROM {todo} ORDER BY line_")
-                names = [*batch.parquet_names(self.parquet, [d[0] for d in cursor.description][:-1]), "line_"]
+                names = [*self.names, "line_"]
             else:
                 con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT line, t, last, error FROM raw ANTI JOIN {table} "
                             "USING (line) ANTI JOIN python USING (line)")
