@@ -10,7 +10,7 @@ import attrs
 
 from . import __version__
 from .explain.messages import render
-from .runtime.money import fmt_money
+from .runtime.money import fmt_figure, fmt_money
 from .runtime.trace import Label, Step
 
 AwardStatus = str  # granted | superseded | not_eligible | referred | out_of_period
@@ -18,7 +18,7 @@ AwardStatus = str  # granted | superseded | not_eligible | referred | out_of_per
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return fmt_money(value)
+        return fmt_figure(value)
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     return str(value)

@@ -72,6 +72,19 @@ def test_cap_not_binding_is_explained() -> None:
     assert "Cap: 1,000,000.010 yuan exceeds the per-project cap of 1,000,000 yuan; the cap binds" in trace_text(above)
 
 
+def test_trace_figures_before_rounding_are_written_exactly() -> None:
+    # 3,000,000.50 × 25% = 750,000.125: the JSON step carries that figure, not a second (half-even) rounding of it;
+    # only the declared rounding step writes 750,000.13
+    award = find_award(evaluate(doc(enterprise(project(**demo_11("3000000.50", park=True))))), "1.1")
+    values = {s["kind"]: s["value"] for s in award["trace"] if "value" in s}
+    assert values["rate"] == "750000.125" and values["cap"] == "750000.125"
+    assert values["round"] == "750000.13" == award["amount"]
+    # 0.025 × 20% = 0.005: neither figure written as 0.02 or 0.00
+    small = find_award(evaluate(doc(enterprise(project(**demo_11("0.025"))))), "1.1")
+    figures = {s["kind"]: s["value"] for s in small["trace"] if "value" in s}
+    assert figures["base"] == "0.025" and figures["rate"] == "0.005" and figures["round"] == "0.01"
+
+
 def test_higher_rate_explained_for_park_key_project() -> None:
     award = find_award(evaluate(doc(enterprise(project(**demo_11("1000000", park=True))))), "1.1")
     text = trace_text(award)

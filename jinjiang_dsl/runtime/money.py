@@ -37,3 +37,12 @@ def fmt_money(value: Decimal) -> str:
 
     Amounts are already rounded; the wide context only keeps a caller's narrow one out of it."""
     return f"{value.quantize(CENT, context=WIDE):f}"
+
+
+def fmt_figure(value: Decimal) -> str:
+    """A figure of the computation as the contract writes money, but never rounded: ``750000.125`` stays so.
+
+    The steps before a declared rounding carry more than two decimals; writing them through
+    :func:`fmt_money` would round them a second time, silently, and by another mode."""
+    two = value.quantize(CENT, context=WIDE)
+    return fmt_money(value) if two == value else f"{value.normalize(WIDE):f}"
