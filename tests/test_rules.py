@@ -219,7 +219,7 @@ def test_r2_within_headroom_untouched() -> None:
                                   fiscal_contribution="300000", other_municipal_subsidies="40000", **MFR_ABOVE)))
     assert find_award(out, "1.1", "P1")["amount"] == "200000.00"
     assert find_award(out, "2.3", "P2")["amount"] == "60000.00"
-    assert "260,000 yuan in 2023 so far reaches it exactly; nothing is reduced" in trace_text(find_award(out, "1.1", "P1"))
+    assert "260,000 yuan in all in 2023 reaches it exactly; nothing is reduced" in trace_text(find_award(out, "1.1", "P1"))
     assert find_applicant(out, "A1")["total"] == "260000.00"
 
 

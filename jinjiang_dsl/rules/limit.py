@@ -39,10 +39,10 @@ class Limit(Rule):
     KIND: ClassVar[str] = "limit"
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "limit.free": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,未超过",
-                       "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in {year} so far, within it"),
+                       "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in all in {year}, within it"),
         "limit.free.reached": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,恰好达到,"
                                "不核减",
-                               "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in {year} so far "
+                               "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in all in {year} "
                                "reaches it exactly; nothing is reduced"),
         "limit.reduced": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,超出部分按比例"
                           "核减:{amount} × {headroom} ÷ {total} = {share},按最大余数法分配后为 {after} 元",
