@@ -481,6 +481,30 @@ def test_once_per_year_is_decided_before_r1() -> None:
     assert find_award(out, "2.2", "P2")["status"] == "granted"
 
 
+def test_a_year_held_by_a_claim_r1_then_supersedes_is_disclosed_on_the_claims_it_kept_out() -> None:
+    # U1's 2.3 (60,000) holds 2023 and keeps U2's 2.3 (30,000) out; R1 then gives U1 to 2.2 (100,000), so 2.3
+    # pays nothing this year. U2's explanation says so, and that the year does not pass to it (I-12, before R1)
+    out = evaluate(doc(enterprise(project("U1", "2023-06-01", cloud_service_fee="200000", mis_software_spend="1000000"),
+                                  project("U2", "2023-07-01", cloud_service_fee="60000"), **MFR_ABOVE)))
+    assert find_award(out, "2.3", "U1")["status"] == "superseded"
+    u2 = find_award(out, "2.3", "U2")
+    assert award_triple(u2) == ("not_eligible", "30000.00", "0.00")
+    assert trace_text(u2).endswith(
+        "Once per applicant per year: in 2023 the year goes to project U1, the highest claim (60,000 yuan)\n"
+        "Project U1's claim, which holds the year, was then superseded under R1 and is paid nothing; "
+        "the year does not pass to another claim")
+    zh = find_award(evaluate(doc(enterprise(project("U1", "2023-06-01", cloud_service_fee="200000",
+                                                    mis_software_spend="1000000"),
+                                            project("U2", "2023-07-01", cloud_service_fee="60000"), **MFR_ABOVE)),
+                             lang="zh"), "2.3", "U2")
+    assert "项目 U1 的本措施申领享有该年度,其后因 R1 未获享受,未获支付;该年度不再转由其他申领享受" in trace_text(zh)
+    # when the holder is paid, nothing more is said
+    paid = find_award(evaluate(doc(enterprise(project("U1", "2023-06-01", cloud_service_fee="200000"),
+                                              project("U2", "2023-07-01", cloud_service_fee="60000"), **MFR_ABOVE))),
+                      "2.3", "U2")
+    assert "paid nothing" not in trace_text(paid) and "U1" in trace_text(paid)
+
+
 def test_21_a_claim_that_pays_nothing_does_not_use_the_year() -> None:
     out = evaluate(doc(provider(project("S1", sme_adopters=5), project("S2", sme_adopters=12))))
     assert find_award(out, "2.1", "S1")["status"] == "not_eligible"

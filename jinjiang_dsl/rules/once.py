@@ -67,6 +67,12 @@ class Once(Rule):
                               "higher, so it pays the difference: {entitlement} − {paid} = {amount} yuan. In that "
                               "batch, {others} of project {project} was superseded by it; that grant is final and is "
                               "not compared again"),
+        "once.holder_lost_year": ("项目 {project} 的本措施申领享有该年度,其后{fate};该年度不再转由其他申领享受",
+                                  "Project {project}'s claim, which holds the year, was then {fate}; the year does "
+                                  "not pass to another claim"),
+        "once.holder_lost_ever": ("项目 {project} 的本措施申领已享有本措施,其后{fate};不再转由其他申领享受",
+                                  "Project {project}'s claim, which holds the measure, was then {fate}; it does not "
+                                  "pass to another claim"),
     }
 
     @property
@@ -98,6 +104,24 @@ class Once(Rule):
                     params = {"variant": self.per, "project": holder.project, "amount": holder.entitlement}
                     c.note(Step(self.id, self.KIND, {**params, "year": str(year)} if year else params))
         return None
+
+    def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
+        """A claim that holds the turn but is then superseded, or reduced to nothing, by a later rule: the claims
+        it kept out say that the turn is not given to another (it was decided before those rules)."""
+        for c in claims:
+            turn = next((s for s in c.steps or () if s.kind == self.KIND and s.rule == self.id
+                         and s.params.get("variant") == self.per), None)
+            if turn is None:
+                continue
+            holder = next((h for h in claims if h.measure.id == self.measure and h.project == turn.params["project"]
+                           and (self.per == "ever" or h.year == c.year)), None)
+            if holder is None or (holder.status == "granted" and holder.amount):
+                continue
+            fate = Label(f"因 {holder.taken_by} 未获享受,未获支付", f"superseded under {holder.taken_by} and is paid "
+                         "nothing") if holder.status == "superseded" else \
+                Label("经其后的规则核减为 0 元", "reduced to 0 by the rules applied after it")
+            c.note(Step(self.id, self.KIND, {"variant": f"holder_lost_{self.per}", "project": holder.project,
+                                             "fate": fate}))
 
     def after_earlier(self, ev: Evaluation, year: int | None, found: list[Claim], holder: Claim) -> bool:
         """With earlier batches: the turn they took stands unless ``holder``, the highest claim now, is
