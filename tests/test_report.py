@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+from jj_cases import enterprise, project
 
 from jinjiang_dsl import load_policy
 from jinjiang_dsl.cli import main
@@ -311,6 +312,20 @@ def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule
     # and a change that pays states the award and the total, before and after
     assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "
             "900,000 yuan (now 650,000), 250,000 more") in en
+
+
+def test_the_rules_named_as_keeping_a_gain_back_are_those_that_do(policy: Any) -> None:
+    # Five 1.2 projects use up 1.2's annual cap of 50万; G6's 1.2 (60,000) ties its 2.3 and wins R1 (lower
+    # measure number). More investment in G6 gains nothing, because of the annual cap alone: R1, which G6's 1.2
+    # wins either way, keeps nothing back and is not named
+    g = [project(f"G{n}", f"2023-06-0{n}", quanzhou_5g_demo=True, quanzhou_recognized_investment="1000000")
+         for n in range(1, 6)]
+    g6 = project("G6", "2023-06-06", quanzhou_5g_demo=True, quanzhou_recognized_investment="400000",
+                 cloud_service_fee="100000.01")
+    evaluated = policy.run({"applicants": [enterprise(*g, g6, aid="X03", above_scale_industrial=True)]})
+    text = markdown.render(build(policy, evaluated, "X03"), "en")
+    [line] = [t for t in text.splitlines() if "Beware: decided again" in t and "666,666.64" in t]
+    assert line.endswith("the 40,000 yuan gained is kept back by 1.2: annual cap of 500,000 yuan per applicant"), line
 
 
 def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evaluated: Any) -> None:

@@ -318,7 +318,7 @@ def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision, c: Ch
             mine = (p.id, a.measure) == (c.project, c.measure) or c.measure is None
             if mine and kept > 0 or kept > before.get((p.id, a.measure), ZERO):
                 for s in a.trace:
-                    if s.rule in named and s.kind == named[s.rule].KIND and (c.measure is not None or s.rule != c.rule):
+                    if s.rule in named and named[s.rule].withholds(s) and (c.measure is not None or s.rule != c.rule):
                         found.setdefault(s.rule, named[s.rule].name())
     return tuple(found.values())
 

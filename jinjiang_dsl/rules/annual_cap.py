@@ -28,6 +28,7 @@ class AnnualCap(Rule):
     reduction: str = "pro_rata"  # pro_rata | input_order
 
     KIND: ClassVar[str] = "annual_cap"
+    WITHHOLDING: ClassVar[frozenset[str]] = frozenset({"reduced", "reduced_pro_rata"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "annual_cap.free": ("本措施每个申请人年度上限 {cap} 元:{year} 年度本措施累计至本项目 {total} 元,未超过",
                             "Annual cap of this measure per applicant {cap} yuan: {total} yuan in {year} up to and "

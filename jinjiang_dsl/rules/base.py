@@ -219,6 +219,12 @@ class Rule:
     KIND: ClassVar[str] = ""
     GATE: ClassVar[bool] = False
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {}
+    WITHHOLDING: ClassVar[frozenset[str]] = frozenset()  # the variants of its steps that keep money back
+
+    def withholds(self, step: Step) -> bool:
+        """Did this step of the rule keep part of its award back? (A winner's step, or one saying a limit
+        was not reached, keeps nothing back: "what would change it" does not blame the rule for it.)"""
+        return step.kind == self.KIND and step.params.get("variant") in self.WITHHOLDING
 
     @property
     def own_measure(self) -> str | None:

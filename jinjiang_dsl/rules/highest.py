@@ -45,6 +45,8 @@ class HighestNotStacked(Rule):
     other_policy: str | None = None  # a project fact: the award for the same project under another policy
 
     KIND: ClassVar[str] = "highest"
+    WITHHOLDING: ClassVar[frozenset[str]] = frozenset(
+        {"lost", "lost_tie", "lost_applicant", "earlier_applicant", "other_policy"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "highest.won": ("{title}:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
                         "{title}: the project qualifies under {count} measures; the highest is {measure} "

@@ -37,6 +37,7 @@ class Limit(Rule):
     reduction: str = "pro_rata"  # pro_rata | input_order
 
     KIND: ClassVar[str] = "limit"
+    WITHHOLDING: ClassVar[frozenset[str]] = frozenset({"reduced", "reduced_in_order"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "limit.free": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,未超过",
                        "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in all in {year}, within it"),

@@ -42,6 +42,7 @@ class Once(Rule):
     applicant_level: bool = False  # decided on the applicant's facts: one claim per record, never a second
 
     KIND: ClassVar[str] = "once"
+    WITHHOLDING: ClassVar[frozenset[str]] = frozenset({"year", "ever", "earlier_year", "earlier_ever"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
         "once.year": ("本措施每个申请人每年限一次:{year} 年度由可得金额最高的项目 {project}({amount} 元)享受",
                       "Once per applicant per year: in {year} the year goes to project {project}, the highest "
