@@ -20,7 +20,7 @@ from .decisions import ApplicantDecision, Award
 from .explain.messages import render
 from .inputs import Applicant
 from .plan import literal_value
-from .runtime.money import fmt_plain
+from .runtime.money import fmt_plain, percent_text
 
 
 @attrs.frozen(slots=True)
@@ -43,8 +43,8 @@ class Outcome:
 def fact_value(kind: str, v: ast.Expr | ast.Quote) -> Any:
     """An example's written value as the JSON value an application file would hold."""
     value = literal_value(kind, v)
-    if isinstance(value, Decimal):
-        return f"{value:f}"  # money and percentages travel as exact decimal text
+    if isinstance(value, Decimal):  # exact decimal text; a percentage with its sign, as an application writes it
+        return percent_text(value) if kind == "percent" else f"{value:f}"
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

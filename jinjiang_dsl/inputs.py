@@ -31,6 +31,7 @@ from .limits import (
 )
 from .plan import Plan
 from .problem import Problem
+from .runtime.money import Percent, percent_text
 
 MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only: "１００" is not a number
 STRUCTURAL_APPLICANT = ("id", "name", "projects")
@@ -364,7 +365,9 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
         return None, Problem(f"{raw!r} is a binary floating-point number, which cannot hold money exactly; "
                              f"give it as a string or a Decimal",
                              f"{raw!r} 是二进制浮点数,不能精确表示金额;请以文本或 Decimal 给出")
-    if kind in ("money", "percent"):
+    if kind == "percent":
+        return _percent(raw)
+    if kind == "money":
         return _money(raw)
     if kind == "count":
         return _count(raw)
@@ -421,6 +424,24 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
         return None, Problem(f"amount {_show(value)} has more than {MAX_MONEY_DECIMALS} decimal places",
                              f"金额 {_show(value)} 的小数超过 {MAX_MONEY_DECIMALS} 位")
     return value, None
+
+
+def _percent(raw: Any) -> tuple[Decimal | None, Problem | None]:
+    """A percentage: "20%" (or "20％") is 0.20; a plain number is the fraction itself, at most 1 — 20 would be
+    2000%, which a data provider meaning 20% would never see, so it is an error (as ``share > 10`` is in a policy)."""
+    signed = isinstance(raw, str) and raw.strip()[-1:] in ("%", "％")
+    value, problem = _money(raw.strip()[:-1] if signed else raw)
+    if problem is not None or value is None:
+        return None, Problem(f"not a percentage: {_show(raw)} (write it with its sign, \"20%\", or as a fraction, 0.2)",
+                             f"不是百分比:{_show(raw)}(请写作带百分号的 \"20%\",或写作小数 0.2)")
+    if signed:
+        return Percent(value.scaleb(-2)), None
+    if value > 1:
+        return None, Problem(f"{_show(raw)} as a percentage is a fraction (0.2 is 20%), so it would be "
+                             f"{percent_text(value)}: write \"{shorten(str(raw))}%\" with its sign",
+                             f"{_show(raw)} 作为百分比按小数读(0.2 即 20%),将是 {percent_text(value)}:"
+                             f"请写作带百分号的 \"{shorten(str(raw))}%\"")
+    return Percent(value), None
 
 
 def _count(raw: Any) -> tuple[int | None, Problem | None]:

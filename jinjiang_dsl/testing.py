@@ -29,6 +29,7 @@ from .inputs import convert
 from .ir import Measure
 from .plan import Plan
 from .rules import HighestNotStacked
+from .runtime.money import percent_text
 
 CENT = Decimal("0.01")
 
@@ -116,6 +117,17 @@ class Strategies:
             options.insert(0, st.sampled_from(near))
         return st.one_of(*options).map(lambda d: f"{d:f}")
 
+    def percent(self, name: str) -> st.SearchStrategy[str]:
+        """A percentage as an application writes it: with its sign ("20%"), or as the fraction ("0.2") when it
+        is at most 1 (a plain number above 1 is an input error)."""
+        near = sorted(self.edges.get(name, ()))
+        options = [st.decimals(min_value=0, max_value=2, places=4, allow_nan=False, allow_infinity=False),
+                   st.sampled_from([Decimal(0), Decimal(1)])]
+        if near:
+            options.insert(0, st.sampled_from(near))
+        return st.one_of(*options).flatmap(
+            lambda d: st.sampled_from([percent_text(d)] if d > 1 else [f"{d:f}", percent_text(d)]))
+
     def count(self, name: str | None = None) -> st.SearchStrategy[int]:
         near = sorted(int(v) for v in self.edges.get(name or "", ()) if v == v.to_integral_value())
         options = [st.integers(0, 200)]
@@ -140,7 +152,9 @@ class Strategies:
         spec = self.plan.inputs[name]
         if spec.kind == "bool":
             return st.booleans()
-        if spec.kind in ("money", "percent"):
+        if spec.kind == "percent":
+            return self.percent(name)
+        if spec.kind == "money":
             return self.money(name)
         if spec.kind == "count":
             return self.count(name)

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from .. import ast
-from .money import fmt_compact, fmt_plain
+from .money import fmt_compact, fmt_plain, percent_text
 
 Point = Any  # a Decimal, or a date for a window of days
 
@@ -83,11 +83,6 @@ def part_in(value: Decimal, iv: Interval) -> Decimal:
     low = iv.lower if iv.lower is not None else Decimal(0)
     top = value if iv.upper is None else min(value, iv.upper)
     return max(top - low, Decimal(0))
-
-
-def percent_text(value: Decimal) -> str:
-    """0.03 as 3%: the way the notice writes it."""
-    return f"{(value * 100).normalize():f}%"
 
 
 def lower_key(iv: Interval) -> tuple:

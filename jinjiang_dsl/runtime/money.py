@@ -15,6 +15,18 @@ def round_to(value: Decimal, unit: Decimal, mode: str) -> Decimal:
     return (value / unit).quantize(Decimal(1), rounding=ROUNDING_MODES[mode]) * unit
 
 
+class Percent(Decimal):
+    """A percentage input's value: the fraction (0.2), which an explanation shows as the notice writes it (20%).
+    Arithmetic on it gives a plain Decimal."""
+
+    __slots__ = ()
+
+
+def percent_text(value: Decimal) -> str:
+    """0.03 as 3%: the way the notice writes it."""
+    return f"{(value * 100).normalize(WIDE):f}%"
+
+
 def fmt_plain(value: Decimal | int) -> str:
     """``1000000`` → ``1,000,000``; ``1234.5`` → ``1,234.5`` (no trailing zeros invented). A count is an int."""
     if isinstance(value, int) or value == value.to_integral_value():

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from .money import fmt_plain
+from .money import Percent, fmt_plain, percent_text
 
 
 @attrs.frozen(slots=True)
@@ -59,6 +59,8 @@ def show_value(value: Any, lang: str) -> str:
         return "(未提供)" if lang == "zh" else "(not provided)"
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, Percent):
+        return percent_text(value)
     if isinstance(value, Decimal):
         return fmt_plain(value)
     if isinstance(value, int):

@@ -759,10 +759,11 @@ def _typed_fact(spec: InputSpec, column: str, v: str) -> tuple[str, str]:
     """The test and the value of :func:`_facts` for a typed value: what the JSON form decides of the JSON the
     Python reader would see of it, decided from the value itself."""
     if spec.kind in ("money", "percent"):
+        value = f"TRY_CAST({v} AS {COLUMN_TYPES[spec.kind]})"
         if column == "VARCHAR":
-            return f"regexp_full_match({v}, {literal(FAST_MONEY.pattern)})", f"TRY_CAST({v} AS {COLUMN_TYPES[spec.kind]})"
+            return f"regexp_full_match({v}, {literal(FAST_MONEY.pattern)}){_fraction(spec, value)}", value
         # TRY_CAST: the value is computed for every row, and one past the money type's digits must not fail
-        return f"({v} >= 0 AND {v} < {int(MAX_MONEY)})", f"TRY_CAST({v} AS {COLUMN_TYPES[spec.kind]})"
+        return f"({v} >= 0 AND {v} < {int(MAX_MONEY)}){_fraction(spec, value)}", value
     if spec.kind == "count":
         return f"({v} >= 0 AND {v} < {MAX_COUNT})", f"TRY_CAST({v} AS {COLUMN_TYPES['count']})"
     if spec.kind == "date":
@@ -770,6 +771,12 @@ def _typed_fact(spec: InputSpec, column: str, v: str) -> tuple[str, str]:
     if spec.kind == "enum":
         return f"{v} IN ({', '.join(literal(x) for x in spec.values)})", v
     return "TRUE", v
+
+
+def _fraction(spec: InputSpec, value: str) -> str:
+    """A percentage written as a plain number is a fraction, at most 1 (20 would be 2000%: an input error, which
+    the Python reader words); one written "20%" is the Python reader's too."""
+    return f" AND {value} <= 1" if spec.kind == "percent" else ""
 
 
 def _shape(names: list[str]) -> str:
@@ -818,8 +825,8 @@ def _json_fact(spec: InputSpec, v: str) -> tuple[str, str]:
     r = f"CAST({v} AS VARCHAR)"
     if spec.kind in ("money", "percent"):
         pattern = f'"{FAST_MONEY.pattern}"|[0-9]{{1,15}}'  # a string of digits, or a whole number
-        # only a clean line's value is read
-        return f"regexp_full_match({r}, {literal(pattern)})", f"TRY_CAST(trim({r}, '\"') AS {COLUMN_TYPES[spec.kind]})"
+        value = f"TRY_CAST(trim({r}, '\"') AS {COLUMN_TYPES[spec.kind]})"  # only a clean line's value is read
+        return f"regexp_full_match({r}, {literal(pattern)}){_fraction(spec, value)}", value
     if spec.kind == "count":
         return (f"regexp_full_match({r}, '[0-9]{{1,18}}') AND TRY_CAST({r} AS BIGINT) < {MAX_COUNT}",
                 f"TRY_CAST({r} AS {COLUMN_TYPES['count']})")

@@ -19,10 +19,15 @@ from ..limits import MAX_COUNT, MAX_MONEY_DECIMALS, MAX_PROJECTS
 from ..plan import Plan
 
 MONEY_PATTERN = rf"^[0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?$"
+# a percentage with its sign ("20%"), or the fraction itself, at most 1 ("0.2")
+PERCENT_PATTERN = (rf"^([0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?[%％]|0(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?"
+                   rf"|1(\.0{{1,{MAX_MONEY_DECIMALS}}})?)$")
 
 
 def _fact(kind: str, values: tuple[str, ...]) -> dict[str, Any]:
-    if kind in ("money", "percent"):
+    if kind == "percent":
+        return {"type": ["string", "number"], "pattern": PERCENT_PATTERN, "minimum": 0, "maximum": 1}
+    if kind == "money":
         return {"type": ["string", "number"], "pattern": MONEY_PATTERN, "minimum": 0, "exclusiveMaximum": 10**15}
     if kind == "count":
         return {"type": "integer", "minimum": 0, "maximum": MAX_COUNT - 1}
