@@ -277,6 +277,19 @@ def test_a_figure_past_decimal_38_is_still_decided_exactly_and_stops_no_one(tmp_
     assert [a["total"] for a in sql] == ["199999999800000000000000.00", "40.00"]
 
 
+def test_a_cross_check_figure_of_many_digits_is_the_same_on_both_engines() -> None:
+    # half of a subsidy approved at 999,999,999,999,999.99999999999999999999 has 37 significant digits: the
+    # warning writes them all on DuckDB as in Python (it wrote 500,000,000,000,000, rounded to 28 digits)
+    policy = load_policy(ROOT / "policies" / "jinjiang_2023.pol")
+    document = {"applicants": [{"id": "A", "kind": "enterprise", "fiscal_contribution": "1000000", "projects": [
+        {"id": "P1", "date": "2023-08-15", "quanzhou_5g_demo": True, "quanzhou_recognized_investment": "100000",
+         "quanzhou_approved_subsidy": "999999999999999.99999999999999999999"}]}]}
+    python, sql = both(policy, document)
+    assert sql == python
+    [award] = python[0]["projects"][0]["awards"]
+    assert "499,999,999,999,999.999999999999999999995" in award["warnings"][0]
+
+
 def test_a_parquet_file_is_read_as_its_json_lines_are(tmp_path: Path, capsys: Any) -> None:
     import sys
 

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from .money import Percent, fmt_plain, percent_text
+from .money import WIDE, Percent, fmt_plain, percent_text
 
 
 @attrs.frozen(slots=True)
@@ -93,7 +93,7 @@ class Step(NamedTuple):
 def cross_check(rule: str, label: Label, other: Decimal, formula: Decimal) -> Step:
     """A cross check that disagrees with the formula: both figures as exact values, without the trailing
     zeros their arithmetic happened to carry (99,999.999, not 99,999.9990), whichever engine computed them."""
-    return Step(rule, "cross_check", {"label": label, "other": other.normalize(), "formula": formula.normalize()})
+    return Step(rule, "cross_check", {"label": label, "other": other.normalize(WIDE), "formula": formula.normalize(WIDE)})
 
 
 def bracket_sum(rule: str, steps: list[Step], total: Decimal) -> None:
