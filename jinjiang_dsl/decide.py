@@ -22,7 +22,7 @@ from .ir import Measure, Note, measure_key
 from .plan import Plan
 from .problem import Problem
 from .rules import Allocation, Claim, Earlier, Evaluation, Part, Validity, allocation, largest_remainder
-from .runtime.money import fmt_plain, round_to
+from .runtime.money import fmt_plain, percent_text, round_to
 from .runtime.outcome import MeasureResult, Undefined
 from .runtime.trace import Label, Step
 
@@ -256,8 +256,8 @@ class Decider:
             c.note(Step(c.measure.rule, "instalments", {
                 "amount": amount, "parts": Label("、".join(f"{y} 年 {fmt_plain(p)} 元" for y, p in found),
                                                  ", ".join(f"{fmt_plain(p)} yuan in {y}" for y, p in found)),
-                "shares": Label("、".join(f"{(s * 100).normalize():f}%" for s in shares),
-                                ", ".join(f"{(s * 100).normalize():f}%" for s in shares)), "allocation": table}))
+                "shares": Label("、".join(percent_text(s) for s in shares),
+                                ", ".join(percent_text(s) for s in shares)), "allocation": table}))
         return found
 
     def in_period(self, date: dt.date | None) -> bool:

@@ -25,7 +25,7 @@ from .inputs import Applicant
 from .ir import Arith, Cond, Formula, Measure, measure_key
 from .plan import Plan
 from .rules import AnnualCap, Limit, Once, Rule, Validity
-from .runtime.money import fmt_compact, fmt_money
+from .runtime.money import fmt_compact, fmt_money, percent_text
 from .runtime.trace import Label
 from .sql.emit import literal
 
@@ -262,7 +262,7 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
             o.condition.line
     yield "cross checks", "; ".join(_cond(c, lang) for c in m.cross_checks), \
         m.cross_checks[0].line if m.cross_checks else m.line
-    yield "paid in instalments", ", ".join(f"{(s * 100).normalize():f}%" for s in m.instalments), \
+    yield "paid in instalments", ", ".join(percent_text(s) for s in m.instalments), \
         lines.get("paid in instalments", m.line)
     weights, payers = ":".join(str(w) for _, w in m.shared), ("、" if zh else ", ").join(p for p, _ in m.shared)
     yield "shared", "" if not m.shared else f"{payers} 按 {weights} 分担" if zh else f"{weights} by {payers}", \

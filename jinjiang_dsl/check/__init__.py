@@ -16,6 +16,7 @@ import attrs
 
 from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
+from ..runtime.money import percent_text
 from ..syntax import parser, respelled
 from . import tiers
 from .examples import check_examples
@@ -448,7 +449,7 @@ class _Checker:
         if m.instalments:
             total = sum((p.value for p in m.instalments), Decimal(0))
             if total != 1:
-                self.error(f"the instalments add up to {(total * 100).normalize():f}%, not 100%", m.instalments[0].span,
+                self.error(f"the instalments add up to {percent_text(total)}, not 100%", m.instalments[0].span,
                            "the shares of the award paid each year must add up to the whole award")
         for what, span in (("instalments by year", m.instalments[0].span if m.instalments else None),
                            ("an annual cap", m.annual_cap.span if m.annual_cap else None),

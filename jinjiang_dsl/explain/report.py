@@ -22,7 +22,7 @@ from ..ir import Measure
 from ..plan import Plan
 from ..rules import Allocation, HighestNotStacked, Once, Rule
 from ..runtime.intervals import Interval
-from ..runtime.money import fmt_plain
+from ..runtime.money import fmt_plain, percent_text
 from ..runtime.trace import Label, Step
 from .counterfactual import Change, changes, requirement
 from .messages import STATUS, render
@@ -250,7 +250,7 @@ def allocation_table(a: Allocation, rounding: str, lang: str) -> Table:
     if a.method == "instalments":
         zh, en = ROUNDED[rounding]
         head = (w("col.year"), w("col.share"), w("col.exact_instalment", target=target), w("col.paid"))
-        rows = tuple((p.who.get(lang), f"{(p.amount * 100).normalize():f}%", fmt_plain(p.exact or ZERO),
+        rows = tuple((p.who.get(lang), percent_text(p.amount), fmt_plain(p.exact or ZERO),
                       money(p.granted)) for p in a.parts)
         rounded = f"{en} to {fmt_plain(a.unit)} yuan" if lang == "en" else f"按 {fmt_plain(a.unit)} 元{zh}"
         note = w("note.instalments", target=target, rounding=rounded)
