@@ -404,7 +404,7 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
                              f"金额应为文本或数字,实为 {_show(raw)}")
     value: Decimal | None
     if isinstance(raw, str):
-        text = raw.strip()
+        text = raw.strip(" ")  # spaces a spreadsheet left around the digits; any other character is said
         if len(text) > MAX_NUMBER_TEXT or not MONEY_TEXT.fullmatch(text):
             return None, Problem(f"not an amount: {_show(raw)} (write digits 0-9, e.g. \"1200000\" or \"1200000.50\")",
                                  f"不是金额:{_show(raw)}(请用数字 0-9 书写,如 \"1200000\" 或 \"1200000.50\")")
@@ -414,7 +414,7 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
     else:
         value = raw if isinstance(raw, Decimal) else None  # an int is compared as it is: str() of a huge one fails
     number: Any = value if value is not None else raw
-    if number < 0:
+    if number < 0 or number == 0 and value is not None and value.is_signed():  # "-0" is written as negative
         return None, Problem(f"negative money {_show(number)}", f"金额为负数 {_show(number)}")
     if number >= MAX_MONEY:
         return None, Problem(f"amount {_show(number)} is implausibly large (money is below 10^15)",

@@ -317,6 +317,17 @@ def test_money_strings_with_trailing_zeros_and_spaces() -> None:
     assert find_award(out, "1.1")["amount"] == "200000.00"
 
 
+@pytest.mark.parametrize("written, problem", [
+    ("\t100", "not an amount: '\\t100'"), ("100\n", "not an amount: '100\\n'"),
+    ("\u3000100", "not an amount: '\\u3000100'"), ("\u00a0100", "not an amount: '\\xa0100'"),
+    ("-0", "negative money -0"), ("-0.00", "negative money -0.00"), (" -5 ", "negative money -5"),
+])
+def test_money_takes_spaces_around_its_digits_and_nothing_else_unseen(written: str, problem: str) -> None:
+    # a tab, a newline, an ideographic or no-break space is not trimmed silently; "-0" is a negative amount
+    [error] = find_applicant(evaluate(doc(enterprise(project(**demo_11(written))))), "A1")["errors"]
+    assert error.startswith(f"applicants[0].projects[0].software_investment: {problem}"), error
+
+
 # ---------------------------------------------------------------------- document-level errors
 
 

@@ -254,7 +254,11 @@ def test_the_schema_refuses_what_the_validator_refuses(capsys: Any) -> None:
             "projects": [{"id": "P1", "date": "2023-06-01", "software_investment": 500000}]}
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(good)) == []
     policy = load_policy(jinjiang)
+    spaced = {**good, "fiscal_contribution": " 1000000 "}  # spaces around the digits: both take them
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(spaced)) == []
+    assert next(iter(policy.read([spaced]))).ok
     for bad in ({**good, "kind": "bank"}, {**good, "colour": "red"}, {**good, "fiscal_contribution": "-5"},
+                {**good, "fiscal_contribution": "-0"}, {**good, "fiscal_contribution": "\t1000000"},
                 {**good, "projects": [{"id": "P1", "software_investment": 1}]},  # undated
                 {**good, "projects": [{"id": "P1", "date": "2023-06-01", "sme_adopters": -1}]}):
         assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad)) != []
