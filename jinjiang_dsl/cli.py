@@ -234,6 +234,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             err.print(f"jinjiang-dsl eval: --format {args.format} writes the decisions of a stream (JSON Lines, CSV or "
                       "Parquet applications); a JSON document gives json, jsonl or text", markup=False)
             return EXIT_USAGE
+        if args.fail_fast:
+            err.print("jinjiang-dsl eval: --fail-fast stops a stream (JSON Lines, CSV or Parquet) at its first error; "
+                      "a JSON document is evaluated whole: leave it out", markup=False)
+            return EXIT_USAGE
         return eval_document(args, policy, err)
     return eval_stream(args, policy, err)
 
@@ -283,6 +287,9 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
         return EXIT_UNREADABLE
     batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=batch.evaluated_at or now_in_shanghai())
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
+    if args.summary:  # the document's own summary, as a stream's --summary writes it
+        with Output(args.summary, _read_by(args)) as f:
+            f.write(json.dumps(batch.to_json(args.lang, trace=False)["summary"], ensure_ascii=False, indent=2) + "\n")
     with Output(args.output, _read_by(args)) as out:
         if fmt == "text":
             print_batch(Terminal(file=cast(TextIO, out), highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
@@ -1025,7 +1032,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_positive, default=10, metavar="N", help="the N largest changes (default 10)")
     p.set_defaults(run=cmd_impact)
 
-    p = sub.add_parser("compile", help="show the Python the compiler generates for a policy")
+    p = sub.add_parser("compile", help="show what a policy compiles to: its Python, its SQL (DuckDB or Spark), the JSON Schema of its records, its plan")
     p.add_argument("policy", metavar="POLICY", help="the .pol file")
     p.add_argument("--emit", choices=["python", "sql", "spark-sql", "schema", "plan"], default="python",
                    help="what to emit: the generated Python (default), the SQL query the DuckDB engine runs, the "

@@ -330,3 +330,21 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(fmt: str) -> None:
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0 and err == b""
+
+
+def test_a_document_writes_its_summary_file_as_a_stream_does(capsys, tmp_path: Path) -> None:
+    import json
+
+    summary, out = tmp_path / "s.json", tmp_path / "o.json"
+    code, _, _ = run(capsys, "eval", str(POLICY), str(ROOT / "examples" / "applications.json"), "--summary",
+                     str(summary), "-o", str(out))
+    assert code == 0
+    assert json.loads(summary.read_text(encoding="utf-8")) == json.loads(out.read_text(encoding="utf-8"))["summary"]
+
+
+def test_fail_fast_with_a_document_is_refused_rather_than_ignored(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "eval", str(POLICY), str(ROOT / "examples" / "applications.json"), "--fail-fast",
+                       "-o", str(tmp_path / "o.json"))
+    assert code == 2 and not (tmp_path / "o.json").exists()
+    assert "--fail-fast stops a stream (JSON Lines, CSV or Parquet) at its first error; a JSON document is " \
+           "evaluated whole: leave it out" in err
