@@ -70,8 +70,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "zero": ("计算结果为 {amount} 元,不予补助", "The amount comes to {amount} yuan: nothing is granted"),
     "earmark": ("资金用途:{text}", "Condition of use: {text}"),
     "entitlement": ("按本条可得 {value} 元", "Entitlement under this measure: {value} yuan"),
-    "cross_check": ("核对不一致:{label}为 {other} 元,按公式计算为 {formula} 元;以公式计算数为准",
-                    "Cross-check differs: {label} is {other} yuan, the formula gives {formula} yuan; "
+    # compared before any cap: "the formula decides" beside a figure a cap then lowers must say so
+    "cross_check": ("核对不一致:{label}为 {other} 元,按公式计算(封顶前)为 {formula} 元;以公式计算数为准",
+                    "Cross-check differs: {label} is {other} yuan, the formula gives {formula} yuan before any cap; "
                     "the formula decides"),
     "note": ("解释 {id}:{text}", "Interpretation {id}: {text}"),
     "year_sum": ("{year} 年度{label}累计:{parts} = {total}", "Summed over {year}, {label}: {parts} = {total}"),
