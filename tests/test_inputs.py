@@ -27,6 +27,7 @@ from jj_cases import (
     evaluate,
     find_applicant,
     find_award,
+    g5,
     iiot,
     policy,
     project,
@@ -252,9 +253,9 @@ def test_started_equal_to_diagnosed_is_fine() -> None:
 
 def test_null_is_not_provided() -> None:
     # null reads as "not provided": a missing fact, not an error
-    out = evaluate(doc(enterprise(project(**demo_11(None), software_investment=None))))
-    award = find_award(out, "1.1")
-    assert award["status"] == "not_eligible" and "software investment" in trace_text(award).lower()
+    out = evaluate(doc(enterprise(project(**g5(None), quanzhou_recognized_investment=None))))
+    award = find_award(out, "1.2")
+    assert award["status"] == "not_eligible" and "project investment recognised by quanzhou" in trace_text(award).lower()
 
 
 # ---------------------------------------------------------------------- exact money

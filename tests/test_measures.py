@@ -144,9 +144,17 @@ def test_21_earmark_shown() -> None:
 # ---------------------------------------------------------------------- missing facts: not eligible, named
 
 
+def test_11_a_project_of_hardware_alone_is_paid_on_its_hardware() -> None:
+    # J-3: the base is software + hardware ("软件系统、硬件设备投入金额"); the one not given counts 0
+    award = find_award(evaluate(doc(enterprise(project(**demo_11(None, "2000000"))))), "1.1")
+    assert award_triple(award) == ("granted", "400000.00", "400000.00")
+    assert "J-3" in trace_text(award)
+    neither = find_award(evaluate(doc(enterprise(project(**demo_11(None))))), "1.1")
+    assert award_triple(neither) == ("not_eligible", "0.00", "0.00")
+    assert "The amount comes to 0 yuan: nothing is granted" in trace_text(neither)
+
+
 @pytest.mark.parametrize(("app", "measure", "named_en", "named_zh"), [
-    # software_investment has no default: the base cannot be computed
-    (enterprise(project(**demo_11(None, "500000"))), "1.1", "software investment", "软件系统投入金额"),
     # industry missing: the first requirement fails for want of it
     (enterprise(project(selected_demo=True, completed_in_year=True, promotes_adoption=True,
                         software_investment="1000000")), "1.1", "industry", "所属产业"),
