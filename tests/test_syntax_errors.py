@@ -100,6 +100,38 @@ def test_a_keyword_of_expressions_is_refused_where_it_is_declared_not_where_it_i
     ]
 
 
+# ---------------------------------------------------------------- punctuation is not a keyword
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["  beneficiary kind = enterprise\n  amount 10万", "  requires x = 5万\n  amount 10万", "  amount 10万\n  when x=1万: 2万"],
+)
+def test_a_single_equals_sign_where_a_comparison_fits(body):
+    src = measure(body)
+    line, col = at(src, "=")
+    assert problems(src) == [("unexpected '='", "did you mean '=='?", line, col, col + 1)]
+
+
+@pytest.mark.parametrize(
+    ("body", "written"),
+    [
+        ("  amount 200000.", "200000"),
+        ("  amount .5万", "0.5万"),
+        ("  amount 200000.万", "200000万"),
+        ("  amount 1万\n  requires x > .5 万", "0.5 万"),
+    ],
+)
+def test_a_decimal_point_without_a_digit_on_each_side(body, written):
+    src = measure(body)
+    statement = body.split("\n")[-1]
+    line, col = at(src, statement)
+    col += statement.index(".")
+    assert problems(src) == [
+        ("unexpected '.'", f"a decimal point needs a digit on each side: write '{written}'", line, col, col + 1),
+    ]
+
+
 # ---------------------------------------------------------------- braces
 
 

@@ -63,6 +63,16 @@ def _keyword(parser: Lark, name: str) -> str | None:
     return None
 
 
+WORD = re.compile(r"[^\W\d]\w*")
+
+
+def _word_keyword(parser: Lark, name: str) -> str | None:
+    """The text of a keyword spelled like a word (``limit``, ``条件``), else None: punctuation such as
+    '=' or '.' is a terminal of the grammar too, but no name could be spelled like it."""
+    word = _keyword(parser, name)
+    return word if word is not None and WORD.fullmatch(word) else None
+
+
 def _chinese_spelling(name: str) -> str | None:
     found = keyword_table.by_terminal().get(name)
     return found.chinese if found is not None else None
@@ -120,7 +130,7 @@ def keywords(parser: Lark) -> list[str]:
     return [
         t.pattern.value
         for t in parser.terminals
-        if t.pattern.type == "str" and re.fullmatch(r"[^\W\d]\w*", t.pattern.value)
+        if t.pattern.type == "str" and WORD.fullmatch(t.pattern.value)
     ] + [k.chinese for k in keyword_table.keywords()]
 
 
@@ -180,6 +190,20 @@ def _unbracketed_share(source: str, tokens: list[Token], token: Token) -> str | 
     base = re.match(r"[ \t]*((?:applicant\.|project\.)?\w+)", source[token.end_pos :])
     rate = re.sub(r"\s+", "", str(percent))
     return f"{rate} of {base.group(1) if base else '…'}"
+
+
+def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
+    """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
+    should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
+    before = tokens[-2] if len(tokens) >= 2 and tokens[-1].start_pos == token.start_pos else None
+    digits = str(before) if before is not None and before.end_pos == token.start_pos else ""
+    after = source[token.end_pos or 0 :]
+    digit_follows = after[:1].isascii() and after[:1].isdigit()
+    if not re.search(r"[0-9]$", digits) and not digit_follows:
+        return None
+    written = (digits or "0") + ("." if digit_follows else "") + after
+    number = re.match(parser.get_terminal("QUANTITY").pattern.to_regexp(), written)
+    return number.group() if number else None
 
 
 def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str) -> Diagnostic:
@@ -288,7 +312,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message=f"unknown word '{text}'", span=span,
                           hint=f"a keyword is followed by a space before a name: '{run_on} {text[len(run_on):]}'")
 
-    if token.type == "NAME" or _keyword(parser, token.type):
+    if token.type == "NAME" or _word_keyword(parser, token.type):
         keywords = [w for e in expected if (w := _keyword(parser, e))]
         guess = did_you_mean(text, keywords)
         if guess and guess != text:
@@ -299,13 +323,21 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                 hint=f"did you mean '{guess}'?",
             )
 
-    if _keyword(parser, token.type) and "NAME" in expected:
+    if _word_keyword(parser, token.type) and "NAME" in expected:
         return Diagnostic(
             severity="error",
             message=f"'{text}' is a keyword, so it cannot be a name",
             span=span,
             hint="choose another name",
         )
+
+    if text == "=" and "COMP_OP" in expected:
+        return Diagnostic(severity="error", message="unexpected '='", span=span, hint="did you mean '=='?")
+
+    decimal = _decimal_number(parser, source, tokens, token) if text == "." else None
+    if decimal is not None:
+        return Diagnostic(severity="error", message="unexpected '.'", span=span,
+                          hint=f"a decimal point needs a digit on each side: write '{decimal}'")
 
     if token.type == "PERCENT" and "QUANTITY" in expected and "PERCENT" not in expected:
         return Diagnostic(
