@@ -59,6 +59,31 @@ def test_misspelt_keywords(src, word, guess):
     ]
 
 
+
+@pytest.mark.parametrize(
+    ("expectation", "word", "guess"),
+    [
+        ("expect grantd 20万", "grantd", "granted"),  # read as a project id, 20 as a measure number
+        ("expect not_elligible", "not_elligible", "not_eligible"),  # the error was at the next line's '}'
+        ("expect P1 grantd 20万", "grantd", "granted"),
+        ("expect 1.1 superceded", "superceded", "superseded"),
+        ("预期 给与 6万", "给与", "给予"),
+        ("预期 P1 1.1 不符合条见", "不符合条见", "不符合条件"),
+    ],
+)
+def test_misspelt_status_in_an_expectation(expectation, word, guess):
+    src = measure(f'  amount 10万\n  example "例" / "e" {{\n    project {{ x: 1万 }}\n    {expectation}\n  }}')
+    line, col = at(src, word)
+    assert problems(src) == [
+        (f"unknown word '{word}'", f"did you mean '{guess}'?", line, col, col + len(word))
+    ]
+
+
+def test_misspelt_status_in_a_policy_written_in_chinese_keywords():
+    src = ('措施 1 "示范" / "Demo" {\n  金额 10万\n  例子 "例" / "e" {\n    项目 { x: 1万 }\n'
+           '    预期 给与 10万\n  }\n}\n')
+    line, col = at(src, "给与")
+    assert problems(src) == [("unknown word '给与'", "did you mean '给予'?", line, col, col + 2)]
 @pytest.mark.parametrize(
     ("body", "word", "guess"),
     [

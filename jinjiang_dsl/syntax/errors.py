@@ -192,6 +192,19 @@ def _unbracketed_share(source: str, tokens: list[Token], token: Token) -> str | 
     return f"{rate} of {base.group(1) if base else '…'}"
 
 
+def _misspelt_status(parser: Lark, tokens: list[Token], expected: set[str]) -> tuple[Token, str] | None:
+    """``expect grantd 20万``: a status typed wrong reads as the project's id (and 20 as a measure
+    number), so the parse fails a word or a line later. Returns the word and the status it is close to."""
+    if not {"GRANTED", "ZH_GRANTED"} & expected:
+        return None
+    start = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i].type in ("EXPECT", "_ZH_EXPECT")), None)
+    if start is None or start + 2 >= len(tokens) or tokens[start + 1].type != "NAME":
+        return None  # the word right after 'expect', unless it is the one the parse stopped at
+    word = tokens[start + 1]
+    guess = did_you_mean(str(word), [w for e in expected if (w := _word_keyword(parser, e))])
+    return (word, guess) if guess else None
+
+
 def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
     """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
     should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
@@ -311,6 +324,12 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
     if run_on is not None:  # 条件是否制造业: the keyword ends only where no letter follows
         return Diagnostic(severity="error", message=f"unknown word '{text}'", span=span,
                           hint=f"a keyword is followed by a space before a name: '{run_on} {text[len(run_on):]}'")
+
+    status = _misspelt_status(parser, tokens, expected)
+    if status is not None:
+        word, intended = status
+        return Diagnostic(severity="error", message=f"unknown word '{word}'", span=_span_at(
+            path, word.line or 1, word.column or 1, len(word)), hint=f"did you mean '{intended}'?")
 
     if token.type == "NAME" or _word_keyword(parser, token.type):
         keywords = [w for e in expected if (w := _keyword(parser, e))]
