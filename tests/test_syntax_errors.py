@@ -188,6 +188,34 @@ def test_missing_brace_before_other_blocks(keyword, tail):
     ]
 
 
+def test_missing_brace_before_the_next_example_points_at_the_example_left_open():
+    # It said "unknown word 'example'" with "did you mean 'expect'?", of a keyword spelled right.
+    src = measure('  amount 10万\n  example "一" / "one" {\n    project { x: 1万 }\n    expect granted 10万\n\n'
+                  '  example "二" / "two" {\n    project { x: 2万 }\n    expect granted 10万\n  }')
+    line, col = at(src, "example \"二\"")
+    assert problems(src) == [
+        ("missing '}' before 'example'", "the '{' at line 7, column 23 is not closed", line, col, col + 7),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "tail", "opening"),
+    [
+        ('  金额 10万\n  例子 "一" / "one" {\n    预期 给予 10万\n\n', '  例子 "二" / "two" {\n  }\n}\n', (3, 18)),
+        ("  金额 10万\n\n", '措施 2 "二" / "two" {\n  金额 10万\n}\n', (1, 20)),
+        ("  金额 10万\n\n", '规则 R1 "规则" / "Rule" {\n  有效期校验\n}\n', (1, 20)),
+    ],
+)
+def test_missing_brace_before_a_block_in_chinese_keywords(body, tail, opening):
+    src = '措施 1 "示范" / "Demo" {\n' + body + tail
+    keyword, (open_line, open_col) = tail.split()[0], opening
+    line, col = at(src, tail.lstrip())
+    assert problems(src) == [
+        (f"missing '}}' before '{keyword}'", f"the '{{' at line {open_line}, column {open_col} is not closed",
+         line, col, col + 2),
+    ]
+
+
 def test_missing_brace_after_an_inputs_block():
     src = HEAD + 'project {\n  x: money "x" / "x"\n\nmeasure 1.1 "示范" / "Demo" {\n}\n'
     assert problems(src) == [

@@ -48,7 +48,8 @@ TERMINAL_WORDS = {
     "$END": "the end of the file",
 }
 
-BLOCK_KEYWORDS = {"MEASURE", "RULE", "POLICY", "DEFINE", "NOTE", "APPLICANT", "PROJECT"}
+# Keywords that start an item or a block: met while a '{' is open, its '}' is likely missing.
+BLOCK_WORDS = frozenset({"measure", "rule", "policy", "define", "note", "applicant", "project", "example"})
 
 
 def _keyword(parser: Lark, name: str) -> str | None:
@@ -71,6 +72,12 @@ def _word_keyword(parser: Lark, name: str) -> str | None:
     '=' or '.' is a terminal of the grammar too, but no name could be spelled like it."""
     word = _keyword(parser, name)
     return word if word is not None and WORD.fullmatch(word) else None
+
+
+def _starts_block(parser: Lark, name: str) -> bool:
+    """Whether a terminal is a keyword of BLOCK_WORDS, in either spelling (``example``, ``例子``)."""
+    found = keyword_table.by_terminal().get(name)
+    return (found.english if found is not None else _keyword(parser, name)) in BLOCK_WORDS
 
 
 def _chinese_spelling(name: str) -> str | None:
@@ -298,8 +305,9 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
     )
     text = str(token)
 
-    if unclosed and token.type in BLOCK_KEYWORDS and "_RBRACE" in expected:
-        line, col = unclosed
+    open_here = _unclosed_brace(source[: token.start_pos]) if _starts_block(parser, token.type) else None
+    if open_here and "_RBRACE" in expected:  # the innermost block open here, not the file's last: examples nest
+        line, col = open_here
         return Diagnostic(
             severity="error",
             message=f"missing '}}' before '{text}'",
