@@ -1681,3 +1681,30 @@ def test_an_example_must_give_every_required_input() -> None:
     assert [(m, h) for severity, m, h, _ in found(src) if severity == "error"] == [
         ("the example's applicant does not give 'first_little_giant', which every applicant must give",
          "add first_little_giant: … to its applicant { … }")]
+
+
+S5 = (ROOT / "policies" / "shapes" / "s05_annual_cap.pol").read_text(encoding="utf-8")
+
+
+def test_an_example_s_project_needs_its_date_when_the_policy_has_no_in_force_window() -> None:
+    # a project without a date is dated the first day in force; with no window 'check' said ok and 'test' failed
+    src = S5.replace("project C1 { signed: 2024-03-01, contract: 100万 }", "project C1 { contract: 100万 }", 1)
+    assert found(src) == [
+        error("the example's project C1 does not give 'signed', and the policy has no in-force window to date it by",
+              "give it a date, e.g. signed: 2024-06-01, or declare an in-force window in the header",
+              at(src, "project C1 { contract")),
+    ]
+
+
+def test_an_example_s_project_without_a_date_is_dated_the_first_day_in_force() -> None:
+    src = S5.replace("  dated by signed\n", "  in force from 2024-01-01 to 2025-12-31\n  dated by signed\n", 1)
+    assert found(src.replace("project C1 { signed: 2024-03-01, contract: 100万 }", "project C1 { contract: 100万 }")) == []
+
+
+def test_an_example_s_applicant_must_give_the_date_the_policy_is_dated_by() -> None:
+    # an applicant is never dated for it: 'check' said ok and 'test' failed with 'recognised_on: missing'
+    src = S1.replace("applicant { recognised_on: 2024-05-01, first_little_giant: true }",
+                     "applicant { first_little_giant: true }", 1)
+    assert [(m, h) for severity, m, h, _ in found(src) if severity == "error"] == [
+        ("the example's applicant does not give 'recognised_on', which every applicant must give",
+         "add recognised_on: … to its applicant { … }")]

@@ -57,11 +57,19 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
                 if wanted:
                     report("error", f"'{f.name}' needs {wanted}", f.value.span, None)
         dated = policy.header.dated_by.ident if policy.header and policy.header.dated_by else None
-        for scope, facts, where in [("applicant", ex.applicant, ex.title.span)] + [
-                ("project", p.facts, p.span) for p in ex.projects]:
+        windowed = policy.header is not None and policy.header.in_force is not None
+        for scope, pid, facts, where in [("applicant", "", ex.applicant, ex.title.span)] + [
+                ("project", p.id, p.facts, p.span) for p in ex.projects]:
             given = {f.name for f in facts}
-            for name in sorted(n for n, d in inputs.items() if d.required and d.scope == scope and n not in given
-                               and not (scope == "project" and n == dated)):  # an example's project is dated for it
+            # The date the policy is dated by is needed too, as by every application (inputs.py).
+            for name in sorted(n for n, d in inputs.items() if (d.required or n == dated) and d.scope == scope
+                               and n not in given):
+                if scope == "project" and name == dated:
+                    if not windowed:  # else the project is dated the first day in force (examples.record)
+                        report("error", f"the example's project {pid} does not give '{name}', and the policy has "
+                                        "no in-force window to date it by", where,
+                               f"give it a date, e.g. {name}: 2024-06-01, or declare an in-force window in the header")
+                    continue
                 report("error", f"the example's {scope} does not give '{name}', which every {scope} must give",
                        where, f"add {name}: … to its {scope} {{ … }}")
         ids = [p.id for p in ex.projects]
