@@ -1708,3 +1708,29 @@ def test_an_example_s_applicant_must_give_the_date_the_policy_is_dated_by() -> N
     assert [(m, h) for severity, m, h, _ in found(src) if severity == "error"] == [
         ("the example's applicant does not give 'recognised_on', which every applicant must give",
          "add recognised_on: … to its applicant { … }")]
+
+
+RATE_HINT = "check the figure against the notice: a share of a base is at most 100% of it, unless the notice says more"
+
+
+@pytest.mark.parametrize("body, rate", [
+    ("  amount 120% of spend, at most 100万", "120%"),
+    ("  amount fee + spend × 150%", "150%"),
+    ("  amount 20% of spend\n  when flag: 125%", "125%"),
+    ("  amount 20% of spend\n  when flag: 110% of fee", "110%"),
+    ("  amount brackets on spend {\n    500万以下: 150%\n    超过500万: 10%\n  }", "150%"),
+    ("  amount thresholds on spend {\n    10万以上: 200% of fee\n  }", "200%"),
+])
+def test_a_rate_above_100_percent_is_warned_of(body: str, rate: str) -> None:
+    # it paid more than its base and checked clean: a slip for 12% or 20% went unnoticed
+    src = source(measure(body))
+    assert found(src) == [warning(f"a rate of {rate} pays more than its base", RATE_HINT, at(src, rate))]
+
+
+@pytest.mark.parametrize("body", [
+    "  amount 100% of spend",
+    "  requires spend >= 150% of fee\n  amount 10% of spend",  # a condition compares, it pays nothing
+    "  amount 10% of spend, at most 120% of fee",  # a cap bounds the amount, it pays nothing
+])
+def test_a_rate_of_at_most_100_percent_or_outside_an_amount_is_not_warned_of(body: str) -> None:
+    assert found(source(measure(body))) == []

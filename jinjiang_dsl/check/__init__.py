@@ -10,6 +10,7 @@ import bisect
 import datetime as dt
 import itertools
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 
 import attrs
@@ -421,10 +422,12 @@ class _Checker:
         is_rate = m.amount is not None and _is_rate(m.amount.formula)
         for o in m.overrides:
             self.typer.expect_bool(o.condition, "'when'")
-            if _bare_percent(o.formula):
+            bare = _bare_percent(o.formula)
+            if bare is not None:
                 if not is_rate:
                     self.error("this override gives a rate, but the amount has no base to apply it to",
                                o.formula.span, "give a full amount here, or make the amount '20% of <base>'")
+                self.rates_over_whole(bare, rate=True)
             else:
                 self.formula(o.formula, "the override amount")
             self.money(o.cap, "the cap")
@@ -477,9 +480,19 @@ class _Checker:
                       "never evaluated", head, "a project (or the applicant) lists the measures whose facts it "
                       "gives; name a fact in a requirement or in the amount")
 
+    def rates_over_whole(self, e: ast.Expr, rate: bool = False) -> None:
+        """Warn of a rate above 100% in what a measure pays: a share of a base rarely exceeds it, so
+        120% is likelier a slip for 12% or 20% than the notice's word. ``rate``: e is a rate itself (a
+        bracket's, an override's), applied to a base the formula names elsewhere."""
+        for p in [e] if rate and isinstance(e, ast.Percent) else _rates_paid(e):
+            if p.value > 1:
+                self.warn(f"a rate of {p.text} pays more than its base", p.span, "check the figure against the "
+                          "notice: a share of a base is at most 100% of it, unless the notice says more")
+
     def formula(self, f: ast.Formula, what: str) -> None:
         if isinstance(f, ast.ExprFormula):
             self.money(f.expr, what)
+            self.rates_over_whole(f.expr)
         elif isinstance(f, ast.CategoryTable):
             self.category_table(f)
         elif isinstance(f, ast.TierTable):
@@ -489,6 +502,7 @@ class _Checker:
             for tier in f.tiers:
                 if on is not None and on.kind in ("money", "count"):
                     self.typer.check_bounds(tier.interval, on, f.on)
+                self.rates_over_whole(tier.amount, rate=f.mode == "brackets")
                 if f.mode != "brackets":
                     self.money(tier.amount, "a tier's amount")
                     continue
@@ -519,6 +533,7 @@ class _Checker:
                 self.error(f"'{row.value}' is not a value of {f.on.ident}", row.span,
                            f"did you mean '{guess}'?" if guess else f"one of {', '.join(values)}")
             self.money(row.amount, "a category's amount")
+            self.rates_over_whole(row.amount)
         if not f.rows:
             self.error("the category table has no rows", f.span, "add a line such as 'national: 100万'")
 
@@ -635,8 +650,19 @@ def _is_rate(f: ast.Formula) -> bool:
     return isinstance(f, ast.ExprFormula) and isinstance(f.expr, ast.PercentOf)
 
 
-def _bare_percent(f: ast.Formula) -> bool:
-    return isinstance(f, ast.ExprFormula) and isinstance(f.expr, ast.Percent)
+def _rates_paid(e: ast.Expr) -> Iterator[ast.Percent]:
+    """The rates an amount applies to a base: ``20% of spend``, ``spend × 20%``."""
+    if isinstance(e, ast.PercentOf):
+        yield e.rate
+    if isinstance(e, ast.BinOp) and e.op == "*":
+        yield from (side for side in (e.left, e.right) if isinstance(side, ast.Percent))
+    for child in ast.children(e):
+        yield from _rates_paid(child)
+
+
+def _bare_percent(f: ast.Formula) -> ast.Percent | None:
+    """The rate an override gives alone (``when …: 25%``), for the amount's base; else None."""
+    return f.expr if isinstance(f, ast.ExprFormula) and isinstance(f.expr, ast.Percent) else None
 
 
 def _text(e: ast.Expr) -> str:
