@@ -450,6 +450,31 @@ def test_unexpected_characters_of_any_kind(ch):
     assert (message, line, col) == (f"unexpected character {ch!r}", 1, 1)
 
 
+@pytest.mark.parametrize("ch, name, hint", [
+    ("\u3000", "U+3000 IDEOGRAPHIC SPACE", "write a plain space"),
+    ("\u00a0", "U+00A0 NO-BREAK SPACE", "write a plain space"),
+    ("\u2003", "U+2003 EM SPACE", "write a plain space"),
+    ("\u200b", "U+200B ZERO WIDTH SPACE", "delete it"),
+    ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE", "delete it"),
+])
+def test_a_space_or_an_invisible_character_is_named_where_it_stands(ch, name, hint):
+    # an input method's full-width space, or a zero-width one pasted in, shows as nothing on the printed line
+    between = measure(f"  amount{ch}10万")
+    ((message, got, line, col, _),) = problems(between)
+    assert (message, got, line, col) == (f"invisible character {name}", hint, 6, 9)
+    # inside a keyword the word before it is not 'unknown': the character is what is wrong
+    inside = measure(f"  amo{ch}unt 10万")
+    ((message, got, line, col, _),) = problems(inside)
+    assert (message, got, line, col) == (f"invisible character {name}", hint, 6, 6)
+
+
+def test_a_look_alike_letter_in_a_word_is_named():
+    src = measure("  \u0430mount 10万")  # Cyrillic а
+    ((message, hint, line, col, _),) = problems(src)
+    assert message == "unknown word '\u0430mount'"
+    assert hint == "did you mean 'amount'? 'а' is U+0430 CYRILLIC SMALL LETTER A, not a Latin letter"
+
+
 def test_file_ending_in_the_middle_of_a_statement():
     src = "define x =\n\n"
     ((message, hint, line, col, _),) = problems(src)

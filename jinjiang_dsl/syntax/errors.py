@@ -199,6 +199,25 @@ def _unbracketed_share(source: str, tokens: list[Token], token: Token) -> str | 
     return f"{rate} of {base.group(1) if base else '…'}"
 
 
+def _invisible(ch: str) -> tuple[str, str] | None:
+    """A character that shows as a space or as nothing on the printed line — an input method's full-width space,
+    a no-break or zero-width one pasted in: its code point and name, and what to do (None: any other)."""
+    if ch and ch not in " \t\r\n" and (ch.isspace() or unicodedata.category(ch) == "Cf"):
+        named = f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".strip()
+        return named, "write a plain space" if ch.isspace() else "delete it"
+    return None
+
+
+def _look_alike(word: str, guess: str) -> str:
+    """Why a word that prints like a keyword is not it: its first letter from another script (Cyrillic 'а')."""
+    if not guess.isascii():
+        return ""
+    odd = next((ch for ch in word if not ch.isascii() and ch.isalpha()), None)
+    if odd is None:
+        return ""
+    return f" '{odd}' is U+{ord(odd):04X} {unicodedata.name(odd, '')}, not a Latin letter"
+
+
 def _misspelt_status(parser: Lark, tokens: list[Token], expected: set[str]) -> tuple[Token, str] | None:
     """``expect grantd 20万``: a status typed wrong reads as the project's id (and 20 as a measure
     number), so the parse fails a word or a line later. Returns the word and the status it is close to."""
@@ -246,6 +265,10 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         ch = source[pos] if pos < len(source) else ""
         span = _span_at(path, exc.line, exc.column)
         hint = None
+        invisible = _invisible(ch)
+        if invisible is not None:
+            return Diagnostic(severity="error", message=f"invisible character {invisible[0]}", span=span,
+                              hint=invisible[1])
         number = re.search(r"\d+(\.\d+)?[ \t]*$", source[:pos]) if ch in "%％" else None
         if ch == '"':
             hint = "a quoted text is not closed: add the closing '\"'"
@@ -305,6 +328,12 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
     )
     text = str(token)
 
+    after = source[token.end_pos] if token.end_pos is not None and token.end_pos < len(source) else ""
+    invisible = _invisible(after)
+    if invisible is not None:  # 'amo\u200bunt': the word stops at a character the printed line does not show
+        return Diagnostic(severity="error", message=f"invisible character {invisible[0]}",
+                          span=_span_at(path, token.end_line or 1, token.end_column or 1), hint=invisible[1])
+
     open_here = _unclosed_brace(source[: token.start_pos]) if _starts_block(parser, token.type) else None
     if open_here and "_RBRACE" in expected:  # the innermost block open here, not the file's last: examples nest
         line, col = open_here
@@ -347,7 +376,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                 severity="error",
                 message=f"unknown word '{text}'",
                 span=span,
-                hint=f"did you mean '{guess}'?",
+                hint=f"did you mean '{guess}'?{_look_alike(text, guess)}",
             )
 
     if _word_keyword(parser, token.type) and "NAME" in expected:
