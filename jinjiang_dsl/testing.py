@@ -196,6 +196,8 @@ class Strategies:
                 base = st.tuples(base, self.date(self.dated_by)).map(lambda t: {**t[0], self.dated_by: t[1]})
             return base.filter(self.keeps_assertions)
 
+        if not self.project_measures:  # every measure decided on the applicant's facts: a project of none
+            return build([])
         return st.lists(st.sampled_from(self.project_measures), min_size=1, max_size=measures,
                         unique_by=lambda m: m.id).flatmap(build)
 
@@ -236,12 +238,16 @@ class Strategies:
 
     def invalid_applicant(self, aid: str = "BAD") -> st.SearchStrategy[tuple[dict[str, Any], str]]:
         """A valid applicant with exactly one thing wrong, and the JSON path the error must name."""
-        money_fields = [n for n, s in self.plan.inputs.items() if s.kind == "money" and s.scope == "project"]
-        count_fields = [n for n, s in self.plan.inputs.items() if s.kind == "count" and s.scope == "project"]
+        projects = bool(self.project_measures)  # else an applicant has none, and only its own facts are spoiled
+        money_fields = [n for n, s in self.plan.inputs.items() if s.kind == "money" and s.scope == "project"
+                        and projects]
+        count_fields = [n for n, s in self.plan.inputs.items() if s.kind == "count" and s.scope == "project"
+                        and projects]
         enum_fields = [n for n, s in self.plan.inputs.items() if s.kind == "enum" and s.scope == "applicant"]
+        dated = bool(self.dated_by) and (projects or self.plan.inputs[self.dated_by].scope == "applicant")
 
         def spoil(app: dict[str, Any], how: str, field: str) -> tuple[dict[str, Any], str]:
-            project = app["projects"][0]
+            project = app["projects"][0] if app["projects"] else {}
             if how == "negative money":
                 project[field] = "-5"
             elif how == "money as bool":
@@ -265,7 +271,7 @@ class Strategies:
             return app, f"projects[0].{field}"
 
         hows = [("negative money", money_fields), ("money as bool", money_fields), ("negative count", count_fields),
-                ("count as text", count_fields), ("unknown field", money_fields), ("bad date", ["date"]),
+                ("count as text", count_fields), ("unknown field", money_fields), ("bad date", ["date"] if dated else []),
                 ("unknown value", enum_fields)]
         hows = [(h, fs) for h, fs in hows if fs]
         return st.tuples(self.applicant(aid, 1), st.sampled_from(hows)).flatmap(

@@ -167,3 +167,23 @@ def test_a_larger_base_never_pays_less(mid: str, data: st.DataObject) -> None:
         return award.entitlement or Decimal(0) if award else Decimal(0)
 
     assert entitlement(_bump(doc, field, delta)) >= entitlement(doc)
+
+
+SHAPES = sorted((ROOT / "policies" / "shapes").glob("*.pol"))
+
+
+@pytest.mark.parametrize("path", SHAPES, ids=lambda p: p.stem)
+def test_the_strategies_serve_every_shape_policy(path: Path) -> None:
+    # an applicant-level policy (S1) has applicants without projects: a spoiled one, and a project, are still drawn
+    strategies = Strategies(load_policy(path))
+    policy = strategies.policy
+
+    @settings(max_examples=10, deadline=None)
+    @given(strategies.invalid_applicant(), strategies.project("P1"))
+    def drawn(bad: tuple[dict[str, Any], str], project: dict[str, Any]) -> None:
+        record, where = bad
+        [app] = policy.evaluate({"applicants": [record]}).applicants
+        assert app.status == "error" and any(e.startswith(f"applicants[0].{where}") for e in app.errors), app.errors
+        assert project["id"] == "P1"
+
+    drawn()
