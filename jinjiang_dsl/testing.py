@@ -244,7 +244,7 @@ class Strategies:
         count_fields = [n for n, s in self.plan.inputs.items() if s.kind == "count" and s.scope == "project"
                         and projects]
         enum_fields = [n for n, s in self.plan.inputs.items() if s.kind == "enum" and s.scope == "applicant"]
-        dated = bool(self.dated_by) and (projects or self.plan.inputs[self.dated_by].scope == "applicant")
+        dated = self.dated_by is not None and (projects or self.plan.inputs[self.dated_by].scope == "applicant")
 
         def spoil(app: dict[str, Any], how: str, field: str) -> tuple[dict[str, Any], str]:
             project = app["projects"][0] if app["projects"] else {}
