@@ -1734,3 +1734,12 @@ def test_a_rate_above_100_percent_is_warned_of(body: str, rate: str) -> None:
 ])
 def test_a_rate_of_at_most_100_percent_or_outside_an_amount_is_not_warned_of(body: str) -> None:
     assert found(source(measure(body))) == []
+
+
+def test_a_misspelt_fact_in_a_measure_is_one_error_not_one_per_example() -> None:
+    # 'sme_adoptrs' makes 2.1 read no project fact; taking it for an applicant-level measure then made every
+    # example naming a project for it an error (12 of them), telling the drafter to change correct examples
+    src = (ROOT / "policies" / "jinjiang_2023.pol").read_text(encoding="utf-8").replace(
+        "amount thresholds on sme_adopters {", "amount thresholds on sme_adoptrs {")
+    errors = [d for d in check_source(src, "jinjiang.pol") if d.is_error]
+    assert [(d.message, d.hint) for d in errors] == [("'sme_adoptrs' is not defined", "did you mean 'sme_adopters'?")]

@@ -239,8 +239,11 @@ class _Checker:
         self.check_measures()
         self.check_rules()
         self.check_notes()
+        wrong = [d.span.line for d in self.diagnostics if d.is_error]
         own = {m.id for m in self.policy.measures if not self.reads(m, self.project_facts)
-               and (self.reads(m, self.project_facts, summed=True) or self.reads(m, self.applicant_facts))}
+               and (self.reads(m, self.project_facts, summed=True) or self.reads(m, self.applicant_facts))
+               # a misspelt fact would make it look applicant-level, and its examples all wrong
+               and not any(m.span.line <= line <= m.span.end_line for line in wrong)}
         if not any(d.is_error for d in self.diagnostics):  # a misspelt fact would make a measure look applicant-level
             self.check_undated({m.id for m in self.policy.measures if m.id in own
                                 and not self.reads(m, self.project_facts, summed=True)})
