@@ -6,6 +6,7 @@ Every stage reports through :class:`Diagnostic`; nothing else reaches a user.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -74,8 +75,9 @@ def _caret_line(line: str, span: Span) -> tuple[str, str]:
 
 
 def source_lines(text: str) -> list[str]:
-    """Lines as the parser counts them: split at ``\n`` only (a form feed or U+2028 is not a line break)."""
-    return [line.removesuffix("\r") for line in text.split("\n")]
+    """Lines as the parser counts them: split at ``\n``, ``\r\n`` or a lone ``\r`` (an old Mac file, which editors
+    show as lines too); a form feed or U+2028 is not a line break."""
+    return re.split(r"\r\n?|\n", text)
 
 
 def _source_line(sources: dict[str, str], span: Span) -> str | None:

@@ -7,6 +7,8 @@ get a hand-written message rather than the parser's list of expected tokens.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jinjiang_dsl import check_source
@@ -586,3 +588,17 @@ def test_a_sum_that_does_not_say_over_what() -> None:
     assert problems(src) == [
         ("'sum of spend' does not say over what it adds up", "write: sum of spend per applicant per year", line, 25, 26),
     ]
+
+
+def test_a_file_whose_lines_end_in_a_lone_carriage_return_reads_as_its_lines():
+    # an old Mac file: \r alone ended no line, so the first comment ran to the end of the file ("no header")
+    from jinjiang_dsl import check_source
+
+    shape = Path(__file__).resolve().parents[1] / "policies" / "shapes" / "s09_per_unit.pol"
+    source = shape.read_text(encoding="utf-8")
+    assert list(check_source(source.replace("\n", "\r"), "cr.pol")) == []
+    broken = source.replace("amount ", "amonut ", 1)
+    [(line, text)] = [(d.span.line, d.message) for d in check_source(broken, "lf.pol") if d.is_error]
+    [(cr_line, cr_text)] = [(d.span.line, d.message) for d in check_source(broken.replace("\n", "\r"), "cr.pol")
+                            if d.is_error]
+    assert (cr_line, cr_text) == (line, text)

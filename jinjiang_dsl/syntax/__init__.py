@@ -30,7 +30,7 @@ def parse(source: str, path: str = "<policy>") -> Policy:
         msg = f"the policy is {size:,} bytes; a policy may have at most {MAX_POLICY_BYTES:,}"
         raise PolicyError([Diagnostic(severity="error", message=msg, span=_at(path, 1, 1))], {path: source})
     try:
-        return _parse(source, path)
+        return _parse(re.sub(r"\r(?!\n)", "\n", source), path)  # a lone \r ends a line, as in an editor
     except PolicyError as exc:
         raise PolicyError(respelled(list(exc.diagnostics), parser(), source), exc.sources) from None
 
