@@ -85,9 +85,12 @@ class LongNumber:
 
 
 class Duplicates(dict):
-    """A JSON object in which a key occurs more than once: the validator reports it, never picks one."""
+    """A JSON object in which a key occurs more than once: the validator reports it, never picks one. Its
+    members as given (``pairs``, every value of a repeated key) are kept, so that the register stores the
+    record as read and a replay sees the same error."""
 
     keys_twice: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, Any], ...] = ()
 
 
 def _int(text: str) -> int | LongNumber:
@@ -110,7 +113,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen.add(k)
     twice = tuple(repeated)
     found = Duplicates(obj)
-    found.keys_twice = twice
+    found.keys_twice, found.pairs = twice, tuple(pairs)
     return found
 
 

@@ -31,7 +31,7 @@ from .decisions import ApplicantDecision, BatchDecision, now_in_shanghai
 if TYPE_CHECKING:
     from .api import Policy
     from .plan import Plan
-from .inputs import Applicant, LongNumber, read_document
+from .inputs import Applicant, Duplicates, LongNumber, read_document
 from .rules import Earlier
 from .runtime.money import fmt_money
 
@@ -130,9 +130,11 @@ class RegisterError(Exception):
 def canonical(value: Any) -> str:
     """A record as compact JSON, the same text for the same record: no spaces, numbers exactly as read
     (never through a float), members in the order given — not sorted, since the order is part of what
-    was decided (input errors are reported in it), and a replay must see the record as it was."""
+    was decided (input errors are reported in it), and a replay must see the record as it was: a key given
+    twice keeps both its values, since reading it again must find the same error."""
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{canonical(v)}" for k, v in value.items()) + "}"
+        members = value.pairs if isinstance(value, Duplicates) else value.items()
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{canonical(v)}" for k, v in members) + "}"
     if isinstance(value, list):
         return "[" + ",".join(canonical(v) for v in value) + "]"
     if isinstance(value, Decimal):

@@ -87,6 +87,29 @@ def test_a_record_keeps_its_numbers_exactly_as_given(tmp_path: Path, capsys: Any
     assert '"cloud_service_fee":60000.10' in rec and '"fiscal_contribution":1200000.50' in rec
 
 
+DUPLICATED = ('{"id":"E","kind":"enterprise","manufacturer":true,"fiscal_contribution":"100",'
+              '"fiscal_contribution":"5000000","projects":[{"id":"P1","date":"2023-08-15",'
+              '"mis_software_spend":"600000","mis_software_spend":"1"}]}')
+
+
+@pytest.mark.parametrize("kind", ["json", "jsonl"])
+def test_a_record_with_a_key_given_twice_is_kept_whole_and_replays_identical(tmp_path: Path, capsys: Any,
+                                                                             kind: str) -> None:
+    # the register kept only the last value of a repeated key, so replay no longer saw the input error
+    path = tmp_path / f"dk.{kind}"
+    path.write_text(f'{{"applicants":[{DUPLICATED}]}}' if kind == "json" else DUPLICATED + "\n", encoding="utf-8")
+    register = tmp_path / "r.sqlite"
+    code, _, err = run(capsys, "eval", str(POLICY), str(path), "--register", str(register), "-o",
+                       str(tmp_path / "out"), "--quiet")
+    assert code == 0, err
+    with sqlite3.connect(register) as db:
+        (rec,) = db.execute("SELECT record FROM decisions").fetchone()
+    assert rec == DUPLICATED  # both values of each key, in the order given
+    code, out, _ = run(capsys, "register", "replay", "1", "--register", str(register))
+    assert (code, out) == (0, "decision 1: identical\n")
+    assert run(capsys, "register", "verify", "--register", str(register))[0] == 0
+
+
 def test_a_resubmitted_record_supersedes_and_history_shows_both(tmp_path: Path, capsys: Any) -> None:
     register = tmp_path / "r.sqlite"
     record(capsys, register)
