@@ -30,6 +30,7 @@ from .limits import (
 from .output import Output, OutputError, interrupted, remembering_interrupts
 from .plan import Plan
 from .register import DEFAULT_PATH as DEFAULT_REGISTER
+from .register import register_files
 from .safe_text import visible
 
 if TYPE_CHECKING:
@@ -209,8 +210,8 @@ def input_format(args: argparse.Namespace) -> str:
 
 def _read_by(args: argparse.Namespace) -> list[str]:
     """What an eval reads, and so must never write over: the policy, the applications, and the register
-    it records in (an output over it would replace every decision recorded)."""
-    return [args.policy, args.applications] + ([args.register] if args.register else [])
+    it records in, with SQLite's files beside it (an output over it would replace every decision recorded)."""
+    return [args.policy, args.applications] + (register_files(args.register) if args.register else [])
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -893,7 +894,7 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
 def register_export(register, args: argparse.Namespace, err: Console) -> int:
     from .register import export, export_parquet
 
-    output = Output(args.output, [args.register])  # never over the register itself
+    output = Output(args.output, register_files(args.register))  # never over the register or SQLite's files
     output.check()
     if args.format == "parquet":
         if not args.output or args.output == "-" or not output.regular:

@@ -167,10 +167,12 @@ class Writer:
 
 
 def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file — also one not made yet (a new register, created after the output is
+    checked): then by their real paths."""
     try:
         return os.path.samefile(a, b)
     except OSError:
-        return False
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _mode_for(target: str) -> int:

@@ -120,7 +120,14 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 REGISTER_TABLES = {"policies", "batches", "decisions", "awards"}
+SQLITE_FILES = ("-wal", "-shm", "-journal")  # what SQLite keeps beside a database, by its name
 INDEXES_FROM = 3  # the migrations from this one on add only indexes: a read-only register is read without them
+
+
+def register_files(path: str) -> list[str]:
+    """A register and SQLite's files beside it: an output must name none of them (over the register it would
+    replace every decision; SQLite takes over or deletes the others, with what was written there)."""
+    return [path, *(path + suffix for suffix in SQLITE_FILES)]
 
 
 class RegisterError(Exception):

@@ -967,11 +967,37 @@ def test_no_output_ever_replaces_the_register(tmp_path: Path, capsys: Any) -> No
                  ["eval", str(POLICY), str(stream), "--register", str(register), "-o", str(tmp_path / "o.jsonl"),
                   "--summary", str(register)],
                  *(["register", "export", "--register", str(register), "--format", fmt, "-o", str(register)]
-                   for fmt in ("csv", "jsonl", "parquet"))):
+                   for fmt in ("csv", "jsonl", "parquet")),
+                 # SQLite's files beside it: an export written as the -wal file was deleted when the register closed
+                 *(["register", "export", "--register", str(register), "-o", f"{register}{suffix}"]
+                   for suffix in ("-wal", "-shm", "-journal"))):
         code, _, err = run(capsys, *argv)
-        assert code == 2 and f"{register}: refusing to overwrite an input of this run" in err, argv
+        assert code == 2 and f"{argv[-1]}: refusing to overwrite an input of this run" in err, argv
     assert register.read_bytes() == before
     assert run(capsys, "register", "verify", "--register", str(register))[0] == 0
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
+@pytest.mark.parametrize("applications", ["document", "stream"])
+def test_an_output_naming_a_new_register_is_refused_before_anything_is_recorded(
+        tmp_path: Path, capsys: Any, suffix: str, applications: str) -> None:
+    # '--register NEW -o NEW' recorded the batch, then refused the output (the register did not exist when
+    # the output was checked); SQLite's own files beside it would be taken over or deleted by SQLite
+    register = tmp_path / "new.sqlite"
+    inputs = EXAMPLES if applications == "document" else tmp_path / "in.jsonl"
+    if applications == "stream":
+        inputs.write_text(json.dumps(json.loads(EXAMPLES.read_text(encoding="utf-8"))["applicants"][0]) + "\n",
+                          encoding="utf-8")
+    for option in ("-o", "--summary"):
+        if option == "--summary" and applications == "document":
+            continue  # a document's summary goes with its decisions
+        target = f"{register}{suffix}"
+        extra = ["-o", str(tmp_path / "o.jsonl")] if option == "--summary" else []
+        code, _, err = run(capsys, "eval", str(POLICY), str(inputs), "--register", str(register), option, target,
+                           *extra)
+        assert (code, err) == (2, f"jinjiang-dsl: {target}: refusing to overwrite an input of this run; name "
+                                  "another output\n")
+        assert not os.path.exists(register) and not os.path.exists(target)  # nothing recorded, nothing made
 
 
 @pytest.mark.parametrize("name", ["", ":memory:", "fifo", "/dev/null", "folder"])
