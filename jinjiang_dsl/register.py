@@ -18,10 +18,10 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -31,9 +31,12 @@ from .decisions import ApplicantDecision, BatchDecision, now_in_shanghai
 if TYPE_CHECKING:
     from .api import Policy
     from .plan import Plan
-from .inputs import Applicant, Duplicates, LongNumber, read_document
+from .diagnostics import PolicyError
+from .inputs import MONEY_TEXT, Applicant, DocumentError, Duplicates, LongNumber, read_document
+from .limits import shorten
 from .rules import Earlier
 from .runtime.money import fmt_money
+from .safe_text import visible
 
 DEFAULT_PATH = "decisions.sqlite"
 WAIT = 60  # seconds a writer waits for another to finish its batch
@@ -121,6 +124,24 @@ MIGRATIONS: tuple[str, ...] = (
 
 REGISTER_TABLES = {"policies", "batches", "decisions", "awards"}
 SQLITE_FILES = ("-wal", "-shm", "-journal")  # what SQLite keeps beside a database, by its name
+
+TEXT, INTEGER, TEXT_OR_NULL, INTEGER_OR_NULL = ("text",), ("integer",), ("text", "null"), ("integer", "null")
+# what each column holds as SQLite stores it (its storage class, SQL's typeof): a value of another class was put
+# there by hand, and reading it as what the column holds would fail or mislead
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "policies": dict.fromkeys(("sha256", "name", "path", "source", "recorded_at"), TEXT),
+    "batches": {**dict.fromkeys(("id", "policy_sha256", "engine_version", "recorded_at", "total", "kind", "row_hash"),
+                                TEXT), "input_sha256": TEXT_OR_NULL, "applicants": INTEGER, "traced": INTEGER},
+    "decisions": {**dict.fromkeys(("batch_id", "period", "status", "total", "record", "record_sha256", "decision",
+                                   "prev_hash", "row_hash"), TEXT), "id": INTEGER, "position": INTEGER,
+                  "applicant_id": TEXT_OR_NULL, "supersedes": INTEGER_OR_NULL, "input_error": TEXT_OR_NULL},
+    "awards": {**dict.fromkeys(("measure", "status", "shares", "trace"), TEXT), "decision_id": INTEGER,
+               "project_id": TEXT_OR_NULL, "year": INTEGER_OR_NULL, "entitlement": TEXT_OR_NULL,
+               "amount": TEXT_OR_NULL},
+    "sqlite_sequence": {"name": TEXT, "seq": INTEGER},  # SQLite's: the numbers issued, which verify reads
+}
+KINDS = {"text": "text", "integer": "an integer", "real": "a real number", "blob": "a blob", "null": "null"}
+T = TypeVar("T")
 INDEXES_FROM = 3  # the migrations from this one on add only indexes: a read-only register is read without them
 
 
@@ -132,6 +153,24 @@ def register_files(path: str) -> list[str]:
 
 class RegisterError(Exception):
     """A register that cannot be opened, written or read: one line for the user."""
+
+
+class Damaged(RegisterError):
+    """A stored value that is not what the register writes there (a register altered by hand), named by its
+    table, row and column: what reads it stops there in one line instead of failing inside, or reading it as
+    something else."""
+
+    def __init__(self, path: str, table: str, row: object, column: str, what: str):
+        super().__init__(f"{path}: the register was altered by hand: {table} row {row}, column {column}: {what} "
+                         "(register verify checks every row)")
+
+
+def amount_of(text: object) -> Decimal:
+    """An amount as the register keeps it (digits, as ``fmt_money`` writes it), or ValueError: ``Decimal`` alone
+    would take 'NaN' or '1e999' put there by hand."""
+    if not isinstance(text, str) or not MONEY_TEXT.fullmatch(text):
+        raise ValueError(f"not an amount: {shorten(repr(text))}")
+    return Decimal(text)
 
 
 def canonical(value: Any) -> str:
@@ -151,8 +190,10 @@ def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def sha256(text: object) -> str:
+    """The SHA-256 of a text. A stored value of another type (put there by hand: verify names it) hashes as its
+    ``repr``, so that verify goes on to check the rest."""
+    return hashlib.sha256((text if isinstance(text, str) else repr(text)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @attrs.frozen(slots=True)
@@ -177,7 +218,7 @@ class Problem:
 def batch_hash(*fields: Any) -> str:
     """A batch row's hash (an SQL function of the register's connection, so that recording, the migration
     and ``verify`` compute it from the row as SQLite stores it)."""
-    return sha256(json.dumps(list(fields), ensure_ascii=False))
+    return sha256(json.dumps(list(fields), ensure_ascii=False, default=repr))  # a blob put there by hand: its repr
 
 
 class Register:
@@ -291,6 +332,38 @@ class Register:
                 self.db.execute("ROLLBACK")
                 raise
 
+    # ------------------------------------------------------------------ stored values
+
+    def misstored(self) -> Iterator[tuple[str, int, str, str]]:
+        """Every stored value of another storage class than the register writes in its column — (table, row,
+        column, the class found) — in one pass over each table (the SQL is built from :data:`COLUMNS` only)."""
+        for table, columns in COLUMNS.items():
+            found = ", ".join(f"typeof({name})" for name in columns)
+            wrong = " OR ".join(f"typeof({name}) NOT IN ({', '.join(repr(k) for k in kinds)})"
+                                for name, kinds in columns.items())
+            for row, *kinds in self.db.execute(f"SELECT rowid, {found} FROM {table} WHERE {wrong} ORDER BY rowid"):
+                yield from ((table, row, name, kind) for name, kind in zip(columns, kinds)
+                            if kind not in columns[name])
+
+    def intact(self) -> None:
+        """Stop at the first value of another type than its column holds (:class:`Damaged`): what reads the
+        register (a new batch, history, replay, export) takes each value as what its column holds."""
+        for table, row, column, kind in self.misstored():
+            raise Damaged(self.path, table, row, column, f"{KINDS[kind]}, where the register keeps "
+                                                         f"{KINDS[COLUMNS[table][column][0]]}")
+
+    def stored(self, read: Callable[[Any], T], value: Any, table: str, row: object, column: str) -> T:
+        """A stored value read as what it holds (JSON, an amount, a record, a policy); one that cannot be was
+        altered by hand: :class:`Damaged`, naming where it is."""
+        try:
+            return read(value)
+        except PolicyError as exc:
+            raise Damaged(self.path, table, row, column, "not a policy that compiles ("
+                          f"{exc.diagnostics[0].message if exc.diagnostics else 'no policy'})") from None
+        except (ValueError, RecursionError, DocumentError) as exc:  # json's JSONDecodeError is a ValueError
+            what = f"not valid JSON: {exc}" if isinstance(exc, (json.JSONDecodeError, RecursionError)) else str(exc)
+            raise Damaged(self.path, table, row, column, visible(shorten(what, 200))) from None
+
     # ------------------------------------------------------------------ recording
 
     @contextlib.contextmanager
@@ -317,6 +390,7 @@ class Register:
         between. ``dry_run``: decide and say what would be recorded, writing nothing."""
         name = policy.plan.name.zh
         with self.transaction(dry_run):
+            self.intact()
             apps, batch = policy.run(
                 records, trace, earlier=lambda app: self.earlier(name, app),
                 selected_before=lambda apps: self.selected(policy.plan, {self._corrected(name, a) for a in apps}))
@@ -334,6 +408,7 @@ class Register:
 
         name = policy.plan.name.zh
         with self.transaction(dry_run):
+            self.intact()
             writer = self.writer(name, policy.plan.source_sha256, policy.checked.policy.source, path,
                                  input_sha256, trace, kind)
 
@@ -359,34 +434,39 @@ class Register:
             return ()
         corrected = self._corrected(name, app, before)
         rows = self.db.execute(
-            "SELECT d.batch_id, d.id, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount"
+            "SELECT d.batch_id, d.id, a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount, a.rowid"
             f" FROM decisions d {SAME_NOTICE} JOIN awards a ON a.decision_id = d.id"
             " WHERE p.name = ? AND d.applicant_id = ? AND d.id IS NOT ? AND d.id < ?"
             " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
             " AND a.status IN ('granted', 'superseded') ORDER BY d.id, a.rowid",
             (name, app.id, corrected, before, before)).fetchall()
         superseded: dict[tuple[int, str | None], list[str]] = {}
-        for _, did, project, measure, _, status, _, _ in rows:
+        for _, did, project, measure, _, status, *_ in rows:
             if status == "superseded":
                 superseded.setdefault((did, project), []).append(measure)
-        own = tuple(Earlier(bid, did, project, measure, year, status, Decimal(entitlement or 0), Decimal(amount or 0),
+        own = tuple(Earlier(bid, did, project, measure, year, status, *self.figures(entitlement, amount, row),
                             tuple(superseded.get((did, project), ())) if status == "granted" else ())
-                    for bid, did, project, measure, year, status, entitlement, amount in rows)
+                    for bid, did, project, measure, year, status, entitlement, amount, row in rows)
         return own + self.other_policies(name, app.id, before)
 
     def other_policies(self, name: str, applicant: str, before: int = NOW) -> tuple[Earlier, ...]:
         """What other notices granted the applicant (policies of another name than ``name``: a new version of
         the same notice is not another), from their decisions that stand — what a 'from register' input sums."""
         rows = self.db.execute(
-            "SELECT p.name, d.batch_id, d.id, a.project_id, a.measure, a.year, a.entitlement, a.amount"
+            "SELECT p.name, d.batch_id, d.id, a.project_id, a.measure, a.year, a.entitlement, a.amount, a.rowid"
             " FROM decisions d JOIN batches b ON b.id = d.batch_id JOIN policies p ON p.sha256 = b.policy_sha256"
             " JOIN awards a ON a.decision_id = d.id"
             " WHERE p.name <> ? AND d.applicant_id = ? AND d.id < ?"
             " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
             " AND a.status = 'granted' AND a.amount <> '0.00' ORDER BY d.id, a.rowid",
             (name, applicant, before, before)).fetchall()
-        return tuple(Earlier(bid, did, project, measure, year, "granted", Decimal(entitlement or 0), Decimal(amount),
-                             policy=name) for name, bid, did, project, measure, year, entitlement, amount in rows)
+        return tuple(Earlier(bid, did, project, measure, year, "granted", *self.figures(entitlement, amount, row),
+                             policy=name) for name, bid, did, project, measure, year, entitlement, amount, row in rows)
+
+    def figures(self, entitlement: str | None, amount: str | None, row: int) -> tuple[Decimal, Decimal]:
+        """An award row's entitlement and amount as numbers (none: 0)."""
+        return (self.stored(lambda text: amount_of(text or "0"), entitlement, "awards", row, "entitlement"),
+                self.stored(lambda text: amount_of(text or "0"), amount, "awards", row, "amount"))
 
     def selected(self, plan: Plan, corrected: set[int | None]) -> dict[tuple[str, str, int], list[str]]:
         """The projects earlier batches selected under each quota of the policy — (measure, the value the
@@ -412,7 +492,8 @@ class Register:
                 (plan.name.zh,)):
             if measure not in quotas or year is None:
                 continue
-            facts: dict[str, Any] = next((p for p in json.loads(record).get("projects", []) if p.get("id") == project), {})
+            facts = next((p for p in self.stored(projects_of, record, "decisions", did, "record")
+                          if p.get("id") == project), {})
             yield int(did), (measure, str(facts.get(quotas[measure])), int(year)), f"{aid}/{project} ({bid})"
 
     def _record(self, source: str, path: str, records: list[Any], apps: list[Applicant], batch: BatchDecision,
@@ -454,7 +535,7 @@ class Register:
                 " WHERE p.name = ? AND d.applicant_id = ? AND d.id < ? AND d.status = 'ok'"
                 " AND NOT EXISTS (SELECT 1 FROM decisions later WHERE later.supersedes = d.id AND later.id < ?)"
                 " ORDER BY d.id DESC", (name, applicant, before, before)):
-            projects = project_ids(record)
+            projects = self.stored(project_ids, record, "decisions", did, "record")
             if ids & projects or not ids and not projects and earlier_period == period:
                 return int(did)
         return None
@@ -463,6 +544,7 @@ class Register:
 
     def history(self, applicant: str) -> list[dict[str, Any]]:
         """Every decision for an applicant, in the order recorded, with its batch and awards."""
+        self.intact()
         rows = self.db.execute(
             "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.period, d.status,"
             " d.total, d.supersedes, (SELECT later.id FROM decisions later WHERE later.supersedes = d.id)"
@@ -479,23 +561,24 @@ class Register:
                                      for p, m, s, e, a in awards]})
         return found
 
-    def decisions(self, batch: str | None = None, decision: int | None = None
-                  ) -> Iterator[tuple[int, str, str, str, str]]:
-        """(decision id, policy path, policy source, record, decision JSON) of a batch's decisions or one."""
-        where, args = ("d.batch_id = ?", (batch,)) if batch is not None else ("d.id = ?", (decision,))
+    def decisions(self, batch: str) -> Iterator[tuple[int, str, str]]:
+        """(decision id, record, decision JSON) of a batch's decisions, when its batch and policy are there."""
         yield from self.db.execute(
-            "SELECT d.id, p.path, p.source, d.record, d.decision FROM decisions d JOIN batches b ON b.id = d.batch_id"
-            f" JOIN policies p ON p.sha256 = b.policy_sha256 WHERE {where} ORDER BY d.id", args)
+            "SELECT d.id, d.record, d.decision FROM decisions d JOIN batches b ON b.id = d.batch_id"
+            " JOIN policies p ON p.sha256 = b.policy_sha256 WHERE d.batch_id = ? ORDER BY d.id", (batch,))
 
     def verify(self) -> tuple[int, list[Problem]]:
-        """Walk the chain, then the batches and the policies: (decisions checked, each row not as recorded —
-        changed, deleted or inserted)."""
+        """Every value of another type than its column holds, then walk the chain, then the batches and the
+        policies: (decisions checked, each row not as recorded — changed, deleted or inserted). A value of
+        another type is compared and hashed as it is, never read as what it stood for."""
+        problems = [Problem(f"{table} row {row}", f"column {column} holds {KINDS[kind]}, where the register keeps "
+                                                  f"{KINDS[COLUMNS[table][column][0]]} (altered by hand)")
+                    for table, row, column, kind in self.misstored()]
         present = dict(self.db.execute("SELECT batch_id, count(*) FROM decisions GROUP BY batch_id").fetchall())
         batches = self.db.execute(f"SELECT id, applicants, row_hash, batch_hash({', '.join(BATCH_FIELDS)}),"
                                   " policy_sha256 FROM batches ORDER BY rowid").fetchall()
         # a gap in the numbers is rows deleted only when a batch misses rows; else the row after it was inserted
-        deleted = any(recorded > present.get(bid, 0) for bid, recorded, *_ in batches)
-        problems = []
+        deleted = any(isinstance(recorded, int) and recorded > present.get(bid, 0) for bid, recorded, *_ in batches)
         prev, expected_id, count = GENESIS, None, 0
         for row in self.db.execute(
                 "SELECT id, batch_id, position, applicant_id, period, status, total, record, record_sha256,"
@@ -514,10 +597,11 @@ class Register:
                                                "or changed before it)"))
             if sha256(content[6]) != content[7]:
                 problems.append(Problem(where, "its input record was changed"))
-            if sha256(prev_hash + canonical_row(hashed(tuple(content), input_error), awards)) != row_hash:
+            if sha256(f"{prev_hash}{canonical_row(hashed(tuple(content), input_error), awards)}") != row_hash:
                 problems.append(Problem(where, "its content was changed after it was recorded"))
             prev, expected_id = row_hash, did + 1
-        issued = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'decisions'").fetchone()
+        issued = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'decisions'"
+                                 " AND typeof(seq) = 'integer'").fetchone()
         if issued is not None and int(issued[0]) >= (expected_id or 1):
             first = expected_id or 1
             problems.append(Problem(f"decision {first}", f"rows {first}–{issued[0]} are missing (deleted from the end)"))
@@ -543,12 +627,12 @@ class Register:
                 problems.append(Problem(where, "its row (time, engine, input, policy or totals) was changed after it "
                                                "was recorded"))
             found = present.get(bid, 0)
-            if found != recorded:
+            if isinstance(recorded, int) and found != recorded:  # a count of another type is named as such
                 problems.append(Problem(where, f"recorded {recorded} decisions; {found} are here ("
                                         + (f"{recorded - found} deleted)" if found < recorded else
                                            f"{found - recorded} inserted)")))
             if policy_sha not in policies:
-                problems.append(Problem(where, f"its policy {policy_sha[:12]}… is not in the register (deleted)"))
+                problems.append(Problem(where, f"its policy {str(policy_sha)[:12]}… is not in the register (deleted)"))
         known = {bid for bid, *_ in batches}
         problems += [Problem(f"batch {bid}", f"its {n} decisions are here, its row is not (deleted)")
                      for bid, n in present.items() if bid not in known]
@@ -562,13 +646,13 @@ class Register:
 
         problems = []
         for sha, name, path, source in self.db.execute("SELECT sha256, name, path, source FROM policies ORDER BY rowid"):
-            where = f"policy {sha[:12]}…"
-            if sha256(source) != sha:
+            where = f"policy {str(sha)[:12]}…"
+            if not isinstance(source, str) or sha256(source) != sha:
                 problems.append(Problem(where, "its source was changed after it was recorded (it no longer hashes to "
                                                "its SHA-256)"))
                 continue
             try:
-                named = policy_from_source(source, path).plan.name.zh
+                named = policy_from_source(source, str(path)).plan.name.zh
             except PolicyError:
                 named = None
             if named != name:
@@ -642,13 +726,17 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
         if found is None:
             return []
         batch = str(found[0])
+    if batch is None:
+        return []
+    register.intact()
     rows = list(register.decisions(batch=batch))
     if not rows:
         return []
-    path, source = rows[0][1], rows[0][2]
-    policy = policy_from_source(source, path)
-    traced, kind = register.db.execute("SELECT traced, kind FROM batches WHERE id = ?", (batch,)).fetchone()
-    records = [read_document(f"[{record}]")[0] for _, _, _, record, _ in rows]
+    policy_row, path, source, traced, kind = register.db.execute(
+        "SELECT p.rowid, p.path, p.source, b.traced, b.kind FROM batches b JOIN policies p"
+        " ON p.sha256 = b.policy_sha256 WHERE b.id = ?", (batch,)).fetchone()
+    policy = register.stored(lambda text: policy_from_source(text, path), source, "policies", policy_row, "source")
+    records = [register.stored(one_record, record, "decisions", did, "record") for did, record, _ in rows]
     first = rows[0][0]  # the register as the batch saw it: what earlier batches had granted by then
 
     def earlier(app: Applicant) -> tuple[Earlier, ...]:
@@ -669,10 +757,10 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
         decide_stream(policy, items, Emitted(lambda _: None), bool(traced), "zh", earlier,
                       lambda item, app, content, decision: now.append(content))
     out = []
-    for (did, _, _, _, stored), content in zip(rows, now):
+    for (did, _, stored), content in zip(rows, now):
         if decision is not None and did != decision:
             continue
-        was = json.loads(stored)
+        was = register.stored(json.loads, stored, "decisions", did, "decision")
         is_now = json.loads(json.dumps(content, ensure_ascii=False, sort_keys=True))
         out.append((did, "" if is_now == was else difference(was, is_now)))
     return out
@@ -713,12 +801,18 @@ def export_parquet(register: Register, path: str) -> None:
 
 
 def _export_rows(register: Register) -> Generator[tuple[Any, ...], None, None]:
-    yield from register.db.execute(
-        "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.applicant_id, d.period,"
-        " d.status, d.total, d.supersedes, (SELECT later.id FROM decisions later WHERE later.supersedes = d.id),"
-        " a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
-        " a.shares, d.row_hash FROM decisions d JOIN batches b ON b.id = d.batch_id"
-        " LEFT JOIN awards a ON a.decision_id = d.id ORDER BY d.id, a.rowid")
+    """The export's rows, their payer shares as stored — JSON, which JSON Lines writes as such: text put there by
+    hand that is not stops the export, naming its row."""
+    register.intact()
+    for *row, shares, row_hash, award in register.db.execute(
+            "SELECT d.id, d.batch_id, b.recorded_at, b.policy_sha256, b.engine_version, d.applicant_id, d.period,"
+            " d.status, d.total, d.supersedes, (SELECT later.id FROM decisions later WHERE later.supersedes = d.id),"
+            " a.project_id, a.measure, a.year, a.status, a.entitlement, a.amount,"
+            " a.shares, d.row_hash, a.rowid FROM decisions d JOIN batches b ON b.id = d.batch_id"
+            " LEFT JOIN awards a ON a.decision_id = d.id ORDER BY d.id, a.rowid"):
+        if shares is not None:
+            register.stored(json.loads, shares, "awards", award, "shares")
+        yield (*row, shares, row_hash)
 
 
 def export(register: Register, write: Any, fmt: str) -> None:
@@ -750,12 +844,25 @@ def _export(rows: Iterator[tuple[Any, ...]], write: Any, fmt: str) -> None:
         write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
-def project_ids(record: str) -> set[str]:
-    """The project ids of a stored record."""
+def one_record(text: str) -> Any:
+    """A stored record read again as evaluation read it (repeated keys, long numbers); ValueError (or
+    :class:`DocumentError`) for text that is not one JSON value."""
+    found = read_document(f"[{text}]")
+    if len(found) != 1:
+        raise ValueError(f"not one JSON value but {len(found)}")
+    return found[0]
+
+
+def projects_of(record: str) -> list[dict[str, Any]]:
+    """The projects of a stored record (JSON text; ValueError when it is not)."""
     found = json.loads(record)
     projects = found.get("projects") if isinstance(found, dict) else None
-    return {p["id"] for p in projects if isinstance(p, dict) and isinstance(p.get("id"), str)} \
-        if isinstance(projects, list) else set()
+    return [p for p in projects if isinstance(p, dict)] if isinstance(projects, list) else []
+
+
+def project_ids(record: str) -> set[str]:
+    """The project ids of a stored record."""
+    return {p["id"] for p in projects_of(record) if isinstance(p.get("id"), str)}
 
 
 def years(app: Applicant) -> list[int]:

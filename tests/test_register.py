@@ -1044,3 +1044,57 @@ def test_verify_finds_awards_planted_for_a_decision_not_yet_recorded(tmp_path: P
     code, out, _ = run(capsys, "register", "verify", "--register", str(register))
     assert code == 1 and ("decision 99: 1 award rows name it, but it is not in the register (its row was deleted, "
                           "or they were inserted)") in out
+
+
+@pytest.mark.parametrize(("tamper", "action", "code", "says"), [
+    ("UPDATE batches SET applicants = 'x'", ["register", "verify"], 1,
+     "batches row 1: column applicants holds text, where the register keeps an integer (altered by hand)"),
+    ("UPDATE sqlite_sequence SET seq = 'x'", ["register", "verify"], 1,
+     "column seq holds text, where the register keeps an integer (altered by hand)"),
+    ("UPDATE awards SET entitlement = X'FF' WHERE decision_id = 3", ["register", "verify"], 1,
+     "column entitlement holds a blob, where the register keeps text (altered by hand)"),
+    ("UPDATE decisions SET record = 'not json' WHERE id = 3", ["register", "replay", "3"], 2,
+     "decisions row 3, column record: not valid JSON"),
+    ("UPDATE decisions SET record = 'not json' WHERE id = 3", ["register", "replay", "{batch}"], 2,
+     "decisions row 3, column record: not valid JSON"),
+    ("UPDATE decisions SET decision = 'not json' WHERE id = 3", ["register", "replay", "3"], 2,
+     "decisions row 3, column decision: not valid JSON"),
+    ("UPDATE policies SET source = ''", ["register", "replay", "3"], 2, "policies row 1, column source: not a policy"),
+    # a later round reads what E003 was granted (decision 2), and whether its record corrects it
+    ("UPDATE awards SET entitlement = 'x' WHERE decision_id = 2", ["eval", str(POLICY), "{claim}", "-o", "{out}"],
+     2, "column entitlement: not an amount"),
+    ("UPDATE decisions SET record = 'not json' WHERE id = 2", ["eval", str(POLICY), "{claim}", "-o", "{out}"],
+     2, "decisions row 2, column record: not valid JSON"),
+    ("UPDATE awards SET shares = 'x' WHERE decision_id = 3", ["register", "export"], 2, "column shares: not valid JSON"),
+    ("UPDATE awards SET entitlement = X'FF' WHERE decision_id = 3", ["register", "export"], 2,
+     "column entitlement: a blob, where the register keeps text"),
+    ("UPDATE awards SET entitlement = X'FF' WHERE decision_id = 3", ["register", "history", "E004"], 2,
+     "column entitlement: a blob, where the register keeps text"),
+    ("UPDATE decisions SET record = X'FF' WHERE id = 3", ["register", "verify"], 1,
+     "decisions row 3: column record holds a blob, where the register keeps text (altered by hand)"),
+    ("UPDATE policies SET source = CAST(source AS BLOB)", ["register", "verify"], 1,
+     "policies row 1: column source holds a blob, where the register keeps text (altered by hand)"),
+    ("UPDATE decisions SET prev_hash = X'00' WHERE id = 4", ["register", "verify"], 1,
+     "decisions row 4: column prev_hash holds a blob, where the register keeps text (altered by hand)"),
+])
+def test_a_register_tampered_with_is_a_located_line_never_an_internal_error(
+        tmp_path: Path, capsys: Any, tamper: str, action: list[str], code: int, says: str) -> None:
+    # each of these ended in 'internal error' (exit 70): a value of another type, or text that is not what it held
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    with sqlite3.connect(register) as db:
+        (batch,) = db.execute("SELECT id FROM batches").fetchone()
+        db.execute(tamper)
+    claim = tmp_path / "claim.json"  # E003's new claim
+    claim.write_text('{"applicants": [{"id": "E003", "kind": "enterprise", "manufacturer": true, "fiscal_contribution":'
+                     ' "5000000", "projects": [{"id": "P9", "date": "2023-08-15", "mis_software_spend": "600000"}]}]}',
+                     encoding="utf-8")
+    argv = [a.format(batch=batch, out=tmp_path / "o.json", claim=claim) for a in action]
+    found, out, err = run(capsys, *argv, "--register", str(register))
+    assert "internal error" not in out + err and "Traceback" not in out + err
+    assert found == code, (out, err)
+    if code == 1:  # verify names it among the rows not as recorded
+        assert says in out.splitlines() or any(line.endswith(says) for line in out.splitlines()), out
+    else:  # the audit stops at it, in one line naming the row
+        assert err.startswith(f"jinjiang-dsl: {register}: the register was altered by hand: ") and says in err, err
+        assert len(err.splitlines()) == 1
