@@ -825,7 +825,7 @@ def cmd_register(args: argparse.Namespace) -> int:
         err.print(f"jinjiang-dsl: {args.register}: no register here (record one with eval --register)", markup=False)
         return EXIT_UNREADABLE
     try:
-        with Register(args.register) as register:
+        with Register(args.register, read_only=True) as register:
             return REGISTER_ACTIONS[args.action](register, args, err)
     except RegisterError as exc:
         err.print(f"jinjiang-dsl: {exc}", markup=False)

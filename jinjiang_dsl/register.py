@@ -224,9 +224,10 @@ def batch_hash(*fields: Any) -> str:
 class Register:
     """A register file. ``Register(path)`` opens (creating or migrating) it; ``Register(path, dry_run=True)``
     works on a copy of it in memory (an empty one when there is no file), so that a dry run writes nothing —
-    not even a new file, a migration or WAL mode — and can be read-only."""
+    not even a new file, a migration or WAL mode — and can be read-only. ``read_only=True`` (the audits): where
+    SQLite cannot open it as usual (a read-only folder), it is read through a read-only connection."""
 
-    def __init__(self, path: str | Path, dry_run: bool = False):
+    def __init__(self, path: str | Path, dry_run: bool = False, read_only: bool = False):
         self.path = str(path)
         if self.path in ("", ":memory:") or self.path.startswith("file:"):
             raise RegisterError(f"{self.path or repr(self.path)}: a register is a file: name one (the default is "
@@ -235,26 +236,58 @@ class Register:
             raise RegisterError(f"{self.path}: a register is a regular file, and this is not one")
         try:
             self.db = self._copy() if dry_run else sqlite3.connect(self.path, timeout=WAIT, isolation_level=None)
-            self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.create_function("batch_hash", len(BATCH_FIELDS), batch_hash, deterministic=True)
-            self._is_a_register()
-            if not dry_run:
-                self._wal()
-            self.migrate()
+            try:
+                self._open(wal=not dry_run)
+            except sqlite3.OperationalError as exc:
+                if not read_only or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_CANTOPEN:  # its primary code
+                    raise
+                self.db.close()  # SQLite cannot make its files beside it (a read-only folder): read the file alone
+                self.db = self._read_only()
+                self._open(wal=False)
         except sqlite3.DatabaseError as exc:
             raise RegisterError(f"{self.path}: cannot open the register: {exc}") from None
+
+    def _open(self, wal: bool) -> None:
+        """Make the connection the register's: its settings and hash function, a check that the file is a
+        register, WAL mode when it may write, and the schema brought up to date."""
+        self.db.execute(f"PRAGMA busy_timeout = {WAIT * 1000}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.create_function("batch_hash", len(BATCH_FIELDS), batch_hash, deterministic=True)
+        self._is_a_register()
+        if wal:
+            self._wal()
+        self.migrate()
 
     def _copy(self) -> sqlite3.Connection:
         """The register as it stands, copied into memory from a read-only connection (SQLite's backup)."""
         memory = sqlite3.connect(":memory:", isolation_level=None)
         if os.path.exists(self.path):
-            source = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=WAIT)
+            source = self._read_only()
             try:
                 source.backup(memory)
             finally:
                 source.close()
         return memory
+
+    def _read_only(self) -> sqlite3.Connection:
+        """The register for reading only: ``mode=ro``, or, where SQLite cannot make the files it keeps beside
+        a register in WAL mode (a read-only folder or medium), ``immutable=1``, which reads the file alone
+        — so only when no write-ahead log beside it holds changes not yet in the file (they would be missed)."""
+        uri = Path(self.path).resolve().as_uri()
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=WAIT, isolation_level=None)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_CANTOPEN:
+                raise
+        log = self.path + "-wal"
+        if os.path.exists(log) and os.path.getsize(log) > 0:
+            raise RegisterError(f"{self.path}: cannot open the register read-only: its write-ahead log {log} holds "
+                                "changes not yet in it, which SQLite folds in only where it can write: open it once "
+                                "with write access to its folder")
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
 
     def _is_a_register(self) -> None:
         """Refuse, before writing anything, a file that is not a register: another program's database (tables,

@@ -3,13 +3,16 @@ chain, and durability — a killed process records nothing half, two writers bot
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -1098,3 +1101,67 @@ def test_a_register_tampered_with_is_a_located_line_never_an_internal_error(
     else:  # the audit stops at it, in one line naming the row
         assert err.startswith(f"jinjiang-dsl: {register}: the register was altered by hand: ") and says in err, err
         assert len(err.splitlines()) == 1
+
+
+@contextlib.contextmanager
+def read_only_folder(folder: Path) -> Iterator[None]:
+    """The folder made read-only for real: mode 555 stops a user; root, whom permissions do not stop, needs
+    chattr +i. Skipped when neither can be staged (checked: a file cannot be made in it)."""
+    folder.chmod(0o555)
+    chattr = shutil.which("chattr")
+    immutable = os.geteuid() == 0 and chattr is not None and \
+        subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode == 0
+    try:
+        try:
+            (folder / "probe").touch()
+        except OSError:
+            yield
+        else:
+            (folder / "probe").unlink()
+            pytest.skip("no way to make a folder read-only here")
+    finally:
+        if immutable:
+            subprocess.run([str(chattr), "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_a_register_in_a_read_only_folder_can_be_audited(tmp_path: Path, capsys: Any) -> None:
+    # in WAL mode, SQLite could not make its -shm file beside it: 'unable to open database file' for every audit
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    register = folder / "r.sqlite"
+    record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    (folder / "out.json").unlink()
+    with read_only_folder(folder):
+        for action, says in ((["verify"], "10 decisions checked; the chain is intact"),
+                             (["history", "E004"], "decision 3  batch"), (["replay", "3"], "decision 3: identical"),
+                             (["export"], '"applicant": "E004"')):
+            code, out, err = run(capsys, "register", *action, "--register", str(register))
+            assert (code, err) == (0, "") and says in out, (action, err)
+        code, _, err = run(capsys, "eval", str(POLICY), str(ROOT / "examples" / "rounds" / "round2.json"),
+                           "--register", str(register), "--dry-run", "-o", "/dev/null")
+        assert code == 0 and "would record batch" in err and "superseding 1 earlier" in err
+        assert sorted(p.name for p in folder.iterdir()) == ["r.sqlite"]  # nothing made beside it
+
+
+def test_a_read_only_register_whose_log_holds_changes_is_not_read_without_them(tmp_path: Path, capsys: Any) -> None:
+    # a register copied while a batch was in its write-ahead log (as a crash leaves it): read without the log
+    # it would lack that batch, so it is refused, saying why, rather than audited short
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    from jinjiang_dsl import load_policy
+    from jinjiang_dsl.inputs import read_document
+
+    round2 = read_document((ROOT / "examples" / "rounds" / "round2.json").read_text(encoding="utf-8"))
+    with Register(register) as open_register:  # round 2 recorded, in the log only
+        open_register.db.execute("PRAGMA wal_autocheckpoint = 0")
+        open_register.decide(load_policy(POLICY), str(POLICY), round2)
+        for name in ("r.sqlite", "r.sqlite-wal"):
+            shutil.copy(tmp_path / name, folder / name)
+    assert (folder / "r.sqlite-wal").stat().st_size > 0
+    with read_only_folder(folder):
+        code, out, err = run(capsys, "register", "verify", "--register", str(folder / "r.sqlite"))
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1
+    assert err.startswith(f"jinjiang-dsl: {folder / 'r.sqlite'}: cannot open the register read-only: ")
