@@ -51,7 +51,9 @@ FILE_NAMES = ['q"uote', "new\nline", 'tri"""ple', "back\\slash", "ok", "sp ace",
 
 
 def quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    # a line break, \n or a lone \r (which ends a line too, as in an editor), is written as the \n escape
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r\n", "\\n").replace("\r", "\\n") \
+        .replace("\n", "\\n") + '"'
 
 
 def policy_source(s: list[str]) -> str:
