@@ -1,4 +1,5 @@
-"""pytest collects the examples written in ``.pol`` files: one test item per example.
+"""pytest collects the examples written in ``.pol`` files (in a ``policies`` folder, or named on the command
+line): one test item per example.
 
 Enable it in a ``conftest.py`` (this repository's root one does)::
 
@@ -71,6 +72,8 @@ class ExampleFailed(Exception):
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> PolicyFile | None:
-    if file_path.suffix == ".pol" and "policies" in file_path.parent.parts:  # policies/ and its folders
+    """A policy in a ``policies`` folder (and its folders), or one named on the command line; not the other
+    ``.pol`` files a run meets (test fixtures, policies a test writes)."""
+    if file_path.suffix == ".pol" and ("policies" in file_path.parent.parts or parent.session.isinitpath(file_path)):
         return PolicyFile.from_parent(parent, path=file_path)
     return None

@@ -124,3 +124,26 @@ def test_an_expected_split_must_be_one_the_measure_declares(shape: str, old: str
     source = (SHAPES / shape).read_text(encoding="utf-8")
     assert old in source
     assert checker_errors(source.replace(old, new)) == [message]
+
+
+def test_pytest_runs_the_examples_of_a_policy_named_on_its_command_line(tmp_path: Path) -> None:
+    # outside a policies/ folder, a .pol file named on the command line is collected (it was "not found");
+    # one a run only meets in a folder it walks (a fixture, say) is left alone
+    import subprocess
+    import sys
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "draft.pol").write_text((ROOT / "policies" / "shapes" / "s09_per_unit.pol").read_text(encoding="utf-8"),
+                                    encoding="utf-8")
+    (mine / "fixture.pol").write_text("not a policy", encoding="utf-8")
+
+    def pytest(target: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                               "jinjiang_dsl.pytest_plugin", str(target), "--rootdir", str(tmp_path)],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+    named = pytest(mine / "draft.pol")
+    assert named.returncode == 0 and "5 passed" in named.stdout, named.stdout + named.stderr
+    walked = pytest(mine)
+    assert walked.returncode == 5, walked.stdout  # no tests collected: neither file is in a policies folder
