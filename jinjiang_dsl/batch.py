@@ -49,6 +49,7 @@ class Item:
     record: Any = None
     error: str | None = None
     text: str | None = None
+    projects: int | None = None  # a CSV applicant's rows when over the project bound: the record then keeps none
 
 
 @attrs.define
@@ -347,7 +348,7 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
     header_problems = lines.overlong_up_to(reader.line_num) + _header_problems(header)
-    group = _Group(inputs, header_problems)
+    group = _Group(inputs, header_problems, policy.validator.max_projects)
     while True:
         start = reader.line_num + 1
         try:
@@ -397,16 +398,21 @@ BAD_BYTE = re.compile("[\udc80-\udcff]")  # a byte that was not UTF-8, as surrog
 
 
 class _Group:
-    """The rows of one applicant, gathered into one record."""
+    """The rows of one applicant, gathered into one record — in bounded memory, whatever its number of rows:
+    past ``max_projects`` rows (which the validator refuses unread) they are counted, not kept, and past
+    :data:`MAX_ERRORS` problems (which are not listed) so are those."""
 
-    def __init__(self, inputs: dict[str, Any], header_problems: list[str]):
+    def __init__(self, inputs: dict[str, Any], header_problems: list[str], max_projects: int):
         self.inputs = inputs
         self.header_problems = header_problems
+        self.max_projects = max_projects
         self.applicant_columns = {"name", *(k for k, spec in inputs.items() if spec.scope == "applicant")}
         self.record: dict[str, Any] | None = None
         self.first: dict[str, str] = {}  # the applicant columns of the applicant's first row
         self.line = 0
+        self.rows = 0
         self.problems: list[str] = []
+        self.uncounted = 0  # problems past the first MAX_ERRORS, counted only
 
     def add(self, line: int, cells: dict[str, str]) -> Item | None:
         """A row added: to its applicant's record, or as a new applicant's, completing the one before (which
@@ -416,14 +422,15 @@ class _Group:
         mine = {k: c.strip() for k, c in cells.items() if k in self.applicant_columns}
         if self.record is None or aid != self.record.get("id"):
             done = self.take()
-            self.record, self.first, self.line, self.problems = {"id": aid, "projects": []}, mine, line, []
+            self.record, self.first, self.line, self.rows = {"id": aid, "projects": []}, mine, line, 0
+            self.problems, self.uncounted = [], 0
             for key, cell in mine.items():
                 self.record[key] = cell if key == "name" else _cell(self.inputs[key].kind, cell)
         elif mine != self.first:
             for key in sorted(mine.keys() | self.first.keys()):
                 if mine.get(key) != self.first.get(key):
-                    self.problems.append(f"line {line}: column '{key}' is {_quote(mine.get(key))} here but "
-                                         f"{_quote(self.first.get(key))} on line {self.line}, the applicant's first row")
+                    self.problem(f"line {line}: column '{key}' is {_quote(mine.get(key))} here but "
+                                 f"{_quote(self.first.get(key))} on line {self.line}, the applicant's first row")
         project: dict[str, Any] = {}
         for key, cell in cells.items():
             if key == "project_id":
@@ -433,9 +440,20 @@ class _Group:
             elif key in self.inputs:
                 project[key] = _cell(self.inputs[key].kind, cell)
             else:
-                self.problems.append(f"line {line}: unknown column '{shorten(key)}'")
-        self.record["projects"].append(project)
+                self.problem(f"line {line}: unknown column '{shorten(key)}'")
+        self.rows += 1
+        if self.rows <= self.max_projects:
+            self.record["projects"].append(project)
+        else:  # over the bound: the validator reads no project of this applicant, so none is kept
+            self.record["projects"].clear()
         return done
+
+    def problem(self, text: str) -> None:
+        """A problem with the record: kept while it is among the first listed, else only counted."""
+        if len(self.problems) < MAX_ERRORS:
+            self.problems.append(text)
+        else:
+            self.uncounted += 1
 
     def flush(self) -> Iterator[Item]:
         done = self.take()
@@ -447,8 +465,10 @@ class _Group:
         done = None
         if self.record is not None:
             problems = capped(self.header_problems + self.problems,
-                              lambda more: f"{more:,} more problems with this record (the first {MAX_ERRORS} are listed)")
-            done = Item(self.line, record=self.record, error="; ".join(problems) if problems else None)
+                              lambda more: f"{more:,} more problems with this record (the first {MAX_ERRORS} are listed)",
+                              self.uncounted)
+            done = Item(self.line, record=self.record, error="; ".join(problems) if problems else None,
+                        projects=self.rows if self.rows > self.max_projects else None)
         self.record = None
         return done
 
@@ -560,7 +580,7 @@ def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Resul
         item = parse_line(item)
     if item.error is not None and item.record is None:
         return item, None, error_result(item.line, None, [item.error])
-    app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $")
+    app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $", item.projects)
     if item.error is not None:
         app = attrs.evolve(app, errors=(*app.errors, item.error))
     return item, app, None

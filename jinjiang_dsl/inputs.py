@@ -219,8 +219,10 @@ class Validator:
                     seen[applicant.id] = i
             yield applicant
 
-    def applicant(self, record: Any, index: int, path: str | None = None) -> Applicant:
-        """One record; ``path`` names its root in messages (``applicants[3]``, or ``$`` for a stream line)."""
+    def applicant(self, record: Any, index: int, path: str | None = None, counted: int | None = None) -> Applicant:
+        """One record; ``path`` names its root in messages (``applicants[3]``, or ``$`` for a stream line).
+        ``counted``: how many projects a reader counted over the bound without keeping them (a CSV applicant's
+        rows), to be reported as the record's own list would be."""
         path = path or f"applicants[{index}]"
         errors: list[str] = []
         if not isinstance(record, dict):
@@ -244,10 +246,11 @@ class Validator:
         if not isinstance(raw_projects, list):
             errors.append(_not_a(f"{path}.projects", "a list", "列表", raw_projects))
             raw_projects = []
-        if len(raw_projects) > self.max_projects:
-            errors.append(Problem(f"{len(raw_projects):,} projects; an applicant may have at most "
+        count = len(raw_projects) if counted is None else counted
+        if count > self.max_projects:
+            errors.append(Problem(f"{count:,} projects; an applicant may have at most "
                                   f"{self.max_projects:,} (--max-projects)",
-                                  f"项目 {len(raw_projects):,} 个;每个申请人最多 {self.max_projects:,} 个(--max-projects)")
+                                  f"项目 {count:,} 个;每个申请人最多 {self.max_projects:,} 个(--max-projects)")
                           .at(f"{path}.projects"))
             raw_projects = []
         seen: dict[str, int] = {}

@@ -73,12 +73,13 @@ MAX_ERRORS = 100
 per value, say, would otherwise make the output many times the input)."""
 
 
-def capped(errors: list[T], more: Callable[[int], T]) -> list[T]:
+def capped(errors: list[T], more: Callable[[int], T], uncounted: int = 0) -> list[T]:
     """A record's errors as it reports them: the first :data:`MAX_ERRORS`, then ``more(n)`` saying how many
-    more there are."""
-    if len(errors) <= MAX_ERRORS:
+    more there are. ``uncounted``: errors after ``errors`` that a reader counted without keeping them (a CSV
+    applicant of many rows would otherwise hold one per row)."""
+    if len(errors) + uncounted <= MAX_ERRORS:
         return errors
-    return [*errors[:MAX_ERRORS], more(len(errors) - MAX_ERRORS)]
+    return [*errors[:MAX_ERRORS], more(len(errors) + uncounted - MAX_ERRORS)]
 
 
 def shorten(text: str, limit: int = MAX_SHOWN) -> str:

@@ -236,8 +236,8 @@ class Native:
         """Records another reader made — a CSV file's, each an applicant of consecutive rows named by its first
         line — into ``raw`` as their JSON text, :data:`PART` at a time; the next part is read (in a thread)
         while DuckDB decides this one. A record that came with the reader's own error (an unknown column, rows
-        that disagree, a line that is not CSV) is kept aside as it came, for the Python engine to decide as
-        the stream does."""
+        that disagree, a line that is not CSV), or over the project bound, is kept aside as it came, for the
+        Python engine to decide as the stream does."""
         with ThreadPoolExecutor(1) as reader:
             ahead = reader.submit(_records, items)
             while True:
@@ -657,8 +657,8 @@ RECORD_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False, separat
 
 def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[int, Item], bool]:
     """The next :data:`PART` records, or :data:`PART_BYTES` of their text: their lines, their JSON text (None:
-    set aside), those set aside (with the reader's error: they may hold a bad byte, which is no UTF-8 text),
-    and whether more may follow."""
+    set aside), those set aside (with the reader's error: they may hold a bad byte, which is no UTF-8 text; or
+    over the project bound, their rows counted but not kept), and whether more may follow."""
     lines: list[int] = []
     texts: list[str | None] = []
     aside: dict[int, Item] = {}
@@ -667,7 +667,7 @@ def _records(items: Iterator[Item]) -> tuple[list[int], list[str | None], dict[i
         if interrupted():
             raise KeyboardInterrupt
         lines.append(item.line)
-        if item.error is not None or item.record is None:
+        if item.error is not None or item.record is None or item.projects is not None:
             aside[item.line] = item
             texts.append(None)
             size += len(item.error or "")
