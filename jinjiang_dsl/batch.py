@@ -176,6 +176,7 @@ class _Lines:
     def __init__(self, stream: IO[str], limit: int):
         self.stream, self.limit = stream, limit
         self.number = 0
+        self.last = ""  # the line read last, to tell a blank line from a row of empty cells
         self.overlong: deque[tuple[int, int]] = deque()  # (line, characters)
 
     def __iter__(self) -> _Lines:
@@ -194,7 +195,8 @@ class _Lines:
                 if not line:
                     break
             self.overlong.append((self.number, size))
-            return "\n"
+            line = "\n"
+        self.last = line
         return line
 
     def overlong_up_to(self, line: int) -> list[str]:
@@ -364,7 +366,9 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
         if not joined.isascii() and BAD_BYTE.search(joined):
             problems.append(f"line {start}: not UTF-8 text")
         if not problems and not joined.strip():
-            continue
+            if reader.line_num == start and not lines.last.strip():
+                continue  # a blank line, as in JSON Lines
+            problems.append(f"line {start}: an empty row: every cell is empty")  # not blank: a row lost
         if len(row) != len(header) and not problems:
             problems.append(f"line {start}: {len(row)} cells, but the header has {len(header)}")
         if problems:

@@ -677,6 +677,29 @@ def test_a_multi_line_csv_record_is_named_by_its_first_line(tmp_path: Path) -> N
         "line 4: $.projects[0].cloud_service_fee: negative money -5 (applicant B, project p)"]
 
 
+def csv_both_engines(tmp_path: Path, data: bytes) -> list[dict[str, Any]]:
+    """A CSV file's output lines, written byte for byte alike by both engines."""
+    table = tmp_path / "in.csv"
+    table.write_bytes(data)
+    written = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", str(JINJIANG), str(table), "-o", str(out), "--quiet", "--no-trace", "--engine", engine]) == 0
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+    return [json.loads(line) for line in written[0].decode("utf-8").splitlines()]
+
+
+def test_a_csv_row_of_empty_cells_is_an_error_line_and_a_blank_line_is_skipped(tmp_path: Path) -> None:
+    # a row of commas only vanished from the output, as a blank line does: the input had a row the output did not
+    results = csv_both_engines(tmp_path, b"applicant_id,kind,project_id,date\nA,enterprise,p,2023-06-01\n,,,\n\n \t\r\n"
+                                         b"B,enterprise,p,2023-06-01\n , ,\t\n")
+    assert [(r["line"], r["id"], r["status"]) for r in results] == [
+        (2, "A", "ok"), (3, None, "error"), (6, "B", "ok"), (7, None, "error")]
+    assert results[1]["errors"] == ["line 3: an empty row: every cell is empty"]
+    assert results[3]["errors"] == ["line 7: an empty row: every cell is empty"]
+
+
 @pytest.mark.parametrize("text", ["１００", "١٠٠", "1００"])
 def test_only_ascii_digits_are_numbers_in_applications(text: str) -> None:
     decision = load_policy(JINJIANG).evaluate_applicant(
