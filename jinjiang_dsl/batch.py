@@ -343,7 +343,7 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
     except StopIteration:
         return
     except csv.Error as exc:
-        yield Item(1, error=f"line 1: not valid CSV: {exc}" + _through(1, reader.line_num))
+        yield Item(1, error=f"line 1: not valid CSV: {_fault(exc)}" + _through(1, reader.line_num))
         return
     if reader.line_num > 1:  # a quote in the header never closed, or closed lines later
         yield Item(1, error=f"line 1: the header runs over lines 1–{reader.line_num} (a quote left open?)")
@@ -359,7 +359,7 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             break
         except csv.Error as exc:
             yield from group.flush()
-            yield Item(start, error=f"line {start}: not valid CSV: {exc}" + _through(start, reader.line_num))
+            yield Item(start, error=f"line {start}: not valid CSV: {_fault(exc)}" + _through(start, reader.line_num))
             continue
         problems = lines.overlong_up_to(reader.line_num)
         joined = "".join(row)  # the row's cells tested at once: most rows are ASCII, and most cells empty
@@ -379,6 +379,15 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
         if done is not None:  # the applicant before this row's, complete
             yield done
     yield from group.flush()
+
+
+def _fault(exc: csv.Error) -> str:
+    """Why a record is not CSV, in the file's terms: the csv module calls a lone ``\\r`` (its lines end only at
+    ``\\n``) a "new-line character" and suggests opening the file another way, which a user cannot do."""
+    reason = str(exc)
+    if reason.startswith("new-line character seen in unquoted field"):
+        return "a carriage return (\\r) within the line, outside quotes (only \\n ends a line; quote a cell that holds a \\r)"
+    return reason
 
 
 def _through(start: int, end: int) -> str:
@@ -889,5 +898,7 @@ def open_counted(path: str) -> tuple[Counted, int | None]:
 
 def csv_text(stream: IO[bytes]) -> IO[str]:
     """CSV text over a byte stream: a byte that is not UTF-8 becomes a lone surrogate, which
-    :func:`read_csv` reports as the error of the record it stands in."""
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+    :func:`read_csv` reports as the error of the record it stands in. Only ``\\n`` ends a line, as in
+    JSON Lines, so that a line's number is the one an editor shows: a lone ``\\r`` stays inside it (part of a
+    quoted cell; outside quotes, its line's error)."""
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")

@@ -700,6 +700,22 @@ def test_a_csv_row_of_empty_cells_is_an_error_line_and_a_blank_line_is_skipped(t
     assert results[3]["errors"] == ["line 7: an empty row: every cell is empty"]
 
 
+def test_a_lone_carriage_return_in_csv_starts_no_line(tmp_path: Path) -> None:
+    # a lone \r ended a CSV record as a line feed does, and each later line was named one too many (C, on line 3,
+    # was "line 4"): only \n ends a line, as in JSON Lines; a \r outside quotes is its line's error, inside stays
+    results = csv_both_engines(tmp_path, b"applicant_id,name,kind,project_id,date\r\n"
+                                         b"A,,enterprise,P,2023-08-15\rB,,enterprise,P,2023-08-15\n"
+                                         b'C,"c\rd",enterprise,P,2023-08-15\r\n'
+                                         b"D,,enterprise,P,2023-08-15\n"
+                                         b'E,"e\r\nf",enterprise,P,2023-08-15\n'
+                                         b"F,,enterprise,P,2023-08-15\rG")
+    assert [(r["line"], r["id"], r["status"]) for r in results] == [
+        (2, None, "error"), (3, "C", "ok"), (4, "D", "ok"), (5, "E", "ok"), (7, None, "error")]
+    reason = ("not valid CSV: a carriage return (\\r) within the line, outside quotes (only \\n ends a line; "
+              "quote a cell that holds a \\r)")
+    assert (results[0]["errors"], results[4]["errors"]) == ([f"line 2: {reason}"], [f"line 7: {reason}"])
+
+
 @pytest.mark.parametrize("text", ["１００", "١٠٠", "1００"])
 def test_only_ascii_digits_are_numbers_in_applications(text: str) -> None:
     decision = load_policy(JINJIANG).evaluate_applicant(
