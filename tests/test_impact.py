@@ -77,10 +77,10 @@ def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path
     out = tmp_path / "impact.json"
     assert main(["impact", str(JINJIANG), str(path), str(APPS), "-o", str(out)]) == 0
     changes = json.loads(out.read_text(encoding="utf-8"))["policy_changes"]
-    assert {"what": "measure 1.2: at most", "old_line": 138, "new_line": 138, "before": "10万", "after": "12万",
+    assert {"what": "measure 1.2: at most", "old_line": 140, "new_line": 140, "before": "10万", "after": "12万",
             "before_zh": "10万", "after_zh": "12万"} in changes
     # a measure's own annual cap is one of its parts, on its line, in either language
-    assert {"what": "measure 1.2: annual cap", "old_line": 140, "new_line": 140,
+    assert {"what": "measure 1.2: annual cap", "old_line": 142, "new_line": 142,
             "before": "measure 1.2: cap 50万 per applicant per year, reduce in input order",
             "after": "measure 1.2: cap 60万 per applicant per year, reduce in input order",
             "before_zh": "措施 1.2:每个申请人每年最高 50万,按申报顺序核减",
