@@ -30,9 +30,15 @@ _trees: dict[str, ast.Policy] = {}  # the last policy of each document that pars
 
 
 def _range(span: ast.Span) -> lsp.Range:
-    """A checker span (lines and columns from 1, the end column past the last) as a protocol range."""
-    return lsp.Range(lsp.Position(span.line - 1, span.column - 1),
-                     lsp.Position(max(span.end_line, span.line) - 1, max(span.end_column - 1, span.column)))
+    """A checker span (lines and columns from 1, the end column past the last) as a protocol range.
+
+    A span ending on its own line is at least one character wide, so an editor shows it; one ending
+    on a later line ends at its own end column, which says nothing of where it started."""
+    if span.end_line > span.line:
+        end = lsp.Position(span.end_line - 1, span.end_column - 1)
+    else:
+        end = lsp.Position(span.line - 1, max(span.end_column - 1, span.column))
+    return lsp.Range(lsp.Position(span.line - 1, span.column - 1), end)
 
 
 def diagnostics(source: str, path: str) -> list[lsp.Diagnostic]:

@@ -139,3 +139,41 @@ def test_the_language_server_answers_an_editor(tmp_path: Path) -> None:
         assert len(edits) == 1 and edits[0]["newText"] == source
     finally:
         client.close()
+
+
+DOCTORS = """policy "引进博士补助" / "Doctoral hires" {
+  issued 2024-01-01
+  dated by hired
+}
+project {
+  hired: date "引进日期" / "date of the hire"
+  doctors: count "新引进全职博士人数" / "full-time doctors newly hired"
+  yr: count = 0 "年" / "year"
+  m: money = 0 "钱" / "m"
+}
+
+measure 1 "引进博士" / "Doctors hired" {
+  requires doctors >= 1名 and yr >= 20% of
+      m
+  amount 2万 × doctors, at most 20万
+}
+"""
+
+
+def opened(client: Client, uri: str, text: str) -> list[dict[str, Any]]:
+    """Start a session, open one document, and return its first diagnostics."""
+    client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+    client.notify("initialized", {})
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jinjiang-policy",
+                                                            "version": 1, "text": text}})
+    return client.diagnostics(uri)
+
+
+def test_a_diagnostic_over_two_lines_ends_where_its_span_does(tmp_path: Path) -> None:
+    client = Client()
+    try:
+        found = opened(client, (tmp_path / "doctors.pol").as_uri(), DOCTORS)
+        assert [d["range"] for d in found if "cannot compare a count with money" in d["message"]] == [
+            {"start": position_of(DOCTORS, "yr >= 20%"), "end": position_of(DOCTORS, "m\n  amount", 1)}]
+    finally:
+        client.close()
