@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.workspace import ServerTextPosition, TextDocument
 
 from . import __version__, ast
 from .api import check_source, policy_from_source
@@ -29,25 +30,43 @@ BOUNDARY_WORDS = ("以上", "及以上", "以下", "以内", "超过", "不满",
 _trees: dict[str, ast.Policy] = {}  # the last policy of each document that parsed, for hover and definition
 
 
-def _range(span: ast.Span) -> lsp.Range:
-    """A checker span (lines and columns from 1, the end column past the last) as a protocol range.
+class Lines:
+    """A document's lines as the checker counts them, and the position encoding agreed with the client.
 
-    A span ending on its own line is at least one character wide, so an editor shows it; one ending
-    on a later line ends at its own end column, which says nothing of where it started."""
-    if span.end_line > span.line:
-        end = lsp.Position(span.end_line - 1, span.end_column - 1)
-    else:
-        end = lsp.Position(span.line - 1, max(span.end_column - 1, span.column))
-    return lsp.Range(lsp.Position(span.line - 1, span.column - 1), end)
+    The checker counts columns in characters (code points); the protocol, in the client's units
+    (UTF-16 unless agreed otherwise), where a character beyond the BMP (😀, 𠀀) is two. Every position
+    the server reads or sends goes through here, so the two are never mixed."""
+
+    def __init__(self, document: TextDocument) -> None:
+        self.lines = document.source.split("\n")
+        self.codec = document.position_codec
+
+    def position(self, line: int, column: int) -> lsp.Position:
+        """A checker line and column (from 1) in the client's units."""
+        return self.codec.position_to_client_units(self.lines, ServerTextPosition(line - 1, column - 1))
+
+    def range(self, span: ast.Span) -> lsp.Range:
+        """A checker span (the end column past the last) as a protocol range.
+
+        A span ending on its own line is at least one character wide, so an editor shows it; one ending
+        on a later line ends at its own end column, which says nothing of where it started."""
+        end_column = span.end_column if span.end_line > span.line else max(span.end_column, span.column + 1)
+        return lsp.Range(self.position(span.line, span.column), self.position(max(span.end_line, span.line), end_column))
+
+    def at(self, position: lsp.Position) -> tuple[int, int]:
+        """A client's position as the checker's line and column (from 1)."""
+        found = self.codec.position_from_client_units(self.lines, lsp.Position(position.line, position.character))
+        return found.line + 1, found.character + 1
 
 
-def diagnostics(source: str, path: str) -> list[lsp.Diagnostic]:
+def diagnostics(document: TextDocument) -> list[lsp.Diagnostic]:
     """The checker's diagnostics, each with its hint."""
+    lines = Lines(document)
     found = []
-    for d in check_source(source, path):
+    for d in check_source(document.source, document.path):
         message = d.message + (f"\n{d.hint}" if d.hint else "")
         severity = lsp.DiagnosticSeverity.Error if d.is_error else lsp.DiagnosticSeverity.Warning
-        found.append(lsp.Diagnostic(_range(d.span), message, severity=severity, source="jinjiang-dsl"))
+        found.append(lsp.Diagnostic(lines.range(d.span), message, severity=severity, source="jinjiang-dsl"))
     return found
 
 
@@ -57,7 +76,7 @@ def _refresh(ls: LanguageServer, uri: str) -> None:
     with contextlib.suppress(PolicyError):
         _trees[uri] = parse(document.source, document.path)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-        uri=uri, diagnostics=diagnostics(document.source, document.path)))
+        uri=uri, diagnostics=diagnostics(document)))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -79,14 +98,14 @@ def _code(line: str) -> Iterator[tuple[int, str]]:
         column += len(piece)
 
 
-def word_at(source: str, position: lsp.Position) -> str | None:
+def word_at(lines: Lines, position: lsp.Position) -> str | None:
     """The name or measure id under the cursor, outside strings and comments."""
-    lines = source.split("\n")
-    if position.line >= len(lines):
+    line, character = lines.at(position)
+    if line > len(lines.lines):
         return None
-    for column, piece in _code(lines[position.line]):
+    for column, piece in _code(lines.lines[line - 1]):
         for m in WORD.finditer(piece):
-            if m.start() <= position.character - column <= m.end():
+            if m.start() <= character - 1 - column <= m.end():
                 return m.group().strip(".")
     return None
 
@@ -116,7 +135,7 @@ def _declaration(tree: ast.Policy, word: str) -> tuple[ast.Span, str] | None:
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
     document = ls.workspace.get_text_document(params.text_document.uri)
-    word = word_at(document.source, params.position)
+    word = word_at(Lines(document), params.position)
     tree = _trees.get(params.text_document.uri)
     found = _declaration(tree, word) if word and tree else None
     if found is None:
@@ -127,23 +146,23 @@ def hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: LanguageServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     document = ls.workspace.get_text_document(params.text_document.uri)
-    word = word_at(document.source, params.position)
+    word = word_at(Lines(document), params.position)
     tree = _trees.get(params.text_document.uri)
     found = _declaration(tree, word) if word and tree else None
-    return lsp.Location(params.text_document.uri, _range(found[0])) if found else None
+    return lsp.Location(params.text_document.uri, Lines(document).range(found[0])) if found else None
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: LanguageServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
     """Every place the name under the cursor stands, outside strings and comments."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    word = word_at(document.source, params.position)
+    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
+    word = word_at(lines, params.position)
     if not word:
         return []
     whole = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w])")
-    return [lsp.Location(params.text_document.uri, lsp.Range(lsp.Position(n, column + m.start()),
-                                                            lsp.Position(n, column + m.end())))
-            for n, line in enumerate(document.source.split("\n")) for column, piece in _code(line)
+    return [lsp.Location(params.text_document.uri, lines.range(ast.Span(
+                path="", line=n, column=column + m.start() + 1, end_line=n, end_column=column + m.end() + 1)))
+            for n, line in enumerate(lines.lines, 1) for column, piece in _code(line)
             for m in whole.finditer(piece)]
 
 
@@ -168,12 +187,13 @@ def symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.Do
     tree = _trees.get(params.text_document.uri)
     if tree is None:
         return []
+    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
     found = []
     for m in tree.measures:
-        r = _range(m.span)
+        r = lines.range(m.span)
         found.append(lsp.DocumentSymbol(f"{m.id} {m.title.zh}", lsp.SymbolKind.Function, r, r))
     for rule in tree.rules:
-        r = _range(rule.span)
+        r = lines.range(rule.span)
         found.append(lsp.DocumentSymbol(f"{rule.id} {rule.title.zh}", lsp.SymbolKind.Event, r, r))
     return found
 

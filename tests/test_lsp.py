@@ -67,8 +67,9 @@ class Client:
 
 
 def position_of(text: str, needle: str, offset: int = 0) -> dict[str, int]:
+    """Where a needle (and ``offset`` characters into it) stands, as the protocol counts: UTF-16 units."""
     before = text[:text.index(needle) + offset]
-    return {"line": before.count("\n"), "character": len(before.rsplit("\n", 1)[-1])}
+    return {"line": before.count("\n"), "character": len(before.rsplit("\n", 1)[-1].encode("utf-16-le")) // 2}
 
 
 def test_the_language_server_answers_an_editor(tmp_path: Path) -> None:
@@ -175,5 +176,32 @@ def test_a_diagnostic_over_two_lines_ends_where_its_span_does(tmp_path: Path) ->
         found = opened(client, (tmp_path / "doctors.pol").as_uri(), DOCTORS)
         assert [d["range"] for d in found if "cannot compare a count with money" in d["message"]] == [
             {"start": position_of(DOCTORS, "yr >= 20%"), "end": position_of(DOCTORS, "m\n  amount", 1)}]
+    finally:
+        client.close()
+
+
+def test_positions_are_counted_in_utf16_units(tmp_path: Path) -> None:
+    """Characters beyond the BMP (an emoji, 𠀀) are two UTF-16 units, the encoding the server announces."""
+    source = POLICY.read_text(encoding="utf-8")
+    title = 'measure 2.1 "中小企业应用平台解决方案" / "SMEs adopting a platform solution" {'
+    typo = source.replace(title, title.replace('"中小', '"😀𠀀中小').replace(" {", " frob {"), 1)
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        errors = [d for d in opened(client, uri, typo) if d["severity"] == 1]
+        assert "unexpected 'frob'" in errors[0]["message"]
+        assert errors[0]["range"] == {"start": position_of(typo, "frob"), "end": position_of(typo, "frob", 4)}
+        wide = source.replace("project S1 { date", 'project S1 { industry: "😀😀😀😀", date', 1)
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": wide}]})
+        assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []
+        use = '"😀😀😀😀", date: 2023-03-01, sme_adopters'
+        refs = client.request("textDocument/references", {"textDocument": {"uri": uri}, "context": {
+            "includeDeclaration": True}, "position": position_of(wide, "sme_adopters: count")})
+        start = position_of(wide, use, len(use) - len("sme_adopters"))
+        assert {"start": start, "end": position_of(wide, use, len(use))} in [r["range"] for r in refs]
+        hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                      "position": position_of(wide, use, len(use) - 2)})
+        assert hover is not None and "SMEs that applied its solution this year" in hover["contents"]["value"]
     finally:
         client.close()
