@@ -31,19 +31,24 @@ _trees: dict[str, ast.Policy] = {}  # the last policy of each document that pars
 
 
 class Lines:
-    """A document's lines as the checker counts them, and the position encoding agreed with the client.
+    """A document's text and lines as the checker reads them, and the position encoding agreed with the client.
 
     The checker counts columns in characters (code points); the protocol, in the client's units
-    (UTF-16 unless agreed otherwise), where a character beyond the BMP (😀, 𠀀) is two. Every position
-    the server reads or sends goes through here, so the two are never mixed."""
+    (UTF-16 unless agreed otherwise), where a character beyond the BMP (😀, 𠀀) is two. A leading
+    byte-order mark is dropped, as ``jinjiang-dsl check`` drops it, yet stays in the client's line 0.
+    Every position the server reads or sends goes through here, so these are never mixed."""
 
     def __init__(self, document: TextDocument) -> None:
-        self.lines = document.source.split("\n")
+        self.text = document.source.removeprefix("\ufeff")
+        self.path = document.path
+        self.lines = self.text.split("\n")
         self.codec = document.position_codec
+        self.bom = self.codec.client_num_units(document.source[:len(document.source) - len(self.text)])
 
     def position(self, line: int, column: int) -> lsp.Position:
         """A checker line and column (from 1) in the client's units."""
-        return self.codec.position_to_client_units(self.lines, ServerTextPosition(line - 1, column - 1))
+        found = self.codec.position_to_client_units(self.lines, ServerTextPosition(line - 1, column - 1))
+        return lsp.Position(found.line, found.character + self.bom) if found.line == 0 else found
 
     def range(self, span: ast.Span) -> lsp.Range:
         """A checker span (the end column past the last) as a protocol range.
@@ -55,7 +60,8 @@ class Lines:
 
     def at(self, position: lsp.Position) -> tuple[int, int]:
         """A client's position as the checker's line and column (from 1)."""
-        found = self.codec.position_from_client_units(self.lines, lsp.Position(position.line, position.character))
+        character = max(position.character - self.bom, 0) if position.line == 0 else position.character
+        found = self.codec.position_from_client_units(self.lines, lsp.Position(position.line, character))
         return found.line + 1, found.character + 1
 
 
@@ -63,7 +69,7 @@ def diagnostics(document: TextDocument) -> list[lsp.Diagnostic]:
     """The checker's diagnostics, each with its hint."""
     lines = Lines(document)
     found = []
-    for d in check_source(document.source, document.path):
+    for d in check_source(lines.text, lines.path):
         message = d.message + (f"\n{d.hint}" if d.hint else "")
         severity = lsp.DiagnosticSeverity.Error if d.is_error else lsp.DiagnosticSeverity.Warning
         found.append(lsp.Diagnostic(lines.range(d.span), message, severity=severity, source="jinjiang-dsl"))
@@ -74,9 +80,8 @@ def _refresh(ls: LanguageServer, uri: str) -> None:
     document = ls.workspace.get_text_document(uri)
     # keep the last tree that parsed: hover and definition go on working while a line is half typed
     with contextlib.suppress(PolicyError):
-        _trees[uri] = parse(document.source, document.path)
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-        uri=uri, diagnostics=diagnostics(document)))
+        _trees[uri] = parse(Lines(document).text, document.path)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(document)))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -201,9 +206,9 @@ def symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.Do
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
 def code_lens(ls: LanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     """Each example run, its outcome above it: "✓ example passes", or the first expectation it misses."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
+    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
     try:
-        policy = policy_from_source(document.source, document.path)
+        policy = policy_from_source(lines.text, lines.path)
     except PolicyError:
         return []  # the diagnostics say why; examples run again once the policy checks
     lenses = []
@@ -217,15 +222,17 @@ def code_lens(ls: LanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLe
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
-    """The whole document laid out by ``jinjiang-dsl fmt`` (nothing while it has a syntax error)."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
+    """The whole document laid out by ``jinjiang-dsl fmt`` (nothing while it has a syntax error).
+
+    As ``fmt --write`` does, a byte-order mark is dropped with any other edit and is no edit alone."""
+    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
     try:
-        formatted = format_checked(document.source, document.path)
+        formatted = format_checked(lines.text, lines.path)
     except (PolicyError, ChangesMeaning):
         return []
-    if formatted == document.source:
+    if formatted == lines.text:
         return []
-    end = len(document.lines)
+    end = len(lines.lines)
     return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), lsp.Position(end, 0)), formatted)]
 
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jinjiang_dsl.fmt import format_checked
+
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "jinjiang_2023.pol"
 
@@ -203,5 +205,28 @@ def test_positions_are_counted_in_utf16_units(tmp_path: Path) -> None:
         hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                       "position": position_of(wide, use, len(use) - 2)})
         assert hover is not None and "SMEs that applied its solution this year" in hover["contents"]["value"]
+    finally:
+        client.close()
+
+
+def test_a_byte_order_mark_is_read_as_the_command_line_reads_it(tmp_path: Path) -> None:
+    """`jinjiang-dsl check` drops a leading BOM; so does the server, the BOM staying one unit of line 0."""
+    uri = (tmp_path / "doctors.pol").as_uri()
+    client = Client()
+    try:
+        found = opened(client, uri, "\ufeff" + DOCTORS.replace("policy", "polcy"))
+        assert [(d["message"].splitlines()[0], d["range"]["start"]) for d in found if d["severity"] == 1] == [
+            ("unknown word 'polcy'", {"line": 0, "character": 1})]
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": "\ufeff" + DOCTORS}]})
+        messages = [d["message"].splitlines()[0] for d in client.diagnostics(uri) if d["severity"] == 1]
+        assert messages == ["measure 1 cites no clause of the notice", "cannot compare a count with money"]
+        options = {"tabSize": 2, "insertSpaces": True}
+        edits = client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options})
+        assert [e["newText"] for e in edits] == [format_checked(DOCTORS, "doctors.pol")]
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3}, "contentChanges": [
+            {"text": "\ufeff" + format_checked(DOCTORS, "doctors.pol")}]})
+        client.diagnostics(uri)
+        assert client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options}) in ([], None)
     finally:
         client.close()
