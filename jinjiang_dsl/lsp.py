@@ -2,16 +2,17 @@
 
 Diagnostics (the checker's, with their spans and hints), hover (an input's labels, type and default;
 a measure's clause and quote; a rule's), go to definition and find references (inputs, definitions,
-measures), completion (keywords, inputs, measure ids, boundary words), an outline of measures and
+measures, rules: the parser's tokens, not the text), completion (keywords, inputs, measure ids, boundary words), an outline of measures and
 rules, formatting through :mod:`jinjiang_dsl.fmt`, and each example's outcome as a code lens. It speaks the protocol over standard I/O.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-from collections.abc import Iterator
+import difflib
 
+import attrs
+from lark import Token, Tree
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import ServerTextPosition, TextDocument
@@ -20,14 +21,17 @@ from . import __version__, ast
 from .api import check_source, policy_from_source
 from .diagnostics import PolicyError
 from .examples import run_all
-from .fmt import ChangesMeaning, _split, format_checked
+from .fmt import ChangesMeaning, format_checked
 from .syntax import parse, parser
 from .syntax.errors import keywords
 
 server = LanguageServer("jinjiang-dsl", __version__)
-WORD = re.compile(r"[\w.]+")
 BOUNDARY_WORDS = ("以上", "及以上", "以下", "以内", "超过", "不满", "(含)", "至")
-_trees: dict[str, ast.Policy] = {}  # the last policy of each document that parsed, for hover and definition
+# The parser's tokens that declare a symbol, and those that use one, by the rule they stand in: a NAME
+# in a `name` is a use, one in `in {…}`, `kind: enterprise` or a payer of `shared … by` is a value.
+DECLARES = {("input_decl", "NAME"), ("define", "NAME"), ("measure", "MEASURE_ID"), ("rule", "RULE_ID")}
+USES = {("name", "NAME"), ("fact", "NAME"), ("expect", "MEASURE_ID")}
+KINDS = {"NAME": "name", "MEASURE_ID": "measure", "RULE_ID": "rule"}
 
 
 class Lines:
@@ -76,11 +80,59 @@ def diagnostics(document: TextDocument) -> list[lsp.Diagnostic]:
     return found
 
 
+@attrs.frozen
+class Occurrence:
+    """A token that declares or uses a symbol: ("name", an input's or a definition's), ("measure", an
+    id) or ("rule", an id)."""
+
+    symbol: tuple[str, str]
+    span: ast.Span
+    declares: bool
+
+
+def occurrences(tree: Tree, path: str) -> tuple[Occurrence, ...]:
+    """Where each symbol is declared and used, read from the parser's tokens, not the text: so a value
+    (`kind: enterprise`), a number (`shared 1:1`) or a keyword written against a name (`20%的` before a name)
+    is never taken for a name."""
+    found = []
+    for node in tree.iter_subtrees_topdown():
+        for token in node.children:
+            if isinstance(token, Token) and ((node.data, token.type) in DECLARES | USES):
+                span = ast.Span(path=path, line=token.line or 1, column=token.column or 1,
+                                end_line=token.end_line or 1, end_column=token.end_column or 1)
+                found.append(Occurrence((KINDS[token.type], str(token)), span, (node.data, token.type) in DECLARES))
+    return tuple(sorted(found, key=lambda o: (o.span.line, o.span.column)))
+
+
+@attrs.frozen
+class Parsed:
+    """The last text of a document that parsed: its policy, and where each symbol stands in it."""
+
+    lines: list[str]
+    policy: ast.Policy
+    occurrences: tuple[Occurrence, ...]
+
+    def now(self, lines: Lines) -> list[Occurrence]:
+        """The occurrences where they stand in the document now: while it does not parse, those on the
+        lines not changed since it did, moved with them (a line typed in above shifts them down)."""
+        if lines.lines == self.lines:
+            return list(self.occurrences)
+        matcher = difflib.SequenceMatcher(None, self.lines, lines.lines, autojunk=False)
+        moved = {a + i + 1: b + i + 1 for a, b, size in matcher.get_matching_blocks() for i in range(size)}
+        return [attrs.evolve(o, span=attrs.evolve(o.span, line=moved[o.span.line], end_line=moved[o.span.end_line]))
+                for o in self.occurrences if o.span.line in moved and o.span.end_line in moved]
+
+
+_parsed: dict[str, Parsed] = {}  # the last text of each document that parsed
+
+
 def _refresh(ls: LanguageServer, uri: str) -> None:
     document = ls.workspace.get_text_document(uri)
-    # keep the last tree that parsed: hover and definition go on working while a line is half typed
+    lines = Lines(document)
+    # keep the last text that parsed: hover and definition go on working while a line is half typed
     with contextlib.suppress(PolicyError):
-        _trees[uri] = parse(Lines(document).text, document.path)
+        policy = parse(lines.text, lines.path)
+        _parsed[uri] = Parsed(lines.lines, policy, occurrences(parser().parse(lines.text), lines.path))
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(document)))
 
 
@@ -94,90 +146,78 @@ def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> N
     _refresh(ls, params.text_document.uri)
 
 
-def _code(line: str) -> Iterator[tuple[int, str]]:
-    """The pieces of a line outside strings and comments, each with the column it starts at."""
-    column = 0
-    for piece, is_string in _split(line)[0]:
-        if not is_string:
-            yield column, piece
-        column += len(piece)
-
-
-def word_at(lines: Lines, position: lsp.Position) -> str | None:
-    """The name or measure id under the cursor, outside strings and comments."""
-    line, character = lines.at(position)
-    if line > len(lines.lines):
-        return None
-    for column, piece in _code(lines.lines[line - 1]):
-        for m in WORD.finditer(piece):
-            if m.start() <= character - 1 - column <= m.end():
-                return m.group().strip(".")
-    return None
-
-
-def _declaration(tree: ast.Policy, word: str) -> tuple[ast.Span, str] | None:
-    """Where a name or measure id is declared, and what to say of it on hover."""
-    for d in tree.inputs:
-        if d.name == word:
-            label = f"{d.label.zh} / {d.label.en or d.label.zh}" if d.label else d.name
-            default = " · when left out: its default" if d.default is not None else \
-                " · required" if d.required else ""
-            register = " · the decision register may supply it" if d.from_register else ""
-            return d.name_span, f"**{label}**\n\n{d.scope} input `{d.name}`: {d.type.kind}{default}{register}"
-    for f in tree.defines:
-        if f.name == word:
-            return f.span, f"definition `{f.name}`"
-    items: list[ast.Measure | ast.Rule] = [*tree.measures, *tree.rules]
+def _about(policy: ast.Policy, symbol: tuple[str, str]) -> str | None:
+    """What to say of a symbol on hover, or None when nothing declares it."""
+    kind, word = symbol
+    if kind == "name":
+        for d in policy.inputs:
+            if d.name == word:
+                label = f"{d.label.zh} / {d.label.en or d.label.zh}" if d.label else d.name
+                default = " · when left out: its default" if d.default is not None else \
+                    " · required" if d.required else ""
+                register = " · the decision register may supply it" if d.from_register else ""
+                return f"**{label}**\n\n{d.scope} input `{d.name}`: {d.type.kind}{default}{register}"
+        for f in policy.defines:
+            if f.name == word:
+                return f"definition `{f.name}`"
+    items: list[ast.Measure | ast.Rule] = [*policy.measures] if kind == "measure" else \
+        [*policy.rules] if kind == "rule" else []
     for m in items:
         if m.id == word:
-            what = "measure" if isinstance(m, ast.Measure) else "rule"
             quote = f"\n\n> {m.quote.text}" if m.quote else ""
             clause = f" — clause {m.clause.ref}" if m.clause else ""
-            return m.span, f"**{what} {m.id}** {m.title.zh} / {m.title.en or m.title.zh}{clause}{quote}"
+            return f"**{kind} {m.id}** {m.title.zh} / {m.title.en or m.title.zh}{clause}{quote}"
     return None
+
+
+def _symbol_at(ls: LanguageServer, uri: str, position: lsp.Position) -> tuple[Lines, Parsed, Occurrence, list[Occurrence]] | None:
+    """The document, its last parse, the symbol's token under the cursor and every symbol's token as they stand now."""
+    parsed = _parsed.get(uri)
+    if parsed is None:
+        return None
+    lines = Lines(ls.workspace.get_text_document(uri))
+    line, column = lines.at(position)
+    found = parsed.now(lines)
+    here = next((o for o in found if o.span.line == line and o.span.column <= column <= o.span.end_column), None)
+    return (lines, parsed, here, found) if here else None
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    word = word_at(Lines(document), params.position)
-    tree = _trees.get(params.text_document.uri)
-    found = _declaration(tree, word) if word and tree else None
-    if found is None:
-        return None
-    return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, found[1]))
+    at = _symbol_at(ls, params.text_document.uri, params.position)
+    about = _about(at[1].policy, at[2].symbol) if at else None
+    return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, about)) if about else None
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: LanguageServer, params: lsp.DefinitionParams) -> lsp.Location | None:
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    word = word_at(Lines(document), params.position)
-    tree = _trees.get(params.text_document.uri)
-    found = _declaration(tree, word) if word and tree else None
-    return lsp.Location(params.text_document.uri, Lines(document).range(found[0])) if found else None
+    at = _symbol_at(ls, params.text_document.uri, params.position)
+    if at is None:
+        return None
+    lines, _, here, found = at
+    declared = next((o for o in found if o.declares and o.symbol == here.symbol), None)
+    return lsp.Location(params.text_document.uri, lines.range(declared.span)) if declared else None
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: LanguageServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
-    """Every place the name under the cursor stands, outside strings and comments."""
-    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
-    word = word_at(lines, params.position)
-    if not word:
+    """Every token that declares or uses the symbol under the cursor."""
+    at = _symbol_at(ls, params.text_document.uri, params.position)
+    if at is None:
         return []
-    whole = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w])")
-    return [lsp.Location(params.text_document.uri, lines.range(ast.Span(
-                path="", line=n, column=column + m.start() + 1, end_line=n, end_column=column + m.end() + 1)))
-            for n, line in enumerate(lines.lines, 1) for column, piece in _code(line)
-            for m in whole.finditer(piece)]
+    lines, _, here, found = at
+    return [lsp.Location(params.text_document.uri, lines.range(o.span)) for o in found
+            if o.symbol == here.symbol and (params.context.include_declaration or not o.declares)]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION)
 def completion(ls: LanguageServer, params: lsp.CompletionParams) -> lsp.CompletionList:
-    tree = _trees.get(params.text_document.uri)
+    parsed = _parsed.get(params.text_document.uri)
     items = [lsp.CompletionItem(k, kind=lsp.CompletionItemKind.Keyword) for k in sorted(set(keywords(parser())))]
     items += [lsp.CompletionItem(w, kind=lsp.CompletionItemKind.Operator, detail="boundary word")
               for w in BOUNDARY_WORDS]
-    if tree is not None:
+    if parsed is not None:
+        tree = parsed.policy
         items += [lsp.CompletionItem(d.name, kind=lsp.CompletionItemKind.Variable,
                                      detail=f"{d.label.zh} / {d.label.en or d.label.zh}" if d.label else None)
                   for d in tree.inputs]
@@ -189,9 +229,10 @@ def completion(ls: LanguageServer, params: lsp.CompletionParams) -> lsp.Completi
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 def symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
     """The outline: measures and rules, in the order written."""
-    tree = _trees.get(params.text_document.uri)
-    if tree is None:
+    parsed = _parsed.get(params.text_document.uri)
+    if parsed is None:
         return []
+    tree = parsed.policy
     lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
     found = []
     for m in tree.measures:

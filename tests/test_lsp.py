@@ -4,6 +4,7 @@ JSON-RPC messages on its standard input and output, as an editor would."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -228,5 +229,82 @@ def test_a_byte_order_mark_is_read_as_the_command_line_reads_it(tmp_path: Path) 
             {"text": "\ufeff" + format_checked(DOCTORS, "doctors.pol")}]})
         client.diagnostics(uri)
         assert client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options}) in ([], None)
+    finally:
+        client.close()
+
+
+INVESTMENT = """policy "技改补助" / "Upgrades" {
+  issued 2024-01-01
+  dated by 日期
+}
+项目 {
+  日期: 日期 "申报日期" / "date"
+  投资额: money "软硬件投资额" / "investment"
+}
+
+措施 1 "技改" / "Upgrades" {
+  条款 一
+  金额 20%的投资额, 最高100万
+}
+"""
+
+
+def locate(client: Client, method: str, uri: str, position: dict[str, int]) -> Any:
+    return client.request(f"textDocument/{method}", {"textDocument": {"uri": uri}, "position": position,
+                                                     "context": {"includeDeclaration": True}})
+
+
+def test_a_name_written_against_a_keyword_is_found(tmp_path: Path) -> None:
+    """'20%的投资额': 的 is a keyword the grammar lets stand against the name after it."""
+    uri = (tmp_path / "upgrades.pol").as_uri()
+    client = Client()
+    try:
+        assert [d for d in opened(client, uri, INVESTMENT) if d["severity"] == 1] == []
+        use = position_of(INVESTMENT, "的投资额", 1)
+        assert "软硬件投资额 / investment" in locate(client, "hover", uri, use)["contents"]["value"]
+        assert locate(client, "definition", uri, use)["range"]["start"] == position_of(INVESTMENT, "投资额: money")
+        refs = [r["range"] for r in locate(client, "references", uri, position_of(INVESTMENT, "投资额: money"))]
+        assert {"start": use, "end": position_of(INVESTMENT, "的投资额", 4)} in refs and len(refs) == 2
+    finally:
+        client.close()
+
+
+def test_a_value_or_a_number_is_not_taken_for_a_name(tmp_path: Path) -> None:
+    """'enterprise' is a value of kind and a definition; '1' is a measure and a share of 'shared 1:1'."""
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        opened(client, uri, source)
+        assert locate(client, "hover", uri, position_of(source, "applicant { kind: enterprise", 19)) is None
+        declared = position_of(source, "define enterprise", 8)
+        uses = len(re.findall(r"(?:beneficiary|applies to) enterprise\b", source))
+        assert len(locate(client, "references", uri, declared)) == 1 + uses
+        shapes = (ROOT / "policies" / "shapes" / "s06_cost_sharing.pol").read_text(encoding="utf-8")
+        shared = (tmp_path / "s06.pol").as_uri()
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": shared, "languageId": "jinjiang-policy",
+                                                                "version": 1, "text": shapes}})
+        client.diagnostics(shared)
+        refs = locate(client, "references", shared, position_of(shapes, 'measure 1 "', 8))
+        assert len(refs) == 1 + shapes.count("expect P1 1 ")
+    finally:
+        client.close()
+
+
+def test_while_a_line_is_half_typed_the_last_parse_answers(tmp_path: Path) -> None:
+    """A broken line typed in above moves the names below it; they are still found where they are now."""
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        opened(client, uri, source)
+        typing = source.replace("\nmeasure 2.1 ", "\nmeasure 2.2 \"半\n\nmeasure 2.1 ", 1)
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": typing}]})
+        assert [d for d in client.diagnostics(uri) if d["severity"] == 1]
+        hover = locate(client, "hover", uri, position_of(typing, "on sme_adopters {", 5))
+        assert "SMEs that applied its solution this year" in hover["contents"]["value"]
+        refs = locate(client, "references", uri, position_of(typing, "on sme_adopters {", 5))
+        assert position_of(typing, "on sme_adopters {", 3) in [r["range"]["start"] for r in refs]
     finally:
         client.close()
