@@ -80,12 +80,16 @@ def diagnostics(document: TextDocument) -> list[lsp.Diagnostic]:
     return found
 
 
+Symbol = tuple[str, str, str]
+"""("name", an input's or a definition's, the id of the measure whose own definition it is or ""),
+("measure", an id, "") or ("rule", an id, "")."""
+
+
 @attrs.frozen
 class Occurrence:
-    """A token that declares or uses a symbol: ("name", an input's or a definition's), ("measure", an
-    id) or ("rule", an id)."""
+    """A token that declares or uses a symbol."""
 
-    symbol: tuple[str, str]
+    symbol: Symbol
     span: ast.Span
     declares: bool
 
@@ -93,14 +97,22 @@ class Occurrence:
 def occurrences(tree: Tree, path: str) -> tuple[Occurrence, ...]:
     """Where each symbol is declared and used, read from the parser's tokens, not the text: so a value
     (`kind: enterprise`), a number (`shared 1:1`) or a keyword written against a name (`20%的` before a name)
-    is never taken for a name."""
+    is never taken for a name. A measure's own definition is seen in that measure only, where it
+    stands before an input or a top-level definition of its name; an example's fact names an input."""
     found = []
-    for node in tree.iter_subtrees_topdown():
-        for token in node.children:
-            if isinstance(token, Token) and ((node.data, token.type) in DECLARES | USES):
-                span = ast.Span(path=path, line=token.line or 1, column=token.column or 1,
-                                end_line=token.end_line or 1, end_column=token.end_column or 1)
-                found.append(Occurrence((KINDS[token.type], str(token)), span, (node.data, token.type) in DECLARES))
+    for item in (c for c in tree.children if isinstance(c, Tree)):
+        measure = next((str(t) for t in item.children if isinstance(t, Token) and t.type == "MEASURE_ID"), "") \
+            if item.data == "measure" else ""
+        own = {str(t) for d in item.children if isinstance(d, Tree) and d.data == "define"
+               for t in d.children if isinstance(t, Token) and t.type == "NAME"} if measure else set()
+        for node in item.iter_subtrees_topdown():
+            for token in node.children:
+                if isinstance(token, Token) and ((node.data, token.type) in DECLARES | USES):
+                    word = str(token)
+                    scope = measure if token.type == "NAME" and node.data != "fact" and word in own else ""
+                    span = ast.Span(path=path, line=token.line or 1, column=token.column or 1,
+                                    end_line=token.end_line or 1, end_column=token.end_column or 1)
+                    found.append(Occurrence((KINDS[token.type], word, scope), span, (node.data, token.type) in DECLARES))
     return tuple(sorted(found, key=lambda o: (o.span.line, o.span.column)))
 
 
@@ -146,9 +158,14 @@ def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> N
     _refresh(ls, params.text_document.uri)
 
 
-def _about(policy: ast.Policy, symbol: tuple[str, str]) -> str | None:
+def _about(policy: ast.Policy, symbol: Symbol) -> str | None:
     """What to say of a symbol on hover, or None when nothing declares it."""
-    kind, word = symbol
+    kind, word, scope = symbol
+    if scope:
+        defines = next((m.defines for m in policy.measures if m.id == scope), ())
+        return next((f"definition `{f.name}` of measure {scope}" + (f" — {f.label.zh} / {f.label.en or f.label.zh}"
+                                                                   if f.label else "")
+                     for f in defines if f.name == word), None)
     if kind == "name":
         for d in policy.inputs:
             if d.name == word:

@@ -308,3 +308,25 @@ def test_while_a_line_is_half_typed_the_last_parse_answers(tmp_path: Path) -> No
         assert position_of(typing, "on sme_adopters {", 3) in [r["range"]["start"] for r in refs]
     finally:
         client.close()
+
+
+def test_a_measures_own_definition_is_found_in_that_measure(tmp_path: Path) -> None:
+    """'define investment' in measure 1.1 is the investment of 1.1's amount; 1.2's own is another."""
+    source = POLICY.read_text(encoding="utf-8").replace(
+        "  amount 15% of quanzhou_recognized_investment,",
+        "  define investment = quanzhou_recognized_investment\n  amount 15% of investment,", 1)
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        assert [d for d in opened(client, uri, source) if d["severity"] == 1] == []
+        use = position_of(source, "20% of investment", 8)
+        assert "definition `investment`" in locate(client, "hover", uri, use)["contents"]["value"]
+        assert locate(client, "definition", uri, use)["range"]["start"] == \
+            position_of(source, "define investment = software", 7)
+        other = locate(client, "definition", uri, position_of(source, "15% of investment", 8))
+        assert other["range"]["start"] == position_of(source, "define investment = quanzhou", 7)
+        refs = locate(client, "references", uri, position_of(source, "define investment = software", 7))
+        assert position_of(source, "20% of investment", 7) in [r["range"]["start"] for r in refs]
+        assert position_of(source, "15% of investment", 7) not in [r["range"]["start"] for r in refs]
+    finally:
+        client.close()
