@@ -19,7 +19,7 @@ from pygls.workspace import ServerTextPosition, TextDocument
 
 from . import __version__, ast
 from .api import check_source, policy_from_source
-from .diagnostics import PolicyError
+from .diagnostics import PolicyError, source_lines
 from .examples import run_all
 from .fmt import ChangesMeaning, format_checked
 from .syntax import parse, parser
@@ -45,7 +45,7 @@ class Lines:
     def __init__(self, document: TextDocument) -> None:
         self.text = document.source.removeprefix("\ufeff")
         self.path = document.path
-        self.lines = self.text.split("\n")
+        self.lines = source_lines(self.text)
         self.codec = document.position_codec
         self.bom = self.codec.client_num_units(document.source[:len(document.source) - len(self.text)])
 
@@ -144,7 +144,8 @@ def _refresh(ls: LanguageServer, uri: str) -> None:
     # keep the last text that parsed: hover and definition go on working while a line is half typed
     with contextlib.suppress(PolicyError):
         policy = parse(lines.text, lines.path)
-        _parsed[uri] = Parsed(lines.lines, policy, occurrences(parser().parse(lines.text), lines.path))
+        tokens = occurrences(parser().parse("\n".join(lines.lines)), lines.path)  # a lone \r ends a line, as in parse
+        _parsed[uri] = Parsed(lines.lines, policy, tokens)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(document)))
 
 

@@ -330,3 +330,22 @@ def test_a_measures_own_definition_is_found_in_that_measure(tmp_path: Path) -> N
         assert position_of(source, "15% of investment", 7) not in [r["range"]["start"] for r in refs]
     finally:
         client.close()
+
+
+def test_a_lone_carriage_return_ends_a_line_as_the_parser_counts(tmp_path: Path) -> None:
+    """An old Mac file: lines end in a lone \\r, for the parser as for the editor."""
+    source = POLICY.read_text(encoding="utf-8").replace("\n", "\r")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        typo = source.replace("amount thresholds on sme_adopters {", "amount thresholds on sme_adoptrs {", 1)
+        errors = [d for d in opened(client, uri, typo) if d["severity"] == 1]
+        at = position_of(typo.replace("\r", "\n"), "sme_adoptrs {")
+        assert errors[0]["range"]["start"] == at
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": source}]})
+        assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []
+        hover = locate(client, "hover", uri, at)
+        assert "SMEs that applied its solution this year" in hover["contents"]["value"]
+    finally:
+        client.close()
