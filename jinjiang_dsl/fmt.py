@@ -6,8 +6,8 @@ The layout:
 
 - two spaces of indentation per level of ``{ … }``; a line that starts with ``}`` closes its level;
   a line that goes on the statement above (it starts with ``/``, a quoted label, ``and`` or ``or``,
-  or follows a line ending in ``:`` or ``=``) one level more; a comment line is indented as the
-  code around it;
+  or follows a line ending in ``:`` or ``=``, or — in a block, not a list of values — in ``,`` or an
+  operator) one level more; a comment line is indented as the code around it;
 - no trailing spaces; tabs outside strings become spaces; ``\\r\\n`` becomes ``\\n``;
 - at most one blank line in a row, none at the start or end of the file, right after ``{`` or right
   before ``}``; the file ends with one newline;
@@ -85,6 +85,22 @@ def _depth_change(pieces: list[tuple[str, bool]]) -> tuple[int, bool]:
 
 
 CONTINUES = ("/", '"', "and ", "or ", "且", "或")  # a line that starts so goes on the statement above
+GOES_ON = (",", "，", "+", "-", "*", "×", "÷")  # a statement's line that ends so goes on to the next
+LIST_OPENS = re.compile(r"(\bone of|\bin|以下之一|属于)\s*\{$")  # a brace that opens a list of values
+
+
+def _blocks(opened: list[bool], pieces: list[tuple[str, bool]], code: str) -> None:
+    """Follow the braces a line opens and closes: True for a block's (the line ends with ``{``), False for a
+    list's (``one of {``, ``in {a, b,``, ``project { x: 1,``), where a line ending in a comma is the next
+    item, not a statement going on."""
+    for piece, is_string in pieces:
+        for ch in "" if is_string else piece:
+            if ch == "{":
+                opened.append(False)
+            elif ch == "}" and opened:
+                opened.pop()
+    if code.endswith("{") and opened and not LIST_OPENS.search(code):
+        opened[-1] = True
 
 
 def format_source(source: str) -> str:
@@ -92,6 +108,7 @@ def format_source(source: str) -> str:
     out: list[str] = []
     depth = 0
     previous = ""  # the last line of code, to tell a continuation
+    opened: list[bool] = []  # the braces open, innermost last: a block's or a list's
     for raw in source.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         pieces, comment = _split(raw)
         code = "".join(p if is_string else _code(p) for p, is_string in pieces).strip()
@@ -105,8 +122,11 @@ def format_source(source: str) -> str:
         if closes and out and out[-1] == "":
             out.pop()  # no blank line right before a closing brace
         text = code + ("  " + comment.rstrip() if code and comment else comment.rstrip())
-        if code and not closes and (code.startswith(CONTINUES) or previous.endswith((":", "="))):
-            level += 1  # a label, an English twin or an amount on a line of its own: one level in
+        in_block = not opened or opened[-1]
+        if code and not closes and (code.startswith(CONTINUES) or previous.endswith((":", "="))
+                                    or in_block and previous.endswith(GOES_ON)):
+            level += 1  # a label, an English twin, an amount or the rest of a statement on a line of its own
+        _blocks(opened, pieces, code)
         out.append("  " * level + text)
         depth = max(depth + delta, 0)
         previous = code or previous

@@ -143,3 +143,28 @@ def test_fmt_leaves_a_file_with_a_syntax_error_as_it_is(tmp_path: Path, capsys: 
     assert "broken.pol:" in err and "not formatted: fix the syntax first" in err and "Traceback" not in err
     assert path.read_text(encoding="utf-8") == broken
     assert main(["fmt", str(path), str(path)]) == 2  # several files: --check or --write
+
+
+def test_a_statement_going_on_after_a_comma_or_an_operator_keeps_its_continuation_indented() -> None:
+    # language.md's own example: "at most 100万" on the next line was put at statement indent, reading as a
+    # statement of its own; so was the rest of a sum broken after '+'. A list inside braces stays as it was
+    source = '''policy "p" / "p" {
+  issued 2024-01-01
+}
+project {
+  investment: money "投资" / "investment"
+  industry: text "产业" / "industry"
+}
+define tot = investment +
+  1万
+measure 1 "补助" / "grant" {
+  clause 一
+  requires industry in {纺织, 鞋服,
+    食品, 建材,
+    机械}
+  amount 20% of tot,     # the rate and the base
+    at most 100万        # the cap, on the next line
+}
+'''
+    assert format_source(source) == source.replace("     # the rate", "  # the rate").replace(
+        "        # the cap", "  # the cap")
