@@ -8,6 +8,7 @@ rules, formatting through :mod:`jinjiang_dsl.fmt`, and each example's outcome as
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import difflib
 
@@ -154,9 +155,24 @@ def did_open(ls: LanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
     _refresh(ls, params.text_document.uri)
 
 
+QUIET = 0.2  # seconds without an edit before a document is checked again
+_pending: dict[str, asyncio.TimerHandle] = {}  # each document's check waiting for its typing to pause
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
-    _refresh(ls, params.text_document.uri)
+    """Checked once the typing pauses, on the last version: a check per keystroke (0.1–0.3 s each) queued
+    behind one another and kept every answer waiting (sixty quick edits held a hover 18 s)."""
+    uri = params.text_document.uri
+    waiting = _pending.pop(uri, None)
+    if waiting is not None:
+        waiting.cancel()
+    _pending[uri] = asyncio.get_running_loop().call_later(QUIET, _settled, ls, uri)
+
+
+def _settled(ls: LanguageServer, uri: str) -> None:
+    del _pending[uri]
+    _refresh(ls, uri)
 
 
 def _about(policy: ast.Policy, symbol: Symbol) -> str | None:

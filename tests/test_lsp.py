@@ -349,3 +349,29 @@ def test_a_lone_carriage_return_ends_a_line_as_the_parser_counts(tmp_path: Path)
         assert "SMEs that applied its solution this year" in hover["contents"]["value"]
     finally:
         client.close()
+
+
+def test_a_burst_of_edits_is_checked_once_when_the_typing_stops(tmp_path: Path) -> None:
+    # each didChange was checked at once (0.1–0.3 s each): sixty quick edits kept a hover waiting 18 s. The
+    # check now waits for a pause in the typing and runs once, on the last version
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        client.notify("initialized", {})
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jinjiang-policy",
+                                                                "version": 1, "text": source}})
+        assert client.diagnostics(uri) == []
+        word = "requires selected_demo"
+        for n in range(1, 21):  # typed a character at a time, the last one leaving a typo
+            typed = source.replace("  requires selected_demo ", f"  {word[:n]}x ", 1)
+            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": n + 1},
+                                                     "contentChanges": [{"text": typed}]})
+        [error] = [d for d in client.diagnostics(uri) if d["severity"] == 1]
+        assert "selected_dex" in error["message"]  # the last version's (requires selected_de + x)
+        client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}})
+        published = [n for n in client.notifications if n.get("method") == "textDocument/publishDiagnostics"]
+        assert published == []  # one check for the whole burst, none for the versions typed over
+    finally:
+        client.close()
