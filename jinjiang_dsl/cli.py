@@ -81,10 +81,19 @@ def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
     except IsADirectoryError:
         err.print(f"{path}: cannot read: it is a directory", markup=False)
     except UnicodeDecodeError as exc:
-        err.print(f"{path}: cannot read: not UTF-8 text (byte {exc.start})", markup=False)
+        err.print(f"{path}: cannot read: {_not_utf8(exc)}", markup=False)
     except OSError as exc:
         err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
     return None
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    """Where the first byte that is not UTF-8 stands, as an editor shows it (line, and column in characters)."""
+    data, start = exc.object, exc.start
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line = data.count(b"\n", 0, start) + 1
+    column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+    return f"not UTF-8 text at line {line}, column {column} (byte {data[start]:#04x}); save it as UTF-8"
 
 
 def cmd_check(args: argparse.Namespace) -> int:

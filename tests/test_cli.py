@@ -216,8 +216,10 @@ def test_directory(capsys, tmp_path):
 
 def test_file_that_is_not_utf8(capsys, tmp_path):
     path = tmp_path / "latin1.pol"
-    path.write_bytes('policy "caf\u00e9" {}\n'.encode("latin-1"))
-    assert run(capsys, "check", str(path)) == (2, "", f"{path}: cannot read: not UTF-8 text (byte 11)\n")
+    path.write_bytes('# 说明\npolicy "caf\u00e9" {}\n'.encode("utf-8")[:9] + 'policy "caf\u00e9" {}\n'.encode("latin-1"))
+    # where an editor shows it: line 2, column 12 (the 'é' written in Latin-1, byte 0xe9)
+    assert run(capsys, "check", str(path)) == (
+        2, "", f"{path}: cannot read: not UTF-8 text at line 2, column 12 (byte 0xe9); save it as UTF-8\n")
 
 
 def test_reason_is_one_line_however_long_the_path(capsys, tmp_path):
