@@ -357,6 +357,14 @@ def test_report_header_names_policy_hash_time_and_applicant(policy: Any, evaluat
     assert "申请人 E001 晋江某鞋业有限公司" in text
 
 
+def test_the_page_breaks_a_hash_only_in_its_middle(policy: Any, evaluated: Any) -> None:
+    # a narrow column broke a SHA-256 anywhere, leaving its last digit alone on a line
+    page = html.render(build(policy, evaluated, "E001"), "en")
+    digest = policy.plan.source_sha256
+    assert f'<code class="hash">{digest[:32]}<wbr>{digest[32:]}</code>' in page
+    assert "dl.meta code.hash { word-break: normal; }" in page
+
+
 def test_report_marks_the_matched_tier_row(policy: Any, evaluated: Any) -> None:
     text = markdown.render(build(policy, evaluated, "E004"), "en")
     assert "| **2** | **[20, ∞)** | **20家以上** | **200,000** | **← applies** |" in text
