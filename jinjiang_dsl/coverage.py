@@ -69,8 +69,10 @@ class Coverage:
                 self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"))
             for b in self.boundaries(m.id):
                 self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"))
-            for what, _, _ in self.condition_edges(m):
-                self.add(m.rule, what, ("below", "at", "above"))
+            for what, operand, bound in self.condition_edges(m):
+                never_below = bound == 0 and isinstance(operand, ir.Input) and \
+                    plan.inputs[operand.name].kind in ("money", "count", "percent")  # never negative: an error
+                self.add(m.rule, what, ("at", "above") if never_below else ("below", "at", "above"))
             if m.formula.kind == "category":
                 self.add(m.rule, "category", (*(row[0] for row in m.formula.rows), "unlisted"))
         self.rules: dict[str, list[Rule]] = {}

@@ -147,3 +147,13 @@ def test_pytest_runs_the_examples_of_a_policy_named_on_its_command_line(tmp_path
     assert named.returncode == 0 and "5 passed" in named.stdout, named.stdout + named.stderr
     walked = pytest(mine)
     assert walked.returncode == 5, walked.stdout  # no tests collected: neither file is in a policies folder
+
+
+def test_coverage_asks_nothing_below_zero_of_an_input_that_is_never_negative() -> None:
+    # 'requires 投入 > 0' on money: a value below 0 is an input error, so no example can cover it
+    from jinjiang_dsl.api import policy_from_source
+
+    source = (ROOT / "policies" / "shapes" / "s09_per_unit.pol").read_text(encoding="utf-8")
+    policy = policy_from_source(source.replace("  amount 2万 × doctors", "  requires doctors > 0\n  amount 2万 × doctors"))
+    [item] = [i for i in Coverage(policy.plan).items.values() if i.what.startswith("boundary 0 in")]
+    assert item.wanted == ("at", "above")
