@@ -302,10 +302,12 @@ class Note:
 
 @attrs.frozen(slots=True, kw_only=True)
 class Clause:
-    """The clause of the notice a measure or rule encodes, e.g. ``一(一)``."""
+    """The clause of the notice a measure or rule encodes, e.g. ``一(一)``; ``en``: how an English report
+    names it, when its own words (``结尾段一``) are no clause number an English reader can look up."""
 
     ref: str
     span: Span
+    en: str | None = None
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -21,6 +21,7 @@ from .explain.messages import render
 from .inputs import Applicant
 from .plan import literal_value
 from .runtime.money import fmt_plain, percent_text
+from .runtime.trace import cited
 
 
 @attrs.frozen(slots=True)
@@ -176,6 +177,6 @@ def explanation(policy: Policy, outcome: Outcome, lang: str = "zh") -> list[str]
         for a in p.awards:
             if any((pid in (None, p.id)) and mid == a.measure for pid, mid in named):
                 m = policy.plan.measure(a.measure)
-                lines.append(f"{p.id or 'applicant'} {m.id} {m.title.get(lang)} — clause {m.clause}:")
+                lines.append(f"{p.id or 'applicant'} {m.id} {m.title.get(lang)} — clause {cited(m.clause, m.clause_en, lang)}:")
                 lines += [f"  [{s.rule}] {render(s, lang)}" for s in a.trace]
     return lines

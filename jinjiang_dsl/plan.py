@@ -314,6 +314,7 @@ class _Planner:
             rule=f"{m.id} {clause}".strip(),
             title=label_of(m.title, m.id),
             clause=clause,
+            clause_en=m.clause.en or "" if m.clause else "",
             quote=m.quote.text if m.quote else None,
             beneficiary=self.cond(m.beneficiary.expr, m.beneficiary.label, local) if m.beneficiary else None,
             requirements=tuple(self.cond(r.expr, r.label, local) for r in m.requirements),
@@ -345,16 +346,17 @@ class _Planner:
         for r in self.policy.rules:
             title, notes = label_of(r.title, r.id), tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
             clause, quote = r.clause.ref if r.clause else "", r.quote.text if r.quote else None
+            clause_en = r.clause.en or "" if r.clause else ""
             if r.kind == "highest_not_stacked":
-                written.append(HighestNotStacked(r.id, title, notes, clause, quote, r.span.line, scope=r.scope,
+                written.append(HighestNotStacked(r.id, title, notes, clause, quote, r.span.line, clause_en, scope=r.scope,
                                                  other_policy=r.other_policy.ident if r.other_policy else None))
             elif r.kind == "limit":
-                written.append(Limit(r.id, title, notes, clause, quote, r.span.line, limit=self.cond(r.limit, None, {}) if r.limit else None,
+                written.append(Limit(r.id, title, notes, clause, quote, r.span.line, clause_en, limit=self.cond(r.limit, None, {}) if r.limit else None,
                                      applies_to=self.cond(r.applies_to, None, {}) if r.applies_to else None,
                                      reduction=r.reduction.strategy if r.reduction else "pro_rata"))
             elif r.kind == "validity" and h.in_force is not None:
                 assert self.dated is not None  # the checker requires 'dated by' beside an in-force window
-                written.append(Validity(r.id, title, notes, clause, quote, r.span.line, in_force=(h.in_force.start, h.in_force.end),
+                written.append(Validity(r.id, title, notes, clause, quote, r.span.line, clause_en, in_force=(h.in_force.start, h.in_force.end),
                                         by_reference=(h.by_reference.start, h.by_reference.end)
                                         if h.by_reference else None,
                                         dated=self.inputs[self.dated].label))

@@ -365,6 +365,16 @@ def test_the_page_breaks_a_hash_only_in_its_middle(policy: Any, evaluated: Any) 
     assert "dl.meta code.hash { word-break: normal; }" in page
 
 
+def test_an_english_report_names_a_clause_by_the_english_the_policy_gives_it(policy: Any, evaluated: Any) -> None:
+    # 'clause "结尾段一" / "closing paragraph 1"': no clause number an English reader can look up otherwise
+    en = markdown.render(build(policy, evaluated, "E004"), "en")
+    assert "**Clause** closing paragraph 1 (结尾段一)" in en and "**Clause** 二(一)" in en
+    zh = markdown.render(build(policy, evaluated, "E004"), "zh")
+    assert "**条款** 结尾段一" in zh and "closing paragraph" not in zh
+    page = html.render(build(policy, evaluated, "E004"), "en")
+    assert "Clause closing paragraph 1 (结尾段一)" in page
+
+
 def test_report_marks_the_matched_tier_row(policy: Any, evaluated: Any) -> None:
     text = markdown.render(build(policy, evaluated, "E004"), "en")
     assert "| **2** | **[20, ∞)** | **20家以上** | **200,000** | **← applies** |" in text
@@ -541,7 +551,7 @@ def test_rules_across_measures_are_cited_and_their_steps_tagged(policy: Any, eva
     assert "- I1 · 1.3、S1 · 2.1、S2 · 2.1、C1 · 4.1: " not in cited  # a step said once per award, dates differ
     assert "解释 I-9" not in cited  # the interpretations are listed with each award
     page = html.render(build(policy, evaluated, "E004"), "en")
-    assert "<li><strong>R2 Enterprise annual cap</strong> — Clause 结尾段一<blockquote" in page
+    assert "<li><strong>R2 Enterprise annual cap</strong> — Clause closing paragraph 1 (结尾段一)<blockquote" in page
     assert ('<li><span class="who">S2 · 2.1</span>: Enterprise annual cap: headroom 650,000 yuan (contribution to '
             'municipal finances this year 650,000 − other municipal subsidies this year 0); 900,000 yuan in 2023 exceeds '
             'it, so grants are reduced pro rata: 300,000 × 650,000 ÷ 900,000 = 216,666.666667') in page

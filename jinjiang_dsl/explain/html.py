@@ -8,6 +8,7 @@ from decimal import Decimal
 from html import escape
 
 from .. import __version__
+from ..runtime.trace import cited
 from .report import (
     ApplicantReport,
     AwardReport,
@@ -118,7 +119,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     out = [f'<section class="award {r.status}">',
            f"<h3>{escape(r.where(lang))} · {m.id} {escape(m.title.get(lang))} — {_status(r.status, lang)}"
            f"{escape(amount)}</h3>",
-           f'<p class="label">{word("clause", lang)} {escape(m.clause)}</p>']
+           f'<p class="label">{word("clause", lang)} {escape(cited(m.clause, m.clause_en, lang))}</p>']
     if m.quote:
         out.append(f"<blockquote lang=\"zh\">{escape(m.quote)}</blockquote>")
     out.append(f'<p class="label">{word("computation", lang)}</p><ol class="steps">')
@@ -194,7 +195,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]
             steps = "".join(f"<li><span class=\"who\">{escape(who)}</span>: {escape(text)}</li>"
                             for who, text in a.rule_steps(rule.id, lang))
             out.append(f"<li><strong>{escape(rule.id)} {escape(rule.title.get(lang))}</strong> — "
-                       f"{word('clause', lang)} {escape(rule.clause)}{quote}<ul class=\"steps\">{steps}</ul></li>")
+                       f"{word('clause', lang)} {escape(cited(rule.clause, rule.clause_en, lang))}{quote}<ul class=\"steps\">{steps}</ul></li>")
         out.append("</ul>")
     if a.rule_changes:
         out.append(f'<p class="label">{word("rules", lang)} — {word("what_would_change", lang)}</p><ul>')

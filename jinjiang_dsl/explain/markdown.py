@@ -8,6 +8,7 @@ heading, a link, a code span or HTML, nor split a table cell (docs/security.md).
 from __future__ import annotations
 
 from .. import __version__
+from ..runtime.trace import cited
 from ..safe_text import markdown as md
 from .report import (
     ApplicantReport,
@@ -58,7 +59,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     head = f"### {md(r.where(lang))} · {m.id} {md(m.title.get(lang))} — {status_word(r.status, lang)}"
     if r.status == "granted":
         head += f" {money(a.amount)} {word('yuan', lang)}"
-    out = [head, "", f"**{word('clause', lang)}** {md(m.clause)}", ""]
+    out = [head, "", f"**{word('clause', lang)}** {md(cited(m.clause, m.clause_en, lang))}", ""]
     if m.quote:
         out += [f"> {md(m.quote)}", ""]
     out += [f"**{word('computation', lang)}**", ""]
@@ -116,7 +117,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, level: str =
     if a.rules:  # cited as the measures are: their clause, and the notice's words
         out += [f"### {word('rules_applied', lang)}", ""]
         for rule in a.rules:
-            out += [f"#### {rule.id} {md(rule.title.get(lang))}", "", f"**{word('clause', lang)}** {md(rule.clause)}", ""]
+            out += [f"#### {rule.id} {md(rule.title.get(lang))}", "", f"**{word('clause', lang)}** {md(cited(rule.clause, rule.clause_en, lang))}", ""]
             out += [f"> {md(rule.quote)}", ""] if rule.quote else []
             out += [f"- {md(who)}: {md(text)}" for who, text in a.rule_steps(rule.id, lang)] + [""]
     if a.rule_changes:

@@ -215,6 +215,7 @@ class Rule:
     clause: str = ""  # the clause a rule across measures cites; a measure's own rule is cited by its measure
     quote: str | None = None
     line: int = 0  # the statement that makes it: the rule's, or its measure's 'once' or annual cap
+    clause_en: str = ""  # how an English report names the clause ("": by the notice's words)
 
     KIND: ClassVar[str] = ""
     GATE: ClassVar[bool] = False

@@ -27,6 +27,11 @@ class Label:
         return self.en if lang == "en" else self.zh
 
 
+def cited(clause: str, en: str, lang: str) -> str:
+    """A clause as a report cites it: in English, the drafter's English name before the notice's words."""
+    return f"{en} ({clause})" if lang == "en" and en else clause
+
+
 class Shown(NamedTuple):
     """An expression as the reader sees it: labels, operators, and optionally the figures.
 

@@ -159,7 +159,8 @@ class ToAst:
     def clause_stmt(self, meta: Meta, children: list[Token]) -> _Stmt:
         tok = children[0]
         ref = self.string(tok) if tok.type == "STRING" else str(tok)
-        return _Stmt("clause", ast.Clause(ref=ref, span=self.span(meta)), self.span(meta))
+        en = self.string(children[1]) if len(children) > 1 else None
+        return _Stmt("clause", ast.Clause(ref=ref, span=self.span(meta), en=en), self.span(meta))
 
     def quote_stmt(self, meta: Meta, children: list[Token]) -> _Stmt:
         return _Stmt("quote", ast.Quote(text=self.string(children[0]), span=self.span(meta)), self.span(meta))
