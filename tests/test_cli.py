@@ -350,3 +350,19 @@ def test_fail_fast_with_a_document_is_refused_rather_than_ignored(capsys, tmp_pa
     assert code == 2 and not (tmp_path / "o.json").exists()
     assert "--fail-fast stops a stream (JSON Lines, CSV or Parquet) at its first error; a JSON document is " \
            "evaluated whole: leave it out" in err
+
+
+def test_chinese_explanations_wrap_between_characters_not_only_at_spaces(capsys, monkeypatch) -> None:
+    # rich breaks a line only at spaces, so a run of Chinese went whole to the next line: '解释 ' stood alone
+    # above its text, '元' below its number, a line began with '，'. Chinese may break between characters
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = run(capsys, "eval", str(POLICY), str(ROOT / "examples" / "applications.json"), "--format", "text")
+    assert code == 0
+    lines = out.splitlines()
+    assert all(cell_len(line) <= 60 for line in lines)
+    body = [line.lstrip("│├└─ ") for line in lines]
+    assert not any(b.startswith(("，", "。", "、", "；", ":", ")", "）", "元")) for b in body), \
+        [b for b in body if b.startswith(("，", "。", "、", "；", ":", ")", "）", "元"))][:5]
+    assert not any(b.rstrip() in ("解释", "适用的解释:") for b in body)
+    notes = [b for b in body if b.startswith("解释 I-3")]  # the legend: its text begins on the label's line
+    assert notes and len(notes[0]) > len("解释 I-3:") + 5

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
+from typing import Any
 
+from rich.cells import cell_len, chop_cells
 from rich.console import Console, Group
+from rich.containers import Lines
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -22,6 +27,73 @@ from .report import error_text
 def render(step: Step, lang: str) -> str:
     """A step's sentence, safe on a terminal: it quotes facts from the applications."""
     return visible(_render(step, lang))
+
+# what a line may not begin with (Chinese line-breaking rules): it stays with the unit before it
+CLOSING = "，。、；：？！）》」』】〉,.;:?!)]}%"
+UNITS = re.compile(r"\s+|[^\s]")  # whitespace runs, and single characters (joined into words below)
+
+
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _units(text: str) -> list[str]:
+    """The pieces a line may break between: a run of spaces; a word of narrow characters; a single wide
+    (Chinese) character — each with the closing punctuation after it; and a number kept with the unit after
+    it (1,000,000 元, 2023 年度)."""
+    units: list[str] = []
+    for piece in UNITS.findall(text):
+        last = units[-1] if units else ""
+        if piece in CLOSING and last and not last.isspace():
+            units[-1] += piece
+        elif not piece.isspace() and not _wide(piece) and last and not last.isspace() and not _wide(last[-1]):
+            units[-1] += piece  # a narrow character goes on its word
+        elif _wide(piece) and len(units) >= 2 and last == " " and units[-2][-1:].isdigit():
+            space = units.pop()
+            units[-1] += space + piece  # "1,000,000 元": the number and its unit on one line
+        else:
+            units.append(piece)
+    return units
+
+
+def _breaks(text: str, width: int) -> list[int]:
+    """Where to break a line of ``width`` cells: before a unit that does not fit (a unit wider than a line is
+    cut across lines)."""
+    breaks, offset, used = [], 0, 0
+    for unit in _units(text):
+        size = cell_len(unit)
+        if used and not unit.isspace() and used + size > width:
+            breaks.append(offset)
+            used = 0
+        if size > width and not unit.isspace():
+            for part in chop_cells(unit, width)[:-1]:
+                offset += len(part)
+                breaks.append(offset)
+            size = cell_len(chop_cells(unit, width)[-1])
+        used += size
+        offset += len(unit)
+    return breaks
+
+
+class Prose(Text):
+    """Text that wraps as Chinese is written: between characters, not only at spaces (rich's own wrapping
+    sent a run of Chinese whole to the next line, leaving '解释' or '元' alone), never before closing
+    punctuation, and keeping a number with its unit."""
+
+    def wrap(self, console: Console, width: int, *, justify: Any = None, overflow: Any = None,
+             tab_size: int = 8, no_wrap: bool | None = None) -> Lines:
+        if no_wrap or self.no_wrap:
+            return super().wrap(console, width, justify=justify, overflow=overflow, tab_size=tab_size, no_wrap=no_wrap)
+        lines = Lines()
+        for line in self.split(allow_blank=True):
+            if "\t" in line:
+                line.expand_tabs(tab_size)
+            for part in line.divide(_breaks(str(line), width)):
+                part.rstrip_end(width)
+                part.rstrip()
+                lines.append(part)
+        return lines
+
 
 STATUS_STYLE = {
     "granted": "bold green",
@@ -61,7 +133,7 @@ def money(value: Decimal | None, lang: str) -> str:
 
 def award_line(plan: Plan, award: Award, lang: str) -> Text:
     m = plan.measure(award.measure)
-    line = Text()
+    line = Prose()
     line.append(f"{m.id} {visible(m.title.get(lang))}", style="bold")
     if award.year is not None:
         line.append(f" ({award.year}{'年度' if lang == 'zh' else ''})", style="bold")
@@ -83,7 +155,7 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
         head.append(f" — {word('error', lang)}", style="bold red")
         tree = Tree(head)
         for e in d.errors:
-            tree.add(Text(visible(error_text(e, lang)), style="red"))
+            tree.add(Prose(visible(error_text(e, lang)), style="red"))
         return tree
     head.append(f" — {w('total', lang)} ", style="")
     head.append(money(d.total, lang), style="bold green")
@@ -98,16 +170,16 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
         for a in p.awards:
             node = branch.add(award_line(plan, a, lang))
             for warning in a.warnings:
-                node.add(Text(f"{w('warning', lang)}: {render(warning, lang)}", style="yellow"))
+                node.add(Prose(f"{w('warning', lang)}: {render(warning, lang)}", style="yellow"))
             if trace:
                 notes = []
                 for step in a.trace:
                     if step.kind == "note":  # named once here, stated once under the summary
                         notes.append(step.params["id"])
                         continue
-                    node.add(Text.assemble((f"[{step.rule}] ", "dim"), render(step, lang)))
+                    node.add(Prose.assemble((f"[{step.rule}] ", "dim"), render(step, lang)))
                 if notes:
-                    node.add(Text(f"{w('notes', lang)}: {', '.join(notes)}", style="dim"))
+                    node.add(Prose(f"{w('notes', lang)}: {', '.join(notes)}", style="dim"))
     return tree
 
 
@@ -125,7 +197,7 @@ def notes_legend(batch: BatchDecision, lang: str) -> Group:
         prefix, _, number = note_id.partition("-")
         return prefix, int(number) if number.isdigit() else 0
 
-    lines += [Text(render(seen[k], lang)) for k in sorted(seen, key=natural)]
+    lines += [Prose(render(seen[k], lang)) for k in sorted(seen, key=natural)]
     return Group(*lines) if seen else Group()
 
 
@@ -145,7 +217,7 @@ def summary_table(batch: BatchDecision, plan: Plan, lang: str) -> Group:
             payers.add_row(visible(payer), fmt_plain(amount))
         tables.append(payers)
     lines = [Text(f"{w('applicants', lang)}: {s.applicants}; {w('errors', lang)}: {s.errors}")]
-    lines += [Text(f"{w('warning', lang)}: {visible(x.get(lang))}", style="yellow") for x in s.warnings]
+    lines += [Prose(f"{w('warning', lang)}: {visible(x.get(lang))}", style="yellow") for x in s.warnings]
     return Group(*tables, *lines)
 
 
