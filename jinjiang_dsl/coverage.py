@@ -65,7 +65,7 @@ class Coverage:
                 self.add(m.rule, f"{kind}: {cond.label.en}", ("true", "false"))
             for o in m.overrides:
                 self.add(m.rule, f"override: {o.condition.label.en}", ("true", "false"))
-            for cap_text in {t for t in (m.cap_text, *(o.cap_text for o in m.overrides)) if t}:
+            for cap_text in dict.fromkeys(t for t in (m.cap_text, *(o.cap_text for o in m.overrides)) if t):  # in order
                 self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"))
             for b in self.boundaries(m.id):
                 self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"))
