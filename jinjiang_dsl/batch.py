@@ -432,7 +432,7 @@ class _Group:
         is returned; a plain return, not a generator: this runs once per row)."""
         done = None
         aid = cells.get("applicant_id")
-        mine = {k: c.strip() for k, c in cells.items() if k in self.applicant_columns}
+        mine = {k: c.strip(" ") for k, c in cells.items() if k in self.applicant_columns}
         if self.record is None or aid != self.record.get("id"):
             done = self.take()
             self.record, self.first, self.line, self.rows = {"id": aid, "projects": []}, mine, line, 0
@@ -492,8 +492,9 @@ def _quote(cell: str | None) -> str:
 
 def _cell(kind: str, cell: str) -> Any:
     """A CSV cell as the JSON value the validator expects; what does not convert is left as text,
-    so the validator reports it with its path. Only the digits 0-9 make a count."""
-    cell = cell.strip()
+    so the validator reports it with its path. Only the digits 0-9 make a count. The spaces a spreadsheet
+    leaves around a value are dropped, and nothing else: a tab or a no-break space is said, not trimmed."""
+    cell = cell.strip(" ")
     if kind == "bool":
         return {"true": True, "false": False}.get(cell.lower(), cell)
     if kind == "count":

@@ -435,8 +435,9 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
 def _percent(raw: Any) -> tuple[Decimal | None, Problem | None]:
     """A percentage: "20%" (or "20％") is 0.20; a plain number is the fraction itself, at most 1 — 20 would be
     2000%, which a data provider meaning 20% would never see, so it is an error (as ``share > 10`` is in a policy)."""
-    signed = isinstance(raw, str) and raw.strip()[-1:] in ("%", "％")
-    value, problem = _money(raw.strip()[:-1] if signed else raw)
+    text = raw.strip(" ") if isinstance(raw, str) else ""
+    signed = text[-1:] in ("%", "％") and not text[-2:-1].isspace()  # "20%": the sign against its number
+    value, problem = _money(text[:-1] if signed else raw)
     if problem is not None or value is None:
         return None, Problem(f"not a percentage: {_show(raw)} (write it with its sign, \"20%\", or as a fraction, 0.2)",
                              f"不是百分比:{_show(raw)}(请写作带百分号的 \"20%\",或写作小数 0.2)")

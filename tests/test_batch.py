@@ -127,3 +127,24 @@ def test_standard_input_and_no_progress_bar_when_piped(tmp_path: Path) -> None:
 def test_text_output_is_refused_for_a_stream(stream: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run([str(stream), "--format", "text"]) == 2
     assert "JSON Lines" in capsys.readouterr().err
+
+
+def test_a_csv_cell_loses_the_spaces_around_it_and_nothing_else(tmp_path: Path) -> None:
+    # a tab, a no-break or an ideographic space around a cell was dropped unseen (str.strip), so the same
+    # value was read in a CSV file and refused in JSON; only spaces are dropped, as in a JSON money string
+    header = CSV_FIXTURE.read_text(encoding="utf-8").splitlines()[0]
+    rows = ["E1,甲,enterprise,true,false,1000000,P1,2023-06-01, 3000000 ,",
+            "E2,乙,enterprise,true,false,1000000,P1,2023-06-01,\t3000000,",
+            "E3,丙,enterprise,true,false,\u30001000000,P1,2023-06-01,3000000,",
+            "E4,丁,enterprise\u00a0,true,false,1000000,P1,2023-06-01,3000000,"]
+    csv = tmp_path / "apps.csv"
+    csv.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    outs = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert run([str(csv), "--no-trace", "--engine", engine, "-o", str(out)]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    results = [json.loads(line) for line in outs[0].decode("utf-8").splitlines()]
+    assert [r["status"] for r in results] == ["ok", "error", "error", "error"]
+    assert "not an amount: '\\t3000000'" in results[1]["errors"][0]

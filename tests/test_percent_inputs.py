@@ -103,5 +103,5 @@ def test_the_emitted_schema_takes_what_the_reader_takes(policy: Policy) -> None:
         assert next(iter(policy.read([record]))).ok == (not list(validator.iter_errors(record)))
         return not list(validator.iter_errors(record))
 
-    assert all(fits(s) for s in ("20%", "20％", "150%", "0.2", "1", "1.00", 0, 1))
-    assert not any(fits(s) for s in (20, "20", "1.5", "1.01", "-1%", "x%", "%"))
+    assert all(fits(s) for s in ("20%", "20％", "150%", "0.2", "1", "1.00", 0, 1, " 20% ", "00.2", "01"))
+    assert not any(fits(s) for s in (20, "20", "1.5", "1.01", "-1%", "x%", "%", "\t20%", "20%\u3000", "20 %"))

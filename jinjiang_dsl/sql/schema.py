@@ -21,8 +21,8 @@ from ..plan import Plan
 # the digits, with the spaces a spreadsheet leaves around them (the validator takes those, and no other)
 MONEY_PATTERN = rf"^ *[0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})? *$"
 # a percentage with its sign ("20%"), or the fraction itself, at most 1 ("0.2")
-PERCENT_PATTERN = (rf"^ *([0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?[%％]|0(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?"
-                   rf"|1(\.0{{1,{MAX_MONEY_DECIMALS}}})?) *$")
+PERCENT_PATTERN = (rf"^ *([0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?[%％]|0*(0(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?"
+                   rf"|1(\.0{{1,{MAX_MONEY_DECIMALS}}})?)) *$")
 
 
 def _fact(kind: str, values: tuple[str, ...]) -> dict[str, Any]:
