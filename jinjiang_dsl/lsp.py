@@ -175,6 +175,18 @@ def _settled(ls: LanguageServer, uri: str) -> None:
     _refresh(ls, uri)
 
 
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    """A closed document is not checked again (a check still waiting would read the file on disk, or fail on an
+    unsaved buffer), and what the editor showed of it is cleared."""
+    uri = params.text_document.uri
+    waiting = _pending.pop(uri, None)
+    if waiting is not None:
+        waiting.cancel()
+    _parsed.pop(uri, None)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
 def _about(policy: ast.Policy, symbol: Symbol) -> str | None:
     """What to say of a symbol on hover, or None when nothing declares it."""
     kind, word, scope = symbol

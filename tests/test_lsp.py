@@ -375,3 +375,31 @@ def test_a_burst_of_edits_is_checked_once_when_the_typing_stops(tmp_path: Path) 
         assert published == []  # one check for the whole burst, none for the versions typed over
     finally:
         client.close()
+
+
+def test_a_document_closed_while_its_check_waits_is_not_checked(tmp_path: Path) -> None:
+    # the check waiting for the typing to pause fired after didClose: it read the file from disk (a stale
+    # version, or, for an unsaved buffer, a FileNotFoundError traceback on stderr). Closing now cancels it,
+    # and clears what the editor shows
+    source = POLICY.read_text(encoding="utf-8")
+    on_disk = tmp_path / "jinjiang.pol"
+    on_disk.write_text(source.replace("  requires selected_demo ", "  requires selected_dem ", 1), encoding="utf-8")
+    client = Client()
+    try:
+        client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        client.notify("initialized", {})
+        for uri in (on_disk.as_uri(), "untitled:Untitled-1"):
+            client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jinjiang-policy",
+                                                                    "version": 1, "text": source}})
+            assert client.diagnostics(uri) == []
+            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                     "contentChanges": [{"text": source + "\n"}]})
+            client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+            assert client.diagnostics(uri) == []  # cleared on close
+        import time
+        time.sleep(0.5)  # past the pause a waiting check would have fired after
+        client.request("textDocument/hover", {"textDocument": {"uri": on_disk.as_uri()},
+                                              "position": {"line": 0, "character": 0}})
+        assert [n for n in client.notifications if n.get("method") == "textDocument/publishDiagnostics"] == []
+    finally:
+        client.close()
