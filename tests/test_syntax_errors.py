@@ -590,6 +590,13 @@ def test_a_sum_that_does_not_say_over_what() -> None:
     ]
 
 
+@pytest.mark.parametrize("written, meant", [("=<", "<="), ("=>", ">=")])
+def test_a_comparison_written_backwards_is_told_the_right_way_round(written, meant):
+    src = measure(f"  requires 投入 {written} 10万\n  amount 20% of 投入")
+    ((message, hint, _, _, _),) = problems(src)
+    assert (message, hint) == ("unexpected '='", f"did you mean '{meant}'?")
+
+
 def test_a_file_whose_lines_end_in_a_lone_carriage_return_reads_as_its_lines():
     # an old Mac file: \r alone ended no line, so the first comment ran to the end of the file ("no header")
     from jinjiang_dsl import check_source

@@ -388,7 +388,9 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         )
 
     if text == "=" and "COMP_OP" in expected:
-        return Diagnostic(severity="error", message="unexpected '='", span=span, hint="did you mean '=='?")
+        turned = after if after in "<>" and after else ""  # '=<' and '=>' written for '<=' and '>='
+        return Diagnostic(severity="error", message="unexpected '='", span=span,
+                          hint=f"did you mean '{turned}='?" if turned else "did you mean '=='?")
 
     decimal = _decimal_number(parser, source, tokens, token) if text == "." else None
     if decimal is not None:
