@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -90,9 +91,8 @@ def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
 def _not_utf8(exc: UnicodeDecodeError) -> str:
     """Where the first byte that is not UTF-8 stands, as an editor shows it (line, and column in characters)."""
     data, start = exc.object, exc.start
-    line_start = data.rfind(b"\n", 0, start) + 1
-    line = data.count(b"\n", 0, start) + 1
-    column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+    before = re.split(rb"\r\n?|\n", data[:start].removeprefix(b"\xef\xbb\xbf"))  # lines as the parser counts
+    line, column = len(before), len(before[-1].decode("utf-8", "replace")) + 1
     return f"not UTF-8 text at line {line}, column {column} (byte {data[start]:#04x}); save it as UTF-8"
 
 

@@ -220,6 +220,10 @@ def test_file_that_is_not_utf8(capsys, tmp_path):
     # where an editor shows it: line 2, column 12 (the 'é' written in Latin-1, byte 0xe9)
     assert run(capsys, "check", str(path)) == (
         2, "", f"{path}: cannot read: not UTF-8 text at line 2, column 12 (byte 0xe9); save it as UTF-8\n")
+    # lines as the parser counts them (a lone \r ends one), and a byte-order mark is no column
+    path.write_bytes(b"\xef\xbb\xbf# a\r# b\rpolicy \"caf\xe9\" {}\n")
+    assert run(capsys, "check", str(path)) == (
+        2, "", f"{path}: cannot read: not UTF-8 text at line 3, column 12 (byte 0xe9); save it as UTF-8\n")
 
 
 def test_reason_is_one_line_however_long_the_path(capsys, tmp_path):
