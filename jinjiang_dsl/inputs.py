@@ -469,7 +469,7 @@ def decimal_places(value: Decimal) -> int:
     """Decimal places that matter (trailing zeros do not): 0.100 has 1. Linear in the digits."""
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite
-    if exponent >= 0:
+    if exponent >= 0 or not any(digits):  # a zero has no places that matter, however it is written (0E-25)
         return 0
     trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     return max(-exponent - trailing_zeros, 0)

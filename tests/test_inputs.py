@@ -313,6 +313,15 @@ def test_a_float_where_no_money_is_expected_is_refused_for_what_is_expected() ->
     ]
 
 
+def test_a_zero_written_with_many_places_is_zero() -> None:
+    # 0E-25 (a Parquet DECIMAL(38,25) zero) counted 24 decimal places and was refused; 1000 in that column passed
+    from jinjiang_dsl.inputs import decimal_places
+
+    assert decimal_places(Decimal("0E-25")) == 0 and decimal_places(Decimal("0.0100")) == 2
+    out = evaluate(doc(enterprise(project(**demo_11("1000000"), hardware_investment="0." + "0" * 25))))
+    assert find_award(out, "1.1")["amount"] == "200000.00"
+
+
 def test_money_strings_with_trailing_zeros_and_spaces() -> None:
     out = evaluate(doc(enterprise(project(**demo_11(" 1000000.000 ")))))
     assert find_award(out, "1.1")["amount"] == "200000.00"
