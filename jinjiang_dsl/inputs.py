@@ -438,6 +438,10 @@ def _percent(raw: Any) -> tuple[Decimal | None, Problem | None]:
     text = raw.strip(" ") if isinstance(raw, str) else ""
     signed = text[-1:] in ("%", "％") and not text[-2:-1].isspace()  # "20%": the sign against its number
     value, problem = _money(text[:-1] if signed else raw)
+    if problem is not None and not problem.startswith(("not an amount", "expected money")):
+        # a number, but out of bounds (negative, too large, too many places): that, said of a percentage
+        return None, Problem(problem.replace("negative money", "negative percentage").replace("amount", "percentage")
+                             .replace("money is below", "a figure is below"), problem.zh.replace("金额", "百分比"))
     if problem is not None or value is None:
         return None, Problem(f"not a percentage: {_show(raw)} (write it with its sign, \"20%\", or as a fraction, 0.2)",
                              f"不是百分比:{_show(raw)}(请写作带百分号的 \"20%\",或写作小数 0.2)")

@@ -58,8 +58,11 @@ def test_a_percentage_with_its_sign_or_as_a_fraction(policy: Policy, share: Any,
     (20, "20 as a percentage is a fraction (0.2 is 20%), so it would be 2000%: write \"20%\" with its sign"),
     ("1.01", "'1.01' as a percentage is a fraction (0.2 is 20%), so it would be 101%: write \"1.01%\" with its sign"),
     ("20 %x", "not a percentage: '20 %x' (write it with its sign, \"20%\", or as a fraction, 0.2)"),
-    ("-5%", "not a percentage: '-5%' (write it with its sign, \"20%\", or as a fraction, 0.2)"),
+    ("-5%", "negative percentage -5"),
     ("%", "not a percentage: '%' (write it with its sign, \"20%\", or as a fraction, 0.2)"),
+    # a number out of bounds is told why, not to write a fraction it wrote
+    ("0." + "0" * 20 + "1", "percentage 1E-21 has more than 20 decimal places"),
+    ("1" * 16 + "%", "percentage " + "1" * 16 + " is implausibly large (a figure is below 10^15)"),
 ])
 def test_a_plain_number_above_1_or_a_malformed_percentage_is_an_error_at_its_path(
         policy: Policy, share: Any, message: str) -> None:
