@@ -10,6 +10,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, TextIO, cast
 
 import attrs
@@ -32,6 +33,7 @@ from .output import Output, OutputError, interrupted, remembering_interrupts
 from .plan import Plan
 from .register import DEFAULT_PATH as DEFAULT_REGISTER
 from .register import register_files
+from .runtime.money import fmt_plain
 from .safe_text import visible
 
 if TYPE_CHECKING:
@@ -400,7 +402,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
         with Output(args.summary, _read_by(args)) as f:
             f.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     if not args.quiet:
-        print_stream_summary(err, summary, args.lang)
+        print_stream_summary(err, summary, args.lang, policy.plan)
     if stopped:
         err.print("stopped at the first error (--fail-fast)", markup=False)
         return EXIT_ERRORS
@@ -457,15 +459,22 @@ def decide_file(policy, path: str, fmt: str, stream, write: Callable[[str], obje
                      on_progress=on_progress, engine=engine)
 
 
-def print_stream_summary(err: Console, summary: dict, lang: str) -> None:
+def print_stream_summary(err: Console, summary: dict, lang: str, plan: Plan) -> None:
+    """The batch summary, figures written as the text explanations write them (1,530,415,229.94), each
+    measure with its title."""
     zh = lang == "zh"
+    yuan = " 元" if zh else " yuan"
+    figures = {**summary, "applicants": f"{summary['applicants']:,}", "errors": f"{summary['errors']:,}",
+               "total": fmt_plain(Decimal(summary["total"]))}
     err.print(("申请人 {applicants},输入有误 {errors},给予合计 {total} 元" if zh else
-               "applicants {applicants}, errors {errors}, total granted {total} yuan").format(**summary),
+               "applicants {applicants}, errors {errors}, total granted {total} yuan").format(**figures),
               markup=False)
-    for mid, amount in summary["by_measure"].items():
-        err.print(f"  {mid}: {amount}", markup=False)
-    for payer, amount in summary.get("by_payer", {}).items():
-        err.print(f"  {visible(payer)}: {amount}", markup=False)
+    rows = [(f"{mid} {visible(plan.measure(mid).title.get(lang))}", amount) for mid, amount in summary["by_measure"].items()]
+    rows += [(visible(payer), amount) for payer, amount in summary.get("by_payer", {}).items()]
+    amounts = [fmt_plain(Decimal(amount)) for _, amount in rows]
+    width = max(map(len, amounts), default=0)
+    for (name, _), amount in zip(rows, amounts):
+        err.print(f"  {name}: {amount:>{width}}{yuan}", markup=False)
     for w in summary["warnings"]:  # a quota over a million applicants names thousands of projects: cut short here
         shown = w if len(w) <= WARNING_CHARS else w[:WARNING_CHARS] + (
             f"…(共 {len(w):,} 字,全文见 --summary 文件)" if zh else f"…({len(w):,} characters; all of it in --summary FILE)")

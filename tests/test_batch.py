@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,15 @@ def test_a_csv_cell_loses_the_spaces_around_it_and_nothing_else(tmp_path: Path) 
     results = [json.loads(line) for line in outs[0].decode("utf-8").splitlines()]
     assert [r["status"] for r in results] == ["ok", "error", "error", "error"]
     assert "not an amount: '\\t3000000'" in results[1]["errors"][0]
+
+
+def test_the_summary_on_standard_error_reads_as_the_text_summary_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # it wrote "给予合计 1530415229.94 元" and "1.1: 648493823.50": now with separators and each measure's title
+    stream = tmp_path / "apps.jsonl"
+    stream.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in synthetic.applicants(300, seed=5)),
+                      encoding="utf-8")
+    assert main(["eval", str(POLICY), str(stream), "--no-trace", "-o", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    total = re.search(r"给予合计 ([0-9,.]+) 元", err)
+    assert total and "," in total.group(1), err
+    assert re.search(r"\n  1\.1 制造业数字化转型示范项目: +[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)? 元\n", err), err
