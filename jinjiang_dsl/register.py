@@ -141,6 +141,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "sqlite_sequence": {"name": TEXT, "seq": INTEGER},  # SQLite's: the numbers issued, which verify reads
 }
 KINDS = {"text": "text", "integer": "an integer", "real": "a real number", "blob": "a blob", "null": "null"}
+NOT_UTF8 = "not UTF-8"  # text whose bytes are not in SQLite's encoding (put there as a blob cast to text)
+CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}  # PRAGMA encoding, as Python names it
 T = TypeVar("T")
 INDEXES_FROM = 3  # the migrations from this one on add only indexes: a read-only register is read without them
 
@@ -188,6 +190,11 @@ def canonical(value: Any) -> str:
     if isinstance(value, LongNumber):
         return value.text
     return json.dumps(value, ensure_ascii=False)
+
+
+def shown(text: str) -> str:
+    """Text read with :meth:`Register.tolerant` as it can be printed: bytes that were not UTF-8 as ``\\xff``."""
+    return visible(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
 
 
 def sha256(text: object) -> str:
@@ -369,7 +376,9 @@ class Register:
 
     def misstored(self) -> Iterator[tuple[str, int, str, str]]:
         """Every stored value of another storage class than the register writes in its column — (table, row,
-        column, the class found) — in one pass over each table (the SQL is built from :data:`COLUMNS` only)."""
+        column, the class found) — in one pass over each table (the SQL is built from :data:`COLUMNS` only);
+        then every text whose bytes are not UTF-8 (:data:`NOT_UTF8`), which SQLite stores as given and Python
+        cannot read (``Could not decode to UTF-8 column …``, naming no row)."""
         for table, columns in COLUMNS.items():
             found = ", ".join(f"typeof({name})" for name in columns)
             wrong = " OR ".join(f"typeof({name}) NOT IN ({', '.join(repr(k) for k in kinds)})"
@@ -377,13 +386,41 @@ class Register:
             for row, *kinds in self.db.execute(f"SELECT rowid, {found} FROM {table} WHERE {wrong} ORDER BY rowid"):
                 yield from ((table, row, name, kind) for name, kind in zip(columns, kinds)
                             if kind not in columns[name])
+            yield from self._not_utf8(table, [name for name, kinds in columns.items() if "text" in kinds])
+
+    def _not_utf8(self, table: str, columns: list[str]) -> Iterator[tuple[str, int, str, str]]:
+        """The texts of a table's columns whose bytes are not text in the register's encoding: each row's texts
+        read as bytes (CAST … AS BLOB: SQLite gives them as stored) joined by a NUL, which ends any character
+        begun before it, and decoded here at once; a row that does not decode is read again column by column."""
+        codec = CODECS.get(str(self.db.execute("PRAGMA encoding").fetchone()[0]), "utf-8")
+        texts = [f"CASE typeof({name}) WHEN 'text' THEN {name} ELSE '' END" for name in columns]
+        for row, joined in self.db.execute(f"SELECT rowid, CAST({' || char(0) || '.join(texts)} AS BLOB) FROM {table}"
+                                           " ORDER BY rowid"):
+            try:
+                bytes(joined or b"").decode(codec)
+            except UnicodeDecodeError:
+                values = self.db.execute(f"SELECT {', '.join(f'CAST({text} AS BLOB)' for text in texts)} FROM {table}"
+                                         " WHERE rowid = ?", (row,)).fetchone()
+                yield from ((table, row, name, NOT_UTF8) for name, value in zip(columns, values)
+                            if not _decodes(value, codec))
 
     def intact(self) -> None:
-        """Stop at the first value of another type than its column holds (:class:`Damaged`): what reads the
-        register (a new batch, history, replay, export) takes each value as what its column holds."""
+        """Stop at the first value of another type than its column holds, or text that is not UTF-8
+        (:class:`Damaged`): what reads the register (a new batch, history, replay, export) takes each value as
+        what its column holds."""
         for table, row, column, kind in self.misstored():
-            raise Damaged(self.path, table, row, column, f"{KINDS[kind]}, where the register keeps "
-                                                         f"{KINDS[COLUMNS[table][column][0]]}")
+            raise Damaged(self.path, table, row, column, "not UTF-8 text" if kind == NOT_UTF8 else
+                          f"{KINDS[kind]}, where the register keeps {KINDS[COLUMNS[table][column][0]]}")
+
+    @contextlib.contextmanager
+    def tolerant(self) -> Iterator[None]:
+        """Text that is not UTF-8 read as it is (its bad bytes as surrogates, :func:`shown` prints them), not
+        as the error SQLite's decoding raises: verify hashes and compares it, and goes on."""
+        self.db.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+        try:
+            yield
+        finally:
+            self.db.text_factory = str
 
     def stored(self, read: Callable[[Any], T], value: Any, table: str, row: object, column: str) -> T:
         """A stored value read as what it holds (JSON, an amount, a record, a policy); one that cannot be was
@@ -601,15 +638,24 @@ class Register:
             " JOIN policies p ON p.sha256 = b.policy_sha256 WHERE d.batch_id = ? ORDER BY d.id", (batch,))
 
     def verify(self) -> tuple[int, list[Problem]]:
-        """Every value of another type than its column holds, then walk the chain, then the batches and the
-        policies: (decisions checked, each row not as recorded — changed, deleted or inserted). A value of
-        another type is compared and hashed as it is, never read as what it stood for."""
-        problems = [Problem(f"{table} row {row}", f"column {column} holds {KINDS[kind]}, where the register keeps "
-                                                  f"{KINDS[COLUMNS[table][column][0]]} (altered by hand)")
+        """Every value of another type than its column holds (or text that is not UTF-8), then walk the chain,
+        then the batches and the policies: (decisions checked, each row not as recorded — changed, deleted or
+        inserted). A value of another type is compared and hashed as it is, never read as what it stood for."""
+        with self.tolerant():
+            count, problems = self._verify()
+        return count, [Problem(shown(p.where), shown(p.what)) for p in problems]
+
+    def _verify(self) -> tuple[int, list[Problem]]:
+        problems = [Problem(f"{table} row {row}", f"column {column} is not UTF-8 text (altered by hand)"
+                            if kind == NOT_UTF8 else f"column {column} holds {KINDS[kind]}, where the register keeps "
+                                                     f"{KINDS[COLUMNS[table][column][0]]} (altered by hand)")
                     for table, row, column, kind in self.misstored()]
         present = dict(self.db.execute("SELECT batch_id, count(*) FROM decisions GROUP BY batch_id").fetchall())
-        batches = self.db.execute(f"SELECT id, applicants, row_hash, batch_hash({', '.join(BATCH_FIELDS)}),"
-                                  " policy_sha256 FROM batches ORDER BY rowid").fetchall()
+        # the batch hash computed here, not by SQL's batch_hash, whose arguments SQLite's decoding would refuse
+        batches = [(bid, applicants, row_hash, batch_hash(bid, *fields), policy_sha)
+                   for bid, applicants, row_hash, policy_sha, *fields in self.db.execute(
+                       f"SELECT id, applicants, row_hash, policy_sha256, {', '.join(BATCH_FIELDS[1:])} FROM batches"
+                       " ORDER BY rowid")]
         # a gap in the numbers is rows deleted only when a batch misses rows; else the row after it was inserted
         deleted = any(isinstance(recorded, int) and recorded > present.get(bid, 0) for bid, recorded, *_ in batches)
         prev, expected_id, count = GENESIS, None, 0
@@ -646,8 +692,9 @@ class Register:
 
     def last_row(self) -> tuple[int, str] | None:
         """The last decision's number and hash: kept apart, it shows rows later cut from the end."""
-        found = self.db.execute("SELECT id, row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
-        return (int(found[0]), str(found[1])) if found else None
+        with self.tolerant():
+            found = self.db.execute("SELECT id, row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+        return (int(found[0]), shown(str(found[1]))) if found else None
 
     def _verify_batches(self, batches: list[tuple[Any, ...]], present: dict[str, int]) -> list[Problem]:
         """Each batch row as recorded (its hash), with as many decisions as it recorded; no decision without
@@ -680,7 +727,7 @@ class Register:
         problems = []
         for sha, name, path, source in self.db.execute("SELECT sha256, name, path, source FROM policies ORDER BY rowid"):
             where = f"policy {str(sha)[:12]}…"
-            if not isinstance(source, str) or sha256(source) != sha:
+            if not isinstance(source, str) or sha256(source) != sha or not _decodes(source, "utf-8"):
                 problems.append(Problem(where, "its source was changed after it was recorded (it no longer hashes to "
                                                "its SHA-256)"))
                 continue
@@ -752,6 +799,7 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
     error such as a repeated id depends on the other records)."""
     from .api import policy_from_source
 
+    register.intact()  # before anything is read: a batch id that is not UTF-8 could not even be looked up
     if decision is not None:
         if not 0 < decision <= MAX_ROWID:  # no such row; SQLite could not even be asked (an OverflowError)
             return []
@@ -761,7 +809,6 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
         batch = str(found[0])
     if batch is None:
         return []
-    register.intact()
     rows = list(register.decisions(batch=batch))
     if not rows:
         return []
@@ -875,6 +922,19 @@ def _export(rows: Iterator[tuple[Any, ...]], write: Any, fmt: str) -> None:
         item = dict(zip(EXPORT_FIELDS, row))
         item["shares"] = json.loads(item["shares"]) if item["shares"] else None
         write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def _decodes(value: bytes | str | None, codec: str) -> bool:
+    """Whether stored text is text: its bytes (a ``bytes``) decode, or a ``str`` read with
+    :meth:`Register.tolerant` holds no byte that did not."""
+    try:
+        if isinstance(value, str):
+            value.encode("utf-8")
+        elif value is not None:
+            value.decode(codec)
+    except UnicodeError:
+        return False
+    return True
 
 
 def one_record(text: str) -> Any:

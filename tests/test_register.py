@@ -1049,6 +1049,17 @@ def test_verify_finds_awards_planted_for_a_decision_not_yet_recorded(tmp_path: P
                           "or they were inserted)") in out
 
 
+BAD_UTF8 = [  # (tamper, where, column): bytes that are not UTF-8, stored as text
+    ("UPDATE decisions SET record = CAST(X'7BFF7D' AS TEXT) WHERE id = 3", "decisions row 3", "record"),
+    ("UPDATE decisions SET batch_id = CAST(batch_id || X'FF' AS TEXT) WHERE id = 3", "decisions row 3", "batch_id"),
+    ("UPDATE batches SET engine_version = CAST(X'FF' AS TEXT)", "batches row 1", "engine_version"),
+    ("UPDATE batches SET id = CAST(id || X'C0' AS TEXT)", "batches row 1", "id"),
+    ("UPDATE policies SET source = CAST(CAST(source AS BLOB) || X'FF' AS TEXT)", "policies row 1", "source"),
+    ("UPDATE awards SET measure = CAST(X'E4B8' AS TEXT) WHERE rowid = 2", "awards row 2", "measure"),
+    ("UPDATE decisions SET row_hash = CAST(X'FE' AS TEXT) WHERE id = 10", "decisions row 10", "row_hash"),
+]
+
+
 @pytest.mark.parametrize(("tamper", "action", "code", "says"), [
     ("UPDATE batches SET applicants = 'x'", ["register", "verify"], 1,
      "batches row 1: column applicants holds text, where the register keeps an integer (altered by hand)"),
@@ -1079,6 +1090,14 @@ def test_verify_finds_awards_planted_for_a_decision_not_yet_recorded(tmp_path: P
      "policies row 1: column source holds a blob, where the register keeps text (altered by hand)"),
     ("UPDATE decisions SET prev_hash = X'00' WHERE id = 4", ["register", "verify"], 1,
      "decisions row 4: column prev_hash holds a blob, where the register keeps text (altered by hand)"),
+    # text that is not UTF-8: SQLite's own decoding failed with an unlocated line ('Could not decode to UTF-8
+    # column 'record' with text …', the whole policy source over two lines), verify stopped there, and history,
+    # export and eval (recording a new batch on top) read past it
+    *((tamper, ["register", "verify"], 1, f"{where}: column {column} is not UTF-8 text (altered by hand)")
+      for tamper, where, column in BAD_UTF8),
+    *((tamper, action, 2, f"{where}, column {column}: not UTF-8 text") for tamper, where, column in BAD_UTF8
+      for action in (["register", "history", "E004"], ["register", "export"], ["register", "replay", "3"],
+                     ["eval", str(POLICY), "{claim}", "-o", "{out}"])),
 ])
 def test_a_register_tampered_with_is_a_located_line_never_an_internal_error(
         tmp_path: Path, capsys: Any, tamper: str, action: list[str], code: int, says: str) -> None:
@@ -1101,6 +1120,26 @@ def test_a_register_tampered_with_is_a_located_line_never_an_internal_error(
     else:  # the audit stops at it, in one line naming the row
         assert err.startswith(f"jinjiang-dsl: {register}: the register was altered by hand: ") and says in err, err
         assert len(err.splitlines()) == 1
+        assert count(register, "batches") == 1  # nothing recorded on top of it
+
+
+def test_verify_names_text_that_is_not_utf8_and_goes_on_checking_the_rest(tmp_path: Path, capsys: Any) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    with sqlite3.connect(register) as db:
+        (batch,) = db.execute("SELECT id FROM batches").fetchone()
+        db.execute("UPDATE decisions SET record = CAST(X'7BFF7D' AS TEXT) WHERE id = 3")
+        db.execute("UPDATE batches SET engine_version = CAST(X'FF' AS TEXT)")
+        db.execute("UPDATE decisions SET total = '1.00' WHERE id = 7")
+    code, out, err = run(capsys, "register", "verify", "--register", str(register))
+    assert (code, err) == (1, "")
+    assert out.splitlines()[:2] == ["batches row 1: column engine_version is not UTF-8 text (altered by hand)",
+                                    "decisions row 3: column record is not UTF-8 text (altered by hand)"]
+    for found in ("decision 3: its input record was changed", "decision 3: its content was changed after it was "
+                  "recorded", "decision 7: its content was changed after it was recorded",
+                  f"batch {batch}: its row (time, engine, input, policy or totals) was changed after it was recorded"):
+        assert found in out.splitlines()
+    assert out.endswith("10 decisions checked; 6 problems\n")
 
 
 @contextlib.contextmanager
