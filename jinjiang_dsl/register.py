@@ -13,6 +13,7 @@ never updated: a correction is a new decision that names the one it supersedes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -145,6 +146,27 @@ NOT_UTF8 = "not UTF-8"  # text whose bytes are not in SQLite's encoding (put the
 CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}  # PRAGMA encoding, as Python names it
 T = TypeVar("T")
 INDEXES_FROM = 3  # the migrations from this one on add only indexes: a read-only register is read without them
+
+
+@functools.cache
+def own_objects() -> frozenset[tuple[str, str, str, str | None]]:
+    """The indexes (SQLite's own for a primary key among them) the register creates, as ``sqlite_master`` lists
+    them — (type, name, table, SQL with its spaces collapsed) — found by running the migrations in memory."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        db.create_function("batch_hash", len(BATCH_FIELDS), batch_hash, deterministic=True)
+        for migration in MIGRATIONS:
+            db.executescript(migration)
+        return frozenset(_objects(db))
+    finally:
+        db.close()
+
+
+def _objects(db: sqlite3.Connection) -> Iterator[tuple[str, str, str, str | None]]:
+    """The triggers, views and indexes of a database, as :func:`own_objects` lists them."""
+    for kind, name, table, sql in db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"
+                                             " WHERE type IN ('trigger', 'view', 'index') ORDER BY rowid"):
+        yield str(kind), str(name), str(table), " ".join(str(sql).split()) if sql is not None else None
 
 
 def register_files(path: str) -> list[str]:
@@ -363,6 +385,7 @@ class Register:
                 self.db.execute("COMMIT")
                 break
             try:
+                self.unplanted()  # a trigger would run with the migration's writes
                 for statement in MIGRATIONS[step].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
@@ -403,6 +426,21 @@ class Register:
                                          " WHERE rowid = ?", (row,)).fetchone()
                 yield from ((table, row, name, NOT_UTF8) for name, value in zip(columns, values)
                             if not _decodes(value, codec))
+
+    def planted(self) -> Iterator[str]:
+        """Each trigger, view or index in the file that the register does not create (by its name and SQL):
+        ``trigger t (on decisions)``. A trigger runs with every write — it could rewrite what is recorded, or
+        what a migration seals — so a register with one is never written; a view or index is named too."""
+        own = own_objects()
+        for kind, name, table, sql in _objects(self.db):
+            if (kind, name, table, sql) not in own:
+                yield shown(f"{kind} {name}" + ("" if kind == "view" else f" (on {table})"))
+
+    def unplanted(self) -> None:
+        """Refuse to write a register holding a trigger, view or index it does not create (:meth:`planted`)."""
+        for found in self.planted():
+            raise RegisterError(f"{self.path}: the register was altered by hand: {found} is not one the register "
+                                "creates: nothing is recorded in it (register verify checks every row)")
 
     def intact(self) -> None:
         """Stop at the first value of another type than its column holds, or text that is not UTF-8
@@ -461,6 +499,7 @@ class Register:
         name = policy.plan.name.zh
         with self.transaction(dry_run):
             self.intact()
+            self.unplanted()
             apps, batch = policy.run(
                 records, trace, earlier=lambda app: self.earlier(name, app),
                 selected_before=lambda apps: self.selected(policy.plan, {self._corrected(name, a) for a in apps}))
@@ -479,6 +518,7 @@ class Register:
         name = policy.plan.name.zh
         with self.transaction(dry_run):
             self.intact()
+            self.unplanted()
             writer = self.writer(name, policy.plan.source_sha256, policy.checked.policy.source, path,
                                  input_sha256, trace, kind)
 
@@ -646,10 +686,13 @@ class Register:
         return count, [Problem(shown(p.where), shown(p.what)) for p in problems]
 
     def _verify(self) -> tuple[int, list[Problem]]:
-        problems = [Problem(f"{table} row {row}", f"column {column} is not UTF-8 text (altered by hand)"
-                            if kind == NOT_UTF8 else f"column {column} holds {KINDS[kind]}, where the register keeps "
-                                                     f"{KINDS[COLUMNS[table][column][0]]} (altered by hand)")
-                    for table, row, column, kind in self.misstored()]
+        problems = [Problem(found, "not one the register creates (added by hand)"
+                            + ("; a trigger can rewrite what is recorded" if found.startswith("trigger ") else ""))
+                    for found in self.planted()]
+        problems += [Problem(f"{table} row {row}", f"column {column} is not UTF-8 text (altered by hand)"
+                             if kind == NOT_UTF8 else f"column {column} holds {KINDS[kind]}, where the register keeps "
+                                                      f"{KINDS[COLUMNS[table][column][0]]} (altered by hand)")
+                     for table, row, column, kind in self.misstored()]
         present = dict(self.db.execute("SELECT batch_id, count(*) FROM decisions GROUP BY batch_id").fetchall())
         # the batch hash computed here, not by SQL's batch_hash, whose arguments SQLite's decoding would refuse
         batches = [(bid, applicants, row_hash, batch_hash(bid, *fields), policy_sha)

@@ -1142,6 +1142,59 @@ def test_verify_names_text_that_is_not_utf8_and_goes_on_checking_the_rest(tmp_pa
     assert out.endswith("10 decisions checked; 6 problems\n")
 
 
+PLANTED = "not one the register creates (added by hand)"
+
+
+@pytest.mark.parametrize(("plant", "named"), [
+    # it rewrote every decision recorded after it, and verify, seeing no row changed, said the chain was intact
+    ("CREATE TRIGGER t AFTER INSERT ON decisions BEGIN UPDATE decisions SET total = '0' WHERE id = NEW.id; END",
+     f"trigger t (on decisions): {PLANTED}; a trigger can rewrite what is recorded"),
+    ("CREATE VIEW v AS SELECT * FROM decisions", f"view v: {PLANTED}"),
+    ("CREATE INDEX i ON decisions(total)", f"index i (on decisions): {PLANTED}"),
+    ("DROP INDEX decisions_batch; CREATE INDEX decisions_batch ON decisions(total)",  # one of its names
+     f"index decisions_batch (on decisions): {PLANTED}"),
+])
+def test_a_trigger_view_or_index_planted_in_the_register_is_named_and_no_batch_is_recorded_with_it(
+        tmp_path: Path, capsys: Any, plant: str, named: str) -> None:
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    with sqlite3.connect(register) as db:
+        db.executescript(plant)
+    code, out, err = run(capsys, "register", "verify", "--register", str(register))
+    assert (code, err) == (1, "") and out.splitlines()[0] == named
+    assert out.endswith("10 decisions checked; 1 problem\n")
+    stream = jsonl(tmp_path, 3)
+    for applications, extra in ((ROOT / "examples" / "rounds" / "round2.json", []), (stream, []),
+                                (stream, ["--dry-run"])):
+        out_file = tmp_path / f"refused{applications.suffix}"
+        code, _, err = run(capsys, "eval", str(POLICY), str(applications), "--register", str(register),
+                           "-o", str(out_file), *extra)
+        assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+        assert err.startswith(f"jinjiang-dsl: {register}: the register was altered by hand: {named.split(':')[0]} "
+                              "is not one the register creates: nothing is recorded in it"), err
+        assert not out_file.exists()
+    assert count(register, "batches") == 1
+    code, out, _ = run(capsys, "register", "history", "E004", "--register", str(register))  # reading it is safe
+    assert code == 0 and out.startswith("decision 3  batch")
+
+
+def test_a_register_with_a_planted_trigger_is_not_brought_up_to_date(tmp_path: Path, capsys: Any) -> None:
+    # schema 3's migration updates every batch row: a trigger planted in a schema 2 register would run with it
+    path = tmp_path / "old.sqlite"
+    record(capsys, path)
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE batches DROP COLUMN row_hash")
+        db.execute("PRAGMA user_version = 2")
+        db.execute("CREATE TRIGGER t AFTER UPDATE ON batches BEGIN UPDATE decisions SET total = '0'; END")
+    code, out, err = run(capsys, "register", "verify", "--register", str(path))
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1
+    assert err.startswith(f"jinjiang-dsl: {path}: the register was altered by hand: trigger t (on batches) is not one "
+                          "the register creates: nothing is recorded in it"), err
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("SELECT count(*) FROM decisions WHERE total = '0'").fetchone()[0] == 0
+
+
 @contextlib.contextmanager
 def read_only_folder(folder: Path) -> Iterator[None]:
     """The folder made read-only for real: mode 555 stops a user; root, whom permissions do not stop, needs
