@@ -168,45 +168,106 @@ def _bytes(text: str) -> int:
 
 
 class _Lines:
-    """The physical lines of a text stream, for :func:`csv.reader`, none longer than ``limit``
-    bytes as UTF-8 (as a JSON Lines line is measured): a longer one is skipped unread (an empty line
-    stands in its place) and remembered, so that the record holding it becomes an error and memory
-    stays bounded."""
+    """The physical lines of a text stream, for :func:`csv.reader`, and the records they make none longer than
+    ``limit`` bytes as UTF-8 (as a JSON Lines line is measured; a quoted cell's line breaks are the record's):
+    the rest of a longer one is read past, keeping none of it, to where the csv module ends that record (a line
+    break outside quotes, a line it refuses, the end of the file), and remembered, so that the record becomes
+    an error and memory stays bounded. The csv module is handed an empty line in its place, or a closing quote
+    to end the quoted cell it is in. :meth:`begin` is called before each record is read."""
 
     def __init__(self, stream: IO[str], limit: int):
         self.stream, self.limit = stream, limit
         self.number = 0
+        self.first = 1  # the first line of the record being read
+        self.held = 0  # the bytes of its lines before the one being read
         self.last = ""  # the line read last, to tell a blank line from a row of empty cells
-        self.overlong: deque[tuple[int, int]] = deque()  # (line, characters)
+        self.overlong: deque[tuple[int, int, int]] = deque()  # (first line, last line, bytes)
+        self.part = 1 << 16  # the characters read at once past the bound
 
     def __iter__(self) -> _Lines:
         return self
+
+    def begin(self) -> int:
+        """A record begins on the next line, whose number is returned."""
+        self.first = self.number + 1
+        return self.first
 
     def __next__(self) -> str:
         line = self.stream.readline(self.limit + 2)
         if not line:
             raise StopIteration
         self.number += 1
-        if len(line) * 4 > self.limit and _bytes(line.removesuffix("\n").removesuffix("\r")) > self.limit:
-            size = _bytes(line)  # a character is at most 4 bytes: most lines are never encoded to be measured
-            while not line.endswith("\n"):
-                line = self.stream.readline(1 << 16)
-                size += _bytes(line)
-                if not line:
-                    break
-            self.overlong.append((self.number, size))
-            line = "\n"
+        going_on = self.number > self.first  # a line of a record begun above, whose line break was in quotes
+        self.held = self.held + _bytes(self.last) if going_on else 0
+        if self.held + len(line) * 4 > self.limit \
+                and self.held + _bytes(line.removesuffix("\n").removesuffix("\r")) > self.limit:
+            self._skip(line, _QUOTED if going_on else _START)  # a character is at most 4 bytes: most lines are
+            line = '"\n' if going_on else "\n"                 # never encoded to be measured
         self.last = line
         return line
 
+    def _skip(self, line: str, state: int) -> None:
+        """Read past the rest of a record over the bound, ``line`` its first part not yet handed on (read in
+        ``state``), keeping none of it: each part is scanned as the csv module would read it."""
+        size = self.held + _bytes(line)
+        while True:
+            if state != _LAST:
+                state = _scan(line, state)
+            if state == _LAST and line.endswith("\n"):
+                break  # the end of the record's last line
+            part = self.stream.readline(self.part)
+            if not part:
+                break
+            if line.endswith("\n"):
+                self.number += 1
+            size += _bytes(part)
+            line = part
+        self.overlong.append((self.first, self.number, size))
+
     def overlong_up_to(self, line: int) -> list[str]:
-        """The overlong lines up to ``line`` not yet reported, as problems."""
+        """The overlong records up to ``line`` not yet reported, as problems."""
         found = []
         while self.overlong and self.overlong[0][0] <= line:
-            n, size = self.overlong.popleft()
-            found.append(f"line {n}: a line of {size:,} bytes; at most {self.limit:,} are read "
-                         "(--max-line-bytes)")
+            first, last, size = self.overlong.popleft()
+            what = f"a record of {size:,} bytes over lines {first}–{last}" if last > first else f"a line of {size:,} bytes"
+            found.append(f"line {first}: {what}; at most {self.limit:,} are read (--max-line-bytes)")
         return found
+
+
+# The csv module's states (strict, its default dialect) as :func:`_scan` follows them: in a quoted cell, just
+# after a quote in one, at a cell's start, in an unquoted cell; and the record's last line reached — a line break
+# outside quotes, or a character the csv module refuses there (a lone \r, a character after a closing quote),
+# whose error drops the rest of the line.
+_QUOTED, _QUOTE, _START, _FIELD, _LAST = range(5)
+_QUOTES = re.compile('"+')
+_UNQUOTED = re.compile(',"|[\r\n]')  # what changes the state outside quotes: a quote opening a cell, a line break
+
+
+def _scan(text: str, state: int) -> int:
+    """The state after ``text`` (a line, or a part of one) read from ``state``, as the csv module reads it."""
+    i, n = 0, len(text)
+    while i < n:
+        if state == _QUOTED:
+            run = _QUOTES.search(text, i)
+            if run is None:
+                return _QUOTED
+            i = run.end()
+            if (i - run.start()) % 2:  # each "" is a quote in the cell; one left over ends it
+                state = _QUOTE
+        elif state == _QUOTE:
+            state = {'"': _QUOTED, ",": _START}.get(text[i], _LAST)
+            i += 1
+        elif state == _START and text[i] == '"':
+            state, i = _QUOTED, i + 1
+        else:  # at a cell's start (not a quote) or in an unquoted cell, where a quote is a character
+            found = _UNQUOTED.search(text, i)
+            if found is None:
+                return _START if text.endswith(",") else _FIELD
+            i = found.end()
+            state = _QUOTED if found.group() == ',"' else _LAST
+        if state == _LAST:
+            return state
+    return state
 
 
 class Unreadable(Exception):
@@ -329,44 +390,45 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
     """One project per row, applicant columns repeated; consecutive rows of one applicant id group.
 
     Columns: ``applicant_id``, ``name``, the applicant inputs, ``project_id``, the project
-    inputs (docs/batch.md). An empty cell is "not given". A record is named by its first line.
+    inputs (docs/batch.md). An empty cell is "not given". A record is named by its first line; one over
+    ``max_line_bytes`` (its lines together) is read past unkept, an error at its first line.
     Nothing is chosen silently: a column named twice in the header, and rows of one applicant
     that disagree on an applicant column, are that applicant's errors. ``stream`` decodes with
     ``errors="surrogateescape"``, so that a bad byte is the error of the record it stands in.
     """
     inputs = policy.plan.inputs
     lines = _Lines(stream, max_line_bytes)
-    csv.field_size_limit(max_line_bytes)
+    csv.field_size_limit(max_line_bytes + 2)  # never reached: a record is bounded (+2: a \r\n a quoted cell ends in)
     reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
     except csv.Error as exc:
-        yield Item(1, error=f"line 1: not valid CSV: {_fault(exc)}" + _through(1, reader.line_num))
+        yield Item(1, error=f"line 1: not valid CSV: {_fault(exc)}" + _through(1, lines.number))
         return
-    if reader.line_num > 1:  # a quote in the header never closed, or closed lines later
-        yield Item(1, error=f"line 1: the header runs over lines 1–{reader.line_num} (a quote left open?)")
+    if lines.number > 1:  # a quote in the header never closed, or closed lines later
+        yield Item(1, error=f"line 1: the header runs over lines 1–{lines.number} (a quote left open?)")
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
-    header_problems = lines.overlong_up_to(reader.line_num) + _header_problems(header)
+    header_problems = lines.overlong_up_to(lines.number) + _header_problems(header)
     group = _Group(inputs, header_problems, policy.validator.max_projects)
     while True:
-        start = reader.line_num + 1
+        start = lines.begin()  # lines are numbered by the reader's lines: a record skipped counts all it took
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
             yield from group.flush()
-            yield Item(start, error=f"line {start}: not valid CSV: {_fault(exc)}" + _through(start, reader.line_num))
+            yield Item(start, error=f"line {start}: not valid CSV: {_fault(exc)}" + _through(start, lines.number))
             continue
-        problems = lines.overlong_up_to(reader.line_num)
+        problems = lines.overlong_up_to(lines.number)
         joined = "".join(row)  # the row's cells tested at once: most rows are ASCII, and most cells empty
         if not joined.isascii() and BAD_BYTE.search(joined):
             problems.append(f"line {start}: not UTF-8 text")
         if not problems and not joined.strip():
-            if reader.line_num == start and not lines.last.strip():
+            if lines.number == start and not lines.last.strip():
                 continue  # a blank line, as in JSON Lines
             problems.append(f"line {start}: an empty row: every cell is empty")  # not blank: a row lost
         if len(row) != len(header) and not problems:

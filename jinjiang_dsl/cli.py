@@ -1064,7 +1064,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _limits(p: argparse.ArgumentParser, why: str = "") -> None:
     """The bounds a file is read within: eval's, and explain's of the same file."""
     p.add_argument("--max-line-bytes", type=_positive, default=MAX_LINE_BYTES, metavar="N",
-                   help=f"longest JSON Lines line or CSV line read; a longer one is an error line "
+                   help=f"longest JSON Lines line or CSV record (all its lines) read; a longer one is an error line "
                         f"(default {MAX_LINE_BYTES:,}){why}")
     p.add_argument("--max-projects", type=_positive, default=MAX_PROJECTS, metavar="N",
                    help=f"most projects one applicant may have; more is an input error (default {MAX_PROJECTS:,}){why}")

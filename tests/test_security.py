@@ -8,6 +8,7 @@ silently changed a line, wrote through its own input — and shows that it no lo
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
 import io
 import json
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from jinjiang_dsl import batch, load_policy
@@ -596,6 +599,104 @@ def test_a_csv_line_is_measured_in_bytes_as_a_json_lines_line_is(tmp_path: Path,
     assert b["errors"] == ["line 3: a line of 1,227 bytes; at most 1,000 are read (--max-line-bytes)"]
 
 
+def test_a_csv_record_over_the_line_bound_is_skipped_unread_in_bounded_memory() -> None:
+    # a quoted cell may hold line breaks: each line was under --max-line-bytes, but nothing bounded the record, which
+    # the csv module gathered whole (400 MB of such cells took 1.23 GB with the Python engine, 1.27 GB with DuckDB's,
+    # to say '505 cells, but the header has 5'). A record is bounded as a line is, and past the bound read unkept
+    policy = load_policy(JINJIANG)
+    head, tail = "applicant_id,kind,project_id,date\n", "B,enterprise,p,2023-06-01\n"
+    record = "A,enterprise,p,2023-06-01" + (',"' + ("x" * 2_000 + "\n") * 4 + '"') * 1_000 + "\n"  # lines 2-4002
+    data = (head + record + tail).encode()
+    tracemalloc.start()
+    try:
+        big, after = batch.read_csv(batch.csv_text(io.BytesIO(data)), policy, 100_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak:,} bytes"  # the record is 8 MB
+    assert (big.line, big.record, big.error) == (2, None, f"line 2: a record of {len(record):,} bytes over lines "
+                                                          "2–4002; at most 100,000 are read (--max-line-bytes)")
+    assert (after.line, after.record["id"], after.error) == (4003, "B", None)  # read from its own first line
+
+
+def test_a_csv_record_is_bounded_by_its_bytes_line_breaks_within_it_counted() -> None:
+    policy = load_policy(JINJIANG)
+    for size in (1_000, 1_001):
+        first = 'A,enterprise,p,2023-06-01,"two\r\n'
+        record = first + "x" * (size - len(first) - 1) + '"'  # the record's bytes, its own line break left out
+        assert len(record.encode()) == size
+        (item,) = batch.read_csv(batch.csv_text(io.BytesIO(
+            f"applicant_id,kind,project_id,date,name\n{record}\r\n".encode())), policy, 1_000)
+        if size == 1_000:
+            assert (item.line, item.error, item.record["name"]) == (2, None, "two\r\n" + "x" * (size - len(first) - 1))
+        else:
+            assert (item.line, item.error) == (2, "line 2: a record of 1,003 bytes over lines 2–3; at most 1,000 are "
+                                                  "read (--max-line-bytes)")
+
+
+def test_a_csv_record_over_the_bound_is_one_error_line_and_the_next_is_read_at_its_own_line(tmp_path: Path) -> None:
+    # the reader skips the rest of the record as the csv module would read it: past doubled quotes, a closing
+    # quote, further quoted cells with line breaks, a quote the record never closes; an overlong line that opens a
+    # quote is the first of a record that goes on; a line the csv module would refuse ends there
+    rows = [
+        "applicant_id,name,kind,project_id,date\n",
+        'A,"two\nlines",enterprise,p,2023-06-01\n',  # 2-3: under the bound
+        'B,"' + ("x" * 300 + "\n") * 5 + 'a ""quoted"" word, then",enterprise,"p\nq",2023-06-01\n',  # 4-10
+        "C,,enterprise,p,2023-06-01\n",  # 11
+        'D,"' + "y" * 1_200 + '\nmore",enterprise,p,2023-06-01\n',  # 12-13: its first line over the bound
+        'E,"' + "z" * 1_200 + '"z,enterprise,p\n',  # 14: ',' expected after '"', as the csv module says
+        "F,,enterprise,p,2023-06-01\n",  # 15
+        'G,"' + ("w" * 400 + "\r\n") * 3 + '",enterprise,p,2023-06-01\r\n',  # 16-19
+        "H,,enterprise,p,2023-06-01\n",  # 20
+        'I,"' + ("v" * 600 + "\n") * 2,  # 21-22: never closed
+    ]
+    results = csv_both_engines(tmp_path, "".join(rows).encode(), "--max-line-bytes", "1000")
+    assert [(r["line"], r["id"], r["status"]) for r in results] == [
+        (2, "A", "ok"), (4, None, "error"), (11, "C", "ok"), (12, None, "error"), (14, None, "error"),
+        (15, "F", "ok"), (16, None, "error"), (20, "H", "ok"), (21, None, "error")]
+    bound = "at most 1,000 are read (--max-line-bytes)"
+    assert [r["errors"] for r in results if r["status"] == "error"] == [
+        [f"line 4: a record of {len(rows[2].encode()):,} bytes over lines 4–10; {bound}"],
+        [f"line 12: a record of {len(rows[4].encode()):,} bytes over lines 12–13; {bound}"],
+        [f"line 14: a line of {len(rows[5].encode()):,} bytes; {bound}"],
+        [f"line 16: a record of {len(rows[7].encode()):,} bytes over lines 16–19; {bound}"],
+        [f"line 21: a record of {len(rows[9].encode()):,} bytes over lines 21–22; {bound}"]]
+
+
+@settings(max_examples=300)
+@example(text='xx,"\n"\n', limit=1, part=1)  # a part of a line that ends in a comma, the next opens a quote
+@example(text='a,x"\n"\n', limit=1, part=2)  # one that ends in an unquoted cell: the quote is a character
+@given(text=st.text(alphabet='",\n\rx', max_size=60), limit=st.integers(1, 12), part=st.integers(1, 4))
+def test_a_csv_record_over_the_bound_ends_where_the_csv_module_ends_it(text: str, limit: int, part: int) -> None:
+    """The lines each record takes, read whole and past a bound of a few bytes (a few characters at a time), are
+    the same."""
+
+    def spans(bound: int) -> list[tuple[int, int]]:
+        lines = batch._Lines(io.StringIO(text, newline="\n"), bound)
+        lines.part = part
+        reader = csv.reader(lines, strict=True)
+        found = []
+        while True:
+            start = lines.begin()
+            try:
+                next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                pass
+            found.append((start, lines.number))
+        return found
+
+    before = csv.field_size_limit()
+    try:
+        csv.field_size_limit(1 << 20)
+        whole = spans(1 << 20)
+        csv.field_size_limit(limit + 2)  # as read_csv sets it: a record past the bound never reaches it
+        assert spans(limit) == whole
+    finally:
+        csv.field_size_limit(before)
+
+
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_a_record_reports_its_first_hundred_errors_and_how_many_more(tmp_path: Path, engine: str) -> None:
     # one unknown field or column per value made the output ~17 times the input (50,000 unknown CSV columns:
@@ -677,14 +778,15 @@ def test_a_multi_line_csv_record_is_named_by_its_first_line(tmp_path: Path) -> N
         "line 4: $.projects[0].cloud_service_fee: negative money -5 (applicant B, project p)"]
 
 
-def csv_both_engines(tmp_path: Path, data: bytes) -> list[dict[str, Any]]:
+def csv_both_engines(tmp_path: Path, data: bytes, *options: str) -> list[dict[str, Any]]:
     """A CSV file's output lines, written byte for byte alike by both engines."""
     table = tmp_path / "in.csv"
     table.write_bytes(data)
     written = []
     for engine in ("python", "duckdb"):
         out = tmp_path / f"{engine}.jsonl"
-        assert main(["eval", str(JINJIANG), str(table), "-o", str(out), "--quiet", "--no-trace", "--engine", engine]) == 0
+        assert main(["eval", str(JINJIANG), str(table), "-o", str(out), "--quiet", "--no-trace", "--engine", engine,
+                     *options]) == 0
         written.append(out.read_bytes())
     assert written[0] == written[1]
     return [json.loads(line) for line in written[0].decode("utf-8").splitlines()]
