@@ -59,7 +59,7 @@ def test_impact_totals_are_the_difference_of_two_eval_runs(engine: str, raised: 
     assert sum(band["applicants"] for band in impact["bands"]) == len(totals)
     assert [m["id"] for m in impact["largest"]] == ["E010", "E009"]
     assert impact["largest"][0] == {"id": "E010", "before": "300000.00", "after": "375000.00", "change": "75000.00"}
-    assert impact["policy_changes"] == [{"what": "measure 1.1: amount", "old_line": 86, "new_line": 86,
+    assert impact["policy_changes"] == [{"what": "measure 1.1: amount", "old_line": 87, "new_line": 87,
                                          "before": "20% of (software investment + hardware investment)",
                                          "after": "25% of (software investment + hardware investment)",
                                          "before_zh": "(软件系统投入金额 + 硬件设备投入金额)的 20%",
@@ -77,10 +77,10 @@ def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path
     out = tmp_path / "impact.json"
     assert main(["impact", str(JINJIANG), str(path), str(APPS), "-o", str(out)]) == 0
     changes = json.loads(out.read_text(encoding="utf-8"))["policy_changes"]
-    assert {"what": "measure 1.2: at most", "old_line": 140, "new_line": 140, "before": "10万", "after": "12万",
+    assert {"what": "measure 1.2: at most", "old_line": 141, "new_line": 141, "before": "10万", "after": "12万",
             "before_zh": "10万", "after_zh": "12万"} in changes
     # a measure's own annual cap is one of its parts, on its line, in either language
-    assert {"what": "measure 1.2: annual cap", "old_line": 142, "new_line": 142,
+    assert {"what": "measure 1.2: annual cap", "old_line": 143, "new_line": 143,
             "before": "measure 1.2: cap 50万 per applicant per year, reduce in input order",
             "after": "measure 1.2: cap 60万 per applicant per year, reduce in input order",
             "before_zh": "措施 1.2:每个申请人每年最高 50万,按申报顺序核减",
@@ -127,13 +127,13 @@ def test_impact_reads_header_overrides_and_quotas_with_their_lines(tmp_path: Pat
                .replace("  quota 2 per industry per year", "  quota 3 per industry per year"))
     found = {c["what"]: c for c in impact_changes(tmp_path, changed)}
     assert list(found) == ["in force", "rounding", "measure 1.1: when #1", "measure 1.1: quota"]  # R3: not again
-    assert found["rounding"] == {"what": "rounding", "old_line": 12, "new_line": 12, "before": "0.01 yuan, half up",
+    assert found["rounding"] == {"what": "rounding", "old_line": 13, "new_line": 13, "before": "0.01 yuan, half up",
                                  "after": "1 yuan, down", "before_zh": "0.01元, 四舍五入", "after_zh": "1元, 舍去"}
-    assert (found["in force"]["old_line"], found["in force"]["after"]) == (8, "2023-05-01 to 2025-12-31")
+    assert (found["in force"]["old_line"], found["in force"]["after"]) == (9, "2023-05-01 to 2025-12-31")
     when = found["measure 1.1: when #1"]  # the override's rate is of the measure's base, which it keeps
-    assert when["old_line"] == 87 and when["after"].endswith(": 30% of (software investment + hardware "
+    assert when["old_line"] == 88 and when["after"].endswith(": 30% of (software investment + hardware "
                                                              "investment), at most 100万")
-    assert found["measure 1.1: quota"]["old_line"] == 89
+    assert found["measure 1.1: quota"]["old_line"] == 90
     assert found["measure 1.1: quota"]["after_zh"] == "每年每个所属产业 3 个"
 
 
