@@ -25,7 +25,7 @@ from .inputs import Applicant
 from .ir import Arith, Cond, Formula, Measure, measure_key
 from .plan import Plan
 from .rules import AnnualCap, Limit, Once, Rule, Validity
-from .runtime.money import fmt_compact, fmt_money, percent_text
+from .runtime.money import fmt_compact, fmt_money, fmt_plain, percent_text
 from .runtime.trace import Label
 from .sql.emit import literal
 
@@ -75,7 +75,7 @@ class Impact:
     lose: int
     same: int
     errors: int  # applicants with an input error under either version
-    bands: tuple[tuple[str, int], ...]
+    bands: tuple[tuple[Label, int], ...]  # as the notice writes figures (1万), and as English does (10,000)
     largest: tuple[Mover, ...]
     titles: dict[str, Label] = attrs.field(factory=dict)  # each measure's, by id (the new version's first)
 
@@ -91,7 +91,7 @@ class Impact:
             "by_payer": {k: pair(*v) for k, v in self.by_payer.items()},
             "by_year": {k: pair(*v) for k, v in self.by_year.items()},
             "applicants": {"gain": self.gain, "lose": self.lose, "same": self.same, "errors": self.errors},
-            "bands": [{"band": band, "applicants": n} for band, n in self.bands],
+            "bands": [{"band": band.zh, "band_en": band.en, "applicants": n} for band, n in self.bands],
             "largest": [{"id": m.id, **pair(m.before, m.after)} for m in self.largest],
         }
 
@@ -198,17 +198,21 @@ def _band_sql(size: str) -> str:
     return "CASE " + " ".join(f"WHEN {size} < {high} THEN {i}" for i, high in enumerate(BANDS)) + f" ELSE {len(BANDS)} END"
 
 
-def _bands(counted: dict[tuple[int, int], int]) -> tuple[tuple[str, int], ...]:
+def _bands(counted: dict[tuple[int, int], int]) -> tuple[tuple[Label, int], ...]:
     """How many applicants changed by how much: losses and gains in bands of 1万, 10万, 100万 yuan
     (``counted``: by the sign of the change and its band)."""
     lows: list[Decimal] = [ZERO, *BANDS]
     edges: list[Decimal | None] = [*BANDS, None]
-    spans = [f"{'(' if lo == 0 else '['}{fmt_compact(lo)}, {fmt_compact(hi) if hi is not None else '∞'})"
-             for lo, hi in zip(lows, edges)]  # (0, 1万): no change at all is the band "0"
-    counts = {f"−{s}": counted.get((-1, i), 0) for i, s in reversed(list(enumerate(spans)))}
-    counts["0"] = sum(n for (sign, _), n in counted.items() if sign == 0)
-    counts.update({f"+{s}": counted.get((1, i), 0) for i, s in enumerate(spans)})
-    return tuple(counts.items())
+
+    def spans(figure: Callable[[Decimal], str]) -> list[str]:  # (0, 1万): no change at all is the band "0"
+        return [f"{'(' if lo == 0 else '['}{figure(lo)}, {figure(hi) if hi is not None else '∞'})"
+                for lo, hi in zip(lows, edges)]
+
+    named = [Label(zh, en) for zh, en in zip(spans(fmt_compact), spans(fmt_plain))]
+    counts = [(Label(f"−{s.zh}", f"−{s.en}"), counted.get((-1, i), 0)) for i, s in reversed(list(enumerate(named)))]
+    counts.append((Label("0", "0"), sum(n for (sign, _), n in counted.items() if sign == 0)))
+    counts += [(Label(f"+{s.zh}", f"+{s.en}"), counted.get((1, i), 0)) for i, s in enumerate(named)]
+    return tuple(counts)
 
 
 # ---------------------------------------------------------------------- what changed in the policy

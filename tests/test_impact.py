@@ -157,21 +157,23 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html.split("<svg")[0]
     assert "Budget impact of a policy change" in html and "+135,000.00" in html and html.count("<svg") == 3
     assert "<td>1.1 Manufacturing digital-transformation demonstration project</td>" in html  # not the number alone
-    bands = html.split("by size of change")[-1]  # the chart of those that changed: 2 rose by [1万, 10万)
-    assert ">+[1万, 10万)<" in bands and ">−(0, 1万)<" in bands and "<title>0</title>" not in bands.split("</svg>")[0]
+    bands = html.split("by size of change")[-1]  # the chart of those that changed: 2 rose by [1万, 10万), in English
+    assert ">+[10,000, 100,000)<" in bands and ">−(0, 10,000)<" in bands and "万" not in bands.split("</svg>")[0]
+    assert "<title>0</title>" not in bands.split("</svg>")[0]
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text"]) == 0
     printed = capsys.readouterr().out  # in Chinese throughout, the policy's change as well
     assert "措施 1.1:金额" in printed and "+135,000.00" in printed and "E010" in printed
     assert "硬件设备投入金额)的 20%" in printed and "investment" not in printed
+    assert "+[1万, 10万)" in printed  # the bands as the notice writes figures
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text", "--lang", "en"]) == 0
     printed = capsys.readouterr().out
     assert "measure 1.1: amount" in printed
     # the versions share their title: named once, not "晋江… → 晋江…"
     assert printed.startswith("Budget impact of a policy change: Jinjiang City: Twelve Measures")
     assert printed.count("Jinjiang City: Twelve Measures") == 1
-    # the text has the bands as the page does: no change is "0", the smallest rise (0, 1万), not [0, 1万)
+    # the text has the bands as the page does: no change is "0", the smallest rise (0, 10,000), not [0, 10,000)
     bands = dict(re.findall(r"│\s*([−+]?[\[(][^│]*?|0)\s*│\s*([\d,]+)\s*│", printed))
-    assert bands["0"] == "11" and bands["+[1万, 10万)"] == "2" and bands["+(0, 1万)"] == "0" and len(bands) == 9
+    assert bands["0"] == "11" and bands["+[10,000, 100,000)"] == "2" and bands["+(0, 10,000)"] == "0" and len(bands) == 9
     assert "applicants: gain 2, lose 0, same 11, input errors 3" in printed
 
 

@@ -113,7 +113,7 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
     bands.add_column(w("change", lang) + (" (元)" if lang == "zh" else " (yuan)"), justify="right")
     bands.add_column(w("applicants", lang), justify="right")
     for band, n in impact.bands:
-        bands.add_row(band, f"{n:,}")
+        bands.add_row(band.get(lang), f"{n:,}")
     console.print(bands)
     if impact.largest:
         largest = Table(title=w("largest", lang))
@@ -186,7 +186,7 @@ def render_html(impact: Impact, lang: str) -> str:
                                         f"{w('change', lang)} · {w(key, lang)}", yuan))
     body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
     # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar
-    body.append(bar_chart([(band, Decimal(n)) for band, n in impact.bands if band != "0"], w("bands", lang)))
+    body.append(bar_chart([(band.get(lang), Decimal(n)) for band, n in impact.bands if band.zh != "0"], w("bands", lang)))
     if impact.largest:
         body.append(f"<h3>{w('largest', lang)}</h3><table><tr><th>id</th>" + "".join(
             f'<th class="num">{w(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>")
