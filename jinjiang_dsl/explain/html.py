@@ -42,7 +42,7 @@ th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vert
 th { background: #f3f5f7; font-weight: 600; }
 table.allocation caption { caption-side: top; text-align: left; font-weight: 600; padding: 2px 0; }
 table.allocation td:first-child, table.allocation th:first-child, table.allocation th:nth-last-child(2) {
-  white-space: nowrap; }  /* the claim, and "加 1 分", each on one line */
+  white-space: nowrap; }  /* the claim, and the +1 column, each on one line */
 p.note { color: var(--muted); margin: 0 0 10px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
