@@ -175,6 +175,14 @@ def _settled(ls: LanguageServer, uri: str) -> None:
     _refresh(ls, uri)
 
 
+@server.feature(lsp.SHUTDOWN)
+def shutdown(ls: LanguageServer, params: None) -> None:
+    """No check waiting for a pause in the typing runs after the server has answered that it shuts down."""
+    for waiting in _pending.values():
+        waiting.cancel()
+    _pending.clear()
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
     """A closed document is not checked again (a check still waiting would read the file on disk, or fail on an

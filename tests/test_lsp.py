@@ -403,3 +403,25 @@ def test_a_document_closed_while_its_check_waits_is_not_checked(tmp_path: Path) 
         assert [n for n in client.notifications if n.get("method") == "textDocument/publishDiagnostics"] == []
     finally:
         client.close()
+
+
+def test_a_check_waiting_at_shutdown_is_dropped(tmp_path: Path) -> None:
+    # a check waiting for the typing to pause published diagnostics after the shutdown response
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+    client.notify("initialized", {})
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jinjiang-policy",
+                                                            "version": 1, "text": source}})
+    assert client.diagnostics(uri) == []
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": source + "\n"}]})
+    client.request("shutdown", None)
+    import time
+    time.sleep(0.5)  # past the pause
+    client.notify("exit", None)
+    assert client.process.stdout is not None
+    rest = client.process.stdout.read()  # everything the server wrote after the shutdown response
+    client.process.wait(timeout=20)
+    assert b"publishDiagnostics" not in rest
