@@ -675,7 +675,7 @@ def cmd_test(args: argparse.Namespace) -> int:
             failed += 1
             out.print(f"  FAIL {where} {title}", markup=False, style="bold red")
             for f in o.failures:
-                out.print(f"    {visible(f)}", markup=False)
+                out.print(f"    {visible(f.text(args.lang))}", markup=False)
             for line in explanation(policy, o, args.lang):
                 out.print(f"      {visible(line)}", markup=False, style="dim")
         if args.coverage:
@@ -1001,7 +1001,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("policies", nargs="+", metavar="POLICY", help=".pol files")
     p.add_argument("--coverage", action="store_true", help="list every boundary, cap, override and requirement "
                    "with the cases the examples exercise")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of titles and explanations")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh",
+                   help="language of titles, what a failing example expected and got, and explanations (default zh)")
     p.add_argument("-v", "--verbose", action="store_true", help="also list the examples that pass")
     p.set_defaults(run=cmd_test)
 

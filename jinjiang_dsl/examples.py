@@ -17,9 +17,10 @@ import attrs
 from . import ast
 from .api import Policy
 from .decisions import ApplicantDecision, Award
-from .explain.messages import render
+from .explain.messages import render, word
 from .inputs import Applicant
 from .plan import literal_value
+from .problem import Problem
 from .runtime.money import fmt_plain, percent_text
 from .runtime.trace import cited
 
@@ -29,7 +30,7 @@ class Outcome:
     """One example's run: what failed (empty when it passed) and the decision it was compared with."""
 
     example: ast.Example
-    failures: tuple[str, ...]
+    failures: tuple[Problem, ...]  # each in both languages (Problem.text)
     decision: ApplicantDecision | None
     applicant: Applicant | None = None  # as read, with its facts
     @property
@@ -78,57 +79,65 @@ def _money(q: ast.Quantity | None) -> str:
     return "—" if q is None else f"{fmt_plain(q.value)} ({q.text})"
 
 
-def _describe(award: Award | None) -> str:
+def _describe(award: Award | None, lang: str) -> str:
     if award is None:
-        return "not listed (the project gives none of the measure's facts)"
-    parts = [award.status]
+        return "未列出(该项目未提供本措施的任何事实)" if lang == "zh" else \
+            "not listed (the project gives none of the measure's facts)"
+    parts = [word(award.status, lang)]
     if award.amount is not None:
-        parts.append(f"amount {fmt_plain(award.amount)}")
+        parts.append(f"{'金额' if lang == 'zh' else 'amount'} {fmt_plain(award.amount)}")
     if award.entitlement is not None:
-        parts.append(f"entitled {fmt_plain(award.entitlement)}")
-    return ", ".join(parts)
+        parts.append(f"{'可得' if lang == 'zh' else 'entitled'} {fmt_plain(award.entitlement)}")
+    return ", ".join(parts) if lang == "en" else ",".join(parts)
+
+
+def _failed(line: int, en: str, zh: str) -> Problem:
+    """What differs, in both languages (``jinjiang-dsl test --lang``), at the expectation's line."""
+    return Problem(f"line {line}: {en}", f"第 {line} 行:{zh}")
 
 
 def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDecision,
-                      applicant_level: frozenset[str] = frozenset()) -> str | None:
+                      applicant_level: frozenset[str] = frozenset()) -> Problem | None:
     """None when the decision meets the expectation; else what differs, in one sentence."""
+    n = e.span.line
     if e.kind == "error":
         if d.status != "error":
-            return f"line {e.span.line}: expected an input error, but the applicant was evaluated"
+            return _failed(n, "expected an input error, but the applicant was evaluated", "预期输入有误,但申请人已被测算")
         if e.phrase and not any(e.phrase in err for err in d.errors):
-            return f"line {e.span.line}: expected an error containing {e.phrase!r}; got: {'; '.join(d.errors)}"
+            return _failed(n, f"expected an error containing {e.phrase!r}; got: {'; '.join(d.errors)}",
+                           f"预期错误中含有 {e.phrase!r};实际:{'; '.join(d.errors)}")
         return None
     if d.status == "error":
-        return f"line {e.span.line}: the example's input has errors: {'; '.join(d.errors)}"
+        return _failed(n, f"the example's input has errors: {'; '.join(d.errors)}",
+                       f"例子的输入有误:{'; '.join(err.zh if isinstance(err, Problem) else err for err in d.errors)}")
     if e.kind == "total":
         assert e.amount is not None
         if d.total != e.amount.value:
-            return f"line {e.span.line}: expected total {_money(e.amount)}, got {fmt_plain(d.total)}"
+            return _failed(n, f"expected total {_money(e.amount)}, got {fmt_plain(d.total)}",
+                           f"预期合计 {_money(e.amount)},实际 {fmt_plain(d.total)}")
         return None
     mid = e.measure or example.measure
     if mid in applicant_level:  # decided on the applicant's facts: its awards, not a project's
         if e.project is not None:
-            return f"line {e.span.line}: measure {mid} is decided for the applicant itself, not for project {e.project}"
+            return _failed(n, f"measure {mid} is decided for the applicant itself, not for project {e.project}",
+                           f"措施 {mid} 按申请人本身测算,而非项目 {e.project}")
         pid, awards = "applicant", d.awards
         years = sorted({a.year for a in awards if a.measure == mid and a.year is not None})
         if len(years) > 1:
-            return (f"line {e.span.line}: measure {mid} is decided for each of {', '.join(map(str, years))}; "
-                    "an example of a measure over the year has its projects in one year")
+            return _failed(n, f"measure {mid} is decided for each of {', '.join(map(str, years))}; an example of a "
+                              "measure over the year has its projects in one year",
+                           f"措施 {mid} 按 {'、'.join(map(str, years))} 各年度分别测算;按年度测算的措施,其例子的项目应在同一年度")
     else:
         named = e.project or (example.projects[0].id if len(example.projects) == 1 else None)
         if named is None or mid is None:
-            return f"line {e.span.line}: say which {'project' if named is None else 'measure'} this expectation is about"
+            what = ("project", "项目") if named is None else ("measure", "措施")
+            return _failed(n, f"say which {what[0]} this expectation is about", f"请写明本预期针对哪个{what[1]}")
         pid = named
         project = next((p for p in d.projects if p.id == pid), None)
         if project is None:
-            return f"line {e.span.line}: the example has no project {pid!r}"
+            return _failed(n, f"the example has no project {pid!r}", f"例子中没有项目 {pid!r}")
         awards = project.awards
     award = next((a for a in awards if a.measure == mid), None)
-    want = [e.status or ""]
-    if e.amount is not None:
-        want.append(f"amount {_money(e.amount)}")
-    if e.entitled is not None:
-        want.append(f"entitled {_money(e.entitled)}")
     differs = (
         award is None
         or award.status != e.status
@@ -136,20 +145,32 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
         or (e.entitled is not None and award.entitlement != e.entitled.value)
     )
     if differs:
-        return f"line {e.span.line}: {pid} {mid}: expected {', '.join(want)}; got {_describe(award)}"
+        def wanted(lang: str) -> str:
+            want = [word(e.status or "", lang) if e.status else ""]
+            if e.amount is not None:
+                want.append(f"{'金额' if lang == 'zh' else 'amount'} {_money(e.amount)}")
+            if e.entitled is not None:
+                want.append(f"{'可得' if lang == 'zh' else 'entitled'} {_money(e.entitled)}")
+            return ", ".join(want) if lang == "en" else ",".join(want)
+
+        return _failed(n, f"{pid} {mid}: expected {wanted('en')}; got {_describe(award, 'en')}",
+                       f"{pid} {mid}:预期 {wanted('zh')};实际 {_describe(award, 'zh')}")
     assert award is not None
     if e.shares and tuple((payer, q.value) for payer, q in e.shares) != award.shares:
-        got = ", ".join(f"{payer} {fmt_plain(v)}" for payer, v in award.shares) or "no shares"
-        return (f"line {e.span.line}: {pid} {mid}: expected shared "
-                f"{', '.join(f'{payer} {_money(q)}' for payer, q in e.shares)}; got {got}")
+        got = ", ".join(f"{payer} {fmt_plain(v)}" for payer, v in award.shares)
+        expected = ", ".join(f"{payer} {_money(q)}" for payer, q in e.shares)
+        return _failed(n, f"{pid} {mid}: expected shared {expected}; got {got or 'no shares'}",
+                       f"{pid} {mid}:预期分担 {expected};实际 {got or '未分担'}")
     if e.instalments and tuple(q.value for q in e.instalments) != tuple(v for _, v in award.instalments):
-        got = ", ".join(f"{year} {fmt_plain(v)}" for year, v in award.instalments) or "no instalments"
-        return (f"line {e.span.line}: {pid} {mid}: expected paid in instalments "
-                f"{', '.join(_money(q) for q in e.instalments)}; got {got}")
+        got = ", ".join(f"{year} {fmt_plain(v)}" for year, v in award.instalments)
+        expected = ", ".join(_money(q) for q in e.instalments)
+        return _failed(n, f"{pid} {mid}: expected paid in instalments {expected}; got {got or 'no instalments'}",
+                       f"{pid} {mid}:预期分期支付 {expected};实际 {got or '未分期'}")
     if e.phrase is not None:
         text = " ".join(render(s, lang) for s in award.trace for lang in ("zh", "en"))
         if e.phrase not in text:
-            return f"line {e.span.line}: {pid} {mid}: the explanation does not say {e.phrase!r}"
+            return _failed(n, f"{pid} {mid}: the explanation does not say {e.phrase!r}",
+                           f"{pid} {mid}:说明中没有 {e.phrase!r}")
     return None
 
 
@@ -159,7 +180,8 @@ def run(policy: Policy, example: ast.Example) -> Outcome:
     own = frozenset(m.id for m in policy.plan.measures if m.level != "project")
     failures = tuple(f for e in example.expectations if (f := check_expectation(e, example, decision, own)))
     if not example.expectations:
-        failures = (f"line {example.span.line}: the example expects nothing; add an 'expect' line",)
+        failures = (_failed(example.span.line, "the example expects nothing; add an 'expect' line",
+                            "例子没有任何预期;请加一行 'expect'(预期)"),)
     return Outcome(example, failures, decision, app)
 
 
@@ -177,6 +199,8 @@ def explanation(policy: Policy, outcome: Outcome, lang: str = "zh") -> list[str]
         for a in p.awards:
             if any((pid in (None, p.id)) and mid == a.measure for pid, mid in named):
                 m = policy.plan.measure(a.measure)
-                lines.append(f"{p.id or 'applicant'} {m.id} {m.title.get(lang)} — clause {cited(m.clause, m.clause_en, lang)}:")
+                who = p.id or ("申请人本身" if lang == "zh" else "applicant")
+                clause = f"{'条款' if lang == 'zh' else 'clause'} {cited(m.clause, m.clause_en, lang)}"
+                lines.append(f"{who} {m.id} {m.title.get(lang)} — {clause}:")
                 lines += [f"  [{s.rule}] {render(s, lang)}" for s in a.trace]
     return lines

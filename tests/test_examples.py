@@ -80,9 +80,14 @@ def test_test_command_reports_the_failing_example_and_clause(tmp_path: Path, cap
     assert main(["test", str(broken)]) == 1
     out = capsys.readouterr().out
     assert f"FAIL {broken}:" in out and "(2.1)" in out
-    assert "P1 2.1: expected granted, amount 200,000 (20万); got granted, amount 100,000" in out
-    assert "clause 二(一)" in out
+    # what was expected and got, in the language of the run (Chinese by default)
+    assert "P1 2.1:预期 给予,金额 200,000 (20万);实际 给予,金额 100,000,可得 100,000" in out
+    assert "条款 二(一)" in out
     assert out.rstrip().endswith("passed, 1 failed")
+    assert main(["test", str(broken), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "P1 2.1: expected granted, amount 200,000 (20万); got granted, amount 100,000, entitled 100,000" in out
+    assert "clause 二(一)" in out
 
 
 def test_test_command_passes_and_shows_complete_coverage(capsys: pytest.CaptureFixture[str]) -> None:
