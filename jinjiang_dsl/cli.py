@@ -9,7 +9,7 @@ import re
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, TextIO, cast
 
@@ -648,6 +648,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return cmd_explain(args, is_batch=True)
 
 
+def _cases(words: Iterable[str], lang: str) -> str:
+    """Coverage cases as ``test --coverage`` lists them, in the run's language."""
+    from .coverage import case_word
+
+    return ("、" if lang == "zh" else ", ").join(case_word(w, lang) for w in words)
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -680,19 +687,25 @@ def cmd_test(args: argparse.Namespace) -> int:
                 out.print(f"      {visible(line)}", markup=False, style="dim")
         if args.coverage:
             cov = Coverage(policy.plan).record_all((o.decision, o.applicant) for o in outcomes)
-            table = Table(title=f"boundary coverage of {path}")
-            for col in ("where", "what", "covered", "missing"):
-                table.add_column(col)
+            zh = args.lang == "zh"
+            table = Table(title=f"{path} 的边界覆盖" if zh else f"boundary coverage of {path}")
+            for col in (("位置", "内容", "已覆盖", "未覆盖") if zh else ("where", "what", "covered", "missing")):
+                table.add_column(col, overflow="fold")  # cut short, a label or a case would be lost
             for item in cov.items.values():
-                table.add_row(item.where, item.what, ", ".join(w for w in item.wanted if w in item.seen),
-                              ", ".join(item.missing), style="red" if item.missing else None)
+                table.add_row(item.where, visible(item.named(args.lang)),
+                              _cases((w for w in item.wanted if w in item.seen), args.lang),
+                              _cases(item.missing, args.lang), style="red" if item.missing else None)
             out.print(table)
             gaps = cov.uncovered()
-            cases = sum(len(i.wanted) for i in cov.items.values())
-            covered = cases - sum(len(i.missing) for i in gaps)
-            out.print(f"coverage: {covered} of {cases} cases" + ("; complete" if not gaps else
-                      "; not covered: " + "; ".join(f"{i.where} {i.what} ({', '.join(i.missing)})" for i in gaps)),
-                      markup=False)
+            total = sum(len(i.wanted) for i in cov.items.values())
+            covered = total - sum(len(i.missing) for i in gaps)
+            missing = "; ".join(f"{i.where} {visible(i.named(args.lang))} ({_cases(i.missing, args.lang)})" for i in gaps)
+            if zh:
+                out.print(f"覆盖:{total} 种情形中的 {covered} 种;" + ("完整" if not gaps else f"未覆盖:{missing}"),
+                          markup=False)
+            else:
+                out.print(f"coverage: {covered} of {total} cases" + ("; complete" if not gaps else f"; not covered: {missing}"),
+                          markup=False)
     out.print(f"{passed} passed, {failed} failed", markup=False, style="bold red" if failed else "bold green")
     if unreadable:
         return EXIT_UNREADABLE

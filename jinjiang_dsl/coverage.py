@@ -39,6 +39,22 @@ def _show(bound: Any, percent: bool) -> str:
         return bound.isoformat()
     return percent_text(bound) if percent else fmt_compact(bound)
 
+# the cases, and the rules' own items, as a Chinese report words them (``jinjiang-dsl test --lang zh``)
+CASES_ZH = {"true": "是", "false": "否", "below": "低于", "at": "等于", "above": "高于", "bound": "封顶",
+            "not bound": "未封顶", "within": "未超过", "reduced": "核减", "not applicable": "不适用",
+            "holds it": "享有", "another claim holds it": "由其他申领享有", "one winner": "一项胜出", "tie": "并列",
+            "other policy higher": "其他政策更高", "other policy lower": "其他政策更低", "in force": "施行期内",
+            "by reference": "参照执行", "out of period": "不在期限内", "unlisted": "未列出的值"}
+RULES_ZH = {"highest, not stacked": "取最高的一项,不叠加", "limit across measures": "跨措施限额",
+            "once per applicant per year": "每个申请人每年一次", "once per applicant": "每个申请人限一次",
+            "validity": "施行期限"}
+
+
+def case_word(case: str, lang: str) -> str:
+    """A case as ``test --coverage`` shows it (a category's own value stays as written)."""
+    return CASES_ZH.get(case, case) if lang == "zh" else case
+
+
 @attrs.define
 class Item:
     """One thing to cover and the cases it has: e.g. boundary 50万 of 2.2 → below, at, above."""
@@ -47,6 +63,10 @@ class Item:
     what: str  # "boundary 50万"
     wanted: tuple[str, ...]
     seen: set[str] = attrs.field(factory=set)
+    zh: str = ""  # what, in Chinese
+
+    def named(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else self.what
 
     @property
     def missing(self) -> list[str]:
@@ -58,31 +78,35 @@ class Coverage:
         self.plan = plan
         self.interpreter = Interpreter(plan)
         self._edges: dict[str, list[tuple[str, ir.Expr, Any]]] = {}
+        self._zh: dict[str, str] = {}  # each condition edge's name in Chinese
         self.items: dict[tuple[str, str], Item] = {}
         for m in plan.measures:
             for cond in (*((m.beneficiary,) if m.beneficiary else ()), *m.requirements):
                 kind = "beneficiary" if cond is m.beneficiary else "requirement"
-                self.add(m.rule, f"{kind}: {cond.label.en}", ("true", "false"))
+                self.add(m.rule, f"{kind}: {cond.label.en}", ("true", "false"),
+                         f"{'受益对象' if cond is m.beneficiary else '条件'}:{cond.label.zh}")
             for o in m.overrides:
-                self.add(m.rule, f"override: {o.condition.label.en}", ("true", "false"))
+                self.add(m.rule, f"override: {o.condition.label.en}", ("true", "false"),
+                         f"另行规定:{o.condition.label.zh}")
             for cap_text in dict.fromkeys(t for t in (m.cap_text, *(o.cap_text for o in m.overrides)) if t):  # in order
-                self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"))
+                self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"), f"上限 {cap_text}")
             for b in self.boundaries(m.id):
-                self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"))
+                self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"), f"边界 {fmt_compact(b)}")
             for what, operand, bound in self.condition_edges(m):
                 never_below = bound == 0 and isinstance(operand, ir.Input) and \
                     plan.inputs[operand.name].kind in ("money", "count", "percent")  # never negative: an error
-                self.add(m.rule, what, ("at", "above") if never_below else ("below", "at", "above"))
+                self.add(m.rule, what, ("at", "above") if never_below else ("below", "at", "above"), self._zh[what])
             if m.formula.kind == "category":
-                self.add(m.rule, "category", (*(row[0] for row in m.formula.rows), "unlisted"))
+                self.add(m.rule, "category", (*(row[0] for row in m.formula.rows), "unlisted"), "类别")
         self.rules: dict[str, list[Rule]] = {}
         for r in plan.rules:
             self.rules.setdefault(r.id, []).append(r)
             for what, cases in r.coverage():
-                self.add(r.id, what, cases)
+                cap = what.removeprefix("annual cap ")
+                self.add(r.id, what, cases, RULES_ZH.get(what, f"年度上限 {cap}" if cap != what else what))
 
-    def add(self, where: str, what: str, wanted: tuple[str, ...]) -> None:
-        self.items[(where, what)] = Item(where, what, wanted)
+    def add(self, where: str, what: str, wanted: tuple[str, ...], zh: str = "") -> None:
+        self.items[(where, what)] = Item(where, what, wanted, zh=zh)
 
     def boundaries(self, mid: str) -> list[Decimal]:
         f = self.plan.measure(mid).formula
@@ -120,8 +144,9 @@ class Coverage:
                     elif not _figure(left):  # two figures of the facts: the edge is where they meet
                         bounds.append((left, right, "where both sides meet"))
                 for operand, bound, text in bounds:
-                    what = f"boundary {text} in: {cond.label.en}" if isinstance(bound, (Decimal, dt.date)) else \
-                        f"{text} in: {cond.label.en}"
+                    figure = isinstance(bound, (Decimal, dt.date))
+                    what = f"boundary {text} in: {cond.label.en}" if figure else f"{text} in: {cond.label.en}"
+                    self._zh[what] = f"{cond.label.zh} 中的边界 {text}" if figure else f"{cond.label.zh} 中两边相等处"
                     found.setdefault(what, (what, operand, bound))
                 stack.extend(ir.children(e))
         self._edges[m.id] = list(found.values())

@@ -91,10 +91,16 @@ def test_test_command_reports_the_failing_example_and_clause(tmp_path: Path, cap
 
 
 def test_test_command_passes_and_shows_complete_coverage(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["test", str(POLICY), "--coverage"]) == 0
+    assert main(["test", str(POLICY), "--coverage", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "coverage: " in out and "; complete" in out
+    assert "│ 1.1 一(一) │ cap 100万" in out and "bound, not bound" in out
     assert out.rstrip().endswith("46 passed, 0 failed")
+    # the table in the run's language (Chinese by default): its headings, what is covered and the cases
+    assert main(["test", str(POLICY), "--coverage"]) == 0
+    out = capsys.readouterr().out
+    assert "的边界覆盖" in out and "│ 1.1 一(一) │ 上限 100万" in out and "封顶、未封顶" in out
+    assert "覆盖:113 种情形中的 113 种;完整" in out and "bound" not in out
 
 
 SHAPES = ROOT / "policies" / "shapes"
