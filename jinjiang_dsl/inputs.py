@@ -420,8 +420,10 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
     else:
         value = raw if isinstance(raw, Decimal) else None  # an int is compared as it is: str() of a huge one fails
     number: Any = value if value is not None else raw
-    if number < 0 or number == 0 and value is not None and value.is_signed():  # "-0" is written as negative
-        return None, Problem(f"negative money {_show(number)}", f"金额为负数 {_show(number)}")
+    if number < 0 or number == 0 and isinstance(raw, str) and value is not None and value.is_signed():
+        return None, Problem(f"negative money {_show(number)}", f"金额为负数 {_show(number)}")  # "-0" written so
+    if value is not None and value == 0 and value.is_signed():
+        value = value.copy_abs()  # the JSON number -0.0 is zero, as JSON (and the schema's minimum 0) has it
     if number >= MAX_MONEY:
         return None, Problem(f"amount {_show(number)} is implausibly large (money is below 10^15)",
                              f"金额 {_show(number)} 大得不合理(应小于 10^15)")

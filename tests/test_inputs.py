@@ -313,6 +313,14 @@ def test_a_float_where_no_money_is_expected_is_refused_for_what_is_expected() ->
     ]
 
 
+def test_the_json_number_minus_zero_is_zero_and_the_text_minus_zero_is_negative() -> None:
+    # JSON's -0.0 equals 0 (the schema's "minimum": 0 takes it); the text "-0" was written with a sign
+    out = evaluate(doc(enterprise(project(**demo_11("1000000"), hardware_investment=Decimal("-0.0")))))
+    assert find_award(out, "1.1")["amount"] == "200000.00"
+    [error] = find_applicant(evaluate(doc(enterprise(project(**demo_11("-0"))))), "A1")["errors"]
+    assert error.startswith("applicants[0].projects[0].software_investment: negative money -0")
+
+
 def test_a_zero_written_with_many_places_is_zero() -> None:
     # 0E-25 (a Parquet DECIMAL(38,25) zero) counted 24 decimal places and was refused; 1000 in that column passed
     from jinjiang_dsl.inputs import decimal_places
