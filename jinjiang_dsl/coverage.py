@@ -77,8 +77,7 @@ class Coverage:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.interpreter = Interpreter(plan)
-        self._edges: dict[str, list[tuple[str, ir.Expr, Any]]] = {}
-        self._zh: dict[str, str] = {}  # each condition edge's name in Chinese
+        self._edges: dict[str, list[tuple[str, str, ir.Expr, Any]]] = {}
         self.items: dict[tuple[str, str], Item] = {}
         for m in plan.measures:
             for cond in (*((m.beneficiary,) if m.beneficiary else ()), *m.requirements):
@@ -92,10 +91,10 @@ class Coverage:
                 self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"), f"上限 {cap_text}")
             for b in self.boundaries(m.id):
                 self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"), f"边界 {fmt_compact(b)}")
-            for what, operand, bound in self.condition_edges(m):
+            for what, zh, operand, bound in self.condition_edges(m):
                 never_below = bound == 0 and isinstance(operand, ir.Input) and \
                     plan.inputs[operand.name].kind in ("money", "count", "percent")  # never negative: an error
-                self.add(m.rule, what, ("at", "above") if never_below else ("below", "at", "above"), self._zh[what])
+                self.add(m.rule, what, ("at", "above") if never_below else ("below", "at", "above"), zh)
             if m.formula.kind == "category":
                 self.add(m.rule, "category", (*(row[0] for row in m.formula.rows), "unlisted"), "类别")
         self.rules: dict[str, list[Rule]] = {}
@@ -118,14 +117,14 @@ class Coverage:
             found.discard(Decimal(0))  # where the first bracket starts: nothing lies below it
         return sorted(found)
 
-    def condition_edges(self, m: Measure) -> list[tuple[str, ir.Expr, Any]]:
+    def condition_edges(self, m: Measure) -> list[tuple[str, str, ir.Expr, Any]]:
         """Each figure a condition of the measure compares with (``x in 2000万以上``, ``share >= 50%``,
-        ``d in 2025年6月30日前(含)``, definitions included): what coverage calls it, the expression
-        compared, the bound (a value, or the expression on the other side)."""
+        ``d in 2025年6月30日前(含)``, definitions included): what coverage calls it (in English and in
+        Chinese), the expression compared, the bound (a value, or the expression on the other side)."""
         cached = self._edges.get(m.id)
         if cached is not None:
             return cached
-        found: dict[str, tuple[str, ir.Expr, Any]] = {}
+        found: dict[str, tuple[str, str, ir.Expr, Any]] = {}
         conds = [*((m.beneficiary,) if m.beneficiary else ()), *m.requirements, *(o.condition for o in m.overrides)]
         for cond in conds:
             stack: list[ir.Expr] = [cond.expr]
@@ -146,15 +145,15 @@ class Coverage:
                 for operand, bound, text in bounds:
                     figure = isinstance(bound, (Decimal, dt.date))
                     what = f"boundary {text} in: {cond.label.en}" if figure else f"{text} in: {cond.label.en}"
-                    self._zh[what] = f"{cond.label.zh} 中的边界 {text}" if figure else f"{cond.label.zh} 中两边相等处"
-                    found.setdefault(what, (what, operand, bound))
+                    zh = f"{cond.label.zh} 中的边界 {text}" if figure else f"{cond.label.zh} 中两边相等处"
+                    found.setdefault(what, (what, zh, operand, bound))
                 stack.extend(ir.children(e))
         self._edges[m.id] = list(found.values())
         return self._edges[m.id]
 
     def see_conditions(self, m: Measure, a: Facts, p: Facts) -> None:
         """Where each compared figure stood against its bound, computed again from the example's facts."""
-        for what, operand, bound in self.condition_edges(m):
+        for what, _, operand, bound in self.condition_edges(m):
             try:
                 value = self.interpreter.ev(operand, a, p)
                 if not isinstance(bound, (Decimal, dt.date)):  # where two figures of the facts meet

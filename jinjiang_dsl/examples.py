@@ -79,16 +79,22 @@ def _money(q: ast.Quantity | None) -> str:
     return "—" if q is None else f"{fmt_plain(q.value)} ({q.text})"
 
 
+def _award_said(status: str, amount: str | None, entitled: str | None, lang: str) -> str:
+    """An award's status, amount and entitlement, as a failure says what was expected or what came."""
+    parts = [word(status, lang) if status else ""]
+    if amount is not None:
+        parts.append(f"{'金额' if lang == 'zh' else 'amount'} {amount}")
+    if entitled is not None:
+        parts.append(f"{'可得' if lang == 'zh' else 'entitled'} {entitled}")
+    return ", ".join(parts) if lang == "en" else ",".join(parts)
+
+
 def _describe(award: Award | None, lang: str) -> str:
     if award is None:
         return "未列出(该项目未提供本措施的任何事实)" if lang == "zh" else \
             "not listed (the project gives none of the measure's facts)"
-    parts = [word(award.status, lang)]
-    if award.amount is not None:
-        parts.append(f"{'金额' if lang == 'zh' else 'amount'} {fmt_plain(award.amount)}")
-    if award.entitlement is not None:
-        parts.append(f"{'可得' if lang == 'zh' else 'entitled'} {fmt_plain(award.entitlement)}")
-    return ", ".join(parts) if lang == "en" else ",".join(parts)
+    return _award_said(award.status, None if award.amount is None else fmt_plain(award.amount),
+                       None if award.entitlement is None else fmt_plain(award.entitlement), lang)
 
 
 def _failed(line: int, en: str, zh: str) -> Problem:
@@ -146,12 +152,8 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
     )
     if differs:
         def wanted(lang: str) -> str:
-            want = [word(e.status or "", lang) if e.status else ""]
-            if e.amount is not None:
-                want.append(f"{'金额' if lang == 'zh' else 'amount'} {_money(e.amount)}")
-            if e.entitled is not None:
-                want.append(f"{'可得' if lang == 'zh' else 'entitled'} {_money(e.entitled)}")
-            return ", ".join(want) if lang == "en" else ",".join(want)
+            return _award_said(e.status or "", None if e.amount is None else _money(e.amount),
+                               None if e.entitled is None else _money(e.entitled), lang)
 
         return _failed(n, f"{pid} {mid}: expected {wanted('en')}; got {_describe(award, 'en')}",
                        f"{pid} {mid}:预期 {wanted('zh')};实际 {_describe(award, 'zh')}")

@@ -70,9 +70,8 @@ class Lines:
         return found.line + 1, found.character + 1
 
 
-def diagnostics(document: TextDocument) -> list[lsp.Diagnostic]:
+def diagnostics(lines: Lines) -> list[lsp.Diagnostic]:
     """The checker's diagnostics, each with its hint."""
-    lines = Lines(document)
     found = []
     for d in check_source(lines.text, lines.path):
         message = d.message + (f"\n{d.hint}" if d.hint else "")
@@ -147,7 +146,7 @@ def _refresh(ls: LanguageServer, uri: str) -> None:
         policy = parse(lines.text, lines.path)
         tokens = occurrences(parser().parse("\n".join(lines.lines)), lines.path)  # a lone \r ends a line, as in parse
         _parsed[uri] = Parsed(lines.lines, policy, tokens)
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(document)))
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(lines)))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -164,10 +163,15 @@ def did_change(ls: LanguageServer, params: lsp.DidChangeTextDocumentParams) -> N
     """Checked once the typing pauses, on the last version: a check per keystroke (0.1–0.3 s each) queued
     behind one another and kept every answer waiting (sixty quick edits held a hover 18 s)."""
     uri = params.text_document.uri
+    _cancel(uri)
+    _pending[uri] = asyncio.get_running_loop().call_later(QUIET, _settled, ls, uri)
+
+
+def _cancel(uri: str) -> None:
+    """The document's check that waits for its typing to pause, if any, called off."""
     waiting = _pending.pop(uri, None)
     if waiting is not None:
         waiting.cancel()
-    _pending[uri] = asyncio.get_running_loop().call_later(QUIET, _settled, ls, uri)
 
 
 def _settled(ls: LanguageServer, uri: str) -> None:
@@ -178,9 +182,8 @@ def _settled(ls: LanguageServer, uri: str) -> None:
 @server.feature(lsp.SHUTDOWN)
 def shutdown(ls: LanguageServer, params: None) -> None:
     """No check waiting for a pause in the typing runs after the server has answered that it shuts down."""
-    for waiting in _pending.values():
-        waiting.cancel()
-    _pending.clear()
+    for uri in list(_pending):
+        _cancel(uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -188,9 +191,7 @@ def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> Non
     """A closed document is not checked again (a check still waiting would read the file on disk, or fail on an
     unsaved buffer), and what the editor showed of it is cleared."""
     uri = params.text_document.uri
-    waiting = _pending.pop(uri, None)
-    if waiting is not None:
-        waiting.cancel()
+    _cancel(uri)
     _parsed.pop(uri, None)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
