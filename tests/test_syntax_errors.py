@@ -69,6 +69,8 @@ def test_misspelt_keywords(src, word, guess):
         ("expect not_elligible", "not_elligible", "not_eligible"),  # the error was at the next line's '}'
         ("expect P1 grantd 20万", "grantd", "granted"),
         ("expect 1.1 superceded", "superceded", "superseded"),
+        ("expect totl 10万", "totl", "total"),  # read as a project id, 10 as a measure number
+        ('expect eror "x"', "eror", "error"),
         ("预期 给与 6万", "给与", "给予"),
         ("预期 P1 1.1 不符合条见", "不符合条见", "不符合条件"),
     ],

@@ -219,15 +219,16 @@ def _look_alike(word: str, guess: str) -> str:
 
 
 def _misspelt_status(parser: Lark, tokens: list[Token], expected: set[str]) -> tuple[Token, str] | None:
-    """``expect grantd 20万``: a status typed wrong reads as the project's id (and 20 as a measure
-    number), so the parse fails a word or a line later. Returns the word and the status it is close to."""
+    """``expect grantd 20万``: a status (or ``total``, ``error``) typed wrong reads as the project's id (and 20
+    as a measure number), so the parse fails a word or a line later. Returns the word and the one it is close to."""
     if not {"GRANTED", "ZH_GRANTED"} & expected:
         return None
     start = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i].type in ("EXPECT", "_ZH_EXPECT")), None)
     if start is None or start + 2 >= len(tokens) or tokens[start + 1].type != "NAME":
         return None  # the word right after 'expect', unless it is the one the parse stopped at
     word = tokens[start + 1]
-    guess = did_you_mean(str(word), [w for e in expected if (w := _word_keyword(parser, e))])
+    forms = ["total", "error"] if tokens[start].type == "EXPECT" else []  # 'expect totl 100万' reads the same way
+    guess = did_you_mean(str(word), [w for e in expected if (w := _word_keyword(parser, e))] + forms)
     return (word, guess) if guess else None
 
 
