@@ -403,7 +403,21 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
     return raw, None
 
 
-def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
+@attrs.frozen
+class _Figure:
+    """What an input error calls a figure read by the money rules: money, or a percentage's number."""
+
+    noun: str  # "amount 5 has more than …"
+    mass: str  # "negative money -5"
+    bound: str  # "(money is below 10^15)"
+    zh: str
+
+
+_MONEY = _Figure("amount", "money", "money is below", "金额")
+_PERCENTAGE = _Figure("percentage", "percentage", "a figure is below", "百分比")
+
+
+def _money(raw: Any, figure: _Figure = _MONEY) -> tuple[Decimal | None, Problem | None]:
     """Money from a string of ASCII digits, an int or a finite Decimal, within the bounds."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
         return None, Problem(f"expected money as a string or number, got {_show(raw)}",
@@ -421,16 +435,16 @@ def _money(raw: Any) -> tuple[Decimal | None, Problem | None]:
         value = raw if isinstance(raw, Decimal) else None  # an int is compared as it is: str() of a huge one fails
     number: Any = value if value is not None else raw
     if number < 0 or number == 0 and isinstance(raw, str) and value is not None and value.is_signed():
-        return None, Problem(f"negative money {_show(number)}", f"金额为负数 {_show(number)}")  # "-0" written so
+        return None, Problem(f"negative {figure.mass} {_show(number)}", f"{figure.zh}为负数 {_show(number)}")
     if value is not None and value == 0 and value.is_signed():
         value = value.copy_abs()  # the JSON number -0.0 is zero, as JSON (and the schema's minimum 0) has it
     if number >= MAX_MONEY:
-        return None, Problem(f"amount {_show(number)} is implausibly large (money is below 10^15)",
-                             f"金额 {_show(number)} 大得不合理(应小于 10^15)")
+        return None, Problem(f"{figure.noun} {_show(number)} is implausibly large ({figure.bound} 10^15)",
+                             f"{figure.zh} {_show(number)} 大得不合理(应小于 10^15)")
     value = value if value is not None else Decimal(raw)
     if decimal_places(value) > MAX_MONEY_DECIMALS:
-        return None, Problem(f"amount {_show(value)} has more than {MAX_MONEY_DECIMALS} decimal places",
-                             f"金额 {_show(value)} 的小数超过 {MAX_MONEY_DECIMALS} 位")
+        return None, Problem(f"{figure.noun} {_show(value)} has more than {MAX_MONEY_DECIMALS} decimal places",
+                             f"{figure.zh} {_show(value)} 的小数超过 {MAX_MONEY_DECIMALS} 位")
     return value, None
 
 
@@ -439,11 +453,9 @@ def _percent(raw: Any) -> tuple[Decimal | None, Problem | None]:
     2000%, which a data provider meaning 20% would never see, so it is an error (as ``share > 10`` is in a policy)."""
     text = raw.strip(" ") if isinstance(raw, str) else ""
     signed = text[-1:] in ("%", "％") and not text[-2:-1].isspace()  # "20%": the sign against its number
-    value, problem = _money(text[:-1] if signed else raw)
+    value, problem = _money(text[:-1] if signed else raw, _PERCENTAGE)
     if problem is not None and not problem.startswith(("not an amount", "expected money")):
-        # a number, but out of bounds (negative, too large, too many places): that, said of a percentage
-        return None, Problem(problem.replace("negative money", "negative percentage").replace("amount", "percentage")
-                             .replace("money is below", "a figure is below"), problem.zh.replace("金额", "百分比"))
+        return None, problem  # a number, but out of bounds: negative, too large, too many places
     if problem is not None or value is None:
         return None, Problem(f"not a percentage: {_show(raw)} (write it with its sign, \"20%\", or as a fraction, 0.2)",
                              f"不是百分比:{_show(raw)}(请写作带百分号的 \"20%\",或写作小数 0.2)")
