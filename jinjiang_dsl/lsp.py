@@ -9,8 +9,8 @@ rules, formatting through :mod:`jinjiang_dsl.fmt`, and each example's outcome as
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import difflib
+from collections.abc import Iterable
 
 import attrs
 from lark import Token, Tree
@@ -19,11 +19,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import ServerTextPosition, TextDocument
 
 from . import __version__, ast
-from .api import check_source, policy_from_source
-from .diagnostics import PolicyError, source_lines
+from .api import policy_from_source
+from .check import check
+from .diagnostics import Diagnostic, PolicyError, source_lines
 from .examples import run_all
 from .fmt import ChangesMeaning, format_checked
-from .syntax import parse, parser
+from .syntax import parse_tree, parser
 from .syntax.errors import keywords
 
 server = LanguageServer("jinjiang-dsl", __version__)
@@ -70,10 +71,10 @@ class Lines:
         return found.line + 1, found.character + 1
 
 
-def diagnostics(lines: Lines) -> list[lsp.Diagnostic]:
+def diagnostics(lines: Lines, checked: Iterable[Diagnostic]) -> list[lsp.Diagnostic]:
     """The checker's diagnostics, each with its hint."""
     found = []
-    for d in check_source(lines.text, lines.path):
+    for d in checked:
         message = d.message + (f"\n{d.hint}" if d.hint else "")
         severity = lsp.DiagnosticSeverity.Error if d.is_error else lsp.DiagnosticSeverity.Warning
         found.append(lsp.Diagnostic(lines.range(d.span), message, severity=severity, source="jinjiang-dsl"))
@@ -141,12 +142,14 @@ _parsed: dict[str, Parsed] = {}  # the last text of each document that parsed
 def _refresh(ls: LanguageServer, uri: str) -> None:
     document = ls.workspace.get_text_document(uri)
     lines = Lines(document)
-    # keep the last text that parsed: hover and definition go on working while a line is half typed
-    with contextlib.suppress(PolicyError):
-        policy = parse(lines.text, lines.path)
-        tokens = occurrences(parser().parse("\n".join(lines.lines)), lines.path)  # a lone \r ends a line, as in parse
-        _parsed[uri] = Parsed(lines.lines, policy, tokens)
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(lines)))
+    try:
+        tree, policy = parse_tree(lines.text, lines.path)
+    except PolicyError as exc:
+        checked = list(exc.diagnostics)  # the last text that parsed is kept: hover goes on while a line is half typed
+    else:
+        _parsed[uri] = Parsed(lines.lines, policy, occurrences(tree, lines.path))
+        checked = list(check(policy).diagnostics)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(lines, checked)))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)

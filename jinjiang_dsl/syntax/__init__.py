@@ -16,11 +16,16 @@ from .errors import keywords, respelled, syntax_diagnostic
 from .grammar import parser
 from .transform import build_policy
 
-__all__ = ["parse", "parser", "respelled"]
+__all__ = ["parse", "parse_tree", "parser", "respelled"]
 
 
 def parse(source: str, path: str = "<policy>") -> Policy:
-    """Parse one policy source. Raises :class:`PolicyError` with every syntax problem found.
+    """Parse one policy source. Raises :class:`PolicyError` with every syntax problem found."""
+    return parse_tree(source, path)[1]
+
+
+def parse_tree(source: str, path: str = "<policy>") -> tuple[Tree, Policy]:
+    """The policy and the parser's tree it was built from, whose tokens the language server reads.
 
     Bounded work: a source over :data:`MAX_POLICY_BYTES` is refused unread, and a parse tree
     nested deeper than :data:`MAX_SYNTAX_DEPTH` is reported where it gets too deep, before
@@ -35,7 +40,7 @@ def parse(source: str, path: str = "<policy>") -> Policy:
         raise PolicyError(respelled(list(exc.diagnostics), parser(), source), exc.sources) from None
 
 
-def _parse(source: str, path: str) -> Policy:
+def _parse(source: str, path: str) -> tuple[Tree, Policy]:
     taken = _keyword_as_name(source, path)
     if taken is not None:
         raise PolicyError([taken], {path: source})
@@ -52,7 +57,7 @@ def _parse(source: str, path: str) -> Policy:
     policy, diagnostics = build_policy(tree, path, source)
     if diagnostics:
         raise PolicyError(sorted(diagnostics, key=sort_key), {path: source})
-    return policy
+    return tree, policy
 
 
 @functools.cache
