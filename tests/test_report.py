@@ -171,6 +171,23 @@ def test_a_year_s_capped_rate_gets_the_base_that_reaches_the_cap_moved_in_a_proj
     assert c.effect is not None and c.effect.total == Decimal("3000000.00")
 
 
+def test_each_year_s_award_of_a_measure_over_the_year_gets_its_own_suggestions() -> None:
+    # S13: 2024's sum is a fen short, 2025's is capped: each year's award of measure 1 is told what would change
+    # it, not the other year's (a suggestion naming 2024's P2 under the 2025 award, 'now 0' though it pays 300万)
+    p = load_policy(ROOT / "policies" / "shapes" / "s13_yearly_sum.pol")
+    apps, batch = p.run({"applicants": [{"id": "X", "projects": [
+        {"id": "P1", "date": "2024-03-01", "equipment": "5000000"}, {"id": "P2", "date": "2024-09-01", "equipment": "4999999.99"},
+        {"id": "P3", "date": "2025-01-01", "equipment": "70000000"}]}]})
+    en = markdown.render(report.build(p.decider(), apps, batch), "en")
+    y2024, y2025 = (en.split(f"### The applicant itself ({y}) · 1 ")[1].split("\n### ")[0] for y in (2024, 2025))
+    assert "Decided again with P2's equipment investment = 5,000,000: this award 500,000 yuan (now 0)" in y2024
+    assert "The cap binds" not in y2024
+    assert "The cap binds: from a base of 59,999,999.90 yuan, 5% already gives the cap of 3,000,000 yuan" in y2025
+    assert "P2's equipment investment" not in y2025
+    found = {(key, c.kind) for key, group in changes(p.decider(), apps[0], batch.applicants[0]).items() for c in group}
+    assert found == {((None, "1", 2024), "requirement_at_least"), ((None, "1", 2025), "cap_bound")}
+
+
 def test_lifting_one_limit_names_the_next_limit_that_keeps_part_of_the_gain() -> None:
     # s05_two_limits: the contribution (100万) cuts 250万 to 100万; lifting it to 250万 pays 200万, since the
     # fixed 200万 cap (R2) then applies: the suggestion says R2 keeps back 50万

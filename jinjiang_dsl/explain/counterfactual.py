@@ -32,6 +32,7 @@ from ..runtime.trace import Label
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 Facts = dict[str, Any]
+Key = tuple[str | None, str | None, int | None]  # an award's project, measure and year (a measure over the year)
 
 
 def _input_of(plan: Plan, e: ir.Expr | None) -> str | None:
@@ -217,12 +218,13 @@ def in_a_project(app: Applicant, award: Award, c: Change) -> Change | None:
 
 
 def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
-            ) -> dict[tuple[str | None, str | None], list[Change]]:
-    """Suggestions by (project, measure); the rules' are under (None, None). Each carries what deciding
-    the whole applicant again with it gives (:func:`evaluated_again`); one that cannot be decided
-    again (an input error would follow) is not offered."""
+            ) -> dict[Key, list[Change]]:
+    """Suggestions by (project, measure, year) — the year tells apart an applicant's awards of one measure over
+    the year; None for the others —, the rules' under (None, None, None). Each carries what deciding the whole
+    applicant again with it gives (:func:`evaluated_again`); one that cannot be decided again (an input error
+    would follow) is not offered."""
     plan = decider.plan
-    found: list[tuple[tuple[str | None, str | None], Change]] = []
+    found: list[tuple[Key, Change]] = []
     for p in decision.groups():
         for award in p.awards:
             if award.status in ("referred", "out_of_period"):
@@ -231,12 +233,12 @@ def changes(decider: Decider, app: Applicant, decision: ApplicantDecision
                 if c is not None and c.kind != "cap_bound":
                     c = in_a_project(app, award, c)
                 if c is not None:
-                    found.append(((p.id, award.measure), c))
+                    found.append(((p.id, award.measure, award.year), attrs.evolve(c, year=award.year)))
     ev = decider.evaluation(app)
     with exact():
         for rule in plan.rules:
-            found += [((None, None), c) for c in rule.changes(ev, decision)]
-    out: dict[tuple[str | None, str | None], list[Change]] = {}
+            found += [((None, None, None), c) for c in rule.changes(ev, decision)]
+    out: dict[Key, list[Change]] = {}
     for key, c in found:
         again = c if c.kind == "cap_bound" else evaluated_again(decider, app, decision, c)
         if again is not None:
@@ -293,16 +295,18 @@ def with_fact(app: Applicant, project: str | None, name: str, value: Any, scope:
         attrs.evolve(p, facts={**p.facts, name: value}) if p.id == project else p for p in app.projects))
 
 
-def _award(decision: ApplicantDecision, project: str | None, measure: str | None) -> Award | None:
+def _award(decision: ApplicantDecision, c: Change) -> Award | None:
+    """The award a change is about: its project's, of its measure, and of its year for a measure over the year."""
     for p in decision.groups():
-        if p.id == project:
-            return next((a for a in p.awards if a.measure == measure), None)
+        if p.id == c.project:
+            return next((a for a in p.awards if a.measure == c.measure and a.year == c.year), None)
     return None
 
 
-def _kept(decision: ApplicantDecision) -> dict[tuple[str | None, str], Decimal]:
+def _kept(decision: ApplicantDecision) -> dict[Key, Decimal]:
     """What each award of a decision does not pay of its entitlement."""
-    return {(p.id, a.measure): (a.entitlement or ZERO) - (a.amount or ZERO) for p in decision.groups() for a in p.awards}
+    return {(p.id, a.measure, a.year): (a.entitlement or ZERO) - (a.amount or ZERO)
+            for p in decision.groups() for a in p.awards}
 
 
 def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision, c: Change) -> tuple[Label, ...]:
@@ -315,8 +319,8 @@ def blocking(plan: Plan, now: ApplicantDecision, again: ApplicantDecision, c: Ch
     for p in again.groups():
         for a in p.awards:
             kept = (a.entitlement or ZERO) - (a.amount or ZERO)
-            mine = (p.id, a.measure) == (c.project, c.measure) or c.measure is None
-            if mine and kept > 0 or kept > before.get((p.id, a.measure), ZERO):
+            mine = (p.id, a.measure, a.year) == (c.project, c.measure, c.year) or c.measure is None
+            if mine and kept > 0 or kept > before.get((p.id, a.measure, a.year), ZERO):
                 for s in a.trace:
                     if s.rule in named and named[s.rule].withholds(s) and (c.measure is not None or s.rule != c.rule):
                         found.setdefault(s.rule, named[s.rule].name())
@@ -336,7 +340,7 @@ def evaluated_again(decider: Decider, app: Applicant, decision: ApplicantDecisio
     again = decider.applicant(with_fact(app, where, name, value, spec.scope))
     if again.status != "ok":
         return None
-    before, after = _award(decision, c.project, c.measure), _award(again, c.project, c.measure)
+    before, after = _award(decision, c), _award(again, c)
     if c.measure is not None:
         expect = c.expect if c.expect is not None else after.entitlement or ZERO if after is not None else ZERO
         promised = expect - (before.entitlement or ZERO if before is not None else ZERO)  # the entitlement's rise

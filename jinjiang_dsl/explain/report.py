@@ -363,10 +363,10 @@ def applicant_report(decider: Decider, app: Applicant, decision: ApplicantDecisi
         for a in p.awards:
             m = plan.measure(a.measure)
             awards.append(AwardReport(p.id or "", m, a, tier_rows(m, a), why_not(a, requirement(plan, app, p.id, a)),
-                                      tuple(suggestions.get((p.id, a.measure), ()))))
+                                      tuple(suggestions.get((p.id, a.measure, a.year), ()))))
     acted = {s.rule for r in awards for s in r.award.trace}
     rules = tuple(r for r in plan.rules if r.clause and r.id in acted)
-    return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None), ())),
+    return ApplicantReport(decision, category(plan, app), tuple(awards), tuple(suggestions.get((None, None, None), ())),
                            rules, allocations(tuple(awards)))
 
 

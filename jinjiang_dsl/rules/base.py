@@ -113,6 +113,7 @@ class Change:
     params: dict[str, Any]
     effect: Effect | None = None
     set_in: str | None = None  # the project whose fact is set, when it is not the award's (a year's sum)
+    year: int | None = None  # the award's year, for a measure over the year (one award per year, same measure)
 
     @property
     def offered(self) -> bool:
