@@ -22,7 +22,7 @@ from .batch import Tally
 from .decide import contribution
 from .decisions import BatchDecision
 from .inputs import Applicant
-from .ir import Arith, Cond, Formula, Measure, measure_key
+from .ir import Arith, Cond, Const, Formula, Measure, measure_key
 from .plan import Plan
 from .rules import AnnualCap, Limit, Once, Rule, Validity
 from .runtime.money import fmt_compact, fmt_money, fmt_plain, percent_text
@@ -235,18 +235,22 @@ def _formula(f: Formula, lang: str) -> str:
     if f.kind == "rate":
         return f"{base}的 {f.rate_text}" if zh else f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):
-        rows = "; ".join(f"{t.text}: {_expr_text(t.amount)}" for t in f.tiers)
+        rows = "; ".join(f"{t.text}: {_figure(t.amount, None, lang)}" for t in f.tiers)
         return f"{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
     if f.kind == "category":
-        rows = "; ".join(f"{label.get(lang)}: {_expr_text(a)}" for _, label, a in f.rows)
+        rows = "; ".join(f"{label.get(lang)}: {_figure(a, None, lang)}" for _, label, a in f.rows)
         return f"按{base} {{{rows}}}" if zh else f"by {base} {{{rows}}}"
     if f.kind == "referred":
         return "另行规定" if zh else "referred"
     return base
 
 
-def _expr_text(e: Any) -> str:
-    return getattr(e, "text", None) or type(e).__name__
+def _figure(e: Any, text: str | None, lang: str) -> str:
+    """An amount of the policy as the report's language writes figures: 50万 in Chinese, 500,000 in English
+    (a tier's boundary words stay the notice's); an expression as written."""
+    if lang == "en" and isinstance(e, Const) and isinstance(e.value, Decimal):
+        return fmt_plain(e.value)
+    return text or getattr(e, "text", None) or type(e).__name__
 
 
 def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str, int]]:
@@ -259,9 +263,10 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     yield "requirements", "; ".join(_cond(c, lang) for c in m.requirements), \
         m.requirements[0].line if m.requirements else m.line
     yield "amount", _formula(m.formula, lang), m.amount_line
-    yield "at most", m.cap_text or "", m.amount_line
+    yield "at most", _figure(m.cap, m.cap_text, lang) if m.cap_text else "", m.amount_line
     for i, o in enumerate(m.overrides, 1):
-        most = ("" if not o.cap_text else f",最高 {o.cap_text}" if zh else f", at most {o.cap_text}")
+        cap = _figure(o.cap, o.cap_text, lang)
+        most = ("" if not o.cap_text else f",最高 {cap}" if zh else f", at most {cap}")
         yield f"when #{i}", f"{_cond(o.condition, lang)}: {_formula(o.formula_over(m.formula), lang)}{most}", \
             o.condition.line
     yield "cross checks", "; ".join(_cond(c, lang) for c in m.cross_checks), \

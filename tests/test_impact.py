@@ -77,12 +77,13 @@ def test_impact_names_measures_requirements_caps_and_rules_that_changed(tmp_path
     out = tmp_path / "impact.json"
     assert main(["impact", str(JINJIANG), str(path), str(APPS), "-o", str(out)]) == 0
     changes = json.loads(out.read_text(encoding="utf-8"))["policy_changes"]
-    assert {"what": "measure 1.2: at most", "old_line": 141, "new_line": 141, "before": "10万", "after": "12万",
+    # in English, figures as English writes them (as a limit's are), in Chinese as the notice does
+    assert {"what": "measure 1.2: at most", "old_line": 141, "new_line": 141, "before": "100,000", "after": "120,000",
             "before_zh": "10万", "after_zh": "12万"} in changes
     # a measure's own annual cap is one of its parts, on its line, in either language
     assert {"what": "measure 1.2: annual cap", "old_line": 143, "new_line": 143,
-            "before": "measure 1.2: cap 50万 per applicant per year, reduce in input order",
-            "after": "measure 1.2: cap 60万 per applicant per year, reduce in input order",
+            "before": "measure 1.2: cap 500,000 per applicant per year, reduce in input order",
+            "after": "measure 1.2: cap 600,000 per applicant per year, reduce in input order",
             "before_zh": "措施 1.2:每个申请人每年最高 50万,按申报顺序核减",
             "after_zh": "措施 1.2:每个申请人每年最高 60万,按申报顺序核减"} in changes
     assert len(changes) == 2
@@ -132,9 +133,31 @@ def test_impact_reads_header_overrides_and_quotas_with_their_lines(tmp_path: Pat
     assert (found["in force"]["old_line"], found["in force"]["after"]) == (9, "2023-05-01 to 2025-12-31")
     when = found["measure 1.1: when #1"]  # the override's rate is of the measure's base, which it keeps
     assert when["old_line"] == 88 and when["after"].endswith(": 30% of (software investment + hardware "
-                                                             "investment), at most 100万")
+                                                             "investment), at most 1,000,000")
+    assert when["after_zh"].endswith("的 30%,最高 100万")
     assert found["measure 1.1: quota"]["old_line"] == 90
     assert found["measure 1.1: quota"]["after_zh"] == "每年每个所属产业 3 个"
+
+
+def test_impact_writes_the_amounts_of_categories_and_tiers_as_its_language_writes_figures(tmp_path: Path) -> None:
+    # S2: a category's amount in English is 400,000, not 40万 (a limit's figures already were); Chinese keeps 40万
+    shape = ROOT / "policies" / "shapes" / "s02_by_category.pol"
+    source = shape.read_text(encoding="utf-8")
+    old, new = tmp_path / "old.pol", tmp_path / "new.pol"
+    old.write_text(source[:source.index("  example")] + "}\n", encoding="utf-8")
+    new.write_text(old.read_text(encoding="utf-8").replace("provincial: 30万", "provincial: 40万"), encoding="utf-8")
+    apps, out = tmp_path / "apps.json", tmp_path / "impact.json"
+    apps.write_text('{"applicants": [{"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "level": "provincial"}]}]}',
+                    encoding="utf-8")
+    assert main(["impact", str(old), str(new), str(apps), "-o", str(out)]) == 0
+    (change,) = json.loads(out.read_text(encoding="utf-8"))["policy_changes"]
+    assert (change["before"], change["after"]) == ("by level of recognition {national: 1,000,000; provincial: 300,000}",
+                                                   "by level of recognition {national: 1,000,000; provincial: 400,000}")
+    assert change["after_zh"] == "按认定级别 {国家级: 100万; 省级: 40万}"
+    # a tier's boundary words stay the notice's; what it pays is a figure
+    tiers = [c for c in impact_changes(tmp_path, JINJIANG.read_text(encoding="utf-8").replace(
+        "    50家以上: 30万", "    50家以上: 35万")) if c["what"] == "measure 2.1: amount"]
+    assert tiers and "50家以上: 350,000}" in tiers[0]["after"] and "50家以上: 35万}" in tiers[0]["after_zh"]
 
 
 def test_impact_on_a_terminal_shows_a_conditions_brackets_and_never_cuts_a_change_short(tmp_path: Path,

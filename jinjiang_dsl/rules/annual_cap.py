@@ -64,9 +64,11 @@ class AnnualCap(Rule):
         return Label(f"{self.measure} 每个申请人年度上限 {zh}元", f"{self.measure}: annual cap of {en} yuan per applicant")
 
     def describe(self, lang: str = "en") -> str:
+        # the cap as the language writes figures (100万, 1,000,000), as a limit's is
+        cap = self.cap.shown.render(lang, False) if self.cap else self.cap_text
         if lang == "zh":
-            return f"措施 {self.measure}:每个申请人每年最高 {self.cap_text},{REDUCE_ZH[self.reduction]}"
-        return f"measure {self.measure}: cap {self.cap_text} per applicant per year, reduce {REDUCE[self.reduction]}"
+            return f"措施 {self.measure}:每个申请人每年最高 {cap},{REDUCE_ZH[self.reduction]}"
+        return f"measure {self.measure}: cap {cap} per applicant per year, reduce {REDUCE[self.reduction]}"
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
         years = by_year(claims, lambda c: c.measure.id == self.measure and c.status == "granted")
