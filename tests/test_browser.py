@@ -60,7 +60,7 @@ def test_printed_report_cites_the_rule_that_chose_between_measures(tmp_path: Pat
     assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E001", "-o", str(page)]) == 0
     text = flat(printed_text(page, tmp_path))
     assert "R1 就高不重复 — 条款 结尾段一 除特别规定外,同一项目同一年度符合本通知中多项扶持政策条款" in text
-    assert "[R1] 就高不重复:本项目同时符合 2 项措施,取最高的 1.1(1,000,000 元)" in text
+    assert "[R1] 就高不重复:本项目同时符合 2 项措施,取最高的措施 1.1(1,000,000 元)" in text
 
 
 def test_batch_report_renders_its_charts(tmp_path: Path) -> None:

@@ -188,6 +188,19 @@ def test_each_year_s_award_of_a_measure_over_the_year_gets_its_own_suggestions()
     assert found == {((None, "1", 2024), "requirement_at_least"), ((None, "1", 2025), "cap_bound")}
 
 
+def test_highest_not_stacked_names_the_winning_measure_as_a_measure_not_a_bare_number() -> None:
+    # S7 per applicant: with measure ids 1 and 2, "granted 1 for project P1" read as an amount
+    p = load_policy(ROOT / "policies" / "shapes" / "s07_highest_per_applicant.pol")
+    apps, batch = p.run({"applicants": [{"id": "X", "projects": [
+        {"id": "P1", "date": "2024-03-01", "national_little_giant": True},
+        {"id": "P2", "date": "2024-09-01", "provincial_center": True}]}]})
+    en = markdown.render(report.build(p.decider(), apps, batch), "en")
+    assert "the applicant qualifies for 2 awards in 2024; the highest is measure 1 (500,000 yuan)" in en
+    assert "this year the applicant is granted measure 1 for project P1 (500,000 yuan)" in en
+    zh = markdown.render(report.build(p.decider(), apps, batch), "zh")
+    assert "取最高的措施 1(500,000 元)" in zh and "已由项目 P1 的措施 1(500,000 元)享受" in zh
+
+
 def test_lifting_one_limit_names_the_next_limit_that_keeps_part_of_the_gain() -> None:
     # s05_two_limits: the contribution (100万) cuts 250万 to 100万; lifting it to 250万 pays 200万, since the
     # fixed 200万 cap (R2) then applies: the suggestion says R2 keeps back 50万
@@ -414,8 +427,8 @@ def test_why_not_says_not_provided(policy: Any, evaluated: Any) -> None:
 
 def test_r1_comparison_names_winner_and_loser(policy: Any, evaluated: Any) -> None:
     text = markdown.render(build(policy, evaluated, "E001"), "en")
-    assert "the highest is 1.1 (1,000,000 yuan); not stacked: 2.2 (100,000 yuan)" in text
-    assert "1.1 pays 1,000,000 yuan, more than this measure's 100,000 yuan; superseded" in text
+    assert "the highest is measure 1.1 (1,000,000 yuan); not stacked: 2.2 (100,000 yuan)" in text
+    assert "measure 1.1 pays 1,000,000 yuan, more than this measure's 100,000 yuan; superseded" in text
 
 
 ALLOWED_LATIN = re.compile(

@@ -65,7 +65,7 @@ def test_r1_winner_lists_a_lower_numbered_loser_at_its_own_amount() -> None:
     p = project(mis_software_spend="3000000", **g5("400000"))
     out = evaluate(doc(enterprise(p, **MFR_ABOVE)))
     [won] = r1_steps(find_award(out, "2.2"))
-    assert "the highest is 2.2 (300,000 yuan); not stacked: 1.2 (60,000 yuan)" in won["text"]
+    assert "the highest is measure 2.2 (300,000 yuan); not stacked: 1.2 (60,000 yuan)" in won["text"]
 
 
 def test_r1_the_choice_stands_says_whether_the_reduced_winner_is_still_above_the_loser() -> None:
@@ -74,7 +74,7 @@ def test_r1_the_choice_stands_says_whether_the_reduced_winner_is_still_above_the
                 sme_interconnected=True, cloud_service_fee="80000")
     out = evaluate(doc(enterprise(p, fiscal_contribution="50000", **MFR_ABOVE)))
     text = trace_text(find_award(out, "2.3"))
-    assert ("the winner 3.1 was reduced to 50,000 yuan (from 500,000 yuan) by the rules applied after it, still not "
+    assert ("the winner, measure 3.1, was reduced to 50,000 yuan (from 500,000 yuan) by the rules applied after it, still not "
             "below this measure's 30,000 yuan") in text
     assert "below this measure's 30,000 yuan, but" not in text
 
@@ -673,7 +673,7 @@ def test_i10_a_winner_reduced_after_r1_says_the_choice_stands() -> None:
     assert ("Highest, not stacked: the choice stands: after winning, this measure was reduced to 0 yuan (from "
             "100,000 yuan) by the rules applied after it; 2.3 (60,000 yuan), superseded, is not reconsidered"
             ) in trace_text(winner)
-    assert ("Highest, not stacked: the choice stands: the winner 1.2 was reduced to 0 yuan (from 100,000 yuan) by "
+    assert ("Highest, not stacked: the choice stands: the winner, measure 1.2, was reduced to 0 yuan (from 100,000 yuan) by "
             "the rules applied after it, below this measure's 60,000 yuan, but this measure is not reconsidered"
             ) in trace_text(loser)
     assert "not reconsidered" not in trace_text(find_award(out, "1.2", "P1"))

@@ -48,40 +48,40 @@ class HighestNotStacked(Rule):
     WITHHOLDING: ClassVar[frozenset[str]] = frozenset(
         {"lost", "lost_tie", "lost_applicant", "earlier_applicant", "other_policy"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
-        "highest.won": ("{title}:本项目同时符合 {count} 项措施,取最高的 {measure}({amount} 元);不重复享受:{others}",
-                        "{title}: the project qualifies under {count} measures; the highest is {measure} "
+        "highest.won": ("{title}:本项目同时符合 {count} 项措施,取最高的措施 {measure}({amount} 元);不重复享受:{others}",
+                        "{title}: the project qualifies under {count} measures; the highest is measure {measure} "
                         "({amount} yuan); not stacked: {others}"),
-        "highest.won_tie": ("{title}:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的 {measure};"
+        "highest.won_tie": ("{title}:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的措施 {measure};"
                             "不重复享受:{others}",
                             "{title}: the project qualifies under {count} measures; {amount} yuan is a tie, "
-                            "and the lower measure number {measure} wins; not stacked: {others}"),
-        "highest.lost": ("{title}:{winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
-                         "{title}: {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
+                            "and the lower measure number, measure {measure}, wins; not stacked: {others}"),
+        "highest.lost": ("{title}:措施 {winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
+                         "{title}: measure {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
                          "superseded"),
-        "highest.lost_tie": ("{title}:{winner} 与本措施同为 {amount} 元,取序号较小的 {winner},本措施不重复享受",
-                             "{title}: {winner} and this measure both pay {amount} yuan; the lower measure "
-                             "number {winner} wins; superseded"),
-        "highest.won_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,取最高的 {measure}({amount} 元);"
+        "highest.lost_tie": ("{title}:措施 {winner} 与本措施同为 {amount} 元,取序号较小的措施 {winner},本措施不重复享受",
+                             "{title}: measure {winner} and this measure both pay {amount} yuan; the lower "
+                             "measure number, measure {winner}, wins; superseded"),
+        "highest.won_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,取最高的措施 {measure}({amount} 元);"
                                   "不重复享受:{others}",
                                   "{title}: the applicant qualifies for {count} awards in {year}; the highest is "
-                                  "{measure} ({amount} yuan); not stacked: {others}"),
+                                  "measure {measure} ({amount} yuan); not stacked: {others}"),
         "highest.won_tie_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,按序号较小、"
-                                      "再按申报顺序在前,给予项目 {project} 的 {measure};不重复享受:{others}",
+                                      "再按申报顺序在前,给予项目 {project} 的措施 {measure};不重复享受:{others}",
                                       "{title}: the applicant qualifies for {count} awards in {year}; {amount} yuan "
                                       "is the highest more than once; by the lower measure number, then the earlier "
-                                      "project, {measure} of project {project} is granted; not stacked: {others}"),
-        "highest.lost_applicant": ("{title}:本申请人本年度已由项目 {project} 的 {winner}({winner_amount} 元)享受,"
+                                      "project, measure {measure} of project {project} is granted; not stacked: {others}"),
+        "highest.lost_applicant": ("{title}:本申请人本年度已由项目 {project} 的措施 {winner}({winner_amount} 元)享受,"
                                    "本项不重复享受",
-                                   "{title}: this year the applicant is granted {winner} for project {project} "
+                                   "{title}: this year the applicant is granted measure {winner} for project {project} "
                                    "({winner_amount} yuan); this award is not stacked on it"),
         "highest.earlier_applicant": ("{title}:本申请人 {year} 年度已由此前的 {earlier} 享受(可得 {held} 元),不低于本项的 "
                                       "{amount} 元,本项不重复享受",
                                       "{title}: in {year} the applicant already has {earlier} from an earlier batch "
                                       "(entitled to {held} yuan), not less than this award's {amount} yuan; not "
                                       "stacked"),
-        "highest.top_up_applicant": ("{title}:{measure}(可得 {entitlement} 元)高于此前的 {earlier}(可得 {held} 元,"
+        "highest.top_up_applicant": ("{title}:措施 {measure}(可得 {entitlement} 元)高于此前的 {earlier}(可得 {held} 元,"
                                      "已付 {paid} 元),补足差额:{entitlement} − {paid} = {amount} 元",
-                                     "{title}: {measure} ({entitlement} yuan) is higher than {earlier} from an "
+                                     "{title}: measure {measure} ({entitlement} yuan) is higher than {earlier} from an "
                                      "earlier batch (entitled to {held} yuan, {paid} yuan paid); it pays the "
                                      "difference: {entitlement} − {paid} = {amount} yuan"),
         "highest.other_policy": ("{title}:本项目依其他政策已获补助 {other} 元,不低于本通知最高可得的 {best} 元,"
@@ -96,14 +96,14 @@ class HighestNotStacked(Rule):
                                 "{title}: the choice stands: after winning, this measure was reduced to {amount} "
                                 "yuan (from {entitlement} yuan) by the rules applied after it; {others}, superseded, "
                                 "is not reconsidered"),
-        "highest.kept.superseded": ("{title}的选择不再改变:胜出的 {winner} 经其后的规则核减为 {amount} 元"
+        "highest.kept.superseded": ("{title}的选择不再改变:胜出的措施 {winner} 经其后的规则核减为 {amount} 元"
                                     "(原可得 {entitlement} 元),低于本措施的 {own} 元,但本措施不再重新比较",
-                                    "{title}: the choice stands: the winner {winner} was reduced to {amount} yuan "
+                                    "{title}: the choice stands: the winner, measure {winner}, was reduced to {amount} yuan "
                                     "(from {entitlement} yuan) by the rules applied after it, below this measure's "
                                     "{own} yuan, but this measure is not reconsidered"),
-        "highest.kept.superseded_still": ("{title}的选择不再改变:胜出的 {winner} 经其后的规则核减为 {amount} 元"
+        "highest.kept.superseded_still": ("{title}的选择不再改变:胜出的措施 {winner} 经其后的规则核减为 {amount} 元"
                                           "(原可得 {entitlement} 元),仍不低于本措施的 {own} 元",
-                                          "{title}: the choice stands: the winner {winner} was reduced to {amount} "
+                                          "{title}: the choice stands: the winner, measure {winner}, was reduced to {amount} "
                                           "yuan (from {entitlement} yuan) by the rules applied after it, still not "
                                           "below this measure's {own} yuan"),
     }
