@@ -201,6 +201,21 @@ def test_highest_not_stacked_names_the_winning_measure_as_a_measure_not_a_bare_n
     assert "取最高的措施 1(500,000 元)" in zh and "已由项目 P1 的措施 1(500,000 元)享受" in zh
 
 
+def test_a_fixed_sum_is_not_written_as_an_equation_of_itself_in_english() -> None:
+    # S7's "amount 50万": English said "Amount: 500,000 = 500,000 yuan"; Chinese shows 50万 as the figure it is
+    p = load_policy(ROOT / "policies" / "shapes" / "s07_stacking.pol")
+    apps, batch = p.run({"applicants": [{"id": "X", "projects": [
+        {"id": "P1", "date": "2024-05-01", "national_little_giant": True}]}]})
+    en = markdown.render(report.build(p.decider(), apps, batch), "en")
+    assert "Amount: a fixed sum of 500,000 yuan" in en and "500,000 = 500,000" not in en
+    assert "金额:50万 = 500,000 元" in markdown.render(report.build(p.decider(), apps, batch), "zh")
+    # a formula keeps its equation
+    p = load_policy(ROOT / "policies" / "shapes" / "s09_per_unit.pol")
+    apps, batch = p.run({"applicants": [{"id": "X", "projects": [{"id": "H1", "hired": "2024-03-01", "doctors": 3}]}]})
+    assert "Amount: 20,000 × full-time doctors newly hired 3 = 60,000 yuan" in markdown.render(
+        report.build(p.decider(), apps, batch), "en")
+
+
 def test_lifting_one_limit_names_the_next_limit_that_keeps_part_of_the_gain() -> None:
     # s05_two_limits: the contribution (100万) cuts 250万 to 100万; lifting it to 250万 pays 200万, since the
     # fixed 200万 cap (R2) then applies: the suggestion says R2 keeps back 50万

@@ -35,6 +35,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "rate.by": ("补助比例 {rate}(因{by}):{base} × {rate} = {value} 元",
                 "Rate {rate} (because: {by}): {base} × {rate} = {value} yuan"),
     "formula": ("金额:{shown} = {value} 元", "Amount: {shown} = {value} yuan"),
+    # a fixed sum: Chinese shows 50万 as the figure it is; English would say 500,000 = 500,000
+    "formula.fixed": ("金额:{shown} = {value} 元", "Amount: a fixed sum of {value} yuan"),
     "tier.bands": ("{label} {value} ∈ {interval}(“{words}”):第 {index} 档,补助 {amount} 元",
                    "{label} {value} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
     "shares": ("资金分担({ratio}):{amount} 元由 {parts} 承担",
@@ -186,6 +188,8 @@ def key_of(step: Step) -> str:
         return f"tier.{p['mode']}"
     if k == "rate" and p.get("by"):
         return "rate.by"
+    if k == "formula" and not p["shown"].names and " " not in p["shown"].template.en:
+        return "formula.fixed"  # one figure, no input and no operator
     if k == "base" and p["shown"].names and len(p["shown"].names) == 1 and p["shown"].template.zh == "{0}":
         return "base.simple"
     if "variant" not in p:
