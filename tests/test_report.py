@@ -216,6 +216,16 @@ def test_a_fixed_sum_is_not_written_as_an_equation_of_itself_in_english() -> Non
         report.build(p.decider(), apps, batch), "en")
 
 
+def test_an_applicant_giving_no_measure_s_facts_is_not_told_about_projects_it_does_not_have() -> None:
+    # S1: the measure reads the applicant's own facts and there are no projects; "No project of this applicant
+    # gives the facts of any measure" blamed projects
+    p = load_policy(ROOT / "policies" / "shapes" / "s01_applicant_level.pol")
+    apps, batch = p.run({"applicants": [{"id": "X", "recognised_on": "2024-05-01"}]})
+    assert "Neither this applicant nor any of its projects gives the facts of a measure." in markdown.render(
+        report.build(p.decider(), apps, batch), "en")
+    assert "本申请人及其项目均未提供任何措施所依据的事实。" in html.render(report.build(p.decider(), apps, batch), "zh")
+
+
 def test_lifting_one_limit_names_the_next_limit_that_keeps_part_of_the_gain() -> None:
     # s05_two_limits: the contribution (100万) cuts 250万 to 100万; lifting it to 250万 pays 200万, since the
     # fixed 200万 cap (R2) then applies: the suggestion says R2 keeps back 50万

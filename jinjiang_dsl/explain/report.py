@@ -82,7 +82,9 @@ WORDS: dict[str, tuple[str, str]] = {
                   "Setting the input errors aside (values that cannot be read left out, the rest as given), the "
                   "applicant would be entitled to the following. For reference only: nothing is granted until "
                   "the input is corrected"),
-    "no_awards": ("本申请人的项目未涉及任何措施。", "No project of this applicant gives the facts of any measure."),
+    # an applicant-level measure reads the applicant's own facts, a project's its project's: neither gave any
+    "no_awards": ("本申请人及其项目均未提供任何措施所依据的事实。",
+                  "Neither this applicant nor any of its projects gives the facts of a measure."),
     "yuan": ("元", "yuan"),
     "applicants": ("申请人一览", "Applicants"),
     "allocations": ("分配表", "Allocation tables"),
