@@ -102,11 +102,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "Decided again with {label} = {set}: this award {granted} yuan (now {granted_now}), the "
                            "applicant's total {total} yuan, {gain} more"),
     "change.effect.blocked": ("按{label}为 {set} 重新测算:本项给予 {granted} 元(现为 {granted_now} 元),申请人合计 {total} 元,"
-                              "增加 {gain} 元;另有 {blocked} 元因{rules}而得不到",
+                              "增加 {gain} 元;另有 {blocked} 元因{rules}而未能给予",
                               "Decided again with {label} = {set}: this award {granted} yuan (now {granted_now}), the "
                               "applicant's total {total} yuan, {gain} more; {blocked} yuan more is kept back by {rules}"),
     "change.effect.nothing": ("注意:按{label}为 {set} 重新测算,本项给予 {granted} 元(现为 {granted_now} 元),申请人合计仍为 "
-                              "{total} 元,不增加——{rules}使可得增加的 {blocked} 元得不到",
+                              "{total} 元,不增加:可得增加的 {blocked} 元因{rules}而未能给予",
                               "Beware: decided again with {label} = {set}, this award {granted} yuan (now "
                               "{granted_now}), but the applicant's total stays {total} yuan: the {blocked} yuan gained "
                               "is kept back by {rules}"),
@@ -119,7 +119,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                  "Decided again with {label} = {set}: the applicant's total {total} yuan (now "
                                  "{total_now}), {gain} more"),
     "change.effect.blocked.total": ("按{label}为 {set} 重新测算:申请人合计 {total} 元(现为 {total_now} 元),增加 {gain} 元;"
-                                    "另有 {blocked} 元因{rules}而得不到",
+                                    "另有 {blocked} 元因{rules}而未能给予",
                                     "Decided again with {label} = {set}: the applicant's total {total} yuan (now "
                                     "{total_now}), {gain} more; {blocked} yuan more is kept back by {rules}"),
     "change.effect.nothing.total": ("注意:按{label}为 {set} 重新测算,申请人合计仍为 {total} 元({rules})",

@@ -243,6 +243,7 @@ def allocation_table(a: Allocation, rounding: str, lang: str) -> Table:
                                                                                                    "instalments") else ""
     ratio = ":".join(fmt_plain(p.amount) for p in a.parts)
     caption = w(f"alloc.{a.method}", who=a.title.get(lang), year=year, total=total, target=target, unit=unit, ratio=ratio)
+    caption = caption[:1].upper() + caption[1:]  # a caption opening with "measure 1's annual cap"
     head: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     if a.method == "input_order":

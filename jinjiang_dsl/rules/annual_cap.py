@@ -61,7 +61,9 @@ class AnnualCap(Rule):
 
     def name(self) -> Label:
         zh, en = (self.cap.shown.render("zh", False), self.cap.shown.render("en", False)) if self.cap else ("", "")
-        return Label(f"{self.measure} 每个申请人年度上限 {zh}元", f"{self.measure}: annual cap of {en} yuan per applicant")
+        # "measure 1", not a bare "1:", which reads as a figure when measures are numbered 1, 2 …
+        return Label(f"措施 {self.measure} 每个申请人年度上限 {zh}元",
+                     f"measure {self.measure}'s annual cap of {en} yuan per applicant")
 
     def describe(self, lang: str = "en") -> str:
         # the cap as the language writes figures (100万, 1,000,000), as a limit's is

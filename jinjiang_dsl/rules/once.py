@@ -81,9 +81,9 @@ class Once(Rule):
         return self.measure
 
     def name(self) -> Label:
-        if self.per == "year":
-            return Label(f"{self.measure} 每个申请人每年限一次", f"{self.measure}: once per applicant per year")
-        return Label(f"{self.measure} 每个申请人限一次", f"{self.measure}: once per applicant")
+        if self.per == "year":  # "measure 1", not a bare "1:", which reads as a figure
+            return Label(f"措施 {self.measure} 每个申请人每年限一次", f"measure {self.measure}: once per applicant per year")
+        return Label(f"措施 {self.measure} 每个申请人限一次", f"measure {self.measure}: once per applicant")
 
     def describe(self, lang: str = "en") -> str:
         if lang == "zh":
