@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,3 +48,24 @@ def printed_text(page: Path, workdir: Path) -> str:
             pytest.fail("pdftotext is not installed (.ci/run installs poppler-utils)")
         pytest.skip("pdftotext is not installed (apt-get install poppler-utils)")
     return subprocess.run([tool, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+
+
+# counts the tables wider than the page's column, once laid out, into an element --dump-dom shows
+_OVERFLOW = ('<script>addEventListener("load", () => { const right = document.body.getBoundingClientRect().right;'
+             ' const n = [...document.querySelectorAll("table")].filter(t => t.getBoundingClientRect().right > right + 1)'
+             '.length; const d = document.createElement("output"); d.id = "overflow"; d.textContent = n;'
+             ' document.body.append(d); });</script>')
+
+
+def overflowing_tables(page: Path, workdir: Path, width: int = 1200) -> int:
+    """How many tables of the page stick out of its column on a screen ``width`` pixels wide (the page
+    itself has no script: a copy gets one that measures)."""
+    probe = workdir / (page.stem + ".probe.html")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _OVERFLOW + "</body>"), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},2000",
+                              "--dump-dom", probe.resolve().as_uri()],
+                             check=True, capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'<output id="overflow">(\d+)</output>', dom)
+    assert found is not None, "the probe did not run"
+    return int(found.group(1))

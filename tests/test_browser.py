@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from browser import printed_text, screenshot
+from browser import overflowing_tables, printed_text, screenshot
 
 from jinjiang_dsl.cli import main
 
@@ -71,6 +71,21 @@ def test_batch_report_renders_its_charts(tmp_path: Path) -> None:
     assert "Applicants with input errors" in text and "E013" in text
     shot = screenshot(page, tmp_path / "report.png")
     assert shot.stat().st_size > 10_000
+
+
+def test_an_english_allocation_table_fits_the_page_on_screen(tmp_path: Path) -> None:
+    # S5 pro rata in English: the heading "Exact share = before × 1,000,000 ÷ 1,030,000" kept on one line pushed
+    # the table past the page's column (190 mm) and off a 1200-pixel window
+    apps = tmp_path / "apps.json"
+    apps.write_text('{"applicants": [{"id": "B1", "projects": ['
+                    '{"id": "C1", "signed": "2024-03-01", "contract": "16666666.67"},'
+                    '{"id": "C2", "signed": "2024-06-01", "contract": "20000000"},'
+                    '{"id": "C3", "signed": "2024-09-01", "contract": "1000000"}]}]}', encoding="utf-8")
+    page = tmp_path / "b1.html"
+    shape = ROOT / "policies" / "shapes" / "s05_annual_cap_pro_rata.pol"
+    assert main(["explain", str(shape), str(apps), "--lang", "en", "-o", str(page)]) == 0
+    assert "Exact share = before × 1,000,000 ÷ 1,030,000" in page.read_text(encoding="utf-8")
+    assert overflowing_tables(page, tmp_path) == 0
 
 
 def test_docs_screenshot_is_current(tmp_path: Path) -> None:

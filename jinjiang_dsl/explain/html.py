@@ -45,6 +45,7 @@ table.allocation td:first-child, table.allocation th:first-child, table.allocati
   white-space: nowrap; }  /* the claim, and the +1 column, each on one line */
 p.note { color: var(--muted); margin: 0 0 10px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.allocation th.num { white-space: normal; }  /* a long heading ("Exact share = before × …") wraps, not the page */
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 tr.matched td { background: #dafbe1; font-weight: 700; }
 .status { font-weight: 600; white-space: nowrap; }
