@@ -183,9 +183,14 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     bands = html.split("by size of change")[-1]  # the chart of those that changed: 2 rose by [1万, 10万), in English
     assert ">+[10,000, 100,000)<" in bands and ">−(0, 10,000)<" in bands and "万" not in bands.split("</svg>")[0]
     assert "<title>0</title>" not in bands.split("</svg>")[0]
+    assert "<th>applicant</th>" in html and "<th>id</th>" not in html
+    zh = tmp_path / "impact.zh.html"
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(zh)]) == 0
+    assert "<th>申请人</th>" in zh.read_text(encoding="utf-8")
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text"]) == 0
     printed = capsys.readouterr().out  # in Chinese throughout, the policy's change as well
     assert "措施 1.1:金额" in printed and "+135,000.00" in printed and "E010" in printed
+    assert "┃ id " not in printed and "┃ 申请人 " in printed  # the largest changes' heading is Chinese too
     assert "硬件设备投入金额)的 20%" in printed and "investment" not in printed
     assert "+[1万, 10万)" in printed  # the bands as the notice writes figures
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text", "--lang", "en"]) == 0

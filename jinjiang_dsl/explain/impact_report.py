@@ -26,6 +26,7 @@ WORDS = {
     "applicants": ("申请人", "applicants"), "gain": ("增加", "gain"), "lose": ("减少", "lose"),
     "same": ("不变", "same"), "errors": ("输入有误", "input errors"), "bands": ("按变化幅度", "by size of change"),
     "largest": ("变化最大的申请人", "largest changes"), "engine": ("计算引擎", "engine"), "yuan": ("元", "yuan"),
+    "id": ("申请人", "applicant"),
 }
 
 
@@ -117,8 +118,8 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
     console.print(bands)
     if impact.largest:
         largest = Table(title=w("largest", lang))
-        for column in ("id", w("before", lang), w("after", lang), w("change", lang)):
-            largest.add_column(column, justify="left" if column == "id" else "right")
+        for i, column in enumerate((w("id", lang), w("before", lang), w("after", lang), w("change", lang))):
+            largest.add_column(column, justify="right" if i else "left")
         for m in impact.largest:
             largest.add_row(visible(str(m.id)), _money(m.before), _money(m.after), _signed(m.delta))
         console.print(largest)
@@ -188,7 +189,7 @@ def render_html(impact: Impact, lang: str) -> str:
     # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar
     body.append(bar_chart([(band.get(lang), Decimal(n)) for band, n in impact.bands if band.zh != "0"], w("bands", lang)))
     if impact.largest:
-        body.append(f"<h3>{w('largest', lang)}</h3><table><tr><th>id</th>" + "".join(
+        body.append(f"<h3>{w('largest', lang)}</h3><table><tr><th>{w('id', lang)}</th>" + "".join(
             f'<th class="num">{w(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>")
         body += [f'<tr><td>{escape(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
                  f'<td class="num">{_money(m.after)}</td><td class="num">{escape(_signed(m.delta))}</td></tr>'
