@@ -55,13 +55,16 @@ def fact_value(kind: str, v: ast.Expr | ast.Quote) -> Any:
 def record(policy: Policy, example: ast.Example) -> dict[str, Any]:
     """The application an example states: one applicant (id ``example``) with its projects.
 
-    A project that gives no date is dated the first day the policy is in force.
+    A project that gives no date is dated the first day the policy is in force, when the policy is
+    dated by a project input; a date of the applicant is the applicant's to give.
     """
     inputs = policy.plan.inputs
     rec: dict[str, Any] = {"id": "example"}
     for f in example.applicant:
         rec[f.name] = fact_value(inputs[f.name].kind if f.name in inputs else "", f.value)
     dated = policy.plan.dated_by
+    if dated is not None and inputs[dated].scope != "project":
+        dated = None
     first_day = policy.plan.in_force[0].isoformat() if policy.plan.in_force else None
     projects = []
     for p in example.projects:

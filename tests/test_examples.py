@@ -168,3 +168,30 @@ def test_coverage_asks_nothing_below_zero_of_an_input_that_is_never_negative() -
     policy = policy_from_source(source.replace("  amount 2万 × doctors", "  requires doctors > 0\n  amount 2万 × doctors"))
     [item] = [i for i in Coverage(policy.plan).items.values() if i.what.startswith("boundary 0 in")]
     assert item.wanted == ("at", "above")
+
+
+def test_an_example_s_project_is_not_given_the_applicant_s_date() -> None:
+    # dated by an applicant input, an example's project was given that input as a fact of its own,
+    # and every such example failed with "unknown field: declared_on belongs to the applicant"
+    from jinjiang_dsl.api import policy_from_source
+
+    policy = policy_from_source("""
+policy "示例" / "Example" {
+  in force from 2024-01-01 to 2026-12-31
+  dated by declared_on
+  rounding 0.01元 half_up
+}
+applicant { declared_on: date "申报日期" / "date of the claim" }
+project { doctors: count "新引进博士人数" / "doctors hired" }
+measure 1 "人才奖励" / "Talent award" {
+  clause 一
+  amount 5万 × doctors
+  example "两名博士" / "two doctors" {
+    applicant { declared_on: 2024-06-01 }
+    project H1 { doctors: 2 }
+    expect H1 granted 10万
+  }
+}
+""")
+    [result] = run_all(policy)
+    assert result.passed, result.failures
