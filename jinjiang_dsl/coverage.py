@@ -180,6 +180,8 @@ class Coverage:
                 for s in a.trace:
                     k, prm = s.kind, s.params
                     if k in ("beneficiary", "requirement"):
+                        if prm.get("zero"):
+                            continue  # divides by zero: decided neither way
                         self.see(m.rule, f"{k}: {prm['label'].en}", "true" if prm["ok"] else "false")
                     elif k == "override":
                         self.see(m.rule, f"override: {prm['label'].en}", "true" if prm["applies"] else "false")

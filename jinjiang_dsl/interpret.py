@@ -18,7 +18,7 @@ from .plan import Plan
 from .runtime.intervals import lower_key, part_in, percent_text
 from .runtime.money import round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
-from .runtime.trace import Label, Shown, Step, bracket_sum, cross_check
+from .runtime.trace import Label, Shown, Step, bracket_sum, cross_check, joined
 
 Facts = dict[str, Any]
 
@@ -106,8 +106,17 @@ class Interpreter:
         checks = ([("beneficiary", m.beneficiary)] if m.beneficiary else []) + [
             ("requirement", r) for r in m.requirements
         ]
+        undecided: Undefined | None = None  # the first condition that divides by zero
         for kind, cond in checks:
-            ok, missing = self.holds(cond, a, p)
+            try:
+                ok, missing = self.holds(cond, a, p)
+            except Undefined as exc:
+                undecided = undecided or exc
+                if steps is not None:
+                    steps.append(Step(rule, kind, {
+                        "ok": False, "label": cond.label, "shown": self.shown(cond, a, p), "missing": None,
+                        "zero": joined([self.plan.inputs[n].label for n in exc.names])}))
+                continue
             eligible = eligible and ok
             if steps is not None:
                 steps.append(Step(rule, kind, {
@@ -116,6 +125,9 @@ class Interpreter:
                     "shown": self.shown(cond, a, p, ok),
                     "missing": self.plan.inputs[missing].label if missing else None,
                 }))
+        # The conditions are one 'and': a zero divisor decides nothing when another condition fails.
+        if undecided is not None and eligible:
+            raise undecided
         if not eligible:
             return MeasureResult("not_eligible", None)
         if m.formula.kind == "referred":

@@ -86,6 +86,31 @@ def test_a_zero_divisor_under_and_matters_only_when_the_other_side_holds(
         assert award["status"] == "not_eligible"
 
 
+@pytest.mark.parametrize("engine", ["compiled", "interpreter", "duckdb"])
+@pytest.mark.parametrize("listed, status", [(False, "ok"), (True, "error")])
+def test_a_zero_divisor_in_one_condition_matters_only_when_the_measure_s_other_conditions_hold(
+        engine: str, listed: bool, status: str, tmp_path: Path) -> None:
+    # a measure's conditions are one 'and': an enterprise that is not a beneficiary, whose revenue is 0,
+    # was an input error (losing every other award it had), though no quotient could have changed that
+    path = tmp_path / "lines.pol"
+    path.write_text(AND_POLICY.replace("  requires rd / revenue >= 3% and listed",
+                                       "  beneficiary listed \"上市\" / \"listed\"\n  requires rd / revenue >= 3%"),
+                    encoding="utf-8")
+    record = {"id": "A", "projects": [{"id": "P1", "date": "2024-06-01", "rd": "100", "revenue": "0",
+                                       "listed": listed}]}
+    policy = load_policy(path, backend="interpreter" if engine == "interpreter" else "compiled")
+    out = policy.run({"applicants": [record]}, trace=engine != "duckdb",
+                     **({"engine": "duckdb"} if engine == "duckdb" else {}))[1]
+    (applicant,) = out.to_json("en")["applicants"]
+    assert applicant["status"] == status, applicant
+    if status == "ok":
+        (award,) = applicant["projects"][0]["awards"]
+        assert award["status"] == "not_eligible"
+        if engine != "duckdb":
+            assert "Requirement not decided: 3% and listed (revenue divides and is 0 here; another condition is " \
+                   "not met, so this does not change the outcome)" in [s["text"] for s in award["trace"]]
+
+
 ONCE_POLICY = """policy "一次性" / "once" {
   issued 2024-01-01
   dated by date

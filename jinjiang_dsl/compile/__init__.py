@@ -25,7 +25,7 @@ from ..rules.once import first_dated, highest_entitled
 from ..runtime.intervals import Interval, part_in, percent_text
 from ..runtime.money import round_to
 from ..runtime.outcome import MeasureResult, Missing, Undefined
-from ..runtime.trace import Label, Shown, Step, bracket_sum, cross_check
+from ..runtime.trace import Label, Shown, Step, bracket_sum, cross_check, joined
 from .codegen import generate
 
 __all__ = ["compiled_backend", "generate"]
@@ -67,6 +67,7 @@ RUNTIME: dict[str, Any] = {
     "Step": Step,
     "cross_check": cross_check,
     "bracket_sum": bracket_sum,
+    "joined": joined,
     "MeasureResult": MeasureResult,
     "Undefined": Undefined,
     "round_to": round_to,

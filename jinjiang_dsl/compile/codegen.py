@@ -127,12 +127,31 @@ class CodeGenerator:
     def check(self, kind: str, cond: Cond, rule: str) -> None:
         out = self.out
         out(f"# {kind} (line {cond.line}): {cond.label.en!r}")
-        self.test("c", cond)
-        out("if not c:")
+        label = self.k.label(cond.label)
+        if "divide(" not in self.expr(cond.expr):
+            self.test("c", cond)
+            out("if not c:")
+            with out.indent():
+                out("eligible = False")
+            self.step(rule, kind, f"{{'ok': c, 'label': {label}, 'shown': {self.shown(cond, 'c')}, "
+                                  "'missing': LABELS.get(missing)}")
+            return
+        # the conditions are one 'and': a zero divisor decides nothing when another condition fails
+        out("try:")
         with out.indent():
-            out("eligible = False")
-        self.step(rule, kind, f"{{'ok': c, 'label': {self.k.label(cond.label)}, 'shown': {self.shown(cond, 'c')}, "
-                              "'missing': LABELS.get(missing)}")
+            self.test("c", cond)
+        out("except Undefined as zero:")
+        with out.indent():
+            out("undecided = undecided or zero")
+            self.step(rule, kind, f"{{'ok': False, 'label': {label}, 'shown': {self.shown(cond)}, 'missing': None, "
+                                  "'zero': joined([LABELS[n] for n in zero.names])}")
+        out("else:")
+        with out.indent():
+            out("if not c:")
+            with out.indent():
+                out("eligible = False")
+            self.step(rule, kind, f"{{'ok': c, 'label': {label}, 'shown': {self.shown(cond, 'c')}, "
+                                  "'missing': LABELS.get(missing)}")
 
     def measure(self, m: Measure) -> None:
         out = self.out
@@ -141,10 +160,17 @@ class CodeGenerator:
         with out.indent():
             out(repr(f"{m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})"))  # docstring
             out("eligible = True")
-            if m.beneficiary:
-                self.check("beneficiary", m.beneficiary, rule)
-            for cond in m.requirements:
-                self.check("requirement", cond, rule)
+            conditions = [("beneficiary", m.beneficiary)] if m.beneficiary else []
+            conditions += [("requirement", cond) for cond in m.requirements]
+            divides = any("divide(" in self.expr(cond.expr) for _, cond in conditions)
+            if divides:
+                out("undecided = None  # the first condition that divides by zero")
+            for kind, cond in conditions:
+                self.check(kind, cond, rule)
+            if divides:
+                out("if undecided is not None and eligible:")
+                with out.indent():
+                    out("raise undecided")
             out("if not eligible:")
             with out.indent():
                 out("return NOT_ELIGIBLE")

@@ -21,6 +21,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "beneficiary.fail": ("受益对象不符:{label} ✗({shown})", "Not a beneficiary: {label} ✗ ({shown})"),
     "beneficiary.missing": ("受益对象不符:{label} ✗(未提供{missing})",
                             "Not a beneficiary: {label} ✗ ({missing} not provided)"),
+    "beneficiary.undecided": ("受益对象无法判断:{label}(除数{zero}为 0;另有条件不满足,不影响结论)",
+                              "Beneficiary not decided: {label} ({zero} divides and is 0 here; another condition "
+                              "is not met, so this does not change the outcome)"),
+    "requirement.undecided": ("条件无法判断:{label}(除数{zero}为 0;另有条件不满足,不影响结论)",
+                              "Requirement not decided: {label} ({zero} divides and is 0 here; another condition "
+                              "is not met, so this does not change the outcome)"),
     "requirement.ok": ("条件满足:{label} ✓({shown})", "Requirement met: {label} ✓ ({shown})"),
     "requirement.fail": ("条件不满足:{label} ✗({shown})", "Requirement not met: {label} ✗ ({shown})"),
     "requirement.missing": ("条件不满足:{label} ✗(未提供{missing})",
@@ -176,7 +182,7 @@ def key_of(step: Step) -> str:
     """The catalogue key for a step: its kind, refined by what happened."""
     k, p = step.kind, step.params
     if k in ("beneficiary", "requirement"):
-        return f"{k}.{'ok' if p['ok'] else 'missing' if p.get('missing') else 'fail'}"
+        return f"{k}.{'ok' if p['ok'] else 'missing' if p.get('missing') else 'undecided' if p.get('zero') else 'fail'}"
     if k == "override":
         return "override.applies" if p["applies"] else "override.not"
     if k == "cap":  # a cap is per project unless the measure is decided for the applicant (or its year)

@@ -27,6 +27,11 @@ class Label:
         return self.en if lang == "en" else self.zh
 
 
+def joined(labels: list[Label]) -> Label:
+    """The inputs a divisor is made of, as one name: "研发费用、营业收入" / "R&D + revenue"."""
+    return Label("、".join(x.zh for x in labels), " + ".join(x.en for x in labels))
+
+
 def cited(clause: str, en: str, lang: str) -> str:
     """A clause as a report cites it: in English, the drafter's English name before the notice's words."""
     return f"{en} ({clause})" if lang == "en" and en else clause

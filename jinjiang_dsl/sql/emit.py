@@ -277,9 +277,14 @@ class Emitter:
         conditions = [_at(c.line, self.expr, c.expr) for c in (m.beneficiary, *m.requirements) if c is not None]
         eligible = " AND ".join(_held(c) for c in conditions) or "TRUE"
         # the divisor of the first condition that stops at a zero one: Python checks every condition (a
-        # missing fact only makes one fail), so each is read whatever those before said
+        # missing fact only makes one fail), so each is read whatever those before said; the conditions
+        # are one 'and', so a zero divisor matters only when no other condition fails
         zeros = [c.zero for c in conditions if c.zero != "NULL"]
         zero = "NULL" if not zeros else zeros[0] if len(zeros) == 1 else f"COALESCE({', '.join(zeros)})"
+        fails = [f"NOT {_held(c)}" if c.zero == "NULL" else f"({c.zero} IS NULL AND NOT {_held(c)})"
+                 for c in conditions]
+        if zeros and len(conditions) > 1:
+            zero = f"CASE WHEN {' OR '.join(fails)} THEN NULL ELSE {zero} END"
         listed = ", ".join(sorted(m.own_facts))
         head = (f"  -- {comment(f'measure {m.id} {m.title.zh} / {m.title.en}: clause {m.clause} ({self.plan.path}:{m.line})')}\n"
                 f"  -- {comment(f'for the records that give any of: {listed}')}\n"
