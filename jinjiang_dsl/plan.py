@@ -171,7 +171,11 @@ class _Planner:
             if isinstance(e, ast.Compare) and isinstance(e.left, ast.YearOf) != isinstance(e.right, ast.YearOf):
                 sides = [literal(x.text) if isinstance(x, ast.Quantity) else paren(x, lang) for x in (e.left, e.right)]
                 return f"{sides[0]} {OPS[e.op][lang]} {sides[1]}"  # a year is written as it is (2024, not 2,024)
-            if isinstance(e, (ast.BinOp, ast.Compare, ast.BoolOp)):
+            if isinstance(e, ast.Compare):  # a value of a closed set by its label, as in 'in {…}'
+                sides = [value_label(x, e.right if x is e.left else e.left, lang) or paren(x, lang)
+                         for x in (e.left, e.right)]
+                return f"{sides[0]} {OPS[e.op][lang]} {sides[1]}"
+            if isinstance(e, (ast.BinOp, ast.BoolOp)):
                 return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
             if isinstance(e, ast.Not) and isinstance(e.operand, ast.InInterval):  # a failed window: x ∉ [a, b]
                 inside = e.operand
@@ -195,6 +199,15 @@ class _Planner:
             if isinstance(e, ast.InInterval):
                 return f"{walk(e.operand, lang)} ∈ {literal(from_ast(e.interval).read('en' if lang else 'zh'))}"
             raise TypeError(e)  # pragma: no cover
+
+        def value_label(value: ast.Expr, other: ast.Expr, lang: int) -> str | None:
+            """``value``, a value of the closed set ``other`` is an input of, by its label (``kind == provider``)."""
+            spec = self.inputs.get(other.ident) if isinstance(other, ast.Name) else None
+            if not isinstance(value, ast.Name) or spec is None or value.ident in self.inputs \
+                    or self.definition(value, local) is not None:
+                return None
+            label = spec.value_labels.get(value.ident)
+            return literal(label.get("en" if lang else "zh")) if label else None
 
         def paren(e: ast.Expr, lang: int) -> str:
             text = walk(e, lang)

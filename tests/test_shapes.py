@@ -373,3 +373,18 @@ def test_a_year_compared_with_year_of_a_date_is_written_as_a_year_in_english() -
     texts = [render(s, "en") for o in run_all(p) for g in o.decision.groups() for a in g.awards for s in a.trace]
     assert any("(the year of date signed 2024-12-31) = 2024)" in t for t in texts)
     assert not any("2,024" in t for t in texts)
+
+
+@pytest.mark.parametrize("backend", ["compiled", "interpreter"])
+def test_a_value_compared_with_a_choice_is_shown_by_its_label(backend: str, tmp_path: Path) -> None:
+    # 'level == national' read "认定级别 省级 ≠ national": the input's value by its label, the other by its name
+    path = tmp_path / "labels.pol"
+    path.write_text((ROOT / "policies" / "shapes" / "s02_by_category.pol").read_text(encoding="utf-8").replace(
+        "  amount by level {", '  when level == national "国家级" / "national": 200万\n  amount by level {'),
+        encoding="utf-8")
+    record = {"id": "A", "projects": [{"id": "P1", "date": "2024-06-01", "level": "provincial"}]}
+    out = load_policy(path, backend=backend).evaluate({"applicants": [record]})
+    (award,) = out.to_json("zh")["applicants"][0]["projects"][0]["awards"]
+    assert any(s["text"].endswith("(认定级别 省级 ≠ 国家级)") for s in award["trace"]), award["trace"]
+    (award,) = out.to_json("en")["applicants"][0]["projects"][0]["awards"]
+    assert any(s["text"].endswith("(level of recognition provincial ≠ national)") for s in award["trace"])
