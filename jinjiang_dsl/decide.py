@@ -169,7 +169,7 @@ class Decider:
         where = project.path if project is not None and self.plan.inputs[name].scope == "project" else app.path
         divisor = " + ".join(self.plan.inputs[n].label.en for n in exc.names)
         divisor_zh = "、".join(self.plan.inputs[n].label.zh for n in exc.names)
-        return Problem(f"{what} divides by {divisor}, which is 0 here", f"{what_zh}以{divisor_zh}为除数,此处为 0"
+        return Problem(f"{what} divides by {divisor}, which is 0 here", f"{what_zh}{' ' if measure else ''}以{divisor_zh}为除数,此处为 0"
                        ).at(f"{where}.{name}").of(app.id, pid if where != app.path else None)
 
     def _decide(self, app: Applicant, earlier: tuple[Earlier, ...] | None = None) -> ApplicantDecision:

@@ -78,9 +78,12 @@ def test_a_zero_divisor_under_and_matters_only_when_the_other_side_holds(
     path.write_text(AND_POLICY, encoding="utf-8")
     record = {"id": "A", "projects": [{"id": "P1", "date": "2024-06-01", "rd": "100", "revenue": "0",
                                        "listed": listed}]}
-    out = load_policy(path, backend=backend).evaluate({"applicants": [record]}).to_json("en")
-    (applicant,) = out["applicants"]
+    decided = load_policy(path, backend=backend).evaluate({"applicants": [record]})
+    (applicant,) = decided.to_json("en")["applicants"]
     assert (applicant["status"], applicant["errors"]) == (status, errors)
+    if errors:  # 措施 1 以…: "措施 1以营业收入" read as "1以上"-like run-on text
+        assert [e.text("zh") for e in decided.applicants[0].errors] == [
+            "applicants[0].projects[0].revenue:措施 1 以营业收入为除数,此处为 0(申请人 A,项目 P1)"]
     if status == "ok":
         (award,) = applicant["projects"][0]["awards"]
         assert award["status"] == "not_eligible"
