@@ -514,7 +514,7 @@ def test_explain_of_a_json_lines_file_finds_an_id_however_written_and_takes_the_
                     '{"id": "AB", "kind": "enterprise", "projects": []}\n', encoding="utf-8")
     page = tmp_path / "page.md"
     assert main(["explain", str(JINJIANG), str(data), "--applicant", "AB", "--lang", "en", "-o", str(page)]) == 0
-    assert "## Applicant AB (platform or system service provider)" in page.read_text(encoding="utf-8")
+    assert "## Applicant AB (applicant kind: platform or system service provider)" in page.read_text(encoding="utf-8")
 
 
 def test_a_figure_past_decimal_38_in_a_file_is_decided_by_python_and_stops_no_one() -> None:

@@ -626,3 +626,38 @@ def test_rules_across_measures_are_cited_and_their_steps_tagged(policy: Any, eva
             'municipal finances this year 650,000 − other municipal subsidies this year 0); 900,000 yuan in 2023 exceeds '
             'it, so grants are reduced pro rata: 300,000 × 650,000 ÷ 900,000 = 216,666.666667') in page
     assert "<li>[R2] Enterprise annual cap: headroom 650,000 yuan" in page
+
+
+def test_the_heading_names_the_input_that_gives_the_applicant_s_kind_and_why_not_skips_an_undecided_ratio(
+        tmp_path: Path) -> None:
+    # in another notice the first 'one of' input may be anything: "A2 某公司 (重新认定)" said nothing;
+    # and a condition not decided for a zero divisor is not a reason: the failing beneficiary is
+    source = tmp_path / "tech.pol"
+    source.write_text("""policy "科技创新" / "Innovation" {
+  dated by declared_on
+  rounding 0.01元 half_up
+}
+applicant {
+  declared_on: date "申报日期" / "date of the claim"
+  hte: one of { first "首次认定" / "first", renewed "重新认定" / "renewed" } "高企认定情况" / "high-tech recognition"
+  above_scale: bool "规上企业" / "above scale"
+  rd: money "研发费用" / "R&D"
+  revenue: money "营业收入" / "revenue"
+}
+measure 1 "研发补助" / "R&D subsidy" {
+  clause 一
+  beneficiary above_scale "规上企业" / "above scale"
+  requires rd / revenue >= 3% "研发占比3%以上" / "R&D at least 3% of revenue"
+  amount 5% of rd
+}
+""", encoding="utf-8")
+    apps = tmp_path / "apps.json"
+    apps.write_text(json.dumps({"applicants": [{"id": "A2", "declared_on": "2024-06-01", "hte": "renewed",
+                                                "above_scale": False, "rd": "100", "revenue": "0"}]}),
+                    encoding="utf-8")
+    page = tmp_path / "A2.md"
+    assert main(["explain", str(source), str(apps), "--applicant", "A2", "-o", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "## 申请人 A2 (高企认定情况:重新认定)" in text
+    why = text[text.index("**未获补助的原因**"):]
+    assert "受益对象不符:规上企业" in why and "条件无法判断" not in why

@@ -340,7 +340,7 @@ def why_not(award: Award, need: Change | None = None) -> tuple[Step, ...]:
         return ()
     found = []
     for s in award.trace:
-        if s.kind in ("beneficiary", "requirement") and not s.params.get("ok") or s.kind in WHY_NOT_KINDS or (s.kind == "period" and s.params.get("variant") == "out_of_period"):
+        if s.kind in ("beneficiary", "requirement") and not s.params.get("ok") and not s.params.get("zero") or s.kind in WHY_NOT_KINDS or (s.kind == "period" and s.params.get("variant") == "out_of_period"):
             found.append(s)
             if need is not None and s.kind == "requirement" and s.params["label"] == need.params["requirement"]:
                 found.append(Step(s.rule, f"needs.{need.kind.removeprefix('requirement_')}", need.params))
@@ -348,11 +348,13 @@ def why_not(award: Award, need: Change | None = None) -> tuple[Step, ...]:
 
 
 def category(plan: Plan, app: Applicant) -> Label | None:
-    """What kind of applicant this is, for the heading: the value of its first closed-set input."""
+    """What kind of applicant this is, for the heading: its first closed-set input, named with its value,
+    since in another notice that input may say anything ("认定情况:重新认定", not a bare "重新认定")."""
     for spec in plan.inputs.values():
         value = app.facts.get(spec.name)
         if spec.scope == "applicant" and spec.kind == "enum" and isinstance(value, str):
-            return spec.value_labels.get(value, Label(value, value))
+            shown = spec.value_labels.get(value, Label(value, value))
+            return Label(f"{spec.label.zh}:{shown.zh}", f"{spec.label.en}: {shown.en}")
     return None
 
 
