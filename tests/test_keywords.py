@@ -145,10 +145,13 @@ def test_messages_quote_keywords_as_the_file_spells_them() -> None:
                       "a keyword is followed by a space before a name: '条件 selected_demo'")]
     [(message, hint)] = problems(chinese.replace("金额 20% 的 investment", "金额 20% investment", 1))
     assert message == "unexpected 'investment'" and hint is not None
-    assert "'上限'" in hint and "'cap'" not in hint
+    assert hint == "a share of a base is written with '的': '20% 的 investment'"
     [(_, hint)] = problems(JINJIANG.read_text(encoding="utf-8").replace("amount 20% of investment",
                                                                          "amount 20% investment", 1))
-    assert hint is not None and "'cap'" in hint and "'上限'" not in hint
+    assert hint == "a share of a base is written with 'of': '20% of investment'"
+    [(message, hint)] = problems(chinese.replace("金额 20% 的 investment", "金额 20% 的 investment 元", 1))
+    assert message == "unexpected '元'" and hint is not None  # the list of what may stand there
+    assert "'上限'" in hint and "'cap'" not in hint
 
 
 def test_fmt_keywords_converts_checks_and_writes(tmp_path: Path, capsys: Any) -> None:

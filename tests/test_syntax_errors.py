@@ -322,6 +322,40 @@ def test_share_on_the_right_of_an_operator(body, share):
     ]
 
 
+def test_a_share_without_of():
+    src = measure("  amount 5% rd_expense, at most 200万")
+    line, col = at(src, "rd_expense")
+    assert problems(src) == [
+        ("unexpected 'rd_expense'", "a share of a base is written with 'of': '5% of rd_expense'", line, col, col + 10),
+    ]
+
+
+def test_an_annual_cap_written_on_the_amount_line():
+    # the notice's 每家企业每年最高50万元, read into the amount's 'at most'
+    src = measure("  amount 5万 × doctors, at most 50万 per applicant per year")
+    line, col = at(src, "per applicant")
+    assert problems(src) == [
+        ("unexpected 'per'", "a cap per applicant per year is a line of its own: 'cap 50万 per applicant per year' "
+                             "followed by ', reduce in input order'; 'at most' caps each project alone",
+         line, col, col + 3),
+    ]
+    zh = ('政策 "示例" / "Example" {\n  发布日期 2023-04-23\n}\n措施 1 "人才" / "Talent" {\n  条款 一\n'
+          '  金额 5万 × doctors, 最高 50万 每家每年\n}\n')
+    assert problems(zh)[0][:2] == (
+        "unexpected '每家每年'", "a cap per applicant per year is a line of its own: '上限 50万 每家每年' followed by "
+                              "', 按输入顺序核减'; '最高' caps each project alone")
+
+
+def test_an_annual_cap_that_does_not_say_how_it_reduces_is_reported_on_its_own_line():
+    # it was 'unexpected 'shared'', at the next line, with the hint "expected ',', 'reduce'"
+    src = measure("  amount 5万 × doctors\n  cap 50万 per applicant per year\n  shared 1:1 by 市级, 区级")
+    line, col = at(src, "per year")
+    assert problems(src) == [
+        ("the annual cap does not say how grants over it are reduced",
+         "end the line with ', reduce in input order' (or ', reduce pro rata')", line, col + 8, col + 9),
+    ]
+
+
 def test_percentage_as_a_quota():
     src = measure("  quota 20% per kind per year")
     assert problems(src) == [

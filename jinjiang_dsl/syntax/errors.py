@@ -357,6 +357,25 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
                           hint=f"put a share of a base in brackets: ({share})")
 
+    before = tokens[-2] if len(tokens) >= 2 and tokens[-1].start_pos == token.start_pos else None
+    if "REDUCE" in expected and expected <= {"REDUCE", "_COMMA", "_ZH_REDUCE_IN_ORDER", "_ZH_REDUCE_PRO_RATA"}:
+        # 'cap 50万 per applicant per year' and a line break: the parse fails only at the next statement
+        where = _span_at(path, before.end_line or 1, before.end_column or 1) if before is not None else span
+        return Diagnostic(severity="error", message="the annual cap does not say how grants over it are reduced",
+                          span=where, hint="end the line with ', reduce in input order' (or ', reduce pro rata')")
+
+    if (token.type == "PER" or text == _keyword(parser, "_ZH_PER_APPLICANT_PER_YEAR")) and "CAP" in expected \
+            and before is not None and before.type == "QUANTITY":
+        # 'amount …, at most 50万 per applicant per year': the notice's 每家企业每年最高50万元
+        return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
+                          hint=f"a cap per applicant per year is a line of its own: 'cap {before} per applicant "
+                               "per year' followed by ', reduce in input order'; 'at most' caps each project alone")
+
+    if token.type == "NAME" and before is not None and before.type == "PERCENT" and "OF" not in expected:
+        # 'amount 5% rd_expense': the share of a base needs its 'of'
+        return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
+                          hint=f"a share of a base is written with 'of': '{before} of {text}'")
+
     run_on = max((w for e in expected if (w := _chinese_spelling(e)) and text.startswith(w) and text != w),
                  key=len, default=None) if token.type == "NAME" else None
     if run_on is not None:  # 条件是否制造业: the keyword ends only where no letter follows
