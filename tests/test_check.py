@@ -318,6 +318,26 @@ def test_enum_value_compared_with_equals_must_exist():
     ]
 
 
+@pytest.mark.parametrize("written", ["kind == 平台服务商", "kind in {平台服务商}", "kind != platform"])
+def test_a_value_s_label_written_for_the_value_says_which_value_it_labels(written):
+    # a Chinese drafter writes the label: it was "'平台服务商' is not defined; declare it as an input"
+    labelled = INPUTS.replace("{enterprise, provider}", '{enterprise "企业" / "enterprise", '
+                                                        'provider "平台服务商" / "platform"}')
+    src = source(measure(f"  requires {written}\n  amount 1万"), inputs=labelled)
+    label = written.split(" ")[-1].strip("{}")
+    assert found(src) == [
+        error(f"'{label}' is not one of the values of kind", "that is how the value 'provider' is labelled: "
+              "write provider", at(src, label)),
+    ]
+
+
+def test_a_category_row_keyed_by_a_value_s_label():
+    labelled = INPUTS.replace("{enterprise, provider}", '{enterprise "企业" / "enterprise", provider "平台" / "platform"}')
+    src = source(measure("  amount by kind {\n    企业: 1万\n    provider: 2万\n  }"), inputs=labelled)
+    assert [(d.message, d.hint) for d in check(parse(src, "p.pol")).errors] == [
+        ("'企业' is not a value of kind", "that is how the value 'enterprise' is labelled: write enterprise")]
+
+
 def test_enum_value_declared_twice():
     src = source(inputs=INPUTS.replace("{enterprise, provider}", "{enterprise, provider, enterprise}"))
     assert found(src) == [

@@ -23,7 +23,7 @@ from . import tiers
 from .examples import check_examples
 from .facts import measure_facts
 from .size import check_size
-from .types import NUMERIC, ExprTyper, Type, is_money_like, percent_hint, type_of_decl
+from .types import NUMERIC, ExprTyper, Type, is_money_like, label_hint, percent_hint, type_of_decl
 
 # Quoted texts and comments, blanked out when a statement is looked for in the source.
 _STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*')
@@ -533,8 +533,10 @@ class _Checker:
             seen.setdefault(row.value, row)
             if values and row.value not in values:
                 guess = did_you_mean(row.value, values)
+                labelled = on.labelled(row.value) if on is not None else None
                 self.error(f"'{row.value}' is not a value of {f.on.ident}", row.span,
-                           f"did you mean '{guess}'?" if guess else f"one of {', '.join(values)}")
+                           label_hint(labelled) if labelled else f"did you mean '{guess}'?" if guess
+                           else f"one of {', '.join(values)}")
             self.money(row.amount, "a category's amount")
             self.rates_over_whole(row.amount)
         if not f.rows:

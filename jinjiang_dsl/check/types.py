@@ -36,9 +36,18 @@ class Type:
     kind: str  # money | count | ratio | number | bool | date | text | enum
     values: tuple[str, ...] = ()
     name: str | None = None  # the input an enum type belongs to, for messages
+    labels: tuple[tuple[str, str], ...] = ()  # (label, value) of an enum's values, to tell a label used as one
 
     def describe(self) -> str:
         return WORDS[self.kind]
+
+    def labelled(self, text: str) -> str | None:
+        """The value whose label ``text`` is: a Chinese drafter writes 国家级 for the value national."""
+        return next((value for label, value in self.labels if label == text), None)
+
+
+def label_hint(value: str) -> str:
+    return f"that is how the value '{value}' is labelled: write {value}"
 
 
 MONEY, COUNT, RATIO, NUMBER, BOOL, DATE, TEXT = (
@@ -51,7 +60,9 @@ DECLARED = {"money": MONEY, "count": COUNT, "percent": RATIO, "bool": BOOL, "dat
 def type_of_decl(decl: ast.InputDecl) -> Type:
     if decl.type.kind == "enum":
         # A value listed twice is an error of its own; the type (and every hint naming it) lists it once.
-        return Type("enum", tuple(dict.fromkeys(v.name for v in decl.type.values)), decl.name)
+        labels = tuple((text, v.name) for v in decl.type.values if v.label
+                       for text in (v.label.zh, v.label.en) if text and text != v.name)
+        return Type("enum", tuple(dict.fromkeys(v.name for v in decl.type.values)), decl.name, labels)
     return DECLARED[decl.type.kind]
 
 
@@ -265,6 +276,11 @@ class ExprTyper:
                         return None
                     return other_t
                 guess = did_you_mean(e.ident, other_t.values)
+                labelled = other_t.labelled(e.ident)
+                if labelled is not None and not self.known(e.ident):
+                    self.error(f"'{e.ident}' is not one of the values of {other_t.name}", e.span,
+                               label_hint(labelled))
+                    return None
                 if self.quoted(e):
                     values = f"the values are: {', '.join(other_t.values)}"
                     self.error(f"'{e.ident}' is not one of the values of {other_t.name}", e.span,
@@ -298,10 +314,12 @@ class ExprTyper:
         for value in e.values:
             if value.ident not in t.values:
                 guess = did_you_mean(value.ident, t.values)
+                labelled = t.labelled(value.ident)
                 self.error(
                     f"'{value.ident}' is not one of the values of {t.name}",
                     value.span,
-                    f"did you mean '{guess}'?" if guess else f"the values are: {', '.join(t.values)}",
+                    label_hint(labelled) if labelled else f"did you mean '{guess}'?" if guess
+                    else f"the values are: {', '.join(t.values)}",
                 )
 
 
