@@ -645,3 +645,23 @@ def test_a_file_whose_lines_end_in_a_lone_carriage_return_reads_as_its_lines():
     [(cr_line, cr_text)] = [(d.span.line, d.message) for d in check_source(broken.replace("\n", "\r"), "cr.pol")
                             if d.is_error]
     assert (cr_line, cr_text) == (line, text)
+
+
+@pytest.mark.parametrize("phrase", ["once", "once per", "once per applicant per"])
+def test_once_without_its_period_is_named_at_the_end_of_its_line(phrase):
+    src = measure(f"  amount 10万\n  {phrase}")
+    line, col = at(src, phrase)
+    assert problems(src) == [("'once' does not say over what period",
+                              "write 'once per applicant' (one grant ever) or 'once per applicant per year'",
+                              line, col + len(phrase), col + len(phrase) + 1)]
+
+
+def test_a_notices_own_word_for_a_keyword_is_pointed_to_the_keyword():
+    src = measure("  amount 10万\n  一次性")
+    line, col = at(src, "一次性")
+    assert problems(src) == [("unknown word '一次性'", "did you mean 'once per applicant' (每家限一次) or "
+                              "'once per applicant per year' (每家每年限一次)?", line, col, col + 3)]
+    zh = '措施 1 "示范" / "Demo" {\n  金额 10万\n  一次性\n}\n'
+    line, col = at(zh, "一次性")
+    assert problems(zh) == [("unknown word '一次性'", "did you mean '每家限一次' (once per applicant) or "
+                             "'每家每年限一次' (once per applicant per year)?", line, col, col + 3)]

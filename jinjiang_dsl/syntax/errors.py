@@ -232,6 +232,16 @@ def _misspelt_status(parser: Lark, tokens: list[Token], expected: set[str]) -> t
     return (word, guess) if guess else None
 
 
+def _sharing_a_phrase(word: str, expected: set[str]) -> list[keyword_table.Keyword]:
+    """The Chinese keywords that may stand here and share two characters in a row with a Chinese word not
+    a keyword (一次性 and 每家限一次): a notice's own wording, where the language spells it otherwise."""
+    if word.isascii():
+        return []
+    pairs = {word[i:i + 2] for i in range(len(word) - 1)}
+    return sorted((k for e in expected if (k := keyword_table.by_terminal().get(e)) is not None
+                   and any(p in k.chinese for p in pairs)), key=lambda k: k.english)
+
+
 def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
     """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
     should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
@@ -364,6 +374,13 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message="the annual cap does not say how grants over it are reduced",
                           span=where, hint="end the line with ', reduce in input order' (or ', reduce pro rata')")
 
+    once = next((i for i in range(len(tokens) - 2, -1, -1) if tokens[i].type not in ("PER", "APPLICANT")), None)
+    if once is not None and tokens[once].type == "ONCE" and before is not None and expected <= {"PER", "APPLICANT", "YEAR"}:
+        # 'once' (or 'once per') and a line break: the parse fails only at the next statement
+        return Diagnostic(severity="error", message="'once' does not say over what period",
+                          span=_span_at(path, before.end_line or 1, before.end_column or 1),
+                          hint="write 'once per applicant' (one grant ever) or 'once per applicant per year'")
+
     if (token.type == "PER" or text == _keyword(parser, "_ZH_PER_APPLICANT_PER_YEAR")) and "CAP" in expected \
             and before is not None and before.type == "QUANTITY":
         # 'amount …, at most 50万 per applicant per year': the notice's 每家企业每年最高50万元
@@ -398,6 +415,12 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                 span=span,
                 hint=f"did you mean '{guess}'?{_look_alike(text, guess)}",
             )
+
+    near = _sharing_a_phrase(text, expected) if token.type == "NAME" else []
+    if near:  # '一次性' where a statement may start: the notice's word for a keyword written otherwise
+        chinese = written_in_chinese(parser, tokens)
+        said = " or ".join(f"'{k.chinese}' ({k.english})" if chinese else f"'{k.english}' ({k.chinese})" for k in near)
+        return Diagnostic(severity="error", message=f"unknown word '{text}'", span=span, hint=f"did you mean {said}?")
 
     if _word_keyword(parser, token.type) and "NAME" in expected:
         return Diagnostic(
