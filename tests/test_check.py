@@ -1763,3 +1763,11 @@ def test_a_misspelt_fact_in_a_measure_is_one_error_not_one_per_example() -> None
         "amount thresholds on sme_adopters {", "amount thresholds on sme_adoptrs {")
     errors = [d for d in check_source(src, "jinjiang.pol") if d.is_error]
     assert [(d.message, d.hint) for d in errors] == [("'sme_adoptrs' is not defined", "did you mean 'sme_adopters'?")]
+
+
+@pytest.mark.parametrize("amount", ["5万/人 × n", "5万元/人 × n", "每人5万 × n"])
+def test_a_sum_per_person_written_as_the_notice_does_points_to_amount_times_count(amount):
+    [d] = [d for d in check_source(source(measure(f"  amount {amount}"))) if d.is_error]
+    assert d.message.endswith("is not defined")
+    assert d.hint == ("'人' is a unit, not an input: a sum per 人 is the sum times a count input, "
+                      "'AMOUNT × COUNT' (5万元/人 → 5万 × doctors)")

@@ -19,6 +19,7 @@ from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
 from ..runtime.money import percent_text
 from ..syntax import parser, respelled
+from ..syntax.transform import COUNT_UNITS
 from . import tiers
 from .examples import check_examples
 from .facts import measure_facts
@@ -30,7 +31,6 @@ _STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*')
 _GLUE = re.compile(r"([且或非])")
 
 __all__ = ["CheckedPolicy", "Symbol", "check"]
-
 
 
 @attrs.frozen(slots=True)
@@ -178,8 +178,8 @@ class _Checker:
         if sym is None:
             candidates = [*self.symbols, *self.local]
             guess = did_you_mean(name.ident, candidates)
-            hint = self.glued(name.ident) or (
-                f"did you mean '{guess}'?" if guess else "declare it as an input of the applicant or the project")
+            hint = self.glued(name.ident) or (f"did you mean '{guess}'?" if guess else _per_unit(name.ident)
+                                              or "declare it as an input of the applicant or the project")
             self.error(f"'{name.ident}' is not defined", name.span, hint)
             return None
         if name.scope and (sym.kind != "input" or sym.scope != name.scope):
@@ -673,3 +673,11 @@ def _bare_percent(f: ast.Formula) -> ast.Percent | None:
 def _text(e: ast.Expr) -> str:
     return e.text if isinstance(e, ast.Percent) else "20%"
 
+
+def _per_unit(ident: str) -> str | None:
+    """``5万/人`` or ``每人5万``, as a notice writes a sum per person: the unit read as a name."""
+    unit = ident[1] if ident[:1] == "每" and ident[2:3].isdigit() else ident
+    if unit not in COUNT_UNITS:
+        return None
+    return (f"'{unit}' is a unit, not an input: a sum per {unit} is the sum times a count input, "
+            f"'AMOUNT × COUNT' (5万元/{unit} → 5万 × doctors)")
