@@ -195,3 +195,10 @@ measure 1 "人才奖励" / "Talent award" {
 """)
     [result] = run_all(policy)
     assert result.passed, result.failures
+
+
+def test_an_expectation_naming_a_measure_s_number_without_its_item_suggests_each_item() -> None:
+    old = "expect P1 3.1 granted 187,500元 entitled 25万"
+    assert old in SOURCE
+    [error] = check(parse(SOURCE.replace(old, old.replace("3.1", "3")), str(POLICY))).errors
+    assert (error.message, error.hint) == ("there is no measure 3", "did you mean 3.1 or 3.2?")

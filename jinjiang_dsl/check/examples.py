@@ -81,7 +81,8 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
             if e.kind != "award":
                 continue
             if e.measure is not None and e.measure not in measures:
-                guess = did_you_mean(e.measure, measures)
+                parts = [m for m in measures if m.startswith(f"{e.measure}.")]  # 'expect 2' for 2.1, 2.2 and 2.3
+                guess = " or ".join(parts) if parts else did_you_mean(e.measure, measures)
                 report("error", f"there is no measure {e.measure}", e.span, f"did you mean {guess}?" if guess else None)
             if e.measure is None and ex.measure is None:
                 report("error", "this expectation names no measure", e.span,
