@@ -339,8 +339,9 @@ def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
                             dict[str, Decimal]]:
     """What one applicant adds to a batch summary: granted amounts by measure and by payer, its quota
     claims (measure, the value the quota counts per, year) → "applicant/project", and granted amounts by
-    year (an award over a year by that year, any other by its project's date or the applicant's; "—"
-    for none), which the budget impact of a change reports."""
+    year paid (an award paid in instalments by each instalment's year, as a budget is drawn; an award over
+    a year by that year, any other by its project's date or the applicant's; "—" for none), which the
+    budget impact of a change reports."""
     by_measure: dict[str, Decimal] = {}
     by_payer: dict[str, Decimal] = {}
     by_year: dict[str, Decimal] = {}
@@ -352,7 +353,8 @@ def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
                 by_measure[a.measure] = by_measure.get(a.measure, Decimal(0)) + a.amount
                 dated = app.date if pd.id is None else getattr(projects.get(pd.id), "date", None)
                 year = str(a.year or (dated.year if dated else "—"))
-                by_year[year] = by_year.get(year, Decimal(0)) + a.amount
+                for paid, part in a.instalments or ((year, a.amount),):
+                    by_year[str(paid)] = by_year.get(str(paid), Decimal(0)) + part
             for payer, part in a.shares:
                 by_payer[payer] = by_payer.get(payer, Decimal(0)) + part
             quota = plan.measure(a.measure).quota

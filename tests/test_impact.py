@@ -266,3 +266,44 @@ def test_impact_on_a_file_of_any_size_is_impact_on_the_same_records(raised: Path
                      "--summary", str(summary)]) == 0
         summaries.append(json.loads(summary.read_text(encoding="utf-8")))
     assert Decimal(expected["total"]["change"]) == Decimal(summaries[1]["total"]) - Decimal(summaries[0]["total"])
+
+
+SHAPES = ROOT / "policies" / "shapes"
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+@pytest.mark.parametrize("form", ["json", "jsonl"])
+def test_impact_by_year_counts_each_instalment_in_the_year_it_is_paid(engine: str, form: str, tmp_path: Path) -> None:
+    # a budget is drawn by the year money is paid: 40%, 30%, 30% → 50%, 50% leaves the total as it was and
+    # moves money between years; a measure without instalments counts in its award's year
+    source = SHAPES.joinpath("s10_instalments.pol").read_text(encoding="utf-8")
+    source = re.sub(r"  example .*?\n  }\n", "", source, flags=re.S)  # examples of three instalments
+    assert "  paid in instalments 40%, 30%, 30%\n" in source
+    old, new = tmp_path / "old.pol", tmp_path / "new.pol"
+    old.write_text(source, encoding="utf-8")
+    new.write_text(source.replace("  paid in instalments 40%, 30%, 30%\n", "  paid in instalments 50%, 50%\n")
+                   + '\nmeasure 2 "一次性奖励" / "One-off award" {\n  clause 二\n  amount 1% of investment\n}\n',
+                   encoding="utf-8")
+    records = [{"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "investment": "10000000"}]},
+               {"id": "B", "projects": [{"id": "P1", "date": "2025-03-01", "investment": "2000000"}]}]
+    apps = tmp_path / f"apps.{form}"
+    apps.write_text(json.dumps({"applicants": records}) if form == "json"
+                    else "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "impact.json"
+    assert main(["impact", str(old), str(new), str(apps), "--engine", engine, "-o", str(out)]) == 0
+    impact = json.loads(out.read_text(encoding="utf-8"))
+    # A: 1,000,000 from 2024 (40/30/30 → 50/50), and 100,000 in 2024; B: 200,000 from 2025, and 20,000 in 2025
+    assert impact["by_year"] == {
+        "2024": {"before": "400000.00", "after": "600000.00", "change": "200000.00"},
+        "2025": {"before": "380000.00", "after": "620000.00", "change": "240000.00"},
+        "2026": {"before": "360000.00", "after": "100000.00", "change": "-260000.00"},
+        "2027": {"before": "60000.00", "after": "0.00", "change": "-60000.00"}}
+    totals = []
+    for policy in (old, new):
+        evaluated = tmp_path / f"{policy.stem}.out.json"
+        assert main(["eval", str(policy), str(apps), "--no-trace",
+                     "--quiet", "-o", str(evaluated), "--summary", str(tmp_path / "summary.json")]) == 0
+        totals.append(Decimal(json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["total"]))
+    assert impact["total"] == {"before": "1200000.00", "after": "1320000.00", "change": "120000.00"}
+    assert Decimal(impact["total"]["change"]) == totals[1] - totals[0]
+    assert sum(Decimal(y["change"]) for y in impact["by_year"].values()) == Decimal(impact["total"]["change"])
