@@ -85,6 +85,21 @@ class Interpreter:
         template = cond.shown.template if holds or cond.failed is None else cond.failed
         return Shown(template, cond.shown.names, values, cond.shown.choices)
 
+    def named(self, rule: str, f: Formula, a: Facts, p: Facts, steps: list[Step]) -> Shown:
+        """An amount's reading with its figures, each definition it names by its label and figure, the
+        definition's own working out written first."""
+        assert f.base is not None
+        if f.named is None:
+            return self.shown(f.base, a, p)
+        worth = {}
+        for name, cond in f.defined:
+            worth[name] = self.ev(cond.expr, a, p)
+            steps.append(Step(rule, "defined", {"shown": self.shown(cond, a, p), "label": cond.label},
+                              value=worth[name]))
+        values = tuple(worth[n] if n in worth else (a if self.plan.inputs[n].scope == "applicant" else p).get(n)
+                       for n in f.named_keys)
+        return Shown(f.named.template, f.named.names, values, f.named.choices)
+
     def holds(self, cond: Cond, a: Facts, p: Facts) -> tuple[bool, str | None]:
         """Whether a condition holds, and the first fact it needed that was missing."""
         try:
@@ -202,7 +217,7 @@ class Interpreter:
             return result
         if f.kind == "expr":
             if steps is not None:
-                steps.append(Step(rule, "formula", {"shown": self.shown(f.base, a, p)}, value=value))
+                steps.append(Step(rule, "formula", {"shown": self.named(rule, f, a, p, steps)}, value=value))
             computed: Decimal = value
             return computed
         if f.kind == "category":

@@ -175,6 +175,12 @@ class Formula:
     tiers: tuple[Tier, ...] = ()
     reason: Label | None = None
     rows: tuple[tuple[str, Label, Expr], ...] = ()  # category: value, its label, the amount
+    # expr: each definition the amount names (by name, and how it reads), and the amount read with those
+    # by their labels — ``named``'s names are inputs' and definitions', in ``named_keys`` — so that an
+    # auditor sees "standard 300,000 − received 120,000", each definition's figure worked out before
+    defined: tuple[tuple[str, Cond], ...] = ()
+    named: Shown | None = None
+    named_keys: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)

@@ -143,17 +143,19 @@ class _Planner:
         d = local.get(name) or self.defines.get(name)
         return label_of(d.label if d else None, name)
 
-    def shown(self, e: ast.Expr, local: dict[str, ast.Define], negate: bool = False) -> tuple[Shown, tuple[str, ...]]:
+    def shown(self, e: ast.Expr, local: dict[str, ast.Define], negate: bool = False,
+              by_name: bool = False) -> tuple[Shown, tuple[str, ...]]:
         """The expression as a template for :meth:`str.format`: ``{0}`` … stand for the inputs, and
-        every text from the policy has its braces doubled, so that it is shown, never interpreted."""
+        every text from the policy has its braces doubled, so that it is shown, never interpreted.
+        ``by_name``: a definition it names (below the top) stands for itself, a name like an input."""
         names: list[str] = []
 
         def walk(e: ast.Expr, lang: int) -> str:
             if isinstance(e, ast.Name):
                 d = local.get(e.ident) or self.defines.get(e.ident)
-                if d is not None:  # show what a definition stands for, down to the facts
+                if d is not None and not by_name:  # show what a definition stands for, down to the facts
                     return paren(d.expr, lang)
-                if e.ident not in self.inputs:  # a value of a closed set, as in kind == association
+                if d is None and e.ident not in self.inputs:  # a value of a closed set, as in kind == association
                     return literal(e.ident)
                 if e.ident not in names:
                     names.append(e.ident)
@@ -221,7 +223,8 @@ class _Planner:
             e = negated(e)
         zh, en = walk(e, 0), walk(e, 1)
         labels = tuple(self.name_label(n, local) for n in names)
-        choices = tuple(self.inputs[n].value_labels if self.inputs[n].kind == "enum" else None for n in names)
+        choices = tuple(self.inputs[n].value_labels if n in self.inputs and self.inputs[n].kind == "enum" else None
+                        for n in names)
         return Shown(Label(zh, en), labels, choices=choices), tuple(names)
 
     def definition(self, e: ast.Expr, local: dict[str, ast.Define]) -> ast.Define | None:
@@ -305,7 +308,12 @@ class _Planner:
                            base=self.operand(e.base, local))
         if isinstance(e, ast.Percent):  # an override that replaces the rate only
             return Formula(kind="rate", rate=e.value, rate_text=e.text)
-        return Formula(kind="expr", expr=self.lower(e, local), base=self.operand(e, local))
+        base = self.operand(e, local)
+        named, keys = self.shown(e, local, by_name=True)
+        defined = tuple((k, self.operand(ast.Name(ident=k, scope=None, span=e.span), local)) for k in keys if k not in self.inputs)
+        if not defined:
+            return Formula(kind="expr", expr=self.lower(e, local), base=base)
+        return Formula(kind="expr", expr=self.lower(e, local), base=base, defined=defined, named=named, named_keys=keys)
 
     def measure(self, m: ast.Measure) -> Measure:
         """A measure reading a project fact is decided per project; one adding project facts up over the

@@ -391,3 +391,21 @@ def test_a_value_compared_with_a_choice_is_shown_by_its_label(backend: str, tmp_
     assert any(s["text"].endswith("(认定级别 省级 ≠ 国家级)") for s in award["trace"]), award["trace"]
     (award,) = out.to_json("en")["applicants"][0]["projects"][0]["awards"]
     assert any(s["text"].endswith("(level of recognition provincial ≠ national)") for s in award["trace"])
+
+
+@pytest.mark.parametrize("backend", ["compiled", "interpreter"])
+def test_a_definition_in_an_amount_is_shown_by_its_label_and_figure(backend: str) -> None:
+    # S11: amount standard - received; an auditor reads the standard's figure (300,000), worked out first
+    policy = load_policy(ROOT / "policies" / "shapes" / "s11_deduction.pol", backend=backend)
+    record = {"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "investment": "2000000", "received": "120000"}]}
+    decided = policy.evaluate({"applicants": [record]})
+    zh, en = ([t["text"] for a in decided.to_json(lang)["applicants"][0]["projects"][0]["awards"] for t in a["trace"]]
+              for lang in ("zh", "en"))
+    assert zh[:2] == ["本政策标准:15% × 项目投入 2,000,000 = 300,000 元",
+                      "金额:本政策标准 300,000 − 已获上级同类补助 120,000 = 180,000 元"]
+    assert en[:2] == ["This policy's standard: 15% × project investment 2,000,000 = 300,000 yuan",
+                      "Amount: this policy's standard 300,000 − already received from a higher level for the same "
+                      "item 120,000 = 180,000 yuan"]
+    (step,) = [t for a in decided.to_json("en")["applicants"][0]["projects"][0]["awards"] for t in a["trace"]
+               if t["kind"] == "defined"]
+    assert step["value"] == "300000.00"

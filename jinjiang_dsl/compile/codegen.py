@@ -88,6 +88,23 @@ class CodeGenerator:
         )
         return f"Shown({template}, {names}, ({values}), {choices})"
 
+    def named(self, f: Formula, rule: str) -> str:
+        """:meth:`Interpreter.named`: the amount's reading, each definition it names worked out first (in
+        the tracing branch, so an untraced run computes nothing more)."""
+        assert f.base is not None
+        if f.named is None:
+            return self.shown(f.base)
+        worth = {}
+        for i, (name, cond) in enumerate(f.defined):
+            worth[name] = f"defined_{i}"
+            self.out(f"defined_{i} = {self.expr(cond.expr)}")
+            self.out(f"steps.append(Step({rule}, 'defined', {{'shown': {self.shown(cond)}, "
+                     f"'label': {self.k.label(cond.label)}}}, value=defined_{i}))")
+        template, names, choices = self.k.shown(f.named)
+        values = "".join(f"{worth[n]}, " if n in worth else
+                         f"{'a' if self.plan.inputs[n].scope == 'applicant' else 'p'}.get({n!r}), " for n in f.named_keys)
+        return f"Shown({template}, {names}, ({values}), {choices})"
+
     # ------------------------------------------------------------------ module
 
     def module(self) -> str:
@@ -274,7 +291,7 @@ class CodeGenerator:
             out("raw = value")
             out("if steps is not None:")
             with out.indent():
-                out(f"steps.append(Step({rule}, 'formula', {{'shown': {self.shown(f.base)}}}, value=value))")
+                out(f"steps.append(Step({rule}, 'formula', {{'shown': {self.named(f, rule)}}}, value=value))")
             return
         if f.kind == "brackets":
             self.brackets(f, rule)

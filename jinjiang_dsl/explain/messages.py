@@ -40,6 +40,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "rate": ("补助比例 {rate}:{base} × {rate} = {value} 元", "Rate {rate}: {base} × {rate} = {value} yuan"),
     "rate.by": ("补助比例 {rate}(因{by}):{base} × {rate} = {value} 元",
                 "Rate {rate} (because: {by}): {base} × {rate} = {value} yuan"),
+    "defined": ("{label}:{shown} = {value} 元", "{label}: {shown} = {value} yuan"),
     "formula": ("金额:{shown} = {value} 元", "Amount: {shown} = {value} yuan"),
     # a fixed sum: Chinese shows 50万 as the figure it is; English would say 500,000 = 500,000
     "formula.fixed": ("金额:{shown} = {value} 元", "Amount: a fixed sum of {value} yuan"),
