@@ -18,7 +18,7 @@ from .plan import Plan
 from .runtime.intervals import lower_key, part_in, percent_text
 from .runtime.money import round_to
 from .runtime.outcome import MeasureResult, Missing, Undefined
-from .runtime.trace import Label, Shown, Step, bracket_sum, cross_check, joined
+from .runtime.trace import Label, Ratio, Shown, Step, bracket_sum, cross_check, joined
 
 Facts = dict[str, Any]
 
@@ -82,8 +82,16 @@ class Interpreter:
         """The condition's reading with the figures filled in (None where not provided), worded as what is
         the case: its failed reading when it does not hold."""
         values = tuple((a if self.plan.inputs[n].scope == "applicant" else p).get(n) for n in cond.inputs)
+        values += tuple(self.ratio(e, bounds, a, p) for e, bounds in cond.ratios)
         template = cond.shown.template if holds or cond.failed is None else cond.failed
         return Shown(template, cond.shown.names, values, cond.shown.choices)
+
+    def ratio(self, e: ir.Expr, bounds: tuple[Decimal, ...], a: Facts, p: Facts) -> Ratio:
+        """A ratio's figure for its reading; none where a fact is missing or the divisor is 0."""
+        try:
+            return Ratio.of(self.ev(e, a, p), bounds)
+        except (Missing, Undefined):
+            return Ratio.of(None, bounds)
 
     def named(self, rule: str, f: Formula, a: Facts, p: Facts, steps: list[Step]) -> Shown:
         """An amount's reading with its figures, each definition it names by its label and figure, the

@@ -146,6 +146,8 @@ class Cond:
     inputs: tuple[str, ...]
     line: int
     failed: Label | None = None  # how it reads when it does not hold (x 不属于 {…}), when that differs
+    # the ratios it compares with a bound, each with the bounds: their figures fill the reading's last slots
+    ratios: tuple[tuple[Expr, tuple[Decimal, ...]], ...] = ()
 
 
 @attrs.frozen(slots=True)

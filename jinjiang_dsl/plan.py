@@ -144,11 +144,27 @@ class _Planner:
         return label_of(d.label if d else None, name)
 
     def shown(self, e: ast.Expr, local: dict[str, ast.Define], negate: bool = False,
-              by_name: bool = False) -> tuple[Shown, tuple[str, ...]]:
+              by_name: bool = False) -> tuple[Shown, tuple[str, ...], tuple[tuple[ast.Expr, tuple[Decimal, ...]], ...]]:
         """The expression as a template for :meth:`str.format`: ``{0}`` … stand for the inputs, and
         every text from the policy has its braces doubled, so that it is shown, never interpreted.
-        ``by_name``: a definition it names (below the top) stands for itself, a name like an input."""
+        ``by_name``: a definition it names (below the top) stands for itself, a name like an input.
+        A ratio compared with a bound gets a slot after the inputs' for its figure (:class:`Ratio`); the
+        ratios are returned with their bounds."""
         names: list[str] = []
+        ratios: list[tuple[ast.Expr, tuple[Decimal, ...]]] = []
+        slots = {"first": -1, "next": 0}  # the first ratio slot (-1: names still being found), the next
+
+        def ratio(e: ast.Expr, bounds: tuple[Decimal, ...]) -> str:
+            if not (isinstance(e, ast.BinOp) and e.op == "/") or slots["first"] < 0:
+                return ""
+            i = slots["next"]
+            slots["next"] += 1
+            if i == len(ratios):
+                ratios.append((e, bounds))
+            return "{" + str(slots["first"] + i) + "}"
+
+        def bound(e: ast.Expr) -> tuple[Decimal, ...]:
+            return (e.value,) if isinstance(e, (ast.Quantity, ast.Percent)) else ()
 
         def walk(e: ast.Expr, lang: int) -> str:
             if isinstance(e, ast.Name):
@@ -173,15 +189,16 @@ class _Planner:
             if isinstance(e, ast.Compare) and isinstance(e.left, ast.YearOf) != isinstance(e.right, ast.YearOf):
                 sides = [literal(x.text) if isinstance(x, ast.Quantity) else paren(x, lang) for x in (e.left, e.right)]
                 return f"{sides[0]} {OPS[e.op][lang]} {sides[1]}"  # a year is written as it is (2024, not 2,024)
-            if isinstance(e, ast.Compare):  # a value of a closed set by its label, as in 'in {…}'
-                sides = [value_label(x, e.right if x is e.left else e.left, lang) or paren(x, lang)
-                         for x in (e.left, e.right)]
+            if isinstance(e, ast.Compare):  # a value of a closed set by its label, as in 'in {…}'; a ratio with its figure
+                sides = [(value_label(x, other, lang) or paren(x, lang)) + ratio(x, bound(other))
+                         for x, other in ((e.left, e.right), (e.right, e.left))]
                 return f"{sides[0]} {OPS[e.op][lang]} {sides[1]}"
             if isinstance(e, (ast.BinOp, ast.BoolOp)):
                 return f"{paren(e.left, lang)} {OPS[e.op][lang]} {paren(e.right, lang)}"
             if isinstance(e, ast.Not) and isinstance(e.operand, ast.InInterval):  # a failed window: x ∉ [a, b]
-                inside = e.operand
-                return f"{walk(inside.operand, lang)} ∉ {literal(from_ast(inside.interval).read('en' if lang else 'zh'))}"
+                inside, iv = e.operand, from_ast(e.operand.interval)
+                return (f"{walk(inside.operand, lang)}{ratio(inside.operand, iv.bounds())} ∉ "
+                        f"{literal(iv.read('en' if lang else 'zh'))}")
             if isinstance(e, ast.Not):
                 return ("非 " if lang == 0 else "not ") + paren(e.operand, lang)
             if isinstance(e, ast.YearSum):
@@ -199,7 +216,8 @@ class _Planner:
                 word = ("不属于" if e.negated else "属于") if lang == 0 else ("not in" if e.negated else "in")
                 return f"{walk(e.operand, lang)} {word} {values}"
             if isinstance(e, ast.InInterval):
-                return f"{walk(e.operand, lang)} ∈ {literal(from_ast(e.interval).read('en' if lang else 'zh'))}"
+                iv = from_ast(e.interval)
+                return f"{walk(e.operand, lang)}{ratio(e.operand, iv.bounds())} ∈ {literal(iv.read('en' if lang else 'zh'))}"
             raise TypeError(e)  # pragma: no cover
 
         def value_label(value: ast.Expr, other: ast.Expr, lang: int) -> str | None:
@@ -221,11 +239,15 @@ class _Planner:
             e = top.expr
         if negate:
             e = negated(e)
-        zh, en = walk(e, 0), walk(e, 1)
-        labels = tuple(self.name_label(n, local) for n in names)
+        walk(e, 0)  # the names first: the ratios' slots come after them
+        slots["first"] = len(names)
+        zh = walk(e, 0)
+        slots["next"] = 0
+        en = walk(e, 1)
+        labels = tuple(self.name_label(n, local) for n in names) + tuple(Label("", "") for _ in ratios)
         choices = tuple(self.inputs[n].value_labels if n in self.inputs and self.inputs[n].kind == "enum" else None
                         for n in names)
-        return Shown(Label(zh, en), labels, choices=choices), tuple(names)
+        return Shown(Label(zh, en), labels, choices=choices), tuple(names), tuple(ratios)
 
     def definition(self, e: ast.Expr, local: dict[str, ast.Define]) -> ast.Define | None:
         if isinstance(e, ast.Name):
@@ -233,13 +255,14 @@ class _Planner:
         return None
 
     def cond(self, e: ast.Expr, label: ast.Bitext | None, local: dict[str, ast.Define]) -> Cond:
-        shown, names = self.shown(e, local)
+        shown, names, ratios = self.shown(e, local)
         d = self.definition(e, local)
         label = label or (d.label if d else None)
         text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
         failed = self.shown(e, local, negate=True)[0].template
         return Cond(expr=self.lower(e, local), label=text, shown=shown, inputs=names, line=e.span.line,
-                    failed=failed if failed != shown.template else None)
+                    failed=failed if failed != shown.template else None,
+                    ratios=tuple((self.lower(x, local), bounds) for x, bounds in ratios))
 
     def lower(self, e: ast.Expr, local: dict[str, ast.Define]) -> ir.Expr:
         """The expression with its names resolved: an input with its scope, a definition replaced by what
@@ -309,7 +332,7 @@ class _Planner:
         if isinstance(e, ast.Percent):  # an override that replaces the rate only
             return Formula(kind="rate", rate=e.value, rate_text=e.text)
         base = self.operand(e, local)
-        named, keys = self.shown(e, local, by_name=True)
+        named, keys, _ = self.shown(e, local, by_name=True)
         defined = tuple((k, self.operand(ast.Name(ident=k, scope=None, span=e.span), local)) for k in keys if k not in self.inputs)
         if not defined:
             return Formula(kind="expr", expr=self.lower(e, local), base=base)

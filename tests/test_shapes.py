@@ -409,3 +409,24 @@ def test_a_definition_in_an_amount_is_shown_by_its_label_and_figure(backend: str
     (step,) = [t for a in decided.to_json("en")["applicants"][0]["projects"][0]["awards"] for t in a["trace"]
                if t["kind"] == "defined"]
     assert step["value"] == "300000.00"
+
+
+@pytest.mark.parametrize("backend", ["compiled", "interpreter"])
+@pytest.mark.parametrize("rd, revenue, figure", [
+    ("300000", "10000000", "= 3% ∈"),  # exactly on the bound
+    ("299999.99", "10000000", "= 2.9999999% ∉"),  # exact, every place kept: it is below
+    ("299999.99", "9999999.67", "≈ 2.999999999% ∉"),  # 2.99999999899…%: never '≈ 3.00%', which would meet it
+    ("1", "3", "≈ 33.33% ∈"),  # repeating, far from the bound: two places
+])
+def test_a_ratio_a_requirement_tests_is_shown_with_its_figure(backend: str, rd: str, revenue: str, figure: str) -> None:
+    policy = load_policy(ROOT / "policies" / "shapes" / "s03_ratio_or.pol", backend=backend)
+    record = {"id": "A", "projects": [{"id": "P1", "date": "2024-06-01", "rd": rd, "revenue": revenue}]}
+    decided = policy.evaluate({"applicants": [record]})
+    for lang, divided in (("zh", "年度营业收入"), ("en", "revenue of the year")):
+        (award,) = decided.to_json(lang)["applicants"][0]["projects"][0]["awards"]
+        (step,) = [t["text"] for t in award["trace"] if t["kind"] == "requirement"]
+        assert f"÷ {divided} {format(Decimal(revenue), ',f')} {figure} [3%, ∞)" in step, step
+    # a zero divisor, where the other side decides: no figure is made up
+    record["projects"][0].update(rd="6000000", revenue="0")
+    (award,) = policy.evaluate({"applicants": [record]}).to_json("en")["applicants"][0]["projects"][0]["awards"]
+    assert "revenue of the year 0 ∈ [3%, ∞)" in award["trace"][0]["text"]

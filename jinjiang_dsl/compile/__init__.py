@@ -25,7 +25,7 @@ from ..rules.once import first_dated, highest_entitled
 from ..runtime.intervals import Interval, part_in, percent_text
 from ..runtime.money import round_to
 from ..runtime.outcome import MeasureResult, Missing, Undefined
-from ..runtime.trace import Label, Shown, Step, bracket_sum, cross_check, joined
+from ..runtime.trace import Label, Ratio, Shown, Step, bracket_sum, cross_check, joined
 from .codegen import generate
 
 __all__ = ["compiled_backend", "generate"]
@@ -58,6 +58,15 @@ def and_(left: Callable[[], Any], right: Callable[[], Any]) -> bool:
         raise
 
 
+def ratio(figure: Callable[[], Any], bounds: tuple[Decimal, ...]) -> Ratio:
+    """A ratio's figure for its reading (:meth:`Interpreter.ratio`): none where a fact is missing (the
+    generated code's KeyError) or the divisor is 0."""
+    try:
+        return Ratio.of(figure(), bounds)
+    except (KeyError, Undefined):
+        return Ratio.of(None, bounds)
+
+
 RUNTIME: dict[str, Any] = {
     "Decimal": Decimal,
     "date": dt.date,
@@ -72,6 +81,7 @@ RUNTIME: dict[str, Any] = {
     "Undefined": Undefined,
     "round_to": round_to,
     "divide": divide,
+    "ratio": ratio,
     "part_in": part_in,
     "percent_text": percent_text,
     "or_": or_,

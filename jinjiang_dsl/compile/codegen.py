@@ -86,6 +86,9 @@ class CodeGenerator:
         values = "".join(
             f"{'a' if self.plan.inputs[n].scope == 'applicant' else 'p'}.get({n!r}), " for n in cond.inputs
         )
+        for e, bounds in cond.ratios:
+            limits = "(" + "".join(f"{self.k.decimal(b)}, " for b in bounds) + ")"
+            values += f"ratio(lambda: {self.expr(e)}, {limits}), "
         return f"Shown({template}, {names}, ({values}), {choices})"
 
     def named(self, f: Formula, rule: str) -> str:

@@ -86,7 +86,7 @@ class Limit(Rule):
         """The condition with the applicant's figures (``facts``: the year's); ``facts_only``: just the facts
         it reads, each with its value — for a condition that does not hold, which would read as a false
         statement."""
-        s, n = cond.shown, len(cond.shown.names)
+        s, n = cond.shown, len(cond.inputs)  # the facts alone, not a ratio's figure
         template = Label("、".join(f"{{{i}}}" for i in range(n)), ", ".join(f"{{{i}}}" for i in range(n))) \
             if facts_only else s.template
         given = ev.app.facts if facts is None else facts

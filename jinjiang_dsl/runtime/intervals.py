@@ -34,6 +34,10 @@ class Interval:
     def __str__(self) -> str:
         return self.read("zh")
 
+    def bounds(self) -> tuple[Decimal, ...]:
+        """Its finite bounds that are figures (not dates): what a ratio shown beside it must not round across."""
+        return tuple(b for b in (self.lower, self.upper) if isinstance(b, Decimal))
+
     def read(self, lang: str) -> str:
         """As notation; bounds written as the language writes figures (``[100万, 200万)``, in English
         ``[1,000,000, 2,000,000)``), percentages and days alike in both."""

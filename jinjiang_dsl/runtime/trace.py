@@ -8,7 +8,7 @@ cheap and lets one trace serve a Chinese and an English report alike.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 from typing import Any, NamedTuple
 
 import attrs
@@ -56,12 +56,50 @@ class Shown(NamedTuple):
             label = name.get(lang)
             if with_values and i < len(self.values):
                 value = self.values[i]
+                if isinstance(value, Ratio):  # the figure of a ratio, after the ratio itself: " = 3%"
+                    parts.append(value.read())
+                    continue
                 labels = self.choices[i] if i < len(self.choices) else None
                 shown = labels[value].get(lang) if labels and value in labels else show_value(value, lang)
                 parts.append(f"{label} {shown}")
             else:
                 parts.append(label)
         return self.template.get(lang).format(*parts)
+
+
+class Ratio(NamedTuple):
+    """The figure of a ratio a condition tests (R&D ÷ revenue ∈ [3%, ∞)), shown beside it as a percentage:
+    exactly when its decimal ends (" = 2.9999999%"), else approximately (" ≈ 33.33%") with as many places as
+    keep it on its own side of each bound it is compared with — never rounded onto or across one. Its slot
+    in a reading has no label: without a figure (a zero divisor, a missing fact, a reading without figures)
+    it shows nothing."""
+
+    value: Decimal | None
+    exact: bool
+    bounds: tuple[Decimal, ...]
+
+    @classmethod
+    def of(cls, value: Any, bounds: tuple[Decimal, ...]) -> Ratio:
+        """The ratio as evaluation computed it: exact unless its digits fill the context's precision."""
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return cls(None, True, bounds)
+        return cls(value, len(value.as_tuple().digits) < getcontext().prec, bounds)
+
+    def read(self) -> str:
+        if self.value is None:
+            return ""
+        percent = self.value.scaleb(2, WIDE)
+        if self.exact and len(percent.normalize(WIDE).as_tuple().digits) <= EXACT_DIGITS:
+            return f" = {percent.normalize(WIDE):f}%"
+        bounds = [b.scaleb(2, WIDE) for b in self.bounds]
+        for places in range(2, WIDE.prec):
+            shown = percent.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN, WIDE)
+            if all((shown > b) == (percent > b) and (shown < b) == (percent < b) for b in bounds):
+                return f" ≈ {shown:f}%"
+        return f" ≈ {percent:f}%"  # pragma: no cover - the full figure is always on its side
+
+
+EXACT_DIGITS = 20  # an exact ratio of more significant digits is shown approximately, as a repeating one is
 
 
 def show_value(value: Any, lang: str) -> str:
