@@ -430,3 +430,18 @@ def test_a_ratio_a_requirement_tests_is_shown_with_its_figure(backend: str, rd: 
     record["projects"][0].update(rd="6000000", revenue="0")
     (award,) = policy.evaluate({"applicants": [record]}).to_json("en")["applicants"][0]["projects"][0]["awards"]
     assert "revenue of the year 0 ∈ [3%, ∞)" in award["trace"][0]["text"]
+
+
+def test_a_limit_that_is_a_figure_is_shown_once() -> None:
+    # S5: 'limit 200万' read "headroom 2,000,000 yuan (2,000,000)"; a limit of facts keeps what it is made of
+    policy = load_policy(ROOT / "policies" / "shapes" / "s05_two_limits.pol")
+    record = {"id": "A", "contribution": "5000000", "projects": [{"id": "P1", "date": "2024-03-01", "investment": "10000000"}]}
+    decided = policy.evaluate({"applicants": [record]})
+    zh, en = ([t["text"] for t in decided.to_json(lang)["applicants"][0]["projects"][0]["awards"][0]["trace"]
+               if t["kind"] == "limit"] for lang in ("zh", "en"))
+    assert zh == ["以财政贡献为上限:可用额度 5,000,000 元(当年对本级财政经济贡献 5,000,000);2024 年度本通知合计 "
+                  "1,000,000 元,未超过",
+                  "年度奖励总额上限:可用额度 2,000,000 元;2024 年度本通知合计 1,000,000 元,未超过"]
+    assert en == ["Capped at the contribution: headroom 5,000,000 yuan (contribution to local finances this year "
+                  "5,000,000); 1,000,000 yuan in all in 2024, within it",
+                  "Annual total cap: headroom 2,000,000 yuan; 1,000,000 yuan in all in 2024, within it"]

@@ -30,6 +30,17 @@ WHAT = "limit across measures"
 NO_CLAMP = Label("", "")
 
 
+def _made_of(limit: Shown | None, clamp: Label, reads_facts: bool) -> Shown | Label:
+    """What a headroom is made of, after it in brackets: the limit read with its figures, and any clamp or
+    earlier grants — nothing for a limit that is a figure alone, which the headroom already is (not
+    "headroom 2,000,000 yuan (2,000,000)")."""
+    if limit is None or (not reads_facts and not clamp.zh):
+        return NO_CLAMP
+    zh, en = (t.replace("{", "{{").replace("}", "}}") for t in (clamp.zh, clamp.en))  # figures, kept as text
+    template = Label(f"({limit.template.zh}{zh})", f" ({limit.template.en}{en})")
+    return Shown(template, limit.names, limit.values, limit.choices)
+
+
 @attrs.frozen(slots=True)
 class Limit(Rule):
     limit: Cond | None = None
@@ -39,20 +50,20 @@ class Limit(Rule):
     KIND: ClassVar[str] = "limit"
     WITHHOLDING: ClassVar[frozenset[str]] = frozenset({"reduced", "reduced_in_order"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
-        "limit.free": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,未超过",
-                       "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in all in {year}, within it"),
-        "limit.free.reached": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,恰好达到,"
+        "limit.free": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,未超过",
+                       "{title}: headroom {headroom} yuan{limit}; {total} yuan in all in {year}, within it"),
+        "limit.free.reached": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,恰好达到,"
                                "不核减",
-                               "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in all in {year} "
+                               "{title}: headroom {headroom} yuan{limit}; {total} yuan in all in {year} "
                                "reaches it exactly; nothing is reduced"),
-        "limit.reduced": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,超出部分按比例"
+        "limit.reduced": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,超出部分按比例"
                           "核减:{amount} × {headroom} ÷ {total} = {share},按最大余数法分配后为 {after} 元",
-                          "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in {year} exceeds it, so grants "
+                          "{title}: headroom {headroom} yuan{limit}; {total} yuan in {year} exceeds it, so grants "
                           "are reduced pro rata: {amount} × {headroom} ÷ {total} = {share}, {after} yuan after the "
                           "largest-remainder split"),
-        "limit.reduced_in_order": ("{title}:可用额度 {headroom} 元({limit}{clamp});{year} 年度本通知合计 {total} 元,超出部分"
+        "limit.reduced_in_order": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,超出部分"
                                    "按申报顺序核减:本项目由 {amount} 元核减为 {after} 元",
-                                   "{title}: headroom {headroom} yuan ({limit}{clamp}); {total} yuan in {year} exceeds it, "
+                                   "{title}: headroom {headroom} yuan{limit}; {total} yuan in {year} exceeds it, "
                                    "so grants are reduced in input order: this one from {amount} to {after} yuan"),
         "limit.not_applicable": ("{title}不适用:本规则只适用于{applies};本申请人:{shown}",
                                  "{title} does not apply: it binds {applies} only; this applicant: {shown}"),
@@ -119,8 +130,8 @@ class Limit(Rule):
             left = self.left(ev, granted, headroom, year)
             less = Label(f";减去此前批次已给予的 {fmt_plain(headroom - left)} 元", f"; less "
                          f"{fmt_plain(headroom - left)} yuan granted by earlier batches") if left != headroom else NO_CLAMP
-            common = {"title": self.title, "headroom": left, "limit": limit_shown, "year": str(year), "total": total,
-                      "clamp": Label(clamp.zh + less.zh, clamp.en + less.en) if less is not NO_CLAMP else clamp}
+            made_of = _made_of(limit_shown, Label(clamp.zh + less.zh, clamp.en + less.en), bool(self.limit.inputs))
+            common = {"title": self.title, "headroom": left, "limit": made_of, "year": str(year), "total": total}
             if total <= left:
                 if ev.trace:  # one step, the same for each grant of the year (steps never change)
                     free = Step(self.id, self.KIND, {"variant": "free", "reached": total == left, **common}, limit=left)
