@@ -40,7 +40,7 @@ def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> 
     assert "S2 · 2.1 300,000.00 216,666.666667 216,666.66 0.666667 +1 216,666.67" in text
     assert "I1 · 1.3 500,000.00 361,111.111111 361,111.11 0.111111 361,111.11" in text
     assert "1 fen is left over and goes to the largest remainder" in text
-    assert "R2 Enterprise annual cap — Clause closing paragraph 1 (结尾段一) 同一企业每年累计享受的各类本级补助资金总额以该企业当年对本级财政经济贡献为上限" in text
+    assert "R2 Enterprise annual cap — Clause “closing paragraph 1” 「结尾段一」 同一企业每年累计享受的各类本级补助资金总额以该企业当年对本级财政经济贡献为上限" in text
 
 
 def test_printed_chinese_report_shows_why_not_lines(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_printed_report_cites_the_rule_that_chose_between_measures(tmp_path: Pat
     page = tmp_path / "E001.html"
     assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E001", "-o", str(page)]) == 0
     text = flat(printed_text(page, tmp_path))
-    assert "R1 就高不重复 — 条款 结尾段一 除特别规定外,同一项目同一年度符合本通知中多项扶持政策条款" in text
+    assert "R1 就高不重复 — 条款「结尾段一」 除特别规定外,同一项目同一年度符合本通知中多项扶持政策条款" in text
     assert "[R1] 就高不重复:本项目同时符合 2 项措施,取最高的措施 1.1(1,000,000 元)" in text
 
 

@@ -442,7 +442,17 @@ def test_an_english_report_names_a_clause_by_the_english_the_policy_gives_it(pol
     zh = markdown.render(build(policy, evaluated, "E004"), "zh")
     assert "**条款** 结尾段一" in zh and "closing paragraph" not in zh
     page = html.render(build(policy, evaluated, "E004"), "en")
-    assert "Clause closing paragraph 1 (结尾段一)" in page
+    assert "Clause “closing paragraph 1” 「结尾段一」" in page  # quoted on the page: see the test below
+
+
+def test_a_page_cites_a_clause_in_quotes_so_that_one_named_a_numeral_is_not_read_as_a_dash() -> None:
+    # a clause named 一 beside 'Clause' (and after the title's dash) read "Clause —" in a proportional font
+    shape = load_policy(ROOT / "policies" / "shapes" / "s11_deduction.pol")
+    decided = shape.run({"applicants": [{"id": "A", "projects": [
+        {"id": "P1", "date": "2024-05-01", "investment": "2000000", "received": "120000"}]}]})
+    report = build(shape, decided, "A")
+    assert '<p class="label">条款「一」</p>' in html.render(report, "zh")
+    assert '<p class="label">Clause 「一」</p>' in html.render(report, "en")
 
 
 def test_report_marks_the_matched_tier_row(policy: Any, evaluated: Any) -> None:
@@ -621,7 +631,7 @@ def test_rules_across_measures_are_cited_and_their_steps_tagged(policy: Any, eva
     assert "- I1 · 1.3、S1 · 2.1、S2 · 2.1、C1 · 4.1: " not in cited  # a step said once per award, dates differ
     assert "解释 I-9" not in cited  # the interpretations are listed with each award
     page = html.render(build(policy, evaluated, "E004"), "en")
-    assert "<li><strong>R2 Enterprise annual cap</strong> — Clause closing paragraph 1 (结尾段一)<blockquote" in page
+    assert "<li><strong>R2 Enterprise annual cap</strong> — Clause “closing paragraph 1” 「结尾段一」<blockquote" in page
     assert ('<li><span class="who">S2 · 2.1</span>: Enterprise annual cap: headroom 650,000 yuan (contribution to '
             'municipal finances this year 650,000 − other municipal subsidies this year 0); 900,000 yuan in 2023 exceeds '
             'it, so grants are reduced pro rata: 300,000 × 650,000 ÷ 900,000 = 216,666.666667') in page

@@ -8,7 +8,6 @@ from decimal import Decimal
 from html import escape
 
 from .. import __version__
-from ..runtime.trace import cited
 from .report import (
     ApplicantReport,
     AwardReport,
@@ -115,13 +114,22 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
     return out
 
 
+def clause(name: str, en: str, lang: str) -> str:
+    """A clause cited so that it reads as one, the notice's name in corner brackets: beside "Clause" or a dash,
+    in a proportional font, a clause named 一 reads as a dash itself ("Clause —"). In English the drafter's
+    name comes first, in quotes."""
+    if lang == "zh":
+        return f"{word('clause', lang)}「{escape(name)}」"
+    return f"{word('clause', lang)} " + (f"“{escape(en)}” " if en else "") + f"「{escape(name)}」"
+
+
 def award_section(r: AwardReport, lang: str) -> list[str]:
     m, a = r.measure, r.award
     amount = f" {money(a.amount)} {word('yuan', lang)}" if r.status == "granted" else ""
     out = [f'<section class="award {r.status}">',
            f"<h3>{escape(r.where(lang))} · {m.id} {escape(m.title.get(lang))} — {_status(r.status, lang)}"
            f"{escape(amount)}</h3>",
-           f'<p class="label">{word("clause", lang)} {escape(cited(m.clause, m.clause_en, lang))}</p>']
+           f'<p class="label">{clause(m.clause, m.clause_en, lang)}</p>']
     if m.quote:
         out.append(f"<blockquote lang=\"zh\">{escape(m.quote)}</blockquote>")
     out.append(f'<p class="label">{word("computation", lang)}</p><ol class="steps">')
@@ -197,7 +205,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]
             steps = "".join(f"<li><span class=\"who\">{escape(who)}</span>: {escape(text)}</li>"
                             for who, text in a.rule_steps(rule.id, lang))
             out.append(f"<li><strong>{escape(rule.id)} {escape(rule.title.get(lang))}</strong> — "
-                       f"{word('clause', lang)} {escape(cited(rule.clause, rule.clause_en, lang))}{quote}<ul class=\"steps\">{steps}</ul></li>")
+                       f"{clause(rule.clause, rule.clause_en, lang)}{quote}<ul class=\"steps\">{steps}</ul></li>")
         out.append("</ul>")
     if a.rule_changes:
         out.append(f'<p class="label">{word("rules", lang)} — {word("what_would_change", lang)}</p><ul>')
