@@ -180,10 +180,10 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html.split("<svg")[0]
     assert "Budget impact of a policy change" in html and "+135,000.00" in html and html.count("<svg") == 3
     assert "<td>1.1 Manufacturing digital-transformation demonstration project</td>" in html  # not the number alone
-    bands = html.split("by size of change")[-1]  # the chart of those that changed: 2 rose by [1万, 10万), in English
+    bands = html.split("By size of change")[-1]  # the chart of those that changed: 2 rose by [1万, 10万), in English
     assert ">+[10,000, 100,000)<" in bands and ">−(0, 10,000)<" in bands and "万" not in bands.split("</svg>")[0]
     assert "<title>0</title>" not in bands.split("</svg>")[0]
-    assert "<th>applicant</th>" in html and "<th>id</th>" not in html
+    assert "<th>Applicant</th>" in html and "<th>id</th>" not in html
     zh = tmp_path / "impact.zh.html"
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(zh)]) == 0
     assert "<th>申请人</th>" in zh.read_text(encoding="utf-8")
@@ -195,14 +195,14 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert "+[1万, 10万)" in printed  # the bands as the notice writes figures
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text", "--lang", "en"]) == 0
     printed = capsys.readouterr().out
-    assert "measure 1.1: amount" in printed
+    assert "Measure 1.1: amount" in printed
     # the versions share their title: named once, not "晋江… → 晋江…"
     assert printed.startswith("Budget impact of a policy change: Jinjiang City: Twelve Measures")
     assert printed.count("Jinjiang City: Twelve Measures") == 1
     # the text has the bands as the page does: no change is "0", the smallest rise (0, 10,000), not [0, 10,000)
     bands = dict(re.findall(r"│\s*([−+]?[\[(][^│]*?|0)\s*│\s*([\d,]+)\s*│", printed))
     assert bands["0"] == "11" and bands["+[10,000, 100,000)"] == "2" and bands["+(0, 10,000)"] == "0" and len(bands) == 9
-    assert "applicants: gain 2, lose 0, same 11, input errors 3" in printed
+    assert "Applicants: gain 2, lose 0, same 11, input errors 3" in printed
 
 
 def test_impact_counts_thousands_of_applicants_with_separators(raised: Path) -> None:
@@ -307,3 +307,27 @@ def test_impact_by_year_counts_each_instalment_in_the_year_it_is_paid(engine: st
     assert impact["total"] == {"before": "1200000.00", "after": "1320000.00", "change": "120000.00"}
     assert Decimal(impact["total"]["change"]) == totals[1] - totals[0]
     assert sum(Decimal(y["change"]) for y in impact["by_year"].values()) == Decimal(impact["total"]["change"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_impact_writes_its_headings_capitalised_and_one_minus_sign(lang: str, raised: Path, tmp_path: Path,
+                                                                    capsys: Any) -> None:
+    # lowered back from 25% to 20%: every change a fall, written with the bands' minus sign, not a hyphen
+    assert main(["impact", str(raised), str(JINJIANG), str(APPS), "--format", "text", "--lang", lang]) == 0
+    printed = capsys.readouterr().out
+    assert "−135,000.00" in printed and not re.search(r"-\d", printed)
+    page = tmp_path / "impact.html"
+    assert main(["impact", str(raised), str(JINJIANG), str(APPS), "-o", str(page), "--lang", lang]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "(−135,000.00" in html and not re.search(r">-\d|\(-\d", html)
+    out = tmp_path / "impact.json"  # the JSON keeps the contract's numbers
+    assert main(["impact", str(raised), str(JINJIANG), str(APPS), "-o", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["total"]["change"] == "-135000.00"
+    if lang == "en":
+        for heading in ("┃ Change ", "┃ Line ", "Before ┃", "After ┃", "│ Total ", "│ By measure 1.1 ", "│ By year 2023 ",
+                        "Applicants: gain 0, lose 2", "By size of change", "Largest changes", "┃ Applicant ",
+                        "│ Measure 1.1: amount "):
+            assert heading in printed, heading
+        for heading in ("<h2>Total</h2>", "<h3>By measure</h3>", "<h3>By year</h3>", "<h2>Applicants</h2>",
+                        "<th>Change</th>", '<th class="num">Before</th>', "<h3>Largest changes</h3>"):
+            assert heading in html, heading

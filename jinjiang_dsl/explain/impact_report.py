@@ -16,18 +16,20 @@ from ..runtime.trace import Label
 from ..safe_text import visible
 from .html import CSS, _fit, _text_width, bar_chart
 
+# Headings (titles, columns, rows) are capitalised in English; the words inside a line are not.
 WORDS = {
     "title": ("政策调整的预算影响", "Budget impact of a policy change"),
     "changes": ("政策改动", "What changed in the policy"),
     "no_changes": ("两版政策的措施与规则相同", "The two versions have the same measures and rules"),
-    "what": ("改动", "change"), "line": ("行", "line"), "before": ("调整前", "before"), "after": ("调整后", "after"),
-    "change": ("变化", "change"), "total": ("合计", "total"), "by_measure": ("按措施", "by measure"),
-    "by_payer": ("按出资方", "by payer"), "by_year": ("按年度", "by year"),
-    "applicants": ("申请人", "applicants"), "gain": ("增加", "gain"), "lose": ("减少", "lose"),
-    "same": ("不变", "same"), "errors": ("输入有误", "input errors"), "bands": ("按变化幅度", "by size of change"),
-    "largest": ("变化最大的申请人", "largest changes"), "engine": ("计算引擎", "engine"), "yuan": ("元", "yuan"),
-    "id": ("申请人", "applicant"),
+    "what": ("改动", "Change"), "line": ("行", "Line"), "before": ("调整前", "Before"), "after": ("调整后", "After"),
+    "change": ("变化", "Change"), "total": ("合计", "Total"), "by_measure": ("按措施", "By measure"),
+    "by_payer": ("按出资方", "By payer"), "by_year": ("按年度", "By year"),
+    "applicants": ("申请人", "Applicants"), "gain": ("增加", "gain"), "lose": ("减少", "lose"),
+    "same": ("不变", "same"), "errors": ("输入有误", "input errors"), "bands": ("按变化幅度", "By size of change"),
+    "largest": ("变化最大的申请人", "Largest changes"), "engine": ("计算引擎", "engine"), "yuan": ("元", "yuan"),
+    "id": ("申请人", "Applicant"),
 }
+MINUS = "−"  # the minus sign of every figure the report writes, its bands' as well (the JSON keeps "-")
 
 
 # The parts of a policy a change names (impact.Change.what, in English in the JSON), as a Chinese reader
@@ -39,9 +41,9 @@ WHAT_ZH = {"measure": "措施", "rule": "规则", "title": "标题", "beneficiar
 
 
 def what(text: str, lang: str) -> str:
-    """A change's subject in the report's language."""
+    """A change's subject in the report's language, a row's heading (capitalised in English)."""
     if lang != "zh":
-        return text
+        return text[:1].upper() + text[1:]
     head, _, part = text.partition(": ")
     kind, _, rest = head.partition(" ")
     head = f"{WHAT_ZH.get(kind, kind)} {rest}".strip() if kind in ("measure", "rule") else WHAT_ZH.get(head, head)
@@ -57,7 +59,7 @@ def w(key: str, lang: str) -> str:
 
 
 def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
+    return (MINUS if value < 0 else "") + f"{abs(value):,.2f}"
 
 
 def _signed(value: Decimal) -> str:
@@ -184,7 +186,7 @@ def render_html(impact: Impact, lang: str) -> str:
                      f'<td class="num">{escape(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
             body.append("</table>")
             body.append(diverging_chart([(k, b - a) for k, (a, b) in table.items()],
-                                        f"{w('change', lang)} · {w(key, lang)}", yuan))
+                                        f"{w('change', lang)} · {w(key, lang).lower()}", yuan))
     body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
     # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar
     body.append(bar_chart([(band.get(lang), Decimal(n)) for band, n in impact.bands if band.zh != "0"], w("bands", lang)))
