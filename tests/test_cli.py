@@ -6,6 +6,7 @@ command in a subprocess, piped, to prove what a shell user gets.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -370,3 +371,21 @@ def test_chinese_explanations_wrap_between_characters_not_only_at_spaces(capsys,
     assert not any(b.rstrip() in ("解释", "适用的解释:") for b in body)
     notes = [b for b in body if b.startswith("解释 I-3")]  # the legend: its text begins on the label's line
     assert notes and len(notes[0]) > len("解释 I-3:") + 5
+
+
+@pytest.mark.parametrize("trace", [[], ["--no-trace"]])
+def test_eval_text_says_why_an_applicant_that_gave_no_measures_facts_has_nothing(capsys: pytest.CaptureFixture[str],
+                                                                                 tmp_path: Path, trace: list[str]) -> None:
+    # B has no project at all, A a project without a measure's facts: each was an empty branch or nothing
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps({"applicants": [{"id": "A", "projects": [{"id": "P1", "date": "2024-05-01"}]},
+                                              {"id": "B", "projects": []}]}), encoding="utf-8")
+    shape = ROOT / "policies" / "shapes" / "s10_instalments.pol"
+    for lang, reason in (("zh", "本申请人及其项目均未提供任何措施所依据的事实。"),
+                         ("en", "Neither this applicant nor any of its projects gives the facts of a measure.")):
+        code, out, _ = run(capsys, "eval", str(shape), str(src), "--format", "text", "--lang", lang, *trace)
+        assert code == 0
+        lines = out.splitlines()
+        for aid in ("A", "B"):
+            head = next(i for i, line in enumerate(lines) if line.startswith(f"{aid} — "))
+            assert lines[head + 1] == f"└── {reason}", lines[head:head + 3]

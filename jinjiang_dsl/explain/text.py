@@ -22,6 +22,7 @@ from ..safe_text import visible
 from .messages import render as _render
 from .messages import word
 from .report import error_text
+from .report import word as report_word
 
 
 def render(step: Step, lang: str) -> str:
@@ -160,6 +161,9 @@ def applicant_tree(plan: Plan, d: ApplicantDecision, lang: str, trace: bool = Tr
     head.append(f" — {w('total', lang)} ", style="")
     head.append(money(d.total, lang), style="bold green")
     tree = Tree(head)
+    if not any(p.awards for p in d.groups()):  # the reason, as the reports give it: not an empty branch
+        tree.add(Prose(report_word("no_awards", lang), style="dim"))
+        return tree
     summed = d.summed_projects()
     for p in d.groups():
         branch = tree.add(Text(visible(p.id) if p.id is not None else w("applicant_itself", lang), style="bold blue"))
