@@ -239,7 +239,7 @@ class Validator:
         facts = self.facts(record, self.applicant_inputs, path, errors, STRUCTURAL_APPLICANT, self.project_inputs)
         dated = self.plan.dated_by
         date = facts.get(dated) if dated in self.applicant_inputs else None
-        if dated in self.applicant_inputs and dated not in record:
+        if dated in self.applicant_inputs and record.get(dated) is None:  # null is not a date either
             errors.append(self.undated(dated, path))
         projects: list[Project] = []
         raw_projects = record.get("projects", [])
@@ -293,7 +293,7 @@ class Validator:
         facts = self.facts(raw, self.project_inputs, path, errors, STRUCTURAL_PROJECT, self.applicant_inputs)
         dated = self.plan.dated_by
         own = dated if dated is not None and dated in self.project_inputs else None
-        if own is not None and own not in raw:
+        if own is not None and raw.get(own) is None:  # null is not a date either
             errors.append(self.undated(own, path))
         given = frozenset(k for k in raw if k in self.project_inputs)
         return Project(str(pid) if isinstance(pid, str) else "", facts, given,

@@ -258,6 +258,24 @@ def test_null_is_not_provided() -> None:
     assert award["status"] == "not_eligible" and "project investment recognised by quanzhou" in trace_text(award).lower()
 
 
+def test_a_null_date_is_a_missing_date_not_a_project_out_of_period() -> None:
+    # the date a policy is dated by is required: null is no date, as leaving it out is (it read as given, and the
+    # project was decided out of period with no error), for a project's date and for an applicant's
+    from jinjiang_dsl import load_policy
+
+    record = enterprise(project(**demo_11("500000")))
+    record["projects"][0]["date"] = None
+    [bad] = evaluate(doc(record))["applicants"]
+    assert bad["status"] == "error" and bad["projects"] == []
+    assert bad["errors"] == ["applicants[0].projects[0].date: missing (the date decides the period and the year) "
+                             "(applicant A1, project P1)"]
+    shape = load_policy(Path(__file__).resolve().parents[1] / "policies" / "shapes" / "s01_applicant_level.pol")
+    [by_applicant] = shape.evaluate([{"id": "A", "recognised_on": None, "first_little_giant": True}]
+                                    ).to_json("en")["applicants"]
+    assert by_applicant["errors"] == ["applicants[0].recognised_on: missing (the date decides the period and the "
+                                      "year) (applicant A)"]
+
+
 # ---------------------------------------------------------------------- exact money
 
 

@@ -102,6 +102,21 @@ def test_native_writes_what_the_python_engine_writes(path: Path) -> None:
     agree()
 
 
+def test_a_null_date_is_missing_inside_duckdb_too() -> None:
+    # the screen took a date key as given whatever its value: a null date went to the query undated and was
+    # granted, where the validator says "missing"; each scope's date, the applicant's and a project's
+    shapes = JINJIANG.parent / "shapes"
+    for path, record in (
+            (shapes / "s01_applicant_level.pol", {"id": "A", "recognised_on": None, "first_little_giant": True}),
+            (shapes / "s05_annual_cap.pol", {"id": "A", "projects": [{"id": "P1", "contract": "1000000",
+                                                                      "signed": None}]})):
+        policy = load_policy(path)
+        data = jsonl([record])
+        written, _ = native_run(policy, data)
+        assert written == python_run(policy, data)[0]
+        assert json.loads(written)["status"] == "error" and "missing" in json.loads(written)["errors"][0]
+
+
 LINES = [
     b"", b"   ", b"\t", b"\xe3\x80\x80", b"\xff\xfe", b"[1, 2]", b"null", b"{}", b"not json",
     b'{"id": "T", "projects": [],}',  # DuckDB would take the trailing comma; Python does not

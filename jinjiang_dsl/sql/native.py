@@ -295,8 +295,8 @@ class Native:
             "is_object", "known", a_id, f"(s.name IS NULL OR {named})",
             f"(NOT list_contains(keys, 'projects') OR {projects_ok})", *a_clean,
         ]
-        if dated in a_inputs:
-            checks.append(f"list_contains(keys, {literal(dated)})")
+        if dated in a_inputs:  # given, and not null: a null date is no date (the validator's "missing")
+            checks.append(f"s.{ident(dated)} IS NOT NULL")
         a_date = a_values[dated] if dated in a_inputs else "CAST(NULL AS DATE)"
         self.con.execute(
             f"CREATE OR REPLACE TABLE a_screen AS SELECT line, COALESCE({' AND '.join(checks)}, FALSE) AS clean, "
@@ -307,7 +307,7 @@ class Native:
         p_id, pid = _id("q.id", _typed("text", p_types.get("id", "")))
         p_checks = ["p_object", "p_known", p_id, *p_clean]
         if own is not None:
-            p_checks.append(f"list_contains(pkeys, {literal(own)})")
+            p_checks.append(f"q.{ident(own)} IS NOT NULL")
         self.con.execute(
             f"CREATE OR REPLACE TABLE p_screen AS SELECT line, p_ord, COALESCE({' AND '.join(p_checks)}, FALSE) AS clean, "
             f"{pid} AS pid, {p_values[own] if own is not None else 'a.a_date'} AS p_date, pkeys AS given"
