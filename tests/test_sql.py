@@ -265,6 +265,30 @@ def test_the_schema_refuses_what_the_validator_refuses(capsys: Any) -> None:
         assert not next(iter(policy.read([bad]))).ok
 
 
+def test_the_schema_takes_null_where_the_validator_reads_it_as_not_given() -> None:
+    # null is "not given" for a fact that is not required, and for the name: the validator takes it, so the schema
+    # must (it refused every null); a required fact and the date stay required, null or not
+    import jsonschema
+
+    policy = load_policy(ROOT / "policies" / "jinjiang_2023.pol")
+    validator = jsonschema.Draft202012Validator(json_schema(policy.plan))
+    good = {"id": "E1", "kind": "enterprise", "fiscal_contribution": "1000000", "name": None,
+            "other_municipal_subsidies": None, "manufacturer": None,
+            "projects": [{"id": "P1", "date": "2023-06-01", "industry": None, "selected_demo": None,
+                          "sme_adopters": None, "software_investment": None}]}
+    assert next(iter(policy.read([good]))).ok
+    assert list(validator.iter_errors(good)) == []
+    for bad in ({**good, "kind": None}, {**good, "projects": [{"id": "P1", "date": None}]}):
+        assert not next(iter(policy.read([bad]))).ok
+        assert list(validator.iter_errors(bad)) != []
+    enum = load_policy(ROOT / "policies" / "shapes" / "s02_by_category.pol")
+    nullable = [n for n, s in enum.plan.inputs.items() if s.kind == "enum" and not s.required]
+    assert nullable, "the shape has a 'one of' input that may be left out"
+    schema = json_schema(enum.plan)
+    assert None in {**schema["properties"], **schema["properties"]["projects"]["items"]["properties"]}[
+        nullable[0]]["enum"]
+
+
 def test_a_figure_past_decimal_38_is_still_decided_exactly_and_stops_no_one(tmp_path: Path) -> None:
     # 20% of 999,999,999 units at 999,999,999,999,999.99999999999999999999 each: within the validator's
     # bounds, beyond DECIMAL(38); the batch is decided in Python, the other applicant with it

@@ -3,7 +3,8 @@ schema``): JSON Schema (2020-12) for the tools that produce applications — for
 jobs — and the typed columns the SQL engine reads.
 
 It states what the validator accepts (:mod:`jinjiang_dsl.inputs`): an id, a name, the applicant's
-facts and its projects, each project with an id and its facts; money as a string of digits (or a
+facts and its projects, each project with an id and its facts (a fact not required may be null, read as
+left out); money as a string of digits (or a
 number, which is read exactly) below 10^15 with at most 20 decimals, never negative; counts as whole
 numbers below 10^9; dates as ``YYYY-MM-DD``; a ``one of`` input as one of its values; nothing else
 (an unknown field is an input error). The validator says more than a schema can (a date that does
@@ -41,17 +42,29 @@ def _fact(kind: str, values: tuple[str, ...]) -> dict[str, Any]:
     return {"type": "string"}
 
 
+def _nullable(fact: dict[str, Any]) -> dict[str, Any]:
+    """A fact that may be left out may also be null: the validator reads null as not given (its default)."""
+    types = fact["type"] if isinstance(fact["type"], list) else [fact["type"]]
+    nullable = {**fact, "type": [*types, "null"]}
+    if "enum" in fact:
+        nullable["enum"] = [*fact["enum"], None]
+    return nullable
+
+
 def _facts(plan: Plan, scope: str) -> tuple[dict[str, Any], list[str]]:
     properties, required = {}, []
     for name, spec in plan.inputs.items():
         if spec.scope != scope:
             continue
-        properties[name] = {**_fact(spec.kind, spec.values), "title": spec.label.zh, "description": spec.label.en}
+        fact = _fact(spec.kind, spec.values)
+        if spec.required or name == plan.dated_by:  # an undated record is an input error too
+            required.append(name)
+        else:
+            fact = _nullable(fact)
+        properties[name] = {**fact, "title": spec.label.zh, "description": spec.label.en}
         if spec.default is not None:
             properties[name]["default"] = spec.default if isinstance(spec.default, (bool, int, str)) \
                 else str(spec.default)
-        if spec.required or name == plan.dated_by:  # an undated record is an input error too
-            required.append(name)
     return properties, required
 
 
@@ -67,7 +80,7 @@ def json_schema(plan: Plan) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "id": identifier,
-            "name": {"type": "string"},
+            "name": {"type": ["string", "null"]},
             **applicant,
             "projects": {"type": "array", "maxItems": MAX_PROJECTS, "items": {
                 "type": "object",
