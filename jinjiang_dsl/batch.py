@@ -28,6 +28,7 @@ import attrs
 from .api import Policy
 from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
+from .diagnostics import did_you_mean
 from .inputs import DECODER, Applicant, lone_surrogate
 from .limits import MAX_ERRORS, MAX_LINE_BYTES, capped, shorten
 from .output import interrupted
@@ -488,6 +489,7 @@ class _Group:
         self.rows = 0
         self.problems: list[str] = []
         self.uncounted = 0  # problems past the first MAX_ERRORS, counted only
+        self.unknown_columns: dict[str, bool] = {}  # a column the policy does not declare: of the applicant?
 
     def add(self, line: int, cells: dict[str, str]) -> Item | None:
         """A row added: to its applicant's record, or as a new applicant's, completing the one before (which
@@ -514,14 +516,22 @@ class _Group:
                 continue
             elif key in self.inputs:
                 project[key] = _cell(self.inputs[key].kind, cell)
-            else:
-                self.problem(f"line {line}: unknown column '{shorten(key)}'")
+            else:  # the validator says it is unknown as for JSON: at its path, with the ids and a "did you mean"
+                (self.record if self.of_applicant(key) else project)[key] = cell
         self.rows += 1
         if self.rows <= self.max_projects:
             self.record["projects"].append(project)
         else:  # over the bound: the validator reads no project of this applicant, so none is kept
             self.record["projects"].clear()
         return done
+
+    def of_applicant(self, column: str) -> bool:
+        """Whether an unknown column looks like a misspelt applicant column (else it is read as a project's);
+        decided once per column, as the header names it."""
+        if column not in self.unknown_columns:
+            guess = did_you_mean(column, [*self.inputs, "name"])
+            self.unknown_columns[column] = guess in self.applicant_columns
+        return self.unknown_columns[column]
 
     def problem(self, text: str) -> None:
         """A problem with the record: kept while it is among the first listed, else only counted."""

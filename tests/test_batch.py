@@ -151,6 +151,27 @@ def test_a_csv_cell_loses_the_spaces_around_it_and_nothing_else(tmp_path: Path) 
     assert "not an amount: '\\t3000000'" in results[1]["errors"][0]
 
 
+def test_an_unknown_csv_column_is_an_unknown_field_with_its_path_ids_and_a_guess(tmp_path: Path) -> None:
+    # the contract: an unknown field is an error with a "did you mean", the ids and the JSON path; a CSV column
+    # said only "line 2: unknown column 'softwre_investment'". A column that looks like an applicant's is one
+    csv = tmp_path / "apps.csv"
+    csv.write_text("applicant_id,kind,fiscal_contributon,project_id,date,softwre_investment,colour\n"
+                   "A,enterprise,100,P1,2023-06-01,5,red\nA,enterprise,100,P2,2023-06-01,,\n", encoding="utf-8")
+    outs = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert run([str(csv), "--no-trace", "--engine", engine, "-o", str(out)]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    [result] = [json.loads(line) for line in outs[0].decode("utf-8").splitlines()]
+    assert result["errors"] == [
+        "line 2: $.fiscal_contributon: unknown field 'fiscal_contributon'; did you mean 'fiscal_contribution'? "
+        "(applicant A)",
+        "line 2: $.projects[0].softwre_investment: unknown field 'softwre_investment'; did you mean "
+        "'software_investment'? (applicant A, project P1)",
+        "line 2: $.projects[0].colour: unknown field 'colour' (applicant A, project P1)"]
+
+
 def test_the_summary_on_standard_error_reads_as_the_text_summary_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # it wrote "给予合计 1530415229.94 元" and "1.1: 648493823.50": now with separators and each measure's title
     stream = tmp_path / "apps.jsonl"
