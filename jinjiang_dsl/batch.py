@@ -518,6 +518,8 @@ class _Group:
                 project[key] = _cell(self.inputs[key].kind, cell)
             else:  # the validator says it is unknown as for JSON: at its path, with the ids and a "did you mean"
                 (self.record if self.of_applicant(key) else project)[key] = cell
+        if not project:  # no project cell filled: a row of the applicant's own facts (an applicant-level measure)
+            return done
         self.rows += 1
         if self.rows <= self.max_projects:
             self.record["projects"].append(project)
@@ -569,8 +571,10 @@ def _cell(kind: str, cell: str) -> Any:
     cell = cell.strip(" ")
     if kind == "bool":
         return {"true": True, "false": False}.get(cell.lower(), cell)
-    if kind == "count":
-        return int(cell) if ASCII_DIGITS.fullmatch(cell) and len(cell) <= 18 else cell
+    if kind == "count":  # a minus is read, so that -1 is a negative count, as in JSON ("-0" stays text, refused)
+        digits = cell.removeprefix("-")
+        return int(cell) if ASCII_DIGITS.fullmatch(digits) and len(cell) <= 18 and (
+            digits == cell or int(digits) > 0) else cell
     return cell
 
 

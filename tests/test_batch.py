@@ -172,6 +172,36 @@ def test_an_unknown_csv_column_is_an_unknown_field_with_its_path_ids_and_a_guess
         "line 2: $.projects[0].colour: unknown field 'colour' (applicant A, project P1)"]
 
 
+def test_a_csv_row_without_a_project_is_the_applicants_own_as_in_json(tmp_path: Path) -> None:
+    # an applicant-level policy (shape S1) needs no project, but a CSV row without one was "projects[0].id:
+    # missing" on every row: the CSV file could not say what the JSON document says. And "-1" in a count
+    # column was "expected a whole number" where JSON says "negative count -1"
+    shape = str(Path(__file__).resolve().parents[1] / "policies" / "shapes" / "s01_applicant_level.pol")
+    table, document = tmp_path / "apps.csv", tmp_path / "apps.jsonl"
+    table.write_text("applicant_id,recognised_on,first_little_giant\nA,2024-05-01,true\nB,2024-05-01,false\n",
+                     encoding="utf-8")
+    document.write_text('{"id": "A", "recognised_on": "2024-05-01", "first_little_giant": true}\n'
+                        '{"id": "B", "recognised_on": "2024-05-01", "first_little_giant": false}\n', encoding="utf-8")
+    written = []
+    for source in (table, document):
+        for engine in ("python", "duckdb"):
+            out = tmp_path / f"{engine}.jsonl"
+            assert main(["eval", shape, str(source), "--no-trace", "--quiet", "--engine", engine, "-o", str(out)]) == 0
+            written.append([{k: v for k, v in r.items() if k != "line"} for r in lines_of(out)])
+    assert all(w == written[0] for w in written)  # the same decisions, lines apart (a CSV file has a header)
+    a, b = written[0]
+    assert (a["status"], a["total"], a["awards"][0]["status"], b["awards"][0]["status"]) == (
+        "ok", "500000.00", "granted", "not_eligible")
+    counts = tmp_path / "counts.csv"
+    counts.write_text("applicant_id,kind,project_id,date,sme_adopters\nA,enterprise,P1,2023-06-01,-1\n"
+                      "B,enterprise,P1,2023-06-01,-0\n", encoding="utf-8")
+    out = tmp_path / "counts.jsonl"
+    assert run([str(counts), "--no-trace", "-o", str(out)]) == 0
+    assert [r["errors"] for r in lines_of(out)] == [
+        ["line 2: $.projects[0].sme_adopters: negative count -1 (applicant A, project P1)"],
+        ["line 3: $.projects[0].sme_adopters: expected a whole number, got '-0' (applicant B, project P1)"]]
+
+
 def test_the_summary_on_standard_error_reads_as_the_text_summary_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # it wrote "给予合计 1530415229.94 元" and "1.1: 648493823.50": now with separators and each measure's title
     stream = tmp_path / "apps.jsonl"
