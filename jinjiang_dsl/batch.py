@@ -29,7 +29,7 @@ from .api import Policy
 from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
 from .diagnostics import did_you_mean
-from .inputs import DECODER, Applicant, lone_surrogate
+from .inputs import DECODER, Applicant, lone_surrogate, repeated_id
 from .limits import MAX_ERRORS, MAX_LINE_BYTES, capped, shorten
 from .output import interrupted
 from .rules import Earlier
@@ -847,8 +847,7 @@ class Emitted:
             first = self.seen.setdefault(result.applicant_id, result.line)
             if first != result.line and not result.is_error:
                 result = error_result(result.line, result.applicant_id,
-                                       [f"line {result.line}: duplicate id {result.applicant_id!r} "
-                                        f"(also line {first})"])
+                                      [repeated_id(result.line, result.applicant_id, first)])
         self.last = result
         self.write(result.text)
         self.tally.add(result)

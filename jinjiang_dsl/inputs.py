@@ -516,6 +516,14 @@ def _named(error: str, path: str, applicant: Any, projects: list[Any]) -> str:
     return error.of(applicant, project)
 
 
+def repeated_id(line: int, applicant_id: Any, first: int) -> Problem:
+    """A stream line whose applicant id an earlier line has: worded as a document's duplicate id, at its path
+    and naming the applicant, with the lines for the document's indexes."""
+    shown = _show(applicant_id)
+    return Problem(f"duplicate id {shown} (also line {first})", f"编号 {shown} 重复(与第 {first} 行相同)"
+                   ).at(f"line {line}: $.id").of(applicant_id)
+
+
 def _check_id(value: Any, path: str, whose: str, errors: list[str]) -> None:
     """Every applicant and every project needs an id: a non-empty string."""
     zh = "编号" if whose == "applicant" else "项目编号"

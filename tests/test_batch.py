@@ -202,6 +202,18 @@ def test_a_csv_row_without_a_project_is_the_applicants_own_as_in_json(tmp_path: 
         ["line 3: $.projects[0].sme_adopters: expected a whole number, got '-0' (applicant B, project P1)"]]
 
 
+def test_a_repeated_id_in_a_stream_is_located_and_named_as_in_a_document(tmp_path: Path) -> None:
+    # the contract: every error carries its JSON path and the applicant's id; a stream's repeated id said
+    # "line 3: duplicate id 'A' (also line 1)", with no path, where a document says "applicants[2].id: …"
+    stream = tmp_path / "apps.jsonl"
+    stream.write_text('{"id": "A", "kind": "enterprise"}\n{"id": "B", "kind": "enterprise"}\n'
+                      '{"id": "A", "kind": "enterprise"}\n', encoding="utf-8")
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert run([str(stream), "--no-trace", "--engine", engine, "-o", str(out)]) == 0
+        assert lines_of(out)[2]["errors"] == ["line 3: $.id: duplicate id 'A' (also line 1) (applicant A)"], engine
+
+
 def test_the_summary_on_standard_error_reads_as_the_text_summary_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # it wrote "给予合计 1530415229.94 元" and "1.1: 648493823.50": now with separators and each measure's title
     stream = tmp_path / "apps.jsonl"

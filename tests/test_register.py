@@ -354,7 +354,7 @@ def test_a_json_lines_stream_is_recorded_line_by_line_and_replays_identical(tmp_
     code, _, err = run(capsys, "eval", str(POLICY), str(stream), "--register", str(register), "-o", str(out), "--quiet")
     assert code == 0 and f"{len(applicants) + 2} decisions" in err
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert lines[-1]["errors"] == [f"line {len(applicants) + 2}: duplicate id 'E001' (also line 1)"]
+    assert lines[-1]["errors"] == [f"line {len(applicants) + 2}: $.id: duplicate id 'E001' (also line 1) (applicant E001)"]
     with sqlite3.connect(register) as db:
         assert db.execute("SELECT kind FROM batches").fetchone()[0] == "jsonl"
         rows = db.execute("SELECT position, status, record, input_error FROM decisions ORDER BY id").fetchall()

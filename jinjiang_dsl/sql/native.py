@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .. import batch
 from ..batch import BOM, Item, Result, Tally, line_item
 from ..explain.messages import render
-from ..inputs import FAST_DATE, FAST_MONEY, STRUCTURAL_APPLICANT, STRUCTURAL_PROJECT
+from ..inputs import FAST_DATE, FAST_MONEY, STRUCTURAL_APPLICANT, STRUCTURAL_PROJECT, repeated_id
 from ..ir import InputSpec
 from ..limits import MAX_COUNT, MAX_MONEY, MAX_MONEY_DECIMALS
 from ..output import interrupted
@@ -411,7 +411,7 @@ class Native:
             "WHERE COALESCE(f.first, m.first) < h.line AND NOT h.is_error").fetchall()
         self.con.execute("INSERT INTO firsts SELECT aid, min(line) FROM here ANTI JOIN firsts USING (aid) GROUP BY aid")
         for line, aid, first, by_sql in repeated:
-            error = batch.error_result(line, aid, [f"line {line}: duplicate id {aid!r} (also line {first})"])
+            error = batch.error_result(line, aid, [repeated_id(line, aid, first)])
             self.con.execute("DELETE FROM python WHERE line = ?", [line])
             self._store(self.con, [error])
             if by_sql:
