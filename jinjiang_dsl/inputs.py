@@ -184,6 +184,9 @@ def records_of(doc: Any) -> list[Any]:
         raise DocumentError('"applicants" is given twice in the document')
     if not isinstance(doc["applicants"], list):
         raise DocumentError('"applicants" must be a list')
+    other = next((key for key in doc if key != "applicants"), None)
+    if other is not None:  # "applicant": [...] beside "applicants" would be applicants lost unread
+        raise DocumentError(f'unknown key {_show(other)} in the document: it holds only "applicants"')
     return doc["applicants"]
 
 

@@ -376,6 +376,7 @@ def test_money_takes_spaces_around_its_digits_and_nothing_else_unseen(written: s
     '{"foo": []}',
     '{"applicants": {"id": "A"}}',
     '{"applicants": "none"}',
+    '{"applicants": [], "applicant": [{"id": "B"}]}',  # B was lost unread, with no word
     "",
 ])
 def test_document_errors_raise(text: str) -> None:
@@ -393,6 +394,8 @@ def test_document_error_messages() -> None:
         read_document('{"foo": []}')
     with pytest.raises(DocumentError, match='"applicants" must be a list'):
         read_document('{"applicants": 1}')
+    with pytest.raises(DocumentError, match='^unknown key \'applicant\' in the document: it holds only "applicants"$'):
+        read_document('{"applicants": [{"id": "A"}], "applicant": [{"id": "B"}]}')
 
 
 def test_empty_applicants_list_is_fine() -> None:
