@@ -29,7 +29,7 @@ from .api import Policy
 from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
 from .diagnostics import did_you_mean
-from .inputs import DECODER, Applicant, lone_surrogate, repeated_id
+from .inputs import DECODER, STRUCTURAL_APPLICANT, Applicant, lone_surrogate, repeated_id
 from .limits import MAX_ERRORS, MAX_LINE_BYTES, capped, shorten
 from .output import interrupted
 from .rules import Earlier
@@ -516,6 +516,9 @@ class _Group:
                 continue
             elif key in self.inputs:
                 project[key] = _cell(self.inputs[key].kind, cell)
+            elif key in STRUCTURAL_APPLICANT:  # an id or projects of its own would replace the record's
+                self.problem(f"line {line}: unknown column '{key}' (a CSV file has applicant_id and project_id, "
+                             "and a row per project)")
             else:  # the validator says it is unknown as for JSON: at its path, with the ids and a "did you mean"
                 (self.record if self.of_applicant(key) else project)[key] = cell
         if not project:  # no project cell filled: a row of the applicant's own facts (an applicant-level measure)

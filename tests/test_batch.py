@@ -170,6 +170,12 @@ def test_an_unknown_csv_column_is_an_unknown_field_with_its_path_ids_and_a_guess
         "line 2: $.projects[0].softwre_investment: unknown field 'softwre_investment'; did you mean "
         "'software_investment'? (applicant A, project P1)",
         "line 2: $.projects[0].colour: unknown field 'colour' (applicant A, project P1)"]
+    # a column "id" or "projects" is not taken for the record's own: it would replace the applicant's id
+    csv.write_text("applicant_id,kind,project_id,date,id\nA,enterprise,P1,2023-06-01,X\n", encoding="utf-8")
+    out = tmp_path / "ids.jsonl"
+    assert run([str(csv), "--no-trace", "-o", str(out)]) == 0
+    assert [(r["id"], r["errors"]) for r in lines_of(out)] == [("A", [
+        "line 2: unknown column 'id' (a CSV file has applicant_id and project_id, and a row per project)"])]
 
 
 def test_a_csv_row_without_a_project_is_the_applicants_own_as_in_json(tmp_path: Path) -> None:
