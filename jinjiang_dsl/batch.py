@@ -436,7 +436,7 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             problems.append(f"line {start}: {len(row)} cells, but the header has {len(header)}")
         if problems:
             yield from group.flush()
-            yield Item(start, error="; ".join(problems))
+            yield Item(start, error=APART.join(problems))
             continue
         done = group.add(start, {h: c for h, c in zip(header, row) if c and not c.isspace()})
         if done is not None:  # the applicant before this row's, complete
@@ -470,6 +470,9 @@ def _header_problems(header: list[str]) -> list[str]:
     return problems
 
 
+# The problems of one CSV record or row, kept apart in its Item's error text (which the register stores as it is):
+# each is an error of its own in the output. None holds a line break: a cell is quoted by repr, a name is one line.
+APART = "\n"
 BAD_BYTE = re.compile("[\udc80-\udcff]")  # a byte that was not UTF-8, as surrogateescape decodes it
 
 
@@ -506,7 +509,7 @@ class _Group:
         elif mine != self.first:
             for key in sorted(mine.keys() | self.first.keys()):
                 if mine.get(key) != self.first.get(key):
-                    self.problem(f"line {line}: column '{key}' is {_quote(mine.get(key))} here but "
+                    self.problem(f"line {line}: $.{key}: column '{key}' is {_quote(mine.get(key))} here but "
                                  f"{_quote(self.first.get(key))} on line {self.line}, the applicant's first row")
         project: dict[str, Any] = {}
         for key, cell in cells.items():
@@ -557,7 +560,9 @@ class _Group:
             problems = capped(self.header_problems + self.problems,
                               lambda more: f"{more:,} more problems with this record (the first {MAX_ERRORS} are listed)",
                               self.uncounted)
-            done = Item(self.line, record=self.record, error="; ".join(problems) if problems else None,
+            aid = self.record.get("id")
+            whose = f" (applicant {shorten(aid)})" if isinstance(aid, str) and aid.strip() else ""
+            done = Item(self.line, record=self.record, error=APART.join(p + whose for p in problems) or None,
                         projects=self.rows if self.rows > self.max_projects else None)
         self.record = None
         return done
@@ -672,10 +677,10 @@ def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Resul
     if item.text is not None:
         item = parse_line(item)
     if item.error is not None and item.record is None:
-        return item, None, error_result(item.line, None, [item.error])
+        return item, None, error_result(item.line, None, item.error.split(APART))
     app = policy.validator.applicant(item.record, item.line, f"line {item.line}: $", item.projects)
     if item.error is not None:
-        app = attrs.evolve(app, errors=(*app.errors, item.error))
+        app = attrs.evolve(app, errors=(*app.errors, *item.error.split(APART)))
     return item, app, None
 
 

@@ -175,7 +175,8 @@ def test_an_unknown_csv_column_is_an_unknown_field_with_its_path_ids_and_a_guess
     out = tmp_path / "ids.jsonl"
     assert run([str(csv), "--no-trace", "-o", str(out)]) == 0
     assert [(r["id"], r["errors"]) for r in lines_of(out)] == [("A", [
-        "line 2: unknown column 'id' (a CSV file has applicant_id and project_id, and a row per project)"])]
+        "line 2: unknown column 'id' (a CSV file has applicant_id and project_id, and a row per project) "
+        "(applicant A)"])]
 
 
 def test_a_csv_row_without_a_project_is_the_applicants_own_as_in_json(tmp_path: Path) -> None:

@@ -399,7 +399,7 @@ def test_a_column_named_twice_in_a_csv_header_is_an_error(tmp_path: Path) -> Non
     (result,) = csv_results(tmp_path, "applicant_id,kind,fiscal_contribution,project_id,date,fiscal_contribution\n"
                                       "A,enterprise,100,p,2023-06-01,5000000\n")
     assert result["errors"] == ["line 1: column 6 'fiscal_contribution' repeats column 3; which one holds the "
-                                "value is unclear"]
+                                "value is unclear (applicant A)"]
 
 
 def test_csv_rows_of_one_applicant_that_disagree_are_an_error(tmp_path: Path) -> None:
@@ -409,9 +409,11 @@ def test_csv_rows_of_one_applicant_that_disagree_are_an_error(tmp_path: Path) ->
                                     "A,enterprise,,p3,2023-06-01,60000\n")
     (result,) = results
     assert result["line"] == 2 and result["status"] == "error"
-    assert result["errors"] == [
-        "line 3: column 'fiscal_contribution' is '5000000' here but '100' on line 2, the applicant's first row; "
-        "line 4: column 'fiscal_contribution' is empty here but '100' on line 2, the applicant's first row"]
+    assert result["errors"] == [  # each an error of its own, at its path and naming the applicant (they were one)
+        "line 3: $.fiscal_contribution: column 'fiscal_contribution' is '5000000' here but '100' on line 2, the "
+        "applicant's first row (applicant A)",
+        "line 4: $.fiscal_contribution: column 'fiscal_contribution' is empty here but '100' on line 2, the "
+        "applicant's first row (applicant A)"]
 
 
 # ---------------------------------------------------------------- 10. write failures are internal errors
