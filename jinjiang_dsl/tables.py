@@ -2,7 +2,7 @@
 
 Parquet keeps the contract's fields and their nesting (an applicant per row, its projects and awards as
 lists of structs); CSV has a row per award (an applicant without awards: one row, its award columns
-empty). Money stays the contract's exact text ("1000000.00") in both: a reader converts it as it likes,
+empty; its warnings and errors a line each within the cell, since a sentence may hold "; "). Money stays the contract's exact text ("1000000.00") in both: a reader converts it as it likes,
 never through a binary float on our side.
 """
 
@@ -27,7 +27,7 @@ SELECT a.line, a.id, a.status, a.total, r.project, r.w.measure, r.w."year", r.w.
   r.w.entitlement, r.w.amount,
   array_to_string(list_transform(r.w.shares, lambda s: s.payer || ' ' || s.amount), '; ') AS shares,
   array_to_string(list_transform(r.w.instalments, lambda s: s."year" || ' ' || s.amount), '; ') AS instalments,
-  array_to_string(r.w.warnings, '; ') AS warnings, NULLIF(array_to_string(a.errors, '; '), '') AS errors
+  array_to_string(r.w.warnings, chr(10)) AS warnings, NULLIF(array_to_string(a.errors, chr(10)), '') AS errors
 FROM a LEFT JOIN awarded r USING (line)
 ORDER BY a.line, r.g, r.i"""
 

@@ -64,6 +64,21 @@ def test_a_csv_table_has_a_row_per_award_and_money_as_text(tmp_path: Path) -> No
     assert error["errors"].startswith(f"line {error['line']}: not valid JSON") and not error["measure"]
 
 
+def test_a_csv_tables_errors_are_one_per_line_so_that_they_split_back(tmp_path: Path) -> None:
+    # errors were joined by "; ", which a message holds itself ("unknown field 'x'; did you mean …"): the list could
+    # not be read back. Each is now a line of its cell
+    src, table = tmp_path / "in.jsonl", tmp_path / "out.csv"
+    src.write_text('{"id": "A", "kind": "enterprise", "fiscal_contributon": "1", "projects": [{"id": "P", '
+                   '"date": "2023-06-01", "softwre_investment": "5"}]}\n', encoding="utf-8")
+    assert main(["eval", JINJIANG, str(src), "--no-trace", "--quiet", "--format", "csv", "-o", str(table)]) == 0
+    [row] = list(csv.DictReader(table.open(encoding="utf-8", newline="")))
+    assert row["errors"].split("\n") == [
+        "line 1: $.fiscal_contributon: unknown field 'fiscal_contributon'; did you mean 'fiscal_contribution'? "
+        "(applicant A)",
+        "line 1: $.projects[0].softwre_investment: unknown field 'softwre_investment'; did you mean "
+        "'software_investment'? (applicant A, project P)"]
+
+
 def test_payer_shares_and_parquet_without_a_file_name(tmp_path: Path, capsys: Any) -> None:
     src = tmp_path / "in.jsonl"
     from jinjiang_dsl import load_policy
