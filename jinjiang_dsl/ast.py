@@ -438,6 +438,29 @@ class Example:
 
 
 @attrs.frozen(slots=True, kw_only=True)
+class Payer:
+    """A payer of a cost split: its name as written is the output's key (``shares[].payer``, ``by_payer``),
+    so it never changes; ``en`` is how English sentences and tables name it (``市级财政 / "city treasury"``)."""
+
+    name: str
+    en: str | None
+    span: Span
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class CostSplit:
+    """资金分担: ``shared 4:3:3 by 省级财政, 市级财政, 县级财政``, the payers in the order the policy lists them."""
+
+    payers: tuple[Payer, ...]
+    weights: tuple[int, ...]
+    span: Span
+
+    def pairs(self) -> tuple[tuple[str, int], ...]:
+        """(payer, weight), as the engines split an award."""
+        return tuple(zip((p.name for p in self.payers), self.weights))
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class Measure:
     id: str
     title: Bitext
@@ -454,8 +477,7 @@ class Measure:
     earmark: Bitext | None
     once: Literal["year", "ever"] | None  # once per applicant per year, or once per applicant
     instalments: tuple[Percent, ...]  # 分期拨付: the share paid in the award's year, the next, …
-    shared: tuple[tuple[str, int], ...]  # 资金分担: (payer, weight), in the order the policy lists them
-    shared_span: Span | None
+    shared: CostSplit | None  # 资金分担
     notes: tuple[Note, ...]
     examples: tuple[Example, ...]
     span: Span
@@ -527,6 +549,10 @@ class Policy:
         """Every example, those inside measures first, in source order."""
         return tuple(sorted((*self.examples, *(e for m in self.measures for e in m.examples)),
                             key=lambda e: (e.span.line, e.span.column)))
+
+    def cost_splits(self) -> tuple[CostSplit, ...]:
+        """Every cost split written, in source order: where a payer's English name is given."""
+        return tuple(sorted((m.shared for m in self.measures if m.shared), key=lambda s: (s.span.line, s.span.column)))
 
     def all_notes(self) -> tuple[Note, ...]:
         """Every interpretation note, wherever it is attached."""

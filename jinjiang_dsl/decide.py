@@ -230,12 +230,14 @@ class Decider:
         parts = largest_remainder(weights, c.paid(), self.plan.rounding_unit)
         found = tuple((payer, part) for (payer, _), part in zip(payers, parts))
         if self.trace:
+            names = [self.plan.payer(p) for p, _ in payers]  # in English as the policy names them
             table = allocation(c.measure.rule, c.label, str(c.year or ""), "payers",
-                               [Label(p, p) for p, _ in payers], weights, c.paid(), parts, self.plan.rounding_unit)
+                               names, weights, c.paid(), parts, self.plan.rounding_unit)
             c.note(Step(c.measure.rule, "shares", {
                 "amount": c.amount, "ratio": ":".join(str(w) for _, w in payers),
-                "parts": Label("、".join(f"{p} {fmt_plain(x)} 元" for p, x in found),
-                               ", ".join(f"{p} {fmt_plain(x)} yuan" for p, x in found)), "allocation": table}))
+                "parts": Label("、".join(f"{p.zh} {fmt_plain(x)} 元" for p, (_, x) in zip(names, found)),
+                               ", ".join(f"{p.en} {fmt_plain(x)} yuan" for p, (_, x) in zip(names, found))),
+                "allocation": table}))
         return found
 
     def instalments(self, c: Claim) -> tuple[tuple[int, Decimal], ...]:

@@ -78,6 +78,11 @@ class Impact:
     bands: tuple[tuple[Label, int], ...]  # as the notice writes figures (1万), and as English does (10,000)
     largest: tuple[Mover, ...]
     titles: dict[str, Label] = attrs.field(factory=dict)  # each measure's, by id (the new version's first)
+    payers: dict[str, Label] = attrs.field(factory=dict)  # each payer's English name, by name (the new version's first)
+
+    def payer(self, name: str) -> Label:
+        """How a row of the money tables names a payer (the JSON keeps the name as written)."""
+        return self.payers.get(name) or Label(name, name)
 
     def to_json(self) -> dict[str, Any]:
         def pair(before: Decimal, after: Decimal) -> dict[str, str]:
@@ -181,6 +186,7 @@ def _impact(old: Plan, new: Plan, changes: list[Change], engine: str, before: Ta
         same=sum(n for (sign, _), n in counted.items() if sign == 0), errors=errors,
         bands=_bands(counted), largest=largest,
         titles={m.id: m.title for plan in (old, new) for m in plan.measures},
+        payers={**old.payers, **new.payers},
     )
 
 
@@ -273,7 +279,8 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
         m.cross_checks[0].line if m.cross_checks else m.line
     yield "paid in instalments", ", ".join(percent_text(s) for s in m.instalments), \
         lines.get("paid in instalments", m.line)
-    weights, payers = ":".join(str(w) for _, w in m.shared), ("、" if zh else ", ").join(p for p, _ in m.shared)
+    weights = ":".join(str(w) for _, w in m.shared)
+    payers = ("、" if zh else ", ").join(plan.payer(p).get(lang) for p, _ in m.shared)
     yield "shared", "" if not m.shared else f"{payers} 按 {weights} 分担" if zh else f"{weights} by {payers}", \
         lines.get("shared", m.line)
     per = plan.inputs[m.quota[1]].label.get(lang) if m.quota and m.quota[1] in plan.inputs else m.quota[1] if m.quota else ""

@@ -79,9 +79,15 @@ class Plan:
     by_id: dict[str, Measure]
     rules: tuple[Rule, ...]  # in the order they apply
     figures: tuple[tuple[str, Cond], ...]  # the applicant-level expressions the rules need, by key
+    payers: dict[str, Label] = attrs.field(factory=dict)  # each payer's name as written, and as English names it
 
     def measure(self, mid: str) -> Measure:
         return self.by_id[mid]
+
+    def payer(self, name: str) -> Label:
+        """How a report names a payer: as written, and in English as the policy names it (if it does). The
+        name as written stays the output's key."""
+        return self.payers.get(name) or Label(name, name)
 
 
 def label_of(b: ast.Bitext | None, fallback: str) -> Label:
@@ -353,7 +359,7 @@ class _Planner:
             amount_line=m.amount.span.line,
             part_lines=tuple((part, span.line) for part, span in (
                 ("paid in instalments", m.instalments[0].span if m.instalments else None),
-                ("shared", m.shared_span), ("quota", m.quota.span if m.quota else None),
+                ("shared", m.shared.span if m.shared else None), ("quota", m.quota.span if m.quota else None),
                 ("annual cap", m.annual_cap.span if m.annual_cap else None)) if span is not None),
             rule=f"{m.id} {clause}".strip(),
             title=label_of(m.title, m.id),
@@ -374,7 +380,7 @@ class _Planner:
             own_facts=own or summed or measure_facts(m, self.defines, self.applicant_inputs, self.dated),
             level="project" if own else "year" if summed else "applicant",
             instalments=tuple(p.value for p in m.instalments),
-            shared=m.shared,
+            shared=m.shared.pairs() if m.shared else (),
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             earmark=label_of(m.earmark, "") if m.earmark else None,
             notes=tuple(self.notes[n.id] for n in m.notes if n.id in self.notes),
@@ -452,7 +458,18 @@ class _Planner:
             by_id={m.id: m for m in measures},
             rules=rules,
             figures=tuple(f for r in rules for f in r.figures()),
+            payers=self.payers(),
         )
+
+    def payers(self) -> dict[str, Label]:
+        """Every payer a split names, with its English name wherever the policy gives it (the checker
+        allows one), else its name as written."""
+        found: dict[str, Label] = {}
+        for split in self.policy.cost_splits():
+            for p in split.payers:
+                if p.en or p.name not in found:
+                    found[p.name] = Label(p.name, p.en or p.name)
+        return found
 
 
 def _window(w: ast.Window | None) -> tuple[dt.date, dt.date] | None:

@@ -17,6 +17,7 @@ import attrs
 
 from .. import ast
 from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
+from ..limits import shorten
 from ..runtime.money import percent_text
 from ..syntax import parser, respelled
 from ..syntax.transform import COUNT_UNITS
@@ -237,6 +238,7 @@ class _Checker:
             self.lookup_define(d)
         self.check_header()
         self.check_measures()
+        self.check_payers()
         self.check_rules()
         self.check_notes()
         wrong = [d.span.line for d in self.diagnostics if d.is_error]
@@ -445,13 +447,8 @@ class _Checker:
                 self.error("a quota of 0 grants nothing", m.quota.span)
         if m.annual_cap is not None:
             self.money(m.annual_cap.amount, "the annual cap")
-        if m.shared and any(w < 1 for _, w in m.shared):
-            self.error("a payer's share must be at least 1", m.shared_span or m.span,
-                       "leave out a payer that pays nothing, or write the ratio the notice gives, e.g. 4:3:3")
-        if len({p for p, _ in m.shared}) != len(m.shared):
-            twice = next(p for i, (p, _) in enumerate(m.shared) if p in [q for q, _ in m.shared[:i]])
-            self.error(f"the payer '{twice}' is named twice", m.shared_span or m.span,
-                       "name each payer once, with its share of the ratio")
+        if m.shared is not None:
+            self.cost_split(m.shared)
         if m.instalments:
             total = sum((p.value for p in m.instalments), Decimal(0))
             if total != 1:
@@ -482,6 +479,32 @@ class _Checker:
             self.warn(f"measure {m.id} reads no fact of the applicant or of a project, so nothing lists it: it is "
                       "never evaluated", head, "a project (or the applicant) lists the measures whose facts it "
                       "gives; name a fact in a requirement or in the amount")
+
+    def cost_split(self, split: ast.CostSplit) -> None:
+        """A split's own mistakes: a payer paying nothing, a payer named twice."""
+        if any(w < 1 for w in split.weights):
+            self.error("a payer's share must be at least 1", split.span,
+                       "leave out a payer that pays nothing, or write the ratio the notice gives, e.g. 4:3:3")
+        names = [p.name for p in split.payers]
+        if len(set(names)) != len(names):
+            twice = next(p for i, p in enumerate(names) if p in names[:i])
+            self.error(f"the payer '{twice}' is named twice", split.span,
+                       "name each payer once, with its share of the ratio")
+
+    def check_payers(self) -> None:
+        """A payer has one English name in a policy: every English report names it the same way. It may be
+        given once and used wherever the payer is named."""
+        first: dict[str, ast.Payer] = {}
+        for split in self.policy.cost_splits():
+            for p in split.payers:
+                if not p.en:
+                    continue
+                was = first.setdefault(p.name, p)
+                if was.en != p.en:
+                    name, en, other = shorten(p.name), shorten(p.en), shorten(was.en or "")
+                    self.error(f"the payer '{name}' is called \"{en}\" here but \"{other}\" at line "
+                               f"{was.span.line}", p.span, f"give a payer one English name; write it once "
+                               f"({name} / \"{other}\") and the payer's name alone elsewhere")
 
     def rates_over_whole(self, e: ast.Expr, rate: bool = False) -> None:
         """Warn of a rate above 100% in what a measure pays: a share of a base rarely exceeds it, so

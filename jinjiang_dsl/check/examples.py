@@ -109,7 +109,7 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
 def split_errors(e: ast.Expectation, m: ast.Measure, report: Report) -> None:
     """An expected split must be one the measure declares: its payers, in its order, or as many
     instalments as it pays."""
-    payers = [p for p, _ in m.shared]
+    payers = [p.name for p in m.shared.payers] if m.shared else []
     if len(set(payers)) != len(payers):
         return  # the measure's own split is wrong, and said so: an example cannot be held to it
     if e.shares and not payers:

@@ -265,7 +265,8 @@ def render(report: Report, lang: str) -> str:
         by_measure = [(f"{mid} {report.plan.measure(mid).title.get(lang)}", v) for mid, v in s.by_measure.items()]
         body.append(bar_chart(by_measure, word("by_measure", lang), " " + word("yuan", lang)))
         if s.by_payer:  # what each treasury must budget (cost sharing)
-            body.append(bar_chart(list(s.by_payer.items()), word("by_payer", lang), " " + word("yuan", lang)))
+            payers = [(report.plan.payer(payer).get(lang), v) for payer, v in s.by_payer.items()]
+            body.append(bar_chart(payers, word("by_payer", lang), " " + word("yuan", lang)))
         counts = [(status_word(k, lang), Decimal(v)) for k, v in report.status_counts().items()]
         body.append(bar_chart(counts, word("by_status", lang)))
         body.append(f"<h3>{word('applicants_with_errors', lang)}</h3>")

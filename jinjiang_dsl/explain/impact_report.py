@@ -106,7 +106,7 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
         money.add_column(column, justify="right" if column else "left")
     rows = [(w("total", lang), impact.total)]
     rows += [(f"{w('by_measure', lang)} {visible(measure(impact, k, lang))}", v) for k, v in impact.by_measure.items()]
-    rows += [(f"{w('by_payer', lang)} {visible(k)}", v) for k, v in impact.by_payer.items()]
+    rows += [(f"{w('by_payer', lang)} {visible(impact.payer(k).get(lang))}", v) for k, v in impact.by_payer.items()]
     rows += [(f"{w('by_year', lang)} {k}", v) for k, v in impact.by_year.items()]
     for label, (before, after) in rows:
         money.add_row(label, _money(before), _money(after), _signed(after - before))
@@ -181,11 +181,12 @@ def render_html(impact: Impact, lang: str) -> str:
             body.append(f"<h3>{w(key, lang)}</h3>")
             body.append("<table><tr><th></th>" + "".join(f'<th class="num">{w(k, lang)}</th>'
                                                           for k in ("before", "after", "change")) + "</tr>")
-            named = (lambda k: measure(impact, k, lang)) if key == "by_measure" else str
+            short = (lambda k: impact.payer(k).get(lang)) if key == "by_payer" else str  # a chart's bar
+            named = (lambda k: measure(impact, k, lang)) if key == "by_measure" else short
             body += [f'<tr><td>{escape(named(k))}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
                      f'<td class="num">{escape(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
             body.append("</table>")
-            body.append(diverging_chart([(k, b - a) for k, (a, b) in table.items()],
+            body.append(diverging_chart([(short(k), b - a) for k, (a, b) in table.items()],
                                         f"{w('change', lang)} · {w(key, lang).lower()}", yuan))
     body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
     # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar

@@ -140,7 +140,7 @@ def render(report: Report, lang: str) -> str:
     out += [f"| {mid} {md(report.plan.measure(mid).title.get(lang))} | {money(v)} |" for mid, v in s.by_measure.items()]
     if s.by_payer:  # what each treasury must budget (cost sharing)
         out += ["", f"| {word('payer', lang)} | {word('amount', lang)} |", "|---|---:|"]
-        out += [f"| {md(payer)} | {money(v)} |" for payer, v in s.by_payer.items()]
+        out += [f"| {md(report.plan.payer(payer).get(lang))} | {money(v)} |" for payer, v in s.by_payer.items()]
     out += ["", f"| {word('status', lang)} | {word('count', lang)} |", "|---|---:|"]
     out += [f"| {status_word(k, lang)} | {v} |" for k, v in report.status_counts().items()]
     out += ["", f"### {word('applicants_with_errors', lang)}", ""]

@@ -218,7 +218,7 @@ def summary_table(batch: BatchDecision, plan: Plan, lang: str) -> Group:
         payers.add_column(w("payer", lang), footer=w("total", lang))
         payers.add_column(w("amount", lang), justify="right", footer=fmt_plain(sum(s.by_payer.values(), Decimal(0))))
         for payer, amount in s.by_payer.items():
-            payers.add_row(visible(payer), fmt_plain(amount))
+            payers.add_row(visible(plan.payer(payer).get(lang)), fmt_plain(amount))
         tables.append(payers)
     lines = [Text(f"{w('applicants', lang)}: {s.applicants}; {w('errors', lang)}: {s.errors}")]
     lines += [Prose(f"{w('warning', lang)}: {visible(x.get(lang))}", style="yellow") for x in s.warnings]

@@ -312,8 +312,7 @@ class ToAst:
             earmark=g.get("earmark"),
             once=g.get("once"),
             instalments=g.get("instalments", ()),
-            shared=g.get("shared", ()),
-            shared_span=g.get("shared@"),
+            shared=g.get("shared"),
             notes=tuple(g.get("note", ())),
             examples=tuple(attrs.evolve(e, measure=str(id_tok)) for e in g.get("example", ())),
             span=self.span(meta),
@@ -361,15 +360,21 @@ class ToAst:
 
     def shared(self, meta: Meta, children: list[Any]) -> _Stmt:
         """``shared 4:3:3 by 省级, 市级, 县级``: the weights, then the payers, paired in order."""
-        weights = [int(t) for t in children if isinstance(t, Token)]  # payers come back from payer() as str
+        weights = [int(t) for t in children if isinstance(t, Token)]  # payers come back as ast.Payer
         payers = [c for c in children if not isinstance(c, Token)]
         if len(weights) != len(payers):
             self.error(f"{len(weights)} shares for {len(payers)} payers", meta,
                        "give one share per payer, in the same order: shared 4:3:3 by 省级, 市级, 县级")
-        return _Stmt("shared", tuple(zip(payers, weights)), self.span(meta))
+        n = min(len(weights), len(payers))
+        split = ast.CostSplit(payers=tuple(payers[:n]), weights=tuple(weights[:n]), span=self.span(meta))
+        return _Stmt("shared", split, self.span(meta))
 
     def payer(self, meta: Meta, c: list[Token]) -> str:
         return self.string(c[0]) if c[0].type == "STRING" else str(c[0])
+
+    def named_payer(self, meta: Meta, c: list[Any]) -> ast.Payer:
+        """``市级财政 / "city treasury"``: the payer's name (from payer()), and its English name if given."""
+        return ast.Payer(name=c[0], en=self.string(c[1]) if len(c) > 1 else None, span=self.span(meta))
 
     def instalments(self, meta: Meta, children: list[Token]) -> _Stmt:
         return _Stmt("instalments", tuple(self.percent_of_token(t) for t in children), self.span(meta))

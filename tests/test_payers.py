@@ -1,0 +1,139 @@
+"""Payers of a cost split (shape S6): their English names in every English sentence and table, and the
+output's keys as the policy writes the names (io-contract)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jinjiang_dsl import check_source, load_policy
+from jinjiang_dsl.cli import main
+from jinjiang_dsl.explain import html, markdown, report
+from jinjiang_dsl.fmt import convert_keywords, format_source, meaning
+
+ROOT = Path(__file__).resolve().parents[1]
+S6 = (ROOT / "policies" / "shapes" / "s06_cost_sharing.pol").read_text(encoding="utf-8")
+CITY_COUNTY = "shared 1:1 by 市级财政, 县级财政"
+NAMED = S6.replace(CITY_COUNTY, 'shared 1:1 by 市级财政 / "city treasury", 县级财政 / "county treasury"', 1).replace(
+    "shared 4:3:3 by 省级财政, 市级财政, 县级财政", 'shared 4:3:3 by 省级财政 / "provincial treasury", 市级财政, 县级财政', 1)
+APPS = {"applicants": [
+    {"id": "A1", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "40000.01"}]},
+    {"id": "A2", "projects": [{"id": "P2", "date": "2024-05-01", "grant_base": "100000", "provincial_project": True}]},
+]}
+
+
+def written(tmp_path: Path, source: str, name: str = "s6.pol") -> Path:
+    path = tmp_path / name
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def errors(source: str) -> list[tuple[str, str | None, tuple[int, int]]]:
+    return [(d.message, d.hint, (d.span.line, d.span.column)) for d in check_source(source, "t.pol") if d.is_error]
+
+
+def at(source: str, needle: str) -> tuple[int, int]:
+    before = source[:source.index(needle)]
+    return before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+
+
+# ---------------------------------------------------------------------- the checker
+
+
+def test_a_payer_named_in_english_once_or_the_same_way_twice_is_clean() -> None:
+    assert errors(NAMED) == []
+    same = NAMED.replace("市级财政, 县级财政\n", '市级财政 / "city treasury", 县级财政\n', 1)
+    assert errors(same) == []
+
+
+def test_a_payer_given_two_english_names_is_an_error_where_the_second_stands() -> None:
+    source = NAMED.replace("市级财政, 县级财政\n", '市级财政 / "municipal finance", 县级财政\n', 1)
+    assert errors(source) == [(
+        "the payer '市级财政' is called \"municipal finance\" here but \"city treasury\" at line 23",
+        "give a payer one English name; write it once (市级财政 / \"city treasury\") and the payer's name alone "
+        "elsewhere", at(source, '市级财政 / "municipal finance"'))]
+
+
+# ---------------------------------------------------------------------- reports
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: Any) -> Any:
+    policy = load_policy(written(tmp_path_factory.mktemp("payers"), NAMED))
+    apps, batch = policy.run(APPS)
+    return policy, apps, batch
+
+
+def test_english_explanations_and_reports_name_payers_in_english(run: Any) -> None:
+    policy, apps, batch = run
+    built = report.build(policy.decider(), apps, batch, is_batch=True)
+    en = markdown.render(built, "en")
+    assert ("Cost sharing (4:3:3): 100,000 yuan paid by provincial treasury 40,000 yuan, city treasury 30,000 yuan, "
+            "county treasury 30,000 yuan") in en
+    assert "| provincial treasury | 40,000.00 |" in en  # what each payer budgets
+    assert "| city treasury | 1 | 20,000.005000 | 20,000.00 | 0.500000 | +1 | 20,000.01 |" in en  # the split's table
+    assert "财政" not in en.replace(policy.plan.measures[0].quote or "", "").replace(
+        policy.plan.measures[1].quote or "", "")  # the notice's words quoted, nothing else
+    page = html.render(built, "en")
+    assert "provincial treasury" in page and "省级财政" not in page.replace(policy.plan.measures[1].quote or "", "")
+    zh = markdown.render(built, "zh")  # Chinese names them as written
+    assert "100,000 元由 省级财政 40,000 元、市级财政 30,000 元、县级财政 30,000 元 承担" in zh
+    assert "| 省级财政 | 40,000.00 |" in zh
+
+
+def test_the_json_keys_payers_by_their_names_as_written(run: Any) -> None:
+    doc = run[2].to_json(lang="en")
+    assert doc["summary"]["by_payer"] == {"市级财政": "100000.01", "县级财政": "100000.00", "省级财政": "40000.00"}
+    shares = [a["shares"] for app in doc["applicants"] for p in app["projects"] for a in p["awards"] if a.get("shares")]
+    assert shares[-1] == [{"payer": "省级财政", "amount": "40000.00"}, {"payer": "市级财政", "amount": "30000.00"},
+                          {"payer": "县级财政", "amount": "30000.00"}]
+
+
+def test_eval_text_and_its_stream_summary_name_payers_in_english(tmp_path: Path, capsys: Any) -> None:
+    policy = written(tmp_path, NAMED)
+    apps = tmp_path / "apps.json"
+    apps.write_text(json.dumps(APPS), encoding="utf-8")
+    assert main(["eval", str(policy), str(apps), "--format", "text", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "provincial treasury" in out and "county treasury" in out and "财政" not in out.split("Summary")[1]
+    lines = tmp_path / "apps.jsonl"
+    lines.write_text("\n".join(json.dumps(a) for a in APPS["applicants"]) + "\n", encoding="utf-8")
+    assert main(["eval", str(policy), str(lines), "--format", "jsonl", "--lang", "en", "-o",
+                 str(tmp_path / "out.jsonl"), "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "  provincial treasury:" in err and "省级财政" not in err
+
+
+def test_impact_names_payers_in_english_and_keys_its_json_by_name(tmp_path: Path, capsys: Any) -> None:
+    old = written(tmp_path, NAMED, "old.pol")
+    new = written(tmp_path, NAMED.replace("shared 1:1 by", "shared 3:2 by", 1), "new.pol")
+    apps = tmp_path / "apps.json"
+    apps.write_text(json.dumps(APPS), encoding="utf-8")
+    out = tmp_path / "impact.json"
+    assert main(["impact", str(old), str(new), str(apps), "-o", str(out)]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert list(doc["by_payer"]) == ["县级财政", "市级财政", "省级财政"]
+    assert {"what": "measure 1: shared", "old_line": 23, "new_line": 23,
+            "before": "1:1 by city treasury, county treasury", "after": "3:2 by city treasury, county treasury",
+            "before_zh": "市级财政、县级财政 按 1:1 分担", "after_zh": "市级财政、县级财政 按 3:2 分担"} in doc["policy_changes"]
+    assert main(["impact", str(old), str(new), str(apps), "--format", "text", "--lang", "en"]) == 0
+    text = capsys.readouterr().out
+    assert "by payer city treasury" in text and "by payer 市级财政" not in text
+    page = tmp_path / "impact.html"
+    assert main(["impact", str(old), str(new), str(apps), "--format", "html", "--lang", "en", "-o", str(page)]) == 0
+    assert "<td>county treasury</td>" in page.read_text(encoding="utf-8")
+    assert "县级财政" not in page.read_text(encoding="utf-8").replace("县(区)", "")
+
+
+# ---------------------------------------------------------------------- the language
+
+
+def test_english_names_format_and_convert_to_chinese_keywords_and_back() -> None:
+    assert format_source(NAMED) == NAMED
+    chinese = format_source(convert_keywords(NAMED, "zh"))
+    assert '分担 1:1 按 市级财政 / "city treasury", 县级财政 / "county treasury"' in chinese
+    assert meaning(chinese) == meaning(NAMED)
+    assert format_source(convert_keywords(chinese, "en")) == NAMED
