@@ -530,6 +530,7 @@ class Header:
     notes: tuple[Note, ...]
     span: Span
     currency_span: Span | None = None  # the 'currency' statement, for messages about it
+    shared: CostSplit | None = None  # 资金分担 once for the whole notice: every measure without its own
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -551,8 +552,16 @@ class Policy:
                             key=lambda e: (e.span.line, e.span.column)))
 
     def cost_splits(self) -> tuple[CostSplit, ...]:
-        """Every cost split written, in source order: where a payer's English name is given."""
-        return tuple(sorted((m.shared for m in self.measures if m.shared), key=lambda s: (s.span.line, s.span.column)))
+        """Every cost split written, the header's and the measures', in source order: where a payer's
+        English name is given."""
+        found = [m.shared for m in self.measures if m.shared]
+        if self.header and self.header.shared:
+            found.append(self.header.shared)
+        return tuple(sorted(found, key=lambda s: (s.span.line, s.span.column)))
+
+    def split_of(self, m: Measure) -> CostSplit | None:
+        """A measure's cost split: its own, else the one the header declares for the whole policy."""
+        return m.shared or (self.header.shared if self.header else None)
 
     def all_notes(self) -> tuple[Note, ...]:
         """Every interpretation note, wherever it is attached."""

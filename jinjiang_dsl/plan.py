@@ -352,6 +352,7 @@ class _Planner:
         own = measure_facts(m, self.defines, self.project_inputs, self.dated)
         summed = measure_facts(m, self.defines, self.project_inputs, self.dated, summed=True)
         clause = m.clause.ref if m.clause else ""
+        split = self.policy.split_of(m)  # the header's default resolved here: the engines see one split
         assert m.amount is not None  # the checker requires it
         return Measure(
             id=m.id,
@@ -359,7 +360,7 @@ class _Planner:
             amount_line=m.amount.span.line,
             part_lines=tuple((part, span.line) for part, span in (
                 ("paid in instalments", m.instalments[0].span if m.instalments else None),
-                ("shared", m.shared.span if m.shared else None), ("quota", m.quota.span if m.quota else None),
+                ("shared", split.span if split else None), ("quota", m.quota.span if m.quota else None),
                 ("annual cap", m.annual_cap.span if m.annual_cap else None)) if span is not None),
             rule=f"{m.id} {clause}".strip(),
             title=label_of(m.title, m.id),
@@ -380,7 +381,7 @@ class _Planner:
             own_facts=own or summed or measure_facts(m, self.defines, self.applicant_inputs, self.dated),
             level="project" if own else "year" if summed else "applicant",
             instalments=tuple(p.value for p in m.instalments),
-            shared=m.shared.pairs() if m.shared else (),
+            shared=split.pairs() if split else (),
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             earmark=label_of(m.earmark, "") if m.earmark else None,
             notes=tuple(self.notes[n.id] for n in m.notes if n.id in self.notes),

@@ -1,9 +1,10 @@
-"""Payers of a cost split (shape S6): their English names in every English sentence and table, and the
-output's keys as the policy writes the names (io-contract)."""
+"""Payers of a cost split (shape S6): their English names in every English sentence and table, the output's
+keys as the policy writes the names (io-contract), and the header's split as every measure's default."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,12 @@ from jinjiang_dsl.explain import html, markdown, report
 from jinjiang_dsl.fmt import convert_keywords, format_source, meaning
 
 ROOT = Path(__file__).resolve().parents[1]
-S6 = (ROOT / "policies" / "shapes" / "s06_cost_sharing.pol").read_text(encoding="utf-8")
-CITY_COUNTY = "shared 1:1 by 市级财政, 县级财政"
-NAMED = S6.replace(CITY_COUNTY, 'shared 1:1 by 市级财政 / "city treasury", 县级财政 / "county treasury"', 1).replace(
-    "shared 4:3:3 by 省级财政, 市级财政, 县级财政", 'shared 4:3:3 by 省级财政 / "provincial treasury", 市级财政, 县级财政', 1)
+S6_PATH = ROOT / "policies" / "shapes" / "s06_cost_sharing.pol"
+S6 = S6_PATH.read_text(encoding="utf-8")  # the header splits 1:1; measure 2 4:3:3
+HEADER_SPLIT = "  shared 1:1 by 市级财政, 县级财政\n"
+# measure 2 names the payers in English, which holds for the header's split too
+NAMED = S6.replace("shared 4:3:3 by 省级财政, 市级财政, 县级财政", 'shared 4:3:3 by 省级财政 / "provincial treasury", '
+                   '市级财政 / "city treasury", 县级财政 / "county treasury"', 1)
 APPS = {"applicants": [
     {"id": "A1", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "40000.01"}]},
     {"id": "A2", "projects": [{"id": "P2", "date": "2024-05-01", "grant_base": "100000", "provincial_project": True}]},
@@ -50,11 +53,11 @@ def test_a_payer_named_in_english_once_or_the_same_way_twice_is_clean() -> None:
 
 
 def test_a_payer_given_two_english_names_is_an_error_where_the_second_stands() -> None:
-    source = NAMED.replace("市级财政, 县级财政\n", '市级财政 / "municipal finance", 县级财政\n', 1)
+    source = NAMED.replace("市级财政, 县级财政\n", '市级财政 / "municipal finance", 县级财政\n', 1)  # in the header
     assert errors(source) == [(
-        "the payer '市级财政' is called \"municipal finance\" here but \"city treasury\" at line 23",
-        "give a payer one English name; write it once (市级财政 / \"city treasury\") and the payer's name alone "
-        "elsewhere", at(source, '市级财政 / "municipal finance"'))]
+        "the payer '市级财政' is called \"city treasury\" here but \"municipal finance\" at line 11",
+        "give a payer one English name; write it once (市级财政 / \"municipal finance\") and the payer's name "
+        "alone elsewhere", at(source, '市级财政 / "city treasury"'))]
 
 
 # ---------------------------------------------------------------------- reports
@@ -73,6 +76,8 @@ def test_english_explanations_and_reports_name_payers_in_english(run: Any) -> No
     en = markdown.render(built, "en")
     assert ("Cost sharing (4:3:3): 100,000 yuan paid by provincial treasury 40,000 yuan, city treasury 30,000 yuan, "
             "county treasury 30,000 yuan") in en
+    # named in English in measure 2 only, the payers of the header's split are named so in measure 1 too
+    assert "Cost sharing (1:1): 40,000.01 yuan paid by city treasury 20,000.01 yuan, county treasury 20,000 yuan" in en
     assert "| provincial treasury | 40,000.00 |" in en  # what each payer budgets
     assert "| city treasury | 1 | 20,000.005000 | 20,000.00 | 0.500000 | +1 | 20,000.01 |" in en  # the split's table
     assert "财政" not in en.replace(policy.plan.measures[0].quote or "", "").replace(
@@ -116,7 +121,7 @@ def test_impact_names_payers_in_english_and_keys_its_json_by_name(tmp_path: Path
     assert main(["impact", str(old), str(new), str(apps), "-o", str(out)]) == 0
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert list(doc["by_payer"]) == ["县级财政", "市级财政", "省级财政"]
-    assert {"what": "measure 1: shared", "old_line": 23, "new_line": 23,
+    assert {"what": "measure 1: shared", "old_line": 11, "new_line": 11,
             "before": "1:1 by city treasury, county treasury", "after": "3:2 by city treasury, county treasury",
             "before_zh": "市级财政、县级财政 按 1:1 分担", "after_zh": "市级财政、县级财政 按 3:2 分担"} in doc["policy_changes"]
     assert main(["impact", str(old), str(new), str(apps), "--format", "text", "--lang", "en"]) == 0
@@ -134,6 +139,67 @@ def test_impact_names_payers_in_english_and_keys_its_json_by_name(tmp_path: Path
 def test_english_names_format_and_convert_to_chinese_keywords_and_back() -> None:
     assert format_source(NAMED) == NAMED
     chinese = format_source(convert_keywords(NAMED, "zh"))
-    assert '分担 1:1 按 市级财政 / "city treasury", 县级财政 / "county treasury"' in chinese
+    assert "  舍入 0.01元 四舍五入\n  分担 1:1 按 市级财政, 县级财政\n}" in chinese
+    assert '分担 4:3:3 按 省级财政 / "provincial treasury", 市级财政 / "city treasury"' in chinese
     assert meaning(chinese) == meaning(NAMED)
     assert format_source(convert_keywords(chinese, "en")) == NAMED
+
+
+# ---------------------------------------------------------------------- the header's split
+
+
+@pytest.mark.parametrize("engine", ["compiled", "interpreter", "duckdb"])
+def test_the_header_s_split_is_every_measure_s_without_its_own(engine: str) -> None:
+    policy = load_policy(S6_PATH, backend="interpreter" if engine == "interpreter" else "compiled")
+    doc = policy.run(APPS, trace=engine != "duckdb", **({"engine": "duckdb"} if engine == "duckdb" else {}))[1]
+    awards = {(app["id"], a["measure"]): a.get("shares") for app in doc.to_json()["applicants"]
+              for p in app["projects"] for a in p["awards"]}
+    assert awards == {  # measure 1 by the header's 1:1, measure 2 by its own 4:3:3
+        ("A1", "1"): [{"payer": "市级财政", "amount": "20000.01"}, {"payer": "县级财政", "amount": "20000.00"}],
+        ("A1", "2"): None,
+        ("A2", "1"): [{"payer": "市级财政", "amount": "50000.00"}, {"payer": "县级财政", "amount": "50000.00"}],
+        ("A2", "2"): [{"payer": "省级财政", "amount": "40000.00"}, {"payer": "市级财政", "amount": "30000.00"},
+                      {"payer": "县级财政", "amount": "30000.00"}]}
+    assert doc.summary.by_payer == {"市级财政": Decimal("100000.01"), "县级财政": Decimal("100000.00"),
+                                    "省级财政": Decimal("40000.00")}
+
+
+@pytest.mark.parametrize("split, message, hint", [
+    ("shared 1:0 by 市级财政, 县级财政", "a payer's share must be at least 1",
+     "leave out a payer that pays nothing, or write the ratio the notice gives, e.g. 4:3:3"),
+    ("shared 1:1 by 市级财政, 市级财政", "the payer '市级财政' is named twice", "name each payer once, with its share of the ratio"),
+])
+def test_the_header_s_split_is_checked_where_it_stands(split: str, message: str, hint: str) -> None:
+    source = S6.replace(HEADER_SPLIT, f"  {split}\n", 1)
+    assert errors(source) == [(message, hint, at(source, split))]
+
+
+def test_a_second_split_in_the_header_is_an_error() -> None:
+    source = S6.replace(HEADER_SPLIT, HEADER_SPLIT + "  shared 2:1 by 市级财政, 县级财政\n", 1)
+    assert errors(source) == [("the policy header has a second 'shared'", "keep one; the first one is at line 11",
+                               at(source, "shared 2:1"))]
+
+
+def test_a_header_split_every_measure_replaces_is_warned_of() -> None:
+    source = S6.replace("  amount 100% of grant_base\n\n", "  amount 100% of grant_base\n  shared 1:1 by 县级财政, 市级财政\n\n", 1)
+    found = [(d.severity, d.message, d.hint, (d.span.line, d.span.column)) for d in check_source(source, "t.pol")]
+    assert ("warning", "every measure declares its own split, so the header's 'shared' is used by none",
+            "leave it out, or leave out the measures' own 'shared' that split as it does", at(source, HEADER_SPLIT.strip())) in found
+
+
+def test_an_example_is_held_to_the_header_s_split() -> None:
+    source = S6.replace("expect P1 1 granted 4万 shared 市级财政 2万, 县级财政 2万", "expect P1 1 granted 4万 shared 市级财政 4万", 1)
+    assert errors(source) == [("measure 1 is shared by 市级财政, 县级财政; the expectation names 市级财政",
+                               "name each payer once, in the measure's order", at(source, "expect P1 1 granted 4万"))]
+
+
+def test_impact_names_every_measure_a_change_of_the_header_s_split_reaches(tmp_path: Path) -> None:
+    apps = tmp_path / "apps.json"
+    apps.write_text(json.dumps(APPS), encoding="utf-8")
+    new = written(tmp_path, S6.replace(HEADER_SPLIT, "  shared 3:2 by 市级财政, 县级财政\n", 1), "new.pol")
+    out = tmp_path / "impact.json"
+    assert main(["impact", str(S6_PATH), str(new), str(apps), "-o", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["policy_changes"] == [
+        {"what": "measure 1: shared", "old_line": 11, "new_line": 11, "before": "1:1 by 市级财政, 县级财政",
+         "after": "3:2 by 市级财政, 县级财政", "before_zh": "市级财政、县级财政 按 1:1 分担",
+         "after_zh": "市级财政、县级财政 按 3:2 分担"}]

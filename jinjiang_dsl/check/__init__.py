@@ -384,6 +384,11 @@ class _Checker:
         if h.currency is not None and h.currency not in ("元", "CNY"):
             self.error(f"currency '{h.currency}' is not supported", h.currency_span or h.span,
                        "write: currency 元")
+        if h.shared is not None:
+            self.cost_split(h.shared)
+            if self.policy.measures and all(m.shared for m in self.policy.measures):
+                self.warn("every measure declares its own split, so the header's 'shared' is used by none",
+                          h.shared.span, "leave it out, or leave out the measures' own 'shared' that split as it does")
         if h.rounding is None:
             self.warn("the policy declares no rounding", h.span, "add: rounding 0.01元 half_up")
         else:

@@ -95,7 +95,7 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
                        "leave the amount out, or use 'entitled' for the amount before the rules")
             declared = measures.get(e.measure or ex.measure or "")
             if declared is not None:
-                split_errors(e, declared, report)
+                split_errors(e, declared, policy.split_of(declared), report)
             if (e.measure or ex.measure) in own:
                 if e.project is not None:
                     report("error", f"measure {e.measure or ex.measure} is decided for the applicant itself, not for "
@@ -106,12 +106,12 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
                        f"e.g. expect {ids[0]} …")
 
 
-def split_errors(e: ast.Expectation, m: ast.Measure, report: Report) -> None:
-    """An expected split must be one the measure declares: its payers, in its order, or as many
-    instalments as it pays."""
-    payers = [p.name for p in m.shared.payers] if m.shared else []
+def split_errors(e: ast.Expectation, m: ast.Measure, split: ast.CostSplit | None, report: Report) -> None:
+    """An expected split must be one the measure declares (or the header, for it): its payers, in its
+    order, or as many instalments as it pays."""
+    payers = [p.name for p in split.payers] if split else []
     if len(set(payers)) != len(payers):
-        return  # the measure's own split is wrong, and said so: an example cannot be held to it
+        return  # the split itself is wrong, and said so: an example cannot be held to it
     if e.shares and not payers:
         report("error", f"measure {m.id} is not shared between payers", e.span,
                "leave out 'shared …', or declare the split in the measure: shared 1:1 by 市级财政, 县级财政")

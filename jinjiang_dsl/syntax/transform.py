@@ -201,6 +201,7 @@ class ToAst:
             dated_by=g.get("dated by"),
             currency=g.get("currency"),
             currency_span=g.get("currency@"),
+            shared=g.get("shared"),
             rounding=g.get("rounding"),
             clause=g.get("clause"),
             quote=g.get("quote"),
