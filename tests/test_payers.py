@@ -60,6 +60,18 @@ def test_a_payer_given_two_english_names_is_an_error_where_the_second_stands() -
         "alone elsewhere", at(source, '市级财政 / "city treasury"'))]
 
 
+@pytest.mark.parametrize("written, before", [
+    ('shared 4:3:3 by 省级财政 "provincial treasury", 市级财政, 县级财政', "省级财政"),
+    ('requires provincial_project "省级项目" "provincial treasury"', '"省级项目"'),
+])
+def test_an_english_name_without_its_slash_is_told_where_the_slash_goes(written: str, before: str) -> None:
+    line = next(x for x in S6.splitlines() if x.strip().startswith(written.split(" ", 1)[0] + " "))
+    source = S6.replace(line, "  " + written, 1)
+    assert errors(source) == [("unexpected '\"provincial treasury\"'",
+                               f"an English name follows a '/': {before} / \"provincial treasury\"",
+                               at(source, '"provincial treasury"'))]
+
+
 # ---------------------------------------------------------------------- reports
 
 

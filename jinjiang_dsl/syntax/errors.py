@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..ast import Span
 from ..diagnostics import Diagnostic, did_you_mean, source_lines
+from ..limits import shorten
 from . import keyword_table
 
 # How a terminal is named in a message; keywords are shown as themselves.
@@ -439,6 +440,12 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
     if decimal is not None:
         return Diagnostic(severity="error", message="unexpected '.'", span=span,
                           hint=f"a decimal point needs a digit on each side: write '{decimal}'")
+
+    if token.type == "STRING" and "SLASH" in expected and before is not None and not (
+            1 <= span.line <= len(lines) and _unbalanced_quotes(lines[span.line - 1])):
+        # '"省级项目" "a provincial project"', '省级财政 "provincial treasury"': the English after its '/'
+        return Diagnostic(severity="error", message=f"unexpected '{shorten(text)}'", span=span,
+                          hint=f"an English name follows a '/': {shorten(str(before))} / {shorten(text)}")
 
     if token.type == "PERCENT" and "QUANTITY" in expected and "PERCENT" not in expected:
         return Diagnostic(
