@@ -229,7 +229,10 @@ class Decider:
         weights = [Decimal(w) for _, w in payers]
         parts = largest_remainder(weights, c.paid(), self.plan.rounding_unit)
         found = tuple((payer, part) for (payer, _), part in zip(payers, parts))
-        if self.trace:
+        if self.trace and len(payers) == 1:  # 全额承担: nothing to split, no table to show
+            c.note(Step(c.measure.rule, "shares", {"amount": c.amount, "payer": self.plan.payer(payers[0][0]),
+                                                   "variant": "whole"}))
+        elif self.trace:
             names = [self.plan.payer(p) for p, _ in payers]  # in English as the policy names them
             table = allocation(c.measure.rule, c.label, str(c.year or ""), "payers",
                                names, weights, c.paid(), parts, self.plan.rounding_unit)

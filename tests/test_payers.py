@@ -12,6 +12,7 @@ import pytest
 
 from jinjiang_dsl import check_source, load_policy
 from jinjiang_dsl.cli import main
+from jinjiang_dsl.examples import run_all
 from jinjiang_dsl.explain import html, markdown, report
 from jinjiang_dsl.fmt import convert_keywords, format_source, meaning
 
@@ -215,3 +216,27 @@ def test_impact_names_every_measure_a_change_of_the_header_s_split_reaches(tmp_p
         {"what": "measure 1: shared", "old_line": 11, "new_line": 11, "before": "1:1 by 市级财政, 县级财政",
          "after": "3:2 by 市级财政, 县级财政", "before_zh": "市级财政、县级财政 按 1:1 分担",
          "after_zh": "市级财政、县级财政 按 3:2 分担"}]
+
+
+ONE_PAYER = S6.replace("  shared 4:3:3 by 省级财政, 市级财政, 县级财政\n", "  shared 1 by 省级财政 / \"provincial treasury\"\n", 1) \
+    .replace('shared 省级财政 4万, 市级财政 3万, 县级财政 3万 explains "省级财政 40,000 元、市级财政 30,000 元、县级财政 30,000 元"',
+             'shared 省级财政 10万 explains "资金由 省级财政 全额承担"', 1) \
+    .replace("shared 省级财政 0.01元, 市级财政 0元, 县级财政 0元", "shared 省级财政 0.01元", 1)
+
+
+@pytest.mark.parametrize("engine", ["compiled", "duckdb"])
+def test_a_measure_one_payer_pays_in_full_replaces_the_header_s_split(engine: str, tmp_path: Path) -> None:
+    assert errors(ONE_PAYER) == []
+    policy = load_policy(written(tmp_path, ONE_PAYER))
+    assert [r.passed for r in run_all(policy)] == [True] * 4  # its examples expect the one payer's part
+    apps, batch = policy.run(APPS, trace=engine != "duckdb", **({"engine": "duckdb"} if engine == "duckdb" else {}))
+    award = batch.to_json()["applicants"][1]["projects"][0]["awards"][1]
+    assert award["shares"] == [{"payer": "省级财政", "amount": "100000.00"}]
+    assert batch.summary.by_payer == {"市级财政": Decimal("70000.01"), "县级财政": Decimal("70000.00"),
+                                      "省级财政": Decimal("100000.00")}
+    if engine != "duckdb":
+        built = report.build(policy.decider(), apps, batch, is_batch=True)
+        en, zh = markdown.render(built, "en"), markdown.render(built, "zh")
+        assert "6. Paid in full by provincial treasury: 100,000 yuan" in en
+        assert "6. 资金由 省级财政 全额承担:100,000 元" in zh
+        assert "split 1 " not in en  # no table for a split of one

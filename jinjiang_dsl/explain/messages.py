@@ -48,6 +48,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                    "{label} {value} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
     "shares": ("资金分担({ratio}):{amount} 元由 {parts} 承担",
                "Cost sharing ({ratio}): {amount} yuan paid by {parts}"),
+    "shares.whole": ("资金由 {payer} 全额承担:{amount} 元", "Paid in full by {payer}: {amount} yuan"),
     "instalments": ("分期拨付({shares}):{amount} 元分为 {parts}",
                     "Paid in instalments ({shares}): {amount} yuan as {parts}"),
     "category": ("{label}为{value}:补助 {amount} 元", "{label} is {value}: {amount} yuan"),
