@@ -139,7 +139,7 @@ def test_impact_names_payers_in_english_and_keys_its_json_by_name(tmp_path: Path
             "before_zh": "市级财政、县级财政 按 1:1 分担", "after_zh": "市级财政、县级财政 按 3:2 分担"} in doc["policy_changes"]
     assert main(["impact", str(old), str(new), str(apps), "--format", "text", "--lang", "en"]) == 0
     text = capsys.readouterr().out
-    assert "by payer city treasury" in text and "by payer 市级财政" not in text
+    assert "By payer city treasury" in text and "By payer 市级财政" not in text
     page = tmp_path / "impact.html"
     assert main(["impact", str(old), str(new), str(apps), "--format", "html", "--lang", "en", "-o", str(page)]) == 0
     assert "<td>county treasury</td>" in page.read_text(encoding="utf-8")
