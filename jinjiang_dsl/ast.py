@@ -484,6 +484,14 @@ class Measure:
 
 
 @attrs.frozen(slots=True, kw_only=True)
+class MeasureRef:
+    """A measure named by its id where it is not declared (``among 4, 6.1``), located for messages."""
+
+    id: str
+    span: Span
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class Rule:
     """A rule across measures: highest-not-stacked, a limit per applicant per year, or validity."""
 
@@ -497,6 +505,8 @@ class Rule:
     scope: Literal["project", "applicant"]  # highest not stacked per project, or per applicant, per year
     other_policy: Name | None
     limit: Expr | None
+    among: tuple[MeasureRef, ...] = ()  # highest not stacked among these measures only ((): all compete)
+    among_span: Span | None = None
     reduction: Reduction | None
     notes: tuple[Note, ...]
     span: Span

@@ -400,7 +400,8 @@ class _Planner:
             clause_en = r.clause.en or "" if r.clause else ""
             if r.kind == "highest_not_stacked":
                 written.append(HighestNotStacked(r.id, title, notes, clause, quote, r.span.line, clause_en, scope=r.scope,
-                                                 other_policy=r.other_policy.ident if r.other_policy else None))
+                                                 other_policy=r.other_policy.ident if r.other_policy else None,
+                                                 among=tuple(m.id for m in r.among)))
             elif r.kind == "limit":
                 written.append(Limit(r.id, title, notes, clause, quote, r.span.line, clause_en, limit=self.cond(r.limit, None, {}) if r.limit else None,
                                      applies_to=self.cond(r.applies_to, None, {}) if r.applies_to else None,

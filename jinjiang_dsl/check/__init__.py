@@ -609,12 +609,31 @@ class _Checker:
                 if t is not None and not is_money_like(t):
                     self.error(f"'other policy' needs a money input, but this is {t.describe()}",
                                r.other_policy.span)
+            self.check_among(r)
             if r.kind == "validity" and (h is None or h.in_force is None):
                 self.error(f"rule {r.id} checks validity, but the header has no in-force window", r.title.span)
             if r.kind == "limit" and (h is None or h.dated_by is None):
                 self.error(f"rule {r.id} sets a limit per year, but the policy says no date decides the year",
                            r.title.span, "add 'dated by <a date input>' to the policy header")
             self.check_rule_statements(r)
+
+    def check_among(self, r: ast.Rule) -> None:
+        """The measures 'among' lists: each declared, each once, and at least two (one competes with nothing)."""
+        measures = [m.id for m in self.policy.measures]
+        seen: dict[str, ast.MeasureRef] = {}
+        for ref in r.among:
+            if ref.id in seen:
+                self.error(f"measure {ref.id} is listed twice in 'among' (first at column {seen[ref.id].span.column})",
+                           ref.span, f"list measure {ref.id} once")
+            elif ref.id not in measures:
+                guess = did_you_mean(ref.id, measures)
+                self.error(f"there is no measure {ref.id}", ref.span,
+                           f"did you mean {guess}?" if guess else f"the measures are {', '.join(measures) or 'none'}")
+            seen.setdefault(ref.id, ref)
+        if r.among_span is not None and len(seen) < 2:
+            self.error(f"rule {r.id} lets only measure {r.among[0].id} compete: with nothing to compete with, "
+                       "it does nothing", r.among_span,
+                       "list at least two measures, e.g. 'among 1, 2', or leave out 'among' for all to compete")
 
     def check_rule_statements(self, r: ast.Rule) -> None:
         """Statements that only one kind of rule reads are a warning in the others."""

@@ -1,7 +1,7 @@
 """Highest, not stacked: of the claims that compete, only the highest is paid.
 
 The claims that compete are a project's (per project), or all of an applicant's in a year (per
-applicant). The highest current amount wins; equal amounts go to the lower measure number (then
+applicant); of the measures the rule lists, when it lists some (``among 4, 6.1``: the others stack). The highest current amount wins; equal amounts go to the lower measure number (then
 the earlier project). A project's award under another policy, when the rule names that fact,
 takes the place of the whole notice when it is not lower. The choice is made once: when a later
 rule reduces the winner, the superseded claims are not looked at again, and the explanation
@@ -43,67 +43,68 @@ def highest_first(c: Claim) -> tuple[Decimal, int, int]:
 class HighestNotStacked(Rule):
     scope: Literal["project", "applicant"] = "project"
     other_policy: str | None = None  # a project fact: the award for the same project under another policy
+    among: tuple[str, ...] = ()  # the measures that compete, as listed; () when all do
 
     KIND: ClassVar[str] = "highest"
     WITHHOLDING: ClassVar[frozenset[str]] = frozenset(
         {"lost", "lost_tie", "lost_applicant", "earlier_applicant", "other_policy"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
-        "highest.won": ("{title}:本项目同时符合 {count} 项措施,取最高的措施 {measure}({amount} 元);不重复享受:{others}",
-                        "{title}: the project qualifies under {count} measures; the highest is measure {measure} "
+        "highest.won": ("{title}{among}:本项目同时符合 {count} 项措施,取最高的措施 {measure}({amount} 元);不重复享受:{others}",
+                        "{title}{among}: the project qualifies under {count} measures; the highest is measure {measure} "
                         "({amount} yuan); not stacked: {others}"),
-        "highest.won_tie": ("{title}:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的措施 {measure};"
+        "highest.won_tie": ("{title}{among}:本项目同时符合 {count} 项措施,最高额 {amount} 元并列,取序号较小的措施 {measure};"
                             "不重复享受:{others}",
-                            "{title}: the project qualifies under {count} measures; {amount} yuan is a tie, "
+                            "{title}{among}: the project qualifies under {count} measures; {amount} yuan is a tie, "
                             "and the lower measure number, measure {measure}, wins; not stacked: {others}"),
-        "highest.lost": ("{title}:措施 {winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
-                         "{title}: measure {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
+        "highest.lost": ("{title}{among}:措施 {winner} 可得 {winner_amount} 元,高于本措施的 {amount} 元,本措施不重复享受",
+                         "{title}{among}: measure {winner} pays {winner_amount} yuan, more than this measure's {amount} yuan; "
                          "superseded"),
-        "highest.lost_tie": ("{title}:措施 {winner} 与本措施同为 {amount} 元,取序号较小的措施 {winner},本措施不重复享受",
-                             "{title}: measure {winner} and this measure both pay {amount} yuan; the lower "
+        "highest.lost_tie": ("{title}{among}:措施 {winner} 与本措施同为 {amount} 元,取序号较小的措施 {winner},本措施不重复享受",
+                             "{title}{among}: measure {winner} and this measure both pay {amount} yuan; the lower "
                              "measure number, measure {winner}, wins; superseded"),
-        "highest.won_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,取最高的措施 {measure}({amount} 元);"
+        "highest.won_applicant": ("{title}{among}:本申请人 {year} 年度符合 {count} 项奖励,取最高的措施 {measure}({amount} 元);"
                                   "不重复享受:{others}",
-                                  "{title}: the applicant qualifies for {count} awards in {year}; the highest is "
+                                  "{title}{among}: the applicant qualifies for {count} awards in {year}; the highest is "
                                   "measure {measure} ({amount} yuan); not stacked: {others}"),
-        "highest.won_tie_applicant": ("{title}:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,按序号较小、"
+        "highest.won_tie_applicant": ("{title}{among}:本申请人 {year} 年度符合 {count} 项奖励,最高额 {amount} 元并列,按序号较小、"
                                       "再按申报顺序在前,给予项目 {project} 的措施 {measure};不重复享受:{others}",
-                                      "{title}: the applicant qualifies for {count} awards in {year}; {amount} yuan "
+                                      "{title}{among}: the applicant qualifies for {count} awards in {year}; {amount} yuan "
                                       "is the highest more than once; by the lower measure number, then the earlier "
                                       "project, measure {measure} of project {project} is granted; not stacked: {others}"),
-        "highest.lost_applicant": ("{title}:本申请人本年度已由项目 {project} 的措施 {winner}({winner_amount} 元)享受,"
+        "highest.lost_applicant": ("{title}{among}:本申请人本年度已由项目 {project} 的措施 {winner}({winner_amount} 元)享受,"
                                    "本项不重复享受",
-                                   "{title}: this year the applicant is granted measure {winner} for project {project} "
+                                   "{title}{among}: this year the applicant is granted measure {winner} for project {project} "
                                    "({winner_amount} yuan); this award is not stacked on it"),
-        "highest.earlier_applicant": ("{title}:本申请人 {year} 年度已由此前的 {earlier} 享受(可得 {held} 元),不低于本项的 "
+        "highest.earlier_applicant": ("{title}{among}:本申请人 {year} 年度已由此前的 {earlier} 享受(可得 {held} 元),不低于本项的 "
                                       "{amount} 元,本项不重复享受",
-                                      "{title}: in {year} the applicant already has {earlier} from an earlier batch "
+                                      "{title}{among}: in {year} the applicant already has {earlier} from an earlier batch "
                                       "(entitled to {held} yuan), not less than this award's {amount} yuan; not "
                                       "stacked"),
-        "highest.top_up_applicant": ("{title}:措施 {measure}(可得 {entitlement} 元)高于此前的 {earlier}(可得 {held} 元,"
+        "highest.top_up_applicant": ("{title}{among}:措施 {measure}(可得 {entitlement} 元)高于此前的 {earlier}(可得 {held} 元,"
                                      "已付 {paid} 元),补足差额:{entitlement} − {paid} = {amount} 元",
-                                     "{title}: measure {measure} ({entitlement} yuan) is higher than {earlier} from an "
+                                     "{title}{among}: measure {measure} ({entitlement} yuan) is higher than {earlier} from an "
                                      "earlier batch (entitled to {held} yuan, {paid} yuan paid); it pays the "
                                      "difference: {entitlement} − {paid} = {amount} yuan"),
-        "highest.other_policy": ("{title}:本项目依其他政策已获补助 {other} 元,不低于本通知最高可得的 {best} 元,"
+        "highest.other_policy": ("{title}{among}:本项目依其他政策已获补助 {other} 元,不低于本通知最高可得的 {best} 元,"
                                  "本通知不再给予",
-                                 "{title}: the project already has {other} yuan under another policy, not less "
+                                 "{title}{among}: the project already has {other} yuan under another policy, not less "
                                  "than the {best} yuan this notice would give; nothing is granted here"),
-        "highest.other_lower": ("{title}:其他政策补助 {other} 元低于本通知可得的 {best} 元,按本通知给予",
-                                "{title}: the award under another policy ({other} yuan) is less than "
+        "highest.other_lower": ("{title}{among}:其他政策补助 {other} 元低于本通知可得的 {best} 元,按本通知给予",
+                                "{title}{among}: the award under another policy ({other} yuan) is less than "
                                 "{best} yuan here; this notice decides"),
-        "highest.kept.winner": ("{title}的选择不再改变:本措施胜出后经其后的规则核减为 {amount} 元(原可得 {entitlement} 元);"
+        "highest.kept.winner": ("{title}{among}的选择不再改变:本措施胜出后经其后的规则核减为 {amount} 元(原可得 {entitlement} 元);"
                                 "未获享受的 {others}不再重新比较",
-                                "{title}: the choice stands: after winning, this measure was reduced to {amount} "
+                                "{title}{among}: the choice stands: after winning, this measure was reduced to {amount} "
                                 "yuan (from {entitlement} yuan) by the rules applied after it; {others}, superseded, "
                                 "is not reconsidered"),
-        "highest.kept.superseded": ("{title}的选择不再改变:胜出的措施 {winner} 经其后的规则核减为 {amount} 元"
+        "highest.kept.superseded": ("{title}{among}的选择不再改变:胜出的措施 {winner} 经其后的规则核减为 {amount} 元"
                                     "(原可得 {entitlement} 元),低于本措施的 {own} 元,但本措施不再重新比较",
-                                    "{title}: the choice stands: the winner, measure {winner}, was reduced to {amount} yuan "
+                                    "{title}{among}: the choice stands: the winner, measure {winner}, was reduced to {amount} yuan "
                                     "(from {entitlement} yuan) by the rules applied after it, below this measure's "
                                     "{own} yuan, but this measure is not reconsidered"),
-        "highest.kept.superseded_still": ("{title}的选择不再改变:胜出的措施 {winner} 经其后的规则核减为 {amount} 元"
+        "highest.kept.superseded_still": ("{title}{among}的选择不再改变:胜出的措施 {winner} 经其后的规则核减为 {amount} 元"
                                           "(原可得 {entitlement} 元),仍不低于本措施的 {own} 元",
-                                          "{title}: the choice stands: the winner, measure {winner}, was reduced to {amount} "
+                                          "{title}{among}: the choice stands: the winner, measure {winner}, was reduced to {amount} "
                                           "yuan (from {entitlement} yuan) by the rules applied after it, still not "
                                           "below this measure's {own} yuan"),
     }
@@ -111,20 +112,34 @@ class HighestNotStacked(Rule):
     def describe(self, lang: str = "en") -> str:
         if lang == "zh":
             other = f",另有其他政策 {self.other_policy}" if self.other_policy else ""
-            return f"每{'个项目' if self.scope == 'project' else '个申请人'}每年取最高的一项,不叠加{other}"
+            among = f"(限于措施 {'、'.join(self.among)} 之间,其他措施叠加)" if self.among else ""
+            return f"每{'个项目' if self.scope == 'project' else '个申请人'}每年取最高的一项,不叠加{among}{other}"
         other = f", other policy {self.other_policy}" if self.other_policy else ""
-        return f"highest not stacked per {self.scope} per year{other}"
+        among = f" among measures {', '.join(self.among)} (the others stack)" if self.among else ""
+        return f"highest not stacked per {self.scope} per year{among}{other}"
+
+    def among_label(self) -> Label:
+        """Which measures compete, as the rule's steps say it after its title ("" when all do)."""
+        if not self.among:
+            return Label("", "")
+        *rest, last = self.among
+        return Label(f"(限于措施 {'、'.join(self.among)} 之间)", f" (among measures {', '.join(rest)} and {last})")
+
+    def competing(self, claims: list[Claim]) -> list[Claim]:
+        """The claims of the measures the rule lists; a claim of another measure is not this rule's."""
+        return [c for c in claims if c.measure.id in self.among] if self.among else claims
 
     def groups(self, claims: list[Claim]) -> list[list[Claim]]:
         """The claims that compete: a project's, or the applicant's in one year."""
         found: dict[object, list[Claim]] = {}
-        for c in claims:
+        for c in self.competing(claims):
             # per project: a project's claims; a claim of the applicant itself is no project's, so alone
             found.setdefault(c.year if self.scope == "applicant" else c.order if c.order >= 0 else id(c), []).append(c)
         return list(found.values())
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
-        if len(claims) == 1 and self.other_policy is None and not (ev.earlier and self.scope == "applicant"):
+        claims = self.competing(claims)
+        if not claims or len(claims) == 1 and self.other_policy is None and not (ev.earlier and self.scope == "applicant"):
             return None  # one claim competes with nothing (most applicants: one project, one measure)
         for group in self.groups(claims):
             candidates = [c for c in group if c.status == "granted"]
@@ -141,6 +156,7 @@ class HighestNotStacked(Rule):
         higher, which then pays the difference from what was paid (a top-up); the claims that compete on."""
         year = candidates[0].year
         _, found = ev.paid_before(year)
+        found = [e for e in found if not self.among or e.measure in self.among]
         if not found:
             return candidates
         first, paid_before = held(found)
@@ -161,7 +177,7 @@ class HighestNotStacked(Rule):
         return candidates
 
     def step(self, claim: Claim, **params: object) -> None:
-        claim.note(Step(self.id, self.KIND, {"title": self.title, **params}))
+        claim.note(Step(self.id, self.KIND, {"title": self.title, "among": self.among_label(), **params}))
 
     def lose(self, claim: Claim) -> None:
         claim.status, claim.amount, claim.taken_by = "superseded", ZERO, self.id
@@ -207,6 +223,7 @@ class HighestNotStacked(Rule):
 
     def finish(self, ev: Evaluation, claims: list[Claim]) -> None:
         """A winner reduced by a later rule: the choice stands, and each claim says so."""
+        claims = self.competing(claims)
         if not ev.trace or not any(c.taken_by == self.id for c in claims):
             return  # nothing superseded here: no choice to restate
         for group in self.groups(claims):
@@ -227,10 +244,14 @@ class HighestNotStacked(Rule):
     def emit(self, code: RuleCode) -> None:
         out = code.out
         key = "c.year" if self.scope == "applicant" else "c.order if c.order >= 0 else id(c)"
-        out("if len(claims) > 1:" if self.other_policy is None else "if claims:")
+        pool = "claims"
+        if self.among:  # measure ids are digits and dots: written as a literal
+            pool = "competing"
+            out(f"competing = [c for c in claims if c.measure.id in {self.among!r}]")
+        out(f"if len({pool}) > 1:" if self.other_policy is None else f"if {pool}:")
         with out.indent():
             out("groups = {}")
-            out("for c in claims:")
+            out(f"for c in {pool}:")
             with out.indent():
                 out(f"groups.setdefault({key}, []).append(c)")
             out("for group in groups.values():")

@@ -509,7 +509,8 @@ class Emitter:
             other = ident(COLUMN_PREFIX + spec.name) if spec is not None and spec.scope == "project" else "NULL"
             loses = "(first_other IS NOT NULL OR n > 1) AND ((first_other IS NOT NULL AND first_other >= best) OR rn > 1)"
             w = f"PARTITION BY a_ord, {group}"
-            return "status = 'granted'", (
+            listed = f" AND measure IN ({', '.join(literal(m) for m in rule.among)})" if rule.among else ""
+            return f"status = 'granted'{listed}", (
                 f"  SELECT {_claims(_losing(loses, 'superseded'))}\n"
                 f"  FROM (SELECT c.*, COUNT(*) OVER {self.d.over(w)} AS n, MAX(amount) OVER {self.d.over(w)} AS best,\n"
                 f"          ROW_NUMBER() OVER {self.d.over(w, 'ORDER BY amount DESC, m_rank, p_ord')} AS rn,\n"

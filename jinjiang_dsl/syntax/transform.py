@@ -55,6 +55,14 @@ class _Split(NamedTuple):
     parts: tuple[Any, ...]
 
 
+class _Highest(NamedTuple):
+    """A 'highest not stacked' statement: per project or per applicant, among some measures or all."""
+
+    scope: Literal["project", "applicant"]
+    among: tuple[ast.MeasureRef, ...]
+    span: ast.Span | None  # the 'among' list, when there is one
+
+
 class _Stmt:
     """A statement inside a block, tagged with its keyword until the block groups it."""
 
@@ -511,6 +519,7 @@ class ToAst:
         id_tok, title, *stmts = children
         g = self._group(stmts, f"rule {id_tok}", set())
         kinds = [k for k in ("highest_not_stacked", "limit", "validity") if k in g]
+        highest = g.get("highest_not_stacked", _Highest("project", (), None))
         for extra in kinds[1:]:
             first, second = kinds[0].replace("_", " "), extra.replace("_", " ")
             self.error(f"rule {id_tok} mixes '{first}' and '{second}'", g[extra + "@"],
@@ -523,22 +532,28 @@ class ToAst:
             kind=kinds[0] if kinds else None,
             applies_to=g.get("applies_to"),
             ties_to_lower_measure="ties" in g,
-            scope=g.get("highest_not_stacked", "project"),
+            scope=highest.scope,
             other_policy=g.get("other_policy"),
             limit=g.get("limit"),
             reduction=g.get("reduce"),
             notes=tuple(g.get("note", ())),
             span=self.span(meta),
+            among=highest.among,
+            among_span=highest.span,
         )
 
     def applies_to(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("applies_to", children[0], self.span(meta))
 
     def highest_per_project(self, meta: Meta, children: list[Any]) -> _Stmt:
-        return _Stmt("highest_not_stacked", "project", self.span(meta))
+        return _Stmt("highest_not_stacked", _Highest("project", *(children or [((), None)])[0]), self.span(meta))
 
     def highest_per_applicant(self, meta: Meta, children: list[Any]) -> _Stmt:
-        return _Stmt("highest_not_stacked", "applicant", self.span(meta))
+        return _Stmt("highest_not_stacked", _Highest("applicant", *(children or [((), None)])[0]), self.span(meta))
+
+    def among(self, meta: Meta, children: list[Token]) -> tuple[tuple[ast.MeasureRef, ...], ast.Span]:
+        """The measures that compete, each located (the checker points at one that does not exist)."""
+        return tuple(ast.MeasureRef(id=str(t), span=self.span(t)) for t in children), self.span(meta)
 
     def ties_to_lower_measure(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("ties", True, self.span(meta))
