@@ -32,7 +32,7 @@ BOUNDARY_WORDS = ("以上", "及以上", "以下", "以内", "超过", "不满",
 # The parser's tokens that declare a symbol, and those that use one, by the rule they stand in: a NAME
 # in a `name` is a use, one in `in {…}`, `kind: enterprise` or a payer of `shared … by` is a value.
 DECLARES = {("input_decl", "NAME"), ("define", "NAME"), ("measure", "MEASURE_ID"), ("rule", "RULE_ID")}
-USES = {("name", "NAME"), ("fact", "NAME"), ("expect", "MEASURE_ID")}
+USES = {("name", "NAME"), ("fact", "NAME"), ("expect", "MEASURE_ID"), ("among", "MEASURE_ID")}
 KINDS = {"NAME": "name", "MEASURE_ID": "measure", "RULE_ID": "rule"}
 
 

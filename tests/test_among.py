@@ -1,8 +1,8 @@
 """就高不重复 between named measures only: `highest not stacked … among 4, 6.1, 6.2` (docs/language.md §11).
 
 Only the listed measures' claims compete; the others stack. Every engine decides it alike, the checker
-holds the list to the measures declared, the explanation and the plan say which measures compete, and the
-Chinese spelling is `限于`.
+holds the list to the measures declared, the explanation and the plan say which measures compete, the
+Chinese spelling is `限于`, and the language server finds the measure ids in the list.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_lsp import Client, locate, opened, position_of
 
 from jinjiang_dsl import check_source, load_policy
 from jinjiang_dsl.api import policy_from_source
@@ -159,3 +160,18 @@ def test_the_checker_holds_the_list_to_the_measures_declared() -> None:
     assert f"s07.pol:{line}:{at + 3}: error: there is no measure 6.3" in rendered
     assert " " * (at + 2) + "^^^" in rendered
 
+
+def test_the_language_server_finds_a_measure_in_the_list(tmp_path: Path) -> None:
+    source = SHAPE.read_text(encoding="utf-8")
+    uri = (tmp_path / "s07.pol").as_uri()
+    client = Client()
+    try:
+        assert [d for d in opened(client, uri, source) if d["severity"] == 1] == []
+        listed = position_of(source, "6.1, 6.2\n", 1)
+        declared = position_of(source, 'measure 6.1 "', 8)
+        assert locate(client, "definition", uri, listed)["range"]["start"] == declared
+        refs = [r["range"]["start"] for r in locate(client, "references", uri, declared)]
+        assert position_of(source, "6.1, 6.2\n") in refs and declared in refs
+        assert "measure 6.1" in locate(client, "hover", uri, listed)["contents"]["value"]
+    finally:
+        client.close()
