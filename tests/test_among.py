@@ -8,6 +8,7 @@ Chinese spelling is `限于`, and the language server finds the measure ids in t
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,20 @@ def test_the_language_server_finds_a_measure_in_the_list(tmp_path: Path) -> None
         assert "measure 6.1" in locate(client, "hover", uri, listed)["contents"]["value"]
     finally:
         client.close()
+
+
+def test_rounds_count_only_the_listed_measures_awards_of_earlier_batches(tmp_path: Path) -> None:
+    # per applicant, among 1 and 2: measure 3's award of an earlier batch does not compete, so measure 2 is then
+    # paid in full (not topped up over it); measure 1 later tops measure 2 up — what one batch of all three pays
+    from jinjiang_dsl.register import Register
+
+    path = tmp_path / "among.pol"
+    path.write_text(PER_APPLICANT, encoding="utf-8")
+    policy = load_policy(path)
+    rounds = [{"id": "P1", "date": "2024-03-01", "c": True}, {"id": "P2", "date": "2024-06-01", "b": True},
+              {"id": "P3", "date": "2024-09-01", "a": True}]
+    with Register(tmp_path / "r.sqlite") as register:
+        totals = [register.decide(policy, str(path), [{"id": "E", "projects": [p]}])[1].applicants[0].total
+                  for p in rounds]
+    assert totals == [Decimal("100000.00"), Decimal("200000.00"), Decimal("300000.00")]
+    assert sum(totals) == policy.evaluate_applicant({"id": "E", "projects": rounds}).total  # as one batch
