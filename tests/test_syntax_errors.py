@@ -665,3 +665,21 @@ def test_a_notices_own_word_for_a_keyword_is_pointed_to_the_keyword():
     line, col = at(zh, "一次性")
     assert problems(zh) == [("unknown word '一次性'", "did you mean '每家限一次' (once per applicant) or "
                              "'每家每年限一次' (once per applicant per year)?", line, col, col + 3)]
+
+
+# ---------------------------------------------------------------- escapes in a text
+
+
+@pytest.mark.parametrize("escape", ["\\u", "\\U", "\\x", "\\N", "\\d"])
+def test_an_escape_a_text_does_not_know_is_an_error_at_its_backslash(escape):
+    # "\u4e2d" was read as "u4e2d" and "C:\Users" as "C:Users": the backslash dropped unseen
+    src = measure(f'  quote "路径 C:{escape}sers"\n  amount 10万')
+    line, col = at(src, escape)
+    assert problems(src) == [(f"unknown escape '{escape}' in a text",
+                              'write \\\\ for a backslash; a text knows \\" \\\\ \\n and \\t', line, col, col + 2)]
+
+
+def test_the_escapes_a_text_knows_are_read():
+    src = measure('  quote "他说\\"好\\"\\n\\t\\\\u4e2d"\n  amount 10万')
+    assert not [d for d in check_source(src, "p.pol") if d.is_error]
+    assert parse(src, "p.pol").measures[0].quote.text == '他说"好"\n\t\\u4e2d'

@@ -23,6 +23,7 @@ from .keyword_table import by_terminal
 
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}  # what a backslash may stand before in a text
 _QUANTITY = re.compile(r"^(?P<num>[0-9,]+(?:\.[0-9]+)?)\s*(?P<mag>(?:\s*[万亿])*)\s*(?P<unit>[元家个场次项人名])?$")
 
 DATE_WORDS_INCLUSIVE = {"及以前", "以前", "及以后", "以后", "起"}
@@ -105,8 +106,18 @@ class ToAst:
         self.diagnostics.append(Diagnostic(severity="error", message=message, span=span, hint=hint))
 
     def string(self, token: Token) -> str:
-        body = str(token)[1:-1]
-        return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+        """The text a quoted token stands for. An escape the language does not define (``\\u4e2d``,
+        ``C:\\Users``) is an error at its backslash, never its backslash dropped unseen."""
+        def unescape(m: re.Match[str]) -> str:
+            if m.group(1) in _ESCAPES:
+                return _ESCAPES[m.group(1)]
+            column = (token.column or 1) + 1 + m.start()  # the token's quote, then the body
+            line = token.line or 1
+            self.error(f"unknown escape '{shorten(m.group())}' in a text",
+                       ast.Span(path=self.path, line=line, column=column, end_line=line, end_column=column + 2),
+                       hint='write \\\\ for a backslash; a text knows \\" \\\\ \\n and \\t')
+            return m.group()
+        return re.sub(r"\\(.)", unescape, str(token)[1:-1])
 
     def quantity_of(self, token: Token) -> ast.Quantity:
         text = str(token)
