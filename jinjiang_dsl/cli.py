@@ -511,7 +511,7 @@ class _Lines:
                 else:  # a CSV table on standard output
                     table = os.path.join(self.folder.name, "decisions.csv")
                     write_table(self.file.name, table, "csv")
-                    with open(table, encoding="utf-8") as f:
+                    with open(table, encoding="utf-8", newline="") as f:  # a "\r" in a cell stays one
                         for line in f:
                             self.target.write(line)
         finally:

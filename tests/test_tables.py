@@ -4,6 +4,7 @@ row per award; both hold what the JSON Lines hold, money as its exact text, for 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,15 @@ def test_payer_shares_and_parquet_without_a_file_name(tmp_path: Path, capsys: An
     said = capsys.readouterr().err  # and names every format a document does give
     assert "writes the decisions of a stream" in said and "a JSON document gives json, jsonl or text" in said
     assert main(["eval", POLICY, str(ROOT / "examples" / "applications.json"), "--format", "jsonl", "--quiet"]) == 0
+
+
+def test_a_csv_table_on_standard_output_keeps_a_carriage_return_within_a_cell(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the table was copied to standard output with universal newlines: "a\rQ" came out as "a\nQ"
+    ids = ["a\rQ", "b\r\nQ", "c\nQ"]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "kind": "enterprise", "projects": []}) + "\n" for i in ids),
+                   encoding="utf-8")
+    assert main(["eval", JINJIANG, str(src), "--quiet", "--no-trace", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out, newline=""))] == ids
