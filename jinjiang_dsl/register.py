@@ -953,12 +953,16 @@ def _export(rows: Iterator[tuple[Any, ...]], write: Any, fmt: str) -> None:
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        # the csv module quotes a cell holding the line terminator, "\n", but not one holding a lone "\r",
+        # which every reader takes for a line break: a row with one is quoted whole
+        quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(EXPORT_FIELDS)
         write(buffer.getvalue())
         for row in rows:
             buffer.seek(0)
             buffer.truncate()
-            writer.writerow(["" if v is None else v for v in row])
+            cells = ["" if v is None else v for v in row]
+            (quoted if any(isinstance(v, str) and "\r" in v for v in cells) else writer).writerow(cells)
             write(buffer.getvalue())
         return
     for row in rows:

@@ -4,6 +4,8 @@ chain, and durability — a killed process records nothing half, two writers bot
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import shutil
@@ -655,6 +657,17 @@ def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys:
     current = sum(Decimal(r["amount"] or 0) for r in rows if r["superseded_by"] is None)
     second = sum(Decimal(r["amount"] or 0) for r in rows if r["batch"] == rows[-1]["batch"])
     assert current == second and current * 2 == sum(Decimal(r["amount"] or 0) for r in rows)  # every grant corrected
+
+
+def test_a_csv_export_keeps_a_carriage_return_inside_its_cell(tmp_path: Path, capsys: Any) -> None:
+    # the csv module quotes a cell holding "\n" but not one holding a lone "\r": the row split in two for any reader
+    register, src = tmp_path / "r.sqlite", tmp_path / "a.jsonl"
+    ids = ["a\rQ", "b\r\nQ", "c\nQ", "plain"]
+    src.write_text("".join(json.dumps({"id": i, "kind": "college", "projects": []}) + "\n" for i in ids),
+                   encoding="utf-8")
+    record(capsys, register, src)
+    code, out, _ = run(capsys, "register", "export", "--format", "csv", "--register", str(register))
+    assert code == 0 and [r["applicant"] for r in csv.DictReader(io.StringIO(out, newline=""))] == ids
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
