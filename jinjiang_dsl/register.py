@@ -950,6 +950,8 @@ def _export(rows: Iterator[tuple[Any, ...]], write: Any, fmt: str) -> None:
     import csv
     import io
 
+    from .tables import spreadsheet_cell
+
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -961,7 +963,7 @@ def _export(rows: Iterator[tuple[Any, ...]], write: Any, fmt: str) -> None:
         for row in rows:
             buffer.seek(0)
             buffer.truncate()
-            cells = ["" if v is None else v for v in row]
+            cells = ["" if v is None else spreadsheet_cell(v) if isinstance(v, str) else v for v in row]
             (quoted if any(isinstance(v, str) and "\r" in v for v in cells) else writer).writerow(cells)
             write(buffer.getvalue())
         return

@@ -369,6 +369,26 @@ def test_terminal_output_never_carries_escape_codes_from_input(command: str, tmp
     assert "\\x1b[2J\\x1b]0;owned\\x07\\u202eevil" in out
 
 
+FORMULAS = ["=HYPERLINK(\"http://e\",\"x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tP", "\rQ", "'kept"]
+
+
+def test_csv_tables_never_hand_a_spreadsheet_a_formula(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # an applicant's id "=HYPERLINK(…)" was written as it is, a formula for the spreadsheet a CSV is made for
+    lines = [json.dumps({"id": f, "projects": [{"id": f, "date": "2023-06-01", "spend": "100", "n": 2}]})
+             for f in FORMULAS]
+    app, table, register = write(tmp_path, "a.jsonl", "\n".join(lines) + "\n"), tmp_path / "t.csv", tmp_path / "r.db"
+    pol = str(write(tmp_path, "p.pol", small_policy()))
+    assert main(["eval", pol, str(app), "--format", "csv", "-o", str(table), "--quiet"]) == 0
+    assert main(["eval", pol, str(app), "--register", str(register), "--quiet", "-o", str(tmp_path / "o.jsonl")]) == 0
+    capsys.readouterr()
+    assert main(["register", "export", "--format", "csv", "--register", str(register)]) == 0
+    for rows, columns in ((list(csv.DictReader(table.open(encoding="utf-8", newline=""))), ("id", "project")),
+                          (list(csv.DictReader(io.StringIO(capsys.readouterr().out, newline=""))),
+                           ("applicant", "project"))):
+        for column in columns:  # a leading ' keeps each a text, and dropping it gives the value back
+            assert [r[column] for r in rows] == ["'" + f for f in FORMULAS]
+
+
 # ---------------------------------------------------------------- 9. records are silently altered
 
 
