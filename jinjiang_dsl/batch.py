@@ -432,8 +432,8 @@ def read_csv(stream: IO[str], policy: Policy, max_line_bytes: int = MAX_LINE_BYT
             if lines.number == start and not lines.last.strip():
                 continue  # a blank line, as in JSON Lines
             problems.append(f"line {start}: an empty row: every cell is empty")  # not blank: a row lost
-        if len(row) != len(header) and not problems:
-            problems.append(f"line {start}: {len(row)} cells, but the header has {len(header)}")
+        if len(row) != len(header) and not problems:  # with what is wrong with the header (too long to read?)
+            problems += header_problems + [f"line {start}: {len(row)} cells, but the header has {len(header)}"]
         if problems:
             yield from group.flush()
             yield Item(start, error=APART.join(problems))

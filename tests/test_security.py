@@ -680,6 +680,14 @@ def test_a_csv_record_over_the_bound_is_one_error_line_and_the_next_is_read_at_i
         [f"line 21: a record of {len(rows[9].encode()):,} bytes over lines 21–22; {bound}"]]
 
 
+def test_a_csv_header_over_the_bound_is_named_by_every_row_it_leaves_unread(tmp_path: Path) -> None:
+    # the header was skipped as overlong without a word: every row said only "5 cells, but the header has 0"
+    header = "applicant_id,kind," + "x" * 1_200 + "\n"
+    results = csv_both_engines(tmp_path, (header + "A,enterprise,p,2023-06-01,1\n").encode(), "--max-line-bytes", "1000")
+    assert [r["errors"] for r in results] == [[f"line 1: a line of {len(header):,} bytes; at most 1,000 are read "
+                                               "(--max-line-bytes); line 2: 5 cells, but the header has 0"]]
+
+
 @settings(max_examples=300)
 @example(text='xx,"\n"\n', limit=1, part=1)  # a part of a line that ends in a comma, the next opens a quote
 @example(text='a,x"\n"\n', limit=1, part=2)  # one that ends in an unquoted cell: the quote is a character
