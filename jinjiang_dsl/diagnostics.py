@@ -80,24 +80,29 @@ def source_lines(text: str) -> list[str]:
     return re.split(r"\r\n?|\n", text)
 
 
-def _source_line(sources: dict[str, str], span: Span) -> str | None:
+def _source_line(sources: dict[str, str], span: Span, split: dict[str, list[str]]) -> str | None:
+    """The line a span starts on. ``split`` keeps each source's lines once split: splitting the whole file for
+    every diagnostic made a policy of 30,000 unused inputs print its warnings for more than 5 minutes."""
     text = sources.get(span.path)
     if text is None:
         return None
-    lines = source_lines(text)
+    if span.path not in split:
+        split[span.path] = source_lines(text)
+    lines = split[span.path]
     if 1 <= span.line <= len(lines):
         return lines[span.line - 1]
     return None
 
 
-def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> Text:
-    """One diagnostic as styled text; ``str()`` of it is the plain form."""
+def render_text(diagnostic: Diagnostic, sources: dict[str, str], split: dict[str, list[str]] | None = None) -> Text:
+    """One diagnostic as styled text; ``str()`` of it is the plain form. ``split``: the sources' lines, split as
+    they are first needed, shared by the diagnostics of one listing."""
     style = "bold red" if diagnostic.is_error else "bold yellow"
     out = Text()
     out.append(f"{visible(str(diagnostic.span))}: ", style="bold")
     out.append(f"{diagnostic.severity}:", style=style)
     out.append(f" {diagnostic.message}\n", style="bold")
-    line = _source_line(sources, diagnostic.span)
+    line = _source_line(sources, diagnostic.span, {} if split is None else split)
     if line is not None:
         pad, carets = _caret_line(line, diagnostic.span)
         gutter = f"{diagnostic.span.line:>4} | "
@@ -116,13 +121,15 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> Text:
 
 
 def render_plain(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> str:
-    return "\n".join(str(render_text(d, sources)) for d in diagnostics)
+    split: dict[str, list[str]] = {}
+    return "\n".join(str(render_text(d, sources, split)) for d in diagnostics)
 
 
 def print_diagnostics(diagnostics: Iterable[Diagnostic], sources: dict[str, str], console: Console) -> None:
     """Colour on a terminal, plain text when piped (rich decides)."""
+    split: dict[str, list[str]] = {}
     for d in diagnostics:
-        console.print(render_text(d, sources), soft_wrap=True, highlight=False)
+        console.print(render_text(d, sources, split), soft_wrap=True, highlight=False)
 
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, int]:
