@@ -64,6 +64,28 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+GUESS_BUDGET = 1_000_000
+"""How many names one run of the checker compares words with to suggest a spelling (a few seconds' work)."""
+
+
+class Guesses:
+    """:func:`did_you_mean` within a budget of comparisons, shared by one run of the checker. A suggestion
+    compares a word with every name, so a policy of thousands of unknown names among thousands of definitions
+    took time in their product (4,000 of each: a minute; a 1 MiB policy, hours). Past the budget, the errors
+    are still reported, without a suggestion."""
+
+    def __init__(self, budget: int = GUESS_BUDGET) -> None:
+        self.left = budget
+
+    def __call__(self, word: str, candidates: Iterable[str]) -> str | None:
+        candidates = list(candidates)
+        if len(candidates) > self.left:
+            self.left = 0
+            return None
+        self.left -= len(candidates)
+        return did_you_mean(word, candidates)
+
+
 def _caret_line(line: str, span: Span) -> tuple[str, str]:
     """Padding and carets under the span, measured in terminal cells (CJK is two wide)."""
     start = max(span.column - 1, 0)

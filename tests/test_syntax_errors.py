@@ -699,3 +699,18 @@ def test_a_listing_of_many_diagnostics_splits_the_source_once(monkeypatch):
     assert splits == [src]
     assert rendered.split("\n\n")[-1].split("\n")[:3] == [
         "p.pol:304:3: warning: input 'f299' is never used", ' 304 |   f299: money "金额" / "sum"', "     |   ^^^^"]
+
+
+def test_spellings_are_suggested_within_one_budget_and_every_error_is_still_reported(monkeypatch):
+    # each unknown name was compared with every name: 4,000 of each took a minute, a 1 MiB policy hours
+    import jinjiang_dsl.check as checker
+    from jinjiang_dsl.diagnostics import Guesses
+
+    budgets = []
+    monkeypatch.setattr(checker, "Guesses", lambda: budgets.append(Guesses(budget=1_000)) or budgets[-1])
+    src = HEAD + "".join(f"define d{i} = u{i} + 1\n" for i in range(100))
+    found = [d for d in check_source(src, "p.pol") if d.message.endswith("is not defined")]
+    assert [d.message for d in found] == [f"'u{i}' is not defined" for i in range(100)]
+    hinted = [d for d in found if d.hint and d.hint.startswith("did you mean")]
+    assert hinted == found[:len(hinted)] and 0 < len(hinted) < 100  # the first ones, while the budget lasts
+    assert hinted[0].hint == "did you mean 'd0'?" and budgets[0].left == 0

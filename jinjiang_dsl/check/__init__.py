@@ -16,7 +16,7 @@ from decimal import Decimal
 import attrs
 
 from .. import ast
-from ..diagnostics import Diagnostic, Severity, did_you_mean, sort_key, source_lines
+from ..diagnostics import Diagnostic, Guesses, Severity, did_you_mean, sort_key, source_lines
 from ..limits import shorten
 from ..runtime.money import percent_text
 from ..syntax import parser, respelled
@@ -92,9 +92,10 @@ class _Checker:
         self.policy_defines = {d.name: d for d in policy.defines}
         self._code: str | None = None
         self._starts: list[int] = []
+        self.suggest = Guesses()  # one budget for every spelling this run suggests
         self.typer = ExprTyper(self.lookup, self.peek, self.error,
                                known=lambda name: name in self.local or name in self.symbols,
-                               quoted=self.quoted, scope=self.scope_of)
+                               quoted=self.quoted, scope=self.scope_of, suggest=self.suggest)
 
     def reads(self, m: ast.Measure, names: set[str], summed: bool = False) -> frozenset[str]:
         """The facts among ``names`` a measure reads (or, ``summed``, adds up over the year)."""
@@ -178,7 +179,7 @@ class _Checker:
         sym = self.local.get(name.ident) or self.symbols.get(name.ident)
         if sym is None:
             candidates = [*self.symbols, *self.local]
-            guess = did_you_mean(name.ident, candidates)
+            guess = self.suggest(name.ident, candidates)
             hint = self.glued(name.ident) or (f"did you mean '{guess}'?" if guess else _per_unit(name.ident)
                                               or "declare it as an input of the applicant or the project")
             self.error(f"'{name.ident}' is not defined", name.span, hint)
@@ -249,7 +250,7 @@ class _Checker:
         if not any(d.is_error for d in self.diagnostics):  # a misspelt fact would make a measure look applicant-level
             self.check_undated({m.id for m in self.policy.measures if m.id in own
                                 and not self.reads(m, self.project_facts, summed=True)})
-        check_examples(self.policy, self.report, own)
+        check_examples(self.policy, self.report, own, self.suggest)
         self.check_unused()
 
     def check_undated(self, applicant_level: set[str]) -> None:
@@ -560,7 +561,7 @@ class _Checker:
                 self.error(f"'{row.value}' is listed twice (first at line {seen[row.value].span.line})", row.span)
             seen.setdefault(row.value, row)
             if values and row.value not in values:
-                guess = did_you_mean(row.value, values)
+                guess = self.suggest(row.value, values)
                 labelled = on.labelled(row.value) if on is not None else None
                 self.error(f"'{row.value}' is not a value of {f.on.ident}", row.span,
                            label_hint(labelled) if labelled else f"did you mean '{guess}'?" if guess
@@ -626,7 +627,7 @@ class _Checker:
                 self.error(f"measure {ref.id} is listed twice in 'among' (first at column {seen[ref.id].span.column})",
                            ref.span, f"list measure {ref.id} once")
             elif ref.id not in measures:
-                guess = did_you_mean(ref.id, measures)
+                guess = self.suggest(ref.id, measures)
                 self.error(f"there is no measure {ref.id}", ref.span,
                            f"did you mean {guess}?" if guess else f"the measures are {', '.join(measures) or 'none'}")
             seen.setdefault(ref.id, ref)

@@ -32,8 +32,10 @@ def _fits(kind: str, values: tuple[str, ...], v: ast.Expr | ast.Quote) -> str | 
     return None if isinstance(v, (ast.Name, ast.Quote)) else 'a word or a quoted text "…"'
 
 
-def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()) -> None:
-    """``own``: the measures decided for the applicant itself (or per year), which no project names."""
+def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = (),
+                   suggest: Callable[[str, Collection[str]], str | None] = did_you_mean) -> None:
+    """``own``: the measures decided for the applicant itself (or per year), which no project names; ``suggest``
+    offers a spelling (the checker's, within its budget)."""
     inputs = {d.name: d for d in policy.inputs}
     measures = {m.id: m for m in policy.measures}
     for ex in policy.all_examples():
@@ -45,7 +47,7 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
                     report("error", f"'{f.name}' is given twice", f.name_span, None)
                 seen.add(f.name)
                 if decl is None:
-                    guess = did_you_mean(f.name, [n for n, d in inputs.items() if d.scope == scope])
+                    guess = suggest(f.name, [n for n, d in inputs.items() if d.scope == scope])
                     report("error", f"'{f.name}' is not an input of the {scope}", f.name_span,
                            f"did you mean '{guess}'?" if guess else None)
                     continue
@@ -82,7 +84,7 @@ def check_examples(policy: ast.Policy, report: Report, own: Collection[str] = ()
                 continue
             if e.measure is not None and e.measure not in measures:
                 parts = [m for m in measures if m.startswith(f"{e.measure}.")]  # 'expect 2' for 2.1, 2.2 and 2.3
-                guess = " or ".join(parts) if parts else did_you_mean(e.measure, measures)
+                guess = " or ".join(parts) if parts else suggest(e.measure, measures)
                 report("error", f"there is no measure {e.measure}", e.span, f"did you mean {guess}?" if guess else None)
             if e.measure is None and ex.measure is None:
                 report("error", "this expectation names no measure", e.span,

@@ -7,7 +7,7 @@ as untyped constants do in Go: ``revenue > 100万`` compares money,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal
 
 import attrs
@@ -89,8 +89,10 @@ class ExprTyper:
         known: Callable[[str], bool] | None = None,
         quoted: Callable[[ast.Name], bool] | None = None,
         scope: Callable[[str], str | None] | None = None,
+        suggest: Callable[[str, Collection[str]], str | None] = did_you_mean,
     ):
         self.lookup = lookup
+        self.suggest = suggest
         self.scope = scope or (lambda name: None)
         self.peek = peek
         self.error = error
@@ -275,7 +277,7 @@ class ExprTyper:
                                    e.span, f"rename the definition, or test with '{other.ident} in {{{e.ident}}}'")
                         return None
                     return other_t
-                guess = did_you_mean(e.ident, other_t.values)
+                guess = self.suggest(e.ident, other_t.values)
                 labelled = other_t.labelled(e.ident)
                 if labelled is not None and not self.known(e.ident):
                     self.error(f"'{e.ident}' is not one of the values of {other_t.name}", e.span,
@@ -313,7 +315,7 @@ class ExprTyper:
             return
         for value in e.values:
             if value.ident not in t.values:
-                guess = did_you_mean(value.ident, t.values)
+                guess = self.suggest(value.ident, t.values)
                 labelled = t.labelled(value.ident)
                 self.error(
                     f"'{value.ident}' is not one of the values of {t.name}",
