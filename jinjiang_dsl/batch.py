@@ -684,12 +684,15 @@ def read_item(policy: Policy, item: Item) -> tuple[Item, Applicant | None, Resul
     return item, app, None
 
 
-def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> tuple[Applicant | None, int | None]:
+def find_applicant(policy: Policy, items: Iterable[Item], wanted: str
+                   ) -> tuple[Applicant | None, int | None, list[str]]:
     """The first applicant of a file whose id is ``wanted``, read and validated as ``eval`` reads it (its
     errors located by its line), or None — and then the first line whose id is that, written as a number
-    (``eval`` reports its id as an error), or None. Only the records with that id are validated: a JSON
-    Lines line is parsed only when it holds the id as written or an escape that may spell it."""
+    (``eval`` reports its id as an error), or None, and the errors of the records that could not be read
+    (too long, not UTF-8, not JSON or CSV) and may hold it. Only the records with that id are validated: a
+    JSON Lines line is parsed only when it holds the id as written or an escape that may spell it."""
     as_number = None
+    unread: list[str] = []
     for item in items:
         if interrupted():
             raise KeyboardInterrupt
@@ -697,15 +700,17 @@ def find_applicant(policy: Policy, items: Iterable[Item], wanted: str) -> tuple[
             if wanted not in item.text and "\\" not in item.text:
                 continue
             item = parse_line(item)
+        if item.record is None and item.error is not None:
+            unread.append(item.error)
         if not isinstance(item.record, dict):
             continue
         found = item.record.get("id")
         if found == wanted:
-            return read_item(policy, item)[1], None
+            return read_item(policy, item)[1], None, unread
         if as_number is None and isinstance(found, (int, float, Decimal)) and not isinstance(found, bool) \
                 and str(found) == wanted:
             as_number = item.line
-    return None, as_number
+    return None, as_number, unread
 
 
 def result_of(policy: Policy, item: Item, app: Applicant, decision: ApplicantDecision

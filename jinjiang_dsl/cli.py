@@ -621,11 +621,11 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
             err.print(f"{path}: cannot read: {unreadable}", markup=False)
             return EXIT_UNREADABLE
         if fmt == "parquet":  # DuckDB reads only the rows with that id
-            app, as_number = batch.find_applicant(policy, batch.read_parquet(path, only_id=args.applicant),
-                                                  args.applicant)
+            app, as_number, unread = batch.find_applicant(policy, batch.read_parquet(path, only_id=args.applicant),
+                                                          args.applicant)
         else:
             with batch.open_counted(path)[0] as stream:
-                app, as_number = batch.find_applicant(
+                app, as_number, unread = batch.find_applicant(
                     policy, file_items(policy, path, fmt, stream, args.max_line_bytes), args.applicant)
     except OSError as exc:
         err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
@@ -636,6 +636,9 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
     if app is None:
         why = "" if as_number is None else (f" (line {as_number} has the number {args.applicant} as its id; an id "
                                              "is text, so eval reports that line as an input error)")
+        if unread and as_number is None:  # it may be in a record that could not be read: say which
+            more = f"; {len(unread) - 1:,} more such" if len(unread) > 1 else ""
+            why = f" among the records read; one that could not be read may hold it: {unread[0]}{more}"
         err.print(visible(f"{path}: no applicant with id {args.applicant!r}{why}"), markup=False)
         return EXIT_ERRORS
     return [app], policy.decide([app]), digest

@@ -471,6 +471,21 @@ def test_explain_reads_a_file_within_the_limits_the_eval_run_was_given(tmp_path:
     assert "1,200 projects; an applicant may have at most 1,000" in capsys.readouterr().out  # the default, as eval
 
 
+def test_explain_of_an_id_only_in_records_it_could_not_read_names_them(tmp_path: Path, capsys: Any) -> None:
+    """"no applicant with id 'LONG'" said nothing of the line too long to read that held it."""
+    long = json.dumps({"id": "LONG", "kind": "enterprise", "name": "x" * 1_100_000, "projects": []}) + "\n"
+    data, table = tmp_path / "in.jsonl", tmp_path / "in.csv"
+    data.write_text(long + '{"id": "LONG", oops}\n{"id": "OTHER", "kind": "enterprise"}\n', encoding="utf-8")
+    assert main(["explain", str(JINJIANG), str(data), "--applicant", "LONG"]) == 1
+    assert capsys.readouterr().err == (
+        f"{data}: no applicant with id 'LONG' among the records read; one that could not be read may hold it: "
+        f"line 1: a line of {len(long):,} bytes; at most 1,048,576 are read (--max-line-bytes); 1 more such\n")
+    table.write_text('applicant_id,kind,project_id,date\n"LONG,enterprise,p,2023-06-01\n', encoding="utf-8")
+    assert main(["explain", str(JINJIANG), str(table), "--applicant", "LONG"]) == 1
+    assert capsys.readouterr().err == (f"{table}: no applicant with id 'LONG' among the records read; one that could "
+                                       "not be read may hold it: line 2: not valid CSV: unexpected end of data\n")
+
+
 @pytest.mark.parametrize("column", ["file_row_number", "File_Row_Number", "name"])
 def test_a_parquet_column_named_as_duckdbs_row_number_is_an_unknown_field_not_a_crash(column: str, tmp_path: Path,
                                                                                        capsys: Any) -> None:
