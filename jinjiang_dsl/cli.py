@@ -735,7 +735,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         from .sql.emit import Unsupported, emit
 
         try:
-            sys.stdout.write(emit(policy.plan, SPARK if args.emit == "spark-sql" else DUCKDB))
+            sys.stdout.write(emit(policy.plan, SPARK if args.emit == "spark-sql" else DUCKDB, bounded=False))
         except Unsupported as exc:
             err.print(f"jinjiang-dsl: the SQL engine cannot decide {args.policy} yet: {exc}", markup=False)
             return EXIT_ERRORS
