@@ -121,7 +121,8 @@ def test_policy_text_reaches_the_query_only_quoted() -> None:
 
 
 def test_policy_text_in_a_comment_stays_on_its_line() -> None:
-    hostile = EXACT.replace('measure 1 "甲" / "A"', 'measure 1 "甲\\n) SELECT 1; --" / "A\\u2028DROP TABLE project"')
+    # a line separator itself: "\\u2028" written in a policy was once read as "u2028", now an unknown escape
+    hostile = EXACT.replace('measure 1 "甲" / "A"', 'measure 1 "甲\\n) SELECT 1; --" / "A\u2028DROP TABLE project"')
     policy = policy_from_source(hostile, "evil\nname.pol")
     query = emit(policy.plan)
     assert [line for line in query.splitlines() if "DROP TABLE" in line or "SELECT 1;" in line] == \
