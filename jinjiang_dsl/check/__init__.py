@@ -16,7 +16,7 @@ from decimal import Decimal
 import attrs
 
 from .. import ast
-from ..diagnostics import Diagnostic, Guesses, Severity, did_you_mean, sort_key, source_lines
+from ..diagnostics import Diagnostic, Guesses, Severity, sort_key, source_lines
 from ..limits import shorten
 from ..runtime.money import percent_text
 from ..syntax import parser, respelled
