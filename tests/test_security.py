@@ -685,7 +685,7 @@ def test_a_csv_header_over_the_bound_is_named_by_every_row_it_leaves_unread(tmp_
     header = "applicant_id,kind," + "x" * 1_200 + "\n"
     results = csv_both_engines(tmp_path, (header + "A,enterprise,p,2023-06-01,1\n").encode(), "--max-line-bytes", "1000")
     assert [r["errors"] for r in results] == [[f"line 1: a line of {len(header):,} bytes; at most 1,000 are read "
-                                               "(--max-line-bytes); line 2: 5 cells, but the header has 0"]]
+                                               "(--max-line-bytes)", "line 2: 5 cells, but the header has 0"]]
 
 
 @settings(max_examples=300)
