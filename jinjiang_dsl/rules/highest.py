@@ -1,11 +1,12 @@
 """Highest, not stacked: of the claims that compete, only the highest is paid.
 
 The claims that compete are a project's (per project), or all of an applicant's in a year (per
-applicant); of the measures the rule lists, when it lists some (``among 4, 6.1``: the others stack). The highest current amount wins; equal amounts go to the lower measure number (then
-the earlier project). A project's award under another policy, when the rule names that fact,
-takes the place of the whole notice when it is not lower. The choice is made once: when a later
-rule reduces the winner, the superseded claims are not looked at again, and the explanation
-says so on the winner and on each of them.
+applicant); only the listed measures' when the rule lists some (``among 4, 6.1``: the others stack).
+The highest current amount wins; equal amounts go to the lower measure number (then the earlier
+project). A project's award under another policy, when the rule names that fact, takes the place of
+the whole notice when it is not lower. The choice is made once: when a later rule reduces the winner,
+the superseded claims are not looked at again, and the explanation says so on the winner and on each
+of them.
 """
 
 from __future__ import annotations
