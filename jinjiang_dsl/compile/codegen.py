@@ -148,13 +148,18 @@ class CodeGenerator:
         out = self.out
         out(f"# {kind} (line {cond.line}): {cond.label.en!r}")
         label = self.k.label(cond.label)
-        if "divide(" not in self.expr(cond.expr):
-            self.test("c", cond)
+
+        def judged() -> None:
+            """The condition decided: a failed one makes the measure not eligible; either way, its step."""
             out("if not c:")
             with out.indent():
                 out("eligible = False")
             self.step(rule, kind, f"{{'ok': c, 'label': {label}, 'shown': {self.shown(cond, 'c')}, "
                                   "'missing': LABELS.get(missing)}")
+
+        if "divide(" not in self.expr(cond.expr):
+            self.test("c", cond)
+            judged()
             return
         # the conditions are one 'and': a zero divisor decides nothing when another condition fails
         out("try:")
@@ -167,11 +172,7 @@ class CodeGenerator:
                                   "'zero': joined([LABELS[n] for n in zero.names])}")
         out("else:")
         with out.indent():
-            out("if not c:")
-            with out.indent():
-                out("eligible = False")
-            self.step(rule, kind, f"{{'ok': c, 'label': {label}, 'shown': {self.shown(cond, 'c')}, "
-                                  "'missing': LABELS.get(missing)}")
+            judged()
 
     def measure(self, m: Measure) -> None:
         out = self.out
