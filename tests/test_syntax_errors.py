@@ -714,3 +714,12 @@ def test_spellings_are_suggested_within_one_budget_and_every_error_is_still_repo
     hinted = [d for d in found if d.hint and d.hint.startswith("did you mean")]
     assert hinted == found[:len(hinted)] and 0 < len(hinted) < 100  # the first ones, while the budget lasts
     assert hinted[0].hint == "did you mean 'd0'?" and budgets[0].left == 0
+
+
+def test_among_outside_a_highest_not_stacked_line_says_where_it_belongs():
+    src = ('rule R1 "上限" / "Cap" {\n  clause "三"\n  limit 100万 per applicant per year among 1, 2\n'
+           '  reduce in input order\n}\n')
+    line, col = at(src, "among")
+    assert problems(src) == [("'among' cannot stand here",
+                              "'among' lists the measures that compete in a 'highest not stacked … per year' line; "
+                              "any other rule counts every measure's grants", line, col, col + 5)]

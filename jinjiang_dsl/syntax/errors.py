@@ -375,6 +375,11 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message="the annual cap does not say how grants over it are reduced",
                           span=where, hint="end the line with ', reduce in input order' (or ', reduce pro rata')")
 
+    if token.type in ("AMONG", "_ZH_AMONG") and not {"AMONG", "_ZH_AMONG"} & expected:
+        return Diagnostic(severity="error", message=f"'{text}' cannot stand here", span=span,
+                          hint="'among' lists the measures that compete in a 'highest not stacked … per year' line; "
+                               "any other rule counts every measure's grants")
+
     once = next((i for i in range(len(tokens) - 2, -1, -1) if tokens[i].type not in ("PER", "APPLICANT")), None)
     if once is not None and tokens[once].type == "ONCE" and before is not None and expected <= {"PER", "APPLICANT", "YEAR"}:
         # 'once' (or 'once per') and a line break: the parse fails only at the next statement
