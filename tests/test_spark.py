@@ -107,6 +107,14 @@ measure 1 "甲" / "A" {
 """
 
 
+def test_a_ratio_in_a_when_line_is_decided_alike_on_the_three_engines() -> None:
+    from test_sql import ratio_in_a_when
+
+    when, document = ratio_in_a_when()
+    found = agree(decided(policy_from_source(when), document))
+    assert [a["status"] for a in found] == ["ok", "ok", "error", "ok", "error", "ok", "ok"]
+
+
 def test_money_is_exact_on_spark_past_what_a_64_bit_integer_or_a_double_holds() -> None:
     # 20 decimals rounded half-even to the fen, at the cap and just under it; and 20% of 999,999,999 units at
     # ~10^15 each, beyond DECIMAL(38): Spark overflows (ANSI mode), the batch is decided in Python, the

@@ -203,6 +203,55 @@ def test_a_ratio_is_compared_exactly_and_a_zero_divisor_is_the_same_input_error(
     assert "divides by" in sql[3]["errors"][0]
 
 
+def ratio_in_a_when() -> tuple[str, dict[str, Any]]:
+    """S3 with two 'when' lines, the second reading a quotient, and applicants around its bound and its zero
+    divisor (the three engines' tests share them)."""
+    source = (ROOT / "policies" / "shapes" / "s03_ratio_or.pol").read_text(encoding="utf-8")
+    assert "  amount 20万\n" in source
+    when = source.replace("  amount 20万\n", (
+        "  amount 20万\n"
+        '  when rd in 1000万以上 "研发费用达1000万" / "R&D of 10,000,000": 40万\n'
+        '  when rd / revenue in 5%以上 "占比达5%" / "at least 5%": 30万\n'))
+    projects = [("500000", "10000000"), ("499999.99", "10000000"), ("6000000", "0"), ("20000000", "0"),
+                ("100", "0"), ("1", "10000000"), ("6000000", None)]
+    document = {"applicants": [{"id": f"E{i}", "projects": [
+        {"id": "P1", "date": "2024-06-01", "rd": rd, **({"revenue": revenue} if revenue is not None else {})}]}
+        for i, (rd, revenue) in enumerate(projects)]}
+    return when, document
+
+
+def test_a_ratio_in_a_when_line_is_decided_and_stops_at_a_zero_divisor_as_python_does(tmp_path: Path) -> None:
+    # a 'when' line reading a quotient was refused; Python reads an eligible measure's 'when' lines in order, to
+    # the first that holds, and a zero divisor in one it reads is the applicant's input error
+    when, document = ratio_in_a_when()
+    policy = policy_from_source(when)
+    python, sql = both(policy, document)
+    assert python == sql
+    assert [(a["status"], [w["amount"] for p in a["projects"] for w in p["awards"]]) for a in sql] == [
+        ("ok", ["300000.00"]),  # 5% exactly: the second 'when'
+        ("ok", ["200000.00"]),  # a fen short of 5%, but 3% or more: the amount line
+        ("error", []),  # eligible by its 500万, then the second 'when' divides by a revenue of 0
+        ("ok", ["400000.00"]),  # the first 'when' holds: the second, and its zero divisor, is never read
+        ("error", []),  # the requirement itself stops at the zero divisor
+        ("ok", ["0.00"]),  # not eligible: no 'when' is read
+        ("ok", ["0.00"]),  # no revenue: a fact the measure reads is missing, so it is not eligible
+    ]
+    assert sql[2]["errors"] == [
+        "applicants[2].projects[0].revenue: measure 1 divides by revenue of the year, which is 0 here (applicant E2, project "
+        "P1)"]
+    # and on DuckDB's native path, a JSON Lines file in and out, as the Python engine writes it
+    pol, apps = tmp_path / "when.pol", tmp_path / "apps.jsonl"
+    pol.write_text(when, encoding="utf-8")
+    apps.write_text("".join(json.dumps(a) + "\n" for a in document["applicants"]), encoding="utf-8")
+    written = []
+    for name in ("python", "duckdb"):
+        out = tmp_path / f"{name}.jsonl"
+        assert main(["eval", str(pol), str(apps), "--engine", name, "--no-trace", "--quiet", "-o", str(out)]) == 0
+        written.append([json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()])
+    assert written[0] == written[1]
+    assert [a["status"] for a in written[1]] == ["ok", "ok", "error", "ok", "error", "ok", "ok"]
+
+
 def test_the_jinjiang_policy_on_duckdb_grants_what_python_grants(capsys: Any) -> None:
     jinjiang = ROOT / "policies" / "jinjiang_2023.pol"
     document = json.loads((ROOT / "examples" / "applications.json").read_text(encoding="utf-8"))

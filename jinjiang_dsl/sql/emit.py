@@ -268,10 +268,10 @@ class Emitter:
 
     def holds(self, cond: Cond) -> str:
         """Whether a condition holds as Python decides it: a missing fact it reads makes it not hold. Only a
-        measure's own conditions may stop at a zero divisor (:meth:`measure` reads them itself)."""
+        measure's own conditions and its 'when' lines may stop at a zero divisor (:meth:`measure` reads them)."""
         e = self.expr(cond.expr)
         if e.zero != "NULL":
-            raise Unsupported("division ('/') in an override, a limit or an annual cap")
+            raise Unsupported("division ('/') in a limit or an annual cap")
         return _held(e)
 
     # ------------------------------------------------------------------ measures
@@ -304,8 +304,15 @@ class Emitter:
                     f"    CAST(NULL AS {RAW}) AS raw, CAST(NULL AS {RAW}) AS cap, TRUE AS defined, "
                     f"{self.d.typed_array([], RAW)} AS checks, CASE WHEN gate <> 'out_of_period' THEN {zero} END AS zero\n"
                     f"  {source}")
-        choice = ("CASE " + " ".join(f"WHEN {_at(o.condition.line, self.holds, o.condition)} THEN {i + 1}"
-                                     for i, o in enumerate(m.overrides)) + " ELSE 0 END") if m.overrides else "0"
+        whens = [_at(o.condition.line, self.expr, o.condition.expr) for o in m.overrides]
+        choice = ("CASE " + " ".join(f"WHEN {_held(w)} THEN {i + 1}" for i, w in enumerate(whens))
+                  + " ELSE 0 END") if whens else "0"
+        # Python reads the 'when' lines of an eligible measure in order, to the first that holds, and stops at
+        # a zero divisor in any it reads
+        if any(w.zero != "NULL" for w in whens):
+            stops = " ".join((f"WHEN {w.zero} IS NOT NULL THEN {w.zero} " if w.zero != "NULL" else "")
+                             + f"WHEN {_held(w)} THEN NULL" for w in whens)
+            zero = f"COALESCE({zero}, CASE WHEN eligible THEN CASE {stops} END END)"
         formulas = [(m.amount_line, m.formula)] + [(o.condition.line, o.formula_over(m.formula))
                                                    for o in m.overrides]
         raws = [_at(line, self.formula, f) for line, f in formulas]
