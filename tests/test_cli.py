@@ -6,6 +6,7 @@ command in a subprocess, piped, to prove what a shell user gets.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -371,6 +372,23 @@ def test_chinese_explanations_wrap_between_characters_not_only_at_spaces(capsys,
     assert not any(b.rstrip() in ("解释", "适用的解释:") for b in body)
     notes = [b for b in body if b.startswith("解释 I-3")]  # the legend: its text begins on the label's line
     assert notes and len(notes[0]) > len("解释 I-3:") + 5
+
+
+def test_a_measure_number_is_never_parted_from_its_noun_or_a_figure_from_its_unit() -> None:
+    # '取最高的措施' ended a line and '1.1(1,000,000 元)' began the next
+    from rich.console import Console
+
+    from jinjiang_dsl.explain.text import Prose
+
+    text = "[R1] 就高不重复:本项目同时符合 2 项措施,取最高的措施 1.1(1,000,000 元);不重复享受:2.2(100,000 元)"
+    for width in range(24, 80):  # narrower than '施 1.1(1,000,000 元);' (21 cells), a unit is cut
+        console = Console(width=width, file=io.StringIO())
+        lines = [str(line) for line in Prose(text).wrap(console, width)]
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        assert not any(line.rstrip().endswith(("措施", "符合", "1,000,000")) for line in lines), (width, lines)
+    for width in range(12, 30):  # and '200万元' stays whole
+        lines = [str(line) for line in Prose("按“100万元(含)—200万元”第 2 档").wrap(Console(width=width), width)]
+        assert not any(line.startswith(("元", "万")) for line in lines), (width, lines)
 
 
 @pytest.mark.parametrize("trace", [[], ["--no-trace"]])

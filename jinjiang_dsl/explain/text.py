@@ -41,7 +41,7 @@ def _wide(ch: str) -> bool:
 def _units(text: str) -> list[str]:
     """The pieces a line may break between: a run of spaces; a word of narrow characters; a single wide
     (Chinese) character — each with the closing punctuation after it; and a number kept with the unit after
-    it (1,000,000 元, 2023 年度)."""
+    it (1,000,000 元, 2023 年度, 200万元) and with the word before it (措施 1.1, 第 2 档)."""
     units: list[str] = []
     for piece in UNITS.findall(text):
         last = units[-1] if units else ""
@@ -49,9 +49,12 @@ def _units(text: str) -> list[str]:
             units[-1] += piece
         elif not piece.isspace() and not _wide(piece) and last and not last.isspace() and not _wide(last[-1]):
             units[-1] += piece  # a narrow character goes on its word
-        elif _wide(piece) and len(units) >= 2 and last == " " and units[-2][-1:].isdigit():
+        elif _wide(piece) and (last[-1:].isdigit() or last[-1:] in ("万", "亿") and any(c.isdigit() for c in last)):
+            units[-1] += piece  # "200万元": a figure and the unit written against it
+        elif len(units) >= 2 and last == " " and (_wide(piece) and units[-2][-1:].isdigit()
+                                                  or piece.isdigit() and _wide(units[-2][-1:] or " ")):
             space = units.pop()
-            units[-1] += space + piece  # "1,000,000 元": the number and its unit on one line
+            units[-1] += space + piece  # "1,000,000 元", "措施 1.1": a number on one line with its unit or its noun
         else:
             units.append(piece)
     return units
@@ -79,7 +82,7 @@ def _breaks(text: str, width: int) -> list[int]:
 class Prose(Text):
     """Text that wraps as Chinese is written: between characters, not only at spaces (rich's own wrapping
     sent a run of Chinese whole to the next line, leaving '解释' or '元' alone), never before closing
-    punctuation, and keeping a number with its unit."""
+    punctuation, and keeping a number with its unit and its noun."""
 
     def wrap(self, console: Console, width: int, *, justify: Any = None, overflow: Any = None,
              tab_size: int = 8, no_wrap: bool | None = None) -> Lines:
