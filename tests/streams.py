@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from jinjiang_dsl.cli import main
 
@@ -31,3 +33,16 @@ def same_stream(tmp_path: Path, engine: str, n: int, seed: int, broken_share: fl
     out_lines = written[engine][0].splitlines()
     assert len(out_lines) == len(lines)  # count in = count out, bad lines included
     return out_lines
+
+
+def both_engines(tmp_path: Path, source: Path, *options: str, policy: str = JINJIANG) -> list[dict[str, Any]]:
+    """``source`` decided by the Python engine and by DuckDB's, written byte for byte alike (or the test fails):
+    its output lines."""
+    written = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", policy, str(source), "-o", str(out), "--quiet", "--no-trace", "--engine", engine,
+                     *options]) == 0
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+    return [json.loads(line) for line in written[0].decode("utf-8").splitlines()]

@@ -19,6 +19,7 @@ CSV_FIXTURE = ROOT / "tests" / "fixtures" / "applications.csv"  # rows of every 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import synthetic  # noqa: E402
+from streams import both_engines  # noqa: E402
 
 
 def lines_of(path: Path) -> list[dict[str, Any]]:
@@ -140,13 +141,7 @@ def test_a_csv_cell_loses_the_spaces_around_it_and_nothing_else(tmp_path: Path) 
             "E4,丁,enterprise\u00a0,true,false,1000000,P1,2023-06-01,3000000,"]
     csv = tmp_path / "apps.csv"
     csv.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    outs = []
-    for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert run([str(csv), "--no-trace", "--engine", engine, "-o", str(out)]) == 0
-        outs.append(out.read_bytes())
-    assert outs[0] == outs[1]
-    results = [json.loads(line) for line in outs[0].decode("utf-8").splitlines()]
+    results = both_engines(tmp_path, csv)
     assert [r["status"] for r in results] == ["ok", "error", "error", "error"]
     assert "not an amount: '\\t3000000'" in results[1]["errors"][0]
 
@@ -157,13 +152,7 @@ def test_an_unknown_csv_column_is_an_unknown_field_with_its_path_ids_and_a_guess
     csv = tmp_path / "apps.csv"
     csv.write_text("applicant_id,kind,fiscal_contributon,project_id,date,softwre_investment,colour\n"
                    "A,enterprise,100,P1,2023-06-01,5,red\nA,enterprise,100,P2,2023-06-01,,\n", encoding="utf-8")
-    outs = []
-    for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert run([str(csv), "--no-trace", "--engine", engine, "-o", str(out)]) == 0
-        outs.append(out.read_bytes())
-    assert outs[0] == outs[1]
-    [result] = [json.loads(line) for line in outs[0].decode("utf-8").splitlines()]
+    [result] = both_engines(tmp_path, csv)
     assert result["errors"] == [
         "line 2: $.fiscal_contributon: unknown field 'fiscal_contributon'; did you mean 'fiscal_contribution'? "
         "(applicant A)",

@@ -821,16 +821,11 @@ def test_a_multi_line_csv_record_is_named_by_its_first_line(tmp_path: Path) -> N
 
 def csv_both_engines(tmp_path: Path, data: bytes, *options: str) -> list[dict[str, Any]]:
     """A CSV file's output lines, written byte for byte alike by both engines."""
+    from streams import both_engines
+
     table = tmp_path / "in.csv"
     table.write_bytes(data)
-    written = []
-    for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert main(["eval", str(JINJIANG), str(table), "-o", str(out), "--quiet", "--no-trace", "--engine", engine,
-                     *options]) == 0
-        written.append(out.read_bytes())
-    assert written[0] == written[1]
-    return [json.loads(line) for line in written[0].decode("utf-8").splitlines()]
+    return both_engines(tmp_path, table, *options)
 
 
 def test_a_csv_row_of_empty_cells_is_an_error_line_and_a_blank_line_is_skipped(tmp_path: Path) -> None:
