@@ -24,7 +24,7 @@ from .problem import Problem
 from .rules import Allocation, Claim, Earlier, Evaluation, Part, Validity, allocation, largest_remainder
 from .runtime.money import fmt_plain, percent_text, round_to
 from .runtime.outcome import MeasureResult, Undefined
-from .runtime.trace import Label, Step
+from .runtime.trace import Label, Step, joined
 
 Facts = dict[str, Any]
 MeasureFn = Callable[[Facts, Facts, "list[Step] | None"], MeasureResult]
@@ -167,9 +167,9 @@ class Decider:
                 project.path if project else app.path).of(app.id, pid)
         name = exc.names[0]
         where = project.path if project is not None and self.plan.inputs[name].scope == "project" else app.path
-        divisor = " + ".join(self.plan.inputs[n].label.en for n in exc.names)
-        divisor_zh = "、".join(self.plan.inputs[n].label.zh for n in exc.names)
-        return Problem(f"{what} divides by {divisor}, which is 0 here", f"{what_zh}{' ' if measure else ''}以{divisor_zh}为除数,此处为 0"
+        divisor = joined([self.plan.inputs[n].label for n in exc.names])
+        return Problem(f"{what} divides by {divisor.en}, which is 0 here",
+                       f"{what_zh}{' ' if measure else ''}以{divisor.zh}为除数,此处为 0"
                        ).at(f"{where}.{name}").of(app.id, pid if where != app.path else None)
 
     def _decide(self, app: Applicant, earlier: tuple[Earlier, ...] | None = None) -> ApplicantDecision:
