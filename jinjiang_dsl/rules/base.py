@@ -178,11 +178,12 @@ class Evaluation:
     earlier: tuple[Earlier, ...] = ()  # what earlier batches granted this applicant (with a register)
     supplied: tuple[tuple[str, Label], ...] = ()  # the 'from register' inputs the record left out, and labels
 
-    def paid_before(self, year: int | None, measure: str | None = None) -> tuple[Decimal, list[Earlier]]:
-        """What earlier batches paid this applicant in a year under this policy (of one measure, or of
-        all), and the awards."""
+    def paid_before(self, year: int | None, measure: str | None = None, among: tuple[str, ...] = ()
+                    ) -> tuple[Decimal, list[Earlier]]:
+        """What earlier batches paid this applicant in a year under this policy (of one measure, of those a
+        rule lists, or of all), and the awards."""
         found = [e for e in self.earlier if e.status == "granted" and e.amount and e.year == year and not e.policy
-                 and (measure is None or e.measure == measure)]
+                 and (measure is None or e.measure == measure) and (not among or e.measure in among)]
         return sum((e.amount for e in found), ZERO), found
 
     def facts_in(self, year: int | None, uses: tuple[str, ...], notes: list[Claim], rule: str) -> Facts:
@@ -286,6 +287,16 @@ EARLIER_MESSAGES: dict[str, tuple[str, str]] = {
                       "{name}: earlier batches already granted {paid} yuan in {year} ({earlier}); {whole} − {paid} = "
                       "{left} yuan of the headroom is left"),
 }
+
+
+def among_label(among: tuple[str, ...], zh_after: str = "") -> Label:
+    """Which measures a rule lists (``among 4, 6.1``), as its steps say it after its title ("" when it lists none:
+    the rule is about every measure)."""
+    if not among:
+        return Label("", "")
+    *rest, last = among
+    en = f" (among measures {', '.join(rest)} and {last})" if rest else f" (measure {last} only)"
+    return Label(f"(限于措施 {'、'.join(among)}{zh_after})", en)
 
 
 def by_year(claims: Iterable[Claim], keep: Callable[[Claim], bool]) -> dict[int, list[Claim]]:

@@ -19,7 +19,7 @@ import attrs
 from ..problem import Problem
 from ..runtime.money import fmt_plain
 from ..runtime.trace import Label, Step
-from .base import ZERO, Claim, Evaluation, Rule, held
+from .base import ZERO, Claim, Evaluation, Rule, among_label, held
 
 if TYPE_CHECKING:
     from ..compile.applicant import RuleCode
@@ -119,13 +119,6 @@ class HighestNotStacked(Rule):
         among = f" among measures {', '.join(self.among)} (the others stack)" if self.among else ""
         return f"highest not stacked per {self.scope} per year{among}{other}"
 
-    def among_label(self) -> Label:
-        """Which measures compete, as the rule's steps say it after its title ("" when all do)."""
-        if not self.among:
-            return Label("", "")
-        *rest, last = self.among
-        return Label(f"(限于措施 {'、'.join(self.among)} 之间)", f" (among measures {', '.join(rest)} and {last})")
-
     def competing(self, claims: list[Claim]) -> list[Claim]:
         """The claims of the measures the rule lists; a claim of another measure is not this rule's."""
         return [c for c in claims if c.measure.id in self.among] if self.among else claims
@@ -156,8 +149,7 @@ class HighestNotStacked(Rule):
         """Per applicant, with earlier batches: the year's award they paid stands unless a claim now is
         higher, which then pays the difference from what was paid (a top-up); the claims that compete on."""
         year = candidates[0].year
-        _, found = ev.paid_before(year)
-        found = [e for e in found if not self.among or e.measure in self.among]
+        _, found = ev.paid_before(year, among=self.among)
         if not found:
             return candidates
         first, paid_before = held(found)
@@ -178,7 +170,7 @@ class HighestNotStacked(Rule):
         return candidates
 
     def step(self, claim: Claim, **params: object) -> None:
-        claim.note(Step(self.id, self.KIND, {"title": self.title, "among": self.among_label(), **params}))
+        claim.note(Step(self.id, self.KIND, {"title": self.title, "among": among_label(self.among, " 之间"), **params}))
 
     def lose(self, claim: Claim) -> None:
         claim.status, claim.amount, claim.taken_by = "superseded", ZERO, self.id
