@@ -505,7 +505,7 @@ class Rule:
     scope: Literal["project", "applicant"]  # highest not stacked per project, or per applicant, per year
     other_policy: Name | None
     limit: Expr | None
-    among: tuple[MeasureRef, ...] = ()  # highest not stacked among these measures only ((): all compete)
+    among: tuple[MeasureRef, ...] = ()  # highest not stacked, or a limit, among these measures only ((): all)
     among_span: Span | None = None
     reduction: Reduction | None
     notes: tuple[Note, ...]

@@ -405,7 +405,8 @@ class _Planner:
             elif r.kind == "limit":
                 written.append(Limit(r.id, title, notes, clause, quote, r.span.line, clause_en, limit=self.cond(r.limit, None, {}) if r.limit else None,
                                      applies_to=self.cond(r.applies_to, None, {}) if r.applies_to else None,
-                                     reduction=r.reduction.strategy if r.reduction else "pro_rata"))
+                                     reduction=r.reduction.strategy if r.reduction else "pro_rata",
+                                     among=tuple(m.id for m in r.among)))
             elif r.kind == "validity" and h.in_force is not None:
                 assert self.dated is not None  # the checker requires 'dated by' beside an in-force window
                 written.append(Validity(r.id, title, notes, clause, quote, r.span.line, clause_en, in_force=(h.in_force.start, h.in_force.end),

@@ -716,10 +716,9 @@ def test_spellings_are_suggested_within_one_budget_and_every_error_is_still_repo
     assert hinted[0].hint == "did you mean 'd0'?" and budgets[0].left == 0
 
 
-def test_among_outside_a_highest_not_stacked_line_says_where_it_belongs():
-    src = ('rule R1 "上限" / "Cap" {\n  clause "三"\n  limit 100万 per applicant per year among 1, 2\n'
-           '  reduce in input order\n}\n')
+def test_among_outside_a_highest_not_stacked_or_limit_line_says_where_it_belongs():
+    src = ('rule R1 "有效期" / "Validity" {\n  clause "三"\n  validity among 1, 2\n}\n')
     line, col = at(src, "among")
     assert problems(src) == [("'among' cannot stand here",
-                              "'among' lists the measures that compete in a 'highest not stacked … per year' line; "
-                              "any other rule counts every measure's grants", line, col, col + 5)]
+                              "'among' ends a rule's 'highest not stacked … per year' or 'limit … per applicant per "
+                              "year' line, listing the measures the rule is about", line, col, col + 5)]

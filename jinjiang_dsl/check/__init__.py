@@ -619,7 +619,8 @@ class _Checker:
             self.check_rule_statements(r)
 
     def check_among(self, r: ast.Rule) -> None:
-        """The measures 'among' lists: each declared, each once, and at least two (one competes with nothing)."""
+        """The measures 'among' lists: each declared, each once; at least two for highest-not-stacked (one competes
+        with nothing), while a limit over one measure is a limit on that measure's grants among the rules."""
         measures = [m.id for m in self.policy.measures]
         seen: dict[str, ast.MeasureRef] = {}
         for ref in r.among:
@@ -631,7 +632,7 @@ class _Checker:
                 self.error(f"there is no measure {ref.id}", ref.span,
                            f"did you mean {guess}?" if guess else f"the measures are {', '.join(measures) or 'none'}")
             seen.setdefault(ref.id, ref)
-        if r.among_span is not None and len(seen) < 2:
+        if r.among_span is not None and len(seen) < 2 and r.kind == "highest_not_stacked":
             self.error(f"rule {r.id} lets only measure {r.among[0].id} compete: with nothing to compete with, "
                        "it does nothing", r.among_span,
                        "list at least two measures, e.g. 'among 1, 2', or leave out 'among' for all to compete")

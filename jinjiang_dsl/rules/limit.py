@@ -1,5 +1,6 @@
 """A limit across measures per applicant per year (e.g. 以…为上限): what all of an applicant's
-grants in a year may add up to.
+grants in a year may add up to — or, when the rule lists some (``among 4, 6.1``: "第四条、第六条补助合计
+每年不超过500万元"), what the listed measures' grants may: only they count toward it and are reduced.
 
 The limit is an expression of applicant facts; below 0 it allows nothing. Over it, the year's
 grants are brought down to it by the declared reduction, pro rata by largest remainder (to the
@@ -19,7 +20,19 @@ from ..problem import Problem
 from ..runtime.money import fmt_plain
 from ..runtime.outcome import Missing
 from ..runtime.trace import Label, Shown, Step
-from .base import REDUCE, REDUCE_ZH, ZERO, Change, Claim, Evaluation, Rule, allocation, by_year, reduce
+from .base import (
+    REDUCE,
+    REDUCE_ZH,
+    ZERO,
+    Change,
+    Claim,
+    Evaluation,
+    Rule,
+    allocation,
+    among_label,
+    by_year,
+    reduce,
+)
 
 if TYPE_CHECKING:
     from ..compile.applicant import RuleCode
@@ -46,30 +59,31 @@ class Limit(Rule):
     limit: Cond | None = None
     applies_to: Cond | None = None
     reduction: str = "pro_rata"  # pro_rata | input_order
+    among: tuple[str, ...] = ()  # the measures whose grants count toward the limit, as listed; () when all do
 
     KIND: ClassVar[str] = "limit"
     WITHHOLDING: ClassVar[frozenset[str]] = frozenset({"reduced", "reduced_in_order"})
     MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
-        "limit.free": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,未超过",
-                       "{title}: headroom {headroom} yuan{limit}; {total} yuan in all in {year}, within it"),
-        "limit.free.reached": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,恰好达到,"
+        "limit.free": ("{title}{among}:可用额度 {headroom} 元{limit};{year} 年度{counted}合计 {total} 元,未超过",
+                       "{title}{among}: headroom {headroom} yuan{limit}; {total} yuan in all in {year}, within it"),
+        "limit.free.reached": ("{title}{among}:可用额度 {headroom} 元{limit};{year} 年度{counted}合计 {total} 元,恰好达到,"
                                "不核减",
-                               "{title}: headroom {headroom} yuan{limit}; {total} yuan in all in {year} "
+                               "{title}{among}: headroom {headroom} yuan{limit}; {total} yuan in all in {year} "
                                "reaches it exactly; nothing is reduced"),
-        "limit.reduced": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,超出部分按比例"
+        "limit.reduced": ("{title}{among}:可用额度 {headroom} 元{limit};{year} 年度{counted}合计 {total} 元,超出部分按比例"
                           "核减:{amount} × {headroom} ÷ {total} = {share},按最大余数法分配后为 {after} 元",
-                          "{title}: headroom {headroom} yuan{limit}; {total} yuan in {year} exceeds it, so grants "
+                          "{title}{among}: headroom {headroom} yuan{limit}; {total} yuan in {year} exceeds it, so grants "
                           "are reduced pro rata: {amount} × {headroom} ÷ {total} = {share}, {after} yuan after the "
                           "largest-remainder split"),
-        "limit.reduced_in_order": ("{title}:可用额度 {headroom} 元{limit};{year} 年度本通知合计 {total} 元,超出部分"
+        "limit.reduced_in_order": ("{title}{among}:可用额度 {headroom} 元{limit};{year} 年度{counted}合计 {total} 元,超出部分"
                                    "按申报顺序核减:本项目由 {amount} 元核减为 {after} 元",
-                                   "{title}: headroom {headroom} yuan{limit}; {total} yuan in {year} exceeds it, "
+                                   "{title}{among}: headroom {headroom} yuan{limit}; {total} yuan in {year} exceeds it, "
                                    "so grants are reduced in input order: this one from {amount} to {after} yuan"),
-        "limit.not_applicable": ("{title}不适用:本规则只适用于{applies};本申请人:{shown}",
-                                 "{title} does not apply: it binds {applies} only; this applicant: {shown}"),
-        "change.lift_limit": ("若{label}达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再因{title}核减",
+        "limit.not_applicable": ("{title}{among}不适用:本规则只适用于{applies};本申请人:{shown}",
+                                 "{title}{among} does not apply: it binds {applies} only; this applicant: {shown}"),
+        "change.lift_limit": ("若{label}达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再因{title}{among}核减",
                               "With {label} of {needed} yuan, the {year} grants ({total} yuan in all) would not be "
-                              "reduced by {title}"),
+                              "reduced by {title}{among}"),
     }
 
     @property
@@ -88,9 +102,23 @@ class Limit(Rule):
         limit = self.limit.shown.template.get(lang).format(*self.limit.inputs) if self.limit else ""
         if lang == "zh":
             applies = f",适用于{self.applies_to.label.zh}" if self.applies_to else ""
-            return f"每个申请人每年限额 {limit}{applies},{REDUCE_ZH[self.reduction]}"
+            among = f"(限于措施 {'、'.join(self.among)} 合计,其他措施不计入)" if self.among else ""
+            return f"每个申请人每年限额 {limit}{among}{applies},{REDUCE_ZH[self.reduction]}"
         applies = f", applies to {self.applies_to.label.en}" if self.applies_to else ""
-        return f"limit {limit} per applicant per year{applies}, reduce {REDUCE[self.reduction]}"
+        among = f" among measures {', '.join(self.among)} (the others do not count)" if self.among else ""
+        return f"limit {limit} per applicant per year{among}{applies}, reduce {REDUCE[self.reduction]}"
+
+    def counts(self, c: Claim) -> bool:
+        """Does this grant count toward the limit (and so may be reduced by it)? Every one, or the listed measures'."""
+        return c.status == "granted" and bool(c.amount) and (not self.among or c.measure.id in self.among)
+
+    def about(self) -> dict[str, Label]:
+        """What every step of the rule says of the measures it counts: after its title, and whose total it is."""
+        return {"among": among_label(self.among), "counted": Label("所列措施" if self.among else "本通知", "")}
+
+    def name(self) -> Label:
+        named, among = Rule.name(self), among_label(self.among)
+        return Label(named.zh + among.zh, named.en + among.en)
 
     def shown(self, cond: Cond, ev: Evaluation, facts_only: bool = False, facts: dict[str, Any] | None = None
               ) -> Shown:
@@ -104,7 +132,7 @@ class Limit(Rule):
         return Shown(template, s.names, tuple(given.get(name) for name in cond.inputs), s.choices)
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
-        years = by_year(claims, lambda c: c.status == "granted" and bool(c.amount))
+        years = by_year(claims, self.counts)
         if not years or self.limit is None:
             return None
         if self.applies_to is not None and not ev.figure(self.applies_key, ev.app.facts):
@@ -113,7 +141,8 @@ class Limit(Rule):
                 for granted in years.values():
                     for c in granted:
                         c.note(Step(self.id, self.KIND, {"variant": "not_applicable", "title": self.title,
-                                                         "applies": self.applies_to.label, "shown": shown}))
+                                                         **self.about(), "applies": self.applies_to.label,
+                                                         "shown": shown}))
             return None
         for year, granted in sorted(years.items()):
             facts = ev.facts_in(year, self.limit.inputs, granted, self.id)  # 'from register': the year's own
@@ -131,7 +160,8 @@ class Limit(Rule):
             less = Label(f";减去此前批次已给予的 {fmt_plain(headroom - left)} 元", f"; less "
                          f"{fmt_plain(headroom - left)} yuan granted by earlier batches") if left != headroom else NO_CLAMP
             made_of = _made_of(limit_shown, Label(clamp.zh + less.zh, clamp.en + less.en), bool(self.limit.inputs))
-            common = {"title": self.title, "headroom": left, "limit": made_of, "year": str(year), "total": total}
+            common = {"title": self.title, **self.about(), "headroom": left, "limit": made_of, "year": str(year),
+                      "total": total}
             if total <= left:
                 if ev.trace:  # one step, the same for each grant of the year (steps never change)
                     free = Step(self.id, self.KIND, {"variant": "free", "reached": total == left, **common}, limit=left)
@@ -140,7 +170,8 @@ class Limit(Rule):
                 continue
             in_order = self.reduction == "input_order"
             reduced = reduce(amounts, left, self.reduction, ev.unit)
-            title = Label(f"[{self.id}] {self.title.zh}", f"[{self.id}] {self.title.en}")
+            among = among_label(self.among)
+            title = Label(f"[{self.id}] {self.title.zh}{among.zh}", f"[{self.id}] {self.title.en}{among.en}")
             table = allocation(self.id, title, str(year), self.reduction, [c.label for c in granted], amounts,
                                left, reduced, ev.unit) if ev.trace else None
             for c, amount, after in zip(granted, amounts, reduced):
@@ -155,8 +186,9 @@ class Limit(Rule):
         return None
 
     def left(self, ev: Evaluation, granted: list[Claim], headroom: Decimal, year: int) -> Decimal:
-        """The headroom less what earlier batches granted the applicant in the year, each cited on the claims."""
-        paid, found = ev.paid_before(year)
+        """The headroom less what earlier batches granted the applicant in the year (of the listed measures, when
+        the rule lists some), each cited on the claims."""
+        paid, found = ev.paid_before(year, among=self.among)
         if not found:
             return headroom
         left = max(headroom - paid, ZERO)
@@ -177,7 +209,8 @@ class Limit(Rule):
         out = code.out
         if self.limit is None:
             return
-        code.by_year("c.status == 'granted' and c.amount")
+        listed = f" and c.measure.id in {self.among!r}" if self.among else ""  # ids are digits and dots
+        code.by_year(f"c.status == 'granted' and c.amount{listed}")
         applies = f" and {code.figure(self.applies_key)}(a)" if self.applies_to is not None else ""
         out(f"if years{applies}:")
         with out.indent():
@@ -235,5 +268,5 @@ class Limit(Rule):
             if reached == total:
                 return Change("lift_limit", self.id, None, None, name, needed, total, {
                     "label": ev.input_label(name), "needed": needed, "year": year, "total": total, "granted": granted,
-                    "title": self.title})
+                    "title": self.title, "among": self.about()["among"]})
         return None

@@ -539,7 +539,8 @@ class Emitter:
             headroom = self.d.truncate(f"GREATEST({limit.val}, 0)", self.digits())
             problem = (f"CASE WHEN problem IS NULL AND applies AND NOT target_ok THEN {literal(str(index) + ':')} "
                        "|| missing ELSE problem END")  # the applicant has grants the limit must count
-            return ("status = 'granted' AND amount <> 0 AND p_date IS NOT NULL",
+            listed = f" AND measure IN ({', '.join(literal(m) for m in rule.among)})" if rule.among else ""
+            return (f"status = 'granted' AND amount <> 0 AND p_date IS NOT NULL{listed}",
                     self.reduce(rows, Sql(headroom, limit.ok), applies, rule.reduction, problem,
                                 self.first_missing(rule.limit.expr)))
         if isinstance(rule, (AnnualCap, Limit)):

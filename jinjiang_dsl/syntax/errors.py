@@ -377,8 +377,8 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
 
     if token.type in ("AMONG", "_ZH_AMONG") and not {"AMONG", "_ZH_AMONG"} & expected:
         return Diagnostic(severity="error", message=f"'{text}' cannot stand here", span=span,
-                          hint="'among' lists the measures that compete in a 'highest not stacked … per year' line; "
-                               "any other rule counts every measure's grants")
+                          hint="'among' ends a rule's 'highest not stacked … per year' or 'limit … per applicant "
+                               "per year' line, listing the measures the rule is about")
 
     once = next((i for i in range(len(tokens) - 2, -1, -1) if tokens[i].type not in ("PER", "APPLICANT")), None)
     if once is not None and tokens[once].type == "ONCE" and before is not None and expected <= {"PER", "APPLICANT", "YEAR"}:

@@ -64,6 +64,14 @@ class _Highest(NamedTuple):
     span: ast.Span | None  # the 'among' list, when there is one
 
 
+class _Limit(NamedTuple):
+    """A 'limit … per applicant per year' statement: over every measure's grants, or the listed ones'."""
+
+    expr: Any
+    among: tuple[ast.MeasureRef, ...]
+    span: ast.Span | None  # the 'among' list, when there is one
+
+
 class _Stmt:
     """A statement inside a block, tagged with its keyword until the block groups it."""
 
@@ -531,6 +539,8 @@ class ToAst:
         g = self._group(stmts, f"rule {id_tok}", set())
         kinds = [k for k in ("highest_not_stacked", "limit", "validity") if k in g]
         highest = g.get("highest_not_stacked", _Highest("project", (), None))
+        limit = g.get("limit", _Limit(None, (), None))
+        listed = limit if kinds[:1] == ["limit"] else highest  # the statement whose 'among' the rule reads
         for extra in kinds[1:]:
             first, second = kinds[0].replace("_", " "), extra.replace("_", " ")
             self.error(f"rule {id_tok} mixes '{first}' and '{second}'", g[extra + "@"],
@@ -545,12 +555,12 @@ class ToAst:
             ties_to_lower_measure="ties" in g,
             scope=highest.scope,
             other_policy=g.get("other_policy"),
-            limit=g.get("limit"),
+            limit=limit.expr,
             reduction=g.get("reduce"),
             notes=tuple(g.get("note", ())),
             span=self.span(meta),
-            among=highest.among,
-            among_span=highest.span,
+            among=listed.among,
+            among_span=listed.span,
         )
 
     def applies_to(self, meta: Meta, children: list[Any]) -> _Stmt:
@@ -563,7 +573,7 @@ class ToAst:
         return _Stmt("highest_not_stacked", _Highest("applicant", *(children or [((), None)])[0]), self.span(meta))
 
     def among(self, meta: Meta, children: list[Token]) -> tuple[tuple[ast.MeasureRef, ...], ast.Span]:
-        """The measures that compete, each located (the checker points at one that does not exist)."""
+        """The measures a rule is about, each located (the checker points at one that does not exist)."""
         return tuple(ast.MeasureRef(id=str(t), span=self.span(t)) for t in children), self.span(meta)
 
     def ties_to_lower_measure(self, meta: Meta, children: list[Any]) -> _Stmt:
@@ -573,7 +583,7 @@ class ToAst:
         return _Stmt("other_policy", children[0], self.span(meta))
 
     def limit(self, meta: Meta, children: list[Any]) -> _Stmt:
-        return _Stmt("limit", children[0], self.span(meta))
+        return _Stmt("limit", _Limit(children[0], *(children[1:] or [((), None)])[0]), self.span(meta))
 
     def validity(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("validity", True, self.span(meta))
