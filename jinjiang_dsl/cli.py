@@ -581,13 +581,13 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     fmt = args.format or ("html" if (args.output or "").endswith(".html") else
                           "md" if args.output and not args.output.endswith(".txt") else "text")
     if fmt == "text":
-        from rich.markdown import Markdown
+        from .explain.text import ProseMarkdown
 
         with Output(args.output, [args.policy, args.applications]) as out:
             # a file or a pipe has no width: 120 columns keep an allocation table's seven figures whole
             wide = None if args.output is None and sys.stdout.isatty() else 120
             Terminal(file=cast(TextIO, out), highlight=False, width=wide).print(
-                Markdown(markdown.render(built, args.lang)))
+                ProseMarkdown(markdown.render(built, args.lang)))
         return EXIT_OK
     rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
     with Output(args.output, [args.policy, args.applications]) as out:

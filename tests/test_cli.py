@@ -374,6 +374,17 @@ def test_chinese_explanations_wrap_between_characters_not_only_at_spaces(capsys,
     assert notes and len(notes[0]) > len("解释 I-3:") + 5
 
 
+def test_explain_text_wraps_chinese_as_eval_does(capsys) -> None:
+    # explain's text is its Markdown rendered by rich, whose paragraphs broke only at spaces: '元' began a
+    # line below '所列措施合计 10,000,000', and a run of Chinese went whole to the next line
+    code, out, _ = run(capsys, "explain", str(POLICY), str(ROOT / "examples" / "applications.json"), "--format", "text")
+    assert code == 0
+    body = [line.strip("│├└─┃┏┗━┡┩ ") for line in out.splitlines()]
+    starts = ("，", "。", "、", "；", ":", ")", "）", "元", ",")
+    assert not any(b.startswith(starts) for b in body), [b for b in body if b.startswith(starts)][:5]
+    assert all(cell_len(line) <= 120 for line in out.splitlines())  # a pipe's width
+
+
 def test_a_measure_number_is_never_parted_from_its_noun_or_a_figure_from_its_unit() -> None:
     # '取最高的措施' ended a line and '1.1(1,000,000 元)' began the next
     from rich.console import Console

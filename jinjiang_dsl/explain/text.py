@@ -10,6 +10,7 @@ from typing import Any
 from rich.cells import cell_len, chop_cells
 from rich.console import Console, Group
 from rich.containers import Lines
+from rich.markdown import Markdown, Paragraph, TableDataElement
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -97,6 +98,27 @@ class Prose(Text):
                 part.rstrip()
                 lines.append(part)
         return lines
+
+
+class _ProseParagraph(Paragraph):
+    def on_enter(self, context: Any) -> None:
+        super().on_enter(context)
+        self.text = Prose(justify="left")
+
+
+class _ProseCell(TableDataElement):
+    def __init__(self, justify: Any) -> None:
+        super().__init__(justify)
+        self.content = Prose("", justify=justify)
+
+
+class ProseMarkdown(Markdown):
+    """Markdown on a terminal whose paragraphs, list items and table cells wrap as :class:`Prose` does;
+    rich's own broke them only at spaces ('元' below its number, a run of Chinese sent whole to the next
+    line)."""
+
+    elements = {**Markdown.elements, "paragraph_open": _ProseParagraph, "td_open": _ProseCell,
+                "th_open": _ProseCell}
 
 
 STATUS_STYLE = {
