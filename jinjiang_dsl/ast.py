@@ -513,10 +513,20 @@ class Rule:
 
 
 @attrs.frozen(slots=True, kw_only=True)
+class Length:
+    """A window's length as the notice gives it (有效期3年): whole years or months from its first day."""
+
+    count: int
+    unit: Literal["years", "months"]
+    span: Span
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class Window:
     start: dt.date
-    end: dt.date
+    end: dt.date  # the last day in force, both ends included: written ('to'), or reckoned from the length
     span: Span
+    length: Length | None = None  # when written 'for N years', which the explanation shows beside the last day
 
 
 @attrs.frozen(slots=True, kw_only=True)

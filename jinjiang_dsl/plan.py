@@ -20,6 +20,7 @@ from .check import CheckedPolicy
 from .check.facts import inputs_of, measure_facts
 from .ir import Cond, Formula, InputSpec, Measure, Note, Override, Tier, measure_key
 from .rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
+from .rules.validity import length_label
 from .runtime.intervals import Interval, from_ast
 from .runtime.money import fmt_compact, fmt_plain
 from .runtime.trace import Label, Shown
@@ -412,7 +413,9 @@ class _Planner:
                 written.append(Validity(r.id, title, notes, clause, quote, r.span.line, clause_en, in_force=(h.in_force.start, h.in_force.end),
                                         by_reference=(h.by_reference.start, h.by_reference.end)
                                         if h.by_reference else None,
-                                        dated=self.inputs[self.dated].label))
+                                        dated=self.inputs[self.dated].label,
+                                        in_force_length=_length(h.in_force),
+                                        by_reference_length=_length(h.by_reference)))
         onces: list[Rule] = []
         caps: list[Rule] = []
         for m, planned in zip(self.policy.measures, measures):
@@ -473,6 +476,11 @@ class _Planner:
                 if p.en or p.name not in found:
                     found[p.name] = Label(p.name, p.en or p.name)
         return found
+
+
+def _length(w: ast.Window | None) -> Label | None:
+    """A window's length as the notice gave it (有效期3年), or None when it gave the last day."""
+    return length_label(w.length.count, w.length.unit) if w is not None and w.length is not None else None
 
 
 def _window(w: ast.Window | None) -> tuple[dt.date, dt.date] | None:

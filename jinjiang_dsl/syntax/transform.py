@@ -7,6 +7,7 @@ that one run reports all of them.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from decimal import Decimal
@@ -21,6 +22,7 @@ from ..diagnostics import Diagnostic, source_lines
 from ..limits import shorten
 from .keyword_table import by_terminal
 
+MAX_WINDOW_MONTHS = 240  # a window longer than 20 years is a typing slip (有效期3年 typed as 300), not a notice
 MAGNITUDES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 COUNT_UNITS = set("家个场次项人名")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}  # what a backslash may stand before in a text
@@ -239,9 +241,44 @@ class ToAst:
     def issued(self, meta: Meta, children: list[Token]) -> _Stmt:
         return _Stmt("issued", self.date_of(children[0]), self.span(meta))
 
-    def window(self, meta: Meta, children: list[Token]) -> ast.Window:
-        dates = [self.date_of(c) for c in children if c.type == "DATE"]
-        return ast.Window(start=dates[0].value, end=dates[1].value, span=self.span(meta))
+    def window(self, meta: Meta, children: list[Any]) -> ast.Window:
+        dates = [self.date_of(c).value for c in children if isinstance(c, Token) and c.type == "DATE"]
+        length = next((c for c in children if isinstance(c, ast.Length)), None)
+        start, end = dates[0], dates[1] if len(dates) > 1 else None
+        if length is None and end is None:
+            example = last_day(start, 3, "years") or start
+            self.error("the window has no end", meta,
+                       hint=f"write its last day ('to {example}') or its length ('for 3 years', 有效期3年)")
+        elif length is not None:
+            reckoned = self.length_end(start, length)
+            if end is not None:
+                self.error(f"the window gives both its last day (to {end}) and its length "
+                           f"(for {length.count} {length.unit})", length.span,
+                           hint=f"keep one: 'for {length.count} {length.unit}' ends on {reckoned or '?'}")
+            end = end or reckoned
+        return ast.Window(start=start, end=end or start, span=self.span(meta), length=length)
+
+    def length(self, meta: Meta, children: list[Token]) -> ast.Length:
+        count, unit = children
+        english = by_terminal()[unit.type].english if unit.type in by_terminal() else str(unit)
+        return ast.Length(count=int(count), unit=cast(Literal["years", "months"], english), span=self.span(meta))
+
+    def length_end(self, start: dt.date, length: ast.Length) -> dt.date | None:
+        """The last day of a window written by its length, or None (and an error where it is written)."""
+        written = f"for {length.count} {length.unit}"
+        months = length.count * (12 if length.unit == "years" else 1)
+        if months == 0:
+            self.error(f"a window cannot last 0 {length.unit}", length.span,
+                       hint="write the notice's length: 有效期3年 is 'for 3 years'")
+        elif months > MAX_WINDOW_MONTHS:
+            self.error(f"'{written}' is longer than a notice runs (at most {MAX_WINDOW_MONTHS // 12} years)",
+                       length.span, hint="check the number; a longer window is written with its last day: "
+                       "'to DATE'")
+        elif (end := last_day(start, length.count, length.unit)) is None:
+            self.error(f"'{written}' from {start} would end after {dt.date.max}", length.span)
+        else:
+            return end
+        return None
 
     def in_force(self, meta: Meta, children: list[Any]) -> _Stmt:
         return _Stmt("in force", children[0], self.span(meta))
@@ -763,3 +800,18 @@ def build_policy(tree: Tree, path: str, source: str) -> tuple[ast.Policy, list[D
         examples=tuple(i for i in items if isinstance(i, ast.Example)),
     )
     return policy, t.diagnostics
+
+
+def last_day(start: dt.date, count: int, unit: str) -> dt.date | None:
+    """The last day of a window of ``count`` years or months from ``start``, its first day included (有效期3年
+    from 2024-01-01 runs through 2026-12-31): the day before the same date that many years or months later,
+    or that month's last day when it has no such date (2024-02-29 for 1 years ends 2025-02-28). None past
+    the last date there is."""
+    months = start.year * 12 + start.month - 1 + count * (12 if unit == "years" else 1)
+    year, month = divmod(months, 12)
+    if year > dt.MAXYEAR:
+        return None
+    days = calendar.monthrange(year, month + 1)[1]
+    if start.day > days:
+        return dt.date(year, month + 1, days)
+    return dt.date(year, month + 1, start.day) - dt.timedelta(days=1)

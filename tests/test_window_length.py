@@ -1,0 +1,145 @@
+"""A window written by its length (有效期3年): `in force from 2024-01-01 for 3 years`.
+
+The notice counts its first day: 3 years from 2024-01-01 run through 2026-12-31, the day before the
+same date 3 years later (or the last day of that month when it has no such date). The checker refuses
+a length of 0, a length longer than any notice runs, and a window that gives both its last day and
+its length; explanations and `compile --emit plan` show the last day and the length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from jinjiang_dsl import check_source, load_policy
+from jinjiang_dsl.cli import main
+from jinjiang_dsl.fmt import convert_keywords, format_checked, meaning
+from jinjiang_dsl.syntax import parse
+
+
+def policy(window: str) -> str:
+    return f'''policy "示例政策" / "Example policy" {{
+  issued 2023-12-01
+  {window}
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}}
+
+project {{
+  date: date "认定日期" / "qualifying date"
+  investment: money "投入金额" / "investment"
+}}
+
+measure 1.1 "示范项目" / "Demonstration project" {{
+  clause 一(一)
+  amount 20% of investment, at most 100万
+}}
+
+rule R3 "施行期限" / "Period of validity" {{
+  clause 十二
+  validity
+}}
+'''
+
+
+def window(src: str) -> tuple[dt.date, dt.date]:
+    w = parse(src, "p.pol").header.in_force
+    assert w is not None
+    return w.start, w.end
+
+
+@pytest.mark.parametrize(("written", "last"), [
+    ("in force from 2024-01-01 for 3 years", dt.date(2026, 12, 31)),
+    ("in force from 2023-05-01 for 1 years", dt.date(2024, 4, 30)),
+    ("in force from 2024-01-01 for 36 months", dt.date(2026, 12, 31)),
+    ("in force from 2024-02-29 for 1 years", dt.date(2025, 2, 28)),  # 2025 has no 02-29: the month's last day
+    ("in force from 2024-01-31 for 1 months", dt.date(2024, 2, 29)),
+    ("施行期间 自 2024年1月1日 有效期 3 年", dt.date(2026, 12, 31)),
+    ("施行期间 自 2024-01-01 有效期 36 个月", dt.date(2026, 12, 31)),
+])
+def test_a_window_by_its_length_ends_the_day_before_the_same_date_that_many_years_later(written: str,
+                                                                                        last: dt.date) -> None:
+    src = policy(written)
+    assert check_source(src, "p.pol") == []
+    assert window(src)[1] == last
+
+
+def message(src: str) -> tuple[str, str, str | None]:
+    (d,) = [d for d in check_source(src, "p.pol") if d.is_error]
+    return f"{d.span.line}:{d.span.column}", d.message, d.hint
+
+
+def test_a_length_of_zero_is_refused_where_it_is_written() -> None:
+    where, text, hint = message(policy("in force from 2024-01-01 for 0 years"))
+    assert where == "3:28"
+    assert text == "a window cannot last 0 years"
+    assert hint is not None and "for 3 years" in hint
+
+
+@pytest.mark.parametrize("length", ["for 21 years", "for 241 months", "for 99999999999999999999 years"])
+def test_a_length_longer_than_any_notice_runs_is_refused(length: str) -> None:
+    where, text, hint = message(policy(f"in force from 2024-01-01 {length}"))
+    assert where == "3:28"
+    assert text == f"'{length}' is longer than a notice runs (at most 20 years)"
+    assert hint is not None and "to DATE" in hint
+
+
+def test_a_length_that_would_end_after_the_last_date_there_is_is_refused() -> None:
+    where, text, _ = message(policy("in force from 9999-01-01 for 2 years"))
+    assert (where, text) == ("3:28", "'for 2 years' from 9999-01-01 would end after 9999-12-31")
+
+
+def test_a_window_with_both_its_last_day_and_its_length_is_refused() -> None:
+    where, text, hint = message(policy("in force from 2024-01-01 to 2026-12-31 for 3 years"))
+    assert where == "3:42"
+    assert text == "the window gives both its last day (to 2026-12-31) and its length (for 3 years)"
+    assert hint == "keep one: 'for 3 years' ends on 2026-12-31"
+
+
+def test_a_window_with_neither_its_last_day_nor_its_length_is_refused() -> None:
+    where, text, hint = message(policy("in force from 2024-01-01"))
+    assert where == "3:12"
+    assert text == "the window has no end"
+    assert hint == "write its last day ('to 2026-12-31') or its length ('for 3 years', 有效期3年)"
+
+
+def test_fmt_keeps_a_length_and_converts_its_keywords_both_ways() -> None:
+    src = policy("in force from 2024-01-01 for 3 years")
+    assert format_checked(src) == src
+    zh = convert_keywords(src, "zh")
+    assert "施行期间 自 2024-01-01 有效期 3 年" in zh
+    assert meaning(zh, "p.pol") == meaning(src, "p.pol")
+    assert convert_keywords(zh, "en") == src
+    months = policy("in force from 2024-01-01 for 36 months")
+    assert "有效期 36 个月" in convert_keywords(months, "zh")
+    assert convert_keywords(convert_keywords(months, "zh"), "en") == months
+
+
+def test_the_plan_and_the_explanations_show_the_last_day_and_the_length(tmp_path: Any, capsys: Any) -> None:
+    path = tmp_path / "p.pol"
+    path.write_text(policy("in force from 2024-01-01 for 3 years"), encoding="utf-8")
+    assert main(["compile", str(path), "--emit", "plan"]) == 0
+    assert "validity: in force 2024-01-01 to 2026-12-31 (3 years)" in capsys.readouterr().out
+    p = load_policy(str(path))
+    doc = {"applicants": [{"id": "A", "projects": [
+        {"id": "in", "date": "2026-12-31", "investment": "100000"},
+        {"id": "out", "date": "2027-01-01", "investment": "100000"}]}]}
+    texts = {lang: [s["text"] for a in p.evaluate(doc).to_json(lang=lang)["applicants"]
+                    for pr in a["projects"] for aw in pr["awards"] for s in aw["trace"] if s["rule"] == "R3"]
+             for lang in ("zh", "en")}
+    assert texts["en"] == [
+        "Qualifying date 2026-12-31 is within the period in force (2024-01-01 to 2026-12-31, 3 years).",
+        "Qualifying date 2027-01-01 is outside the period in force (2024-01-01 to 2026-12-31, 3 years): "
+        "not considered."]
+    assert texts["zh"] == [
+        "认定日期 2026-12-31 在施行期内(2024-01-01 至 2026-12-31,有效期3年)。",
+        "认定日期 2027-01-01 不在施行期(2024-01-01 至 2026-12-31,有效期3年)内,不予认定。"]
+
+
+def test_a_window_written_with_its_last_day_reads_as_before() -> None:
+    p = load_policy("policies/jinjiang_2023.pol")
+    rule = next(r for r in p.plan.rules if r.describe().startswith("validity"))
+    assert rule.describe() == "validity: in force 2023-05-01 to 2024-12-31, by reference 2023-01-01 to 2023-04-30"
