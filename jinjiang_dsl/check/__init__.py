@@ -93,7 +93,7 @@ class _Checker:
         self._code: str | None = None
         self._starts: list[int] = []
         self.suggest = Guesses()  # one budget for every spelling this run suggests
-        self.typer = ExprTyper(self.lookup, self.peek, self.error,
+        self.typer = ExprTyper(self.lookup, self.peek, self.error, self.warn,
                                known=lambda name: name in self.local or name in self.symbols,
                                quoted=self.quoted, scope=self.scope_of, suggest=self.suggest)
 

@@ -86,6 +86,7 @@ class ExprTyper:
         lookup: Lookup,
         peek: Callable[[str], Type | None],
         error: Report,
+        warn: Report | None = None,
         known: Callable[[str], bool] | None = None,
         quoted: Callable[[ast.Name], bool] | None = None,
         scope: Callable[[str], str | None] | None = None,
@@ -96,6 +97,7 @@ class ExprTyper:
         self.scope = scope or (lambda name: None)
         self.peek = peek
         self.error = error
+        self.warn = warn or (lambda message, span, hint: None)
         self.known = known or (lambda name: peek(name) is not None)
         self.quoted = quoted or (lambda name: False)
 
@@ -195,7 +197,9 @@ class ExprTyper:
             if not isinstance(q, ast.Quantity):
                 continue  # a day: windows of days are checked where the interval is
             unit = "ratio" if q.unit == "percent" else q.unit
-            if unit != "number" and on.kind in ("money", "count", "ratio") and unit != on.kind:
+            if on.kind == "count" and in_wan(q):
+                self.warn_wan(q, subject)
+            elif unit != "number" and on.kind in ("money", "count", "ratio") and unit != on.kind:
                 self.error(
                     f"bound {q.text} is {WORDS[unit]}, but {_subject(subject)} is {on.describe()}",
                     q.span,
@@ -204,6 +208,12 @@ class ExprTyper:
             elif unit == "number" and on.kind == "ratio":  # 10以上 of a share: 10, or 10%?
                 self.error(f"bound {q.text} is a plain number, but {_subject(subject)} is {on.describe()}",
                            q.span, f"write it as a percentage: {q.text}%")
+
+    def warn_wan(self, figure: ast.Quantity, count: ast.Expr) -> None:
+        """5万 set against a count: the checker reads a number, but a notice writes money in 万."""
+        what = f"a number of {count.ident}" if isinstance(count, ast.Name) else "a count"
+        self.warn(f"{_subject(count)} is a count, but {figure.text} reads as money ({_grouped(figure.value)} 元)",
+                  figure.span, f"write {_plain(figure.value)} (or {figure.text}人) if you mean {what}")
 
     def _binop(self, e: ast.BinOp) -> Type | None:
         left, right = self.infer(e.left), self.infer(e.right)
@@ -256,7 +266,10 @@ class ExprTyper:
         elif left.kind in NUMERIC and right.kind in NUMERIC:
             if "number" not in (left.kind, right.kind) and left.kind != right.kind:
                 self.error(f"cannot compare {left.describe()} with {right.describe()}", e.span,
-                           "both sides of a comparison must be in the same unit")
+                           _money_for_a_count(e) or "both sides of a comparison must be in the same unit")
+            for figure, other, t in ((e.right, e.left, left), (e.left, e.right, right)):
+                if t.kind == "count" and isinstance(figure, ast.Quantity) and in_wan(figure):
+                    self.warn_wan(figure, other)
         elif left.kind != right.kind:
             self.error(f"cannot compare {left.describe()} with {right.describe()}", e.span, None)
         elif ordered and left.kind in ("bool", "enum", "text"):
@@ -325,10 +338,28 @@ class ExprTyper:
                 )
 
 
+def in_wan(q: ast.Quantity) -> bool:
+    """A plain figure written in 万 or 亿 (5万): in a notice, that is money, whatever the checker infers."""
+    return q.unit == "number" and any(m in q.text for m in "万亿")
+
+
+def _money_for_a_count(e: ast.Compare) -> str | None:
+    """``employees >= 5万元``: the hint says what the figure is and how a count is written."""
+    for figure, other in ((e.right, e.left), (e.left, e.right)):
+        if isinstance(figure, ast.Quantity) and figure.unit == "money" and isinstance(other, ast.Name):
+            return (f"{_subject(other)} is a count; {figure.text} is money ({_grouped(figure.value)} 元): "
+                    f"write {_plain(figure.value)} if you mean a number of {other.ident}")
+    return None
+
+
 def percent_hint(number: ast.Expr) -> str | None:
-    """How to write a plain number meant as a percentage: 10 → 10%; 0.5 → 50% or 0.5%."""
+    """How to write a plain number meant as a percentage: 10 → 10%; 0.5 → 50% or 0.5%; 5万 is money."""
     if not isinstance(number, ast.Quantity):
         return None
+    if in_wan(number):
+        digits = number.text.rstrip("万亿 \t")
+        return (f"{number.text} is {_grouped(number.value)} (money, in a notice); a percentage is written "
+                f"with %: {digits}%")
     plain = _plain(number.value)
     if 0 < number.value < 1:
         return f"write {_plain(number.value * 100)}% (if {plain} is a share) or {plain}%"
@@ -337,6 +368,11 @@ def percent_hint(number: ast.Expr) -> str | None:
 
 def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def _grouped(value: Decimal) -> str:
+    """50000 → 50,000: a figure in 万 as the reader checks it."""
+    return format(value.normalize(), ",f")
 
 
 def _subject(e: ast.Expr) -> str:

@@ -369,6 +369,13 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                           hint=f"put a share of a base in brackets: ({share})")
 
     before = tokens[-2] if len(tokens) >= 2 and tokens[-1].start_pos == token.start_pos else None
+    if text in ("of", _keyword(parser, "_ZH_OF")) and before is not None and before.type == "QUANTITY":
+        # '5万 of employees': 'of' takes a share of a base; a sum per head is a product
+        base = re.match(r"[ \t]*((?:applicant\.|project\.)?\w+)", source[token.end_pos or 0:])
+        name, gap = base.group(1) if base else "…", "" if text != "of" else " "  # 20%的投资额 joins
+        return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
+                          hint=f"'{text}' follows a percentage (20%{gap}{text}{gap}{name}); {before} for each one "
+                               f"is a product: '{before} × {name}'")
     if "REDUCE" in expected and expected <= {"REDUCE", "_COMMA", "_ZH_REDUCE_IN_ORDER", "_ZH_REDUCE_PRO_RATA"}:
         # 'cap 50万 per applicant per year' and a line break: the parse fails only at the next statement
         where = _span_at(path, before.end_line or 1, before.end_column or 1) if before is not None else span
