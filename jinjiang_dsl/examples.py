@@ -9,6 +9,7 @@ it breaks.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ from .inputs import Applicant
 from .plan import literal_value
 from .problem import Problem
 from .runtime.money import fmt_plain, percent_text
-from .runtime.trace import cited
+from .runtime.trace import Label, cited
 
 
 @attrs.frozen(slots=True)
@@ -106,8 +107,10 @@ def _failed(line: int, en: str, zh: str) -> Problem:
 
 
 def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDecision,
-                      applicant_level: frozenset[str] = frozenset()) -> Problem | None:
-    """None when the decision meets the expectation; else what differs, in one sentence."""
+                      applicant_level: frozenset[str] = frozenset(),
+                      payer: Callable[[str], Label] = lambda name: Label(name, name)) -> Problem | None:
+    """None when the decision meets the expectation; else what differs, in one sentence. ``payer`` names a
+    payer of a split in each language, as the explanation beside the failure does (Plan.payer)."""
     n = e.span.line
     if e.kind == "error":
         if d.status != "error":
@@ -162,10 +165,14 @@ def check_expectation(e: ast.Expectation, example: ast.Example, d: ApplicantDeci
                        f"{pid} {mid}:预期 {wanted('zh')};实际 {_describe(award, 'zh')}")
     assert award is not None
     if e.shares and tuple((payer, q.value) for payer, q in e.shares) != award.shares:
-        got = ", ".join(f"{payer} {fmt_plain(v)}" for payer, v in award.shares)
-        expected = ", ".join(f"{payer} {_money(q)}" for payer, q in e.shares)
-        return _failed(n, f"{pid} {mid}: expected shared {expected}; got {got or 'no shares'}",
-                       f"{pid} {mid}:预期分担 {expected};实际 {got or '未分担'}")
+        def split(shares: Iterable[tuple[str, str]], lang: str) -> str:
+            return ", ".join(f"{payer(name).get(lang)} {amount}" for name, amount in shares)
+
+        expected_split = [(name, _money(q)) for name, q in e.shares]
+        got_split = [(name, fmt_plain(v)) for name, v in award.shares]
+        return _failed(n, f"{pid} {mid}: expected shared {split(expected_split, 'en')}; "
+                          f"got {split(got_split, 'en') or 'no shares'}",
+                       f"{pid} {mid}:预期分担 {split(expected_split, 'zh')};实际 {split(got_split, 'zh') or '未分担'}")
     if e.instalments and tuple(q.value for q in e.instalments) != tuple(v for _, v in award.instalments):
         got = ", ".join(f"{year} {fmt_plain(v)}" for year, v in award.instalments)
         expected = ", ".join(_money(q) for q in e.instalments)
@@ -183,7 +190,8 @@ def run(policy: Policy, example: ast.Example) -> Outcome:
     app = next(iter(policy.read([record(policy, example)])))
     decision = policy.decider().applicant(app)
     own = frozenset(m.id for m in policy.plan.measures if m.level != "project")
-    failures = tuple(f for e in example.expectations if (f := check_expectation(e, example, decision, own)))
+    failures = tuple(f for e in example.expectations
+                     if (f := check_expectation(e, example, decision, own, policy.plan.payer)))
     if not example.expectations:
         failures = (_failed(example.span.line, "the example expects nothing; add an 'expect' line",
                             "例子没有任何预期;请加一行 'expect'(预期)"),)
