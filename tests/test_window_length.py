@@ -95,7 +95,7 @@ def test_a_length_that_would_end_after_the_last_date_there_is_is_refused() -> No
 def test_a_window_with_both_its_last_day_and_its_length_is_refused() -> None:
     where, text, hint = message(policy("in force from 2024-01-01 to 2026-12-31 for 3 years"))
     assert where == "3:42"
-    assert text == "the window gives both its last day (to 2026-12-31) and its length (for 3 years)"
+    assert text == "the window gives both its last day ('to 2026-12-31') and its length ('for 3 years')"
     assert hint == "keep one: 'for 3 years' ends on 2026-12-31"
 
 
@@ -143,3 +143,31 @@ def test_a_window_written_with_its_last_day_reads_as_before() -> None:
     p = load_policy("policies/jinjiang_2023.pol")
     rule = next(r for r in p.plan.rules if r.describe().startswith("validity"))
     assert rule.describe() == "validity: in force 2023-05-01 to 2024-12-31, by reference 2023-01-01 to 2023-04-30"
+
+
+def test_a_length_in_chinese_numerals_says_to_write_digits() -> None:
+    src = policy("施行期间 自 2024-01-01 有效期 三年")
+    assert message(src) == ("3:25", "unexpected '三'", "write the number in digits: '有效期 3 年'")
+
+
+def test_a_fractional_length_says_to_write_whole_months() -> None:
+    assert message(policy("in force from 2024-01-01 for 1.5 years")) == (
+        "3:32", "'1.5' is not a whole number", "a length is whole years or months: write 'for 18 months'")
+
+
+def test_a_fractional_quota_is_not_told_to_write_itself() -> None:
+    src = policy("in force from 2024-01-01 for 3 years").replace(
+        "at most 100万\n", "at most 100万\n  quota 1.5 per date per year\n")
+    assert message(src) == ("17:9", "'1.5' is not a whole number", "write a whole number here, e.g. 1 or 2")
+
+
+def test_in_a_policy_in_chinese_keywords_the_message_quotes_them_in_chinese() -> None:
+    src = policy("施行期间 自 2024-01-01 至 2026-12-31 有效期 3 年")
+    src = convert_keywords(src, "zh")
+    _, text, hint = message(src)
+    assert text == "the window gives both its last day ('至 2026-12-31') and its length ('有效期 3 年')"
+    assert hint == "keep one: '有效期 3 年' ends on 2026-12-31"
+
+
+def test_a_length_in_chinese_numerals_keeps_its_unit() -> None:
+    assert message(policy("in force from 2024-01-01 for 十二 months"))[2] == "write the number in digits: 'for 12 months'"

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import re
 import unicodedata
+from decimal import Decimal
 
 import attrs
 from lark import Lark, Token
@@ -243,6 +244,44 @@ def _sharing_a_phrase(word: str, expected: set[str]) -> list[keyword_table.Keywo
                    and any(p in k.chinese for p in pairs)), key=lambda k: k.english)
 
 
+CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+
+
+def _chinese_number(text: str) -> int | None:
+    """The number a run of Chinese numerals at the start of ``text`` writes (三 → 3, 十二 → 12, 三十六 → 36)."""
+    run = re.match(r"[零一二两三四五六七八九十]+", text)
+    if run is None:
+        return None
+    tens, _, ones = run.group().partition("十")
+    if "十" not in run.group():
+        return CHINESE_DIGITS[tens] if len(tens) == 1 else None
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    return (CHINESE_DIGITS[tens] if tens else 1) * 10 + (CHINESE_DIGITS[ones] if ones else 0)
+
+
+def _fraction_of_a_whole_number(source: str, path: str, tokens: list[Token], token: Token,
+                                before: Token | None) -> Diagnostic | None:
+    """``for 1.5 years``, ``quota 1.5``: a fraction where the grammar reads a whole number (INT)."""
+    if before is None or before.type != "INT" or before.end_pos != token.start_pos:
+        return None
+    fraction = re.match(r"[0-9]+", source[token.end_pos or 0:])
+    if fraction is None:
+        return None
+    number = f"{before}.{fraction.group()}"
+    span = _span_at(path, before.line or 1, before.column or 1, len(number))
+    unit = source[(token.end_pos or 0) + len(fraction.group()):].split(None, 1)[:1]
+    months = Decimal(number) * 12
+    keyword = tokens[-3] if len(tokens) >= 3 else None
+    if keyword is not None and keyword.type in ("FOR", "_ZH_FOR") and unit and unit[0] in ("years", "年") \
+            and months == months.to_integral_value():
+        spelled = f"{keyword} {int(months)} {'个月' if unit[0] == '年' else 'months'}"
+        hint = f"a length is whole years or months: write '{spelled}'"
+    else:
+        hint = "write a whole number here, e.g. 1 or 2"
+    return Diagnostic(severity="error", message=f"'{number}' is not a whole number", span=span, hint=hint)
+
+
 def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
     """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
     should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
@@ -448,6 +487,18 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message="unexpected '='", span=span,
                           hint=f"did you mean '{turned}='?" if turned else "did you mean '=='?")
 
+    whole = _fraction_of_a_whole_number(source, path, tokens, token, before) if text == "." else None
+    if whole is not None:
+        return whole
+    if "INT" in expected and (digits := _chinese_number(source[token.start_pos or 0:])) is not None:
+        # 有效期三年, as the notice writes it: the language reads digits
+        rest = re.sub(r"^[零一二两三四五六七八九十]+\s*", "", source[token.start_pos or 0:])
+        months = rest.startswith(("个月", "months"))
+        unit = "" if before is None or before.type not in ("FOR", "_ZH_FOR") else (
+            (" 个月" if months else " 年") if str(before) == "有效期" else (" months" if months else " years"))
+        return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
+                          hint=f"write the number in digits: '{before} {digits}{unit}'" if unit
+                          else f"write the number in digits: {digits}")
     decimal = _decimal_number(parser, source, tokens, token) if text == "." else None
     if decimal is not None:
         return Diagnostic(severity="error", message="unexpected '.'", span=span,

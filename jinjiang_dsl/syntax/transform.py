@@ -252,8 +252,8 @@ class ToAst:
         elif length is not None:
             reckoned = self.length_end(start, length)
             if end is not None:
-                self.error(f"the window gives both its last day (to {end}) and its length "
-                           f"(for {length.count} {length.unit})", length.span,
+                self.error(f"the window gives both its last day ('to {end}') and its length "
+                           f"('for {length.count} {length.unit}')", length.span,
                            hint=f"keep one: 'for {length.count} {length.unit}' ends on {reckoned or '?'}")
             end = end or reckoned
         return ast.Window(start=start, end=end or start, span=self.span(meta), length=length)
