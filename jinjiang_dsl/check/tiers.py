@@ -119,8 +119,18 @@ def _check_overlaps(ordered: list[tuple[Interval, ast.Tier]], report: Report) ->
             "error",
             f"tier {b} overlaps tier {a} (line {ta.span.line}) {where}",
             tb.interval.span,
-            "bands must not overlap: a value would match two tiers",
+            _thresholds_hint(a, b) or "bands must not overlap: a value would match two tiers",
         )
+
+
+def _thresholds_hint(a: Interval, b: Interval) -> str | None:
+    """Two rows that both run upward without end (100万以上, 50万以上) read as thresholds: say so."""
+    if a.upper is not None or b.upper is not None or a.lower is None or b.lower is None:
+        return None
+    low, high = sorted((a.lower, b.lower))
+    return ("rows written 'X以上' each run upward without end: for the highest tier reached write 'thresholds "
+            f"on …' instead of 'bands on …'; for bands, close each row below the next: "
+            f"'{fmt_compact(low)}(含)至{fmt_compact(high)}'")
 
 
 def upper_key(iv: Interval) -> tuple:

@@ -282,6 +282,16 @@ def _fraction_of_a_whole_number(source: str, path: str, tokens: list[Token], tok
     return Diagnostic(severity="error", message=f"'{number}' is not a whole number", span=span, hint=hint)
 
 
+def _cap_in_other_words(parser: Lark, source: str, token: Token, expected: set[str]) -> str | None:
+    """The figure of a cap written in words the language does not read ('up to 100万', 'max 100万')
+    where 'at most' may stand, or None."""
+    if not {"AT", "_ZH_AT_MOST"} & expected or not WORD.fullmatch(str(token)):
+        return None
+    rest = source[token.end_pos or 0:].split("\n", 1)[0]
+    figure = re.match(r"(?:[ \t]+(?:to|at))?[ \t]*(" + parser.get_terminal("QUANTITY").pattern.to_regexp() + ")", rest)
+    return figure.group(1) if figure else None
+
+
 def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
     """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
     should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
@@ -415,6 +425,10 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
                           hint=f"'{text}' follows a percentage (20%{gap}{text}{gap}{name}); {before} for each one "
                                f"is a product: '{before} × {name}'")
+    cap = _cap_in_other_words(parser, source, token, expected)
+    if cap is not None:  # 'up to 100万', 'max 100万', 'capped at 100万': the notice's 最高 in other words
+        return Diagnostic(severity="error", message=f"unexpected '{text}'", span=span,
+                          hint=f"a cap on the amount is written ', at most {cap}'")
     if "REDUCE" in expected and expected <= {"REDUCE", "_COMMA", "_ZH_REDUCE_IN_ORDER", "_ZH_REDUCE_PRO_RATA"}:
         # 'cap 50万 per applicant per year' and a line break: the parse fails only at the next statement
         where = _span_at(path, before.end_line or 1, before.end_column or 1) if before is not None else span

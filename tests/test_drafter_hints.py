@@ -1,0 +1,49 @@
+"""Messages a new drafter meets when writing a notice the way it reads, and what they say to write."""
+
+from __future__ import annotations
+
+import pytest
+
+from jinjiang_dsl import check_source
+
+HEAD = '''policy "p" / "p" {
+  issued 2023-12-01
+  currency 元
+  rounding 0.01元 half_up
+}
+project {
+  investment: money "投入" / "investment"
+}
+measure 1 "m" / "m" {
+  clause 一
+'''
+
+
+def found(body: str) -> list[tuple[str, str, str | None]]:
+    src = HEAD + body + "\n}\n"
+    return [(f"{d.span.line}:{d.span.column}", d.message, d.hint) for d in check_source(src, "p.pol")]
+
+
+@pytest.mark.parametrize(("body", "word"), [
+    ("  amount 20% of investment up to 100万", "up"),
+    ("  amount 20% of investment, max 100万", "max"),
+    ("  amount 20% of investment, maximum 100万元", "maximum"),
+    ("  amount 20% of investment capped at 100万", "capped"),
+])
+def test_a_cap_written_in_other_words_says_how_a_cap_is_written(body: str, word: str) -> None:
+    figure = "100万元" if "元" in body else "100万"
+    assert found(body) == [(f"11:{body.index(word) + 1}", f"unexpected '{word}'",
+                            f"a cap on the amount is written ', at most {figure}'")]
+
+
+def test_bands_written_as_thresholds_suggest_thresholds() -> None:
+    body = "  amount bands on investment {\n    100万以上: 10万\n    50万以上: 5万\n  }"
+    assert found(body) == [(
+        "13:5", "tier [50万, ∞) overlaps tier [100万, ∞) (line 12) on [100万, ∞)",
+        "rows written 'X以上' each run upward without end: for the highest tier reached write 'thresholds "
+        "on …' instead of 'bands on …'; for bands, close each row below the next: '50万(含)至100万'")]
+
+
+def test_overlapping_closed_bands_keep_their_hint() -> None:
+    body = "  amount bands on investment {\n    50万(含)至100万: 5万\n    90万(含)至200万: 10万\n    allow cliff\n  }"
+    assert found(body)[0][2] == "bands must not overlap: a value would match two tiers"
