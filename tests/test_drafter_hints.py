@@ -47,3 +47,19 @@ def test_bands_written_as_thresholds_suggest_thresholds() -> None:
 def test_overlapping_closed_bands_keep_their_hint() -> None:
     body = "  amount bands on investment {\n    50万(含)至100万: 5万\n    90万(含)至200万: 10万\n    allow cliff\n  }"
     assert found(body)[0][2] == "bands must not overlap: a value would match two tiers"
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    ("  amount 20% of investment\n  quota 10 per year", "12:20"),
+    ("  amount 20% of investment\n  quota 10", "12:11"),
+    ("  amount 20% of investment\n  名额 10 每年", "12:8"),
+])
+def test_a_quota_without_its_group_says_how_a_quota_is_written(body: str, where: str) -> None:
+    assert found(body) == [(where, "the quota does not say what it is counted per",
+                            "write 'quota 10 per NAME per year', NAME a text or one-of input: 每个产业最多2个项目 "
+                            "is 'quota 2 per industry per year'")]
+
+
+def test_a_quota_with_its_group_but_not_its_year_is_not_told_it_lacks_its_group() -> None:
+    assert found("  amount 20% of investment\n  quota 10 per investment\n  once per applicant")[0][1] \
+        != "the quota does not say what it is counted per"

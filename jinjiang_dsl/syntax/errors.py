@@ -292,6 +292,17 @@ def _cap_in_other_words(parser: Lark, source: str, token: Token, expected: set[s
     return figure.group(1) if figure else None
 
 
+def _unfinished_quota(tokens: list[Token]) -> int | None:
+    """Where a quota statement starts, when the parse failed in it before naming its group ('quota 10',
+    'quota 10 per year'); None elsewhere."""
+    for i in range(len(tokens) - 1, max(len(tokens) - 6, -1), -1):
+        if tokens[i].type in ("QUOTA", "_ZH_QUOTA"):
+            rest = [str(t) for t in tokens[i + 2:-1]]
+            written = i + 1 < len(tokens) and tokens[i + 1].type == "INT"
+            return i if written and rest in ([], ["per"], ["per", "year"]) else None
+    return None
+
+
 def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
     """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
     should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
@@ -439,6 +450,14 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         return Diagnostic(severity="error", message=f"'{text}' cannot stand here", span=span,
                           hint="'among' ends a rule's 'highest not stacked … per year' or 'limit … per applicant "
                                "per year' line, listing the measures the rule is about")
+
+    quota = _unfinished_quota(tokens)
+    if quota is not None:  # 'quota 10 per year', 'quota 10': the notice's 每个产业最多N个 needs its group
+        end = tokens[-2] if tokens[-1].start_pos == token.start_pos else tokens[-1]
+        return Diagnostic(severity="error", message="the quota does not say what it is counted per",
+                          span=_span_at(path, end.end_line or 1, end.end_column or 1),
+                          hint=f"write 'quota {tokens[quota + 1]} per NAME per year', NAME a text or one-of input: "
+                               "每个产业最多2个项目 is 'quota 2 per industry per year'")
 
     once = next((i for i in range(len(tokens) - 2, -1, -1) if tokens[i].type not in ("PER", "APPLICANT")), None)
     if once is not None and tokens[once].type == "ONCE" and before is not None and expected <= {"PER", "APPLICANT", "YEAR"}:
