@@ -673,7 +673,7 @@ def cmd_test(args: argparse.Namespace) -> int:
             unreadable, invalid = unreadable or policy is None, invalid or policy is False
             continue
         outcomes = run_all(policy)
-        out.print(f"{path}: {len(outcomes)} examples", markup=False, style="bold")
+        out.print(f"{path}: {len(outcomes)} example{'' if len(outcomes) == 1 else 's'}", markup=False, style="bold")
         for o in outcomes:
             title = visible(o.example.title.get(args.lang))
             where = f"{o.where} ({o.example.measure})" if o.example.measure else o.where

@@ -49,3 +49,10 @@ def test_a_failed_split_names_the_payers_in_english(tmp_path: Path, capsys: Any)
 def test_a_failed_split_names_the_payers_as_written_in_chinese(tmp_path: Path, capsys: Any) -> None:
     assert failure(tmp_path, capsys, "zh") == (
         "第 20 行:P1 1:预期分担 市级财政 50,000 (5万), 区级财政 50,000 (5万);实际 市级财政 60,000, 区级财政 40,000")
+
+
+def test_one_example_is_counted_in_the_singular(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "p.pol"
+    path.write_text(POLICY, encoding="utf-8")
+    main(["test", str(path)])
+    assert capsys.readouterr().out.splitlines()[0] == f"{path}: 1 example"
