@@ -451,7 +451,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                           hint="'among' ends a rule's 'highest not stacked … per year' or 'limit … per applicant "
                                "per year' line, listing the measures the rule is about")
 
-    quota = _unfinished_quota(tokens)
+    quota = _unfinished_quota(tokens) if text != "." else None  # 'quota 1.5' is a fraction, said below
     if quota is not None:  # 'quota 10 per year', 'quota 10': the notice's 每个产业最多N个 needs its group
         end = tokens[-2] if tokens[-1].start_pos == token.start_pos else tokens[-1]
         return Diagnostic(severity="error", message="the quota does not say what it is counted per",
