@@ -171,3 +171,25 @@ def test_in_a_policy_in_chinese_keywords_the_message_quotes_them_in_chinese() ->
 
 def test_a_length_in_chinese_numerals_keeps_its_unit() -> None:
     assert message(policy("in force from 2024-01-01 for 十二 months"))[2] == "write the number in digits: 'for 12 months'"
+
+
+def test_a_by_reference_window_by_its_length_is_shown_with_it() -> None:
+    src = policy("in force from 2024-05-01 for 3 years\n  by reference from 2024-01-01 for 4 months")
+    p = load_policy_source(src)
+    (rule,) = p.plan.rules
+    assert rule.describe() == ("validity: in force 2024-05-01 to 2027-04-30 (3 years), "
+                               "by reference 2024-01-01 to 2024-04-30 (4 months)")
+    assert rule.describe("zh") == "有效期:2024-05-01 至 2027-04-30 (3年),参照执行 2024-01-01 至 2024-04-30 (4个月)"
+    doc = {"applicants": [{"id": "A", "projects": [{"id": "p", "date": "2024-03-01", "investment": "100"}]}]}
+    (step,) = [s for s in p.evaluate(doc).to_json(lang="zh")["applicants"][0]["projects"][0]["awards"][0]["trace"]
+               if s["rule"] == "R3"]
+    assert step["text"] == "认定日期 2024-03-01 在正式施行前的参照执行期内(2024-01-01 至 2024-04-30,共4个月),参照执行。"
+
+
+def load_policy_source(src: str) -> Any:
+    from jinjiang_dsl.api import Policy
+    from jinjiang_dsl.check import check
+
+    checked = check(parse(src, "p.pol"))
+    assert not checked.errors, checked.errors
+    return Policy(checked)

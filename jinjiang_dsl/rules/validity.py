@@ -52,10 +52,10 @@ class Validity(Rule):
 
     def describe(self, lang: str = "en") -> str:
         in_force = f"{self.in_force[0]} {'至' if lang == 'zh' else 'to'} {self.in_force[1]}"
-        in_force += _aside(self.in_force_length, lang, "({})")
+        in_force += _aside(self.in_force_length, lang)
         if self.by_reference is not None:
             ref = f"{self.by_reference[0]} {'至' if lang == 'zh' else 'to'} {self.by_reference[1]}"
-            ref += _aside(self.by_reference_length, lang, "({})")
+            ref += _aside(self.by_reference_length, lang)
         if lang == "zh":
             return f"有效期:{in_force}" + (f",参照执行 {ref}" if self.by_reference else "")
         return f"validity: in force {in_force}" + (f", by reference {ref}" if self.by_reference else "")
@@ -71,12 +71,13 @@ class Validity(Rule):
     def step(self, date: dt.date | None) -> tuple[str, Step]:
         status, window = self.period(date)
         variant = "out_of_period_only" if status == "out_of_period" and self.by_reference is None else status
-        length = self.by_reference_length if status == "by_reference" else self.in_force_length
+        length = _beside(self.by_reference_length, "共") if status == "by_reference" \
+            else _beside(self.in_force_length, "有效期")
         params = {"variant": variant, "dated": self.dated, "date": date, "start": window[0], "end": window[1],
-                  "length": _beside(length)}
+                  "length": length}
         if self.by_reference is not None:
             params |= {"ref_start": self.by_reference[0], "ref_end": self.by_reference[1],
-                       "ref_length": _beside(self.by_reference_length)}
+                       "ref_length": _beside(self.by_reference_length, "共")}
         return status, Step(self.id, self.KIND, params)
 
     def coverage(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -88,14 +89,16 @@ class Validity(Rule):
 
 
 def length_label(count: int, unit: str) -> Label:
-    """A window's length as the explanation says it: 有效期3年 / 3 years."""
-    return Label(f"有效期{count}{'年' if unit == 'years' else '个月'}", f"{count} {unit}")
+    """A window's length as the explanation says it: 3年 / 3 years."""
+    return Label(f"{count}{'年' if unit == 'years' else '个月'}", f"{count} {unit}")
 
 
-def _beside(length: Label | None) -> Label:
-    """What follows a window's last day in a sentence: its length, when the notice gave one."""
-    return Label(f",{length.zh}", f", {length.en}") if length else Label("", "")
+def _beside(length: Label | None, zh_word: str) -> Label:
+    """What follows a window's last day in a sentence: its length, when the notice gave one (有效期3年 for
+    the period in force, as notices say it; 共4个月 for a by-reference window)."""
+    return Label(f",{zh_word}{length.zh}", f", {length.en}") if length else Label("", "")
 
 
-def _aside(length: Label | None, lang: str, form: str) -> str:
-    return " " + form.format(length.get(lang)) if length else ""
+def _aside(length: Label | None, lang: str) -> str:
+    """A window's length after its last day in the plan's summary: ' (3 years)'."""
+    return f" ({length.get(lang)})" if length else ""
