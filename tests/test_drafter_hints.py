@@ -63,3 +63,9 @@ def test_a_quota_without_its_group_says_how_a_quota_is_written(body: str, where:
 def test_a_quota_with_its_group_but_not_its_year_is_not_told_it_lacks_its_group() -> None:
     assert found("  amount 20% of investment\n  quota 10 per investment\n  once per applicant")[0][1] \
         != "the quota does not say what it is counted per"
+
+
+@pytest.mark.parametrize("line", ["  limit 100万 per applicant per year", "  rounding 1元 half_up"])
+def test_a_statement_on_the_next_line_is_not_taken_for_a_cap(line: str) -> None:
+    ((_, _, hint),) = found("  amount 20% of investment\n" + line)
+    assert hint is not None and "at most" not in hint

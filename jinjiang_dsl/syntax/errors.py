@@ -285,8 +285,10 @@ def _fraction_of_a_whole_number(source: str, path: str, tokens: list[Token], tok
 def _cap_in_other_words(parser: Lark, source: str, token: Token, expected: set[str]) -> str | None:
     """The figure of a cap written in words the language does not read ('up to 100万', 'max 100万')
     where 'at most' may stand, or None."""
-    if not {"AT", "_ZH_AT_MOST"} & expected or not WORD.fullmatch(str(token)):
+    if not {"AT", "_ZH_AT_MOST"} & expected or token.type not in ("NAME", "UP") or token.start_pos is None:
         return None
+    if "\n" in source[:token.start_pos].rstrip(" \t")[-1:]:
+        return None  # a word that starts a line starts a statement: 'limit 100万 …' misplaced, not a cap
     rest = source[token.end_pos or 0:].split("\n", 1)[0]
     figure = re.match(r"(?:[ \t]+(?:to|at))?[ \t]*(" + parser.get_terminal("QUANTITY").pattern.to_regexp() + ")", rest)
     return figure.group(1) if figure else None
