@@ -69,3 +69,30 @@ def test_a_quota_with_its_group_but_not_its_year_is_not_told_it_lacks_its_group(
 def test_a_statement_on_the_next_line_is_not_taken_for_a_cap(line: str) -> None:
     ((_, _, hint),) = found("  amount 20% of investment\n" + line)
     assert hint is not None and "at most" not in hint
+
+
+def found_in(block: str) -> list[tuple[str, str, str | None]]:
+    src = HEAD.split("measure 1")[0] + block + "\n"
+    return [(f"{d.span.line}:{d.span.column}", d.message, d.hint) for d in check_source(src, "p.pol")]
+
+
+MEASURE = 'measure 1 "m" / "m" {\n  clause 一\n  amount 20% of investment\n@\n}'.replace
+RULE = 'measure 1 "m" / "m" {\n  clause 一\n  amount 20% of investment\n}\nrule R1 "r" / "r" {\n  clause 二\n@\n}'.replace
+
+
+@pytest.mark.parametrize(("block", "message", "hint"), [
+    (MEASURE("@", "  validity"), "'validity' is a rule across measures, not a line of a measure",
+     "write it in a block of its own: rule R1 \"…\" / \"…\" { clause …  validity }"),
+    (MEASURE("@", "  highest not stacked per project per year"),
+     "'highest not stacked' is a rule across measures, not a line of a measure",
+     "write it in a block of its own: rule R1 \"…\" / \"…\" { clause …  highest not stacked … }"),
+    (RULE("@", "  amount 1万"), "'amount' belongs in a measure, not in a rule across measures",
+     "write it in the measure it is about: measure 1 \"…\" / \"…\" { clause …  amount … }"),
+    (RULE("@", "  in force from 2024-01-01 for 3 years"), "'in force' belongs in the policy header",
+     "write it inside policy \"…\" / \"…\" { … }; a rule checks the header's window with 'validity'"),
+    (MEASURE("@", "  rounding 1元 half_up"), "'rounding' belongs in the policy header",
+     "write it inside policy \"…\" / \"…\" { … }"),
+])
+def test_a_statement_in_the_wrong_block_says_where_it_belongs(block: str, message: str, hint: str) -> None:
+    ((_, got_message, got_hint),) = found_in(block)
+    assert (got_message, got_hint) == (message, hint)

@@ -305,6 +305,46 @@ def _unfinished_quota(tokens: list[Token]) -> int | None:
     return None
 
 
+# The statements that stand in one kind of block only, by the terminal that starts them (English and
+# Chinese), with the phrase a message names them by.
+HEADER_ONLY = {"ISSUED": "issued", "DATED": "dated by", "CURRENCY": "currency", "ROUNDING": "rounding",
+               "BY": "by reference", "IN": "in force"}
+RULE_ONLY = {"VALIDITY": "validity", "HIGHEST": "highest not stacked", "LIMIT": "limit", "APPLIES": "applies to",
+             "OTHER": "other policy", "TIES": "ties go to lower measure"}
+MEASURE_ONLY = {"AMOUNT": "amount", "REQUIRES": "requires", "BENEFICIARY": "beneficiary", "QUOTA": "quota",
+                "CAP": "cap", "WHEN": "when", "EARMARK": "earmark", "ONCE": "once per applicant",
+                "PAID": "paid in instalments", "CROSS": "cross check"}
+_SECOND_WORD = {"BY": "reference", "IN": "force"}  # 'by' and 'in' start those statements only when followed so
+
+
+def _misplaced_statement(token: Token, source: str, span: Span) -> Diagnostic | None:
+    """A statement written in a block it does not belong to: 'validity' in a measure, 'amount' in a rule,
+    'in force' outside the header. None for any other unexpected token."""
+    if re.match(r"[ \t]*[:：=]", source[token.end_pos or 0:]):
+        return None  # 'limit: money' names an input: the keyword-as-a-name message says so
+    kind = token.type.removeprefix("_ZH_").split("_")[0]
+    chinese = keyword_table.by_terminal().get(token.type)
+    if kind in _SECOND_WORD and chinese is None:
+        following = re.match(r"[ \t]+(\w+)", source[token.end_pos or 0:])
+        if following is None or following.group(1) != _SECOND_WORD[kind]:
+            return None
+    where = next((where for table, where in ((HEADER_ONLY, "header"), (RULE_ONLY, "rule"), (MEASURE_ONLY, "measure"))
+                  if kind in table and (chinese is None or chinese.english.startswith(table[kind].split()[0]))), None)
+    if where is None:
+        return None
+    phrase = chinese.chinese if chinese is not None else {**HEADER_ONLY, **RULE_ONLY, **MEASURE_ONLY}[kind]
+    if where == "header":
+        return Diagnostic(severity="error", message=f"'{phrase}' belongs in the policy header", span=span,
+                          hint='write it inside policy "…" / "…" { … }'
+                          + ("; a rule checks the header's window with 'validity'" if kind == "IN" else ""))
+    if where == "rule":
+        return Diagnostic(severity="error", message=f"'{phrase}' is a rule across measures, not a line of a measure",
+                          span=span, hint=f'write it in a block of its own: rule R1 "…" / "…" {{ clause …  {phrase}'
+                          + (" … }" if kind != "VALIDITY" else " }"))
+    return Diagnostic(severity="error", message=f"'{phrase}' belongs in a measure, not in a rule across measures",
+                      span=span, hint=f'write it in the measure it is about: measure 1 "…" / "…" {{ clause …  {phrase} … }}')
+
+
 def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
     """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
     should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
@@ -508,6 +548,10 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
         chinese = written_in_chinese(parser, tokens)
         said = " or ".join(f"'{k.chinese}' ({k.english})" if chinese else f"'{k.english}' ({k.chinese})" for k in near)
         return Diagnostic(severity="error", message=f"unknown word '{text}'", span=span, hint=f"did you mean {said}?")
+
+    misplaced = _misplaced_statement(token, source, span)
+    if misplaced is not None:
+        return misplaced
 
     if _word_keyword(parser, token.type) and "NAME" in expected:
         return Diagnostic(
