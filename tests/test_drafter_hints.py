@@ -96,3 +96,22 @@ RULE = 'measure 1 "m" / "m" {\n  clause 一\n  amount 20% of investment\n}\nrule
 def test_a_statement_in_the_wrong_block_says_where_it_belongs(block: str, message: str, hint: str) -> None:
     ((_, got_message, got_hint),) = found_in(block)
     assert (got_message, got_hint) == (message, hint)
+
+
+@pytest.mark.parametrize(("line", "where"), [
+    ("  highest not stacked", "15:22"),
+    ("  highest not stacked per project", "15:34"),
+    ("  highest not stacked per year", "15:26"),
+    ("  就高不重复", "15:8"),
+])
+def test_highest_not_stacked_without_its_scope_says_both_scopes(line: str, where: str) -> None:
+    assert found_in(RULE("@", line)) == [(
+        where, "'highest not stacked' does not say what it compares",
+        "write 'highest not stacked per project per year' (the highest measure per project) or 'highest not "
+        "stacked per applicant per year' (per applicant)")]
+
+
+@pytest.mark.parametrize(("line", "where"), [("  limit 100万", "15:13"), ("  limit 100万 per year", "15:17")])
+def test_a_limit_without_its_scope_says_how_a_limit_is_written(line: str, where: str) -> None:
+    assert found_in(RULE("@", line + "\n  reduce pro rata")) == [(
+        where, "the limit does not say per what", "write 'limit 100万 per applicant per year'")]

@@ -345,6 +345,22 @@ def _misplaced_statement(token: Token, source: str, span: Span) -> Diagnostic | 
                       span=span, hint=f'write it in the measure it is about: measure 1 "…" / "…" {{ clause …  {phrase} … }}')
 
 
+def _unscoped_rule(tokens: list[Token], token: Token) -> tuple[str, str] | None:
+    """('highest', '') or ('limit', its figure) when the parse failed before the rule said its scope
+    ('per applicant per year'); None elsewhere."""
+    done = tokens[:-1] if tokens and tokens[-1].start_pos == token.start_pos else tokens
+    words = [str(t) for t in done[-3:]]
+    for n in range(min(len(words), 3), -1, -1):
+        head, tail = done[:len(done) - n], words[len(words) - n:]
+        if tail not in ([], ["per"], ["per", "year"], ["per", "project"], ["per", "applicant"]):
+            continue
+        if head and head[-1].type in ("STACKED", "_ZH_HIGHEST_NOT_STACKED"):
+            return "highest", ""
+        if len(head) >= 2 and head[-1].type == "QUANTITY" and head[-2].type in ("LIMIT", "_ZH_LIMIT"):
+            return "limit", str(head[-1])
+    return None
+
+
 def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token) -> str | None:
     """``200000.`` or ``.5万``: a decimal point missing a digit on one side. Returns the number as it
     should be written (``200000``, ``0.5万``), or None where the '.' is not part of a number."""
@@ -500,6 +516,17 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                           span=_span_at(path, end.end_line or 1, end.end_column or 1),
                           hint=f"write 'quota {tokens[quota + 1]} per NAME per year', NAME a text or one-of input: "
                                "每个产业最多2个项目 is 'quota 2 per industry per year'")
+
+    scoped = _unscoped_rule(tokens, token)
+    if scoped is not None:  # 'highest not stacked', 'limit 100万 per year': the rule's scope is missing
+        end = tokens[-2] if tokens[-1].start_pos == token.start_pos else tokens[-1]
+        where = _span_at(path, end.end_line or 1, end.end_column or 1)
+        if scoped[0] == "limit":
+            return Diagnostic(severity="error", message="the limit does not say per what", span=where,
+                              hint=f"write 'limit {scoped[1]} per applicant per year'")
+        return Diagnostic(severity="error", message="'highest not stacked' does not say what it compares", span=where,
+                          hint="write 'highest not stacked per project per year' (the highest measure per project) "
+                               "or 'highest not stacked per applicant per year' (per applicant)")
 
     once = next((i for i in range(len(tokens) - 2, -1, -1) if tokens[i].type not in ("PER", "APPLICANT")), None)
     if once is not None and tokens[once].type == "ONCE" and before is not None and expected <= {"PER", "APPLICANT", "YEAR"}:
