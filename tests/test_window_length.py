@@ -193,3 +193,9 @@ def load_policy_source(src: str) -> Any:
     checked = check(parse(src, "p.pol"))
     assert not checked.errors, checked.errors
     return Policy(checked)
+
+
+@pytest.mark.parametrize("numerals", ["十十", "三十十", "一二"])
+def test_numerals_that_write_no_number_get_the_general_message(numerals: str) -> None:
+    where, text, hint = message(policy(f"施行期间 自 2024-01-01 有效期 {numerals} 年"))
+    assert text.startswith("unexpected") and (hint is None or "digits" not in hint)

@@ -255,7 +255,7 @@ def _chinese_number(text: str) -> int | None:
     tens, _, ones = run.group().partition("十")
     if "十" not in run.group():
         return CHINESE_DIGITS[tens] if len(tens) == 1 else None
-    if len(tens) > 1 or len(ones) > 1:
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
         return None
     return (CHINESE_DIGITS[tens] if tens else 1) * 10 + (CHINESE_DIGITS[ones] if ones else 0)
 
