@@ -36,7 +36,7 @@ from lark.exceptions import UnexpectedInput
 
 from . import ast
 from .diagnostics import PolicyError
-from .syntax import parse, parser
+from .syntax import as_read, parse, parser
 from .syntax.errors import syntax_diagnostic
 from .syntax.keyword_table import Keyword, by_english, by_terminal, english_words
 
@@ -153,7 +153,7 @@ class Unconvertible(Exception):
 def tokens_of(source: str, path: str) -> list[Token]:
     """The source's tokens as the parser reads them (the contextual lexer tells keywords from names)."""
     try:
-        return list(parser().parse_interactive(source).iter_parse())
+        return list(parser().parse_interactive(as_read(source)).iter_parse())
     except UnexpectedInput as exc:
         raise PolicyError([syntax_diagnostic(exc, parser(), source, path)], {path: source}) from None
 

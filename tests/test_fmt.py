@@ -168,3 +168,14 @@ measure 1 "补助" / "grant" {
 '''
     assert format_source(source) == source.replace("     # the rate", "  # the rate").replace(
         "        # the cap", "  # the cap")
+
+
+def test_a_lone_carriage_return_ends_a_line_for_fmt_as_for_the_parser() -> None:
+    # the parser reads a lone \r as a line break (a comment ends there), fmt's tokens did not: a policy that
+    # checks was refused by 'fmt --keywords zh' with "unexpected '{'", shown on the wrong line
+    from jinjiang_dsl.fmt import convert_keywords
+
+    source = 'policy "示例" / "Example" {  # a comment\r  issued 2024-01-01\n}\n'
+    converted = convert_keywords(source, "zh")
+    assert "# a comment\r" in converted and "issued" not in converted
+    assert convert_keywords(converted, "en") == source

@@ -35,9 +35,15 @@ def parse_tree(source: str, path: str = "<policy>") -> tuple[Tree, Policy]:
         msg = f"the policy is {size:,} bytes; a policy may have at most {MAX_POLICY_BYTES:,}"
         raise PolicyError([Diagnostic(severity="error", message=msg, span=_at(path, 1, 1))], {path: source})
     try:
-        return _parse(re.sub(r"\r(?!\n)", "\n", source), path)  # a lone \r ends a line, as in an editor
+        return _parse(as_read(source), path)
     except PolicyError as exc:
         raise PolicyError(respelled(list(exc.diagnostics), parser(), source), exc.sources) from None
+
+
+def as_read(source: str) -> str:
+    """The source as the parser reads it: a lone \\r ends a line, as in an editor (and a comment with it).
+    The length is kept, so that positions in it are positions in the source."""
+    return re.sub(r"\r(?!\n)", "\n", source)
 
 
 def _parse(source: str, path: str) -> tuple[Tree, Policy]:
