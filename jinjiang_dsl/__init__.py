@@ -6,7 +6,7 @@ A policy is written in a ``.pol`` file, parsed (:mod:`.syntax`), checked
 
 __version__ = "0.2.0"  # first: the decisions carry it in every output
 
-from .api import Policy, check_source, load_policy  # noqa: E402
+from .api import Policy, check_source, load_policy, policy_from_source  # noqa: E402
 from .diagnostics import Diagnostic, PolicyError  # noqa: E402
 
-__all__ = ["Diagnostic", "Policy", "PolicyError", "check_source", "load_policy"]
+__all__ = ["Diagnostic", "Policy", "PolicyError", "check_source", "load_policy", "policy_from_source"]

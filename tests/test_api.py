@@ -50,3 +50,36 @@ def test_a_user_script_passes_mypy_strict(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", os.devnull, "user.py"],
                           cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+SMALL = """\
+policy "示例" / "Example" {
+  issued 2023-04-23
+  in force from 2023-05-01 to 2024-12-31
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}
+project {
+  date: date "日期" / "date"
+  investment: money "投入" / "investment"
+}
+measure 1.1 "示范" / "Demo" {
+  clause 一(一)
+  amount 20% of investment, at most 100万
+}
+"""
+
+
+def test_a_policy_loads_from_its_text_through_the_package():
+    """A draft held in memory (an editor, a web form, a test) is loaded without writing a file, by the
+    name the package exports; its errors name the path given."""
+    from jinjiang_dsl import PolicyError, policy_from_source
+
+    policy = policy_from_source(SMALL, "draft.pol")
+    decision = policy.evaluate_applicant({"id": "A", "projects": [
+        {"id": "P", "date": "2023-06-01", "investment": "1000000.05"}]})
+    assert str(decision.total) == "200000.01"
+    with pytest.raises(PolicyError) as caught:
+        policy_from_source(SMALL.replace("100万", "100万万"), "draft.pol")
+    assert str(caught.value).startswith("draft.pol:14:")
