@@ -364,6 +364,8 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
             return dt.date.fromisoformat(raw), None
         except ValueError:
             pass  # 2023-02-30: the careful path says so
+    if kind == "date" and cls is dt.date:  # from the Python API: already a date, nothing to read
+        return raw, None
     if raw is None:
         return None, None  # null is "not provided"
     if cls is LongNumber:
@@ -383,6 +385,9 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
     if kind == "count":
         return _count(raw)
     if kind == "date":
+        if isinstance(raw, dt.datetime):
+            return None, Problem(f"expected a date, got a datetime ({_show(raw.isoformat())}): give the date alone",
+                                 f"应为日期,实为带时刻的 datetime({_show(raw.isoformat())}):请只给日期")
         if not isinstance(raw, str):
             return None, Problem(f"expected a date \"YYYY-MM-DD\", got {_show(raw)}",
                                  f"日期应为 \"YYYY-MM-DD\" 形式的文本,实为 {_show(raw)}")

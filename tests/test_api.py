@@ -83,3 +83,27 @@ def test_a_policy_loads_from_its_text_through_the_package():
     with pytest.raises(PolicyError) as caught:
         policy_from_source(SMALL.replace("100万", "100万万"), "draft.pol")
     assert str(caught.value).startswith("draft.pol:14:")
+
+
+def test_a_python_date_is_read_as_its_text_is():
+    """A program holds dates as ``datetime.date``; the record it passes is decided as the same record with
+    the date as text (as a ``Decimal`` is read as money), on every backend and engine. A ``datetime``
+    has a time of day the policy cannot read: an error for that applicant, saying so."""
+    import datetime as dt
+
+    from jinjiang_dsl import load_policy
+
+    def record(date: object) -> dict[str, object]:
+        return {"id": "A", "kind": "enterprise", "above_scale_industrial": True, "fiscal_contribution": "1000000",
+                "projects": [{"id": "P", "date": date, "cloud_service_fee": "60000"}]}
+
+    for backend in ("compiled", "interpreter"):
+        policy = load_policy(POLICY, backend=backend)
+        as_date = policy.evaluate({"applicants": [record(dt.date(2023, 6, 1))]})
+        assert as_date == policy.evaluate({"applicants": [record("2023-06-01")]})
+        assert str(as_date.summary.total) == "30000.00"
+    _, on_duckdb = policy.run({"applicants": [record(dt.date(2023, 6, 1))]}, engine="duckdb")
+    assert on_duckdb.summary == as_date.summary
+    wrong = policy.evaluate_applicant(record(dt.datetime(2023, 6, 1, 9, 30)))
+    assert wrong.errors == ("applicants[0].projects[0].date: expected a date, got a datetime "
+                            "('2023-06-01T09:30:00'): give the date alone (applicant A, project P)",)
