@@ -84,14 +84,14 @@ class Policy:
         app = next(iter(self.read([record], index)))
         return self.decider(trace).applicant(app)
 
-    def evaluate(self, document: str | dict[str, Any] | list[Any], trace: bool = True) -> BatchDecision:
-        """A whole applications document: JSON text, or the parsed object.
+    def evaluate(self, document: str | bytes | dict[str, Any] | list[Any], trace: bool = True) -> BatchDecision:
+        """A whole applications document: JSON text (or its UTF-8 bytes), or the parsed object.
 
         Raises :class:`jinjiang_dsl.inputs.DocumentError` when it is not an applications document.
         """
         return self.run(document, trace)[1]
 
-    def run(self, document: str | dict[str, Any] | list[Any], trace: bool = True,
+    def run(self, document: str | bytes | dict[str, Any] | list[Any], trace: bool = True,
             earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None,
             selected_before: Callable[[list[Applicant]], dict[tuple[str, str, int], list[str]]] | None = None,
             engine: EngineName = "python") -> tuple[list[Applicant], BatchDecision]:
@@ -101,7 +101,7 @@ class Policy:
         each quota. ``engine="duckdb"`` (or ``"spark"``) decides them by the policy's SQL query on DuckDB
         (on Spark SQL), without explanations (:mod:`jinjiang_dsl.sql`; it raises
         :class:`jinjiang_dsl.sql.emit.Unsupported` for a policy it cannot decide yet)."""
-        records = read_document(document) if isinstance(document, str) else records_of(document)
+        records = read_document(document) if isinstance(document, (str, bytes)) else records_of(document)
         apps = list(self.read(records))
         return apps, self.decide(apps, trace, earlier, selected_before, engine)
 

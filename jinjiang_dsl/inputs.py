@@ -27,6 +27,7 @@ from .limits import (
     MAX_NUMBER_TEXT,
     MAX_PROJECTS,
     capped,
+    decode_text,
     shorten,
 )
 from .plan import Plan
@@ -153,12 +154,21 @@ def _surrogate_in(value: Any, path: str, said: str = "{} is half of a surrogate 
     return None
 
 
-def read_document(text: str) -> list[Any]:
-    """The list of applicant records of a JSON applications document."""
-    size = len(text.encode("utf-8", "surrogatepass")) if len(text) > MAX_DOCUMENT_BYTES // 4 else 0
+def read_document(text: str | bytes) -> list[Any]:
+    """The list of applicant records of a JSON applications document: text, or its UTF-8 bytes (a file
+    read in binary, a request's body), measured before they are decoded."""
+    if isinstance(text, bytes):
+        size = len(text)
+    else:
+        size = len(text.encode("utf-8", "surrogatepass")) if len(text) > MAX_DOCUMENT_BYTES // 4 else 0
     if size > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"{size:,} bytes; a JSON document may have at most {MAX_DOCUMENT_BYTES:,} "
                             "(give larger batches as JSON Lines, one applicant per line)")
+    if isinstance(text, bytes):
+        try:
+            text = decode_text(text)
+        except UnicodeDecodeError as exc:
+            raise DocumentError(f"not UTF-8 text (byte {exc.start + 1} is {text[exc.start]:#04x})") from None
     try:
         doc = DECODER.decode(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:

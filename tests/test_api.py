@@ -107,3 +107,16 @@ def test_a_python_date_is_read_as_its_text_is():
     wrong = policy.evaluate_applicant(record(dt.datetime(2023, 6, 1, 9, 30)))
     assert wrong.errors == ("applicants[0].projects[0].date: expected a date, got a datetime "
                             "('2023-06-01T09:30:00'): give the date alone (applicant A, project P)",)
+
+
+def test_a_document_given_as_bytes_is_read_as_its_text():
+    """A file read in binary or a request's body is decided as the same text; bytes that are not UTF-8 are
+    a DocumentError saying where (they were refused as 'expected an object with "applicants"')."""
+    from jinjiang_dsl import load_policy
+    from jinjiang_dsl.inputs import DocumentError
+
+    policy = load_policy(POLICY)
+    data = (ROOT / "examples" / "applications.json").read_bytes()
+    assert policy.evaluate(b"\xef\xbb\xbf" + data) == policy.evaluate(data.decode("utf-8"))
+    with pytest.raises(DocumentError, match=r"^not UTF-8 text \(byte 17 is 0xff\)$"):
+        policy.evaluate(b'{"applicants": [\xff]}')
