@@ -27,6 +27,7 @@ from .syntax import parse
 BackendName = Literal["compiled", "interpreter"]
 BACKENDS: tuple[BackendName, ...] = ("compiled", "interpreter")
 EngineName = Literal["python", "duckdb", "spark"]
+ENGINES: tuple[EngineName, ...] = ("python", "duckdb", "spark")
 
 
 def check_source(source: str, path: str = "<policy>") -> list[Diagnostic]:
@@ -109,7 +110,12 @@ class Policy:
                earlier: Callable[[Applicant], tuple[Earlier, ...]] | None = None,
                selected_before: Callable[[list[Applicant]], dict[tuple[str, str, int], list[str]]] | None = None,
                engine: EngineName = "python") -> BatchDecision:
-        """Applicants already read (and validated) decided as one batch, as :meth:`run` decides them."""
+        """Applicants already read (and validated) decided as one batch, as :meth:`run` decides them.
+
+        Raises ``ValueError`` for an engine other than those of :data:`ENGINES` (a misspelt one would
+        otherwise be taken for DuckDB, silently without explanations)."""
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         decisions = []
         before = selected_before(apps) if selected_before is not None else {}
         totals = BatchTotals(self.plan, quota_claims={k: list(v) for k, v in before.items()})

@@ -120,3 +120,14 @@ def test_a_document_given_as_bytes_is_read_as_its_text():
     assert policy.evaluate(b"\xef\xbb\xbf" + data) == policy.evaluate(data.decode("utf-8"))
     with pytest.raises(DocumentError, match=r"^not UTF-8 text \(byte 17 is 0xff\)$"):
         policy.evaluate(b'{"applicants": [\xff]}')
+
+
+@pytest.mark.parametrize("engine", ["Python", "sqlite", "", None])
+def test_an_unknown_engine_is_refused_not_taken_for_duckdb(engine):
+    """``engine="Python"`` decided on DuckDB, without explanations, and said nothing; as ``backend`` is, an
+    engine name is checked."""
+    from jinjiang_dsl import load_policy
+
+    policy = load_policy(POLICY)
+    with pytest.raises(ValueError, match=r"^unknown engine .*; choose one of python, duckdb, spark$"):
+        policy.run({"applicants": []}, engine=engine)
