@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from . import __version__
-from .explain.messages import render
+from .explain.messages import known_lang, render
 from .runtime.money import fmt_figure, fmt_money
 from .runtime.trace import Label, Step
 
@@ -53,6 +53,7 @@ class Award:
         return {s.params["name"]: s.params for s in self.trace if s.kind == "year_sum"}
 
     def to_json(self, lang: str = "zh", trace: bool = True) -> dict[str, Any]:
+        known_lang(lang)  # raises ValueError for another: its sentences would be Chinese, whatever it says
         out: dict[str, Any] = {"measure": self.measure}
         if self.year is not None:
             out["year"] = self.year
@@ -120,6 +121,7 @@ class Summary:
     by_payer: dict[str, Decimal] = attrs.field(factory=dict)
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
+        known_lang(lang)
         out: dict[str, Any] = {
             "applicants": self.applicants,
             "errors": self.errors,

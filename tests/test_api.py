@@ -131,3 +131,19 @@ def test_an_unknown_engine_is_refused_not_taken_for_duckdb(engine):
     policy = load_policy(POLICY)
     with pytest.raises(ValueError, match=r"^unknown engine .*; choose one of python, duckdb, spark$"):
         policy.run({"applicants": []}, engine=engine)
+
+
+@pytest.mark.parametrize("lang", ["EN", "fr", None])
+def test_an_unknown_language_is_refused_not_answered_in_chinese(lang):
+    """``to_json(lang="EN")`` wrote every sentence in Chinese and said nothing; the output and a step's
+    sentence take only the languages the catalogue has."""
+    from jinjiang_dsl import load_policy
+    from jinjiang_dsl.explain.messages import render
+
+    batch = load_policy(POLICY).evaluate((ROOT / "examples" / "applications.json").read_bytes())
+    award = batch.applicants[0].projects[0].awards[0]
+    for write in (lambda: batch.to_json(lang=lang), lambda: batch.to_json(lang=lang, trace=False),
+                  lambda: batch.summary.to_json(lang), lambda: render(award.trace[0], lang)):
+        with pytest.raises(ValueError, match=r"^unknown language .*; choose one of zh, en$"):
+            write()
+    assert batch.to_json(lang="en")["applicants"][0]["projects"][0]["awards"][0]["trace"][0]["text"].startswith("Qualifying")

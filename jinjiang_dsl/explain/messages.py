@@ -14,6 +14,13 @@ from ..runtime.trace import Label, Shown, Step, show_value
 
 LANGS = ("zh", "en")
 
+
+def known_lang(lang: str) -> str:
+    """``lang``, when it is one of :data:`LANGS`: any other ('EN', 'fr') would fall to Chinese, unnoticed."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}")
+    return lang
+
 # key → (zh, en). Keys are a step kind, refined by a variant where the sentence differs; each rule
 # kind brings the sentences of its own steps.
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -207,7 +214,7 @@ def key_of(step: Step) -> str:
 
 def render(step: Step, lang: str) -> str:
     zh, en = CATALOGUE[key_of(step)]
-    template = en if lang == "en" else zh
+    template = en if known_lang(lang) == "en" else zh
     params = {"value": step.value, **step.params}
     text = template.format(**{k: fmt(v, lang) for k, v in params.items()})
     return text[:1].upper() + text[1:] if lang == "en" else text  # a sentence may open with a policy's label
