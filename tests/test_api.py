@@ -112,8 +112,7 @@ def test_a_python_date_is_read_as_its_text_is():
 def test_a_document_given_as_bytes_is_read_as_its_text():
     """A file read in binary or a request's body is decided as the same text; bytes that are not UTF-8 are
     a DocumentError saying where (they were refused as 'expected an object with "applicants"')."""
-    from jinjiang_dsl import load_policy
-    from jinjiang_dsl.inputs import DocumentError
+    from jinjiang_dsl import DocumentError, load_policy
 
     policy = load_policy(POLICY)
     data = (ROOT / "examples" / "applications.json").read_bytes()
