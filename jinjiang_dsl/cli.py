@@ -75,7 +75,7 @@ def _read(path: str, err: Console, limit: int = MAX_POLICY_BYTES) -> str | None:
 def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
     """A UTF-8 text file and the SHA-256 of its bytes as read, or None after saying why not."""
     try:
-        data = read_bounded_bytes(path, limit)
+        data = _stdin_bytes(limit) if path == "-" else read_bounded_bytes(path, limit)
         return decode_text(data), hashlib.sha256(data).hexdigest()
     except TooLarge as exc:
         err.print(f"{path}: cannot read: {exc}", markup=False)
@@ -88,6 +88,15 @@ def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
     except OSError as exc:
         err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
     return None
+
+
+def _stdin_bytes(limit: int) -> bytes:
+    """Standard input, whole, as a file is read (``-``: a document or policy piped from another program); it
+    was opened as a file named '-', which there is none of."""
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"larger than {limit:,} bytes")
+    return data
 
 
 def _not_utf8(exc: UnicodeDecodeError) -> str:

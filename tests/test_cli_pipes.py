@@ -1,0 +1,55 @@
+"""The command line driven by another program: documents and policies through pipes (``-``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = ROOT / "policies" / "jinjiang_2023.pol"
+APPLICATIONS = ROOT / "examples" / "applications.json"
+
+
+def cli(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "jinjiang_dsl.cli", *args], input=stdin, capture_output=True,
+                          cwd=ROOT)
+
+
+def test_a_json_document_on_standard_input_is_evaluated_as_its_file_is():
+    """``-`` with ``--input-format json``: the document a program pipes in; it was '-: cannot read: no such
+    file' (exit 2), so the output had to go through a temporary file."""
+    data = APPLICATIONS.read_bytes()
+    piped = cli("eval", str(POLICY), "-", "--input-format", "json", "--format", "json", stdin=data)
+    named = cli("eval", str(POLICY), str(APPLICATIONS), "--format", "json", stdin=b"")
+    assert (piped.returncode, piped.stderr) == (0, b"")
+    decided, expected = json.loads(piped.stdout), json.loads(named.stdout)
+    del decided["evaluated_at"], expected["evaluated_at"]
+    assert decided == expected  # the input's SHA-256 included: of the bytes read, wherever from
+
+
+DRAFT = """\
+policy "示例" / "Example" {
+  issued 2023-04-23
+  in force from 2023-05-01 to 2024-12-31
+  dated by date
+  currency 元
+  rounding 0.01元 half_up
+}
+project {
+  date: date "日期" / "date"
+  investment: money "投入" / "investment"
+}
+measure 1.1 "示范" / "Demo" {
+  clause 一(一)
+  amount 20% of investment, at most 100万万
+}
+"""
+
+
+def test_a_policy_on_standard_input_is_checked_and_located():
+    """``check -``: a draft an editor or a script holds, checked without a file; located as a file's is."""
+    done = cli("check", "-", stdin=DRAFT.encode("utf-8"))
+    assert done.returncode == 1
+    assert done.stdout.decode("utf-8").startswith("-:14:37: error: 万 written twice in '100万万'")
