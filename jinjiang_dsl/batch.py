@@ -359,6 +359,8 @@ def parquet_names(path: str, read: list[str]) -> list[str]:
 
 def parquet_problem(path: str) -> str | None:
     """Why a file cannot be read as Parquet (its footer is read, not its rows), or None."""
+    if path == "-":  # DuckDB looked for a file named '-' and said 'No files found that match the pattern'
+        return "Parquet is read from a file, footer first, not from standard input: name the file"
     import duckdb
 
     con = duckdb.connect()

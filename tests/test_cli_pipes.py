@@ -53,3 +53,12 @@ def test_a_policy_on_standard_input_is_checked_and_located():
     done = cli("check", "-", stdin=DRAFT.encode("utf-8"))
     assert done.returncode == 1
     assert done.stdout.decode("utf-8").startswith("-:14:37: error: 万 written twice in '100万万'")
+
+
+def test_parquet_on_standard_input_is_refused_saying_why():
+    """A Parquet file is read footer first, so it cannot come through a pipe; DuckDB's 'No files found that
+    match the pattern "-"' did not say so."""
+    done = cli("eval", str(POLICY), "-", "--input-format", "parquet", stdin=b"PAR1")
+    assert done.returncode == 2
+    assert done.stderr.decode("utf-8") == ("-: cannot read: Parquet is read from a file, footer first, not from "
+                                           "standard input: name the file\n")
