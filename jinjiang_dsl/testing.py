@@ -21,7 +21,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # an optional dependency: say which extra brings it
+    raise ModuleNotFoundError("jinjiang_dsl.testing needs Hypothesis: pip install 'jinjiang-dsl[test]'",
+                              name="hypothesis") from exc
 
 from . import ir
 from .api import Policy

@@ -146,3 +146,10 @@ def test_an_unknown_language_is_refused_not_answered_in_chinese(lang):
         with pytest.raises(ValueError, match=r"^unknown language .*; choose one of zh, en$"):
             write()
     assert batch.to_json(lang="en")["applicants"][0]["projects"][0]["awards"][0]["trace"][0]["text"].startswith("Qualifying")
+
+
+def test_the_strategies_without_hypothesis_say_which_extra_to_install():
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "try:\n    import jinjiang_dsl.testing\nexcept ModuleNotFoundError as exc:\n    print(exc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout == "jinjiang_dsl.testing needs Hypothesis: pip install 'jinjiang-dsl[test]'\n", done.stderr
