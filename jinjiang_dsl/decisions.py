@@ -86,7 +86,7 @@ class ProjectDecision:
 
 @attrs.frozen(slots=True)
 class ApplicantDecision:
-    id: Any
+    id: str | None  # None when the record gave no usable id (its errors say why)
     name: str | None
     status: str  # ok | error
     total: Decimal

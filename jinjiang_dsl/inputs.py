@@ -62,7 +62,7 @@ class Applicant:
     """One applicant as read: its facts, its projects, and any input errors (with JSON paths)."""
 
     index: int
-    id: Any
+    id: str | None  # None when the record gave no usable id (its errors say why)
     name: str | None
     facts: dict[str, Any]
     projects: tuple[Project, ...]

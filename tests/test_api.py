@@ -29,7 +29,11 @@ def total(path: str) -> Decimal:
     return policy.evaluate({{"applicants": []}}).summary.total
 
 
-print(total({str(POLICY)!r}))
+def first_id(path: str) -> str | None:
+    return load_policy(path).evaluate({{"applicants": [{{"id": "A"}}]}}).applicants[0].id
+
+
+print(total({str(POLICY)!r}), first_id({str(POLICY)!r}))
 """
 
 
@@ -43,7 +47,8 @@ def test_the_package_ships_the_pep_561_marker():
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
 def test_a_user_script_passes_mypy_strict(tmp_path):
     """A script outside the repository, as a developer writes one, type-checks under ``--strict``:
-    the package's hints reach it (money comes back as ``Decimal``, not ``Any``)."""
+    the package's hints reach it (money comes back as ``Decimal``, an applicant's id as ``str | None``, not
+    ``Any``)."""
     script = tmp_path / "user.py"
     script.write_text(USER_SCRIPT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
