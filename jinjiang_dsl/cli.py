@@ -674,12 +674,13 @@ def cmd_test(args: argparse.Namespace) -> int:
     from .examples import explanation, run_all
 
     out, err = Terminal(highlight=False, soft_wrap=True), _stderr()
-    passed = failed = 0
+    passed = failed = not_run = 0
     unreadable = invalid = False
     for path in args.policies:
         policy = _load(path, err)
         if not policy:
             unreadable, invalid = unreadable or policy is None, invalid or policy is False
+            not_run += 1
             continue
         outcomes = run_all(policy)
         out.print(f"{path}: {len(outcomes)} example{'' if len(outcomes) == 1 else 's'}", markup=False, style="bold")
@@ -718,7 +719,11 @@ def cmd_test(args: argparse.Namespace) -> int:
             else:
                 out.print(f"coverage: {covered} of {total} cases" + ("; complete" if not gaps else f"; not covered: {missing}"),
                           markup=False)
-    out.print(f"{passed} passed, {failed} failed", markup=False, style="bold red" if failed else "bold green")
+    summary = f"{passed} passed, {failed} failed"
+    if not_run:
+        summary += (f"; {not_run} policy not run (its errors are above)" if not_run == 1 else
+                    f"; {not_run} policies not run (their errors are above)")
+    out.print(summary, markup=False, style="bold red" if failed or not_run else "bold green")
     if unreadable:
         return EXIT_UNREADABLE
     return EXIT_ERRORS if failed or invalid else EXIT_OK

@@ -202,3 +202,14 @@ def test_an_expectation_naming_a_measure_s_number_without_its_item_suggests_each
     assert old in SOURCE
     [error] = check(parse(SOURCE.replace(old, old.replace("3.1", "3")), str(POLICY))).errors
     assert (error.message, error.hint) == ("there is no measure 3", "did you mean 3.1 or 3.2?")
+
+
+def test_test_command_counts_a_policy_it_could_not_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a policy with errors runs no example: the summary said '0 passed, 0 failed' in green, as if all was well
+    bad = tmp_path / "bad.pol"
+    bad.write_text('policy "x" / "x" {\n  issued\n}\n', encoding="utf-8")
+    assert main(["test", str(bad)]) == 1
+    assert capsys.readouterr().out.strip() == "0 passed, 0 failed; 1 policy not run (its errors are above)"
+    shape = Path(__file__).parent.parent / "policies" / "shapes" / "s01_applicant_level.pol"
+    assert main(["test", str(bad), str(shape), str(bad)]) == 1
+    assert capsys.readouterr().out.rstrip().endswith("2 passed, 0 failed; 2 policies not run (their errors are above)")
