@@ -121,6 +121,16 @@ def read_jsonl(stream: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Itera
             yield item
 
 
+_DOCUMENT = re.compile(rb'\s*(?:[{[]\s*|\{\s*"applicants"\s*:.*)')
+
+
+def looks_like_document(head: bytes) -> bool:
+    """Whether the first bytes of a JSON Lines stream are rather a JSON document's: a first line that is
+    only ``{`` or ``[`` (pretty-printed), or one object under ``"applicants"``. Its lines are still each
+    reported; this only lets the caller say what to give instead."""
+    return _DOCUMENT.fullmatch(head.removeprefix(BOM).split(b"\n", 1)[0]) is not None
+
+
 def line_item(n: int, raw: bytes, max_line_bytes: int, size: int) -> Item | None:
     """Line ``n`` of JSON Lines (``raw``: its bytes and the newline ending it, or their first part when the
     line is over the limit; ``size``: the whole line's) as an item — its text, or why it cannot be read — or

@@ -387,6 +387,9 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     except OSError as exc:
         err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
         return EXIT_UNREADABLE
+    if input_format(args) == "jsonl" and batch.looks_like_document(stream.peek(1 << 12)):
+        err.print(f"{args.applications}: this looks like one JSON document, not JSON Lines (one applicant per "
+                  "line): give --input-format json", markup=False)
     if input_format(args) == "parquet":
         unreadable = batch.parquet_problem(args.applications)
         if unreadable is not None:

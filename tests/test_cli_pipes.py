@@ -62,3 +62,18 @@ def test_parquet_on_standard_input_is_refused_saying_why():
     assert done.returncode == 2
     assert done.stderr.decode("utf-8") == ("-: cannot read: Parquet is read from a file, footer first, not from "
                                            "standard input: name the file\n")
+
+
+def test_a_json_document_read_as_json_lines_is_warned_of():
+    """A document piped to ``-`` is read as JSON Lines, one applicant per line: a pretty-printed one was 351
+    error lines and exit 0 with nothing said. Every line is still reported (nothing is dropped), and
+    standard error says what to give."""
+    pretty = json.dumps(json.loads(APPLICATIONS.read_text(encoding="utf-8")), indent=2, ensure_ascii=False)
+    for data in (pretty.encode("utf-8"), json.dumps({"applicants": []}).encode("utf-8")):
+        done = cli("eval", str(POLICY), "-", stdin=data)
+        assert done.returncode == 0
+        assert done.stdout.count(b"\n") == len(data.strip().splitlines())
+        assert ("-: this looks like one JSON document, not JSON Lines (one applicant per line): "
+                "give --input-format json") in done.stderr.decode("utf-8")
+    lines = cli("eval", str(POLICY), "-", stdin=b'{"id": "A", "kind": "enterprise", "projects": []}\n')
+    assert b"looks like" not in lines.stderr
