@@ -425,3 +425,23 @@ def test_a_check_waiting_at_shutdown_is_dropped(tmp_path: Path) -> None:
     rest = client.process.stdout.read()  # everything the server wrote after the shutdown response
     client.process.wait(timeout=20)
     assert b"publishDiagnostics" not in rest
+
+
+def test_hover_answers_from_the_text_just_typed(tmp_path: Path) -> None:
+    # hover read the last check's parse, which waits 0.2 s for the typing to pause: on the line just edited
+    # it found nothing until then. It now parses the latest text when it has not been yet
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        opened(client, uri, source)
+        edited = source.replace("amount thresholds on sme_adopters {", "amount thresholds on  sme_adopters {", 1)
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": edited}]})
+        hover = locate(client, "hover", uri, position_of(edited, "on  sme_adopters {", 6))
+        assert hover is not None and "SMEs that applied its solution this year" in hover["contents"]["value"]
+        refs = locate(client, "references", uri, position_of(edited, "sme_adopters: count"))
+        assert position_of(edited, "on  sme_adopters {", 4) in [r["range"]["start"] for r in refs]
+        assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []  # the check still comes, once
+    finally:
+        client.close()
