@@ -2,14 +2,17 @@
 
 Diagnostics (the checker's, with their spans and hints), hover (an input's labels, type and default;
 a measure's clause and quote; a rule's), go to definition and find references (inputs, definitions,
-measures, rules: the parser's tokens, not the text), completion (keywords, inputs, measure ids, boundary words), an outline of measures and
-rules, formatting through :mod:`jinjiang_dsl.fmt`, and each example's outcome as a code lens. It speaks the protocol over standard I/O.
+measures, rules: the parser's tokens, not the text), completion (keywords, inputs, measure ids, boundary words), an outline of measures,
+rules and examples (read from the headers while the text does not parse), formatting through :mod:`jinjiang_dsl.fmt`, and each
+example's outcome as a code lens. It speaks the protocol over standard I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
+import re
 from collections.abc import Iterable
 
 import attrs
@@ -24,7 +27,7 @@ from .check import check
 from .diagnostics import Diagnostic, PolicyError, source_lines
 from .examples import run_all
 from .fmt import ChangesMeaning, format_checked
-from .syntax import parse_tree, parser
+from .syntax import keyword_table, parse_tree, parser
 from .syntax.errors import keywords
 
 server = LanguageServer("jinjiang-dsl", __version__)
@@ -311,20 +314,103 @@ def completion(ls: LanguageServer, params: lsp.CompletionParams) -> lsp.Completi
 
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 def symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
-    """The outline: measures and rules, in the order written."""
-    parsed = _parsed.get(params.text_document.uri)
-    if parsed is None:
-        return []
-    tree = parsed.policy
-    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
+    """The outline: measures (their examples within), rules and examples, in the order written. While the
+    document does not parse, it is read from the headers as they stand now: the last parse's outline would
+    sit on lines that moved since, and miss the measure being typed."""
+    lines, read = _parse(ls, params.text_document.uri)
+    if not read.parsed:
+        return [outlined(lines, item) for item in scanned(lines.lines)]
+    policy = _parsed[params.text_document.uri].policy
+    items = [Outlined(SYMBOL_KINDS["measure"], _named(m.id, m.title.zh, "measure"), m.span,
+                      tuple(Outlined(SYMBOL_KINDS["example"], _named("", e.title.zh, "example"), e.span)
+                            for e in m.examples))
+             for m in policy.measures]
+    items += [Outlined(SYMBOL_KINDS["rule"], _named(r.id, r.title.zh, "rule"), r.span) for r in policy.rules]
+    items += [Outlined(SYMBOL_KINDS["example"], _named("", e.title.zh, "example"), e.span) for e in policy.examples]
+    return [outlined(lines, item) for item in sorted(items, key=lambda i: (i.span.line, i.span.column))]
+
+
+SYMBOL_KINDS = {"measure": lsp.SymbolKind.Function, "rule": lsp.SymbolKind.Event, "example": lsp.SymbolKind.Object}
+
+
+@attrs.frozen
+class Outlined:
+    """A measure, a rule or an example as the outline shows it."""
+
+    kind: lsp.SymbolKind
+    name: str
+    span: ast.Span
+    children: tuple[Outlined, ...] = ()
+
+
+def _named(identifier: str, title: str, kind: str) -> str:
+    """An outline entry's name: its id and title, or its kind when both are empty (an editor refuses an empty name)."""
+    return " ".join(w for w in (identifier, title) if w) or kind
+
+
+def outlined(lines: Lines, item: Outlined) -> lsp.DocumentSymbol:
+    where = lines.range(item.span)
+    return lsp.DocumentSymbol(item.name, item.kind, where, where, children=[outlined(lines, c) for c in item.children])
+
+
+@functools.cache
+def _headers() -> re.Pattern[str]:
+    """A line that opens a measure, a rule or an example (in either spelling), with its id and title: the title
+    may be half typed (no closing quote yet). A keyword cannot be a name, so no other line starts so."""
+    spelled = {k.english: re.escape(k.chinese) for k in keyword_table.keywords()}
+    title = r'(?:[ \t]*"(?P<title>(?:\\.|[^"\\\n])*)"?)?'
+    return re.compile(
+        rf"[ \t]*(?:(?P<measure>measure|{spelled['measure']})(?![^\W\d])[ \t]*(?P<measure_id>[0-9]+(?:\.[0-9]+)*)"
+        rf"|(?P<rule>rule|{spelled['rule']})(?![^\W\d])[ \t]*(?P<rule_id>R[0-9]+)"
+        rf"|(?P<example>example|{spelled['example']})(?![^\W\d])){title}")
+
+
+BRACES = re.compile(r'"(?:\\.|[^"\\\n])*"|#.*|(?P<open>[{｛])|(?P<close>[}｝])')
+ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}  # the language's escapes; another stays as written
+
+
+def scanned(lines: list[str]) -> list[Outlined]:
+    """The outline of a document that does not parse, read line by line: each measure, rule or example from
+    its header to the brace that closes it (texts and comments skipped), or, left open, to its last line
+    before the next header. An example lies in the measure whose lines hold it."""
     found = []
-    for m in tree.measures:
-        r = lines.range(m.span)
-        found.append(lsp.DocumentSymbol(f"{m.id} {m.title.zh}", lsp.SymbolKind.Function, r, r))
-    for rule in tree.rules:
-        r = lines.range(rule.span)
-        found.append(lsp.DocumentSymbol(f"{rule.id} {rule.title.zh}", lsp.SymbolKind.Event, r, r))
-    return found
+    headers = [(number, m) for number, line in enumerate(lines) if (m := _headers().match(line))]
+    next_any = next_outer = len(lines)  # the next header's line, and the next measure's or rule's
+    for number, header in reversed(headers):
+        kind = next(k for k in SYMBOL_KINDS if header.group(k))
+        title = re.sub(r"\\(.)", lambda e: ESCAPES.get(e.group(1), e.group()), header.group("title") or "")
+        end_line, end_column = _closed(lines, number, header.start(kind), next_any if kind == "example" else next_outer)
+        span = ast.Span(path="", line=number + 1, column=header.start(kind) + 1, end_line=end_line, end_column=end_column)
+        found.append(Outlined(SYMBOL_KINDS[kind], _named(header.group(f"{kind}_id") if kind != "example" else "",
+                                                         title, kind), span))
+        next_any = number
+        next_outer = next_outer if kind == "example" else number
+    found.reverse()
+    outline: list[Outlined] = []
+    for item in found:
+        parent = outline[-1] if outline else None
+        if item.kind == SYMBOL_KINDS["example"] and parent is not None and parent.kind == SYMBOL_KINDS["measure"] \
+                and item.span.line <= parent.span.end_line:
+            outline[-1] = attrs.evolve(parent, children=(*parent.children, item))
+        else:
+            outline.append(item)
+    return outline
+
+
+def _closed(lines: list[str], first: int, column: int, before: int) -> tuple[int, int]:
+    """Where the item whose header starts at ``first``, ``column`` ends (a line and the column past it, from 1):
+    after the brace that closes its first one, else at the end of its last non-blank line before ``before``."""
+    depth = 0
+    for number in range(first, before):
+        for m in BRACES.finditer(lines[number], column if number == first else 0):
+            if m.group("open"):
+                depth += 1
+            elif m.group("close") and depth:
+                depth -= 1
+                if not depth:
+                    return number + 1, m.end() + 1
+    last = next((n for n in range(before - 1, first, -1) if lines[n].strip()), first)
+    return last + 1, len(lines[last].rstrip()) + 1
 
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)

@@ -427,6 +427,59 @@ def test_a_check_waiting_at_shutdown_is_dropped(tmp_path: Path) -> None:
     assert b"publishDiagnostics" not in rest
 
 
+def outline(client: Client, uri: str) -> list[tuple[str, int, int, list[Any]]]:
+    """Each outline entry's name, first and last line, and its children's."""
+    def entry(s: dict[str, Any]) -> tuple[str, int, int, list[Any]]:
+        return s["name"], s["range"]["start"]["line"], s["range"]["end"]["line"], [entry(c) for c in s["children"]]
+    return [entry(s) for s in client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})]
+
+
+def test_the_outline_follows_the_text_while_it_does_not_parse(tmp_path: Path) -> None:
+    # the outline was the last parse's, on the lines of that text: a line typed in above a measure left its
+    # entry on the line above it, and the measure being typed was missing. It is now read from the headers
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        opened(client, uri, source)
+        parsed = outline(client, uri)
+        assert ("R1 就高不重复", source[:source.index("rule R1")].count("\n")) in [(n, s) for n, s, _, _ in parsed]
+        assert ("同一年度取最高", source[:source.index('example "同一年度取最高"')].count("\n")) in [
+            (n, s) for _, _, _, c in parsed for n, s, _, _ in c]  # a measure's examples lie within it
+        typing = source.replace("\nmeasure 2.1 ", "\nmeasure 2.2 \"半\n\nmeasure 2.1 ", 1)
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": typing}]})
+        found = outline(client, uri)
+        at = typing[:typing.index("measure 2.1 ")].count("\n")
+        assert [e[:2] for e in found if e[0].startswith(("2.1 ", "2.2 半"))] == [("2.2 半", at - 2), ("2.1 中小企业应用平台解决方案", at)]
+        def moved(line: int) -> int:  # two lines typed in above measure 2.1
+            return line + 2 if line >= at - 2 else line
+        assert [e for e in found if not e[0].startswith("2.2 半")] == [(n, moved(s), moved(e), [
+            (cn, moved(cs), moved(ce), []) for cn, cs, ce, _ in c]) for n, s, e, c in parsed]
+    finally:
+        client.close()
+
+
+def test_a_policy_that_does_not_parse_is_outlined_as_it_would_be_if_it_did(tmp_path: Path) -> None:
+    """Every shipped policy, with a stray brace at its end: the outline read from its headers is the parse's."""
+    client = Client()
+    try:
+        client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        client.notify("initialized", {})
+        for path in sorted((ROOT / "policies").rglob("*.pol")):
+            uri = (tmp_path / path.name).as_uri()
+            source = path.read_text(encoding="utf-8")
+            client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jinjiang-policy",
+                                                                    "version": 1, "text": source}})
+            parsed = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+            assert parsed, path
+            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                     "contentChanges": [{"text": source + "}\n"}]})
+            assert client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}}) == parsed, path
+    finally:
+        client.close()
+
+
 def test_hover_answers_from_the_text_just_typed(tmp_path: Path) -> None:
     # hover read the last check's parse, which waits 0.2 s for the typing to pause: on the line just edited
     # it found nothing until then. It now parses the latest text when it has not been yet
