@@ -22,8 +22,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import ServerTextPosition, TextDocument
 
 from . import __version__, ast
-from .api import policy_from_source
-from .check import check
+from .api import Policy
+from .check import CheckedPolicy, check
 from .diagnostics import Diagnostic, PolicyError, source_lines
 from .examples import run_all
 from .fmt import ChangesMeaning, format_checked
@@ -163,6 +163,9 @@ def _parse(ls: LanguageServer, uri: str) -> tuple[Lines, Read]:
     if read is not None and read.text == lines.text:
         return lines, read
     try:
+        refused = _lone_surrogate(lines)
+        if refused is not None:
+            raise PolicyError([refused], {lines.path: lines.text})
         tree, policy = parse_tree(lines.text, lines.path)
     except PolicyError as exc:
         read = Read(lines.text, False, tuple(exc.diagnostics))  # the last text that parsed is kept: hover goes on
@@ -173,10 +176,34 @@ def _parse(ls: LanguageServer, uri: str) -> tuple[Lines, Read]:
     return lines, read
 
 
-def _refresh(ls: LanguageServer, uri: str) -> None:
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a pair arrives from JSON as one character: what is left is alone
+
+
+def _lone_surrogate(lines: Lines) -> Diagnostic | None:
+    """Half of a surrogate pair, which JSON lets a client send (``"\\ud800"``) and no file read as UTF-8 holds:
+    not a character, so refused where it stands (the engine would fail on it, hashing the policy's text)."""
+    for number, line in enumerate(lines.lines, 1):
+        found = LONE_SURROGATE.search(line)
+        if found is not None:
+            span = ast.Span(path=lines.path, line=number, column=found.start() + 1, end_line=number,
+                            end_column=found.start() + 2)
+            return Diagnostic(severity="error", span=span, hint="delete it, or type the character it was half of",
+                              message=f"U+{ord(found.group()):04X} is half of a surrogate pair, not a character")
+    return None
+
+
+def _check(ls: LanguageServer, uri: str) -> tuple[Lines, tuple[Diagnostic, ...], CheckedPolicy | None]:
+    """The document's diagnostics as it stands now, and the checked policy when it parses."""
     lines, read = _parse(ls, uri)
-    checked = check(_parsed[uri].policy).diagnostics if read.parsed else read.errors
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(lines, checked)))
+    if not read.parsed:
+        return lines, read.errors, None
+    checked = check(_parsed[uri].policy)
+    return lines, checked.diagnostics, checked
+
+
+def _refresh(ls: LanguageServer, uri: str) -> None:
+    lines, found, _ = _check(ls, uri)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(lines, found)))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -416,11 +443,10 @@ def _closed(lines: list[str], first: int, column: int, before: int) -> tuple[int
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
 def code_lens(ls: LanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     """Each example run, its outcome above it: "✓ example passes", or the first expectation it misses."""
-    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
-    try:
-        policy = policy_from_source(lines.text, lines.path)
-    except PolicyError:
+    _, _, checked = _check(ls, params.text_document.uri)
+    if checked is None or checked.errors:
         return []  # the diagnostics say why; examples run again once the policy checks
+    policy = Policy(checked)
     lenses = []
     for outcome in run_all(policy):
         span = outcome.example.span
@@ -435,7 +461,9 @@ def formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams) -> list
     """The whole document laid out by ``jinjiang-dsl fmt`` (nothing while it has a syntax error).
 
     As ``fmt --write`` does, a byte-order mark is dropped with any other edit and is no edit alone."""
-    lines = Lines(ls.workspace.get_text_document(params.text_document.uri))
+    lines, read = _parse(ls, params.text_document.uri)
+    if not read.parsed:
+        return []
     try:
         formatted = format_checked(lines.text, lines.path)
     except (PolicyError, ChangesMeaning):

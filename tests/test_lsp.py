@@ -498,3 +498,24 @@ def test_hover_answers_from_the_text_just_typed(tmp_path: Path) -> None:
         assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []  # the check still comes, once
     finally:
         client.close()
+
+
+def test_half_of_a_surrogate_pair_is_refused_where_it_stands(tmp_path: Path) -> None:
+    # JSON lets a client send "\ud800", which no UTF-8 file holds: it parsed inside a title, and the code
+    # lenses failed on it (a UnicodeEncodeError traceback, hashing the policy's text). It is now an error there
+    source = POLICY.read_text(encoding="utf-8")
+    broken = source.replace("中小企业应用平台", "中小\ud800企业应用平台", 1)
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        [error] = [d for d in opened(client, uri, broken) if d["severity"] == 1]
+        assert error["message"] == "U+D800 is half of a surrogate pair, not a character\n" \
+            "delete it, or type the character it was half of"
+        assert error["range"]["start"] == position_of(broken, "\ud800")
+        assert client.request("textDocument/codeLens", {"textDocument": {"uri": uri}}) == []
+        assert client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": {
+            "tabSize": 2, "insertSpaces": True}}) in ([], None)
+        assert "2.1 中小\ud800企业应用平台解决方案" in [s["name"] for s in client.request(
+            "textDocument/documentSymbol", {"textDocument": {"uri": uri}})]
+    finally:
+        client.close()
