@@ -14,6 +14,7 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 import attrs
 from lark import Token, Tree
@@ -154,11 +155,14 @@ class Read:
 _read: dict[str, Read] = {}
 
 
-def _parse(ls: LanguageServer, uri: str) -> tuple[Lines, Read]:
+def _parse(ls: LanguageServer, uri: str) -> tuple[Lines, Read] | None:
     """The document as it stands now, parsed unless this very text already was. A request answers from the
     latest text: the check waits for the typing to pause, and a hover on the line just typed found nothing
     until it ran. Parsing alone is quick (the Jinjiang policy's 38 KB, some 35 ms); the check waits."""
-    lines = Lines(ls.workspace.get_text_document(uri))
+    document = ls.workspace.text_documents.get(unquote(uri))  # as the workspace keys them
+    if document is None:
+        return None  # not open: the workspace would read the file from disk (unbounded: /dev/zero; or missing)
+    lines = Lines(document)
     read = _read.get(uri)
     if read is not None and read.text == lines.text:
         return lines, read
@@ -192,9 +196,11 @@ def _lone_surrogate(lines: Lines) -> Diagnostic | None:
     return None
 
 
-def _check(ls: LanguageServer, uri: str) -> tuple[Lines, tuple[Diagnostic, ...], CheckedPolicy | None]:
-    """The document's diagnostics as it stands now, and the checked policy when it parses."""
-    lines, read = _parse(ls, uri)
+def _check(ls: LanguageServer, uri: str) -> tuple[Lines, tuple[Diagnostic, ...], CheckedPolicy | None] | None:
+    """The document's diagnostics as it stands now, and the checked policy when it parses (None when not open)."""
+    if (parsed := _parse(ls, uri)) is None:
+        return None
+    lines, read = parsed
     if not read.parsed:
         return lines, read.errors, None
     checked = check(_parsed[uri].policy)
@@ -202,7 +208,9 @@ def _check(ls: LanguageServer, uri: str) -> tuple[Lines, tuple[Diagnostic, ...],
 
 
 def _refresh(ls: LanguageServer, uri: str) -> None:
-    lines, found, _ = _check(ls, uri)
+    if (checked := _check(ls, uri)) is None:
+        return
+    lines, found, _ = checked
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(lines, found)))
 
 
@@ -285,10 +293,11 @@ def _about(policy: ast.Policy, symbol: Symbol) -> str | None:
 
 def _symbol_at(ls: LanguageServer, uri: str, position: lsp.Position) -> tuple[Lines, Parsed, Occurrence, list[Occurrence]] | None:
     """The document, its last parse, the symbol's token under the cursor and every symbol's token as they stand now."""
-    lines, _ = _parse(ls, uri)
+    opened = _parse(ls, uri)
     parsed = _parsed.get(uri)
-    if parsed is None:
+    if opened is None or parsed is None:
         return None
+    lines = opened[0]
     line, column = lines.at(position)
     found = parsed.now(lines)
     here = next((o for o in found if o.span.line == line and o.span.column <= column <= o.span.end_column), None)
@@ -344,7 +353,9 @@ def symbols(ls: LanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.Do
     """The outline: measures (their examples within), rules and examples, in the order written. While the
     document does not parse, it is read from the headers as they stand now: the last parse's outline would
     sit on lines that moved since, and miss the measure being typed."""
-    lines, read = _parse(ls, params.text_document.uri)
+    if (opened := _parse(ls, params.text_document.uri)) is None:
+        return []
+    lines, read = opened
     if not read.parsed:
         return [outlined(lines, item) for item in scanned(lines.lines)]
     policy = _parsed[params.text_document.uri].policy
@@ -443,7 +454,8 @@ def _closed(lines: list[str], first: int, column: int, before: int) -> tuple[int
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
 def code_lens(ls: LanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     """Each example run, its outcome above it: "✓ example passes", or the first expectation it misses."""
-    _, _, checked = _check(ls, params.text_document.uri)
+    found = _check(ls, params.text_document.uri)
+    checked = found[2] if found else None
     if checked is None or checked.errors:
         return []  # the diagnostics say why; examples run again once the policy checks
     policy = Policy(checked)
@@ -461,9 +473,9 @@ def formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams) -> list
     """The whole document laid out by ``jinjiang-dsl fmt`` (nothing while it has a syntax error).
 
     As ``fmt --write`` does, a byte-order mark is dropped with any other edit and is no edit alone."""
-    lines, read = _parse(ls, params.text_document.uri)
-    if not read.parsed:
+    if (opened := _parse(ls, params.text_document.uri)) is None or not opened[1].parsed:
         return []
+    lines = opened[0]
     try:
         formatted = format_checked(lines.text, lines.path)
     except (PolicyError, ChangesMeaning):

@@ -519,3 +519,23 @@ def test_half_of_a_surrogate_pair_is_refused_where_it_stands(tmp_path: Path) -> 
             "textDocument/documentSymbol", {"textDocument": {"uri": uri}})]
     finally:
         client.close()
+
+
+def test_a_document_not_open_is_not_read_from_disk(tmp_path: Path) -> None:
+    # a request for a document the editor had not opened read the file from disk: a missing one answered
+    # with a FileNotFoundError traceback, /dev/zero was read until memory ran out. It is now not known
+    client = Client()
+    try:
+        client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        client.notify("initialized", {})
+        for uri in ((tmp_path / "missing.pol").as_uri(), "untitled:Untitled-9", "file:///dev/zero", POLICY.as_uri()):
+            document = {"textDocument": {"uri": uri}}
+            assert locate(client, "hover", uri, {"line": 0, "character": 0}) is None
+            assert locate(client, "definition", uri, {"line": 0, "character": 0}) is None
+            assert locate(client, "references", uri, {"line": 0, "character": 0}) == []
+            assert client.request("textDocument/documentSymbol", document) == []
+            assert client.request("textDocument/codeLens", document) == []
+            assert client.request("textDocument/formatting", {**document, "options": {
+                "tabSize": 2, "insertSpaces": True}}) == []
+    finally:
+        client.close()
