@@ -134,10 +134,31 @@ class Parsed:
         lines not changed since it did, moved with them (a line typed in above shifts them down)."""
         if lines.lines == self.lines:
             return list(self.occurrences)
-        matcher = difflib.SequenceMatcher(None, self.lines, lines.lines, autojunk=False)
-        moved = {a + i + 1: b + i + 1 for a, b, size in matcher.get_matching_blocks() for i in range(size)}
+        moved = _moved(self.lines, lines.lines)
         return [attrs.evolve(o, span=attrs.evolve(o.span, line=moved[o.span.line], end_line=moved[o.span.end_line]))
                 for o in self.occurrences if o.span.line in moved and o.span.end_line in moved]
+
+
+MATCHED = 1_000_000  # the most pairs of changed lines compared: difflib compares each with each (0.1 s)
+
+
+def _moved(before: list[str], after: list[str]) -> dict[int, int]:
+    """Each line (from 1) of ``before`` still in ``after``, and its number there. The lines above the first
+    change and below the last keep their text; between them, difflib matches lines when the stretch is short
+    enough. On the whole of a long document it compared every line with every other of the same text
+    (a 1 MiB policy with thousands of blank lines held the server for minutes)."""
+    head = 0
+    while head < min(len(before), len(after)) and before[head] == after[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(before), len(after)) - head and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    moved = {n: n for n in range(1, head + 1)} | {len(before) - t: len(after) - t for t in range(tail)}
+    changed, typed = before[head:len(before) - tail], after[head:len(after) - tail]
+    if len(changed) * len(typed) <= MATCHED:
+        matcher = difflib.SequenceMatcher(None, changed, typed, autojunk=False)
+        moved |= {head + a + i + 1: head + b + i + 1 for a, b, size in matcher.get_matching_blocks() for i in range(size)}
+    return moved
 
 
 _parsed: dict[str, Parsed] = {}  # the last text of each document that parsed

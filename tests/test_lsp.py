@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -538,4 +539,25 @@ def test_a_document_not_open_is_not_read_from_disk(tmp_path: Path) -> None:
             assert client.request("textDocument/formatting", {**document, "options": {
                 "tabSize": 2, "insertSpaces": True}}) == []
     finally:
+        client.close()
+
+
+def test_a_long_document_with_many_equal_lines_is_followed_through_an_edit(tmp_path: Path) -> None:
+    # while the text did not parse, the lines of its last parse were matched to the lines now by difflib over
+    # the whole document, which compares each line with every other of the same text: 20,000 blank lines held
+    # a hover for minutes. The lines above and below the change are now matched as they are
+    source = POLICY.read_text(encoding="utf-8").replace("\nmeasure 2.1 ", "\n" * 20_000 + "\nmeasure 2.1 ", 1)
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    guard = threading.Timer(120, client.process.kill)  # a hang fails the test instead of holding the run
+    guard.start()
+    try:
+        opened(client, uri, source)
+        typing = source.replace("policy", "polcy", 1)
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": typing}]})
+        hover = locate(client, "hover", uri, position_of(typing, "on sme_adopters {", 5))
+        assert "SMEs that applied its solution this year" in hover["contents"]["value"]
+    finally:
+        guard.cancel()
         client.close()
