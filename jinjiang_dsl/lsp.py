@@ -288,9 +288,7 @@ def _about(policy: ast.Policy, symbol: Symbol) -> str | None:
     kind, word, scope = symbol
     if scope:
         defines = next((m.defines for m in policy.measures if m.id == scope), ())
-        return next((f"definition `{f.name}` of measure {scope}" + (f" — {f.label.zh} / {f.label.en or f.label.zh}"
-                                                                   if f.label else "")
-                     for f in defines if f.name == word), None)
+        return next((_defined(f, f" of measure {scope}") for f in defines if f.name == word), None)
     if kind == "name":
         for d in policy.inputs:
             if d.name == word:
@@ -301,7 +299,7 @@ def _about(policy: ast.Policy, symbol: Symbol) -> str | None:
                 return f"**{label}**\n\n{d.scope} input `{d.name}`: {d.type.kind}{default}{register}"
         for f in policy.defines:
             if f.name == word:
-                return f"definition `{f.name}`"
+                return _defined(f, "")
     items: list[ast.Measure | ast.Rule] = [*policy.measures] if kind == "measure" else \
         [*policy.rules] if kind == "rule" else []
     for m in items:
@@ -310,6 +308,12 @@ def _about(policy: ast.Policy, symbol: Symbol) -> str | None:
             clause = f" — clause {m.clause.ref}" if m.clause else ""
             return f"**{kind} {m.id}** {m.title.zh} / {m.title.en or m.title.zh}{clause}{quote}"
     return None
+
+
+def _defined(define: ast.Define, where: str) -> str:
+    """A definition on hover: its name, whose it is, and its labels."""
+    label = f" — {define.label.zh} / {define.label.en or define.label.zh}" if define.label else ""
+    return f"definition `{define.name}`{where}{label}"
 
 
 def _symbol_at(ls: LanguageServer, uri: str, position: lsp.Position) -> tuple[Lines, Parsed, Occurrence, list[Occurrence]] | None:

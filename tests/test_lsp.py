@@ -281,6 +281,9 @@ def test_a_value_or_a_number_is_not_taken_for_a_name(tmp_path: Path) -> None:
         declared = position_of(source, "define enterprise", 8)
         uses = len(re.findall(r"(?:beneficiary|applies to) enterprise\b", source))
         assert len(locate(client, "references", uri, declared)) == 1 + uses
+        # a definition's hover says what it is (it showed the name alone): its labels
+        assert locate(client, "hover", uri, declared)["contents"]["value"] == \
+            "definition `enterprise` — 企业(含平台、系统服务商) / an enterprise (providers included)"
         shapes = (ROOT / "policies" / "shapes" / "s06_cost_sharing.pol").read_text(encoding="utf-8")
         shared = (tmp_path / "s06.pol").as_uri()
         client.notify("textDocument/didOpen", {"textDocument": {"uri": shared, "languageId": "jinjiang-policy",
