@@ -359,18 +359,42 @@ def references(ls: LanguageServer, params: lsp.ReferenceParams) -> list[lsp.Loca
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION)
 def completion(ls: LanguageServer, params: lsp.CompletionParams) -> lsp.CompletionList:
-    parsed = _parsed.get(params.text_document.uri)
+    """Keywords, boundary words, inputs, definitions and measure ids; only the measure ids where nothing else
+    may stand (an 'among' list, an 'expect' line), from the last text that parsed (the line being typed
+    seldom does)."""
+    uri = params.text_document.uri
+    parsed = _parsed.get(uri)
+    policy = parsed.policy if parsed is not None else None
+    measures = [lsp.CompletionItem(m.id, kind=lsp.CompletionItemKind.Function, detail=m.title.zh)
+                for m in (policy.measures if policy else ())]
+    document = ls.workspace.text_documents.get(unquote(uri))
+    if document is not None:
+        lines = Lines(document)
+        line, column = lines.at(params.position)
+        if line <= len(lines.lines) and _measure_ids_only().search(lines.lines[line - 1][:column - 1]):
+            return lsp.CompletionList(is_incomplete=False, items=measures)
     items = [lsp.CompletionItem(k, kind=lsp.CompletionItemKind.Keyword) for k in sorted(set(keywords(parser())))]
     items += [lsp.CompletionItem(w, kind=lsp.CompletionItemKind.Operator, detail="boundary word")
               for w in BOUNDARY_WORDS]
-    if parsed is not None:
-        tree = parsed.policy
+    if policy is not None:
         items += [lsp.CompletionItem(d.name, kind=lsp.CompletionItemKind.Variable,
                                      detail=f"{d.label.zh} / {d.label.en or d.label.zh}" if d.label else None)
-                  for d in tree.inputs]
-        items += [lsp.CompletionItem(m.id, kind=lsp.CompletionItemKind.Function, detail=m.title.zh)
-                  for m in tree.measures]
-    return lsp.CompletionList(is_incomplete=False, items=items)
+                  for d in policy.inputs]
+        defines = {f.name: f for f in (*policy.defines, *(f for m in policy.measures for f in m.defines))}
+        items += [lsp.CompletionItem(f.name, kind=lsp.CompletionItemKind.Constant, detail=_defined(f, ""))
+                  for f in defines.values() if f.name not in {d.name for d in policy.inputs}]
+    return lsp.CompletionList(is_incomplete=False, items=items + measures)
+
+
+@functools.cache
+def _measure_ids_only() -> re.Pattern[str]:
+    """The text before the cursor where only a measure id may follow: in a rule's 'among' list, or after
+    'expect' (and the example's project name; not 'expect total' or 'expect error'), in either spelling."""
+    spelled = {k.english: re.escape(k.chinese) for k in keyword_table.keywords()}
+    word = r"(?<![^\W\d])"  # a keyword starts where no letter stands before it
+    among = rf"{word}(?:among|{spelled['among']})[ \t]*(?:[0-9.]+[ \t]*[,，、][ \t]*)*"
+    expect = rf"{word}(?:expect|{spelled['expect']})[ \t]+(?:(?!(?:total|error)[ \t])[^\W\d]\w*[ \t]+)?"
+    return re.compile(rf"(?:{among}|{expect})[0-9.]*$")
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)

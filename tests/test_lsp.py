@@ -564,3 +564,31 @@ def test_a_long_document_with_many_equal_lines_is_followed_through_an_edit(tmp_p
     finally:
         guard.cancel()
         client.close()
+
+
+def test_completion_offers_definitions_and_only_measure_ids_where_one_must_stand(tmp_path: Path) -> None:
+    # definitions were not offered (a drafter writing 'beneficiary enterprise' got inputs only), and after
+    # 'among' or 'expect P1' every keyword came first, where only a measure id may stand
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        opened(client, uri, source)
+
+        def offered(text: str, needle: str, offset: int) -> set[str]:
+            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                     "contentChanges": [{"text": text}]})
+            return {i["label"] for i in client.request("textDocument/completion", {
+                "textDocument": {"uri": uri}, "position": position_of(text, needle, offset)})["items"]}
+
+        everything = offered(source, "define enterprise", 0)
+        assert {"enterprise", "sme_adopters", "measure", "措施", "2.1", "以上"} <= everything
+        measures = {"1.1", "2.1", "4.1", "6.1"}
+        typing = re.sub(r"    expect P1 not_eligible.*", "    expect P1 2.", source, count=1)
+        assert measures <= offered(typing, "expect P1 2.\n", len("expect P1 2.")) <= everything - {"measure", "enterprise"}
+        typing = source.replace("\nrule R1 ", '\nrule R9 "新" / "new" {\n  highest not stacked per project per year among 4.1, \n}\n\nrule R1 ', 1)
+        assert measures <= offered(typing, "among 4.1, \n", len("among 4.1, ")) <= everything - {"measure", "enterprise"}
+        typing = re.sub(r"    expect P1 not_eligible.*", "    expect total ", source, count=1)
+        assert "measure" in offered(typing, "expect total \n", len("expect total "))
+    finally:
+        client.close()
