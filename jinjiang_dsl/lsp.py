@@ -331,9 +331,46 @@ def _symbol_at(ls: LanguageServer, uri: str, position: lsp.Position) -> tuple[Li
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: LanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    """What a name stands for; or, on a keyword, its spelling in the other language."""
     at = _symbol_at(ls, params.text_document.uri, params.position)
-    about = _about(at[1].policy, at[2].symbol) if at else None
+    about = _about(at[1].policy, at[2].symbol) if at else _keyword_at(ls, params.text_document.uri, params.position)
     return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, about)) if about else None
+
+
+QUOTED = re.compile(r'"(?:\\.|[^"\\\n])*"|#.*')  # a text or a comment: no keyword inside
+
+
+@functools.cache
+def _keyword_spellings() -> tuple[tuple[re.Pattern[str], keyword_table.Keyword], ...]:
+    """Each keyword's two spellings as they stand in a line: an English phrase's words apart, not inside a
+    longer word; a Chinese one ending where the grammar ends it (before no letter, unless it joins a name)."""
+    found = []
+    for k in keyword_table.keywords():
+        english = r"[ \t]+".join(re.escape(w) for w in k.words)
+        found.append((re.compile(rf"(?<!\w){english}(?!\w)"), k))
+        found.append((re.compile(rf"(?<![^\W\d]){re.escape(k.chinese)}{'' if k.joins else keyword_table.ENDS}"), k))
+    return tuple(found)
+
+
+def _keyword_at(ls: LanguageServer, uri: str, position: lsp.Position) -> str | None:
+    """The keyword phrase under the cursor (the longest that holds it), outside texts and comments."""
+    document = ls.workspace.text_documents.get(unquote(uri))
+    if document is None:
+        return None
+    lines = Lines(document)
+    line, column = lines.at(position)
+    if line > len(lines.lines):
+        return None
+    text = lines.lines[line - 1]
+    if any(q.start() + 1 < column <= q.end() for q in QUOTED.finditer(text)):
+        return None
+    held = [(m.end() - m.start(), k, m.group()) for pattern, k in _keyword_spellings() for m in pattern.finditer(text)
+            if m.start() < column <= m.end() + 1]
+    if not held:
+        return None
+    _, keyword, written = max(held, key=lambda h: h[0])
+    language, other = ("中文", keyword.chinese) if written.isascii() else ("English", keyword.english)
+    return f"keyword `{written}` — {language}: `{other}`"
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)

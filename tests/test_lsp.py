@@ -592,3 +592,29 @@ def test_completion_offers_definitions_and_only_measure_ids_where_one_must_stand
         assert "measure" in offered(typing, "expect total \n", len("expect total "))
     finally:
         client.close()
+
+
+def test_hover_on_a_keyword_gives_its_other_spelling(tmp_path: Path) -> None:
+    # a keyword answered nothing on hover; a drafter reading the Chinese policy beside the English one
+    # now sees each keyword's other spelling (a phrase whole, from any of its words)
+    source = POLICY.read_text(encoding="utf-8")
+    chinese = POLICY.with_suffix(".zh.pol").read_text(encoding="utf-8")
+    uri, zh = (tmp_path / "jinjiang.pol").as_uri(), (tmp_path / "jinjiang.zh.pol").as_uri()
+    client = Client()
+    try:
+        opened(client, uri, source)
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": zh, "languageId": "jinjiang-policy",
+                                                                "version": 1, "text": chinese}})
+        client.diagnostics(zh)
+
+        def said(at: str, needle: str, offset: int) -> str | None:
+            found = locate(client, "hover", at, position_of(source if at == uri else chinese, needle, offset))
+            return found["contents"]["value"] if found else None
+
+        assert said(uri, "  amount 15% of", 3) == "keyword `amount` — 中文: `金额`"
+        assert said(uri, "  once per applicant per year", 14) == "keyword `once per applicant per year` — 中文: `每家每年限一次`"
+        assert said(zh, "每家每年限一次", 2) == "keyword `每家每年限一次` — English: `once per applicant per year`"
+        assert said(uri, 'measure 2.1 "中小企业', 15) is None  # in a text
+        assert said(uri, "on sme_adopters {", 5).startswith("**")  # a name is still a name
+    finally:
+        client.close()
