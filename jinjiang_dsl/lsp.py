@@ -14,12 +14,15 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote
 
 import attrs
 from lark import Token, Tree
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import ServerTextPosition, TextDocument
 
 from . import __version__, ast
@@ -31,7 +34,21 @@ from .fmt import ChangesMeaning, format_checked
 from .syntax import keyword_table, parse_tree, parser
 from .syntax.errors import keywords
 
-server = LanguageServer("jinjiang-dsl", __version__)
+
+class Protocol(LanguageServerProtocol):
+    """pygls's protocol, which leaves a request unanswered when its parameters are not the protocol's
+    (a negative position, a missing field): the editor waited for it for ever. It is answered with the error."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "jsonrpc" in data and "method" in data and isinstance(data.get("id"), (int, str)):
+                self._send_response(data["id"], error=lsp.ResponseError(exc.code, exc.message))
+            raise
+
+
+server = LanguageServer("jinjiang-dsl", __version__, protocol_cls=Protocol)
 BOUNDARY_WORDS = ("以上", "及以上", "以下", "以内", "超过", "不满", "(含)", "至")
 # The parser's tokens that declare a symbol, and those that use one, by the rule they stand in: a NAME
 # in a `name` is a use, one in `in {…}`, `kind: enterprise` or a payer of `shared … by` is a value.

@@ -618,3 +618,25 @@ def test_hover_on_a_keyword_gives_its_other_spelling(tmp_path: Path) -> None:
         assert said(uri, "on sme_adopters {", 5).startswith("**")  # a name is still a name
     finally:
         client.close()
+
+
+def test_a_request_the_protocol_does_not_allow_is_answered_with_an_error(tmp_path: Path) -> None:
+    # a request whose parameters are not the protocol's (a negative position) was never answered: pygls
+    # dropped it, and the editor waited for ever. It is now answered with "invalid params", and the next one too
+    source = POLICY.read_text(encoding="utf-8")
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    guard = threading.Timer(60, client.process.kill)  # a request left unanswered fails the test instead of holding it
+    guard.start()
+    try:
+        opened(client, uri, source)
+        client.send({"id": "bad", "method": "textDocument/hover",
+                     "params": {"textDocument": {"uri": uri}, "position": {"line": -1, "character": 0}}})
+        while (answer := client.receive()).get("id") != "bad":
+            client.notifications.append(answer)
+        assert answer["error"]["code"] == -32602
+        hover = locate(client, "hover", uri, position_of(source, "on sme_adopters {", 5))
+        assert "SMEs that applied its solution this year" in hover["contents"]["value"]
+    finally:
+        guard.cancel()
+        client.close()
