@@ -48,7 +48,11 @@ class Protocol(LanguageServerProtocol):
             raise
 
 
-server = LanguageServer("jinjiang-dsl", __version__, protocol_cls=Protocol)
+# The editor sends the whole text with each change: pygls applies an incremental one to lines split by
+# str.splitlines, which also breaks at a form feed or U+2028, where no editor does; past one, an edit landed
+# a line off and the server's copy of the text differed from the editor's, unseen.
+server = LanguageServer("jinjiang-dsl", __version__, protocol_cls=Protocol,
+                        text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
 BOUNDARY_WORDS = ("以上", "及以上", "以下", "以内", "超过", "不满", "(含)", "至")
 # The parser's tokens that declare a symbol, and those that use one, by the rule they stand in: a NAME
 # in a `name` is a use, one in `in {…}`, `kind: enterprise` or a payer of `shared … by` is a value.

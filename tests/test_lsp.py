@@ -640,3 +640,32 @@ def test_a_request_the_protocol_does_not_allow_is_answered_with_an_error(tmp_pat
     finally:
         guard.cancel()
         client.close()
+
+
+def test_an_edit_lands_where_the_editor_made_it_past_a_line_separator(tmp_path: Path) -> None:
+    # pygls applied an incremental edit to lines split by str.splitlines, which also breaks at a form feed
+    # or U+2028 (text pasted from a PDF): past one, the edit landed a line off, and the server's copy of the
+    # text silently differed from the editor's (formatting would have written it back). The editor now
+    # sends the whole text with each change
+    source = "# 附件\u2028第二页\x0c第三页\n" + POLICY.read_text(encoding="utf-8")
+    typo = source.replace("amount thresholds on sme_adopters {", "amount thresholds on sme_adoptrs {", 1)
+    uri = (tmp_path / "jinjiang.pol").as_uri()
+    client = Client()
+    try:
+        capabilities = client.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        client.notify("initialized", {})
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "jinjiang-policy",
+                                                                "version": 1, "text": typo}})
+        assert [d for d in client.diagnostics(uri) if d["severity"] == 1]
+        at = position_of(typo, "sme_adoptrs {", len("sme_adopt"))
+        sync = capabilities["capabilities"]["textDocumentSync"]
+        if sync["change"] == 1:  # the whole text, as an editor sends it when the server asks for that
+            change: dict[str, Any] = {"text": source}
+        else:
+            change = {"range": {"start": at, "end": at}, "text": "e"}
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [change]})
+        assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []
+        assert client.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": {
+            "tabSize": 2, "insertSpaces": True}}) in ([], None)
+    finally:
+        client.close()
