@@ -494,6 +494,7 @@ def _named(identifier: str, title: str, kind: str) -> str:
 
 
 def outlined(lines: Lines, item: Outlined) -> lsp.DocumentSymbol:
+    """An outline entry as the protocol sends it, its span in the client's units."""
     where = lines.range(item.span)
     return lsp.DocumentSymbol(item.name, item.kind, where, where, children=[outlined(lines, c) for c in item.children])
 
