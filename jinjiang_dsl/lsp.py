@@ -209,9 +209,6 @@ def _parse(ls: LanguageServer, uri: str) -> tuple[Lines, Read] | None:
     if read is not None and read.text == lines.text:
         return lines, read
     try:
-        refused = _lone_surrogate(lines)
-        if refused is not None:
-            raise PolicyError([refused], {lines.path: lines.text})
         tree, policy = parse_tree(lines.text, lines.path)
     except PolicyError as exc:
         read = Read(lines.text, False, tuple(exc.diagnostics))  # the last text that parsed is kept: hover goes on
@@ -220,22 +217,6 @@ def _parse(ls: LanguageServer, uri: str) -> tuple[Lines, Read] | None:
         read = Read(lines.text, True)
     _read[uri] = read
     return lines, read
-
-
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a pair arrives from JSON as one character: what is left is alone
-
-
-def _lone_surrogate(lines: Lines) -> Diagnostic | None:
-    """Half of a surrogate pair, which JSON lets a client send (``"\\ud800"``) and no file read as UTF-8 holds:
-    not a character, so refused where it stands (the engine would fail on it, hashing the policy's text)."""
-    for number, line in enumerate(lines.lines, 1):
-        found = LONE_SURROGATE.search(line)
-        if found is not None:
-            span = ast.Span(path=lines.path, line=number, column=found.start() + 1, end_line=number,
-                            end_column=found.start() + 2)
-            return Diagnostic(severity="error", span=span, hint="delete it, or type the character it was half of",
-                              message=f"U+{ord(found.group()):04X} is half of a surrogate pair, not a character")
-    return None
 
 
 def _check(ls: LanguageServer, uri: str) -> tuple[Lines, tuple[Diagnostic, ...], CheckedPolicy | None] | None:

@@ -158,3 +158,20 @@ def test_the_strategies_without_hypothesis_say_which_extra_to_install():
             "try:\n    import jinjiang_dsl.testing\nexcept ModuleNotFoundError as exc:\n    print(exc)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout == "jinjiang_dsl.testing needs Hypothesis: pip install 'jinjiang-dsl[test]'\n", done.stderr
+
+
+def test_half_of_a_surrogate_pair_in_a_policy_text_is_a_located_error():
+    # a Python str may hold "\ud800", which no UTF-8 file does: policy_from_source raised UnicodeEncodeError
+    # from hashing the policy's text, a traceback for an API caller
+    from jinjiang_dsl import PolicyError, policy_from_source
+
+    source = (ROOT / "policies" / "jinjiang_2023.pol").read_text(encoding="utf-8")
+    broken = source.replace("中小企业应用平台", "中小\ud800企业应用平台", 1)
+    line = broken[:broken.index("\ud800")].count("\n") + 1
+    column = broken.index("\ud800") - broken.rindex("\n", 0, broken.index("\ud800"))
+    with pytest.raises(PolicyError) as raised:
+        policy_from_source(broken, "p.pol")
+    [d] = raised.value.diagnostics
+    assert (d.span.line, d.span.column) == (line, column)
+    assert d.message == "U+D800 is half of a surrogate pair, not a character"
+    assert d.hint == "delete it, or type the character it was half of"

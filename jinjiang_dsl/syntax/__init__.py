@@ -34,10 +34,20 @@ def parse_tree(source: str, path: str = "<policy>") -> tuple[Tree, Policy]:
     if size > MAX_POLICY_BYTES:
         msg = f"the policy is {size:,} bytes; a policy may have at most {MAX_POLICY_BYTES:,}"
         raise PolicyError([Diagnostic(severity="error", message=msg, span=_at(path, 1, 1))], {path: source})
+    half = _LONE_SURROGATE.search(source)
+    if half is not None:  # no file read as UTF-8 holds one; a str from Python or JSON ("\ud800") may
+        read = as_read(source)
+        span = _at(path, read.count("\n", 0, half.start()) + 1, half.start() - read.rfind("\n", 0, half.start()))
+        raise PolicyError([Diagnostic(severity="error", span=span, hint="delete it, or type the character it was half of",
+                                      message=f"U+{ord(half.group()):04X} is half of a surrogate pair, not a character")],
+                          {path: source})
     try:
         return _parse(as_read(source), path)
     except PolicyError as exc:
         raise PolicyError(respelled(list(exc.diagnostics), parser(), source), exc.sources) from None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a pair in a str is one character: what is left is alone
 
 
 def as_read(source: str) -> str:
