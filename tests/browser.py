@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
@@ -69,3 +71,30 @@ def overflowing_tables(page: Path, workdir: Path, width: int = 1200) -> int:
     found = re.search(r'<output id="overflow">(\d+)</output>', dom)
     assert found is not None, "the probe did not run"
     return int(found.group(1))
+
+
+# lists what sticks out of the window sideways, outside a box that scrolls on its own: the page, then each element
+_WIDE = ('<script>addEventListener("load", () => { const w = document.documentElement.clientWidth;'
+         ' const scrolls = e => e && (getComputedStyle(e).overflowX === "auto" || scrolls(e.parentElement));'
+         ' const out = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1'
+         ' && !scrolls(e) && !(e.parentElement.getBoundingClientRect().right > w + 1))'
+         '.map(e => e.tagName + ": " + e.textContent.slice(0, 60));'
+         ' if (document.documentElement.scrollWidth > w) out.unshift("the page scrolls sideways");'
+         ' parent.document.getElementById("wide").textContent = JSON.stringify(out); });</script>')
+
+
+def sticking_out(page: Path, workdir: Path, width: int = 390) -> list[str]:
+    """What of the page sticks out of a phone's screen ``width`` pixels wide, so that the page itself
+    scrolls sideways (a table that scrolls in its own box does not count). The page is shown in a frame
+    of that width (a headless window is never narrower than 500 pixels), from a copy with a script that measures."""
+    frame = html.escape(page.read_text(encoding="utf-8").replace("</body>", _WIDE + "</body>"), quote=True)
+    probe = workdir / (page.stem + ".phone.html")
+    probe.write_text(f'<!DOCTYPE html><body style="margin:0"><iframe srcdoc="{frame}" style="border:0; width: {width}px;'
+                     ' height: 800px"></iframe><output id="wide"></output></body>', encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=1000,1000",
+                              "--dump-dom", probe.resolve().as_uri()],
+                             check=True, capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'<output id="wide">(.*?)</output>', dom, re.S)
+    assert found is not None and found.group(1), "the probe did not run"
+    return list(json.loads(html.unescape(found.group(1))))

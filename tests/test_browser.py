@@ -6,7 +6,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from browser import overflowing_tables, printed_text, screenshot
+import pytest
+from browser import overflowing_tables, printed_text, screenshot, sticking_out
 
 from jinjiang_dsl.cli import main
 
@@ -86,6 +87,21 @@ def test_an_english_allocation_table_fits_the_page_on_screen(tmp_path: Path) -> 
     assert main(["explain", str(shape), str(apps), "--lang", "en", "-o", str(page)]) == 0
     assert "Exact share = before × 1,000,000 ÷ 1,030,000" in page.read_text(encoding="utf-8")
     assert overflowing_tables(page, tmp_path) == 0
+
+
+@pytest.mark.parametrize("command", ["report", "impact"])
+def test_on_a_phone_only_a_wide_table_scrolls_sideways_not_the_page(command: str, tmp_path: Path) -> None:
+    # 390 pixels wide: the English summary and allocation tables (537 and 662 pixels) pushed the whole page
+    # sideways, the header's hashes stuck out of their column and an input error's JSON path ran off the screen
+    page = tmp_path / f"{command}.html"
+    if command == "report":
+        assert main(["report", str(POLICY), str(EXAMPLES), "--lang", "en", "-o", str(page)]) == 0
+    else:
+        raised = tmp_path / "raised.pol"
+        raised.write_text(POLICY.read_text(encoding="utf-8").replace("amount 20% of investment",
+                                                                     "amount 25% of investment"), encoding="utf-8")
+        assert main(["impact", str(POLICY), str(raised), str(EXAMPLES), "--lang", "en", "-o", str(page)]) == 0
+    assert sticking_out(page, tmp_path) == []
 
 
 def test_docs_screenshot_is_current(tmp_path: Path) -> None:

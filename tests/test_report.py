@@ -432,7 +432,7 @@ def test_the_page_breaks_a_hash_only_in_its_middle(policy: Any, evaluated: Any) 
     page = html.render(build(policy, evaluated, "E001"), "en")
     digest = policy.plan.source_sha256
     assert f'<code class="hash">{digest[:32]}<wbr>{digest[32:]}</code>' in page
-    assert "dl.meta code.hash { word-break: normal; }" in page
+    assert "dl.meta code.hash { overflow-wrap: normal; }" in page
 
 
 def test_an_english_report_names_a_clause_by_the_english_the_policy_gives_it(policy: Any, evaluated: Any) -> None:

@@ -33,10 +33,12 @@ body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Mi
 h1 { font-size: 17pt; margin: 0 0 6px; }
 h2 { font-size: 13.5pt; border-bottom: 2px solid var(--ink); padding-bottom: 3px; margin-top: 22px; }
 h3 { font-size: 11.5pt; margin: 18px 0 6px; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 8px; }
-dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-all; }
-dl.meta code.hash { word-break: normal; }
+dl.meta { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 12px; margin: 0 0 8px; }
+dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; overflow-wrap: anywhere; }
+dl.meta code.hash { overflow-wrap: normal; }  /* only at its <wbr>, in the middle */
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
+div.wide { overflow-x: auto; margin: 6px 0 10px; } div.wide > table { margin: 0; }
+ul.errors code { overflow-wrap: anywhere; }
 th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3f5f7; font-weight: 600; }
 table.allocation caption { caption-side: top; text-align: left; font-weight: 600; padding: 2px 0; }
@@ -66,7 +68,8 @@ ul.why-not li, ul.change li { margin: 2px 0; }
 .warning { color: var(--superseded); }
 p.label { font-weight: 600; margin: 8px 0 2px; }
 svg text { font-family: inherit; font-size: 10px; }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } }
+@media (max-width: 560px) { dl.meta { grid-template-columns: minmax(0, 1fr); gap: 0; } dl.meta dd { margin-bottom: 4px; } }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } div.wide { overflow: visible; } }
 """
 
 
@@ -76,6 +79,12 @@ def _status(status: str, lang: str) -> str:
 
 def _money_td(value: Decimal | None) -> str:
     return f'<td class="num">{money(value)}</td>'
+
+
+def wide(table: list[str]) -> list[str]:
+    """A table in a box of its own that scrolls sideways when the screen is narrower than the table (a phone):
+    the page keeps the screen's width, and its text does not move under the reader's thumb."""
+    return ['<div class="wide">', *table, "</div>"]
 
 
 def _hash(digest: str) -> str:
@@ -100,7 +109,7 @@ def header(report: Report, lang: str, title: str) -> list[str]:
 
 
 def summary_table(a: ApplicantReport, lang: str) -> list[str]:
-    out = ["<table class=\"summary\">", "<thead><tr>",
+    out = ['<table class="summary">', "<thead><tr>",
            f"<th>{word('project', lang)}</th><th>{word('measure', lang)}</th><th>{word('status', lang)}</th>",
            f"<th class=\"num\">{word('entitlement', lang)}</th><th class=\"num\">{word('amount', lang)}</th>",
            "</tr></thead><tbody>"]
@@ -111,7 +120,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
     out += [f'<tr><td>{escape(pid)}</td><td colspan="4">{word(what, lang)}</td></tr>' for pid, what in a.unlisted()]
     out.append(f'<tr class="total"><td colspan="4">{word("total", lang)}</td>{_money_td(a.decision.total)}</tr>')
     out.append("</tbody></table>")
-    return out
+    return wide(out)
 
 
 def clause(name: str, en: str, lang: str) -> str:
@@ -142,16 +151,17 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     for w in a.warnings:
         out.append(f'<p class="warning">⚠ {escape(sentence(w, lang))}</p>')
     if r.tier_rows:
-        out += [f'<p class="label">{word("tier_table", lang)}</p>', '<table class="tiers"><thead><tr>',
-                f"<th class=\"num\">{word('tier', lang)}</th><th>{word('interval', lang)}</th>"
-                f"<th>{word('words', lang)}</th><th class=\"num\">{word('pays', lang)}</th><th></th>",
-                "</tr></thead><tbody>"]
+        out.append(f'<p class="label">{word("tier_table", lang)}</p>')
+        tiers = ['<table class="tiers"><thead><tr>',
+                 f"<th class=\"num\">{word('tier', lang)}</th><th>{word('interval', lang)}</th>"
+                 f"<th>{word('words', lang)}</th><th class=\"num\">{word('pays', lang)}</th><th></th>",
+                 "</tr></thead><tbody>"]
         for t in r.tier_rows:
             cls = ' class="matched"' if t.matched else ""
             mark = f"← {word('matched', lang)}" if t.matched else ""
-            out.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{escape(t.interval.read(lang))}</td>"
-                       f"<td>{escape(t.words)}</td><td class=\"num\">{escape(t.pays)}</td><td>{mark}</td></tr>")
-        out.append("</tbody></table>")
+            tiers.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{escape(t.interval.read(lang))}</td>"
+                         f"<td>{escape(t.words)}</td><td class=\"num\">{escape(t.pays)}</td><td>{mark}</td></tr>")
+        out += wide([*tiers, "</tbody></table>"])
     if r.why_not:
         out.append(f'<p class="label">{word("why_not", lang)}</p><ul class="why-not">')
         out += [f"<li>{escape(sentence(s, lang))}</li>" for s in r.why_not]
@@ -172,7 +182,7 @@ def table(t: Table) -> list[str]:
     out = ['<table class="allocation">', f"<caption>{escape(t.caption)}</caption>",
            "<thead><tr>" + "".join(cell("th", h, n) for h, n in zip(t.head, t.numeric)) + "</tr></thead><tbody>"]
     out += ["<tr>" + "".join(cell("td", c, n) for c, n in zip(row, t.numeric)) + "</tr>" for row in t.rows]
-    return out + ["</tbody></table>", f'<p class="note">{escape(t.note)}</p>']
+    return [*wide([*out, "</tbody></table>"]), f'<p class="note">{escape(t.note)}</p>']
 
 
 def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]:

@@ -14,7 +14,7 @@ from rich.text import Text
 from ..impact import Impact
 from ..runtime.trace import Label
 from ..safe_text import visible
-from .html import CSS, _fit, _text_width, bar_chart
+from .html import CSS, _fit, _text_width, bar_chart, wide
 
 # Headings (titles, columns, rows) are capitalised in English; the words inside a line are not.
 WORDS = {
@@ -163,14 +163,14 @@ def render_html(impact: Impact, lang: str) -> str:
             f"<p>{escape(names(impact, lang))} · {w('engine', lang)}: "
             f"{escape(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
     if impact.changes:
-        body.append(f"<table><tr><th>{w('what', lang)}</th><th>{w('line', lang)}</th><th>{w('before', lang)}</th>"
-                    f"<th>{w('after', lang)}</th></tr>")
+        rows = [f"<table><tr><th>{w('what', lang)}</th><th>{w('line', lang)}</th><th>{w('before', lang)}</th>"
+                f"<th>{w('after', lang)}</th></tr>"]
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            body.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(shown(c.before, lang))}</td>"
+            rows.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(shown(c.before, lang))}</td>"
                         f"<td>{escape(shown(c.after, lang))}</td></tr>")
-        body.append("</table>")
+        body += wide([*rows, "</table>"])
     else:
         body.append(f"<p>{w('no_changes', lang)}</p>")
     before, after = impact.total
@@ -179,25 +179,26 @@ def render_html(impact: Impact, lang: str) -> str:
     for key, table in (("by_measure", impact.by_measure), ("by_payer", impact.by_payer), ("by_year", impact.by_year)):
         if table:
             body.append(f"<h3>{w(key, lang)}</h3>")
-            body.append("<table><tr><th></th>" + "".join(f'<th class="num">{w(k, lang)}</th>'
-                                                          for k in ("before", "after", "change")) + "</tr>")
+            rows = ["<table><tr><th></th>" + "".join(f'<th class="num">{w(k, lang)}</th>'
+                                                     for k in ("before", "after", "change")) + "</tr>"]
             short = (lambda k: impact.payer(k).get(lang)) if key == "by_payer" else str  # a chart's bar
             named = (lambda k: measure(impact, k, lang)) if key == "by_measure" else short
-            body += [f'<tr><td>{escape(named(k))}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
+            rows += [f'<tr><td>{escape(named(k))}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
                      f'<td class="num">{escape(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
-            body.append("</table>")
+            body += wide([*rows, "</table>"])
             body.append(diverging_chart([(short(k), b - a) for k, (a, b) in table.items()],
                                         f"{w('change', lang)} · {w(key, lang).lower()}", yuan))
     body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
     # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar
     body.append(bar_chart([(band.get(lang), Decimal(n)) for band, n in impact.bands if band.zh != "0"], w("bands", lang)))
     if impact.largest:
-        body.append(f"<h3>{w('largest', lang)}</h3><table><tr><th>{w('id', lang)}</th>" + "".join(
-            f'<th class="num">{w(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>")
-        body += [f'<tr><td>{escape(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
+        body.append(f"<h3>{w('largest', lang)}</h3>")
+        rows = [f"<table><tr><th>{w('id', lang)}</th>" + "".join(
+            f'<th class="num">{w(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>"]
+        rows += [f'<tr><td>{escape(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
                  f'<td class="num">{_money(m.after)}</td><td class="num">{escape(_signed(m.delta))}</td></tr>'
                  for m in impact.largest]
-        body.append("</table>")
+        body += wide([*rows, "</table>"])
     html_lang = "en" if lang == "en" else "zh-CN"
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
