@@ -23,7 +23,8 @@ def flat(text: str) -> str:
 def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> None:
     page = tmp_path / "E004.html"
     assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E004", "--lang", "en", "-o", str(page)]) == 0
-    text = flat(printed_text(page, tmp_path))
+    printed = printed_text(page, tmp_path)
+    text = flat(printed)
     assert "Total 650,000.00" in text
     assert re.search(r"2 \[20, ∞\) 20家以上 200,000 ← applies", text)
     assert "Once per applicant per year: in 2023 the year goes to project S2, the highest claim (300,000 yuan)" in text
@@ -41,6 +42,10 @@ def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> 
     assert "S2 · 2.1 300,000.00 216,666.666667 216,666.66 0.666667 +1 216,666.67" in text
     assert "I1 · 1.3 500,000.00 361,111.111111 361,111.11 0.111111 361,111.11" in text
     assert "1 fen is left over and goes to the largest remainder" in text
+    # printed, the allocation table stays on one page with its caption: a page break left its last row alone
+    # on the next page, away from the figures it adds up with
+    table = next(flat(p) for p in printed.split("\f") if "[R2] Enterprise annual cap · 2023: 900,000 yuan" in flat(p))
+    assert all(row in table for row in ("I1 · 1.3 500,000.00", "S2 · 2.1 300,000.00", "C1 · 4.1 100,000.00"))
     assert "R2 Enterprise annual cap — Clause “closing paragraph 1” 「结尾段一」 同一企业每年累计享受的各类本级补助资金总额以该企业当年对本级财政经济贡献为上限" in text
 
 

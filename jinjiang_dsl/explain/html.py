@@ -69,7 +69,10 @@ ul.why-not li, ul.change li { margin: 2px 0; }
 p.label { font-weight: 600; margin: 8px 0 2px; }
 svg text { font-family: inherit; font-size: 10px; }
 @media (max-width: 560px) { dl.meta { grid-template-columns: minmax(0, 1fr); gap: 0; } dl.meta dd { margin-bottom: 4px; } }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } div.wide { overflow: visible; } }
+@media print { body { max-width: none; padding: 0; } h2, h3, p.label { break-after: avoid; }
+  div.wide { overflow: visible; }
+  /* a table whole on one page, with its caption and the note under it, where it fits; never a row cut */
+  table, tr, li, blockquote { break-inside: avoid; } div.wide + p.note { break-before: avoid; } }
 """
 
 
