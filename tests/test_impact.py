@@ -184,9 +184,14 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert ">+[10,000, 100,000)<" in bands and ">−(0, 10,000)<" in bands and "万" not in bands.split("</svg>")[0]
     assert "<title>0</title>" not in bands.split("</svg>")[0]
     assert "<th>Applicant</th>" in html and "<th>id</th>" not in html
+    # every figure's unit is said: over the money columns and on the chart of changes' sizes (its bands are yuan);
+    # a line number is a figure, kept on one line ("87 /" above "87" read as two numbers)
+    assert html.count('<th class="num">Change (yuan)</th>') == 3 and "<title>By size of change (yuan)</title>" in html
+    assert '<td class="num">87 / 87</td>' in html
     zh = tmp_path / "impact.zh.html"
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(zh)]) == 0
     assert "<th>申请人</th>" in zh.read_text(encoding="utf-8")
+    assert '<th class="num">调整前(元)</th>' in zh.read_text(encoding="utf-8")
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text"]) == 0
     printed = capsys.readouterr().out  # in Chinese throughout, the policy's change as well
     assert "措施 1.1:金额" in printed and "+135,000.00" in printed and "E010" in printed
@@ -329,5 +334,5 @@ def test_impact_writes_its_headings_capitalised_and_one_minus_sign(lang: str, ra
                         "│ Measure 1.1: amount "):
             assert heading in printed, heading
         for heading in ("<h2>Total</h2>", "<h3>By measure</h3>", "<h3>By year</h3>", "<h2>Applicants</h2>",
-                        "<th>Change</th>", '<th class="num">Before</th>', "<h3>Largest changes</h3>"):
+                        "<th>Change</th>", '<th class="num">Before (yuan)</th>', "<h3>Largest changes</h3>"):
             assert heading in html, heading

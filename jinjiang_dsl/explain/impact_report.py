@@ -58,6 +58,11 @@ def w(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
+def in_yuan(key: str, lang: str) -> str:
+    """A heading over figures, with their unit: the page's tables and charts carry no other."""
+    return w(key, lang) + ("(元)" if lang == "zh" else " (yuan)")
+
+
 def _money(value: Decimal) -> str:
     return (MINUS if value < 0 else "") + f"{abs(value):,.2f}"
 
@@ -163,12 +168,12 @@ def render_html(impact: Impact, lang: str) -> str:
             f"<p>{escape(names(impact, lang))} · {w('engine', lang)}: "
             f"{escape(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
     if impact.changes:
-        rows = [f"<table><tr><th>{w('what', lang)}</th><th>{w('line', lang)}</th><th>{w('before', lang)}</th>"
+        rows = [f"<table><tr><th>{w('what', lang)}</th><th class=\"num\">{w('line', lang)}</th><th>{w('before', lang)}</th>"
                 f"<th>{w('after', lang)}</th></tr>"]
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            rows.append(f"<tr><td>{escape(what(c.what, lang))}</td><td>{escape(lines)}</td><td>{escape(shown(c.before, lang))}</td>"
+            rows.append(f"<tr><td>{escape(what(c.what, lang))}</td><td class=\"num\">{escape(lines)}</td><td>{escape(shown(c.before, lang))}</td>"
                         f"<td>{escape(shown(c.after, lang))}</td></tr>")
         body += wide([*rows, "</table>"])
     else:
@@ -179,7 +184,7 @@ def render_html(impact: Impact, lang: str) -> str:
     for key, table in (("by_measure", impact.by_measure), ("by_payer", impact.by_payer), ("by_year", impact.by_year)):
         if table:
             body.append(f"<h3>{w(key, lang)}</h3>")
-            rows = ["<table><tr><th></th>" + "".join(f'<th class="num">{w(k, lang)}</th>'
+            rows = ["<table><tr><th></th>" + "".join(f'<th class="num">{in_yuan(k, lang)}</th>'
                                                      for k in ("before", "after", "change")) + "</tr>"]
             short = (lambda k: impact.payer(k).get(lang)) if key == "by_payer" else str  # a chart's bar
             named = (lambda k: measure(impact, k, lang)) if key == "by_measure" else short
@@ -190,11 +195,12 @@ def render_html(impact: Impact, lang: str) -> str:
                                         f"{w('change', lang)} · {w(key, lang).lower()}", yuan))
     body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
     # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar
-    body.append(bar_chart([(band.get(lang), Decimal(n)) for band, n in impact.bands if band.zh != "0"], w("bands", lang)))
+    body.append(bar_chart([(band.get(lang), Decimal(n)) for band, n in impact.bands if band.zh != "0"],
+                          in_yuan("bands", lang)))
     if impact.largest:
         body.append(f"<h3>{w('largest', lang)}</h3>")
         rows = [f"<table><tr><th>{w('id', lang)}</th>" + "".join(
-            f'<th class="num">{w(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>"]
+            f'<th class="num">{in_yuan(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>"]
         rows += [f'<tr><td>{escape(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
                  f'<td class="num">{_money(m.after)}</td><td class="num">{escape(_signed(m.delta))}</td></tr>'
                  for m in impact.largest]
