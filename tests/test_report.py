@@ -538,6 +538,9 @@ def test_batch_report_lists_applicants_with_errors(policy: Any, evaluated: Any) 
     errors = page[page.index("Applicants with input errors"):]
     for aid in ("E012", "E013", "E014"):
         assert f'href="#applicant-{aid}"' in errors
+    # E013's three errors are three lines, not one run of code ("…project P1);applicants[14]…")
+    e013 = errors[errors.index('href="#applicant-E013"'):errors.index('href="#applicant-E014"')]
+    assert e013.count("<li><code>applicants[14].") == 3 and "</code>; <code>" not in errors
 
 
 # ---------------------------------------------------------------------- the commands

@@ -286,8 +286,10 @@ def render(report: Report, lang: str) -> str:
         errors = [a for a in report.applicants if a.decision.status == "error"]
         if errors:
             body.append('<ul class="errors">')
-            body += [f"<li><a href=\"#applicant-{escape(str(a.decision.id))}\">{escape(str(a.decision.id))}</a>: "
-                     + "; ".join(f"<code>{escape(error_text(e, lang))}</code>" for e in a.decision.errors) + "</li>" for a in errors]
+            # each error on a line of its own: run together, "…(applicant E013, project P1);applicants[14]…" read as one
+            body += [f"<li><a href=\"#applicant-{escape(str(a.decision.id))}\">{escape(str(a.decision.id))}</a><ul>"
+                     + "".join(f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in a.decision.errors)
+                     + "</ul></li>" for a in errors]
             body.append("</ul>")
         else:
             body.append(f"<p>{word('none', lang)}</p>")
