@@ -73,19 +73,23 @@ def overflowing_tables(page: Path, workdir: Path, width: int = 1200) -> int:
     return int(found.group(1))
 
 
-# lists what sticks out of the window sideways, outside a box that scrolls on its own: the page, then each element
+# lists what sticks out of the window sideways, outside a box that scrolls on its own: the page, then each element;
+# then each chart shrunk to fit, its text too small to read
 _WIDE = ('<script>addEventListener("load", () => { const w = document.documentElement.clientWidth;'
          ' const scrolls = e => e && (getComputedStyle(e).overflowX === "auto" || scrolls(e.parentElement));'
          ' const out = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1'
          ' && !scrolls(e) && !(e.parentElement.getBoundingClientRect().right > w + 1))'
          '.map(e => e.tagName + ": " + e.textContent.slice(0, 60));'
          ' if (document.documentElement.scrollWidth > w) out.unshift("the page scrolls sideways");'
+         ' for (const c of document.querySelectorAll("svg")) { const k = c.getBoundingClientRect().width / c.width.baseVal.value;'
+         ' if (k < 0.85) out.push("chart drawn at " + Math.round(100 * k) + "%: " + c.querySelector("title").textContent); }'
          ' parent.document.getElementById("wide").textContent = JSON.stringify(out); });</script>')
 
 
 def sticking_out(page: Path, workdir: Path, width: int = 390) -> list[str]:
     """What of the page sticks out of a phone's screen ``width`` pixels wide, so that the page itself
-    scrolls sideways (a table that scrolls in its own box does not count). The page is shown in a frame
+    scrolls sideways (a table that scrolls in its own box does not count), and each chart drawn much smaller than
+    its size, its 10-pixel text shrunk with it. The page is shown in a frame
     of that width (a headless window is never narrower than 500 pixels), from a copy with a script that measures."""
     frame = html.escape(page.read_text(encoding="utf-8").replace("</body>", _WIDE + "</body>"), quote=True)
     probe = workdir / (page.stem + ".phone.html")

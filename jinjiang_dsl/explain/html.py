@@ -68,9 +68,10 @@ ul.why-not li, ul.change li { margin: 2px 0; }
 .warning { color: var(--superseded); }
 p.label { font-weight: 600; margin: 8px 0 2px; }
 svg text { font-family: inherit; font-size: 10px; }
+svg.chart { max-width: 100%; min-width: var(--least); height: auto; }
 @media (max-width: 560px) { dl.meta { grid-template-columns: minmax(0, 1fr); gap: 0; } dl.meta dd { margin-bottom: 4px; } }
 @media print { body { max-width: none; padding: 0; } h2, h3, p.label { break-after: avoid; }
-  div.wide { overflow: visible; }
+  div.wide { overflow: visible; } svg.chart { min-width: 0; }
   /* a table whole on one page, with its caption and the note under it, where it fits; never a row cut */
   table, tr, li, blockquote { break-inside: avoid; } div.wide + p.note { break-before: avoid; } }
 """
@@ -241,6 +242,17 @@ def _fit(text: str, room: float) -> str:
     return text + "…"
 
 
+def chart_open(width: int, height: int, title: str) -> list[str]:
+    """A chart's opening tags and title. It shrinks to fit its column, but to no less than 90% of its size: on a
+    phone its 10-pixel text would shrink to half, unreadable; it scrolls sideways in a box of its own instead."""
+    return [f'<div class="wide"><svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width}" '
+            f'height="{height}" style="--least: {width * 9 // 10}px" viewBox="0 0 {width} {height}">'
+            f"<title>{escape(title)}</title>", f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>']
+
+
+CHART_END = "</svg></div>"
+
+
 def bar_chart(rows: list[tuple[str, Decimal]], title: str, unit: str = "") -> str:
     """A horizontal bar chart as inline SVG: one bar per row, its value written beside it. The label
     column is as wide as the longest label needs (up to a limit; a longer one is cut with "…", and
@@ -249,10 +261,7 @@ def bar_chart(rows: list[tuple[str, Decimal]], title: str, unit: str = "") -> st
     width, bar_h, gap = label_w + 390, 18, 6
     height = len(rows) * (bar_h + gap) + 28
     top = max((v for _, v in rows), default=Decimal(0)) or Decimal(1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-             'style="max-width: 100%; height: auto" '
-             f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
-             f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>']
+    parts = chart_open(width, height, title)
     for i, (label, value) in enumerate(rows):
         y = 24 + i * (bar_h + gap)
         w = int((width - label_w - 110) * value / top) if value else 0  # pixels, from the exact ratio
@@ -262,7 +271,7 @@ def bar_chart(rows: list[tuple[str, Decimal]], title: str, unit: str = "") -> st
         parts.append(f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" fill="#2f81f7"/>')
         shown = f"{value:,.2f}" if unit else f"{value:,}"
         parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{escape(shown)}{escape(unit)}</text>')
-    parts.append("</svg>")
+    parts.append(CHART_END)
     return "".join(parts)
 
 

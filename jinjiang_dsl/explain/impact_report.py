@@ -14,7 +14,7 @@ from rich.text import Text
 from ..impact import Impact
 from ..runtime.trace import Label
 from ..safe_text import visible
-from .html import CSS, _fit, _text_width, bar_chart, wide
+from .html import CHART_END, CSS, _fit, _text_width, bar_chart, chart_open, wide
 
 # Headings (titles, columns, rows) are capitalised in English; the words inside a line are not.
 WORDS = {
@@ -140,10 +140,7 @@ def diverging_chart(rows: list[tuple[str, Decimal]], title: str, unit: str) -> s
     width = zero + half + room
     height = len(rows) * (bar_h + gap) + 28
     top = max((abs(v) for _, v in rows), default=Decimal(0)) or Decimal(1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-             f'style="max-width: 100%; height: auto" viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
-             f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>',
-             f'<line x1="{zero}" y1="20" x2="{zero}" y2="{height}" stroke="#5b6670"/>']
+    parts = [*chart_open(width, height, title), f'<line x1="{zero}" y1="20" x2="{zero}" y2="{height}" stroke="#5b6670"/>']
     for i, (label, value) in enumerate(rows):
         y = 24 + i * (bar_h + gap)
         length = int(half * abs(value) / top) if value else 0
@@ -157,7 +154,7 @@ def diverging_chart(rows: list[tuple[str, Decimal]], title: str, unit: str) -> s
             parts.append(f'<text x="{x - 4}" y="{y + 13}" text-anchor="end">{shown}</text>')
         else:
             parts.append(f'<text x="{zero + length + 4}" y="{y + 13}">{shown}</text>')
-    parts.append("</svg>")
+    parts.append(CHART_END)
     return "".join(parts)
 
 
