@@ -543,6 +543,22 @@ def test_batch_report_lists_applicants_with_errors(policy: Any, evaluated: Any) 
     assert e013.count("<li><code>applicants[14].") == 3 and "</code>; <code>" not in errors
 
 
+def test_a_link_to_an_applicant_with_errors_opens_that_record_when_two_share_its_id(tmp_path: Path) -> None:
+    # two records with id E012: both sections had id="applicant-E012", and the second's error link opened the first
+    doc = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    first, second = (copy.deepcopy(a) for a in doc["applicants"] if a["id"] in ("E012", "E013"))
+    second["id"] = "E012"
+    apps = tmp_path / "apps.json"
+    apps.write_text(json.dumps({"applicants": [first, second]}, ensure_ascii=False), encoding="utf-8")
+    page = tmp_path / "r.html"
+    assert main(["report", str(POLICY), str(apps), "--lang", "en", "-o", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert re.findall(r'<h2 id="([^"]+)"', text) == ["applicant-E012", "applicant-E012-2"]
+    assert re.findall(r'<li><a href="#([^"]+)">E012</a>', text) == ["applicant-E012", "applicant-E012-2"]
+    second_link = text.split('href="#applicant-E012-2"')[1].split("</li></ul>")[0]
+    assert "softwre_investment" in second_link  # the second record's errors, under the link to it
+
+
 # ---------------------------------------------------------------------- the commands
 
 

@@ -189,11 +189,27 @@ def table(t: Table) -> list[str]:
     return [*wide([*out, "</tbody></table>"]), f'<p class="note">{escape(t.note)}</p>']
 
 
-def applicant_section(a: ApplicantReport, lang: str, rounding: str) -> list[str]:
+def anchors(applicants: tuple[ApplicantReport, ...]) -> list[str]:
+    """Each applicant section's anchor, from its id. Two records with one id get two anchors (the second
+    ``-2``), so that a link to the second, from the list of input errors, does not open the first."""
+    used: set[str] = set()
+    tried: dict[str, int] = {}  # the last suffix tried for an id: a batch of one id repeated stays linear
+    out = []
+    for a in applicants:
+        anchor = base = f"applicant-{a.decision.id}"
+        while anchor in used:
+            tried[base] = tried.get(base, 1) + 1
+            anchor = f"{base}-{tried[base]}"
+        used.add(anchor)
+        out.append(anchor)
+    return out
+
+
+def applicant_section(a: ApplicantReport, lang: str, rounding: str, anchor: str) -> list[str]:
     d = a.decision
     name = f" {d.name}" if d.name else ""
     kind = f" ({a.category.get(lang)})" if a.category else ""
-    out = [f'<h2 id="applicant-{escape(str(d.id))}">{word("applicant", lang)} {escape(str(d.id))}'
+    out = [f'<h2 id="{escape(anchor)}">{word("applicant", lang)} {escape(str(d.id))}'
            f"{escape(name)}{escape(kind)}</h2>"]
     if d.status == "error":
         out.append(f'<p class="label error">{word("errors", lang)}</p><ul class="errors">')
@@ -279,6 +295,7 @@ def render(report: Report, lang: str) -> str:
     single = not report.is_batch
     title = word("title", lang) if single else word("batch_title", lang)
     body = header(report, lang, title)
+    anchor = anchors(report.applicants)
     if not single:
         s = report.batch.summary
         body += [f"<h2>{word('summary', lang)}</h2>",
@@ -292,19 +309,19 @@ def render(report: Report, lang: str) -> str:
         counts = [(status_word(k, lang), Decimal(v)) for k, v in report.status_counts().items()]
         body.append(bar_chart(counts, word("by_status", lang)))
         body.append(f"<h3>{word('applicants_with_errors', lang)}</h3>")
-        errors = [a for a in report.applicants if a.decision.status == "error"]
+        errors = [(a, anchor[i]) for i, a in enumerate(report.applicants) if a.decision.status == "error"]
         if errors:
             body.append('<ul class="errors">')
             # each error on a line of its own: run together, "…(applicant E013, project P1);applicants[14]…" read as one
-            body += [f"<li><a href=\"#applicant-{escape(str(a.decision.id))}\">{escape(str(a.decision.id))}</a><ul>"
+            body += [f"<li><a href=\"#{escape(to)}\">{escape(str(a.decision.id))}</a><ul>"
                      + "".join(f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in a.decision.errors)
-                     + "</ul></li>" for a in errors]
+                     + "</ul></li>" for a, to in errors]
             body.append("</ul>")
         else:
             body.append(f"<p>{word('none', lang)}</p>")
         body += [f'<p class="warning">⚠ {escape(w.get(lang))}</p>' for w in s.warnings]
-    for a in report.applicants:
-        body += applicant_section(a, lang, report.plan.rounding_mode)
+    for a, to in zip(report.applicants, anchor):
+        body += applicant_section(a, lang, report.plan.rounding_mode, to)
     html_lang = "en" if lang == "en" else "zh-CN"
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{escape(title)}</title>\n'
