@@ -289,6 +289,12 @@ def test_an_applicant_with_an_input_error_shows_what_it_would_otherwise_get(poli
     assert decision.status == "error" and decision.total == 0  # the decision itself is unchanged
     zh = html.render(build(policy, evaluated, "E014"), "zh")
     assert "暂不计输入错误" in zh and "100,000.00" in zh
+    # on the page the reference table is set apart (dashed, muted) and its total says it is not granted: in bold,
+    # "合计 100,000.00" under a green "给予" read as the applicant's grant to anyone who skipped the caption
+    reference = zh.split("暂不计输入错误")[1]
+    assert '<table class="summary reference">' in reference and "<td colspan=\"4\">合计(仅供参考,不予给予)</td>" in reference
+    assert "table.reference" in zh and "Total (for reference only; nothing granted)" in html.render(
+        build(policy, evaluated, "E014"), "en")
     # a record that is not an object has no facts to decide: nothing is shown
     apps, batch = policy.run({"applicants": ["not an applicant"]})
     assert "Setting the input errors aside" not in markdown.render(report.build(policy.decider(), apps, batch), "en")

@@ -49,6 +49,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 table.allocation th.num { white-space: normal; }  /* a long heading ("Exact share = before × …") wraps, not the page */
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 tr.matched td { background: #dafbe1; font-weight: 700; }
+table.reference { border: 2px dashed var(--muted); } table.reference td, table.reference .status { color: var(--muted); }
 .status { font-weight: 600; white-space: nowrap; }
 .status.granted { color: var(--granted); } .status.superseded { color: var(--superseded); }
 .status.reduced_to_zero { color: var(--superseded); }
@@ -112,8 +113,10 @@ def header(report: Report, lang: str, title: str) -> list[str]:
     ]
 
 
-def summary_table(a: ApplicantReport, lang: str) -> list[str]:
-    out = ['<table class="summary">', "<thead><tr>",
+def summary_table(a: ApplicantReport, lang: str, reference: bool = False) -> list[str]:
+    """Project × measure → status and amounts, with the total. ``reference``: what an applicant with input
+    errors would otherwise get, set apart and with a total that says nothing is granted."""
+    out = [f'<table class="summary{" reference" if reference else ""}">', "<thead><tr>",
            f"<th>{word('project', lang)}</th><th>{word('measure', lang)}</th><th>{word('status', lang)}</th>",
            f"<th class=\"num\">{word('entitlement', lang)}</th><th class=\"num\">{word('amount', lang)}</th>",
            "</tr></thead><tbody>"]
@@ -122,7 +125,8 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
                    f"<td>{_status(r.status, lang)}</td>{_money_td(r.award.entitlement)}"
                    f"{_money_td(r.award.amount)}</tr>")
     out += [f'<tr><td>{escape(pid)}</td><td colspan="4">{word(what, lang)}</td></tr>' for pid, what in a.unlisted()]
-    out.append(f'<tr class="total"><td colspan="4">{word("total", lang)}</td>{_money_td(a.decision.total)}</tr>')
+    total = word("total_reference" if reference else "total", lang)
+    out.append(f'<tr class="total"><td colspan="4">{total}</td>{_money_td(a.decision.total)}</tr>')
     out.append("</tbody></table>")
     return wide(out)
 
@@ -217,7 +221,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, anchor: str)
         out.append("</ul>")
         if a.otherwise is not None:
             out += [f'<p class="label otherwise">{escape(a.otherwise.otherwise_caption(lang))}</p>',
-                    *summary_table(a.otherwise, lang)]
+                    *summary_table(a.otherwise, lang, reference=True)]
         return out
     if not a.awards:
         return out + [f"<p>{word('no_awards', lang)}</p>"]

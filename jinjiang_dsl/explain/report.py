@@ -47,6 +47,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "amount": ("金额(元)", "Amount (yuan)"),
     "entitlement": ("可得(元)", "Entitlement (yuan)"),
     "total": ("合计", "Total"),
+    "total_reference": ("合计(仅供参考,不予给予)", "Total (for reference only; nothing granted)"),
     "clause": ("条款", "Clause"),
     "computation": ("计算过程", "Computation"),
     "notes": ("适用的解释", "Interpretations that apply"),
