@@ -323,7 +323,7 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
         if a is None or b is None:
             m = b or a
             assert m is not None
-            title = _same(f"{m.title.zh} / {m.title.en}")
+            title = Label(m.title.zh, m.title.en)
             changes.append(Change(f"measure {mid}", a.line if a else None, b.line if b else None,
                                   _same("") if a is None else title, _same("") if b is None else title))
             continue
@@ -351,5 +351,5 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
 
 
 def _same(text: str) -> Label:
-    """Text that reads the same in both languages (figures, dates, a title given in both)."""
+    """Text that reads the same in both languages (figures, dates, ids)."""
     return Label(text, text)

@@ -160,6 +160,27 @@ def test_impact_writes_the_amounts_of_categories_and_tiers_as_its_language_write
     assert tiers and "50家以上: 350,000}" in tiers[0]["after"] and "50家以上: 35万}" in tiers[0]["after_zh"]
 
 
+def test_a_measure_taken_away_is_named_in_the_reports_language(tmp_path: Path) -> None:
+    # S7 without measure 6.1: the English page's "Before" read "示范生产线奖励 / Demonstration-line award", the
+    # Chinese page the same, and the JSON's before (English) and before_zh (Chinese) both held the two titles
+    shape = ROOT / "policies" / "shapes" / "s07_highest_among.pol"
+    source = shape.read_text(encoding="utf-8")
+    old, new = tmp_path / "old.pol", tmp_path / "new.pol"
+    old.write_text(source[:source.index("\nexample ")] + "\n", encoding="utf-8")
+    line = source.index("measure 6.1 ")
+    new.write_text(source[:line] + source[source.index("measure 6.2 "):source.index("\nexample ")].replace(
+        "among 4, 6.1, 6.2", "among 4, 6.2") + "\n", encoding="utf-8")
+    apps, out = tmp_path / "apps.json", tmp_path / "impact.json"
+    apps.write_text('{"applicants": [{"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "demo_line": true}]}]}',
+                    encoding="utf-8")
+    assert main(["impact", str(old), str(new), str(apps), "-o", str(out)]) == 0
+    removed = next(c for c in json.loads(out.read_text(encoding="utf-8"))["policy_changes"] if c["what"] == "measure 6.1")
+    assert (removed["before"], removed["before_zh"], removed["after"]) == ("Demonstration-line award", "示范生产线奖励", "")
+    page = tmp_path / "impact.html"
+    assert main(["impact", str(old), str(new), str(apps), "--lang", "en", "-o", str(page)]) == 0
+    assert "<td>Demonstration-line award</td><td>—</td>" in page.read_text(encoding="utf-8")
+
+
 def test_impact_on_a_terminal_shows_a_conditions_brackets_and_never_cuts_a_change_short(tmp_path: Path,
                                                                                        capsys: Any) -> None:
     source = JINJIANG.read_text(encoding="utf-8")
