@@ -52,6 +52,17 @@ def printed_text(page: Path, workdir: Path) -> str:
     return subprocess.run([tool, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
+
+def fonts(pdf: Path) -> list[str]:
+    """The fonts a PDF embeds, by name (pdffonts), e.g. 'AAAAAA+NotoSansCJK-Regular'."""
+    tool = shutil.which("pdffonts")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdffonts is not installed (.ci/run installs poppler-utils)")
+        pytest.skip("pdffonts is not installed (apt-get install poppler-utils)")
+    listing = subprocess.run([tool, str(pdf)], check=True, capture_output=True, text=True).stdout
+    return [line.split()[0] for line in listing.splitlines()[2:] if line.strip()]
+
 # counts the tables wider than the page's column, once laid out, into an element --dump-dom shows
 _OVERFLOW = ('<script>addEventListener("load", () => { const right = document.body.getBoundingClientRect().right;'
              ' const n = [...document.querySelectorAll("table")].filter(t => t.getBoundingClientRect().right > right + 1)'

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import overflowing_tables, printed_text, screenshot, sticking_out
+from browser import fonts, overflowing_tables, printed_text, screenshot, sticking_out
 
 from jinjiang_dsl.cli import main
 
@@ -36,6 +36,8 @@ def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> 
     assert pages > 1 and f"page {pages} of {pages}" in text
     policy_sha = hashlib.sha256(POLICY.read_bytes()).hexdigest()[:12]
     assert text.count(f"Report id {report_id.group(1)} · policy {policy_sha} · input ") >= pages
+    # in the page's own typeface: the running header and the page numbers were set in the browser's default serif
+    assert not [f for f in fonts(tmp_path / "E004.pdf") if "Serif" in f]
     # R2's reduction as a table a person can redo, and the rules across measures cited with their clause
     assert ("[R2] Enterprise annual cap · 2023: 900,000 yuan exceeds 650,000 yuan; reduced pro rata "
             "(largest remainder, in units of fen)") in text

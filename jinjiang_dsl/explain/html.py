@@ -22,13 +22,15 @@ from .report import (
     word,
 )
 
-CSS = """
+# the page's typeface, named again in the printed page's margins, which do not inherit it from the body
+FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif'
+
+CSS = f"\nbody {{ font-family: {FONTS}; }}" + """
 @page { size: A4; margin: 14mm 12mm; }
 :root { --ink: #1b1f24; --muted: #5b6670; --line: #d5dbe1; --granted: #1a7f37; --superseded: #9a6700;
         --not: #6e7781; --referred: #0969da; --out: #8250df; --error: #cf222e; }
 * { box-sizing: border-box; }
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-       system-ui, sans-serif; color: var(--ink); margin: 0 auto; max-width: 190mm; padding: 12px;
+body { color: var(--ink); margin: 0 auto; max-width: 190mm; padding: 12px;
        font-size: 10.5pt; line-height: 1.5; }
 h1 { font-size: 17pt; margin: 0 0 6px; }
 h2 { font-size: 13.5pt; border-bottom: 2px solid var(--ink); padding-bottom: 3px; margin-top: 22px; }
@@ -340,5 +342,5 @@ def print_margins(report: Report, lang: str) -> str:
             + (f" · {word('input_short', lang)} {report.batch.input_sha256[:12]}" if report.batch.input_sha256 else "")
             + f" · jinjiang-dsl {__version__}")
     page = word("page", lang).replace("{page}", '" counter(page) "').replace("{pages}", '" counter(pages) "')
-    return (f'\n@page {{ @top-left {{ content: "{head}"; font-size: 7.5pt; color: #5b6670; }}\n'
-            f'  @bottom-right {{ content: "{page}"; font-size: 8pt; color: #5b6670; }} }}\n')
+    return (f'\n@page {{ @top-left {{ content: "{head}"; font-family: {FONTS}; font-size: 7.5pt; color: #5b6670; }}\n'
+            f'  @bottom-right {{ content: "{page}"; font-family: {FONTS}; font-size: 8pt; color: #5b6670; }} }}\n')
