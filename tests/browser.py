@@ -85,7 +85,7 @@ def overflowing_tables(page: Path, workdir: Path, width: int = 1200) -> int:
 
 
 # lists what sticks out of the window sideways, outside a box that scrolls on its own: the page, then each element;
-# then each chart shrunk to fit, its text too small to read
+# then each chart shrunk to fit, its text too small to read; then each figure whose unit went to the next line
 _WIDE = ('<script>addEventListener("load", () => { const w = document.documentElement.clientWidth;'
          ' const scrolls = e => e && (getComputedStyle(e).overflowX === "auto" || scrolls(e.parentElement));'
          ' const out = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1'
@@ -94,13 +94,18 @@ _WIDE = ('<script>addEventListener("load", () => { const w = document.documentEl
          ' if (document.documentElement.scrollWidth > w) out.unshift("the page scrolls sideways");'
          ' for (const c of document.querySelectorAll("svg")) { const k = c.getBoundingClientRect().width / c.width.baseVal.value;'
          ' if (k < 0.85) out.push("chart drawn at " + Math.round(100 * k) + "%: " + c.querySelector("title").textContent); }'
+         ' const text = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); let node;'
+         ' while ((node = text.nextNode())) { for (const m of node.data.matchAll(/\\d[ \\u00a0](元|分|yuan|fen)/g)) {'
+         ' const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);'
+         ' const lines = [...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top));'
+         ' if (new Set(lines).size > 1) out.push("figure and unit on two lines: " + node.data.slice(m.index - 20, m.index + 8)); } }'
          ' parent.document.getElementById("wide").textContent = JSON.stringify(out); });</script>')
 
 
 def sticking_out(page: Path, workdir: Path, width: int = 390) -> list[str]:
     """What of the page sticks out of a phone's screen ``width`` pixels wide, so that the page itself
     scrolls sideways (a table that scrolls in its own box does not count), and each chart drawn much smaller than
-    its size, its 10-pixel text shrunk with it. The page is shown in a frame
+    its size, its 10-pixel text shrunk with it, and each figure split from its unit ("650,000" | "yuan"). The page is shown in a frame
     of that width (a headless window is never narrower than 500 pixels), from a copy with a script that measures."""
     frame = html.escape(page.read_text(encoding="utf-8").replace("</body>", _WIDE + "</body>"), quote=True)
     probe = workdir / (page.stem + ".phone.html")

@@ -660,6 +660,8 @@ def test_rules_across_measures_are_cited_and_their_steps_tagged(policy: Any, eva
     assert "解释 I-9" not in cited  # the interpretations are listed with each award
     page = html.render(build(policy, evaluated, "E004"), "en")
     assert "<li><strong>R2 Enterprise annual cap</strong> — Clause “closing paragraph 1” 「结尾段一」<blockquote" in page
+    assert "headroom <span class=\"fig\">650,000 yuan</span> (" in page  # a figure and its unit on one line
+    page = re.sub(r'<span class="fig">([^<]*)</span>', r"\1", page)
     assert ('<li><span class="who">S2 · 2.1</span>: Enterprise annual cap: headroom 650,000 yuan (contribution to '
             'municipal finances this year 650,000 − other municipal subsidies this year 0); 900,000 yuan in 2023 exceeds '
             'it, so grants are reduced pro rata: 300,000 × 650,000 ÷ 900,000 = 216,666.666667') in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from decimal import Decimal
 from html import escape
@@ -47,6 +48,7 @@ table.allocation caption { caption-side: top; text-align: left; font-weight: 600
 table.allocation td:first-child, table.allocation th:first-child, table.allocation th:nth-last-child(2) {
   white-space: nowrap; }  /* the claim, and the +1 column, each on one line */
 p.note { color: var(--muted); margin: 0 0 10px; }
+span.fig { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.allocation th.num { white-space: normal; }  /* a long heading ("Exact share = before × …") wraps, not the page */
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
@@ -78,6 +80,15 @@ svg.chart { max-width: 100%; min-width: var(--least); height: auto; }
   /* a table whole on one page, with its caption and the note under it, where it fits; never a row cut */
   table, tr, li, blockquote { break-inside: avoid; } div.wide + p.note { break-before: avoid; } }
 """
+
+
+_FIGURE = re.compile(r"(?<![\w.,])([−+]?\d[\d,]*(?:\.\d+)?) (元|分|yuan\b|fen\b)")
+
+
+def prose(text: str) -> str:
+    """Text escaped, with each figure kept on one line with its unit: a line that ends "headroom 650,000" and a
+    next that begins "yuan" is misread. The space stays a space (copied, the text is as written)."""
+    return _FIGURE.sub(r'<span class="fig">\1 \2</span>', escape(text))
 
 
 def _status(status: str, lang: str) -> str:
@@ -147,19 +158,19 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     amount = f" {money(a.amount)} {word('yuan', lang)}" if r.status == "granted" else ""
     out = [f'<section class="award {r.status}">',
            f"<h3>{escape(r.where(lang))} · {m.id} {escape(m.title.get(lang))} — {_status(r.status, lang)}"
-           f"{escape(amount)}</h3>",
+           f"{prose(amount)}</h3>",
            f'<p class="label">{clause(m.clause, m.clause_en, lang)}</p>']
     if m.quote:
         out.append(f"<blockquote lang=\"zh\">{escape(m.quote)}</blockquote>")
     out.append(f'<p class="label">{word("computation", lang)}</p><ol class="steps">')
-    out += [f"<li>{escape(r.tagged(s, lang))}</li>" for s in r.steps]
+    out += [f"<li>{prose(r.tagged(s, lang))}</li>" for s in r.steps]
     out.append("</ol>")
     if r.notes:
         out.append(f'<p class="label">{word("notes", lang)}</p><ul class="notes">')
-        out += [f"<li>{escape(sentence(s, lang))}</li>" for s in r.notes]
+        out += [f"<li>{prose(sentence(s, lang))}</li>" for s in r.notes]
         out.append("</ul>")
     for w in a.warnings:
-        out.append(f'<p class="warning">⚠ {escape(sentence(w, lang))}</p>')
+        out.append(f'<p class="warning">⚠ {prose(sentence(w, lang))}</p>')
     if r.tier_rows:
         out.append(f'<p class="label">{word("tier_table", lang)}</p>')
         tiers = ['<table class="tiers"><thead><tr>',
@@ -174,11 +185,11 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
         out += wide([*tiers, "</tbody></table>"])
     if r.why_not:
         out.append(f'<p class="label">{word("why_not", lang)}</p><ul class="why-not">')
-        out += [f"<li>{escape(sentence(s, lang))}</li>" for s in r.why_not]
+        out += [f"<li>{prose(sentence(s, lang))}</li>" for s in r.why_not]
         out.append("</ul>")
     if r.changes:
         out.append(f'<p class="label">{word("what_would_change", lang)}</p><ul class="change">')
-        out += [f"<li>{escape(change_text(c, lang))}</li>" for c in r.changes]
+        out += [f"<li>{prose(change_text(c, lang))}</li>" for c in r.changes]
         out.append("</ul>")
     out.append("</section>")
     return out
@@ -189,10 +200,10 @@ def table(t: Table) -> list[str]:
         cls = ' class="num"' if numeric else ""
         return f"<{tag}{cls}>{escape(text)}</{tag}>"
 
-    out = ['<table class="allocation">', f"<caption>{escape(t.caption)}</caption>",
+    out = ['<table class="allocation">', f"<caption>{prose(t.caption)}</caption>",
            "<thead><tr>" + "".join(cell("th", h, n) for h, n in zip(t.head, t.numeric)) + "</tr></thead><tbody>"]
     out += ["<tr>" + "".join(cell("td", c, n) for c, n in zip(row, t.numeric)) + "</tr>" for row in t.rows]
-    return [*wide([*out, "</tbody></table>"]), f'<p class="note">{escape(t.note)}</p>']
+    return [*wide([*out, "</tbody></table>"]), f'<p class="note">{prose(t.note)}</p>']
 
 
 def anchors(applicants: tuple[ApplicantReport, ...]) -> list[str]:
@@ -222,7 +233,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, anchor: str)
         out += [f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in d.errors]
         out.append("</ul>")
         if a.otherwise is not None:
-            out += [f'<p class="label otherwise">{escape(a.otherwise.otherwise_caption(lang))}</p>',
+            out += [f'<p class="label otherwise">{prose(a.otherwise.otherwise_caption(lang))}</p>',
                     *summary_table(a.otherwise, lang, reference=True)]
         return out
     if not a.awards:
@@ -238,14 +249,14 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, anchor: str)
         out.append(f'<p class="label">{word("rules_applied", lang)}</p><ul class="rules">')
         for rule in a.rules:
             quote = f'<blockquote lang="zh">{escape(rule.quote)}</blockquote>' if rule.quote else ""
-            steps = "".join(f"<li><span class=\"who\">{escape(who)}</span>: {escape(text)}</li>"
+            steps = "".join(f"<li><span class=\"who\">{escape(who)}</span>: {prose(text)}</li>"
                             for who, text in a.rule_steps(rule.id, lang))
             out.append(f"<li><strong>{escape(rule.id)} {escape(rule.title.get(lang))}</strong> — "
                        f"{clause(rule.clause, rule.clause_en, lang)}{quote}<ul class=\"steps\">{steps}</ul></li>")
         out.append("</ul>")
     if a.rule_changes:
         out.append(f'<p class="label">{word("rules", lang)} — {word("what_would_change", lang)}</p><ul>')
-        out += [f"<li>{escape(change_text(c, lang))}</li>" for c in a.rule_changes]
+        out += [f"<li>{prose(change_text(c, lang))}</li>" for c in a.rule_changes]
         out.append("</ul>")
     return out
 
@@ -306,7 +317,7 @@ def render(report: Report, lang: str) -> str:
         s = report.batch.summary
         body += [f"<h2>{word('summary', lang)}</h2>",
                  f"<p>{word('applicants_n', lang)}: {s.applicants} · {word('total', lang)}: "
-                 f"<strong>{money(s.total)}</strong> {word('yuan', lang)}</p>"]
+                 f"<span class=\"fig\"><strong>{money(s.total)}</strong> {word('yuan', lang)}</span></p>"]
         by_measure = [(f"{mid} {report.plan.measure(mid).title.get(lang)}", v) for mid, v in s.by_measure.items()]
         body.append(bar_chart(by_measure, word("by_measure", lang), " " + word("yuan", lang)))
         if s.by_payer:  # what each treasury must budget (cost sharing)
@@ -325,7 +336,7 @@ def render(report: Report, lang: str) -> str:
             body.append("</ul>")
         else:
             body.append(f"<p>{word('none', lang)}</p>")
-        body += [f'<p class="warning">⚠ {escape(w.get(lang))}</p>' for w in s.warnings]
+        body += [f'<p class="warning">⚠ {prose(w.get(lang))}</p>' for w in s.warnings]
     for a, to in zip(report.applicants, anchor):
         body += applicant_section(a, lang, report.plan.rounding_mode, to)
     html_lang = "en" if lang == "en" else "zh-CN"

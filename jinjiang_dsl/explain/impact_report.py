@@ -176,8 +176,8 @@ def render_html(impact: Impact, lang: str) -> str:
     else:
         body.append(f"<p>{w('no_changes', lang)}</p>")
     before, after = impact.total
-    body.append(f"<h2>{w('total', lang)}</h2><p>{_money(before)} → <strong>{_money(after)}</strong>{yuan} "
-                f"({escape(_signed(after - before))}{yuan})</p>")
+    body.append(f"<h2>{w('total', lang)}</h2><p>{_money(before)} → <span class=\"fig\"><strong>{_money(after)}</strong>"
+                f"{yuan}</span> <span class=\"fig\">({escape(_signed(after - before))}{yuan})</span></p>")
     for key, table in (("by_measure", impact.by_measure), ("by_payer", impact.by_payer), ("by_year", impact.by_year)):
         if table:
             body.append(f"<h3>{w(key, lang)}</h3>")
