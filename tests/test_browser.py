@@ -111,6 +111,20 @@ def test_on_a_phone_only_a_wide_table_scrolls_sideways_not_the_page(command: str
     assert sticking_out(page, tmp_path) == []
 
 
+def test_printed_impact_keeps_each_table_with_its_chart(tmp_path: Path) -> None:
+    # on A4 the table "By year" ended page 1 and its chart "Change · by year" began page 2; in Chinese the
+    # heading "申请人" and its counts ended a page, the chart of the sizes of change the next
+    raised = tmp_path / "raised.pol"
+    raised.write_text(POLICY.read_text(encoding="utf-8").replace("amount 20% of investment", "amount 25% of investment"),
+                      encoding="utf-8")
+    page = tmp_path / "impact.html"
+    assert main(["impact", str(POLICY), str(raised), str(EXAMPLES), "--lang", "en", "-o", str(page)]) == 0
+    pages = [flat(p) for p in printed_text(page, tmp_path).split("\f")]
+    for heading, chart in (("By measure", "Change · by measure"), ("By year", "Change · by year"),
+                           ("Applicants gain 2", "By size of change (yuan)")):
+        assert any(heading in p and chart in p for p in pages), (heading, chart)
+
+
 def test_docs_screenshot_is_current(tmp_path: Path) -> None:
     """docs/report-screenshot.png shows the report of applicant E004; regenerate it with
     `python tests/browser_screenshot.py` when the report changes."""

@@ -78,7 +78,7 @@ svg.chart { max-width: 100%; min-width: var(--least); height: auto; }
 @media print { body { max-width: none; padding: 0; } h2, h3, p.label { break-after: avoid; }
   div.wide { overflow: visible; } svg.chart { min-width: 0; }
   /* a table whole on one page, with its caption and the note under it, where it fits; never a row cut */
-  table, tr, li, blockquote { break-inside: avoid; } div.wide + p.note { break-before: avoid; } }
+  table, tr, li, blockquote, svg.chart, section.keep { break-inside: avoid; } div.wide + p.note { break-before: avoid; } }
 """
 
 

@@ -159,7 +159,8 @@ def diverging_chart(rows: list[tuple[str, Decimal]], title: str, unit: str) -> s
 
 
 def render_html(impact: Impact, lang: str) -> str:
-    """The impact as one HTML page: the policy changes first, then the money, then the applicants."""
+    """The impact as one HTML page: the policy changes first, then the money, then the applicants. Each heading,
+    its table and its chart make a section kept whole on a printed page where it fits."""
     yuan = " " + w("yuan", lang)
     body = [f"<h1>{escape(w('title', lang))}</h1>",
             f"<p>{escape(names(impact, lang))} · {w('engine', lang)}: "
@@ -180,7 +181,7 @@ def render_html(impact: Impact, lang: str) -> str:
                 f"{yuan}</span> <span class=\"fig\">({escape(_signed(after - before))}{yuan})</span></p>")
     for key, table in (("by_measure", impact.by_measure), ("by_payer", impact.by_payer), ("by_year", impact.by_year)):
         if table:
-            body.append(f"<h3>{w(key, lang)}</h3>")
+            body.append(f'<section class="keep"><h3>{w(key, lang)}</h3>')
             rows = ["<table><tr><th></th>" + "".join(f'<th class="num">{in_yuan(k, lang)}</th>'
                                                      for k in ("before", "after", "change")) + "</tr>"]
             short = (lambda k: impact.payer(k).get(lang)) if key == "by_payer" else str  # a chart's bar
@@ -189,19 +190,19 @@ def render_html(impact: Impact, lang: str) -> str:
                      f'<td class="num">{escape(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
             body += wide([*rows, "</table>"])
             body.append(diverging_chart([(short(k), b - a) for k, (a, b) in table.items()],
-                                        f"{w('change', lang)} · {w(key, lang).lower()}", yuan))
-    body.append(f"<h2>{w('applicants', lang)}</h2><p>{counts(impact, lang, ' · ')}</p>")
+                                        f"{w('change', lang)} · {w(key, lang).lower()}", yuan) + "</section>")
+    body.append(f'<section class="keep"><h2>{w("applicants", lang)}</h2><p>{counts(impact, lang, " · ")}</p>')
     # those that changed, by how much: the unchanged, counted just above, would dwarf every other bar
     body.append(bar_chart([(band.get(lang), Decimal(n)) for band, n in impact.bands if band.zh != "0"],
-                          in_yuan("bands", lang)))
+                          in_yuan("bands", lang)) + "</section>")
     if impact.largest:
-        body.append(f"<h3>{w('largest', lang)}</h3>")
+        body.append(f'<section class="keep"><h3>{w("largest", lang)}</h3>')
         rows = [f"<table><tr><th>{w('id', lang)}</th>" + "".join(
             f'<th class="num">{in_yuan(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>"]
         rows += [f'<tr><td>{escape(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
                  f'<td class="num">{_money(m.after)}</td><td class="num">{escape(_signed(m.delta))}</td></tr>'
                  for m in impact.largest]
-        body += wide([*rows, "</table>"])
+        body += [*wide([*rows, "</table>"]), "</section>"]
     html_lang = "en" if lang == "en" else "zh-CN"
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
