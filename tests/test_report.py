@@ -646,6 +646,29 @@ def test_the_english_batch_chart_has_room_for_its_labels(policy: Any, evaluated:
                for w, h in re.findall(r'<svg [^>]*width="(\d+)" height="(\d+)"', page))
 
 
+def test_a_chart_has_room_for_large_figures_beside_its_bars() -> None:
+    # a batch's total of 123,456,789,012.34 yuan was drawn past the chart's right edge and cut to "123,456,789,01",
+    # a fall of 9,800,000,000 yuan written leftwards over the bar labels: each text now within the chart, none
+    # over another on its line
+    from jinjiang_dsl.explain.html import _text_width, bar_chart
+    from jinjiang_dsl.explain.impact_report import diverging_chart
+    for svg in (bar_chart([("1.1 Measure", Decimal("123456789012.34")), ("2", Decimal(5))], "Granted", " yuan"),
+                bar_chart([("granted", Decimal(12345678901))], "Awards"),
+                diverging_chart([("1.1", Decimal("13500000000.00")), ("1.2", Decimal("-9800000000.00"))], "Change", " 元")):
+        width = int(re.search(r'<svg [^>]*width="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+        lines: dict[str, list[tuple[float, float]]] = {}
+        for x, y, extra, text in re.findall(r'<text x="(-?\d+)" y="(\d+)"([^>]*)>(?:<title>[^<]*</title>)?([^<]*)</text>',
+                                            svg):
+            size = _text_width(text)
+            end = 'text-anchor="end"' in extra
+            lines.setdefault(y, []).append((int(x) - size, int(x)) if end else (int(x), int(x) + size))
+        assert len(lines) == svg.count("<rect") + 1  # the title's, and each bar's
+        for spans in lines.values():
+            spans.sort()
+            assert spans[0][0] >= 0 and spans[-1][1] <= width, (spans, width)
+            assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans
+
+
 def test_rules_across_measures_are_cited_and_their_steps_tagged(policy: Any, evaluated: Any) -> None:
     text = markdown.render(build(policy, evaluated, "E004"), "zh")
     cited = text.split("### 适用的跨措施规则", 1)[1]

@@ -289,21 +289,24 @@ CHART_END = "</svg></div>"
 def bar_chart(rows: list[tuple[str, Decimal]], title: str, unit: str = "") -> str:
     """A horizontal bar chart as inline SVG: one bar per row, its value written beside it. The label
     column is as wide as the longest label needs (up to a limit; a longer one is cut with "…", and
-    whole in its tooltip), so English labels are not clipped."""
+    whole in its tooltip), so English labels are not clipped; the room right of the bars as wide as the widest
+    figure needs, so that a large one is never cut at the chart's edge."""
     label_w = math.ceil(min(max((_text_width(label) for label, _ in rows), default=0.0) + 12, 420))
-    width, bar_h, gap = label_w + 390, 18, 6
+    shown = [(f"{value:,.2f}" if unit else f"{value:,}") + unit for _, value in rows]
+    room = math.ceil(max(max((_text_width(s) for s in shown), default=0.0) + 12, 110))
+    bars, bar_h, gap = 280, 18, 6
+    width = label_w + bars + room
     height = len(rows) * (bar_h + gap) + 28
     top = max((v for _, v in rows), default=Decimal(0)) or Decimal(1)
     parts = chart_open(width, height, title)
     for i, (label, value) in enumerate(rows):
         y = 24 + i * (bar_h + gap)
-        w = int((width - label_w - 110) * value / top) if value else 0  # pixels, from the exact ratio
+        w = int(bars * value / top) if value else 0  # pixels, from the exact ratio
         shown_label = _fit(label, label_w - 12)
         parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">'
                      f"<title>{escape(label)}</title>{escape(shown_label)}</text>")
         parts.append(f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" fill="#2f81f7"/>')
-        shown = f"{value:,.2f}" if unit else f"{value:,}"
-        parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{escape(shown)}{escape(unit)}</text>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{escape(shown[i])}</text>')
     parts.append(CHART_END)
     return "".join(parts)
 

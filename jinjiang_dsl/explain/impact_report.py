@@ -133,9 +133,13 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
 
 
 def diverging_chart(rows: list[tuple[str, Decimal]], title: str, unit: str) -> str:
-    """Bars to the left for a fall and to the right for a rise, from one zero line, as inline SVG."""
+    """Bars to the left for a fall and to the right for a rise, from one zero line, as inline SVG. On either
+    side, room for the widest figure beside the longest bar: a large one is not cut at the edge, nor written
+    over the labels."""
     label_w = math.ceil(min(max((_text_width(label) for label, _ in rows), default=0.0) + 12, 320))
-    bar_h, gap, half, room = 18, 6, 200, 130  # room: for a figure beside the longest bar, on either side
+    shown = [_signed(value) + unit for _, value in rows]
+    bar_h, gap, half = 18, 6, 200
+    room = math.ceil(max(max((_text_width(s) for s in shown), default=0.0) + 10, 130))
     zero = label_w + room + half
     width = zero + half + room
     height = len(rows) * (bar_h + gap) + 28
@@ -149,11 +153,10 @@ def diverging_chart(rows: list[tuple[str, Decimal]], title: str, unit: str) -> s
                      f"{escape(_fit(label, label_w - 12))}</text>")
         parts.append(f'<rect x="{x}" y="{y}" width="{max(length, 1)}" height="{bar_h}" '
                      f'fill="{"#cf222e" if value < 0 else "#2f81f7"}"/>')
-        shown = escape(_signed(value) + unit)
         if value < 0:
-            parts.append(f'<text x="{x - 4}" y="{y + 13}" text-anchor="end">{shown}</text>')
+            parts.append(f'<text x="{x - 4}" y="{y + 13}" text-anchor="end">{escape(shown[i])}</text>')
         else:
-            parts.append(f'<text x="{zero + length + 4}" y="{y + 13}">{shown}</text>')
+            parts.append(f'<text x="{zero + length + 4}" y="{y + 13}">{escape(shown[i])}</text>')
     parts.append(CHART_END)
     return "".join(parts)
 
