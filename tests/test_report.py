@@ -549,6 +549,20 @@ def test_batch_report_lists_applicants_with_errors(policy: Any, evaluated: Any) 
     assert e013.count("<li><code>applicants[14].") == 3 and "</code>; <code>" not in errors
 
 
+def test_html_shows_a_bidirectional_override_from_the_input_and_does_not_obey_it(tmp_path: Path) -> None:
+    # a project id "S\u202e1" reversed on the page the rest of each sentence naming it ("…claim (300,000 yuan)"
+    # read backwards), and a name ending in U+202E the applicant's heading; the terminal and Markdown show it
+    doc = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    e004 = next(a for a in doc["applicants"] if a["id"] == "E004")
+    e004["name"] += "\u202e"
+    e004["projects"][1]["id"] = "S\u202e1"
+    apps, page = tmp_path / "apps.json", tmp_path / "e.html"
+    apps.write_text(json.dumps({"applicants": [e004]}, ensure_ascii=False), encoding="utf-8")
+    assert main(["explain", str(POLICY), str(apps), "--lang", "en", "-o", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "\u202e" not in text and "<td>S\\u202e1</td>" in text and "晋江某工业互联网平台公司\\u202e (" in text
+
+
 def test_a_link_to_an_applicant_with_errors_opens_that_record_when_two_share_its_id(tmp_path: Path) -> None:
     # two records with id E012: both sections had id="applicant-E012", and the second's error link opened the first
     doc = json.loads(EXAMPLES.read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from html import escape
 
 from .. import __version__
+from ..safe_text import visible
 from .report import (
     ApplicantReport,
     AwardReport,
@@ -82,17 +83,23 @@ svg.chart { max-width: 100%; min-width: var(--least); height: auto; }
 """
 
 
+def safe(text: str) -> str:
+    """Text for the page, escaped, with each control and bidirectional character shown as an escape (``\\u202e``),
+    never obeyed: an override in a project's id reversed the rest of its sentence on the page, figures included."""
+    return escape(visible(text))
+
+
 _FIGURE = re.compile(r"(?<![\w.,])([−+]?\d[\d,]*(?:\.\d+)?) (元|分|yuan\b|fen\b)")
 
 
 def prose(text: str) -> str:
     """Text escaped, with each figure kept on one line with its unit: a line that ends "headroom 650,000" and a
     next that begins "yuan" is misread. The space stays a space (copied, the text is as written)."""
-    return _FIGURE.sub(r'<span class="fig">\1 \2</span>', escape(text))
+    return _FIGURE.sub(r'<span class="fig">\1 \2</span>', safe(text))
 
 
 def _status(status: str, lang: str) -> str:
-    return f'<span class="status {status}">{escape(status_word(status, lang))}</span>'
+    return f'<span class="status {status}">{safe(status_word(status, lang))}</span>'
 
 
 def _money_td(value: Decimal | None) -> str:
@@ -107,15 +114,15 @@ def wide(table: list[str]) -> list[str]:
 
 def _hash(digest: str) -> str:
     """A SHA-256 that breaks, if the column is narrow, only in its middle: not with one digit left alone."""
-    return f'<code class="hash">{escape(digest[:32])}<wbr>{escape(digest[32:])}</code>'
+    return f'<code class="hash">{safe(digest[:32])}<wbr>{safe(digest[32:])}</code>'
 
 
 def header(report: Report, lang: str, title: str) -> list[str]:
     p = report.plan
     return [
-        f"<h1>{escape(title)}</h1>",
+        f"<h1>{safe(title)}</h1>",
         '<dl class="meta">',
-        f"<dt>{word('policy', lang)}</dt><dd>{escape(p.name.get(lang))}</dd>",
+        f"<dt>{word('policy', lang)}</dt><dd>{safe(p.name.get(lang))}</dd>",
         f"<dt>{word('sha', lang)}</dt><dd>{_hash(p.source_sha256)}</dd>",
         *([f"<dt>{word('input_sha', lang)}</dt><dd>{_hash(report.batch.input_sha256)}</dd>"]
           if report.batch.input_sha256 else []),
@@ -134,10 +141,10 @@ def summary_table(a: ApplicantReport, lang: str, reference: bool = False) -> lis
            f"<th class=\"num\">{word('entitlement', lang)}</th><th class=\"num\">{word('amount', lang)}</th>",
            "</tr></thead><tbody>"]
     for r in a.awards:
-        out.append(f"<tr><td>{escape(r.where(lang))}</td><td>{r.measure.id} {escape(r.measure.title.get(lang))}</td>"
+        out.append(f"<tr><td>{safe(r.where(lang))}</td><td>{r.measure.id} {safe(r.measure.title.get(lang))}</td>"
                    f"<td>{_status(r.status, lang)}</td>{_money_td(r.award.entitlement)}"
                    f"{_money_td(r.award.amount)}</tr>")
-    out += [f'<tr><td>{escape(pid)}</td><td colspan="4">{word(what, lang)}</td></tr>' for pid, what in a.unlisted()]
+    out += [f'<tr><td>{safe(pid)}</td><td colspan="4">{word(what, lang)}</td></tr>' for pid, what in a.unlisted()]
     total = word("total_reference" if reference else "total", lang)
     out.append(f'<tr class="total"><td colspan="4">{total}</td>{_money_td(a.decision.total)}</tr>')
     out.append("</tbody></table>")
@@ -149,19 +156,19 @@ def clause(name: str, en: str, lang: str) -> str:
     in a proportional font, a clause named 一 reads as a dash itself ("Clause —"). In English the drafter's
     name comes first, in quotes."""
     if lang == "zh":
-        return f"{word('clause', lang)}「{escape(name)}」"
-    return f"{word('clause', lang)} " + (f"“{escape(en)}” " if en else "") + f"「{escape(name)}」"
+        return f"{word('clause', lang)}「{safe(name)}」"
+    return f"{word('clause', lang)} " + (f"“{safe(en)}” " if en else "") + f"「{safe(name)}」"
 
 
 def award_section(r: AwardReport, lang: str) -> list[str]:
     m, a = r.measure, r.award
     amount = f" {money(a.amount)} {word('yuan', lang)}" if r.status == "granted" else ""
     out = [f'<section class="award {r.status}">',
-           f"<h3>{escape(r.where(lang))} · {m.id} {escape(m.title.get(lang))} — {_status(r.status, lang)}"
+           f"<h3>{safe(r.where(lang))} · {m.id} {safe(m.title.get(lang))} — {_status(r.status, lang)}"
            f"{prose(amount)}</h3>",
            f'<p class="label">{clause(m.clause, m.clause_en, lang)}</p>']
     if m.quote:
-        out.append(f"<blockquote lang=\"zh\">{escape(m.quote)}</blockquote>")
+        out.append(f"<blockquote lang=\"zh\">{safe(m.quote)}</blockquote>")
     out.append(f'<p class="label">{word("computation", lang)}</p><ol class="steps">')
     out += [f"<li>{prose(r.tagged(s, lang))}</li>" for s in r.steps]
     out.append("</ol>")
@@ -180,8 +187,8 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
         for t in r.tier_rows:
             cls = ' class="matched"' if t.matched else ""
             mark = f"← {word('matched', lang)}" if t.matched else ""
-            tiers.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{escape(t.interval.read(lang))}</td>"
-                         f"<td>{escape(t.words)}</td><td class=\"num\">{escape(t.pays)}</td><td>{mark}</td></tr>")
+            tiers.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{safe(t.interval.read(lang))}</td>"
+                         f"<td>{safe(t.words)}</td><td class=\"num\">{safe(t.pays)}</td><td>{mark}</td></tr>")
         out += wide([*tiers, "</tbody></table>"])
     if r.why_not:
         out.append(f'<p class="label">{word("why_not", lang)}</p><ul class="why-not">')
@@ -198,7 +205,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
 def table(t: Table) -> list[str]:
     def cell(tag: str, text: str, numeric: bool) -> str:
         cls = ' class="num"' if numeric else ""
-        return f"<{tag}{cls}>{escape(text)}</{tag}>"
+        return f"<{tag}{cls}>{safe(text)}</{tag}>"
 
     out = ['<table class="allocation">', f"<caption>{prose(t.caption)}</caption>",
            "<thead><tr>" + "".join(cell("th", h, n) for h, n in zip(t.head, t.numeric)) + "</tr></thead><tbody>"]
@@ -226,11 +233,11 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, anchor: str)
     d = a.decision
     name = f" {d.name}" if d.name else ""
     kind = f" ({a.category.get(lang)})" if a.category else ""
-    out = [f'<h2 id="{escape(anchor)}">{word("applicant", lang)} {escape(str(d.id))}'
-           f"{escape(name)}{escape(kind)}</h2>"]
+    out = [f'<h2 id="{safe(anchor)}">{word("applicant", lang)} {safe(str(d.id))}'
+           f"{safe(name)}{safe(kind)}</h2>"]
     if d.status == "error":
         out.append(f'<p class="label error">{word("errors", lang)}</p><ul class="errors">')
-        out += [f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in d.errors]
+        out += [f"<li><code>{safe(error_text(e, lang))}</code></li>" for e in d.errors]
         out.append("</ul>")
         if a.otherwise is not None:
             out += [f'<p class="label otherwise">{prose(a.otherwise.otherwise_caption(lang))}</p>',
@@ -248,10 +255,10 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, anchor: str)
     if a.rules:
         out.append(f'<p class="label">{word("rules_applied", lang)}</p><ul class="rules">')
         for rule in a.rules:
-            quote = f'<blockquote lang="zh">{escape(rule.quote)}</blockquote>' if rule.quote else ""
-            steps = "".join(f"<li><span class=\"who\">{escape(who)}</span>: {prose(text)}</li>"
+            quote = f'<blockquote lang="zh">{safe(rule.quote)}</blockquote>' if rule.quote else ""
+            steps = "".join(f"<li><span class=\"who\">{safe(who)}</span>: {prose(text)}</li>"
                             for who, text in a.rule_steps(rule.id, lang))
-            out.append(f"<li><strong>{escape(rule.id)} {escape(rule.title.get(lang))}</strong> — "
+            out.append(f"<li><strong>{safe(rule.id)} {safe(rule.title.get(lang))}</strong> — "
                        f"{clause(rule.clause, rule.clause_en, lang)}{quote}<ul class=\"steps\">{steps}</ul></li>")
         out.append("</ul>")
     if a.rule_changes:
@@ -280,7 +287,7 @@ def chart_open(width: int, height: int, title: str) -> list[str]:
     phone its 10-pixel text would shrink to half, unreadable; it scrolls sideways in a box of its own instead."""
     return [f'<div class="wide"><svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width}" '
             f'height="{height}" style="--least: {width * 9 // 10}px" viewBox="0 0 {width} {height}">'
-            f"<title>{escape(title)}</title>", f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>']
+            f"<title>{safe(title)}</title>", f'<text x="0" y="14" font-weight="bold">{safe(title)}</text>']
 
 
 CHART_END = "</svg></div>"
@@ -304,9 +311,9 @@ def bar_chart(rows: list[tuple[str, Decimal]], title: str, unit: str = "") -> st
         w = int(bars * value / top) if value else 0  # pixels, from the exact ratio
         shown_label = _fit(label, label_w - 12)
         parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">'
-                     f"<title>{escape(label)}</title>{escape(shown_label)}</text>")
+                     f"<title>{safe(label)}</title>{safe(shown_label)}</text>")
         parts.append(f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" fill="#2f81f7"/>')
-        parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{escape(shown[i])}</text>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{safe(shown[i])}</text>')
     parts.append(CHART_END)
     return "".join(parts)
 
@@ -333,8 +340,8 @@ def render(report: Report, lang: str) -> str:
         if errors:
             body.append('<ul class="errors">')
             # each error on a line of its own: run together, "…(applicant E013, project P1);applicants[14]…" read as one
-            body += [f"<li><a href=\"#{escape(to)}\">{escape(str(a.decision.id))}</a><ul>"
-                     + "".join(f"<li><code>{escape(error_text(e, lang))}</code></li>" for e in a.decision.errors)
+            body += [f"<li><a href=\"#{safe(to)}\">{safe(str(a.decision.id))}</a><ul>"
+                     + "".join(f"<li><code>{safe(error_text(e, lang))}</code></li>" for e in a.decision.errors)
                      + "</ul></li>" for a, to in errors]
             body.append("</ul>")
         else:
@@ -344,7 +351,7 @@ def render(report: Report, lang: str) -> str:
         body += applicant_section(a, lang, report.plan.rounding_mode, to)
     html_lang = "en" if lang == "en" else "zh-CN"
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{escape(title)}</title>\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{safe(title)}</title>\n'
             f"<style>{CSS}{print_margins(report, lang)}</style>\n</head>\n<body>\n" + "\n".join(body)
             + "\n</body>\n</html>\n")
 

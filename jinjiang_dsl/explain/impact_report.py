@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from html import escape
 
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +13,7 @@ from rich.text import Text
 from ..impact import Impact
 from ..runtime.trace import Label
 from ..safe_text import visible
-from .html import CHART_END, CSS, _fit, _text_width, bar_chart, chart_open, wide
+from .html import CHART_END, CSS, _fit, _text_width, bar_chart, chart_open, safe, wide
 
 # Headings (titles, columns, rows) are capitalised in English; the words inside a line are not.
 WORDS = {
@@ -149,14 +148,14 @@ def diverging_chart(rows: list[tuple[str, Decimal]], title: str, unit: str) -> s
         y = 24 + i * (bar_h + gap)
         length = int(half * abs(value) / top) if value else 0
         x = zero - length if value < 0 else zero
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end"><title>{escape(label)}</title>'
-                     f"{escape(_fit(label, label_w - 12))}</text>")
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end"><title>{safe(label)}</title>'
+                     f"{safe(_fit(label, label_w - 12))}</text>")
         parts.append(f'<rect x="{x}" y="{y}" width="{max(length, 1)}" height="{bar_h}" '
                      f'fill="{"#cf222e" if value < 0 else "#2f81f7"}"/>')
         if value < 0:
-            parts.append(f'<text x="{x - 4}" y="{y + 13}" text-anchor="end">{escape(shown[i])}</text>')
+            parts.append(f'<text x="{x - 4}" y="{y + 13}" text-anchor="end">{safe(shown[i])}</text>')
         else:
-            parts.append(f'<text x="{zero + length + 4}" y="{y + 13}">{escape(shown[i])}</text>')
+            parts.append(f'<text x="{zero + length + 4}" y="{y + 13}">{safe(shown[i])}</text>')
     parts.append(CHART_END)
     return "".join(parts)
 
@@ -165,23 +164,23 @@ def render_html(impact: Impact, lang: str) -> str:
     """The impact as one HTML page: the policy changes first, then the money, then the applicants. Each heading,
     its table and its chart make a section kept whole on a printed page where it fits."""
     yuan = " " + w("yuan", lang)
-    body = [f"<h1>{escape(w('title', lang))}</h1>",
-            f"<p>{escape(names(impact, lang))} · {w('engine', lang)}: "
-            f"{escape(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
+    body = [f"<h1>{safe(w('title', lang))}</h1>",
+            f"<p>{safe(names(impact, lang))} · {w('engine', lang)}: "
+            f"{safe(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
     if impact.changes:
         rows = [f"<table><tr><th>{w('what', lang)}</th><th class=\"num\">{w('line', lang)}</th><th>{w('before', lang)}</th>"
                 f"<th>{w('after', lang)}</th></tr>"]
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            rows.append(f"<tr><td>{escape(what(c.what, lang))}</td><td class=\"num\">{escape(lines)}</td><td>{escape(shown(c.before, lang))}</td>"
-                        f"<td>{escape(shown(c.after, lang))}</td></tr>")
+            rows.append(f"<tr><td>{safe(what(c.what, lang))}</td><td class=\"num\">{safe(lines)}</td><td>{safe(shown(c.before, lang))}</td>"
+                        f"<td>{safe(shown(c.after, lang))}</td></tr>")
         body += wide([*rows, "</table>"])
     else:
         body.append(f"<p>{w('no_changes', lang)}</p>")
     before, after = impact.total
     body.append(f"<h2>{w('total', lang)}</h2><p>{_money(before)} → <span class=\"fig\"><strong>{_money(after)}</strong>"
-                f"{yuan}</span> <span class=\"fig\">({escape(_signed(after - before))}{yuan})</span></p>")
+                f"{yuan}</span> <span class=\"fig\">({safe(_signed(after - before))}{yuan})</span></p>")
     for key, table in (("by_measure", impact.by_measure), ("by_payer", impact.by_payer), ("by_year", impact.by_year)):
         if table:
             body.append(f'<section class="keep"><h3>{w(key, lang)}</h3>')
@@ -189,8 +188,8 @@ def render_html(impact: Impact, lang: str) -> str:
                                                      for k in ("before", "after", "change")) + "</tr>"]
             short = (lambda k: impact.payer(k).get(lang)) if key == "by_payer" else str  # a chart's bar
             named = (lambda k: measure(impact, k, lang)) if key == "by_measure" else short
-            rows += [f'<tr><td>{escape(named(k))}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
-                     f'<td class="num">{escape(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
+            rows += [f'<tr><td>{safe(named(k))}</td><td class="num">{_money(a)}</td><td class="num">{_money(b)}</td>'
+                     f'<td class="num">{safe(_signed(b - a))}</td></tr>' for k, (a, b) in table.items()]
             body += wide([*rows, "</table>"])
             body.append(diverging_chart([(short(k), b - a) for k, (a, b) in table.items()],
                                         f"{w('change', lang)} · {w(key, lang).lower()}", yuan) + "</section>")
@@ -202,12 +201,12 @@ def render_html(impact: Impact, lang: str) -> str:
         body.append(f'<section class="keep"><h3>{w("largest", lang)}</h3>')
         rows = [f"<table><tr><th>{w('id', lang)}</th>" + "".join(
             f'<th class="num">{in_yuan(k, lang)}</th>' for k in ("before", "after", "change")) + "</tr>"]
-        rows += [f'<tr><td>{escape(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
-                 f'<td class="num">{_money(m.after)}</td><td class="num">{escape(_signed(m.delta))}</td></tr>'
+        rows += [f'<tr><td>{safe(str(m.id))}</td><td class="num">{_money(m.before)}</td>'
+                 f'<td class="num">{_money(m.after)}</td><td class="num">{safe(_signed(m.delta))}</td></tr>'
                  for m in impact.largest]
         body += [*wide([*rows, "</table>"]), "</section>"]
     html_lang = "en" if lang == "en" else "zh-CN"
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(w('title', lang))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<title>{safe(w('title', lang))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
