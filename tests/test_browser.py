@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -96,13 +97,22 @@ def test_an_english_allocation_table_fits_the_page_on_screen(tmp_path: Path) -> 
     assert overflowing_tables(page, tmp_path) == 0
 
 
-@pytest.mark.parametrize("command", ["report", "impact"])
+@pytest.mark.parametrize("command", ["report", "impact", "long ids"])
 def test_on_a_phone_only_a_wide_table_scrolls_sideways_not_the_page(command: str, tmp_path: Path) -> None:
     # 390 pixels wide: the English summary and allocation tables (537 and 662 pixels) pushed the whole page
-    # sideways, the header's hashes stuck out of their column and an input error's JSON path ran off the screen
+    # sideways, the header's hashes stuck out of their column and an input error's JSON path ran off the screen;
+    # ids of 150 characters without a space did so even on a desktop (the error list's link, a rule step's project)
     page = tmp_path / f"{command}.html"
     if command == "report":
         assert main(["report", str(POLICY), str(EXAMPLES), "--lang", "en", "-o", str(page)]) == 0
+    elif command == "long ids":
+        doc = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+        e004, e013 = (next(a for a in doc["applicants"] if a["id"] == aid) for aid in ("E004", "E013"))
+        e004["id"], e004["name"], e004["projects"][1]["id"], e013["id"] = "E" + "0" * 150, "N" * 120, "S" + "1" * 120, "X" * 150
+        apps = tmp_path / "apps.json"
+        apps.write_text(json.dumps({"applicants": [e004, e013]}), encoding="utf-8")
+        assert main(["report", str(POLICY), str(apps), "--lang", "en", "-o", str(page)]) == 0
+        assert sticking_out(page, tmp_path, width=1280) == []
     else:
         raised = tmp_path / "raised.pol"
         raised.write_text(POLICY.read_text(encoding="utf-8").replace("amount 20% of investment",

@@ -33,7 +33,7 @@ CSS = f"\nbody {{ font-family: {FONTS}; }}" + """
         --not: #6e7781; --referred: #0969da; --out: #8250df; --error: #cf222e; }
 * { box-sizing: border-box; }
 body { color: var(--ink); margin: 0 auto; max-width: 190mm; padding: 12px;
-       font-size: 10.5pt; line-height: 1.5; }
+       font-size: 10.5pt; line-height: 1.5; overflow-wrap: break-word; }  /* an id of 150 digits breaks, not the page */
 h1 { font-size: 17pt; margin: 0 0 6px; }
 h2 { font-size: 13.5pt; border-bottom: 2px solid var(--ink); padding-bottom: 3px; margin-top: 22px; }
 h3 { font-size: 11.5pt; margin: 18px 0 6px; }
