@@ -208,7 +208,7 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     # every figure's unit is said: over the money columns and on the chart of changes' sizes (its bands are yuan);
     # a line number is a figure, kept on one line ("87 /" above "87" read as two numbers)
     assert html.count('<th class="num">Change (yuan)</th>') == 3 and "<title>By size of change (yuan)</title>" in html
-    assert '<td class="num">87 / 87</td>' in html
+    assert '<td class="num">87 / 87</td>' in html and '<th class="num">Line (before / after)</th>' in html  # which is which
     zh = tmp_path / "impact.zh.html"
     assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(zh)]) == 0
     assert "<th>申请人</th>" in zh.read_text(encoding="utf-8")

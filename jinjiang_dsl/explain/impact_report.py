@@ -20,7 +20,7 @@ WORDS = {
     "title": ("政策调整的预算影响", "Budget impact of a policy change"),
     "changes": ("政策改动", "What changed in the policy"),
     "no_changes": ("两版政策的措施与规则相同", "The two versions have the same measures and rules"),
-    "what": ("改动", "Change"), "line": ("行", "Line"), "before": ("调整前", "Before"), "after": ("调整后", "After"),
+    "what": ("改动", "Change"), "line": ("行", "Line"), "lines": ("行(调整前 / 调整后)", "Line (before / after)"), "before": ("调整前", "Before"), "after": ("调整后", "After"),
     "change": ("变化", "Change"), "total": ("合计", "Total"), "by_measure": ("按措施", "By measure"),
     "by_payer": ("按出资方", "By payer"), "by_year": ("按年度", "By year"),
     "applicants": ("申请人", "Applicants"), "gain": ("增加", "gain"), "lose": ("减少", "lose"),
@@ -168,7 +168,7 @@ def render_html(impact: Impact, lang: str) -> str:
             f"<p>{safe(names(impact, lang))} · {w('engine', lang)}: "
             f"{safe(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
     if impact.changes:
-        rows = [f"<table><tr><th>{w('what', lang)}</th><th class=\"num\">{w('line', lang)}</th><th>{w('before', lang)}</th>"
+        rows = [f"<table><tr><th>{w('what', lang)}</th><th class=\"num\">{w('lines', lang)}</th><th>{w('before', lang)}</th>"
                 f"<th>{w('after', lang)}</th></tr>"]
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
