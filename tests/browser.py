@@ -85,7 +85,8 @@ def overflowing_tables(page: Path, workdir: Path, width: int = 1200) -> int:
 
 
 # lists what sticks out of the window sideways, outside a box that scrolls on its own: the page, then each element;
-# then each chart shrunk to fit, its text too small to read; then each figure whose unit went to the next line
+# then each chart shrunk to fit, its text too small to read; then each figure whose unit went to the next line;
+# then each table cell squeezed so narrow that its text stands a character or two a line
 _WIDE = ('<script>addEventListener("load", () => { const w = document.documentElement.clientWidth;'
          ' const scrolls = e => e && (getComputedStyle(e).overflowX === "auto" || scrolls(e.parentElement));'
          ' const out = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1'
@@ -99,13 +100,19 @@ _WIDE = ('<script>addEventListener("load", () => { const w = document.documentEl
          ' const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);'
          ' const lines = [...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top));'
          ' if (new Set(lines).size > 1) out.push("figure and unit on two lines: " + node.data.slice(m.index - 20, m.index + 8)); } }'
+         ' for (const td of document.querySelectorAll("td")) { const em = parseFloat(getComputedStyle(td).fontSize);'
+         ' const r = document.createRange(); r.selectNodeContents(td);'
+         ' const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;'
+         ' if (lines >= 3 && td.getBoundingClientRect().width < 2 * em + 12)'
+         ' out.push("a column squeezed to a character or two a line: " + td.textContent.slice(0, 30)); }'
          ' parent.document.getElementById("wide").textContent = JSON.stringify(out); });</script>')
 
 
 def sticking_out(page: Path, workdir: Path, width: int = 390) -> list[str]:
     """What of the page sticks out of a phone's screen ``width`` pixels wide, so that the page itself
     scrolls sideways (a table that scrolls in its own box does not count), and each chart drawn much smaller than
-    its size, its 10-pixel text shrunk with it, and each figure split from its unit ("650,000" | "yuan"). The page is shown in a frame
+    its size, its 10-pixel text shrunk with it, each figure split from its unit ("650,000" | "yuan"), and each
+    table cell squeezed to a character or two a line by its neighbours. The page is shown in a frame
     of that width (a headless window is never narrower than 500 pixels), from a copy with a script that measures."""
     frame = html.escape(page.read_text(encoding="utf-8").replace("</body>", _WIDE + "</body>"), quote=True)
     probe = workdir / (page.stem + ".phone.html")

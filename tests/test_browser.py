@@ -97,7 +97,7 @@ def test_an_english_allocation_table_fits_the_page_on_screen(tmp_path: Path) -> 
     assert overflowing_tables(page, tmp_path) == 0
 
 
-@pytest.mark.parametrize("command", ["report", "impact", "long ids"])
+@pytest.mark.parametrize("command", ["report", "impact", "long ids", "impact zh"])
 def test_on_a_phone_only_a_wide_table_scrolls_sideways_not_the_page(command: str, tmp_path: Path) -> None:
     # 390 pixels wide: the English summary and allocation tables (537 and 662 pixels) pushed the whole page
     # sideways, the header's hashes stuck out of their column and an input error's JSON path ran off the screen;
@@ -113,6 +113,15 @@ def test_on_a_phone_only_a_wide_table_scrolls_sideways_not_the_page(command: str
         apps.write_text(json.dumps({"applicants": [e004, e013]}), encoding="utf-8")
         assert main(["report", str(POLICY), str(apps), "--lang", "en", "-o", str(page)]) == 0
         assert sticking_out(page, tmp_path, width=1280) == []
+    elif command == "impact zh":  # S7 without 6.1: the rule's long texts squeezed "措施 6.1" to a character a line
+        source = (ROOT / "policies" / "shapes" / "s07_highest_among.pol").read_text(encoding="utf-8")
+        old, new, apps = tmp_path / "old.pol", tmp_path / "new.pol", tmp_path / "apps.json"
+        old.write_text(source[:source.index("\nexample ")] + "\n", encoding="utf-8")
+        new.write_text(source[:source.index("measure 6.1 ")] + source[source.index("measure 6.2 "):source.index(
+            "\nexample ")].replace("among 4, 6.1, 6.2", "among 4, 6.2") + "\n", encoding="utf-8")
+        apps.write_text('{"applicants": [{"id": "A", "projects": [{"id": "P1", "date": "2024-05-01", "demo_line": true}]}]}',
+                        encoding="utf-8")
+        assert main(["impact", str(old), str(new), str(apps), "-o", str(page)]) == 0
     else:
         raised = tmp_path / "raised.pol"
         raised.write_text(POLICY.read_text(encoding="utf-8").replace("amount 20% of investment",

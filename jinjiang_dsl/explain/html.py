@@ -50,8 +50,9 @@ table.allocation td:first-child, table.allocation th:first-child, table.allocati
   white-space: nowrap; }  /* the claim, and the +1 column, each on one line */
 p.note { color: var(--muted); margin: 0 0 10px; }
 span.fig { white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.allocation th.num { white-space: normal; }  /* a long heading ("Exact share = before × …") wraps, not the page */
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }  /* a figure on one line; its heading ("Exact share = before × …") may wrap */
+td.what { min-width: 5em; }  /* a policy change's name, not squeezed to a character a line by the texts beside it */
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 tr.matched td { background: #dafbe1; font-weight: 700; }
 table.reference { border: 2px dashed var(--muted); } table.reference td, table.reference .status { color: var(--muted); }

@@ -173,7 +173,7 @@ def render_html(impact: Impact, lang: str) -> str:
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            rows.append(f"<tr><td>{safe(what(c.what, lang))}</td><td class=\"num\">{safe(lines)}</td><td>{safe(shown(c.before, lang))}</td>"
+            rows.append(f"<tr><td class=\"what\">{safe(what(c.what, lang))}</td><td class=\"num\">{safe(lines)}</td><td>{safe(shown(c.before, lang))}</td>"
                         f"<td>{safe(shown(c.after, lang))}</td></tr>")
         body += wide([*rows, "</table>"])
     else:
