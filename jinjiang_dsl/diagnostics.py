@@ -148,10 +148,19 @@ def render_plain(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> 
 
 
 def print_diagnostics(diagnostics: Iterable[Diagnostic], sources: dict[str, str], console: Console) -> None:
-    """Colour on a terminal, plain text when piped (rich decides)."""
+    """Colour on a terminal, plain text when piped (rich decides). Plain text is written as it is: rich's
+    printing of each piece, for nothing, took as long as parsing a 1 MiB policy of 40,000 warnings."""
     split: dict[str, list[str]] = {}
+    plain = console.color_system is None and not console.record
     for d in diagnostics:
-        console.print(render_text(d, sources, split), soft_wrap=True, highlight=False)
+        text = render_text(d, sources, split)
+        if not plain:
+            console.print(text, soft_wrap=True, highlight=False)
+        elif not console.quiet:
+            try:
+                console.file.write(f"{text}\n")
+            except BrokenPipeError:
+                console.on_broken_pipe()  # what rich does when its reader goes away
 
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, int]:

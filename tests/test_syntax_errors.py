@@ -7,6 +7,7 @@ get a hand-written message rather than the parser's list of expected tokens.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -699,6 +700,44 @@ def test_a_listing_of_many_diagnostics_splits_the_source_once(monkeypatch):
     assert splits == [src]
     assert rendered.split("\n\n")[-1].split("\n")[:3] == [
         "p.pol:304:3: warning: input 'f299' is never used", ' 304 |   f299: money "金额" / "sum"', "     |   ^^^^"]
+
+
+def test_a_policy_is_read_again_for_its_keyword_spelling_only_when_a_message_quotes_a_keyword(monkeypatch):
+    # every check read the whole policy a second time, through Lark's interactive parser, to learn whether its
+    # keywords were mostly Chinese, even when no message quoted a keyword: a third of a 1 MiB policy's check
+    from jinjiang_dsl.syntax import errors
+
+    reads: list[tuple[object, ...]] = []
+    real = errors._tokens_until
+    monkeypatch.setattr(errors, "_tokens_until", lambda *args: reads.append(args[2:]) or real(*args))
+    unused = HEAD + "project {\n" + "".join(f"  f{i}: money \"金额\" / \"sum\"\n" for i in range(50)) + "}\n"
+    assert "input 'f49' is never used" in [d.message for d in check_source(unused, "p.pol")]
+    assert reads == []
+    window = 'policy "示例" / "Example" {\n  issued 2023-04-23\n  in force from 2023-05-01 to 2024-12-31\n}\n'
+    zh = window.replace("policy", "政策").replace("issued", "发布日期").replace("in force from", "施行期间 自")
+    zh = zh.replace(" to ", " 至 ")
+    assert "the policy has an in-force window but no 'dated by' input" in [d.message for d in check_source(window, "p.pol")]
+    assert "the policy has an in-force window but no '日期依据' input" in [d.message for d in check_source(zh, "p.pol")]
+    assert reads == [(errors.SPELLING_TOKENS,)] * 2  # judged on the first tokens, not on the whole file
+
+
+def test_a_listing_without_colour_is_written_as_plain_text(monkeypatch):
+    # rich printed each diagnostic piece by piece even into a file: as long as parsing a 1 MiB policy of
+    # 40,000 warnings. Without colour, the text is the same written as it is
+    import io
+
+    from rich.console import Console
+
+    from jinjiang_dsl.diagnostics import print_diagnostics
+
+    src = HEAD + "project {\n" + "".join(f"  f{i}: money \"金\\t额\" / \"sum\"\n" for i in range(3)) + "}\n"
+    found = check_source(src, "p.pol")
+    piped, coloured = io.StringIO(), io.StringIO()
+    print_diagnostics(found, {"p.pol": src}, Console(file=coloured, force_terminal=True, highlight=False))
+    monkeypatch.setattr(Console, "print", lambda *a, **k: pytest.fail("rich renders plain text"))
+    print_diagnostics(found, {"p.pol": src}, Console(file=piped, highlight=False))
+    assert piped.getvalue() == "".join(f"{render_plain([d], {'p.pol': src})}\n" for d in found)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.getvalue()) == piped.getvalue()
 
 
 def test_spellings_are_suggested_within_one_budget_and_every_error_is_still_reported(monkeypatch):
