@@ -47,7 +47,7 @@ MAX_MONEY = Decimal(10) ** 15
 """Money is below 10¹⁵ 元 (a thousand trillion) …"""
 
 MAX_MONEY_DECIMALS = 20
-"""… with at most 20 decimal places (trailing zeros included: the text is checked, not the value)."""
+"""… with at most 20 decimal places that matter (zeros after the last are not counted: 1.000…0 is 1)."""
 
 MAX_COUNT = 10**9
 """A count is a whole number below 10⁹."""

@@ -106,5 +106,7 @@ def test_the_emitted_schema_takes_what_the_reader_takes(policy: Policy) -> None:
         assert next(iter(policy.read([record]))).ok == (not list(validator.iter_errors(record)))
         return not list(validator.iter_errors(record))
 
-    assert all(fits(s) for s in ("20%", "20％", "150%", "0.2", "1", "1.00", 0, 1, " 20% ", "00.2", "01"))
-    assert not any(fits(s) for s in (20, "20", "1.5", "1.01", "-1%", "x%", "%", "\t20%", "20%\u3000", "20 %"))
+    assert all(fits(s) for s in ("20%", "20％", "150%", "0.2", "1", "1.00", 0, 1, " 20% ", "00.2", "01",
+                                 "0.5" + "0" * 25, "20." + "0" * 25 + "%", "1." + "0" * 40))  # zeros after the places
+    assert not any(fits(s) for s in (20, "20", "1.5", "1.01", "-1%", "x%", "%", "\t20%", "20%\u3000", "20 %",
+                                     "0." + "0" * 20 + "1", "1." + "0" * 63, "2." + "0" * 63 + "%"))  # 21 places; 65 characters

@@ -335,6 +335,33 @@ def test_the_schema_refuses_what_the_validator_refuses(capsys: Any) -> None:
         assert not next(iter(policy.read([bad]))).ok
 
 
+def test_the_schema_and_the_engine_agree_on_the_places_and_text_of_money(tmp_path: Path, capsys: Any) -> None:
+    # the schema's pattern reads only strings, so a number of 21 places fitted it and the engine refused it; and
+    # it counted zeros after the last place that matters, and leading zeros, which the engine takes
+    import decimal
+
+    import jsonschema
+
+    jinjiang = ROOT / "policies" / "jinjiang_2023.pol"
+    assert main(["compile", str(jinjiang), "--emit", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out, parse_float=decimal.Decimal)  # read exactly, as the engine reads
+    validator = jsonschema.Draft202012Validator(schema)
+    values = ["1.123456789012345678901", "1e-21", "1E-25", "0.00000000000000000001", "1.5E-19", "1.1E-20",
+              "999999999999999.12345678901234567891", "1." + "0" * 30, "0E-25", "1E+3", "1000000000000000",
+              '"1.123456789012345678901"', '"1.' + "0" * 30 + '"', '"0.' + "0" * 25 + '"', '"0000000000000000001"',
+              '"1.' + "0" * 19 + '1"', '"1.' + "0" * 20 + '1"', '" 1.' + "0" * 62 + ' "', '"1.' + "0" * 63 + '"',
+              '"0001000000000000000"', '"0000999999999999999"', '"12345678901234567890.5"']
+    lines = [f'{{"id": "E{i}", "kind": "enterprise", "fiscal_contribution": {v}}}' for i, v in enumerate(values)]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["eval", str(jinjiang), str(tmp_path / "in.jsonl"), "--format", "jsonl"]) in (0, 1)
+    decided = [json.loads(line)["status"] != "error" for line in capsys.readouterr().out.splitlines()]
+    with decimal.localcontext(prec=80):  # 10^15 in steps of 10^-20 is 35 digits
+        fits = [not list(validator.iter_errors(json.loads(line, parse_float=decimal.Decimal))) for line in lines]
+    assert fits == decided
+    assert decided == [False, False, False, True, True, False, True, True, True, True, False,
+                       False, True, True, True, True, False, True, False, False, True, False]
+
+
 def test_the_schema_takes_null_where_the_validator_reads_it_as_not_given() -> None:
     # null is "not given" for a fact that is not required, and for the name: the validator takes it, so the schema
     # must (it refused every null); a required fact and the date stay required, null or not

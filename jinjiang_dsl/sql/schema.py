@@ -14,23 +14,31 @@ be an error applicant — never the other way round.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from ..limits import MAX_COUNT, MAX_MONEY_DECIMALS, MAX_PROJECTS
+from ..limits import MAX_COUNT, MAX_MONEY_DECIMALS, MAX_NUMBER_TEXT, MAX_PROJECTS
 from ..plan import Plan
 
-# the digits, with the spaces a spreadsheet leaves around them (the validator takes those, and no other)
-MONEY_PATTERN = rf"^ *[0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})? *$"
+# Money's text as the validator reads it: digits, a point and digits, at most 64 characters between the spaces a
+# spreadsheet leaves around them (it takes those, and no other), below 10^15, at most 20 decimal places that
+# matter — zeros after the last of them are free, as the validator has them ("0." and 25 zeros is zero)
+_FRACTION = rf"\.([0-9]{{0,{MAX_MONEY_DECIMALS - 1}}}[1-9]0*|0+)"
+_SHORT = rf"(?=[0-9.]{{1,{MAX_NUMBER_TEXT}}}[%％]? *$)"
+MONEY_PATTERN = rf"^ *{_SHORT}0*[0-9]{{1,15}}({_FRACTION})? *$"
 # a percentage with its sign ("20%"), or the fraction itself, at most 1 ("0.2")
-PERCENT_PATTERN = (rf"^ *([0-9]{{1,15}}(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?[%％]|0*(0(\.[0-9]{{1,{MAX_MONEY_DECIMALS}}})?"
-                   rf"|1(\.0{{1,{MAX_MONEY_DECIMALS}}})?)) *$")
+PERCENT_PATTERN = rf"^ *{_SHORT}(0*[0-9]{{1,15}}({_FRACTION})?[%％]|0*(0({_FRACTION})?|1(\.0+)?)) *$"
+# a number's places: JSON Schema's pattern reads only strings, so a number is held to them by a multiple
+PLACES = float(Decimal(1).scaleb(-MAX_MONEY_DECIMALS))
 
 
 def _fact(kind: str, values: tuple[str, ...]) -> dict[str, Any]:
     if kind == "percent":
-        return {"type": ["string", "number"], "pattern": PERCENT_PATTERN, "minimum": 0, "maximum": 1}
+        return {"type": ["string", "number"], "pattern": PERCENT_PATTERN, "minimum": 0, "maximum": 1,
+                "multipleOf": PLACES}
     if kind == "money":
-        return {"type": ["string", "number"], "pattern": MONEY_PATTERN, "minimum": 0, "exclusiveMaximum": 10**15}
+        return {"type": ["string", "number"], "pattern": MONEY_PATTERN, "minimum": 0, "exclusiveMaximum": 10**15,
+                "multipleOf": PLACES}
     if kind == "count":
         return {"type": "integer", "minimum": 0, "maximum": MAX_COUNT - 1}
     if kind == "bool":
