@@ -65,6 +65,10 @@ MAX_DOCUMENT_BYTES = 16 << 20
 """A JSON document (not a stream) is read, evaluated and explained whole, in about 90 times its
 size of memory, so it is bounded: 16 MiB (about 45,000 applicants). Use JSON Lines beyond."""
 
+MAX_PARQUET_COLUMNS = 1000
+"""A Parquet file of applications has at most 1,000 columns: a record's are its id, name, projects and the
+policy's inputs (the Jinjiang notice has 5), and DuckDB's native path holds about 55 KB a column."""
+
 MAX_SHOWN = 40
 """An input value quoted in an error message is cut to 40 characters."""
 

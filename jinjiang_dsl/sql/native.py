@@ -263,6 +263,8 @@ class Native:
         self.columns = {name: kind for name, kind in
                         self.con.execute("SELECT column_name, column_type FROM (DESCRIBE source)").fetchall()
                         if name != "file_row_number"}
+        if (wide := batch.too_many_columns(len(self.columns))) is not None:
+            raise batch.Unreadable(wide)  # refused before any part is read (the command line refuses it sooner)
         self.names = batch.parquet_names(path, list(self.columns))  # as the file names them, for Python's records
         kind = self.columns.get("projects", "")
         if kind.startswith("STRUCT(") and kind.endswith(")[]"):  # a list of structs (not a list of lists)
