@@ -898,15 +898,15 @@ def register_history(register, args: argparse.Namespace, err: Console) -> int:
         err.print(f"no decision for applicant {visible(args.applicant)!r} in {args.register}", markup=False)
         return EXIT_ERRORS
     out = Terminal(highlight=False, soft_wrap=True)
-    for r in rows:
+    for r in rows:  # every line through visible(): a project id is an applicant's text (an escape code, say)
         links = (f"  supersedes {r['supersedes']}" if r["supersedes"] else "") + \
                 (f"  superseded by {r['superseded_by']}" if r["superseded_by"] else "")
-        out.print(f"decision {r['decision']}  batch {r['batch']}  {r['recorded_at']}  period {r['period'] or '-'}  "
-                  f"{r['status']}  total {r['total']}{links}", markup=False)
-        out.print(f"  policy {r['policy_sha256'][:12]}  engine {r['engine_version']}", markup=False)
+        out.print(visible(f"decision {r['decision']}  batch {r['batch']}  {r['recorded_at']}  "
+                          f"period {r['period'] or '-'}  {r['status']}  total {r['total']}{links}"), markup=False)
+        out.print(visible(f"  policy {r['policy_sha256'][:12]}  engine {r['engine_version']}"), markup=False)
         for a in r["awards"]:
-            out.print(f"  {a['project'] or '(applicant)'}  {a['measure']}  {a['status']}  "
-                      f"entitlement {a['entitlement'] or '-'}  amount {a['amount'] or '-'}", markup=False)
+            out.print(visible(f"  {a['project'] or '(applicant)'}  {a['measure']}  {a['status']}  "
+                              f"entitlement {a['entitlement'] or '-'}  amount {a['amount'] or '-'}"), markup=False)
     return EXIT_OK
 
 
@@ -925,7 +925,7 @@ def register_replay(register, args: argparse.Namespace, err: Console) -> int:
     out = Terminal(highlight=False, soft_wrap=True)
     differ = [(did, diff) for did, diff in found if diff]
     for did, diff in found:
-        out.print(f"decision {did}: " + ("identical" if not diff else f"differs: {diff}"), markup=False)
+        out.print(visible(f"decision {did}: " + ("identical" if not diff else f"differs: {diff}")), markup=False)
     return EXIT_ERRORS if differ else EXIT_OK
 
 
@@ -933,7 +933,7 @@ def register_verify(register, args: argparse.Namespace, err: Console) -> int:
     count, problems = register.verify()
     out = Terminal(highlight=False, soft_wrap=True)
     for p in problems:
-        out.print(f"{p.where}: {p.what}", markup=False)
+        out.print(visible(f"{p.where}: {p.what}"), markup=False)
     last = register.last_row()
     if last is not None:  # to note where the writers cannot reach: rows cut from the end show against it
         out.print(f"last row: decision {last[0]}, hash {last[1]}", markup=False)

@@ -1270,3 +1270,22 @@ def test_a_read_only_register_whose_log_holds_changes_is_not_read_without_them(t
         code, out, err = run(capsys, "register", "verify", "--register", str(folder / "r.sqlite"))
     assert (code, out) == (2, "") and len(err.splitlines()) == 1
     assert err.startswith(f"jinjiang-dsl: {folder / 'r.sqlite'}: cannot open the register read-only: ")
+
+
+def test_the_audit_commands_show_an_applicant_s_control_characters_as_escapes(tmp_path: Path, capsys: Any) -> None:
+    # 'register history' printed a project's id as it was given: an escape code reached the terminal (its
+    # colour, a cleared screen) and a bidirectional override reordered the line
+    register, apps = tmp_path / "r.sqlite", tmp_path / "a.json"
+    project = {"date": "2023-06-01", "industry": "鞋服", "selected_demo": True, "completed_in_year": True,
+               "promotes_adoption": True, "software_investment": "100000"}
+    apps.write_text(json.dumps({"applicants": [
+        {"id": "C1", "kind": "enterprise", "fiscal_contribution": "1000",
+         "projects": [{**project, "id": "P\x1b[2J"}, {**project, "id": "Q\u202eevil"}]}]}), encoding="utf-8")
+    record(capsys, register, apps)
+    code, out, _ = run(capsys, "register", "history", "C1", "--register", str(register))
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out
+    assert "  P\\x1b[2J  1.1  granted" in out and "  Q\\u202eevil  1.1  granted" in out
+    with sqlite3.connect(register) as db:  # and what verify reports of a row changed by hand
+        db.execute("UPDATE awards SET project_id = ? WHERE measure = '1.1'", ["X\x1b]0;owned\x07"])
+    code, out, _ = run(capsys, "register", "verify", "--register", str(register))
+    assert code == 1 and "\x1b" not in out and "\x07" not in out
