@@ -13,6 +13,7 @@ import glob
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -350,6 +351,26 @@ def test_markdown_escapes_everything_from_input(tmp_path: Path, capsys: pytest.C
     for table in html.split("<table>")[1:]:  # "|" never splits a cell: every row has the header's cells
         header, *rows = table.split("</table>")[0].split("<tr>")[1:]
         assert all(row.count("<td") == header.count("<th") for row in rows)
+
+
+def test_html_pages_show_input_s_controls_and_bidirectional_overrides_as_escapes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the HTML report and impact page escaped markup, but an id's U+202E reordered it on the page (an id ending
+    # "\u202e321" read "123") and an escape character reached the page as it was
+    spoof, title = "E\u202e321", "标题\x1b[2J\u2066"
+    doc = {"applicants": [{"id": spoof, "name": f"<b>{spoof}", "projects": [
+        {"id": "P\x1b", "date": "2023-06-01", "spend": "100", "n": 2}]}]}
+    app, old = write(tmp_path, "a.json", json.dumps(doc)), write(tmp_path, "old.pol", small_policy(title=title))
+    new = write(tmp_path, "new.pol", small_policy(title=title, cap="10"))
+    pages = [tmp_path / "r.html", tmp_path / "i.html"]
+    assert main(["report", str(old), str(app), "-o", str(pages[0])]) == 0
+    assert main(["impact", str(old), str(new), str(app), "--format", "html", "-o", str(pages[1])]) == 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not {"\x1b", "\u202e", "\u2066"} & set(text)
+        assert "\\x1b[2J\\u2066" in text and "<b>" not in text
+        assert {"script", "img", "b", "iframe"}.isdisjoint(tag.lower() for tag in re.findall(r"<([A-Za-z]\w*)", text))
+    assert "E\\u202e321" in pages[0].read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- 8. terminal escape codes pass through
