@@ -177,6 +177,40 @@ def test_a_query_longer_than_an_engine_is_given_is_refused(tmp_path: Path, capsy
     assert len(capsys.readouterr().out) == size
 
 
+def test_inputs_named_alike_but_for_case_are_refused_by_sql_and_decided_by_python(tmp_path: Path, capsys: Any) -> None:
+    # 'spend' and 'Spend' are two inputs to the checker and to Python, one column to DuckDB and Spark: DuckDB
+    # stopped with an internal error ('Column with name "f_Spend" already exists'). A ligature is no case:
+    # 'ﬁx' and 'fix' stay two columns, and DuckDB decides them as Python does
+    source = (ROOT / "policies" / "shapes" / "s03_ratio_or.pol").read_text(encoding="utf-8")
+    header, rest = source.split("project {", 1)
+
+    def policy(name: str, other: str) -> Path:
+        path = tmp_path / f"{other}.pol"
+        path.write_text(header + "project {\n" + f'  {name}: money "甲" / "a"\n  {other}: money "乙" / "b"\n' + rest
+                        + f'measure 9.1 "t" / "t" {{\n  clause 一(一)\n  quote "q"\n  define b = {name} + {other} × 2 '
+                        '"b" / "b"\n  amount 1% of b\n}\n',
+                        encoding="utf-8")
+        return path
+
+    cased = policy("spend_x", "Spend_x")
+    with pytest.raises(Unsupported, match="the inputs 'spend_x' and 'Spend_x', which SQL would read as one column"):
+        emit(load_policy(cased).plan)
+    apps = tmp_path / "apps.jsonl"
+    apps.write_text('{"id": "A", "projects": []}\n', encoding="utf-8")
+    assert main(["eval", str(cased), str(apps), "--engine", "duckdb"]) == 2
+    assert "the inputs 'spend_x' and 'Spend_x'" in capsys.readouterr().err
+    assert main(["eval", str(cased), str(apps)]) in (0, 1)  # the Python engine decides it
+    capsys.readouterr()
+    ligature = policy("ﬁx", "fix")
+    apps.write_text('{"id": "A", "projects": [{"id": "P", "date": "2023-06-01", "ﬁx": "100", "fix": "10000"}]}\n',
+                    encoding="utf-8")
+    outs = []
+    for chosen in ("python", "duckdb"):
+        assert main(["eval", str(ligature), str(apps), "--engine", chosen, "--no-trace"]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] and '"measure":"9.1","status":"granted","entitlement":"201.00"' in outs[0]
+
+
 def test_each_refusal_names_the_line_of_what_it_refuses(tmp_path: Path) -> None:
     source = (ROOT / "policies" / "shapes" / "s03_ratio_or.pol").read_text(encoding="utf-8")
     assert "  rounding 0.01元 half_up\n" in source and "  amount 20万\n" in source

@@ -666,6 +666,12 @@ def unsupported(plan: Plan) -> list[str]:
     for rule in plan.rules:
         if not isinstance(rule, (Validity, Once, HighestNotStacked, AnnualCap, Limit)):
             found.append(f"{rule.id}: the rule '{rule.describe()}'")
+    lowered: dict[str, str] = {}
+    for name in plan.inputs:  # DuckDB (ASCII) and Spark (Unicode) match a name, quoted or not, whatever its case
+        first = lowered.setdefault(name.lower(), name)
+        if first != name:
+            found.append(f"the inputs '{first}' and '{name}', which SQL would read as one column: "
+                         "it does not tell names apart by case")
     unit = plan.rounding_unit.normalize()
     if unit.as_tuple().digits != (1,):
         found.append(f"rounding to {unit} (line {plan.header_lines.get('rounding')}): only powers of ten are supported")
