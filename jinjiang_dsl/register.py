@@ -12,6 +12,7 @@ never updated: a correction is a new decision that names the one it supersedes.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -852,40 +853,50 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
         batch = str(found[0])
     if batch is None:
         return []
-    rows = list(register.decisions(batch=batch))
-    if not rows:
+    rows = register.decisions(batch=batch)  # read as it is decided: a stream's batch may be of any size
+    head = next(rows, None)
+    if head is None:
         return []
     policy_row, path, source, traced, kind = register.db.execute(
         "SELECT p.rowid, p.path, p.source, b.traced, b.kind FROM batches b JOIN policies p"
         " ON p.sha256 = b.policy_sha256 WHERE b.id = ?", (batch,)).fetchone()
     policy = register.stored(lambda text: policy_from_source(text, path), source, "policies", policy_row, "source")
-    records = [register.stored(one_record, record, "decisions", did, "record") for did, record, _ in rows]
-    first = rows[0][0]  # the register as the batch saw it: what earlier batches had granted by then
+    first = head[0]  # the register as the batch saw it: what earlier batches had granted by then
 
     def earlier(app: Applicant) -> tuple[Earlier, ...]:
         return register.earlier(policy.plan.name.zh, app, before=first)
 
-    if kind == "json":
-        _, again = policy.run(records, trace=bool(traced), earlier=earlier)
-        now = [a.to_json("zh", trace=bool(traced)) for a in again.applicants]
-    else:  # a stream: each line read again as it was read, and decided as a stream decides it
-        from .batch import Emitted, Item, decide_stream
+    out: list[tuple[int, str]] = []
 
-        now = []
-        errors = [e for (e,) in register.db.execute(
-            "SELECT input_error FROM decisions WHERE batch_id = ? ORDER BY id", (batch,))]
-        positions = [p for (p,) in register.db.execute(
-            "SELECT position FROM decisions WHERE batch_id = ? ORDER BY id", (batch,))]
-        items = [Item(line, record=r, error=e) for line, r, e in zip(positions, records, errors)]
-        decide_stream(policy, items, Emitted(lambda _: None), bool(traced), "zh", earlier,
-                      lambda item, app, content, decision: now.append(content))
-    out = []
-    for (did, _, stored), content in zip(rows, now):
+    def compare(did: int, stored: Any, content: dict[str, Any]) -> None:
         if decision is not None and did != decision:
-            continue
+            return
         was = register.stored(json.loads, stored, "decisions", did, "decision")
         is_now = json.loads(json.dumps(content, ensure_ascii=False, sort_keys=True))
         out.append((did, "" if is_now == was else difference(was, is_now)))
+
+    if kind == "json":  # a document, decided whole as it was (it is bounded: limits.MAX_DOCUMENT_BYTES)
+        recorded = [head, *rows]
+        records = [register.stored(one_record, record, "decisions", did, "record") for did, record, _ in recorded]
+        _, again = policy.run(records, trace=bool(traced), earlier=earlier)
+        for (did, _, stored), app in zip(recorded, again.applicants):
+            compare(did, stored, app.to_json("zh", trace=bool(traced)))
+        return out
+    # a stream: each line read again as it was read, and decided as a stream decides it, one at a time (a
+    # batch of 100,000 lines held whole took 1.3 GB)
+    from .batch import Emitted, Item, decide_stream
+
+    pending: collections.deque[tuple[int, Any]] = collections.deque()
+
+    def items() -> Iterator[Item]:
+        for did, record, stored, error, position in register.db.execute(
+                "SELECT id, record, decision, input_error, position FROM decisions WHERE batch_id = ? ORDER BY id",
+                (batch,)):
+            pending.append((did, stored))
+            yield Item(position, record=register.stored(one_record, record, "decisions", did, "record"), error=error)
+
+    decide_stream(policy, items(), Emitted(lambda _: None), bool(traced), "zh", earlier,
+                  lambda item, app, content, decided: compare(*pending.popleft(), content))
     return out
 
 
