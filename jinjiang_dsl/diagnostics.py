@@ -96,6 +96,26 @@ def _caret_line(line: str, span: Span) -> tuple[str, str]:
     return pad, "^" * width
 
 
+SHOWN_LINE = 160
+"""The characters of a source line a diagnostic shows around its span: a policy written on one line of 1 MiB
+printed all of it under each of its warnings (3,000 unused inputs on a 68 KB line made 305 MB)."""
+
+
+def _excerpt(line: str, span: Span) -> tuple[str, Span]:
+    """The part of a long line around the span, '…' where it is cut, and the span's columns in that part."""
+    if len(line) <= SHOWN_LINE:
+        return line, span
+    start = max(span.column - 1, 0)
+    end = max(span.end_column - 1, start + 1) if span.end_line == span.line else len(line)
+    left = max(min(start - SHOWN_LINE // 4, len(line) - SHOWN_LINE), 0)
+    right = left + SHOWN_LINE
+    head, tail = "…" if left else "", "…" if right < len(line) else ""
+    shift = len(head) - left
+    shown = attrs.evolve(span, end_line=span.line, column=start + 1 + shift,
+                         end_column=min(end, right) + 1 + shift)
+    return head + line[left:right] + tail, shown
+
+
 def source_lines(text: str) -> list[str]:
     """Lines as the parser counts them: split at ``\n``, ``\r\n`` or a lone ``\r`` (an old Mac file, which editors
     show as lines too); a form feed or U+2028 is not a line break."""
@@ -126,7 +146,8 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str], split: dict[str
     out.append(f" {diagnostic.message}\n", style="bold")
     line = _source_line(sources, diagnostic.span, {} if split is None else split)
     if line is not None:
-        pad, carets = _caret_line(line, diagnostic.span)
+        line, span = _excerpt(line, diagnostic.span)
+        pad, carets = _caret_line(line, span)
         gutter = f"{diagnostic.span.line:>4} | "
         out.append(gutter, style="blue")
         # Control characters take no cell, so dropping them leaves the carets where they are; nor

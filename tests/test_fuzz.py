@@ -20,7 +20,7 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark
 
 from jinjiang_dsl import check_source, cli
-from jinjiang_dsl.diagnostics import Diagnostic, PolicyError, render_plain, source_lines
+from jinjiang_dsl.diagnostics import SHOWN_LINE, Diagnostic, PolicyError, render_plain, source_lines
 from jinjiang_dsl.fmt import Unconvertible, convert_keywords, meaning
 from jinjiang_dsl.safe_text import BIDI_CONTROLS
 from jinjiang_dsl.syntax import parse, parser
@@ -193,10 +193,16 @@ def assert_located(source: str, diagnostics: list[Diagnostic]) -> None:
         assert (d.span.end_line, d.span.end_column) >= (d.span.line, d.span.column)
         rendered = render_plain([d], {d.span.path: source}).split("\n")
         assert rendered[0] == f"{d.span.path}:{d.span.line}:{d.span.column}: {d.severity}: {d.message}"
-        # The line shown is the line the parser counted, without control and bidirectional characters.
-        shown = "".join(ch for ch in lines[d.span.line - 1]
+        # The line shown is the line the parser counted, without control and bidirectional characters; of a
+        # long line, the part around the span ('…' where it is cut)
+        line = lines[d.span.line - 1]
+        shown = "".join(ch for ch in line
                         if ch == "\t" or (unicodedata.category(ch) != "Cc" and ch not in BIDI_CONTROLS))
-        assert rendered[1].split(" | ", 1)[1] == shown
+        part = rendered[1].split(" | ", 1)[1]
+        if len(line) <= SHOWN_LINE:
+            assert part == shown
+        else:
+            assert part.removeprefix("…").removesuffix("…") in shown and len(part) <= SHOWN_LINE + 2
         assert "^" in rendered[2]
 
 

@@ -740,6 +740,23 @@ def test_a_listing_without_colour_is_written_as_plain_text(monkeypatch):
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.getvalue()) == piped.getvalue()
 
 
+def test_a_diagnostic_on_a_long_line_shows_the_part_around_its_span():
+    # each diagnostic showed its whole line: 3,000 unused inputs on a line of 68 KB printed 305 MB
+    inputs = " ".join(f'f{i}: money "x" / "x"' for i in range(3000))
+    src = HEAD + f"project {{ {inputs} }}\n"
+    found = [d for d in check_source(src, "p.pol") if "never used" in d.message]
+    assert len(found) == 3000
+    rendered = render_plain(found, {"p.pol": src})
+    assert len(rendered) < 3000 * 400
+    first, middle, last = (render_plain([found[i]], {"p.pol": src}).split("\n")[1:3] for i in (0, 1500, 2999))
+    for (shown, carets), name in ((first, "f0"), (middle, "f1500"), (last, "f2999")):
+        at = carets.index("^")
+        assert shown[at:at + len(name) + 1] == f"{name}:" and carets[at:].rstrip() == "^" * len(name)
+        assert len(shown) < 200
+    assert first[0].startswith("   4 | project { f0:") and first[0].endswith("…")
+    assert middle[0].startswith("   4 | …") and middle[0].endswith("…") and last[0].endswith('"x" }')
+
+
 def test_spellings_are_suggested_within_one_budget_and_every_error_is_still_reported(monkeypatch):
     # each unknown name was compared with every name: 4,000 of each took a minute, a 1 MiB policy hours
     import jinjiang_dsl.check as checker
