@@ -28,6 +28,7 @@ from .limits import (
     TooLarge,
     decode_text,
     read_bounded_bytes,
+    shorten,
 )
 from .output import Output, OutputError, interrupted, remembering_interrupts
 from .plan import Plan
@@ -586,7 +587,7 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
             return EXIT_UNREADABLE
     batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
     if only is not None and all(d.id != only for d in batch.applicants):
-        ids = ", ".join(str(d.id) for d in batch.applicants[:20])
+        ids = ", ".join(shorten(str(d.id)) for d in batch.applicants[:20])  # an id may be of any length
         err.print(visible(f"{args.applications}: no applicant with id {only!r} (ids: {ids})"), markup=False)
         return EXIT_ERRORS
     built = report.build(policy.decider(), apps, batch, only=only, is_batch=is_batch)

@@ -817,6 +817,17 @@ def test_a_parquet_file_of_too_many_columns_is_refused_before_its_rows_are_read(
     assert json.loads(out.read_text())["status"] == "ok"  # null columns are fields not given
 
 
+def test_explain_names_the_ids_it_has_each_shortened(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 'no applicant with id …' listed the document's first 20 ids whole: 20 ids of 800 KB in a 16 MiB document
+    # were 16 MB of standard error
+    doc = {"applicants": [{"id": f"{n}" + "x" * 100_000, "projects": []} for n in range(3)]}
+    app = write(tmp_path, "a.json", json.dumps(doc))
+    assert main(["explain", str(write(tmp_path, "p.pol", small_policy())), str(app), "--applicant", "NOBODY"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{app}: no applicant with id 'NOBODY' (ids: 0xxx") and len(err) < 1000
+    assert err.count("…(100001 characters)") == 3
+
+
 def test_a_policy_of_many_measures_compiles_in_pieces(tmp_path: Path) -> None:
     measures = "".join(f'measure {i}.1 "t" / "t" {{\n  clause 一(一)\n  amount 20% of spend\n}}\n' for i in range(1, 401))
     source = small_policy().split("measure 1.1")[0] + measures
