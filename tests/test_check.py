@@ -1771,3 +1771,17 @@ def test_a_sum_per_person_written_as_the_notice_does_points_to_amount_times_coun
     assert d.message.endswith("is not defined")
     assert d.hint == ("'人' is a unit, not an input: a sum per 人 is the sum times a count input, "
                       "'AMOUNT × COUNT' (5万元/人 → 5万 × doctors)")
+
+
+@pytest.mark.parametrize("field", ["id", "name", "projects", "applicant_id", "project_id"])
+def test_an_input_named_as_a_field_of_every_record_is_an_error(field: str) -> None:
+    # 'name: money' passed check, and the record's "name" (the applicant's name) was read in its place: the input
+    # was never given, its measure never eligible, and compile --emit schema typed the name as money
+    from jinjiang_dsl import check_source
+
+    src = ('policy "p" / "p" {\n  issued 2023-04-23\n  rounding 0.01元 half_up\n}\n'
+           f'applicant {{\n  {field}: money "n" / "n"\n}}\n'
+           f'measure 1.1 "t" / "t" {{\n  clause 一(一)\n  quote "q"\n  amount 20% of {field}\n}}\n')
+    found = [(d.message, d.span.line, d.span.column) for d in check_source(src, "p.pol") if d.is_error]
+    assert len(found) == 1 and found[0][1:] == (6, 3)
+    assert found[0][0].startswith(f"'{field}' is a field every applicant record has (")

@@ -75,6 +75,13 @@ def check(policy: ast.Policy) -> CheckedPolicy:
     )
 
 
+RECORD_FIELDS = {"id": "the applicant's or the project's id", "name": "the applicant's name",
+                 "projects": "the list of projects", "applicant_id": "a CSV row's applicant",
+                 "project_id": "a CSV row's project"}
+"""Fields of a record (docs/batch.md) that are not facts: an input so named was silently never read, the
+record's field read in its place."""
+
+
 class _Checker:
     def __init__(self, policy: ast.Policy):
         self.policy = policy
@@ -230,6 +237,9 @@ class _Checker:
         if not check_size(p, self.report):
             return  # later checks walk expressions recursively: first bring them within bounds
         for decl in p.inputs:
+            if decl.name in RECORD_FIELDS:  # the record's own field: the input could never be given
+                self.error(f"'{decl.name}' is a field every applicant record has ({RECORD_FIELDS[decl.name]}), so "
+                           "no input can be named so", decl.name_span, f"choose another name, e.g. {decl.name}_value")
             sym = Symbol(decl.name, "input", decl.scope, decl, type_of_decl(decl))
             self.declare(sym, decl.name_span, self.symbols)
         for d in p.defines:
