@@ -178,6 +178,7 @@ def print_diagnostics(diagnostics: Iterable[Diagnostic], sources: dict[str, str]
         if not plain:
             console.print(text, soft_wrap=True, highlight=False)
         elif not console.quiet:
+            text.expand_tabs(console.tab_size)  # as rich prints it: the carets' tab and the line's alike
             try:
                 console.file.write(f"{text}\n")
             except BrokenPipeError:

@@ -731,12 +731,13 @@ def test_a_listing_without_colour_is_written_as_plain_text(monkeypatch):
     from jinjiang_dsl.diagnostics import print_diagnostics
 
     src = HEAD + "project {\n" + "".join(f"  f{i}: money \"金\\t额\" / \"sum\"\n" for i in range(3)) + "}\n"
+    src += "define 投入x\t= 1 \t+ 2\n"  # tabs, after wide characters too: expanded as rich expands them
     found = check_source(src, "p.pol")
     piped, coloured = io.StringIO(), io.StringIO()
     print_diagnostics(found, {"p.pol": src}, Console(file=coloured, force_terminal=True, highlight=False))
     monkeypatch.setattr(Console, "print", lambda *a, **k: pytest.fail("rich renders plain text"))
     print_diagnostics(found, {"p.pol": src}, Console(file=piped, highlight=False))
-    assert piped.getvalue() == "".join(f"{render_plain([d], {'p.pol': src})}\n" for d in found)
+    assert piped.getvalue().count("\n\n") == len(found) and "\t" not in piped.getvalue()
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.getvalue()) == piped.getvalue()
 
 
