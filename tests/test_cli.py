@@ -418,3 +418,14 @@ def test_eval_text_says_why_an_applicant_that_gave_no_measures_facts_has_nothing
         for aid in ("A", "B"):
             head = next(i for i, line in enumerate(lines) if line.startswith(f"{aid} — "))
             assert lines[head + 1] == f"└── {reason}", lines[head:head + 3]
+
+
+def test_a_document_written_as_json_lines_says_its_summary_as_a_stream_does(capsys) -> None:
+    # a JSON document with --format jsonl wrote its lines and no summary anywhere; a stream's run says it on
+    # standard error (unless --quiet), and the document's JSON holds it
+    apps = ROOT / "examples" / "applications.json"
+    code, out, err = run(capsys, "eval", str(POLICY), str(apps), "--format", "jsonl")
+    assert code == 0 and len(out.splitlines()) == 16
+    assert err.startswith("申请人 16,输入有误 3,给予合计 4,245,000.13 元\n  1.1 ")
+    code, out, err = run(capsys, "eval", str(POLICY), str(apps), "--format", "jsonl", "--quiet")
+    assert code == 0 and err == ""
