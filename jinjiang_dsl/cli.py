@@ -318,11 +318,11 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
         elif fmt == "jsonl":
             from .batch import json_line
 
-            decided = batch.to_json(args.lang, trace=not args.no_trace)
-            for a in decided["applicants"]:
+            written = batch.to_json(args.lang, trace=not args.no_trace)
+            for a in written["applicants"]:
                 out.write(json_line(a))
             if not args.quiet:  # the lines hold no summary: said on standard error, as a stream's run says it
-                print_stream_summary(err, decided["summary"], args.lang, policy.plan)
+                print_stream_summary(err, written["summary"], args.lang, policy.plan)
         else:
             out.write(json.dumps(batch.to_json(args.lang, trace=not args.no_trace), ensure_ascii=False, indent=2)
                       + "\n")
