@@ -853,8 +853,7 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
         batch = str(found[0])
     if batch is None:
         return []
-    rows = register.decisions(batch=batch)  # read as it is decided: a stream's batch may be of any size
-    head = next(rows, None)
+    head = next(register.decisions(batch=batch), None)  # its first row only: nothing left open if a read fails
     if head is None:
         return []
     policy_row, path, source, traced, kind = register.db.execute(
@@ -876,7 +875,7 @@ def replay(register: Register, batch: str | None = None, decision: int | None = 
         out.append((did, "" if is_now == was else difference(was, is_now)))
 
     if kind == "json":  # a document, decided whole as it was (it is bounded: limits.MAX_DOCUMENT_BYTES)
-        recorded = [head, *rows]
+        recorded = list(register.decisions(batch=batch))
         records = [register.stored(one_record, record, "decisions", did, "record") for did, record, _ in recorded]
         _, again = policy.run(records, trace=bool(traced), earlier=earlier)
         for (did, _, stored), app in zip(recorded, again.applicants):

@@ -1314,3 +1314,17 @@ def test_replaying_a_stream_s_batch_holds_one_decision_at_a_time(tmp_path: Path,
             tracemalloc.stop()
     assert len(found) == COPIES * len(applicants) and not any(diff for _, diff in found)
     assert peak < 8 << 20, f"{peak:,} bytes"  # held whole: 13.6 MB (5.4 MB one at a time)
+
+
+def test_a_replay_stopped_by_a_tampered_policy_prints_one_line_and_nothing_ignored(tmp_path: Path, capsys: Any) -> None:
+    # the batch's rows were read through a generator left open when the stored policy could not be read: closed
+    # by the garbage collector after the register, it printed "Exception ignored in: <generator …>" and a traceback
+    register = tmp_path / "r.sqlite"
+    record(capsys, register, ROOT / "examples" / "rounds" / "round1.json")
+    with sqlite3.connect(register) as db:
+        db.execute("UPDATE policies SET source = ''")
+    done = subprocess.run([sys.executable, "-m", "jinjiang_dsl.cli", "register", "replay", "3", "--register",
+                           str(register)], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"jinjiang-dsl: {register}: the register was altered by hand: ")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
