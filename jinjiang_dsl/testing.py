@@ -169,7 +169,7 @@ class Strategies:
         return st.sampled_from(self.text_values(name) or ["其他"])
 
     def text_values(self, name: str) -> list[str]:
-        """Words the policy tests a text input against (``industry in {纺织, …}``) or chooses an amount by
+        """Words the policy tests a text input against (``category in {甲类, …}``) or chooses an amount by
         (``amount by level { national: … }``), and one it does not."""
         words: set[str] = set()
         for m in self.plan.measures:

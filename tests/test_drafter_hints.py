@@ -56,8 +56,8 @@ def test_overlapping_closed_bands_keep_their_hint() -> None:
 ])
 def test_a_quota_without_its_group_says_how_a_quota_is_written(body: str, where: str) -> None:
     assert found(body) == [(where, "the quota does not say what it is counted per",
-                            "write 'quota 10 per NAME per year', NAME a text or one-of input: 每个产业最多2个项目 "
-                            "is 'quota 2 per industry per year'")]
+                            "write 'quota 10 per NAME per year', NAME the text or one-of input whose every value "
+                            "the quota counts (每个…最多N个)")]
 
 
 def test_a_quota_with_its_group_but_not_its_year_is_not_told_it_lacks_its_group() -> None:

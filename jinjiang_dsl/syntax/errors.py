@@ -520,12 +520,12 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                                "per year' line, listing the measures the rule is about")
 
     quota = _unfinished_quota(tokens) if text != "." else None  # 'quota 1.5' is a fraction, said below
-    if quota is not None:  # 'quota 10 per year', 'quota 10': the notice's 每个产业最多N个 needs its group
+    if quota is not None:  # 'quota 10 per year', 'quota 10': a notice's 每个…最多N个 needs its group
         end = tokens[-2] if tokens[-1].start_pos == token.start_pos else tokens[-1]
         return Diagnostic(severity="error", message="the quota does not say what it is counted per",
                           span=_span_at(path, end.end_line or 1, end.end_column or 1),
-                          hint=f"write 'quota {tokens[quota + 1]} per NAME per year', NAME a text or one-of input: "
-                               "每个产业最多2个项目 is 'quota 2 per industry per year'")
+                          hint=f"write 'quota {tokens[quota + 1]} per NAME per year', NAME the text or one-of input "
+                               "whose every value the quota counts (每个…最多N个)")
 
     scoped = _unscoped_rule(tokens, token)
     if scoped is not None:  # 'highest not stacked', 'limit 100万 per year': the rule's scope is missing

@@ -766,7 +766,7 @@ class ToAst:
         return ast.BoolLit(value=keyword(c[0]) == "true", span=self.span(meta))
 
     def text_value(self, meta: Meta, c: list[Token]) -> ast.Name:
-        """A quoted text in an expression (``industry == "纺织"``): a Name whose span starts at its quote."""
+        """A quoted text in an expression (``category == "甲类"``): a Name whose span starts at its quote."""
         return ast.Name(ident=self.string(c[0]), scope=None, span=self.span(c[0]))
 
     def name(self, meta: Meta, c: list[Token]) -> ast.Name:
