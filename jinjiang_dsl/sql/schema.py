@@ -28,7 +28,8 @@ _SHORT = rf"(?=[0-9.]{{1,{MAX_NUMBER_TEXT}}}[%％]? *$)"
 MONEY_PATTERN = rf"^ *{_SHORT}0*[0-9]{{1,15}}({_FRACTION})? *$"
 # a percentage with its sign ("20%"), or the fraction itself, at most 1 ("0.2")
 PERCENT_PATTERN = rf"^ *{_SHORT}(0*[0-9]{{1,15}}({_FRACTION})?[%％]|0*(0({_FRACTION})?|1(\.0+)?)) *$"
-# a number's places: JSON Schema's pattern reads only strings, so a number is held to them by a multiple
+# a number's places: JSON Schema's pattern reads only strings, so a number is held to them by a multiple. Not
+# money but the schema's own constant: json writes it as the text 1e-20, which a validator reads as it reads it
 PLACES = float(Decimal(1).scaleb(-MAX_MONEY_DECIMALS))
 
 
