@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_api import SMALL
+
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "policies" / "jinjiang_2023.pol"
 APPLICATIONS = ROOT / "examples" / "applications.json"
@@ -29,23 +31,7 @@ def test_a_json_document_on_standard_input_is_evaluated_as_its_file_is():
     assert decided == expected  # the input's SHA-256 included: of the bytes read, wherever from
 
 
-DRAFT = """\
-policy "示例" / "Example" {
-  issued 2023-04-23
-  in force from 2023-05-01 to 2024-12-31
-  dated by date
-  currency 元
-  rounding 0.01元 half_up
-}
-project {
-  date: date "日期" / "date"
-  investment: money "投入" / "investment"
-}
-measure 1.1 "示范" / "Demo" {
-  clause 一(一)
-  amount 20% of investment, at most 100万万
-}
-"""
+DRAFT = SMALL.replace("at most 100万", "at most 100万万")  # 万 written twice, at 14:37
 
 
 def test_a_policy_on_standard_input_is_checked_and_located():
