@@ -9,6 +9,7 @@ billion terms later. The bounds are in :mod:`jinjiang_dsl.limits`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -222,12 +223,18 @@ def _nodes(root: Any, stop_at_expr: bool = False) -> Iterator[Any]:
 
 
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
+_LEAF_TYPES = frozenset({"Span", "str", "bool", "int", "Decimal", "dt", "date", "None", "Literal", "tuple"})
 
 
 def _field_names(kind: type) -> tuple[str, ...] | None:
-    """An AST node class's field names, last first (None: not a node, or a span); once per class, since
-    the checker walks every node of a policy."""
+    """An AST node class's fields that may hold nodes, last first (None: not a node, or a span); once per
+    class, since the checker walks every node of a policy. A field is left out only when its annotation
+    names nothing but texts, numbers, dates and spans (``str | None``, ``tuple[int, ...]``)."""
     if kind not in _FIELDS:
         node = attrs.has(kind) and not issubclass(kind, ast.Span)
-        _FIELDS[kind] = tuple(f.name for f in reversed(attrs.fields(kind))) if node else None
+        _FIELDS[kind] = tuple(f.name for f in reversed(attrs.fields(kind)) if not _leaf(str(f.type))) if node else None
     return _FIELDS[kind]
+
+
+def _leaf(annotation: str) -> bool:
+    return set(re.findall(r"\w+", re.sub(r"'[^']*'", "", annotation))) <= _LEAF_TYPES
