@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
-import stat
 from importlib import resources
 from pathlib import Path
 
 from lark import Lark
 
+from ..cache import private_folder
 from .keyword_table import terminal_definitions
 
 GRAMMAR_NAME = "policy.lark"
@@ -41,20 +41,6 @@ def parser() -> Lark:
 
 
 def cache_file() -> str | None:
-    """Where the parser tables are cached: a folder only this user can write, or nowhere.
-
-    Lark's own default is a predictable name in the shared temporary folder, and the cache is
-    a pickle: another local user could plant one there and run code in our process. So the
-    cache lives in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``), and is used
-    only when that folder belongs to this user and no one else can write to it."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "jinjiang-dsl")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.stat(folder, follow_symlinks=False)
-    except OSError:
-        return None
-    private = stat.S_ISDIR(info.st_mode) and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    if not private or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
-        return None
-    return os.path.join(folder, "parser.lark-cache")
+    """Where the parser tables are cached (a pickle): in the private cache folder, or nowhere."""
+    folder = private_folder()
+    return None if folder is None else os.path.join(folder, "parser.lark-cache")
