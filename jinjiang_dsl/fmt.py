@@ -15,8 +15,9 @@ The layout:
   by Chinese input methods become ``, `` and ``：`` becomes ``: `` (the language reads them alike);
   no space before ``,``; two spaces before a comment at the end of a line.
 
-Strings, comments, amounts (``50万元``), boundary words (``20家以上``) and the notice's brackets
-(``50万元（含）``) are kept as written: they are the policy's words, shown in explanations.
+Strings, comments, amounts (``50万元``), boundary words (``20家以上``), the notice's brackets
+(``50万元（含）``) and the comma between an interval's bounds (``[5万,8万)``) are kept as written: they
+are the policy's words, shown in explanations.
 :func:`format_source` is idempotent, and the result parses to the same policy (checked on every
 call: a formatted text that would parse differently is refused, never written).
 
@@ -41,8 +42,11 @@ from .syntax.errors import syntax_diagnostic
 from .syntax.keyword_table import Keyword, by_english, by_terminal, english_words
 
 SPACES = re.compile(r" {2,}")
-WIDE_COMMA = re.compile(r"，|(?<![一二三四五六七八九十])、")  # 一、 opens a clause id, and stays
-COMMA_SPACE = re.compile(r",(?![ \n)\]}])(?!(?<=[0-9],)[0-9])")  # not inside 1,000,000
+# A comma between the bounds of an interval's notation is kept as written: [5万,8万) and [5万，8万) are the
+# drafter's words, shown in explanations as they are.
+NOTATION_END = r"(?![^,，、\[\]()（）［］{}]*[)\]）］])"
+WIDE_COMMA = re.compile(r"(?:，|(?<![一二三四五六七八九十])、)" + NOTATION_END)  # 一、 opens a clause id, and stays
+COMMA_SPACE = re.compile(r",(?![ \n)\]}])(?!(?<=[0-9],)[0-9])" + NOTATION_END)  # not inside 1,000,000
 
 
 def _split(line: str) -> tuple[list[tuple[str, bool]], str]:

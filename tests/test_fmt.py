@@ -179,3 +179,16 @@ def test_a_lone_carriage_return_ends_a_line_for_fmt_as_for_the_parser() -> None:
     converted = convert_keywords(source, "zh")
     assert "# a comment\r" in converted and "issued" not in converted
     assert convert_keywords(converted, "en") == source
+
+
+def test_an_interval_s_notation_is_kept_as_written_between_its_bounds() -> None:
+    # '[5万,8万)' became '[5万, 8万)' and '（5万，8万］' '（5万, 8万］': the interval's words, which an explanation quotes,
+    # changed, so fmt refused a valid policy ("formatting would change what the policy says … please report this")
+    from jinjiang_dsl.fmt import format_checked
+
+    source = MESSY.replace("amount 20% of spend", "amount bands on spend {\n[5万,8万) : 1万\n（8万，10万］: 2万\n[10万,∞): 3万\n}")
+    assert "[5万,8万)" in source
+    formatted = format_checked(source)
+    assert "    [5万,8万) : 1万\n    （8万，10万］: 2万\n    [10万,∞): 3万\n" in formatted
+    assert format_checked(formatted) == formatted
+    assert format_source("define a = b in {x，y,z}") == "define a = b in {x, y, z}\n"  # elsewhere a comma gets its space
