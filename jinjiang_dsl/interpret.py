@@ -261,19 +261,24 @@ class Interpreter:
                 bracket_sum(rule, steps, total)
             return total
         tier = self.pick_tier(f, value)
+        # a ratio looked up reads with its figures (R&D 400,000 ÷ revenue 10,000,000 = 4%)
+        ratio = {"shown": self.shown(f.base, a, p)} if steps is not None and f.base.ratios else {}
         if tier is None:
             if steps is not None:
                 lowest = min((t.interval for t in f.tiers), key=lambda iv: iv.lower or 0)
                 steps.append(Step(rule, "tier_none", {"mode": f.kind, "label": f.base.label, "value": value,
-                                                      "lowest": lowest}, value=value))
+                                                      "lowest": lowest, **ratio}, value=value))
             return None
         paid: Decimal = self.ev(tier.amount, a, p)
         if steps is not None:
             interval = str(tier.interval)
             steps.append(Step(rule, "tier", {"mode": f.kind, "label": f.base.label, "value": value,
                                              "interval": tier.interval, "words": tier.text,
-                                             "index": tier.index, "amount": paid},
+                                             "index": tier.index, "amount": paid, **ratio},
                               value=paid, tier=tier.index, interval=interval))
+            if tier.reading is not None:
+                steps.append(Step(rule, "tier_amount", {"index": tier.index, "shown": self.shown(tier.reading, a, p)},
+                                  value=paid))
         return paid
 
     def pick_tier(self, f: Formula, value: Any) -> Any:

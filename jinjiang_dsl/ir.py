@@ -162,6 +162,8 @@ class Tier:
     text: str  # the interval in the drafter's words
     amount: Expr
     index: int  # 1-based, in source order
+    # how an amount that is not a figure reads (10% × R&D spending), so that its working is shown
+    reading: Cond | None = None
 
 
 @attrs.frozen(slots=True)

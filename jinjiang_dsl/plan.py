@@ -150,13 +150,15 @@ class _Planner:
         d = local.get(name) or self.defines.get(name)
         return label_of(d.label if d else None, name)
 
-    def shown(self, e: ast.Expr, local: dict[str, ast.Define], negate: bool = False,
-              by_name: bool = False) -> tuple[Shown, tuple[str, ...], tuple[tuple[ast.Expr, tuple[Decimal, ...]], ...]]:
+    def shown(self, e: ast.Expr, local: dict[str, ast.Define], negate: bool = False, by_name: bool = False,
+              figure: tuple[Decimal, ...] | None = None,
+              ) -> tuple[Shown, tuple[str, ...], tuple[tuple[ast.Expr, tuple[Decimal, ...]], ...]]:
         """The expression as a template for :meth:`str.format`: ``{0}`` … stand for the inputs, and
         every text from the policy has its braces doubled, so that it is shown, never interpreted.
         ``by_name``: a definition it names (below the top) stands for itself, a name like an input.
         A ratio compared with a bound gets a slot after the inputs' for its figure (:class:`Ratio`); the
-        ratios are returned with their bounds."""
+        ratios are returned with their bounds. ``figure``: the expression is a value a table looks up in
+        bands of these bounds, so a ratio gets the slot of its figure at its end too."""
         names: list[str] = []
         ratios: list[tuple[ast.Expr, tuple[Decimal, ...]]] = []
         slots = {"first": -1, "next": 0}  # the first ratio slot (-1: names still being found), the next
@@ -248,9 +250,12 @@ class _Planner:
             e = negated(e)
         walk(e, 0)  # the names first: the ratios' slots come after them
         slots["first"] = len(names)
-        zh = walk(e, 0)
+        def looked_up() -> str:
+            return ratio(e, figure) if figure is not None else ""
+
+        zh = walk(e, 0) + looked_up()
         slots["next"] = 0
-        en = walk(e, 1)
+        en = walk(e, 1) + looked_up()
         labels = tuple(self.name_label(n, local) for n in names) + tuple(Label("", "") for _ in ratios)
         choices = tuple(self.inputs[n].value_labels if n in self.inputs and self.inputs[n].kind == "enum" else None
                         for n in names)
@@ -261,8 +266,9 @@ class _Planner:
             return local.get(e.ident) or self.defines.get(e.ident)
         return None
 
-    def cond(self, e: ast.Expr, label: ast.Bitext | None, local: dict[str, ast.Define]) -> Cond:
-        shown, names, ratios = self.shown(e, local)
+    def cond(self, e: ast.Expr, label: ast.Bitext | None, local: dict[str, ast.Define],
+             figure: tuple[Decimal, ...] | None = None) -> Cond:
+        shown, names, ratios = self.shown(e, local, figure=figure)
         d = self.definition(e, local)
         label = label or (d.label if d else None)
         text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
@@ -312,12 +318,24 @@ class _Planner:
 
     # ------------------------------------------------------------ measures
 
-    def operand(self, e: ast.Expr, local: dict[str, ast.Define]) -> Cond:
-        """How a base or a looked-up value reads: a definition shows its label and its parts."""
+    def operand(self, e: ast.Expr, local: dict[str, ast.Define], figure: tuple[Decimal, ...] | None = None) -> Cond:
+        """How a base or a looked-up value reads: a definition shows its label and its parts. ``figure``: the
+        bounds of the bands a ratio is looked up in (:meth:`shown`)."""
         d = self.definition(e, local)
         if d is not None:
-            return self.cond(d.expr, d.label or ast.Bitext(zh=d.name, en=d.name, span=d.span), local)
-        return self.cond(e, None, local)
+            return self.cond(d.expr, d.label or ast.Bitext(zh=d.name, en=d.name, span=d.span), local, figure)
+        return self.cond(e, None, local, figure)
+
+    def looked_up(self, f: ast.TierTable, tiers: tuple[Tier, ...], local: dict[str, ast.Define]) -> Cond:
+        """How the value a table looks up reads. A ratio (研发费用占营业收入比重) reads with its figures and its
+        quotient, after its label when a definition names it: "R&D share: R&D 400,000 ÷ revenue 10,000,000 = 4%"."""
+        bounds = tuple(sorted({b for t in tiers for b in t.interval.bounds()}))
+        base = self.operand(f.on, local, bounds)
+        if not base.ratios or self.definition(f.on, local) is None:
+            return base
+        zh, en = base.shown.template.zh, base.shown.template.en
+        template = Label(f"{literal(base.label.zh)}:{zh}", f"{literal(base.label.en)}: {en}")
+        return attrs.evolve(base, shown=base.shown._replace(template=template))
 
     def formula(self, f: ast.Formula, local: dict[str, ast.Define]) -> Formula:
         if isinstance(f, ast.Referred):
@@ -330,8 +348,11 @@ class _Planner:
             return Formula(kind="category", expr=self.lower(f.on, local), base=self.operand(f.on, local), rows=rows)
         if isinstance(f, ast.TierTable):
             tiers = tuple(Tier(_from_zero(from_ast(t.interval)) if f.mode == "brackets" else from_ast(t.interval),
-                               t.interval.text, self.lower(t.amount, local), i) for i, t in enumerate(f.tiers, 1))
-            return Formula(kind=f.mode, expr=self.lower(f.on, local), base=self.operand(f.on, local), tiers=tiers)
+                               t.interval.text, self.lower(t.amount, local), i,
+                               None if f.mode == "brackets" or isinstance(t.amount, ast.Quantity)
+                               else self.operand(t.amount, local))
+                          for i, t in enumerate(f.tiers, 1))
+            return Formula(kind=f.mode, expr=self.lower(f.on, local), base=self.looked_up(f, tiers, local), tiers=tiers)
         e = f.expr
         if isinstance(e, ast.PercentOf):
             return Formula(kind="rate", expr=self.lower(e.base, local), rate=e.rate.value, rate_text=e.rate.text,

@@ -871,7 +871,7 @@ def test_tier_amount_that_is_a_percentage():
     assert found(src) == [
         error(
             "a tier's amount is a percentage with no base",
-            "write it as a share of a base, e.g. '5% of investment'",
+            "write it as a share of a base, e.g. '5% of spend'",
             at(src, "5%"),
         ),
     ]

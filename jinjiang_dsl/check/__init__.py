@@ -539,14 +539,19 @@ class _Checker:
             self.category_table(f)
         elif isinstance(f, ast.TierTable):
             on = self.typer.infer(f.on)
-            if on is not None and on.kind not in ("money", "count", "number"):
-                self.error(f"a tier table needs money or a count to look up, but this is {on.describe()}", f.on.span)
+            # bands and thresholds may look up a percentage (研发费用占营业收入比重3%(含)至5%的, rd / revenue);
+            # brackets split what they look up into parts paid at rates, so it must be money or a count
+            keys = ("money", "count", "number") if f.mode == "brackets" else ("money", "count", "number", "ratio")
+            if on is not None and on.kind not in keys:
+                self.error(f"a tier table needs money or a count to look up, but this is {on.describe()}", f.on.span,
+                           "bands or thresholds can look up a percentage; brackets cannot"
+                           if on.kind == "ratio" else None)
             for tier in f.tiers:
-                if on is not None and on.kind in ("money", "count"):
+                if on is not None and on.kind in ("money", "count", "ratio"):
                     self.typer.check_bounds(tier.interval, on, f.on)
                 self.rates_over_whole(tier.amount, rate=f.mode == "brackets")
                 if f.mode != "brackets":
-                    self.money(tier.amount, "a tier's amount")
+                    self.tier_amount(tier.amount, f.on)
                     continue
                 rate = self.typer.infer(tier.amount)
                 if rate is not None and rate.kind != "ratio":
@@ -556,6 +561,18 @@ class _Checker:
             if f.mode == "thresholds" and f.allow_gap:
                 self.no_effect("allow gap", r"\ballow\s+gap\b", f.span,
                                "thresholds leave no gaps: each one holds from its bound upward")
+
+    def tier_amount(self, amount: ast.Expr, on: ast.Expr) -> None:
+        """A band pays an amount. A rate alone (按研发费用的10%) needs the base the notice applies it to; for a
+        ratio looked up (rd / revenue) that is most often its numerator, which the hint names."""
+        base = on.left if isinstance(on, ast.BinOp) and on.op == "/" else on
+        if isinstance(amount, ast.Percent) and isinstance(base, ast.Name):
+            sym = self.symbols.get(base.ident)  # a money input is a base; its errors are the table's to say
+            if sym is not None and sym.type is not None and sym.type.kind == "money":
+                self.error("a tier's amount is a percentage with no base", amount.span,
+                           f"write it as a share of a base, e.g. '{amount.text} of {base.ident}'")
+                return
+        self.money(amount, "a tier's amount")
 
     def category_table(self, f: ast.CategoryTable) -> None:
         """Rows keyed by the values of a category: each a value it can take, once, with an amount."""

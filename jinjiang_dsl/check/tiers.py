@@ -11,7 +11,6 @@ from decimal import Decimal
 from .. import ast
 from ..diagnostics import Severity
 from ..runtime.intervals import Interval, from_ast, intersection, lower_key
-from ..runtime.money import fmt_compact
 
 Report = Callable[[Severity, str, ast.Span, str | None], None]
 
@@ -113,7 +112,7 @@ def _check_overlaps(ordered: list[tuple[Interval, ast.Tier]], report: Report) ->
     for (a, ta), (b, tb) in sorted(found, key=lambda pair: (pair[1][1].span.line, pair[1][1].span.column)):
         common = intersection(a, b)
         assert common is not None
-        where = f"at {fmt_compact(common.lower)}" if common.lower is not None and common.lower == common.upper \
+        where = f"at {common.show(common.lower)}" if common.lower is not None and common.lower == common.upper \
             else f"on {common}"
         report(
             "error",
@@ -130,7 +129,7 @@ def _thresholds_hint(a: Interval, b: Interval) -> str | None:
     low, high = sorted((a.lower, b.lower))
     return ("rows written 'X以上' each run upward without end: for the highest tier reached write 'thresholds "
             f"on …' instead of 'bands on …'; for bands, close each row below the next: "
-            f"'{fmt_compact(low)}(含)至{fmt_compact(high)}'")
+            f"'{a.show(low)}(含)至{a.show(high)}'")
 
 
 def upper_key(iv: Interval) -> tuple:
@@ -146,7 +145,7 @@ def _check_brackets(table: ast.TierTable, report: Report) -> None:
     ordered = sorted(((from_ast(t.interval), t) for t in table.tiers), key=lambda pair: lower_key(pair[0]))
     first, first_tier = ordered[0]
     if first.lower not in (None, Decimal(0)):
-        report("error", f"the first bracket starts at {fmt_compact(first.lower)}, so the part below it has no rate",
+        report("error", f"the first bracket starts at {first.show(first.lower)}, so the part below it has no rate",
                first_tier.interval.span, "start it at 0, or write it as 'X以下'")
     for (a, ta), (b, tb) in zip(ordered, ordered[1:]):
         if a.upper is None or b.lower is None or a.upper != b.lower:
@@ -155,8 +154,8 @@ def _check_brackets(table: ast.TierTable, report: Report) -> None:
                    "each bracket begins where the one below it ends")
     top, top_tier = ordered[-1]
     if top.upper is not None:
-        report("warning", f"the part of the value above {fmt_compact(top.upper)} has no rate", top_tier.interval.span,
-               f"add a top bracket such as '{fmt_compact(top.upper)}以上', if the notice has one")
+        report("warning", f"the part of the value above {top.show(top.upper)} has no rate", top_tier.interval.span,
+               f"add a top bracket such as '{top.show(top.upper)}以上', if the notice has one")
 
 
 def _check_thresholds(table: ast.TierTable, report: Report) -> None:

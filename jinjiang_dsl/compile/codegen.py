@@ -308,6 +308,8 @@ class CodeGenerator:
             tiers.sort(key=lambda t: lower_key(t.interval), reverse=True)
         # Flat ifs, each guarded by "no tier yet", not an elif chain: the first tier that holds is
         # taken as before, and a table of thousands of tiers still compiles.
+        # a ratio looked up reads with its figures (R&D 400,000 ÷ revenue 10,000,000 = 4%)
+        ratio = f", 'shown': {self.shown(f.base)}" if f.base.ratios else ""
         out("tier = 0")
         for i, t in enumerate(tiers):
             iv = t.interval
@@ -320,8 +322,11 @@ class CodeGenerator:
                 with out.indent():
                     out(f"steps.append(Step({rule}, 'tier', {{'mode': {f.kind!r}, "
                         f"'label': {self.k.label(f.base.label)}, 'value': value, 'interval': {self.k.interval(iv)}, "
-                        f"'words': {t.text!r}, 'index': {t.index}, 'amount': raw}}, value=raw, "
+                        f"'words': {t.text!r}, 'index': {t.index}, 'amount': raw{ratio}}}, value=raw, "
                         f"tier={t.index}, interval={str(iv)!r}))")
+                    if t.reading is not None:
+                        out(f"steps.append(Step({rule}, 'tier_amount', {{'index': {t.index}, "
+                            f"'shown': {self.shown(t.reading)}}}, value=raw))")
         lowest = min((t.interval for t in f.tiers), key=lambda iv: iv.lower or 0)
         out("if tier == 0:")
         with out.indent():
@@ -329,8 +334,8 @@ class CodeGenerator:
             out("if steps is not None:")
             with out.indent():
                 out(f"steps.append(Step({rule}, 'tier_none', {{'mode': {f.kind!r}, "
-                    f"'label': {self.k.label(f.base.label)}, 'value': value, 'lowest': {self.k.interval(lowest)}}}, "
-                    "value=value))")
+                    f"'label': {self.k.label(f.base.label)}, 'value': value, 'lowest': {self.k.interval(lowest)}"
+                    f"{ratio}}}, value=value))")
 
     def category(self, f: Formula, rule: str) -> None:
         """An amount chosen by a category: the row of the value, or None (nothing paid) when unlisted."""

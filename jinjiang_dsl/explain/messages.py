@@ -51,6 +51,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "formula": ("金额:{shown} = {value} 元", "Amount: {shown} = {value} yuan"),
     # a fixed sum: Chinese shows 50万 as the figure it is; English would say 500,000 = 500,000
     "formula.fixed": ("金额:{shown} = {value} 元", "Amount: a fixed sum of {value} yuan"),
+    # a ratio looked up, read with its figures: "R&D 400,000 ÷ revenue 10,000,000 = 4% ∈ [3%, 5%)"
+    "tier.bands.ratio": ("{shown} ∈ {interval}(“{words}”):第 {index} 档,补助 {amount} 元",
+                         "{shown} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
+    "tier.thresholds.ratio": ("{shown} 达到 {interval}(“{words}”):第 {index} 档(取所达最高档),补助 {amount} 元",
+                              "{shown} reaches {interval} (\"{words}\"): tier {index} (the highest reached), "
+                              "pays {amount} yuan"),
+    "tier_none.ratio": ("{shown} 未达到任何档次(最低一档为 {lowest}),不予补助",
+                        "{shown} reaches no tier (the lowest is {lowest}): nothing is paid"),
+    "tier_amount": ("第 {index} 档的金额:{shown} = {value} 元", "Tier {index} pays {shown} = {value} yuan"),
     "tier.bands": ("{label} {value} ∈ {interval}(“{words}”):第 {index} 档,补助 {amount} 元",
                    "{label} {value} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
     "shares": ("资金分担({ratio}):{amount} 元由 {parts} 承担",
@@ -200,7 +209,9 @@ def key_of(step: Step) -> str:
     if k == "round":
         return f"round.{p['mode']}"
     if k == "tier":
-        return f"tier.{p['mode']}"
+        return f"tier.{p['mode']}" + (".ratio" if "shown" in p else "")
+    if k == "tier_none" and "shown" in p:
+        return "tier_none.ratio"
     if k == "rate" and p.get("by"):
         return "rate.by"
     if k == "formula" and not p["shown"].names and " " not in p["shown"].template.en:

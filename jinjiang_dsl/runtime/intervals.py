@@ -53,8 +53,13 @@ class Interval:
         if self.upper < above.lower or (
             self.upper == above.lower and not self.upper_inclusive and not above.lower_inclusive
         ):
-            return Interval(self.upper, not self.upper_inclusive, above.lower, not above.lower_inclusive)
+            return Interval(self.upper, not self.upper_inclusive, above.lower, not above.lower_inclusive,
+                            self.percent or above.percent)
         return None
+
+    def show(self, value: Decimal) -> str:
+        """One of its figures as its bounds read: 5% in a ratio's bands, 50万 in an amount's."""
+        return percent_text(value) if self.percent else fmt_compact(value)
 
 
 def _show(value: Point) -> str:
@@ -116,4 +121,4 @@ def intersection(a: Interval, b: Interval) -> Interval | None:
         hi, hi_inc = a.upper, a.upper_inclusive and b.upper_inclusive
     if lo is not None and hi is not None and (lo > hi or (lo == hi and not (lo_inc and hi_inc))):
         return None
-    return Interval(lo, lo_inc, hi, hi_inc)
+    return Interval(lo, lo_inc, hi, hi_inc, a.percent or b.percent)

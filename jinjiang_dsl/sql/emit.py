@@ -221,10 +221,7 @@ class Emitter:
             return Sql(f"({inner.val} {'NOT IN' if e.negated else 'IN'} ({values}))", inner.ok, None, inner.zero)
         if isinstance(e, ir.Within):
             inner = self.expr(e.operand)
-            tests = [(op, Sql(self.point(bound), "TRUE", number(bound).scale if isinstance(bound, Decimal) else None))
-                     for op, bound in _bounds(e.interval)]
-            test = " AND ".join(self.compared(inner, op, bound) for op, bound in tests) or "TRUE"
-            return Sql(f"({test})", inner.ok, None, inner.zero)
+            return Sql(self.inside(inner, e.interval), inner.ok, None, inner.zero)
         raise Unsupported(f"the expression {type(e).__name__}")
 
     def logic(self, op: str, left: Sql, right: Sql) -> Sql:
@@ -262,9 +259,11 @@ class Emitter:
     def point(self, value: Decimal | dt.date) -> str:
         return date(value) if isinstance(value, dt.date) else number(value).val
 
-    def within(self, value: str, iv: Interval) -> str:
-        tests = [f"{value} {op} {self.point(bound)}" for op, bound in _bounds(iv)]
-        return "(" + " AND ".join(tests) + ")" if tests else "TRUE"
+    def inside(self, value: Sql, iv: Interval) -> str:
+        """Whether ``value`` lies in ``iv``; a quotient (a ratio's bands) compared multiplied out with each bound."""
+        tests = [(op, Sql(self.point(bound), "TRUE", number(bound).scale if isinstance(bound, Decimal) else None))
+                 for op, bound in _bounds(iv)]
+        return "(" + " AND ".join(self.compared(value, op, bound) for op, bound in tests) + ")" if tests else "TRUE"
 
     def holds(self, cond: Cond) -> str:
         """Whether a condition holds as Python decides it: a missing fact it reads makes it not hold. Only a
@@ -326,8 +325,18 @@ class Emitter:
                 continue
             if value.scale is not None and value.scale > MAX_SCALE:
                 raise Unsupported(f"line {line}: a product too fine for DECIMAL(38)")
-            if value.zero != "NULL":
+        for line, value in zip(lines[len(raws):], caps):
+            if value is not None and value.zero != "NULL":
                 raise Unsupported(f"line {line}: division ('/') in an amount or a cap")
+        for (line, f), value in zip(formulas, raws):
+            if value.zero != "NULL" and f.kind not in ("bands", "thresholds"):
+                raise Unsupported(f"line {line}: division ('/') in an amount or a cap")
+        if any(r.zero != "NULL" for r in raws):
+            # the ratio a table looks up, read (as in Python) once the measure is eligible and its cap read
+            # without a missing fact, divides by zero
+            cap_ok = [c.ok if c is not None else "TRUE" for c in caps]
+            zero = (f"COALESCE({zero}, CASE WHEN eligible AND {_by_choice(cap_ok)} THEN "
+                    f"{_by_choice([r.zero for r in raws])} END)")
         raw = _by_choice([r.val for r in raws])
         cap = _by_choice([c.val if c is not None else f"CAST(NULL AS {MONEY})" for c in caps])
         defined = _and(base_cap.ok if base_cap is not None else "TRUE",
@@ -373,10 +382,13 @@ class Emitter:
         tiers = list(f.tiers)
         if f.kind == "thresholds":  # the highest threshold reached wins
             tiers.sort(key=lambda t: lower_key(t.interval), reverse=True)
-        amounts = [(self.within(value.val, t.interval), self.expr(t.amount)) for t in tiers]
+        amounts = [(self.inside(value, t.interval), self.expr(t.amount)) for t in tiers]
+        if any(a.zero != "NULL" for _, a in amounts):
+            raise Unsupported("division ('/') in a tier's amount")
         val = "CASE " + " ".join(f"WHEN {w} THEN {a.val}" for w, a in amounts) + " END"
         ok = _and(value.ok, _chosen_ok([(w, a.ok) for w, a in amounts]))
-        return Sql(val, ok, max((a.scale or 0 for _, a in amounts), default=0))
+        # a ratio looked up stops at a zero divisor, as Python does before it picks a tier
+        return Sql(val, ok, max((a.scale or 0 for _, a in amounts), default=0), value.zero)
 
     # ------------------------------------------------------------------ the query
 

@@ -197,6 +197,8 @@ def _unbalanced_quotes(line: str) -> bool:
 
 
 CURLY_QUOTES = "“”＂"
+# Both ends of a range have one unit: 10万(含)至20% mixes an amount with a percentage.
+RANGE_ENDS = "both ends of a range are amounts or counts (50万(含)至100万, 10家以上), or both percentages (3%(含)至5%)"
 
 
 def _unbracketed_share(source: str, tokens: list[Token], token: Token) -> str | None:
@@ -423,7 +425,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
                 severity="error",
                 message=f"a percentage '{text}' cannot stand here",
                 span=_span_at(path, exc.line, start, exc.column + 1 - start),
-                hint="a bound is an amount or a count, e.g. 50万 or 10家"
+                hint=RANGE_ENDS
                 if bound_words & set(exc.allowed or ())
                 else "write the number without '%'",
             )
@@ -631,7 +633,7 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
             severity="error",
             message=f"a percentage '{text}' cannot stand here",
             span=span,
-            hint="a tier bound is an amount or a count, e.g. 50万 or 10家",
+            hint=RANGE_ENDS,
         )
 
     hint = f"expected {_expected_list(parser, expected, written_in_chinese(parser, tokens))}"
