@@ -738,3 +738,15 @@ measure 1 "研发补助" / "R&D subsidy" {
     assert "## 申请人 A2 (高企认定情况:重新认定)" in text
     why = text[text.index("**未获补助的原因**"):]
     assert "受益对象不符:规上企业" in why and "条件无法判断" not in why
+
+
+def test_the_tier_table_shows_a_band_whose_amount_the_facts_decide_as_it_reads() -> None:
+    # a band paying '10% of rd' had an empty cell, and the matched row's in bold read '****' in text and Markdown
+    p = load_policy(ROOT / "policies" / "shapes" / "s03_ratio_bands.pol")
+    apps, batch = p.run({"applicants": [{"id": "X", "projects": [
+        {"id": "P1", "date": "2024-06-01", "rd": "400000", "revenue": "10000000"}]}]})
+    zh = markdown.render(report.build(p.decider(), apps, batch), "zh")
+    assert "| **1** | **[3%, 5%)** | **3%(含)至5%** | **10% × 年度研发费用** | **← 适用** |" in zh
+    assert "| 2 | [5%, ∞) | 5%(含)以上 | 15% × 年度研发费用 |  |" in zh and "****" not in zh
+    en = html.render(report.build(p.decider(), apps, batch), "en")
+    assert '<td class="num">10% × R&amp;D spending of the year</td><td>← applies</td>' in en

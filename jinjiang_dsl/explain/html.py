@@ -189,7 +189,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
             cls = ' class="matched"' if t.matched else ""
             mark = f"← {word('matched', lang)}" if t.matched else ""
             tiers.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{safe(t.interval.read(lang))}</td>"
-                         f"<td>{safe(t.words)}</td><td class=\"num\">{safe(t.pays)}</td><td>{mark}</td></tr>")
+                         f"<td>{safe(t.words)}</td><td class=\"num\">{safe(t.pays.get(lang))}</td><td>{mark}</td></tr>")
         out += wide([*tiers, "</tbody></table>"])
     if r.why_not:
         out.append(f'<p class="label">{word("why_not", lang)}</p><ul class="why-not">')

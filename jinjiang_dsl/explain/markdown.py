@@ -75,7 +75,7 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
                 "|---:|---|---|---:|---|"]
         for t in r.tier_rows:
             mark = f"**← {word('matched', lang)}**" if t.matched else ""
-            cells = [str(t.index), t.interval.read(lang), md(t.words), t.pays]  # written by us, from numbers  # an interval is written by us, from numbers
+            cells = [str(t.index), t.interval.read(lang), md(t.words), md(t.pays.get(lang))]  # an interval is written by us
             if t.matched:
                 cells = [f"**{c}**" for c in cells]
             out.append("| " + " | ".join(cells) + f" | {mark} |")

@@ -163,7 +163,7 @@ class TierRow:
     index: int
     interval: Interval  # read in the report's language
     words: str
-    pays: str
+    pays: Label  # a figure, or how an amount computed from the facts reads (10% × R&D spending)
     matched: bool
 
 
@@ -327,12 +327,14 @@ def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
     if m.formula.kind not in ("bands", "thresholds"):
         return ()
     matched = next((s.tier for s in award.trace if s.kind == "tier"), None)
-    return tuple(
-        TierRow(t.index, t.interval, t.text,
-                fmt_plain(t.amount.value) if isinstance(t.amount, ir.Const) and isinstance(t.amount.value, Decimal)
-                else "", t.index == matched)
-        for t in m.formula.tiers
-    )
+    return tuple(TierRow(t.index, t.interval, t.text, _pays(t), t.index == matched) for t in m.formula.tiers)
+
+
+def _pays(t: ir.Tier) -> Label:
+    """What a row pays, as the table shows it: its figure, or its reading when the facts decide it."""
+    if isinstance(t.amount, ir.Const) and isinstance(t.amount.value, Decimal):
+        return Label(fmt_plain(t.amount.value), fmt_plain(t.amount.value))
+    return t.reading.label if t.reading is not None else Label("", "")
 
 
 def why_not(award: Award, need: Change | None = None) -> tuple[Step, ...]:
