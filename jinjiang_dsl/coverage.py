@@ -89,8 +89,8 @@ class Coverage:
                          f"另行规定:{o.condition.label.zh}")
             for cap_text in dict.fromkeys(t for t in (m.cap_text, *(o.cap_text for o in m.overrides)) if t):  # in order
                 self.add(m.rule, f"cap {cap_text}", ("bound", "not bound"), f"上限 {cap_text}")
-            for b in self.boundaries(m.id):
-                self.add(m.rule, f"boundary {fmt_compact(b)}", ("below", "at", "above"), f"边界 {fmt_compact(b)}")
+            for _, text in self.boundaries(m.id):
+                self.add(m.rule, f"boundary {text}", ("below", "at", "above"), f"边界 {text}")
             for what, zh, operand, bound in self.condition_edges(m):
                 never_below = bound == 0 and isinstance(operand, ir.Input) and \
                     plan.inputs[operand.name].kind in ("money", "count", "percent")  # never negative: an error
@@ -107,15 +107,16 @@ class Coverage:
     def add(self, where: str, what: str, wanted: tuple[str, ...], zh: str = "") -> None:
         self.items[(where, what)] = Item(where, what, wanted, zh=zh)
 
-    def boundaries(self, mid: str) -> list[Decimal]:
+    def boundaries(self, mid: str) -> list[tuple[Decimal, str]]:
+        """The figures a measure's tiers change at, each as the tiers read it (50万, or 3% in a ratio's bands)."""
         f = self.plan.measure(mid).formula
-        found: set[Decimal] = set()
+        found: dict[Decimal, str] = {}
         for t in f.tiers:
             iv = t.interval
-            found.update(b for b in (iv.lower, iv.upper) if b is not None)
+            found.update((b, _show(b, iv.percent)) for b in (iv.lower, iv.upper) if b is not None)
         if f.kind == "brackets":
-            found.discard(Decimal(0))  # where the first bracket starts: nothing lies below it
-        return sorted(found)
+            found.pop(Decimal(0), None)  # where the first bracket starts: nothing lies below it
+        return sorted(found.items())
 
     def condition_edges(self, m: Measure) -> list[tuple[str, str, ir.Expr, Any]]:
         """Each figure a condition of the measure compares with (``x in 2000万以上``, ``share >= 50%``,
@@ -193,9 +194,9 @@ class Coverage:
                         self.see(m.rule, "category", "unlisted")
                     elif k in ("tier", "tier_none", "bracket"):
                         value = Decimal(prm["value"])
-                        for b in self.boundaries(m.id):
+                        for b, text in self.boundaries(m.id):
                             case = "below" if value < b else "at" if value == b else "above"
-                            self.see(m.rule, f"boundary {fmt_compact(b)}", case)
+                            self.see(m.rule, f"boundary {text}", case)
                     for rule in self.rules.get(s.rule, ()):
                         seen = rule.covered(s)
                         if seen is not None:

@@ -213,3 +213,14 @@ def test_test_command_counts_a_policy_it_could_not_run(tmp_path: Path, capsys: p
     shape = Path(__file__).parent.parent / "policies" / "shapes" / "s01_applicant_level.pol"
     assert main(["test", str(bad), str(shape), str(bad)]) == 1
     assert capsys.readouterr().out.rstrip().endswith("2 passed, 0 failed; 2 policies not run (their errors are above)")
+
+
+def test_coverage_names_the_bounds_of_a_ratio_s_bands_as_percentages() -> None:
+    # the bounds of 'bands on rd / revenue { 3%(含)至5%: … }' were listed as 'boundary 0.03', '边界 0.05'
+    from jinjiang_dsl import load_policy
+
+    policy = load_policy(ROOT / "policies" / "shapes" / "s03_ratio_bands.pol")
+    cov = Coverage(policy.plan).record_all((o.decision, o.applicant) for o in run_all(policy))
+    tiers = [(i.what, i.zh) for i in cov.items.values() if i.what.startswith("boundary")]
+    assert tiers == [("boundary 3%", "边界 3%"), ("boundary 5%", "边界 5%")]
+    assert cov.complete
