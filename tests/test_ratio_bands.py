@@ -145,3 +145,10 @@ def test_the_explanation_shows_the_ratio_s_figures_the_band_the_rate_and_the_cap
     compiled, interpreted = (load_policy(SHAPE, backend=b).run(document(("400000", "10000000")))[1]  # type: ignore[arg-type]
                              for b in ("compiled", "interpreter"))
     assert compiled.applicants[0].to_json("en") == interpreted.applicants[0].to_json("en")
+
+
+def test_a_bound_in_wan_on_a_ratio_is_said_to_be_money() -> None:
+    # the hint read "write it as a percentage: 5万%"
+    found = messages(DRAFTED.replace("5%(含)以上: 15% of rd", "5万以上: 15% of rd"))
+    assert found[0] == ("16: error: bound 5万 is a plain number, but the value is a percentage | 5万 is 50,000 (money, "
+                        "in a notice); a percentage is written with %: 5%")

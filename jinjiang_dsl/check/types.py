@@ -205,9 +205,9 @@ class ExprTyper:
                     q.span,
                     None,
                 )
-            elif unit == "number" and on.kind == "ratio":  # 10以上 of a share: 10, or 10%?
+            elif unit == "number" and on.kind == "ratio":  # 10以上 of a share: 10, or 10%? 5万以上 is money
                 self.error(f"bound {q.text} is a plain number, but {_subject(subject)} is {on.describe()}",
-                           q.span, f"write it as a percentage: {q.text}%")
+                           q.span, percent_hint(q) if in_wan(q) else f"write it as a percentage: {q.text}%")
 
     def warn_wan(self, figure: ast.Quantity, count: ast.Expr) -> None:
         """5万 set against a count: the checker reads a number, but a notice writes money in 万."""
