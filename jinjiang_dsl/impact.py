@@ -22,7 +22,7 @@ from .batch import Tally
 from .decide import contribution
 from .decisions import BatchDecision
 from .inputs import Applicant
-from .ir import Arith, Cond, Const, Formula, Measure, measure_key
+from .ir import Arith, Cond, Const, Formula, Measure, Tier, measure_key
 from .plan import Plan
 from .rules import AnnualCap, Limit, Once, Rule, Validity
 from .runtime.money import fmt_compact, fmt_money, fmt_plain, percent_text
@@ -241,7 +241,7 @@ def _formula(f: Formula, lang: str) -> str:
     if f.kind == "rate":
         return f"{base}的 {f.rate_text}" if zh else f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):
-        rows = "; ".join(f"{t.text}: {_figure(t.amount, None, lang)}" for t in f.tiers)
+        rows = "; ".join(f"{t.text}: {_tier_pays(t, lang)}" for t in f.tiers)
         return f"{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
     if f.kind == "category":
         rows = "; ".join(f"{label.get(lang)}: {_figure(a, None, lang)}" for _, label, a in f.rows)
@@ -249,6 +249,14 @@ def _formula(f: Formula, lang: str) -> str:
     if f.kind == "referred":
         return "另行规定" if zh else "referred"
     return base
+
+
+def _tier_pays(t: Tier, lang: str) -> str:
+    """What a tier pays: its figure, or how an amount the facts decide reads (10% × R&D spending), so that
+    changing its base (10% of rd → 10% of revenue) is a change seen, not the same '10%'."""
+    if t.reading is not None:
+        return t.reading.shown.render(lang, with_values=False)
+    return _figure(t.amount, None, lang)
 
 
 def _figure(e: Any, text: str | None, lang: str) -> str:

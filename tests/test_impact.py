@@ -357,3 +357,18 @@ def test_impact_writes_its_headings_capitalised_and_one_minus_sign(lang: str, ra
         for heading in ("<h2>Total</h2>", "<h3>By measure</h3>", "<h3>By year</h3>", "<h2>Applicants</h2>",
                         "<th>Change</th>", '<th class="num">Before (yuan)</th>', "<h3>Largest changes</h3>"):
             assert heading in html, heading
+
+
+def test_impact_sees_a_tier_s_base_change_where_the_rate_stays() -> None:
+    # a band paying '10% of rd' was described as paying '10%': changed to '10% of revenue', the policy was
+    # said not to have changed, while the totals moved
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s03_ratio_bands.pol").read_text(encoding="utf-8")
+    assert "3%(含)至5%: 10% of rd" in source
+    old = policy_from_source(source).plan
+    new = policy_from_source(source.replace("3%(含)至5%: 10% of rd", "3%(含)至5%: 10% of revenue")).plan
+    (change,) = [c.to_json() for c in policy_changes(old, new)]
+    assert change["before_zh"].endswith("分档 {3%(含)至5%: 10% × 年度研发费用; 5%(含)以上: 15% × 年度研发费用}")
+    assert change["after"].endswith("{3%(含)至5%: 10% × revenue of the year; 5%(含)以上: 15% × R&D spending of the year}")
