@@ -234,10 +234,10 @@ def test_a_measure_s_own_annual_cap_is_named_as_the_measure_s_not_by_a_bare_numb
         {"id": "C1", "signed": "2024-03-01", "contract": "20000000"}, {"id": "C2", "signed": "2024-06-01", "contract": "20000000"},
         {"id": "C3", "signed": "2024-09-01", "contract": "1000000"}]}]})
     en = markdown.render(report.build(p.decider(), apps, batch), "en")
-    assert "the 470,000 yuan gained is kept back by measure 1's annual cap of 1,000,000 yuan per applicant" in en
+    assert "the 470,000 yuan gained is kept back by \"measure 1's annual cap of 1,000,000 yuan per applicant\"" in en
     assert "**Measure 1's annual cap of 1,000,000 yuan per applicant · 2024: 1,030,000 yuan exceeds" in en
     zh = markdown.render(report.build(p.decider(), apps, batch), "zh")
-    assert "不增加:可得增加的 470,000 元因措施 1 每个申请人年度上限 100万元而未能给予" in zh
+    assert "不增加:可得增加的 470,000 元因“措施 1 每个申请人年度上限 100万元”而未能给予" in zh
     assert "**措施 1 每个申请人年度上限 100万元 · 2024 年度:" in zh
 
 
@@ -250,7 +250,7 @@ def test_lifting_one_limit_names_the_next_limit_that_keeps_part_of_the_gain() ->
         {"id": "P2", "date": "2024-06-01", "investment": "10000000"}]}]})
     en = markdown.render(report.build(shape.decider(), apps, batch), "en")
     assert ("the applicant's total 2,000,000 yuan (now 1,000,000), 1,000,000 more; 500,000 yuan more is kept back "
-            "by R2 Annual total cap") in en
+            'by "R2 Annual total cap"') in en
 
 
 def test_a_failed_comparison_says_the_bound_and_the_value_it_needs(policy: Any, examples: Any) -> None:
@@ -379,12 +379,12 @@ def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule
     # E002: 2.3's next tier would pay 60,000, but 1.1 still wins the project (R1): the total stays
     zh = markdown.render(build(policy, evaluated, "E002"), "zh")
     assert ("注意:按年度上云服务费为 100,000.01 重新测算,本项给予 0 元(现为 0 元),申请人合计仍为 750,000.13 元,不增加:"
-            "可得增加的 30,000 元因R1 就高不重复而未能给予") in zh
+            "可得增加的 30,000 元因“R1 就高不重复”而未能给予") in zh
     # E004: S1 at tier 3 would take the year's 2.1 from S2 (I-12) and R2 would cut it to the same headroom:
     # S1 0 → 216,666.67, S2 216,666.67 → 0 — both rules named, and the award's own amount stated
     en = markdown.render(build(policy, evaluated, "E004"), "en")
     assert ("this award 216,666.67 yuan (now 0), but the applicant's total stays 650,000 yuan: the 100,000 yuan "
-            "gained is kept back by R2 Enterprise annual cap and measure 2.1: once per applicant per year") in en
+            'gained is kept back by "R2 Enterprise annual cap" and "measure 2.1: once per applicant per year"') in en
     # and a change that pays states the award and the total, before and after
     assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "
             "900,000 yuan (now 650,000), 250,000 more") in en
@@ -401,7 +401,7 @@ def test_the_rules_named_as_keeping_a_gain_back_are_those_that_do(policy: Any) -
     evaluated = policy.run({"applicants": [enterprise(*g, g6, aid="X03", above_scale_industrial=True)]})
     text = markdown.render(build(policy, evaluated, "X03"), "en")
     [line] = [t for t in text.splitlines() if "Beware: decided again" in t and "666,666.64" in t]
-    assert line.endswith("the 40,000 yuan gained is kept back by measure 1.2's annual cap of 500,000 yuan per applicant"), line
+    assert line.endswith('the 40,000 yuan gained is kept back by "measure 1.2\'s annual cap of 500,000 yuan per applicant"'), line
 
 
 def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evaluated: Any) -> None:
@@ -750,3 +750,21 @@ def test_the_tier_table_shows_a_band_whose_amount_the_facts_decide_as_it_reads()
     assert "| 2 | [5%, ∞) | 5%(含)以上 | 15% × 年度研发费用 |  |" in zh and "****" not in zh
     en = html.render(report.build(p.decider(), apps, batch), "en")
     assert '<td class="num">10% × R&amp;D spending of the year</td><td>← applies</td>' in en
+
+
+@pytest.mark.parametrize(("total", "granted"), [(Decimal(100), None), (Decimal(100), Decimal(0)),
+                                                 (Decimal(90), None), (Decimal(90), Decimal(0))])
+def test_the_rules_that_keep_a_gain_back_are_named_apart_from_the_sentence(total: Decimal, granted: Any) -> None:
+    # "可得增加的 100,000 元因R1 就高不重复而未能给予" ran the rule's id into 因; "stays 100 yuan (R1 …)" and
+    # "kept back by R2 Enterprise annual cap and measure 2.1: once …" read as one long name
+    from jinjiang_dsl.explain.messages import render
+    from jinjiang_dsl.rules.base import Effect
+    from jinjiang_dsl.runtime.trace import Label
+    rules = (Label("R1 就高不重复", "R1 Highest, not stacked"), Label("R2 企业年度补助上限", "R2 Enterprise annual cap"),
+             Label("措施 2.1 每个申请人限一次", "measure 2.1: once per applicant"))
+    effect = Effect("x", Label("投入", "investment"), Decimal(5), granted, None if granted is None else Decimal(0),
+                    total, Decimal(100), Decimal(10), rules)
+    [_, step] = Change("next_tier", "1", None, "1", "x", Decimal(5), Decimal(10), {}, effect).steps()
+    zh, en = render(step, "zh"), render(step, "en")
+    assert "因“R1 就高不重复”、“R2 企业年度补助上限”、“措施 2.1 每个申请人限一次”" in zh, zh
+    assert ('"R1 Highest, not stacked", "R2 Enterprise annual cap" and "measure 2.1: once per applicant"') in en, en

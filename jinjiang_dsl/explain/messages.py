@@ -135,10 +135,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                               "{granted_now}), but the applicant's total stays {total} yuan: the {blocked} yuan gained "
                               "is kept back by {rules}"),
     "change.effect.lower": ("注意:按{label}为 {set} 重新测算,本项给予 {granted} 元(现为 {granted_now} 元),申请人合计将由 "
-                            "{total_now} 元降为 {total} 元,减少 {gain} 元({rules}),不宜如此调整",
+                            "{total_now} 元降为 {total} 元,减少 {gain} 元(因{rules}),不宜如此调整",
                             "Beware: decided again with {label} = {set}, this award {granted} yuan (now "
                             "{granted_now}), but the applicant's total would fall from {total_now} to {total} yuan, "
-                            "{gain} less ({rules}); not a change to make"),
+                            "{gain} less (because of {rules}); not a change to make"),
     "change.effect.gain.total": ("按{label}为 {set} 重新测算:申请人合计 {total} 元(现为 {total_now} 元),增加 {gain} 元",
                                  "Decided again with {label} = {set}: the applicant's total {total} yuan (now "
                                  "{total_now}), {gain} more"),
@@ -146,13 +146,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                     "另有 {blocked} 元因{rules}而未能给予",
                                     "Decided again with {label} = {set}: the applicant's total {total} yuan (now "
                                     "{total_now}), {gain} more; {blocked} yuan more is kept back by {rules}"),
-    "change.effect.nothing.total": ("注意:按{label}为 {set} 重新测算,申请人合计仍为 {total} 元({rules})",
-                                    "Beware: decided again with {label} = {set}, the applicant's total stays {total} yuan "
-                                    "({rules})"),
+    "change.effect.nothing.total": ("注意:按{label}为 {set} 重新测算,申请人合计仍为 {total} 元,不增加:"
+                                    "可得增加的部分因{rules}而未能给予",
+                                    "Beware: decided again with {label} = {set}, the applicant's total stays {total} yuan: "
+                                    "what it would add is kept back by {rules}"),
     "change.effect.lower.total": ("注意:按{label}为 {set} 重新测算,申请人合计将由 {total_now} 元降为 {total} 元,减少 {gain} 元"
-                                  "({rules}),不宜如此调整",
+                                  "(因{rules}),不宜如此调整",
                                   "Beware: decided again with {label} = {set}, the applicant's total would fall from "
-                                  "{total_now} to {total} yuan, {gain} less ({rules}); not a change to make"),
+                                  "{total_now} to {total} yuan, {gain} less (because of {rules}); not a change to make"),
     **MESSAGES,
 }
 

@@ -132,7 +132,15 @@ class Change:
         return self.step(), Step(self.rule, f"change.effect.{e.variant}{total_only}", {
             "label": e.label, "set": e.value, "granted": e.granted, "granted_now": e.granted_now,
             "total": e.total, "total_now": e.total_now, "gain": abs(e.gain), "blocked": e.blocked,
-            "rules": Label("、".join(r.zh for r in e.blocked_by), " and ".join(r.en for r in e.blocked_by))})
+            "rules": named_rules(e.blocked_by)})
+
+
+def named_rules(names: tuple[Label, ...]) -> Label:
+    """Rules as a sentence names them, each quoted: bare, a rule's id runs into the words around it ("因R1 …而"),
+    and two names joined by "and" read as one long name when a title has a comma of its own."""
+    zh = "、".join(f"“{n.zh}”" for n in names)
+    en = [f'"{n.en}"' for n in names]
+    return Label(zh, " and ".join((", ".join(en[:-1]), en[-1])) if len(en) > 1 else "".join(en))
 
 
 @attrs.frozen(slots=True)
