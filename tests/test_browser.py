@@ -27,7 +27,7 @@ def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> 
     printed = printed_text(page, tmp_path)
     text = flat(printed)
     assert "Total 650,000.00" in text
-    assert re.search(r"2 \[20, ∞\) 20家以上 200,000 ← applies", text)
+    assert re.search(r"2 \[20, ∞\) 20家以上 200,000 \[20, 50\) ← applies", text)
     assert "Once per applicant per year: in 2023 the year goes to project S2, the highest claim (300,000 yuan)" in text
     assert "of 900,000 yuan, the 2023 grants (900,000 yuan in all) would not be reduced by Enterprise annual cap" in text
     # every printed page: a running header with the report id and the hashes, and its number

@@ -463,7 +463,24 @@ def test_a_page_cites_a_clause_in_quotes_so_that_one_named_a_numeral_is_not_read
 
 def test_report_marks_the_matched_tier_row(policy: Any, evaluated: Any) -> None:
     text = markdown.render(build(policy, evaluated, "E004"), "en")
-    assert "| **2** | **[20, ∞)** | **20家以上** | **200,000** | **← applies** |" in text
+    assert "| **2** | **[20, ∞)** | **20家以上** | **200,000** | **[20, 50)** | **← applies** |" in text
+
+
+def test_a_thresholds_table_shows_which_values_each_tier_pays(policy: Any, evaluated: Any) -> None:
+    # 2.1's thresholds [10, ∞), [20, ∞), [50, ∞) under "Interval" read as overlapping intervals: each row
+    # now says the values it pays, up to the next threshold; a bands table is as it was
+    en = markdown.render(build(policy, evaluated, "E004"), "en")
+    assert "| Tier | Threshold | Notice wording | Pays (yuan) | Values this tier pays (the highest reached) | |" in en
+    assert "| 1 | [10, ∞) | 10家以上 | 100,000 | [10, 20) |  |" in en and "| 3 | [50, ∞) | 50家以上 | 300,000 | [50, ∞) |  |" in en
+    assert "20 reaches the threshold \\[20, ∞) (\"20家以上\"): tier 2 (the highest reached)" in en
+    zh = markdown.render(build(policy, evaluated, "E002"), "zh")  # 超过: the band ends at the next threshold, included
+    assert "| **1** | **(5万, ∞)** | **超过5万元** | **30,000** | **(5万, 10万]** | **← 适用** |" in zh
+    assert "| 2 | (10万, ∞) | 超过10万元 | 60,000 | (10万, ∞) |  |" in zh
+    assert "若年度上云服务费达到 100,000.01(门槛 (10万, ∞)),第 2 档补助 60,000 元" in zh
+    page = html.render(build(policy, evaluated, "E002"), "zh")
+    assert "<th>门槛</th>" in page and "<th>本档适用区间(取所达最高档)</th>" in page and "<td>(5万, 10万]</td>" in page
+    bands = markdown.render(build(policy, evaluated, "E001"), "zh")
+    assert "| 档 | 区间 | 通知用语 | 补助(元) | |" in bands and "| 1 | [50万, 100万) | 50万元(含)—100万元 | 50,000 |  |" in bands
 
 
 def test_why_not_lists_each_unmet_requirement_with_its_value(policy: Any, evaluated: Any) -> None:

@@ -68,7 +68,7 @@ def next_tier(plan: Plan, project: str | None, award: Award) -> Change | None:
             needed = int(needed)
         return Change("next_tier", m.rule, project, m.id, field, needed, pays, {
             "label": f.base.label if f.base else Label(field or "", field or ""), "needed": needed,
-            "interval": iv, "index": tier.index, "pays": pays})
+            "interval": iv, "index": tier.index, "pays": pays, "mode": f.kind})
     return None
 
 

@@ -182,14 +182,16 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     if r.tier_rows:
         out.append(f'<p class="label">{word("tier_table", lang)}</p>')
         tiers = ['<table class="tiers"><thead><tr>',
-                 f"<th class=\"num\">{word('tier', lang)}</th><th>{word('interval', lang)}</th>"
-                 f"<th>{word('words', lang)}</th><th class=\"num\">{word('pays', lang)}</th><th></th>",
+                 f"<th class=\"num\">{word('tier', lang)}</th><th>{word(r.tier_column, lang)}</th>"
+                 f"<th>{word('words', lang)}</th><th class=\"num\">{word('pays', lang)}</th>"
+                 + (f"<th>{word('band', lang)}</th>" if r.tier_rows[0].band is not None else "") + "<th></th>",
                  "</tr></thead><tbody>"]
         for t in r.tier_rows:
             cls = ' class="matched"' if t.matched else ""
             mark = f"← {word('matched', lang)}" if t.matched else ""
+            band = f"<td>{safe(t.band.read(lang))}</td>" if t.band is not None else ""
             tiers.append(f"<tr{cls}><td class=\"num\">{t.index}</td><td>{safe(t.interval.read(lang))}</td>"
-                         f"<td>{safe(t.words)}</td><td class=\"num\">{safe(t.pays.get(lang))}</td><td>{mark}</td></tr>")
+                         f"<td>{safe(t.words)}</td><td class=\"num\">{safe(t.pays.get(lang))}</td>{band}<td>{mark}</td></tr>")
         out += wide([*tiers, "</tbody></table>"])
     if r.why_not:
         out.append(f'<p class="label">{word("why_not", lang)}</p><ul class="why-not">')

@@ -70,12 +70,16 @@ def award_section(r: AwardReport, lang: str) -> list[str]:
     for w in a.warnings:
         out += [f"> ⚠ {md(sentence(w, lang))}", ""]
     if r.tier_rows:
+        band = r.tier_rows[0].band is not None  # a thresholds table: which values each tier pays
         out += [f"**{word('tier_table', lang)}**", "",
-                f"| {word('tier', lang)} | {word('interval', lang)} | {word('words', lang)} | {word('pays', lang)} | |",
-                "|---:|---|---|---:|---|"]
+                f"| {word('tier', lang)} | {word(r.tier_column, lang)} | {word('words', lang)} | {word('pays', lang)} | "
+                + (f"{word('band', lang)} | |" if band else "|"),
+                "|---:|---|---|---:|---|" + ("---|" if band else "")]
         for t in r.tier_rows:
             mark = f"**← {word('matched', lang)}**" if t.matched else ""
             cells = [str(t.index), t.interval.read(lang), md(t.words), md(t.pays.get(lang))]  # an interval is written by us
+            if t.band is not None:
+                cells.append(t.band.read(lang))
             if t.matched:
                 cells = [f"**{c}**" for c in cells]
             out.append("| " + " | ".join(cells) + f" | {mark} |")

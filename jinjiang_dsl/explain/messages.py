@@ -54,11 +54,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # a ratio looked up, read with its figures: "R&D 400,000 ÷ revenue 10,000,000 = 4% ∈ [3%, 5%)"
     "tier.bands.ratio": ("{shown} ∈ {interval}(“{words}”):第 {index} 档,补助 {amount} 元",
                          "{shown} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
-    "tier.thresholds.ratio": ("{shown} 达到 {interval}(“{words}”):第 {index} 档(取所达最高档),补助 {amount} 元",
-                              "{shown} reaches {interval} (\"{words}\"): tier {index} (the highest reached), "
-                              "pays {amount} yuan"),
+    "tier.thresholds.ratio": ("{shown} 达到门槛 {interval}(“{words}”):第 {index} 档(取所达最高档),补助 {amount} 元",
+                              "{shown} reaches the threshold {interval} (\"{words}\"): tier {index} (the highest "
+                              "reached), pays {amount} yuan"),
     "tier_none.ratio": ("{shown} 未达到任何档次(最低一档为 {lowest}),不予补助",
                         "{shown} reaches no tier (the lowest is {lowest}): nothing is paid"),
+    "tier_none.thresholds.ratio": ("{shown} 未达到任何档次(最低门槛为 {lowest}),不予补助",
+                                   "{shown} reaches no tier (the lowest threshold is {lowest}): nothing is paid"),
     "tier_amount": ("第 {index} 档的金额:{shown} = {value} 元", "Tier {index} pays {shown} = {value} yuan"),
     "tier.bands": ("{label} {value} ∈ {interval}(“{words}”):第 {index} 档,补助 {amount} 元",
                    "{label} {value} ∈ {interval} (\"{words}\"): tier {index}, pays {amount} yuan"),
@@ -73,11 +75,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bracket": ("{label} {value} 中位于 {interval}(“{words}”)的部分 {part} × {rate} = {amount} 元",
                 "The part of {label} {value} in {interval} (“{words}”): {part} × {rate} = {amount} yuan"),
     "bracket_sum": ("各部分合计:{parts} = {total} 元", "The parts added up: {parts} = {total} yuan"),
-    "tier.thresholds": ("{label} {value} 达到 {interval}(“{words}”):第 {index} 档(取所达最高档),补助 {amount} 元",
-                        "{label} {value} reaches {interval} (\"{words}\"): tier {index} (the highest reached), "
-                        "pays {amount} yuan"),
+    "tier.thresholds": ("{label} {value} 达到门槛 {interval}(“{words}”):第 {index} 档(取所达最高档),补助 {amount} 元",
+                        "{label} {value} reaches the threshold {interval} (\"{words}\"): tier {index} (the highest "
+                        "reached), pays {amount} yuan"),
     "tier_none": ("{label} {value} 未达到任何档次(最低一档为 {lowest}),不予补助",
                   "{label} {value} reaches no tier (the lowest is {lowest}): nothing is paid"),
+    "tier_none.thresholds": ("{label} {value} 未达到任何档次(最低门槛为 {lowest}),不予补助",
+                             "{label} {value} reaches no tier (the lowest threshold is {lowest}): nothing is paid"),
     "cap.bound": ("封顶:{before} 元超过单个项目上限 {cap} 元,按上限 {cap} 元计",
                   "Cap: {before} yuan exceeds the per-project cap of {cap} yuan; the cap binds"),
     "cap.free": ("未触及单个项目上限:{before} 元 ≤ {cap} 元", "Per-project cap not reached: {before} ≤ {cap} yuan"),
@@ -104,6 +108,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "year_sum": ("{year} 年度{label}累计:{parts} = {total}", "Summed over {year}, {label}: {parts} = {total}"),
     "change.next_tier": ("若{label}达到 {needed}(进入 {interval}),第 {index} 档补助 {pays} 元",
                          "With {label} of {needed} (in {interval}), tier {index} would pay {pays} yuan"),
+    "change.next_tier.thresholds": ("若{label}达到 {needed}(门槛 {interval}),第 {index} 档补助 {pays} 元",
+                                    "With {label} of {needed} (threshold {interval}), tier {index} would pay {pays} "
+                                    "yuan"),
     "change.cap_binds": ("计算基数达到 {base} 元时,按 {rate} 计算即达上限 {cap} 元;基数再大也不增加",
                          "From a base of {base} yuan, {rate} reaches the cap of {cap} yuan; "
                          "a larger base pays no more"),
@@ -211,8 +218,10 @@ def key_of(step: Step) -> str:
         return f"round.{p['mode']}"
     if k == "tier":
         return f"tier.{p['mode']}" + (".ratio" if "shown" in p else "")
-    if k == "tier_none" and "shown" in p:
-        return "tier_none.ratio"
+    if k == "tier_none":
+        return k + (".thresholds" if p.get("mode") == "thresholds" else "") + (".ratio" if "shown" in p else "")
+    if k == "change.next_tier" and p.get("mode") == "thresholds":
+        return f"{k}.thresholds"
     if k == "rate" and p.get("by"):
         return "rate.by"
     if k == "formula" and not p["shown"].names and " " not in p["shown"].template.en:

@@ -21,7 +21,7 @@ from ..inputs import Applicant
 from ..ir import Measure
 from ..plan import Plan
 from ..rules import Allocation, HighestNotStacked, Once, Rule
-from ..runtime.intervals import Interval
+from ..runtime.intervals import Interval, lower_key
 from ..runtime.money import fmt_plain, percent_text
 from ..runtime.trace import Label, Step
 from .counterfactual import Change, changes, requirement
@@ -59,6 +59,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "tier_table": ("档次表", "Tier table"),
     "tier": ("档", "Tier"),
     "interval": ("区间", "Interval"),
+    "threshold": ("门槛", "Threshold"),
+    "band": ("本档适用区间(取所达最高档)", "Values this tier pays (the highest reached)"),
     "words": ("通知用语", "Notice wording"),
     "pays": ("补助(元)", "Pays (yuan)"),
     "matched": ("适用", "applies"),
@@ -165,6 +167,7 @@ class TierRow:
     words: str
     pays: Label  # a figure, or how an amount computed from the facts reads (10% × R&D spending)
     matched: bool
+    band: Interval | None = None  # a threshold's: the values whose highest threshold reached it is
 
 
 @attrs.frozen(slots=True)
@@ -180,6 +183,11 @@ class AwardReport:
     @property
     def granted(self) -> bool:
         return self.award.status == "granted"
+
+    @property
+    def tier_column(self) -> str:
+        """The heading of a tier table's bounds: a thresholds table lists thresholds, not intervals."""
+        return "threshold" if self.measure.formula.kind == "thresholds" else "interval"
 
     @property
     def status(self) -> str:
@@ -327,7 +335,9 @@ def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
     if m.formula.kind not in ("bands", "thresholds"):
         return ()
     matched = next((s.tier for s in award.trace if s.kind == "tier"), None)
-    return tuple(TierRow(t.index, t.interval, t.text, _pays(t), t.index == matched) for t in m.formula.tiers)
+    bands = threshold_bands(m.formula.tiers) if m.formula.kind == "thresholds" else {}
+    return tuple(TierRow(t.index, t.interval, t.text, _pays(t), t.index == matched, bands.get(t.index))
+                 for t in m.formula.tiers)
 
 
 def _pays(t: ir.Tier) -> Label:
@@ -335,6 +345,16 @@ def _pays(t: ir.Tier) -> Label:
     if isinstance(t.amount, ir.Const) and isinstance(t.amount.value, Decimal):
         return Label(fmt_plain(t.amount.value), fmt_plain(t.amount.value))
     return t.reading.label if t.reading is not None else Label("", "")
+
+
+def threshold_bands(tiers: tuple[ir.Tier, ...]) -> dict[int, Interval]:
+    """Each threshold's band: from its bound to the next threshold up. The thresholds themselves ([10, ∞),
+    [20, ∞)) read as overlapping intervals; the bands ([10, 20), [20, ∞)) say which tier a value is paid."""
+    ordered = sorted(tiers, key=lambda t: lower_key(t.interval))
+    return {t.index: Interval(t.interval.lower, t.interval.lower_inclusive,
+                              above.interval.lower if above else None, not above.interval.lower_inclusive if above else False,
+                              t.interval.percent)
+            for t, above in zip(ordered, [*ordered[1:], None])}
 
 
 def why_not(award: Award, need: Change | None = None) -> tuple[Step, ...]:
