@@ -79,6 +79,12 @@ class Impact:
     largest: tuple[Mover, ...]
     titles: dict[str, Label] = attrs.field(factory=dict)  # each measure's, by id (the new version's first)
     payers: dict[str, Label] = attrs.field(factory=dict)  # each payer's English name, by name (the new version's first)
+    # each version's file and the SHA-256 of its source, the register's key for it: two versions of a notice
+    # usually share its title (a rate changed), and only these tell them apart
+    old_file: str = ""
+    new_file: str = ""
+    old_sha256: str = ""
+    new_sha256: str = ""
 
     def payer(self, name: str) -> Label:
         """How a row of the money tables names a payer (the JSON keeps the name as written)."""
@@ -90,6 +96,8 @@ class Impact:
 
         return {
             "old": self.old_name.zh, "new": self.new_name.zh, "engine": self.engine,
+            "old_file": self.old_file, "new_file": self.new_file,
+            "old_sha256": self.old_sha256, "new_sha256": self.new_sha256,
             "policy_changes": [c.to_json() for c in self.changes],
             "total": pair(*self.total),
             "by_measure": {k: pair(*v) for k, v in self.by_measure.items()},
@@ -187,6 +195,7 @@ def _impact(old: Plan, new: Plan, changes: list[Change], engine: str, before: Ta
         bands=_bands(counted), largest=largest,
         titles={m.id: m.title for plan in (old, new) for m in plan.measures},
         payers={**old.payers, **new.payers},
+        old_file=old.path, new_file=new.path, old_sha256=old.source_sha256, new_sha256=new.source_sha256,
     )
 
 

@@ -231,6 +231,34 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     assert "Applicants: gain 2, lose 0, same 11, input errors 3" in printed
 
 
+def test_impact_tells_two_versions_of_one_title_apart_by_file_and_hash(raised: Path, tmp_path: Path,
+                                                                        capsys: Any) -> None:
+    # a rate change keeps the notice's title: "晋江…" named once said nothing of which file is the old one
+    import hashlib
+
+    old_sha, new_sha = (hashlib.sha256(p.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+                        for p in (JINJIANG, raised))
+    out = tmp_path / "impact.json"
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(out)]) == 0
+    found = json.loads(out.read_text(encoding="utf-8"))
+    assert found["old"] == found["new"] == "晋江市支持产业数字化转型升级十二条措施"  # the keys as they were
+    assert (found["old_file"], found["new_file"], found["old_sha256"], found["new_sha256"]) == (
+        str(JINJIANG), str(raised), old_sha, new_sha)
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--format", "text", "--lang", "en"]) == 0
+    printed = re.sub(r"\s+", " ", capsys.readouterr().out)
+    assert f"Before: {JINJIANG} · sha256 {old_sha[:12]} After: {raised} · sha256 {new_sha[:12]}" in printed
+    page = tmp_path / "impact.html"
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "-o", str(page)]) == 0
+    assert (f"<dt>调整前</dt><dd>{JINJIANG} · sha256 {old_sha[:12]}</dd><dt>调整后</dt><dd>{raised} · sha256 "
+            f"{new_sha[:12]}</dd>") in page.read_text(encoding="utf-8")
+    # titles that differ: each version's own beside its file
+    renamed = tmp_path / "renamed.pol"
+    renamed.write_text(raised.read_text(encoding="utf-8").replace("十二条措施\" /", "十二条措施(修订)\" /", 1), encoding="utf-8")
+    assert main(["impact", str(JINJIANG), str(renamed), str(APPS), "--format", "text"]) == 0
+    printed = re.sub(r"\s+", " ", capsys.readouterr().out)
+    assert f"调整后: {renamed} · sha256 " in printed and "十二条措施(修订)" in printed.split("调整后:")[1].split("政策改动")[0]
+
+
 def test_impact_counts_thousands_of_applicants_with_separators(raised: Path) -> None:
     from jinjiang_dsl.explain.impact_report import render_html
     from jinjiang_dsl.impact import impact
@@ -340,7 +368,7 @@ def test_impact_writes_its_headings_capitalised_and_one_minus_sign(lang: str, ra
                                                                     capsys: Any) -> None:
     # lowered back from 25% to 20%: every change a fall, written with the bands' minus sign, not a hyphen
     assert main(["impact", str(raised), str(JINJIANG), str(APPS), "--format", "text", "--lang", lang]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().out.replace(str(raised), "").replace(str(JINJIANG), "")  # the files' paths
     assert "−135,000.00" in printed and not re.search(r"-\d", printed)
     page = tmp_path / "impact.html"
     assert main(["impact", str(raised), str(JINJIANG), str(APPS), "-o", str(page), "--lang", lang]) == 0

@@ -87,6 +87,16 @@ def names(impact: Impact, lang: str) -> str:
     return old if old == new else f"{old} → {new}"
 
 
+def versions(impact: Impact, lang: str) -> list[tuple[str, str]]:
+    """Each version as a heading and a line: its file and the first 12 digits of its source's SHA-256 (the
+    decision register's key for it, as ``register history`` prints it), and its title when the titles differ
+    — two versions with one title (a rate changed) are told apart only so."""
+    same = names(impact, lang) == impact.old_name.get(lang)
+    return [(w(key, lang), f"{path} · sha256 {sha[:12]}" + ("" if same else f" · {name.get(lang)}"))
+            for key, name, path, sha in (("before", impact.old_name, impact.old_file, impact.old_sha256),
+                                         ("after", impact.new_name, impact.new_file, impact.new_sha256))]
+
+
 def counts(impact: Impact, lang: str, sep: str) -> str:
     """How many applicants gain, lose, stay the same, and have an input error."""
     return sep.join(f"{w(k, lang)} {n:,}" for k, n in (("gain", impact.gain), ("lose", impact.lose),
@@ -96,6 +106,8 @@ def counts(impact: Impact, lang: str, sep: str) -> str:
 def print_impact(console: Console, impact: Impact, lang: str) -> None:
     """The impact as tables on a terminal."""
     console.print(f"{w('title', lang)}: {visible(names(impact, lang))} ({w('engine', lang)}: {impact.engine})", markup=False)
+    for heading, version in versions(impact, lang):
+        console.print(f"  {heading}: {visible(version)}", markup=False, soft_wrap=True)  # a path is not cut
     changes = Table(title=w("changes", lang), show_lines=False)
     for column in (w("what", lang), w("line", lang), w("before", lang), w("after", lang)):
         changes.add_column(column, overflow="fold")  # a tier table is read whole, never cut short with '…'
@@ -166,7 +178,10 @@ def render_html(impact: Impact, lang: str) -> str:
     yuan = " " + w("yuan", lang)
     body = [f"<h1>{safe(w('title', lang))}</h1>",
             f"<p>{safe(names(impact, lang))} · {w('engine', lang)}: "
-            f"{safe(impact.engine)}</p>", f"<h2>{w('changes', lang)}</h2>"]
+            f"{safe(impact.engine)}</p>",
+            "<dl>" + "".join(f"<dt>{safe(heading)}</dt><dd>{safe(version)}</dd>"
+                             for heading, version in versions(impact, lang)) + "</dl>",
+            f"<h2>{w('changes', lang)}</h2>"]
     if impact.changes:
         rows = [f"<table><tr><th>{w('what', lang)}</th><th class=\"num\">{w('lines', lang)}</th><th>{w('before', lang)}</th>"
                 f"<th>{w('after', lang)}</th></tr>"]
