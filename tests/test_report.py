@@ -785,3 +785,11 @@ def test_the_rules_that_keep_a_gain_back_are_named_apart_from_the_sentence(total
     zh, en = render(step, "zh"), render(step, "en")
     assert "因“R1 就高不重复”、“R2 企业年度补助上限”、“措施 2.1 每个申请人限一次”" in zh, zh
     assert ('"R1 Highest, not stacked", "R2 Enterprise annual cap" and "measure 2.1: once per applicant"') in en, en
+
+
+def test_the_allocation_notes_say_which_rows_come_first_in_plain_chinese(policy: Any, evaluated: Any) -> None:
+    # "前者先得足额" (the former, of two) read wrongly under a table of six grants, as "余数相同者在前者优先" did
+    zh = markdown.render(build(policy, evaluated, "E003"), "zh")
+    assert "表中排在前面的先得足额,直至用尽 500,000 元。" in zh
+    zh = markdown.render(build(policy, evaluated, "E004"), "zh")
+    assert "余下 1 分,加给余数最大者,余数相同的,表中排在前面的优先;合计 650,000 元。" in zh

@@ -115,15 +115,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "col.granted": ("给予(元)", "Granted (yuan)"),
     "col.part": ("承担(元)", "Pays (yuan)"),
     "col.paid": ("拨付(元)", "Paid (yuan)"),
-    "note.pro_rata": ("取整合计 {floors} 元;余下 {left} {unit}按余数从大到小各加 1 {unit},余数相同者在前者优先;合计 {target} 元。",
+    "note.pro_rata": ("取整合计 {floors} 元;余下 {left} {unit}按余数从大到小各加 1 {unit},余数相同的,表中排在前面的优先;合计 {target} 元。",
                       "Rounded down, the parts come to {floors} yuan; {left} {unit} are left over and go one each "
                       "to the largest remainders (equal remainders: the earlier row); in all {target} yuan."),
-    "note.pro_rata_one": ("取整合计 {floors} 元;余下 1 {unit},加给余数最大者,余数相同者在前者优先;合计 {target} 元。",
+    "note.pro_rata_one": ("取整合计 {floors} 元;余下 1 {unit},加给余数最大者,余数相同的,表中排在前面的优先;合计 {target} 元。",
                           "Rounded down, the parts come to {floors} yuan; 1 {unit} is left over and goes to the "
                           "largest remainder (equal remainders: the earlier row); in all {target} yuan."),
     "note.pro_rata_exact": ("取整合计即为 {target} 元,没有余下的{unit}。",
                             "Rounded down, the parts already come to {target} yuan; no {unit} is left over."),
-    "note.input_order": ("前者先得足额,直至用尽 {target} 元。", "Earlier rows are paid in full until the {target} yuan "
+    "note.input_order": ("表中排在前面的先得足额,直至用尽 {target} 元。", "Earlier rows are paid in full until the {target} yuan "
                          "is used up."),
     "note.instalments": ("除末期外各期按比例计算后{rounding};末期为余额,各期合计恰为 {target} 元。",
                          "Each instalment but the last is its share, {rounding}; the last is what is left, so "
