@@ -107,7 +107,13 @@ def test_the_cap_threshold_accounts_for_rounding(policy: Any, examples: Any, eva
     c = next(c for aid, c in all_changes(policy, evaluated) if aid == "E005" and c.kind == "cap_bound")
     assert c.value == Decimal("333333.30")
     text = markdown.render(build(policy, evaluated, "E005"), "en")
-    assert "from a base of 333,333.30 yuan, 15% already gives the cap of 50,000 yuan" in text
+    # and says that the cap is reached by the rounding: 49,999.995 is not itself the cap
+    assert ("from a base of 333,333.30 yuan, 15% already gives 49,999.9950, which rounds to the cap of 50,000 yuan"
+            in text)
+    zh = markdown.render(build(policy, evaluated, "E005"), "zh")
+    assert "已达上限:基数自 333,333.30 元起按 15% 计算为 49,999.9950 元,舍入后即为上限 50,000 元,超出部分不增加补助" in zh
+    assert ("计算基数达到 666,666.64 元时,按 15% 计算为 99,999.9960 元,舍入后即达上限 100,000 元"
+            in markdown.render(build(policy, evaluated, "E008"), "zh"))
 
 
 def shape_outcomes() -> list[tuple[Any, Any]]:
@@ -182,7 +188,8 @@ def test_each_year_s_award_of_a_measure_over_the_year_gets_its_own_suggestions()
     y2024, y2025 = (en.split(f"### The applicant itself ({y}) · 1 ")[1].split("\n### ")[0] for y in (2024, 2025))
     assert "Decided again with P2's equipment investment = 5,000,000: this award 500,000 yuan (now 0)" in y2024
     assert "The cap binds" not in y2024
-    assert "The cap binds: from a base of 59,999,999.90 yuan, 5% already gives the cap of 3,000,000 yuan" in y2025
+    assert ("The cap binds: from a base of 59,999,999.90 yuan, 5% already gives 2,999,999.9950, which rounds to the "
+            "cap of 3,000,000 yuan") in y2025
     assert "P2's equipment investment" not in y2025
     found = {(key, c.kind) for key, group in changes(p.decider(), apps[0], batch.applicants[0]).items() for c in group}
     assert found == {((None, "1", 2024), "requirement_at_least"), ((None, "1", 2025), "cap_bound")}

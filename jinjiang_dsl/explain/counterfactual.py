@@ -85,9 +85,11 @@ def cap(plan: Plan, project: str | None, award: Award) -> Change | None:
     m = plan.measure(award.measure)
     field = _input_of(plan, m.formula.expr)
     kind = "cap_bound" if cap_step.params["before"] >= limit else "cap_binds"
+    product = base * rate  # below the cap when only the policy's rounding lifts it there: say so, with the figure
     return Change(kind, m.rule, project, m.id, field, base, round_to(limit, plan.rounding_unit, plan.rounding_mode), {
         "base": base, "rate": rate_step.params["rate"], "cap": limit,
-        "label": m.formula.base.label if m.formula.base else Label("", "")})
+        "label": m.formula.base.label if m.formula.base else Label("", ""),
+        **({"variant": "rounded", "product": product} if product < limit else {})})
 
 
 def reaching(limit: Decimal, rate: Decimal, unit: Decimal, mode: str) -> Decimal:

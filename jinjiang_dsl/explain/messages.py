@@ -117,6 +117,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "change.cap_bound": ("已达上限:基数自 {base} 元起按 {rate} 计算即为 {cap} 元,超出部分不增加补助",
                          "The cap binds: from a base of {base} yuan, {rate} already gives the cap of {cap} yuan; "
                          "more base pays no more"),
+    "change.cap_binds.rounded": ("计算基数达到 {base} 元时,按 {rate} 计算为 {product} 元,舍入后即达上限 {cap} 元;基数再大也不增加",
+                                 "From a base of {base} yuan, {rate} gives {product}, which rounds to the cap of {cap} "
+                                 "yuan; a larger base pays no more"),
+    "change.cap_bound.rounded": ("已达上限:基数自 {base} 元起按 {rate} 计算为 {product} 元,舍入后即为上限 {cap} 元,超出部分不增加补助",
+                                 "The cap binds: from a base of {base} yuan, {rate} already gives {product}, which "
+                                 "rounds to the cap of {cap} yuan; more base pays no more"),
     "needs.at_least": ("此处界限为 {bound}:{label}至少需要 {needed}", "The bound here is {bound}: {label} needs to be at "
                        "least {needed}"),
     "needs.at_most": ("此处界限为 {bound}:{label}至多为 {needed}", "The bound here is {bound}: {label} needs to be at "
