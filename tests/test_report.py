@@ -241,7 +241,7 @@ def test_a_measure_s_own_annual_cap_is_named_as_the_measure_s_not_by_a_bare_numb
         {"id": "C1", "signed": "2024-03-01", "contract": "20000000"}, {"id": "C2", "signed": "2024-06-01", "contract": "20000000"},
         {"id": "C3", "signed": "2024-09-01", "contract": "1000000"}]}]})
     en = markdown.render(report.build(p.decider(), apps, batch), "en")
-    assert "the 470,000 yuan gained is kept back by \"measure 1's annual cap of 1,000,000 yuan per applicant\"" in en
+    assert "the 470,000 yuan more it is entitled to is kept back by \"measure 1's annual cap of 1,000,000 yuan per applicant\"" in en
     assert "**Measure 1's annual cap of 1,000,000 yuan per applicant · 2024: 1,030,000 yuan exceeds" in en
     zh = markdown.render(report.build(p.decider(), apps, batch), "zh")
     assert "不增加:可得增加的 470,000 元因“措施 1 每个申请人年度上限 100万元”而未能给予" in zh
@@ -387,11 +387,14 @@ def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule
     zh = markdown.render(build(policy, evaluated, "E002"), "zh")
     assert ("注意:按年度上云服务费为 100,000.01 重新测算,本项给予 0 元(现为 0 元),申请人合计仍为 750,000.13 元,不增加:"
             "可得增加的 30,000 元因“R1 就高不重复”而未能给予") in zh
+    # the award itself stays 0: what is kept back is the rise of its entitlement, not a sum "gained"
+    assert ("this award 0 yuan (now 0), but the applicant's total stays 750,000.13 yuan: the 30,000 yuan more it is "
+            'entitled to is kept back by "R1 Highest, not stacked"') in markdown.render(build(policy, evaluated, "E002"), "en")
     # E004: S1 at tier 3 would take the year's 2.1 from S2 (I-12) and R2 would cut it to the same headroom:
     # S1 0 → 216,666.67, S2 216,666.67 → 0 — both rules named, and the award's own amount stated
     en = markdown.render(build(policy, evaluated, "E004"), "en")
     assert ("this award 216,666.67 yuan (now 0), but the applicant's total stays 650,000 yuan: the 100,000 yuan "
-            'gained is kept back by "R2 Enterprise annual cap" and "measure 2.1: once per applicant per year"') in en
+            'more it is entitled to is kept back by "R2 Enterprise annual cap" and "measure 2.1: once per applicant per year"') in en
     # and a change that pays states the award and the total, before and after
     assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "
             "900,000 yuan (now 650,000), 250,000 more") in en
@@ -408,7 +411,7 @@ def test_the_rules_named_as_keeping_a_gain_back_are_those_that_do(policy: Any) -
     evaluated = policy.run({"applicants": [enterprise(*g, g6, aid="X03", above_scale_industrial=True)]})
     text = markdown.render(build(policy, evaluated, "X03"), "en")
     [line] = [t for t in text.splitlines() if "Beware: decided again" in t and "666,666.64" in t]
-    assert line.endswith('the 40,000 yuan gained is kept back by "measure 1.2\'s annual cap of 500,000 yuan per applicant"'), line
+    assert line.endswith('the 40,000 yuan more it is entitled to is kept back by "measure 1.2\'s annual cap of 500,000 yuan per applicant"'), line
 
 
 def test_the_r2_suggestion_lifts_the_reduction(policy: Any, examples: Any, evaluated: Any) -> None:

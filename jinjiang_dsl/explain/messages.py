@@ -145,8 +145,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "change.effect.nothing": ("注意:按{label}为 {set} 重新测算,本项给予 {granted} 元(现为 {granted_now} 元),申请人合计仍为 "
                               "{total} 元,不增加:可得增加的 {blocked} 元因{rules}而未能给予",
                               "Beware: decided again with {label} = {set}, this award {granted} yuan (now "
-                              "{granted_now}), but the applicant's total stays {total} yuan: the {blocked} yuan gained "
-                              "is kept back by {rules}"),
+                              "{granted_now}), but the applicant's total stays {total} yuan: the {blocked} yuan more it "
+                              "is entitled to is kept back by {rules}"),
     "change.effect.lower": ("注意:按{label}为 {set} 重新测算,本项给予 {granted} 元(现为 {granted_now} 元),申请人合计将由 "
                             "{total_now} 元降为 {total} 元,减少 {gain} 元(因{rules}),不宜如此调整",
                             "Beware: decided again with {label} = {set}, this award {granted} yuan (now "
