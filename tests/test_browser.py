@@ -29,7 +29,7 @@ def test_printed_report_shows_total_matched_tier_and_why_not(tmp_path: Path) -> 
     assert "Total 650,000.00" in text
     assert re.search(r"2 \[20, ∞\) 20家以上 200,000 \[20, 50\) ← applies", text)
     assert "Once per applicant per year: in 2023 the year goes to project S2, the highest claim (300,000 yuan)" in text
-    assert "of 900,000 yuan, the 2023 grants (900,000 yuan in all) would not be reduced by Enterprise annual cap" in text
+    assert "of 900,000 yuan, the 2023 grants (900,000 yuan in all) would not be reduced by \"Enterprise annual cap\"" in text
     # every printed page: a running header with the report id and the hashes, and its number
     report_id, first = re.search(r"Report id (R-[0-9a-f]{12})", text), re.search(r"page 1 of (\d+)", text)
     assert report_id is not None and first is not None

@@ -395,6 +395,11 @@ def test_a_suggestion_a_rule_across_measures_undoes_is_a_warning_naming_the_rule
     en = markdown.render(build(policy, evaluated, "E004"), "en")
     assert ("this award 216,666.67 yuan (now 0), but the applicant's total stays 650,000 yuan: the 100,000 yuan "
             'more it is entitled to is kept back by "R2 Enterprise annual cap" and "measure 2.1: once per applicant per year"') in en
+    # the rule a raised input lifts is named in quotes, as the rules keeping a gain back are
+    assert ("With contribution to municipal finances this year of 900,000 yuan, the 2023 grants (900,000 yuan in all) "
+            'would not be reduced by "Enterprise annual cap"') in en
+    assert ("若当年对本级财政经济贡献达到 900,000 元,2023 年度补助(合计 900,000 元)不再因“企业年度补助上限”核减"
+            in markdown.render(build(policy, evaluated, "E004"), "zh"))
     # and a change that pays states the award and the total, before and after
     assert ("Decided again with contribution to municipal finances this year = 900,000: the applicant's total "
             "900,000 yuan (now 650,000), 250,000 more") in en

@@ -81,9 +81,10 @@ class Limit(Rule):
                                    "so grants are reduced in input order: this one from {amount} to {after} yuan"),
         "limit.not_applicable": ("{title}{among}不适用:本规则只适用于{applies};本申请人:{shown}",
                                  "{title}{among} does not apply: it binds {applies} only; this applicant: {shown}"),
-        "change.lift_limit": ("若{label}达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再因{title}{among}核减",
+        # the rule named in quotes, as a suggestion names the rules that keep a gain back (rules.base.named_rules)
+        "change.lift_limit": ("若{label}达到 {needed} 元,{year} 年度补助(合计 {total} 元)不再因“{title}”{among}核减",
                               "With {label} of {needed} yuan, the {year} grants ({total} yuan in all) would not be "
-                              "reduced by {title}{among}"),
+                              "reduced by \"{title}\"{among}"),
     }
 
     @property
