@@ -808,3 +808,24 @@ def test_the_allocation_notes_say_which_rows_come_first_in_plain_chinese(policy:
     assert "表中排在前面的先得足额,直至用尽 500,000 元。" in zh
     zh = markdown.render(build(policy, evaluated, "E004"), "zh")
     assert "余下 1 分,加给余数最大者,余数相同的,表中排在前面的优先;合计 650,000 元。" in zh
+
+
+def test_a_ratio_looked_up_by_thresholds_says_threshold_in_both_languages() -> None:
+    # a ratio's thresholds (merged from two changes): the step says 达到门槛 / reaches the threshold, and
+    # below the lowest the "no tier" step names the lowest threshold, as thresholds on an input do
+    from jinjiang_dsl import policy_from_source
+    from jinjiang_dsl.explain.messages import render
+
+    source = (ROOT / "policies" / "shapes" / "s03_ratio_bands.pol").read_text(encoding="utf-8")
+    head, _ = source.split("  amount bands on rd_share {")
+    p = policy_from_source(head + "  amount thresholds on rd_share {\n    3%以上: 10% of rd\n    5%以上: 15% of rd\n  }\n}\n")
+
+    def steps(rd: str) -> list[Any]:
+        [app] = p.run({"applicants": [{"id": "X", "projects": [
+            {"id": "P1", "date": "2024-06-01", "rd": rd, "revenue": "10000000"}]}]})[1].applicants
+        return [s for s in app.projects[0].awards[0].trace if s.kind in ("tier", "tier_none")]
+
+    [reached] = steps("400000")
+    assert "4% 达到门槛 [3%, ∞)" in render(reached, "zh") and "reaches the threshold [3%, ∞)" in render(reached, "en")
+    [none] = steps("200000")
+    assert "最低门槛为 [3%, ∞)" in render(none, "zh") and "the lowest threshold is [3%, ∞)" in render(none, "en")
