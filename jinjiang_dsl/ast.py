@@ -481,6 +481,7 @@ class Measure:
     notes: tuple[Note, ...]
     examples: tuple[Example, ...]
     span: Span
+    dated_by: Name | None = None  # its own date (an applicant input), which places its award in a year
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -867,6 +867,9 @@ def describe_plan(plan: Plan) -> list[str]:
     """The measures and the rules of a plan, in the order they apply."""
     lines = [f"{plan.name.zh} / {plan.name.en}", f"measures: {', '.join(m.id for m in plan.measures)}",
              "rules, in the order they apply:" if plan.rules else "rules: none (awards stack)"]
+    own = [f"measure {m.id} by its own {m.dated_by}" for m in plan.measures if m.dated_by]
+    if own:  # which date places each award in a year, where measures say their own
+        lines.insert(2, f"dated by: {plan.dated_by or '(none)'}; " + ", ".join(own))
     lines += [f"  {i}. {r.id} {r.title.zh} / {r.title.en}: {r.describe()}" for i, r in enumerate(plan.rules, 1)]
     return lines
 

@@ -92,8 +92,13 @@ class Decider:
         return found
 
     def own_claims(self, app: Applicant) -> list[Claim]:
-        """The claims of the measures decided on the applicant's own facts (those it gives)."""
-        return self.claims(app, tuple(m for m in self.own if m.own_facts & app.given), {}, -1, "", app.date)
+        """The claims of the measures decided on the applicant's own facts (those it gives), each dated by
+        the applicant's date, or by its own date input when it names one (``dated by`` in the measure)."""
+        listed = tuple(m for m in self.own if m.own_facts & app.given)
+        if not any(m.dated_by for m in listed):
+            return self.claims(app, listed, {}, -1, "", app.date)
+        return [c for m in listed for c in self.claims(
+            app, (m,), {}, -1, "", app.measure_dates.get(m.id) if m.dated_by else app.date, dated=m.dated_by)]
 
     @staticmethod
     def error(app: Applicant, problem: Problem) -> ApplicantDecision:
@@ -308,12 +313,18 @@ class Decider:
         return found
 
     def claims(self, app: Applicant, measures: tuple[Measure, ...], facts: Facts, order: int, pid: str,
-               date: dt.date | None, project: Project | None = None, lead: list[Step] | None = None) -> list[Claim]:
+               date: dt.date | None, project: Project | None = None, lead: list[Step] | None = None,
+               dated: str | None = None) -> list[Claim]:
         """The claims of a project (or, with ``project`` None, of the applicant itself): the gates, then each
-        measure listed, granted at its entitlement when eligible."""
+        measure listed, granted at its entitlement when eligible. ``dated``: the input the date is, when it is
+        a measure's own, which the gates' steps name."""
         if not measures:
             return []
         status, gate_steps = self.gated(date)
+        if dated is not None and date is not None and self.trace:  # the year, and the input it is read from
+            label = self.input_label(dated)
+            gate_steps = (Step(measures[0].rule, "dated", {"label": label, "date": date, "year": str(date.year)}),
+                          *(Step(s.rule, s.kind, {**s.params, "dated": label}) for s in gate_steps))
         claims = []
         for m in measures:
             steps: list[Step] | None = [*gate_steps, *(lead or ())] if self.trace else None
@@ -356,7 +367,8 @@ def contribution(plan: Plan, app: Applicant, decision: ApplicantDecision
         for a in pd.awards:
             if a.status == "granted" and a.amount:
                 by_measure[a.measure] = by_measure.get(a.measure, Decimal(0)) + a.amount
-                dated = app.date if pd.id is None else getattr(projects.get(pd.id), "date", None)
+                dated = app.measure_dates.get(a.measure, app.date) if pd.id is None \
+                    else getattr(projects.get(pd.id), "date", None)
                 year = str(a.year or (dated.year if dated else "—"))
                 for paid, part in a.instalments or ((year, a.amount),):
                     by_year[str(paid)] = by_year.get(str(paid), Decimal(0)) + part

@@ -70,6 +70,8 @@ class Applicant:
     path: str
     given: frozenset[str] = frozenset()  # the applicant fact names present in the input, before defaults
     date: dt.date | None = None  # the applicant's own date, when the policy is dated by an applicant input
+    # the date of each measure it claims that is dated by an applicant date of its own ('dated by' in the measure)
+    measure_dates: dict[str, dt.date] = attrs.field(factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -209,6 +211,8 @@ class Validator:
         self.applicant_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "applicant"}
         self.project_inputs = {n: s for n, s in plan.inputs.items() if s.scope == "project"}
         self.assertions = assertions  # callable(a, p) -> list of failed assertion labels
+        # the measures dated by an applicant date of their own: a record that claims one must give it
+        self.own_dated = tuple((m.id, m.dated_by, m.own_facts) for m in plan.measures if m.dated_by)
         self.defaults = {
             id(table): {n: s.default for n, s in table.items() if s.default is not None}
             for table in (self.applicant_inputs, self.project_inputs)
@@ -254,6 +258,17 @@ class Validator:
         date = facts.get(dated) if dated in self.applicant_inputs else None
         if dated in self.applicant_inputs and record.get(dated) is None:  # null is not a date either
             errors.append(self.undated(dated, path))
+        undated, measure_dates = {dated}, {}  # each missing date said once
+        for mid, own, claimed in self.own_dated:
+            if not any(k in record for k in claimed):
+                continue
+            if isinstance(facts.get(own), dt.date):
+                measure_dates[mid] = facts[own]
+            elif own not in undated and record.get(own) is None:
+                undated.add(own)
+                label = self.plan.inputs[own].label.zh
+                errors.append(Problem(f"missing (measure {mid} is claimed: the date decides its period and year)",
+                                      f"缺少{label}(申报措施 {mid},据以判断施行期与年度)").at(f"{path}.{own}"))
         projects: list[Project] = []
         raw_projects = record.get("projects", [])
         if not isinstance(raw_projects, list):
@@ -287,7 +302,7 @@ class Validator:
             f"本记录另有 {more:,} 处错误(仅列出前 {MAX_ERRORS} 处)").at(path))
         return Applicant(index, aid if isinstance(aid, str) else None, name, facts, tuple(projects),
                          tuple(_named(e, path, aid, pids) for e in errors), path,
-                         frozenset(k for k in record if k in self.applicant_inputs), date)
+                         frozenset(k for k in record if k in self.applicant_inputs), date, measure_dates)
 
     def undated(self, dated: str, path: str) -> Problem:
         label = self.plan.inputs[dated].label.zh

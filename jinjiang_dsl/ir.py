@@ -228,4 +228,5 @@ class Measure:
     earmark: Label | None
     notes: tuple[Note, ...]
     rank: int = 0  # its position in measure order (1.2 before 1.10): equal amounts go to the lower
+    dated_by: str | None = None  # an applicant-level measure's own date input, which places its award in a year
     clause_en: str = ""  # how an English report names the clause ("" : by the notice's words)

@@ -407,6 +407,7 @@ class _Planner:
             quota=(m.quota.count, m.quota.per.ident) if m.quota else None,
             earmark=label_of(m.earmark, "") if m.earmark else None,
             notes=tuple(self.notes[n.id] for n in m.notes if n.id in self.notes),
+            dated_by=m.dated_by.ident if m.dated_by else None,
         )
 
     def rules(self, h: ast.Header, measures: tuple[Measure, ...]) -> tuple[Rule, ...]:

@@ -1018,8 +1018,10 @@ def project_ids(record: str) -> set[str]:
 
 
 def years(app: Applicant) -> list[int]:
-    """The years an applicant's record covers (its projects' dates, or its own): the decision's period."""
-    dates = [p.date for p in app.projects if p.date is not None] + ([app.date] if app.date else [])
+    """The years an applicant's record covers (its projects' dates, or its own, and those of the measures it
+    claims that are dated by their own): the decision's period."""
+    dates = [p.date for p in app.projects if p.date is not None] + ([app.date] if app.date else []) \
+        + list(app.measure_dates.values())
     return sorted({d.year for d in dates})
 
 
@@ -1027,8 +1029,8 @@ def award_rows(app: Applicant, decision: ApplicantDecision) -> Iterator[tuple[An
     """Each award of a decision as a row: project, measure, year, status, figures, payer shares, trace."""
     dated = {p.id: p.date for p in app.projects}
     for p in decision.groups():
-        day = dated.get(p.id) if p.id is not None else app.date
         for a in p.awards:
+            day = dated.get(p.id) if p.id is not None else app.measure_dates.get(a.measure, app.date)
             out = a.to_json("zh")
             year = a.year if a.year is not None else day.year if day is not None else None
             yield (p.id, a.measure, year, a.status, out.get("entitlement"), out.get("amount"),

@@ -1661,8 +1661,48 @@ def test_an_applicant_level_measure_in_a_policy_dated_by_a_project_has_no_year(
     assert found(src) == [
         error(f"measure 1 is decided on the applicant's own facts, so it has no project and no date, but the policy "
               f"is dated by the project input 'date': {needs} cannot place its award in a year",
-              "date the policy by an applicant input (each award then takes the applicant's date), or make the "
-              "measure read a fact of a project", at(src, "measure 1")),
+              "give the measure its own date: 'dated by <an applicant date input>' in measure 1 (or date the policy "
+              "by an applicant input, or make the measure read a fact of a project)", at(src, "measure 1")),
+    ]
+
+
+@pytest.mark.parametrize("statement, rules", [
+    ("  once per applicant per year\n", ""),
+    ("  paid in instalments 50%, 50%\n", ""),
+    ("  cap 100万 per applicant per year, reduce in input order\n", ""),
+    ("", rule("  limit 60万 per applicant per year\n  reduce pro rata by largest remainder")),
+    ("", rule("  highest not stacked per applicant per year\n  ties go to lower measure")),
+])
+def test_an_applicant_level_measure_dated_by_its_own_date_has_a_year(statement: str, rules: str) -> None:
+    # the gap a drafter hit: a one-off award in the year of the applicant's recognition, beside project
+    # measures dated by each project's date; the measure now says its own date
+    src = applicant_level(statement + "  dated by recognised_on\n", rules).replace(
+        "applicant {\n", 'applicant {\n  recognised_on: date "认定日期" / "recognised on"\n', 1)
+    assert found(src) == []
+
+
+@pytest.mark.parametrize("line, message, hint", [
+    ("  dated by spend\n", "'dated by' needs a date input, but 'spend' is money", None),
+    ("  dated by date\n", "measure 1 is dated by 'date', which is not an input of the applicant",
+     "a measure's own date is the applicant's: declare it in the applicant block; a project's date is the header's "
+     "'dated by'"),
+    ("  dated by giant\n", "'dated by' needs a date input, but 'giant' is a yes/no value", None),
+])
+def test_a_measures_own_date_must_be_a_date_of_the_applicant(line: str, message: str, hint: str | None) -> None:
+    src = applicant_level("  once per applicant\n" + line)
+    line_no, column = at(src, line.strip())
+    assert found(src) == [error(message, hint, (line_no, column + len("dated by ")))]
+
+
+def test_a_project_measure_is_dated_by_its_project_not_by_its_own_line() -> None:
+    src = applicant_level("  once per applicant\n").replace(
+        "  amount 3% of spend\n", "  amount 3% of spend\n  dated by recognised_on\n").replace(
+        "applicant {\n", 'applicant {\n  recognised_on: date "认定日期" / "recognised on"\n', 1)
+    assert found(src) == [
+        error("measure 2 reads a fact of a project, so its award is dated by its project's date; 'dated by "
+              "recognised_on' is for a measure decided on the applicant's own facts",
+              "remove this line; the policy header's 'dated by' dates each project",
+              (at(src, "dated by recognised_on")[0], at(src, "dated by recognised_on")[1] + len("dated by "))),
     ]
 
 

@@ -271,7 +271,7 @@ class _Checker:
             return
         rules = [f"rule {r.id} ({what})" for r in self.policy.rules if (what := _places_in_a_year(r))]
         for m in self.policy.measures:
-            if m.id not in applicant_level:
+            if m.id not in applicant_level or m.dated_by is not None:  # dated by its own date
                 continue
             needs = [what for what, present in (
                 ("its instalments by year", bool(m.instalments)), ("its annual cap", m.annual_cap is not None),
@@ -283,8 +283,8 @@ class _Checker:
                 self.error(f"measure {m.id} is decided on the applicant's own facts, so it has no project and no "
                            f"date, but the policy is dated by the project input '{self.dated_by}': "
                            f"{', '.join(needs)} cannot place its award in a year", head,
-                           "date the policy by an applicant input (each award then takes the applicant's date), "
-                           "or make the measure read a fact of a project")
+                           f"give the measure its own date: 'dated by <an applicant date input>' in measure {m.id} "
+                           "(or date the policy by an applicant input, or make the measure read a fact of a project)")
 
     def lookup_define(self, d: ast.Define) -> None:
         sym = self.local.get(d.name) or self.symbols.get(d.name)
@@ -474,7 +474,7 @@ class _Checker:
                            ("an annual cap", m.annual_cap.span if m.annual_cap else None),
                            ("'once per applicant per year'", m.span if m.once == "year" else None),
                            ("a quota per year", m.quota.span if m.quota else None)):
-            if span is not None and self.dated_by is None:
+            if span is not None and self.dated_by is None and m.dated_by is None:
                 self.error(f"measure {m.id} has {what}, but the policy says no date decides the year", span,
                            "add 'dated by <a date input>' to the policy header; without it this would never apply")
         for sym in self.local.values():
@@ -490,11 +490,31 @@ class _Checker:
         if summed and self.dated_by is None:
             self.error(f"measure {m.id} adds facts up over the year, but the policy says no date decides the year",
                        head, "add 'dated by <a date input>' to the policy header")
+        if m.dated_by is not None:
+            self.own_date(m, m.dated_by, "project" if plain else "year" if summed else "applicant")
         reads_nothing = not (plain or summed or self.reads(m, self.applicant_facts))
         if reads_nothing and errors_before == sum(d.is_error for d in self.diagnostics):  # errors first
             self.warn(f"measure {m.id} reads no fact of the applicant or of a project, so nothing lists it: it is "
                       "never evaluated", head, "a project (or the applicant) lists the measures whose facts it "
                       "gives; name a fact in a requirement or in the amount")
+
+    def own_date(self, m: ast.Measure, dated: ast.Name, level: str) -> None:
+        """A measure's own 'dated by': an applicant's date, on a measure decided on the applicant's own facts
+        (a project's award takes its project's date, a year's the year it sums)."""
+        t = self.typer.infer(dated)
+        scope = self.scope_of(dated.ident)
+        if t is not None and t.kind != "date":
+            self.error(f"'dated by' needs a date input, but '{dated.ident}' is {t.describe()}", dated.span)
+        elif t is not None and scope != "applicant":
+            self.error(f"measure {m.id} is dated by '{dated.ident}', which is not an input of the applicant",
+                       dated.span, "a measure's own date is the applicant's: declare it in the applicant block"
+                       + ("; a project's date is the header's 'dated by'" if scope == "project" else ""))
+        elif level != "applicant":
+            reads, by = ("reads a fact of a project", "its project's date") if level == "project" \
+                else ("adds project facts up over the year", "the year it sums")
+            self.error(f"measure {m.id} {reads}, so its award is dated by {by}; 'dated by {dated.ident}' is for a "
+                       "measure decided on the applicant's own facts",
+                       dated.span, "remove this line; the policy header's 'dated by' dates each project")
 
     def cost_split(self, split: ast.CostSplit) -> None:
         """A split's own mistakes: a payer paying nothing, a payer named twice."""

@@ -54,8 +54,9 @@ def inputs_of(e: ast.Expr, local: dict[str, ast.Define], defines: dict[str, ast.
 
 def measure_facts(m: ast.Measure, defines: dict[str, ast.Define], project_inputs: set[str],
                   dated: str | None, summed: bool = False) -> frozenset[str]:
-    """The project inputs a measure reads, through its definitions, the qualifying date aside; or, with
-    ``summed``, those it adds up over the applicant's year (``sum of X per applicant per year``)."""
+    """The project inputs a measure reads, through its definitions, the qualifying dates aside (the
+    policy's, the measure's own); or, with ``summed``, those it adds up over the applicant's year
+    (``sum of X per applicant per year``)."""
     local = {d.name: d for d in m.defines}
     exprs: list[ast.Expr | None] = [m.beneficiary.expr if m.beneficiary else None]
     exprs += [r.expr for r in m.requirements] + [c.expr for c in m.cross_checks]
@@ -73,4 +74,4 @@ def measure_facts(m: ast.Measure, defines: dict[str, ast.Define], project_inputs
         elif isinstance(f, ast.CategoryTable):
             exprs += [f.on, *(r.amount for r in f.rows)]
     found = {n for e in exprs if e is not None for n in inputs_of(e, local, defines, project_inputs, summed)}
-    return frozenset(found - {dated})
+    return frozenset(found - {dated, m.dated_by.ident if m.dated_by else None})

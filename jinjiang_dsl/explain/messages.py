@@ -105,6 +105,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                     "Cross-check differs: {label} is {other} yuan, the formula gives {formula} yuan before any cap; "
                     "the formula decides"),
     "note": ("解释 {id}:{text}", "Interpretation {id}: {text}"),
+    "dated": ("依{label} {date} 计入 {year} 年度", "Placed in the year {year} by its {label}, {date}"),
     "year_sum": ("{year} 年度{label}累计:{parts} = {total}", "Summed over {year}, {label}: {parts} = {total}"),
     "change.next_tier": ("若{label}达到 {needed}(进入 {interval}),第 {index} 档补助 {pays} 元",
                          "With {label} of {needed} (in {interval}), tier {index} would pay {pays} yuan"),

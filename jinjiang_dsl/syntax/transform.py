@@ -378,6 +378,7 @@ class ToAst:
             once=g.get("once"),
             instalments=g.get("instalments", ()),
             shared=g.get("shared"),
+            dated_by=g.get("dated by"),
             notes=tuple(g.get("note", ())),
             examples=tuple(attrs.evolve(e, measure=str(id_tok)) for e in g.get("example", ())),
             span=self.span(meta),
