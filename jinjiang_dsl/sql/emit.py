@@ -295,7 +295,7 @@ class Emitter:
                 f"  SELECT a_ord, p_ord, p_date, {literal(m.id)} AS measure, {m.rank} AS m_rank, "
                 f"{LEVELS[m.level]} AS level,\n")
         source = {"project": f"FROM base WHERE {self.lists(m.own_facts)}",
-                  "applicant": f"FROM own_base WHERE {self.lists(m.own_facts)}",
+                  "applicant": f"FROM {self.own_base(m)} WHERE {self.lists(m.own_facts)}",
                   "year": f"FROM year_{m.rank}"}[m.level]
         if m.formula.kind == "referred":
             return (f"{head}    CASE WHEN gate = 'out_of_period' THEN 'out_of_period' WHEN {eligible} THEN 'referred' "
@@ -392,6 +392,14 @@ class Emitter:
 
     # ------------------------------------------------------------------ the query
 
+    def own_dates(self) -> list[str]:
+        """The applicant inputs that date a measure of their own ('dated by' in the measure), each once."""
+        return list(dict.fromkeys(m.dated_by for m in self.plan.measures if m.dated_by))
+
+    def own_base(self, m: Measure) -> str:
+        """The CTE of the applicants on their own facts, dated as the measure is."""
+        return f"own_base_{self.own_dates().index(m.dated_by) + 1}" if m.dated_by else "own_base"
+
     def gate(self) -> str:
         """What the validity rules say of a project's date: out_of_period when any says so."""
         tests = []
@@ -423,9 +431,16 @@ class Emitter:
         project_columns = input_columns(self.plan, "project")
         if any(m.level == "applicant" for m in measures):
             nothing = "".join(f", CAST(NULL AS {self.d.type(t)}) AS {ident(COLUMN_PREFIX + n)}" for n, t in project_columns)
-            ctes.append(("own_base", "  -- each applicant on its own facts, dated by its own date\n"
-                         f"  SELECT *, {self.gate()} AS gate FROM (SELECT applicant.*, -1 AS p_ord, a_date AS p_date, "
-                         f"a_given AS given{self.masks('a_given')}{nothing} FROM applicant)"))
+            # dated by the applicant's date, or by a measure's own date input ('dated by' in the measure)
+            undated = any(m.level == "applicant" and not m.dated_by for m in measures)
+            for i, dated in enumerate([None, *self.own_dates()]):
+                if i == 0 and not undated:
+                    continue
+                day, what = ("a_date", "its own date") if dated is None else \
+                    (ident(COLUMN_PREFIX + dated), f"{dated}, a measure's own date")
+                ctes.append((f"own_base_{i}" if i else "own_base", f"  -- {comment(f'each applicant on its own facts, dated by {what}')}\n"
+                             f"  SELECT *, {self.gate()} AS gate FROM (SELECT applicant.*, -1 AS p_ord, {day} AS p_date, "
+                             f"a_given AS given{self.masks('a_given')}{nothing} FROM applicant)"))
         for m in measures:
             if m.level == "year":
                 ctes.append((f"year_{m.rank}", self.year_base(m, project_columns)))

@@ -299,6 +299,10 @@ class Native:
         ]
         if dated in a_inputs:  # given, and not null: a null date is no date (the validator's "missing")
             checks.append(f"s.{ident(dated)} IS NOT NULL")
+        for m in plan.measures:  # a measure's own date, when the record claims the measure (gives a fact of it)
+            if m.dated_by and m.own_facts:
+                claimed = ", ".join(literal(n) for n in sorted(m.own_facts))
+                checks.append(f"(s.{ident(m.dated_by)} IS NOT NULL OR NOT list_has_any(keys, [{claimed}]))")
         a_date = a_values[dated] if dated in a_inputs else "CAST(NULL AS DATE)"
         self.con.execute(
             f"CREATE OR REPLACE TABLE a_screen AS SELECT line, COALESCE({' AND '.join(checks)}, FALSE) AS clean, "

@@ -82,6 +82,13 @@ def json_schema(plan: Plan) -> dict[str, Any]:
     applicant, required = _facts(plan, "applicant")
     project, project_required = _facts(plan, "project")
     identifier = {"type": "string", "minLength": 1, "pattern": r"\S"}
+    # a record that claims a measure dated by its own date (gives a fact of it) gives that date too
+    dependent: dict[str, Any] = {}
+    for m in plan.measures:
+        for name in sorted(m.own_facts) if m.dated_by else ():
+            need = dependent.setdefault(name, {"properties": {}, "required": []})
+            need["properties"][m.dated_by] = _fact("date", ())
+            need["required"] = sorted({*need["required"], m.dated_by})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"{plan.name.zh} — 申请人记录",
@@ -99,5 +106,6 @@ def json_schema(plan: Plan) -> dict[str, Any]:
             }},
         },
         "required": ["id", *required],
+        **({"dependentSchemas": dependent} if dependent else {}),
         "additionalProperties": False,
     }
