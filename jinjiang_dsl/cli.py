@@ -477,7 +477,8 @@ def decide_file(policy, path: str, fmt: str, stream, write: Callable[[str], obje
 
 def print_stream_summary(err: Console, summary: dict, lang: str, plan: Plan) -> None:
     """The batch summary, figures written as the text explanations write them (1,530,415,229.94), each
-    measure with its title."""
+    measure with its title after its amount: titles differ in width (and Chinese is two cells a
+    character), so the amounts come first, right-aligned, to be read down as a column."""
     zh = lang == "zh"
     yuan = " 元" if zh else " yuan"
     figures = {**summary, "applicants": f"{summary['applicants']:,}", "errors": f"{summary['errors']:,}",
@@ -490,7 +491,7 @@ def print_stream_summary(err: Console, summary: dict, lang: str, plan: Plan) -> 
     amounts = [fmt_plain(Decimal(amount)) for _, amount in rows]
     width = max(map(len, amounts), default=0)
     for (name, _), amount in zip(rows, amounts):
-        err.print(f"  {name}: {amount:>{width}}{yuan}", markup=False)
+        err.print(f"  {amount:>{width}}{yuan}  {name}", markup=False)
     for w in summary["warnings"]:  # a quota over a million applicants names thousands of projects: cut short here
         shown = w if len(w) <= WARNING_CHARS else w[:WARNING_CHARS] + (
             f"…(共 {len(w):,} 字,全文见 --summary 文件)" if zh else f"…({len(w):,} characters; all of it in --summary FILE)")

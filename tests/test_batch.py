@@ -219,4 +219,18 @@ def test_the_summary_on_standard_error_reads_as_the_text_summary_does(tmp_path: 
     err = capsys.readouterr().err
     total = re.search(r"给予合计 ([0-9,.]+) 元", err)
     assert total and "," in total.group(1), err
-    assert re.search(r"\n  1\.1 制造业数字化转型示范项目: +[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)? 元\n", err), err
+    assert re.search(r"\n +[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)? 元  1\.1 制造业数字化转型示范项目\n", err), err
+
+
+def test_the_summary_s_amounts_stand_in_one_column_whatever_the_titles_widths(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "  1.1 制造业数字化转型示范项目: 648,493,823.50 元" over "  2.3 上云:  45,366,426.19 元": each amount
+    # began where its title (of its own width, Chinese two cells a character) ended, so no column could be read
+    stream = tmp_path / "apps.jsonl"
+    stream.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in synthetic.applicants(300, seed=5)),
+                      encoding="utf-8")
+    for lang, unit in (("zh", " 元"), ("en", " yuan")):
+        assert main(["eval", str(POLICY), str(stream), "--no-trace", "--lang", lang, "-o", str(tmp_path / "o.jsonl")]) == 0
+        rows = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  ")]
+        assert len(rows) >= 8, rows
+        assert len({line.index(unit) for line in rows}) == 1, rows

@@ -426,6 +426,6 @@ def test_a_document_written_as_json_lines_says_its_summary_as_a_stream_does(caps
     apps = ROOT / "examples" / "applications.json"
     code, out, err = run(capsys, "eval", str(POLICY), str(apps), "--format", "jsonl")
     assert code == 0 and len(out.splitlines()) == 16
-    assert err.startswith("申请人 16,输入有误 3,给予合计 4,245,000.13 元\n  1.1 ")
+    assert err.startswith("申请人 16,输入有误 3,给予合计 4,245,000.13 元\n  2,290,000.13 元  1.1 ")
     code, out, err = run(capsys, "eval", str(POLICY), str(apps), "--format", "jsonl", "--quiet")
     assert code == 0 and err == ""
