@@ -203,6 +203,19 @@ def test_a_chinese_name_containing_fei_is_not_split():
     ]
 
 
+@pytest.mark.parametrize(("written", "value"), [("enterprise", "enterprise"), ("企业", "enterprise")])
+def test_a_value_of_a_one_of_written_alone_says_to_compare_it_with_its_input(written, value):
+    # 'beneficiary enterprise', as the notice says "企业", with no definition of that name: the hint was
+    # "declare it as an input of the applicant or the project", where the name is a value of kind
+    labelled = INPUTS.replace("{enterprise, provider}", '{enterprise "企业" / "enterprise", provider "平台" / "platform"}')
+    src = source(measure(f"  beneficiary {written}\n  amount 1万"), inputs=labelled)
+    line, column = at(src, f"beneficiary {written}")
+    assert found(src) == [
+        error(f"'{written}' is not defined", f"'{value}' is a value of the input 'kind': write 'kind == {value}', "
+              f"or define a name for it: 'define {value} = kind in {{{value}}}'", (line, column + len("beneficiary "))),
+    ]
+
+
 def test_undefined_name_suggests_a_measure_local_definition():
     src = source(measure("  define base = spend\n  amount 20% of bse"))
     assert found(src) == [

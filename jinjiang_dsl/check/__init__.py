@@ -187,8 +187,9 @@ class _Checker:
         if sym is None:
             candidates = [*self.symbols, *self.local]
             guess = self.suggest(name.ident, candidates)
-            hint = self.glued(name.ident) or (f"did you mean '{guess}'?" if guess else _per_unit(name.ident)
-                                              or "declare it as an input of the applicant or the project")
+            hint = self.glued(name.ident) or self.enum_value(name.ident) or (
+                f"did you mean '{guess}'?" if guess else _per_unit(name.ident)
+                or "declare it as an input of the applicant or the project")
             self.error(f"'{name.ident}' is not defined", name.span, hint)
             return None
         if name.scope and (sym.kind != "input" or sym.scope != name.scope):
@@ -198,6 +199,18 @@ class _Checker:
         if sym.type is None and isinstance(sym.node, ast.Define) and id(sym.node) not in self.typed:
             return self.resolve_define(sym)
         return sym.type
+
+    def enum_value(self, ident: str) -> str | None:
+        """``beneficiary enterprise`` beside ``kind: one of {enterprise, …}``: a value (or its label) written
+        alone, as the notice says "企业", is no name; it is compared with its input."""
+        for sym in (*self.local.values(), *self.symbols.values()):
+            t = sym.type
+            if sym.kind == "input" and t is not None and t.kind == "enum":
+                value = ident if ident in t.values else t.labelled(ident)
+                if value is not None:
+                    return (f"'{value}' is a value of the input '{sym.name}': write '{sym.name} == {value}', "
+                            f"or define a name for it: 'define {value} = {sym.name} in {{{value}}}'")
+        return None
 
     def glued(self, ident: str) -> str | None:
         """``ok且manufacturer``: 且, 或, 非 are word characters, so they glue names into one."""
