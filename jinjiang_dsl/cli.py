@@ -377,7 +377,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
 
     from . import batch
     from .register import RegisterError
-    from .sql.native import Unusable
+    from .sql.native import OutOfMemory, Unusable
 
     if args.format in ("text", "json"):
         err.print("jinjiang-dsl eval: a JSON Lines, CSV or Parquet stream gives JSON Lines (--format jsonl), "
@@ -402,9 +402,12 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
             return EXIT_UNREADABLE
     try:
         found = _decide_stream(args, policy, err, stream, size)
-    except Unusable as exc:  # out of memory, say: raised through the output, which is left unwritten
+    except OutOfMemory as exc:  # raised through the output, which is left unwritten
         err.print(f"jinjiang-dsl eval: {exc}", markup=False)
         return EXIT_ERRORS
+    except Unusable as exc:  # a memory limit DuckDB cannot read: not started, as impact says it
+        err.print(f"jinjiang-dsl eval: {exc}", markup=False)
+        return EXIT_USAGE
     except batch.Unreadable as exc:  # so is this
         err.print(f"{args.applications}: cannot read: {exc}", markup=False)
         return EXIT_UNREADABLE
@@ -802,8 +805,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
             engine = "python"
     if input_format(args) != "json":  # a file of any size: each version decided as eval decides it
         result = _impact_of_file(args, old, new, engine, err)
-        if result is None:
-            return EXIT_UNREADABLE
+        if isinstance(result, int):
+            return result
     else:
         found = _read_hashed(args.applications, err, MAX_DOCUMENT_BYTES)
         if found is None:
@@ -827,22 +830,24 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 def _impact_of_file(args: argparse.Namespace, old, new, engine: str, err: Console):
-    """:func:`impact.impact_of_file` on a JSON Lines, CSV or Parquet file (None: it cannot be read, said)."""
+    """:func:`impact.impact_of_file` on a JSON Lines, CSV or Parquet file, or the exit status, said, as ``eval``
+    gives it: 2 when the file cannot be read or DuckDB not set up, 1 when a run could not finish (out of memory,
+    a full disk)."""
     from . import batch
     from .impact import impact_of_file
 
     fmt = input_format(args)
     if args.applications == "-":
         err.print("jinjiang-dsl impact: both versions read the applications: name a file, not -", markup=False)
-        return None
+        return EXIT_UNREADABLE
     try:
         batch.open_counted(args.applications)[0].close()
     except OSError as exc:
         err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
-        return None
+        return EXIT_UNREADABLE
     if fmt == "parquet" and (unreadable := batch.parquet_problem(args.applications)) is not None:
         err.print(f"{args.applications}: cannot read: {unreadable}", markup=False)
-        return None
+        return EXIT_UNREADABLE
 
     def decide(policy, write: Callable[[str], object]) -> Tally:
         stream, _ = batch.open_counted(args.applications)
@@ -851,17 +856,21 @@ def _impact_of_file(args: argparse.Namespace, old, new, engine: str, err: Consol
                                jobs=args.jobs or batch.default_jobs(), limit=MAX_LINE_BYTES, trace=False,
                                lang=args.lang)[0]
 
-    from .sql.native import Unusable
+    from .sql.native import OutOfMemory, Unusable
 
     try:
         return impact_of_file(old, new, decide, engine, args.top)
-    except Unusable as exc:  # out of memory, say
+    except OutOfMemory as exc:
+        err.print(f"jinjiang-dsl impact: {exc}", markup=False)
+        return EXIT_ERRORS
+    except Unusable as exc:  # a memory limit DuckDB cannot read
         err.print(f"jinjiang-dsl impact: {exc}", markup=False)
     except OSError as exc:  # the temporary outputs could not be written (a full disk)
         err.print(f"jinjiang-dsl impact: {exc.strerror or exc}", markup=False)
+        return EXIT_ERRORS
     except batch.Unreadable as exc:
         err.print(f"{args.applications}: cannot read: {exc}", markup=False)
-    return None
+    return EXIT_UNREADABLE
 
 
 def describe_plan(plan: Plan) -> list[str]:

@@ -287,6 +287,23 @@ def test_impact_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, capsys: An
     assert "missing.pol" in capsys.readouterr().err
 
 
+def test_impact_on_a_file_that_cannot_finish_exits_as_eval_does(raised: Path, tmp_path: Path, monkeypatch: Any,
+                                                                capsys: Any) -> None:
+    # a full disk under the temporary outputs: impact said 2 ("not started"), where eval says 1 for the same
+    import errno
+
+    import jinjiang_dsl.impact
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(jinjiang_dsl.impact, "impact_of_file", full)
+    apps = tmp_path / "apps.jsonl"
+    apps.write_text('{"id": "A", "kind": "enterprise"}\n', encoding="utf-8")
+    assert main(["impact", str(JINJIANG), str(raised), str(apps), "--format", "json"]) == 1
+    assert capsys.readouterr().err == "jinjiang-dsl impact: No space left on device\n"
+
+
 def test_impact_on_a_file_of_any_size_is_impact_on_the_same_records(raised: Path, tmp_path: Path) -> None:
     # a population too large for a JSON document: JSON Lines, CSV or Parquet, each version decided as eval
     # decides the file, the two outputs compared on disk — the same report as on a document of the records
