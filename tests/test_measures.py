@@ -85,6 +85,12 @@ def test_trace_figures_before_rounding_are_written_exactly() -> None:
     assert figures["base"] == "0.025" and figures["rate"] == "0.005" and figures["round"] == "0.01"
 
 
+def test_the_rounding_step_names_the_unit_of_its_result_in_english_as_in_chinese() -> None:
+    # "按 0.01 元四舍五入:750,000.1250 → 750,000.13 元" was "Rounded half-up to 0.01 yuan: 750,000.1250 → 750,000.13"
+    award = find_award(evaluate(doc(enterprise(project(**demo_11("3000000.50", park=True))))), "1.1")
+    assert "Rounded half-up to 0.01 yuan: 750,000.1250 → 750,000.13 yuan" in trace_text(award).splitlines()
+
+
 def test_higher_rate_explained_for_park_key_project() -> None:
     award = find_award(evaluate(doc(enterprise(project(**demo_11("1000000", park=True))))), "1.1")
     text = trace_text(award)
