@@ -229,6 +229,10 @@ def test_impact_as_a_page_and_on_a_terminal(raised: Path, tmp_path: Path, capsys
     bands = dict(re.findall(r"│\s*([−+]?[\[(][^│]*?|0)\s*│\s*([\d,]+)\s*│", printed))
     assert bands["0"] == "11" and bands["+[10,000, 100,000)"] == "2" and bands["+(0, 10,000)"] == "0" and len(bands) == 9
     assert "Applicants: gain 2, lose 0, same 11, input errors 3" in printed
+    # the money columns say their unit as the page's do (the bands' said "(yuan)", the totals' and the largest
+    # changes' "Before", "After", "Change" did not)
+    assert re.findall(r"┃\s*(Before[^┃]*?)\s*┃\s*(After[^┃]*?)\s*┃\s*(Change[^┃]*?)\s*┃", printed) == [
+        ("Before (yuan)", "After (yuan)", "Change (yuan)")] * 2
 
 
 def test_impact_tells_two_versions_of_one_title_apart_by_file_and_hash(raised: Path, tmp_path: Path,
@@ -395,7 +399,7 @@ def test_impact_writes_its_headings_capitalised_and_one_minus_sign(lang: str, ra
     assert main(["impact", str(raised), str(JINJIANG), str(APPS), "-o", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["total"]["change"] == "-135000.00"
     if lang == "en":
-        for heading in ("┃ Change ", "┃ Line ", "Before ┃", "After ┃", "│ Total ", "│ By measure 1.1 ", "│ By year 2023 ",
+        for heading in ("┃ Change ", "┃ Line ", "Before (yuan) ┃", "After (yuan) ┃", "│ Total ", "│ By measure 1.1 ", "│ By year 2023 ",
                         "Applicants: gain 0, lose 2", "By size of change", "Largest changes", "┃ Applicant ",
                         "│ Measure 1.1: amount "):
             assert heading in printed, heading

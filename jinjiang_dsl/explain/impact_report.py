@@ -118,7 +118,7 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
                                                       shown(c.after, lang))))
     console.print(changes if impact.changes else w("no_changes", lang))
     money = Table(title=w("total", lang))
-    for column in ("", w("before", lang), w("after", lang), w("change", lang)):
+    for column in ("", *(in_yuan(k, lang) for k in ("before", "after", "change"))):  # headed as on the page
         money.add_column(column, justify="right" if column else "left")
     rows = [(w("total", lang), impact.total)]
     rows += [(f"{w('by_measure', lang)} {visible(measure(impact, k, lang))}", v) for k, v in impact.by_measure.items()]
@@ -129,14 +129,14 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
     console.print(money)
     console.print(f"{w('applicants', lang)}: {counts(impact, lang, ', ')}", markup=False)
     bands = Table(title=w("bands", lang))
-    bands.add_column(w("change", lang) + (" (元)" if lang == "zh" else " (yuan)"), justify="right")
+    bands.add_column(in_yuan("change", lang), justify="right")
     bands.add_column(w("applicants", lang), justify="right")
     for band, n in impact.bands:
         bands.add_row(band.get(lang), f"{n:,}")
     console.print(bands)
     if impact.largest:
         largest = Table(title=w("largest", lang))
-        for i, column in enumerate((w("id", lang), w("before", lang), w("after", lang), w("change", lang))):
+        for i, column in enumerate((w("id", lang), *(in_yuan(k, lang) for k in ("before", "after", "change")))):
             largest.add_column(column, justify="right" if i else "left")
         for m in impact.largest:
             largest.add_row(visible(str(m.id)), _money(m.before), _money(m.after), _signed(m.delta))
