@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import os
 import re
 import sqlite3
@@ -603,11 +604,17 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
     if fmt == "text":
         from .explain.text import ProseMarkdown
 
+        prose = ProseMarkdown(markdown.render(built, args.lang))
         with Output(args.output, [args.policy, args.applications]) as out:
-            # a file or a pipe has no width: 120 columns keep an allocation table's seven figures whole
-            wide = None if args.output is None and sys.stdout.isatty() else 120
-            Terminal(file=cast(TextIO, out), highlight=False, width=wide).print(
-                ProseMarkdown(markdown.render(built, args.lang)))
+            if args.output is None and sys.stdout.isatty():
+                Terminal(file=cast(TextIO, out), highlight=False).print(prose)
+                return EXIT_OK
+            # a file or a pipe has no width: 120 columns keep an allocation table's seven figures whole; the
+            # spaces rich pads each line with to that width (a centred title, a list item) are not the report's
+            console = Terminal(file=io.StringIO(), highlight=False, width=120)
+            with console.capture() as captured:
+                console.print(prose)
+            out.write("".join(line.rstrip(" ") + "\n" for line in captured.get().splitlines()))
         return EXIT_OK
     rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
     with Output(args.output, [args.policy, args.applications]) as out:
