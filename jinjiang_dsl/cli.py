@@ -1019,7 +1019,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-trace", action="store_true", help="skip explanations (faster, for budget runs)")
     p.add_argument("--backend", choices=["compiled", "interpreter"], default="compiled",
                    help="evaluate with the generated code (default) or the reference interpreter")
-    p.add_argument("--jobs", type=int, metavar="N", help="worker processes for streams (default: all cores)")
+    p.add_argument("--jobs", type=_positive, metavar="N", help="worker processes for streams (default: all cores)")
     p.add_argument("--fail-fast", action="store_true", help="stop a stream at the first applicant with an error")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
     p.add_argument("--summary", metavar="FILE", help="write the batch summary (JSON) to FILE")
@@ -1099,7 +1099,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "or Parquet (.parquet)")
     p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
                    help="how to read APPLICATIONS (default: by its extension)")
-    p.add_argument("--jobs", type=int, metavar="N", help="worker processes for a file (default: all cores)")
+    p.add_argument("--jobs", type=_positive, metavar="N", help="worker processes for a file (default: all cores)")
     p.add_argument("--engine", choices=["auto", "python", "duckdb", "spark"], default="auto",
                    help="auto (default): DuckDB when it decides both versions, else Python")
     p.add_argument("--format", choices=["text", "json", "html"],

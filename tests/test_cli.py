@@ -429,3 +429,17 @@ def test_a_document_written_as_json_lines_says_its_summary_as_a_stream_does(caps
     assert err.startswith("申请人 16,输入有误 3,给予合计 4,245,000.13 元\n  2,290,000.13 元  1.1 ")
     code, out, err = run(capsys, "eval", str(POLICY), str(apps), "--format", "jsonl", "--quiet")
     assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize("command", ["eval", "impact"])
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_jobs_of_no_process_is_a_usage_error(capsys, command: str, jobs: str) -> None:
+    # '--jobs 0' and '--jobs -3' were taken without a word (and ran on every core, or on one), where
+    # '--max-projects 0' is refused: a number of worker processes is at least 1
+    apps = str(ROOT / "examples" / "applications.json")
+    policies = [str(POLICY)] * (2 if command == "impact" else 1)
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, *policies, apps, "--jobs", jobs])
+    out, err = capsys.readouterr()
+    assert info.value.code == 2 and out == ""
+    assert f"argument --jobs: expected a whole number of at least 1, got '{jobs}'" in err
