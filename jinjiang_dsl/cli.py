@@ -81,15 +81,20 @@ def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
         return decode_text(data), hashlib.sha256(data).hexdigest()
     except TooLarge as exc:
         err.print(f"{path}: cannot read: {exc}", markup=False)
-    except FileNotFoundError:
-        err.print(f"{path}: cannot read: no such file", markup=False)
-    except IsADirectoryError:
-        err.print(f"{path}: cannot read: it is a directory", markup=False)
     except UnicodeDecodeError as exc:
         err.print(f"{path}: cannot read: {_not_utf8(exc)}", markup=False)
     except OSError as exc:
-        err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
+        err.print(f"{path}: cannot read: {cannot_open(exc)}", markup=False)
     return None
+
+
+def cannot_open(exc: OSError) -> str:
+    """Why a file cannot be opened, in the same words for a policy, a document and a stream."""
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a directory"
+    return str(exc.strerror or exc)
 
 
 def _stdin_bytes(limit: int) -> bytes:
@@ -390,7 +395,7 @@ def eval_stream(args: argparse.Namespace, policy, err: Console) -> int:
     try:
         stream, size = batch.open_counted(args.applications)
     except OSError as exc:
-        err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
+        err.print(f"{args.applications}: cannot read: {cannot_open(exc)}", markup=False)
         return EXIT_UNREADABLE
     if input_format(args) == "jsonl" and batch.looks_like_document(stream.peek(1 << 12)):
         err.print(f"{args.applications}: this looks like one JSON document, not JSON Lines (one applicant per "
@@ -655,7 +660,7 @@ def _one_of_file(args: argparse.Namespace, policy, err: Console):
                 app, as_number, unread = batch.find_applicant(
                     policy, file_items(policy, path, fmt, stream, args.max_line_bytes), args.applicant)
     except OSError as exc:
-        err.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
+        err.print(f"{path}: cannot read: {cannot_open(exc)}", markup=False)
         return EXIT_UNREADABLE
     except batch.Unreadable as exc:
         err.print(f"{path}: cannot read: {exc}", markup=False)
@@ -850,7 +855,7 @@ def _impact_of_file(args: argparse.Namespace, old, new, engine: str, err: Consol
     try:
         batch.open_counted(args.applications)[0].close()
     except OSError as exc:
-        err.print(f"{args.applications}: cannot read: {exc.strerror or exc}", markup=False)
+        err.print(f"{args.applications}: cannot read: {cannot_open(exc)}", markup=False)
         return EXIT_UNREADABLE
     if fmt == "parquet" and (unreadable := batch.parquet_problem(args.applications)) is not None:
         err.print(f"{args.applications}: cannot read: {unreadable}", markup=False)

@@ -443,3 +443,20 @@ def test_jobs_of_no_process_is_a_usage_error(capsys, command: str, jobs: str) ->
     out, err = capsys.readouterr()
     assert info.value.code == 2 and out == ""
     assert f"argument --jobs: expected a whole number of at least 1, got '{jobs}'" in err
+
+
+@pytest.mark.parametrize("argv", [["eval", "{policy}", "{missing}.csv"], ["eval", "{policy}", "{missing}.jsonl"],
+                                  ["explain", "{policy}", "{missing}.csv", "--applicant", "A"],
+                                  ["impact", "{policy}", "{policy}", "{missing}.parquet"],
+                                  ["eval", "{policy}", "{missing}.json"], ["check", "{missing}.pol"]])
+def test_a_missing_file_is_said_in_the_same_words_by_every_command(capsys, tmp_path, argv: list[str]) -> None:
+    # a stream said "cannot read: No such file or directory" (and a folder "Is a directory") where a policy or a
+    # document says "cannot read: no such file" ("it is a directory"), as cli.md documents
+    args = [a.format(policy=POLICY, missing=tmp_path / "nope") for a in argv]
+    assert cli.main(args) == 2
+    missing = next(a for a in args if "nope" in a)
+    assert capsys.readouterr().err.splitlines()[-1] == f"{missing}: cannot read: no such file"
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    assert cli.main(["eval", str(POLICY), str(folder)]) == 2
+    assert capsys.readouterr().err == f"{folder}: cannot read: it is a directory\n"
