@@ -493,7 +493,7 @@ def print_stream_summary(err: Console, summary: dict, lang: str, plan: Plan) -> 
     figures = {**summary, "applicants": f"{summary['applicants']:,}", "errors": f"{summary['errors']:,}",
                "total": fmt_plain(Decimal(summary["total"]))}
     err.print(("申请人 {applicants},输入有误 {errors},给予合计 {total} 元" if zh else
-               "applicants {applicants}, errors {errors}, total granted {total} yuan").format(**figures),
+               "applicants {applicants}, with input errors {errors}, total granted {total} yuan").format(**figures),
               markup=False)
     rows = [(f"{mid} {visible(plan.measure(mid).title.get(lang))}", amount) for mid, amount in summary["by_measure"].items()]
     rows += [(visible(plan.payer(payer).get(lang)), amount) for payer, amount in summary.get("by_payer", {}).items()]

@@ -234,3 +234,15 @@ def test_the_summary_s_amounts_stand_in_one_column_whatever_the_titles_widths(
         rows = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  ")]
         assert len(rows) >= 8, rows
         assert len({line.index(unit) for line in rows}) == 1, rows
+
+
+
+def test_the_english_summary_says_what_its_errors_are_as_the_chinese_and_the_text_summary_do(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "applicants 3, errors 1": 输入有误 in Chinese, "with input errors" under eval --format text; an analyst
+    # read "errors" as the run's own
+    stream = tmp_path / "apps.jsonl"
+    stream.write_text('{"id": "A", "kind": "enterprise"}\n{"id": "B", "kind": "nobody"}\n{"id": "C", "kind": "college"}\n',
+                      encoding="utf-8")
+    assert main(["eval", str(POLICY), str(stream), "--no-trace", "--lang", "en", "-o", str(tmp_path / "o.jsonl")]) == 0
+    assert capsys.readouterr().err.startswith("applicants 3, with input errors 1, total granted 0 yuan\n")
