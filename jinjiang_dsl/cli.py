@@ -257,9 +257,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             err.print(f"jinjiang-dsl eval: {refused}", markup=False)
             return EXIT_USAGE
         args.no_trace = True  # the SQL query keeps no explanation
+    named = args.format is None and output_format(args.output, input_format(args) == "json")
+    if named:
+        args.format = named
     if input_format(args) == "json":
         if args.format in ("csv", "parquet"):
-            err.print(f"jinjiang-dsl eval: --format {args.format} writes the decisions of a stream (JSON Lines, CSV or "
+            asked = f"-o {args.output} (a {args.format} table)" if named else f"--format {args.format}"
+            err.print(f"jinjiang-dsl eval: {asked} writes the decisions of a stream (JSON Lines, CSV or "
                       "Parquet applications); a JSON document gives json, jsonl or text", markup=False)
             return EXIT_USAGE
         if args.fail_fast:
@@ -268,6 +272,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         return eval_document(args, policy, err)
     return eval_stream(args, policy, err)
+
+
+OUTPUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "text"}
+
+
+def output_format(path: str | None, document: bool) -> str | None:
+    """The format ``eval -o FILE`` writes when ``--format`` is not given, by the file's name, as explain,
+    report and impact choose theirs: a stream's JSON Lines went into ``out.csv`` and ``out.parquet`` as
+    they were. None: the default (json for a document, jsonl for a stream; a stream is never text)."""
+    found = OUTPUT_SUFFIXES.get(os.path.splitext(path or "")[1].lower())
+    return None if found == "text" and not document else found
 
 
 def _sql_refusal(args: argparse.Namespace, policy) -> str | None:
@@ -1018,7 +1033,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how to read APPLICATIONS (default: by its extension)")
     p.add_argument("--format", choices=["text", "json", "jsonl", "csv", "parquet"],
                    help="text (default on a terminal), json (default when piped) or jsonl; streams give jsonl, "
-                        "or a table: csv (a row per award) or parquet (the contract's fields; needs -o FILE)")
+                        "or a table: csv (a row per award) or parquet (the contract's fields; needs -o FILE); "
+                        "with -o, by its name: .csv, .parquet, .jsonl, .txt (a document's text)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the decisions to FILE instead of stdout")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of explanations (default zh)")
     p.add_argument("--no-trace", action="store_true", help="skip explanations (faster, for budget runs)")

@@ -460,3 +460,26 @@ def test_a_missing_file_is_said_in_the_same_words_by_every_command(capsys, tmp_p
     folder.mkdir()
     assert cli.main(["eval", str(POLICY), str(folder)]) == 2
     assert capsys.readouterr().err == f"{folder}: cannot read: it is a directory\n"
+
+
+def test_eval_writes_the_format_its_output_file_is_named_for(capsys, tmp_path) -> None:
+    # 'eval apps.jsonl -o out.parquet' wrote JSON Lines text into out.parquet (and into out.csv), which a
+    # Parquet reader then refused; explain, report and impact choose their format by -o's name
+    stream = tmp_path / "apps.jsonl"
+    stream.write_text('{"id": "A", "kind": "enterprise"}\n', encoding="utf-8")
+    assert cli.main(["eval", str(POLICY), str(stream), "--quiet", "-o", str(tmp_path / "out.csv")]) == 0
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").startswith("line,id,status,total,")
+    assert cli.main(["eval", str(POLICY), str(stream), "--quiet", "-o", str(tmp_path / "out.parquet")]) == 0
+    assert (tmp_path / "out.parquet").read_bytes().startswith(b"PAR1")
+    assert cli.main(["eval", str(POLICY), str(stream), "--quiet", "-o", str(tmp_path / "out.json")]) == 0
+    assert (tmp_path / "out.json").read_text(encoding="utf-8").startswith('{"line":1,')  # a stream gives lines
+    apps = str(ROOT / "examples" / "applications.json")
+    assert cli.main(["eval", str(POLICY), apps, "-o", str(tmp_path / "out.txt")]) == 0
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").startswith("晋江市支持产业数字化转型升级十二条措施")
+    assert cli.main(["eval", str(POLICY), apps, "--quiet", "-o", str(tmp_path / "doc.jsonl")]) == 0
+    assert len((tmp_path / "doc.jsonl").read_text(encoding="utf-8").splitlines()) == 16
+    assert cli.main(["eval", str(POLICY), apps, "-o", str(tmp_path / "doc.csv")]) == 2
+    assert "-o " + str(tmp_path / "doc.csv") + " (a csv table) writes the decisions of a stream" in capsys.readouterr().err
+    assert not (tmp_path / "doc.csv").exists()
+    assert cli.main(["eval", str(POLICY), apps, "--format", "json", "-o", str(tmp_path / "doc.txt")]) == 0
+    assert (tmp_path / "doc.txt").read_text(encoding="utf-8").startswith("{")  # --format decides over the name
