@@ -991,6 +991,8 @@ def register_export(register, args: argparse.Namespace, err: Console) -> int:
 
     output = Output(args.output, register_files(args.register))  # never over the register or SQLite's files
     output.check()
+    if args.format is None:  # by -o's name, as eval's tables: a .parquet of JSON Lines would be no Parquet
+        args.format = {"csv": "csv", "parquet": "parquet"}.get(output_format(args.output, False) or "", "jsonl")
     if args.format == "parquet":
         if not args.output or args.output == "-" or not output.regular:
             err.print("jinjiang-dsl register export: Parquet is a binary file that is written whole: give -o "
@@ -1104,8 +1106,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("target", metavar="DECISION|BATCH", help="a decision number, or a batch id (B-…)")
     reg.add_parser("verify", help="check every row against the hash chain")
     q = reg.add_parser("export", help="every decision with its awards, as JSON Lines, CSV or Parquet")
-    q.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
-                   help="output format (default jsonl; parquet needs the 'parquet' extra)")
+    q.add_argument("--format", choices=["jsonl", "csv", "parquet"],
+                   help="output format (default: by -o's name, .csv or .parquet, else jsonl; parquet needs the "
+                        "'parquet' extra)")
     q.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     for q in reg.choices.values():
         q.add_argument("--register", default=DEFAULT_REGISTER, metavar="PATH",

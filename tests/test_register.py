@@ -659,6 +659,21 @@ def test_export_writes_every_award_as_json_lines_and_csv(tmp_path: Path, capsys:
     assert current == second and current * 2 == sum(Decimal(r["amount"] or 0) for r in rows)  # every grant corrected
 
 
+def test_an_export_without_format_writes_what_its_file_is_named_for(tmp_path: Path, capsys: Any) -> None:
+    # 'register export -o decisions.parquet' (or .csv) wrote JSON Lines under that name, which a Parquet
+    # reader or a spreadsheet then refused
+    import pyarrow.parquet as pq
+
+    register = tmp_path / "r.sqlite"
+    record(capsys, register)
+    for name in ("decisions.csv", "decisions.parquet", "decisions.jsonl", "decisions.out"):
+        assert run(capsys, "register", "export", "-o", str(tmp_path / name), "--register", str(register))[0] == 0
+    assert (tmp_path / "decisions.csv").read_text(encoding="utf-8").startswith("decision,batch,recorded_at,")
+    assert pq.read_table(tmp_path / "decisions.parquet").column_names[:2] == ["decision", "batch"]
+    for name in ("decisions.jsonl", "decisions.out"):
+        assert json.loads((tmp_path / name).read_text(encoding="utf-8").splitlines()[0])["decision"] == 1
+
+
 def test_a_csv_export_keeps_a_carriage_return_inside_its_cell(tmp_path: Path, capsys: Any) -> None:
     # the csv module quotes a cell holding "\n" but not one holding a lone "\r": the row split in two for any reader
     register, src = tmp_path / "r.sqlite", tmp_path / "a.jsonl"
