@@ -511,7 +511,8 @@ def print_stream_summary(err: Console, summary: dict, lang: str, plan: Plan) -> 
                "applicants {applicants}, with input errors {errors}, total granted {total} yuan").format(**figures),
               markup=False)
     rows = [(f"{mid} {visible(plan.measure(mid).title.get(lang))}", amount) for mid, amount in summary["by_measure"].items()]
-    rows += [(visible(plan.payer(payer).get(lang)), amount) for payer, amount in summary.get("by_payer", {}).items()]
+    payer = "出资方" if zh else "payer"  # a payer's name is no measure's: said, as the text summary's table heads it
+    rows += [(f"{payer} {visible(plan.payer(k).get(lang))}", amount) for k, amount in summary.get("by_payer", {}).items()]
     amounts = [fmt_plain(Decimal(amount)) for _, amount in rows]
     width = max(map(len, amounts), default=0)
     for (name, _), amount in zip(rows, amounts):

@@ -237,6 +237,20 @@ def test_the_summary_s_amounts_stand_in_one_column_whatever_the_titles_widths(
 
 
 
+def test_the_summary_names_a_payer_s_total_as_a_payer_s_not_as_a_measure_s(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "  20,000.01 元  市级财政" under "  40,000.01 元  1 市县分担": a payer's share read as one more measure
+    stream = tmp_path / "apps.jsonl"
+    stream.write_text('{"id": "X", "projects": [{"id": "P1", "date": "2024-05-01", "grant_base": "40000.01"}]}\n',
+                      encoding="utf-8")
+    shape = Path(__file__).resolve().parents[1] / "policies" / "shapes" / "s06_cost_sharing.pol"
+    for lang, words in (("zh", ("元  1 市县分担", "元  出资方 市级财政", "元  出资方 县级财政")),
+                        ("en", ("yuan  1 Shared by city and county", "yuan  payer 市级财政", "yuan  payer 县级财政"))):
+        assert main(["eval", str(shape), str(stream), "--lang", lang, "-o", str(tmp_path / "o.jsonl")]) == 0
+        rows = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  ")]
+        assert [row.strip().split(" ", 1)[1] for row in rows] == list(words), rows
+
+
 def test_the_english_summary_says_what_its_errors_are_as_the_chinese_and_the_text_summary_do(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # "applicants 3, errors 1": 输入有误 in Chinese, "with input errors" under eval --format text; an analyst

@@ -122,7 +122,7 @@ def test_eval_text_and_its_stream_summary_name_payers_in_english(tmp_path: Path,
     assert main(["eval", str(policy), str(lines), "--format", "jsonl", "--lang", "en", "-o",
                  str(tmp_path / "out.jsonl"), "--jobs", "1"]) == 0
     err = capsys.readouterr().err
-    assert " yuan  provincial treasury\n" in err and "省级财政" not in err
+    assert " yuan  payer provincial treasury\n" in err and "省级财政" not in err
 
 
 def test_impact_names_payers_in_english_and_keys_its_json_by_name(tmp_path: Path, capsys: Any) -> None:
