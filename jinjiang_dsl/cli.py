@@ -155,8 +155,6 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Lay policies out canonically: print one, ``--check`` (a diff, exit 1 when any is not), or ``--write``."""
     import difflib
-    import os
-    import tempfile
 
     from .fmt import ChangesMeaning, Unconvertible, format_checked
 
@@ -190,12 +188,9 @@ def cmd_fmt(args: argparse.Namespace) -> int:
                 sys.stdout.writelines(difflib.unified_diff(source.splitlines(True), formatted.splitlines(True),
                                                            f"a/{path}", f"b/{path}"))
         elif args.write:
-            if formatted != source:  # atomically: a temporary file beside it, then renamed over it
-                folder = os.path.dirname(os.path.abspath(path))
-                with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False, newline="",
-                                                 suffix=".pol.tmp") as tmp:
-                    tmp.write(formatted)
-                os.replace(tmp.name, path)
+            if formatted != source:  # as -o writes: whole or not at all, the file's mode kept, a link's target
+                with Output(path) as out:
+                    out.write(formatted)
                 differ.append(path)
         else:
             sys.stdout.write(formatted)

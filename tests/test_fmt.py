@@ -134,6 +134,23 @@ def test_fmt_check_prints_a_diff_and_exits_1_and_write_rewrites(tmp_path: Path, 
     assert capsys.readouterr().out == format_source(MESSY)
 
 
+def test_fmt_write_keeps_the_file_s_mode_and_a_link_to_it(tmp_path: Path, capsys: Any) -> None:
+    # the policy came back 0600 from a temporary file (a group's shared 0664 policy no longer readable by the
+    # group), and a link to it was replaced by a copy, leaving the policy it named unformatted
+    import os
+    import stat
+
+    path, link = tmp_path / "p.pol", tmp_path / "link.pol"
+    path.write_text(MESSY, encoding="utf-8")
+    os.chmod(path, 0o664)
+    link.symlink_to(path)
+    assert main(["fmt", "--write", str(link)]) == 0
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o664
+    assert link.is_symlink() and path.read_text(encoding="utf-8") == format_source(MESSY)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.pol", "p.pol"]  # no temporary file left
+    capsys.readouterr()
+
+
 def test_fmt_leaves_a_file_with_a_syntax_error_as_it_is(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "broken.pol"
     broken = MESSY.replace("amount 20% of spend", "amount 20% of of spend")
