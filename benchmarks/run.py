@@ -1,6 +1,6 @@
 """The benchmark: evaluators side by side, the cost of loading the notice, and a batch run end to end.
 
-    python benchmarks/run.py                    # 20,000 applicants, no end-to-end run
+    python benchmarks/run.py                    # 20,000 applicants: evaluators, and the engines end to end
     python benchmarks/run.py -n 50000 --e2e 1000000
     python benchmarks/run.py --engines 1000000  # the Python and DuckDB engines on a million: JSONL, Parquet, CSV
 
@@ -250,7 +250,7 @@ def main() -> None:
     ap.add_argument("--e2e", type=int, default=0, metavar="N", help="also run N applicants JSONL → JSONL")
     ap.add_argument("--jobs", type=int, default=0, help="--jobs for the end-to-end run (default: all cores)")
     ap.add_argument("--engines", type=int, default=20_000, metavar="N",
-                    help="applicants for the engines end to end, JSON Lines and Parquet (0: skip)")
+                    help="applicants for the engines end to end, JSON Lines, Parquet and CSV (default 20,000; 0: skip)")
     args = ap.parse_args()
 
     print(f"Machine: {machine()}\n")
