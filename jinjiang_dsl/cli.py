@@ -31,7 +31,7 @@ from .limits import (
     read_bounded_bytes,
     shorten,
 )
-from .output import Output, OutputError, interrupted, remembering_interrupts
+from .output import Output, OutputError, Writer, interrupted, remembering_interrupts
 from .plan import Plan
 from .register import DEFAULT_PATH as DEFAULT_REGISTER
 from .register import register_files
@@ -52,6 +52,19 @@ class Terminal(Console):
 
     def on_broken_pipe(self) -> None:
         raise BrokenPipeError
+
+
+def print_text(out: Writer, render: Callable[[Console], object], width: int | None = None) -> None:
+    """What ``render`` prints: on a terminal as rich prints it; into a file or a pipe (``width`` columns, else
+    rich's 80) without the spaces rich pads a line with to the width — a centred title, a table's heading, a
+    list item — which are not the text's, and which diff, editors and version control show as changes."""
+    if out.isatty():  # not rich's is_terminal, which FORCE_COLOR=1 makes true of a file too
+        render(Terminal(file=cast(TextIO, out), highlight=False))
+        return
+    console = Terminal(file=io.StringIO(), highlight=False, width=width)
+    with console.capture() as captured:
+        render(console)
+    out.write("".join(line.rstrip(" ") + "\n" for line in captured.get().splitlines()))
 
 
 class Messages(Console):
@@ -330,7 +343,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
             f.write(json.dumps(batch.to_json(args.lang, trace=False)["summary"], ensure_ascii=False, indent=2) + "\n")
     with Output(args.output, _read_by(args)) as out:
         if fmt == "text":
-            print_batch(Terminal(file=cast(TextIO, out), highlight=False), batch, policy.plan, args.lang, trace=not args.no_trace)
+            print_text(out, lambda console: print_batch(console, batch, policy.plan, args.lang, trace=not args.no_trace))
         elif fmt == "jsonl":
             from .batch import json_line
 
@@ -622,15 +635,8 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
 
         prose = ProseMarkdown(markdown.render(built, args.lang))
         with Output(args.output, [args.policy, args.applications]) as out:
-            if args.output is None and sys.stdout.isatty():
-                Terminal(file=cast(TextIO, out), highlight=False).print(prose)
-                return EXIT_OK
-            # a file or a pipe has no width: 120 columns keep an allocation table's seven figures whole; the
-            # spaces rich pads each line with to that width (a centred title, a list item) are not the report's
-            console = Terminal(file=io.StringIO(), highlight=False, width=120)
-            with console.capture() as captured:
-                console.print(prose)
-            out.write("".join(line.rstrip(" ") + "\n" for line in captured.get().splitlines()))
+            # a file or a pipe has no width: 120 columns keep an allocation table's seven figures whole
+            print_text(out, lambda console: console.print(prose), width=120)
         return EXIT_OK
     rendered = html.render(built, args.lang) if fmt == "html" else markdown.render(built, args.lang)
     with Output(args.output, [args.policy, args.applications]) as out:

@@ -483,3 +483,14 @@ def test_eval_writes_the_format_its_output_file_is_named_for(capsys, tmp_path) -
     assert not (tmp_path / "doc.csv").exists()
     assert cli.main(["eval", str(POLICY), apps, "--format", "json", "-o", str(tmp_path / "doc.txt")]) == 0
     assert (tmp_path / "doc.txt").read_text(encoding="utf-8").startswith("{")  # --format decides over the name
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_eval_s_text_into_a_file_has_no_padding_at_the_ends_of_its_lines(tmp_path, lang: str) -> None:
+    # the summary table's centred title ended in 33 spaces, and an English policy title wrapped after its
+    # two-space separator; an auditor's diff shows such lines as changed
+    out = tmp_path / "decisions.txt"
+    assert cli.main(["eval", str(POLICY), str(ROOT / "examples" / "applications.json"), "--format", "text",
+                     "--lang", lang, "-o", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 300 and [line for line in lines if line.endswith(" ")] == []

@@ -640,6 +640,15 @@ def test_a_text_report_to_a_file_has_no_padding_at_the_ends_of_its_lines(command
     assert lines[0].strip() in ("补助测算说明", "批次测算报告") and "361,111.11" in "\n".join(lines)
 
 
+def test_explain_as_text_to_a_file_in_colour_keeps_its_width(tmp_path: Path, monkeypatch: Any) -> None:
+    # FORCE_COLOR=1 makes rich take any file for a terminal: the file is still written 120 columns wide
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    out = tmp_path / "E004.txt"
+    assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "E004", "--format", "text", "-o", str(out)]) == 0
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert "\x1b[" in out.read_text(encoding="utf-8") and max(map(len, lines)) > 100
+
+
 def test_explain_unknown_applicant_is_an_error(capsys: Any) -> None:
     assert main(["explain", str(POLICY), str(EXAMPLES), "--applicant", "NOPE"]) == 1
     assert "no applicant with id 'NOPE'" in capsys.readouterr().err
