@@ -110,6 +110,15 @@ def cannot_open(exc: OSError) -> str:
     return str(exc.strerror or exc)
 
 
+def document_error(path: str, exc: Exception) -> str:
+    """Why a JSON document cannot be read; for one whose second value starts line 2 — JSON Lines, one
+    applicant per line, in a file named .json — what to do as well."""
+    said = f"{path}: {exc}"
+    if str(exc).startswith("not valid JSON: Extra data at line 2, column 1"):
+        said += "; one applicant per line is JSON Lines: name the file .jsonl, or give --input-format jsonl"
+    return said
+
+
 def _stdin_bytes(limit: int) -> bytes:
     """Standard input, whole, as a file is read (``-``: a document or policy piped from another program); it
     was opened as a file named '-', which there is none of."""
@@ -334,7 +343,7 @@ def eval_document(args: argparse.Namespace, policy, err: Console) -> int:
         else:
             batch = policy.run(records, trace=not args.no_trace, engine=args.engine)[1]
     except DocumentError as exc:
-        err.print(f"{args.applications}: {exc}", markup=False)
+        err.print(document_error(args.applications, exc), markup=False)
         return EXIT_UNREADABLE
     batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=batch.evaluated_at or now_in_shanghai())
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
@@ -620,7 +629,7 @@ def cmd_explain(args: argparse.Namespace, is_batch: bool = False) -> int:
         try:
             apps, batch = policy.run(text)
         except DocumentError as exc:
-            err.print(f"{args.applications}: {exc}", markup=False)
+            err.print(document_error(args.applications, exc), markup=False)
             return EXIT_UNREADABLE
     batch = attrs.evolve(batch, input_sha256=digest, evaluated_at=now_in_shanghai())
     if only is not None and all(d.id != only for d in batch.applicants):
@@ -843,7 +852,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
         try:
             records = read_document(found[0])
         except DocumentError as exc:
-            err.print(f"{args.applications}: {exc}", markup=False)
+            err.print(document_error(args.applications, exc), markup=False)
             return EXIT_UNREADABLE
         result = impact(old, new, records, engine, args.top)
     fmt = args.format or ("html" if (args.output or "").endswith(".html") else "text" if (args.output or "").endswith(

@@ -494,3 +494,17 @@ def test_eval_s_text_into_a_file_has_no_padding_at_the_ends_of_its_lines(tmp_pat
                      "--lang", lang, "-o", str(out)]) == 0
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) > 300 and [line for line in lines if line.endswith(" ")] == []
+
+
+@pytest.mark.parametrize("command", ["eval", "explain", "impact"])
+def test_json_lines_in_a_file_named_json_is_told_what_to_do(capsys, tmp_path, command: str) -> None:
+    # "apps.json: not valid JSON: Extra data at line 2, column 1", and nothing more, for a file of one applicant
+    # per line (as synthetic.py writes) saved as .json; the reverse mistake was already told to give --input-format
+    apps = tmp_path / "apps.json"
+    apps.write_text('{"id": "A", "kind": "enterprise"}\n{"id": "B", "kind": "enterprise"}\n', encoding="utf-8")
+    policies = [str(POLICY)] * (2 if command == "impact" else 1)
+    assert cli.main([command, *policies, str(apps)]) == 2
+    assert capsys.readouterr().err == (f"{apps}: not valid JSON: Extra data at line 2, column 1; one applicant per "
+                                       "line is JSON Lines: name the file .jsonl, or give --input-format jsonl\n")
+    assert cli.main(["eval", str(POLICY), str(apps), "--input-format", "jsonl", "--quiet"]) == 0
+    assert capsys.readouterr().out.count('"status":"ok"') == 2
