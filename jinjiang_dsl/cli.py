@@ -859,7 +859,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
         ".txt") or (sys.stdout.isatty() and not args.output) else "json")
     with Output(args.output, [args.old, args.new, args.applications]) as out:
         if fmt == "text":
-            print_impact(Terminal(file=cast(TextIO, out), highlight=False), result, args.lang)
+            print_text(out, lambda console: print_impact(console, result, args.lang))
         elif fmt == "html":
             out.write(render_html(result, args.lang))
         else:

@@ -291,6 +291,14 @@ def test_impact_refuses_what_it_cannot_do_in_one_line(tmp_path: Path, capsys: An
     assert "missing.pol" in capsys.readouterr().err
 
 
+def test_impact_s_text_into_a_file_has_no_padding_at_the_ends_of_its_lines(raised: Path, tmp_path: Path) -> None:
+    # each table's centred title ended in spaces, as eval's and explain's text did
+    out = tmp_path / "impact.txt"
+    assert main(["impact", str(JINJIANG), str(raised), str(APPS), "--lang", "en", "-o", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert "Largest changes" in lines[-7] and [line for line in lines if line.endswith(" ")] == []
+
+
 def test_impact_on_a_file_that_cannot_finish_exits_as_eval_does(raised: Path, tmp_path: Path, monkeypatch: Any,
                                                                 capsys: Any) -> None:
     # a full disk under the temporary outputs: impact said 2 ("not started"), where eval says 1 for the same
