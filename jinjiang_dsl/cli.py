@@ -207,8 +207,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if args.check:
             if formatted != source:
                 differ.append(path)
-                sys.stdout.writelines(difflib.unified_diff(source.splitlines(True), formatted.splitlines(True),
-                                                           f"a/{path}", f"b/{path}"))
+                if "\r" in source:  # said once: as a diff, every line of a Windows file would look unchanged
+                    sys.stdout.write(f"{path}: its line endings (\\r\\n, \\r) become \\n\n")
+                lines = source.replace("\r\n", "\n").replace("\r", "\n").splitlines(True)
+                sys.stdout.writelines(difflib.unified_diff(lines, formatted.splitlines(True), f"a/{path}", f"b/{path}"))
         elif args.write:
             if formatted != source:  # as -o writes: whole or not at all, the file's mode kept, a link's target
                 with Output(path) as out:

@@ -151,6 +151,21 @@ def test_fmt_write_keeps_the_file_s_mode_and_a_link_to_it(tmp_path: Path, capsys
     capsys.readouterr()
 
 
+def test_fmt_check_says_a_windows_file_s_line_endings_once_not_as_a_diff_of_every_line(tmp_path: Path,
+                                                                                       capsys: Any) -> None:
+    # a formatted policy saved with \r\n came out of --check as a diff removing and adding every line, each
+    # pair looking the same on the screen
+    formatted = format_source(MESSY)
+    path = tmp_path / "p.pol"
+    path.write_bytes(formatted.replace("\n", "\r\n").encode("utf-8"))
+    assert main(["fmt", "--check", str(path)]) == 1
+    assert capsys.readouterr().out == f"{path}: its line endings (\\r\\n, \\r) become \\n\n"
+    path.write_bytes(MESSY.replace("\n", "\r\n").encode("utf-8"))  # and a diff of what else changes
+    assert main(["fmt", "--check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "-    issued 2024-01-01\n+  issued 2024-01-01\n" in out and "\r" not in out
+
+
 def test_fmt_leaves_a_file_with_a_syntax_error_as_it_is(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "broken.pol"
     broken = MESSY.replace("amount 20% of spend", "amount 20% of of spend")
