@@ -156,10 +156,12 @@ class Unconvertible(Exception):
 
 def tokens_of(source: str, path: str) -> list[Token]:
     """The source's tokens as the parser reads them (the contextual lexer tells keywords from names)."""
+    tokens: list[Token] = []
     try:
-        return list(parser().parse_interactive(as_read(source)).iter_parse())
-    except UnexpectedInput as exc:
-        raise PolicyError([syntax_diagnostic(exc, parser(), source, path)], {path: source}) from None
+        tokens.extend(parser().parse_interactive(as_read(source)).iter_parse())
+    except UnexpectedInput as exc:  # what was read before the failure is kept: its message reads it
+        raise PolicyError([syntax_diagnostic(exc, parser(), source, path, tokens)], {path: source}) from None
+    return tokens
 
 
 def is_english_keyword(token: Token) -> bool:

@@ -6,13 +6,12 @@ import functools
 import re
 
 from lark import Tree
-from lark.exceptions import UnexpectedInput
 
 from ..ast import Policy, Span
 from ..diagnostics import Diagnostic, PolicyError, sort_key
 from ..limits import MAX_EXPR_DEPTH, MAX_POLICY_BYTES, MAX_SYNTAX_DEPTH
 from . import keyword_table
-from .errors import keywords, respelled, syntax_diagnostic
+from .errors import SyntaxFailure, keywords, parse_keeping_tokens, respelled, syntax_diagnostic
 from .grammar import parser
 from .transform import build_policy
 
@@ -41,10 +40,7 @@ def parse_tree(source: str, path: str = "<policy>") -> tuple[Tree, Policy]:
         raise PolicyError([Diagnostic(severity="error", span=span, hint="delete it, or type the character it was half of",
                                       message=f"U+{ord(half.group()):04X} is half of a surrogate pair, not a character")],
                           {path: source})
-    try:
-        return _parse(as_read(source), path)
-    except PolicyError as exc:
-        raise PolicyError(respelled(list(exc.diagnostics), parser(), source), exc.sources) from None
+    return _parse(as_read(source), path)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a pair in a str is one character: what is left is alone
@@ -57,22 +53,26 @@ def as_read(source: str) -> str:
 
 
 def _parse(source: str, path: str) -> tuple[Tree, Policy]:
+    """Every error comes with its keywords spelled as the policy spells its own (:func:`respelled`),
+    judged on the tokens the parse kept: the policy is read once, whatever fails."""
     taken = _keyword_as_name(source, path)
     if taken is not None:
-        raise PolicyError([taken], {path: source})
+        raise PolicyError(respelled([taken], parser(), source), {path: source})
     try:
-        tree = parser().parse(source)
-    except UnexpectedInput as exc:
-        raise PolicyError([syntax_diagnostic(exc, parser(), source, path)], {path: source}) from None
+        tree, head = parse_keeping_tokens(parser(), source)
+    except SyntaxFailure as failure:
+        found = syntax_diagnostic(failure.error, parser(), source, path, failure.read)
+        raise PolicyError(respelled([found], parser(), source, failure.head), {path: source}) from None
     deep = _too_deep(tree)
     if deep is not None:
         msg = f"this nests more than {MAX_SYNTAX_DEPTH} levels deep (an expression may nest at most {MAX_EXPR_DEPTH})"
         hint = "split the expression: several 'requires' lines, or 'define' a part of it as a name"
         where = _at(path, deep.meta.line, deep.meta.column) if not deep.meta.empty else _at(path, 1, 1)
-        raise PolicyError([Diagnostic(severity="error", message=msg, span=where, hint=hint)], {path: source})
+        found = Diagnostic(severity="error", message=msg, span=where, hint=hint)
+        raise PolicyError(respelled([found], parser(), source, head), {path: source})
     policy, diagnostics = build_policy(tree, path, source)
     if diagnostics:
-        raise PolicyError(sorted(diagnostics, key=sort_key), {path: source})
+        raise PolicyError(respelled(sorted(diagnostics, key=sort_key), parser(), source, head), {path: source})
     return tree, policy
 
 

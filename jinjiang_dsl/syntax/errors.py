@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import itertools
@@ -10,7 +11,7 @@ import unicodedata
 from decimal import Decimal
 
 import attrs
-from lark import Lark, Token
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..ast import Span
@@ -160,6 +161,46 @@ SPELLING_TOKENS = 20_000
 """The tokens a policy's keyword spelling is judged on: the twelve measures of a notice, with their examples,
 are about 3,300; reading all of a 1 MiB policy's again took seconds."""
 
+LAST_TOKENS = 256
+"""The tokens read last that a syntax error's message looks back over (besides the first
+:data:`SPELLING_TOKENS`): its own statement's, which the likely fix is read from."""
+
+
+def parse_keeping_tokens(parser: Lark, source: str) -> tuple[Tree, list[Token]]:
+    """Lark's parse, keeping the first :data:`SPELLING_TOKENS` tokens it reads.
+
+    On a syntax error raises :class:`SyntaxFailure`, holding those and the last :data:`LAST_TOKENS`
+    read: what a message needs, so that it never reads the policy a second time (a 1 MiB policy failing
+    at its end took as long again, 2.5 s)."""
+    reading = parser.parse_interactive(source)
+    state = reading.parser_state
+    tokens = reading.lexer_thread.lex(state)
+    head: list[Token] = []
+    tail: collections.deque[Token] = collections.deque(maxlen=LAST_TOKENS)
+    feed, keep, keep_last = state.feed_token, head.append, tail.append  # once, not once a token
+    try:
+        for token in itertools.islice(tokens, SPELLING_TOKENS):
+            keep(token)  # before it is fed, as the parse fails on it
+            feed(token)
+        for token in tokens:
+            keep_last(token)
+            feed(token)
+        last = tail[-1] if tail else head[-1] if head else None
+        end = Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1)
+        return state.feed_token(end, True), head
+    except UnexpectedInput as exc:
+        raise SyntaxFailure(exc, head, [*head, *tail]) from None
+
+
+class SyntaxFailure(Exception):
+    """A parse that failed: Lark's error, the policy's first tokens (its keyword spelling is judged on
+    them) and the tokens read before the failure, the offending one last when it was read (only the
+    first :data:`SPELLING_TOKENS` and the last :data:`LAST_TOKENS` of them)."""
+
+    def __init__(self, error: UnexpectedInput, head: list[Token], read: list[Token]) -> None:
+        super().__init__(error)
+        self.error, self.head, self.read = error, head, read
+
 
 def _glued_keyword(parser: Lark, source: str, path: str, tokens: list[Token]) -> Diagnostic | None:
     """A keyword run into more letters (``amounts``, ``notes``, ``rulex``).
@@ -168,7 +209,7 @@ def _glued_keyword(parser: Lark, source: str, path: str, tokens: list[Token]) ->
     word, so the error lands on the leftover. Report the whole word instead.
     """
     words = keywords(parser)
-    pairs = list(itertools.pairwise(tokens))[-2:]
+    pairs = list(itertools.pairwise(tokens[-3:]))
     for a, b in reversed(pairs):
         kw = _keyword(parser, a.type)
         if kw is None or kw not in words or a.end_pos != b.start_pos:
@@ -387,14 +428,14 @@ def _decimal_number(parser: Lark, source: str, tokens: list[Token], token: Token
     return number.group() if number else None
 
 
-def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str) -> Diagnostic:
-    """One friendly diagnostic for a Lark error."""
+def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str, read: list[Token]) -> Diagnostic:
+    """One friendly diagnostic for a Lark error; ``read``: the tokens read before it (see :class:`SyntaxFailure`)."""
     unclosed = _unclosed_brace(source)
     lines = source_lines(source)
     tokens: list[Token] = []
 
     if not isinstance(exc, UnexpectedEOF):
-        tokens = _tokens_until(parser, source)
+        tokens = list(read)
         if isinstance(exc, UnexpectedToken) and exc.token.type != "$END" and (
                 not tokens or tokens[-1].start_pos != exc.token.start_pos):
             tokens.append(exc.token)  # read by the lexer's fallback, never handed to the parser
@@ -650,14 +691,16 @@ def syntax_diagnostic(exc: UnexpectedInput, parser: Lark, source: str, path: str
 QUOTED = re.compile(r"'([^'\n]+)'")
 
 
-def respelled(diagnostics: list[Diagnostic], parser: Lark, source: str) -> list[Diagnostic]:
+def respelled(diagnostics: list[Diagnostic], parser: Lark, source: str,
+              head: list[Token] | None = None) -> list[Diagnostic]:
     """The diagnostics with the keywords they quote spelled as the policy mostly spells its own:
-    ``'once per applicant per year'`` reads ``'每家每年限一次'`` in a policy written in Chinese keywords."""
+    ``'once per applicant per year'`` reads ``'每家每年限一次'`` in a policy written in Chinese keywords.
+    ``head``: the policy's first tokens, when its parse kept them (otherwise they are read again)."""
     chinese = [attrs.evolve(d, message=_in_chinese(d.message), hint=_in_chinese(d.hint) if d.hint else d.hint)
                for d in diagnostics]
     if chinese == diagnostics:
         return diagnostics  # no keyword quoted: the policy is not read again (a 1 MiB one takes seconds)
-    tokens = _tokens_until(parser, source, SPELLING_TOKENS)
+    tokens = _tokens_until(parser, source, SPELLING_TOKENS) if head is None else head[:SPELLING_TOKENS]
     spellings = [_spelling(parser, t.type) for t in tokens]
     return chinese if spellings.count("zh") > spellings.count("en") else diagnostics
 
