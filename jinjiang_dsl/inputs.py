@@ -22,8 +22,10 @@ from .limits import (
     MAX_COUNT,
     MAX_DOCUMENT_BYTES,
     MAX_ERRORS,
+    MAX_ID,
     MAX_MONEY,
     MAX_MONEY_DECIMALS,
+    MAX_NAME,
     MAX_NUMBER_TEXT,
     MAX_PROJECTS,
     capped,
@@ -252,6 +254,10 @@ class Validator:
         if name is not None and not isinstance(name, str):
             errors.append(Problem(f"expected a string, got {_show(name)}", f"名称应为文本,实为 {_show(name)}")
                           .at(f"{path}.name"))
+            name = None
+        elif name is not None and len(name) > MAX_NAME:
+            errors.append(Problem(f"a name of {len(name):,} characters; a name has at most {MAX_NAME}",
+                                  f"名称长 {len(name):,} 个字符;名称最多 {MAX_NAME} 个字符").at(f"{path}.name"))
             name = None
         facts = self.facts(record, self.applicant_inputs, path, errors, STRUCTURAL_APPLICANT, self.project_inputs)
         dated = self.plan.dated_by
@@ -560,7 +566,7 @@ def repeated_id(line: int, applicant_id: Any, first: int) -> Problem:
 
 
 def _check_id(value: Any, path: str, whose: str, errors: list[str]) -> None:
-    """Every applicant and every project needs an id: a non-empty string."""
+    """Every applicant and every project needs an id: a non-empty string of at most :data:`MAX_ID` characters."""
     zh = "编号" if whose == "applicant" else "项目编号"
     if value is None:
         errors.append(Problem(f"missing (every {whose} needs an id)", f"缺少{zh}(每个{SCOPES_ZH[whose]}都须有编号)")
@@ -568,6 +574,9 @@ def _check_id(value: Any, path: str, whose: str, errors: list[str]) -> None:
     elif not isinstance(value, str) or not value.strip():
         errors.append(Problem(f"expected a non-empty string, got {_show(value)}", f"{zh}应为非空文本,实为 {_show(value)}")
                       .at(f"{path}.id"))
+    elif len(value) > MAX_ID:
+        errors.append(Problem(f"an id of {len(value):,} characters; an id has at most {MAX_ID}",
+                              f"{zh}长 {len(value):,} 个字符;{zh}最多 {MAX_ID} 个字符").at(f"{path}.id"))
 
 
 def _not_a(path: str, en: str, zh: str, value: Any) -> Problem:

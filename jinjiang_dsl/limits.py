@@ -69,6 +69,15 @@ MAX_PARQUET_COLUMNS = 1000
 """A Parquet file of applications has at most 1,000 columns: a record's are its id, name, projects and the
 policy's inputs (the Jinjiang notice has 5), and DuckDB's native path holds about 55 KB a column."""
 
+MAX_ID = 128
+"""An applicant's or a project's id has at most 128 characters (a unified social credit code has 18): the
+contract says only that it is required and unique, and an id is written into every error, decision and register
+row. A longer one is an input error at its path, never cut."""
+
+MAX_NAME = 256
+"""An applicant's name has at most 256 characters (a registered enterprise name has a few dozen); a longer
+one is an input error at its path, as for an id."""
+
 MAX_SHOWN = 40
 """An input value quoted in an error message is cut to 40 characters."""
 

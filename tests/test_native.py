@@ -452,7 +452,7 @@ def test_explain_reads_a_file_within_the_limits_the_eval_run_was_given(tmp_path:
     project = {"id": "P", "date": "2023-06-01", "software_investment": "100000"}
     data = tmp_path / "in.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in (
-        {"id": "LONG", "kind": "enterprise", "name": "x" * 1_500_000, "projects": [project]},
+        {"id": "LONG", "kind": "enterprise", "projects": [dict(project, industry="x" * 1_500_000)]},
         {"id": "MANY", "kind": "enterprise", "projects": [dict(project, id=f"P{i}") for i in range(1200)]},
         {"id": "LONG", "kind": "enterprise", "projects": []})), encoding="utf-8")
     limits = ["--max-line-bytes", "4000000", "--max-projects", "2000"]

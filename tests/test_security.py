@@ -612,6 +612,41 @@ def test_a_csv_applicant_over_the_project_bound_is_one_error_line_in_both_engine
     assert (b["line"], b["status"]) == (7, "ok")
 
 
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_an_id_or_a_name_over_its_bound_is_an_error_at_its_path_on_both_engines(tmp_path: Path, suffix: str) -> None:
+    # a 5,000-character applicant id was accepted, and written into every row and message about it
+    import duckdb
+
+    def project(pid: str) -> dict[str, Any]:
+        return {"id": pid, "date": "2023-06-01", "spend": "100", "n": 2}
+
+    records = [{"id": "E" * 5000, "name": "甲", "projects": [project("P")]},
+               {"id": "B", "name": "乙", "projects": [project("P" * 129)]},
+               {"id": "C", "name": "名" * 257, "projects": [project("P")]},
+               {"id": "D" * 128, "name": "名" * 256, "projects": [project("P" * 128)]},  # at the bounds: decided
+               {"id": "F", "name": "名" * 256, "projects": [project("P")]}]  # its JSON text \u540d…: 1,538 characters
+    src = write(tmp_path, "in.jsonl", "".join(json.dumps(r, ensure_ascii=i == 4) + "\n" for i, r in enumerate(records)))
+    if suffix == "parquet":  # typed text columns, which the native path's screen reads by their values
+        duckdb.sql(f"COPY (SELECT * FROM read_json('{src}')) TO '{tmp_path / 'in.parquet'}' (FORMAT parquet)")
+        src = tmp_path / "in.parquet"
+    policy = write(tmp_path, "p.pol", small_policy())
+    written = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", str(policy), str(src), "-o", str(out), "--quiet", "--no-trace", "--engine", engine]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    results = [json.loads(line) for line in written[0].splitlines()]
+    assert [r["id"] for r in results] == [r["id"] for r in records]  # kept whole, never cut
+    assert [r["errors"] for r in results] == [
+        ["line 1: $.id: an id of 5,000 characters; an id has at most 128 (applicant " + "E" * 40 + "…(5000 characters))"],
+        ["line 2: $.projects[0].id: an id of 129 characters; an id has at most 128 (applicant B, project "
+         + "P" * 40 + "…(129 characters))"],
+        ["line 3: $.name: a name of 257 characters; a name has at most 256 (applicant C)"],
+        [], []]
+    assert [r["status"] for r in results[3:]] == ["ok", "ok"]
+
+
 def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     record = json.dumps(APPLICATION["applicants"][0])
@@ -628,8 +663,8 @@ def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None
 def test_a_csv_line_is_measured_in_bytes_as_a_json_lines_line_is(tmp_path: Path, engine: str) -> None:
     """--max-line-bytes counts bytes in both formats: 400 Chinese characters are 1,200 bytes, over 1,000."""
     table, out = tmp_path / "in.csv", tmp_path / "out.jsonl"
-    table.write_text("applicant_id,name,kind,project_id,date\nA,a,enterprise,p,2023-06-01\n"
-                     f"B,{'企' * 400},enterprise,p,2023-06-01\nC,{'企' * 300},enterprise,p,2023-06-01\n", encoding="utf-8")
+    table.write_text("applicant_id,kind,project_id,date,industry\nA,enterprise,p,2023-06-01,a\n"
+                     f"B,enterprise,p,2023-06-01,{'企' * 400}\nC,enterprise,p,2023-06-01,{'企' * 300}\n", encoding="utf-8")
     assert main(["eval", str(JINJIANG), str(table), "-o", str(out), "--quiet", "--engine", engine,
                  "--max-line-bytes", "1000"]) == 0
     a, b, c = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())

@@ -37,7 +37,7 @@ from ..batch import BOM, Item, Result, Tally, line_item
 from ..explain.messages import render
 from ..inputs import FAST_DATE, FAST_MONEY, STRUCTURAL_APPLICANT, STRUCTURAL_PROJECT, repeated_id
 from ..ir import InputSpec
-from ..limits import MAX_COUNT, MAX_MONEY, MAX_MONEY_DECIMALS
+from ..limits import MAX_COUNT, MAX_ID, MAX_MONEY, MAX_MONEY_DECIMALS, MAX_NAME
 from ..output import interrupted
 from ..plan import Plan
 from ..runtime.trace import Step
@@ -65,7 +65,7 @@ PART = 262_144  # lines decided at once: memory holds one part's tables (smaller
 PART_BYTES = 128 << 20  # and at most about this much text: a file of long lines is decided in smaller parts
 LONG_LINE = 64 << 10  # a longer line is read by Python: DuckDB's JSON functions take ~15x a long line's size
 MEMORY_LIMIT = os.environ.get("JINJIANG_DSL_MEMORY_LIMIT", "1GB")  # DuckDB's; the Python side holds a block
-SAFE_ID = "[ !#-&(-\\[\\]-~\u4e00-\u9fff]+"  # written as they are by JSON and by repr(): no quote, no backslash
+SAFE_ID = f"[ !#-&(-\\[\\]-~\u4e00-\u9fff]{{1,{MAX_ID}}}"  # written as they are by JSON and repr(): no quote, no backslash
 DECIDED = "a_ord, p_ord, measure, k, year, status, entitlement, amount, raw, checks, problem, zero, p_date"
 INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 PLAIN_TYPES = ("VARCHAR", "BOOLEAN", *INTEGERS)  # Parquet columns JSON writes as the Python reader reads them
@@ -292,7 +292,9 @@ class Native:
         a_types, p_types = self.columns, self.project_columns or {}  # a Parquet file's types ({}: JSON text)
         a_clean, a_values = _facts(a_inputs, "s", a_types)
         a_id, aid = _id("s.id", _typed("text", a_types.get("id", "")))
-        named = "TRUE" if _typed("text", a_types.get("name", "")) else "left(CAST(s.name AS VARCHAR), 1) = '\"'"
+        # a name's JSON text is at least 2 longer than the name (its quotes, then any escape): one over is Python's
+        named = (f"length(s.name) <= {MAX_NAME}" if _typed("text", a_types.get("name", ""))
+                 else f"(left(CAST(s.name AS VARCHAR), 1) = '\"' AND length(CAST(s.name AS VARCHAR)) <= {MAX_NAME + 2})")
         checks = [
             "is_object", "known", a_id, f"(s.name IS NULL OR {named})",
             f"(NOT list_contains(keys, 'projects') OR {projects_ok})", *a_clean,

@@ -2,7 +2,7 @@
 schema``): JSON Schema (2020-12) for the tools that produce applications — forms, registries, ETL
 jobs — and the typed columns the SQL engine reads.
 
-It states what the validator accepts (:mod:`jinjiang_dsl.inputs`): an id, a name, the applicant's
+It states what the validator accepts (:mod:`jinjiang_dsl.inputs`): an id and a name (each of a bounded length), the applicant's
 facts and its projects, each project with an id and its facts (a fact not required may be null, read as
 left out); money as a string of digits (or a
 number, which is read exactly) below 10^15 with at most 20 decimals, never negative; counts as whole
@@ -17,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..limits import MAX_COUNT, MAX_MONEY_DECIMALS, MAX_NUMBER_TEXT, MAX_PROJECTS
+from ..limits import MAX_COUNT, MAX_ID, MAX_MONEY_DECIMALS, MAX_NAME, MAX_NUMBER_TEXT, MAX_PROJECTS
 from ..plan import Plan
 
 # Money's text as the validator reads it: digits, a point and digits, at most 64 characters between the spaces a
@@ -81,7 +81,7 @@ def json_schema(plan: Plan) -> dict[str, Any]:
     """The JSON Schema of one applicant record (an element of ``applicants``, or one JSON Lines line)."""
     applicant, required = _facts(plan, "applicant")
     project, project_required = _facts(plan, "project")
-    identifier = {"type": "string", "minLength": 1, "pattern": r"\S"}
+    identifier = {"type": "string", "minLength": 1, "maxLength": MAX_ID, "pattern": r"\S"}
     # a record that claims a measure dated by its own date (gives a fact of it) gives that date too
     dependent: dict[str, Any] = {}
     for m in plan.measures:
@@ -96,7 +96,7 @@ def json_schema(plan: Plan) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "id": identifier,
-            "name": {"type": ["string", "null"]},
+            "name": {"type": ["string", "null"], "maxLength": MAX_NAME},
             **applicant,
             "projects": {"type": "array", "maxItems": MAX_PROJECTS, "items": {
                 "type": "object",
