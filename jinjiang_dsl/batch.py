@@ -29,7 +29,7 @@ from .api import Policy
 from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
 from .diagnostics import did_you_mean
-from .inputs import DECODER, STRUCTURAL_APPLICANT, Applicant, lone_surrogate, repeated_id
+from .inputs import DECODER, NESTED, STRUCTURAL_APPLICANT, Applicant, lone_surrogate, repeated_id, too_deep
 from .limits import MAX_ERRORS, MAX_LINE_BYTES, MAX_PARQUET_COLUMNS, capped, shorten
 from .output import interrupted
 from .rules import Earlier
@@ -167,6 +167,8 @@ def parse_line(item: Item) -> Item:
                                      f"{exc.colno}")
     except RecursionError:
         return Item(item.line, error=f"line {item.line}: not valid JSON: nested too deeply")
+    if too_deep(text, record):
+        return Item(item.line, error=f"line {item.line}: {NESTED}")
     half = lone_surrogate(text, record)
     if half is not None:
         return Item(item.line, error=f"line {item.line}: not valid JSON: {half}")

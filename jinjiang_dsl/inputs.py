@@ -26,6 +26,7 @@ from .limits import (
     MAX_MONEY,
     MAX_MONEY_DECIMALS,
     MAX_NAME,
+    MAX_NESTING,
     MAX_NUMBER_TEXT,
     MAX_PROJECTS,
     capped,
@@ -180,10 +181,34 @@ def read_document(text: str | bytes) -> list[Any]:
                             ) from None
     except RecursionError:
         raise DocumentError("not valid JSON: nested too deeply") from None
+    records = records_of(doc)
+    deep = next((i for i, record in enumerate(records) if too_deep(text, record)), None)
+    if deep is not None:  # refused as a document nested past what the decoder reads is
+        raise DocumentError(f"applicants[{deep}]: {NESTED}")
     half = lone_surrogate(text, doc)
     if half is not None:
         raise DocumentError(f"not valid JSON: {half}")
-    return records_of(doc)
+    return records
+
+
+def too_deep(text: str, value: Any) -> bool:
+    """Whether the decoded JSON ``value`` nests lists and objects deeper than :data:`MAX_NESTING`, found
+    without recursion (its ``text`` is looked at first: fewer brackets than the bound cannot nest past it)."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_NESTING:
+                return True
+            inside = [v for _, v in item.pairs] if isinstance(item, Duplicates) else \
+                item.values() if isinstance(item, dict) else item
+            stack.extend((v, depth + 1) for v in inside)
+    return False
+
+
+NESTED = f"nested more than {MAX_NESTING} levels deep (a record may nest at most {MAX_NESTING})"
 
 
 def records_of(doc: Any) -> list[Any]:

@@ -78,6 +78,11 @@ MAX_NAME = 256
 """An applicant's name has at most 256 characters (a registered enterprise name has a few dozen); a longer
 one is an input error at its path, as for an id."""
 
+MAX_NESTING = 64
+"""A record (an applicant's object) nests lists and objects at most 64 levels deep; the contract's nest 4 (its
+projects' facts). JSON's decoder nests as deep as Python's stack lets it, about a thousand levels, and what
+reads a record after it (the register's copy, a replay) walks it again from deeper in the stack."""
+
 MAX_SHOWN = 40
 """An input value quoted in an error message is cut to 40 characters."""
 

@@ -647,6 +647,36 @@ def test_an_id_or_a_name_over_its_bound_is_an_error_at_its_path_on_both_engines(
     assert [r["status"] for r in results[3:]] == ["ok", "ok"]
 
 
+def test_a_record_nested_past_its_bound_is_an_error_line_and_the_batch_is_recorded(tmp_path: Path,
+                                                                                   capsys: Any) -> None:
+    # a line nesting 500 lists in an unknown field was decided (an error), but recording it in the register
+    # ended in 'internal error: RecursionError' and recorded nothing: the register's copy of the record recursed
+    def line(depth: int) -> str:  # a record nesting `depth` levels: its object, then lists
+        return '{"id": "A", "x": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}\n"
+
+    src = write(tmp_path, "in.jsonl", line(500) + line(64).replace('"A"', '"B"') + json.dumps(
+        APPLICATION["applicants"][0]).replace('"A"', '"C"') + "\n")
+    policy, register = write(tmp_path, "p.pol", small_policy()), tmp_path / "r.sqlite"
+    written = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        recording = ["--register", str(register)] if engine == "python" else []
+        assert main(["eval", str(policy), str(src), "-o", str(out), "--quiet", "--no-trace", "--engine", engine,
+                     *recording]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    results = [json.loads(line) for line in written[0].splitlines()]
+    assert results[0]["errors"] == ["line 1: nested more than 64 levels deep (a record may nest at most 64)"]
+    assert results[1]["errors"] == ["line 2: $.x: unknown field 'x' (applicant B)"]  # 64 levels are read
+    assert results[2]["status"] == "ok"
+    assert main(["register", "replay", "--register", str(register), "1"]) == 0
+    assert "decision 1: identical" in capsys.readouterr().out
+    document = write(tmp_path, "in.json", '{"applicants": [' + line(65).strip() + "]}")
+    assert main(["eval", str(policy), str(document)]) == 2
+    assert capsys.readouterr().err.endswith("applicants[0]: nested more than 64 levels deep (a record may nest at "
+                                            "most 64)\n")
+
+
 def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     record = json.dumps(APPLICATION["applicants"][0])
