@@ -29,6 +29,7 @@ from .limits import (
     MAX_NESTING,
     MAX_NUMBER_TEXT,
     MAX_PROJECTS,
+    MAX_TEXT,
     capped,
     decode_text,
     shorten,
@@ -466,6 +467,9 @@ def convert(spec: InputSpec, raw: Any) -> tuple[Any, Problem | None]:
         return raw, None
     if not isinstance(raw, str):  # text
         return None, Problem(f"expected text, got {_show(raw)}", f"应为文本,实为 {_show(raw)}")
+    if len(raw) > MAX_TEXT:
+        return None, Problem(f"a text of {len(raw):,} characters; a text has at most {MAX_TEXT}",
+                             f"文本长 {len(raw):,} 个字符;文本最多 {MAX_TEXT} 个字符")
     return raw, None
 
 

@@ -83,6 +83,10 @@ MAX_NESTING = 64
 projects' facts). JSON's decoder nests as deep as Python's stack lets it, about a thousand levels, and what
 reads a record after it (the register's copy, a replay) walks it again from deeper in the stack."""
 
+MAX_TEXT = 256
+"""A fact of a ``text`` input (an industry, a region) has at most 256 characters, as a name: an explanation
+quotes it in every sentence about it. A longer one is an input error at its path."""
+
 MAX_SHOWN = 40
 """An input value quoted in an error message is cut to 40 characters."""
 

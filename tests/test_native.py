@@ -451,10 +451,10 @@ def test_explain_reads_a_file_within_the_limits_the_eval_run_was_given(tmp_path:
     those applicants — not, for a line too long at the default, a later one with the same id."""
     project = {"id": "P", "date": "2023-06-01", "software_investment": "100000"}
     data = tmp_path / "in.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in (
-        {"id": "LONG", "kind": "enterprise", "projects": [dict(project, industry="x" * 1_500_000)]},
-        {"id": "MANY", "kind": "enterprise", "projects": [dict(project, id=f"P{i}") for i in range(1200)]},
-        {"id": "LONG", "kind": "enterprise", "projects": []})), encoding="utf-8")
+    long = json.dumps({"id": "LONG", "kind": "enterprise", "projects": [project]})[:-1] + " " * 1_500_000 + "}"
+    data.write_text("".join(line + "\n" for line in (  # a line of 1.5 MB, mostly JSON's blanks: every text is bounded
+        long, json.dumps({"id": "MANY", "kind": "enterprise", "projects": [dict(project, id=f"P{i}") for i in range(1200)]}),
+        json.dumps({"id": "LONG", "kind": "enterprise", "projects": []}))), encoding="utf-8")
     limits = ["--max-line-bytes", "4000000", "--max-projects", "2000"]
     run = tmp_path / "run.jsonl"
     assert main(["eval", str(JINJIANG), str(data), "--engine", "duckdb", "--quiet", "-o", str(run), *limits]) == 0

@@ -647,6 +647,33 @@ def test_an_id_or_a_name_over_its_bound_is_an_error_at_its_path_on_both_engines(
     assert [r["status"] for r in results[3:]] == ["ok", "ok"]
 
 
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_a_text_fact_over_its_bound_is_an_error_at_its_path_on_both_engines(tmp_path: Path, suffix: str) -> None:
+    # a text input's value of 100,000 characters was quoted whole in every sentence of the explanation about it
+    import duckdb
+
+    def record(aid: str, region: str) -> dict[str, Any]:
+        return {"id": aid, "projects": [{"id": "P", "date": "2023-06-01", "spend": "100", "n": 2, "region": region}]}
+
+    records = [record("A", "区" * 257), record("B", "区" * 256), record("C", "区" * 256)]
+    src = write(tmp_path, "in.jsonl", "".join(json.dumps(r, ensure_ascii=i == 2) + "\n" for i, r in enumerate(records)))
+    if suffix == "parquet":  # a typed text column, which the native path's screen reads by its values
+        duckdb.sql(f"COPY (SELECT * FROM read_json('{src}')) TO '{tmp_path / 'in.parquet'}' (FORMAT parquet)")
+        src = tmp_path / "in.parquet"
+    policy = write(tmp_path, "p.pol", small_policy(requires='n >= 1 and region != "x"'
+                                                   ).replace("  n: count", '  region: text "地区" / "region"\n  n: count'))
+    written = []
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.jsonl"
+        assert main(["eval", str(policy), str(src), "-o", str(out), "--quiet", "--no-trace", "--engine", engine]) == 0
+        written.append(out.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    results = [json.loads(line) for line in written[0].splitlines()]
+    assert results[0]["errors"] == ["line 1: $.projects[0].region: a text of 257 characters; a text has at most 256 "
+                                    "(applicant A, project P)"]
+    assert [r["status"] for r in results[1:]] == ["ok", "ok"]  # at the bound, written plainly or escaped
+
+
 def test_a_record_nested_past_its_bound_is_an_error_line_and_the_batch_is_recorded(tmp_path: Path,
                                                                                    capsys: Any) -> None:
     # a line nesting 500 lists in an unknown field was decided (an error), but recording it in the register
@@ -691,15 +718,16 @@ def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_a_csv_line_is_measured_in_bytes_as_a_json_lines_line_is(tmp_path: Path, engine: str) -> None:
-    """--max-line-bytes counts bytes in both formats: 400 Chinese characters are 1,200 bytes, over 1,000."""
+    """--max-line-bytes counts bytes in both formats: 399 Chinese characters are 1,197 bytes, over 1,000."""
     table, out = tmp_path / "in.csv", tmp_path / "out.jsonl"
-    table.write_text("applicant_id,kind,project_id,date,industry\nA,enterprise,p,2023-06-01,a\n"
-                     f"B,enterprise,p,2023-06-01,{'企' * 400}\nC,enterprise,p,2023-06-01,{'企' * 300}\n", encoding="utf-8")
+    table.write_text("applicant_id,name,kind,project_id,date,industry\nA,a,enterprise,p,2023-06-01,a\n"
+                     f"B,{'企' * 200},enterprise,p,2023-06-01,{'企' * 199}\n"  # each text within its bound of 256
+                     f"C,{'企' * 150},enterprise,p,2023-06-01,{'企' * 150}\n", encoding="utf-8")
     assert main(["eval", str(JINJIANG), str(table), "-o", str(out), "--quiet", "--engine", engine,
                  "--max-line-bytes", "1000"]) == 0
     a, b, c = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
     assert a["status"] == c["status"] == "ok"  # 300 characters: 900 bytes and the rest of the row, under 1,000
-    assert b["errors"] == ["line 3: a line of 1,227 bytes; at most 1,000 are read (--max-line-bytes)"]
+    assert b["errors"] == ["line 3: a line of 1,225 bytes; at most 1,000 are read (--max-line-bytes)"]
 
 
 def test_a_csv_record_over_the_line_bound_is_skipped_unread_in_bounded_memory() -> None:

@@ -366,7 +366,8 @@ def test_the_schema_refuses_what_the_validator_refuses(capsys: Any) -> None:
                 {**good, "projects": [{"id": "P1", "software_investment": 1}]},  # undated
                 {**good, "projects": [{"id": "P1", "date": "2023-06-01", "sme_adopters": -1}]},
                 {**good, "id": "E" * 129}, {**good, "name": "名" * 257},  # over the bounds of docs/security.md
-                {**good, "projects": [{"id": "P" * 129, "date": "2023-06-01"}]}):
+                {**good, "projects": [{"id": "P" * 129, "date": "2023-06-01"}]},
+                {**good, "projects": [{"id": "P1", "date": "2023-06-01", "industry": "鞋" * 257}]}):
         assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad)) != []
         assert not next(iter(policy.read([bad]))).ok
 

@@ -37,7 +37,7 @@ from ..batch import BOM, Item, Result, Tally, line_item
 from ..explain.messages import render
 from ..inputs import FAST_DATE, FAST_MONEY, STRUCTURAL_APPLICANT, STRUCTURAL_PROJECT, repeated_id
 from ..ir import InputSpec
-from ..limits import MAX_COUNT, MAX_ID, MAX_MONEY, MAX_MONEY_DECIMALS, MAX_NAME
+from ..limits import MAX_COUNT, MAX_ID, MAX_MONEY, MAX_MONEY_DECIMALS, MAX_NAME, MAX_TEXT
 from ..output import interrupted
 from ..plan import Plan
 from ..runtime.trace import Step
@@ -778,6 +778,8 @@ def _typed_fact(spec: InputSpec, column: str, v: str) -> tuple[str, str]:
         return f"year({v}) BETWEEN 1 AND 9999", v
     if spec.kind == "enum":
         return f"{v} IN ({', '.join(literal(x) for x in spec.values)})", v
+    if spec.kind == "text":
+        return f"length({v}) <= {MAX_TEXT}", v
     return "TRUE", v
 
 
@@ -848,7 +850,7 @@ def _json_fact(spec: InputSpec, v: str) -> tuple[str, str]:
         written = {json.dumps(x, ensure_ascii=False): x for x in spec.values}
         return (f"{r} IN ({', '.join(literal(w) for w in written)})",
                 f"CASE {r} " + " ".join(f"WHEN {literal(w)} THEN {literal(x)}" for w, x in written.items()) + " END")
-    return f"left({r}, 1) = '\"'", f"({v}->>'$')"
+    return f"(left({r}, 1) = '\"' AND length({r}) <= {MAX_TEXT + 2})", f"({v}->>'$')"  # a longer one: Python's
 
 
 def _default(spec: InputSpec) -> str:

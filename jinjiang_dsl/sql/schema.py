@@ -2,7 +2,7 @@
 schema``): JSON Schema (2020-12) for the tools that produce applications — forms, registries, ETL
 jobs — and the typed columns the SQL engine reads.
 
-It states what the validator accepts (:mod:`jinjiang_dsl.inputs`): an id and a name (each of a bounded length), the applicant's
+It states what the validator accepts (:mod:`jinjiang_dsl.inputs`): an id and a name (each of a bounded length, as texts are), the applicant's
 facts and its projects, each project with an id and its facts (a fact not required may be null, read as
 left out); money as a string of digits (or a
 number, which is read exactly) below 10^15 with at most 20 decimals, never negative; counts as whole
@@ -17,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..limits import MAX_COUNT, MAX_ID, MAX_MONEY_DECIMALS, MAX_NAME, MAX_NUMBER_TEXT, MAX_PROJECTS
+from ..limits import MAX_COUNT, MAX_ID, MAX_MONEY_DECIMALS, MAX_NAME, MAX_NUMBER_TEXT, MAX_PROJECTS, MAX_TEXT
 from ..plan import Plan
 
 # Money's text as the validator reads it: digits, a point and digits, at most 64 characters between the spaces a
@@ -48,7 +48,7 @@ def _fact(kind: str, values: tuple[str, ...]) -> dict[str, Any]:
         return {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
     if kind == "enum":
         return {"type": "string", "enum": list(values)}
-    return {"type": "string"}
+    return {"type": "string", "maxLength": MAX_TEXT}
 
 
 def _nullable(fact: dict[str, Any]) -> dict[str, Any]:
