@@ -878,6 +878,25 @@ def test_a_document_over_its_bound_is_refused_unread(tmp_path: Path, capsys: pyt
     assert capsys.readouterr().err == f"{app}: cannot read: larger than 16,777,216 bytes\n"
 
 
+def test_a_parquet_file_duckdbs_reader_fails_on_is_one_line_on_both_engines(tmp_path: Path, capsys: Any) -> None:
+    # a column of lists nested 245 deep: DuckDB's Parquet reader fails on its rows with an INTERNAL Error. The
+    # Python engine said 'cannot read: not a Parquet file DuckDB can read (…)'; the DuckDB engine ended in
+    # 'internal error: InternalException' (exit 70)
+    import duckdb
+
+    path = tmp_path / "deep.parquet"
+    duckdb.sql(f"COPY (SELECT 'A' AS id, {'[' * 245}1{']' * 245} AS x UNION ALL SELECT 'B', NULL) TO '{path}' "
+               "(FORMAT parquet)")
+    said = []
+    for engine in ("python", "duckdb"):
+        code = main(["eval", str(write(tmp_path, "p.pol", small_policy())), str(path), "--engine", engine,
+                     "--no-trace", "--format", "jsonl"])
+        out, err = capsys.readouterr()
+        said.append((code, out, err))
+    assert said[0] == said[1]
+    assert "internal error" not in said[1][2] and len(said[1][2].splitlines()) <= 2  # one line, or a summary
+
+
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
 def test_a_parquet_file_of_too_many_columns_is_refused_before_its_rows_are_read(
         engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -116,6 +116,10 @@ def run(policy: Policy, fmt: str, lang: str, write: Callable[[str], object], *, 
         if native.parquet is None or "Parquet file" not in str(exc):
             raise
         raise batch.Unreadable(batch.parquet_fault(exc)) from None  # read past its footer, and found broken
+    except duckdb.InternalException as exc:  # DuckDB's reader failing on the file (lists nested 245 deep): the
+        if native.parquet is None:  # Python engine's reader says so of any error of DuckDB's, and so does this
+            raise
+        raise batch.Unreadable(batch.parquet_fault(exc)) from None
     except duckdb.OutOfMemoryException:
         raise OutOfMemory(f"DuckDB ran out of memory within its limit of {MEMORY_LIMIT}, even spilling to disk; "
                           "raise it (JINJIANG_DSL_MEMORY_LIMIT=4GB), or decide this file with --engine python") from None
