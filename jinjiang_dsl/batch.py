@@ -30,7 +30,7 @@ from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
 from .diagnostics import did_you_mean
 from .inputs import DECODER, NESTED, STRUCTURAL_APPLICANT, Applicant, lone_surrogate, repeated_id, too_deep
-from .limits import MAX_ERRORS, MAX_LINE_BYTES, MAX_PARQUET_COLUMNS, capped, shorten
+from .limits import MAX_ERRORS, MAX_ID, MAX_LINE_BYTES, MAX_PARQUET_COLUMNS, capped, shorten
 from .output import interrupted
 from .rules import Earlier
 
@@ -881,8 +881,11 @@ class Emitted:
 
     def emit(self, result: Result) -> bool:
         """Write one line; False when the stream should stop (``fail_fast`` and an error)."""
-        if result.applicant_id is not None:
-            first = self.seen.setdefault(result.applicant_id, result.line)
+        aid = result.applicant_id
+        # an id over MAX_ID makes every line it stands on an error, so none repeats it as a valid one: it is not kept
+        # (a stream of 1 MB ids once held them all: 464 MB for 300 lines)
+        if aid is not None and not (isinstance(aid, str) and len(aid) > MAX_ID):
+            first = self.seen.setdefault(aid, result.line)
             if first != result.line and not result.is_error:
                 result = error_result(result.line, result.applicant_id,
                                       [repeated_id(result.line, result.applicant_id, first)])

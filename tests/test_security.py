@@ -647,6 +647,23 @@ def test_an_id_or_a_name_over_its_bound_is_an_error_at_its_path_on_both_engines(
     assert [r["status"] for r in results[3:]] == ["ok", "ok"]
 
 
+def test_a_stream_of_overlong_ids_is_written_in_bounded_memory() -> None:
+    # every applicant id of a stream was kept to find repeated ones, an error's too: 300 lines of 1 MB ids held
+    # 464 MB. An id over the bound is an error wherever it stands, so no later line can repeat it as a valid one
+    written: list[int] = []
+    emitted = batch.Emitted(lambda text: written.append(len(text)))
+    tracemalloc.start()
+    try:
+        for n in range(1, 41):
+            aid = f"{n}" + "x" * 1_000_000
+            emitted.emit(batch.error_result(n, aid, [f"line {n}: $.id: an id of {len(aid):,} characters"]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(written) == 40 and min(written) > 1_000_000  # each line written whole, its id uncut
+    assert peak < 10_000_000  # a few lines' worth, not forty
+
+
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
 def test_a_text_fact_over_its_bound_is_an_error_at_its_path_on_both_engines(tmp_path: Path, suffix: str) -> None:
     # a text input's value of 100,000 characters was quoted whole in every sentence of the explanation about it
