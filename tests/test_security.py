@@ -629,14 +629,9 @@ def test_an_id_or_a_name_over_its_bound_is_an_error_at_its_path_on_both_engines(
     if suffix == "parquet":  # typed text columns, which the native path's screen reads by their values
         duckdb.sql(f"COPY (SELECT * FROM read_json('{src}')) TO '{tmp_path / 'in.parquet'}' (FORMAT parquet)")
         src = tmp_path / "in.parquet"
-    policy = write(tmp_path, "p.pol", small_policy())
-    written = []
-    for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert main(["eval", str(policy), str(src), "-o", str(out), "--quiet", "--no-trace", "--engine", engine]) == 0
-        written.append(out.read_text(encoding="utf-8"))
-    assert written[0] == written[1]
-    results = [json.loads(line) for line in written[0].splitlines()]
+    from streams import both_engines
+
+    results = both_engines(tmp_path, src, policy=str(write(tmp_path, "p.pol", small_policy())))
     assert [r["id"] for r in results] == [r["id"] for r in records]  # kept whole, never cut
     assert [r["errors"] for r in results] == [
         ["line 1: $.id: an id of 5,000 characters; an id has at most 128 (applicant " + "E" * 40 + "…(5000 characters))"],
@@ -677,15 +672,11 @@ def test_a_text_fact_over_its_bound_is_an_error_at_its_path_on_both_engines(tmp_
     if suffix == "parquet":  # a typed text column, which the native path's screen reads by its values
         duckdb.sql(f"COPY (SELECT * FROM read_json('{src}')) TO '{tmp_path / 'in.parquet'}' (FORMAT parquet)")
         src = tmp_path / "in.parquet"
+    from streams import both_engines
+
     policy = write(tmp_path, "p.pol", small_policy(requires='n >= 1 and region != "x"'
                                                    ).replace("  n: count", '  region: text "地区" / "region"\n  n: count'))
-    written = []
-    for engine in ("python", "duckdb"):
-        out = tmp_path / f"{engine}.jsonl"
-        assert main(["eval", str(policy), str(src), "-o", str(out), "--quiet", "--no-trace", "--engine", engine]) == 0
-        written.append(out.read_text(encoding="utf-8"))
-    assert written[0] == written[1]
-    results = [json.loads(line) for line in written[0].splitlines()]
+    results = both_engines(tmp_path, src, policy=str(policy))
     assert results[0]["errors"] == ["line 1: $.projects[0].region: a text of 257 characters; a text has at most 256 "
                                     "(applicant A, project P)"]
     assert [r["status"] for r in results[1:]] == ["ok", "ok"]  # at the bound, written plainly or escaped
