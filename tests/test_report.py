@@ -291,7 +291,12 @@ def test_an_applicant_with_an_input_error_shows_what_it_would_otherwise_get(poli
     en = markdown.render(build(policy, evaluated, "E014"), "en")
     assert "enterprises started cannot exceed enterprises diagnosed (applicant E014, project C1)" in en
     assert "Setting the input errors aside (values that cannot be read left out, the rest as given)" in en
-    assert "| C1 | 4.1 Free digital-transformation consulting | granted | 100,000.00 | 100,000.00 |" in en
+    # its status says what it is: not "granted" (nothing is), but what would be granted once corrected
+    assert ("| C1 | 4.1 Free digital-transformation consulting | would be granted (for reference) | 100,000.00 | "
+            "100,000.00 |") in en
+    assert "| **Total (for reference only; nothing granted)** | | | | **100,000.00** |" in en
+    md_zh = markdown.render(build(policy, evaluated, "E014"), "zh")
+    assert "| 可予给予(仅供参考) |" in md_zh and "| 给予 |" not in md_zh and "**合计(仅供参考,不予给予)**" in md_zh
     decision = next(d for d in evaluated[1].applicants if d.id == "E014")
     assert decision.status == "error" and decision.total == 0  # the decision itself is unchanged
     zh = html.render(build(policy, evaluated, "E014"), "zh")
@@ -300,6 +305,7 @@ def test_an_applicant_with_an_input_error_shows_what_it_would_otherwise_get(poli
     # "合计 100,000.00" under a green "给予" read as the applicant's grant to anyone who skipped the caption
     reference = zh.split("暂不计输入错误")[1]
     assert '<table class="summary reference">' in reference and "<td colspan=\"4\">合计(仅供参考,不予给予)</td>" in reference
+    assert '<span class="status would_grant">可予给予(仅供参考)</span>' in reference and ">给予<" not in reference
     assert "table.reference" in zh and "Total (for reference only; nothing granted)" in html.render(
         build(policy, evaluated, "E014"), "en")
     # a record that is not an object has no facts to decide: nothing is shown
@@ -314,7 +320,8 @@ def test_an_applicant_missing_a_fact_a_rule_needs_shows_what_it_would_get_withou
     en = markdown.render(build(policy, evaluated, "E012"), "en")
     assert ("Leaving out R2 Enterprise annual cap, which needs a fact the applicant did not give, the applicant would "
             "be entitled to the following. For reference only") in en
-    assert "| P1 | 2.2 Integrated management information systems (ERP/SCM/MES/CRM) | granted | 50,000.00 | 50,000.00 |" in en
+    assert ("| P1 | 2.2 Integrated management information systems (ERP/SCM/MES/CRM) | would be granted (for reference) "
+            "| 50,000.00 | 50,000.00 |") in en
     decision = next(d for d in evaluated[1].applicants if d.id == "E012")
     assert decision.status == "error" and decision.total == 0
     assert "暂不适用 R2 企业年度补助上限(缺少其所需数据)" in html.render(build(policy, evaluated, "E012"), "zh")

@@ -40,7 +40,9 @@ def header(report: Report, lang: str, title: str) -> list[str]:
     ]
 
 
-def summary_table(a: ApplicantReport, lang: str) -> list[str]:
+def summary_table(a: ApplicantReport, lang: str, reference: bool = False) -> list[str]:
+    """Project × measure → status and amounts, with the total. ``reference``: what an applicant with input
+    errors would otherwise get, with a total that says nothing is granted."""
     lines = [
         f"| {word('project', lang)} | {word('measure', lang)} | {word('status', lang)} | "
         f"{word('entitlement', lang)} | {word('amount', lang)} |",
@@ -50,7 +52,7 @@ def summary_table(a: ApplicantReport, lang: str) -> list[str]:
         lines.append(f"| {md(r.where(lang))} | {r.measure.id} {md(r.measure.title.get(lang))} | "
                      f"{status_word(r.status, lang)} | {money(r.award.entitlement)} | {money(r.award.amount)} |")
     lines += [f"| {md(pid)} | {word(what, lang)} | | | |" for pid, what in a.unlisted()]
-    lines.append(f"| **{word('total', lang)}** | | | | **{money(a.decision.total)}** |")
+    lines.append(f"| **{word('total_reference' if reference else 'total', lang)}** | | | | **{money(a.decision.total)}** |")
     return lines
 
 
@@ -107,7 +109,7 @@ def applicant_section(a: ApplicantReport, lang: str, rounding: str, level: str =
     if d.status == "error":
         out += [f"**{word('errors', lang)}**", ""] + [f"- {md(error_text(e, lang))}" for e in d.errors] + [""]
         if a.otherwise is not None:
-            out += [f"*{md(a.otherwise.otherwise_caption(lang))}*", ""] + summary_table(a.otherwise, lang) + [""]
+            out += [f"*{md(a.otherwise.otherwise_caption(lang))}*", ""] + summary_table(a.otherwise, lang, reference=True) + [""]
         return out
     if not a.awards:
         return out + [word("no_awards", lang), ""]

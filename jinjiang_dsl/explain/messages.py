@@ -175,6 +175,9 @@ STATUS = {
     "granted": ("给予", "granted"),
     "superseded": ("不重复享受", "superseded"),
     "reduced_to_zero": ("给予,但经核减为 0", "granted, but reduced to 0"),
+    # what an applicant with input errors would get (reports, for reference): granted it is not
+    "would_grant": ("可予给予(仅供参考)", "would be granted (for reference)"),
+    "would_grant_zero": ("可予给予,但经核减为 0(仅供参考)", "would be granted, but reduced to 0 (for reference)"),
     "undated": ("无法判定是否在施行期(日期有误或未填)", "period undecided (no readable date)"),
     "not_eligible": ("不符合条件", "not eligible"),
     "referred": ("个案审定", "referred"),

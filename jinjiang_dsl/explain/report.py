@@ -179,6 +179,7 @@ class AwardReport:
     why_not: tuple[Step, ...]
     changes: tuple[Change, ...]
     undated: bool = False  # for reference only: its project's date could not be read, so no period decides
+    reference: bool = False  # what an applicant with input errors would get: nothing of it is granted
 
     @property
     def granted(self) -> bool:
@@ -192,11 +193,17 @@ class AwardReport:
     @property
     def status(self) -> str:
         """The award's status as the report shows it: a winner a later rule cut to nothing (I-10) is
-        "granted, reduced to 0", never a plain "granted 0.00" (the output keeps the contract's status)."""
+        "granted, reduced to 0", never a plain "granted 0.00" (the output keeps the contract's status); for
+        reference, an award an applicant with input errors would get "would be granted", never "granted"."""
         a = self.award
         if self.undated and a.status == "out_of_period":
             return "undated"
-        return "reduced_to_zero" if a.status == "granted" and not a.amount and a.entitlement else a.status
+        if a.status != "granted":
+            return a.status
+        zero = not a.amount and bool(a.entitlement)
+        if self.reference:
+            return "would_grant_zero" if zero else "would_grant"
+        return "reduced_to_zero" if zero else a.status
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -419,7 +426,8 @@ def otherwise(decider: Decider, app: Applicant, decision: ApplicantDecision) -> 
         return None
     without = tuple(r.name() for r in decider.plan.rules if r.id in lacking)
     undated = {p.id for p in app.projects if p.date is None}  # a date missing or unreadable: not a period's
-    awards = tuple(AwardReport(p.id or "", decider.plan.measure(a.measure), a, (), (), (), undated=p.id in undated)
+    awards = tuple(AwardReport(p.id or "", decider.plan.measure(a.measure), a, (), (), (), undated=p.id in undated,
+                               reference=True)
                    for p in again.groups() for a in p.awards)
     return ApplicantReport(again, None, awards, (), without=without)
 
