@@ -488,6 +488,24 @@ def test_report_marks_the_matched_tier_row(policy: Any, evaluated: Any) -> None:
     assert "| **2** | **[20, ∞)** | **20家以上** | **200,000** | **[20, 50)** | **← applies** |" in text
 
 
+def test_a_tier_table_is_shown_only_where_a_tier_was_looked_up(policy: Any) -> None:
+    # P1 is out of the period, Y4 is no manufacturer: neither figure was weighed against the tiers, and a
+    # table beside them read as if it had been; P2's was (tier 1), and a figure under the lowest tier too
+    rec = {"id": "Y3", "kind": "enterprise", "manufacturer": True, "fiscal_contribution": "100000", "projects": [
+        {"id": "P1", "date": "2022-06-01", "mis_software_spend": "600000"},
+        {"id": "P2", "date": "2023-09-01", "mis_software_spend": "600000"},
+        {"id": "P3", "date": "2023-09-01", "mis_software_spend": "100000"}]}
+    other = {"id": "Y4", "kind": "enterprise", "manufacturer": False, "projects": [
+        {"id": "P1", "date": "2023-06-01", "mis_software_spend": "600000"}]}
+    apps, batch = policy.run({"applicants": [rec, other]})
+    built = report.build(policy.decider(), apps, batch)
+    shown = {(a.decision.id, r.project): bool(r.tier_rows) for a in built.applicants for r in a.awards}
+    assert shown == {("Y3", "P1"): False, ("Y3", "P2"): True, ("Y3", "P3"): True, ("Y4", "P1"): False}
+    for lang in ("zh", "en"):
+        for text in (markdown.render(built, lang), html.render(built, lang)):
+            assert text.count(report.word("tier_table", lang)) == 2
+
+
 def test_a_thresholds_table_shows_which_values_each_tier_pays(policy: Any, evaluated: Any) -> None:
     # 2.1's thresholds [10, ∞), [20, ∞), [50, ∞) under "Interval" read as overlapping intervals: each row
     # now says the values it pays, up to the next threshold; a bands table is as it was

@@ -339,7 +339,9 @@ class ApplicantReport:
 
 
 def tier_rows(m: Measure, award: Award) -> tuple[TierRow, ...]:
-    if m.formula.kind not in ("bands", "thresholds"):
+    """The measure's tiers, the one matched marked; none when no tier was looked up (out of the period, not
+    a beneficiary, a requirement or the fact missing): a table there would suggest the figure was weighed."""
+    if m.formula.kind not in ("bands", "thresholds") or not any(s.kind in ("tier", "tier_none") for s in award.trace):
         return ()
     matched = next((s.tier for s in award.trace if s.kind == "tier"), None)
     bands = threshold_bands(m.formula.tiers) if m.formula.kind == "thresholds" else {}
