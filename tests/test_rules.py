@@ -320,7 +320,8 @@ def test_r2_headroom_never_below_zero() -> None:
     # the negative limit is shown, and that it counts as 0
     step = next(s for s in find_award(out, "1.3", "P1")["trace"] if s["rule"] == "R2")
     assert ("headroom 0 yuan (contribution to municipal finances this year 100 − other municipal subsidies this "
-            "year 500 = -400, so 0)") in step["text"]
+            "year 500 = −400, so 0)") in step["text"]  # a minus sign, as in "100 − 500", not a hyphen
+    assert "= -" not in step["text"] and step.get("limit") == "0.00"  # the figures of the JSON are untouched
 
 
 def test_r2_headroom_zero_contribution() -> None:

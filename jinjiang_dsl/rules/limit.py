@@ -153,7 +153,8 @@ class Limit(Rule):
                 return self.missing(ev.app, exc.name)
             headroom = max(limit, ZERO).quantize(ev.unit, rounding=ROUND_DOWN)
             limit_shown = self.shown(self.limit, ev, facts=facts) if ev.trace else None
-            shown_limit = fmt_plain(limit) if limit < 0 else ""  # below 0 it allows nothing, and says so
+            # below 0 it allows nothing, and says so, with the minus sign the other subtractions are written with
+            shown_limit = f"−{fmt_plain(-limit)}" if limit < 0 else ""
             clamp = Label(f" = {shown_limit},不足 0 按 0 计", f" = {shown_limit}, so 0") if shown_limit else NO_CLAMP
             amounts = [c.amount or ZERO for c in granted]
             total = sum(amounts, ZERO)
