@@ -1080,10 +1080,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 "with --applicant")
             p.add_argument("--applicant", metavar="ID", help="only this applicant (the first with this id)")
             _limits(p, " (as the eval run being explained read it)")
-        else:
+            p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
+                           help="how to read APPLICATIONS (default: by its extension)")
+        else:  # a batch report holds every applicant's explanation at once: of a bounded JSON document only
             p.add_argument("applications", metavar="APPLICATIONS", help="applications: a JSON document")
-        p.add_argument("--input-format", choices=["json", "jsonl", "csv", "parquet"],
-                       help="how to read APPLICATIONS (default: by its extension)")
+            p.add_argument("--input-format", choices=["json"],
+                           help="read APPLICATIONS as a JSON document whatever its name (a .jsonl, .csv or "
+                                ".parquet file is refused, saying how to explain one of its applicants)")
         p.add_argument("--lang", choices=["zh", "en"], default="zh", help="report language (default zh)")
         p.add_argument("--format", choices=["text", "md", "html"],
                        help="text (terminal), md or html (default: by -o's extension, else text)")

@@ -508,3 +508,19 @@ def test_json_lines_in_a_file_named_json_is_told_what_to_do(capsys, tmp_path, co
                                        "line is JSON Lines: name the file .jsonl, or give --input-format jsonl\n")
     assert cli.main(["eval", str(POLICY), str(apps), "--input-format", "jsonl", "--quiet"]) == 0
     assert capsys.readouterr().out.count('"status":"ok"') == 2
+
+
+def test_report_offers_only_the_input_format_it_reads(capsys):
+    # a batch report reads a JSON document; --help offered jsonl, csv and parquet, and each was refused
+    with pytest.raises(SystemExit) as done:
+        cli.main(["report", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "--input-format {json}" in out and "{json,jsonl" not in out
+    with pytest.raises(SystemExit) as done:
+        cli.main(["report", str(POLICY), "x.json", "--input-format", "csv"])
+    assert done.value.code == 2 and "invalid choice: 'csv'" in capsys.readouterr().err
+    # explain still reads one applicant of such a file
+    with pytest.raises(SystemExit):
+        cli.main(["explain", "--help"])
+    assert "--input-format {json,jsonl,csv,parquet}" in capsys.readouterr().out
