@@ -81,17 +81,18 @@ def _stderr() -> Console:
     return Messages(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _read(path: str, err: Console, limit: int = MAX_POLICY_BYTES) -> str | None:
-    """A policy (or, with its own limit, an applications document), or None after saying why not."""
-    found = _read_hashed(path, err, limit)
+def _read(path: str, err: Console, limit: int = MAX_POLICY_BYTES, keep_bom: bool = False) -> str | None:
+    """A policy (or, with its own limit, an applications document), or None after saying why not.
+    ``keep_bom``: a leading byte-order mark stays, for ``fmt`` to write the file back with it."""
+    found = _read_hashed(path, err, limit, keep_bom)
     return found[0] if found else None
 
 
-def _read_hashed(path: str, err: Console, limit: int) -> tuple[str, str] | None:
+def _read_hashed(path: str, err: Console, limit: int, keep_bom: bool = False) -> tuple[str, str] | None:
     """A UTF-8 text file and the SHA-256 of its bytes as read, or None after saying why not."""
     try:
         data = _stdin_bytes(limit) if path == "-" else read_bounded_bytes(path, limit)
-        return decode_text(data), hashlib.sha256(data).hexdigest()
+        return data.decode("utf-8") if keep_bom else decode_text(data), hashlib.sha256(data).hexdigest()
     except TooLarge as exc:
         err.print(f"{path}: cannot read: {exc}", markup=False)
     except UnicodeDecodeError as exc:
@@ -186,10 +187,13 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     status, differ = EXIT_OK, []
     for path in args.files:
-        source = _read(path, err)
-        if source is None:
+        read = _read(path, err, keep_bom=True)
+        if read is None:
             status = EXIT_UNREADABLE
             continue
+        # a leading byte-order mark is no part of the layout: kept as it was, never a difference
+        bom = "\ufeff" if read.startswith("\ufeff") else ""
+        source = read.removeprefix(bom)
         try:
             formatted = format_checked(source, path, args.keywords)
         except PolicyError as exc:
@@ -214,10 +218,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         elif args.write:
             if formatted != source:  # as -o writes: whole or not at all, the file's mode kept, a link's target
                 with Output(path) as out:
-                    out.write(formatted)
+                    out.write(bom + formatted)
                 differ.append(path)
         else:
-            sys.stdout.write(formatted)
+            sys.stdout.write(bom + formatted)
     if args.check and differ:
         err.print(f"{len(differ)} file{'s' * (len(differ) != 1)} not formatted: {', '.join(differ)} "
                   "(jinjiang-dsl fmt --write)", markup=False)

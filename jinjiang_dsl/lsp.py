@@ -561,7 +561,7 @@ def code_lens(ls: LanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLe
 def formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
     """The whole document laid out by ``jinjiang-dsl fmt`` (nothing while it has a syntax error).
 
-    As ``fmt --write`` does, a byte-order mark is dropped with any other edit and is no edit alone."""
+    As ``fmt --write`` does, a leading byte-order mark is kept: the edit starts after it."""
     if (opened := _parse(ls, params.text_document.uri)) is None or not opened[1].parsed:
         return []
     lines = opened[0]
@@ -572,7 +572,7 @@ def formatting(ls: LanguageServer, params: lsp.DocumentFormattingParams) -> list
     if formatted == lines.text:
         return []
     end = len(lines.lines)
-    return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), lsp.Position(end, 0)), formatted)]
+    return [lsp.TextEdit(lsp.Range(lsp.Position(0, lines.bom), lsp.Position(end, 0)), formatted)]
 
 
 def serve() -> None:

@@ -166,6 +166,19 @@ def test_fmt_check_says_a_windows_file_s_line_endings_once_not_as_a_diff_of_ever
     assert "-    issued 2024-01-01\n+  issued 2024-01-01\n" in out and "\r" not in out
 
 
+def test_fmt_keeps_a_leading_byte_order_mark(tmp_path: Path, capsys: Any) -> None:
+    # a policy saved by an editor that writes one came back from --write (or printed) without its BOM, though
+    # --check found a formatted file with one formatted: it is no part of the layout, kept wherever fmt writes
+    path = tmp_path / "p.pol"
+    path.write_bytes(b"\xef\xbb\xbf" + MESSY.encode("utf-8"))
+    assert main(["fmt", str(path)]) == 0
+    assert capsys.readouterr().out == "\ufeff" + format_source(MESSY)
+    assert main(["fmt", "--write", str(path)]) == 0
+    assert path.read_bytes() == b"\xef\xbb\xbf" + format_source(MESSY).encode("utf-8")
+    assert main(["fmt", "--check", str(path)]) == 0
+    assert capsys.readouterr().out == ""
+
+
 def test_fmt_leaves_a_file_with_a_syntax_error_as_it_is(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "broken.pol"
     broken = MESSY.replace("amount 20% of spend", "amount 20% of of spend")
