@@ -22,7 +22,7 @@ from .batch import Tally
 from .decide import contribution
 from .decisions import BatchDecision
 from .inputs import Applicant
-from .ir import Arith, Cond, Const, Formula, Measure, Tier, measure_key
+from .ir import Arith, Cond, Const, Formula, Measure, measure_key
 from .plan import Plan
 from .rules import AnnualCap, Limit, Once, Rule, Validity
 from .runtime.money import fmt_compact, fmt_money, fmt_plain, percent_text
@@ -250,22 +250,23 @@ def _formula(f: Formula, lang: str) -> str:
     if f.kind == "rate":
         return f"{base}的 {f.rate_text}" if zh else f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):
-        rows = "; ".join(f"{t.text}: {_tier_pays(t, lang)}" for t in f.tiers)
+        rows = "; ".join(f"{t.text}: {_pays(t.amount, t.reading, lang)}" for t in f.tiers)
         return f"{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
     if f.kind == "category":
-        rows = "; ".join(f"{label.get(lang)}: {_figure(a, None, lang)}" for _, label, a in f.rows)
+        readings = f.row_readings or (None,) * len(f.rows)
+        rows = "; ".join(f"{label.get(lang)}: {_pays(a, reading, lang)}" for (_, label, a), reading in zip(f.rows, readings))
         return f"按{base} {{{rows}}}" if zh else f"by {base} {{{rows}}}"
     if f.kind == "referred":
         return "另行规定" if zh else "referred"
     return base
 
 
-def _tier_pays(t: Tier, lang: str) -> str:
-    """What a tier pays: its figure, or how an amount the facts decide reads (10% × R&D spending), so that
-    changing its base (10% of rd → 10% of revenue) is a change seen, not the same '10%'."""
-    if t.reading is not None:
-        return t.reading.shown.render(lang, with_values=False)
-    return _figure(t.amount, None, lang)
+def _pays(amount: Any, reading: Cond | None, lang: str) -> str:
+    """What a tier or a category's row pays: its figure, or how an amount the facts decide reads (10% × R&D
+    spending), so that changing its base (10% of rd → 10% of revenue) is a change seen, not the same '10%'."""
+    if reading is not None:
+        return reading.shown.render(lang, with_values=False)
+    return _figure(amount, None, lang)
 
 
 def _figure(e: Any, text: str | None, lang: str) -> str:

@@ -179,6 +179,8 @@ class Formula:
     tiers: tuple[Tier, ...] = ()
     reason: Label | None = None
     rows: tuple[tuple[str, Label, Expr], ...] = ()  # category: value, its label, the amount
+    # category: how each row's amount reads when it is not a figure (10% × investment), as a tier's reading
+    row_readings: tuple[Cond | None, ...] = ()
     # expr: each definition the amount names (by name, and how it reads), and the amount read with those
     # by their labels — ``named``'s names are inputs' and definitions', in ``named_keys`` — so that an
     # auditor sees "standard 300,000 − received 120,000", each definition's figure worked out before

@@ -345,7 +345,10 @@ class _Planner:
             labels = spec.value_labels if spec else {}
             rows = tuple((r.value, labels.get(r.value, Label(r.value, r.value)), self.lower(r.amount, local))
                          for r in f.rows)
-            return Formula(kind="category", expr=self.lower(f.on, local), base=self.operand(f.on, local), rows=rows)
+            readings = tuple(None if isinstance(r.amount, ast.Quantity) else self.operand(r.amount, local)
+                             for r in f.rows)
+            return Formula(kind="category", expr=self.lower(f.on, local), base=self.operand(f.on, local), rows=rows,
+                           row_readings=readings)
         if isinstance(f, ast.TierTable):
             tiers = tuple(Tier(_from_zero(from_ast(t.interval)) if f.mode == "brackets" else from_ast(t.interval),
                                t.interval.text, self.lower(t.amount, local), i,

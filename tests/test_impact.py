@@ -429,3 +429,22 @@ def test_impact_sees_a_tier_s_base_change_where_the_rate_stays() -> None:
     (change,) = [c.to_json() for c in policy_changes(old, new)]
     assert change["before_zh"].endswith("分档 {3%(含)至5%: 10% × 年度研发费用; 5%(含)以上: 15% × 年度研发费用}")
     assert change["after"].endswith("{3%(含)至5%: 10% × revenue of the year; 5%(含)以上: 15% × R&D spending of the year}")
+
+
+def test_impact_sees_a_category_row_s_base_change_where_the_rate_stays() -> None:
+    # a category row paying '10% of invest' was described as paying '10%': changed to '10% of spend', the
+    # policy was said not to have changed, while the totals moved
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s02_by_category.pol").read_text(encoding="utf-8")
+    source = source.replace('  level: one of {', '  invest: money "投资额" / "investment"\n'
+                            '  spend: money "支出" / "spending"\n  level: one of {')
+    old = source.replace("national: 100万", "national: 10% of invest").replace("provincial: 30万", "provincial: spend")
+    new = old.replace("national: 10% of invest", "national: 10% of spend")
+    line = old.splitlines().index("  amount by level {") + 1
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(old).plan, policy_from_source(new).plan)]
+    assert (change["what"], change["old_line"], change["new_line"]) == ("measure 1: amount", line, line)
+    assert change["before_zh"] == "按认定级别 {国家级: 10% × 投资额; 省级: 支出}"
+    assert change["after_zh"] == "按认定级别 {国家级: 10% × 支出; 省级: 支出}"
+    assert change["after"] == "by level of recognition {national: 10% × spending; provincial: spending}"
