@@ -306,6 +306,7 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
                                            f"{m.quota[0]} per {per} per year"), lines.get("quota", m.line)
     yield "once", own[Once].describe(lang) if Once in own else "", m.line
     yield "annual cap", own[AnnualCap].describe(lang) if AnnualCap in own else "", lines.get("annual cap", m.line)
+    yield "dated by", _dated(plan, m.dated_by, lang), lines.get("dated by", m.line)
 
 
 def _rule(r: Rule, lang: str) -> str:
@@ -318,9 +319,20 @@ def _rule(r: Rule, lang: str) -> str:
     return text
 
 
+def _dated(plan: Plan, name: str | None, lang: str) -> str:
+    """The date input that places an award in a year (and in the windows), by its label and its name: two
+    inputs may share a label."""
+    if name is None:
+        return ""
+    spec = plan.inputs.get(name)
+    return f"{spec.label.get(lang)} [{name}]" if spec else name
+
+
 def _header(plan: Plan, what: str, lang: str) -> str:
-    """A header statement as text: a window, or the rounding."""
+    """A header statement as text: a window, the date input, or the rounding."""
     zh = lang == "zh"
+    if what == "dated by":
+        return _dated(plan, plan.dated_by, lang)
     if what == "rounding":
         return f"{plan.rounding_unit.normalize():f}{'元' if zh else ' yuan'}, {MODES[plan.rounding_mode][0 if zh else 1]}"
     window = plan.in_force if what == "in force" else plan.by_reference
@@ -331,7 +343,7 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
     """What differs between two versions of a policy, in the order a reader meets it: the header, each
     measure (in measure order), each rule across measures (in the order they apply), and their order."""
     changes: list[Change] = []
-    for what in ("in force", "by reference", "rounding"):
+    for what in ("in force", "by reference", "dated by", "rounding"):
         was, now = (Label(_header(p, what, "zh"), _header(p, what, "en")) for p in (old, new))
         if was != now:
             changes.append(Change(what, old.header_lines.get(what), new.header_lines.get(what), was, now))

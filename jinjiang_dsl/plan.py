@@ -72,7 +72,7 @@ class Plan:
     dated_by: str | None
     rounding_unit: Decimal
     rounding_mode: str
-    header_lines: dict[str, int]  # the lines of the header's windows and rounding ("in force", …), when written
+    header_lines: dict[str, int]  # the lines of the header's windows, date and rounding ("in force", …), when written
     policy_notes: tuple[Note, ...]  # stated in the header and attached nowhere else: they apply to every amount
     inputs: dict[str, InputSpec]
     assertions: tuple[Cond, ...]
@@ -386,7 +386,8 @@ class _Planner:
             part_lines=tuple((part, span.line) for part, span in (
                 ("paid in instalments", m.instalments[0].span if m.instalments else None),
                 ("shared", split.span if split else None), ("quota", m.quota.span if m.quota else None),
-                ("annual cap", m.annual_cap.span if m.annual_cap else None)) if span is not None),
+                ("annual cap", m.annual_cap.span if m.annual_cap else None),
+                ("dated by", m.dated_by.span if m.dated_by else None)) if span is not None),
             rule=f"{m.id} {clause}".strip(),
             title=label_of(m.title, m.id),
             clause=clause,
@@ -480,7 +481,8 @@ class _Planner:
             rounding_unit=h.rounding.unit.value if h.rounding else Decimal("0.01"),
             rounding_mode=h.rounding.mode if h.rounding else "half_up",
             header_lines={what: part.span.line for what, part in (
-                ("in force", h.in_force), ("by reference", h.by_reference), ("rounding", h.rounding))
+                ("in force", h.in_force), ("by reference", h.by_reference), ("dated by", h.dated_by),
+                ("rounding", h.rounding))
                 if part is not None},
             policy_notes=self.policy_notes(h),
             inputs=self.inputs,

@@ -448,3 +448,28 @@ def test_impact_sees_a_category_row_s_base_change_where_the_rate_stays() -> None
     assert change["before_zh"] == "按认定级别 {国家级: 10% × 投资额; 省级: 支出}"
     assert change["after_zh"] == "按认定级别 {国家级: 10% × 支出; 省级: 支出}"
     assert change["after"] == "by level of recognition {national: 10% × spending; provincial: spending}"
+
+
+@pytest.mark.parametrize("where", ["policy", "measure"])
+def test_impact_sees_a_change_of_the_date_an_award_is_placed_by(where: str) -> None:
+    # which date input places an award in a year (and in the windows) moves amounts between years and in
+    # or out of force; changed, in the header or in a measure, the policy was said not to have changed
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.explain.impact_report import what
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s01_own_date.pol").read_text(encoding="utf-8")
+    source = source.replace("  little_giant: bool", '  listed_on: date "上市日期" / "date listed"\n  little_giant: bool')
+    source = source.replace("  investment: money", '  signed_on: date "签约日期" / "date signed"\n  investment: money')
+    written, now = (("  dated by completed_on", "  dated by signed_on") if where == "policy"
+                    else ("  dated by recognised_on", "  dated by listed_on"))
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if text == written)
+    new = source.replace(written, now, 1)
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
+    assert (change["old_line"], change["new_line"]) == (line, line)
+    if where == "policy":
+        assert (change["what"], what(change["what"], "zh")) == ("dated by", "日期口径")
+        assert (change["before_zh"], change["after"]) == ("竣工日期 [completed_on]", "date signed [signed_on]")
+    else:
+        assert (change["what"], what(change["what"], "zh")) == ("measure 2: dated by", "措施 2:日期口径")
+        assert (change["before_zh"], change["after"]) == ("认定日期 [recognised_on]", "date listed [listed_on]")
