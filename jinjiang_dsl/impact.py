@@ -361,6 +361,9 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
                     _measure_parts(new, b, "en"))
         for (part, was_zh, old_line), (_, was_en, _), (_, now_zh, new_line), (_, now_en, _) in parts:
             if (was_zh, was_en) != (now_zh, now_en):
+                if part in CONDITIONS:
+                    old_line, new_line = _first_changed(getattr(a, CONDITIONS[part]), getattr(b, CONDITIONS[part]),
+                                                        old_line, new_line)
                 changes.append(Change(f"measure {mid}: {part}", old_line, new_line, Label(was_zh, was_en),
                                       Label(now_zh, now_en)))
     # the rules across measures (a measure's own are its parts, above; a validity rule's windows are the
@@ -378,6 +381,19 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
     if order_a != order_b:
         changes.append(Change("order of the rules", None, None, _same(" → ".join(order_a)), _same(" → ".join(order_b))))
     return changes
+
+
+CONDITIONS = {"requirements": "requirements", "cross checks": "cross_checks"}  # parts that are lists of conditions
+
+
+def _first_changed(was: tuple[Cond, ...], now: tuple[Cond, ...], old_line: int, new_line: int) -> tuple[int, int]:
+    """The lines of the first condition that reads differently in the two versions (or is added or
+    taken away), so that a change to a measure's third requirement points at it, not at its first."""
+    for i in range(max(len(was), len(now))):
+        a, b = (conds[i] if i < len(conds) else None for conds in (was, now))
+        if a is None or b is None or any(_cond(a, lang) != _cond(b, lang) for lang in ("zh", "en")):
+            return (a.line if a else old_line, b.line if b else new_line)
+    return old_line, new_line
 
 
 def _same(text: str) -> Label:

@@ -473,3 +473,20 @@ def test_impact_sees_a_change_of_the_date_an_award_is_placed_by(where: str) -> N
     else:
         assert (change["what"], what(change["what"], "zh")) == ("measure 2: dated by", "措施 2:日期口径")
         assert (change["before_zh"], change["after"]) == ("认定日期 [recognised_on]", "date listed [listed_on]")
+
+
+def test_impact_points_at_the_requirement_that_changed() -> None:
+    # a measure's requirements are one part of the diff; its line was always the first requirement's, so a
+    # change to the second pointed the auditor at a line that had not changed
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    first = '  requires investment > 0 "实施智能化改造" / "carries out a smart retrofit"\n'
+    source = (ROOT / "policies" / "shapes" / "s07_highest_among.pol").read_text(encoding="utf-8")
+    assert first in source
+    source = source.replace(first, first + '  requires investment < 5000万 "投资不满5000万" / "investment under 50 million"\n')
+    new = source.replace("investment < 5000万", "investment <= 5000万")
+    line = source.splitlines().index('  requires investment < 5000万 "投资不满5000万" / "investment under 50 million"') + 1
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
+    assert (change["what"], change["old_line"], change["new_line"]) == ("measure 4: requirements", line, line)
+    assert change["after_zh"].endswith("投资不满5000万 [智能化改造投资额 ≤ 5000万]")
