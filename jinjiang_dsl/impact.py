@@ -269,6 +269,14 @@ def _pays(amount: Any, reading: Cond | None, lang: str) -> str:
     return _figure(amount, None, lang)
 
 
+def _cap(e: Any, text: str | None, reading: Cond | None, lang: str) -> str:
+    """A cap as text, "" when there is none: a figure, or how a cap the facts decide reads (50% × R&D
+    spending), so that changing it is a change seen, not the same no cap."""
+    if e is None:
+        return ""
+    return _pays(e, reading, lang) if reading is not None else _figure(e, text, lang)
+
+
 def _figure(e: Any, text: str | None, lang: str) -> str:
     """An amount of the policy as the report's language writes figures: 50万 in Chinese, 500,000 in English
     (a tier's boundary words stay the notice's); an expression as written."""
@@ -287,10 +295,10 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     yield "requirements", "; ".join(_cond(c, lang) for c in m.requirements), \
         m.requirements[0].line if m.requirements else m.line
     yield "amount", _formula(m.formula, lang), m.amount_line
-    yield "at most", _figure(m.cap, m.cap_text, lang) if m.cap_text else "", m.amount_line
+    yield "at most", _cap(m.cap, m.cap_text, m.cap_reading, lang), m.amount_line
     for i, o in enumerate(m.overrides, 1):
-        cap = _figure(o.cap, o.cap_text, lang)
-        most = ("" if not o.cap_text else f",最高 {cap}" if zh else f", at most {cap}")
+        cap = _cap(o.cap, o.cap_text, o.cap_reading, lang)
+        most = ("" if not cap else f",最高 {cap}" if zh else f", at most {cap}")
         yield f"when #{i}", f"{_cond(o.condition, lang)}: {_formula(o.formula_over(m.formula), lang)}{most}", \
             o.condition.line
     yield "cross checks", "; ".join(_cond(c, lang) for c in m.cross_checks), \

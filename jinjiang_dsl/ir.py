@@ -195,6 +195,7 @@ class Override:
     formula: Formula  # kind "rate" with expr None: replaces the rate only
     cap: Expr | None
     cap_text: str | None
+    cap_reading: Cond | None = None  # how a cap that is not a figure reads (50% × R&D spending), as the measure's
 
     def formula_over(self, base: Formula) -> Formula:
         """The formula this override computes over the measure's ``base`` formula: a bare rate keeps the
@@ -232,3 +233,5 @@ class Measure:
     rank: int = 0  # its position in measure order (1.2 before 1.10): equal amounts go to the lower
     dated_by: str | None = None  # an applicant-level measure's own date input, which places its award in a year
     clause_en: str = ""  # how an English report names the clause ("" : by the notice's words)
+    # how a cap that is not a figure reads (50% × R&D spending): ``cap_text`` is a figure's only
+    cap_reading: Cond | None = None

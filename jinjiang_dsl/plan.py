@@ -400,7 +400,7 @@ class _Planner:
             cap_text=_text(m.amount.cap),
             overrides=tuple(
                 Override(self.cond(o.condition, o.label, local), self.formula(o.formula, local),
-                         self.lower(o.cap, local) if o.cap else None, _text(o.cap))
+                         self.lower(o.cap, local) if o.cap else None, _text(o.cap), self.cap_reading(o.cap, local))
                 for o in m.overrides
             ),
             cross_checks=tuple(self.cond(c.expr, c.label, local) for c in m.cross_checks),
@@ -412,7 +412,12 @@ class _Planner:
             earmark=label_of(m.earmark, "") if m.earmark else None,
             notes=tuple(self.notes[n.id] for n in m.notes if n.id in self.notes),
             dated_by=m.dated_by.ident if m.dated_by else None,
+            cap_reading=self.cap_reading(m.amount.cap, local),
         )
+
+    def cap_reading(self, cap: ast.Expr | None, local: dict[str, ast.Define]) -> Cond | None:
+        """How a cap the facts decide reads (a figure's is its text, :func:`_text`)."""
+        return None if cap is None or _text(cap) is not None else self.operand(cap, local)
 
     def rules(self, h: ast.Header, measures: tuple[Measure, ...]) -> tuple[Rule, ...]:
         """The rules in the order they apply: the order written, with what measures say of themselves

@@ -490,3 +490,26 @@ def test_impact_points_at_the_requirement_that_changed() -> None:
     (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
     assert (change["what"], change["old_line"], change["new_line"]) == ("measure 4: requirements", line, line)
     assert change["after_zh"].endswith("投资不满5000万 [智能化改造投资额 ≤ 5000万]")
+
+
+def test_impact_sees_a_change_of_a_cap_the_facts_decide() -> None:
+    # a cap that is not a figure ('at most 50% of investment') was described as no cap at all: changed to
+    # 60%, the policy was said not to have changed; changed to a figure, it read as a cap added
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s07_highest_among.pol").read_text(encoding="utf-8")
+    written = "  amount 10% of investment, at most 100万\n"
+    assert written in source
+    source = source.replace(written, "  amount 10% of investment, at most 50% of investment\n"
+                            '  when little_giant "小巨人" / "little giant": 20%, at most 60% of investment\n')
+    line = source.splitlines().index("  amount 10% of investment, at most 50% of investment") + 1
+    new = source.replace("at most 50% of investment", "at most 40% of investment").replace(
+        "at most 60% of investment", "at most 70% of investment")
+    changes = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
+    assert [(c["what"], c["old_line"]) for c in changes] == [("measure 4: at most", line), ("measure 4: when #1", line + 1)]
+    assert (changes[0]["before_zh"], changes[0]["after"]) == ("50% × 智能化改造投资额", "40% × investment in smart retrofitting")
+    assert changes[1]["after_zh"].endswith("的 20%,最高 70% × 智能化改造投资额")
+    figure = source.replace("at most 50% of investment", "at most 100万")
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(figure).plan)]
+    assert (change["before_zh"], change["after_zh"]) == ("50% × 智能化改造投资额", "100万")
