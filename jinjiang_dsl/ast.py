@@ -482,6 +482,7 @@ class Measure:
     examples: tuple[Example, ...]
     span: Span
     dated_by: Name | None = None  # its own date (an applicant input), which places its award in a year
+    once_span: Span | None = None  # where its 'once' is written (``once`` itself is a word, with no place)
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -312,7 +312,7 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     per = plan.inputs[m.quota[1]].label.get(lang) if m.quota and m.quota[1] in plan.inputs else m.quota[1] if m.quota else ""
     yield "quota", "" if not m.quota else (f"每年每个{per} {m.quota[0]} 个" if zh else
                                            f"{m.quota[0]} per {per} per year"), lines.get("quota", m.line)
-    yield "once", own[Once].describe(lang) if Once in own else "", m.line
+    yield "once", own[Once].describe(lang) if Once in own else "", lines.get("once", m.line)
     yield "annual cap", own[AnnualCap].describe(lang) if AnnualCap in own else "", lines.get("annual cap", m.line)
     yield "dated by", _dated(plan, m.dated_by, lang), lines.get("dated by", m.line)
 

@@ -387,7 +387,7 @@ class _Planner:
                 ("paid in instalments", m.instalments[0].span if m.instalments else None),
                 ("shared", split.span if split else None), ("quota", m.quota.span if m.quota else None),
                 ("annual cap", m.annual_cap.span if m.annual_cap else None),
-                ("dated by", m.dated_by.span if m.dated_by else None)) if span is not None),
+                ("dated by", m.dated_by.span if m.dated_by else None), ("once", m.once_span)) if span is not None),
             rule=f"{m.id} {clause}".strip(),
             title=label_of(m.title, m.id),
             clause=clause,

@@ -513,3 +513,16 @@ def test_impact_sees_a_change_of_a_cap_the_facts_decide() -> None:
     figure = source.replace("at most 50% of investment", "at most 100万")
     (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(figure).plan)]
     assert (change["before_zh"], change["after_zh"]) == ("50% × 智能化改造投资额", "100万")
+
+
+def test_impact_locates_a_change_of_a_measure_s_once_on_its_line() -> None:
+    # 'once per applicant per year' → 'once per applicant' was located on the measure's first line
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s01_own_date.pol").read_text(encoding="utf-8")
+    line = source.splitlines().index("  once per applicant per year") + 1
+    new = source.replace("\n  once per applicant per year\n", "\n  once per applicant\n")
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
+    assert (change["what"], change["old_line"], change["new_line"]) == ("measure 2: once", line, line)
+    assert change["after"] == "once per applicant (measure 2)"

@@ -376,6 +376,7 @@ class ToAst:
             annual_cap=g.get("cap"),
             earmark=g.get("earmark"),
             once=g.get("once"),
+            once_span=g.get("once@"),
             instalments=g.get("instalments", ()),
             shared=g.get("shared"),
             dated_by=g.get("dated by"),
