@@ -22,7 +22,7 @@ from .batch import Tally
 from .decide import contribution
 from .decisions import BatchDecision
 from .inputs import Applicant
-from .ir import Arith, Cond, Const, Formula, Measure, measure_key
+from .ir import Arith, Cond, Const, Formula, InputSpec, Measure, measure_key
 from .plan import Plan
 from .rules import AnnualCap, Limit, Once, Rule, Validity
 from .runtime.money import fmt_compact, fmt_money, fmt_plain, percent_text
@@ -336,6 +336,29 @@ def _dated(plan: Plan, name: str | None, lang: str) -> str:
     return f"{spec.label.get(lang)} [{name}]" if spec else name
 
 
+def _input(spec: InputSpec | None, lang: str) -> str:
+    """What an input is, as far as amounts depend on it: its type (as written), its values, and what a
+    record that leaves it out stands for — its default, or an input error when it is required."""
+    if spec is None:
+        return ""
+    zh = lang == "zh"
+    kind = f"{spec.kind} {{{', '.join(spec.values)}}}" if spec.values else spec.kind
+    if spec.required:
+        return f"{kind},必填" if zh else f"{kind}, required"
+    if spec.from_register:
+        return f"{kind},缺省时取自决定登记簿" if zh else f"{kind}, from the register when left out"
+    default = spec.default
+    if default is None:
+        return kind
+    if isinstance(default, bool):
+        shown = ("是" if default else "否") if zh else ("yes" if default else "no")
+    elif isinstance(default, Decimal):
+        shown = fmt_compact(default) if zh else fmt_plain(default)
+    else:
+        shown = str(default)
+    return f"{kind},缺省为 {shown}" if zh else f"{kind}, {shown} when left out"
+
+
 def _header(plan: Plan, what: str, lang: str) -> str:
     """A header statement as text: a window, the date input, or the rounding."""
     zh = lang == "zh"
@@ -355,6 +378,12 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
         was, now = (Label(_header(p, what, "zh"), _header(p, what, "en")) for p in (old, new))
         if was != now:
             changes.append(Change(what, old.header_lines.get(what), new.header_lines.get(what), was, now))
+    # the inputs: a default stands for what an application leaves out, so changing it moves amounts
+    for name in list(old.inputs) + [n for n in new.inputs if n not in old.inputs]:
+        ia, ib = old.inputs.get(name), new.inputs.get(name)
+        was, now = (Label(_input(i, "zh"), _input(i, "en")) for i in (ia, ib))
+        if was != now:
+            changes.append(Change(f"input {name}", ia.line if ia else None, ib.line if ib else None, was, now))
     ids = sorted(set(old.by_id) | set(new.by_id), key=measure_key)
     for mid in ids:
         a, b = old.by_id.get(mid), new.by_id.get(mid)

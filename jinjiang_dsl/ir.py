@@ -134,6 +134,7 @@ class InputSpec:
     label: Label
     required: bool = False  # a record without it is an input error
     from_register: bool = False  # left out, the decision register supplies it: other policies' grants in the year
+    line: int | None = None  # where it is declared, for impact
 
 
 @attrs.frozen(slots=True)

@@ -131,6 +131,7 @@ class _Planner:
                 label=label_of(d.label, d.name),
                 required=d.required,
                 from_register=d.from_register is not None,
+                line=d.span.line,
             )
             for d in self.policy.inputs
         }

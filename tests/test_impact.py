@@ -526,3 +526,19 @@ def test_impact_locates_a_change_of_a_measure_s_once_on_its_line() -> None:
     (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
     assert (change["what"], change["old_line"], change["new_line"]) == ("measure 2: once", line, line)
     assert change["after"] == "once per applicant (measure 2)"
+
+
+def test_impact_sees_a_change_of_an_input_s_default() -> None:
+    # a default stands for what an application leaves out: 'demo_line: bool = false' → '= true' grants the
+    # demonstration-line award to every applicant that does not say, and the policy was said not to change
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.explain.impact_report import what
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s07_highest_among.pol").read_text(encoding="utf-8")
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if text.startswith("  demo_line: bool = false"))
+    new = source.replace("demo_line: bool = false", "demo_line: bool = true")
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
+    assert (change["what"], what(change["what"], "zh"), change["old_line"]) == ("input demo_line", "输入 demo_line", line)
+    assert (change["before_zh"], change["after_zh"]) == ("bool,缺省为 否", "bool,缺省为 是")
+    assert change["after"] == "bool, yes when left out"

@@ -33,8 +33,8 @@ MINUS = "−"  # the minus sign of every figure the report writes, its bands' as
 
 # The parts of a policy a change names (impact.Change.what, in English in the JSON), as a Chinese reader
 # reads them: "measure 1.1: amount" → "措施 1.1:金额".
-WHAT_ZH = {"measure": "措施", "rule": "规则", "title": "标题", "beneficiary": "受益对象", "requirements": "条件",
-           "amount": "金额", "at most": "最高", "cross checks": "交叉核对", "paid in instalments": "分期拨付",
+WHAT_ZH = {"measure": "措施", "rule": "规则", "input": "输入", "title": "标题", "beneficiary": "受益对象",
+           "requirements": "条件", "amount": "金额", "at most": "最高", "cross checks": "交叉核对", "paid in instalments": "分期拨付",
            "shared": "分担", "quota": "名额", "in force": "施行期间", "by reference": "参照执行", "rounding": "舍入",
            "dated by": "日期口径", "when": "情形", "once": "限次", "annual cap": "年度上限",
            "order of the rules": "规则的先后"}
@@ -46,7 +46,7 @@ def what(text: str, lang: str) -> str:
         return text[:1].upper() + text[1:]
     head, _, part = text.partition(": ")
     kind, _, rest = head.partition(" ")
-    head = f"{WHAT_ZH.get(kind, kind)} {rest}".strip() if kind in ("measure", "rule") else WHAT_ZH.get(head, head)
+    head = f"{WHAT_ZH.get(kind, kind)} {rest}".strip() if kind in ("measure", "rule", "input") else WHAT_ZH.get(head, head)
     if not part:
         return head
     name, _, number = part.partition(" #")
