@@ -315,6 +315,7 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     yield "once", own[Once].describe(lang) if Once in own else "", lines.get("once", m.line)
     yield "annual cap", own[AnnualCap].describe(lang) if AnnualCap in own else "", lines.get("annual cap", m.line)
     yield "dated by", _dated(plan, m.dated_by, lang), lines.get("dated by", m.line)
+    yield "earmark", m.earmark.get(lang) if m.earmark else "", lines.get("earmark", m.line)
 
 
 def _rule(r: Rule, lang: str) -> str:

@@ -542,3 +542,18 @@ def test_impact_sees_a_change_of_an_input_s_default() -> None:
     assert (change["what"], what(change["what"], "zh"), change["old_line"]) == ("input demo_line", "输入 demo_line", line)
     assert (change["before_zh"], change["after_zh"]) == ("bool,缺省为 否", "bool,缺省为 是")
     assert change["after"] == "bool, yes when left out"
+
+
+def test_impact_sees_a_change_of_a_measure_s_earmark() -> None:
+    # the funds' condition of use, which the explanation states, changed without the diff saying so
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.explain.impact_report import what
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s07_highest_among.pol").read_text(encoding="utf-8")
+    source = source.replace("  amount 80万\n", '  amount 80万\n  earmark "专项用于研发" / "for R&D only"\n')
+    line = source.splitlines().index('  earmark "专项用于研发" / "for R&D only"') + 1
+    new = source.replace('"专项用于研发" / "for R&D only"', '"专项用于设备购置" / "for equipment only"')
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
+    assert (change["what"], what(change["what"], "zh"), change["old_line"]) == ("measure 5: earmark", "措施 5:资金用途", line)
+    assert (change["before_zh"], change["after"]) == ("专项用于研发", "for equipment only")

@@ -34,10 +34,10 @@ MINUS = "−"  # the minus sign of every figure the report writes, its bands' as
 # The parts of a policy a change names (impact.Change.what, in English in the JSON), as a Chinese reader
 # reads them: "measure 1.1: amount" → "措施 1.1:金额".
 WHAT_ZH = {"measure": "措施", "rule": "规则", "input": "输入", "title": "标题", "beneficiary": "受益对象",
-           "requirements": "条件", "amount": "金额", "at most": "最高", "cross checks": "交叉核对", "paid in instalments": "分期拨付",
-           "shared": "分担", "quota": "名额", "in force": "施行期间", "by reference": "参照执行", "rounding": "舍入",
-           "dated by": "日期口径", "when": "情形", "once": "限次", "annual cap": "年度上限",
-           "order of the rules": "规则的先后"}
+           "requirements": "条件", "amount": "金额", "at most": "最高", "cross checks": "交叉核对",
+           "paid in instalments": "分期拨付", "shared": "分担", "quota": "名额", "in force": "施行期间",
+           "by reference": "参照执行", "rounding": "舍入", "dated by": "日期口径", "earmark": "资金用途", "when": "情形",
+           "once": "限次", "annual cap": "年度上限", "order of the rules": "规则的先后"}
 
 
 def what(text: str, lang: str) -> str:
