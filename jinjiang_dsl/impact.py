@@ -250,15 +250,35 @@ def _formula(f: Formula, lang: str) -> str:
     if f.kind == "rate":
         return f"{base}的 {f.rate_text}" if zh else f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):
-        rows = "; ".join(f"{t.text}: {_pays(t.amount, t.reading, lang)}" for t in f.tiers)
+        rows = "; ".join(_rows(f, lang))
         return f"{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
     if f.kind == "category":
-        readings = f.row_readings or (None,) * len(f.rows)
-        rows = "; ".join(f"{label.get(lang)}: {_pays(a, reading, lang)}" for (_, label, a), reading in zip(f.rows, readings))
+        rows = "; ".join(_rows(f, lang))
         return f"按{base} {{{rows}}}" if zh else f"by {base} {{{rows}}}"
     if f.kind == "referred":
         return "另行规定" if zh else "referred"
     return base
+
+
+def _rows(f: Formula, lang: str) -> list[str]:
+    """Each row of a tier or category table as text: its interval or category, and what it pays."""
+    if f.kind == "category":
+        readings = f.row_readings or (None,) * len(f.rows)
+        return [f"{label.get(lang)}: {_pays(a, reading, lang)}" for (_, label, a), reading in zip(f.rows, readings)]
+    return [f"{t.text}: {_pays(t.amount, t.reading, lang)}" for t in f.tiers]
+
+
+def _first_changed_row(was: Formula, now: Formula, old_line: int, new_line: int) -> tuple[int, int]:
+    """The lines of the first row of two tables that reads differently (or is added or taken away), so
+    that a change to a table's third row points at it; the table's own line when only its head changed."""
+    if not (was.row_lines and now.row_lines):
+        return old_line, new_line
+    rows_a, rows_b = (list(zip(_rows(f, "zh"), _rows(f, "en"))) for f in (was, now))
+    for i in range(max(len(rows_a), len(rows_b))):
+        if i >= len(rows_a) or i >= len(rows_b) or rows_a[i] != rows_b[i]:
+            return (was.row_lines[i] if i < len(was.row_lines) else old_line,
+                    now.row_lines[i] if i < len(now.row_lines) else new_line)
+    return old_line, new_line
 
 
 def _pays(amount: Any, reading: Cond | None, lang: str) -> str:
@@ -399,6 +419,8 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
                     _measure_parts(new, b, "en"))
         for (part, was_zh, old_line), (_, was_en, _), (_, now_zh, new_line), (_, now_en, _) in parts:
             if (was_zh, was_en) != (now_zh, now_en):
+                if part == "amount":
+                    old_line, new_line = _first_changed_row(a.formula, b.formula, old_line, new_line)
                 if part in CONDITIONS:
                     old_line, new_line = _first_changed(getattr(a, CONDITIONS[part]), getattr(b, CONDITIONS[part]),
                                                         old_line, new_line)

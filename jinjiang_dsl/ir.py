@@ -182,6 +182,7 @@ class Formula:
     rows: tuple[tuple[str, Label, Expr], ...] = ()  # category: value, its label, the amount
     # category: how each row's amount reads when it is not a figure (10% × investment), as a tier's reading
     row_readings: tuple[Cond | None, ...] = ()
+    row_lines: tuple[int, ...] = ()  # tiers or category: each row's line, so that a change names the row's
     # expr: each definition the amount names (by name, and how it reads), and the amount read with those
     # by their labels — ``named``'s names are inputs' and definitions', in ``named_keys`` — so that an
     # auditor sees "standard 300,000 − received 120,000", each definition's figure worked out before

@@ -349,14 +349,15 @@ class _Planner:
             readings = tuple(None if isinstance(r.amount, ast.Quantity) else self.operand(r.amount, local)
                              for r in f.rows)
             return Formula(kind="category", expr=self.lower(f.on, local), base=self.operand(f.on, local), rows=rows,
-                           row_readings=readings)
+                           row_readings=readings, row_lines=tuple(r.span.line for r in f.rows))
         if isinstance(f, ast.TierTable):
             tiers = tuple(Tier(_from_zero(from_ast(t.interval)) if f.mode == "brackets" else from_ast(t.interval),
                                t.interval.text, self.lower(t.amount, local), i,
                                None if f.mode == "brackets" or isinstance(t.amount, ast.Quantity)
                                else self.operand(t.amount, local))
                           for i, t in enumerate(f.tiers, 1))
-            return Formula(kind=f.mode, expr=self.lower(f.on, local), base=self.looked_up(f, tiers, local), tiers=tiers)
+            return Formula(kind=f.mode, expr=self.lower(f.on, local), base=self.looked_up(f, tiers, local), tiers=tiers,
+                           row_lines=tuple(t.span.line for t in f.tiers))
         e = f.expr
         if isinstance(e, ast.PercentOf):
             return Formula(kind="rate", expr=self.lower(e.base, local), rate=e.rate.value, rate_text=e.rate.text,

@@ -442,7 +442,7 @@ def test_impact_sees_a_category_row_s_base_change_where_the_rate_stays() -> None
                             '  spend: money "支出" / "spending"\n  level: one of {')
     old = source.replace("national: 100万", "national: 10% of invest").replace("provincial: 30万", "provincial: spend")
     new = old.replace("national: 10% of invest", "national: 10% of spend")
-    line = old.splitlines().index("  amount by level {") + 1
+    line = old.splitlines().index("    national: 10% of invest") + 1  # the row's, not the table's
     (change,) = [c.to_json() for c in policy_changes(policy_from_source(old).plan, policy_from_source(new).plan)]
     assert (change["what"], change["old_line"], change["new_line"]) == ("measure 1: amount", line, line)
     assert change["before_zh"] == "按认定级别 {国家级: 10% × 投资额; 省级: 支出}"
@@ -557,3 +557,16 @@ def test_impact_sees_a_change_of_a_measure_s_earmark() -> None:
     (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
     assert (change["what"], what(change["what"], "zh"), change["old_line"]) == ("measure 5: earmark", "措施 5:资金用途", line)
     assert (change["before_zh"], change["after"]) == ("专项用于研发", "for equipment only")
+
+
+def test_impact_locates_a_change_of_a_table_on_the_row_that_changed() -> None:
+    # a table's change was located on its first line ('amount bands on …'), however many rows it has
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s03_ratio_bands.pol").read_text(encoding="utf-8")
+    line = source.splitlines().index("    5%(含)以上: 15% of rd") + 1
+    new = source.replace("    5%(含)以上: 15% of rd", "    6%(含)以上: 15% of rd")
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
+    assert (change["what"], change["old_line"], change["new_line"]) == ("measure 1: amount", line, line)
+    assert change["after_zh"].endswith("6%(含)以上: 15% × 年度研发费用}")
