@@ -24,7 +24,7 @@ from .decisions import BatchDecision
 from .inputs import Applicant
 from .ir import Arith, Cond, Const, Formula, InputSpec, Measure, measure_key
 from .plan import Plan
-from .rules import AnnualCap, Limit, Once, Rule, Validity
+from .rules import AnnualCap, HighestNotStacked, Limit, Once, Rule, Validity
 from .runtime.money import fmt_compact, fmt_money, fmt_plain, percent_text
 from .runtime.trace import Label
 from .sql.emit import literal
@@ -340,7 +340,10 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
 
 def _rule(r: Rule, lang: str) -> str:
     """A rule across measures as text; whom a limit applies to with the condition it reads, as a
-    requirement is shown, so that a change to what that condition means (a define's values) is seen."""
+    requirement is shown, so that a change to what that condition means (a define's values) is seen. The
+    measures a rule lists are in measure order: listing them in another order changes nothing."""
+    if isinstance(r, (HighestNotStacked, Limit)):  # which measures compete or count, not the order listed
+        r = attrs.evolve(r, among=tuple(sorted(r.among, key=measure_key)))
     text = r.describe(lang)
     if isinstance(r, Limit) and r.applies_to is not None:
         whom = r.applies_to.label.get(lang)

@@ -570,3 +570,18 @@ def test_impact_locates_a_change_of_a_table_on_the_row_that_changed() -> None:
     (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(new).plan)]
     assert (change["what"], change["old_line"], change["new_line"]) == ("measure 1: amount", line, line)
     assert change["after_zh"].endswith("6%(含)以上: 15% × 年度研发费用}")
+
+
+def test_impact_does_not_call_listing_the_same_measures_in_another_order_a_change() -> None:
+    # 'among 4, 6.1, 6.2' → 'among 6.2, 4, 6.1' decides the same, but was reported as a change of the rule;
+    # a measure taken out of the list still is one
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "shapes" / "s07_highest_among.pol").read_text(encoding="utf-8")
+    assert "among 4, 6.1, 6.2" in source
+    reordered = source.replace("among 4, 6.1, 6.2", "among 6.2, 4, 6.1")
+    assert policy_changes(policy_from_source(source).plan, policy_from_source(reordered).plan) == []
+    fewer = source.replace("among 4, 6.1, 6.2", "among 6.2, 4")
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(fewer).plan)]
+    assert change["after"].endswith("among measures 4, 6.2 (the others stack)")
