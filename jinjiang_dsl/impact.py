@@ -376,6 +376,8 @@ def _input(spec: InputSpec | None, lang: str) -> str:
         return kind
     if isinstance(default, bool):
         shown = ("是" if default else "否") if zh else ("yes" if default else "no")
+    elif isinstance(default, Decimal) and spec.kind == "percent":
+        shown = percent_text(default)
     elif isinstance(default, Decimal):
         shown = fmt_compact(default) if zh else fmt_plain(default)
     else:

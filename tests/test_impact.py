@@ -542,6 +542,10 @@ def test_impact_sees_a_change_of_an_input_s_default() -> None:
     assert (change["what"], what(change["what"], "zh"), change["old_line"]) == ("input demo_line", "输入 demo_line", line)
     assert (change["before_zh"], change["after_zh"]) == ("bool,缺省为 否", "bool,缺省为 是")
     assert change["after"] == "bool, yes when left out"
+    # a percentage's default as the notice writes it, not as a fraction
+    percent = source.replace("  investment: money", '  share: percent = 5% "占比" / "share"\n  investment: money')
+    (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(percent).plan)]
+    assert (change["what"], change["before"], change["after"]) == ("input share", "", "percent, 5% when left out")
 
 
 def test_impact_sees_a_change_of_a_measure_s_earmark() -> None:
