@@ -659,6 +659,47 @@ def test_a_stream_of_overlong_ids_is_written_in_bounded_memory() -> None:
     assert peak < 10_000_000  # a few lines' worth, not forty
 
 
+def test_duckdb_s_native_path_carries_overlong_ids_in_bounded_memory(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # 300 lines of 1 MB ids took 3.1 GB with DuckDB's engine (the Python engine's: 221 MB): the lines the Python
+    # engine decides were copied for it, fetched 2,048 at a time, their output copied again and sorted whole, and
+    # every id kept in the tables that find repeated ones. Now they are fetched and written in slices of about
+    # FETCH_BYTES, their text held once in DuckDB (the part as read, and its output), an overlong id nowhere
+    from streams import both_engines
+
+    from jinjiang_dsl.sql import native
+
+    source = tmp_path / "ids.jsonl"
+    source.write_text("".join(json.dumps({"id": f"{n}" + "E" * 1_000_000, "kind": "enterprise", "projects": []}) + "\n"
+                              for n in range(30)))
+    monkeypatch.setattr(native, "FETCH_BYTES", 1 << 20)  # a slice of a line or two
+    held: list[int] = []
+    write = native.Native.write
+
+    def measured(self: native.Native, *args: Any) -> None:
+        write(self, *args)
+        held.append(self.con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory() "
+                                     "WHERE tag = 'OVERFLOW_STRINGS'").fetchone()[0])
+
+    peaks: list[int] = []
+    run = native.run
+
+    def traced(*args: Any, **kwargs: Any) -> batch.Tally:
+        tracemalloc.start()
+        try:
+            return run(*args, **kwargs)
+        finally:
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+
+    monkeypatch.setattr(native.Native, "write", measured)
+    monkeypatch.setattr(native, "run", traced)
+    results = both_engines(tmp_path, source)  # byte for byte alike
+    assert [r["status"] for r in results] == ["error"] * 30 and len(results[0]["id"]) == 1_000_001
+    assert held and max(held) < 2.5 * source.stat().st_size  # the part as read and its output: twice the file (was 7 times)
+    assert peaks and max(peaks) < 80_000_000  # the reader's 8 MB blocks and a few slices (212 MB: every line, many times)
+
+
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
 def test_a_text_fact_over_its_bound_is_an_error_at_its_path_on_both_engines(tmp_path: Path, suffix: str) -> None:
     # a text input's value of 100,000 characters was quoted whole in every sentence of the explanation about it

@@ -60,6 +60,8 @@ if TYPE_CHECKING:
 
 BLOCK = 8 << 20  # bytes of JSON Lines handed to DuckDB at once
 OUT_LINES = 16_384  # output lines handed back from DuckDB at once
+PYTHON_ROWS = 2048  # lines handed to the Python engine at once
+FETCH_BYTES = batch.CHUNK_BYTES  # and at most about this much of their text (a line of a 1 MB id is 1 MB out)
 RAW_ROWS = 16_384  # rows handed to DuckDB as Python lists at once (a list of 262,144 strings takes twice as long)
 PART = 262_144  # lines decided at once: memory holds one part's tables (smaller parts measured slower)
 PART_BYTES = 128 << 20  # and at most about this much text: a file of long lines is decided in smaller parts
@@ -440,8 +442,8 @@ class Native:
     def decide_python(self, table: str) -> None:
         """The lines not in ``table`` (``clean`` or ``simple``), and not decided already, read as the Python
         reader reads them — a JSON Lines line as its bytes, a Parquet row as its record — decided by the Python
-        engine (in the worker processes, when there are) and stored, a few thousand at a time: memory stays
-        bounded whatever their number. On cursors of its own: it runs in a thread while the query does."""
+        engine (in the worker processes, when there are) and stored, a slice at a time (:func:`_sliced`): memory
+        stays bounded whatever their number and length. On cursors of its own: it runs in a thread while the query does."""
         con = self.con.cursor()
         try:
             todo = f"todo_{table}"
@@ -453,14 +455,18 @@ class Native:
                             "ANTI JOIN python USING (line))")
                 cursor = con.execute(f"SELECT * EXCLUDE (file_row_number) FROM {todo} ORDER BY line_")
                 names = [*self.names, "line_"]
+                fetched = iter(lambda: cursor.fetchmany(PYTHON_ROWS), [])
             else:
-                con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT line, t, last, error FROM raw ANTI JOIN {table} "
-                            "USING (line) ANTI JOIN python USING (line)")
-                cursor = con.execute(f"SELECT * FROM {todo} ORDER BY line")
-                names = [d[0] for d in cursor.description]
+                # the lines' numbers, not a second copy of their text (raw is not changed while the part is decided),
+                # their text fetched a slice at a time: never all of it sorted at once
+                con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT line FROM raw ANTI JOIN {table} USING (line) "
+                            "ANTI JOIN python USING (line)")
+                rows = f"(SELECT line, t, last, error FROM raw SEMI JOIN {todo} USING (line))"
+                names = ["line", "t", "last", "error"]
+                fetched = _sliced(con, rows, "t", PYTHON_ROWS)
 
             def chunks() -> Iterator[list[Item]]:
-                while rows := cursor.fetchmany(2048):
+                for rows in fetched:
                     if interrupted():
                         raise KeyboardInterrupt
                     yield [item for item in (self._item(names, row) for row in rows) if item is not None]
@@ -494,15 +500,16 @@ class Native:
                         "unnest($3::BOOLEAN[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[]), unnest($6::VARCHAR[]), "
                         "unnest($7::VARCHAR[]), unnest($8::VARCHAR[]), unnest($9::VARCHAR[]))",
                         [[r.line for r in results],
-                         [r.applicant_id if isinstance(r.applicant_id, str) else None for r in results],
+                         [_kept_id(r.applicant_id) for r in results],
                          [r.is_error for r in results], [r.text for r in results], [r.total for r in results],
                          [json.dumps(r.by_measure) for r in results], [json.dumps(r.quota) for r in results],
                          [json.dumps(r.by_payer) for r in results], [json.dumps(r.by_year) for r in results]])
 
     def _lines(self) -> Iterator[str]:
         """Every output line in order — SQL's, written as :func:`batch.json_line` writes the contract, and the
-        Python engine's — many lines to a string (one sorted scan, fetched a slice at a time: a third less than
-        an ordered ``string_agg`` per range of lines, which scans the table once per range)."""
+        Python engine's, read where the Python engine stored them, not copied — many lines to a string, a range
+        of lines at a time (:func:`_sliced`: a sorted scan per range, a third less than an ordered ``string_agg``
+        per range)."""
         award = ("'{\"measure\":' || mj || CASE WHEN by_year THEN ',\"year\":' || year ELSE '' END || "
                  f"',\"status\":\"' || status || '\",\"entitlement\":' || {_money('entitlement')} || "
                  f"',\"amount\":' || {_money('amount')} || CASE WHEN w <> '' THEN ',\"warnings\":[' || w || ']' "
@@ -527,18 +534,16 @@ class Native:
     {_money('COALESCE(tot.total, 0)')} || CASE WHEN own.t IS NOT NULL THEN ',"awards":[' || own.t || ']' ELSE '' END
     || ',"projects":[' || COALESCE(pj.t, '') || '],"errors":[]}}' || chr(10) AS text
   FROM simple s JOIN a_screen a USING (line) LEFT JOIN own ON own.a_ord = s.line LEFT JOIN pj ON pj.a_ord = s.line
-  LEFT JOIN tot ON tot.a_ord = s.line
-  UNION ALL SELECT line, text FROM python
-  ORDER BY line""",
+  LEFT JOIN tot ON tot.a_ord = s.line""",
         }
         for name, query in steps.items():
             self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
         self.con.execute("DROP TABLE aw; DROP TABLE own; DROP TABLE ends; DROP TABLE pj; DROP TABLE tot")
-        cursor = self.con.execute("SELECT text FROM written ORDER BY line")
-        while rows := cursor.fetchmany(OUT_LINES):  # in line order, OUT_LINES at a time, joined into one string
+        lines = "(SELECT line, text FROM written UNION ALL SELECT line, text FROM python)"  # the Python engine's not copied
+        for rows in _sliced(self.con, lines, "text", OUT_LINES):  # in line order, a slice at a time, joined into one string
             if interrupted():
                 raise KeyboardInterrupt
-            yield "".join([text for (text,) in rows])
+            yield "".join([row[1] for row in rows])
 
     def _tally(self, tally: Tally) -> None:
         """The part counted into the batch summary: SQL's sums over its lines, the Python engine's lines counted
@@ -662,6 +667,20 @@ def _raw_rows(con: Any, table: str, lines: list[int], texts: list[str | None], l
         con.execute(f"INSERT INTO {table} SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::BOOLEAN[]), "
                     "unnest($4::VARCHAR[])", [lines[i:i + RAW_ROWS], texts[i:i + RAW_ROWS], lasts[i:i + RAW_ROWS],
                                               errors[i:i + RAW_ROWS]])
+
+
+def _sliced(con: Any, rows: str, text: str, at_most: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The ``rows`` (a query with a ``line`` column) in line order, a slice at a time: at most ``at_most`` rows and
+    about :data:`FETCH_BYTES` of their ``text`` (one row past it). Each slice is its own query of a range of lines,
+    so neither DuckDB's sort nor Python holds more than a slice of the text: 2,048 error lines quoting 1 MB ids once
+    took 2 GB. A slice's number is the text before a row over the bytes plus the rows before it over their number:
+    both grow with the line, so a slice is a range of lines where neither changes."""
+    ranges = con.execute(
+        f"SELECT min(line), max(line) FROM (SELECT line, (sum(size) OVER w - size) // {FETCH_BYTES} + (row_number() "
+        f"OVER w - 1) // {at_most} AS slice FROM (SELECT line, COALESCE(strlen({text}), 0) AS size FROM {rows}) "
+        "WINDOW w AS (ORDER BY line)) GROUP BY slice ORDER BY slice").fetchall()
+    for first, last in ranges:
+        yield con.execute(f"SELECT * FROM {rows} WHERE line BETWEEN $1 AND $2 ORDER BY line", [first, last]).fetchall()
 
 
 RECORD_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))  # a reader's tree
@@ -919,3 +938,9 @@ def _money(value: str) -> str:
     """Money as the contract writes it: a string with two decimals (amounts are rounded to a cent or
     coarser, so this only writes them), or null."""
     return f"CASE WHEN {value} IS NULL THEN 'null' ELSE '\"' || CAST(CAST({value} AS DECIMAL(38, 2)) AS VARCHAR) || '\"' END"
+
+
+def _kept_id(aid: object) -> str | None:
+    """An applicant id as the check for repeated ids keeps it: an id over :data:`MAX_ID` makes every line it stands
+    on an error, so no line repeats it as a valid one, and it is not kept (as :class:`batch.Emitted` does)."""
+    return aid if isinstance(aid, str) and len(aid) <= MAX_ID else None
