@@ -30,7 +30,7 @@ from .decide import Decider, contribution, exact
 from .decisions import ApplicantDecision
 from .diagnostics import did_you_mean
 from .inputs import DECODER, NESTED, STRUCTURAL_APPLICANT, Applicant, lone_surrogate, repeated_id, too_deep
-from .limits import MAX_ERRORS, MAX_ID, MAX_LINE_BYTES, MAX_PARQUET_COLUMNS, capped, shorten
+from .limits import MAX_ERRORS, MAX_ID, MAX_LINE_BYTES, MAX_NESTING, MAX_PARQUET_COLUMNS, capped, shorten
 from .output import interrupted
 from .rules import Earlier
 
@@ -313,7 +313,7 @@ def read_parquet(path: str, rows_at_once: int = 4096, only_id: str | None = None
         while rows := cursor.fetchmany(rows_at_once):
             for row in rows:
                 n = row[-1] or n + 1
-                yield Item(n, record=record_of(dict(zip(names, row))))
+                yield parquet_item(n, dict(zip(names, row)))
     except duckdb.Error as exc:
         raise Unreadable(parquet_fault(exc)) from None
     finally:
@@ -401,12 +401,28 @@ def parquet_fault(exc: Exception) -> str:
     return "not a Parquet file DuckDB can read (" + str(exc).splitlines()[0] + ")"
 
 
-def record_of(value: Any) -> Any:
-    """A Parquet row's value as JSON would give it: NULL fields left out, dates as their text."""
+def parquet_item(n: int, row: dict[str, Any]) -> Item:
+    """Row ``n`` of a Parquet file as the item both engines decide: its record, or, when it nests lists and structs
+    deeper than :data:`MAX_NESTING`, the error a JSON Lines line nesting so deep is (DuckDB reads ~245 levels)."""
+    try:
+        return Item(n, record=record_of(row))
+    except _Nested:
+        return Item(n, error=f"line {n}: {NESTED}")
+
+
+class _Nested(Exception):
+    """A Parquet value nested past :data:`MAX_NESTING`."""
+
+
+def record_of(value: Any, depth: int = 1) -> Any:
+    """A Parquet row's value (at ``depth``: the row is 1) as JSON would give it: NULL fields left out, dates as
+    their text. Raises :class:`_Nested` for a list or struct deeper than :data:`MAX_NESTING`, as JSON's is."""
+    if isinstance(value, (dict, list)) and depth > MAX_NESTING:
+        raise _Nested
     if isinstance(value, dict):
-        return {k: record_of(v) for k, v in value.items() if v is not None}
+        return {k: record_of(v, depth + 1) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [record_of(v) for v in value]
+        return [record_of(v, depth + 1) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value

@@ -753,6 +753,27 @@ def test_a_record_nested_past_its_bound_is_an_error_line_and_the_batch_is_record
                                             "most 64)\n")
 
 
+def test_a_parquet_row_nested_past_the_bound_is_the_error_line_a_json_line_is(tmp_path: Path) -> None:
+    # a Parquet row was held to no bound but DuckDB's (it reads about 120 levels of lists): nesting 65 to 121 levels
+    # it was decided (an unknown field), where the same record as a JSON Lines line is a nesting error
+    import duckdb
+    from streams import both_engines
+
+    depths = [63, 64, 100, 120]  # lists inside the row's object: 64 to 121 levels
+    records = [{"id": f"A{k}", "kind": "enterprise", "projects": [], f"x{d}": json.loads("[" * d + "1" + "]" * d)}
+               for k, d in enumerate(depths)]
+    lines = write(tmp_path, "in.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    parquet = tmp_path / "in.parquet"
+    columns = ", ".join(f"CASE WHEN i = {k} THEN {'[' * d + '1' + ']' * d} END AS x{d}" for k, d in enumerate(depths))
+    duckdb.execute(f"COPY (SELECT 'A' || i AS id, 'enterprise' AS kind, CAST([] AS STRUCT(id VARCHAR)[]) AS projects, "
+                   f"{columns} FROM range({len(depths)}) r(i) ORDER BY i) TO '{parquet}' (FORMAT parquet)")
+    as_lines = both_engines(tmp_path, lines)
+    assert [r["errors"] for r in as_lines] == [
+        ["line 1: $.x63: unknown field 'x63' (applicant A0)"],  # 64 levels are read
+        *[[f"line {n}: nested more than 64 levels deep (a record may nest at most 64)"] for n in (2, 3, 4)]]
+    assert both_engines(tmp_path, parquet) == as_lines
+
+
 def test_an_overlong_line_is_skipped_unread_and_reported(tmp_path: Path) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     record = json.dumps(APPLICATION["applicants"][0])

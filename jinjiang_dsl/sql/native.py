@@ -484,7 +484,7 @@ class Native:
     def _item(self, names: list[str], row: tuple[Any, ...]) -> Item | None:
         """A line as the Python reader has it (None: a blank line, which has no output)."""
         if self.parquet is not None:
-            return Item(row[-1], record=batch.record_of(dict(zip(names[:-1], row[:-1]))))
+            return batch.parquet_item(row[-1], dict(zip(names[:-1], row[:-1])))
         line, text, last, error = row
         if self.aside is not None:  # a CSV file's record: as the reader made it
             return self.aside.get(line) or Item(line, record=json.loads(text))
