@@ -233,8 +233,23 @@ def _bands(counted: dict[tuple[int, int], int]) -> tuple[tuple[Label, int], ...]
 # ---------------------------------------------------------------------- what changed in the policy
 
 
-def _cond(c: Cond | None, lang: str) -> str:
-    return "" if c is None else f"{c.label.get(lang)} [{c.shown.render(lang, with_values=False)}]"
+# Each text below is written as the policy writes it, or, ``ordered``, with each set's values in one order:
+# the diff compares the ordered texts (``in {纺织, 鞋服}`` and ``in {鞋服, 纺织}`` decide the same, and are not
+# a change) and shows the written ones.
+
+
+def _cond(c: Cond | None, lang: str, ordered: bool = False) -> str:
+    if c is None:
+        return ""
+    written = c.shown.render(lang, with_values=False)
+    label = c.label.get(lang)  # a condition without a label of its own is labelled by its reading
+    return f"{_reads(c, lang, ordered) if label == written else label} [{_reads(c, lang, ordered)}]"
+
+
+def _reads(c: Cond, lang: str, ordered: bool = False) -> str:
+    """How a condition reads, as written or ``ordered``."""
+    shown = c.shown._replace(template=c.compared) if ordered and c.compared else c.shown
+    return shown.render(lang, with_values=False)
 
 
 KINDS_ZH = {"bands": "分档", "thresholds": "按门槛", "brackets": "超额累进"}
@@ -242,30 +257,30 @@ MODES = {"half_up": ("四舍五入", "half up"), "half_even": ("四舍六入五�
          "up": ("进一", "up")}
 
 
-def _formula(f: Formula, lang: str) -> str:
-    base = f.base.shown.render(lang, with_values=False) if f.base else ""
+def _formula(f: Formula, lang: str, ordered: bool = False) -> str:
+    base = _reads(f.base, lang, ordered) if f.base else ""
     if f.kind != "expr" and isinstance(f.expr, Arith):  # 20% of (a + b), not 20% of a, plus b
         base = f"({base})"
     zh = lang == "zh"
     if f.kind == "rate":
         return f"{base}的 {f.rate_text}" if zh else f"{f.rate_text} of {base}"
     if f.kind in ("bands", "thresholds", "brackets"):
-        rows = "; ".join(_rows(f, lang))
+        rows = "; ".join(_rows(f, lang, ordered))
         return f"{base}{KINDS_ZH[f.kind]} {{{rows}}}" if zh else f"{f.kind} on {base} {{{rows}}}"
     if f.kind == "category":
-        rows = "; ".join(_rows(f, lang))
+        rows = "; ".join(_rows(f, lang, ordered))
         return f"按{base} {{{rows}}}" if zh else f"by {base} {{{rows}}}"
     if f.kind == "referred":
         return "另行规定" if zh else "referred"
     return base
 
 
-def _rows(f: Formula, lang: str) -> list[str]:
+def _rows(f: Formula, lang: str, ordered: bool = False) -> list[str]:
     """Each row of a tier or category table as text: its interval or category, and what it pays."""
     if f.kind == "category":
         readings = f.row_readings or (None,) * len(f.rows)
-        return [f"{label.get(lang)}: {_pays(a, reading, lang)}" for (_, label, a), reading in zip(f.rows, readings)]
-    return [f"{t.text}: {_pays(t.amount, t.reading, lang)}" for t in f.tiers]
+        return [f"{label.get(lang)}: {_pays(a, reading, lang, ordered)}" for (_, label, a), reading in zip(f.rows, readings)]
+    return [f"{t.text}: {_pays(t.amount, t.reading, lang, ordered)}" for t in f.tiers]
 
 
 def _first_changed_row(was: Formula, now: Formula, old_line: int, new_line: int) -> tuple[int, int]:
@@ -273,7 +288,7 @@ def _first_changed_row(was: Formula, now: Formula, old_line: int, new_line: int)
     that a change to a table's third row points at it; the table's own line when only its head changed."""
     if not (was.row_lines and now.row_lines):
         return old_line, new_line
-    rows_a, rows_b = (list(zip(_rows(f, "zh"), _rows(f, "en"))) for f in (was, now))
+    rows_a, rows_b = (list(zip(_rows(f, "zh", True), _rows(f, "en", True))) for f in (was, now))
     for i in range(max(len(rows_a), len(rows_b))):
         if i >= len(rows_a) or i >= len(rows_b) or rows_a[i] != rows_b[i]:
             return (was.row_lines[i] if i < len(was.row_lines) else old_line,
@@ -281,20 +296,20 @@ def _first_changed_row(was: Formula, now: Formula, old_line: int, new_line: int)
     return old_line, new_line
 
 
-def _pays(amount: Any, reading: Cond | None, lang: str) -> str:
+def _pays(amount: Any, reading: Cond | None, lang: str, ordered: bool = False) -> str:
     """What a tier or a category's row pays: its figure, or how an amount the facts decide reads (10% × R&D
     spending), so that changing its base (10% of rd → 10% of revenue) is a change seen, not the same '10%'."""
     if reading is not None:
-        return reading.shown.render(lang, with_values=False)
+        return _reads(reading, lang, ordered)
     return _figure(amount, None, lang)
 
 
-def _cap(e: Any, text: str | None, reading: Cond | None, lang: str) -> str:
+def _cap(e: Any, text: str | None, reading: Cond | None, lang: str, ordered: bool = False) -> str:
     """A cap as text, "" when there is none: a figure, or how a cap the facts decide reads (50% × R&D
     spending), so that changing it is a change seen, not the same no cap."""
     if e is None:
         return ""
-    return _pays(e, reading, lang) if reading is not None else _figure(e, text, lang)
+    return _pays(e, reading, lang, ordered) if reading is not None else _figure(e, text, lang)
 
 
 def _figure(e: Any, text: str | None, lang: str) -> str:
@@ -305,23 +320,23 @@ def _figure(e: Any, text: str | None, lang: str) -> str:
     return text or getattr(e, "text", None) or type(e).__name__
 
 
-def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str, int]]:
+def _measure_parts(plan: Plan, m: Measure, lang: str, ordered: bool = False) -> Iterator[tuple[str, str, int]]:
     """Each part of a measure as text in ``lang``, with the line it is written on (the measure's, when it
     has none) — its 'once' and its annual cap included, which the plan makes rules of."""
     zh, lines = lang == "zh", dict(m.part_lines)
     own = {type(r): r for r in plan.rules if r.own_measure == m.id}
     yield "title", f"{m.title.zh} / {m.title.en}", m.line
-    yield "beneficiary", _cond(m.beneficiary, lang), m.beneficiary.line if m.beneficiary else m.line
-    yield "requirements", "; ".join(_cond(c, lang) for c in m.requirements), \
+    yield "beneficiary", _cond(m.beneficiary, lang, ordered), m.beneficiary.line if m.beneficiary else m.line
+    yield "requirements", "; ".join(_cond(c, lang, ordered) for c in m.requirements), \
         m.requirements[0].line if m.requirements else m.line
-    yield "amount", _formula(m.formula, lang), m.amount_line
-    yield "at most", _cap(m.cap, m.cap_text, m.cap_reading, lang), m.amount_line
+    yield "amount", _formula(m.formula, lang, ordered), m.amount_line
+    yield "at most", _cap(m.cap, m.cap_text, m.cap_reading, lang, ordered), m.amount_line
     for i, o in enumerate(m.overrides, 1):
-        cap = _cap(o.cap, o.cap_text, o.cap_reading, lang)
+        cap = _cap(o.cap, o.cap_text, o.cap_reading, lang, ordered)
         most = ("" if not cap else f",最高 {cap}" if zh else f", at most {cap}")
-        yield f"when #{i}", f"{_cond(o.condition, lang)}: {_formula(o.formula_over(m.formula), lang)}{most}", \
+        yield f"when #{i}", f"{_cond(o.condition, lang, ordered)}: {_formula(o.formula_over(m.formula), lang, ordered)}{most}", \
             o.condition.line
-    yield "cross checks", "; ".join(_cond(c, lang) for c in m.cross_checks), \
+    yield "cross checks", "; ".join(_cond(c, lang, ordered) for c in m.cross_checks), \
         m.cross_checks[0].line if m.cross_checks else m.line
     yield "paid in instalments", ", ".join(percent_text(s) for s in m.instalments), \
         lines.get("paid in instalments", m.line)
@@ -338,7 +353,7 @@ def _measure_parts(plan: Plan, m: Measure, lang: str) -> Iterator[tuple[str, str
     yield "earmark", m.earmark.get(lang) if m.earmark else "", lines.get("earmark", m.line)
 
 
-def _rule(r: Rule, lang: str) -> str:
+def _rule(r: Rule, lang: str, ordered: bool = False) -> str:
     """A rule across measures as text; whom a limit applies to with the condition it reads, as a
     requirement is shown, so that a change to what that condition means (a define's values) is seen. The
     measures a rule lists are in measure order: listing them in another order changes nothing."""
@@ -346,8 +361,7 @@ def _rule(r: Rule, lang: str) -> str:
         r = attrs.evolve(r, among=tuple(sorted(r.among, key=measure_key)))
     text = r.describe(lang)
     if isinstance(r, Limit) and r.applies_to is not None:
-        whom = r.applies_to.label.get(lang)
-        text = text.replace(whom, f"{whom} [{r.applies_to.shown.render(lang, with_values=False)}]", 1)
+        text = text.replace(r.applies_to.label.get(lang), _cond(r.applies_to, lang, ordered), 1)
     return text
 
 
@@ -421,9 +435,10 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
                                   _same("") if a is None else title, _same("") if b is None else title))
             continue
         parts = zip(_measure_parts(old, a, "zh"), _measure_parts(old, a, "en"), _measure_parts(new, b, "zh"),
-                    _measure_parts(new, b, "en"))
-        for (part, was_zh, old_line), (_, was_en, _), (_, now_zh, new_line), (_, now_en, _) in parts:
-            if (was_zh, was_en) != (now_zh, now_en):
+                    _measure_parts(new, b, "en"), _measure_parts(old, a, "zh", True), _measure_parts(old, a, "en", True),
+                    _measure_parts(new, b, "zh", True), _measure_parts(new, b, "en", True))
+        for (part, was_zh, old_line), (_, was_en, _), (_, now_zh, new_line), (_, now_en, _), *compared in parts:
+            if [text for _, text, _ in compared[:2]] != [text for _, text, _ in compared[2:]]:
                 if part == "amount":
                     old_line, new_line = _first_changed_row(a.formula, b.formula, old_line, new_line)
                 if part in CONDITIONS:
@@ -439,7 +454,9 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
         ra, rb = across_a.get(rid), across_b.get(rid)
         was, now = (_same("") if r is None else _same(rid) if isinstance(r, Validity)
                     else Label(_rule(r, "zh"), _rule(r, "en")) for r in (ra, rb))
-        if was != now:
+        alike = ra is not None and rb is not None and all(_rule(ra, lang, True) == _rule(rb, lang, True)
+                                                          for lang in ("zh", "en"))  # but for a set's order
+        if was != now and not alike:
             changes.append(Change(f"rule {rid}", ra.line if ra else None, rb.line if rb else None, was, now))
     order_a = [rid for rid in across_a if rid in across_b]
     order_b = [rid for rid in across_b if rid in across_a]
@@ -456,7 +473,7 @@ def _first_changed(was: tuple[Cond, ...], now: tuple[Cond, ...], old_line: int, 
     taken away), so that a change to a measure's third requirement points at it, not at its first."""
     for i in range(max(len(was), len(now))):
         a, b = (conds[i] if i < len(conds) else None for conds in (was, now))
-        if a is None or b is None or any(_cond(a, lang) != _cond(b, lang) for lang in ("zh", "en")):
+        if a is None or b is None or any(_cond(a, lang, True) != _cond(b, lang, True) for lang in ("zh", "en")):
             return (a.line if a else old_line, b.line if b else new_line)
     return old_line, new_line
 

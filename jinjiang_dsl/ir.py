@@ -147,6 +147,9 @@ class Cond:
     inputs: tuple[str, ...]
     line: int
     failed: Label | None = None  # how it reads when it does not hold (x 不属于 {…}), when that differs
+    # how it reads with each set's values in one order (its input's, then by name), when that differs: what
+    # ``impact`` compares, for a set listed in another order decides the same; explanations keep the drafter's
+    compared: Label | None = None
     # the ratios it compares with a bound, each with the bounds: their figures fill the reading's last slots
     ratios: tuple[tuple[Expr, tuple[Decimal, ...]], ...] = ()
 

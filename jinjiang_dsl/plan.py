@@ -152,14 +152,16 @@ class _Planner:
         return label_of(d.label if d else None, name)
 
     def shown(self, e: ast.Expr, local: dict[str, ast.Define], negate: bool = False, by_name: bool = False,
-              figure: tuple[Decimal, ...] | None = None,
+              figure: tuple[Decimal, ...] | None = None, ordered: bool = False,
               ) -> tuple[Shown, tuple[str, ...], tuple[tuple[ast.Expr, tuple[Decimal, ...]], ...]]:
         """The expression as a template for :meth:`str.format`: ``{0}`` … stand for the inputs, and
         every text from the policy has its braces doubled, so that it is shown, never interpreted.
         ``by_name``: a definition it names (below the top) stands for itself, a name like an input.
         A ratio compared with a bound gets a slot after the inputs' for its figure (:class:`Ratio`); the
         ratios are returned with their bounds. ``figure``: the expression is a value a table looks up in
-        bands of these bounds, so a ratio gets the slot of its figure at its end too."""
+        bands of these bounds, so a ratio gets the slot of its figure at its end too. ``ordered``: each set's
+        values once, in the order its input declares them (then by name) rather than as written, so that two
+        versions listing a set in another order read the same (``impact`` compares them so)."""
         names: list[str] = []
         ratios: list[tuple[ast.Expr, tuple[Decimal, ...]]] = []
         slots = {"first": -1, "next": 0}  # the first ratio slot (-1: names still being found), the next
@@ -220,8 +222,11 @@ class _Planner:
                 sep = "、" if lang == 0 else ", "
                 spec = self.inputs.get(e.operand.ident) if isinstance(e.operand, ast.Name) else None
                 labels = spec.value_labels if spec else {}
-                shown = [literal(labels[v.ident].get("en" if lang else "zh") if v.ident in labels else v.ident)
-                         for v in e.values]
+                idents = [v.ident for v in e.values]
+                if ordered:
+                    rank = {v: i for i, v in enumerate(spec.values if spec else ())}
+                    idents = sorted(set(idents), key=lambda v: (rank.get(v, len(rank)), v))
+                shown = [literal(labels[v].get("en" if lang else "zh") if v in labels else v) for v in idents]
                 values = "{{" + sep.join(shown) + "}}"
                 word = ("不属于" if e.negated else "属于") if lang == 0 else ("not in" if e.negated else "in")
                 return f"{walk(e.operand, lang)} {word} {values}"
@@ -274,8 +279,10 @@ class _Planner:
         label = label or (d.label if d else None)
         text = label_of(label, "") if label else Label(shown.render("zh", False), shown.render("en", False))
         failed = self.shown(e, local, negate=True)[0].template
+        compared = self.shown(e, local, figure=figure, ordered=True)[0].template
         return Cond(expr=self.lower(e, local), label=text, shown=shown, inputs=names, line=e.span.line,
                     failed=failed if failed != shown.template else None,
+                    compared=compared if compared != shown.template else None,
                     ratios=tuple((self.lower(x, local), bounds) for x, bounds in ratios))
 
     def lower(self, e: ast.Expr, local: dict[str, ast.Define]) -> ir.Expr:

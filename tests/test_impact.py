@@ -589,3 +589,26 @@ def test_impact_does_not_call_listing_the_same_measures_in_another_order_a_chang
     fewer = source.replace("among 4, 6.1, 6.2", "among 6.2, 4")
     (change,) = [c.to_json() for c in policy_changes(policy_from_source(source).plan, policy_from_source(fewer).plan)]
     assert change["after"].endswith("among measures 4, 6.2 (the others stack)")
+
+
+def test_impact_compares_a_set_as_a_set_and_shows_it_as_written() -> None:
+    # 'industry in {纺织, 鞋服, …}' → 'industry in {鞋服, 纺织, …}' decides the same, and was reported as a change
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    source = (ROOT / "policies" / "jinjiang_2023.pol").read_text(encoding="utf-8")
+    written = "industry in {纺织, 鞋服, 食品"
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if written in text)
+    old = policy_from_source(source)
+    for reordered in ("industry in {鞋服, 纺织, 食品", "industry in {鞋服, 纺织, 纺织, 食品"):
+        new = policy_from_source(source.replace(written, reordered))
+        assert policy_changes(old.plan, new.plan) == []
+        # the explanation keeps the drafter's order
+        (cond,) = [c for c in new.plan.by_id["1.1"].requirements if c.line == line]
+        assert "{鞋服、纺织" in cond.shown.render("zh", with_values=False)
+    kinds = source.replace("kind in {enterprise, provider}", "kind in {provider, enterprise}")
+    assert policy_changes(old.plan, policy_from_source(kinds).plan) == []  # a rule's 'applies to' reads it too
+    added = policy_from_source(source.replace(written, "industry in {纺织, 鞋服, 化工, 食品"))
+    (change,) = [c.to_json() for c in policy_changes(old.plan, added.plan)]
+    assert (change["what"], change["old_line"], change["new_line"]) == ("measure 1.1: requirements", line, line)
+    assert "{纺织、鞋服、食品" in change["before_zh"] and "{纺织、鞋服、化工、食品" in change["after_zh"]
