@@ -512,6 +512,7 @@ class Rule:
     reduction: Reduction | None
     notes: tuple[Note, ...]
     span: Span
+    kind_span: Span | None = None  # where its 'highest not stacked', 'limit' or 'validity' is written
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -365,6 +365,31 @@ def _rule(r: Rule, lang: str, ordered: bool = False) -> str:
     return text
 
 
+def _rule_parts(r: Rule) -> dict[str, tuple[str, ...]]:
+    """What each statement of a rule across measures says, by the name its line is kept under
+    (``Rule.part_lines``): the statement that makes it ('limit', 'highest_not_stacked' or 'validity'), its
+    'applies to', 'reduce' and 'other policy'."""
+    if isinstance(r, Limit):
+        limit = tuple(r.limit.shown.template.get(lang).format(*r.limit.inputs) for lang in ("zh", "en")) if r.limit else ()
+        return {"limit": (*limit, *sorted(r.among, key=measure_key)), "reduce": (r.reduction,),
+                "applies to": tuple(_cond(r.applies_to, lang, True) for lang in ("zh", "en"))}
+    if isinstance(r, HighestNotStacked):
+        return {"highest_not_stacked": (r.scope, *sorted(r.among, key=measure_key)), "other policy": (r.other_policy or "",)}
+    return {"validity": ()}
+
+
+def _rule_lines(a: Rule, b: Rule) -> tuple[int, int]:
+    """The lines of the first statement of a rule across measures that differs in the two versions (the one
+    that makes it when it changed kind, or when the other version does not write that statement), so that
+    a changed reduction points at its 'reduce', not at the rule's first line."""
+    parts_a, parts_b, lines_a, lines_b = _rule_parts(a), _rule_parts(b), dict(a.part_lines), dict(b.part_lines)
+    made_a, made_b = (next(iter(lines.values()), r.line) for lines, r in ((lines_a, a), (lines_b, b)))
+    changed = next((part for part in parts_a if parts_a[part] != parts_b.get(part)), None)
+    if changed is None or type(a) is not type(b):
+        return made_a, made_b
+    return lines_a.get(changed, made_a), lines_b.get(changed, made_b)
+
+
 def _dated(plan: Plan, name: str | None, lang: str) -> str:
     """The date input that places an award in a year (and in the windows), by its label and its name: two
     inputs may share a label."""
@@ -457,7 +482,8 @@ def policy_changes(old: Plan, new: Plan) -> list[Change]:
         alike = ra is not None and rb is not None and all(_rule(ra, lang, True) == _rule(rb, lang, True)
                                                           for lang in ("zh", "en"))  # but for a set's order
         if was != now and not alike:
-            changes.append(Change(f"rule {rid}", ra.line if ra else None, rb.line if rb else None, was, now))
+            old_line, new_line = _rule_lines(ra, rb) if ra and rb else (ra.line if ra else None, rb.line if rb else None)
+            changes.append(Change(f"rule {rid}", old_line, new_line, was, now))
     order_a = [rid for rid in across_a if rid in across_b]
     order_b = [rid for rid in across_b if rid in across_a]
     if order_a != order_b:

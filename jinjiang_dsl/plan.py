@@ -440,18 +440,22 @@ class _Planner:
             title, notes = label_of(r.title, r.id), tuple(self.notes[n.id] for n in r.notes if n.id in self.notes)
             clause, quote = r.clause.ref if r.clause else "", r.quote.text if r.quote else None
             clause_en = r.clause.en or "" if r.clause else ""
+            lines = tuple((part, span.line) for part, span in (
+                (r.kind or "", r.kind_span), ("applies to", r.applies_to.span if r.applies_to else None),
+                ("reduce", r.reduction.span if r.reduction else None),
+                ("other policy", r.other_policy.span if r.other_policy else None)) if span is not None)
             if r.kind == "highest_not_stacked":
-                written.append(HighestNotStacked(r.id, title, notes, clause, quote, r.span.line, clause_en, scope=r.scope,
+                written.append(HighestNotStacked(r.id, title, notes, clause, quote, r.span.line, clause_en, lines, scope=r.scope,
                                                  other_policy=r.other_policy.ident if r.other_policy else None,
                                                  among=tuple(m.id for m in r.among)))
             elif r.kind == "limit":
-                written.append(Limit(r.id, title, notes, clause, quote, r.span.line, clause_en, limit=self.cond(r.limit, None, {}) if r.limit else None,
+                written.append(Limit(r.id, title, notes, clause, quote, r.span.line, clause_en, lines, limit=self.cond(r.limit, None, {}) if r.limit else None,
                                      applies_to=self.cond(r.applies_to, None, {}) if r.applies_to else None,
                                      reduction=r.reduction.strategy if r.reduction else "pro_rata",
                                      among=tuple(m.id for m in r.among)))
             elif r.kind == "validity" and h.in_force is not None:
                 assert self.dated is not None  # the checker requires 'dated by' beside an in-force window
-                written.append(Validity(r.id, title, notes, clause, quote, r.span.line, clause_en, in_force=(h.in_force.start, h.in_force.end),
+                written.append(Validity(r.id, title, notes, clause, quote, r.span.line, clause_en, lines, in_force=(h.in_force.start, h.in_force.end),
                                         by_reference=(h.by_reference.start, h.by_reference.end)
                                         if h.by_reference else None,
                                         dated=self.inputs[self.dated].label,

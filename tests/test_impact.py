@@ -612,3 +612,34 @@ def test_impact_compares_a_set_as_a_set_and_shows_it_as_written() -> None:
     (change,) = [c.to_json() for c in policy_changes(old.plan, added.plan)]
     assert (change["what"], change["old_line"], change["new_line"]) == ("measure 1.1: requirements", line, line)
     assert "{纺织、鞋服、食品" in change["before_zh"] and "{纺织、鞋服、化工、食品" in change["after_zh"]
+
+
+def test_impact_locates_a_change_of_a_rule_on_the_statement_that_changed(tmp_path: Path, capsys: Any) -> None:
+    # a rule's limit, 'among', reduction or 'applies to' changed was located on the rule's first line
+    from jinjiang_dsl.api import policy_from_source
+    from jinjiang_dsl.impact import policy_changes
+
+    def located(name: str, old: str, new: str) -> tuple[str, int | None, int | None]:
+        source = (ROOT / "policies" / "shapes" / name).read_text(encoding="utf-8")
+        line = source.splitlines().index(old) + 1
+        (change,) = policy_changes(policy_from_source(source).plan,
+                                   policy_from_source(source.replace(f"\n{old}\n", f"\n{new}\n")).plan)
+        assert (change.old_line, change.new_line) == (line, line), (old, change)
+        return change.what, change.old_line, change.new_line
+
+    limit = "  limit 500万 per applicant per year among 4, 6.1, 6.2"
+    assert located("s05_limit_among.pol", limit, limit.replace("500万", "400万"))[0] == "rule R1"
+    assert located("s05_limit_among.pol", limit, limit.replace(", 6.2", ""))[0] == "rule R1"
+    assert located("s05_limit_among.pol", "  reduce in input order", "  reduce pro rata")[0] == "rule R2"
+    highest = "  highest not stacked per project per year among 4, 6.1, 6.2"
+    assert located("s07_highest_among.pol", highest, highest.replace(", 6.2", ""))[0] == "rule R1"
+    # in the JSON and on a terminal, for the Jinjiang policy's R2
+    source = JINJIANG.read_text(encoding="utf-8")
+    written = "  reduce pro rata by largest remainder, ties in input order"
+    lines = source.splitlines()
+    line = lines.index(written, lines.index("  applies to enterprise")) + 1  # R2's, not R1's
+    (change,) = impact_changes(tmp_path, "\n".join(lines[:line - 1] + ["  reduce in input order"] + lines[line:]))
+    assert (change["what"], change["old_line"], change["new_line"]) == ("rule R2", line, line)
+    path = tmp_path / "changed.pol"
+    assert main(["impact", str(JINJIANG), str(path), str(APPS), "--format", "text", "--lang", "en"]) == 0
+    assert f"│ {line}/{line} " in capsys.readouterr().out

@@ -226,6 +226,9 @@ class Rule:
     quote: str | None = None
     line: int = 0  # the statement that makes it: the rule's, or its measure's 'once' or annual cap
     clause_en: str = ""  # how an English report names the clause ("": by the notice's words)
+    # a rule across measures: the line of each statement that makes it ('limit', 'applies to', 'reduce',
+    # 'other policy'), where ``impact`` locates a change of it
+    part_lines: tuple[tuple[str, int], ...] = ()
 
     KIND: ClassVar[str] = ""
     GATE: ClassVar[bool] = False

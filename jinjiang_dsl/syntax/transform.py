@@ -600,6 +600,7 @@ class ToAst:
             span=self.span(meta),
             among=listed.among,
             among_span=listed.span,
+            kind_span=g.get(kinds[0] + "@") if kinds else None,
         )
 
     def applies_to(self, meta: Meta, children: list[Any]) -> _Stmt:
