@@ -79,6 +79,7 @@ class Impact:
     largest: tuple[Mover, ...]
     titles: dict[str, Label] = attrs.field(factory=dict)  # each measure's, by id (the new version's first)
     payers: dict[str, Label] = attrs.field(factory=dict)  # each payer's English name, by name (the new version's first)
+    rule_titles: dict[str, Label] = attrs.field(factory=dict)  # each rule across measures', by id (the new version's first)
     # each version's file and the SHA-256 of its source, the register's key for it: two versions of a notice
     # usually share its title (a rate changed), and only these tell them apart
     old_file: str = ""
@@ -195,6 +196,7 @@ def _impact(old: Plan, new: Plan, changes: list[Change], engine: str, before: Ta
         bands=_bands(counted), largest=largest,
         titles={m.id: m.title for plan in (old, new) for m in plan.measures},
         payers={**old.payers, **new.payers},
+        rule_titles={r.id: r.title for plan in (old, new) for r in plan.rules if r.own_measure is None},
         old_file=old.path, new_file=new.path, old_sha256=old.source_sha256, new_sha256=new.source_sha256,
     )
 

@@ -178,7 +178,9 @@ def test_a_measure_taken_away_is_named_in_the_reports_language(tmp_path: Path) -
     assert (removed["before"], removed["before_zh"], removed["after"]) == ("Demonstration-line award", "示范生产线奖励", "")
     page = tmp_path / "impact.html"
     assert main(["impact", str(old), str(new), str(apps), "--lang", "en", "-o", str(page)]) == 0
-    assert "<td>Demonstration-line award</td><td>—</td>" in page.read_text(encoding="utf-8")
+    at = source[:line].count("\n") + 1
+    assert f"<td>Demonstration-line award</td><td>removed: measure 6.1 Demonstration-line award (line {at} before)</td>" \
+        in page.read_text(encoding="utf-8")
 
 
 def test_impact_on_a_terminal_shows_a_conditions_brackets_and_never_cuts_a_change_short(tmp_path: Path,
@@ -643,3 +645,25 @@ def test_impact_locates_a_change_of_a_rule_on_the_statement_that_changed(tmp_pat
     path = tmp_path / "changed.pol"
     assert main(["impact", str(JINJIANG), str(path), str(APPS), "--format", "text", "--lang", "en"]) == 0
     assert f"│ {line}/{line} " in capsys.readouterr().out
+
+
+def test_a_rule_removed_or_added_says_so_with_its_name_and_line(tmp_path: Path, capsys: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # the Jinjiang policy without R1: its 'After' read a bare '—', as a part left empty does
+    monkeypatch.setenv("COLUMNS", "300")  # the terminal's table not folded
+    source = JINJIANG.read_text(encoding="utf-8")
+    start = source.index('rule R1 "就高不重复"')
+    line = source[:start].count("\n") + 1
+    without = tmp_path / "without.pol"
+    without.write_text(source[:start] + source[source.index("rule R2 "):], encoding="utf-8")
+    (change,) = impact_changes(tmp_path, without.read_text(encoding="utf-8"))
+    assert (change["what"], change["old_line"], change["new_line"], change["after"]) == ("rule R1", line, None, "")
+    for old, new, lang, said in ((JINJIANG, without, "en", f"removed: rule R1 Highest, not stacked (line {line} before)"),
+                                 (JINJIANG, without, "zh", f"已删除:规则 R1 就高不重复(调整前第 {line} 行)"),
+                                 (without, JINJIANG, "en", f"added: rule R1 Highest, not stacked (line {line} after)"),
+                                 (without, JINJIANG, "zh", f"新增:规则 R1 就高不重复(调整后第 {line} 行)")):
+        page = tmp_path / f"{lang}.html"
+        assert main(["impact", str(old), str(new), str(APPS), "--lang", lang, "-o", str(page)]) == 0
+        assert f"<td>{said}</td>" in page.read_text(encoding="utf-8")
+        assert main(["impact", str(old), str(new), str(APPS), "--lang", lang, "--format", "text"]) == 0
+        assert f"│ {said} " in capsys.readouterr().out

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..impact import Impact
+from ..impact import Change, Impact
 from ..runtime.trace import Label
 from ..safe_text import visible
 from .html import CHART_END, CSS, _fit, _text_width, bar_chart, chart_open, safe, wide
@@ -27,6 +27,8 @@ WORDS = {
     "same": ("不变", "same"), "errors": ("输入有误", "input errors"), "bands": ("按变化幅度", "By size of change"),
     "largest": ("变化最大的申请人", "Largest changes"), "engine": ("计算引擎", "engine"), "yuan": ("元", "yuan"),
     "id": ("申请人", "Applicant"),
+    "removed": ("已删除:{name}(调整前第 {line} 行)", "removed: {name} (line {line} before)"),
+    "added": ("新增:{name}(调整后第 {line} 行)", "added: {name} (line {line} after)"),
 }
 MINUS = "−"  # the minus sign of every figure the report writes, its bands' as well (the JSON keeps "-")
 
@@ -76,6 +78,21 @@ def shown(text: Label, lang: str) -> str:
     return text.get(lang) or "—"
 
 
+def sides(impact: Impact, c: Change, lang: str) -> tuple[str, str]:
+    """A change's two sides. A whole measure, rule or input added or taken away says so on the side where it
+    is not, with its name and the line it is written on in the other version — a bare dash would read as a
+    part left empty."""
+    before, after = shown(c.before, lang), shown(c.after, lang)
+    kind, _, ident = c.what.partition(" ")
+    if kind not in ("measure", "rule", "input") or ": " in c.what or (c.old_line is None) == (c.new_line is None):
+        return before, after
+    title = (impact.titles if kind == "measure" else impact.rule_titles if kind == "rule" else {}).get(ident)
+    name = f"{what(c.what, lang) if lang == 'zh' else c.what}" + (f" {title.get(lang)}" if title else "")
+    if c.new_line is None:
+        return before, w("removed", lang).format(name=name, line=c.old_line)
+    return w("added", lang).format(name=name, line=c.new_line), after
+
+
 def measure(impact: Impact, mid: str, lang: str) -> str:
     """A measure as a row of the money tables names it: its number and its title."""
     title = impact.titles.get(mid)
@@ -115,8 +132,7 @@ def print_impact(console: Console, impact: Impact, lang: str) -> None:
     for c in impact.changes:
         lines = "/".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) else ""
         # Text, not markup: a condition's '[…]' is the policy's, not a style
-        changes.add_row(*(Text(visible(t)) for t in (what(c.what, lang), lines, shown(c.before, lang),
-                                                      shown(c.after, lang))))
+        changes.add_row(*(Text(visible(t)) for t in (what(c.what, lang), lines, *sides(impact, c, lang))))
     console.print(changes if impact.changes else w("no_changes", lang))
     money = Table(title=w("total", lang))
     for column in ("", *(in_yuan(k, lang) for k in ("before", "after", "change"))):  # headed as on the page
@@ -189,8 +205,9 @@ def render_html(impact: Impact, lang: str) -> str:
         for c in impact.changes:
             lines = " / ".join(str(n) if n else "—" for n in (c.old_line, c.new_line)) if (c.old_line or c.new_line) \
                 else ""
-            rows.append(f"<tr><td class=\"what\">{safe(what(c.what, lang))}</td><td class=\"num\">{safe(lines)}</td><td>{safe(shown(c.before, lang))}</td>"
-                        f"<td>{safe(shown(c.after, lang))}</td></tr>")
+            was, now = sides(impact, c, lang)
+            rows.append(f"<tr><td class=\"what\">{safe(what(c.what, lang))}</td><td class=\"num\">{safe(lines)}</td><td>{safe(was)}</td>"
+                        f"<td>{safe(now)}</td></tr>")
         body += wide([*rows, "</table>"])
     else:
         body.append(f"<p>{w('no_changes', lang)}</p>")
