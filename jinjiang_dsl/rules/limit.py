@@ -11,6 +11,7 @@ applicants it binds; the others are told it does not apply and why.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -49,9 +50,27 @@ def _made_of(limit: Shown | None, clamp: Label, reads_facts: bool) -> Shown | La
     "headroom 2,000,000 yuan (2,000,000)")."""
     if limit is None or (not reads_facts and not clamp.zh):
         return NO_CLAMP
+    return Shown(_bracketed(limit.template, clamp), limit.names, limit.values, limit.choices)
+
+
+@lru_cache(maxsize=256)  # bounded: a clamp below 0 shows the applicant's figure
+def _bracketed(template: Label, clamp: Label) -> Label:
+    """The limit's template and its clamp in brackets; remembered, since most applicants' are the same
+    (a traced batch asks for it once per applicant and year)."""
     zh, en = (t.replace("{", "{{").replace("}", "}}") for t in (clamp.zh, clamp.en))  # figures, kept as text
-    template = Label(f"({limit.template.zh}{zh})", f" ({limit.template.en}{en})")
-    return Shown(template, limit.names, limit.values, limit.choices)
+    return Label(f"({template.zh}{zh})", f" ({template.en}{en})")
+
+
+@lru_cache(maxsize=64)
+def _facts_only(n: int) -> Label:
+    """A template of ``n`` facts alone, each with its value."""
+    return Label("、".join(f"{{{i}}}" for i in range(n)), ", ".join(f"{{{i}}}" for i in range(n)))
+
+
+@lru_cache(maxsize=256)  # bounded: policies, loaded one after another (the language server), list others
+def _about(among: tuple[str, ...]) -> dict[str, Label]:
+    """:meth:`Limit.about`, made once per list of measures: every step of the rule copies it (never changes it)."""
+    return {"among": among_label(among), "counted": Label("所列措施" if among else "本通知", "")}
 
 
 @attrs.frozen(slots=True)
@@ -115,7 +134,7 @@ class Limit(Rule):
 
     def about(self) -> dict[str, Label]:
         """What every step of the rule says of the measures it counts: after its title, and whose total it is."""
-        return {"among": among_label(self.among), "counted": Label("所列措施" if self.among else "本通知", "")}
+        return _about(self.among)
 
     def name(self) -> Label:
         named, among = Rule.name(self), among_label(self.among)
@@ -127,8 +146,7 @@ class Limit(Rule):
         it reads, each with its value — for a condition that does not hold, which would read as a false
         statement."""
         s, n = cond.shown, len(cond.inputs)  # the facts alone, not a ratio's figure
-        template = Label("、".join(f"{{{i}}}" for i in range(n)), ", ".join(f"{{{i}}}" for i in range(n))) \
-            if facts_only else s.template
+        template = _facts_only(n) if facts_only else s.template
         given = ev.app.facts if facts is None else facts
         return Shown(template, s.names, tuple(given.get(name) for name in cond.inputs), s.choices)
 
@@ -161,7 +179,9 @@ class Limit(Rule):
             left = self.left(ev, granted, headroom, year)
             less = Label(f";减去此前批次已给予的 {fmt_plain(headroom - left)} 元", f"; less "
                          f"{fmt_plain(headroom - left)} yuan granted by earlier batches") if left != headroom else NO_CLAMP
-            made_of = _made_of(limit_shown, Label(clamp.zh + less.zh, clamp.en + less.en), bool(self.limit.inputs))
+            after_limit = less if clamp is NO_CLAMP else clamp if less is NO_CLAMP else \
+                Label(clamp.zh + less.zh, clamp.en + less.en)
+            made_of = _made_of(limit_shown, after_limit, bool(self.limit.inputs))
             common = {"title": self.title, **self.about(), "headroom": left, "limit": made_of, "year": str(year),
                       "total": total}
             if total <= left:
