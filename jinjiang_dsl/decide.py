@@ -213,9 +213,10 @@ class Decider:
                 problem = rule.apply(ev, claims)
                 if problem is not None:
                     return problem
-        if self.trace:
-            for rule, _ in self.acting:
-                rule.finish(ev, claims)
+        if self.trace:  # a measure's own rule that did not act has nothing to say after the others
+            for rule, only in self.acting:
+                if only is None or only in granted:
+                    rule.finish(ev, claims)
         return None
 
     def freeze(self, c: Claim) -> Award:

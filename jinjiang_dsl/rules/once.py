@@ -110,6 +110,8 @@ class Once(Rule):
         """A claim that holds the turn but is then superseded, or reduced to nothing, by a later rule: the claims
         it kept out say that the turn is not given to another (it was decided before those rules)."""
         for c in claims:
+            if c.measure.id != self.measure:  # only this measure's claims take or lose its turn
+                continue
             turn = next((s for s in c.steps or () if s.kind == self.KIND and s.rule == self.id
                          and s.params.get("variant") == self.per), None)
             if turn is None:
