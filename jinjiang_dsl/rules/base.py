@@ -197,6 +197,8 @@ class Evaluation:
     def facts_in(self, year: int | None, uses: tuple[str, ...], notes: list[Claim], rule: str) -> Facts:
         """The applicant's facts for a year, for a figure that reads ``uses``: a 'from register' input the
         record left out is what other policies granted it that year (said, with the grants, on ``notes``)."""
+        if not self.supplied:  # without a register (every traced run but a register's round)
+            return self.app.facts
         supplied = [(name, label) for name, label in self.supplied if name in uses]
         if not supplied:
             return self.app.facts

@@ -148,7 +148,7 @@ class Limit(Rule):
         s, n = cond.shown, len(cond.inputs)  # the facts alone, not a ratio's figure
         template = _facts_only(n) if facts_only else s.template
         given = ev.app.facts if facts is None else facts
-        return Shown(template, s.names, tuple(given.get(name) for name in cond.inputs), s.choices)
+        return Shown(template, s.names, tuple(map(given.get, cond.inputs)), s.choices)
 
     def apply(self, ev: Evaluation, claims: list[Claim]) -> Problem | None:
         years = by_year(claims, self.counts)
@@ -210,6 +210,8 @@ class Limit(Rule):
     def left(self, ev: Evaluation, granted: list[Claim], headroom: Decimal, year: int) -> Decimal:
         """The headroom less what earlier batches granted the applicant in the year (of the listed measures, when
         the rule lists some), each cited on the claims."""
+        if not ev.earlier:  # no register, or nothing in it yet: the whole headroom
+            return headroom
         paid, found = ev.paid_before(year, among=self.among)
         if not found:
             return headroom
