@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -302,9 +303,10 @@ EARLIER_MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+@lru_cache(maxsize=256)  # bounded: policies loaded one after another (the language server) list others
 def among_label(among: tuple[str, ...], zh_after: str = "") -> Label:
     """Which measures a rule lists (``among 4, 6.1``), as its steps say it after its title ("" when it lists none:
-    the rule is about every measure)."""
+    the rule is about every measure). Remembered: each step such a rule writes says it."""
     if not among:
         return Label("", "")
     *rest, last = among
