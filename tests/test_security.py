@@ -700,6 +700,57 @@ def test_duckdb_s_native_path_carries_overlong_ids_in_bounded_memory(tmp_path: P
     assert peaks and max(peaks) < 80_000_000  # the reader's 8 MB blocks and a few slices (212 MB: every line, many times)
 
 
+def test_a_parquet_file_of_overlong_ids_is_read_and_chunked_in_bounded_memory(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100 rows of 1 MB ids took 682 MB with the Python engine: the reader fetched 4,096 rows at once, and a chunk
+    # for the workers counted only a JSON line's text, so a Parquet row's 1 MB id counted nothing (1,024 rows a chunk)
+    import duckdb
+
+    source = tmp_path / "ids.parquet"
+    duckdb.execute(f"COPY (SELECT i::VARCHAR || repeat('E', 1000000) AS id, 'enterprise' AS kind FROM range(40) t(i)) "
+                   f"TO '{source}' (FORMAT parquet)")
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 4 << 20)
+    tracemalloc.start()
+    try:
+        sizes = [len(chunk) for chunk in batch._chunks(batch.read_parquet(str(source)), batch.CHUNK)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sum(sizes) == 40 and max(sizes) <= 5  # about CHUNK_BYTES of ids a chunk, not the whole file
+    assert peak < 30_000_000  # the first 16 rows, then a chunk's worth at a time (was 40 MB: every row at once)
+
+
+def test_duckdb_s_native_path_fetches_parquet_rows_of_overlong_ids_in_bounded_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100 rows of 1 MB ids took 1.76 GB with DuckDB's engine: the rows the Python engine decides were fetched
+    # 2,048 at a time, the whole file at once. Now as many as hold about CHUNK_BYTES of text (batch.fetched)
+    import duckdb
+    from streams import both_engines
+
+    from jinjiang_dsl.sql import native
+
+    source = tmp_path / "ids.parquet"
+    duckdb.execute(f"COPY (SELECT i::VARCHAR || repeat('E', 1000000) AS id, 'enterprise' AS kind FROM range(40) t(i)) "
+                   f"TO '{source}' (FORMAT parquet)")
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 2 << 20)
+    monkeypatch.setattr(native, "FETCH_BYTES", 2 << 20)  # the output written a few lines at a time
+    peaks: list[int] = []
+    run = native.run
+
+    def traced(*args: Any, **kwargs: Any) -> batch.Tally:
+        tracemalloc.start()
+        try:
+            return run(*args, **kwargs)
+        finally:
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+
+    monkeypatch.setattr(native, "run", traced)
+    results = both_engines(tmp_path, source)  # byte for byte alike
+    assert [r["status"] for r in results] == ["error"] * 40 and len(results[0]["id"]) == 1_000_001
+    assert peaks and max(peaks) < 125_000_000  # was 250 MB: every row fetched at once, then decided
+
+
 @pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
 def test_a_text_fact_over_its_bound_is_an_error_at_its_path_on_both_engines(tmp_path: Path, suffix: str) -> None:
     # a text input's value of 100,000 characters was quoted whole in every sentence of the explanation about it

@@ -455,7 +455,7 @@ class Native:
                             "ANTI JOIN python USING (line))")
                 cursor = con.execute(f"SELECT * EXCLUDE (file_row_number) FROM {todo} ORDER BY line_")
                 names = [*self.names, "line_"]
-                fetched = iter(lambda: cursor.fetchmany(PYTHON_ROWS), [])
+                fetched = batch.fetched(cursor, PYTHON_ROWS)  # fewer rows at once when their text is long
             else:
                 # the lines' numbers, not a second copy of their text (raw is not changed while the part is decided),
                 # their text fetched a slice at a time: never all of it sorted at once
