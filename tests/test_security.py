@@ -681,6 +681,28 @@ def test_duckdb_s_native_path_carries_overlong_ids_in_bounded_memory(tmp_path: P
         held.append(self.con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory() "
                                      "WHERE tag = 'OVERFLOW_STRINGS'").fetchone()[0])
 
+    monkeypatch.setattr(native.Native, "write", measured)
+    peaks = native_peaks(monkeypatch)
+    results = both_engines(tmp_path, source)  # byte for byte alike
+    assert [r["status"] for r in results] == ["error"] * 30 and len(results[0]["id"]) == 1_000_001
+    assert held and max(held) < 2.5 * source.stat().st_size  # the part as read and its output: twice the file (was 7 times)
+    assert peaks and max(peaks) < 80_000_000  # the reader's 8 MB blocks and a few slices (212 MB: every line, many times)
+
+
+def overlong_ids_parquet(tmp_path: Path) -> Path:
+    """40 rows whose ids are a million characters and more: each an input error, each to be written whole."""
+    import duckdb
+
+    source = tmp_path / "ids.parquet"
+    duckdb.execute(f"COPY (SELECT i::VARCHAR || repeat('E', 1000000) AS id, 'enterprise' AS kind FROM range(40) t(i)) "
+                   f"TO '{source}' (FORMAT parquet)")
+    return source
+
+
+def native_peaks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The peak of Python's allocations during each run of DuckDB's native path, appended as each ends."""
+    from jinjiang_dsl.sql import native
+
     peaks: list[int] = []
     run = native.run
 
@@ -692,23 +714,15 @@ def test_duckdb_s_native_path_carries_overlong_ids_in_bounded_memory(tmp_path: P
             peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
 
-    monkeypatch.setattr(native.Native, "write", measured)
     monkeypatch.setattr(native, "run", traced)
-    results = both_engines(tmp_path, source)  # byte for byte alike
-    assert [r["status"] for r in results] == ["error"] * 30 and len(results[0]["id"]) == 1_000_001
-    assert held and max(held) < 2.5 * source.stat().st_size  # the part as read and its output: twice the file (was 7 times)
-    assert peaks and max(peaks) < 80_000_000  # the reader's 8 MB blocks and a few slices (212 MB: every line, many times)
+    return peaks
 
 
 def test_a_parquet_file_of_overlong_ids_is_read_and_chunked_in_bounded_memory(tmp_path: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     # 100 rows of 1 MB ids took 682 MB with the Python engine: the reader fetched 4,096 rows at once, and a chunk
     # for the workers counted only a JSON line's text, so a Parquet row's 1 MB id counted nothing (1,024 rows a chunk)
-    import duckdb
-
-    source = tmp_path / "ids.parquet"
-    duckdb.execute(f"COPY (SELECT i::VARCHAR || repeat('E', 1000000) AS id, 'enterprise' AS kind FROM range(40) t(i)) "
-                   f"TO '{source}' (FORMAT parquet)")
+    source = overlong_ids_parquet(tmp_path)
     monkeypatch.setattr(batch, "CHUNK_BYTES", 4 << 20)
     tracemalloc.start()
     try:
@@ -724,28 +738,14 @@ def test_duckdb_s_native_path_fetches_parquet_rows_of_overlong_ids_in_bounded_me
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # 100 rows of 1 MB ids took 1.76 GB with DuckDB's engine: the rows the Python engine decides were fetched
     # 2,048 at a time, the whole file at once. Now as many as hold about CHUNK_BYTES of text (batch.fetched)
-    import duckdb
     from streams import both_engines
 
     from jinjiang_dsl.sql import native
 
-    source = tmp_path / "ids.parquet"
-    duckdb.execute(f"COPY (SELECT i::VARCHAR || repeat('E', 1000000) AS id, 'enterprise' AS kind FROM range(40) t(i)) "
-                   f"TO '{source}' (FORMAT parquet)")
+    source = overlong_ids_parquet(tmp_path)
     monkeypatch.setattr(batch, "CHUNK_BYTES", 2 << 20)
     monkeypatch.setattr(native, "FETCH_BYTES", 2 << 20)  # the output written a few lines at a time
-    peaks: list[int] = []
-    run = native.run
-
-    def traced(*args: Any, **kwargs: Any) -> batch.Tally:
-        tracemalloc.start()
-        try:
-            return run(*args, **kwargs)
-        finally:
-            peaks.append(tracemalloc.get_traced_memory()[1])
-            tracemalloc.stop()
-
-    monkeypatch.setattr(native, "run", traced)
+    peaks = native_peaks(monkeypatch)
     results = both_engines(tmp_path, source)  # byte for byte alike
     assert [r["status"] for r in results] == ["error"] * 40 and len(results[0]["id"]) == 1_000_001
     assert peaks and max(peaks) < 125_000_000  # was 250 MB: every row fetched at once, then decided
