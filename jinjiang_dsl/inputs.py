@@ -183,9 +183,10 @@ def read_document(text: str | bytes) -> list[Any]:
     except RecursionError:
         raise DocumentError("not valid JSON: nested too deeply") from None
     records = records_of(doc)
-    deep = next((i for i, record in enumerate(records) if too_deep(text, record)), None)
-    if deep is not None:  # refused as a document nested past what the decoder reads is
-        raise DocumentError(f"applicants[{deep}]: {NESTED}")
+    if _bracketed_past(text):  # the text once, not once a record (that was quadratic in the document's size)
+        deep = next((i for i, record in enumerate(records) if _nests_past(record)), None)
+        if deep is not None:  # refused as a document nested past what the decoder reads is
+            raise DocumentError(f"applicants[{deep}]: {NESTED}")
     half = lone_surrogate(text, doc)
     if half is not None:
         raise DocumentError(f"not valid JSON: {half}")
@@ -195,8 +196,15 @@ def read_document(text: str | bytes) -> list[Any]:
 def too_deep(text: str, value: Any) -> bool:
     """Whether the decoded JSON ``value`` nests lists and objects deeper than :data:`MAX_NESTING`, found
     without recursion (its ``text`` is looked at first: fewer brackets than the bound cannot nest past it)."""
-    if text.count("[") + text.count("{") <= MAX_NESTING:
-        return False
+    return _bracketed_past(text) and _nests_past(value)
+
+
+def _bracketed_past(text: str) -> bool:
+    """Whether ``text`` opens more brackets than :data:`MAX_NESTING`: only then may what it decodes to nest past it."""
+    return text.count("[") + text.count("{") > MAX_NESTING
+
+
+def _nests_past(value: Any) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()

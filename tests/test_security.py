@@ -1197,3 +1197,16 @@ def test_the_parser_cache_is_used_only_in_a_private_folder(tmp_path: Path, monke
     assert (tmp_path / "jinjiang-dsl").stat().st_mode & 0o777 == 0o700
     (tmp_path / "jinjiang-dsl").chmod(0o777)  # anyone could plant a pickle here now
     assert cache_file() is None
+
+
+def test_a_document_s_text_is_counted_for_brackets_once_not_once_a_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the nesting bound looked at the whole document's text for each of its records: 5,000 records (440 KB) took
+    # 1.5 s, 50,000 would take minutes — quadratic in a document's size
+    from jinjiang_dsl import inputs
+
+    looked: list[int] = []
+    bracketed = inputs._bracketed_past
+    monkeypatch.setattr(inputs, "_bracketed_past", lambda text: looked.append(len(text)) or bracketed(text))
+    records = [{"id": f"E{i}", "kind": "enterprise", "projects": [{"id": "P", "date": "2023-06-01"}]} for i in range(100)]
+    assert len(inputs.read_document(json.dumps({"applicants": records}))) == 100
+    assert len(looked) == 1
