@@ -801,6 +801,13 @@ def error_result(line: int, applicant_id: Any, errors: list[str]) -> Result:
     return Result(line, applicant_id, True, json_line(output), "0", (), ())
 
 
+def kept_id(aid: Any) -> Any:
+    """An applicant id as the check for repeated ids keeps it, or None. An id over :data:`MAX_ID` makes every line
+    it stands on an error, so no line repeats it as a valid one: it is not kept (a stream of 1 MB ids once held
+    them all: 464 MB for 300 lines)."""
+    return None if isinstance(aid, str) and len(aid) > MAX_ID else aid
+
+
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
     """The stream in lists of ``size``, or of :data:`CHUNK_BYTES` of JSON text or a record's text (a file of long
     lines or a Parquet file of long ids goes in short lists: each worker and the parent hold one); none after a
@@ -911,10 +918,8 @@ class Emitted:
 
     def emit(self, result: Result) -> bool:
         """Write one line; False when the stream should stop (``fail_fast`` and an error)."""
-        aid = result.applicant_id
-        # an id over MAX_ID makes every line it stands on an error, so none repeats it as a valid one: it is not kept
-        # (a stream of 1 MB ids once held them all: 464 MB for 300 lines)
-        if aid is not None and not (isinstance(aid, str) and len(aid) > MAX_ID):
+        aid = kept_id(result.applicant_id)
+        if aid is not None:
             first = self.seen.setdefault(aid, result.line)
             if first != result.line and not result.is_error:
                 result = error_result(result.line, result.applicant_id,

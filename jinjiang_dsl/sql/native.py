@@ -500,7 +500,7 @@ class Native:
                         "unnest($3::BOOLEAN[]), unnest($4::VARCHAR[]), unnest($5::VARCHAR[]), unnest($6::VARCHAR[]), "
                         "unnest($7::VARCHAR[]), unnest($8::VARCHAR[]), unnest($9::VARCHAR[]))",
                         [[r.line for r in results],
-                         [_kept_id(r.applicant_id) for r in results],
+                         [batch.kept_id(r.applicant_id) if isinstance(r.applicant_id, str) else None for r in results],
                          [r.is_error for r in results], [r.text for r in results], [r.total for r in results],
                          [json.dumps(r.by_measure) for r in results], [json.dumps(r.quota) for r in results],
                          [json.dumps(r.by_payer) for r in results], [json.dumps(r.by_year) for r in results]])
@@ -939,8 +939,3 @@ def _money(value: str) -> str:
     coarser, so this only writes them), or null."""
     return f"CASE WHEN {value} IS NULL THEN 'null' ELSE '\"' || CAST(CAST({value} AS DECIMAL(38, 2)) AS VARCHAR) || '\"' END"
 
-
-def _kept_id(aid: object) -> str | None:
-    """An applicant id as the check for repeated ids keeps it: an id over :data:`MAX_ID` makes every line it stands
-    on an error, so no line repeats it as a valid one, and it is not kept (as :class:`batch.Emitted` does)."""
-    return aid if isinstance(aid, str) and len(aid) <= MAX_ID else None
